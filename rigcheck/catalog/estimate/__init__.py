@@ -1,0 +1,1 @@
+"""Pure estimation functions: memory, placement, speed, cost, plans."""

@@ -1,0 +1,122 @@
+"""Typed inputs and outputs of the estimator: settings, bands, memory breakdowns, estimates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Verdict = Literal["gpu", "gpu+ram", "unified", "cpu", "no_fit"]
+VERDICTS: tuple[Verdict, ...] = ("gpu", "unified", "gpu+ram", "cpu", "no_fit")
+"""Ordered best first."""
+
+KvCacheType = Literal["f16", "q8_0", "q4_0"]
+MemoryBasis = Literal["total", "free"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user asked for. Defaults are what a first-time user sees."""
+
+    context_tokens: int = 8192
+    """KV cache size to reserve; capped at the model's maximum."""
+    prompt_tokens: int = 4096
+    """Prompt length for prefill and time to first token; decode is reported at this depth."""
+    kv_cache_type: KvCacheType = "f16"
+    runtime: str | None = None
+    """Preferred runtime ("llama.cpp", "vllm", "mlx"), or None for the best available."""
+    memory_basis: MemoryBasis = "total"
+    """"total": can this machine run it; "free": can it run it now, with what is in use."""
+    quant: str | None = None
+    """Only this quant type, or None for every quant of each model."""
+
+
+@dataclass(frozen=True)
+class Band:
+    """A quantity with its uncertainty: low <= expected <= high."""
+
+    low: float
+    expected: float
+    high: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"low": self.low, "expected": self.expected, "high": self.high}
+
+
+@dataclass(frozen=True)
+class MemoryBreakdown:
+    """Bytes needed to run, and where they sit."""
+
+    weights_bytes: int
+    kv_cache_bytes: int
+    overhead_bytes: int
+    """Compute buffers, runtime context, vision projector."""
+    gpu_bytes: int
+    ram_bytes: int
+    per_gpu_bytes: tuple[int, ...] = ()
+
+    @property
+    def total_bytes(self) -> int:
+        return self.weights_bytes + self.kv_cache_bytes + self.overhead_bytes
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "weights_bytes": self.weights_bytes,
+            "kv_cache_bytes": self.kv_cache_bytes,
+            "overhead_bytes": self.overhead_bytes,
+            "total_bytes": self.total_bytes,
+            "gpu_bytes": self.gpu_bytes,
+            "ram_bytes": self.ram_bytes,
+            "per_gpu_bytes": list(self.per_gpu_bytes),
+        }
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """How one model x quant runs on one machine with one set of settings."""
+
+    model_id: str
+    quant: str
+    runtime: str
+    verdict: Verdict
+    memory: MemoryBreakdown
+    context_tokens: int
+    """The context the memory was sized for (the setting capped at the model's maximum)."""
+    max_context_tokens: int | None
+    """The longest context that still fits with this placement; None when it does not fit at all."""
+    prefill_tokens_per_s: Band | None
+    decode_tokens_per_s: Band | None
+    ttft_s: Band | None
+    basis: tuple[str, ...] = ()
+    placement: str = ""
+    """One line: "all 32 layers on GPU 0", "attention on GPU, experts in RAM (--n-cpu-moe)"."""
+    runs_now: bool | None = None
+    """Whether it fits in the memory free at the time of the probe (None when unknown)."""
+    best: bool = False
+    """The best quant of this model that fits, on this machine with these settings."""
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def fits(self) -> bool:
+        return self.verdict != "no_fit"
+
+    def to_dict(self) -> dict[str, object]:
+        def band(b: Band | None) -> dict[str, float] | None:
+            return b.to_dict() if b is not None else None
+
+        return {
+            "model_id": self.model_id,
+            "quant": self.quant,
+            "runtime": self.runtime,
+            "verdict": self.verdict,
+            "best": self.best,
+            "runs_now": self.runs_now,
+            "placement": self.placement,
+            "context_tokens": self.context_tokens,
+            "memory": self.memory.to_dict(),
+            "max_context_tokens": self.max_context_tokens,
+            "prefill_tokens_per_s": band(self.prefill_tokens_per_s),
+            "decode_tokens_per_s": band(self.decode_tokens_per_s),
+            "ttft_s": band(self.ttft_s),
+            "basis": list(self.basis),
+            **self.extra,
+        }

@@ -1,0 +1,1 @@
+"""The application: GUI, CLI and reports. The only package that imports Qt."""

@@ -1,0 +1,70 @@
+"""The command line: ``rigcheck`` (the GUI) and its subcommands.
+
+Each subcommand lives in ``rigcheck.desktop.commands.<name>`` and exposes
+``register(subparsers) -> None``, which adds its parser and sets ``func`` to a callable
+``(args) -> int``. Exit codes: 0 ok, 2 bad arguments or input (one clear line on stderr), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from rigcheck import __version__
+
+COMMANDS = (
+    "gui",
+    "probe",
+    "devices",
+    "fit",
+    "validate",
+    "plan",
+    "hosted",
+    "cost",
+    "catalog",
+    "report",
+)
+
+
+class UsageError(Exception):
+    """Bad arguments or input: printed as one line on stderr, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own errors: one line, exit 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="rigcheck",
+        description="Which open-weight LLMs can this machine run, how fast, and what would hosting cost?",
+    )
+    parser.add_argument("--version", action="version", version=f"rigcheck {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"rigcheck.desktop.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"rigcheck.desktop.commands.{name}":
+                continue  # not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["gui", *argv])
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"rigcheck: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

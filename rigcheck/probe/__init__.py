@@ -1,0 +1,1 @@
+"""What this machine has: facts as the OS and drivers report them. Knows nothing of Qt."""
