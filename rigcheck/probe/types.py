@@ -25,6 +25,11 @@ Vendor = Literal["nvidia", "amd", "intel", "apple"]
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
+def _empty() -> Mapping[str, str]:
+    # A factory, not a default: dataclasses reject unhashable defaults such as a mappingproxy.
+    return _EMPTY
+
+
 @dataclass(frozen=True)
 class Gpu:
     """One GPU or accelerator as its backend reports it."""
@@ -64,8 +69,8 @@ class Gpu:
     mig_enabled: bool | None = None
     lost: bool = False
     """The device answered enumeration but then vanished (NVML GpuIsLost); other fields may be None."""
-    sources: Mapping[str, str] = field(default=_EMPTY)
-    unavailable: Mapping[str, str] = field(default=_EMPTY)
+    sources: Mapping[str, str] = field(default_factory=_empty)
+    unavailable: Mapping[str, str] = field(default_factory=_empty)
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,8 @@ class Cpu:
     """The instruction-set extensions that matter for CPU inference, lower case:
     avx, avx2, fma, f16c, avx512f, avx512_bf16, avx512_vnni, avx_vnni, amx_bf16, amx_int8, amx_tile, neon,
     sve, dotprod, i8mm."""
-    sources: Mapping[str, str] = field(default=_EMPTY)
-    unavailable: Mapping[str, str] = field(default=_EMPTY)
+    sources: Mapping[str, str] = field(default_factory=_empty)
+    unavailable: Mapping[str, str] = field(default_factory=_empty)
 
 
 @dataclass(frozen=True)
@@ -99,8 +104,8 @@ class Memory:
     ram_speed_mhz: int | None = None
     bandwidth_bytes_per_s: float | None = None
     """Peak or measured RAM bandwidth; ``sources['bandwidth_bytes_per_s']`` says which."""
-    sources: Mapping[str, str] = field(default=_EMPTY)
-    unavailable: Mapping[str, str] = field(default=_EMPTY)
+    sources: Mapping[str, str] = field(default_factory=_empty)
+    unavailable: Mapping[str, str] = field(default_factory=_empty)
 
 
 @dataclass(frozen=True)
@@ -135,8 +140,8 @@ class Machine:
     label: str | None = None
     """A short name for display: the hostname, the profile's file name, or "2× RTX 4090 + 64 GB"."""
     backends: tuple[BackendStatus, ...] = ()
-    sources: Mapping[str, str] = field(default=_EMPTY)
-    unavailable: Mapping[str, str] = field(default=_EMPTY)
+    sources: Mapping[str, str] = field(default_factory=_empty)
+    unavailable: Mapping[str, str] = field(default_factory=_empty)
 
     @property
     def usable_gpus(self) -> tuple[Gpu, ...]:
