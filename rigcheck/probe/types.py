@@ -9,9 +9,10 @@ backend could not read them. A field absent from both was simply not applicable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, Mapping
+from typing import Literal
 
 PROFILE_SCHEMA = "rigcheck.machine/1"
 
