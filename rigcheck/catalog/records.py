@@ -28,7 +28,7 @@ class _Record(msgspec.Struct, kw_only=True, omit_defaults=True):
     pass
 
 
-class Quant(_Record):
+class Quant(_Record, kw_only=True):
     """One downloadable quantization of a model."""
 
     name: str
@@ -46,7 +46,7 @@ class Quant(_Record):
     sources: list[str] = []
 
 
-class Model(_Record):
+class Model(_Record, kw_only=True):
     """An open-weight model and the architecture facts the estimator needs."""
 
     id: str
@@ -96,7 +96,7 @@ class Model(_Record):
         return bool(self.moe_num_experts and self.moe_num_experts > 1)
 
 
-class Device(_Record):
+class Device(_Record, kw_only=True):
     """A GPU, accelerator or unified-memory machine from the spec table."""
 
     name: str
@@ -134,7 +134,7 @@ class Device(_Record):
     notes: str | None = None
 
 
-class HostedOffer(_Record):
+class HostedOffer(_Record, kw_only=True):
     """A hosted API price for one model at one provider."""
 
     model_id: str
@@ -154,7 +154,7 @@ class HostedOffer(_Record):
     source: str | None = None
 
 
-class RentalOffer(_Record):
+class RentalOffer(_Record, kw_only=True):
     """On-demand rental price of a GPU."""
 
     gpu: str
@@ -168,7 +168,7 @@ class RentalOffer(_Record):
     notes: str | None = None
 
 
-class Score(_Record):
+class Score(_Record, kw_only=True):
     """A published quality score."""
 
     model_id: str
@@ -180,7 +180,7 @@ class Score(_Record):
     notes: str | None = None
 
 
-class ClosedModel(_Record):
+class ClosedModel(_Record, kw_only=True):
     """A closed frontier model kept for comparison (no weights, no estimate)."""
 
     id: str
@@ -189,7 +189,7 @@ class ClosedModel(_Record):
     vendor: str
 
 
-class Catalog(_Record):
+class Catalog(_Record, kw_only=True):
     """The whole catalog document."""
 
     schema_version: str
