@@ -1,0 +1,815 @@
+"""Builder of the embedded catalog from the sourced reference CSVs and rigcheck's own supplement files.
+
+    python -m rigcheck.catalog.sources.reference [--reference DIR] [--output FILE] [--generated-at ISO]
+
+Inputs: ``/work/shared/reference/*.csv`` (or ``--reference``/``RIGCHECK_REFERENCE_DIR``): models, devices,
+scores, hosted prices, GPU rentals, each row with its ``source``; and ``rigcheck/catalog/data/supplement/*.csv``:
+facts the reference lacks (GLM-5.2, real quant file sizes, essay scores), each row with its source too.
+Output: ``rigcheck/catalog/data/catalog.json`` (committed; the wheel ships it).
+
+Nothing here is invented. A value with no source stays empty. Values rigcheck derives (full-attention layer
+counts from a pattern sentence, use cases from names, quant sizes from parameters x bits per weight, Apple
+variants split by GPU-core count) are computed by the rules below and say so in the record's sources.
+
+Units: the CSVs' ``memory_gb`` for VRAM and unified memory is the marketing "GB", which is GiB
+(a "24 GB" card has 24 x 2^30 bytes); ``bandwidth_gb_s`` is decimal (1 GB/s = 1e9 bytes/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import re
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rigcheck.catalog.records import (
+    SCHEMA_VERSION,
+    Catalog,
+    ClosedModel,
+    Device,
+    HostedOffer,
+    Model,
+    Quant,
+    RentalOffer,
+    Score,
+    decode_catalog,
+    encode_catalog,
+)
+
+DEFAULT_REFERENCE_DIR = Path("/work/shared/reference")
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+SUPPLEMENT_DIR = DATA_DIR / "supplement"
+OUTPUT_PATH = DATA_DIR / "catalog.json"
+
+GIB = 2**30
+GB = 10**9
+
+DERIVED = "derived by rigcheck (sources/reference.py)"
+LLAMA_CPP_QUANTIZE = (
+    "llama.cpp tools/quantize/README.md (BPW of the K-quant mixes, measured on Llama 2 7B) and "
+    "tools/quantize/quantize.cpp (IQ type descriptions)"
+)
+
+
+class BuildError(Exception):
+    """The reference or supplement files cannot be turned into a catalog; one sentence says why."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# CSV reading
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise BuildError(f"{path} is missing")
+    with path.open(newline="", encoding="utf-8") as fh:
+        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def _float(value: str) -> float | None:
+    value = value.replace(",", "").strip()
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _int(value: str) -> int | None:
+    number = _float(value)
+    return int(round(number)) if number is not None else None
+
+
+def _bool(value: str) -> bool | None:
+    value = value.strip().lower()
+    if value in ("true", "yes", "1"):
+        return True
+    if value in ("false", "no", "0"):
+        return False
+    return None
+
+
+def _sources(cell: str) -> list[str]:
+    # The source column is kept verbatim: one entry, never split (URLs and commas mix inside it).
+    return [cell] if cell else []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Models
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    full_attention_layers: int | None
+    global_kv_heads: int | None = None
+    global_head_dim: int | None = None
+    rule: str | None = None
+
+
+def parse_layer_pattern(pattern: str, num_layers: int | None, attention: str | None) -> _Pattern:
+    """How many layers hold a full-length KV cache, from the reference's pattern sentence.
+
+    Returns ``full_attention_layers=None`` when the sentence gives no ratio or count (we never guess).
+    Ratios that do not divide the layer count round up: one extra full layer over-counts the KV cache
+    slightly, which is the safe side for a "does it fit" answer.
+    """
+    text = pattern.lower()
+    global_kv = global_dim = None
+    m = re.search(r"global layers?:\s*(\d+)\s*kv heads?", text)
+    if m:
+        global_kv = int(m.group(1))
+    m = re.search(r"global head_dim\s*(\d+)|head_dim\s*(\d+)", text.split("global", 1)[1] if "global" in text else "")
+    if m:
+        global_dim = int(m.group(1) or m.group(2))
+    if not text or num_layers is None:
+        return _Pattern(None, global_kv, global_dim)
+
+    m = re.search(r"(\d+)\s+attention layers", text)
+    if m:  # Nemotron 3 Nano: "23 Mamba-2 + 23 MoE + 6 attention layers"
+        return _Pattern(int(m.group(1)), global_kv, global_dim, "count stated in the pattern")
+    m = re.search(r"cycle of (\d+):\s*(\d+)[^+]*\+\s*(\d+)", text)
+    if m:  # "cycle of 4: 3 Gated DeltaNet + 1 full attention"
+        cycle, full = int(m.group(1)), int(m.group(3))
+        return _Pattern(math.ceil(num_layers * full / cycle), global_kv, global_dim, f"{full} in every {cycle} layers")
+    m = re.search(r"(\d+)\s+gated deltanet\s*:\s*(\d+)\s+full", text)
+    if m:  # "3 Gated DeltaNet : 1 full attention"
+        linear, full = int(m.group(1)), int(m.group(2))
+        cycle = linear + full
+        return _Pattern(math.ceil(num_layers * full / cycle), global_kv, global_dim, f"{full} in every {cycle} layers")
+    m = re.search(r"alternating\s+(\d+)[^:]*:\s*(\d+)", text)
+    if m:  # "alternating 1 sliding (128) : 1 full attention"
+        local, full = int(m.group(1)), int(m.group(2))
+        cycle = local + full
+        return _Pattern(math.ceil(num_layers * full / cycle), global_kv, global_dim, f"{full} in every {cycle} layers")
+    m = re.search(r"(\d+)\s+local sliding[^:]*:\s*(\d+)\s+global", text)
+    if m:  # Gemma: "5 local sliding : 1 global"
+        local, full = int(m.group(1)), int(m.group(2))
+        cycle = local + full
+        return _Pattern(math.ceil(num_layers * full / cycle), global_kv, global_dim, f"{full} in every {cycle} layers")
+    m = re.search(r"every (\d+)(?:st|nd|rd|th) layer global", text)
+    if m:  # Llama 4: "every 4th layer global NoPE attention"
+        every = int(m.group(1))
+        return _Pattern(num_layers // every, global_kv, global_dim, f"every {every}th layer global")
+    return _Pattern(None, global_kv, global_dim)
+
+
+def gdn_state_bytes(notes: str) -> int | None:
+    """Recurrent state of one Gated DeltaNet layer, from "GDN 16 key heads/32 value heads, head dim 128".
+
+    State per sequence = value heads x head_dim x head_dim values (a head_dim x head_dim matrix per value
+    head), stored as 2-byte values. The short convolution state is not counted: its kernel width is not in
+    the reference, and it is a few percent of the matrix state. Returns None when the notes lack the dims.
+    """
+    m = re.search(r"gdn[^;]*?(\d+)\s*value heads,\s*head dim\s*(\d+)", notes.lower())
+    if not m:
+        return None
+    value_heads, head_dim = int(m.group(1)), int(m.group(2))
+    return value_heads * head_dim * head_dim * 2
+
+
+_BASE_IDS = {
+    # Pretrained (base) checkpoints: not chat models.
+    "meta-llama/Llama-2-7b-hf",
+    "meta-llama/Llama-2-13b-hf",
+    "meta-llama/Llama-2-70b-hf",
+    "meta-llama/Meta-Llama-3-8B",
+    "meta-llama/Meta-Llama-3-70B",
+    "meta-llama/Llama-3.1-8B",
+    "meta-llama/Llama-3.1-70B",
+    "meta-llama/Llama-3.1-405B",
+    "tiiuae/falcon-7b",
+    "tiiuae/falcon-40b",
+    "tiiuae/falcon-180B",
+    "allenai/Olmo-3-1125-32B",
+}
+
+
+def derive_use_cases(model_id: str, family: str, notes: str, params_total_b: float | None,
+                     max_context: int | None) -> list[str]:
+    """Use cases from the model's id, family and notes (rules, not a benchmark); labelled derived."""
+    name = model_id.split("/", 1)[-1].lower()
+    text = f"{name} {family.lower()}"
+    uses: list[str] = []
+    if model_id not in _BASE_IDS:
+        uses.append("chat")
+    if "coder" in text or "codestral" in text:
+        uses.append("code")
+    reasoning_markers = ("-r1", "r1-", "qwq", "thinking", "gpt-oss", "glm-4.5", "glm-4.6", "glm-4.7", "glm-5",
+                         "qwen3", "minimax-m2", "deepseek-v3.1", "deepseek-v3.2", "deepseek-v4", "nemotron")
+    if any(marker in text for marker in reasoning_markers) and "qwen3-coder" not in text:
+        uses.append("reasoning")
+    agentic_markers = ("kimi-k2", "glm-4.5", "glm-4.6", "glm-4.7", "glm-5", "minimax-m2", "qwen3-coder")
+    if any(marker in text for marker in agentic_markers):
+        uses.append("agentic")
+    # Only explicit statements count: llmfit's generic "(may include vision tower / MTP layers)" does not.
+    if re.search(r"vision-language|multimodal|siglip", notes.lower()) and not name.startswith("gemma-3-1b"):
+        uses.append("vision")
+    if max_context is not None and max_context >= 200_000:
+        uses.append("long-context")
+    if params_total_b is not None and params_total_b <= 4.0:
+        uses.append("small")
+    return uses
+
+
+def _model_from_row(row: dict[str, str], overrides: dict[str, list[dict[str, str]]]) -> Model:
+    model_id = row["id"]
+    sources = _sources(row.get("source", ""))
+    notes_parts = [row["notes"]] if row.get("notes") else []
+    values: dict[str, object] = {
+        "params_total_b": _float(row.get("params_total_b", "")),
+        "params_active_b": _float(row.get("params_active_b", "")),
+        "num_layers": _int(row.get("num_hidden_layers", "")),
+        "hidden_size": _int(row.get("hidden_size", "")),
+        "num_attention_heads": _int(row.get("num_attention_heads", "")),
+        "num_kv_heads": _int(row.get("num_key_value_heads", "")),
+        "head_dim": _int(row.get("head_dim", "")),
+        "vocab_size": _int(row.get("vocab_size", "")),
+        "max_context_tokens": _int(row.get("max_context", "")),
+        "tie_word_embeddings": _bool(row.get("tie_word_embeddings", "")),
+        "moe_num_experts": _int(row.get("moe_num_experts", "")),
+        "moe_experts_per_token": _int(row.get("moe_experts_per_token", "")),
+        "moe_shared_experts": _int(row.get("moe_shared_experts", "")),
+        "moe_intermediate_size": _int(row.get("moe_intermediate_size", "")),
+        "first_dense_layers": _int(row.get("first_dense_layers", "")),
+        "mla_kv_lora_rank": _int(row.get("mla_kv_lora_rank", "")),
+        "mla_qk_rope_head_dim": _int(row.get("mla_qk_rope_head_dim", "")),
+        "sliding_window_tokens": _int(row.get("sliding_window", "")),
+        "license": row.get("license") or None,
+        "release_date": row.get("release_date") or None,
+    }
+    for override in overrides.get(model_id, []):
+        field = override["field"]
+        if field not in values:
+            raise BuildError(f"model_overrides.csv: unknown field {field!r} for {model_id}")
+        current = values[field]
+        raw = override["value"]
+        values[field] = float(raw) if isinstance(current, float) or field.endswith("_b") else (
+            int(raw) if field.endswith(("_tokens", "_size", "_layers")) else raw)
+        sources.append(f"{field}: {override['source']}")
+        if override.get("note"):
+            notes_parts.append(f"{field}: {override['note']}")
+
+    attention = row.get("attention_kind") or None
+    if attention not in (None, "gqa", "mha", "mla", "swa-mixed", "hybrid-linear"):
+        raise BuildError(f"models.csv: {model_id} has unknown attention_kind {attention!r}")
+    pattern_text = row.get("full_attention_every_n_layers_or_layer_pattern", "")
+    pattern = parse_layer_pattern(pattern_text, values["num_layers"], attention)  # type: ignore[arg-type]
+    full_layers = pattern.full_attention_layers
+    if attention in ("swa-mixed", "hybrid-linear"):
+        if full_layers is not None:
+            sources.append(f"full_attention_layers: {DERIVED} from the pattern '{pattern_text}' ({pattern.rule})")
+        else:
+            notes_parts.append("full_attention_layers unknown: the reference gives no layer ratio or count")
+    else:
+        full_layers = None
+
+    linear_state = None
+    if attention == "hybrid-linear":
+        linear_state = gdn_state_bytes(pattern_text)
+        if linear_state is not None:
+            sources.append(f"linear_state_bytes_per_layer: {DERIVED} = value heads x head_dim^2 x 2 bytes "
+                           "from the pattern; convolution state not counted")
+        else:
+            notes_parts.append("linear_state_bytes_per_layer unknown: linear-layer head dims not in the reference")
+
+    family = row.get("family") or model_id.split("/", 1)[0]
+    use_cases = derive_use_cases(model_id, family, row.get("notes", ""), values["params_total_b"],  # type: ignore[arg-type]
+                                 values["max_context_tokens"])  # type: ignore[arg-type]
+    sources.append(f"use_cases: {DERIVED} from the model's name, family and notes")
+    name = model_id.split("/", 1)[-1]
+    return Model(
+        id=model_id,
+        family=family,
+        name=name,
+        attention=attention,  # type: ignore[arg-type]
+        full_attention_layers=full_layers,
+        global_kv_heads=pattern.global_kv_heads,
+        global_head_dim=pattern.global_head_dim,
+        linear_state_bytes_per_layer=linear_state,
+        use_cases=use_cases,
+        sources=sources,
+        notes="; ".join(notes_parts) or None,
+        **values,  # type: ignore[arg-type]
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Quants
+
+
+@dataclass(frozen=True)
+class QuantType:
+    name: str
+    format: str
+    bits_per_weight: float
+    runtimes: tuple[str, ...]
+    source: str
+
+
+# Average stored bits per weight over a whole file. K-quant mixes (Q4_K_M ...) from llama.cpp's quantize
+# README table (Llama 2 7B); single-type figures from the block layouts (Q8_0: 34 bytes per 32 weights).
+GGUF_TYPES: dict[str, QuantType] = {
+    q.name: q
+    for q in (
+        QuantType("F16", "gguf", 16.0, ("llama.cpp",), "16-bit weights"),
+        QuantType("BF16", "gguf", 16.0, ("llama.cpp",), "16-bit weights"),
+        QuantType("Q8_0", "gguf", 8.5, ("llama.cpp",), "llama.cpp ggml-common.h block_q8_0: 34 bytes per 32 weights"),
+        QuantType("Q6_K", "gguf", 6.56, ("llama.cpp",), LLAMA_CPP_QUANTIZE),
+        QuantType("Q5_K_M", "gguf", 5.68, ("llama.cpp",), LLAMA_CPP_QUANTIZE),
+        QuantType("Q4_K_M", "gguf", 4.84, ("llama.cpp",), LLAMA_CPP_QUANTIZE),
+        QuantType("IQ4_XS", "gguf", 4.25, ("llama.cpp",), LLAMA_CPP_QUANTIZE),
+        QuantType("Q3_K_M", "gguf", 3.91, ("llama.cpp",), LLAMA_CPP_QUANTIZE),
+        QuantType("IQ3_XXS", "gguf", 3.06, ("llama.cpp",), LLAMA_CPP_QUANTIZE),
+        QuantType("Q2_K", "gguf", 3.35, ("llama.cpp",), LLAMA_CPP_QUANTIZE),
+        QuantType("IQ2_XXS", "gguf", 2.06, ("llama.cpp",), LLAMA_CPP_QUANTIZE),
+        # Unsloth dynamic quants: the averages unsloth states for DeepSeek-R1 (1.58/1.73/2.22/2.51 bit).
+        QuantType("UD-IQ1_S", "gguf", 1.58, ("llama.cpp",), "https://unsloth.ai/blog/deepseekr1-dynamic"),
+        QuantType("UD-IQ1_M", "gguf", 1.73, ("llama.cpp",), "https://unsloth.ai/blog/deepseekr1-dynamic"),
+        QuantType("UD-IQ2_XXS", "gguf", 2.22, ("llama.cpp",), "https://unsloth.ai/blog/deepseekr1-dynamic"),
+        QuantType("UD-Q2_K_XL", "gguf", 2.51, ("llama.cpp",), "https://unsloth.ai/blog/deepseekr1-dynamic"),
+    )
+}
+
+OTHER_TYPES: dict[str, QuantType] = {
+    q.name: q
+    for q in (
+        QuantType("BF16", "safetensors", 16.0, ("vllm",), "original 16-bit weights"),
+        QuantType("FP8", "fp8", 8.0, ("vllm",), "8-bit float weights; per-block scales add well under 1%"),
+        QuantType("AWQ-INT4", "awq", 4.25, ("vllm",), "4-bit integers + one 16-bit scale per group of 128 weights"),
+        QuantType("GPTQ-INT4", "gptq", 4.25, ("vllm",), "4-bit integers + one 16-bit scale per group of 128 weights"),
+        QuantType("MLX-4bit", "mlx", 4.5, ("mlx",), "mlx quantize default: group 64, 16-bit scale and bias per group"),
+        QuantType("MLX-8bit", "mlx", 8.5, ("mlx",), "mlx quantize: group 64, 16-bit scale and bias per group"),
+        QuantType("MXFP4", "mxfp4", 4.25, ("llama.cpp", "vllm"), "OCP MX FP4: 4-bit + one 8-bit scale per 32 weights"),
+        QuantType("NVFP4", "nvfp4", 4.5, ("vllm",), "NVIDIA NVFP4: 4-bit + one FP8 scale per 16 weights"),
+    )
+}
+
+STANDARD_GGUF = ("F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K_M", "IQ3_XXS", "Q2_K", "IQ2_XXS")
+DYNAMIC_GGUF = ("UD-IQ1_S", "UD-IQ1_M", "UD-IQ2_XXS", "UD-Q2_K_XL")
+
+# Which extra formats are published for which models: publisher conventions, matched on the repo id.
+# Native FP8 checkpoints (the original weights are FP8, so there is no BF16 original to list).
+NATIVE_FP8 = ("deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-R1", "deepseek-ai/DeepSeek-V4", "moonshotai/Kimi-K2",
+              "MiniMaxAI/MiniMax-M2")
+NATIVE_FP8_EXCLUDE = ("Distill",)
+NATIVE_MXFP4 = ("openai/gpt-oss-",)
+# Official FP8 repos next to BF16 (Qwen "-FP8", Z.ai "-FP8", Meta Llama 4 Maverick "-FP8").
+FP8_REPOS = ("Qwen/Qwen3-", "Qwen/Qwen3.5-", "Qwen/Qwen3.6-", "zai-org/GLM-4.5", "zai-org/GLM-4.6", "zai-org/GLM-4.7",
+             "zai-org/GLM-5", "meta-llama/Llama-4-Maverick")
+AWQ_GPTQ_REPOS = ("Qwen/Qwen2.5-",)
+AWQ_REPOS = ("Qwen/Qwen3-0.6B", "Qwen/Qwen3-1.7B", "Qwen/Qwen3-4B", "Qwen/Qwen3-8B", "Qwen/Qwen3-14B", "Qwen/Qwen3-32B")
+NVFP4_REPOS = {
+    "deepseek-ai/DeepSeek-R1": "nvidia/DeepSeek-R1-FP4",
+    "deepseek-ai/DeepSeek-R1-0528": "nvidia/DeepSeek-R1-0528-FP4",
+    "meta-llama/Llama-3.3-70B-Instruct": "nvidia/Llama-3.3-70B-Instruct-FP4",
+}
+DYNAMIC_GGUF_FAMILIES = ("deepseek-v3", "kimi-k2", "glm-4.5", "glm-4.6", "glm-4.7", "glm-5", "qwen3-moe", "qwen3.5",
+                         "minimax-m2", "llama4")
+
+
+def _is_big_moe(model: Model) -> bool:
+    return bool(model.params_total_b and model.params_total_b >= 100 and model.is_moe is not False
+                and (model.params_active_b or 0) < (model.params_total_b or 0))
+
+
+def quants_for(model: Model) -> list[Quant]:
+    """The quants people download for this model (type rules; sizes estimated from bits per weight)."""
+    mid = model.id
+    names: list[tuple[str, QuantType]] = []
+    native_fp8 = mid.startswith(NATIVE_FP8) and not any(x in mid for x in NATIVE_FP8_EXCLUDE)
+    native_mxfp4 = mid.startswith(NATIVE_MXFP4)
+    if native_mxfp4:
+        names.append(("MXFP4", OTHER_TYPES["MXFP4"]))
+    elif native_fp8:
+        names.append(("FP8", OTHER_TYPES["FP8"]))
+    else:
+        names.append(("BF16", OTHER_TYPES["BF16"]))
+        if mid.startswith(FP8_REPOS) and (model.params_total_b or 0) >= 0.5:
+            names.append(("FP8", OTHER_TYPES["FP8"]))
+    if mid.startswith(AWQ_GPTQ_REPOS) and "Instruct" in mid:
+        names += [("AWQ-INT4", OTHER_TYPES["AWQ-INT4"]), ("GPTQ-INT4", OTHER_TYPES["GPTQ-INT4"])]
+    elif mid in AWQ_REPOS:
+        names.append(("AWQ-INT4", OTHER_TYPES["AWQ-INT4"]))
+    if mid in NVFP4_REPOS:
+        names.append(("NVFP4", OTHER_TYPES["NVFP4"]))
+    gguf = STANDARD_GGUF if not native_mxfp4 else ("F16", "Q8_0", "Q4_K_M")
+    names += [(n, GGUF_TYPES[n]) for n in gguf]
+    if model.family in DYNAMIC_GGUF_FAMILIES and _is_big_moe(model):
+        names += [(n, GGUF_TYPES[n]) for n in DYNAMIC_GGUF]
+    names += [("MLX-4bit", OTHER_TYPES["MLX-4bit"]), ("MLX-8bit", OTHER_TYPES["MLX-8bit"])]
+
+    quants = []
+    for name, qtype in names:
+        size = None
+        if model.params_total_b:
+            size = int(round(model.params_total_b * 1e9 * qtype.bits_per_weight / 8))
+        repo = NVFP4_REPOS.get(mid) if name == "NVFP4" else (mid if name in ("BF16", "FP8", "MXFP4") and (
+            name != "FP8" or native_fp8) and qtype.format != "gguf" else None)
+        if name == "FP8" and not native_fp8:
+            repo = f"{mid}-FP8"
+        sources = [f"bits_per_weight: {qtype.source}"]
+        if size is not None:
+            sources.append(f"file_size_bytes: {DERIVED} = params_total x bits_per_weight / 8 (estimate)")
+        quants.append(Quant(
+            name=name,
+            format=qtype.format,  # type: ignore[arg-type]
+            bits_per_weight=qtype.bits_per_weight,
+            file_size_bytes=size,
+            size_is_estimate=size is not None,
+            repo=repo,
+            runtimes=list(qtype.runtimes),  # type: ignore[arg-type]
+            sources=sources + [f"availability: {DERIVED} from publisher conventions for this family"],
+        ))
+    return quants
+
+
+def _apply_quant_files(models: dict[str, Model], rows: list[dict[str, str]]) -> None:
+    """Replace estimated sizes by real ones from supplement/quant_files.csv (adding the quant if absent)."""
+    for row in rows:
+        model = models.get(row["model_id"])
+        if model is None:
+            raise BuildError(f"quant_files.csv: unknown model {row['model_id']!r}")
+        size = _int(row["file_size_bytes"])
+        if size is None:
+            raise BuildError(f"quant_files.csv: {row['model_id']} {row['quant']} has no file_size_bytes")
+        name = row["quant"]
+        fmt = row["format"]
+        known = GGUF_TYPES.get(name) if fmt == "gguf" else OTHER_TYPES.get(name)
+        bpw = _float(row.get("bits_per_weight", ""))
+        source_bpw = row["source"]
+        if bpw is None and model.params_total_b:
+            # Average bits per weight implied by the real size: what the estimator should use when the
+            # file size is not at hand (e.g. per-layer splitting).
+            bpw = round(size * 8 / (model.params_total_b * 1e9), 3)
+            source_bpw = f"{DERIVED} = file size x 8 / params_total"
+        if bpw is None and known is not None:
+            bpw, source_bpw = known.bits_per_weight, known.source
+        if bpw is None:
+            raise BuildError(f"quant_files.csv: {row['model_id']} {name}: bits per weight unknown")
+        runtimes = list(known.runtimes) if known else (["llama.cpp"] if fmt == "gguf" else ["vllm"])
+        sources = [f"file_size_bytes: {row['source']}", f"bits_per_weight: {source_bpw}"]
+        quant = Quant(name=name, format=fmt, bits_per_weight=bpw, file_size_bytes=size,  # type: ignore[arg-type]
+                      size_is_estimate=False, repo=row.get("repo") or None, runtimes=runtimes,  # type: ignore[arg-type]
+                      sources=sources + ([f"note: {row['note']}"] if row.get("note") else []))
+        kept = [q for q in model.quants if not (q.name == name and q.format == fmt)]
+        models[model.id] = _replace(model, quants=kept + [quant])
+
+
+def _replace(record, **changes):
+    import msgspec
+
+    return msgspec.structs.replace(record, **changes)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Devices
+
+_APPLE_VARIANTS = re.compile(r"GPU cores:\s*(\d+)\s+or\s+(\d+)")
+_APPLE_CORES = re.compile(r"GPU cores:\s*(\d+)")
+
+
+def _device_from_row(row: dict[str, str]) -> Device:
+    vendor = row["vendor"]
+    kind = row["kind"]
+    memory_gib = _float(row.get("memory_gb", ""))
+    bandwidth = _float(row.get("bandwidth_gb_s", ""))
+    unified = vendor == "Apple" or kind == "apu"
+    notes = row.get("notes") or ""
+    cores = None
+    if vendor == "Apple":
+        m = _APPLE_CORES.search(notes)
+        if m and not _APPLE_VARIANTS.search(notes):
+            cores = int(m.group(1))
+    aliases = [a for a in dict.fromkeys(x.strip() for x in row.get("aliases", "").split(";")) if a and a != row["name"]]
+    memory_bytes = int(memory_gib * GIB) if memory_gib is not None else None
+    return Device(
+        name=row["name"],
+        vendor=vendor,
+        kind=kind,
+        aliases=aliases,
+        memory_bytes=memory_bytes,
+        memory_options_bytes=[],
+        memory_type=row.get("memory_type") or None,
+        bus_width_bits=_int(row.get("bus_width_bits", "")),
+        bandwidth_bytes_per_s=bandwidth * GB if bandwidth is not None else None,
+        fp16_tensor_tflops=_float(row.get("fp16_tensor_tflops_dense", "")),
+        bf16_tensor_tflops=_float(row.get("bf16_tensor_tflops_dense", "")),
+        fp8_tensor_tflops=_float(row.get("fp8_tensor_tflops_dense", "")),
+        fp16_vector_tflops=_float(row.get("fp16_vector_tflops", "")),
+        fp32_vector_tflops=_float(row.get("fp32_vector_tflops", "")),
+        gpu_cores=cores if cores is not None else _int(row.get("gpu_cores", "")),
+        unified_memory=unified,
+        tdp_w=_float(row.get("tdp_w", "")),
+        pcie_gen=_int(row.get("pcie_gen", "")),
+        interconnect=row.get("interconnect") or None,
+        launch_price_usd=_float(row.get("launch_price_usd", "")),
+        release_date=row.get("release_date") or None,
+        sources=_sources(row.get("source", "")),
+        notes=notes or None,
+    )
+
+
+_M1_PRO_FP32 = {14: 4.6, 16: 5.3}  # notebookcheck figures quoted in the reference's M1 Pro notes
+
+
+def split_apple_variants(device: Device) -> list[Device]:
+    """One device per GPU-core count for Apple rows that list two ("GPU cores: 14 or 16").
+
+    The reference gives one bandwidth for such a chip; both variants share its memory bus (the binned parts
+    with a narrower bus, M3 Max 30-core and M4 Max 32-core, have rows of their own).
+    """
+    if device.vendor != "Apple":
+        return [device]
+    m = _APPLE_VARIANTS.search(device.notes or "")
+    if not m:
+        return [device]
+    out = []
+    base = device.name
+    for cores in (int(m.group(1)), int(m.group(2))):
+        chip = base.removeprefix("Apple ")
+        name = f"{base} ({cores}-core GPU)"
+        fp32 = _M1_PRO_FP32.get(cores) if chip == "M1 Pro" else None
+        sources = list(device.sources) + [f"variant: {DERIVED}: the source row lists GPU cores '{m.group(0)[11:]}' "
+                                          "with one chip-level bandwidth; split into one device per core count"]
+        if fp32 is not None:
+            sources.append("fp32_vector_tflops: notebookcheck figure quoted in the reference notes (M1 Pro "
+                           "14-core ~4.6, 16-core 5.3 TFLOPS FP32)")
+        out.append(_replace(device, name=name, aliases=[f"{chip} {cores}c", f"{chip} {cores}-core GPU"],
+                            gpu_cores=cores, fp32_vector_tflops=fp32, sources=sources))
+    return out
+
+
+def drop_ambiguous_apple_aliases(devices: list[Device]) -> list[Device]:
+    """Remove bare chip aliases ("M1 Max") from Apple parts sold with several GPU-core counts.
+
+    The reference lists "M1 Max" as an alias of the 32-core part; a probe or a user saying only "M1 Max"
+    may have the 24-core one, so the bare name must stay ambiguous rather than match one confidently.
+    """
+    chips: dict[str, int] = {}
+    for d in devices:
+        m = re.match(r"Apple (.+?) \(\d+-core GPU\)$", d.name)
+        if m:
+            chips[m.group(1)] = chips.get(m.group(1), 0) + 1
+    out = []
+    for d in devices:
+        m = re.match(r"Apple (.+?) \(\d+-core GPU\)$", d.name)
+        if m and chips[m.group(1)] > 1:
+            bare = {m.group(1).lower(), f"apple {m.group(1).lower()}"}
+            d = _replace(d, aliases=[a for a in d.aliases if a.lower() not in bare])
+        out.append(d)
+    return out
+
+
+def _apply_device_overrides(devices: list[Device], rows: list[dict[str, str]]) -> list[Device]:
+    by_name = {d.name: i for i, d in enumerate(devices)}
+    conversions = {
+        "bandwidth_gb_s": ("bandwidth_bytes_per_s", lambda v: float(v) * GB),
+        "memory_gb": ("memory_bytes", lambda v: int(float(v) * GIB)),
+        "memory_options_gb": ("memory_options_bytes", lambda v: [int(float(x) * GIB) for x in v.split(";")]),
+        "launch_price_usd": ("launch_price_usd", float),
+        "fp16_tensor_tflops_dense": ("fp16_tensor_tflops", float),
+        "bf16_tensor_tflops_dense": ("bf16_tensor_tflops", float),
+        "fp8_tensor_tflops_dense": ("fp8_tensor_tflops", float),
+        "fp4_tensor_tflops_dense": ("fp4_tensor_tflops", float),
+        "fp32_vector_tflops": ("fp32_vector_tflops", float),
+        "gpu_cores": ("gpu_cores", int),
+        "aliases": ("aliases", lambda v: [a.strip() for a in v.split(";") if a.strip()]),
+    }
+    for row in rows:
+        if row["name"] not in by_name:
+            raise BuildError(f"device_overrides.csv: unknown device {row['name']!r}")
+        if row["field"] not in conversions:
+            raise BuildError(f"device_overrides.csv: unknown field {row['field']!r}")
+        field, convert = conversions[row["field"]]
+        i = by_name[row["name"]]
+        device = devices[i]
+        value = convert(row["value"])
+        if field == "aliases":
+            value = list(dict.fromkeys([*device.aliases, *value]))
+        devices[i] = _replace(device, **{field: value},
+                              sources=[*device.sources, f"{field}: {row['source']}"])
+    return devices
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Prices and scores
+
+_BENCHMARKS = {
+    "artificial_analysis_intelligence_index": "aa_index",
+    "aa_index": "aa_index",
+    "swe_bench_verified": "swe_bench_verified",
+    "terminal_bench_2": "terminal_bench_2",
+    "aider_polyglot": "aider_polyglot",
+    "metr_time_horizon_min": "metr_time_horizon_min",
+    "other": "other",
+}
+
+
+def _score(row: dict[str, str]) -> Score:
+    benchmark = _BENCHMARKS.get(row["benchmark"])
+    if benchmark is None:
+        raise BuildError(f"scores: unknown benchmark {row['benchmark']!r}")
+    value = _float(row["value"])
+    if value is None:
+        raise BuildError(f"scores: {row['model_id']} {benchmark} has no value")
+    return Score(model_id=row["model_id"], benchmark=benchmark, value=value,
+                 date=row.get("date_or_version") or None, source=row.get("source") or None,
+                 notes=row.get("notes") or None)
+
+
+def _hosted(row: dict[str, str]) -> HostedOffer:
+    notes = row.get("region_or_residency_notes", "")
+    source = row.get("source", "")
+    low = f"{notes} {source}".lower()
+    quantization = None
+    m = re.search(r"key '[^']*?(fp8|fp4|int8|int4|bf16)[^']*'", source, re.IGNORECASE)
+    if m:
+        quantization = m.group(1).upper()
+    # Residency: only what the row states. LiteLLM keys carry no residency or training terms.
+    residency, region, no_training = "unknown", None, None
+    m = re.search(r"\b(eu|us|eu-[a-z]+-\d|us-[a-z]+-\d)\b", notes.lower())
+    if "region" in low and m:
+        residency, region = "region", m.group(1).upper() if len(m.group(1)) == 2 else m.group(1)
+    if "no training" in low or "no-training" in low:
+        residency, no_training = "no-training", True
+    date_seen = row.get("date_seen", "")
+    m = re.match(r"\d{4}-\d{2}(-\d{2})?", date_seen)
+    return HostedOffer(
+        model_id=row["model_id"],
+        provider=row["provider"],
+        usd_per_m_input=float(row["usd_per_m_input"]),
+        usd_per_m_output=float(row["usd_per_m_output"]),
+        usd_per_m_cached_input=_float(row.get("usd_per_m_cached_input", "")),
+        context_tokens=_int(row.get("context", "")),
+        quantization=quantization,
+        residency=residency,  # type: ignore[arg-type]
+        region=region,
+        no_training=no_training,
+        notes=notes or None,
+        date_seen=m.group(0) if m else (date_seen or None),
+        source=source or None,
+    )
+
+
+def _rental(row: dict[str, str], device_names: dict[str, str]) -> RentalOffer:
+    gpu = device_names.get(_norm(row["gpu"]))
+    if gpu is None:
+        raise BuildError(f"gpu_rental.csv: GPU {row['gpu']!r} matches no device")
+    notes = row.get("notes") or ""
+    if gpu != row["gpu"]:
+        notes = f"{notes}; listed as '{row['gpu']}'".lstrip("; ")
+    return RentalOffer(gpu=gpu, gpus_per_node=_int(row.get("count_per_node", "")) or 1,
+                       usd_per_gpu_hour=float(row["usd_per_gpu_hour"]),
+                       usd_per_gpu_hour_high=_float(row.get("usd_per_gpu_hour_high", "")),
+                       provider=row.get("provider") or None, date_seen=row.get("date_seen") or None,
+                       source=row.get("source") or None, notes=notes or None)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+# Rental listings name GPUs loosely ("H100 SXM5", "B200 SXM"); map them to the device table's names.
+_RENTAL_NAMES = {
+    "NVIDIA RTX PRO 6000 Blackwell": "NVIDIA RTX PRO 6000 Blackwell Workstation Edition",
+    "NVIDIA H200 SXM": "NVIDIA H200 SXM",
+    "NVIDIA H200 SXM5": "NVIDIA H200 SXM",
+    "NVIDIA B200 SXM": "NVIDIA B200",
+    "NVIDIA B200": "NVIDIA B200",
+    "NVIDIA A100 80GB": "NVIDIA A100 80GB SXM",
+    "NVIDIA A100 80GB SXM": "NVIDIA A100 80GB SXM",
+    "NVIDIA H100 SXM5": "NVIDIA H100 SXM",
+    "NVIDIA H100 SXM 80GB": "NVIDIA H100 SXM",
+}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Build
+
+
+def build(reference_dir: Path = DEFAULT_REFERENCE_DIR, supplement_dir: Path = SUPPLEMENT_DIR, *,
+          generated_at: str | None = None, sequence: int = 1) -> Catalog:
+    """Build the catalog from the reference and supplement CSVs. Raises BuildError on bad input."""
+    overrides: dict[str, list[dict[str, str]]] = {}
+    for row in _read_csv(supplement_dir / "model_overrides.csv"):
+        overrides.setdefault(row["id"], []).append(row)
+
+    models: dict[str, Model] = {}
+    for path in (reference_dir / "models.csv", supplement_dir / "models.csv"):
+        for row in _read_csv(path):
+            if row["id"] in models:
+                raise BuildError(f"{path.name}: model {row['id']} appears twice")
+            model = _model_from_row(row, overrides)
+            models[model.id] = _replace(model, quants=quants_for(model))
+    unknown = set(overrides) - set(models)
+    if unknown:
+        raise BuildError(f"model_overrides.csv: unknown models {sorted(unknown)}")
+    _apply_quant_files(models, _read_csv(supplement_dir / "quant_files.csv"))
+
+    devices: list[Device] = []
+    for path in (reference_dir / "devices.csv", supplement_dir / "devices.csv"):
+        for row in _read_csv(path):
+            devices.extend(split_apple_variants(_device_from_row(row)))
+    devices = _apply_device_overrides(devices, _read_csv(supplement_dir / "device_overrides.csv"))
+    devices = drop_ambiguous_apple_aliases(devices)
+    names = [d.name for d in devices]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise BuildError(f"devices: duplicate names {sorted(duplicates)}")
+
+    hosted = [_hosted(r) for r in _read_csv(reference_dir / "hosted_prices.csv")]
+    hosted += [_hosted(r) for r in _read_csv(supplement_dir / "hosted_prices.csv")]
+    scores = [_score(r) for r in _read_csv(reference_dir / "scores.csv")]
+    scores += [_score(r) for r in _read_csv(supplement_dir / "scores.csv")]
+
+    device_lookup = {_norm(d.name): d.name for d in devices}
+    device_lookup.update({_norm(k): v for k, v in _RENTAL_NAMES.items()})
+    rentals = [_rental(r, device_lookup) for r in _read_csv(reference_dir / "gpu_rental.csv")]
+
+    closed: dict[str, ClosedModel] = {}
+    for row in _read_csv(supplement_dir / "closed_models.csv"):
+        closed[row["id"]] = ClosedModel(id=row["id"], name=row["name"], vendor=row["vendor"])
+    for model_id in sorted({o.model_id for o in hosted} | {s.model_id for s in scores}):
+        if model_id.startswith("closed:") and model_id not in closed:
+            vendor, _, name = model_id.removeprefix("closed:").partition("/")
+            closed[model_id] = ClosedModel(id=model_id, name=name, vendor=vendor)
+
+    catalog = Catalog(
+        schema_version=SCHEMA_VERSION,
+        generated_at=generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        sequence=sequence,
+        source="embedded",
+        models=list(models.values()),
+        devices=devices,
+        hosted=hosted,
+        rentals=rentals,
+        scores=scores,
+        closed_models=list(closed.values()),
+    )
+    _check_links(catalog)
+    return catalog
+
+
+def _check_links(catalog: Catalog) -> None:
+    """Fail the build on records that point at nothing or carry no source."""
+    for model in catalog.models:
+        if not model.sources:
+            raise BuildError(f"model {model.id} has no source")
+        names = [q.name for q in model.quants]
+        if len(set(names)) != len(names):
+            raise BuildError(f"model {model.id} has two quants of the same name: {sorted(names)}")
+        for quant in model.quants:
+            if not quant.sources:
+                raise BuildError(f"quant {model.id} {quant.name} has no source")
+    for device in catalog.devices:
+        if not device.sources:
+            raise BuildError(f"device {device.name} has no source")
+    for offer in catalog.hosted:
+        if not offer.source:
+            raise BuildError(f"hosted offer {offer.model_id} at {offer.provider} has no source")
+    for score in catalog.scores:
+        if not score.source:
+            raise BuildError(f"score {score.model_id} {score.benchmark} has no source")
+
+
+def write(catalog: Catalog, path: Path = OUTPUT_PATH) -> bytes:
+    """Write the catalog as indented JSON (diff-friendly) after checking it decodes; returns the bytes."""
+    import msgspec
+
+    data = msgspec.json.format(encode_catalog(catalog), indent=1) + b"\n"
+    decode_catalog(data)  # never write a file the app would refuse
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rigcheck.catalog.sources.reference", description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", type=Path,
+                        default=Path(os.environ.get("RIGCHECK_REFERENCE_DIR", DEFAULT_REFERENCE_DIR)))
+    parser.add_argument("--supplement", type=Path, default=SUPPLEMENT_DIR)
+    parser.add_argument("--output", type=Path, default=OUTPUT_PATH)
+    parser.add_argument("--generated-at", help="ISO 8601 timestamp to record (default: now, UTC)")
+    parser.add_argument("--sequence", type=int, default=1, help="catalog sequence number (default 1)")
+    args = parser.parse_args(argv)
+    try:
+        catalog = build(args.reference, args.supplement, generated_at=args.generated_at, sequence=args.sequence)
+        data = write(catalog, args.output)
+    except BuildError as exc:
+        print(f"catalog build failed: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output} ({len(data) / 1e6:.2f} MB): {len(catalog.models)} models, "
+          f"{sum(len(m.quants) for m in catalog.models)} quants, {len(catalog.devices)} devices, "
+          f"{len(catalog.hosted)} hosted offers, {len(catalog.rentals)} rentals, {len(catalog.scores)} scores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
