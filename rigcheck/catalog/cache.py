@@ -78,7 +78,13 @@ def validate_catalog_bytes(data: bytes) -> Catalog:
     Raises ``CatalogError`` with one sentence: not JSON, wrong type, missing key, newer major schema,
     no models, duplicate ids, a negative or non-finite number, or an unreadable date.
     """
-    catalog = decode_catalog(data)
+    try:
+        # JSON is UTF-8 by definition; msgspec itself raises UnicodeDecodeError (not its own error)
+        # when building the message for an invalid enum value holding bad bytes.
+        data.decode("utf-8")
+        catalog = decode_catalog(data)
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"catalog is not valid UTF-8 text (byte {exc.start})") from None
     check_sanity(catalog)
     return catalog
 
