@@ -1,0 +1,38 @@
+"""``rigcheck catalog ACTION``: the catalog's actions, each registered by its own small module.
+
+Actions live in ``rigcheck.desktop.commands._catalog_<group>`` modules exposing
+``register(actions) -> None`` (adding parsers to the ``catalog`` subparsers), so the engineers owning
+``show``/``path`` and ``refresh``/``build``/``sign`` edit separate files. A group not built yet is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+ACTION_GROUPS = (
+    "show",  # show, path (reading side)
+    "feed",  # refresh, build, sign (network and signing side)
+)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "catalog", help="show, refresh or build the catalog",
+        description="The catalog of models, quants, devices and prices that rigcheck uses.",
+    )
+    actions = parser.add_subparsers(dest="catalog_action", metavar="ACTION", parser_class=type(parser))
+    for group in ACTION_GROUPS:
+        try:
+            module = importlib.import_module(f"rigcheck.desktop.commands._catalog_{group}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"rigcheck.desktop.commands._catalog_{group}":
+                continue  # not built yet
+            raise
+        module.register(actions)
+    parser.set_defaults(func=lambda args: _missing_action(parser, args))
+
+
+def _missing_action(parser: argparse.ArgumentParser, _args) -> int:
+    parser.print_usage()
+    return 2
