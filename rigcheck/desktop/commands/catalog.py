@@ -30,9 +30,10 @@ def register(subparsers) -> None:
                 continue  # not built yet
             raise
         module.register(actions)
-    parser.set_defaults(func=lambda args: _missing_action(parser, args))
+    parser.set_defaults(func=lambda _args: _missing_action(actions))
 
 
-def _missing_action(parser: argparse.ArgumentParser, _args) -> int:
-    parser.print_usage()
-    return 2
+def _missing_action(actions: argparse._SubParsersAction) -> int:
+    from rigcheck.desktop.cli import UsageError
+
+    raise UsageError(f"catalog needs an action: {', '.join(actions.choices)}")
