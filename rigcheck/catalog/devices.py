@@ -1,0 +1,356 @@
+"""Device resolution: a probed or typed GPU name to one row of the spec table, or to none; what-if machines.
+
+``resolve`` is deliberately strict. A name is normalised (case, punctuation, vendor and brand words such as
+"NVIDIA GeForce", "AMD Radeon", "(TM)", "Graphics"; a memory size like "24GB" and a GPU-core count like
+"(76-core GPU)" or "24c" are taken out as hints) and must then equal the normalised name or an alias of a
+device. Extra words keep a name apart: "RTX 4090 D" and "RTX 4090 Laptop GPU" are not "RTX 4090". Memory
+(from the name or the probe) separates an A100 40 GB from an 80 GB one; GPU cores separate Apple variants.
+Anything left ambiguous or unknown resolves to None: no confident wrong match.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rigcheck.catalog.lookup import ModelLookupError, find_model
+from rigcheck.catalog.records import Catalog, Device
+from rigcheck.probe.types import Cpu, Gpu, Machine, Memory
+
+__all__ = [
+    "DeviceLookupError",
+    "InvalidSizeError",
+    "ModelLookupError",
+    "find_model",
+    "hypothetical_machine",
+    "lookup",
+    "parse_gpu_spec",
+    "parse_size",
+    "resolve",
+    "resolve_gpu",
+    "suggest",
+]
+
+GIB = 2**30
+
+MEMORY_TOLERANCE = 0.08
+"""Probed VRAM sits a little under the marketed size (an H100 "80 GB" reports 79.6 GiB, an H200 "141 GB"
+140.4 GiB); 8% keeps those together while 40 vs 80 GB and 8 vs 16 GB stay apart."""
+
+
+class DeviceLookupError(ValueError):
+    """A GPU name or machine description that matches no device, or several; the message lists suggestions."""
+
+
+class InvalidSizeError(DeviceLookupError):
+    """A size such as "64GB" that cannot be read."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Name normalisation
+
+_NOISE = {
+    "nvidia", "geforce", "amd", "radeon", "ati", "intel", "apple", "tesla", "instinct", "graphics", "gpu",
+    "r", "tm", "corporation", "series",
+}
+_MEMORY_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(gib|gb|g)\b")
+_CORES_RE = re.compile(r"\b(\d+)\s*-?\s*core(?:s)?(?:\s*gpu)?\b|\b(\d+)c\b")
+
+
+@dataclass(frozen=True)
+class _Query:
+    key: str
+    memory_bytes: int | None
+    gpu_cores: int | None
+
+
+def _parse_name(name: str) -> _Query:
+    text = name.lower().replace("™", " ").replace("®", " ")
+    memory = cores = None
+    m = _MEMORY_RE.search(text)
+    if m:
+        memory = int(float(m.group(1)) * GIB)
+        text = text[: m.start()] + " " + text[m.end():]
+    m = _CORES_RE.search(text)
+    if m:
+        cores = int(m.group(1) or m.group(2))
+        text = text[: m.start()] + " " + text[m.end():]
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    # Letters and digits apart ("rtx4090" = "rtx 4090"), on both sides of every comparison.
+    text = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", text)
+    tokens = [t for t in text.split() if t not in _NOISE]
+    return _Query(" ".join(tokens), memory, cores)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    key: str
+    device: Device
+    name_memory_bytes: int | None
+    """Memory stated in this name or alias ("A100 80GB"), if any."""
+
+
+class _Index:
+    def __init__(self, devices: Sequence[Device]):
+        self.devices = list(devices)
+        self.by_key: dict[str, list[_Entry]] = {}
+        for device in self.devices:
+            seen = set()
+            for label in (device.name, *device.aliases):
+                parsed = _parse_name(label)
+                if not parsed.key or (parsed.key, parsed.memory_bytes) in seen:
+                    continue
+                seen.add((parsed.key, parsed.memory_bytes))
+                self.by_key.setdefault(parsed.key, []).append(_Entry(parsed.key, device, parsed.memory_bytes))
+
+
+_index_lock = threading.Lock()
+_index_cache: dict[int, tuple[Sequence[Device], _Index]] = {}
+
+
+def _index(devices: Sequence[Device]) -> _Index:
+    # Keyed by identity: a catalog's device list is built once and not mutated.
+    with _index_lock:
+        hit = _index_cache.get(id(devices))
+        if hit is not None and hit[0] is devices:
+            return hit[1]
+    index = _Index(devices)
+    with _index_lock:
+        if len(_index_cache) > 8:
+            _index_cache.clear()
+        _index_cache[id(devices)] = (devices, index)
+    return index
+
+
+def _default_devices() -> list[Device]:
+    from rigcheck.catalog.store import load_catalog
+
+    return load_catalog().devices
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Resolution
+
+
+def _memory_matches(actual: int | None, wanted: int) -> bool:
+    return actual is None or abs(actual - wanted) <= MEMORY_TOLERANCE * wanted
+
+
+def _candidates(name: str, memory_bytes: int | None, gpu_cores: int | None,
+                devices: Sequence[Device]) -> tuple[list[Device], _Query]:
+    query = _parse_name(name)
+    entries = _index(devices).by_key.get(query.key, []) if query.key else []
+    memory = query.memory_bytes if query.memory_bytes is not None else memory_bytes
+    cores = query.gpu_cores if query.gpu_cores is not None else gpu_cores
+    found: list[Device] = []
+    for entry in entries:
+        device = entry.device
+        if memory is not None and not device.unified_memory:
+            # The size named in an alias ("A100 80GB") or the device's own memory must agree.
+            stated = entry.name_memory_bytes if entry.name_memory_bytes is not None else device.memory_bytes
+            if not _memory_matches(stated, memory):
+                continue
+        if cores is not None and device.gpu_cores is not None and device.gpu_cores != cores:
+            continue
+        if device not in found:
+            found.append(device)
+    if memory is not None and len(found) > 1:
+        # Several sizes within tolerance (rare): keep the nearest.
+        def distance(d: Device) -> float:
+            return abs((d.memory_bytes or memory) - memory)
+        best = min(distance(d) for d in found)
+        found = [d for d in found if distance(d) == best]
+    return found, query
+
+
+def resolve(name: str, memory_bytes: int | None = None, gpu_cores: int | None = None,
+            devices: Sequence[Device] | None = None) -> Device | None:
+    """The one device this name denotes, or None when it is unknown or ambiguous.
+
+    ``memory_bytes`` (probed VRAM) and ``gpu_cores`` (Apple GPU cores) narrow the match; a size or core
+    count written in the name wins over them. ``devices`` defaults to the catalog in use.
+    """
+    if not name or not name.strip():
+        return None
+    found, _ = _candidates(name, memory_bytes, gpu_cores, devices if devices is not None else _default_devices())
+    return found[0] if len(found) == 1 else None
+
+
+def resolve_gpu(gpu: Gpu, devices: Sequence[Device] | None = None) -> Device | None:
+    """The spec-table device of a probed GPU, or None. Unified-memory GPUs are matched without VRAM size
+    (their "VRAM" is the machine's RAM), Apple ones by GPU-core count."""
+    memory = None if gpu.unified_memory else gpu.vram_total_bytes
+    return resolve(gpu.name, memory_bytes=memory, gpu_cores=gpu.gpu_cores, devices=devices)
+
+
+def suggest(name: str, devices: Sequence[Device] | None = None, limit: int = 6) -> list[str]:
+    """Device names close to ``name``, best first, for "did you mean" messages."""
+    devices = devices if devices is not None else _default_devices()
+    query = _parse_name(name)
+    index = _index(devices)
+    tokens = set(query.key.split())
+    scored: dict[str, float] = {}
+    for key, entries in index.by_key.items():
+        key_tokens = set(key.split())
+        overlap = len(tokens & key_tokens) / max(1, len(tokens | key_tokens))
+        ratio = difflib.SequenceMatcher(None, query.key, key).ratio()
+        score = max(ratio, overlap + (0.5 if tokens and tokens <= key_tokens else 0.0))
+        for entry in entries:
+            if score > scored.get(entry.device.name, 0.0):
+                scored[entry.device.name] = score
+    ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))
+    return [n for n, s in ranked if s >= 0.6][:limit]
+
+
+def lookup(name: str, devices: Sequence[Device] | None = None, *, memory_bytes: int | None = None,
+           gpu_cores: int | None = None) -> Device:
+    """Like ``resolve`` but for names a person typed: raises DeviceLookupError with suggestions."""
+    devices = devices if devices is not None else _default_devices()
+    if not name or not name.strip():
+        raise DeviceLookupError("empty GPU name")
+    found, _ = _candidates(name, memory_bytes, gpu_cores, devices)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        options = ", ".join(d.name for d in found[:8])
+        raise DeviceLookupError(f"GPU name {name!r} is ambiguous; say which: {options}")
+    near = suggest(name, devices)
+    hint = f"; did you mean: {', '.join(near)}" if near else "; `rigcheck devices` lists the known names"
+    raise DeviceLookupError(f"unknown GPU {name!r}{hint}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sizes and what-if machines
+
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)(b?)\s*$", re.IGNORECASE)
+_SIZE_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
+
+
+def parse_size(text: str) -> int:
+    """Bytes in a memory size: "64GB", "64 GiB", "1.5T", "512g", "2048MB".
+
+    Memory is sold in binary units under decimal names ("64 GB" of RAM is 64 GiB), so GB and GiB both mean
+    2^30 here. A bare number is taken as GiB. Raises InvalidSizeError for anything else.
+    """
+    if text is None:
+        raise InvalidSizeError("empty size; write it like 64GB")
+    m = _SIZE_RE.match(str(text))
+    if not m:
+        raise InvalidSizeError(f"cannot read size {text!r}; write it like 64GB or 1.5TB")
+    number, unit = float(m.group(1)), m.group(2).lower()
+    if not unit and not m.group(4):
+        unit = "g"
+    if not unit and m.group(4):
+        value = int(number)  # plain bytes: "1024B"
+    else:
+        value = int(round(number * 1024 ** _SIZE_POWERS[unit]))
+    if value <= 0:
+        raise InvalidSizeError(f"size {text!r} must be more than zero")
+    return value
+
+
+_SPEC_RE = re.compile(r"^\s*(?:(\d+)\s*(?:x|×|\*)\s*)?(.+?)\s*$", re.IGNORECASE)
+
+
+def parse_gpu_spec(spec: str) -> tuple[int, str]:
+    """("2 x RTX 4090") -> (2, "RTX 4090"); a spec without a count is one GPU. Raises DeviceLookupError."""
+    m = _SPEC_RE.match(spec or "")
+    if not m or not m.group(2):
+        raise DeviceLookupError(f"cannot read GPU {spec!r}; write it like \"2 x RTX 4090\"")
+    count = int(m.group(1)) if m.group(1) else 1
+    if not 1 <= count <= 256:
+        raise DeviceLookupError(f"GPU count in {spec!r} must be between 1 and 256")
+    return count, m.group(2)
+
+
+_VENDORS = {"nvidia": "nvidia", "amd": "amd", "intel": "intel", "apple": "apple"}
+
+
+def _gpu_from_device(index: int, device: Device, unified_ram_bytes: int | None) -> Gpu:
+    filled: dict[str, object] = {
+        "memory_bus_width_bits": device.bus_width_bits,
+        "memory_bandwidth_bytes_per_s": device.bandwidth_bytes_per_s,
+        "gpu_cores": device.gpu_cores,
+        "power_limit_w": device.tdp_w,
+        "pcie_gen_max": device.pcie_gen,
+    }
+    if device.unified_memory:
+        filled["vram_total_bytes"] = unified_ram_bytes
+    else:
+        filled["vram_total_bytes"] = device.memory_bytes
+    sources = {k: "spec table" for k, v in filled.items() if v is not None}
+    if device.unified_memory and unified_ram_bytes is not None:
+        sources["vram_total_bytes"] = "user"
+    unavailable = {k: "not in the spec table" for k in ("vram_total_bytes", "memory_bandwidth_bytes_per_s")
+                   if filled[k] is None}
+    if device.unified_memory:
+        unavailable["gpu_usable_memory_bytes"] = "hypothetical machine: the GPU-usable share of RAM is not known"
+    return Gpu(
+        index=index,
+        vendor=_VENDORS.get(device.vendor.lower(), "nvidia"),  # type: ignore[arg-type]
+        name=device.name,
+        unified_memory=device.unified_memory,
+        sources=sources,
+        unavailable=unavailable,
+        **filled,  # type: ignore[arg-type]
+    )
+
+
+def hypothetical_machine(gpu_specs: list[str], ram_bytes: int | None, catalog: Catalog | None = None) -> Machine:
+    """A what-if machine from GPU specs ("2 x RTX 4090") and a RAM size, filled from the spec table.
+
+    Each GPU carries the device's VRAM, bandwidth, cores and power with provenance "spec table"; RAM is "user".
+    A unified-memory device (Apple, Strix Halo, DGX Spark) is the whole machine: its RAM is ``ram_bytes``, or
+    the device's memory when that is omitted. With discrete GPUs and no RAM given, RAM is recorded as 0 and
+    marked unavailable, so nothing is offloaded to it. Raises DeviceLookupError (unknown or ambiguous names,
+    mixing a unified-memory device with other GPUs, a unified device with no memory size and no RAM given).
+    """
+    devices = catalog.devices if catalog is not None else _default_devices()
+    wanted: list[tuple[int, Device]] = []
+    for spec in gpu_specs:
+        count, name = parse_gpu_spec(spec)
+        wanted.append((count, lookup(name, devices)))
+    if not wanted and ram_bytes is None:
+        raise DeviceLookupError("describe the machine with --gpu NAME and/or --ram SIZE")
+    unified = [d for _, d in wanted if d.unified_memory]
+    if unified and (len(wanted) > 1 or wanted[0][0] > 1):
+        raise DeviceLookupError(
+            f"{unified[0].name} has unified memory and is a whole machine; it cannot be combined with other GPUs"
+        )
+    memory_unavailable: dict[str, str] = {}
+    memory_sources = {"total_bytes": "user"}
+    if unified:
+        device = unified[0]
+        if ram_bytes is None:
+            ram_bytes = device.memory_bytes
+            memory_sources = {"total_bytes": "spec table"}
+        if ram_bytes is None:
+            raise DeviceLookupError(f"the memory size of {device.name} is not in the spec table; give it with --ram")
+    elif ram_bytes is None:
+        ram_bytes = 0
+        memory_sources = {}
+        memory_unavailable = {"total_bytes": "RAM not given (--ram); nothing is offloaded to RAM"}
+
+    gpus: list[Gpu] = []
+    for count, device in wanted:
+        for _ in range(count):
+            gpus.append(_gpu_from_device(len(gpus), device, ram_bytes if device.unified_memory else None))
+    memory = Memory(total_bytes=ram_bytes, available_bytes=ram_bytes if ram_bytes else None,
+                    sources=memory_sources, unavailable=memory_unavailable)
+    cpu = Cpu(unavailable={"model": "hypothetical machine: the CPU was not described"})
+    parts = [f"{count}× {device.name}" if count > 1 else device.name for count, device in wanted]
+    if ram_bytes and not unified:
+        parts.append(f"{ram_bytes / GIB:g} GiB RAM")
+    elif unified:
+        parts[0] = f"{parts[0]} {ram_bytes / GIB:g} GiB"
+    return Machine(
+        gpus=tuple(gpus),
+        cpu=cpu,
+        memory=memory,
+        origin="hypothetical",
+        label=" + ".join(parts) if parts else "no GPU",
+        sources={"gpus": "user"},
+    )

@@ -1,0 +1,188 @@
+"""Where the catalog in use comes from: the refreshed copy in the cache folder when it is valid, else the embedded one.
+
+Reading side (this module's ``load_catalog`` and ``catalog_status``): never raises for a bad cache file. A
+cached copy that is unreadable, invalid, of a newer major schema, or older (lower ``sequence``) than the
+embedded catalog is skipped with one warning, and the embedded catalog is used. An expired cached copy is
+still used, with a warning. The write side (refresh, atomic replace, last good copy) lives beside this and
+uses ``cached_catalog_path()`` for the file it replaces.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rigcheck.catalog import paths
+from rigcheck.catalog.records import Catalog, CatalogError, decode_catalog
+
+CACHE_FILENAME = "catalog.json"
+"""Name of the refreshed copy inside ``paths.cache_dir()``."""
+
+
+class EmbeddedCatalogError(RuntimeError):
+    """The catalog shipped inside the app is missing or broken: an installation problem, not a user error."""
+
+
+@dataclass(frozen=True)
+class CatalogStatus:
+    """What the app is using now, for ``catalog show`` and the status bar."""
+
+    source: str
+    """"embedded", or where the cached copy came from (its feed URL), or "cache" when it does not say."""
+    path: str
+    """The file the catalog was read from."""
+    schema_version: str
+    sequence: int
+    generated_at: str
+    expires_at: str | None
+    age_s: float | None
+    """Seconds since ``generated_at``; None when the timestamp cannot be read."""
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.source == "embedded"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "schema": "rigcheck.catalog-status/1",
+            "source": self.source,
+            "path": self.path,
+            "schema_version": self.schema_version,
+            "sequence": self.sequence,
+            "generated_at": self.generated_at,
+            "expires_at": self.expires_at,
+            "age_s": self.age_s,
+            "counts": dict(self.counts),
+            "warnings": list(self.warnings),
+        }
+
+
+def embedded_catalog_path() -> Path:
+    """The catalog shipped in the package (``rigcheck/catalog/data/catalog.json``)."""
+    return Path(str(importlib.resources.files("rigcheck.catalog").joinpath("data", "catalog.json")))
+
+
+def cached_catalog_path() -> Path:
+    """The refreshed copy written by ``catalog refresh`` (it may not exist)."""
+    return paths.cache_dir() / CACHE_FILENAME
+
+
+def load_embedded() -> Catalog:
+    """The embedded catalog. Raises EmbeddedCatalogError when the installation lacks or breaks it."""
+    path = embedded_catalog_path()
+    key = _file_key(path)
+    if key is None:
+        raise EmbeddedCatalogError(f"the embedded catalog {path} is missing; reinstall rigcheck")
+    try:
+        return _decode_cached(path, key)
+    except CatalogError as exc:
+        raise EmbeddedCatalogError(f"the embedded catalog {path} is broken ({exc}); reinstall rigcheck") from None
+
+
+def load_catalog() -> Catalog:
+    """The catalog to use: the cached refreshed copy when it is valid, else the embedded one."""
+    return _select()[0]
+
+
+def catalog_status() -> CatalogStatus:
+    """Which catalog is in use, how old it is, its record counts, and any warning about the cached copy."""
+    catalog, path, warnings = _select()
+    return CatalogStatus(
+        source="embedded" if path == embedded_catalog_path() else (catalog.source or "cache"),
+        path=str(path),
+        schema_version=catalog.schema_version,
+        sequence=catalog.sequence,
+        generated_at=catalog.generated_at,
+        expires_at=catalog.expires_at,
+        age_s=_age_s(catalog.generated_at),
+        counts=catalog_counts(catalog),
+        warnings=tuple(warnings),
+    )
+
+
+def catalog_counts(catalog: Catalog) -> dict[str, int]:
+    """Records per type, as ``catalog show`` reports them."""
+    return {
+        "models": len(catalog.models),
+        "quants": sum(len(m.quants) for m in catalog.models),
+        "devices": len(catalog.devices),
+        "hosted": len(catalog.hosted),
+        "rentals": len(catalog.rentals),
+        "scores": len(catalog.scores),
+        "closed_models": len(catalog.closed_models),
+    }
+
+
+# -------------------------------------------------------------------------------------------------------
+
+
+def _select() -> tuple[Catalog, Path, list[str]]:
+    embedded = load_embedded()
+    embedded_path = embedded_catalog_path()
+    cached_path = cached_catalog_path()
+    key = _file_key(cached_path)
+    if key is None:
+        return embedded, embedded_path, []
+    try:
+        cached = _decode_cached(cached_path, key)
+    except CatalogError as exc:
+        return embedded, embedded_path, [f"the cached catalog {cached_path} was not used: {exc}; using the embedded catalog"]
+    except OSError as exc:
+        return embedded, embedded_path, [
+            f"the cached catalog {cached_path} could not be read ({exc.strerror or exc}); using the embedded catalog"
+        ]
+    if cached.sequence < embedded.sequence:
+        # An app update can ship a newer embedded catalog than an old refresh left in the cache.
+        return embedded, embedded_path, [
+            f"the cached catalog (sequence {cached.sequence}) is older than the embedded one "
+            f"(sequence {embedded.sequence}); using the embedded catalog"
+        ]
+    warnings = []
+    expires = _parse_time(cached.expires_at) if cached.expires_at else None
+    if expires is not None and expires < datetime.now(timezone.utc):
+        warnings.append(f"the catalog expired on {cached.expires_at}; run `rigcheck catalog refresh`")
+    return cached, cached_path, warnings
+
+
+_lock = threading.Lock()
+_memo: dict[Path, tuple[tuple[int, int], Catalog]] = {}
+
+
+def _decode_cached(path: Path, key: tuple[int, int]) -> Catalog:
+    """Decode a catalog file once per (modification time, size); a refresh that replaces it is seen."""
+    with _lock:
+        hit = _memo.get(path)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+    catalog = decode_catalog(path.read_bytes())
+    with _lock:
+        _memo[path] = (key, catalog)
+    return catalog
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _age_s(generated_at: str) -> float | None:
+    when = _parse_time(generated_at)
+    if when is None:
+        return None
+    return max(0.0, (datetime.now(timezone.utc) - when).total_seconds())
