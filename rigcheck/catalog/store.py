@@ -4,7 +4,8 @@ Reading side (this module's ``load_catalog`` and ``catalog_status``): never rais
 cached copy that is unreadable, invalid, of a newer major schema, or older (lower ``sequence``) than the
 embedded catalog is skipped with one warning, and the embedded catalog is used. An expired cached copy is
 still used, with a warning. The write side (refresh, atomic replace, last good copy) lives beside this and
-uses ``cached_catalog_path()`` for the file it replaces.
+is ``rigcheck.catalog.cache`` (validated reads with the previous-copy fallback, atomic writes) and
+``rigcheck.catalog.refresh``; this module only chooses between the cached copy and the embedded one.
 """
 
 from __future__ import annotations
@@ -15,11 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rigcheck.catalog import paths
+from rigcheck.catalog import cache
 from rigcheck.catalog.records import Catalog, CatalogError, decode_catalog
-
-CACHE_FILENAME = "catalog.json"
-"""Name of the refreshed copy inside ``paths.cache_dir()``."""
 
 
 class EmbeddedCatalogError(RuntimeError):
@@ -40,6 +38,8 @@ class CatalogStatus:
     expires_at: str | None
     age_s: float | None
     """Seconds since ``generated_at``; None when the timestamp cannot be read."""
+    fetched_at: str | None = None
+    """When a refresh last fetched or confirmed the cached copy (None for the embedded catalog)."""
     counts: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
@@ -57,6 +57,7 @@ class CatalogStatus:
             "generated_at": self.generated_at,
             "expires_at": self.expires_at,
             "age_s": self.age_s,
+            "fetched_at": self.fetched_at,
             "counts": dict(self.counts),
             "warnings": list(self.warnings),
         }
@@ -69,7 +70,7 @@ def embedded_catalog_path() -> Path:
 
 def cached_catalog_path() -> Path:
     """The refreshed copy written by ``catalog refresh`` (it may not exist)."""
-    return paths.cache_dir() / CACHE_FILENAME
+    return cache.catalog_path()
 
 
 def load_embedded() -> Catalog:
@@ -92,8 +93,11 @@ def load_catalog() -> Catalog:
 def catalog_status() -> CatalogStatus:
     """Which catalog is in use, how old it is, its record counts, and any warning about the cached copy."""
     catalog, path, warnings = _select()
+    embedded = path == embedded_catalog_path()
+    meta = None if embedded else cache.read_meta()
     return CatalogStatus(
-        source="embedded" if path == embedded_catalog_path() else (catalog.source or "cache"),
+        source="embedded" if embedded else (meta.source_url if meta else catalog.source or "cache"),
+        fetched_at=meta.fetched_at if meta else None,
         path=str(path),
         schema_version=catalog.schema_version,
         sequence=catalog.sequence,
@@ -124,37 +128,43 @@ def catalog_counts(catalog: Catalog) -> dict[str, int]:
 def _select() -> tuple[Catalog, Path, list[str]]:
     embedded = load_embedded()
     embedded_path = embedded_catalog_path()
-    cached_path = cached_catalog_path()
-    key = _file_key(cached_path)
-    if key is None:
+    key = (_file_key(cache.catalog_path()), _file_key(cache.previous_path()))
+    if key == (None, None):
         return embedded, embedded_path, []
-    try:
-        cached = _decode_cached(cached_path, key)
-    except CatalogError as exc:
-        return embedded, embedded_path, [f"the cached catalog {cached_path} was not used: {exc}; using the embedded catalog"]
-    except OSError as exc:
-        return embedded, embedded_path, [
-            f"the cached catalog {cached_path} could not be read ({exc.strerror or exc}); using the embedded catalog"
-        ]
+    with _lock:
+        hit = _cached_memo.get("last")
+    if hit is not None and hit[0] == key:
+        cached, path, reason = hit[1]
+    else:
+        # cache.read_cached never raises: a corrupt catalog.json falls back to catalog.prev.json, and a
+        # reason says so; we decode once per version of those two files.
+        result = cache.read_cached()
+        cached, path, reason = result.catalog, result.path, result.reason
+        with _lock:
+            _cached_memo["last"] = (key, (cached, path, reason))
+    if cached is None or path is None:
+        note = f"{reason}; using the embedded catalog" if reason else None
+        return embedded, embedded_path, [note] if note else []
+    warnings = [reason] if reason else []
     if cached.sequence < embedded.sequence:
         # An app update can ship a newer embedded catalog than an old refresh left in the cache.
-        return embedded, embedded_path, [
+        return embedded, embedded_path, warnings + [
             f"the cached catalog (sequence {cached.sequence}) is older than the embedded one "
             f"(sequence {embedded.sequence}); using the embedded catalog"
         ]
-    warnings = []
-    expires = _parse_time(cached.expires_at) if cached.expires_at else None
-    if expires is not None and expires < datetime.now(timezone.utc):
-        warnings.append(f"the catalog expired on {cached.expires_at}; run `rigcheck catalog refresh`")
-    return cached, cached_path, warnings
+    expired = cache.expiry_warning(cached)
+    if expired:
+        warnings.append(expired)
+    return cached, path, warnings
 
 
 _lock = threading.Lock()
 _memo: dict[Path, tuple[tuple[int, int], Catalog]] = {}
+_cached_memo: dict[str, tuple[object, tuple[Catalog | None, Path | None, str | None]]] = {}
 
 
 def _decode_cached(path: Path, key: tuple[int, int]) -> Catalog:
-    """Decode a catalog file once per (modification time, size); a refresh that replaces it is seen."""
+    """Decode a catalog file once per (modification time, size)."""
     with _lock:
         hit = _memo.get(path)
         if hit is not None and hit[0] == key:
