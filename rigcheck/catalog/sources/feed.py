@@ -1,0 +1,162 @@
+"""The feed builder: fresh facts from Hugging Face and OpenRouter merged over the embedded catalog.
+
+Merging rules (the embedded catalog is curated, the APIs are current):
+- a model already in the catalog keeps its curated fields; fetched values only fill fields it lacks;
+- a fetched quant with a real file size replaces the catalog's quant of the same name whose size was an
+  estimate or unknown; quants the catalog lacks are added; sources are unioned;
+- a model not in the catalog is added as fetched;
+- OpenRouter offers replace the catalog's earlier OpenRouter offer for the same model; other providers stay.
+The result carries a new ``sequence`` (above the base's), ``generated_at`` and ``expires_at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import msgspec
+import requests
+
+from rigcheck.catalog.cache import check_sanity
+from rigcheck.catalog.net import RefreshError, new_session
+from rigcheck.catalog.records import Catalog, CatalogError, HostedOffer, Model, Quant, encode_catalog
+from rigcheck.catalog.sources import huggingface, openrouter
+
+DEFAULT_EXPIRES_DAYS = 30
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the command's output."""
+
+    catalog: Catalog
+    models_updated: list[str] = field(default_factory=list)
+    models_added: list[str] = field(default_factory=list)
+    offers: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def merge_model(base: Model, fetched: Model) -> Model:
+    """``base`` with gaps filled from ``fetched`` and quants updated (see module docstring)."""
+    updates = {}
+    for name in Model.__struct_fields__:
+        if name in ("id", "quants", "sources", "aliases", "use_cases"):
+            continue
+        if getattr(base, name) is None and getattr(fetched, name) is not None:
+            updates[name] = getattr(fetched, name)
+    updates["quants"] = merge_quants(base.quants, fetched.quants)
+    updates["sources"] = _union(base.sources, fetched.sources)
+    updates["use_cases"] = _union(base.use_cases, fetched.use_cases)
+    return msgspec.structs.replace(base, **updates)
+
+
+def merge_quants(base: list[Quant], fetched: list[Quant]) -> list[Quant]:
+    by_name = {q.name: q for q in fetched}
+    merged = []
+    for quant in base:
+        new = by_name.pop(quant.name, None)
+        if new is not None and (quant.file_size_bytes is None or quant.size_is_estimate):
+            merged.append(msgspec.structs.replace(
+                new, runtimes=new.runtimes or quant.runtimes, sources=_union(new.sources, quant.sources[:1])))
+        else:
+            merged.append(quant)
+    merged.extend(q for q in fetched if q.name in by_name)
+    return merged
+
+
+def merge_hosted(base: list[HostedOffer], offers: list[HostedOffer]) -> list[HostedOffer]:
+    replaced = {(o.model_id, o.provider) for o in offers}
+    return [o for o in base if (o.model_id, o.provider) not in replaced] + list(offers)
+
+
+def build_feed(base: Catalog, *, models: Iterable[Model] = (), offers: Iterable[HostedOffer] = (),
+               sequence: int | None = None, now: datetime | None = None,
+               expires_days: int = DEFAULT_EXPIRES_DAYS) -> BuildReport:
+    """Merge fetched records over ``base`` into a new, validated feed catalog.
+
+    ``sequence`` defaults to the UTC time as YYYYMMDDHHMM (monotonic across builds) and is always above
+    the base's. Raises ``CatalogError`` when the result fails validation, or when ``sequence`` is not
+    above the base's.
+    """
+    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    if sequence is None:
+        sequence = max(int(now.strftime("%Y%m%d%H%M")), base.sequence + 1)
+    elif sequence <= base.sequence:
+        raise CatalogError(f"sequence {sequence} must be above the base catalog's {base.sequence}")
+    index = {m.id: i for i, m in enumerate(base.models)}
+    merged_models = list(base.models)
+    report = BuildReport(catalog=base)
+    for model in models:
+        if model.id in index:
+            merged_models[index[model.id]] = merge_model(merged_models[index[model.id]], model)
+            report.models_updated.append(model.id)
+        else:
+            index[model.id] = len(merged_models)
+            merged_models.append(model)
+            report.models_added.append(model.id)
+    offers = list(offers)
+    report.offers = len(offers)
+    catalog = msgspec.structs.replace(
+        base, models=merged_models, hosted=merge_hosted(base.hosted, offers), sequence=sequence,
+        generated_at=_iso(now), expires_at=_iso(now + timedelta(days=expires_days)), source=None,
+    )
+    check_sanity(catalog)
+    report.catalog = catalog
+    return report
+
+
+def build_from_sources(base: Catalog, model_ids: Iterable[str], *,
+                       hf_base_url: str = huggingface.HF_BASE_URL,
+                       openrouter_base_url: str | None = openrouter.OPENROUTER_BASE_URL,
+                       session: requests.Session | None = None, sequence: int | None = None,
+                       expires_days: int = DEFAULT_EXPIRES_DAYS, now: datetime | None = None,
+                       log: Callable[[str], None] | None = None) -> BuildReport:
+    """Query the Hub for each model id and OpenRouter for prices, then ``build_feed``.
+
+    A model that cannot be fetched is reported in ``problems`` and left as it was in ``base``;
+    OpenRouter failing is a problem too (the base's prices stay). Raises ``NetworkDisabled`` when the
+    default (internet) URLs are used with RIGCHECK_NO_NETWORK set, ``CatalogError`` for an invalid result.
+    """
+    session = session or new_session()
+    client = huggingface.HubClient(base_url=hf_base_url, session=session)
+    fetched: list[Model] = []
+    problems: list[str] = []
+    for model_id in model_ids:
+        if log:
+            log(f"fetching {model_id}")
+        try:
+            fetched.append(huggingface.describe_repo(client, huggingface.parse_model_ref(model_id), log=log))
+        except (RefreshError, huggingface.InvalidRepoId) as exc:
+            problems.append(f"{model_id}: {exc}")
+    offers: list[HostedOffer] = []
+    if openrouter_base_url:
+        if log:
+            log("fetching OpenRouter prices")
+        try:
+            listing = openrouter.fetch_models(session, openrouter_base_url)
+        except RefreshError as exc:
+            problems.append(f"OpenRouter: {exc}")
+        else:
+            # Join against the merged model list so newly added models get prices too.
+            joined = msgspec.structs.replace(base, models=[*base.models, *fetched])
+            offers, skipped = openrouter.hosted_offers(listing, joined,
+                                                       date_seen=(now or datetime.now(timezone.utc)).date().isoformat())
+            problems.extend(f"OpenRouter {line}" for line in skipped)
+    report = build_feed(base, models=fetched, offers=offers, sequence=sequence, now=now,
+                        expires_days=expires_days)
+    report.problems = problems
+    return report
+
+
+def feed_bytes(catalog: Catalog) -> bytes:
+    """The exact bytes to publish (and sign)."""
+    return encode_catalog(catalog)
+
+
+def _union(first: list[str], second: list[str]) -> list[str]:
+    return list(dict.fromkeys([*first, *second]))
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
