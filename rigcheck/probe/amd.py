@@ -1,0 +1,134 @@
+"""AMD GPUs on Linux through the amdgpu driver's sysfs files (glances-style, root injectable).
+
+Read from /sys/class/drm/card*/device with PCI vendor 0x1002: device id, mem_info_vram_total/used,
+mem_info_gtt_total, product_name, the PCIe link maximum and the top memory clock (pp_dpm_mclk).
+APUs (Strix Halo, Strix Point, Phoenix) have a small VRAM carve-out and reach system RAM through GTT:
+they are marked unified and their GPU-usable memory is the larger of the two. amdsmi is not needed
+and not used: sysfs answers the same questions without a native library.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import MappingProxyType
+
+from rigcheck.probe._command import Runner, run_command
+from rigcheck.probe._sysfs import drm_devices, pci_slot, pcie_max, read_int, read_text
+from rigcheck.probe.types import BackendStatus, Gpu
+
+AMD_VENDOR_ID = 0x1002
+
+# Marketing names by PCI device id for parts people run LLMs on. One id can cover several boards
+# (Navi 31 0x744c is the 7900 XTX, XT and GRE); the catalog's device table tells them apart by VRAM.
+_NAMES = {
+    0x744C: "Radeon RX 7900 XTX / 7900 XT / 7900 GRE",
+    0x7448: "Radeon PRO W7900",
+    0x7480: "Radeon RX 7600 / 7600 XT",
+    0x73BF: "Radeon RX 6800 / 6800 XT / 6900 XT",
+    0x73DF: "Radeon RX 6700 XT / 6750 XT",
+    0x7550: "Radeon RX 9070 XT / 9070",
+    0x740F: "Instinct MI210",
+    0x740C: "Instinct MI250X / MI250",
+    0x74A1: "Instinct MI300X",
+    0x1586: "Radeon 8060S (Strix Halo)",
+    0x150E: "Radeon 890M (Strix Point)",
+    0x15BF: "Radeon 780M (Phoenix)",
+    0x164E: "Radeon Graphics (Raphael)",
+}
+# Integrated GPUs: no memory of their own beyond a BIOS carve-out.
+_APU_IDS = {0x1586, 0x150E, 0x15BF, 0x164E, 0x1681}
+# A dGPU worth running models on has far more VRAM than this; below it the "VRAM" is a carve-out.
+_CARVE_OUT_MAX_BYTES = 4 * 1024**3
+
+
+def lspci_name(slot: str | None, runner: Runner) -> str | None:
+    """The device name lspci gives for a PCI slot, or None when lspci is missing or silent."""
+    if not slot:
+        return None
+    text = runner(["lspci", "-mm", "-s", slot])
+    if not text:
+        return None
+    fields = re.findall(r'"([^"]*)"', text.splitlines()[0])
+    # -mm: "slot" "class" "vendor" "device" ...; the device name often carries the marketing name.
+    return fields[3] if len(fields) > 3 and fields[3] else None
+
+
+def _max_mclk_mhz(device: Path) -> int | None:
+    text = read_text(device / "pp_dpm_mclk")
+    if not text:
+        return None
+    clocks = [int(m) for m in re.findall(r"(\d+)\s*Mhz", text, re.I)]
+    return max(clocks) if clocks else None
+
+
+def _read_card(index: int, device: Path, runner: Runner) -> Gpu:
+    sources: dict[str, str] = {}
+    unavailable: dict[str, str] = {}
+    fields: dict = {}
+
+    def put(name: str, value, source: str = "sysfs") -> None:
+        if value is not None:
+            fields[name] = value
+            sources[name] = source
+
+    device_id = read_int(device / "device")
+    put("pci_device_id", f"0x{device_id:04x}" if device_id is not None else None)
+    slot = pci_slot(device)
+    put("pci_bus_id", slot)
+    name = read_text(device / "product_name") or _NAMES.get(device_id or -1) or lspci_name(slot, runner)
+    if not name:
+        name = f"AMD GPU 0x{device_id:04x}" if device_id is not None else "AMD GPU"
+    put("uuid", read_text(device / "unique_id") or None)
+
+    vram_total = read_int(device / "mem_info_vram_total")
+    vram_used = read_int(device / "mem_info_vram_used")
+    gtt_total = read_int(device / "mem_info_gtt_total")
+    if vram_total is None:
+        unavailable["vram_total_bytes"] = "amdgpu did not expose mem_info_vram_total (an old kernel?)"
+    put("vram_total_bytes", vram_total)
+    put("vram_used_bytes", vram_used)
+    if vram_total is not None and vram_used is not None:
+        put("vram_free_bytes", max(vram_total - vram_used, 0))
+    is_apu = (device_id in _APU_IDS) or (
+        vram_total is not None and gtt_total is not None and vram_total < _CARVE_OUT_MAX_BYTES < gtt_total
+    )
+    if is_apu:
+        put("unified_memory", True)
+        if gtt_total is not None or vram_total is not None:
+            # The GPU may map GTT (system RAM the kernel lets it pin) besides its carve-out; llama.cpp's
+            # Vulkan and ROCm back ends allocate from both, so the larger is what one model can use.
+            put("gpu_usable_memory_bytes", max(gtt_total or 0, vram_total or 0))
+        else:
+            unavailable["gpu_usable_memory_bytes"] = "amdgpu did not expose the VRAM or GTT size"
+
+    if is_apu:
+        # The APU's "link" is the on-die fabric sysfs dresses up as PCIe; it carries no host transfers.
+        unavailable["pcie_gen_max"] = unavailable["pcie_width_max"] = "integrated GPU: no PCIe link"
+    else:
+        gen, width = pcie_max(device)
+        put("pcie_gen_max", gen)
+        put("pcie_width_max", width)
+    put("mem_clock_max_mhz", _max_mclk_mhz(device))
+    if not is_apu:
+        unavailable["memory_bandwidth_bytes_per_s"] = "sysfs has no memory bus width: the device table gives it"
+    return Gpu(
+        index=index,
+        vendor="amd",
+        name=name,
+        sources=MappingProxyType(sources),
+        unavailable=MappingProxyType(unavailable),
+        **fields,
+    )
+
+
+def probe_amd(sysfs_root: str | Path = "/sys", *, runner: Runner = run_command) -> tuple[list[Gpu], BackendStatus]:
+    """AMD GPUs under ``sysfs_root``. Never raises; no card is a status with a reason, not an error."""
+    root = Path(sysfs_root)
+    if not (root / "class" / "drm").is_dir():
+        return [], BackendStatus(name="amd", available=False, reason="no DRM devices in sysfs (not Linux, or no GPU driver)")
+    gpus = [_read_card(i, device, runner) for i, (_, device) in enumerate(drm_devices(root, AMD_VENDOR_ID))]
+    if not gpus:
+        return [], BackendStatus(name="amd", available=False, reason="no AMD GPU with the amdgpu driver")
+    return gpus, BackendStatus(name="amd", available=True, device_count=len(gpus))
+
