@@ -459,6 +459,25 @@ def _apply_quant_files(models: dict[str, Model], rows: list[dict[str, str]]) -> 
                       sources=sources + ([f"note: {row['note']}"] if row.get("note") else []))
         kept = [q for q in model.quants if not (q.name == name and q.format == fmt)]
         models[model.id] = _replace(model, quants=kept + [quant])
+    for model_id in {row["model_id"] for row in rows}:
+        models[model_id] = _drop_unpublished_estimates(models[model_id])
+
+
+def _drop_unpublished_estimates(model: Model) -> Model:
+    """Remove estimated GGUF quants smaller than the smallest GGUF whose real size is known.
+
+    Where a source states the smallest quant anyone publishes (GLM-5.2: 217 GB), a plain-type estimate
+    below it (IQ2_XXS at 2.06 bits would be 194 GB) describes a file that does not exist: the publishers'
+    low-bit files keep attention and shared tensors at higher precision.
+    """
+    real = [q.file_size_bytes for q in model.quants
+            if q.format == "gguf" and not q.size_is_estimate and q.file_size_bytes]
+    if not real:
+        return model
+    floor = min(real)
+    kept = [q for q in model.quants
+            if not (q.format == "gguf" and q.size_is_estimate and q.file_size_bytes and q.file_size_bytes < floor)]
+    return _replace(model, quants=kept)
 
 
 def _replace(record, **changes):

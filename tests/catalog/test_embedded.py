@@ -1,0 +1,216 @@
+"""The embedded catalog: it decodes, has the counts the product needs, every record has a source, and the
+facts the product's argument rests on are there."""
+
+from __future__ import annotations
+
+import pytest
+
+from rigcheck.catalog.records import decode_catalog
+from rigcheck.catalog.store import embedded_catalog_path
+
+GB = 1e9
+GIB = 2**30
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return decode_catalog(embedded_catalog_path().read_bytes())
+
+
+@pytest.fixture(scope="module")
+def models(catalog):
+    return {m.id: m for m in catalog.models}
+
+
+@pytest.fixture(scope="module")
+def devices(catalog):
+    return {d.name: d for d in catalog.devices}
+
+
+def quant(model, name):
+    matches = [q for q in model.quants if q.name == name]
+    assert len(matches) == 1, f"{model.id} has {len(matches)} quants named {name}"
+    return matches[0]
+
+
+def test_counts(catalog):
+    full = [m for m in catalog.models
+            if m.num_layers and m.hidden_size and m.num_attention_heads and m.params_total_b and m.attention]
+    assert len(full) >= 85, "models with full architecture facts"
+    assert len(catalog.models) >= 100
+    assert len(catalog.devices) >= 120
+    assert len(catalog.scores) >= 80
+    assert len(catalog.hosted) >= 150
+    assert len(catalog.rentals) >= 15
+    assert all(len(m.quants) >= 3 for m in catalog.models), "every model has several quants"
+
+
+def test_every_record_has_a_source(catalog):
+    for m in catalog.models:
+        assert m.sources, m.id
+        for q in m.quants:
+            assert q.sources, (m.id, q.name)
+    for d in catalog.devices:
+        assert d.sources, d.name
+    for o in catalog.hosted:
+        assert o.source, (o.model_id, o.provider)
+    for s in catalog.scores:
+        assert s.source, (s.model_id, s.benchmark)
+    for r in catalog.rentals:
+        assert r.source, r.gpu
+
+
+def test_ids_and_quant_names_are_unique(catalog):
+    ids = [m.id for m in catalog.models]
+    assert len(ids) == len(set(ids))
+    names = [d.name for d in catalog.devices]
+    assert len(names) == len(set(names))
+    for m in catalog.models:
+        qnames = [q.name for q in m.quants]
+        assert len(qnames) == len(set(qnames)), m.id
+
+
+def test_rentals_name_devices_of_the_table(catalog, devices):
+    for rental in catalog.rentals:
+        assert rental.gpu in devices, rental.gpu
+
+
+def test_no_shader_tflops_in_tensor_columns(devices):
+    # Parts with no tensor/matrix engine figure in any source: the tensor columns must stay empty, never
+    # hold the shader rate.
+    for d in devices.values():
+        if d.vendor == "Apple" or d.vendor == "Intel" or d.name.startswith("AMD Radeon RX"):
+            assert d.fp16_tensor_tflops is None, d.name
+            assert d.bf16_tensor_tflops is None, d.name
+        if d.fp16_tensor_tflops is not None and d.fp16_vector_tflops is not None and d.vendor == "NVIDIA" \
+                and d.kind == "consumer":
+            # GeForce tensor rates are at least twice the shader FP16 rate (Turing onward).
+            assert d.fp16_tensor_tflops >= 1.9 * d.fp16_vector_tflops, d.name
+
+
+def test_units(devices):
+    rtx4090 = devices["NVIDIA GeForce RTX 4090"]
+    assert rtx4090.memory_bytes == 24 * GIB  # VRAM "24 GB" is GiB
+    assert rtx4090.bandwidth_bytes_per_s == 1008 * GB  # bandwidth GB/s is decimal
+    assert rtx4090.fp16_tensor_tflops == 165.2
+    assert rtx4090.launch_price_usd == 1599
+    assert devices["NVIDIA H200 SXM"].memory_bytes == 141 * GIB
+
+
+def test_unified_memory_parts(devices):
+    for name in ("NVIDIA DGX Spark (GB10)", "AMD Ryzen AI Max+ 395 (Radeon 8060S)", "Apple M2 Ultra (76-core GPU)"):
+        assert devices[name].unified_memory, name
+    assert not devices["NVIDIA GeForce RTX 5090"].unified_memory
+
+
+def test_apple_variants_by_gpu_cores(devices):
+    wanted = {
+        "M1": (7, 8), "M1 Pro": (14, 16), "M1 Max": (24, 32), "M1 Ultra": (48, 64), "M2": (8, 10),
+        "M2 Pro": (16, 19), "M2 Max": (30, 38), "M2 Ultra": (60, 76), "M3": (8, 10), "M3 Pro": (14, 18),
+        "M3 Max": (30, 40), "M4": (8, 10), "M4 Pro": (16, 20), "M4 Max": (32, 40),
+    }
+    for chip, cores in wanted.items():
+        for n in cores:
+            device = devices[f"Apple {chip} ({n}-core GPU)"]
+            assert device.gpu_cores == n
+            assert device.unified_memory
+    # Both variants of a chip with one memory bus share its bandwidth.
+    assert devices["Apple M2 Max (30-core GPU)"].bandwidth_bytes_per_s == 400 * GB
+    assert devices["Apple M2 Max (38-core GPU)"].bandwidth_bytes_per_s == 400 * GB
+
+
+def test_glm_5_2_facts_from_the_essay(models):
+    glm = models["zai-org/GLM-5.2"]
+    assert glm.params_total_b == 753
+    assert glm.license == "MIT"
+    smallest = min(glm.quants, key=lambda q: q.file_size_bytes or float("inf"))
+    assert smallest.file_size_bytes == 217 * GB
+    assert not smallest.size_is_estimate
+    assert quant(glm, "BF16").file_size_bytes == 1510 * GB
+    assert any("Open Weights, Closed Door" in s for s in smallest.sources)
+
+
+def test_deepseek_r1_fp8_is_about_671_gb(models):
+    r1 = models["deepseek-ai/DeepSeek-R1"]
+    fp8 = quant(r1, "FP8")
+    assert fp8.file_size_bytes == pytest.approx(671 * GB, rel=0.02)
+    assert r1.is_moe and r1.params_total_b == 671 and r1.params_active_b == 37
+    # Unsloth's dynamic quants with their published sizes
+    assert quant(r1, "UD-IQ1_S").file_size_bytes == 131 * GB
+
+
+@pytest.mark.parametrize("model_id", ["Qwen/Qwen3-30B-A3B", "zai-org/GLM-4.7-Flash"])
+def test_the_runnable_30b_models_are_about_18_gb_at_4_bit(models, model_id):
+    q4 = quant(models[model_id], "Q4_K_M")
+    assert 17 * GB <= q4.file_size_bytes <= 20 * GB
+
+
+@pytest.mark.parametrize(
+    ("model_id", "full_layers", "why"),
+    [
+        ("Qwen/Qwen3-Next-80B-A3B-Instruct", 12, "cycle of 4 with 1 full, 48 layers"),
+        ("google/gemma-3-27b-it", 11, "5 local : 1 global over 62 layers, rounded up"),
+        ("openai/gpt-oss-120b", 18, "alternating sliding/full over 36 layers"),
+        ("meta-llama/Llama-4-Scout-17B-16E-Instruct", 12, "every 4th of 48 layers global"),
+        ("nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16", 6, "6 attention layers stated"),
+        ("google/gemma-2-9b-it", 21, "alternating over 42 layers"),
+        ("nvidia/NVIDIA-Nemotron-Nano-9B-v2", None, "attention-layer count not in the reference"),
+    ],
+)
+def test_full_attention_layers(models, model_id, full_layers, why):
+    assert models[model_id].full_attention_layers == full_layers, why
+
+
+def test_hybrid_linear_state(models):
+    # 32 value heads x 128 x 128 x 2 bytes
+    assert models["Qwen/Qwen3-Next-80B-A3B-Instruct"].linear_state_bytes_per_layer == 32 * 128 * 128 * 2
+
+
+def test_gemma4_global_layers(models):
+    gemma = models["google/gemma-4-31B-it"]
+    assert gemma.global_kv_heads == 4 and gemma.global_head_dim == 512
+
+
+def test_quant_formats_and_runtimes(models):
+    oss = models["openai/gpt-oss-20b"]
+    mxfp4 = quant(oss, "MXFP4")
+    assert mxfp4.format == "mxfp4" and set(mxfp4.runtimes) == {"llama.cpp", "vllm"}
+    q4 = quant(models["meta-llama/Llama-3.1-8B"], "Q4_K_M")
+    assert q4.format == "gguf" and q4.runtimes == ["llama.cpp"] and q4.bits_per_weight == 4.84
+    assert q4.size_is_estimate and q4.file_size_bytes == pytest.approx(8.03e9 * 4.84 / 8, rel=1e-6)
+    mlx = quant(models["Qwen/Qwen3-8B"], "MLX-4bit")
+    assert mlx.runtimes == ["mlx"]
+    assert quant(models["Qwen/Qwen3-8B"], "FP8").repo == "Qwen/Qwen3-8B-FP8"
+    assert "BF16" not in {q.name for q in models["deepseek-ai/DeepSeek-V3"].quants}, "V3 is natively FP8"
+
+
+def test_use_cases_are_derived_and_labelled(models):
+    coder = models["Qwen/Qwen3-Coder-30B-A3B-Instruct"]
+    assert "code" in coder.use_cases
+    assert "reasoning" in models["deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"].use_cases
+    assert "chat" not in models["meta-llama/Llama-2-7b-hf"].use_cases  # a base model
+    assert "vision" in models["google/gemma-3-27b-it"].use_cases
+    assert "vision" not in models["google/gemma-3-1b-it"].use_cases
+    assert "vision" not in models["Qwen/Qwen3-30B-A3B"].use_cases
+    assert any(s.startswith("use_cases: derived") for s in coder.sources)
+
+
+def test_scores_and_prices_from_the_argument(catalog):
+    aa = {(s.model_id, s.value) for s in catalog.scores if s.benchmark == "aa_index"}
+    assert ("zai-org/GLM-5.2", 51) in aa
+    assert ("closed:anthropic/claude-opus-4.8", 56) in aa
+    assert "closed:anthropic/claude-opus-4.8" in {c.id for c in catalog.closed_models}
+    # GLM-5 hosted (the essay's "about $1.92/M output" names no provider and no input price, so it is not
+    # an offer here; the sourced list prices bracket it).
+    glm5 = [o for o in catalog.hosted if o.model_id == "zai-org/GLM-5"]
+    assert len(glm5) >= 3
+    assert min(o.usd_per_m_output for o in glm5) == pytest.approx(2.56)
+    assert {r.gpu for r in catalog.rentals} >= {"NVIDIA H100 SXM", "NVIDIA H200 SXM", "NVIDIA B200",
+                                                "NVIDIA A100 80GB SXM"}
+
+
+def test_hosted_residency_is_never_claimed_without_a_statement(catalog):
+    for offer in catalog.hosted:
+        if offer.residency != "unknown":
+            assert offer.notes or offer.source
+        assert offer.usd_per_m_input >= 0 and offer.usd_per_m_output >= 0
