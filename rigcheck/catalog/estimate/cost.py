@@ -656,12 +656,15 @@ def machine_capacity(
     from rigcheck.catalog.estimate import resolved as resolved_mod
 
     if estimate_fn is None:
-        from rigcheck.catalog.estimate import estimate as estimate_fn
+        from rigcheck.catalog.estimate.engine import estimate as estimate_fn
     if throughput_fn is None:
         from rigcheck.catalog.estimate.speed import serving_throughput as throughput_fn
     devices = list(catalog.devices)
     label = machine.label or "this machine"
-    est = estimate_fn(model, quant, machine, settings, devices)
+    try:
+        est = estimate_fn(model, quant, machine, settings, devices)
+    except ValueError as exc:  # the quant's runtime cannot run on this machine
+        return f"{label}: {exc}"
     if est.verdict == "no_fit":
         return f"{label}: {model.id} {quant.name} does not fit ({est.memory.total_bytes / 1e9:,.0f} GB needed)"
     gpu_count = len(machine.usable_gpus)
@@ -770,19 +773,40 @@ def compare_doors(
     def capacity(m: Machine, quant: Quant) -> NodeCapacity | str:
         return machine_capacity(model, quant, m, catalog, settings, workload)
 
-    planned: dict[str, plan_mod.Plan] = {}
+    # Tiers of equal quality, best first: a self-hosted door is compared at the best quality some
+    # configuration holds (hosted providers serve 8-bit or better), not at whatever is cheapest to hold.
+    tiers: list[list[Quant]] = []
+    for quant in quants:
+        if tiers and plan_mod.quality_bits(tiers[-1][0]) == plan_mod.quality_bits(quant):
+            tiers[-1].append(quant)
+        else:
+            tiers.append([quant])
+    planned: dict[str, plan_mod.Option | None] = {}
 
     def planned_option(mode: str):
-        if mode not in planned:
-            target = plan_mod.Target(quant=quant_name, context_tokens=settings.context_tokens,
-                                     prompt_tokens=settings.prompt_tokens, mode=mode,
-                                     kv_cache_type=settings.kv_cache_type)
-            planned[mode] = plan_mod.plan(model, catalog, target, limit=50)
+        if mode in planned:
+            return planned[mode]
         key = "rental_usd_per_hour" if mode == "rent" else "purchase_usd"
-        for option in planned[mode].options:
-            if getattr(option.prices, key) is not None:
-                return option
-        return None
+
+        def price(option: plan_mod.Option) -> float:
+            value = getattr(option.prices, key)
+            return value.expected if isinstance(value, Band) else value
+
+        planned[mode] = None
+        for tier in tiers:
+            best = None
+            for quant in tier:
+                target = plan_mod.Target(quant=quant.name, context_tokens=settings.context_tokens,
+                                         prompt_tokens=settings.prompt_tokens, mode=mode,
+                                         kv_cache_type=settings.kv_cache_type)
+                result = plan_mod.plan(model, catalog, target, limit=50)
+                option = next((o for o in result.options if getattr(o.prices, key) is not None), None)
+                if option is not None and (best is None or price(option) < price(best)):
+                    best = option
+            if best is not None:
+                planned[mode] = best
+                break
+        return planned[mode]
 
     # Rented door.
     rent_done = False
@@ -852,13 +876,19 @@ def compare_doors(
 def _fitting_quant(
     model: Model, quants: list[Quant], machine: Machine, catalog: Catalog, settings: Settings
 ) -> tuple[Quant, Estimate] | None:
-    """The best-quality quant that runs on the machine (any placement), or None."""
-    from rigcheck.catalog.estimate import estimate as estimate_fn
+    """The quant to self-host on the machine: the best quality held wholly in GPU or unified memory
+    (8-bit and above count as one quality; the fastest of those wins); failing that, the best that runs
+    at all (part in RAM). None when no quant runs."""
+    from rigcheck.catalog.estimate.plan import default_evaluate, quality_bits
 
-    for quant in quants:
-        est = estimate_fn(model, quant, machine, settings, list(catalog.devices))
-        if est.fits:
-            return quant, est
+    by_name = {q.name: q for q in quants}
+    rows = [r for r in default_evaluate()(machine, catalog, settings, [model]) if r.fits and r.quant in by_name]
+    for allowed in (("gpu", "unified"), ("gpu+ram", "cpu")):
+        candidates = [r for r in rows if r.verdict in allowed]
+        if candidates:
+            best = max(candidates, key=lambda r: (quality_bits(by_name[r.quant]),
+                                                   r.decode_tokens_per_s.expected if r.decode_tokens_per_s else 0.0))
+            return by_name[best.quant], best
     return None
 
 

@@ -128,7 +128,7 @@ class Config:
     @property
     def label(self) -> str:
         if self.kind == "unified":
-            return f"{self.device.name} {self.memory_per_device_bytes / GB:.0f} GB"
+            return f"{self.device.name} {self.memory_per_device_bytes / GIB:.0f} GB"
         if self.kind == "multi-node":
             return f"{self.nodes} nodes x {self.count // self.nodes}x {self.device.name}"
         return f"{self.count}x {self.device.name}" if self.count > 1 else self.device.name
@@ -229,14 +229,19 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
 
-EstimateFn = Callable[[Model, Quant, Machine, Settings, list[Device]], Estimate]
+EvaluateFn = Callable[[Machine, Catalog, Settings, list[Model]], list[Estimate]]
+"""``evaluate(machine, catalog, settings, models)``: every quant of the models that can run there."""
 MachineFn = Callable[[list[str], "int | None", Catalog], Machine]
 
 
-def _default_estimate() -> EstimateFn:
-    from rigcheck.catalog.estimate import estimate
+def default_evaluate() -> EvaluateFn:
+    """The estimator's ``evaluate`` (rows whose runtime cannot run on the machine are left out)."""
+    try:
+        from rigcheck.catalog.estimate import evaluate
+    except ImportError:
+        from rigcheck.catalog.estimate.engine import evaluate
 
-    return estimate
+    return lambda machine, catalog, settings, models: evaluate(machine, catalog, settings, models=models)
 
 
 def _default_machine() -> MachineFn:
@@ -349,12 +354,22 @@ def _within_budget(prices: Prices, target: Target) -> bool:
 # --- checking a target ------------------------------------------------------------------------------
 
 
+NEAR_LOSSLESS_BITS = 8.0
+"""At 8 bits per weight and above the loss against the original weights is not measurable: FP8, Q8_0
+and BF16 count as one quality, and among them the faster one is chosen."""
+
+
+def quality_bits(quant: Quant) -> float:
+    """The quality a quant is ranked by: its bits per weight, capped at ``NEAR_LOSSLESS_BITS``."""
+    return min(quant.bits_per_weight, NEAR_LOSSLESS_BITS)
+
+
 def quants_by_quality(model: Model, name: str | None = None) -> list[Quant]:
     """The model's quants, best quality (most bits per weight) first; only ``name`` when given.
 
     Raises PlanError naming the available quants when ``name`` is not one of them.
     """
-    quants = sorted(model.quants, key=lambda q: (-q.bits_per_weight, q.name))
+    quants = sorted(model.quants, key=lambda q: (-quality_bits(q), -q.bits_per_weight, q.name))
     if name is None:
         return quants
     chosen = [q for q in quants if q.name.lower() == name.lower()]
@@ -373,7 +388,7 @@ def target_shortfall(estimate: Estimate, target: Target, verdicts: tuple[str, ..
     """Why an estimate misses the target, in a phrase; None when it meets it."""
     if estimate.verdict not in verdicts:
         if estimate.verdict == "no_fit":
-            return f"does not fit ({estimate.memory.total_bytes / GB:,.0f} GB needed)"
+            return f"does not fit ({_gb(estimate.memory.total_bytes)} needed)"
         return f"only runs with part of the model in RAM ({estimate.verdict})"
     decode = estimate.decode_tokens_per_s
     if target.min_decode_tokens_per_s is not None:
@@ -389,7 +404,7 @@ def target_shortfall(estimate: Estimate, target: Target, verdicts: tuple[str, ..
 
 
 def _gb(n: float) -> str:
-    return f"{n / GB:,.0f} GB"
+    return f"{n / GIB:,.0f} GiB"
 
 
 # --- the plan ---------------------------------------------------------------------------------------
@@ -402,7 +417,7 @@ def plan(
     *,
     limit: int = 10,
     workload: Workload | None = None,
-    estimate_fn: EstimateFn | None = None,
+    evaluate_fn: EvaluateFn | None = None,
     machine_fn: MachineFn | None = None,
     capacity_fn: Callable[[Model, Quant, Machine, Settings, Workload], NodeCapacity | str] | None = None,
 ) -> Plan:
@@ -413,7 +428,7 @@ def plan(
     PlanError when the model has no quants or the quant asked for does not exist.
     """
     target = target or Target()
-    estimate_fn = estimate_fn or _default_estimate()
+    evaluate_fn = evaluate_fn or default_evaluate()
     machine_fn = machine_fn or _default_machine()
     if not model.quants:
         raise PlanError(f"{model.id} has no quants in the catalog")
@@ -422,16 +437,15 @@ def plan(
     configs, not_evaluated = candidate_configs(devices)
     book = _PriceBook(catalog, _resolver(devices))
 
-    # Memory each quant needs, from one estimate on the largest single-node candidate (the breakdown
-    # does not depend on the machine beyond small per-device overheads, which the final estimate adds).
+    # Memory each quant needs, from one evaluation on the largest candidate; quants whose runtime cannot
+    # run there get a lower bound (their weights), which is all the pruning needs.
     probe_config = max(configs, key=lambda c: c.memory_total_bytes, default=None)
     if probe_config is None:
         raise PlanError("the device table has no device the planner can size")
-    probe_machine = machine_fn(probe_config.gpu_specs, probe_config.host_ram_bytes, catalog)
-    need: dict[str, int] = {}
-    for quant in quants:
-        est = estimate_fn(model, quant, probe_machine, target.settings(quant.name), devices)
-        need[quant.name] = needed_bytes(est)
+    settings = target.settings(target.quant)
+    probe_rows = evaluate_fn(build_machine(probe_config, catalog, machine_fn), catalog, settings, [model])
+    need: dict[str, int] = {q.name: _weights_lower_bound(model, q) for q in quants}
+    need.update({row.quant: needed_bytes(row) for row in probe_rows if row.quant in need})
     smallest_need = min(need.values())
     largest_node = max((c.usable_memory_bytes for c in configs), default=0)
     notes = []
@@ -442,6 +456,7 @@ def plan(
             "node holds: multi-node configurations are sized on paper"
         )
 
+    quality = {q.name: quality_bits(q) for q in quants}
     options: list[Option] = []
     failures: dict[str, Rejection] = {}
     for config in configs:
@@ -449,24 +464,31 @@ def plan(
         fitting = [q for q in quants if need[q.name] <= config.usable_memory_bytes]
         if not fitting:
             q = quants[-1]
-            reason = f"{_gb(config.usable_memory_bytes)} usable < {_gb(need[q.name])} needed ({q.name})"
+            reason = (f"{_gb(config.memory_total_bytes)} ({_gb(config.usable_memory_bytes)} usable) "
+                      f"< {_gb(need[q.name])} needed ({q.name})")
             _keep_largest(failures, Rejection(config, reason, prices, q.name))
             continue
         if not _within_budget(prices, target):
             _keep_largest(failures, Rejection(config, _budget_reason(prices, target), prices))
             continue
-        machine = machine_fn(config.gpu_specs, config.host_ram_bytes, catalog)
+        try:
+            machine = build_machine(config, catalog, machine_fn)
+        except ValueError as exc:  # a device the lookup cannot place (ambiguous name): keep the reason
+            _keep_largest(failures, Rejection(config, str(exc), prices))
+            continue
+        rows = evaluate_fn(machine, catalog, settings, [model])
+        rows = sorted((r for r in rows if r.quant in quality), key=lambda r: (-quality[r.quant], -_decode(r)))
         chosen: Option | None = None
-        last_reason = ""
-        for quant in fitting:
-            est = estimate_fn(model, quant, machine, target.settings(quant.name), devices)
-            shortfall = target_shortfall(est, target)
+        last_reason = "no quant of this model runs on it (runtime not available)"
+        for row in rows:
+            shortfall = target_shortfall(row, target)
             if shortfall is None:
-                chosen = Option(config, quant.name, est, prices)
+                chosen = Option(config, row.quant, row, prices)
                 break
-            last_reason = f"{quant.name}: {shortfall}"
+            if last_reason.startswith("no quant") or row.quant == fitting[0].name:
+                last_reason = f"{row.quant}: {shortfall}"
         if chosen is None:
-            _keep_largest(failures, Rejection(config, last_reason, prices, fitting[-1].name))
+            _keep_largest(failures, Rejection(config, last_reason, prices, rows[0].quant if rows else None))
         else:
             options.append(chosen)
 
@@ -478,6 +500,19 @@ def plan(
     rejected = sorted(failures.values(), key=lambda r: (_price_or_inf(r.prices, target.mode),
                                                         -r.config.memory_total_bytes))
     return Plan(model.id, target, options, rejected, not_evaluated, notes)
+
+
+def _decode(row: Estimate) -> float:
+    return row.decode_tokens_per_s.expected if row.decode_tokens_per_s else 0.0
+
+
+def _weights_lower_bound(model: Model, quant: Quant) -> int:
+    """The weights alone: the real file size, else parameters x bits per weight (a floor on the need)."""
+    if quant.file_size_bytes:
+        return quant.file_size_bytes
+    if model.params_total_b:
+        return int(model.params_total_b * 1e9 * quant.bits_per_weight / 8)
+    return 0
 
 
 def _resolver(devices: list[Device]) -> Callable[[str], Device | None] | None:
@@ -558,7 +593,7 @@ def _with_cost(
         return option
     capacity_fn = capacity_fn or _default_capacity(catalog)
     quant = next(q for q in model.quants if q.name == option.quant)
-    machine = machine_fn(option.config.gpu_specs, option.config.host_ram_bytes, catalog)
+    machine = build_machine(option.config, catalog, machine_fn)
     capacity = capacity_fn(model, quant, machine, target.settings(quant.name), workload)
     if isinstance(capacity, str):
         return dataclasses.replace(option, cost_basis=(capacity,))
@@ -607,7 +642,7 @@ class Upgrade:
     kind: Literal["none", "ram", "add-gpu", "replace-gpu", "machine"]
     change: str
     """"add 64 GB RAM (to 128 GB)", "add a second NVIDIA GeForce RTX 4090", "replace with ..."."""
-    estimate: Estimate
+    estimate: Estimate | None
     meets_target: bool
     shortfall: str | None
     cost_usd: float | None
@@ -620,7 +655,7 @@ def upgrade_advice(
     catalog: Catalog,
     target: Target | None = None,
     *,
-    estimate_fn: EstimateFn | None = None,
+    evaluate_fn: EvaluateFn | None = None,
     machine_fn: MachineFn | None = None,
     limit: int = 5,
 ) -> list[Upgrade]:
@@ -632,27 +667,27 @@ def upgrade_advice(
     MoE models); a decode or TTFT target still has to be met.
     """
     target = target or Target()
-    estimate_fn = estimate_fn or _default_estimate()
+    evaluate_fn = evaluate_fn or default_evaluate()
     machine_fn = machine_fn or _default_machine()
     devices = list(catalog.devices)
     quants = quants_by_quality(model, target.quant)
+    quality = {q.name: quality_bits(q) for q in quants}
     verdicts = ("gpu", "unified", "gpu+ram", "cpu")
+    settings = target.settings(target.quant)
 
-    def best_on(m: Machine) -> tuple[Estimate, str | None]:
+    def best_on(m: Machine) -> tuple[Estimate | None, str | None]:
         """The best quant meeting the target on m, or the best-quality estimate with its shortfall."""
-        first: tuple[Estimate, str | None] | None = None
-        for quant in quants:
-            est = estimate_fn(model, quant, m, target.settings(quant.name), devices)
-            short = target_shortfall(est, target, verdicts)
-            if short is None:
-                return est, None
-            if first is None:
-                first = (est, f"{quant.name}: {short}")
-        assert first is not None
-        return first
+        rows = sorted((r for r in evaluate_fn(m, catalog, settings, [model]) if r.quant in quality),
+                      key=lambda r: (-quality[r.quant], -_decode(r)))
+        for row in rows:
+            if target_shortfall(row, target, verdicts) is None:
+                return row, None
+        if not rows:
+            return None, "no quant of this model can run on it"
+        return rows[0], f"{rows[0].quant}: {target_shortfall(rows[0], target, verdicts)}"
 
     current, shortfall = best_on(machine)
-    if shortfall is None:
+    if shortfall is None and current is not None:
         return [Upgrade("none", "no change needed", current, True, None, 0.0)]
 
     upgrades: list[Upgrade] = []
@@ -702,7 +737,10 @@ def upgrade_advice(
     found = 0
     for device in replacements:
         ram = machine.memory.total_bytes if not unified else None
-        candidate = machine_fn([device.name], ram, catalog)
+        try:
+            candidate = machine_fn([device.name], ram, catalog)
+        except ValueError:
+            continue  # a name the lookup finds ambiguous: not a suggestion we can make
         est, short = best_on(candidate)
         if short is None:
             price = purchase_price(device)
@@ -717,7 +755,10 @@ def upgrade_advice(
         have = machine.memory.total_bytes
         for config in sorted((c for c in candidates if c.memory_per_device_bytes > have),
                              key=lambda c: c.memory_per_device_bytes):
-            candidate = machine_fn(config.gpu_specs, config.memory_per_device_bytes, catalog)
+            try:
+                candidate = machine_fn(config.gpu_specs, config.memory_per_device_bytes, catalog)
+            except ValueError:
+                continue
             est, short = best_on(candidate)
             if short is None:
                 price = purchase_price(config.device)
