@@ -125,7 +125,9 @@ def check_probe(exe, env, cwd, out_dir) -> str:
     try:
         profile = json.loads(result.stdout)
     except json.JSONDecodeError as exc:
-        raise SmokeFailure(f"`rigcheck probe --json` did not print JSON: {exc}\n{result.stdout[:500]}") from exc
+        raise SmokeFailure(
+            f"`rigcheck probe --json` did not print JSON: {exc}\n{result.stdout[:500]}"
+        ) from exc
     if not isinstance(profile, dict) or profile.get("schema") != "rigcheck.machine/1":
         raise SmokeFailure("`rigcheck probe --json` printed JSON without schema 'rigcheck.machine/1'")
     (out_dir / "machine.json").write_text(result.stdout, encoding="utf-8")
