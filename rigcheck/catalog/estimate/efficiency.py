@@ -1,0 +1,105 @@
+"""The estimator's few calibrated constants: efficiency per runtime, backend and weight class, and bands.
+
+These are the only numbers in the estimator chosen from measurements. They are per platform
+(runtime + backend + weight class), never per device or per model, and each says where it came from.
+``rigcheck.catalog.calibration.fit_constants`` recomputes them from ``speed.csv``; a test checks that the
+values below still agree with that fit, so they cannot drift from their source silently.
+
+Weight classes: "f16" (F16/BF16/F32 weights: plain GEMV/GEMM) and "quant" (block-quantized weights,
+whose kernels dequantize on the fly and reach a smaller share of the roofline on fast GPUs).
+
+Decode model: seconds per token = bytes read / (bandwidth x ``decode_bandwidth``) + layers x
+``decode_overhead_s_per_layer`` (kernel launches and synchronisation, which is why small models on
+fast GPUs fall far short of their roofline) + (GPUs - 1) x ``extra_gpu_overhead_s`` (layer split is a
+pipeline: each hop adds a copy and a sync; bandwidths do not add).
+Prefill model: seconds per prompt token = FLOPs / (FP16 matrix rate x ``prefill_compute``), where
+FLOPs = 2 x active params + 4 x attention MACs; the attention part is divided by a further
+``attention_efficiency`` because without flash attention (the 2024 default) its f32 softmax path runs
+far below the GEMM rate.
+
+Bands: ``decode_band`` / ``prefill_band`` are (low, high) multipliers of the expected value: the 10th
+and 90th percentiles of measured / predicted on the calibration rows of that platform, widened to at
+least +-15% where the data are few (a llama.cpp build alone moves results by that much).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Efficiency:
+    """Calibrated constants of one runtime on one backend."""
+
+    decode_bandwidth: dict[str, float]
+    """Share of the spec-sheet memory bandwidth one decode step achieves, by weight class."""
+    decode_overhead_s_per_layer: float
+    extra_gpu_overhead_s: float
+    prefill_compute: dict[str, float]
+    """Share of the FP16 matrix rate prompt processing achieves, by weight class."""
+    prefill_overhead_s_per_layer_token: float
+    """Element-wise work per token and layer (norms, RoPE, activation quantization), for a 4096-wide
+    model; scaled by hidden size. Bounds prompt speed on very fast GPUs."""
+    attention_efficiency: float
+    """Share of the matrix rate flash attention reaches."""
+    score_passes: float
+    """Without flash attention: f32 score-matrix passes (write, softmax read/write, read) at memory speed."""
+    decode_band: tuple[float, float]
+    prefill_band: tuple[float, float]
+    source: str
+    decode_bandwidth_ceiling: float | None = None
+    """Highest bandwidth the runtime's batch-1 kernels sustain on any device, bytes/s (None: no limit)."""
+
+
+def _e(decode_f16: float, decode_quant: float, layer_s: float, extra_gpu_s: float, prefill_f16: float,
+       prefill_quant: float, prefill_token_s: float, attention: float, passes: float,
+       decode_band: tuple[float, float], prefill_band: tuple[float, float], source: str,
+       ceiling: float | None = None) -> Efficiency:
+    return Efficiency({"f16": decode_f16, "quant": decode_quant}, layer_s, extra_gpu_s,
+                      {"f16": prefill_f16, "quant": prefill_quant}, prefill_token_s, attention, passes,
+                      decode_band, prefill_band, source, ceiling)
+
+
+_LLAMA_CUDA = _e(0.90, 0.80, 80e-6, 0.15e-3, 0.70, 0.55, 2.0e-6, 0.35, 6.0, (0.8, 1.15), (0.65, 1.3),
+                 "fitted on speed.csv llama.cpp CUDA rows (XiongjieDai 2024: 14 GPUs, 1-8 cards; DGX Spark "
+                 "benches 2025-26)", ceiling=1.0e12)
+
+EFFICIENCY: dict[tuple[str, str], Efficiency] = {
+    ("llama.cpp", "cuda"): _LLAMA_CUDA,
+    ("llama.cpp", "metal"): _e(
+        0.85, 0.75, 60e-6, 0.0, 0.70, 0.55, 2.0e-6, 0.35, 6.0, (0.75, 1.2), (0.7, 1.3),
+        "fitted on speed.csv llama.cpp Metal rows (M1-M3 chips; XiongjieDai 2024 and discussion #4167)"),
+    ("llama.cpp", "rocm"): _e(
+        0.80, 0.75, 60e-6, 0.2e-3, 0.45, 0.35, 2.0e-6, 0.35, 6.0, (0.8, 1.2), (0.6, 1.4),
+        "fitted on speed.csv llama.cpp ROCm rows (Strix Halo, kyuz0 toolboxes 2026)"),
+    ("llama.cpp", "vulkan"): _e(
+        0.80, 0.80, 60e-6, 0.2e-3, 0.35, 0.30, 2.0e-6, 0.35, 6.0, (0.8, 1.2), (0.6, 1.4),
+        "fitted on speed.csv llama.cpp Vulkan rows (Strix Halo, kyuz0 toolboxes 2026)"),
+    ("llama.cpp", "cpu"): _e(
+        0.65, 0.60, 20e-6, 0.0, 0.30, 0.25, 2.0e-6, 0.5, 6.0, (0.6, 1.3), (0.5, 1.6),
+        "not calibrated (no CPU rows in speed.csv): a STREAM-like share of RAM bandwidth and a quarter "
+        "of the SIMD peak; wide band"),
+    ("vllm", "cuda"): _e(
+        0.85, 0.75, 15e-6, 0.1e-3, 0.60, 0.50, 1.0e-6, 0.6, 0.0, (0.7, 1.2), (0.6, 1.3),
+        "not calibrated single-stream (speed.csv has only max-load TensorRT-LLM rows): CUDA graphs remove "
+        "most launch overhead; flash attention; wide band"),
+    ("vllm", "rocm"): _e(
+        0.75, 0.65, 25e-6, 0.15e-3, 0.45, 0.40, 1.5e-6, 0.5, 0.0, (0.65, 1.2), (0.55, 1.3),
+        "not calibrated (no rows): vLLM CUDA figures lowered for ROCm kernels; wide band"),
+    ("mlx", "metal"): _e(
+        0.85, 0.80, 50e-6, 0.0, 0.70, 0.60, 2.0e-6, 0.5, 0.0, (0.75, 1.25), (0.65, 1.35),
+        "not calibrated (no MLX rows): llama.cpp Metal figures, MLX's fused attention"),
+}
+
+
+def efficiency_for(runtime: str, backend: str) -> Efficiency:
+    """Constants for ``runtime`` on ``backend``; the llama.cpp CUDA ones when the pair is unknown."""
+    return EFFICIENCY.get((runtime, backend)) or EFFICIENCY.get(("llama.cpp", backend)) or _LLAMA_CUDA
+
+
+def weight_class(quant_name: str, fmt: str) -> str:
+    """"f16" for unquantized weights (F16, BF16, F32, safetensors), "quant" for everything else."""
+    name = quant_name.upper()
+    if fmt == "safetensors" or name in ("F16", "BF16", "F32", "FP16", "FP32"):
+        return "f16"
+    return "quant"

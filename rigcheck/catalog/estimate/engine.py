@@ -1,0 +1,421 @@
+"""The estimator's entry points: ``estimate`` (one model x quant) and ``evaluate`` (a whole catalog).
+
+``evaluate`` resolves the machine once (bandwidths, compute, budgets per runtime) and then runs a
+short, allocation-light computation per model x quant row, so a 20,000-row catalog takes a fraction
+of a second. Quants whose runtime cannot run on the machine (MLX on NVIDIA, vLLM without a
+datacenter-class GPU, NVFP4 before Blackwell) are skipped rather than estimated.
+
+Best quant per model: among the rows that fit, prefer those decoding at a usable speed
+(``USABLE_DECODE_TOKENS_PER_S``), then the highest quality, then the faster. Quality is bits per weight
+capped at 8.5: above 8 bits the loss against the original is not measurable, so Q8_0 and BF16 tie and
+the faster one wins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from rigcheck.catalog.estimate import memory as mem
+from rigcheck.catalog.estimate.efficiency import Efficiency, efficiency_for, weight_class
+from rigcheck.catalog.estimate.placement import NO_FIT, Budget, WeightSplit, place, solve_max_context
+from rigcheck.catalog.estimate.resolved import (
+    GIB,
+    RAM_RESERVE_BYTES,
+    VRAM_HEADROOM_FRACTION,
+    ResolvedMachine,
+    resolve_machine,
+)
+from rigcheck.catalog.estimate.speed import achieved_bandwidth, decode_seconds_per_token, prefill_seconds
+from rigcheck.catalog.estimate.types import Band, Estimate, MemoryBreakdown, Settings
+from rigcheck.catalog.records import Catalog, Device, Model, Quant
+from rigcheck.probe.types import Machine
+
+USABLE_DECODE_TOKENS_PER_S = 5.0
+"""Below this, reading along with the output is painful: a quant this slow is not "best"."""
+QUALITY_CAP_BITS = 8.5
+NVME_BYTES_PER_S = 2.0e9
+"""Typical sustained read of an NVMe SSD: load time, shown apart from time to first token."""
+FREE_RAM_RESERVE_BYTES = 512 * 1024**2
+
+_FORMAT_RUNTIMES = {
+    "gguf": ("llama.cpp",),
+    "mlx": ("mlx",),
+    "safetensors": ("vllm",),
+    "fp8": ("vllm",),
+    "awq": ("vllm",),
+    "gptq": ("vllm",),
+    "nvfp4": ("vllm",),
+    "mxfp4": ("vllm",),
+    "int8": ("vllm",),
+}
+_NOT_MODELLED = ("not modelled: speculative decoding, prompt caching, thermal or power limits, "
+                 "other programs using the GPU")
+
+
+class _RuntimeView:
+    """One runtime on one machine: budgets, bandwidth shares and compute, computed once."""
+
+    __slots__ = ("runtime", "backend", "eff", "cpu_eff", "gpu_base_total", "gpu_base_free",
+                 "ram_total", "ram_free", "seconds_per_byte", "flops16", "flops8", "flops4", "pcie",
+                 "unified", "allow_ram", "lines", "gpus", "ram_seconds_per_byte", "bandwidth")
+
+    def __init__(self, runtime: str, rm: ResolvedMachine, flash_attention: bool) -> None:
+        self.runtime = runtime
+        gpus = rm.gpus if runtime != "llama.cpp" or rm.gpus else ()
+        self.gpus = gpus
+        self.backend = gpus[0].backend if gpus else "cpu"
+        self.eff = efficiency_for(runtime, self.backend)
+        self.cpu_eff = efficiency_for("llama.cpp", "cpu")
+        self.unified = rm.unified
+        self.allow_ram = runtime == "llama.cpp"
+        self.gpu_base_total = tuple(
+            g.memory_total_bytes * (1.0 if g.unified else 1.0 - VRAM_HEADROOM_FRACTION) for g in gpus)
+        if all(g.memory_free_bytes is not None for g in gpus) and rm.ram_free_bytes is not None:
+            self.gpu_base_free = tuple(
+                min(g.memory_free_bytes, g.memory_total_bytes) if not g.unified
+                else min(g.memory_total_bytes, rm.ram_free_bytes) for g in gpus)
+        else:
+            self.gpu_base_free = None
+        self.ram_total = float(rm.ram_total_bytes - RAM_RESERVE_BYTES)
+        self.ram_free = (float(rm.ram_free_bytes - FREE_RAM_RESERVE_BYTES)
+                         if rm.ram_free_bytes is not None else None)
+        total = sum(self.gpu_base_total) or 1.0
+        shares = [b / total for b in self.gpu_base_total]
+        pairs = list(zip(shares, gpus, strict=True))
+        self.seconds_per_byte = {
+            wc: sum(s / achieved_bandwidth(g.bandwidth_bytes_per_s, self.eff, wc) for s, g in pairs)
+            for wc in ("f16", "quant")}
+        self.ram_seconds_per_byte = {
+            wc: 1.0 / (rm.ram_bandwidth_bytes_per_s * self.cpu_eff.decode_bandwidth[wc]) for wc in ("f16", "quant")}
+        self.bandwidth = 1.0 / sum(s / g.bandwidth_bytes_per_s for s, g in pairs) if gpus else rm.ram_bandwidth_bytes_per_s
+        if gpus:
+            # llama.cpp's GEMMs accumulate in FP16 (full rate on GeForce); vLLM's BF16 GEMMs in FP32.
+            self.flops16 = 1.0 / sum(s / (g.fp16_acc16_flops_per_s if runtime == "llama.cpp" else g.fp16_flops_per_s)
+                                     for s, g in pairs)
+        else:
+            self.flops16 = rm.cpu_flops_per_s
+        self.flops8 = (1.0 / sum(s / g.fp8_flops_per_s for s, g in pairs)
+                       if gpus and all(g.fp8_flops_per_s for g in gpus) else None)
+        self.flops4 = (1.0 / sum(s / g.fp4_flops_per_s for s, g in pairs)
+                       if gpus and all(g.fp4_flops_per_s for g in gpus) else None)
+        self.pcie = min((g.pcie_bytes_per_s for g in gpus), default=0.0)
+        ceiling = (f" (at most {self.eff.decode_bandwidth_ceiling / 1e12:.1f} TB/s)"
+                   if self.eff.decode_bandwidth_ceiling and gpus else "")
+        self.lines = {
+            wc: (f"{runtime} on {self.backend}: decode at {self.eff.decode_bandwidth[wc]:.0%} of memory "
+                 f"bandwidth{ceiling} + {self.eff.decode_overhead_s_per_layer * 1e6:.0f} us per layer per token; "
+                 f"prefill at {self.eff.prefill_compute[wc]:.0%} of the FP16 matrix rate "
+                 f"({self.eff.source})")
+            for wc in ("f16", "quant")
+        }
+
+
+def runtime_unavailable_reason(runtime: str, quant: Quant, rm: ResolvedMachine) -> str | None:
+    """Why ``runtime`` cannot run ``quant`` on this machine, or None when it can."""
+    if runtime == "llama.cpp":
+        return None if quant.format == "gguf" or "llama.cpp" in quant.runtimes else "not a GGUF quant"
+    if runtime == "mlx":
+        return None if any(g.vendor == "apple" for g in rm.gpus) else "MLX runs only on Apple silicon"
+    if runtime == "vllm":
+        if not rm.gpus:
+            return "vLLM needs a GPU"
+        for g in rm.gpus:
+            if g.vendor == "apple":
+                return "vLLM does not run on Apple GPUs"
+            if g.vendor == "amd" and g.kind != "datacenter":
+                return "vLLM on AMD needs an Instinct GPU"
+            if g.vendor not in ("nvidia", "amd"):
+                return f"vLLM does not support {g.vendor} GPUs"
+        if quant.format == "nvfp4" and not all(
+                g.fp4_flops_per_s or (g.compute_capability or 0) >= 10 for g in rm.gpus):
+            return "NVFP4 needs a Blackwell GPU"
+        if quant.format in ("fp8",) and any(
+                g.compute_capability is not None and g.compute_capability < 8.0 for g in rm.gpus):
+            return "FP8 kernels need an Ampere or newer GPU"
+        return None
+    return f"unknown runtime {runtime}"
+
+
+def _split(shape: mem.ModelShape, w: float, runtime: str) -> WeightSplit:
+    bytes_per_param = w / shape.params_total
+    emb = min(shape.embedding_params * bytes_per_param, 0.25 * w)
+    expert = shape.expert_params * bytes_per_param
+    if runtime == "llama.cpp":
+        # llama.cpp keeps token embeddings in host RAM; a tied output head is duplicated on the GPU.
+        host = emb
+        layers = w - emb - (0.0 if shape.tied_embeddings else emb)
+    else:
+        host = 0.0
+        layers = w - (emb if shape.tied_embeddings else 2 * emb)
+    layers = max(layers, 0.5 * w)
+    return WeightSplit(
+        total_bytes=w, host_bytes=host, output_bytes=emb, layer_bytes=layers,
+        expert_bytes=min(expert, layers), expert_fraction_active=shape.expert_fraction_active,
+        layers=shape.layers, moe_layers=shape.moe_layers,
+    )
+
+
+class Estimator:
+    """Estimates rows for one machine and one set of settings; build once, call per row."""
+
+    def __init__(self, machine: Machine, devices: list[Device], settings: Settings,
+                 flash_attention: bool = True) -> None:
+        self.machine = machine
+        self.settings = settings
+        self.flash_attention = flash_attention
+        self.rm = resolve_machine(machine, devices)
+        self._views: dict[str, _RuntimeView] = {}
+        self._base_basis = self.rm.basis
+        self._shapes: dict[str, mem.ModelShape] = {}
+
+    def view(self, runtime: str) -> _RuntimeView:
+        v = self._views.get(runtime)
+        if v is None:
+            v = self._views[runtime] = _RuntimeView(runtime, self.rm, self.flash_attention)
+        return v
+
+    def shape(self, model: Model) -> mem.ModelShape:
+        s = self._shapes.get(model.id)
+        if s is None:
+            s = self._shapes[model.id] = mem.model_shape(model)
+        return s
+
+    def choose_runtime(self, quant: Quant) -> str | None:
+        """The runtime that will run ``quant`` here (the preferred one when it can), or None."""
+        candidates = tuple(quant.runtimes) or _FORMAT_RUNTIMES.get(quant.format, ("llama.cpp",))
+        if self.settings.runtime:
+            candidates = tuple(r for r in candidates if r == self.settings.runtime)
+        for runtime in candidates:
+            if runtime_unavailable_reason(runtime, quant, self.rm) is None:
+                return runtime
+        return None
+
+    def estimate(self, shape: mem.ModelShape, quant: Quant, runtime: str,
+                 prompt_depth_tokens: float = 0.0, decode_depth_tokens: float | None = None,
+                 ubatch_tokens: int = mem.LLAMA_CPP_UBATCH_TOKENS) -> Estimate:
+        """One row. Depths default to the settings: prompt from an empty cache, decode at the prompt's end."""
+        settings = self.settings
+        v = self.view(runtime)
+        model = shape.model
+        ctx = mem.context_for(shape, settings.context_tokens)
+        kv_type = settings.kv_cache_type
+        if runtime != "llama.cpp" and kv_type != "f16":
+            kv_type = "q8_0"  # vLLM/MLX quantize the cache to 8 bits (fp8), not 4
+        w = mem.weights_bytes(shape, quant)
+        split = _split(shape, w, runtime)
+        kv = shape.kv_cache_bytes(ctx, kv_type)
+        wclass = weight_class(quant.name, quant.format)
+        eff, cpu_eff = v.eff, v.cpu_eff
+
+        if runtime == "llama.cpp":
+            gpu_overhead = (mem.RUNTIME_CONTEXT_BYTES.get(v.backend, 300 * mem.MIB)
+                            + mem.compute_buffer_bytes(shape, ctx, self.flash_attention, ubatch_tokens))
+        else:
+            gpu_overhead = mem.VLLM_OVERHEAD_BYTES
+        vision = float(model.vision_projector_bytes or 0)
+        ram_overhead = mem.RUNTIME_CONTEXT_BYTES["cpu"] + mem.compute_buffer_bytes(
+            shape, ctx, self.flash_attention, ubatch_tokens)
+
+        gpu_spb = v.seconds_per_byte[wclass]
+        ram_spb = v.ram_seconds_per_byte[wclass]
+
+        def decode_cost(gpu_read: float, ram_read: float, gpus_used: int) -> float:
+            return decode_seconds_per_token(gpu_read, gpu_spb, ram_read, ram_spb, eff, cpu_eff,
+                                            shape.layers, gpus_used)
+
+        def budget(bases: tuple[float, ...], ram: float) -> Budget:
+            return Budget(tuple(b - gpu_overhead - (vision if i == 0 else 0.0) for i, b in enumerate(bases)),
+                          ram, v.unified, v.allow_ram)
+
+        p = place(split, kv, budget(v.gpu_base_total, v.ram_total), ram_overhead, decode_cost)
+        runs_now = None
+        if v.gpu_base_free is not None and v.ram_free is not None and p is not NO_FIT:
+            now = place(split, kv, budget(v.gpu_base_free, v.ram_free), ram_overhead, decode_cost)
+            runs_now = now.verdict != "no_fit"
+        elif not v.gpus and v.ram_free is not None and p is not NO_FIT:
+            runs_now = split.total_bytes + kv + ram_overhead <= v.ram_free
+        elif p is NO_FIT:
+            runs_now = False
+
+        on_gpu = p.gpus_used > 0
+        # RAM-side compute buffer only where layers run on the CPU (gpu+ram, cpu).
+        ram_side = ram_overhead if p.verdict in ("gpu+ram", "cpu") else 0.0
+        gpu_side = (gpu_overhead * p.gpus_used + vision) if on_gpu else 0.0
+        overhead = gpu_side + ram_side
+        gpu_bytes = p.gpu_bytes + gpu_side
+        ram_bytes = p.ram_bytes + ram_side
+        per_gpu: tuple[int, ...] = ()
+        if on_gpu:
+            total_base = sum(v.gpu_base_total) or 1.0
+            per_gpu = tuple(int(p.gpu_bytes * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
+                            for i, b in enumerate(v.gpu_base_total))
+        breakdown = MemoryBreakdown(
+            weights_bytes=int(w), kv_cache_bytes=int(kv), overhead_bytes=int(overhead),
+            gpu_bytes=int(gpu_bytes), ram_bytes=int(ram_bytes), per_gpu_bytes=per_gpu,
+        )
+        basis = [*self._base_basis, v.lines[wclass]]
+        if shape.assumptions:
+            basis.extend(shape.assumptions)
+        quant_size = ("file size" if quant.file_size_bytes and not quant.size_is_estimate
+                      else f"{mem.bits_per_weight(quant):g} bits per weight x {shape.params_total / 1e9:.1f}B params")
+        basis.append(f"weights {w / GIB:.1f} GiB ({quant_size}); KV cache {kv / GIB:.2f} GiB for "
+                     f"{ctx:,} tokens ({kv_type}); overhead {overhead / GIB:.2f} GiB")
+
+        if p is NO_FIT:
+            basis.append("does not fit: needs more memory than the GPU(s) and RAM offer with headroom")
+            basis.append(_NOT_MODELLED)
+            return Estimate(
+                model_id=model.id, quant=quant.name, runtime=runtime, verdict="no_fit", memory=breakdown,
+                context_tokens=ctx, max_context_tokens=None, prefill_tokens_per_s=None,
+                decode_tokens_per_s=None, ttft_s=None, basis=tuple(basis), placement=p.description,
+                runs_now=runs_now,
+            )
+
+        # Max context: the cache's growth against what this placement leaves free.
+        per_ctx = mem.KV_BYTES_PER_ELEMENT[kv_type]
+        cb_per_ctx = (mem.compute_buffer_bytes_per_context_token(shape, self.flash_attention, ubatch_tokens)
+                      if runtime == "llama.cpp" else 0.0)
+        if p.verdict in ("gpu", "unified"):
+            avail = sum(b - gpu_overhead for b in v.gpu_base_total) - vision - split.gpu_bytes_all
+            avail += cb_per_ctx * ctx * p.gpus_used
+            cb_total = cb_per_ctx * p.gpus_used
+        elif p.verdict == "gpu+ram":
+            avail = (sum(b - gpu_overhead for b in v.gpu_base_total) - vision + v.ram_total - ram_overhead
+                     - split.total_bytes + cb_per_ctx * ctx * (p.gpus_used + 1))
+            cb_total = cb_per_ctx * (p.gpus_used + 1)
+        else:
+            avail = v.ram_total - ram_overhead - split.total_bytes + cb_per_ctx * ctx
+            cb_total = cb_per_ctx
+        max_ctx = solve_max_context(avail, shape.kv_elements_full_per_token * per_ctx + cb_total,
+                                    shape.kv_elements_window_per_token * per_ctx, shape.window_tokens,
+                                    shape.fixed_state_bytes, shape.max_context_tokens)
+        if max_ctx is not None and max_ctx < ctx:
+            max_ctx = ctx  # it fits at ctx by the placement; the linear solve rounds against it
+
+        # Decode at the prompt's depth.
+        depth = min(settings.prompt_tokens, ctx) if decode_depth_tokens is None else decode_depth_tokens
+        kv_read = shape.kv_read_bytes(depth, kv_type)
+        gpu_read = p.gpu_read_bytes + kv_read * p.kv_gpu_fraction
+        ram_read = p.ram_read_bytes + kv_read * (1.0 - p.kv_gpu_fraction)
+        t_token = decode_cost(gpu_read, ram_read, p.gpus_used)
+        decode = 1.0 / t_token
+
+        # Prefill of the prompt.
+        n_prompt = max(1, min(settings.prompt_tokens, ctx))
+        if on_gpu:
+            flops = v.flops16
+            if quant.format == "fp8" and v.flops8:
+                flops = v.flops8
+            elif quant.format == "nvfp4" and v.flops4:
+                flops = v.flops4
+            t_prefill = prefill_seconds(shape, n_prompt, prompt_depth_tokens, flops, eff, wclass,
+                                        p.gpus_used if p.verdict == "gpu" else 1,
+                                        p.ram_weight_bytes, 0.0 if v.unified else v.pcie, ubatch_tokens,
+                                        self.flash_attention, v.bandwidth)
+        else:
+            t_prefill = prefill_seconds(shape, n_prompt, prompt_depth_tokens, self.rm.cpu_flops_per_s,
+                                        cpu_eff, wclass, flash_attention=self.flash_attention,
+                                        bandwidth_bytes_per_s=self.rm.ram_bandwidth_bytes_per_s)
+        prefill = n_prompt / t_prefill
+
+        d_low, d_high = eff.decode_band
+        p_low, p_high = eff.prefill_band
+        if p.verdict in ("gpu+ram", "cpu"):
+            d_low, d_high = min(d_low, cpu_eff.decode_band[0]), max(d_high, cpu_eff.decode_band[1])
+            p_low, p_high = min(p_low, cpu_eff.prefill_band[0]), max(p_high, cpu_eff.prefill_band[1])
+        decode_band = Band(decode * d_low, decode, decode * d_high)
+        prefill_band = Band(prefill * p_low, prefill, prefill * p_high)
+        ttft = Band(t_prefill / p_high, t_prefill, t_prefill / p_low)
+
+        basis.append(f"placement: {p.description}")
+        if p.gpus_used > 1:
+            basis.append(f"layer split over {p.gpus_used} GPUs is a pipeline: decode does not add bandwidths "
+                         f"and each extra GPU adds {eff.extra_gpu_overhead_s * 1e3:.2f} ms per token")
+        if p.ram_weight_bytes > 0 and not v.unified:
+            basis.append(f"prefill streams {p.ram_weight_bytes / GIB:.1f} GiB of RAM-resident weights over "
+                         f"PCIe ({v.pcie / 1e9:.0f} GB/s) per {ubatch_tokens}-token batch")
+        basis.append(f"decode at a depth of {int(depth):,} tokens; prefill of {n_prompt:,} tokens; loading the "
+                     f"weights from an NVMe disk takes about {w / NVME_BYTES_PER_S:.0f} s (not in TTFT)")
+        basis.append(_NOT_MODELLED)
+        return Estimate(
+            model_id=model.id, quant=quant.name, runtime=runtime, verdict=p.verdict, memory=breakdown,
+            context_tokens=ctx, max_context_tokens=max_ctx, prefill_tokens_per_s=prefill_band,
+            decode_tokens_per_s=decode_band, ttft_s=ttft, basis=tuple(basis), placement=p.description,
+            runs_now=runs_now,
+        )
+
+
+def _quality(quant: Quant) -> float:
+    return min(mem.bits_per_weight(quant), QUALITY_CAP_BITS)
+
+
+def mark_best(rows: list[Estimate], quants: dict[tuple[str, str], Quant]) -> list[Estimate]:
+    """Mark the best row of each model (see the module docstring for the rule); returns a new list."""
+    best_index: dict[str, tuple[tuple, int]] = {}
+    for i, row in enumerate(rows):
+        if row.verdict == "no_fit" or row.decode_tokens_per_s is None:
+            continue
+        quant = quants.get((row.model_id, row.quant))
+        quality = _quality(quant) if quant is not None else 0.0
+        decode = row.decode_tokens_per_s.expected
+        key = (decode >= USABLE_DECODE_TOKENS_PER_S, quality, decode)
+        current = best_index.get(row.model_id)
+        if current is None or key > current[0]:
+            best_index[row.model_id] = (key, i)
+    out = list(rows)
+    for _, i in best_index.values():
+        out[i] = dataclasses.replace(out[i], best=True)
+    return out
+
+
+def _wanted_quant(quant: Quant, wanted: str | None) -> bool:
+    return wanted is None or quant.name.casefold() == wanted.casefold()
+
+
+def evaluate(machine: Machine, catalog: Catalog, settings: Settings,
+             models: Iterable[Model] | None = None) -> list[Estimate]:
+    """Every model x quant of ``catalog`` (or of ``models``) on ``machine``, best quant per model marked.
+
+    Rows whose runtime cannot run here are left out; a model without a parameter count is left out.
+    Never raises for an incomplete model record.
+    """
+    estimator = Estimator(machine, catalog.devices, settings)
+    rows: list[Estimate] = []
+    quants: dict[tuple[str, str], Quant] = {}
+    wanted = settings.quant
+    for model in (catalog.models if models is None else models):
+        try:
+            shape = estimator.shape(model)
+        except mem.ShapeError:
+            continue
+        for quant in model.quants:
+            if not _wanted_quant(quant, wanted):
+                continue
+            runtime = estimator.choose_runtime(quant)
+            if runtime is None:
+                continue
+            quants[(model.id, quant.name)] = quant
+            rows.append(estimator.estimate(shape, quant, runtime))
+    return mark_best(rows, quants)
+
+
+def estimate(model: Model, quant: Quant, machine: Machine, settings: Settings,
+             devices: list[Device]) -> Estimate:
+    """How ``model`` in ``quant`` runs on ``machine``.
+
+    Raises ``ValueError`` when the quant's runtime cannot run on this machine (the message says why)
+    or the model has no parameter count.
+    """
+    estimator = Estimator(machine, devices, settings)
+    shape = estimator.shape(model)
+    runtime = estimator.choose_runtime(quant)
+    if runtime is None:
+        candidates = tuple(quant.runtimes) or _FORMAT_RUNTIMES.get(quant.format, ("llama.cpp",))
+        reasons = "; ".join(f"{r}: {runtime_unavailable_reason(r, quant, estimator.rm) or 'not the chosen runtime'}"
+                            for r in candidates)
+        raise ValueError(f"{quant.name} of {model.id} cannot run on this machine ({reasons})")
+    return estimator.estimate(shape, quant, runtime)
+
+
+__all__ = ["Efficiency", "Estimator", "estimate", "evaluate", "mark_best", "runtime_unavailable_reason"]

@@ -1,0 +1,193 @@
+"""Where a model's bytes go on a machine: all on GPU(s), unified memory, GPU + RAM, CPU, or nowhere.
+
+Rules (llama.cpp's, which is what people run on their own machines):
+- ``gpu``: every layer on the GPU(s). Several GPUs split the layers in proportion to the memory each
+  has left after its own overhead (llama.cpp's default ``--split-mode layer``). llama.cpp keeps the
+  token-embedding matrix in host RAM (only one row per token is read).
+- ``unified``: the same on a unified-memory part, against the GPU-usable share of RAM.
+- ``gpu+ram``: as many whole layers as fit on the GPU(s), the rest in RAM (``-ngl N``); for MoE models
+  also the ``--n-cpu-moe`` layout (attention, shared experts, dense layers and the cache on the GPU;
+  routed experts of as many layers as do not fit in RAM). The faster of the two is kept.
+- ``cpu``: everything in RAM.
+- ``no_fit``: none of these fits.
+vLLM-class runtimes and MLX place everything on the GPU(s) or do not run.
+Budgets leave headroom (``resolved.VRAM_HEADROOM_FRACTION``, ``resolved.RAM_RESERVE_BYTES``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rigcheck.catalog.estimate.memory import GIB
+
+
+@dataclass(frozen=True, slots=True)
+class WeightSplit:
+    """A model x quant's weight bytes by role, for one runtime."""
+
+    total_bytes: float
+    host_bytes: float
+    """Stays in host RAM whatever the placement (llama.cpp's token embeddings)."""
+    output_bytes: float
+    """The output head (on the last GPU when any layer is there)."""
+    layer_bytes: float
+    """All repeating layers together (attention, dense FFN, shared and routed experts)."""
+    expert_bytes: float
+    """Routed experts, part of ``layer_bytes``."""
+    expert_fraction_active: float
+    layers: int
+    moe_layers: int
+
+    @property
+    def gpu_bytes_all(self) -> float:
+        return self.layer_bytes + self.output_bytes
+
+    @property
+    def layer_read_bytes(self) -> float:
+        """Bytes of the repeating layers one token reads (routed experts: only k of E)."""
+        return self.layer_bytes - self.expert_bytes * (1.0 - self.expert_fraction_active)
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """Memory available to a model on one machine, per GPU and in RAM, with per-GPU fixed overheads."""
+
+    gpu_bytes: tuple[float, ...]
+    """Per GPU: usable bytes minus that GPU's fixed overhead (context, compute buffer, projector)."""
+    ram_bytes: float
+    unified: bool
+    allow_ram: bool
+    """False for runtimes that cannot put weights in RAM (vLLM, MLX)."""
+
+    @property
+    def gpu_total(self) -> float:
+        return sum(b for b in self.gpu_bytes if b > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    verdict: str
+    description: str
+    gpu_bytes: float
+    ram_bytes: float
+    gpu_read_bytes: float
+    """Weight bytes read per decode step on the GPU(s)."""
+    ram_read_bytes: float
+    kv_gpu_fraction: float
+    """Share of the KV cache held (and read) on the GPU(s)."""
+    ram_weight_bytes: float
+    """Weights resident in RAM that a GPU streams over PCIe during prefill."""
+    gpus_used: int
+
+
+NO_FIT = Placement("no_fit", "does not fit", 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0)
+
+
+def place(split: WeightSplit, kv_bytes: float, budget: Budget, ram_overhead_bytes: float,
+          decode_cost) -> Placement:
+    """The best placement of ``split`` plus ``kv_bytes`` of cache within ``budget``.
+
+    ``decode_cost(gpu_read_bytes, ram_read_bytes, gpus_used)`` returns seconds per token; it picks
+    between the two GPU + RAM layouts. Returns ``NO_FIT`` when nothing fits.
+    """
+    gpu_total = budget.gpu_total
+    gpus_used = sum(1 for b in budget.gpu_bytes if b > 0)
+    need_gpu = split.gpu_bytes_all + kv_bytes
+    if gpus_used and need_gpu <= gpu_total:
+        verdict = "unified" if budget.unified else "gpu"
+        where = "unified memory" if budget.unified else ("GPU" if gpus_used == 1 else f"{gpus_used} GPUs (layer split)")
+        return Placement(verdict, f"all {split.layers} layers on {where}", need_gpu, split.host_bytes,
+                         split.layer_read_bytes + split.output_bytes, 0.0, 1.0, 0.0, gpus_used)
+
+    if not budget.allow_ram:
+        return NO_FIT
+    ram_budget = budget.ram_bytes - ram_overhead_bytes
+    candidates: list[Placement] = []
+    if gpus_used and not budget.unified and split.layers > 1:
+        candidates.extend(_layer_offload(split, kv_bytes, gpu_total, ram_budget, gpus_used))
+        if split.expert_bytes > 0:
+            candidates.extend(_expert_offload(split, kv_bytes, gpu_total, ram_budget, gpus_used))
+    if candidates:
+        return min(candidates, key=lambda p: decode_cost(p.gpu_read_bytes, p.ram_read_bytes, p.gpus_used))
+    need_ram = split.total_bytes + kv_bytes
+    if need_ram <= ram_budget:
+        return Placement("cpu", "all layers in RAM (CPU)", 0.0, need_ram, 0.0,
+                         split.layer_read_bytes + split.output_bytes, 0.0, 0.0, 0)
+    return NO_FIT
+
+
+def _layer_offload(split: WeightSplit, kv_bytes: float, gpu_total: float, ram_budget: float,
+                   gpus_used: int) -> list[Placement]:
+    layers = split.layers
+    per_layer = (split.layer_bytes + kv_bytes) / layers
+    room = gpu_total - split.output_bytes
+    n = int(room // per_layer) if per_layer > 0 and room > 0 else 0
+    n = min(n, layers - 1)
+    if n < 1:
+        return []
+    ram_layers = layers - n
+    ram_need = ram_layers * per_layer + split.host_bytes
+    if ram_need > ram_budget:
+        return []
+    read_per_layer = split.layer_read_bytes / layers
+    return [Placement(
+        "gpu+ram", f"{n} of {layers} layers on GPU, {ram_layers} in RAM (-ngl {n})",
+        n * per_layer + split.output_bytes, ram_need,
+        n * read_per_layer + split.output_bytes, ram_layers * read_per_layer, n / layers,
+        ram_layers * split.layer_bytes / layers, gpus_used,
+    )]
+
+
+def _expert_offload(split: WeightSplit, kv_bytes: float, gpu_total: float, ram_budget: float,
+                    gpus_used: int) -> list[Placement]:
+    dense = split.layer_bytes - split.expert_bytes + split.output_bytes + kv_bytes
+    if dense > gpu_total or split.moe_layers < 1:
+        return []
+    per_moe_layer = split.expert_bytes / split.moe_layers
+    n = int((gpu_total - dense) // per_moe_layer) if per_moe_layer > 0 else 0
+    n = max(0, min(n, split.moe_layers - 1))
+    cpu_layers = split.moe_layers - n
+    ram_need = cpu_layers * per_moe_layer + split.host_bytes
+    if ram_need > ram_budget:
+        return []
+    frac = split.expert_fraction_active
+    read_dense = split.layer_bytes - split.expert_bytes + split.output_bytes
+    return [Placement(
+        "gpu+ram",
+        f"attention, shared and {n} of {split.moe_layers} layers' experts on GPU; experts of "
+        f"{cpu_layers} layers in RAM (--n-cpu-moe {cpu_layers})",
+        dense + n * per_moe_layer, ram_need,
+        read_dense + n * per_moe_layer * frac, cpu_layers * per_moe_layer * frac, 1.0,
+        cpu_layers * per_moe_layer, gpus_used,
+    )]
+
+
+def solve_max_context(avail_bytes: float, per_token_full: float, per_token_window: float, window: int,
+                      fixed_bytes: float, model_max: int | None) -> int | None:
+    """Longest context whose cache fits in ``avail_bytes`` (piecewise linear in the context).
+
+    Cache bytes = full x c + window_part x min(c, W) + fixed. Returns None when not even a
+    256-token context fits.
+    """
+    room = avail_bytes - fixed_bytes
+    if room <= 0:
+        return None
+    cap = model_max or 10_000_000
+    if per_token_full <= 0 and per_token_window <= 0:
+        return cap
+    if window and per_token_window > 0:
+        at_window = (per_token_full + per_token_window) * window
+        if room <= at_window:
+            ctx = room / (per_token_full + per_token_window)
+        elif per_token_full > 0:
+            ctx = (room - per_token_window * window) / per_token_full
+        else:
+            ctx = cap
+    else:
+        ctx = room / (per_token_full + per_token_window)
+    ctx = int(min(ctx, cap))
+    return ctx if ctx >= 256 else None
+
+
+def describe_bytes(n: float) -> str:
+    return f"{n / GIB:.1f} GiB"
