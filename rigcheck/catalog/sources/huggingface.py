@@ -199,8 +199,9 @@ def flatten_config(config: dict) -> dict:
             merged = {k: v for k, v in config.items() if k != key}
             merged.update({k: v for k, v in inner.items() if v is not None})
             merged["_has_vision"] = "vision_config" in config or "vision_config" in inner
+            merged["_family"] = config.get("model_type") or inner.get("model_type")
             return merged
-    return dict(config, _has_vision="vision_config" in config)
+    return dict(config, _has_vision="vision_config" in config, _family=config.get("model_type"))
 
 
 def model_from_config(repo_id: str, config: dict, *, info: RepoInfo | None = None,
@@ -247,7 +248,7 @@ def model_from_config(repo_id: str, config: dict, *, info: RepoInfo | None = Non
             release = info.createdAt[:10]
     return Model(
         id=repo_id,
-        family=str(cfg.get("model_type") or "unknown"),
+        family=str(cfg.get("_family") or "unknown"),
         name=repo_id.split("/", 1)[1],
         license=license_,
         release_date=release,
