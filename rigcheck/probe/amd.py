@@ -10,6 +10,7 @@ and not used: sysfs answers the same questions without a native library.
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 from types import MappingProxyType
 
@@ -19,23 +20,40 @@ from rigcheck.probe.types import BackendStatus, Gpu
 
 AMD_VENDOR_ID = 0x1002
 
-# Marketing names by PCI device id for parts people run LLMs on. One id can cover several boards
-# (Navi 31 0x744c is the 7900 XTX, XT and GRE); the catalog's device table tells them apart by VRAM.
-_NAMES = {
-    0x744C: "Radeon RX 7900 XTX / 7900 XT / 7900 GRE",
-    0x7448: "Radeon PRO W7900",
-    0x7480: "Radeon RX 7600 / 7600 XT",
-    0x73BF: "Radeon RX 6800 / 6800 XT / 6900 XT",
-    0x73DF: "Radeon RX 6700 XT / 6750 XT",
-    0x7550: "Radeon RX 9070 XT / 9070",
-    0x740F: "Instinct MI210",
-    0x740C: "Instinct MI250X / MI250",
-    0x74A1: "Instinct MI300X",
-    0x1586: "Radeon 8060S (Strix Halo)",
-    0x150E: "Radeon 890M (Strix Point)",
-    0x15BF: "Radeon 780M (Phoenix)",
-    0x164E: "Radeon Graphics (Raphael)",
+# Marketing names by PCI device id for parts people run LLMs on. Where one id covers several boards
+# the VRAM size tells them apart (Navi 31 0x744c: 24 GiB XTX, 20 GiB XT, 16 GiB GRE); boards that
+# share both id and VRAM keep a combined name, which the device table does not resolve.
+_NAMES: dict[int, str | tuple[tuple[int, str], ...]] = {
+    0x744C: ((24, "AMD Radeon RX 7900 XTX"), (20, "AMD Radeon RX 7900 XT"), (16, "AMD Radeon RX 7900 GRE")),
+    0x7448: "AMD Radeon PRO W7900",
+    0x7480: ((8, "AMD Radeon RX 7600"), (16, "AMD Radeon RX 7600 XT")),
+    0x73BF: "AMD Radeon RX 6800 / 6800 XT / 6900 XT",
+    0x73DF: "AMD Radeon RX 6700 XT / 6750 XT",
+    0x7550: "AMD Radeon RX 9070 XT / 9070",
+    0x740F: "AMD Instinct MI210",
+    0x740C: "AMD Instinct MI250X / MI250",
+    0x74A1: "AMD Instinct MI300X",
+    0x1586: "AMD Radeon 8060S",  # Strix Halo (Ryzen AI Max+ 395)
+    0x150E: "AMD Radeon 890M",  # Strix Point
+    0x15BF: "AMD Radeon 780M",  # Phoenix
+    0x1681: "AMD Radeon 680M",  # Rembrandt
+    0x164E: "AMD Radeon Graphics (Raphael)",
 }
+_GIB = 1024**3
+
+
+def table_name(device_id: int | None, vram_bytes: int | None) -> str | None:
+    """The marketing name for a device id, using the VRAM size where one id covers several boards."""
+    entry = _NAMES.get(device_id) if device_id is not None else None
+    if entry is None or isinstance(entry, str):
+        return entry
+    if vram_bytes is None:
+        return None
+    # Drivers report a little less than the nominal size (firmware reservations): nearest within 1.5 GiB.
+    size_gib, name = min(entry, key=lambda option: abs(option[0] * _GIB - vram_bytes))
+    return name if abs(size_gib * _GIB - vram_bytes) <= 1.5 * _GIB else None
+
+
 # Integrated GPUs: no memory of their own beyond a BIOS carve-out.
 _APU_IDS = {0x1586, 0x150E, 0x15BF, 0x164E, 0x1681}
 # A dGPU worth running models on has far more VRAM than this; below it the "VRAM" is a carve-out.
@@ -49,8 +67,12 @@ def lspci_name(slot: str | None, runner: Runner) -> str | None:
     text = runner(["lspci", "-mm", "-s", slot])
     if not text:
         return None
-    fields = re.findall(r'"([^"]*)"', text.splitlines()[0])
-    # -mm: "slot" "class" "vendor" "device" ...; the device name often carries the marketing name.
+    try:
+        fields = shlex.split(text.splitlines()[0])
+    except ValueError:
+        return None
+    # -mm: slot "class" "vendor" "device" [-rREV] "subvendor" "subdevice"; the device name often
+    # carries the marketing name.
     return fields[3] if len(fields) > 3 and fields[3] else None
 
 
@@ -76,12 +98,11 @@ def _read_card(index: int, device: Path, runner: Runner) -> Gpu:
     put("pci_device_id", f"0x{device_id:04x}" if device_id is not None else None)
     slot = pci_slot(device)
     put("pci_bus_id", slot)
-    name = read_text(device / "product_name") or _NAMES.get(device_id or -1) or lspci_name(slot, runner)
+    put("uuid", read_text(device / "unique_id") or None)
+    vram_total = read_int(device / "mem_info_vram_total")
+    name = read_text(device / "product_name") or table_name(device_id, vram_total) or lspci_name(slot, runner)
     if not name:
         name = f"AMD GPU 0x{device_id:04x}" if device_id is not None else "AMD GPU"
-    put("uuid", read_text(device / "unique_id") or None)
-
-    vram_total = read_int(device / "mem_info_vram_total")
     vram_used = read_int(device / "mem_info_vram_used")
     gtt_total = read_int(device / "mem_info_gtt_total")
     if vram_total is None:

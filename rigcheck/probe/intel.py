@@ -19,18 +19,18 @@ INTEL_VENDOR_ID = 0x8086
 
 # (name, discrete) by PCI device id; lspci fills in the rest.
 _NAMES = {
-    0x56A0: ("Arc A770", True),
-    0x56A1: ("Arc A750", True),
-    0x56A5: ("Arc A380", True),
-    0x56C0: ("Data Center GPU Flex 170", True),
-    0xE20B: ("Arc B580", True),
-    0xE20C: ("Arc B570", True),
-    0x7D55: ("Arc Graphics (Meteor Lake)", False),
-    0x64A0: ("Arc 140V (Lunar Lake)", False),
-    0xA7A0: ("Iris Xe Graphics (Raptor Lake-P)", False),
-    0x46A6: ("Iris Xe Graphics (Alder Lake-P)", False),
-    0x4680: ("UHD Graphics 770 (Alder Lake-S)", False),
-    0xA780: ("UHD Graphics 770 (Raptor Lake-S)", False),
+    0x56A0: ("Intel Arc A770", True),
+    0x56A1: ("Intel Arc A750", True),
+    0x56A5: ("Intel Arc A380", True),
+    0x56C0: ("Intel Data Center GPU Flex 170", True),
+    0xE20B: ("Intel Arc B580", True),
+    0xE20C: ("Intel Arc B570", True),
+    0x7D55: ("Intel Arc Graphics (Meteor Lake)", False),
+    0x64A0: ("Intel Arc 140V (Lunar Lake)", False),
+    0xA7A0: ("Intel Iris Xe Graphics (Raptor Lake-P)", False),
+    0x46A6: ("Intel Iris Xe Graphics (Alder Lake-P)", False),
+    0x4680: ("Intel UHD Graphics 770 (Alder Lake-S)", False),
+    0xA780: ("Intel UHD Graphics 770 (Raptor Lake-S)", False),
 }
 
 # Local-memory files, newest driver first (xe, then i915); the first present one wins.
