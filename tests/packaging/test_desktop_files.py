@@ -121,6 +121,26 @@ def test_png_icons_exist_at_every_size():
         assert struct.unpack(">II", head[16:24]) == (size_px, size_px)
 
 
+@pytest.mark.parametrize(
+    ("name", "sizes_px"),
+    [
+        ("rigcheck.ico", [16, 24, 32, 48, 64, 128, 256]),
+        ("rigcheck.icns", [16, 32, 64, 128, 256, 512, 32, 64, 256, 512]),
+    ],
+)
+def test_windows_and_macos_icons_hold_every_size(qapp, name, sizes_px):
+    from PySide6.QtGui import QImageReader
+
+    reader = QImageReader(str(PACKAGING / "icons" / name))
+    read_px = []
+    for index in range(reader.imageCount()):
+        reader.jumpToImage(index)
+        image = reader.read()
+        assert not image.isNull(), f"{name} image {index}: {reader.errorString()}"
+        read_px.append(image.width())
+    assert read_px == sizes_px
+
+
 def test_png_icons_match_the_svg():
     proc = subprocess.run(
         [sys.executable, str(PACKAGING / "render_icons.py"), "--check"],
