@@ -67,8 +67,18 @@ class BuildError(Exception):
 def _read_csv(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         raise BuildError(f"{path} is missing")
-    with path.open(newline="", encoding="utf-8") as fh:
-        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+    rows = []
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            for row in reader:
+                if None in row:  # csv puts surplus fields under the key None
+                    raise BuildError(f"{path.name} line {reader.line_num}: more fields than the header "
+                                     "(quote cells that contain commas)")
+                rows.append({k: (v or "").strip() for k, v in row.items()})
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise BuildError(f"{path.name} cannot be read: {exc}") from None
+    return rows
 
 
 def _float(value: str) -> float | None:
@@ -297,6 +307,38 @@ def _model_from_row(row: dict[str, str], overrides: dict[str, list[dict[str, str
         notes="; ".join(notes_parts) or None,
         **values,  # type: ignore[arg-type]
     )
+
+
+_VARIANT_RESET = ("release_date", "license", "max_context_tokens")
+
+
+def _variant(row: dict[str, str], models: dict[str, Model]) -> Model:
+    """A checkpoint whose architecture a source says equals another row's (an Instruct of a base model).
+
+    Architecture fields are copied from the base; release date, licence and context come only from the
+    variant row (left empty when it has none), and use cases are derived afresh from the variant's own id.
+    """
+    base = models.get(row["base_id"])
+    if base is None:
+        raise BuildError(f"variants.csv: {row['id']} names unknown base {row['base_id']!r}")
+    if row["id"] in models:
+        raise BuildError(f"variants.csv: {row['id']} is already a model")
+    cleared = {field: None for field in _VARIANT_RESET}
+    variant = _replace(base, id=row["id"], name=row["id"].split("/", 1)[-1], family=row.get("family") or base.family,
+                       aliases=[], quants=[], **cleared)
+    variant = _replace(
+        variant,
+        release_date=row.get("release_date") or None,
+        license=row.get("license") or None,
+        max_context_tokens=_int(row.get("max_context", "")),
+        use_cases=derive_use_cases(row["id"], variant.family, base.notes or "", base.params_total_b,
+                                   _int(row.get("max_context", ""))),
+        sources=[f"architecture: copied from {base.id}; {row['source']}",
+                 *(f"{base.id}: {s}" for s in base.sources if not s.startswith("use_cases:")),
+                 f"use_cases: {DERIVED} from the model's name, family and notes"],
+        notes="; ".join(x for x in (row.get("note"), base.notes) if x) or None,
+    )
+    return variant
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -726,6 +768,9 @@ def build(reference_dir: Path = DEFAULT_REFERENCE_DIR, supplement_dir: Path = SU
                 raise BuildError(f"{path.name}: model {row['id']} appears twice")
             model = _model_from_row(row, overrides)
             models[model.id] = _replace(model, quants=quants_for(model))
+    for row in _read_csv(supplement_dir / "variants.csv"):
+        variant = _variant(row, models)
+        models[variant.id] = _replace(variant, quants=quants_for(variant))
     unknown = set(overrides) - set(models)
     if unknown:
         raise BuildError(f"model_overrides.csv: unknown models {sorted(unknown)}")
