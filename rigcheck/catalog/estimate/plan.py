@@ -306,7 +306,12 @@ class _PriceBook:
     def prices(self, config: Config) -> Prices:
         device = config.device
         buy = purchase_price(device)
-        if buy is None:
+        if buy is not None and config.kind == "unified" and device.memory_bytes and (
+            config.memory_per_device_bytes != device.memory_bytes
+        ):
+            # One price per device row: it is the price of the memory size the row states.
+            purchase, purchase_note = None, f"price unknown (known only with {device.memory_bytes / GIB:.0f} GB)"
+        elif buy is None:
             purchase, purchase_note = None, "price unknown"
         else:
             purchase = buy[0] * config.count
