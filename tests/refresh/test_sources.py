@@ -287,3 +287,45 @@ def test_build_sequence_must_increase():
 def test_build_default_sources_refused_offline():
     with pytest.raises(NetworkDisabled):
         feed.build_from_sources(_base_catalog(), ["Qwen/Qwen3-30B-A3B"])
+
+
+# ---------------------------------------------------------------------------------- build -> sign -> refresh
+
+def test_cli_build_sign_then_refresh_round_trip(hub, httpserver, tmp_path, key_pem, capsys):
+    from rigcheck.catalog.refresh import refresh_catalog
+    from rigcheck.catalog.store import load_embedded
+    from rigcheck.desktop.cli import main
+
+    _, key_path = key_pem
+    out = tmp_path / "feed.json"
+    embedded = load_embedded()
+    code = main(["catalog", "build", "--models", "Qwen/Qwen3-30B-A3B", "--base-url-hf", hub,
+                 "--base-url-openrouter", hub, "-o", str(out), "--key", str(key_path)])
+    assert code == 0, capsys.readouterr().err
+    assert "wrote" in capsys.readouterr().out
+    built = decode_catalog(out.read_bytes())
+    assert built.sequence > embedded.sequence and len(built.models) == len(embedded.models)
+    qwen = next(m for m in built.models if m.id == "Qwen/Qwen3-30B-A3B")
+    q4 = next(q for q in qwen.quants if q.name == "Q4_K_M" and q.format == "gguf")
+    assert q4.file_size_bytes == 18_556_686_208 and not q4.size_is_estimate
+
+    httpserver.expect_request("/feed.json").respond_with_data(out.read_bytes())
+    httpserver.expect_request("/feed.json.sig").respond_with_data((tmp_path / "feed.json.sig").read_bytes())
+    result = refresh_catalog(httpserver.url_for("/feed.json"))
+    assert result.signed and result.catalog.sequence == built.sequence
+
+
+def test_cli_build_nothing_fetched_exit_1(hub, tmp_path, capsys):
+    from rigcheck.desktop.cli import main
+
+    out = tmp_path / "feed.json"
+    assert main(["catalog", "build", "--models", "nobody/nothing", "--base-url-hf", hub, "--no-prices",
+                 "-o", str(out)]) == 1
+    assert "no model could be fetched" in capsys.readouterr().err and not out.exists()
+
+
+def test_cli_build_bad_model_id_exit_2(tmp_path, capsys):
+    from rigcheck.desktop.cli import main
+
+    assert main(["catalog", "build", "--models", "not a repo", "-o", str(tmp_path / "f.json")]) == 2
+    assert "expected hf:ORG/REPO" in capsys.readouterr().err
