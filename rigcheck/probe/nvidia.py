@@ -432,3 +432,37 @@ def probe_nvidia(nvml: Any = None, *, system_ram_bytes: int | None = None) -> tu
     lost = sum(1 for g in gpus if g.lost)
     reason = f"{lost} of {count} NVIDIA GPUs lost (fallen off the bus)" if lost else None
     return gpus, BackendStatus(name="nvidia", available=True, reason=reason, device_count=len(gpus))
+
+
+def vram_usage_bytes(nvml: Any = None) -> list[tuple[int, int]] | None:
+    """(used, total) VRAM in bytes per readable NVIDIA GPU, for live usage displays; None without a driver.
+
+    Far lighter than probe_nvidia() (one memory query per GPU). Lost, unified-memory and unreadable
+    GPUs are left out. Never raises for NVML errors.
+    """
+    if nvml is None:
+        nvml, _ = _load_binding()
+        if nvml is None:
+            return None
+    nvml_error = _error_class(nvml, "NVMLError")
+    try:
+        nvml.nvmlInit()
+    except nvml_error:
+        return None
+    usage: list[tuple[int, int]] = []
+    try:
+        for index in range(int(nvml.nvmlDeviceGetCount())):
+            try:
+                info = nvml.nvmlDeviceGetMemoryInfo(nvml.nvmlDeviceGetHandleByIndex(index))
+            except nvml_error:
+                continue  # lost, unified or unreadable: nothing to plot for it
+            # v1 counts the driver's reservation as used; that is memory a model cannot have either.
+            usage.append((int(info.used), int(info.total)))
+    except nvml_error:
+        return None
+    finally:
+        try:
+            nvml.nvmlShutdown()
+        except nvml_error:
+            pass  # releasing a library we are done with: nothing left to report
+    return usage

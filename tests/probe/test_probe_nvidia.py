@@ -144,3 +144,15 @@ def test_real_binding_on_this_machine_never_raises():
     gpus, status = probe_nvidia()
     if not status.available:
         assert gpus == [] and status.reason
+
+
+def test_vram_usage_for_live_displays():
+    from rigcheck.probe.nvidia import vram_usage_bytes
+
+    assert vram_usage_bytes(SCENARIOS["no_library"]()) is None
+    nvml = SCENARIOS["two_mixed_gpus"]()
+    assert vram_usage_bytes(nvml) == [((1024 + 346) * MiB, 24564 * MiB), ((300 + 243) * MiB, 12288 * MiB)]
+    assert nvml.shutdown_calls == 1
+    # The GPU lost at open and the unified GB10 have nothing to plot; readable ones still do.
+    assert vram_usage_bytes(SCENARIOS["gpu_lost"]()) == [((1024 + 346) * MiB, 24564 * MiB), ((300 + 243) * MiB, 12288 * MiB)]
+    assert vram_usage_bytes(SCENARIOS["unified_memory"]()) == []
