@@ -265,6 +265,11 @@ def _model_from_row(row: dict[str, str], overrides: dict[str, list[dict[str, str
         if override.get("note"):
             notes_parts.append(f"{field}: {override['note']}")
 
+    if values["params_active_b"] is None and values["params_total_b"] is not None and not values["moe_num_experts"]:
+        # The reference's convention: for dense models active = total.
+        values["params_active_b"] = values["params_total_b"]
+        sources.append("params_active_b: dense model, equal to params_total_b (reference README convention)")
+
     attention = row.get("attention_kind") or None
     if attention not in (None, "gqa", "mha", "mla", "swa-mixed", "hybrid-linear"):
         raise BuildError(f"models.csv: {model_id} has unknown attention_kind {attention!r}")
