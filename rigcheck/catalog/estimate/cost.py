@@ -799,7 +799,11 @@ def compare_doors(
                 target = plan_mod.Target(quant=quant.name, context_tokens=settings.context_tokens,
                                          prompt_tokens=settings.prompt_tokens, mode=mode,
                                          kv_cache_type=settings.kv_cache_type)
-                result = plan_mod.plan(model, catalog, target, limit=50)
+                try:
+                    result = plan_mod.plan(model, catalog, target, limit=50)
+                except plan_mod.PlanError as exc:
+                    notes.append(str(exc))
+                    return None
                 option = next((o for o in result.options if getattr(o.prices, key) is not None), None)
                 if option is not None and (best is None or price(option) < price(best)):
                     best = option

@@ -205,6 +205,20 @@ class Option:
     def price_known(self) -> bool:
         return self.prices.purchase_usd is not None or self.prices.rental_usd_per_hour is not None
 
+    @property
+    def split(self) -> str:
+        """How the model is spread over several GPUs with the runtime the estimate chose."""
+        config = self.config
+        if config.kind == "unified" or config.count == 1:
+            return config.split
+        if config.kind == "multi-node":
+            return config.split
+        if self.estimate.runtime == "vllm":
+            if config.count in TENSOR_PARALLEL_SIZES:
+                return f"tensor parallel over {config.count} GPUs (vLLM)"
+            return f"pipeline parallel over {config.count} GPUs (vLLM; tensor parallel needs 2, 4 or 8)"
+        return f"layer split over {config.count} GPUs ({self.estimate.runtime})"
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -253,7 +267,15 @@ def _default_machine() -> MachineFn:
 def build_machine(config: Config, catalog: Catalog, machine_fn: MachineFn | None = None) -> Machine:
     """The hypothetical machine a configuration describes (its GPUs and a typical host's RAM)."""
     machine_fn = machine_fn or _default_machine()
-    return machine_fn(config.gpu_specs, config.host_ram_bytes, catalog)
+    try:
+        return machine_fn(config.gpu_specs, config.host_ram_bytes, catalog)
+    except ValueError:
+        if config.kind == "unified":
+            raise
+        # A name that is also the start of another row's ("RTX 3080" / "RTX 3080 12 GB"): the size settles it.
+        size_gb = round(config.memory_per_device_bytes / GIB)
+        specs = [f"{config.count} x {config.device.name} {size_gb}GB"]
+        return machine_fn(specs, config.host_ram_bytes, catalog)
 
 
 # --- candidates and prices --------------------------------------------------------------------------
@@ -449,6 +471,9 @@ def plan(
         raise PlanError("the device table has no device the planner can size")
     settings = target.settings(target.quant)
     probe_rows = evaluate_fn(build_machine(probe_config, catalog, machine_fn), catalog, settings, [model])
+    if not probe_rows and not model.params_total_b:
+        raise PlanError(f"{model.id} has no parameter count in the catalog, so its memory and speed cannot be "
+                        "estimated")
     need: dict[str, int] = {q.name: _weights_lower_bound(model, q) for q in quants}
     need.update({row.quant: needed_bytes(row) for row in probe_rows if row.quant in need})
     smallest_need = min(need.values())
@@ -860,6 +885,7 @@ def plan_to_dict(result: Plan) -> dict[str, object]:
         "options": [
             {
                 **config_to_dict(o.config),
+                "split": o.split,
                 "quant": o.quant,
                 **prices_to_dict(o.prices),
                 "usd_per_m_output_rented_at_full_utilization": _band(o.usd_per_m_output_rented),

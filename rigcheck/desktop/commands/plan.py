@@ -112,16 +112,13 @@ def _print(result, machine, upgrades) -> None:
                                     "rent", "$/M out rented", "power"]))
         print("Purchase prices are GPUs only (host not included), except unified-memory machines; "
               "$/M out rented is at 100% utilization.")
-        splits = {o.config.split for o in result.options if o.config.count > 1}
-        for split in sorted(splits):
+        splits = sorted({o.split for o in result.options if o.config.count > 1})
+        for split in splits:
             print(f"  several GPUs: {split}")
-    cheapest = result.options[0] if result.options else None
-    failing = [r for r in result.rejected if cheapest is None or r.config.memory_total_bytes
-               <= cheapest.config.memory_total_bytes or r.prices.purchase_usd is not None
-               or r.prices.rental_usd_per_hour is not None]
+    failing = sorted(result.rejected, key=lambda r: -r.config.memory_total_bytes)
     if failing:
         print()
-        print("Why other configurations fail (largest tried per device):")
+        print("Why other configurations fail (largest tried per device, largest first):")
         for r in failing[:12]:
             print(f"  - {r.config.label}: {r.reason}")
         if len(failing) > 12:
