@@ -14,6 +14,7 @@ falls back (to the previous copy here, then to the embedded catalog).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import tempfile
@@ -123,22 +124,37 @@ def _unique(values, what: str) -> None:
 
 
 def _check_numbers(record: msgspec.Struct, where: str) -> None:
-    for name in record.__struct_fields__:
+    numbers, number_lists, struct_lists = _number_plan(type(record))
+    for name in numbers:
         value = getattr(record, name)
-        if isinstance(value, bool) or value is None:
-            continue
-        if isinstance(value, (int, float)):
-            if not math.isfinite(value) or value < 0:
-                raise CatalogError(f"{where}.{name} is {value}; it must be a non-negative number")
-        elif isinstance(value, list) and value and isinstance(value[0], msgspec.Struct):
-            for j, item in enumerate(value):
-                _check_numbers(item, f"{where}.{name}[{j}]")
-        elif isinstance(value, list):
-            for j, item in enumerate(value):
-                if isinstance(item, (int, float)) and not isinstance(item, bool) and (
-                    not math.isfinite(item) or item < 0
-                ):
-                    raise CatalogError(f"{where}.{name}[{j}] is {item}; it must be a non-negative number")
+        if value is not None and not 0 <= value < math.inf:  # also false for NaN
+            raise CatalogError(f"{where}.{name} is {value}; it must be a non-negative number")
+    for name in number_lists:
+        for j, item in enumerate(getattr(record, name)):
+            if not 0 <= item < math.inf:
+                raise CatalogError(f"{where}.{name}[{j}] is {item}; it must be a non-negative number")
+    for name in struct_lists:
+        for j, item in enumerate(getattr(record, name)):
+            _check_numbers(item, f"{where}.{name}[{j}]")
+
+
+@functools.cache
+def _number_plan(cls: type) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Which fields of a record type hold numbers, lists of numbers, or lists of records (computed once:
+    walking every field of every record with isinstance checks made a 5 MB feed take 0.4 s)."""
+    numbers, number_lists, struct_lists = [], [], []
+    for field in msgspec.inspect.type_info(cls).fields:
+        kinds = field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else (field.type,)
+        for kind in kinds:
+            if isinstance(kind, (msgspec.inspect.IntType, msgspec.inspect.FloatType)):
+                numbers.append(field.name)
+            elif isinstance(kind, msgspec.inspect.ListType):
+                item = kind.item_type
+                if isinstance(item, (msgspec.inspect.IntType, msgspec.inspect.FloatType)):
+                    number_lists.append(field.name)
+                elif isinstance(item, msgspec.inspect.StructType):
+                    struct_lists.append(field.name)
+    return tuple(numbers), tuple(number_lists), tuple(struct_lists)
 
 
 def parse_time(text: str, field: str = "time") -> datetime:
@@ -257,13 +273,15 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def save_catalog(data: bytes, meta: CacheMeta, signature: str | None = None) -> Catalog:
+def save_catalog(data: bytes, meta: CacheMeta, signature: str | None = None, *,
+                 validated: Catalog | None = None) -> Catalog:
     """Validate ``data`` and make it the cached catalog, keeping the current one as the previous good copy.
 
-    Returns the decoded catalog. Raises ``CatalogError`` (nothing written) when ``data`` is not a valid
-    catalog, ``OSError`` when the disk refuses (the current copy then stays in place).
+    ``validated`` is the catalog the caller already decoded and checked from these exact bytes (saves a
+    second pass). Returns the decoded catalog. Raises ``CatalogError`` (nothing written) when ``data`` is
+    not a valid catalog, ``OSError`` when the disk refuses (the current copy then stays in place).
     """
-    catalog = validate_catalog_bytes(data)
+    catalog = validated if validated is not None else validate_catalog_bytes(data)
     current = catalog_path()
     old_catalog, _problem = _read_one(current)
     if old_catalog is not None:

@@ -177,7 +177,7 @@ def _refresh(url, session, *, may_be_unsigned, progress, cancel, sleep, timeout_
         sha256=hashlib.sha256(body).hexdigest(),
     )
     try:
-        cache.save_catalog(body, new_meta, signature=signature_text if key_id else None)
+        cache.save_catalog(body, new_meta, signature=signature_text if key_id else None, validated=feed)
     except OSError as exc:
         raise CacheWriteError(
             f"could not write the catalog cache in {cache.catalog_path().parent}: {exc.strerror or exc}"
