@@ -146,6 +146,7 @@ def _candidates(name: str, memory_bytes: int | None, gpu_cores: int | None,
     memory = query.memory_bytes if query.memory_bytes is not None else memory_bytes
     cores = query.gpu_cores if query.gpu_cores is not None else gpu_cores
     found: list[Device] = []
+    sizeless: list[Device] = []
     for entry in entries:
         device = entry.device
         if memory is not None and not device.unified_memory:
@@ -157,6 +158,13 @@ def _candidates(name: str, memory_bytes: int | None, gpu_cores: int | None,
             continue
         if device not in found:
             found.append(device)
+        if entry.name_memory_bytes is None and device not in sizeless:
+            sizeless.append(device)
+    if memory is None and len(found) > 1 and len(sizeless) == 1:
+        # "RTX 3080" against "RTX 3080" (10 GB) and "RTX 3080 12 GB": the name without a size is the
+        # original part, the later variant always carries its size. "A100" stays ambiguous: every A100
+        # name in the table states its size.
+        found = sizeless
     if memory is not None and len(found) > 1:
         # Several sizes within tolerance (rare): keep the nearest.
         def distance(d: Device) -> float:

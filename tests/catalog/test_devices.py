@@ -52,6 +52,8 @@ def table(catalog):
         ("NVIDIA GeForce RTX 4060 Ti", 16 * GIB, None, "NVIDIA GeForce RTX 4060 Ti 16 GB", "memory picks 16 GB"),
         ("NVIDIA GeForce RTX 4060 Ti", 8 * GIB, None, "NVIDIA GeForce RTX 4060 Ti 8 GB", "memory picks 8 GB"),
         ("NVIDIA GeForce RTX 4060 Ti", None, None, None, "8 or 16 GB: ambiguous"),
+        ("RTX 3080", None, None, "NVIDIA GeForce RTX 3080", "the unqualified name is the original 10 GB part"),
+        ("NVIDIA GeForce RTX 3080", 12 * GIB, None, "NVIDIA GeForce RTX 3080 12 GB", "probed 12 GB: the later part"),
         ("NVIDIA GB10", None, None, "NVIDIA DGX Spark (GB10)", "DGX Spark's chip name"),
         ("AMD Radeon RX 7900 XTX", None, None, "AMD Radeon RX 7900 XTX", "amdsmi's name"),
         ("Radeon RX 7900 XT", None, None, "AMD Radeon RX 7900 XT", "XT is not XTX"),
@@ -75,6 +77,14 @@ def table(catalog):
 def test_resolve(table, name, memory_bytes, gpu_cores, expected, why):
     device = devices.resolve(name, memory_bytes=memory_bytes, gpu_cores=gpu_cores, devices=table)
     assert (device.name if device else None) == expected, why
+
+
+def test_every_name_and_alias_resolves_to_its_own_device(table):
+    # Other modules (planner, cost, calibration) pass the table's own names back in.
+    for device in table:
+        assert devices.resolve(device.name, devices=table) is device, device.name
+        for alias in device.aliases:
+            assert devices.resolve(alias, devices=table) is device, (alias, device.name)
 
 
 def test_resolve_defaults_to_the_catalog_in_use():
