@@ -1,7 +1,9 @@
 """AMD GPUs on Linux through the amdgpu driver's sysfs files (glances-style, root injectable).
 
 Read from /sys/class/drm/card*/device with PCI vendor 0x1002: device id, mem_info_vram_total/used,
-mem_info_gtt_total, product_name, the PCIe link maximum and the top memory clock (pp_dpm_mclk).
+mem_info_gtt_total, product_name, the PCIe link maximum and the top memory clock (pp_dpm_mclk); and
+from the KFD topology (/sys/class/kfd/kfd/topology/nodes/N/properties, what rocminfo reads): compute
+units, max shader clock and the gfx target.
 APUs (Strix Halo, Strix Point, Phoenix) have a small VRAM carve-out and reach system RAM through GTT:
 they are marked unified and their GPU-usable memory is the larger of the two. amdsmi is not needed
 and not used: sysfs answers the same questions without a native library.
@@ -76,6 +78,57 @@ def lspci_name(slot: str | None, runner: Runner) -> str | None:
     return fields[3] if len(fields) > 3 and fields[3] else None
 
 
+# gfx major.minor (KFD gfx_target_version / 10000, / 100 % 100) -> architecture family.
+_ARCH_BY_GFX = {
+    (9, 0): "GCN 5 / CDNA", (9, 4): "CDNA 3", (10, 1): "RDNA 1", (10, 3): "RDNA 2",
+    (11, 0): "RDNA 3", (11, 5): "RDNA 3.5", (12, 0): "RDNA 4",
+}
+
+
+def _kfd_nodes(sysfs_root: Path) -> dict[tuple[int, int], dict[str, int]]:
+    """KFD topology properties of each GPU node, keyed by (PCI domain, location id)."""
+    nodes: dict[tuple[int, int], dict[str, int]] = {}
+    base = sysfs_root / "class" / "kfd" / "kfd" / "topology" / "nodes"
+    try:
+        folders = list(base.iterdir())
+    except OSError:
+        return nodes
+    for folder in folders:
+        props: dict[str, int] = {}
+        for line in (read_text(folder / "properties") or "").splitlines():
+            key, _, value = line.partition(" ")
+            if value.strip().lstrip("-").isdigit():
+                props[key] = int(value)
+        if props.get("simd_count"):  # CPU nodes have no SIMDs
+            nodes[(props.get("domain", 0), props.get("location_id", -1))] = props
+    return nodes
+
+
+def _kfd_key(slot: str | None) -> tuple[int, int] | None:
+    """(domain, KFD location id) of a PCI address: location id = bus << 8 | device << 3 | function."""
+    match = re.match(r"([0-9a-fA-F]+):([0-9a-fA-F]+):([0-9a-fA-F]+)\.([0-7])$", slot or "")
+    if not match:
+        return None
+    domain, bus, dev, fn = (int(match.group(i), 16) for i in range(1, 5))
+    return domain, (bus << 8) | (dev << 3) | fn
+
+
+def _compute_from_kfd(props: dict[str, int]) -> dict[str, object]:
+    """Compute units, max shader clock and architecture from one KFD node, as ROCm's rocminfo reads them."""
+    out: dict[str, object] = {}
+    if props.get("simd_per_cu"):
+        out["gpu_cores"] = props["simd_count"] // props["simd_per_cu"]
+    if props.get("max_engine_clk_fcompute"):
+        out["sm_clock_max_mhz"] = props["max_engine_clk_fcompute"]
+    version = props.get("gfx_target_version")
+    if version:
+        major, minor, step = version // 10000, (version // 100) % 100, version % 100
+        gfx = f"gfx{major}{minor:x}{step:x}"
+        family = _ARCH_BY_GFX.get((major, minor))
+        out["architecture"] = f"{gfx} ({family})" if family else gfx
+    return out
+
+
 def _max_mclk_mhz(device: Path) -> int | None:
     text = read_text(device / "pp_dpm_mclk")
     if not text:
@@ -84,7 +137,9 @@ def _max_mclk_mhz(device: Path) -> int | None:
     return max(clocks) if clocks else None
 
 
-def _read_card(index: int, device: Path, runner: Runner) -> Gpu:
+def _read_card(
+    index: int, device: Path, runner: Runner, kfd: dict[tuple[int, int], dict[str, int]]
+) -> Gpu:
     sources: dict[str, str] = {}
     unavailable: dict[str, str] = {}
     fields: dict = {}
@@ -131,6 +186,12 @@ def _read_card(index: int, device: Path, runner: Runner) -> Gpu:
         put("pcie_gen_max", gen)
         put("pcie_width_max", width)
     put("mem_clock_max_mhz", _max_mclk_mhz(device))
+    key = _kfd_key(slot)
+    if key is not None and key in kfd:
+        for field_name, value in _compute_from_kfd(kfd[key]).items():
+            put(field_name, value)
+    else:
+        unavailable["gpu_cores"] = "no KFD topology node for this GPU (ROCm's kernel driver part not loaded)"
     if not is_apu:
         unavailable["memory_bandwidth_bytes_per_s"] = "sysfs has no memory bus width: the device table gives it"
     return Gpu(
@@ -148,7 +209,8 @@ def probe_amd(sysfs_root: str | Path = "/sys", *, runner: Runner = run_command) 
     root = Path(sysfs_root)
     if not (root / "class" / "drm").is_dir():
         return [], BackendStatus(name="amd", available=False, reason="no DRM devices in sysfs (not Linux, or no GPU driver)")
-    gpus = [_read_card(i, device, runner) for i, (_, device) in enumerate(drm_devices(root, AMD_VENDOR_ID))]
+    kfd = _kfd_nodes(root)
+    gpus = [_read_card(i, device, runner, kfd) for i, (_, device) in enumerate(drm_devices(root, AMD_VENDOR_ID))]
     if not gpus:
         return [], BackendStatus(name="amd", available=False, reason="no AMD GPU with the amdgpu driver")
     return gpus, BackendStatus(name="amd", available=True, device_count=len(gpus))

@@ -31,6 +31,9 @@ def test_amd_dgpu_and_desktop_igpu():
     assert (dgpu.pcie_gen_max, dgpu.pcie_width_max) == (4, 16)
     assert dgpu.mem_clock_max_mhz == 1249
     assert dgpu.uuid == "1b9c3a4d52e8f607"
+    # From the KFD topology node whose location id (0x300) is this card's PCI address 03:00.0.
+    assert dgpu.gpu_cores == 96 and dgpu.sm_clock_max_mhz == 2500
+    assert dgpu.architecture == "gfx1100 (RDNA 3)"
     assert dgpu.sources["vram_total_bytes"] == "sysfs"
     assert "device table" in dgpu.unavailable["memory_bandwidth_bytes_per_s"]
     # The Ryzen 7000 iGPU: 512 MiB carve-out, GTT larger: unified.
@@ -38,6 +41,7 @@ def test_amd_dgpu_and_desktop_igpu():
     assert igpu.unified_memory is True
     assert igpu.gpu_usable_memory_bytes == 31 * GiB + 512 * MiB
     assert igpu.pcie_gen_max is None and "integrated" in igpu.unavailable["pcie_gen_max"]
+    assert igpu.gpu_cores == 2 and igpu.architecture == "gfx1036 (RDNA 2)"
 
 
 def test_strix_halo_is_unified_with_gtt_as_usable_memory():
@@ -48,6 +52,8 @@ def test_strix_halo_is_unified_with_gtt_as_usable_memory():
     assert gpu.gpu_usable_memory_bytes == int(62.5 * GiB)
     assert gpu.sources["gpu_usable_memory_bytes"] == "sysfs"
     assert gpu.mem_clock_max_mhz == 1000
+    assert gpu.gpu_cores == 40 and gpu.sm_clock_max_mhz == 2900
+    assert gpu.architecture == "gfx1151 (RDNA 3.5)"
 
 
 def test_unknown_amd_id_is_named_by_lspci(tmp_path):
@@ -77,6 +83,7 @@ def test_unknown_amd_id_without_lspci_still_has_a_name(tmp_path):
     (gpu,), _ = probe_amd(tmp_path, runner=lambda argv: None)
     assert gpu.name == "AMD GPU 0x7422"
     assert gpu.vram_total_bytes is None and "mem_info_vram_total" in gpu.unavailable["vram_total_bytes"]
+    assert gpu.gpu_cores is None and "KFD" in gpu.unavailable["gpu_cores"]
 
 
 def test_intel_igpu_and_arc():
