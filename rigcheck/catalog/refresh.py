@@ -168,6 +168,13 @@ def _refresh(url, session, *, may_be_unsigned, progress, cancel, sleep, timeout_
             f"the feed (sequence {feed.sequence}) is older than the catalog in use "
             f"(sequence {in_use.catalog.sequence}); kept the current catalog"
         )
+    embedded_sequence = _embedded_sequence()
+    if embedded_sequence is not None and feed.sequence < embedded_sequence:
+        # store.load_catalog would ignore such a copy in favour of the embedded one anyway.
+        raise RollbackRefused(
+            f"the feed (sequence {feed.sequence}) is older than the catalog built into this app "
+            f"(sequence {embedded_sequence}); kept the current catalog"
+        )
     if is_cancelled(cancel):
         raise RefreshCancelled("the download was cancelled")
 
@@ -199,6 +206,15 @@ def _refresh(url, session, *, may_be_unsigned, progress, cancel, sleep, timeout_
         status="expired-warning" if expired else "updated", catalog=feed, message=message, url=url,
         signed=key_id is not None, key_id=key_id, changed=True, warnings=tuple(warnings),
     )
+
+
+def _embedded_sequence() -> int | None:
+    from rigcheck.catalog.store import EmbeddedCatalogError, load_embedded
+
+    try:
+        return load_embedded().sequence
+    except EmbeddedCatalogError:
+        return None  # a broken installation is reported by load_catalog; it must not block a refresh
 
 
 def _unchanged(url: str, catalog: Catalog | None, meta: cache.CacheMeta | None, now) -> RefreshResult:

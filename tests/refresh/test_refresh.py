@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
+import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from refresh_helpers import feed_bytes, make_feed
@@ -334,3 +335,24 @@ def test_disk_failure_is_a_refresh_error(serve_feed, monkeypatch):
     monkeypatch.setattr(cache, "atomic_write", full)
     with pytest.raises(refresh.CacheWriteError, match="No space left on device"):
         refresh_catalog(url)
+
+
+def test_feed_older_than_embedded_catalog_is_refused(serve_feed, monkeypatch):
+    from rigcheck.catalog import store
+
+    embedded = store.load_embedded()
+    monkeypatch.setattr(store, "load_embedded", lambda: msgspec.structs.replace(embedded, sequence=50))
+    url = serve_feed(feed_bytes(make_feed(7)))
+    with pytest.raises(RollbackRefused, match=r"older than the catalog built into this app \(sequence 50\)"):
+        refresh_catalog(url)
+    assert not cache.catalog_path().exists()
+
+
+def test_refreshed_catalog_is_what_load_catalog_uses(serve_feed):
+    from rigcheck.catalog import store
+
+    url = serve_feed(feed_bytes(make_feed(store.load_embedded().sequence + 1)))
+    refresh_catalog(url)
+    status = store.catalog_status()
+    assert status.source == url and status.sequence == store.load_embedded().sequence + 1
+    assert store.load_catalog().models[0].id == "org/model-0"
