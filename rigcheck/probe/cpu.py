@@ -130,6 +130,27 @@ def _from_numpy(sources: dict[str, str], out: dict) -> None:
     sources["isa_flags"] = "os"
 
 
+def _from_windows_registry(sources: dict[str, str], out: dict) -> None:
+    # platform.processor() on Windows is "Intel64 Family 6 Model 183 ..."; the registry has the name.
+    try:
+        import winreg
+    except ImportError:
+        return
+    try:
+        key = winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, r"HARDWARE\DESCRIPTION\System\CentralProcessor\0")
+        with key:
+            name = str(winreg.QueryValueEx(key, "ProcessorNameString")[0]).strip()
+            vendor = str(winreg.QueryValueEx(key, "VendorIdentifier")[0]).strip()
+    except OSError:
+        return
+    if name:
+        out["model"] = re.sub(r"\s+", " ", name)
+        sources["model"] = "os"
+    if vendor:
+        out["vendor"] = _X86_VENDORS.get(vendor, vendor)
+        sources["vendor"] = "os"
+
+
 def _max_clock_mhz(sys_root: Path) -> float | None:
     path = sys_root / "devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq"
     try:
@@ -167,6 +188,8 @@ def probe_cpu(
     elif system == "Darwin":
         _from_sysctl(runner, sources, out)
     else:
+        if system == "Windows":
+            _from_windows_registry(sources, out)
         _from_numpy(sources, out)
         try:
             freq = psutil.cpu_freq()
