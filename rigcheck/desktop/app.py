@@ -1,0 +1,110 @@
+"""The QApplication: names for QSettings, the system palette for pyqtgraph, the crash hook, and the GUI entry."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
+from rigcheck import __version__
+
+log = logging.getLogger("rigcheck")
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication (reused when it exists, as under pytest-qt). HiDPI scaling is Qt 6's default."""
+    from rigcheck.desktop import qtfix
+
+    qtfix.install()
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else [sys.argv[0]])
+    app.setApplicationName("rigcheck")
+    app.setOrganizationName("rigcheck")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("io.github.rigcheck.rigcheck")
+    _follow_palette(app)
+    return app
+
+
+def _follow_palette(app: QApplication) -> None:
+    """pyqtgraph draws with its own defaults; point them at the system palette so dark mode reads."""
+    import pyqtgraph as pg
+
+    pal = app.palette()
+    pg.setConfigOptions(antialias=True, background=None,
+                        foreground=pal.color(QPalette.ColorRole.WindowText))
+
+
+def run_gui(machine=None, *, screenshot: str | None = None, select: str | None = None, services=None) -> int:
+    """Open the main window (and run the event loop), or render it to ``screenshot`` and return.
+
+    With ``screenshot``, every task runs synchronously so the saved image shows the fully populated
+    window; ``select`` picks the model whose detail pane is shown.
+    Returns the exit code. Raises ValueError when ``select`` names no model in the catalog.
+    """
+    from rigcheck.desktop.main_window import MainWindow
+    from rigcheck.desktop.services import default_services
+    from rigcheck.desktop.widgets.crash_dialog import install_crash_hook
+    from rigcheck.desktop.workers import TaskRunner
+
+    if screenshot and not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY") \
+            and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    app = create_app()
+    services = services or default_services()
+    if screenshot:
+        return _screenshot(app, services, machine, screenshot, select)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    install_crash_hook()
+    window = MainWindow(services, TaskRunner())
+    window.show()
+    QTimer.singleShot(0, lambda: window.start(machine))
+    return app.exec()
+
+
+def _screenshot(app, services, machine, path: str, select: str | None) -> int:
+    from rigcheck.catalog.estimate.types import Settings
+    from rigcheck.desktop.main_window import MainWindow
+    from rigcheck.desktop.workers import SynchronousPool, TaskRunner
+
+    store = _scratch_store()
+    window = MainWindow(services, TaskRunner(SynchronousPool()), store=store)
+    window.controller.settings = Settings()
+    window.resize(1600, 1000)
+    window.show()
+    window.start(machine)
+    if window.controller.catalog is None or window.controller.evaluation is None:
+        window.close()
+        raise RuntimeError(window.error_label.text() or "the window could not be populated")
+    if select:
+        if services.find_model is None:
+            raise ValueError("--select needs the catalog's model lookup, which is not part of this build")
+        model = services.find_model(window.controller.catalog, select)
+        if not window.models_page.select_model(model.id):
+            raise ValueError(f"model {model.id} has no row in the table")
+    for _ in range(5):
+        app.processEvents()
+    image = window.grab()
+    ok = image.save(path)
+    window.machine_panel.sparkline.timer.stop()
+    window.close()
+    os.unlink(store.fileName())
+    if not ok:
+        raise OSError(f"could not write the screenshot to {path}")
+    return 0
+
+
+def _scratch_store():
+    """Screenshots must not depend on (or change) the user's remembered window layout."""
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+
+    handle = tempfile.NamedTemporaryFile(prefix="rigcheck-shot-", suffix=".ini", delete=False)
+    handle.close()
+    return QSettings(handle.name, QSettings.Format.IniFormat)

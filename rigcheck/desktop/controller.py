@@ -1,0 +1,316 @@
+"""The application's state and its background work: machine, catalog, settings, estimates.
+
+The window's widgets talk to this object only through its slots and signals. Every slow step (probing, loading
+and refreshing the catalog, evaluating, speed curves, cost curves, export, usage sampling) runs through the one
+TaskRunner; results arrive on the GUI thread and stale ones are dropped by key.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QObject, Signal
+
+from rigcheck.catalog.estimate.types import Estimate, Settings
+from rigcheck.catalog.records import Catalog, Device, Model
+from rigcheck.desktop.models.rows import ModelRow, build_rows
+from rigcheck.desktop.services import Services
+from rigcheck.desktop.workers import TaskFailure, TaskRunner
+from rigcheck.probe.types import Machine
+
+log = logging.getLogger(__name__)
+
+SPEED_CONTEXTS = (512, 2048, 8192, 16384, 32768, 65536, 131072, 262144, 1048576)
+UTILIZATIONS = tuple(round(0.05 * i, 2) for i in range(1, 21))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One finished evaluation: what was evaluated and the rows the table shows."""
+
+    machine: Machine
+    catalog: Catalog
+    settings: Settings
+    estimates: tuple[Estimate, ...]
+    rows: tuple[ModelRow, ...]
+
+
+def speed_points(services: Services, model: Model, quant_name: str, machine: Machine, settings: Settings,
+                 devices: list[Device]) -> list[tuple[int, Estimate]]:
+    """Estimates of one quant at prompt depths up to the model's context: the speed-vs-context curve.
+
+    Each point is the estimator's own answer for that depth (nothing is interpolated here).
+    """
+    if services.estimate_one is None:
+        return []
+    quant = next((q for q in model.quants if q.name == quant_name), None)
+    if quant is None:
+        return []
+    limit = model.max_context_tokens or max(SPEED_CONTEXTS)
+    points = []
+    for ctx in SPEED_CONTEXTS:
+        if ctx > limit:
+            break
+        s = replace(settings, prompt_tokens=ctx, context_tokens=max(ctx, settings.context_tokens), quant=quant_name)
+        e = services.estimate_one(model, quant, machine, s, devices)
+        if e.decode_tokens_per_s is None:
+            break  # past the longest context that fits
+        points.append((ctx, e))
+    return points
+
+
+def memory_limits(machine: Machine) -> tuple[int, int]:
+    """(GPU memory, RAM) in bytes for the memory chart's reference lines; unified parts count once."""
+    vram = 0
+    for g in machine.usable_gpus:
+        if g.unified_memory:
+            vram += g.gpu_usable_memory_bytes or 0
+        else:
+            vram += g.vram_total_bytes or 0
+    unified = any(g.unified_memory for g in machine.usable_gpus)
+    ram = 0 if unified else machine.memory.total_bytes
+    return vram, ram
+
+
+class AppController(QObject):
+    machine_changed = Signal(object, object)
+    """(Machine, list of Device | None per GPU)."""
+    evaluated = Signal(object)
+    """Evaluation."""
+    catalog_changed = Signal(object)
+    """CatalogInfo."""
+    busy = Signal(str, bool)
+    """(task key, running)."""
+    message = Signal(str)
+    """A transient one-line status."""
+    failed = Signal(str, str, str)
+    """(what, one readable sentence, details)."""
+    refresh_progress = Signal(object, object)
+    """(bytes read, total bytes or None)."""
+    refresh_done = Signal(str)
+    speed_ready = Signal(str, str, object, str)
+    cost_ready = Signal(str, str, object, object, str)
+    export_done = Signal(str)
+
+    def __init__(self, services: Services, runner: TaskRunner, settings: Settings | None = None,
+                 refresh_url: str | None = None, allow_unsigned: bool = False, parent: QObject | None = None):
+        super().__init__(parent)
+        self.services = services
+        self.runner = runner
+        self.settings = settings or Settings()
+        self.refresh_url = refresh_url
+        self.allow_unsigned = allow_unsigned
+        self.catalog: Catalog | None = None
+        self.machine: Machine | None = None
+        self.home_machine: Machine | None = None
+        self.evaluation: Evaluation | None = None
+        self._refresh_handle = None
+
+    # start-up ----------------------------------------------------------------------------------------
+    def start(self, machine: Machine | None = None) -> None:
+        """Load the catalog and probe this machine (or show ``machine``) in parallel, then evaluate."""
+        self.runner.run_task(self.services.load_catalog, self._catalog_loaded, key="catalog")
+        if machine is None:
+            self.probe()
+        else:
+            self._machine_ready(machine, None)
+
+    def probe(self) -> None:
+        self.busy.emit("probe", True)
+        self.runner.run_task(self.services.probe_machine, self._probed, key="machine")
+
+    def _probed(self, machine: Machine | None, failure: TaskFailure | None) -> None:
+        self.busy.emit("probe", False)
+        if failure is not None:
+            self.failed.emit("probe", f"Could not probe this machine: {failure.message}", failure.details)
+            return
+        self.home_machine = machine
+        self._machine_ready(machine, None)
+
+    def _catalog_loaded(self, catalog: Catalog | None, failure: TaskFailure | None) -> None:
+        if failure is not None:
+            self.failed.emit("catalog", f"Could not load the catalog: {failure.message}", failure.details)
+            return
+        self._set_catalog(catalog)
+
+    def _set_catalog(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.catalog_changed.emit(self.services.catalog_info(catalog))
+        if self.machine is not None:
+            self._emit_machine()
+            self.reevaluate()
+
+    def _machine_ready(self, machine: Machine, _failure) -> None:
+        self.machine = machine
+        if self.catalog is not None:
+            self._emit_machine()
+            self.reevaluate()
+
+    def _emit_machine(self) -> None:
+        assert self.machine is not None and self.catalog is not None
+        specs: list[Device | None] = []
+        for gpu in self.machine.gpus:
+            spec = None
+            if self.services.resolve_gpu is not None:
+                spec = self.services.resolve_gpu(gpu, self.catalog.devices)
+            specs.append(spec)
+        self.machine_changed.emit(self.machine, specs)
+
+    # what-if -----------------------------------------------------------------------------------------
+    def show_machine(self, machine: Machine) -> None:
+        """Show another machine (a what-if or a profile); this machine's probe is kept for going back."""
+        self._machine_ready(machine, None)
+
+    def back_to_this_machine(self) -> None:
+        if self.home_machine is not None:
+            self._machine_ready(self.home_machine, None)
+        else:
+            self.probe()
+
+    # evaluation --------------------------------------------------------------------------------------
+    def set_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self.reevaluate()
+
+    def reevaluate(self) -> None:
+        if self.machine is None or self.catalog is None:
+            return
+        machine, catalog, settings, services = self.machine, self.catalog, self.settings, self.services
+
+        def work() -> Evaluation:
+            estimates = tuple(services.evaluate(machine, catalog, settings))
+            return Evaluation(machine, catalog, settings, estimates, tuple(build_rows(catalog, list(estimates))))
+
+        self.busy.emit("evaluate", True)
+        self.runner.run_task(work, self._evaluated, key="evaluate")
+
+    def _evaluated(self, evaluation: Evaluation | None, failure: TaskFailure | None) -> None:
+        self.busy.emit("evaluate", False)
+        if failure is not None:
+            self.failed.emit("evaluate", f"Could not estimate the models: {failure.message}", failure.details)
+            return
+        self.evaluation = evaluation
+        self.evaluated.emit(evaluation)
+
+    # detail pane -------------------------------------------------------------------------------------
+    def request_curves(self, row: ModelRow, estimate: Estimate) -> None:
+        """Speed against context and cost against utilization for one quant, each in the background."""
+        ev = self.evaluation
+        if ev is None:
+            return
+        model, quant = row.model, estimate.quant
+        services, machine, settings, catalog = self.services, ev.machine, ev.settings, ev.catalog
+        if services.estimate_one is None:
+            self.speed_ready.emit(model.id, quant, [], "The estimator is not part of this build.")
+        else:
+            self.runner.run_task(
+                lambda: speed_points(services, model, quant, machine, settings, catalog.devices),
+                lambda pts, f: self._speed_done(model.id, quant, pts, f), key="speed")
+        if services.cost_curves is None:
+            self.cost_ready.emit(model.id, quant, UTILIZATIONS, {}, "Cost comparison is not part of this build.")
+        else:
+            self.runner.run_task(
+                lambda: services.cost_curves(model, quant, machine, catalog, UTILIZATIONS, settings),
+                lambda curves, f: self._cost_done(model.id, quant, curves, f), key="cost")
+
+    def _speed_done(self, model_id: str, quant: str, points, failure: TaskFailure | None) -> None:
+        if failure is not None:
+            self.speed_ready.emit(model_id, quant, [], f"Could not compute speeds: {failure.message}")
+            return
+        self.speed_ready.emit(model_id, quant, points, "")
+
+    def _cost_done(self, model_id: str, quant: str, result, failure: TaskFailure | None) -> None:
+        if failure is not None:
+            self.cost_ready.emit(model_id, quant, UTILIZATIONS, {}, f"Could not compute costs: {failure.message}")
+            return
+        curves, note = result if isinstance(result, tuple) else (result, "")
+        self.cost_ready.emit(model_id, quant, UTILIZATIONS, curves, note)
+
+    # catalog refresh ---------------------------------------------------------------------------------
+    @property
+    def refreshing(self) -> bool:
+        return self.runner.busy("refresh")
+
+    def refresh(self) -> bool:
+        """Start a refresh; False when refresh is not available in this build or one is running."""
+        fn = self.services.refresh_catalog
+        if fn is None or self.refreshing:
+            return False
+        url, allow_unsigned = self.refresh_url, self.allow_unsigned
+
+        def work(ctx):
+            kwargs = {"progress": lambda done, total: ctx.progress(done, total, ""), "cancel": ctx.event}
+            if allow_unsigned:
+                kwargs["allow_unsigned"] = True
+            return fn(url, **kwargs)
+
+        self.busy.emit("refresh", True)
+        self._refresh_handle = self.runner.run_task(
+            work, self._refreshed, key="refresh", context=True,
+            on_progress=lambda done, total, _m: self.refresh_progress.emit(done, total))
+        return True
+
+    def cancel_refresh(self) -> None:
+        """Ask the download to stop; the worker reports back as cancelled and nothing is written."""
+        if self._refresh_handle is not None and self._refresh_handle.context is not None:
+            self._refresh_handle.context.cancel()
+
+    def _refreshed(self, result, failure: TaskFailure | None) -> None:
+        self._refresh_handle = None
+        self.busy.emit("refresh", False)
+        if failure is not None:
+            if failure.cancelled or type(failure.exception).__name__ == "RefreshCancelled":
+                self.refresh_done.emit("Refresh cancelled; the catalog in use is unchanged.")
+                return
+            self.failed.emit("refresh", f"{failure.message} The catalog in use is unchanged.", failure.details)
+            return
+        message = str(getattr(result, "message", "") or "Catalog refreshed.")
+        catalog = getattr(result, "catalog", None)
+        if getattr(result, "changed", True) and isinstance(catalog, Catalog):
+            self._set_catalog(catalog)
+        self.refresh_done.emit(message)
+
+    # export ------------------------------------------------------------------------------------------
+    def export(self, fmt: str, path: str) -> bool:
+        fn = self.services.export_report
+        ev = self.evaluation
+        if fn is None or ev is None:
+            return False
+
+        def work() -> str:
+            fn(ev.machine, ev.catalog, ev.settings, list(ev.estimates), fmt, path)
+            return path
+
+        self.busy.emit("export", True)
+        self.runner.run_task(work, self._exported, key="export")
+        return True
+
+    def _exported(self, path: str | None, failure: TaskFailure | None) -> None:
+        self.busy.emit("export", False)
+        if failure is not None:
+            self.failed.emit("export", f"Could not export the report: {failure.message}", failure.details)
+            return
+        self.export_done.emit(path)
+
+    # live usage --------------------------------------------------------------------------------------
+    def sample_usage(self, callback) -> None:
+        """For the sparkline: sample memory use in the background and hand the sample to ``callback``."""
+        if self.runner.busy("usage"):
+            return  # the previous sample is still being taken; skip rather than queue up
+        with_vram = bool(self.machine and any(g.vendor == "nvidia" for g in self.machine.usable_gpus))
+
+        def work():
+            from rigcheck.desktop.widgets.usage import sample_usage
+
+            return sample_usage(with_vram)
+
+        def done(sample, failure):
+            if failure is None and sample is not None:
+                callback(sample)
+            else:
+                log.debug("usage sample failed: %s", failure.message if failure else "no sample")
+
+        self.runner.run_task(work, done, key="usage")
+
+

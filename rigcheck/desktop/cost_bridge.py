@@ -1,0 +1,32 @@
+"""Adapts engineer K's cost doors (``rigcheck.catalog.estimate.cost``) to the detail pane's cost chart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rigcheck.catalog.estimate.types import Settings
+from rigcheck.catalog.records import Catalog, Model
+from rigcheck.probe.types import Machine
+
+
+def available() -> bool:
+    try:
+        from rigcheck.catalog.estimate import cost
+    except ImportError:
+        return False
+    return hasattr(cost, "compare_doors") and hasattr(cost, "cost_curves")
+
+
+def cost_curves(model: Model, quant: str, machine: Machine, catalog: Catalog, utilizations: Sequence[float],
+                settings: Settings) -> tuple[dict[str, list[float | None]], str]:
+    """$/M output tokens at each utilization for the hosted, rented and owned doors, and a note saying where
+    each wins (K's break-even sentences) and why a door is missing."""
+    from rigcheck.catalog.estimate import cost
+
+    comparison = cost.compare_doors(model, catalog, None, settings, machine, quant_name=quant)
+    curves = cost.cost_curves(comparison.doors, list(utilizations))
+    values = {label: [usd for _u, usd in points] for label, points in curves.items()}
+    notes = [b.sentence for b in comparison.break_even if b.sentence]
+    notes += [f"{d.door}: {d.unavailable_reason}" for d in comparison.doors if d.unavailable_reason]
+    notes += list(comparison.notes)
+    return values, " ".join(notes)

@@ -1,0 +1,301 @@
+"""The main window: assembles the machine panel, settings bar, model table and detail pane, and wires them
+to the AppController. It holds no numbers and makes no decisions of its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPalette
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rigcheck.desktop import state
+from rigcheck.desktop.controller import AppController, Evaluation, memory_limits
+from rigcheck.desktop.models import format as fmt
+from rigcheck.desktop.pages.detail_page import DetailPage
+from rigcheck.desktop.pages.models_page import ModelsPage
+from rigcheck.desktop.services import CatalogInfo, Services
+from rigcheck.desktop.widgets.crash_dialog import show_error
+from rigcheck.desktop.widgets.machine_panel import MachinePanel, plain_label
+from rigcheck.desktop.widgets.settings_bar import SettingsBar
+from rigcheck.desktop.workers import TaskRunner
+from rigcheck.probe.types import Machine
+
+EXPORT_FORMATS = (
+    ("pdf", "PDF report (*.pdf)"),
+    ("html", "HTML report (*.html)"),
+    ("md", "Markdown (*.md)"),
+    ("json", "JSON (*.json)"),
+    ("csv", "CSV table (*.csv)"),
+)
+RESOURCES = Path(__file__).parent / "resources"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, services: Services, runner: TaskRunner | None = None, *, store=None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("rigcheck")
+        icon = RESOURCES / "rigcheck.svg"
+        if icon.exists():
+            self.setWindowIcon(QIcon(str(icon)))
+        self.store = store if store is not None else state.open_settings()
+        self.runner = runner or TaskRunner(parent=self)
+        url, unsigned = state.refresh_url(self.store)
+        self.controller = AppController(services, self.runner, state.load_estimator_settings(self.store),
+                                        refresh_url=url, allow_unsigned=unsigned, parent=self)
+        self.services = services
+        self._error_details = ""
+        self._build()
+        self._connect()
+        self._restore()
+
+    # assembly ----------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        c = self.controller
+        self.banner = QFrame()
+        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
+        self.banner.setAutoFillBackground(True)
+        self.banner.setBackgroundRole(QPalette.ColorRole.AlternateBase)
+        banner_layout = QHBoxLayout(self.banner)
+        banner_layout.setContentsMargins(8, 4, 8, 4)
+        self.banner_label = plain_label("", bold=True, wrap=True)
+        self.back_button = QPushButton("Back to this machine")
+        banner_layout.addWidget(self.banner_label, 1)
+        banner_layout.addWidget(self.back_button)
+        self.banner.hide()
+
+        self.machine_panel = MachinePanel(sampler=c.sample_usage)
+        self.settings_bar = SettingsBar(c.settings)
+        self.models_page = ModelsPage()
+        self.detail_page = DetailPage()
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.models_page)
+        self.split.addWidget(self.detail_page)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 2)
+        self.split.setChildrenCollapsible(False)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 6, 8, 4)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.machine_panel)
+        layout.addWidget(self.settings_bar)
+        layout.addWidget(self.split, 1)
+        self.setCentralWidget(central)
+
+        self.act_search = QAction("Search", self, shortcut=QKeySequence.StandardKey.Find)
+        self.act_refresh = QAction("Refresh catalog", self, shortcut=QKeySequence("Ctrl+R"))
+        self.act_export = QAction("Export report…", self, shortcut=QKeySequence("Ctrl+E"))
+        self.act_whatif = QAction("What if…", self, shortcut=QKeySequence("Ctrl+H"))
+        self.act_whatif.setToolTip("Estimate for another machine: GPUs and RAM from the device table, or a profile (Ctrl+H)")
+        self.act_back = QAction("This machine", self)
+        self.act_quit = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setMovable(False)
+        for act in (self.act_whatif, self.act_back, self.act_refresh, self.act_export):
+            toolbar.addAction(act)
+        self.addToolBar(toolbar)
+        for act in (self.act_search, self.act_quit):
+            self.addAction(act)
+        self.act_refresh.setEnabled(self.services.refresh_catalog is not None)
+        if self.services.refresh_catalog is None:
+            self.act_refresh.setToolTip("Catalog refresh is not part of this build")
+        self.act_export.setEnabled(False)
+        if self.services.export_report is None:
+            self.act_export.setToolTip("Report export is not part of this build")
+        self.act_back.setEnabled(False)
+
+        sb = self.statusBar()
+        self.busy_label = QLabel()
+        self.error_label = plain_label("")
+        self.details_button = QPushButton("Details…")
+        self.details_button.setFlat(True)
+        self.details_button.hide()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setMaximumHeight(16)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setFlat(True)
+        self.cancel_button.hide()
+        self.catalog_label = plain_label("Catalog: loading…")
+        sb.addWidget(self.busy_label)
+        sb.addWidget(self.error_label, 1)
+        sb.addWidget(self.details_button)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.cancel_button)
+        sb.addPermanentWidget(self.catalog_label)
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.machine_changed.connect(self._show_machine)
+        c.evaluated.connect(self._show_evaluation)
+        c.catalog_changed.connect(self._show_catalog)
+        c.busy.connect(self._show_busy)
+        c.failed.connect(self.show_failure)
+        c.refresh_progress.connect(self._show_progress)
+        c.refresh_done.connect(self._refresh_finished)
+        c.speed_ready.connect(self.detail_page.set_speed_points)
+        c.cost_ready.connect(self.detail_page.set_cost_curves)
+        c.export_done.connect(lambda path: self._say(f"Report saved to {path}"))
+        self.settings_bar.changed.connect(c.set_settings)
+        self.models_page.selected.connect(
+            lambda row: self.detail_page.show_row(row, c.settings.prompt_tokens))
+        self.detail_page.quant_selected.connect(c.request_curves)
+        self.act_search.triggered.connect(self.models_page.focus_search)
+        self.act_refresh.triggered.connect(self.refresh_catalog)
+        self.cancel_button.clicked.connect(c.cancel_refresh)
+        self.act_export.triggered.connect(self.export_dialog)
+        self.act_whatif.triggered.connect(self.what_if)
+        self.act_back.triggered.connect(c.back_to_this_machine)
+        self.back_button.clicked.connect(c.back_to_this_machine)
+        self.act_quit.triggered.connect(self.close)
+        self.details_button.clicked.connect(
+            lambda: show_error(self, self.error_label.text(), self._error_details))
+
+    # slots -------------------------------------------------------------------------------------------
+    def start(self, machine: Machine | None = None) -> None:
+        self.controller.start(machine)
+
+    def _show_machine(self, machine: Machine, specs) -> None:
+        self.machine_panel.set_machine(machine, specs)
+        self.detail_page.set_memory_limits(*memory_limits(machine))
+        other = machine.origin != "probed"
+        if other:
+            kind = "hypothetical" if machine.is_hypothetical else "from a profile"
+            self.banner_label.setText(f"Showing a {kind} machine: {machine.label or 'unnamed'}. "
+                                      "Nothing here was measured on this computer.")
+        self.banner.setVisible(other)
+        self.act_back.setEnabled(other)
+
+    def _show_evaluation(self, ev: Evaluation) -> None:
+        self.models_page.set_rows(list(ev.rows))
+        self.act_export.setEnabled(self.services.export_report is not None)
+
+    def _show_catalog(self, info: CatalogInfo) -> None:
+        text = f"Catalog: {info.source}, #{info.sequence}, {fmt.age_text(info.generated_at)}"
+        self.catalog_label.setText(text)
+        tip = [f"Generated {info.generated_at or 'at an unknown time'}", *info.warnings]
+        self.catalog_label.setToolTip("\n".join(tip))
+
+    def _show_busy(self, key: str, running: bool) -> None:
+        words = {"probe": "Probing this machine…", "evaluate": "Estimating…", "refresh": "Refreshing catalog…",
+                 "export": "Exporting report…"}
+        if key == "refresh":
+            self.progress.setVisible(running)
+            self.cancel_button.setVisible(running)
+            self.act_refresh.setEnabled(not running and self.services.refresh_catalog is not None)
+            if running:
+                self.progress.setRange(0, 0)
+        if running:
+            self.busy_label.setText(words.get(key, ""))
+        elif self.busy_label.text() == words.get(key):
+            self.busy_label.setText("")
+
+    def _show_progress(self, done, total) -> None:
+        if total:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * min(1.0, (done or 0) / total)))
+            self.progress.setFormat(f"{fmt.bytes_text(done)} / {fmt.bytes_text(total)}")
+        else:
+            self.progress.setRange(0, 0)
+
+    def _refresh_finished(self, message: str) -> None:
+        self._say(message)
+
+    def show_failure(self, what: str, message: str, details: str) -> None:
+        """One readable sentence in the status bar; the details one click away."""
+        self.error_label.setText(message)
+        self.error_label.setToolTip(message)
+        self._error_details = details
+        self.details_button.setVisible(bool(details))
+
+    def _say(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.setToolTip(message)
+        self._error_details = ""
+        self.details_button.hide()
+
+    # actions -----------------------------------------------------------------------------------------
+    def refresh_catalog(self) -> None:
+        if not self.controller.refresh():
+            self._say("A refresh is already running." if self.controller.refreshing
+                      else "Catalog refresh is not part of this build.")
+
+    def export_dialog(self) -> None:
+        start = str(Path(self.store.value("export/dir", str(Path.cwd())) or "") / "rigcheck-report.pdf")
+        filters = ";;".join(f for _, f in EXPORT_FORMATS)
+        path, chosen = QFileDialog.getSaveFileName(self, "Export report", start, filters)
+        if not path:
+            return
+        fmt_name = next((k for k, f in EXPORT_FORMATS if f == chosen), None)
+        suffix = Path(path).suffix.lower().lstrip(".")
+        if suffix in {k for k, _ in EXPORT_FORMATS}:
+            fmt_name = suffix  # the extension typed wins over the filter left selected
+        elif fmt_name:
+            path = f"{path}.{fmt_name}"
+        self.store.setValue("export/dir", str(Path(path).parent))
+        self.export_to(fmt_name or "pdf", path)
+
+    def export_to(self, fmt_name: str, path: str) -> bool:
+        ok = self.controller.export(fmt_name, path)
+        if not ok:
+            self._say("Nothing to export yet." if self.services.export_report else
+                      "Report export is not part of this build.")
+        return ok
+
+    def what_if(self) -> None:
+        from rigcheck.desktop.widgets.hardware_dialog import HardwareDialog
+
+        if self.controller.catalog is None:
+            return
+        dialog = HardwareDialog(self.services, self.controller.catalog, self)
+        dialog.accepted.connect(lambda: dialog.machine and self.controller.show_machine(dialog.machine))
+        dialog.open()
+        self.hardware_dialog = dialog
+
+    # state -------------------------------------------------------------------------------------------
+    def _restore(self) -> None:
+        geometry = self.store.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1440, 900)
+        for key, widget in (("window/state", self), ("window/split", self.split)):
+            value = self.store.value(key)
+            if isinstance(value, QByteArray) and not value.isEmpty():
+                widget.restoreState(value)
+        header = self.store.value("window/table_header")
+        if isinstance(header, QByteArray) and not header.isEmpty():
+            self.models_page.table.horizontalHeader().restoreState(header)
+            self.models_page.columns_sized = True
+
+    def save_state(self) -> None:
+        self.store.setValue("window/geometry", self.saveGeometry())
+        self.store.setValue("window/state", self.saveState())
+        self.store.setValue("window/split", self.split.saveState())
+        self.store.setValue("window/table_header", self.models_page.table.horizontalHeader().saveState())
+        state.save_estimator_settings(self.store, self.controller.settings)
+        self.store.sync()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.save_state()
+        self.machine_panel.sparkline.timer.stop()
+        self.controller.cancel_refresh()
+        self.runner.wait(3000)
+        super().closeEvent(event)

@@ -1,0 +1,143 @@
+"""Item models of the detail pane: every quant of one model, and the hosted offers for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from rigcheck.catalog.estimate.types import VERDICTS, Estimate
+from rigcheck.catalog.records import HostedOffer
+from rigcheck.desktop.models import format as fmt
+from rigcheck.desktop.models.model_table import SORT_ROLE
+
+_VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+class _ListTable(QAbstractTableModel):
+    """A read-only table of records; subclasses give headers and per-cell (text, raw value, tooltip)."""
+
+    headers: tuple[str, ...] = ()
+    numeric: frozenset[int] = frozenset()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._items: list = []
+
+    def set_rows(self, items) -> None:
+        self.beginResetModel()
+        self._items = list(items)
+        self.endResetModel()
+
+    def item(self, row: int):
+        return self._items[row]
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.headers)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self.headers):
+            return self.headers[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        item = self._items[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cell(item, col)[0]
+        if role == SORT_ROLE:
+            return self.cell(item, col)[1]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.cell(item, col)[2]
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in self.numeric:
+            return _RIGHT
+        return self.extra(item, col, role)
+
+    def cell(self, item, col: int) -> tuple[str, Any, str | None]:
+        raise NotImplementedError
+
+    def extra(self, item, col: int, role: int) -> Any:
+        return None
+
+
+class QuantTableModel(_ListTable):
+    """Every quant of the selected model, with its verdict, memory and speeds."""
+
+    headers = ("Quant", "Runtime", "Verdict", "Memory", "Max context", "Prefill tok/s", "Decode tok/s", "TTFT")
+    numeric = frozenset({3, 4, 5, 6, 7})
+
+    def cell(self, e: Estimate, col: int):
+        if col == 0:
+            return (e.quant + ("  ★" if e.best else ""), e.quant,
+                    "The best quant that fits (★)" if e.best else None)
+        if col == 1:
+            return e.runtime, e.runtime, None
+        if col == 2:
+            return fmt.verdict_text(e.verdict), _VERDICT_RANK.get(e.verdict, 99), e.placement or None
+        if col == 3:
+            m = e.memory
+            tip = (f"weights {fmt.bytes_text(m.weights_bytes)} + KV {fmt.bytes_text(m.kv_cache_bytes)} + overhead "
+                   f"{fmt.bytes_text(m.overhead_bytes)}; GPU {fmt.bytes_text(m.gpu_bytes)}, RAM {fmt.bytes_text(m.ram_bytes)}")
+            return fmt.bytes_text(m.total_bytes), m.total_bytes, tip
+        if col == 4:
+            return fmt.tokens_text(e.max_context_tokens), e.max_context_tokens, None
+        if col == 5:
+            b = e.prefill_tokens_per_s
+            return fmt.band_text(b), b.expected if b else None, None
+        if col == 6:
+            b = e.decode_tokens_per_s
+            return fmt.band_text(b), b.expected if b else None, None
+        if col == 7:
+            b = e.ttft_s
+            return fmt.band_text(b, fmt=fmt.seconds_text), b.expected if b else None, None
+        return "", None, None
+
+    def extra(self, e: Estimate, col: int, role: int):
+        if role == Qt.ItemDataRole.DecorationRole and col == 2:
+            from rigcheck.desktop.widgets.verdict import verdict_icon
+
+            return verdict_icon(e.verdict)
+        if role == Qt.ItemDataRole.FontRole and e.best:
+            from PySide6.QtGui import QFont
+
+            f = QFont()
+            f.setBold(True)
+            return f
+        return None
+
+
+class OffersTableModel(_ListTable):
+    """Hosted API offers for one model, cheapest output first."""
+
+    headers = ("Provider", "$/M in", "$/M out", "Context", "Quantization", "Residency", "Seen")
+    numeric = frozenset({1, 2, 3})
+
+    def cell(self, o: HostedOffer, col: int):
+        if col == 0:
+            return o.provider, o.provider.casefold(), o.source
+        if col == 1:
+            return fmt.usd_text(o.usd_per_m_input), o.usd_per_m_input, None
+        if col == 2:
+            return fmt.usd_text(o.usd_per_m_output), o.usd_per_m_output, None
+        if col == 3:
+            return fmt.tokens_text(o.context_tokens), o.context_tokens, None
+        if col == 4:
+            return o.quantization or fmt.DASH, o.quantization, None
+        if col == 5:
+            parts = [] if o.residency == "unknown" else [o.residency]
+            if o.region:
+                parts.append(o.region)
+            if o.no_training:
+                parts.append("no training on prompts")
+            text = ", ".join(parts) or "not stated"
+            return text, text, o.notes
+        if col == 6:
+            return o.date_seen or fmt.DASH, o.date_seen, None
+        return "", None, None

@@ -1,0 +1,69 @@
+"""The device table as a list model for the what-if editor: name, memory, bandwidth; searchable."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+
+from rigcheck.catalog.records import Device
+from rigcheck.desktop.models import format as fmt
+
+DEVICE_ROLE = Qt.ItemDataRole.UserRole + 3
+
+
+def device_summary(d: Device) -> str:
+    mem = fmt.bytes_text(d.memory_bytes, digits=0) if d.memory_bytes else "memory varies"
+    if d.memory_options_bytes:
+        mem = "/".join(fmt.bytes_text(b, digits=0) for b in d.memory_options_bytes)
+    return f"{d.name} — {mem}, {fmt.bandwidth_text(d.bandwidth_bytes_per_s)}"
+
+
+class DeviceListModel(QAbstractListModel):
+    def __init__(self, devices: list[Device] | None = None, parent=None):
+        super().__init__(parent)
+        self._devices: list[Device] = list(devices or [])
+
+    def set_devices(self, devices: list[Device]) -> None:
+        self.beginResetModel()
+        self._devices = list(devices)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._devices)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._devices):
+            return None
+        d = self._devices[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return device_summary(d)
+        if role == DEVICE_ROLE:
+            return d
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [d.name, f"{d.vendor}, {d.kind}"]
+            if d.fp16_tensor_tflops:
+                lines.append(f"FP16 tensor {fmt.tflops_text(d.fp16_tensor_tflops)}")
+            if d.street_price_usd or d.launch_price_usd:
+                lines.append(f"Price {fmt.usd_text(d.street_price_usd or d.launch_price_usd)}")
+            if d.sources:
+                lines.append(f"Source: {d.sources[0]}")
+            return "\n".join(lines)
+        return None
+
+
+class DeviceFilterProxy(QSortFilterProxyModel):
+    """Matches every word of the search against the name, aliases, vendor and kind."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._words: list[str] = []
+
+    def set_search(self, text: str) -> None:
+        self._words = text.casefold().split()
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row, source_parent) -> bool:  # noqa: N802
+        d: Device | None = self.sourceModel().index(source_row, 0, source_parent).data(DEVICE_ROLE)
+        if d is None:
+            return False
+        hay = " ".join([d.name, d.vendor, d.kind, *d.aliases]).casefold()
+        return all(w in hay for w in self._words)

@@ -1,0 +1,293 @@
+"""The model table: one row per catalog model, behind a filter/sort proxy that sorts on raw values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+
+from rigcheck.catalog.estimate.types import VERDICTS
+from rigcheck.desktop.models import format as fmt
+from rigcheck.desktop.models.rows import SCORE_COLUMNS, ModelRow
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+"""Raw value of a cell (bytes, tokens/s, seconds, a verdict rank) for sorting."""
+ROW_ROLE = Qt.ItemDataRole.UserRole + 2
+"""The whole ModelRow, for filters and the detail pane."""
+
+(MODEL, PARAMS, QUANT, VERDICT, MEMORY, CONTEXT, PREFILL, DECODE, TTFT, SCORE_SWE, SCORE_AIDER, HOSTED) = range(12)
+HEADERS = {
+    MODEL: "Model",
+    PARAMS: "Params",
+    QUANT: "Best quant",
+    VERDICT: "Verdict",
+    MEMORY: "Memory",
+    CONTEXT: "Max context",
+    PREFILL: "Prefill tok/s",
+    DECODE: "Decode tok/s",
+    TTFT: "TTFT",
+    SCORE_SWE: SCORE_COLUMNS[0][1],
+    SCORE_AIDER: SCORE_COLUMNS[1][1],
+    HOSTED: "Hosted $/M out",
+}
+HEADER_TIPS = {
+    MODEL: "Model name; the tooltip has the Hugging Face id, license and every published score",
+    PARAMS: "Parameters in billions: total / active per token (mixture-of-experts)",
+    QUANT: "The best quantization that fits this machine with the current settings",
+    VERDICT: "Where it runs: in VRAM, unified memory, split GPU + RAM, CPU only, or not at all",
+    MEMORY: "Memory needed by the quant shown: weights + KV cache + runtime overhead",
+    CONTEXT: "The longest context that still fits with this placement",
+    PREFILL: "Prompt processing speed (expected; the band is in the tooltip)",
+    DECODE: "Generation speed at batch 1, at the prompt depth (expected; band in the tooltip)",
+    TTFT: "Time to first token for the chosen prompt length",
+    SCORE_SWE: "SWE-bench Verified, % resolved (best published entry)",
+    SCORE_AIDER: "Aider polyglot, % passed (best published entry)",
+    HOSTED: "Cheapest hosted API price per million output tokens",
+}
+_NUMERIC = {PARAMS, MEMORY, CONTEXT, PREFILL, DECODE, TTFT, SCORE_SWE, SCORE_AIDER, HOSTED}
+_VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
+
+
+def _expected(band) -> float | None:
+    return band.expected if band is not None else None
+
+
+class ModelTableModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list[ModelRow] = []
+
+    def set_rows(self, rows: list[ModelRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rows(self) -> list[ModelRow]:
+        return list(self._rows)
+
+    def row_for(self, model_id: str) -> int | None:
+        for i, r in enumerate(self._rows):
+            if r.model.id == model_id:
+                return i
+        return None
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, col)
+        if role == SORT_ROLE:
+            return self._sort_value(row, col)
+        if role == ROW_ROLE:
+            return row
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, col)
+        if role == Qt.ItemDataRole.DecorationRole and col == VERDICT and row.shown is not None:
+            from rigcheck.desktop.widgets.verdict import verdict_icon
+
+            return verdict_icon(row.verdict)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in _NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.AccessibleTextRole and col == VERDICT:
+            return fmt.verdict_text(row.verdict)
+        return None
+
+    # presentation ----------------------------------------------------------------------------------
+    def _display(self, row: ModelRow, col: int) -> str:
+        e = row.shown
+        m = row.model
+        if col == MODEL:
+            return row.label
+        if col == PARAMS:
+            return fmt.params_text(m.params_total_b, m.params_active_b)
+        if col == SCORE_SWE:
+            v = row.best_scores.get(SCORE_COLUMNS[0][0])
+            return fmt.DASH if v is None else f"{v:.1f}"
+        if col == SCORE_AIDER:
+            v = row.best_scores.get(SCORE_COLUMNS[1][0])
+            return fmt.DASH if v is None else f"{v:.1f}"
+        if col == HOSTED:
+            o = row.cheapest_offer
+            return fmt.usd_text(o.usd_per_m_output) if o else fmt.DASH
+        if e is None:
+            return fmt.DASH
+        fits = e.fits
+        if col == QUANT:
+            return e.quant if fits else f"({e.quant})"
+        if col == VERDICT:
+            return fmt.verdict_text(e.verdict)
+        if col == MEMORY:
+            return fmt.bytes_text(e.memory.total_bytes)
+        if col == CONTEXT:
+            return fmt.tokens_text(e.max_context_tokens) if fits else fmt.DASH
+        if col == PREFILL:
+            return fmt.rate_text(_expected(e.prefill_tokens_per_s))
+        if col == DECODE:
+            return fmt.rate_text(_expected(e.decode_tokens_per_s))
+        if col == TTFT:
+            return fmt.seconds_text(_expected(e.ttft_s))
+        return ""
+
+    def _sort_value(self, row: ModelRow, col: int):
+        e = row.shown
+        m = row.model
+        if col == MODEL:
+            return row.label.casefold()
+        if col == PARAMS:
+            return m.params_total_b
+        if col == SCORE_SWE:
+            return row.best_scores.get(SCORE_COLUMNS[0][0])
+        if col == SCORE_AIDER:
+            return row.best_scores.get(SCORE_COLUMNS[1][0])
+        if col == HOSTED:
+            o = row.cheapest_offer
+            return o.usd_per_m_output if o else None
+        if e is None:
+            return None
+        if col == QUANT:
+            return e.quant.casefold()
+        if col == VERDICT:
+            return _VERDICT_RANK.get(e.verdict, len(_VERDICT_RANK))
+        if col == MEMORY:
+            return e.memory.total_bytes
+        if col == CONTEXT:
+            return e.max_context_tokens if e.fits else None
+        if col == PREFILL:
+            return _expected(e.prefill_tokens_per_s)
+        if col == DECODE:
+            return _expected(e.decode_tokens_per_s)
+        if col == TTFT:
+            return _expected(e.ttft_s)
+        return None
+
+    def _tooltip(self, row: ModelRow, col: int) -> str | None:
+        e = row.shown
+        m = row.model
+        if col == MODEL:
+            lines = [m.id]
+            if m.license:
+                lines.append(f"License: {m.license}")
+            if m.max_context_tokens:
+                lines.append(f"Trained context: {fmt.tokens_text(m.max_context_tokens)} tokens")
+            for s in row.scores:
+                lines.append(f"{s.benchmark}: {s.value:g}" + (f" ({s.source})" if s.source else ""))
+            return "\n".join(lines)
+        if col == HOSTED:
+            o = row.cheapest_offer
+            if o is None:
+                return "No hosted offer in the catalog"
+            return (f"{o.provider}: {fmt.usd_text(o.usd_per_m_input)} in / {fmt.usd_text(o.usd_per_m_output)} out "
+                    f"per million tokens; {len(row.offers)} offer(s) in the catalog")
+        if e is None:
+            return "No estimate: the catalog lacks the facts this model needs"
+        if col in (VERDICT, QUANT, MEMORY):
+            mem = e.memory
+            lines = [fmt.verdict_text(e.verdict) + (f": {e.placement}" if e.placement else ""),
+                     f"Weights {fmt.bytes_text(mem.weights_bytes)}, KV cache {fmt.bytes_text(mem.kv_cache_bytes)} "
+                     f"({fmt.tokens_text(e.context_tokens)} context), overhead {fmt.bytes_text(mem.overhead_bytes)}",
+                     f"On GPU {fmt.bytes_text(mem.gpu_bytes)}, in RAM {fmt.bytes_text(mem.ram_bytes)}"]
+            if e.runs_now is not None:
+                lines.append("Fits in the memory free now" if e.runs_now else "Does not fit in the memory free now")
+            return "\n".join(lines)
+        if col == PREFILL:
+            return fmt.band_text(e.prefill_tokens_per_s, unit="tok/s") + "  (expected, low–high)"
+        if col == DECODE:
+            return fmt.band_text(e.decode_tokens_per_s, unit="tok/s") + "  (expected, low–high)"
+        if col == TTFT:
+            return fmt.band_text(e.ttft_s, fmt=fmt.seconds_text) + "  (expected, low–high)"
+        return None
+
+
+VERDICT_FILTERS: tuple[tuple[str, str, frozenset[str] | None], ...] = (
+    ("all", "All models", None),
+    ("runs", "Runs at all", frozenset({"gpu", "unified", "gpu+ram", "cpu"})),
+    ("gpu", "Fits in GPU memory", frozenset({"gpu", "unified"})),
+    ("gpu+ram", "Needs RAM (GPU + RAM or CPU)", frozenset({"gpu+ram", "cpu"})),
+    ("no_fit", "Does not fit", frozenset({"no_fit"})),
+)
+
+
+class ModelFilterProxy(QSortFilterProxyModel):
+    """Filters rows by search text, verdict group, use case, license and minimum context; sorts on SORT_ROLE."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self._search = ""
+        self._verdicts: frozenset[str] | None = None
+        self._use_case: str | None = None
+        self._license: str | None = None
+        self._min_context = 0
+
+    def set_search(self, text: str) -> None:
+        self._search = text.strip().casefold()
+        self.invalidateFilter()
+
+    def set_verdict_filter(self, key: str) -> None:
+        for k, _label, verdicts in VERDICT_FILTERS:
+            if k == key:
+                self._verdicts = verdicts
+                self.invalidateFilter()
+                return
+        raise ValueError(f"unknown verdict filter {key!r}")
+
+    def set_use_case(self, use_case: str | None) -> None:
+        self._use_case = use_case or None
+        self.invalidateFilter()
+
+    def set_license(self, license_name: str | None) -> None:
+        self._license = license_name or None
+        self.invalidateFilter()
+
+    def set_min_context(self, tokens: int) -> None:
+        self._min_context = max(0, int(tokens))
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
+        row: ModelRow | None = self.sourceModel().index(source_row, 0, source_parent).data(ROW_ROLE)
+        if row is None:
+            return False
+        m = row.model
+        if self._search:
+            hay = " ".join([m.id, m.name or "", m.family, *m.aliases]).casefold()
+            if not all(word in hay for word in self._search.split()):
+                return False
+        if self._verdicts is not None and (row.verdict is None or row.verdict not in self._verdicts):
+            return False
+        if self._use_case and self._use_case not in m.use_cases:
+            return False
+        if self._license and (m.license or "") != self._license:
+            return False
+        if self._min_context:
+            ctx = row.shown.max_context_tokens if row.fits else None
+            if ctx is None or ctx < self._min_context:
+                return False
+        return True
+
+    def lessThan(self, left: QModelIndex | QPersistentModelIndex, right: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
+        a = left.data(SORT_ROLE)
+        b = right.data(SORT_ROLE)
+        # Unknown values sort after known ones in ascending order, so "—" never hides the real figures.
+        if a is None or b is None:
+            return a is not None and b is None
+        try:
+            return a < b
+        except TypeError:
+            return str(a) < str(b)

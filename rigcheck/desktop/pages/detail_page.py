@@ -1,0 +1,201 @@
+"""The detail pane for one model: every quant with its verdict and speeds, charts, hosted offers, basis."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QPlainTextEdit,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rigcheck.catalog.estimate.types import Estimate
+from rigcheck.desktop.models import format as fmt
+from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
+from rigcheck.desktop.models.model_table import SORT_ROLE
+from rigcheck.desktop.models.rows import ModelRow
+from rigcheck.desktop.widgets.charts import CostChart, MemoryChart, SpeedChart
+from rigcheck.desktop.widgets.machine_panel import plain_label
+
+
+def _table(model) -> tuple[QTableView, QSortFilterProxyModel]:
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    view = QTableView()
+    view.setModel(proxy)
+    view.setSortingEnabled(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    return view, proxy
+
+
+def basis_text(row: ModelRow, e: Estimate | None, prompt_tokens: int) -> str:
+    """The estimate's basis and band in words."""
+    m = row.model
+    lines = [f"{row.label}  ({m.id})"]
+    facts = [fmt.params_text(m.params_total_b, m.params_active_b) + " parameters" if m.params_total_b else None,
+             f"trained context {fmt.tokens_text(m.max_context_tokens)}" if m.max_context_tokens else None,
+             m.license, f"released {m.release_date}" if m.release_date else None]
+    lines.append(", ".join(f for f in facts if f))
+    if e is None:
+        lines.append("")
+        lines.append("No estimate: the catalog lacks architecture facts this model needs.")
+        return "\n".join(lines)
+    lines.append("")
+    lines.append(f"{e.quant} on {e.runtime}: {fmt.verdict_text(e.verdict)}" + (f" — {e.placement}" if e.placement else ""))
+    mem = e.memory
+    lines.append(f"Memory {fmt.bytes_text(mem.total_bytes)} = weights {fmt.bytes_text(mem.weights_bytes)} + KV cache "
+                 f"{fmt.bytes_text(mem.kv_cache_bytes)} for {fmt.tokens_text(e.context_tokens)} tokens + overhead "
+                 f"{fmt.bytes_text(mem.overhead_bytes)}; {fmt.bytes_text(mem.gpu_bytes)} on GPU, "
+                 f"{fmt.bytes_text(mem.ram_bytes)} in RAM.")
+    if e.runs_now is not None:
+        lines.append("It fits in the memory free right now." if e.runs_now
+                     else "It does not fit in the memory free right now (other programs are using it).")
+    for label, band, f, unit in (("Decode", e.decode_tokens_per_s, fmt.rate_text, "tok/s"),
+                                 ("Prefill", e.prefill_tokens_per_s, fmt.rate_text, "tok/s"),
+                                 (f"Time to first token for a {fmt.tokens_text(prompt_tokens)}-token prompt", e.ttft_s,
+                                  fmt.seconds_text, "")):
+        if band is None:
+            continue
+        u = f" {unit}" if unit else ""
+        lines.append(f"{label}: about {f(band.expected)}{u}, likely between {f(band.low)} and {f(band.high)}{u}.")
+    if e.basis:
+        lines.append("")
+        lines.append("Assumptions:")
+        lines.extend(f"  • {b}" for b in e.basis)
+    return "\n".join(lines)
+
+
+class DetailPage(QWidget):
+    quant_selected = Signal(object, object)
+    """(ModelRow, Estimate) when the user picks a quant (or a model is shown: its best quant)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.row: ModelRow | None = None
+        self.prompt_tokens = 4096
+        self._vram_bytes = 0
+        self._ram_bytes = 0
+        self.title = plain_label("Select a model", bold=True, wrap=True)
+        self.subtitle = plain_label("", wrap=True)
+        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.quants = QuantTableModel(self)
+        self.quant_view, self.quant_proxy = _table(self.quants)
+        self.quant_view.selectionModel().currentRowChanged.connect(self._quant_changed)
+        self.offers = OffersTableModel(self)
+        self.offer_view, self.offer_proxy = _table(self.offers)
+
+        self.memory_chart = MemoryChart()
+        self.speed_chart = SpeedChart()
+        self.cost_chart = CostChart()
+        self.basis = QPlainTextEdit()
+        self.basis.setReadOnly(True)  # plain text: catalog strings can never become markup here
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.memory_chart, "Memory")
+        self.tabs.addTab(self.speed_chart, "Speed vs context")
+        self.tabs.addTab(self.cost_chart, "Cost")
+        self.tabs.addTab(self.offer_view, "Hosted offers")
+        self.tabs.addTab(self.basis, "Basis")
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.quant_view)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(split, 1)
+
+    def set_memory_limits(self, vram_bytes: int, ram_bytes: int) -> None:
+        self._vram_bytes = vram_bytes
+        self._ram_bytes = ram_bytes
+
+    def show_row(self, row: ModelRow | None, prompt_tokens: int | None = None) -> None:
+        if prompt_tokens is not None:
+            self.prompt_tokens = prompt_tokens
+        self.row = row
+        if row is None:
+            self.title.setText("Select a model")
+            self.subtitle.setText("")
+            self.quants.set_rows([])
+            self.offers.set_rows([])
+            self.memory_chart.clear("")
+            self.speed_chart.clear("")
+            self.cost_chart.clear("")
+            self.basis.setPlainText("")
+            return
+        m = row.model
+        self.title.setText(f"{row.label} — {fmt.params_text(m.params_total_b, m.params_active_b)} parameters")
+        bits = [m.id]
+        if m.license:
+            bits.append(m.license)
+        if m.max_context_tokens:
+            bits.append(f"{fmt.tokens_text(m.max_context_tokens)} context")
+        if row.best_scores:
+            bits.append(", ".join(f"{k} {v:g}" for k, v in sorted(row.best_scores.items())))
+        self.subtitle.setText(" · ".join(bits))
+        ests = sorted(row.estimates, key=lambda e: -e.memory.total_bytes)
+        self.quants.set_rows(ests)
+        self.quant_proxy.sort(-1)
+        self.offers.set_rows(row.offers)
+        self.memory_chart.set_data(list(reversed(ests)), self._vram_bytes, self._ram_bytes)
+        self.speed_chart.clear("Working…")
+        self.cost_chart.clear("Working…")
+        shown = row.shown
+        if shown is not None and shown in ests:
+            src = self.quants.index(ests.index(shown), 0)
+            idx = self.quant_proxy.mapFromSource(src)
+            self.quant_view.selectionModel().setCurrentIndex(
+                idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            self.quant_view.scrollTo(idx)  # the selection change shows the quant
+        else:
+            self._show_quant(shown)
+
+    def selected_estimate(self) -> Estimate | None:
+        idx = self.quant_view.selectionModel().currentIndex()
+        if not idx.isValid():
+            return self.row.shown if self.row else None
+        return self.quants.item(self.quant_proxy.mapToSource(idx).row())
+
+    def set_speed_points(self, model_id: str, quant: str, points, note: str = "") -> None:
+        e = self.selected_estimate()
+        if self.row is None or self.row.model.id != model_id or e is None or e.quant != quant:
+            return  # the user has moved on
+        self.speed_chart.set_data(points, note)
+
+    def set_cost_curves(self, model_id: str, quant: str, utilizations, curves, note: str = "") -> None:
+        e = self.selected_estimate()
+        if self.row is None or self.row.model.id != model_id or e is None or e.quant != quant:
+            return
+        self.cost_chart.set_data(utilizations, curves, note)
+
+    def _quant_changed(self, current, _previous) -> None:
+        if not current.isValid() or self.row is None:
+            return
+        e = self.quants.item(self.quant_proxy.mapToSource(current).row())
+        self._show_quant(e)
+
+    def _show_quant(self, e: Estimate | None) -> None:
+        assert self.row is not None
+        self.basis.setPlainText(basis_text(self.row, e, self.prompt_tokens))
+        if e is not None:
+            self.quant_selected.emit(self.row, e)
+        else:
+            self.speed_chart.clear("No estimate for this model.")
+            self.cost_chart.clear("No estimate for this model.")

@@ -1,0 +1,159 @@
+"""The model list page: filter bar over the sortable model table."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rigcheck.desktop.models import format as fmt
+from rigcheck.desktop.models.model_table import (
+    DECODE,
+    MODEL,
+    ROW_ROLE,
+    VERDICT,
+    VERDICT_FILTERS,
+    ModelFilterProxy,
+    ModelTableModel,
+)
+from rigcheck.desktop.models.rows import ModelRow
+
+MIN_CONTEXT_CHOICES = (0, 8192, 32768, 131072, 262144, 1048576)
+
+
+class ModelsPage(QWidget):
+    selected = Signal(object)
+    """The selected ModelRow, or None."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = ModelTableModel(self)
+        self.proxy = ModelFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.columns_sized = False
+        """Column widths are fitted to the first rows once, unless the saved layout was restored."""
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search models (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.proxy.set_search)
+        self.verdict = QComboBox()
+        for key, label, _ in VERDICT_FILTERS:
+            self.verdict.addItem(label, key)
+        self.verdict.currentIndexChanged.connect(lambda: self.proxy.set_verdict_filter(self.verdict.currentData()))
+        self.use_case = QComboBox()
+        self.use_case.currentIndexChanged.connect(lambda: self.proxy.set_use_case(self.use_case.currentData()))
+        self.license = QComboBox()
+        self.license.currentIndexChanged.connect(lambda: self.proxy.set_license(self.license.currentData()))
+        self.min_context = QComboBox()
+        for n in MIN_CONTEXT_CHOICES:
+            self.min_context.addItem("Any context" if n == 0 else f"≥ {fmt.tokens_text(n)} context", n)
+        self.min_context.setToolTip("Only models whose longest context that fits here is at least this")
+        self.min_context.currentIndexChanged.connect(lambda: self.proxy.set_min_context(self.min_context.currentData()))
+        self.count = QLabel()
+        self._fill_choices([])
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.search, 2)
+        for w in (self.verdict, self.use_case, self.license, self.min_context):
+            bar.addWidget(w)
+        bar.addWidget(self.count)
+
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.setHighlightSections(False)
+        self.table.sortByColumn(DECODE, Qt.SortOrder.DescendingOrder)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.proxy.modelReset.connect(self._update_count)
+        self.proxy.rowsInserted.connect(self._update_count)
+        self.proxy.rowsRemoved.connect(self._update_count)
+        self.proxy.layoutChanged.connect(self._update_count)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.table)
+
+    # API ---------------------------------------------------------------------------------------------
+    def set_rows(self, rows: list[ModelRow]) -> None:
+        """Replace the rows, keeping the selected model selected when it is still there."""
+        keep = self.selected_model_id()
+        self.model.set_rows(rows)
+        self._fill_choices(rows)
+        if not self.columns_sized and rows:
+            self.columns_sized = True
+            self.table.resizeColumnsToContents()
+            self.table.setColumnWidth(MODEL, min(max(self.table.columnWidth(MODEL), 160), 300))
+            self.table.setColumnWidth(VERDICT, max(self.table.columnWidth(VERDICT), 130))
+        if keep is None or not self.select_model(keep):
+            self.selected.emit(self.current_row())
+        self._update_count()
+
+    def select_model(self, model_id: str) -> bool:
+        src = self.model.row_for(model_id)
+        if src is None:
+            return False
+        idx = self.proxy.mapFromSource(self.model.index(src, 0))
+        if not idx.isValid():
+            return False
+        self.table.selectionModel().setCurrentIndex(
+            idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(idx)
+        self.selected.emit(self.current_row())
+        return True
+
+    def current_row(self) -> ModelRow | None:
+        idx = self.table.selectionModel().currentIndex()
+        return idx.data(ROW_ROLE) if idx.isValid() else None
+
+    def selected_model_id(self) -> str | None:
+        row = self.current_row()
+        return row.model.id if row else None
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    # internals ---------------------------------------------------------------------------------------
+    def _current_changed(self, current, _previous) -> None:
+        self.selected.emit(current.data(ROW_ROLE) if current.isValid() else None)
+
+    def _fill_choices(self, rows: list[ModelRow]) -> None:
+        use_cases = sorted({u for r in rows for u in r.model.use_cases})
+        licenses = sorted({r.model.license for r in rows if r.model.license})
+        for box, items, all_text in ((self.use_case, use_cases, "Any use case"), (self.license, licenses, "Any license")):
+            current = box.currentData()
+            box.blockSignals(True)
+            box.clear()
+            box.addItem(all_text, None)
+            for item in items:
+                box.addItem(item, item)
+            idx = box.findData(current)
+            box.setCurrentIndex(idx if idx >= 0 else 0)
+            box.blockSignals(False)
+            if idx < 0 and current is not None:
+                box.currentIndexChanged.emit(0)
+        self.license.setMaximumWidth(220)
+
+    def _update_count(self, *_args) -> None:
+        self.count.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} models")

@@ -1,0 +1,146 @@
+"""What the GUI asks of the rest of rigcheck, as one injectable bundle of callables.
+
+``default_services()`` wires the real probe, catalog, estimator, refresh, cost and report modules (imported
+lazily, so the window opens before the heavy ones load); tests build a ``Services`` with small fakes.
+A feature whose module is missing from this build is ``None`` here, and the GUI disables it with a reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rigcheck.catalog.estimate.types import Estimate, Settings
+from rigcheck.catalog.records import Catalog, Device, Model, Quant
+from rigcheck.probe.types import Gpu, Machine
+
+
+@dataclass(frozen=True)
+class CatalogInfo:
+    """What the status bar shows about the catalog in use."""
+
+    source: str
+    sequence: int
+    generated_at: str | None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Services:
+    probe_machine: Callable[[], Machine]
+    load_catalog: Callable[[], Catalog]
+    catalog_info: Callable[[Catalog], CatalogInfo]
+    evaluate: Callable[[Machine, Catalog, Settings], list[Estimate]]
+    estimate_one: Callable[[Model, Quant, Machine, Settings, list[Device]], Estimate] | None
+    hypothetical_machine: Callable[[list[str], int | None, Catalog], Machine]
+    load_profile: Callable[[str], Machine]
+    parse_size: Callable[[str], int]
+    find_model: Callable[[Catalog, str], Model] | None = None
+    """HF id or unambiguous part -> Model; raises ValueError (ModelLookupError) with suggestions."""
+    resolve_gpu: Callable[[Gpu, list[Device]], Device | None] | None = None
+    """The spec-table entry for a probed GPU (compute figures drivers do not report)."""
+    refresh_catalog: Callable[..., Any] | None = None
+    """``(url, progress=callable, cancel=threading.Event) -> result``; None when refresh is not built."""
+    export_report: Callable[..., None] | None = None
+    """``(machine, catalog, settings, estimates, fmt, path) -> None``."""
+    cost_curves: Callable[..., Any] | None = None
+    """``(model, quant_name, machine, catalog, utilizations, settings) -> (dict[label, list[usd_per_m_output]],
+    note)``: $/M output tokens against utilization per door (hosted, rented, owned)."""
+    default_refresh_url: str | None = None
+
+    def with_(self, **changes) -> Services:
+        return replace(self, **changes)
+
+
+def _optional(module: str, attr: str) -> Any | None:
+    """The attribute, or None when its module is not part of this build (still being written)."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
+    return getattr(mod, attr, None)
+
+
+def _catalog_info(catalog: Catalog) -> CatalogInfo:
+    status_fn = _optional("rigcheck.catalog.store", "catalog_status")
+    warnings: tuple[str, ...] = ()
+    source = catalog.source or "embedded"
+    if status_fn is not None:
+        st = status_fn()
+        source = str(getattr(st, "source", source) or source)
+        warnings = tuple(getattr(st, "warnings", ()) or ())
+    return CatalogInfo(source=source, sequence=catalog.sequence, generated_at=catalog.generated_at,
+                       warnings=warnings)
+
+
+def _hypothetical(gpu_specs: list[str], ram_bytes: int | None, catalog: Catalog) -> Machine:
+    from rigcheck.catalog import devices
+
+    return devices.hypothetical_machine(gpu_specs, ram_bytes, catalog=catalog)
+
+
+def _load_profile(path: str) -> Machine:
+    from rigcheck.probe import profile
+
+    return profile.load_profile(path)
+
+
+def _parse_size(text: str) -> int:
+    from rigcheck.catalog import devices
+
+    return devices.parse_size(text)
+
+
+def _probe() -> Machine:
+    from rigcheck.probe.detect import probe_machine
+
+    return probe_machine()
+
+
+def _load_catalog() -> Catalog:
+    from rigcheck.catalog.store import load_catalog
+
+    return load_catalog()
+
+
+def _evaluate(machine: Machine, catalog: Catalog, settings: Settings) -> list[Estimate]:
+    from rigcheck.catalog.estimate import evaluate
+
+    return evaluate(machine, catalog, settings)
+
+
+def default_services() -> Services:
+    estimate_one = _optional("rigcheck.catalog.estimate", "estimate")
+    resolve_gpu = _optional("rigcheck.catalog.devices", "resolve_gpu")
+    refresh = _optional("rigcheck.catalog.refresh", "refresh_catalog")
+    default_url = _optional("rigcheck.catalog.refresh", "DEFAULT_FEED_URL")
+    export = None
+    if _optional("rigcheck.desktop.report", "export") is not None:
+        from rigcheck.desktop import report_bridge
+
+        export = report_bridge.export_report
+    cost = None
+    if _optional("rigcheck.catalog.estimate.cost", "__name__") is not None:
+        from rigcheck.desktop import cost_bridge
+
+        cost = cost_bridge.cost_curves if cost_bridge.available() else None
+    return Services(
+        probe_machine=_probe,
+        load_catalog=_load_catalog,
+        catalog_info=_catalog_info,
+        evaluate=_evaluate,
+        estimate_one=estimate_one,
+        hypothetical_machine=_hypothetical,
+        load_profile=_load_profile,
+        parse_size=_parse_size,
+        resolve_gpu=resolve_gpu,
+        find_model=_optional("rigcheck.catalog.devices", "find_model"),
+        refresh_catalog=refresh,
+        export_report=export,
+        cost_curves=cost,
+        default_refresh_url=default_url if isinstance(default_url, str) else None,
+    )

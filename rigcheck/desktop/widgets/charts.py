@@ -1,0 +1,154 @@
+"""The detail pane's charts (pyqtgraph): memory breakdown, speed against context, cost against utilization.
+
+Each chart takes finished numbers (estimates, cost curves) and only draws them; no figure is computed here.
+Colours are the Okabe–Ito palette, legible on light and dark themes; axes use the system text colour.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pyqtgraph as pg
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+
+from rigcheck.catalog.estimate.types import Estimate
+from rigcheck.desktop.models import format as fmt
+from rigcheck.desktop.widgets.machine_panel import plain_label
+
+WEIGHTS, KV, OVERHEAD = "#0072B2", "#E69F00", "#CC79A7"
+PREFILL, DECODE = "#009E73", "#D55E00"
+SERIES = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
+GIB = 2**30
+
+
+def _text_colour():
+    app = QApplication.instance()
+    return app.palette().color(QPalette.ColorRole.WindowText) if app else "k"
+
+
+class _Chart(QWidget):
+    def __init__(self, title: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.plot = pg.PlotWidget(background=None)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(False, False)
+        colour = _text_colour()
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setPen(colour)
+            axis.setTextPen(colour)
+        self.plot.setTitle(title, color=colour, size="9pt")
+        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextColor=colour)
+        self.note = plain_label("", wrap=True)
+        self.note.hide()
+        layout.addWidget(self.plot)
+        layout.addWidget(self.note)
+        self.items: list = []
+
+    def clear(self, note: str = "") -> None:
+        self.plot.clear()
+        self.legend.clear()
+        self.items = []
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
+
+
+class MemoryChart(_Chart):
+    """Stacked bars per quant (weights, KV cache, overhead), with lines at VRAM and at VRAM + RAM."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Memory needed per quant (GiB)", parent)
+
+    def set_data(self, estimates: Sequence[Estimate], vram_bytes: int, ram_bytes: int) -> None:
+        self.clear()
+        if not estimates:
+            self.clear("No estimates for this model.")
+            return
+        xs = list(range(len(estimates)))
+        weights = [e.memory.weights_bytes / GIB for e in estimates]
+        kv = [e.memory.kv_cache_bytes / GIB for e in estimates]
+        over = [e.memory.overhead_bytes / GIB for e in estimates]
+        width = 0.6
+        for heights, base, colour, name in (
+            (weights, [0.0] * len(xs), WEIGHTS, "weights"),
+            (kv, weights, KV, "KV cache"),
+            (over, [w + k for w, k in zip(weights, kv, strict=False)], OVERHEAD, "overhead"),
+        ):
+            bar = pg.BarGraphItem(x=xs, height=heights, y0=base, width=width, brush=colour, pen=None, name=name)
+            self.plot.addItem(bar)
+            self.legend.addItem(bar, name)
+            self.items.append(bar)
+        self.plot.getAxis("bottom").setTicks([[(i, e.quant) for i, e in enumerate(estimates)]])
+        top = max(w + k + o for w, k, o in zip(weights, kv, over, strict=False))
+        for value, label, style in ((vram_bytes, "VRAM", pg.QtCore.Qt.PenStyle.DashLine),
+                                    (vram_bytes + ram_bytes, "VRAM + RAM", pg.QtCore.Qt.PenStyle.DotLine)):
+            if value:
+                line = pg.InfiniteLine(pos=value / GIB, angle=0, pen=pg.mkPen(_text_colour(), width=1, style=style),
+                                       label=f"{label} {fmt.bytes_text(value)}",
+                                       labelOpts={"position": 0.02, "color": _text_colour(), "anchors": [(0, 1), (0, 1)]})
+                self.plot.addItem(line)
+                self.items.append(line)
+        limit = max(top, (vram_bytes + ram_bytes) / GIB if (vram_bytes + ram_bytes) < top * 3 else top)
+        self.plot.setYRange(0, limit * 1.08 or 1, padding=0)
+        self.plot.setXRange(-0.6, len(xs) - 0.4, padding=0)
+        self.plot.setLabel("left", "GiB")
+
+
+class SpeedChart(_Chart):
+    """Prefill and decode tokens/s against context depth, with the low–high band shaded."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Speed against context length (tok/s, log scale)", parent)
+        self.plot.setLogMode(x=True, y=True)
+        self.plot.setLabel("bottom", "context tokens")
+
+    def set_data(self, points: Sequence[tuple[int, Estimate]], note: str = "") -> None:
+        self.clear(note)
+        pts = [(ctx, e) for ctx, e in points if e.decode_tokens_per_s is not None]
+        if not pts:
+            self.clear(note or "This quant does not fit: no speeds to show.")
+            return
+        xs = [float(ctx) for ctx, _ in pts]
+        for attr, colour, name in (("prefill_tokens_per_s", PREFILL, "prefill"), ("decode_tokens_per_s", DECODE, "decode")):
+            bands = [getattr(e, attr) for _, e in pts]
+            if any(b is None for b in bands):
+                continue
+            low = self.plot.plot(xs, [max(b.low, 1e-3) for b in bands], pen=None)
+            high = self.plot.plot(xs, [max(b.high, 1e-3) for b in bands], pen=None)
+            fill = pg.FillBetweenItem(low, high, brush=pg.mkBrush(colour + "40"))
+            self.plot.addItem(fill)
+            curve = self.plot.plot(xs, [max(b.expected, 1e-3) for b in bands], pen=pg.mkPen(colour, width=2),
+                                   symbol="o", symbolSize=5, symbolBrush=colour, name=name)
+            self.items.extend([low, high, fill, curve])
+        ticks = [(math.log10(x), fmt.tokens_text(int(x))) for x in xs]
+        self.plot.getAxis("bottom").setTicks([ticks])
+
+
+class CostChart(_Chart):
+    """$ per million output tokens against utilization, one line per way of getting them."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("$ per million output tokens against utilization (log scale)", parent)
+        self.plot.setLogMode(x=False, y=True)
+        self.plot.setLabel("bottom", "utilization (%)")
+
+    def set_data(self, utilizations: Sequence[float], curves: dict[str, Sequence[float | None]], note: str = "") -> None:
+        self.clear(note)
+        xs_all = [100 * u for u in utilizations]
+        drawn = 0
+        for i, (label, values) in enumerate(curves.items()):
+            pts = [(x, v) for x, v in zip(xs_all, values, strict=False) if v is not None and v > 0]
+            if not pts:
+                continue
+            colour = SERIES[i % len(SERIES)]
+            curve = self.plot.plot([p[0] for p in pts], [p[1] for p in pts], pen=pg.mkPen(colour, width=2), name=label)
+            self.items.append(curve)
+            drawn += 1
+        if not drawn:
+            self.clear(note or "No cost data for this model.")
+        self.plot.setXRange(0, 100, padding=0.02)

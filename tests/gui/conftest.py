@@ -1,0 +1,50 @@
+"""Fixtures for the GUI tests: a main window on fake services, running every task synchronously."""
+
+from __future__ import annotations
+
+import pytest
+
+
+from rigcheck.desktop import qtfix
+from rigcheck.desktop.app import create_app
+from rigcheck.desktop.main_window import MainWindow
+from rigcheck.desktop.workers import SynchronousPool, TaskRunner
+
+from .fakes import make_services
+
+
+@pytest.fixture
+def services():
+    return make_services()
+
+
+@pytest.fixture
+def make_window(qtbot):
+    create_app()
+    made = []
+
+    def make(services, *, pool=None, machine=None, start=True):
+        runner = TaskRunner(pool if pool is not None else SynchronousPool())
+        window = MainWindow(services, runner)
+        qtbot.addWidget(window)
+        window.show()
+        if start:
+            window.start(machine)
+        made.append(window)
+        return window
+
+    yield make
+    for w in made:
+        w.machine_panel.sparkline.timer.stop()
+        w.runner.wait(3000)
+
+
+@pytest.fixture
+def window(make_window, services):
+    return make_window(services)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _signal_refcount_guard():
+    """Every GUI test runs with the emit refcount guard the app itself installs (see rigcheck.desktop.qtfix)."""
+    qtfix.install()

@@ -1,0 +1,95 @@
+"""The worker primitive: results on the GUI thread, errors delivered, stale results dropped, cancel, progress."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6.QtCore import QThread, QThreadPool
+
+from rigcheck.desktop.workers import Cancelled, SynchronousPool, TaskRunner
+
+
+def test_result_arrives_on_gui_thread(qtbot):
+    runner = TaskRunner(QThreadPool())
+    seen = {}
+    gui_thread = QThread.currentThread()
+
+    def work():
+        seen["worker_thread"] = threading.current_thread() is not threading.main_thread()
+        return 42
+
+    def done(result, failure):
+        seen["result"] = (result, failure)
+        seen["on_gui"] = QThread.currentThread() is gui_thread
+
+    runner.run_task(work, done)
+    qtbot.waitUntil(lambda: "result" in seen, timeout=5000)
+    assert seen == {"worker_thread": True, "result": (42, None), "on_gui": True}
+
+
+def test_error_is_delivered_with_details(qtbot):
+    runner = TaskRunner(QThreadPool())
+    got = []
+
+    def boom():
+        raise ValueError("bad catalog")
+
+    runner.run_task(boom, lambda r, f: got.append((r, f)))
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    result, failure = got[0]
+    assert result is None
+    assert failure.message == "bad catalog"
+    assert "ValueError: bad catalog" in failure.details
+    assert not failure.cancelled
+
+
+def test_superseded_result_is_dropped(qtbot):
+    runner = TaskRunner(QThreadPool())
+    release = threading.Event()
+    got = []
+
+    def slow():
+        release.wait(5)
+        return "old"
+
+    runner.run_task(slow, lambda r, f: got.append(r), key="evaluate")
+    runner.run_task(lambda: "new", lambda r, f: got.append(r), key="evaluate")
+    qtbot.waitUntil(lambda: got == ["new"], timeout=5000)
+    release.set()
+    assert runner.wait(5000)
+    qtbot.wait(50)  # let the old task's queued signal arrive and be dropped
+    assert got == ["new"]
+
+
+def test_cancel_and_progress(qtbot):
+    runner = TaskRunner(QThreadPool())
+    progress = []
+    got = []
+    started = threading.Event()
+
+    def download(ctx):
+        for i in range(1000):
+            ctx.progress(i, 1000, "")
+            started.set()
+            ctx.check()
+            time.sleep(0.005)
+        return "finished"
+
+    handle = runner.run_task(download, lambda r, f: got.append(f), key="refresh", context=True,
+                             on_progress=lambda d, t, m: progress.append((d, t)))
+    assert started.wait(5)
+    qtbot.waitUntil(lambda: bool(progress), timeout=5000)
+    assert runner.busy("refresh")
+    handle.context.cancel()
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    assert isinstance(got[0].exception, Cancelled) and got[0].cancelled
+    assert progress[0] == (0, 1000)
+    assert not runner.busy("refresh")
+
+
+def test_synchronous_pool_runs_inline():
+    runner = TaskRunner(SynchronousPool())
+    got = []
+    runner.run_task(lambda: 7, lambda r, f: got.append(r))
+    assert got == [7]
