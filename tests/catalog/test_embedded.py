@@ -107,7 +107,7 @@ def test_apple_variants_by_gpu_cores(devices):
     wanted = {
         "M1": (7, 8), "M1 Pro": (14, 16), "M1 Max": (24, 32), "M1 Ultra": (48, 64), "M2": (8, 10),
         "M2 Pro": (16, 19), "M2 Max": (30, 38), "M2 Ultra": (60, 76), "M3": (8, 10), "M3 Pro": (14, 18),
-        "M3 Max": (30, 40), "M4": (8, 10), "M4 Pro": (16, 20), "M4 Max": (32, 40),
+        "M3 Max": (30, 40), "M3 Ultra": (60, 80), "M4": (8, 10), "M4 Pro": (16, 20), "M4 Max": (32, 40),
     }
     for chip, cores in wanted.items():
         for n in cores:
@@ -117,6 +117,12 @@ def test_apple_variants_by_gpu_cores(devices):
     # Both variants of a chip with one memory bus share its bandwidth.
     assert devices["Apple M2 Max (30-core GPU)"].bandwidth_bytes_per_s == 400 * GB
     assert devices["Apple M2 Max (38-core GPU)"].bandwidth_bytes_per_s == 400 * GB
+
+
+def test_the_512_gb_mac_studio(devices):
+    ultra = devices["Apple M3 Ultra (80-core GPU)"]
+    assert ultra.memory_bytes == 512 * GIB
+    assert [b // GIB for b in ultra.memory_options_bytes] == [128, 256, 512]
 
 
 def test_glm_5_2_facts_from_the_essay(models):

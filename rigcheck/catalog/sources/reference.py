@@ -650,6 +650,14 @@ def _apply_device_overrides(devices: list[Device], rows: list[dict[str, str]]) -
     for row in rows:
         if row["name"] not in by_name:
             raise BuildError(f"device_overrides.csv: unknown device {row['name']!r}")
+        if row["field"] == "name":
+            # A rename when a source shows the reference's one row is one of several variants.
+            i = by_name.pop(row["name"])
+            device = devices[i]
+            devices[i] = _replace(device, name=row["value"],
+                                  sources=[*device.sources, f"name: {row['source']}"])
+            by_name[row["value"]] = i
+            continue
         if row["field"] not in conversions:
             raise BuildError(f"device_overrides.csv: unknown field {row['field']!r}")
         field, convert = conversions[row["field"]]
