@@ -60,21 +60,23 @@ def _e(decode_f16: float, decode_quant: float, layer_s: float, extra_gpu_s: floa
                       decode_band, prefill_band, source, ceiling)
 
 
-_LLAMA_CUDA = _e(0.90, 0.80, 80e-6, 0.15e-3, 0.70, 0.55, 2.0e-6, 0.35, 6.0, (0.8, 1.15), (0.65, 1.3),
+_LLAMA_CUDA = _e(0.90, 0.80, 80e-6, 0.16e-3, 0.70, 0.60, 2.0e-6, 0.50, 6.5, (0.85, 1.15), (0.85, 1.18),
                  "fitted on speed.csv llama.cpp CUDA rows (XiongjieDai 2024: 14 GPUs, 1-8 cards; DGX Spark "
-                 "benches 2025-26)", ceiling=1.0e12)
+                 "benches 2025-26)", ceiling=0.9e12)
 
 EFFICIENCY: dict[tuple[str, str], Efficiency] = {
     ("llama.cpp", "cuda"): _LLAMA_CUDA,
     ("llama.cpp", "metal"): _e(
-        0.85, 0.75, 60e-6, 0.0, 0.70, 0.55, 2.0e-6, 0.35, 6.0, (0.75, 1.2), (0.7, 1.3),
+        0.78, 0.66, 80e-6, 0.0, 0.77, 0.69, 2.0e-6, 0.50, 6.5, (0.78, 1.27), (0.85, 1.15),
         "fitted on speed.csv llama.cpp Metal rows (M1-M3 chips; XiongjieDai 2024 and discussion #4167)"),
     ("llama.cpp", "rocm"): _e(
-        0.80, 0.75, 60e-6, 0.2e-3, 0.45, 0.35, 2.0e-6, 0.35, 6.0, (0.8, 1.2), (0.6, 1.4),
-        "fitted on speed.csv llama.cpp ROCm rows (Strix Halo, kyuz0 toolboxes 2026)"),
+        0.70, 0.60, 80e-6, 0.2e-3, 0.45, 0.31, 2.0e-6, 0.50, 6.5, (0.82, 1.38), (0.54, 2.35),
+        "fitted on speed.csv llama.cpp ROCm rows (Strix Halo, kyuz0 toolboxes 2026; no F16 rows: F16 set "
+        "above the quant figure as on CUDA)"),
     ("llama.cpp", "vulkan"): _e(
-        0.80, 0.80, 60e-6, 0.2e-3, 0.35, 0.30, 2.0e-6, 0.35, 6.0, (0.8, 1.2), (0.6, 1.4),
-        "fitted on speed.csv llama.cpp Vulkan rows (Strix Halo, kyuz0 toolboxes 2026)"),
+        0.80, 0.68, 80e-6, 0.2e-3, 0.30, 0.16, 2.0e-6, 0.50, 6.5, (0.85, 1.33), (0.61, 2.58),
+        "fitted on speed.csv llama.cpp Vulkan rows (Strix Halo, kyuz0 toolboxes 2026; no F16 rows: F16 set "
+        "above the quant figure as on CUDA)"),
     ("llama.cpp", "cpu"): _e(
         0.65, 0.60, 20e-6, 0.0, 0.30, 0.25, 2.0e-6, 0.5, 6.0, (0.6, 1.3), (0.5, 1.6),
         "not calibrated (no CPU rows in speed.csv): a STREAM-like share of RAM bandwidth and a quarter "

@@ -60,11 +60,12 @@ class _RuntimeView:
                  "ram_total", "ram_free", "seconds_per_byte", "flops16", "flops8", "flops4", "pcie",
                  "unified", "allow_ram", "lines", "gpus", "ram_seconds_per_byte", "bandwidth")
 
-    def __init__(self, runtime: str, rm: ResolvedMachine, flash_attention: bool) -> None:
+    def __init__(self, runtime: str, rm: ResolvedMachine, backend: str | None = None) -> None:
         self.runtime = runtime
-        gpus = rm.gpus if runtime != "llama.cpp" or rm.gpus else ()
+        gpus = rm.gpus
         self.gpus = gpus
-        self.backend = gpus[0].backend if gpus else "cpu"
+        self.backend = (backend if backend and runtime == "llama.cpp" and gpus else None) or (
+            gpus[0].backend if gpus else "cpu")
         self.eff = efficiency_for(runtime, self.backend)
         self.cpu_eff = efficiency_for("llama.cpp", "cpu")
         self.unified = rm.unified
@@ -160,8 +161,11 @@ class Estimator:
     """Estimates rows for one machine and one set of settings; build once, call per row."""
 
     def __init__(self, machine: Machine, devices: list[Device], settings: Settings,
-                 flash_attention: bool = True) -> None:
+                 flash_attention: bool = True, backend: str | None = None) -> None:
+        """``flash_attention``: llama.cpp's -fa (on by default since 2025). ``backend`` overrides the
+        llama.cpp backend the GPUs' vendor implies (e.g. "vulkan" instead of "rocm" on AMD)."""
         self.machine = machine
+        self.backend = backend
         self.settings = settings
         self.flash_attention = flash_attention
         self.rm = resolve_machine(machine, devices)
@@ -172,7 +176,7 @@ class Estimator:
     def view(self, runtime: str) -> _RuntimeView:
         v = self._views.get(runtime)
         if v is None:
-            v = self._views[runtime] = _RuntimeView(runtime, self.rm, self.flash_attention)
+            v = self._views[runtime] = _RuntimeView(runtime, self.rm, self.backend)
         return v
 
     def shape(self, model: Model) -> mem.ModelShape:
@@ -222,7 +226,7 @@ class Estimator:
 
         def decode_cost(gpu_read: float, ram_read: float, gpus_used: int) -> float:
             return decode_seconds_per_token(gpu_read, gpu_spb, ram_read, ram_spb, eff, cpu_eff,
-                                            shape.layers, gpus_used)
+                                            shape.overhead_layers, gpus_used)
 
         def budget(bases: tuple[float, ...], ram: float) -> Budget:
             return Budget(tuple(b - gpu_overhead - (vision if i == 0 else 0.0) for i, b in enumerate(bases)),

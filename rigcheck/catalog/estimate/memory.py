@@ -35,6 +35,7 @@ RUNTIME_CONTEXT_BYTES = {"cuda": 300 * MIB, "rocm": 300 * MIB, "vulkan": 200 * M
 # vLLM reserves activations for its largest batch (max_num_batched_tokens), CUDA graphs and NCCL
 # buffers besides the CUDA context: about 2 GiB per GPU in its start-up log at default settings.
 VLLM_OVERHEAD_BYTES = 2 * GIB
+MOE_LAYER_KERNEL_FACTOR = 2.0
 LLAMA_CPP_UBATCH_TOKENS = 512
 """llama.cpp's default n_ubatch: the number of prompt tokens computed in one graph evaluation."""
 
@@ -77,6 +78,12 @@ class ModelShape:
     @property
     def is_moe(self) -> bool:
         return self.expert_params > 0
+
+    @property
+    def overhead_layers(self) -> float:
+        """Layers weighted by their kernel count, for the fixed per-layer cost of a decode step: a MoE
+        layer launches about twice a dense layer's kernels (router, top-k, expert-indexed matmuls)."""
+        return self.layers + (MOE_LAYER_KERNEL_FACTOR - 1.0) * self.moe_layers
 
     def kv_cache_bytes(self, context_tokens: int, kv_type: str = "f16") -> float:
         """KV cache for one sequence of ``context_tokens``, plus any fixed recurrent state."""

@@ -41,7 +41,7 @@ def decode_seconds_per_token(
     ram_seconds_per_byte: float,
     gpu_eff: Efficiency,
     cpu_eff: Efficiency,
-    layers: int,
+    layers: float,
     gpus_used: int,
 ) -> float:
     """Time of one decode step at batch 1.
@@ -172,7 +172,7 @@ def serving_throughput(model: Model, quant: Quant, gpu_specs: list[Device], batc
         memory_time = (weight_read + kv_read) * sum(1.0 / (a * n) for a in achieved)
         compute_time = (2.0 * shape.params_active * batch * sum(1.0 / (f * n) for f in flops)
                         / eff.prefill_compute[wclass])
-    step = max(memory_time, compute_time) + shape.layers * eff.decode_overhead_s_per_layer
+    step = max(memory_time, compute_time) + shape.overhead_layers * eff.decode_overhead_s_per_layer
     if n > 1:
         step += (n - 1) * eff.extra_gpu_overhead_s
     return band(batch / step, eff.decode_band)
