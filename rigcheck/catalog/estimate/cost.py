@@ -223,6 +223,14 @@ class DoorCost:
     def usd_per_m_output_at(self, utilization: float) -> float | None:
         return self.curve.usd_per_m_output_at(utilization) if self.curve else None
 
+    @property
+    def usd_per_m_output_at_full(self) -> Band | None:
+        """$/M output tokens with the machines kept 100% busy (the curve at u = 1), as a band."""
+        if self.curve is None or self.curve_low is None or self.curve_high is None:
+            return None
+        return Band(self.curve_low.usd_per_m_output_at(1.0), self.curve.usd_per_m_output_at(1.0),
+                    self.curve_high.usd_per_m_output_at(1.0))
+
     def to_dict(self) -> dict[str, object]:
         def band(b: Band | None) -> dict[str, float] | None:
             return None if b is None else {k: round(v, 6) for k, v in b.to_dict().items()}
@@ -234,6 +242,7 @@ class DoorCost:
                 round(self.usd_per_m_output_tokens.expected, 6) if self.usd_per_m_output_tokens else None
             ),
             "usd_per_m_output_tokens_band": band(self.usd_per_m_output_tokens),
+            "usd_per_m_output_tokens_at_full_utilization": band(self.usd_per_m_output_at_full),
             "monthly_usd": round(self.monthly_usd.expected, 2) if self.monthly_usd else None,
             "monthly_usd_band": band(self.monthly_usd),
             "units": self.units,

@@ -763,7 +763,10 @@ def upgrade_advice(
         if not unified and gpus and device.vendor.lower() != gpus[0].vendor.lower():
             continue
         replacements.append(device)
-    replacements.sort(key=lambda d: (purchase_price(d) is None, (purchase_price(d) or (0,))[0], d.memory_bytes))
+    # A card that goes in a desktop before a datacenter part; priced before unpriced; then the smallest.
+    kind_rank = {"consumer": 0, "workstation": 1, "datacenter": 2}
+    replacements.sort(key=lambda d: (purchase_price(d) is None, kind_rank.get(d.kind, 3),
+                                     (purchase_price(d) or (0,))[0], d.memory_bytes))
     found = 0
     for device in replacements:
         ram = machine.memory.total_bytes if not unified else None

@@ -1,0 +1,113 @@
+"""``rigcheck hosted`` and ``rigcheck cost`` end to end, on the embedded catalog and the real estimator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rigcheck.desktop.cli import main
+
+
+def run_json(capsys, *argv):
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_glm5_on_a_rented_8x_h200_node_at_full_utilization_lands_in_2_to_4_usd(capsys):
+    """Issue 5's check: GLM-5 self-hosted on a rented 8x H200 node, saturated, costs $2-4 per M output
+    tokens at the catalog's typical H200 price, against the catalog's hosted price."""
+    data = run_json(capsys, "cost", "--model", "zai-org/GLM-5", "--gpu", "8 x H200", "--ram", "2TB",
+                    "--quant", "FP8", "--tokens-per-day", "0,2G", "--utilization", "1", "--concurrency", "64",
+                    "--json")
+    doors = {d["door"]: d for d in data["doors"]}
+    rented = doors["rented"]
+    assert rented["unavailable_reason"] is None
+    band = rented["usd_per_m_output_tokens_at_full_utilization"]
+    at_full = band["expected"]
+    assert 2.0 <= at_full <= 4.0, at_full
+    # the band spans the catalog's cheapest and dearest H200 offers (and the estimator's speed band)
+    assert band["low"] < 2.56 < at_full < band["high"]
+    # 2 G tokens/day need whole nodes: the bill for the workload is at least the saturated figure
+    assert rented["usd_per_m_output_tokens"] >= at_full
+    hosted = doors["hosted"]
+    assert hosted["usd_per_m_output_tokens"] == pytest.approx(2.56)  # cheapest GLM-5 output price listed
+    assert any("wall-clock" in a for a in rented["assumptions"])
+    assert any("batch 64" in a for a in rented["assumptions"])
+    # hosted wins at every utilization: the rented node never breaks even
+    breaks = {b["door"]: b for b in data["break_even"]}
+    assert breaks["rented"]["never"] is True
+    assert breaks["hosted"]["wins_up_to_utilization"] == 1.0
+
+
+def test_cost_json_contract(capsys):
+    data = run_json(capsys, "cost", "--model", "Qwen/Qwen3-8B", "--gpu", "RTX 4090", "--ram", "64GB",
+                    "--tokens-per-day", "20M,2M", "--utilization", "0.5", "--json")
+    assert data["schema"] == "rigcheck.cost/1"
+    assert [d["door"] for d in data["doors"]] == ["hosted", "rented", "owned"]
+    for door in data["doors"]:
+        assert {"door", "usd_per_m_output_tokens", "monthly_usd", "assumptions"} <= set(door)
+        assert door["assumptions"] and all(isinstance(a, str) for a in door["assumptions"])
+        if door["usd_per_m_output_tokens"] is not None:
+            assert door["usd_per_m_output_tokens"] >= 0 and door["monthly_usd"] >= 0
+    assert data["workload"]["input_tokens_per_day"] == 20_000_000
+    owned = data["doors"][2]
+    assert owned["purchase_usd"] == 1599.0  # the RTX 4090's launch price from the device table
+    assert isinstance(data["break_even"], list) and data["break_even"]
+    for entry in data["break_even"]:
+        assert entry["sentence"]
+
+
+def test_cost_human_output_names_doors_and_break_even(capsys):
+    assert main(["cost", "--model", "Qwen/Qwen3-8B", "--gpu", "RTX 4090", "--ram", "64GB"]) == 0
+    out = capsys.readouterr().out
+    assert "hosted" in out and "rented" in out and "owned" in out and "Break-even" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["cost", "--model", "no-such-model-xyz", "--gpu", "RTX 4090"], "no-such-model-xyz"),
+        (["cost", "--model", "Qwen/Qwen3-8B", "--gpu", "RTX 4090", "--quant", "Q9_Z"], "no quant 'Q9_Z'"),
+        (["cost", "--model", "Qwen/Qwen3-8B", "--gpu", "RTX 4090", "--tokens-per-day", "5M"], "IN,OUT"),
+        (["cost", "--model", "Qwen/Qwen3-8B", "--gpu", "RTX 4090", "--utilization", "1.5"], "between 0 and 1"),
+        (["cost", "--model", "Qwen/Qwen3-8B", "--gpu", "RTX 4090", "--utilization", "0"], "utilization"),
+        (["cost", "--model", "Qwen/Qwen3-8B", "--gpu", "Unobtainium 9000"], "unknown GPU"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(capsys, argv, message):
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_sovereign_residency_rules_out_the_hosted_door(capsys):
+    data = run_json(capsys, "cost", "--model", "Qwen/Qwen3-8B", "--gpu", "RTX 4090", "--ram", "64GB",
+                    "--residency", "sovereign", "--json")
+    hosted = data["doors"][0]
+    assert hosted["usd_per_m_output_tokens"] is None
+    assert "sovereignty" in hosted["unavailable_reason"]
+    assert "never leaves the building" in data["residency"]["explained"]
+
+
+def test_hosted_for_one_model(capsys):
+    data = run_json(capsys, "hosted", "--model", "zai-org/GLM-5", "--json")
+    assert data["schema"] == "rigcheck.hosted/1"
+    providers = {o["provider"] for o in data["offers"]}
+    assert {"openrouter", "baseten", "zai"} <= providers
+    assert data["cheapest_output"]["usd_per_m_output"] == pytest.approx(2.56)
+    assert data["comparators"] and all(c["model_id"].startswith("closed:") for c in data["comparators"])
+    assert set(data["residency_levels"]) == {"anywhere", "region", "no-training", "sovereign"}
+
+
+def test_hosted_overview(capsys):
+    data = run_json(capsys, "hosted", "--json")
+    ids = [m["model_id"] for m in data["models"]]
+    assert "zai-org/GLM-5" in ids and len(ids) == len(set(ids))
+    assert all(m["cheapest_all_in"] is not None for m in data["models"])
+    assert data["closed_models"]
