@@ -10,10 +10,13 @@ import dataclasses
 import platform
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
+
+import psutil
 
 from rigcheck.probe._command import Runner, run_command
 from rigcheck.probe.amd import probe_amd
@@ -39,6 +42,13 @@ def _guarded(name: str, statuses: list[BackendStatus], run: Callable[[], T], fal
             BackendStatus(name=name, available=False, reason=f"the {name} probe failed: {type(exc).__name__}: {exc}")
         )
         return fallback
+
+
+def _ram_total_bytes() -> int | None:
+    try:
+        return int(psutil.virtual_memory().total)
+    except (OSError, RuntimeError):
+        return None
 
 
 def _os_version(system: str) -> str | None:
@@ -103,29 +113,49 @@ def probe_machine(
     thread). The other parameters point backends at fakes for tests.
     """
     system = system or platform.system()
-    statuses: list[BackendStatus] = []
     sources: dict[str, str] = {}
     unavailable: dict[str, str] = {}
-
-    memory = _guarded("memory", statuses, lambda: probe_memory(system=system, runner=runner), None)
+    # Backends run side by side: on macOS and Windows each one waits on a slow tool (system_profiler,
+    # PowerShell), so the probe takes as long as the slowest, not the sum. Each keeps its own status
+    # list so the order of ``backends`` does not depend on which finished first.
+    memory_statuses: list[BackendStatus] = []
+    cpu_statuses: list[BackendStatus] = []
+    gpu_statuses: list[BackendStatus] = []
+    disk_statuses: list[BackendStatus] = []
+    ram_total_bytes = _ram_total_bytes()
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="rigcheck-probe") as pool:
+        memory_future = pool.submit(
+            _guarded, "memory", memory_statuses, lambda: probe_memory(system=system, runner=runner), None
+        )
+        cpu_future = pool.submit(
+            _guarded,
+            "cpu",
+            cpu_statuses,
+            lambda: probe_cpu(system=system, proc_root=proc_root, runner=runner),
+            Cpu(),
+        )
+        gpus_future = pool.submit(
+            _gpu_backends,
+            system,
+            gpu_statuses,
+            nvml=nvml,
+            sysfs_root=sysfs_root,
+            runner=runner,
+            metal_working_set=metal_working_set,
+            ram_bytes=ram_total_bytes,
+        )
+        disk_future = pool.submit(
+            _guarded, "disk", disk_statuses, lambda: probe_disk(model_store), (None, None, "the disk probe failed")
+        )
+        memory, cpu, gpus = memory_future.result(), cpu_future.result(), gpus_future.result()
+        disk_path, disk_free, disk_reason = disk_future.result()
+    statuses = gpu_statuses + cpu_statuses + memory_statuses + disk_statuses
     if memory is None:
-        memory = Memory(total_bytes=0, unavailable=MappingProxyType({"total_bytes": statuses[-1].reason or ""}))
-    cpu = _guarded("cpu", statuses, lambda: probe_cpu(system=system, proc_root=proc_root, runner=runner), Cpu())
-    gpus = _gpu_backends(
-        system,
-        statuses,
-        nvml=nvml,
-        sysfs_root=sysfs_root,
-        runner=runner,
-        metal_working_set=metal_working_set,
-        ram_bytes=memory.total_bytes or None,
-    )
+        reason = memory_statuses[-1].reason or "the memory probe failed"
+        memory = Memory(total_bytes=ram_total_bytes or 0, unavailable=MappingProxyType({"available_bytes": reason}))
     if measure_bandwidth:
         memory = _with_measured_bandwidth(memory, statuses)
 
-    disk_path, disk_free, disk_reason = _guarded(
-        "disk", statuses, lambda: probe_disk(model_store), (None, None, "the disk probe failed")
-    )
     if disk_free is not None:
         sources["disk_free_bytes"] = "os"
     else:

@@ -118,3 +118,25 @@ def test_cli_probe_bad_argument_exits_2_without_traceback():
     proc = _cli("probe", "--no-such-flag")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_mac_probe_runs_its_slow_tools_side_by_side():
+    import time
+
+    from test_probe_apple import recorded
+
+    answer = recorded("m2_max_96gb")
+    calls = []
+
+    def slow(argv):
+        calls.append(argv[0])
+        time.sleep(0.25)  # system_profiler and sysctl take this long and more on a real Mac
+        return answer(argv)
+
+    t0 = time.perf_counter()
+    machine = probe_machine(system="Darwin", runner=slow, metal_working_set=lambda: None)
+    elapsed = time.perf_counter() - t0
+    assert [g.name for g in machine.gpus] == ["Apple M2 Max"]
+    assert machine.cpu.model == "Apple M2 Max" and machine.memory.ram_type == "LPDDR5"
+    assert [b.name for b in machine.backends] == ["apple"]  # no NVML, no sysfs on macOS
+    assert elapsed < 0.75 * 0.25 * len(calls)  # well under the serial sum
