@@ -5,7 +5,7 @@
 #
 # PyInstaller and the app's dependencies live in their own virtualenv (.venv-dist, created on first use) so
 # the development .venv is never changed by a build. The working tree's rigcheck is what gets bundled.
-# --tarball also writes dist/rigcheck-VERSION-linux-ARCH.tar.gz (the folder plus desktop integration files).
+# --tarball also writes dist/rigcheck-VERSION-OS-ARCH.tar.gz (the folder plus desktop integration files).
 # Environment: PYTHON (default python3) makes .venv-dist; RIGCHECK_DIST_MAX_MB (default 250) is the size the
 # bundle must not exceed.
 set -euo pipefail
@@ -83,16 +83,21 @@ if [ "$(uname -s)" = Linux ]; then
   install -m 755 packaging/linux/install.sh dist/rigcheck/install.sh
 fi
 
-# 5. Size: the target is <= MAX_MB; the largest files show where to cut when it grows.
-size_mb=$(( $(du -sk dist/rigcheck | cut -f1) / 1024 ))
-file_count=$(find dist/rigcheck -type f | wc -l)
-step "bundle size: ${size_mb} MB in ${file_count} files (target <= ${MAX_MB} MB); largest files:"
-find dist/rigcheck -type f -printf '%s %P\n' | sort -rn | head -n 12 \
-  | awk '{ printf "  %7.1f MB  %s\n", $1 / 1048576, $2 }'  || true
-if [ "$size_mb" -gt "$MAX_MB" ]; then
-  echo "build.sh: the bundle is ${size_mb} MB, over the ${MAX_MB} MB target" >&2
-  exit 1
-fi
+# 5. Size: the target is <= MAX_MB; the largest files show where to cut when it grows. (Python rather than
+# GNU find -printf, so the same script runs on macOS.)
+step "bundle size"
+"$PYTHON" - "$MAX_MB" <<'PY'
+import sys
+from pathlib import Path
+
+files = [path for path in Path("dist/rigcheck").rglob("*") if path.is_file() and not path.is_symlink()]
+total_mb = sum(path.stat().st_size for path in files) / 1048576
+print(f"bundle size: {total_mb:.0f} MB in {len(files)} files (target <= {sys.argv[1]} MB); largest files:")
+for path in sorted(files, key=lambda p: p.stat().st_size, reverse=True)[:12]:
+    print(f"  {path.stat().st_size / 1048576:7.1f} MB  {path.relative_to('dist/rigcheck')}")
+if total_mb > float(sys.argv[1]):
+    sys.exit(f"build.sh: the bundle is {total_mb:.0f} MB, over the {sys.argv[1]} MB target")
+PY
 
 # 6. Smoke test: the bundled binary, not the development tree (smoke.py isolates HOME and the network).
 if [ "$SMOKE" = 1 ]; then
@@ -102,9 +107,9 @@ if [ "$SMOKE" = 1 ]; then
 fi
 
 if [ "$TARBALL" = 1 ]; then
-  tarball="dist/rigcheck-${VERSION}-linux-$(uname -m).tar.gz"
+  tarball="dist/rigcheck-${VERSION}-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m).tar.gz"
   step "writing $tarball"
   tar -C dist -czf "$tarball" rigcheck
-  echo "$(( $(stat -c %s "$tarball") / 1048576 )) MB compressed"
+  echo "$(( $(wc -c <"$tarball") / 1048576 )) MB compressed"
 fi
 echo "done: $ROOT/dist/rigcheck/rigcheck"
