@@ -29,9 +29,10 @@ RETRY_AFTER_CAP_S = 60.0
 BACKOFF_BASE_S = 1.0
 CHUNK_BYTES = 64 * 1024
 
-Progress = Callable[[int, "int | None"], None]
+Progress = Callable[[int, int | None], None]
 """Called with (bytes read so far, total bytes or None when the server did not say)."""
-Cancel = "threading.Event | Callable[[], bool] | None"
+Cancel = threading.Event | Callable[[], bool] | None
+"""Set (Event) or returning True (callable) to stop a download between chunks."""
 
 
 class RefreshError(Exception):

@@ -329,3 +329,21 @@ def test_cli_build_bad_model_id_exit_2(tmp_path, capsys):
 
     assert main(["catalog", "build", "--models", "not a repo", "-o", str(tmp_path / "f.json")]) == 2
     assert "expected hf:ORG/REPO" in capsys.readouterr().err
+
+
+def test_gated_repo_says_how_to_get_access(httpserver):
+    httpserver.expect_request("/meta-llama/Llama-3.1-8B/resolve/main/config.json").respond_with_data(
+        "Access to model meta-llama/Llama-3.1-8B is restricted.", status=401)
+    client = HubClient(base_url=httpserver.url_for(""))
+    with pytest.raises(HttpStatusError, match="gated or private on Hugging Face.*set HF_TOKEN"):
+        huggingface.describe_repo(client, "meta-llama/Llama-3.1-8B")
+
+
+def test_token_is_sent_and_requests_are_paced(httpserver):
+    httpserver.expect_request("/o/r/resolve/main/config.json",
+                              headers={"Authorization": "Bearer hf_test"}).respond_with_json({"a": 1})
+    waits = []
+    client = HubClient(base_url=httpserver.url_for(""), token="hf_test", min_interval_s=5.0, sleep=waits.append)
+    client.config("o/r")
+    client.config("o/r")
+    assert len(waits) == 1 and 4.0 < waits[0] <= 5.0

@@ -111,6 +111,7 @@ def build_from_sources(base: Catalog, model_ids: Iterable[str], *,
                        openrouter_base_url: str | None = openrouter.OPENROUTER_BASE_URL,
                        session: requests.Session | None = None, sequence: int | None = None,
                        expires_days: int = DEFAULT_EXPIRES_DAYS, now: datetime | None = None,
+                       hf_token: str | None = None, min_interval_s: float = 0.0,
                        log: Callable[[str], None] | None = None) -> BuildReport:
     """Query the Hub for each model id and OpenRouter for prices, then ``build_feed``.
 
@@ -119,7 +120,8 @@ def build_from_sources(base: Catalog, model_ids: Iterable[str], *,
     default (internet) URLs are used with RIGCHECK_NO_NETWORK set, ``CatalogError`` for an invalid result.
     """
     session = session or new_session()
-    client = huggingface.HubClient(base_url=hf_base_url, session=session)
+    client = huggingface.HubClient(base_url=hf_base_url, session=session, token=hf_token,
+                                   min_interval_s=min_interval_s)
     fetched: list[Model] = []
     problems: list[str] = []
     for model_id in model_ids:

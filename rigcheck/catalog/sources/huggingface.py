@@ -119,15 +119,31 @@ class HubClient:
     base_url: str = HF_BASE_URL
     session: requests.Session = field(default_factory=new_session)
     sleep: Callable[[float], None] = time.sleep
+    token: str | None = None
+    """A Hugging Face access token, for gated repos (e.g. meta-llama); sent only to ``base_url``."""
+    min_interval_s: float = 0.0
+    """Politeness gap between requests; the builder uses it to stay under the Hub's anonymous rate limit."""
+    _last_request_s: float = field(default=0.0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         if network_disabled() and self.base_url == HF_BASE_URL:
             raise NetworkDisabled("network access is disabled (RIGCHECK_NO_NETWORK is set); not querying Hugging Face")
 
+    def _headers(self) -> dict[str, str] | None:
+        self._pace()
+        return {"Authorization": f"Bearer {self.token}"} if self.token else None
+
+    def _pace(self) -> None:
+        if self.min_interval_s > 0:
+            wait_s = self._last_request_s + self.min_interval_s - time.monotonic()
+            if wait_s > 0:
+                self.sleep(wait_s)
+            self._last_request_s = time.monotonic()
+
     def _json(self, path: str, what: str, params: dict[str, str] | None = None) -> bytes:
         return get_bytes(self.session, f"{self.base_url}{path}", max_bytes=MAX_JSON_BYTES, what=what,
-                         params=params, sleep=self.sleep)
+                         params=params, headers=self._headers(), sleep=self.sleep)
 
     def config(self, repo: str) -> dict:
         body = self._json(f"/{_quote_repo(repo)}/resolve/main/config.json", f"config.json of {repo}")
@@ -143,7 +159,7 @@ class HubClient:
         params: dict[str, str] | None = {"recursive": "true"}
         entries: list[TreeEntry] = []
         for _page in range(200):
-            response = request(self.session, url, params=params, sleep=self.sleep)
+            response = request(self.session, url, params=params, headers=self._headers(), sleep=self.sleep)
             next_url = response.links.get("next", {}).get("url")
             body = read_body(response, max_bytes=MAX_JSON_BYTES, what=f"file list of {repo}")
             entries.extend(_decode(body, list[TreeEntry], f"file list of {repo}"))
@@ -479,7 +495,14 @@ def describe_repo(client: HubClient, repo: str, *, include_children: bool = True
     Raises ``HttpStatusError`` (e.g. 404 for an unknown repo, 401/403 for a gated one), ``NetworkError``,
     ``FeedInvalid`` for payloads that are not what the Hub sends.
     """
-    config = client.config(repo)
+    try:
+        config = client.config(repo)
+    except HttpStatusError as exc:
+        if exc.status in (401, 403):
+            raise HttpStatusError(
+                f"{repo} is gated or private on Hugging Face (HTTP {exc.status}); accept its license there "
+                f"and set HF_TOKEN", exc.status) from None
+        raise
     try:
         info = client.info(repo)
     except HttpStatusError as exc:

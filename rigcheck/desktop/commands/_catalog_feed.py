@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def _register_build(actions) -> None:
         "build", help="build a feed from Hugging Face and OpenRouter (maintainers)",
         description="Query Hugging Face (architecture, quants, file sizes) and OpenRouter (prices), merge "
                     "over the embedded catalog, validate, and write a feed. Sign it with `catalog sign`, "
-                    "or here with --key.",
+                    "or here with --key. HF_TOKEN in the environment is sent to Hugging Face (gated repos).",
     )
     parser.add_argument("-o", "--output", required=True, type=Path, help="feed file to write")
     parser.add_argument("--models", nargs="+", metavar="ID", default=None,
@@ -123,6 +124,10 @@ def run_build(args: argparse.Namespace) -> int:
             openrouter_base_url=None if args.no_prices else (args.base_url_openrouter
                                                             or openrouter.OPENROUTER_BASE_URL),
             sequence=args.sequence, expires_days=args.expires_days,
+            hf_token=os.environ.get("HF_TOKEN") or None,
+            # The Hub allows anonymous clients a few hundred API calls per 5 minutes; a full build makes
+            # about ten per model, so pace them rather than lean on 429s.
+            min_interval_s=0.0 if args.base_url_hf else 0.3,
             log=lambda line: print(line, file=sys.stderr),
         )
     except NetworkDisabled as exc:
