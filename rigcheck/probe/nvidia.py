@@ -55,13 +55,13 @@ _CORES_PER_SM = {
     (10, 0): 128, (10, 1): 128, (10, 3): 128, (11, 0): 128, (12, 0): 128, (12, 1): 128,
 }
 
-# NVML's reported memory clock is the "effective" clock at which data moves on each edge pair of the
-# bus: peak bandwidth = clock (Hz) x 2 (double data rate) x bus width (bytes). This reproduces the
-# published figure for GDDR6 (RTX 3060: 7501 MHz x 2 x 24 B = 360 GB/s), GDDR6X (RTX 4090: 10501 MHz
-# x 2 x 48 B = 1008 GB/s; NVML already folds PAM4's two bits per symbol into its clock), GDDR7
-# (RTX 5090: 14001 MHz x 2 x 64 B = 1792 GB/s; PAM3 likewise) and HBM2e/HBM3 (A100: 1593 MHz x 2 x
-# 640 B = 2039 GB/s; H100 SXM: 2619 MHz -> 3352 GB/s). A driver that reported the command clock
-# instead would be off by 2-4x; the estimator cross-checks against the device table and says so.
+# NVML's reported memory clock is an "effective" clock: peak bandwidth = clock (Hz) x 2 (double data
+# rate) x bus width (bytes) gives the published figure for every memory type in use. GDDR6: RTX 3060
+# 7501 MHz x 2 x 24 B = 360 GB/s. GDDR6X (PAM4) and GDDR7 (PAM3) carry more than one bit per symbol,
+# and the clock NVML reports already accounts for it: RTX 4090 10501 MHz x 2 x 48 B = 1008 GB/s,
+# RTX 5090 14001 MHz x 2 x 64 B = 1792 GB/s. HBM2e/HBM3: A100 1593 MHz x 2 x 640 B = 2039 GB/s, H100 SXM
+# 2619 MHz -> 3352 GB/s. A part whose driver reported another clock would be off by a factor of 2-4;
+# the catalog's device table holds the published figure to compare against.
 DDR_FACTOR = 2
 
 
