@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     machines = machines_from_args(args, catalog)
     engine = _engine()
     if engine.evaluate is None:
-        print(f"rigcheck: error: {engine.unavailable.get('estimates', 'the estimator is not available')}",
+        print(f"rigcheck: error: {engine.unavailable.get('estimator', 'the estimator is not available')}",
               file=sys.stderr)
         return 1
     try:

@@ -28,14 +28,14 @@ def default_engine() -> Engine:
     try:
         from rigcheck.catalog.estimate import estimate, evaluate
     except ImportError as exc:
-        engine.unavailable["estimates"] = f"the estimator is not installed ({exc})"
+        engine.unavailable["estimator"] = f"the estimator is not installed ({exc})"
     else:
         engine.evaluate = evaluate
         engine.estimate = estimate
     try:
         from rigcheck.catalog.devices import resolve_gpu
     except ImportError:
-        engine.unavailable["spec-table lookup"] = "the device resolver is not installed"
+        engine.unavailable["device resolver"] = "the device resolver is not installed"
     else:
         engine.resolve_gpu = resolve_gpu
     try:

@@ -365,7 +365,7 @@ class Engine:
     """(machine, model, settings, catalog) -> lines of advice, smallest change first."""
     resolve_gpu: ResolveGpuFn | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
-    """Engine part -> why it is missing, shown in the report."""
+    """Engine part ("estimator", "device resolver", "planner") -> why it is missing, shown in the report."""
 
 
 def default_engine() -> Engine:
@@ -414,7 +414,7 @@ def build_report(
     if estimates is not None and len(estimates) != len(machines):
         raise ReportBuildError("estimates must be given for every machine, or for none")
     if estimates is None and engine.evaluate is None:
-        why = engine.unavailable.get("evaluate", "the estimator is not installed")
+        why = engine.unavailable.get("estimator", "the estimator is not installed")
         raise ReportBuildError(f"cannot estimate: {why}")
 
     def step(fraction: float, message: str) -> None:
@@ -919,12 +919,10 @@ def _plan_section(model: Model, machine: Machine, catalog: Catalog, settings: Se
         quant, found = engine.plan(model, settings.quant, settings, catalog)
         options = tuple(found)
     else:
-        notes.append(engine.unavailable.get("plan", "the planner is not available in this build"))
+        notes.append(engine.unavailable.get("planner", "the planner is not available in this build"))
     advice: tuple[str, ...] = ()
     if engine.upgrade is not None:
         advice = tuple(engine.upgrade(machine, model, settings, catalog))
-    elif "upgrade" in engine.unavailable:
-        notes.append(engine.unavailable["upgrade"])
     return PlanSection(
         model_id=model.id,
         model_name=_model_name(model),
@@ -983,7 +981,7 @@ def _fleet(
                 targets.append(FleetTarget(rep.machine.label, cell, (), "already runs it at usable speed"))
                 continue
             if engine.upgrade is None:
-                why = engine.unavailable.get("upgrade", "upgrade advice is not available in this build")
+                why = engine.unavailable.get("planner", "upgrade advice is not available in this build")
                 targets.append(FleetTarget(rep.machine.label, cell, (), why))
                 continue
             advice = tuple(engine.upgrade(machine, model, settings, catalog))

@@ -64,12 +64,24 @@ def band_range(band: Band | None, fmt=rate) -> str:
     """The band's low–high as one string, e.g. ``"35–50"``, ``"4.6–7.8 s"`` (a shared unit said once)."""
     if band is None:
         return _DASH
+    if fmt is rate and band.high >= 1000:
+        # Bands sit in narrow table cells: thousands as "2.2k".
+        return f"{_kilo(band.low)}–{_kilo(band.high)}"
+    if fmt is seconds and band.low < 1 <= band.high < 120:
+        low_s = f"{band.low:.2f}".rstrip("0").rstrip(".")
+        return f"{low_s}–{seconds(band.high)}"
     low, high = fmt(band.low), fmt(band.high)
     low_num, _, low_unit = low.partition(" ")
     high_num, _, high_unit = high.partition(" ")
     if low_unit and low_unit == high_unit:
         return f"{low_num}–{high_num} {high_unit}"
     return f"{low}–{high}"
+
+
+def _kilo(value: float) -> str:
+    if value < 1000:
+        return rate(value)
+    return f"{value / 1000:.1f}k" if value < 100_000 else f"{value / 1000:.0f}k"
 
 
 def band_text(band: Band | None, fmt=rate) -> str:
