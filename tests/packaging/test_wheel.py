@@ -36,7 +36,8 @@ def copy_ignore(folder: str, names: list[str]) -> set[str]:
     return ignored
 
 
-pytestmark = pytest.mark.slow
+# Building the wheel and starting the installed app a few times takes 10-30 s, more on a loaded CI runner.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def source_files(suffix_filter) -> set[str]:
