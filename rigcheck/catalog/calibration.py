@@ -564,10 +564,7 @@ def validate(measurements: list[Measurement], catalog: Catalog) -> ValidationRep
                     "verdict": est.verdict,
                     "measured": "out of memory" if m.oom else "all layers on the GPU",
                 })
-        if m.oom and not m.prefill_tokens_per_s and not m.decode_tokens_per_s:
-            skip("reported out of memory: no speed (used for fit agreement)")
-            continue
-        report.rows.append(result)
+        report.rows.append(result)  # out-of-memory rows too: no speed, but their verdict is checked
     return report
 
 

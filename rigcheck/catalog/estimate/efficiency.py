@@ -49,15 +49,17 @@ class Efficiency:
     source: str
     decode_bandwidth_ceiling: float | None = None
     """Highest bandwidth the runtime's batch-1 kernels sustain on any device, bytes/s (None: no limit)."""
+    tp_allreduce_s_per_layer: float = 0.0
+    """Tensor parallelism (vLLM over several GPUs): the two all-reduces of each layer, per token."""
 
 
 def _e(decode_f16: float, decode_quant: float, layer_s: float, extra_gpu_s: float, prefill_f16: float,
        prefill_quant: float, prefill_token_s: float, attention: float, passes: float,
        decode_band: tuple[float, float], prefill_band: tuple[float, float], source: str,
-       ceiling: float | None = None) -> Efficiency:
+       ceiling: float | None = None, allreduce_s: float = 0.0) -> Efficiency:
     return Efficiency({"f16": decode_f16, "quant": decode_quant}, layer_s, extra_gpu_s,
                       {"f16": prefill_f16, "quant": prefill_quant}, prefill_token_s, attention, passes,
-                      decode_band, prefill_band, source, ceiling)
+                      decode_band, prefill_band, source, ceiling, allreduce_s)
 
 
 _LLAMA_CUDA = _e(0.90, 0.80, 80e-6, 0.16e-3, 0.70, 0.60, 2.0e-6, 0.50, 6.5, (0.85, 1.15), (0.85, 1.18),
@@ -82,12 +84,14 @@ EFFICIENCY: dict[tuple[str, str], Efficiency] = {
         "not calibrated (no CPU rows in speed.csv): a STREAM-like share of RAM bandwidth and a quarter "
         "of the SIMD peak; wide band"),
     ("vllm", "cuda"): _e(
-        0.85, 0.75, 15e-6, 0.1e-3, 0.60, 0.50, 1.0e-6, 0.6, 0.0, (0.7, 1.2), (0.6, 1.3),
+        0.85, 0.75, 40e-6, 0.1e-3, 0.60, 0.50, 1.0e-6, 0.6, 0.0, (0.6, 1.25), (0.6, 1.3),
         "not calibrated single-stream (speed.csv has only max-load TensorRT-LLM rows): CUDA graphs remove "
-        "most launch overhead; flash attention; wide band"),
+        "launch gaps but MLA/MoE layers run many kernels; NVLink all-reduce ~10 us each; wide band",
+        allreduce_s=20e-6),
     ("vllm", "rocm"): _e(
-        0.75, 0.65, 25e-6, 0.15e-3, 0.45, 0.40, 1.5e-6, 0.5, 0.0, (0.65, 1.2), (0.55, 1.3),
-        "not calibrated (no rows): vLLM CUDA figures lowered for ROCm kernels; wide band"),
+        0.75, 0.65, 50e-6, 0.15e-3, 0.45, 0.40, 1.5e-6, 0.5, 0.0, (0.55, 1.25), (0.55, 1.3),
+        "not calibrated (no rows): vLLM CUDA figures lowered for ROCm kernels; wide band",
+        allreduce_s=30e-6),
     ("mlx", "metal"): _e(
         0.85, 0.80, 50e-6, 0.0, 0.70, 0.60, 2.0e-6, 0.5, 0.0, (0.75, 1.25), (0.65, 1.35),
         "not calibrated (no MLX rows): llama.cpp Metal figures, MLX's fused attention"),

@@ -5,8 +5,9 @@ short, allocation-light computation per model x quant row, so a 20,000-row catal
 of a second. Quants whose runtime cannot run on the machine (MLX on NVIDIA, vLLM without a
 datacenter-class GPU, NVFP4 before Blackwell) are skipped rather than estimated.
 
-Best quant per model: among the rows that fit, prefer those decoding at a usable speed
-(``USABLE_DECODE_TOKENS_PER_S``), then the highest quality, then the faster. Quality is bits per weight
+Best quant per model: among the rows that fit, prefer those at a usable speed (decode at least
+``USABLE_DECODE_TOKENS_PER_S`` and time to first token at most ``USABLE_TTFT_S``), then the highest
+quality, then the faster. Quality is bits per weight
 capped at 8.5: above 8 bits the loss against the original is not measurable, so Q8_0 and BF16 tie and
 the faster one wins.
 """
@@ -26,13 +27,20 @@ from rigcheck.catalog.estimate.resolved import (
     ResolvedMachine,
     resolve_machine,
 )
-from rigcheck.catalog.estimate.speed import achieved_bandwidth, decode_seconds_per_token, prefill_seconds
+from rigcheck.catalog.estimate.speed import (
+    TENSOR_PARALLEL_SCALING,
+    achieved_bandwidth,
+    decode_seconds_per_token,
+    prefill_seconds,
+)
 from rigcheck.catalog.estimate.types import Band, Estimate, MemoryBreakdown, Settings
 from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from rigcheck.probe.types import Machine
 
 USABLE_DECODE_TOKENS_PER_S = 5.0
 """Below this, reading along with the output is painful: a quant this slow is not "best"."""
+USABLE_TTFT_S = 120.0
+"""Nor is one that makes the user wait more than two minutes for the first token of the prompt."""
 QUALITY_CAP_BITS = 8.5
 NVME_BYTES_PER_S = 2.0e9
 """Typical sustained read of an NVMe SSD: load time, shown apart from time to first token."""
@@ -58,7 +66,8 @@ class _RuntimeView:
 
     __slots__ = ("runtime", "backend", "eff", "cpu_eff", "gpu_base_total", "gpu_base_free",
                  "ram_total", "ram_free", "seconds_per_byte", "flops16", "flops8", "flops4", "pcie",
-                 "unified", "allow_ram", "lines", "gpus", "ram_seconds_per_byte", "bandwidth")
+                 "unified", "allow_ram", "lines", "gpus", "ram_seconds_per_byte", "bandwidth",
+                 "tensor_parallel")
 
     def __init__(self, runtime: str, rm: ResolvedMachine, backend: str | None = None) -> None:
         self.runtime = runtime
@@ -90,6 +99,15 @@ class _RuntimeView:
         self.ram_seconds_per_byte = {
             wc: 1.0 / (rm.ram_bandwidth_bytes_per_s * self.cpu_eff.decode_bandwidth[wc]) for wc in ("f16", "quant")}
         self.bandwidth = 1.0 / sum(s / g.bandwidth_bytes_per_s for s, g in pairs) if gpus else rm.ram_bandwidth_bytes_per_s
+        self.tensor_parallel = runtime == "vllm" and len(gpus) > 1
+        if self.tensor_parallel:
+            # vLLM splits every layer over the GPUs (tensor parallelism): bandwidth and compute add,
+            # at TENSOR_PARALLEL_SCALING per extra GPU; the all-reduces cost time per layer instead.
+            scale = 1.0 + TENSOR_PARALLEL_SCALING * (len(gpus) - 1)
+            self.seconds_per_byte = {
+                wc: 1.0 / (min(achieved_bandwidth(g.bandwidth_bytes_per_s, self.eff, wc) for g in gpus) * scale)
+                for wc in ("f16", "quant")}
+            self.bandwidth = min(g.bandwidth_bytes_per_s for g in gpus) * scale
         if gpus:
             # llama.cpp's GEMMs accumulate in FP16 (full rate on GeForce); vLLM's BF16 GEMMs in FP32.
             self.flops16 = 1.0 / sum(s / (g.fp16_acc16_flops_per_s if runtime == "llama.cpp" else g.fp16_flops_per_s)
@@ -100,6 +118,11 @@ class _RuntimeView:
                        if gpus and all(g.fp8_flops_per_s for g in gpus) else None)
         self.flops4 = (1.0 / sum(s / g.fp4_flops_per_s for s, g in pairs)
                        if gpus and all(g.fp4_flops_per_s for g in gpus) else None)
+        if self.tensor_parallel:
+            scale = 1.0 + TENSOR_PARALLEL_SCALING * (len(gpus) - 1)
+            self.flops16 *= scale
+            self.flops8 = self.flops8 * scale if self.flops8 else None
+            self.flops4 = self.flops4 * scale if self.flops4 else None
         self.pcie = min((g.pcie_bytes_per_s for g in gpus), default=0.0)
         ceiling = (f" (at most {self.eff.decode_bandwidth_ceiling / 1e12:.1f} TB/s)"
                    if self.eff.decode_bandwidth_ceiling and gpus else "")
@@ -224,9 +247,17 @@ class Estimator:
         gpu_spb = v.seconds_per_byte[wclass]
         ram_spb = v.ram_seconds_per_byte[wclass]
 
-        def decode_cost(gpu_read: float, ram_read: float, gpus_used: int) -> float:
-            return decode_seconds_per_token(gpu_read, gpu_spb, ram_read, ram_spb, eff, cpu_eff,
-                                            shape.overhead_layers, gpus_used)
+        if v.tensor_parallel:
+            # No pipeline hops; one pair of all-reduces per layer instead.
+            tp_overhead = shape.layers * eff.tp_allreduce_s_per_layer
+
+            def decode_cost(gpu_read: float, ram_read: float, gpus_used: int) -> float:
+                return decode_seconds_per_token(gpu_read, gpu_spb, ram_read, ram_spb, eff, cpu_eff,
+                                                shape.overhead_layers, 1) + tp_overhead
+        else:
+            def decode_cost(gpu_read: float, ram_read: float, gpus_used: int) -> float:
+                return decode_seconds_per_token(gpu_read, gpu_spb, ram_read, ram_spb, eff, cpu_eff,
+                                                shape.overhead_layers, gpus_used)
 
         def budget(bases: tuple[float, ...], ram: float) -> Budget:
             return Budget(tuple(b - gpu_overhead - (vision if i == 0 else 0.0) for i, b in enumerate(bases)),
@@ -314,7 +345,7 @@ class Estimator:
             elif quant.format == "nvfp4" and v.flops4:
                 flops = v.flops4
             t_prefill = prefill_seconds(shape, n_prompt, prompt_depth_tokens, flops, eff, wclass,
-                                        p.gpus_used if p.verdict == "gpu" else 1,
+                                        p.gpus_used if p.verdict == "gpu" and not v.tensor_parallel else 1,
                                         p.ram_weight_bytes, 0.0 if v.unified else v.pcie, ubatch_tokens,
                                         self.flash_attention, v.bandwidth)
         else:
@@ -333,7 +364,11 @@ class Estimator:
         ttft = Band(t_prefill / p_high, t_prefill, t_prefill / p_low)
 
         basis.append(f"placement: {p.description}")
-        if p.gpus_used > 1:
+        if p.gpus_used > 1 and v.tensor_parallel:
+            basis.append(f"tensor parallel over {p.gpus_used} GPUs: bandwidth and compute add at "
+                         f"{TENSOR_PARALLEL_SCALING:.0%} per extra GPU; all-reduces cost "
+                         f"{eff.tp_allreduce_s_per_layer * 1e6:.0f} us per layer per token")
+        elif p.gpus_used > 1:
             basis.append(f"layer split over {p.gpus_used} GPUs is a pipeline: decode does not add bandwidths "
                          f"and each extra GPU adds {eff.extra_gpu_overhead_s * 1e3:.2f} ms per token")
         if p.ram_weight_bytes > 0 and not v.unified:
@@ -363,7 +398,8 @@ def mark_best(rows: list[Estimate], quants: dict[tuple[str, str], Quant]) -> lis
         quant = quants.get((row.model_id, row.quant))
         quality = _quality(quant) if quant is not None else 0.0
         decode = row.decode_tokens_per_s.expected
-        key = (decode >= USABLE_DECODE_TOKENS_PER_S, quality, decode)
+        usable = decode >= USABLE_DECODE_TOKENS_PER_S and (row.ttft_s is None or row.ttft_s.expected <= USABLE_TTFT_S)
+        key = (usable, quality, decode)
         current = best_index.get(row.model_id)
         if current is None or key > current[0]:
             best_index[row.model_id] = (key, i)

@@ -36,6 +36,10 @@ RUNTIME_CONTEXT_BYTES = {"cuda": 300 * MIB, "rocm": 300 * MIB, "vulkan": 200 * M
 # buffers besides the CUDA context: about 2 GiB per GPU in its start-up log at default settings.
 VLLM_OVERHEAD_BYTES = 2 * GIB
 MOE_LAYER_KERNEL_FACTOR = 2.0
+MOE_GEMM_HALF_TOKENS = 16
+"""Prompt processing of MoE layers: each expert multiplies only the tokens routed to it (ubatch x k / E
+of them). With few rows an expert GEMM runs like a mat-vec; its efficiency is taken as
+rows / (rows + 16): half at 16 rows per expert, 94% at 256."""
 LLAMA_CPP_UBATCH_TOKENS = 512
 """llama.cpp's default n_ubatch: the number of prompt tokens computed in one graph evaluation."""
 
@@ -84,6 +88,13 @@ class ModelShape:
         """Layers weighted by their kernel count, for the fixed per-layer cost of a decode step: a MoE
         layer launches about twice a dense layer's kernels (router, top-k, expert-indexed matmuls)."""
         return self.layers + (MOE_LAYER_KERNEL_FACTOR - 1.0) * self.moe_layers
+
+    def expert_gemm_efficiency(self, ubatch_tokens: int) -> float:
+        """Relative efficiency of the routed-expert GEMMs for a ubatch (1.0 for dense models)."""
+        if not self.is_moe:
+            return 1.0
+        rows = ubatch_tokens * self.expert_fraction_active
+        return rows / (rows + MOE_GEMM_HALF_TOKENS)
 
     def kv_cache_bytes(self, context_tokens: int, kv_type: str = "f16") -> float:
         """KV cache for one sequence of ``context_tokens``, plus any fixed recurrent state."""
@@ -169,6 +180,10 @@ def model_shape(model: Model) -> ModelShape:
     # Attention compute: QK^T and AV are each heads x head_dim MACs per attended token and layer.
     g_head_dim = model.global_head_dim or head_dim
     attn_full = full_layers * heads * g_head_dim * 2
+    if attention == "mla" and model.mla_kv_lora_rank:
+        # Absorbed MLA (llama.cpp, vLLM): each head attends in the latent space, QK^T over
+        # rank + rope dims and AV over rank dims.
+        attn_full = layers * heads * (2 * model.mla_kv_lora_rank + (model.mla_qk_rope_head_dim or 64))
     attn_window = (layers - full_layers) * heads * head_dim * 2 if attention == "swa-mixed" else 0.0
     if attention == "hybrid-linear":
         attn_window = 0.0

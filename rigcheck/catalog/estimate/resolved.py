@@ -232,8 +232,11 @@ def device_fp16_flops(device: Device | None, vendor: str, gpu_cores: int | None 
 def _cpu_flops(machine: Machine) -> tuple[float, str]:
     cpu = machine.cpu
     flags = set(cpu.isa_flags)
+    arch = (cpu.architecture or "").lower()
     simd = "avx512f" if "avx512f" in flags else "avx2" if "avx2" in flags else (
-        "neon" if "neon" in flags or (cpu.architecture or "").lower() in ("arm64", "aarch64") else None)
+        "neon" if "neon" in flags or arch in ("arm64", "aarch64") else None)
+    if simd is None and not flags and not arch:
+        simd = "avx2"  # CPU not described (a what-if machine): assume a current x86 or Arm core
     cores = cpu.physical_cores or DEFAULT_CPU_CORES
     clock = cpu.max_clock_mhz * 1e6 if cpu.max_clock_mhz else DEFAULT_CPU_CLOCK_HZ
     flops = cores * clock * CPU_FLOPS_PER_CYCLE[simd]

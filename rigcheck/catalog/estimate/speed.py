@@ -99,6 +99,11 @@ def prefill_seconds(
     """
     n = max(1, prompt_tokens)
     linear = 2.0 * shape.params_active * n / (flops_per_s * eff.prefill_compute[wclass])
+    if shape.is_moe:
+        # Routed experts see ubatch x k / E tokens each: small GEMMs, lower efficiency.
+        expert_active = shape.expert_params * shape.expert_fraction_active
+        gemm_eff = shape.expert_gemm_efficiency(min(n, ubatch_tokens))
+        linear += 2.0 * expert_active * n * (1.0 / gemm_eff - 1.0) / (flops_per_s * eff.prefill_compute[wclass])
     attention_macs = shape.attention_macs(depth_tokens, n)
     if flash_attention or bandwidth_bytes_per_s <= 0 or eff.score_passes <= 0:
         attention = 2.0 * attention_macs / (flops_per_s * eff.attention_efficiency)
