@@ -14,12 +14,23 @@ def run_json(capsys, *argv):
     return json.loads(capsys.readouterr().out)
 
 
-def test_glm5_on_a_rented_8x_h200_node_at_full_utilization_lands_in_2_to_4_usd(capsys):
-    """Issue 5's check: GLM-5 self-hosted on a rented 8x H200 node, saturated, costs $2-4 per M output
-    tokens at the catalog's typical H200 price, against the catalog's hosted price."""
+def _glm5_rented(capsys, concurrency: int) -> dict:
     data = run_json(capsys, "cost", "--model", "zai-org/GLM-5", "--gpu", "8 x H200", "--ram", "2TB",
-                    "--quant", "FP8", "--tokens-per-day", "0,2G", "--utilization", "1", "--concurrency", "64",
-                    "--json")
+                    "--quant", "FP8", "--tokens-per-day", "0,2G", "--utilization", "1", "--concurrency",
+                    str(concurrency), "--json")
+    return data
+
+
+def test_glm5_on_a_rented_8x_h200_node_at_full_utilization_lands_in_2_to_4_usd(capsys):
+    """Issue 5's check: GLM-5 (744B total, 40B active, FP8) self-hosted on a rented 8x H200 node kept
+    saturated costs $2-4 per M output tokens at the catalog's typical H200 price ($4/GPU-hour, the
+    median of the offers' midpoints), against the catalog's cheapest hosted output price ($2.56/M).
+
+    Saturated means a full batch: 128 concurrent sequences (the node's KV memory holds ~440 of 8k
+    tokens). Each decode step reads the routed experts once for the whole batch (at batch 128 nearly
+    all 256 experts are touched, ~740 GB per step over ~26 TB/s of effective HBM bandwidth), so the
+    step time barely grows with the batch and the cost per token falls almost in proportion to it."""
+    data = _glm5_rented(capsys, 128)
     doors = {d["door"]: d for d in data["doors"]}
     rented = doors["rented"]
     assert rented["unavailable_reason"] is None
@@ -27,17 +38,25 @@ def test_glm5_on_a_rented_8x_h200_node_at_full_utilization_lands_in_2_to_4_usd(c
     at_full = band["expected"]
     assert 2.0 <= at_full <= 4.0, at_full
     # the band spans the catalog's cheapest and dearest H200 offers (and the estimator's speed band)
-    assert band["low"] < 2.56 < at_full < band["high"]
+    assert band["low"] < 2.56 < band["high"]
     # 2 G tokens/day need whole nodes: the bill for the workload is at least the saturated figure
-    assert rented["usd_per_m_output_tokens"] >= at_full
+    assert rented["usd_per_m_output_tokens"] >= at_full * (1 - 1e-6)
     hosted = doors["hosted"]
     assert hosted["usd_per_m_output_tokens"] == pytest.approx(2.56)  # cheapest GLM-5 output price listed
     assert any("wall-clock" in a for a in rented["assumptions"])
-    assert any("batch 64" in a for a in rented["assumptions"])
-    # hosted wins at every utilization: the rented node never breaks even
+    assert any("batch 128" in a for a in rented["assumptions"])
+    # the node can only match the hosted endpoint when it is kept (nearly) saturated
     breaks = {b["door"]: b for b in data["break_even"]}
-    assert breaks["rented"]["never"] is True
-    assert breaks["hosted"]["wins_up_to_utilization"] == 1.0
+    assert breaks["rented"]["never"] or breaks["rented"]["wins_from_utilization"] > 0.9
+    assert breaks["hosted"]["wins_from_utilization"] == 0.0
+
+
+def test_glm5_rented_cost_falls_with_the_batch_the_traffic_sustains(capsys):
+    """Batching is where a dedicated node's cost per token comes from: at 16 concurrent requests the
+    same saturated node costs several times more per token than at 128."""
+    small = _glm5_rented(capsys, 16)["doors"][1]["usd_per_m_output_tokens_at_full_utilization"]["expected"]
+    large = _glm5_rented(capsys, 128)["doors"][1]["usd_per_m_output_tokens_at_full_utilization"]["expected"]
+    assert small > 2.5 * large
 
 
 def test_cost_json_contract(capsys):

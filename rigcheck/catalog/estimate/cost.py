@@ -782,43 +782,29 @@ def compare_doors(
     def capacity(m: Machine, quant: Quant) -> NodeCapacity | str:
         return machine_capacity(model, quant, m, catalog, settings, workload)
 
-    # Tiers of equal quality, best first: a self-hosted door is compared at the best quality some
-    # configuration holds (hosted providers serve 8-bit or better), not at whatever is cheapest to hold.
-    tiers: list[list[Quant]] = []
-    for quant in quants:
-        if tiers and plan_mod.quality_bits(tiers[-1][0]) == plan_mod.quality_bits(quant):
-            tiers[-1].append(quant)
-        else:
-            tiers.append([quant])
     planned: dict[str, plan_mod.Option | None] = {}
+    by_name = {q.name: q for q in quants}
 
     def planned_option(mode: str):
+        """The cheapest configuration (to rent or to buy) at the best quality any priced one holds:
+        a self-hosted door is compared at the quality hosted providers serve (8-bit or better when
+        something holds it), not at whatever 2-bit quant is cheapest to hold."""
         if mode in planned:
             return planned[mode]
         key = "rental_usd_per_hour" if mode == "rent" else "purchase_usd"
-
-        def price(option: plan_mod.Option) -> float:
-            value = getattr(option.prices, key)
-            return value.expected if isinstance(value, Band) else value
-
+        target = plan_mod.Target(quant=quant_name, context_tokens=settings.context_tokens,
+                                 prompt_tokens=settings.prompt_tokens, mode=mode,
+                                 kv_cache_type=settings.kv_cache_type)
         planned[mode] = None
-        for tier in tiers:
-            best = None
-            for quant in tier:
-                target = plan_mod.Target(quant=quant.name, context_tokens=settings.context_tokens,
-                                         prompt_tokens=settings.prompt_tokens, mode=mode,
-                                         kv_cache_type=settings.kv_cache_type)
-                try:
-                    result = plan_mod.plan(model, catalog, target, limit=50)
-                except plan_mod.PlanError as exc:
-                    notes.append(str(exc))
-                    return None
-                option = next((o for o in result.options if getattr(o.prices, key) is not None), None)
-                if option is not None and (best is None or price(option) < price(best)):
-                    best = option
-            if best is not None:
-                planned[mode] = best
-                break
+        try:
+            result = plan_mod.plan(model, catalog, target, limit=10_000)
+        except plan_mod.PlanError as exc:
+            notes.append(str(exc))
+            return None
+        priced = [o for o in result.options if getattr(o.prices, key) is not None and o.quant in by_name]
+        if priced:
+            top = max(plan_mod.quality_bits(by_name[o.quant]) for o in priced)
+            planned[mode] = next(o for o in priced if plan_mod.quality_bits(by_name[o.quant]) == top)
         return planned[mode]
 
     # Rented door.
