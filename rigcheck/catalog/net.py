@@ -35,8 +35,12 @@ Cancel = threading.Event | Callable[[], bool] | None
 """Set (Event) or returning True (callable) to stop a download between chunks."""
 
 
-class RefreshError(Exception):
-    """Base of every network or feed failure; ``str(error)`` is one sentence fit to show a user."""
+class RefreshError(ValueError):
+    """Base of every network or feed failure; ``str(error)`` is one sentence fit to show a user.
+
+    A ValueError like the project's other one-sentence errors (ProfileError, DeviceLookupError), so a
+    caller that shows ``str(error)`` for bad input shows these the same way instead of a traceback.
+    """
 
 
 class NetworkError(RefreshError):
@@ -75,8 +79,17 @@ class NetworkDisabled(RefreshError):
     """RIGCHECK_NO_NETWORK is set and the request would have gone to the internet."""
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 def network_disabled() -> bool:
     return os.environ.get("RIGCHECK_NO_NETWORK", "").strip() not in ("", "0", "false", "no")
+
+
+def check_network_allowed(url: str, what: str) -> None:
+    """Raise ``NetworkDisabled`` when RIGCHECK_NO_NETWORK is set and ``url`` is not on this machine."""
+    if network_disabled() and (requests.utils.urlparse(url).hostname or "") not in LOOPBACK_HOSTS:
+        raise NetworkDisabled(f"network access is disabled (RIGCHECK_NO_NETWORK is set); not {what}")
 
 
 def new_session() -> requests.Session:

@@ -33,6 +33,7 @@ from rigcheck.catalog.net import (
     RefreshError,
     RollbackRefused,
     SignatureInvalid,
+    check_network_allowed,
     is_cancelled,
     network_disabled,
     new_session,
@@ -60,7 +61,6 @@ __all__ = [
 
 DEFAULT_FEED_URL = "https://rigcheck.github.io/catalog/v1/catalog.json"
 MAX_FEED_BYTES = 50 * 1000 * 1000
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class CacheWriteError(RefreshError):
@@ -127,10 +127,9 @@ def _check_url(url: str, is_default: bool) -> None:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise NetworkError(f"{url!r} is not an http(s) URL")
-    if network_disabled() and (is_default or (parsed.hostname or "") not in LOOPBACK_HOSTS):
-        raise NetworkDisabled(
-            f"network access is disabled (RIGCHECK_NO_NETWORK is set); not fetching {url}"
-        )
+    if is_default and network_disabled():
+        raise NetworkDisabled(f"network access is disabled (RIGCHECK_NO_NETWORK is set); not fetching {url}")
+    check_network_allowed(url, f"fetching {url}")
 
 
 def _refresh(url, session, *, may_be_unsigned, progress, cancel, sleep, timeout_s, max_bytes,

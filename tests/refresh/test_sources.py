@@ -347,3 +347,24 @@ def test_token_is_sent_and_requests_are_paced(httpserver):
     client.config("o/r")
     client.config("o/r")
     assert len(waits) == 1 and 4.0 < waits[0] <= 5.0
+
+
+def test_fit_with_hf_model_uses_hf_endpoint(hub, monkeypatch, capsys):
+    """`rigcheck fit --model hf:...` (the estimator's command) fetches through fetch_model and HF_ENDPOINT."""
+    from rigcheck.desktop.cli import main
+
+    monkeypatch.setenv("HF_ENDPOINT", hub)
+    code = main(["fit", "--gpu", "RTX 4090", "--ram", "64GB", "--model", "hf:google/gemma-3-27b-it", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    results = json.loads(out)["results"]
+    assert results and {r["model_id"] for r in results} == {"google/gemma-3-27b-it"}
+    assert huggingface.model_cache_path("google/gemma-3-27b-it").exists()
+
+
+def test_fit_with_hf_model_offline_is_one_line(capsys):
+    from rigcheck.desktop.cli import main
+
+    code = main(["fit", "--gpu", "RTX 4090", "--ram", "64GB", "--model", "hf:google/gemma-3-27b-it"])
+    err = capsys.readouterr().err
+    assert code != 0 and "RIGCHECK_NO_NETWORK" in err and "Traceback" not in err

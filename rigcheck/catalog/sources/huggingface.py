@@ -11,6 +11,7 @@ Wire JSON is decoded here, once, into ``records.Model`` / ``records.Quant``.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
@@ -26,9 +27,8 @@ from rigcheck.catalog.cache import atomic_write
 from rigcheck.catalog.net import (
     FeedInvalid,
     HttpStatusError,
-    NetworkDisabled,
+    check_network_allowed,
     get_bytes,
-    network_disabled,
     new_session,
     read_body,
     request,
@@ -127,8 +127,7 @@ class HubClient:
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
-        if network_disabled() and self.base_url == HF_BASE_URL:
-            raise NetworkDisabled("network access is disabled (RIGCHECK_NO_NETWORK is set); not querying Hugging Face")
+        check_network_allowed(self.base_url, "querying Hugging Face")
 
     def _headers(self) -> dict[str, str] | None:
         self._pace()
@@ -550,15 +549,21 @@ def parse_model_ref(ref: str) -> str:
     return repo
 
 
+def default_base_url() -> str:
+    """``HF_ENDPOINT`` (huggingface_hub's variable for mirrors) or huggingface.co."""
+    return (os.environ.get("HF_ENDPOINT") or HF_BASE_URL).rstrip("/")
+
+
 def model_cache_path(repo: str) -> Path:
     return paths.cache_dir() / "models" / (repo.replace("/", "--") + ".json")
 
 
-def fetch_model(ref: str, session: requests.Session | None = None, base_url: str = HF_BASE_URL, *,
+def fetch_model(ref: str, session: requests.Session | None = None, base_url: str | None = None, *,
                 refresh: bool = False, include_children: bool = True,
                 sleep: Callable[[float], None] = time.sleep) -> Model:
     """One model that is not in the catalog, from the Hub (config + files + quantized children).
 
+    ``base_url`` defaults to ``HF_ENDPOINT`` or huggingface.co; ``HF_TOKEN`` is sent when set (gated repos).
     Cached in ``<cache>/models/ORG--REPO.json``; the cached copy is used unless ``refresh``.
     Raises ``InvalidRepoId`` for a malformed reference, and ``RefreshError`` subclasses (``NetworkDisabled``,
     ``NetworkError``, ``HttpStatusError`` — 404 unknown repo, 401/403 gated —, ``FeedInvalid``).
@@ -570,7 +575,8 @@ def fetch_model(ref: str, session: requests.Session | None = None, base_url: str
             return msgspec.json.decode(path.read_bytes(), type=Model)
         except (OSError, msgspec.DecodeError):
             pass  # absent or damaged: fetched again below
-    client = HubClient(base_url=base_url, session=session or new_session(), sleep=sleep)
+    client = HubClient(base_url=base_url or default_base_url(), session=session or new_session(), sleep=sleep,
+                       token=os.environ.get("HF_TOKEN") or None)
     model = describe_repo(client, repo, include_children=include_children)
     try:
         atomic_write(path, msgspec.json.encode(model))

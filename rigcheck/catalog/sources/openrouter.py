@@ -17,7 +17,7 @@ from datetime import date
 import msgspec
 import requests
 
-from rigcheck.catalog.net import FeedInvalid, NetworkDisabled, get_bytes, network_disabled, new_session
+from rigcheck.catalog.net import FeedInvalid, check_network_allowed, get_bytes, new_session
 from rigcheck.catalog.records import Catalog, HostedOffer
 
 OPENROUTER_BASE_URL = "https://openrouter.ai"
@@ -74,8 +74,7 @@ def fetch_models(session: requests.Session | None = None, base_url: str = OPENRO
                  sleep: Callable[[float], None] = time.sleep) -> OpenRouterListing:
     """GET /api/v1/models (no key needed). Raises ``RefreshError`` subclasses."""
     base_url = base_url.rstrip("/")
-    if network_disabled() and base_url == OPENROUTER_BASE_URL:
-        raise NetworkDisabled("network access is disabled (RIGCHECK_NO_NETWORK is set); not querying OpenRouter")
+    check_network_allowed(base_url, "querying OpenRouter")
     url = base_url + MODELS_PATH
     body = get_bytes(session or new_session(), url, max_bytes=MAX_JSON_BYTES, what="the OpenRouter model list",
                      sleep=sleep)

@@ -89,7 +89,8 @@ def _register_build(actions) -> None:
     parser.add_argument("-o", "--output", required=True, type=Path, help="feed file to write")
     parser.add_argument("--models", nargs="+", metavar="ID", default=None,
                         help="Hugging Face repo ids to fetch (default: every model of the embedded catalog)")
-    parser.add_argument("--base-url-hf", default=None, help="Hugging Face base URL (default huggingface.co)")
+    parser.add_argument("--base-url-hf", default=None,
+                        help="Hugging Face base URL (default $HF_ENDPOINT or huggingface.co)")
     parser.add_argument("--base-url-openrouter", default=None,
                         help="OpenRouter base URL (default openrouter.ai)")
     parser.add_argument("--no-prices", action="store_true", help="skip OpenRouter")
@@ -120,7 +121,7 @@ def run_build(args: argparse.Namespace) -> int:
     try:
         report = feed.build_from_sources(
             base, model_ids,
-            hf_base_url=args.base_url_hf or huggingface.HF_BASE_URL,
+            hf_base_url=args.base_url_hf or huggingface.default_base_url(),
             openrouter_base_url=None if args.no_prices else (args.base_url_openrouter
                                                             or openrouter.OPENROUTER_BASE_URL),
             sequence=args.sequence, expires_days=args.expires_days,
