@@ -67,20 +67,9 @@ if [ -n "$missing_libs" ]; then
   echo "$missing_libs" >&2
 fi
 
-# 4. Desktop integration files travel inside the folder; share/install.sh puts them in place.
+# 4. Desktop integration files travel inside the folder (share/); install.sh puts them in place.
 if [ "$(uname -s)" = Linux ]; then
-  share=dist/rigcheck/share
-  mkdir -p "$share/applications" "$share/metainfo"
-  cp packaging/linux/io.github.rigcheck.rigcheck.desktop "$share/applications/"
-  cp packaging/linux/io.github.rigcheck.rigcheck.metainfo.xml "$share/metainfo/"
-  for png in packaging/icons/rigcheck-*.png; do
-    size=$(basename "$png" .png); size=${size#rigcheck-}
-    mkdir -p "$share/icons/hicolor/${size}x${size}/apps"
-    cp "$png" "$share/icons/hicolor/${size}x${size}/apps/io.github.rigcheck.rigcheck.png"
-  done
-  mkdir -p "$share/icons/hicolor/scalable/apps"
-  cp packaging/icons/rigcheck.svg "$share/icons/hicolor/scalable/apps/io.github.rigcheck.rigcheck.svg"
-  install -m 755 packaging/linux/install.sh dist/rigcheck/install.sh
+  bash packaging/linux/stage.sh dist/rigcheck
 fi
 
 # 5. Size: the target is <= MAX_MB; the largest files show where to cut when it grows. (Python rather than
