@@ -179,6 +179,9 @@ def test_gemma4_global_layers(models):
 
 def test_quant_formats_and_runtimes(models):
     oss = models["openai/gpt-oss-20b"]
+    # gpt-oss GGUFs keep MXFP4 experts: only the sourced F16 GGUF size is listed, not a 16-bit estimate
+    assert quant(oss, "F16").file_size_bytes == 13.8e9 and not quant(oss, "F16").size_is_estimate
+    assert "Q4_K_M" not in {q.name for q in oss.quants}
     mxfp4 = quant(oss, "MXFP4")
     assert mxfp4.format == "mxfp4" and set(mxfp4.runtimes) == {"llama.cpp", "vllm"}
     q4 = quant(models["meta-llama/Llama-3.1-8B"], "Q4_K_M")
@@ -187,6 +190,9 @@ def test_quant_formats_and_runtimes(models):
     mlx = quant(models["Qwen/Qwen3-8B"], "MLX-4bit")
     assert mlx.runtimes == ["mlx"]
     assert quant(models["Qwen/Qwen3-8B"], "FP8").repo == "Qwen/Qwen3-8B-FP8"
+    assert quant(models["Qwen/Qwen2.5-7B-Instruct"], "GPTQ-INT4").repo == "Qwen/Qwen2.5-7B-Instruct-GPTQ-Int4"
+    assert quant(models["deepseek-ai/DeepSeek-R1"], "FP8").repo == "deepseek-ai/DeepSeek-R1"
+    assert quant(models["Qwen/Qwen3-8B"], "Q4_K_M").repo is None, "GGUFs come from several publishers"
     assert "BF16" not in {q.name for q in models["deepseek-ai/DeepSeek-V3"].quants}, "V3 is natively FP8"
 
 
@@ -198,6 +204,8 @@ def test_use_cases_are_derived_and_labelled(models):
     assert "vision" in models["google/gemma-3-27b-it"].use_cases
     assert "vision" not in models["google/gemma-3-1b-it"].use_cases
     assert "vision" not in models["Qwen/Qwen3-30B-A3B"].use_cases
+    assert "reasoning" not in models["Qwen/Qwen3-Next-80B-A3B-Instruct"].use_cases, "non-thinking Instruct"
+    assert "reasoning" in models["Qwen/Qwen3-8B"].use_cases, "hybrid thinking"
     assert any(s.startswith("use_cases: derived") for s in coder.sources)
 
 

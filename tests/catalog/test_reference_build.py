@@ -84,6 +84,8 @@ def _append(path: Path, line: str) -> None:
     [
         ("supplement/model_overrides.csv", "nobody/Nothing,params_total_b,1,x,", "unknown models"),
         ("supplement/model_overrides.csv", "Qwen/Qwen3-8B,colour,blue,x,", "unknown field 'colour'"),
+        ("supplement/model_overrides.csv", "Qwen/Qwen3-8B,num_layers,many,x,", "'many' is not a valid value"),
+        ("supplement/model_overrides.csv", "Qwen/Qwen3-8B,num_layers,36.5,x,", "'36.5' is not a valid value"),
         ("supplement/variants.csv", "a/B,c/Missing,,,,,src,note", "unknown base 'c/Missing'"),
         ("supplement/quant_files.csv", "Qwen/Qwen3-8B,Q4_K_M,gguf,,,,src,", "has no file_size_bytes"),
         ("supplement/device_overrides.csv", "No Such GPU,launch_price_usd,1,src", "unknown device 'No Such GPU'"),

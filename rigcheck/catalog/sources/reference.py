@@ -212,7 +212,9 @@ def derive_use_cases(model_id: str, family: str, notes: str, params_total_b: flo
         uses.append("code")
     reasoning_markers = ("-r1", "r1-", "qwq", "thinking", "gpt-oss", "glm-4.5", "glm-4.6", "glm-4.7", "glm-5",
                          "qwen3", "minimax-m2", "deepseek-v3.1", "deepseek-v3.2", "deepseek-v4", "nemotron")
-    if any(marker in text for marker in reasoning_markers) and "qwen3-coder" not in text:
+    # Qwen3 "-Instruct" checkpoints (Coder, Next, 2507) are the non-thinking variants.
+    qwen_instruct = "qwen3" in text and "instruct" in name
+    if any(marker in text for marker in reasoning_markers) and not qwen_instruct:
         uses.append("reasoning")
     agentic_markers = ("kimi-k2", "glm-4.5", "glm-4.6", "glm-4.7", "glm-5", "minimax-m2", "qwen3-coder")
     if any(marker in text for marker in agentic_markers):
@@ -225,6 +227,27 @@ def derive_use_cases(model_id: str, family: str, notes: str, params_total_b: flo
     if params_total_b is not None and params_total_b <= 4.0:
         uses.append("small")
     return uses
+
+
+_FLOAT_FIELDS = {"params_total_b", "params_active_b"}
+_TEXT_FIELDS = {"license", "release_date"}
+_BOOL_FIELDS = {"tie_word_embeddings"}
+
+
+def _override_value(model_id: str, field: str, raw: str) -> object:
+    """An override cell converted to the field's type; BuildError when it does not read as one."""
+    if field in _TEXT_FIELDS:
+        return raw or None
+    if field in _BOOL_FIELDS:
+        value = _bool(raw)
+    elif field in _FLOAT_FIELDS:
+        value = _float(raw)
+    else:
+        number = _float(raw)
+        value = int(number) if number is not None and number == int(number) else None
+    if value is None:
+        raise BuildError(f"model_overrides.csv: {model_id} {field} = {raw!r} is not a valid value")
+    return value
 
 
 def _model_from_row(row: dict[str, str], overrides: dict[str, list[dict[str, str]]]) -> Model:
@@ -257,10 +280,7 @@ def _model_from_row(row: dict[str, str], overrides: dict[str, list[dict[str, str
         field = override["field"]
         if field not in values:
             raise BuildError(f"model_overrides.csv: unknown field {field!r} for {model_id}")
-        current = values[field]
-        raw = override["value"]
-        values[field] = float(raw) if isinstance(current, float) or field.endswith("_b") else (
-            int(raw) if field.endswith(("_tokens", "_size", "_layers")) else raw)
+        values[field] = _override_value(model_id, field, override["value"])
         sources.append(f"{field}: {override['source']}")
         if override.get("note"):
             notes_parts.append(f"{field}: {override['note']}")
@@ -445,7 +465,9 @@ def quants_for(model: Model) -> list[Quant]:
         names.append(("AWQ-INT4", OTHER_TYPES["AWQ-INT4"]))
     if mid in NVFP4_REPOS:
         names.append(("NVFP4", OTHER_TYPES["NVFP4"]))
-    gguf = STANDARD_GGUF if not native_mxfp4 else ("F16", "Q8_0", "Q4_K_M")
+    # gpt-oss GGUFs keep the MXFP4 expert weights whatever the type name says (the "F16" GGUF of gpt-oss-20b
+    # is 13.8 GB, not 42), so a bits-per-weight estimate would be badly wrong: list only sourced GGUF sizes.
+    gguf = STANDARD_GGUF if not native_mxfp4 else ()
     names += [(n, GGUF_TYPES[n]) for n in gguf]
     if model.family in DYNAMIC_GGUF_FAMILIES and _is_big_moe(model):
         names += [(n, GGUF_TYPES[n]) for n in DYNAMIC_GGUF]
@@ -456,10 +478,6 @@ def quants_for(model: Model) -> list[Quant]:
         size = None
         if model.params_total_b:
             size = int(round(model.params_total_b * 1e9 * qtype.bits_per_weight / 8))
-        repo = NVFP4_REPOS.get(mid) if name == "NVFP4" else (mid if name in ("BF16", "FP8", "MXFP4") and (
-            name != "FP8" or native_fp8) and qtype.format != "gguf" else None)
-        if name == "FP8" and not native_fp8:
-            repo = f"{mid}-FP8"
         sources = [f"bits_per_weight: {qtype.source}"]
         if size is not None:
             sources.append(f"file_size_bytes: {DERIVED} = params_total x bits_per_weight / 8 (estimate)")
@@ -469,11 +487,28 @@ def quants_for(model: Model) -> list[Quant]:
             bits_per_weight=qtype.bits_per_weight,
             file_size_bytes=size,
             size_is_estimate=size is not None,
-            repo=repo,
+            repo=_repo_for(mid, qtype, native_fp8),
             runtimes=list(qtype.runtimes),  # type: ignore[arg-type]
             sources=sources + [f"availability: {DERIVED} from publisher conventions for this family"],
         ))
     return quants
+
+
+def _repo_for(model_id: str, qtype: QuantType, native_fp8: bool) -> str | None:
+    """The Hugging Face repo holding these weights, where the publisher's naming makes it certain enough:
+    the original repo for native formats, the publisher's "-FP8" sibling, NVIDIA's NVFP4 repos. GGUF and MLX
+    conversions come from several third parties, so no repo is named for them."""
+    if qtype.format == "nvfp4":
+        return NVFP4_REPOS.get(model_id)
+    if qtype.format == "fp8":
+        return model_id if native_fp8 else f"{model_id}-FP8"
+    if qtype.format in ("safetensors", "mxfp4"):
+        return model_id
+    if qtype.format == "awq" and model_id.startswith("Qwen/"):
+        return f"{model_id}-AWQ"
+    if qtype.format == "gptq" and model_id.startswith("Qwen/"):
+        return f"{model_id}-GPTQ-Int4"
+    return None
 
 
 def _apply_quant_files(models: dict[str, Model], rows: list[dict[str, str]]) -> None:
