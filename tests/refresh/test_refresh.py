@@ -356,3 +356,30 @@ def test_refreshed_catalog_is_what_load_catalog_uses(serve_feed):
     status = store.catalog_status()
     assert status.source == url and status.sequence == store.load_embedded().sequence + 1
     assert store.load_catalog().models[0].id == "org/model-0"
+
+
+def test_retry_after_http_date():
+    from rigcheck.catalog.net import retry_after_s
+
+    now = datetime(2026, 11, 29, 12, 0, 0, tzinfo=timezone.utc)
+    assert retry_after_s("Sun, 29 Nov 2026 12:00:30 GMT", now=now) == 30.0
+    assert retry_after_s("Sun, 29 Nov 2026 11:00:00 GMT", now=now) == 0.0
+    assert retry_after_s("soon", now=now) is None and retry_after_s(None) is None
+
+
+def test_gzip_feed_is_verified_over_decoded_bytes_and_capped(httpserver, key_pem):
+    import gzip
+
+    key, _ = key_pem
+    body = feed_bytes(make_feed(3, models=200))
+    packed = gzip.compress(body)
+    httpserver.expect_request("/catalog.json").respond_with_data(
+        packed, headers={"Content-Encoding": "gzip"}, content_type="application/json")
+    httpserver.expect_request("/catalog.json.sig").respond_with_data(signing.sign(body, key))
+    url = httpserver.url_for("/catalog.json")
+    assert refresh_catalog(url).catalog.sequence == 3
+    cache.catalog_path().unlink()
+    # The cap applies to the decoded bytes: a small compressed body cannot inflate past it.
+    assert len(packed) < 20_000 < len(body)
+    with pytest.raises(FeedTooLarge):
+        refresh_catalog(url, max_bytes=20_000)

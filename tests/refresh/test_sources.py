@@ -368,3 +368,37 @@ def test_fit_with_hf_model_offline_is_one_line(capsys):
     code = main(["fit", "--gpu", "RTX 4090", "--ram", "64GB", "--model", "hf:google/gemma-3-27b-it"])
     err = capsys.readouterr().err
     assert code != 0 and "RIGCHECK_NO_NETWORK" in err and "Traceback" not in err
+
+
+BASIC = {"num_hidden_layers": 48, "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8,
+         "max_position_embeddings": 131072}
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        # Gemma 2 alternates local and global layers and says so only through its model_type.
+        ({"model_type": "gemma2", "sliding_window": 4096}, ("swa-mixed", 24, 4096)),
+        # Llama 4: no_rope_layers 0 = global NoPE layer (every 4th), the rest chunked local attention.
+        ({"attention_chunk_size": 8192, "no_rope_layers": [1, 1, 1, 0] * 12}, ("swa-mixed", 12, 8192)),
+        # Mistral 7B v0.1: every layer slides over 4096 tokens.
+        ({"sliding_window": 4096, "max_position_embeddings": 32768}, ("swa-mixed", 0, 4096)),
+        # Qwen2.5 ships a sliding_window value but disables it.
+        ({"sliding_window": 32768, "use_sliding_window": False}, ("gqa", None, None)),
+        # A window as long as the context is no window at all.
+        ({"sliding_window": 131072}, ("gqa", None, None)),
+    ],
+    ids=["gemma2", "llama4-chunked", "mistral-v0.1", "qwen2-disabled", "window-equals-context"],
+)
+def test_attention_layouts(extra, expected):
+    model = model_from_config("x/y", {**BASIC, **extra})
+    assert (model.attention, model.full_attention_layers, model.sliding_window_tokens) == expected
+
+
+def test_chatglm_kv_groups_and_mha_default():
+    glm = model_from_config("x/glm", {"num_layers": 40, "hidden_size": 4096, "num_attention_heads": 32,
+                                      "multi_query_group_num": 2, "padded_vocab_size": 151552,
+                                      "seq_length": 131072})
+    assert (glm.num_kv_heads, glm.vocab_size, glm.max_context_tokens, glm.attention) == (2, 151552, 131072, "gqa")
+    mha = model_from_config("x/mha", {"num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4})
+    assert (mha.num_kv_heads, mha.head_dim, mha.attention) == (4, 16, "mha")
