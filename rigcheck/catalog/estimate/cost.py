@@ -320,16 +320,21 @@ def _units_needed(workload: Workload, output_tokens_per_s_at_full: float) -> int
     return max(1, math.ceil(demand_per_s / (output_tokens_per_s_at_full * workload.utilization) - 1e-9))
 
 
+def _rate(x: float) -> str:
+    """A tokens/s figure: whole numbers when large, three significant digits when small."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
 def _capacity_lines(capacity: NodeCapacity, mix: TokenMix, served: Band) -> tuple[str, ...]:
     uncached = mix.input_per_output * (1.0 - mix.cached_input_share)
+    dec = capacity.decode_tokens_per_s
     lines = [
-        f"{capacity.label}: decode {capacity.decode_tokens_per_s.expected:,.0f} output tokens/s aggregate "
-        f"at batch {capacity.batch} ({capacity.decode_tokens_per_s.low:,.0f}-"
-        f"{capacity.decode_tokens_per_s.high:,.0f})",
+        f"{capacity.label}: decode {_rate(dec.expected)} output tokens/s aggregate at batch {capacity.batch} "
+        f"({_rate(dec.low)}-{_rate(dec.high)})",
     ]
     if capacity.prefill_tokens_per_s is not None and uncached > 0:
         lines.append(
-            f"prefill {capacity.prefill_tokens_per_s.expected:,.0f} tokens/s; {uncached:.3g} uncached input "
+            f"prefill {_rate(capacity.prefill_tokens_per_s.expected)} tokens/s; {uncached:.3g} uncached input "
             f"tokens per output token take {_prefill_share(capacity, uncached):.0%} of node time "
             "(no prefill/decode overlap assumed; the band's high end assumes full overlap)"
         )
@@ -337,7 +342,7 @@ def _capacity_lines(capacity: NodeCapacity, mix: TokenMix, served: Band) -> tupl
         lines.append("prefill rate unknown: input tokens are not charged node time (optimistic)")
     else:
         lines.append("no uncached input: prefill takes no node time")
-    lines.append(f"serves {served.expected:,.0f} output tokens/s at 100% utilization")
+    lines.append(f"serves {_rate(served.expected)} output tokens/s at 100% utilization")
     return tuple(lines) + capacity.basis
 
 
@@ -447,13 +452,18 @@ def owned_door(
             m_output_tokens_per_month_at_full=tokens_per_s * HOURS_PER_MONTH * 3600.0 / 1e6,
         )
 
+    power_line = (
+        f"power: {gpu_tdp_w_total:,.0f} W GPU TDP x {HOST_POWER_FACTOR:g} host overhead, drawing "
+        f"{IDLE_POWER_SHARE:.0%} of that idle and the rest in proportion to utilization, "
+        f"at ${ownership.usd_per_kwh:g}/kWh"
+        if gpu_tdp_w_total > 0
+        else "power: no GPU TDP known, electricity not counted"
+    )
     assumptions = (
         workload.describe(),
         f"purchase ${purchase_usd:,.0f}" + (f" ({price_note})" if price_note else "")
         + f" amortized over {ownership.years:g} years: ${amortization:,.0f}/month per machine",
-        f"power: {gpu_tdp_w_total:,.0f} W GPU TDP x {HOST_POWER_FACTOR:g} host overhead, drawing "
-        f"{IDLE_POWER_SHARE:.0%} of that idle and the rest in proportion to utilization, "
-        f"at ${ownership.usd_per_kwh:g}/kWh",
+        power_line,
         f"ops allowance ${ownership.ops_usd_per_month:,.0f}/month per machine",
         f"{units} machine(s) so average demand stays within {workload.utilization:.0%} of capacity",
         *_capacity_lines(capacity, mix, served),
@@ -844,9 +854,10 @@ def compare_doors(
         price_info = _machine_purchase(machine, catalog, purchase_usd)
         cap = capacity(machine, quant)
         if price_info is None:
+            what = "this machine's GPUs" if machine.usable_gpus else "a machine without a GPU"
             doors.append(unavailable_door("owned", machine.label or "this machine",
-                                          "no purchase price in the catalog for this machine's GPUs "
-                                          "(give --purchase-usd)", (workload.describe(),)))
+                                          f"no purchase price in the catalog for {what} (give --purchase-usd)",
+                                          (workload.describe(),)))
             own_done = True
         elif isinstance(cap, NodeCapacity):
             doors.append(owned_door(f"{machine.label or 'this machine'} ({quant.name})", price_info[0],
