@@ -108,3 +108,8 @@ def test_sign_bad_input_exit_2(tmp_path, key_pem, capsys, setup, expected):
 def test_catalog_without_action_exit_2(capsys):
     assert main(["catalog"]) == 2
     assert "catalog needs an action" in capsys.readouterr().err
+
+
+def test_refresh_non_http_url_exit_2(capsys):
+    assert main(["catalog", "refresh", "--url", "ftp://example.com/feed.json"]) == 2
+    assert "is not an http(s) URL" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 from rigcheck.catalog import signing
 
@@ -43,6 +44,8 @@ def run_refresh(args: argparse.Namespace) -> int:
 
     if args.allow_unsigned and not args.url:
         raise UsageError("--allow-unsigned applies only to a custom --url; the project feed is always signed")
+    if args.url is not None and urlparse(args.url.strip()).scheme not in ("http", "https"):
+        raise UsageError(f"--url {args.url!r} is not an http(s) URL")
     progress = None if args.quiet or args.json or not sys.stderr.isatty() else _ProgressLine()
     try:
         result = refresh_catalog(args.url, allow_unsigned=args.allow_unsigned, progress=progress)
