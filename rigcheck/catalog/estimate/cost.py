@@ -829,6 +829,9 @@ def compare_doors(
                                          price[0], cap, workload, price[1]))
                 rent_done = True
     if not rent_done:
+        if own_machine is not None:
+            notes.append(f"no rental offer for the GPUs of {machine.label or 'this machine'}: "
+                         "the rented door uses the planner's cheapest rentable node")
         option = planned_option("rent")
         if option is None:
             doors.append(unavailable_door("rented", "no node", f"no configuration with a rental price holds "

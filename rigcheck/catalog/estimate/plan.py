@@ -481,9 +481,10 @@ def plan(
     notes = []
     if smallest_need > largest_node:
         configs = configs + multi_node_configs(devices, smallest_need)
+        at = f"at {quants[0].name}" if len(quants) == 1 else "even at its smallest quant"
         notes.append(
-            f"{model.id} needs {_gb(smallest_need)} even at its smallest quant, more than any single "
-            "node holds: multi-node configurations are sized on paper"
+            f"{model.id} needs {_gb(smallest_need)} {at}, more than any single node holds: "
+            "multi-node configurations are sized on paper"
         )
 
     quality = {q.name: quality_bits(q) for q in quants}
