@@ -402,3 +402,13 @@ def test_chatglm_kv_groups_and_mha_default():
     assert (glm.num_kv_heads, glm.vocab_size, glm.max_context_tokens, glm.attention) == (2, 151552, 131072, "gqa")
     mha = model_from_config("x/mha", {"num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4})
     assert (mha.num_kv_heads, mha.head_dim, mha.attention) == (4, 16, "mha")
+
+
+def test_embedded_catalog_passes_feed_validation():
+    """A feed built from the embedded catalog alone must be accepted by refresh's checks."""
+    from rigcheck.catalog.store import load_embedded
+
+    embedded = load_embedded()
+    report = feed.build_feed(embedded)
+    assert report.catalog.sequence > embedded.sequence
+    decode_catalog(feed.feed_bytes(report.catalog))
