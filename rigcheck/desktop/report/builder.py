@@ -757,9 +757,7 @@ def _summary(
     per_model = _one_row_per_model(rows)
     # A model runs well when any quant of it is usable: the best quant when it is, else the
     # highest-quality (largest) usable one, e.g. a smaller quant that keeps decode above the bar.
-    usable_by_model: dict[str, FitRow] = {}
-    for r in sorted((r for r in rows if r.usable), key=lambda r: (not r.estimate.best, -r.estimate.memory.weights_bytes)):
-        usable_by_model.setdefault(r.model_id, r)
+    usable_by_model = _usable_by_model(rows)
     well = [usable_by_model.get(r.model_id, r) for r in per_model if r.model_id in usable_by_model]
     runs_well = tuple(
         _pick(
@@ -806,6 +804,15 @@ def _summary(
         f"(≥ {USABLE_DECODE_TOKENS_PER_S:.0f} tok/s decode); {n_fit} fit in memory."
     )
     return Summary(headline, runs_well, tuple(cannot), best_hosted, best_name, best_reason)
+
+
+def _usable_by_model(rows: Iterable[FitRow]) -> dict[str, FitRow]:
+    """Per model, the quant to recommend for interactive use: the best quant when it is usable, else the
+    highest-quality (largest) usable one, e.g. a smaller quant that keeps decode above the bar."""
+    out: dict[str, FitRow] = {}
+    for r in sorted((r for r in rows if r.usable), key=lambda r: (not r.estimate.best, -r.estimate.memory.weights_bytes)):
+        out.setdefault(r.model_id, r)
+    return out
 
 
 def _all_unified(info: MachineInfo) -> bool:
@@ -949,7 +956,8 @@ def _fleet(
     target_model_id: str | None,
     models_by_id: dict[str, Model],
 ) -> FleetSection:
-    per_machine = [{r.model_id: r for r in rep.model_rows} for rep in reports]
+    # Each cell shows the quant to use there: a usable one when any is, else the best that fits.
+    per_machine = [{**{r.model_id: r for r in rep.model_rows}, **_usable_by_model(rep.rows)} for rep in reports]
     # Rows: the most capable models that at least one machine runs, then the target if missing.
     union: dict[str, FitRow] = {}
     for rep in reports:

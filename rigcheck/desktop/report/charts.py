@@ -65,6 +65,7 @@ def memory_chart(detail: ModelDetail) -> str:
         body.append(_text(x, x_axis_y + 13, f"{tick / units.GIB:.0f}", size=9, anchor="middle", fill=COLORS["axis"]))
         tick += step
     body.append(_text(left + plot_w, x_axis_y + 13, "GiB", size=9, anchor="end", fill=COLORS["axis"]))
+    labels: list[str] = []
     for i, e in enumerate(quants):
         y = top + i * (bar_h + gap)
         label = e.quant + (" ★" if e.quant == detail.best_quant else "")
@@ -79,13 +80,16 @@ def memory_chart(detail: ModelDetail) -> str:
             if w > 0:
                 body.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{COLORS[key]}"/>')
             x += w
-        body.append(_text(x + 4, y + bar_h - 4, units.gib(e.memory.total_bytes), size=9, fill=COLORS["axis"]))
+        total = units.gib(e.memory.total_bytes)
+        # A white backing keeps the figure legible where a capacity line crosses it.
+        labels.append(f'<rect x="{x + 2:.1f}" y="{y + 2}" width="{5.2 * len(total) + 4:.1f}" height="{bar_h - 4}" fill="#ffffff"/>')
+        labels.append(_text(x + 4, y + bar_h - 4, total, size=9, fill=COLORS["axis"]))
     for cap, key, name in ((gpu_cap, "gpu", "VRAM"), (gpu_cap + ram_cap, "ram", "VRAM + RAM")):
         if cap <= 0 or (key == "ram" and ram_cap <= 0):
             continue
         x = left + cap * scale
         body.append(
-            f'<line x1="{x:.1f}" y1="{top - (8 if key == "gpu" else 20)}" x2="{x:.1f}" y2="{x_axis_y}" stroke="{COLORS[key]}" '
+            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{x_axis_y}" stroke="{COLORS[key]}" '
             f'stroke-width="1.5" stroke-dasharray="4,3"/>'
         )
         anchor = "end" if x > left + plot_w * 0.8 else "start"
@@ -93,6 +97,7 @@ def memory_chart(detail: ModelDetail) -> str:
         label_y = top - 10 if key == "gpu" else top - 22
         body.append(_text(x + (-3 if anchor == "end" else 3), label_y, f"{name} {units.gib(cap)}", size=9,
                           anchor=anchor, fill=COLORS[key]))
+    body += labels  # drawn after the capacity lines so they sit on top
     ly = height - 12
     lx = left
     for key, name in (("weights", "weights"), ("kv", "KV cache"), ("overhead", "buffers & overhead")):
@@ -113,6 +118,10 @@ def speed_chart(detail: ModelDetail) -> str:
             16, 16, f"Speed vs context — {detail.model_name} {detail.speed_quant or ''}".rstrip(), size=12, weight="bold"
         )
     ]
+    beyond = [p.context_tokens for p in points if p.decode_tokens_per_s is None]
+    if beyond:
+        body.append(_text(WIDTH - 16, 16, f"does not fit at {', '.join(units.tokens(c) for c in beyond)} tokens",
+                          size=10, anchor="end", fill=COLORS["ram"]))
     panel_w = (WIDTH - 16 * 2 - 40) / 2
     for n, (attr, key, name) in enumerate(
         (("decode_tokens_per_s", "decode", "Decode tok/s"), ("prefill_tokens_per_s", "prefill", "Prefill tok/s"))

@@ -31,7 +31,8 @@ margin-top:32px}h3{font-size:16px;margin:20px 0 6px}
 table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}
 th,td{border:1px solid #d5d9de;padding:3px 7px;vertical-align:top}
 th{background:#eef2f6;text-align:left}td.n,th.n{text-align:right;white-space:nowrap}
-.meta,.small,.band{color:#66707a;font-size:12px}.band{display:block}
+.meta,.small,.band{color:#66707a;font-size:12px}
+nav{font-size:13px;margin:8px 0 0}nav a{margin-right:12px;color:#3b6ea8}
 .ok{color:#1e7b43;font-weight:bold}.warn{color:#a86500;font-weight:bold}.bad{color:#b0302a;font-weight:bold}
 .mono{font-family:Menlo,Consolas,monospace;font-size:12px}
 .headline{font-size:16px;background:#f4f7fa;border-left:4px solid #3b6ea8;padding:8px 12px}
@@ -65,6 +66,7 @@ class _Doc:
         self.parts: list[str] = []
         self.charts: dict[str, str] = {}
         self.h2_count = 0
+        self.anchors: list[tuple[str, str]] = []
 
     def add(self, *parts: str) -> None:
         self.parts.extend(parts)
@@ -76,7 +78,14 @@ class _Doc:
         cls = "first" if first else ""
         if self.for_qt and not first:
             cls = "pb"
-        ident = f' id="{escape(anchor)}"' if anchor and not self.for_qt else ""
+        ident = ""
+        if anchor and not self.for_qt:
+            taken = {a for a, _ in self.anchors}
+            unique, n = anchor, 2
+            while unique in taken:  # fleet reports repeat sections per machine
+                unique, n = f"{anchor}-{n}", n + 1
+            self.anchors.append((unique, text))
+            ident = f' id="{escape(unique)}"'
         self.add(f'<h2 class="{cls}"{ident}>{escape(text)}</h2>')
 
     def chart(self, svg: str, name: str) -> None:
@@ -116,6 +125,7 @@ def render_document(report: ReportData, *, for_qt: bool) -> tuple[str, dict[str,
         f"catalog #{report.catalog.sequence} of {escape(report.catalog.generated_at)}"
         f" · context {units.tokens(report.settings.context_tokens)}, prompt "
         f"{units.tokens(report.settings.prompt_tokens)} tokens, KV {escape(report.settings.kv_cache_type)}</p>",
+        "<!--nav-->",
     )
     if report.fleet is not None:
         _fleet(d, report.fleet, report)
@@ -134,6 +144,11 @@ def render_document(report: ReportData, *, for_qt: bool) -> tuple[str, dict[str,
             _plans(d, mr.plans)
     _assumptions(d, report)
     d.add("</body></html>")
+    if not for_qt:
+        # A contents line under the title: the page is long and has no script to navigate it.
+        nav = "<nav>" + "".join(f'<a href="#{escape(a)}">{escape(t)}</a>' for a, t in d.anchors) + "</nav>"
+        d.parts.insert(d.parts.index("<!--nav-->"), nav)
+    d.parts = [p for p in d.parts if p != "<!--nav-->"]
     return "\n".join(d.parts), d.charts
 
 
@@ -446,7 +461,7 @@ def _detail(d: _Doc, detail: ModelDetail) -> None:
     best = next((e for e in detail.quants if e.quant == (detail.best_quant or detail.speed_quant)), None)
     if best is not None and (best.placement or best.basis):
         d.add("<h3>How the estimate was made</h3><ul>")
-        if best.placement:
+        if best.placement and not any(b.lower().startswith("placement") for b in best.basis):
             d.add(f"<li>Placement ({escape(best.quant)}): {escape(best.placement)}</li>")
         d.add("".join(f"<li>{escape(b)}</li>" for b in best.basis) + "</ul>")
 
@@ -460,7 +475,7 @@ def _plans(d: _Doc, plans: Sequence[PlanSection]) -> None:
         if p.options:
             d.add(
                 _table(
-                    ["Configuration", "Meets target", "Purchase", "Rent<br>$/h", "$/M out<br>rented",
+                    ["Configuration", "Meets target", "Buy", "Rent<br>$/h", "$/M out<br>rented",
                      "$/M out<br>owned", "Power", "Decode<br>tok/s", "Quant and split, or why not"],
                     (
                         [

@@ -217,7 +217,7 @@ def _detail(out: list[str], d: ModelDetail) -> None:
     best = next((e for e in d.quants if e.quant == (d.best_quant or d.speed_quant)), None)
     if best is not None and (best.basis or best.placement):
         out += ["### How the estimate was made", ""]
-        if best.placement:
+        if best.placement and not any(b.lower().startswith("placement") for b in best.basis):
             out.append(f"- Placement ({best.quant}): {best.placement}")
         out += [f"- {b}" for b in best.basis] + [""]
     out += ["### Hosted offers", ""]
@@ -243,7 +243,7 @@ def _plans(out: list[str], plans: Sequence[PlanSection]) -> None:
         if p.options:
             out.append(
                 _table(
-                    ["Configuration", "Meets target", "Purchase", "Rent $/h", "$/M out rented", "$/M out owned",
+                    ["Configuration", "Meets target", "Buy", "Rent $/h", "$/M out rented", "$/M out owned",
                      "Power", "Decode tok/s", "Why not"],
                     (
                         [o.label, "yes" if o.meets_target else "no", units.usd(o.purchase_usd, 0),
