@@ -263,15 +263,18 @@ class Estimator:
             return Budget(tuple(b - gpu_overhead - (vision if i == 0 else 0.0) for i, b in enumerate(bases)),
                           ram, v.unified, v.allow_ram)
 
-        p = place(split, kv, budget(v.gpu_base_total, v.ram_total), ram_overhead, decode_cost)
+        bases, ram_base = v.gpu_base_total, v.ram_total
+        p = place(split, kv, budget(bases, ram_base), ram_overhead, decode_cost)
         runs_now = None
-        if v.gpu_base_free is not None and v.ram_free is not None and p is not NO_FIT:
-            now = place(split, kv, budget(v.gpu_base_free, v.ram_free), ram_overhead, decode_cost)
-            runs_now = now.verdict != "no_fit"
-        elif not v.gpus and v.ram_free is not None and p is not NO_FIT:
-            runs_now = split.total_bytes + kv + ram_overhead <= v.ram_free
-        elif p is NO_FIT:
+        free_known = v.ram_free is not None and (v.gpu_base_free is not None or not v.gpus)
+        if p is NO_FIT:
             runs_now = False
+        elif free_known:
+            now = place(split, kv, budget(v.gpu_base_free or (), v.ram_free), ram_overhead, decode_cost)
+            runs_now = now.verdict != "no_fit"
+            if settings.memory_basis == "free":
+                p = now  # "can it run now": placed in what is free at the probe
+                bases, ram_base = v.gpu_base_free or (), v.ram_free
 
         on_gpu = p.gpus_used > 0
         # RAM-side compute buffer only where layers run on the CPU (gpu+ram, cpu).
@@ -282,9 +285,9 @@ class Estimator:
         ram_bytes = p.ram_bytes + ram_side
         per_gpu: tuple[int, ...] = ()
         if on_gpu:
-            total_base = sum(v.gpu_base_total) or 1.0
+            total_base = sum(bases) or 1.0
             per_gpu = tuple(int(p.gpu_bytes * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
-                            for i, b in enumerate(v.gpu_base_total))
+                            for i, b in enumerate(bases))
         breakdown = MemoryBreakdown(
             weights_bytes=int(w), kv_cache_bytes=int(kv), overhead_bytes=int(overhead),
             gpu_bytes=int(gpu_bytes), ram_bytes=int(ram_bytes), per_gpu_bytes=per_gpu,
@@ -312,15 +315,15 @@ class Estimator:
         cb_per_ctx = (mem.compute_buffer_bytes_per_context_token(shape, self.flash_attention, ubatch_tokens)
                       if runtime == "llama.cpp" else 0.0)
         if p.verdict in ("gpu", "unified"):
-            avail = sum(b - gpu_overhead for b in v.gpu_base_total) - vision - split.gpu_bytes_all
+            avail = sum(b - gpu_overhead for b in bases) - vision - split.gpu_bytes_all
             avail += cb_per_ctx * ctx * p.gpus_used
             cb_total = cb_per_ctx * p.gpus_used
         elif p.verdict == "gpu+ram":
-            avail = (sum(b - gpu_overhead for b in v.gpu_base_total) - vision + v.ram_total - ram_overhead
+            avail = (sum(b - gpu_overhead for b in bases) - vision + ram_base - ram_overhead
                      - split.total_bytes + cb_per_ctx * ctx * (p.gpus_used + 1))
             cb_total = cb_per_ctx * (p.gpus_used + 1)
         else:
-            avail = v.ram_total - ram_overhead - split.total_bytes + cb_per_ctx * ctx
+            avail = ram_base - ram_overhead - split.total_bytes + cb_per_ctx * ctx
             cb_total = cb_per_ctx
         max_ctx = solve_max_context(avail, shape.kv_elements_full_per_token * per_ctx + cb_total,
                                     shape.kv_elements_window_per_token * per_ctx, shape.window_tokens,

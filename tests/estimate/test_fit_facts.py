@@ -1,0 +1,148 @@
+"""Verdicts as tables: the product argument's facts on the embedded catalog, and placements on hand-made records."""
+
+from __future__ import annotations
+
+import pytest
+
+from rigcheck.catalog.devices import hypothetical_machine
+from rigcheck.catalog.estimate import estimate, evaluate
+from rigcheck.catalog.estimate.types import Settings
+from rigcheck.catalog.lookup import find_model
+from rigcheck.catalog.store import load_catalog
+from tests.estimate.records import (
+    DEEPSEEK_MLA,
+    GIB,
+    GPT_OSS_SWA,
+    H100,
+    LLAMA3_8B,
+    M2_ULTRA,
+    RTX_3060,
+    RTX_3090,
+    RTX_4090,
+    machine,
+)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+def _quant(model, name):
+    return next(q for q in model.quants if q.name == name)
+
+
+def _smallest(model):
+    return min(model.quants, key=lambda q: q.file_size_bytes or 0)
+
+
+@pytest.mark.parametrize(
+    "model_id, quant, gpus, ram, expected, reason",
+    [
+        ("deepseek-ai/DeepSeek-R1", "FP8", ["8 x H100 SXM"], "2TB", {"no_fit"},
+         "671 GB of FP8 weights exceed 8 x 80 GB = 640 GB of VRAM before any cache (vLLM keeps all on GPU)"),
+        ("deepseek-ai/DeepSeek-R1", "FP8", ["8 x H200"], "2TB", {"gpu"},
+         "8 x 141 GB = 1128 GB holds the 671 GB of weights, the cache and vLLM's overhead"),
+        ("zai-org/GLM-5.2", None, ["RTX 5090"], "64GB", {"no_fit"},
+         "the smallest quant (217 GB, about 223 GB to run) exceeds 32 GB VRAM + 64 GB RAM"),
+        ("Qwen/Qwen3-30B-A3B", "Q4_K_M", ["RTX 5090"], "64GB", {"gpu"},
+         "about 18 GB of weights fit a 32 GB GPU with room for the cache"),
+    ],
+)
+def test_argument_fit_facts(catalog, model_id, quant, gpus, ram, expected, reason):
+    from rigcheck.catalog.devices import parse_size
+
+    model = find_model(catalog, model_id)
+    q = _quant(model, quant) if quant else _smallest(model)
+    m = hypothetical_machine(gpus, parse_size(ram), catalog=catalog)
+    est = estimate(model, q, m, Settings(), catalog.devices)
+    assert est.verdict in expected, f"{reason}: got {est.verdict} ({est.memory.total_bytes / 1e9:.0f} GB)"
+
+
+def test_glm_smallest_quant_needs_about_223_gb(catalog):
+    model = find_model(catalog, "zai-org/GLM-5.2")
+    q = _smallest(model)
+    m = hypothetical_machine(["RTX 5090"], 64 * GIB, catalog=catalog)
+    est = estimate(model, q, m, Settings(), catalog.devices)
+    assert 215e9 <= q.file_size_bytes <= 220e9
+    assert 219e9 <= est.memory.total_bytes <= 240e9, "weights plus cache and buffers: about 223 GB"
+
+
+def test_671b_on_512gb_unified_takes_minutes_to_prefill_8000_tokens(catalog):
+    """The best quant of a 671B-class model on a 512 GB Mac: prefilling 8,000 tokens takes minutes."""
+    model = find_model(catalog, "deepseek-ai/DeepSeek-R1")
+    m = hypothetical_machine(["M3 Ultra (80-core GPU)"], 512 * GIB, catalog=catalog)
+    rows = evaluate(m, catalog, Settings(prompt_tokens=8000, context_tokens=8192), models=[model])
+    best = [r for r in rows if r.best]
+    assert len(best) == 1 and best[0].verdict == "unified"
+    assert best[0].ttft_s.expected >= 60, f"TTFT {best[0].ttft_s.expected:.0f} s is not minutes"
+    fitting_on_gpu = [r for r in rows if r.verdict == "unified"]
+    assert all(r.ttft_s.low >= 30 for r in fitting_on_gpu), "no quant prefills 8k tokens in seconds"
+
+
+@pytest.mark.parametrize(
+    "model, quant, devices, ram_gib, expected_verdict, placement_part, reason",
+    [
+        (LLAMA3_8B, "Q4_K_M", [RTX_3060], 32, "gpu", "all 32 layers on GPU", "4.6 GiB fits a 12 GiB card"),
+        (LLAMA3_8B, "F16", [RTX_3060], 32, "gpu+ram", "layers on GPU", "15 GiB of F16 needs RAM beside 12 GiB"),
+        (LLAMA3_8B, "F16", [RTX_3060, RTX_3060], 32, "gpu", "2 GPUs (layer split)",
+         "two 12 GiB cards hold it split by layers"),
+        (LLAMA3_8B, "F16", [], 32, "cpu", "RAM (CPU)", "no GPU: everything in RAM"),
+        (LLAMA3_8B, "F16", [], 8, "no_fit", "does not fit", "15 GiB of weights exceed 8 GiB of RAM"),
+        (LLAMA3_8B, "MLX-4bit", [M2_ULTRA], 64, "unified", "unified memory", "MLX on Apple silicon"),
+        (GPT_OSS_SWA, "MXFP4", [RTX_3090], 64, "gpu", "all 24 layers", "11.3 GiB fits a 24 GiB card"),
+        (GPT_OSS_SWA, "MXFP4", [RTX_3060], 64, "gpu+ram", "RAM",
+         "11.3 GiB of weights + 0.7 GiB of buffers exceed 12 GiB less headroom"),
+        (DEEPSEEK_MLA, "Q4_K_M", [RTX_4090], 512, "gpu+ram", "--n-cpu-moe",
+         "MoE: attention and shared weights on the GPU, routed experts in RAM decodes faster"),
+    ],
+)
+def test_placement_table(model, quant, devices, ram_gib, expected_verdict, placement_part, reason):
+    from rigcheck.catalog.estimate.engine import Estimator
+
+    q = _quant(model, quant)
+    est_machine = machine(devices, ram_gib)
+    estimator = Estimator(est_machine, [RTX_4090, RTX_3090, RTX_3060, H100, M2_ULTRA], Settings())
+    runtime = estimator.choose_runtime(q)
+    assert runtime is not None
+    est = estimator.estimate(estimator.shape(model), q, runtime)
+    assert est.verdict == expected_verdict, reason
+    assert placement_part in est.placement, f"{reason}: {est.placement}"
+
+
+def test_runtime_skips(small_catalog):
+    """Rows whose runtime cannot run here are left out, not estimated."""
+    nvidia = evaluate(machine([RTX_4090]), small_catalog, Settings(), models=[LLAMA3_8B])
+    apple = evaluate(machine([M2_ULTRA], 64), small_catalog, Settings(), models=[LLAMA3_8B])
+    cpu = evaluate(machine([], 64), small_catalog, Settings(), models=[LLAMA3_8B])
+    assert {r.runtime for r in nvidia} == {"llama.cpp", "vllm"}, "MLX does not run on NVIDIA"
+    assert {r.runtime for r in apple} == {"llama.cpp", "mlx"}, "vLLM does not run on Apple"
+    assert {r.runtime for r in cpu} == {"llama.cpp"}, "only llama.cpp runs on a CPU"
+
+
+def test_best_is_highest_quality_that_is_usable(small_catalog):
+    rows = evaluate(machine([RTX_4090]), small_catalog, Settings(), models=[LLAMA3_8B])
+    best = [r for r in rows if r.best]
+    assert len(best) == 1
+    # F16/BF16/Q8_0 tie on quality (capped at 8.5 bits); the fastest of them wins: Q8_0.
+    assert best[0].quant == "Q8_0"
+
+
+def test_free_memory_basis_and_runs_now(small_catalog):
+    busy = machine([RTX_4090], 64, free_vram_gib=3, free_ram_gib=4)
+    total = evaluate(busy, small_catalog, Settings(quant="Q4_K_M"), models=[LLAMA3_8B])[0]
+    now = evaluate(busy, small_catalog, Settings(quant="Q4_K_M", memory_basis="free"), models=[LLAMA3_8B])[0]
+    assert total.verdict == "gpu" and total.runs_now is False, "fits the card, not the 3 GiB free now"
+    assert now.verdict != "gpu", "sized against free memory it cannot sit on the GPU"
+
+
+def test_multi_gpu_split_is_a_pipeline_not_added_bandwidth():
+    from rigcheck.catalog.estimate.engine import Estimator
+
+    q = _quant(LLAMA3_8B, "F16")
+    one = Estimator(machine([H100]), [H100], Settings())
+    two = Estimator(machine([H100, H100]), [H100], Settings())
+    d1 = one.estimate(one.shape(LLAMA3_8B), q, "llama.cpp").decode_tokens_per_s.expected
+    d2 = two.estimate(two.shape(LLAMA3_8B), q, "llama.cpp")
+    assert d2.decode_tokens_per_s.expected < d1, "each extra card costs a little, bandwidths do not add"
+    assert any("pipeline" in line for line in d2.basis)
