@@ -182,6 +182,10 @@ def _refresh(url, session, *, may_be_unsigned, progress, cancel, sleep, timeout_
         sequence=feed.sequence, signed=key_id is not None, key_id=key_id,
         sha256=hashlib.sha256(body).hexdigest(),
     )
+    if (meta is not None and meta.sha256 == new_meta.sha256 and in_use.path == cache.catalog_path()
+            and meta.signed == new_meta.signed):
+        # A server without ETag/Last-Modified sent the same bytes again: nothing to replace.
+        return _unchanged(url, in_use.catalog, new_meta, now)
     try:
         cache.save_catalog(body, new_meta, signature=signature_text if key_id else None, validated=feed)
     except OSError as exc:

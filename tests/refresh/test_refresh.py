@@ -383,3 +383,15 @@ def test_gzip_feed_is_verified_over_decoded_bytes_and_capped(httpserver, key_pem
     assert len(packed) < 20_000 < len(body)
     with pytest.raises(FeedTooLarge):
         refresh_catalog(url, max_bytes=20_000)
+
+
+def test_same_bytes_without_validators_is_unchanged(serve_feed):
+    body = feed_bytes(make_feed(3))
+    url = serve_feed(body)  # no ETag, no Last-Modified
+    assert refresh_catalog(url).changed
+    first_fetch = cache.read_meta().fetched_at
+    result = refresh_catalog(url)
+    assert (result.status, result.changed) == ("unchanged", False)
+    assert result.message == "catalog is up to date (sequence 3)"
+    assert not cache.previous_path().exists()  # the good copy was not rotated into catalog.prev.json
+    assert cache.read_meta().fetched_at >= first_fetch
