@@ -89,6 +89,10 @@ def _screenshot(app, services, machine, path: str, select: str | None) -> int:
             raise ValueError(f"model {model.id} has no row in the table")
     for _ in range(5):
         app.processEvents()
+    current = window.models_page.table.currentIndex()
+    if current.isValid():  # the layout has settled: now the selected row can be brought into view
+        window.models_page.table.scrollTo(current, window.models_page.table.ScrollHint.PositionAtCenter)
+        app.processEvents()
     image = window.grab()
     ok = image.save(path)
     window.machine_panel.sparkline.timer.stop()

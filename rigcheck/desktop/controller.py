@@ -272,14 +272,16 @@ class AppController(QObject):
         self.refresh_done.emit(message)
 
     # export ------------------------------------------------------------------------------------------
-    def export(self, fmt: str, path: str) -> bool:
+    def export(self, fmt: str, path: str, selected_model_ids: tuple[str, ...] = ()) -> bool:
+        """Write the report of what is on screen; False when export is unavailable or nothing is shown yet."""
         fn = self.services.export_report
         ev = self.evaluation
         if fn is None or ev is None:
             return False
 
         def work() -> str:
-            fn(ev.machine, ev.catalog, ev.settings, list(ev.estimates), fmt, path)
+            fn(ev.machine, ev.catalog, ev.settings, list(ev.estimates), fmt, path,
+               selected_model_ids=selected_model_ids)
             return path
 
         self.busy.emit("export", True)

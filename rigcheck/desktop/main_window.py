@@ -81,11 +81,12 @@ class MainWindow(QMainWindow):
         self.settings_bar = SettingsBar(c.settings)
         self.models_page = ModelsPage()
         self.detail_page = DetailPage()
-        self.split = QSplitter(Qt.Orientation.Horizontal)
+        # Table above, detail below: the table has a dozen columns and needs the full width.
+        self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(self.models_page)
         self.split.addWidget(self.detail_page)
-        self.split.setStretchFactor(0, 3)
-        self.split.setStretchFactor(1, 2)
+        self.split.setStretchFactor(0, 1)
+        self.split.setStretchFactor(1, 1)
         self.split.setChildrenCollapsible(False)
 
         central = QWidget()
@@ -253,7 +254,8 @@ class MainWindow(QMainWindow):
         self.export_to(fmt_name or "pdf", path)
 
     def export_to(self, fmt_name: str, path: str) -> bool:
-        ok = self.controller.export(fmt_name, path)
+        selected = self.models_page.selected_model_id()
+        ok = self.controller.export(fmt_name, path, (selected,) if selected else ())
         if not ok:
             self._say("Nothing to export yet." if self.services.export_report else
                       "Report export is not part of this build.")

@@ -44,7 +44,7 @@ class Services:
     refresh_catalog: Callable[..., Any] | None = None
     """``(url, progress=callable, cancel=threading.Event) -> result``; None when refresh is not built."""
     export_report: Callable[..., None] | None = None
-    """``(machine, catalog, settings, estimates, fmt, path) -> None``."""
+    """``(machine, catalog, settings, estimates, fmt, path, selected_model_ids=()) -> None``."""
     cost_curves: Callable[..., Any] | None = None
     """``(model, quant_name, machine, catalog, utilizations, settings) -> (dict[label, list[usd_per_m_output]],
     note)``: $/M output tokens against utilization per door (hosted, rented, owned)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-
 from rigcheck.desktop import qtfix
 from rigcheck.desktop.app import create_app
 from rigcheck.desktop.main_window import MainWindow
@@ -48,3 +47,17 @@ def window(make_window, services):
 def _signal_refcount_guard():
     """Every GUI test runs with the emit refcount guard the app itself installs (see rigcheck.desktop.qtfix)."""
     qtfix.install()
+
+
+@pytest.fixture(autouse=True)
+def _app(qapp):
+    """Icons and fonts need a QApplication even in tests that drive no widget."""
+    return create_app()
+
+
+def pytest_collection_modifyitems(config, items):
+    # The offscreen platform plugin says this for every top-level window; it is not a problem of ours.
+    here = str(__import__("pathlib").Path(__file__).parent)
+    for item in items:
+        if str(item.fspath).startswith(here):
+            item.add_marker(pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints"))

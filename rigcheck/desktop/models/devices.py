@@ -58,8 +58,14 @@ class DeviceFilterProxy(QSortFilterProxyModel):
         self._words: list[str] = []
 
     def set_search(self, text: str) -> None:
-        self._words = text.casefold().split()
-        self.invalidateFilter()
+        words = text.casefold().split()
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            self._words = words
+            self.endFilterChange()
+        else:  # pragma: no cover - Qt < 6.10
+            self._words = words
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row, source_parent) -> bool:  # noqa: N802
         d: Device | None = self.sourceModel().index(source_row, 0, source_parent).data(DEVICE_ROLE)

@@ -120,9 +120,10 @@ def usd_text(usd: float | None) -> str:
         return DASH
     if usd >= 100:
         return f"${usd:,.0f}"
-    if usd >= 1:
+    if usd >= 0.1 or usd == 0:
         return f"${usd:.2f}"
-    return f"${usd:.3f}"
+    text = f"{usd:.3f}"
+    return "$" + (text[:-1] if text.endswith("0") else text)  # $0.08, but $0.035
 
 
 def age_text(iso_timestamp: str | None, now: _dt.datetime | None = None) -> str:

@@ -236,29 +236,36 @@ class ModelFilterProxy(QSortFilterProxyModel):
         self._license: str | None = None
         self._min_context = 0
 
+    def _refilter(self, **changes) -> None:
+        """Apply filter changes the way this Qt wants (begin/endFilterChange from 6.10; invalidateFilter before)."""
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            for name, value in changes.items():
+                setattr(self, name, value)
+            self.endFilterChange()
+        else:  # pragma: no cover - Qt < 6.10
+            for name, value in changes.items():
+                setattr(self, name, value)
+            self.invalidateFilter()
+
     def set_search(self, text: str) -> None:
-        self._search = text.strip().casefold()
-        self.invalidateFilter()
+        self._refilter(_search=text.strip().casefold())
 
     def set_verdict_filter(self, key: str) -> None:
         for k, _label, verdicts in VERDICT_FILTERS:
             if k == key:
-                self._verdicts = verdicts
-                self.invalidateFilter()
+                self._refilter(_verdicts=verdicts)
                 return
         raise ValueError(f"unknown verdict filter {key!r}")
 
     def set_use_case(self, use_case: str | None) -> None:
-        self._use_case = use_case or None
-        self.invalidateFilter()
+        self._refilter(_use_case=use_case or None)
 
     def set_license(self, license_name: str | None) -> None:
-        self._license = license_name or None
-        self.invalidateFilter()
+        self._refilter(_license=license_name or None)
 
     def set_min_context(self, tokens: int) -> None:
-        self._min_context = max(0, int(tokens))
-        self.invalidateFilter()
+        self._refilter(_min_context=max(0, int(tokens)))
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
         row: ModelRow | None = self.sourceModel().index(source_row, 0, source_parent).data(ROW_ROLE)
@@ -284,8 +291,10 @@ class ModelFilterProxy(QSortFilterProxyModel):
     def lessThan(self, left: QModelIndex | QPersistentModelIndex, right: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
         a = left.data(SORT_ROLE)
         b = right.data(SORT_ROLE)
-        # Unknown values sort after known ones in ascending order, so "—" never hides the real figures.
+        # Unknown values ("—") sort after the known ones in either order, so they never hide real figures.
         if a is None or b is None:
+            if self.sortOrder() == Qt.SortOrder.DescendingOrder:
+                return a is None and b is not None
             return a is not None and b is None
         try:
             return a < b

@@ -110,17 +110,22 @@ class DetailPage(QWidget):
         self.tabs.addTab(self.offer_view, "Hosted offers")
         self.tabs.addTab(self.basis, "Basis")
 
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.quant_view)
-        split.addWidget(self.tabs)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
-        split.setChildrenCollapsible(False)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.title)
+        left_layout.addWidget(self.subtitle)
+        left_layout.addWidget(self.quant_view, 1)
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(left)
+        self.split.addWidget(self.tabs)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 2)
+        self.split.setSizes([950, 650])  # scaled to the real width; the quant table needs the room
+        self.split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title)
-        layout.addWidget(self.subtitle)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.split, 1)
 
     def set_memory_limits(self, vram_bytes: int, ram_bytes: int) -> None:
         self._vram_bytes = vram_bytes
@@ -152,7 +157,7 @@ class DetailPage(QWidget):
         self.subtitle.setText(" · ".join(bits))
         ests = sorted(row.estimates, key=lambda e: -e.memory.total_bytes)
         self.quants.set_rows(ests)
-        self.quant_proxy.sort(-1)
+        self.quant_view.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # biggest (best quality) first
         self.offers.set_rows(row.offers)
         self.memory_chart.set_data(list(reversed(ests)), self._vram_bytes, self._ram_bytes)
         self.speed_chart.clear("Working…")

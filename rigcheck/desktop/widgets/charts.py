@@ -79,21 +79,30 @@ class MemoryChart(_Chart):
             (kv, weights, KV, "KV cache"),
             (over, [w + k for w, k in zip(weights, kv, strict=False)], OVERHEAD, "overhead"),
         ):
-            bar = pg.BarGraphItem(x=xs, height=heights, y0=base, width=width, brush=colour, pen=None, name=name)
+            bar = pg.BarGraphItem(x=xs, height=heights, y0=base, width=width, brush=colour, pen=None)
             self.plot.addItem(bar)
             self.legend.addItem(bar, name)
             self.items.append(bar)
         self.plot.getAxis("bottom").setTicks([[(i, e.quant) for i, e in enumerate(estimates)]])
         top = max(w + k + o for w, k, o in zip(weights, kv, over, strict=False))
+        limit = top
         for value, label, style in ((vram_bytes, "VRAM", pg.QtCore.Qt.PenStyle.DashLine),
                                     (vram_bytes + ram_bytes, "VRAM + RAM", pg.QtCore.Qt.PenStyle.DotLine)):
-            if value:
+            # A reference line far above the tallest bar would squash the bars into a sliver: leave it out
+            # and say so in the note instead.
+            if value and value / GIB <= top * 3:
+                limit = max(limit, value / GIB)
                 line = pg.InfiniteLine(pos=value / GIB, angle=0, pen=pg.mkPen(_text_colour(), width=1, style=style),
                                        label=f"{label} {fmt.bytes_text(value)}",
                                        labelOpts={"position": 0.02, "color": _text_colour(), "anchors": [(0, 1), (0, 1)]})
                 self.plot.addItem(line)
                 self.items.append(line)
-        limit = max(top, (vram_bytes + ram_bytes) / GIB if (vram_bytes + ram_bytes) < top * 3 else top)
+        hidden = [f"{label} {fmt.bytes_text(v)}" for v, label in ((vram_bytes, "GPU memory"),
+                                                                 (vram_bytes + ram_bytes, "GPU memory + RAM"))
+                  if v and v / GIB > top * 3]
+        if hidden:
+            self.note.setText("Off the chart: " + ", ".join(hidden) + ".")
+            self.note.show()
         self.plot.setYRange(0, limit * 1.08 or 1, padding=0)
         self.plot.setXRange(-0.6, len(xs) - 0.4, padding=0)
         self.plot.setLabel("left", "GiB")

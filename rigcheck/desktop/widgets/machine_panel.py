@@ -47,12 +47,17 @@ def _tip(sources, unavailable, name: str) -> str:
     return fmt.provenance_text(sources.get(name), unavailable.get(name))
 
 
-def memory_bar(used: int | None, total: int | None, tooltip: str) -> QProgressBar:
+def memory_bar(used: int | None, total: int | None, tooltip: str, *, described: bool = False) -> QProgressBar:
+    """A used/total bar; ``described`` memory (a what-if machine) has no usage, so only its size is shown."""
     bar = QProgressBar()
     bar.setTextVisible(True)
     bar.setMinimumWidth(160)
     bar.setMaximumHeight(18)
-    if total:
+    if total and (described or used is None):
+        bar.setRange(0, 1)
+        bar.setValue(0)
+        bar.setFormat(f"{fmt.bytes_text(total)}" + ("" if described else " (use unknown)"))
+    elif total:
         # Progress bars hold ints; MiB keeps well inside 2**31 for any real memory size.
         bar.setRange(0, max(1, total // 2**20))
         bar.setValue(0 if used is None else min(total, used) // 2**20)
@@ -82,11 +87,12 @@ class GpuCard(QFrame):
         used = gpu.vram_used_bytes
         if used is None and gpu.vram_free_bytes is not None and total is not None:
             used = total - gpu.vram_free_bytes
+        described = gpu.sources.get("vram_total_bytes") in ("spec table", "user")
         mem_tip = _tip(src, una, "vram_total_bytes")
         if gpu.unified_memory:
             mem_tip += "\nUnified memory: the GPU uses system RAM; the bar shows the share the GPU may use."
         grid.addWidget(plain_label("Unified" if gpu.unified_memory else "VRAM"), 1, 0)
-        self.vram_bar = memory_bar(used, total, mem_tip)
+        self.vram_bar = memory_bar(used, total, mem_tip, described=described)
         grid.addWidget(self.vram_bar, 1, 1)
 
         bw = gpu.memory_bandwidth_bytes_per_s
@@ -142,7 +148,7 @@ class HostCard(QFrame):
         ram_tip = _tip(mem.sources, mem.unavailable, "total_bytes")
         if mem.ram_type or mem.ram_speed_mhz:
             ram_tip += f"\n{mem.ram_type or ''} {f'{mem.ram_speed_mhz} MHz' if mem.ram_speed_mhz else ''}".rstrip()
-        self.ram_bar = memory_bar(used, mem.total_bytes, ram_tip)
+        self.ram_bar = memory_bar(used, mem.total_bytes, ram_tip, described=machine.is_hypothetical)
         grid.addWidget(self.ram_bar, 1, 1)
         bw = plain_label(fmt.bandwidth_text(mem.bandwidth_bytes_per_s))
         bw.setToolTip(_tip(mem.sources, mem.unavailable, "bandwidth_bytes_per_s"))
@@ -151,7 +157,7 @@ class HostCard(QFrame):
         cores = ""
         if cpu.physical_cores or cpu.logical_cores:
             cores = f"{cpu.physical_cores or '?'} cores / {cpu.logical_cores or '?'} threads"
-        cpu_text = plain_label(cpu.model or "unknown CPU")
+        cpu_text = plain_label(cpu.model or ("not specified" if machine.is_hypothetical else "unknown CPU"))
         cpu_text.setToolTip(_tip(cpu.sources, cpu.unavailable, "model")
                             + (f"\nISA: {', '.join(cpu.isa_flags)}" if cpu.isa_flags else ""))
         grid.addWidget(plain_label("CPU"), 3, 0)
@@ -194,7 +200,7 @@ class Sparkline(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setYRange(0, 100, padding=0.02)
         self.plot.setXRange(-SPARK_POINTS + 1, 0, padding=0)
-        self.plot.getAxis("bottom").setStyle(showValues=False)
+        self.plot.hideAxis("bottom")
         self.plot.getAxis("left").setWidth(28)
         self.plot.setLabel("left", "%")
         self.plot.setMinimumSize(160, 70)
@@ -263,7 +269,7 @@ class MachinePanel(QWidget):
         self._cards = QWidget()
         self._cards_layout = QHBoxLayout(self._cards)
         self._cards_layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.addWidget(self._cards, 3)
+        self._layout.addWidget(self._cards, 0)
         self.sparkline = Sparkline(sampler)
         self._layout.addWidget(self.sparkline, 1)
         self._live_sampler = sampler
@@ -293,7 +299,6 @@ class MachinePanel(QWidget):
             self._cards_layout.addWidget(self.no_gpu_label, 2)
         self.host_card = HostCard(machine)
         self._cards_layout.addWidget(self.host_card)
-        self._cards_layout.addStretch(0)
         # Live usage only means something for the machine we are running on.
         live = machine.origin == "probed"
         self.sparkline.setVisible(live)

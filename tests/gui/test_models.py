@@ -1,0 +1,174 @@
+"""Item models: qtmodeltester on each, sorting on raw values, filters, formatting."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+
+from rigcheck.catalog.estimate.types import Settings
+from rigcheck.desktop.models import format as fmt
+from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
+from rigcheck.desktop.models.devices import DeviceFilterProxy, DeviceListModel
+from rigcheck.desktop.models.model_table import (
+    DECODE,
+    HOSTED,
+    MEMORY,
+    MODEL,
+    ROW_ROLE,
+    SCORE_AIDER,
+    VERDICT,
+    ModelFilterProxy,
+    ModelTableModel,
+)
+from rigcheck.desktop.models.rows import build_rows
+
+from .fakes import cpu_machine, fake_evaluate, gpu_machine, make_catalog
+
+
+def rows_for(machine=None, settings=Settings()):
+    catalog = make_catalog()
+    return build_rows(catalog, fake_evaluate(machine or gpu_machine(), catalog, settings))
+
+
+def table(rows=None):
+    model = ModelTableModel()
+    model.set_rows(rows if rows is not None else rows_for())
+    proxy = ModelFilterProxy()
+    proxy.setSourceModel(model)
+    return model, proxy
+
+
+def column(proxy, col, role=Qt.ItemDataRole.DisplayRole):
+    return [proxy.index(r, col).data(role) for r in range(proxy.rowCount())]
+
+
+def test_model_table_passes_qtmodeltester(qtmodeltester):
+    model, proxy = table()
+    qtmodeltester.check(model, force_py=True)
+    model.set_rows(rows_for(cpu_machine()))  # the tester watches the reset
+    model.set_rows([])
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_model_filter_proxy_passes_qtmodeltester(qtmodeltester):
+    model, proxy = table()
+    proxy.sort(MEMORY, Qt.SortOrder.AscendingOrder)
+    proxy.set_search("acme")
+    qtmodeltester.check(proxy, force_py=True)
+
+
+def test_detail_and_device_models_pass_qtmodeltester(qtmodeltester):
+    rows = rows_for()
+    quants = QuantTableModel()
+    quants.set_rows(rows[1].estimates)
+    offers = OffersTableModel()
+    offers.set_rows(rows[1].offers)
+    devices = DeviceListModel(make_catalog().devices)
+    proxy = DeviceFilterProxy()
+    proxy.setSourceModel(devices)
+    for m in (quants, offers, devices, proxy):
+        qtmodeltester.check(m, force_py=True)
+        qtmodeltester._cleanup()  # one tester, several models: detach before the next
+
+
+def test_memory_sorts_by_bytes_not_text():
+    # "900.0 MiB" < "2.5 GiB" < "16.4 GiB" by size; as text "16.4" < "2.5" < "900".
+    model, proxy = table()
+    proxy.sort(MEMORY, Qt.SortOrder.AscendingOrder)
+    sizes = [r.shown.memory.total_bytes for r in column(proxy, MODEL, ROW_ROLE)]
+    assert sizes == sorted(sizes)
+    texts = column(proxy, MEMORY)
+    assert texts != sorted(texts)  # the case that text sorting would get wrong is present
+
+
+def test_unknown_values_sort_last_in_both_orders():
+    model, proxy = table()
+    for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+        proxy.sort(DECODE, order)
+        values = column(proxy, DECODE)
+        assert values[-1] == fmt.DASH, (order, values)  # the 400B model does not fit: no decode speed
+        assert fmt.DASH not in values[:-1]
+    proxy.sort(DECODE, Qt.SortOrder.DescendingOrder)
+    decode = [r.shown.decode_tokens_per_s.expected for r in column(proxy, MODEL, ROW_ROLE)[:-1]]
+    assert decode == sorted(decode, reverse=True)
+
+
+def test_verdict_sorts_best_first_and_has_icon_and_text():
+    model, proxy = table()
+    proxy.sort(VERDICT, Qt.SortOrder.AscendingOrder)
+    assert column(proxy, VERDICT) == ["Fits in VRAM", "Fits in VRAM", "GPU + RAM", "Does not fit"]
+    icon = proxy.index(0, VERDICT).data(Qt.ItemDataRole.DecorationRole)
+    assert icon is not None and not icon.isNull()
+
+
+def test_search_filter_matches_every_word():
+    model, proxy = table()
+    proxy.set_search("acme big")
+    assert [r.model.id for r in column(proxy, MODEL, ROW_ROLE)] == ["acme/Big-70B"]
+    proxy.set_search("nothing-like-this")
+    assert proxy.rowCount() == 0
+    proxy.set_search("")
+    assert proxy.rowCount() == 4
+
+
+def test_verdict_use_case_license_and_context_filters():
+    model, proxy = table()
+    proxy.set_verdict_filter("gpu")
+    assert {r.model.id for r in column(proxy, MODEL, ROW_ROLE)} == {"acme/Tiny-1B", "acme/Mid-8B"}
+    proxy.set_verdict_filter("no_fit")
+    assert {r.model.id for r in column(proxy, MODEL, ROW_ROLE)} == {"acme/Huge-MoE-400B"}
+    proxy.set_verdict_filter("all")
+    proxy.set_use_case("code")
+    assert {r.model.id for r in column(proxy, MODEL, ROW_ROLE)} == {"acme/Mid-8B", "acme/Huge-MoE-400B"}
+    proxy.set_use_case(None)
+    proxy.set_license("llama3.1")
+    assert proxy.rowCount() == 2
+    proxy.set_license(None)
+    proxy.set_min_context(65536)  # Tiny has 32K; the 400B model fits nowhere
+    assert {r.model.id for r in column(proxy, MODEL, ROW_ROLE)} == {"acme/Mid-8B", "acme/Big-70B"}
+
+
+def test_scores_and_hosted_columns_use_best_and_cheapest():
+    model, proxy = table()
+    by_id = {r.model.id: i for i, r in enumerate(column(proxy, MODEL, ROW_ROLE))}
+    mid = by_id["acme/Mid-8B"]
+    assert proxy.index(mid, SCORE_AIDER).data() == "15.0"  # the better of two published entries
+    assert proxy.index(mid, HOSTED).data() == "$0.08"  # cheapco, not pricey
+    assert "cheapco" in proxy.index(mid, HOSTED).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_no_fit_row_still_says_what_it_needs():
+    rows = rows_for(cpu_machine())
+    big = next(r for r in rows if r.model.id == "acme/Huge-MoE-400B")
+    assert big.shown.verdict == "no_fit"
+    assert big.shown.quant == "Q2_K"
+    model, proxy = table(rows)
+    i = [r.model.id for r in column(proxy, MODEL, ROW_ROLE)].index("acme/Huge-MoE-400B")
+    assert proxy.index(i, MEMORY).data().endswith("GiB")
+
+
+def test_quant_table_marks_best_and_sorts_by_memory():
+    rows = rows_for()
+    quants = QuantTableModel()
+    quants.set_rows(rows[1].estimates)
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(quants)
+    from rigcheck.desktop.models.model_table import SORT_ROLE
+
+    proxy.setSortRole(SORT_ROLE)
+    proxy.sort(3, Qt.SortOrder.DescendingOrder)
+    names = [proxy.index(r, 0).data() for r in range(proxy.rowCount())]
+    assert names == ["F16  ★", "Q8_0", "Q4_K_M"]
+
+
+def test_format_helpers():
+    assert fmt.bytes_text(7.2 * 2**30) == "7.2 GiB"
+    assert fmt.bytes_text(900 * 2**20) == "900.0 MiB"
+    assert fmt.tokens_text(131072) == "128K"
+    assert fmt.tokens_text(1048576) == "1M"
+    assert fmt.params_text(235, 22) == "235B / 22B"
+    assert fmt.params_text(8.03, 8.03) == "8B"
+    assert fmt.seconds_text(0.256) == "256 ms"
+    assert fmt.seconds_text(95) == "1.6 min"
+    assert fmt.usd_text(0.08) == "$0.08"
+    assert fmt.usd_text(0.035) == "$0.035"
+    assert fmt.bandwidth_text(1008e9) == "1,008 GB/s"

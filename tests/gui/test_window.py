@@ -1,0 +1,215 @@
+"""The main window driven as a user would: populate, filter, sort, select, what-if, settings, state, keyboard."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
+
+from rigcheck.desktop import state
+from rigcheck.desktop.models.model_table import MEMORY, MODEL, ROW_ROLE
+
+from .fakes import GIB, cpu_machine, gpu_machine, make_catalog, make_services
+
+
+def ids(window):
+    proxy = window.models_page.proxy
+    return [proxy.index(r, MODEL).data(ROW_ROLE).model.id for r in range(proxy.rowCount())]
+
+
+def test_window_is_fully_populated(window):
+    assert window.models_page.model.rowCount() == 4
+    assert window.models_page.count.text() == "4 of 4 models"
+    assert window.catalog_label.text().startswith("Catalog: embedded, #1, ")
+    card = window.machine_panel.gpu_cards[0]
+    assert card.vram_bar.format() == "2.0 GiB / 24.0 GiB"
+    assert "1,008 GB/s" in card.values_text and "165 TFLOPS" in card.values_text
+    assert "driver" in card.vram_bar.toolTip()
+    assert window.machine_panel.host_card.ram_bar.format() == "8.0 GiB / 64.0 GiB"
+    assert not window.banner.isVisible()
+    # Default order: fastest decode first, models that do not fit last.
+    assert ids(window)[-1] == "acme/Huge-MoE-400B"
+    assert ids(window)[0] == "acme/Tiny-1B"
+
+
+def test_search_and_verdict_filter_through_the_widgets(window, qtbot):
+    page = window.models_page
+    qtbot.keyClicks(page.search, "mid")
+    assert ids(window) == ["acme/Mid-8B"]
+    assert page.count.text() == "1 of 4 models"
+    page.search.clear()
+    page.verdict.setCurrentIndex(page.verdict.findData("no_fit"))
+    assert ids(window) == ["acme/Huge-MoE-400B"]
+    page.verdict.setCurrentIndex(page.verdict.findData("all"))
+    page.use_case.setCurrentIndex(page.use_case.findData("reasoning"))
+    assert ids(window) == ["acme/Big-70B"]
+    page.use_case.setCurrentIndex(0)
+    page.license.setCurrentIndex(page.license.findData("apache-2.0"))
+    assert ids(window) == ["acme/Tiny-1B"]
+
+
+def test_sort_by_clicking_header(window, qtbot):
+    header = window.models_page.table.horizontalHeader()
+    x = header.sectionViewportPosition(MEMORY) + header.sectionSize(MEMORY) // 2
+    from PySide6.QtCore import QPoint
+
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+    assert header.sortIndicatorSection() == MEMORY
+    proxy = window.models_page.proxy
+    sizes = [proxy.index(r, MODEL).data(ROW_ROLE).shown.memory.total_bytes for r in range(proxy.rowCount())]
+    assert sizes in (sorted(sizes), sorted(sizes, reverse=True))
+
+
+def test_select_shows_detail_with_every_quant_charts_offers_and_basis(window):
+    assert window.models_page.select_model("acme/Mid-8B")
+    detail = window.detail_page
+    assert detail.title.text().startswith("Mid 8B")
+    assert detail.quants.rowCount() == 3
+    assert detail.selected_estimate().quant == "F16"  # the best that fits, pre-selected
+    assert detail.offers.rowCount() == 2
+    assert len(detail.memory_chart.items) >= 4  # three stacks and the VRAM line
+    assert detail.speed_chart.items, "speed against context was drawn"
+    text = detail.basis.toPlainText()
+    assert "Decode: about" in text and "likely between" in text and "stand-in estimator" in text
+
+
+def test_keyboard_navigation_moves_the_detail(window, qtbot):
+    table = window.models_page.table
+    window.models_page.select_model("acme/Tiny-1B")
+    table.setFocus()
+    first = window.detail_page.row.model.id
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    assert window.detail_page.row.model.id != first
+    window.act_search.trigger()
+    assert window.models_page.search.hasFocus() or QApplication.focusWidget() is window.models_page.search
+
+
+def test_settings_change_reevaluates(window, services, qtbot):
+    calls = services._calls
+    before = window.models_page.model.rows()[1].shown.memory.kv_cache_bytes
+    bar = window.settings_bar
+    bar.kv_type.setCurrentIndex(bar.kv_type.findData("q4_0"))
+    bar.flush()
+    assert calls[-1].kv_cache_type == "q4_0"
+    after = window.models_page.model.rows()[1].shown.memory.kv_cache_bytes
+    assert after * 4 == before
+    bar.basis.setCurrentIndex(bar.basis.findData("free"))
+    bar.flush()
+    assert calls[-1].memory_basis == "free"
+
+
+def test_what_if_machine_then_back(window, qtbot):
+    window.what_if()
+    dialog = window.hardware_dialog
+    qtbot.keyClicks(dialog.search, "H100")
+    assert dialog.proxy.rowCount() == 1
+    dialog.count.setValue(2)
+    dialog.add_selected()
+    dialog.ram.setText("256GB")
+    dialog.accept()
+    assert window.banner.isVisible()
+    assert "hypothetical" in window.banner_label.text()
+    assert len(window.machine_panel.gpu_cards) == 2
+    assert window.machine_panel.gpu_cards[0].vram_bar.format() == "80.0 GiB"
+    assert not window.machine_panel.sparkline.isVisible()  # no live usage for a described machine
+    big = next(r for r in window.models_page.model.rows() if r.model.id == "acme/Big-70B")
+    assert big.verdict == "gpu"  # 160 GiB of VRAM holds it
+    qtbot.mouseClick(window.back_button, Qt.MouseButton.LeftButton)
+    assert not window.banner.isVisible()
+    assert window.controller.machine.origin == "probed"
+    big = next(r for r in window.models_page.model.rows() if r.model.id == "acme/Big-70B")
+    assert big.verdict == "gpu+ram"
+
+
+def test_what_if_bad_input_stays_open_with_one_sentence(window, qtbot):
+    window.what_if()
+    dialog = window.hardware_dialog
+    dialog.accept()
+    assert dialog.isVisible() and dialog.error.text() == "Add at least one GPU or give the RAM size."
+    dialog.ram.setText("lots")
+    dialog.accept()
+    assert dialog.isVisible() and dialog.error.text().startswith("RAM: 'lots' is not a size")
+    dialog.load_profile("/nonexistent/profile.json")
+    assert dialog.isVisible() and "not a machine profile" in dialog.error.text()
+    dialog.reject()
+    assert not window.banner.isVisible()
+
+
+def test_no_gpu_says_why_and_what_still_works(make_window):
+    window = make_window(make_services(cpu_machine()))
+    label = window.machine_panel.no_gpu_label
+    assert label is not None
+    assert "no NVIDIA driver: libnvidia-ml.so.1 not found" in label.text()
+    assert "What if" in label.text()
+    assert window.models_page.model.rowCount() == 4
+
+
+def test_catalog_strings_are_plain_text(make_window):
+    catalog = make_catalog()
+    catalog.models[0].name = "<b>Bold</b> <img src=x>"
+    window = make_window(make_services(catalog=catalog))
+    window.models_page.select_model("acme/Tiny-1B")
+    title = window.detail_page.title
+    assert title.textFormat() == Qt.TextFormat.PlainText
+    assert title.text().startswith("<b>Bold</b> <img src=x>")
+
+
+def test_sparkline_updates_in_place_and_pauses_when_hidden(window, qtbot):
+    spark = window.machine_panel.sparkline
+    assert spark.isVisible() and spark.timer.isActive()
+    curve = spark.ram_curve
+    n = spark.points[0]
+    spark.tick()
+    assert spark.points[0] == n + 1
+    assert spark.ram_curve is curve  # same item, new data
+    assert "RAM" in spark.caption.text()
+    window.hide()
+    assert not spark.timer.isActive()
+    window.show()
+    assert spark.timer.isActive()
+
+
+def test_window_state_and_settings_are_remembered(make_window, services):
+    window = make_window(services)
+    window.resize(760, 560)  # inside the offscreen screen (800x600), so no clamping
+    window.split.setSizes([100, 500])
+    size, split = window.size(), window.split.sizes()
+    bar = window.settings_bar
+    bar.context.setCurrentIndex(bar.context.findData(32768))
+    bar.flush()
+    window.close()
+    store = state.open_settings()
+    assert store.fileName().startswith(str(state.config_dir()))
+    assert int(store.value("estimate/context_tokens")) == 32768
+    again = make_window(make_services())
+    assert again.size() == size
+    assert again.split.sizes() == split
+    assert again.settings_bar.settings().context_tokens == 32768
+    assert again.controller.settings.context_tokens == 32768
+
+
+def test_unreadable_saved_settings_fall_back_to_defaults(tmp_path):
+    store = QSettings(str(tmp_path / "x.ini"), QSettings.Format.IniFormat)
+    store.setValue("estimate/context_tokens", "lots")
+    store.setValue("estimate/kv_cache_type", "q3_weird")
+    s = state.load_estimator_settings(store)
+    assert s.context_tokens == 8192 and s.kv_cache_type == "f16"
+
+
+def test_evaluation_failure_is_one_sentence_with_details(make_window):
+    def broken(machine, catalog, settings):
+        raise ValueError("model acme/Mid-8B has no num_layers")
+
+    window = make_window(make_services(evaluate=broken))
+    assert window.error_label.text() == "Could not estimate the models: model acme/Mid-8B has no num_layers"
+    assert window.details_button.isVisible()
+    assert "Traceback" in window._error_details
+
+
+def test_memory_basis_free_uses_free_vram(make_window):
+    services = make_services(gpu_machine(vram_gib=24))
+    window = make_window(services)
+    bar = window.settings_bar
+    bar.basis.setCurrentIndex(bar.basis.findData("free"))
+    bar.flush()
+    assert services._calls[-1].memory_basis == "free"
+    assert GIB  # units used by the fakes
