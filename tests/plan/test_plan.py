@@ -76,15 +76,15 @@ def fake_estimate(m: Model, quant: Quant, machine: Machine, settings) -> Estimat
     gpus = machine.usable_gpus
     if gpus and gpus[0].unified_memory:
         gpu_mem = machine.memory.total_bytes * 0.75
-        verdict_fit = "unified"
+        verdict_fit, spare_ram = "unified", 0  # the GPU's share is the RAM: nothing left to offload to
     else:
         gpu_mem = sum(g.vram_total_bytes or 0 for g in gpus) * 0.98
-        verdict_fit = "gpu"
+        verdict_fit, spare_ram = "gpu", machine.memory.total_bytes
     bw = min((g.memory_bandwidth_bytes_per_s for g in gpus), default=50e9)
     if need <= gpu_mem:
         verdict, ram = verdict_fit, 0
         decode = 0.7 * bw / quant.file_size_bytes
-    elif need <= gpu_mem + machine.memory.total_bytes:
+    elif need <= gpu_mem + spare_ram:
         verdict, ram = "gpu+ram", int(need - gpu_mem)
         decode = 0.7 * 50e9 / quant.file_size_bytes
     else:
@@ -253,3 +253,18 @@ def test_a_speed_target_makes_ram_offload_useless_and_says_so_by_leaving_it_out(
     assert "ram" not in [u.kind for u in result]
     assert result[0].kind == "add-gpu"
     assert all(u.meets_target for u in result)
+
+
+def test_a_unified_memory_machine_moves_to_a_bigger_one():
+    mac = dataclasses.replace(fake_machine(["Mac"], int(96 * GIB), CATALOG), origin="probed", label="mac")
+    result = advice(model(140, 75, 42), mac, quant="BF16")  # 142 GB: needs 192 GiB x 0.75
+    assert [u.kind for u in result] == ["machine"]
+    assert result[0].change == "move to a Mac 192 GB" and result[0].cost_usd == 5600.0
+
+
+def test_a_machine_without_a_gpu_is_told_to_add_one():
+    cpu_only = Machine(gpus=(), cpu=Cpu(), memory=Memory(total_bytes=int(8 * GIB)), label="box")
+    result = advice(model(140, 75, 20), cpu_only, quant="Q4_K_M", min_decode_tokens_per_s=10)
+    cards = [u for u in result if u.kind == "replace-gpu"]
+    assert cards and cards[0].change.startswith("add a ")
+    assert cards[0].estimate.verdict == "gpu"

@@ -756,7 +756,8 @@ def upgrade_advice(
 
     current_gpu_bytes = max((g.vram_total_bytes or 0 for g in gpus), default=0)
     replacements = []
-    for device in devices:
+    # A unified-memory machine (a Mac, a Strix Halo box) takes no discrete card: it is replaced whole below.
+    for device in devices if not unified else ():
         if device.unified_memory or device.kind in ("apple", "apu", "laptop") or not device.memory_bytes:
             continue
         if device.memory_bytes <= current_gpu_bytes:
@@ -778,7 +779,8 @@ def upgrade_advice(
         est, short = best_on(candidate)
         if short is None:
             price = purchase_price(device)
-            upgrades.append(Upgrade("replace-gpu", f"replace the GPU(s) with one {device.name}", est, True,
+            change = f"replace the GPU(s) with one {device.name}" if gpus else f"add a {device.name}"
+            upgrades.append(Upgrade("replace-gpu", change, est, True,
                                     None, price[0] if price else None))
             found += 1
             if found >= 2:
