@@ -825,7 +825,8 @@ def compare_doors(
         if price is not None:
             cap = capacity(machine, quant)
             if isinstance(cap, NodeCapacity):
-                doors.append(rented_door(f"{machine.label or 'this machine'} (rented)", len(machine.usable_gpus),
+                doors.append(rented_door(f"{machine.label or 'this machine'} (rented, {quant.name})",
+                                         len(machine.usable_gpus),
                                          price[0], cap, workload, price[1]))
                 rent_done = True
     if not rent_done:
@@ -880,8 +881,9 @@ def compare_doors(
             if isinstance(cap, str):
                 doors.append(unavailable_door("owned", option.config.label, cap, (workload.describe(),)))
             else:
+                note = "the price given" if purchase_usd is not None else option.prices.purchase_note
                 doors.append(owned_door(f"{option.config.label} ({quant.name})", buy, option.prices.power_w or 0.0,
-                                        cap, workload, ownership, option.prices.purchase_note))
+                                        cap, workload, ownership, note))
 
     return CostComparison(model.id, workload, doors, break_even(doors), notes)
 
