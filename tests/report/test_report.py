@@ -337,3 +337,23 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_pdf_export_from_a_worker_thread(report, tmp_path, qapp, qtbot):
+    # The GUI exports in a QThreadPool worker; Qt must neither warn (qt_log_level_fail) nor fail there.
+    from PySide6.QtCore import QRunnable, QThreadPool
+
+    result: dict[str, object] = {}
+
+    class Job(QRunnable):
+        def run(self):
+            try:
+                result["path"] = export(report, "pdf", tmp_path / "t.pdf")
+            except Exception as exc:  # surfaced below with its message
+                result["error"] = exc
+
+    pool = QThreadPool()
+    pool.start(Job())
+    assert pool.waitForDone(60_000)
+    assert "error" not in result, result.get("error")
+    assert (tmp_path / "t.pdf").read_bytes().startswith(b"%PDF-")

@@ -1,7 +1,9 @@
 """Exported machine and fleet reports: build a ``ReportData``, then ``export`` it as PDF, HTML, MD, JSON or CSV.
 
 ``export`` never leaves a half-written file: it writes a temporary file in the destination folder and
-renames it over the destination only once complete. Callable from a worker thread (the GUI does).
+renames it over the destination only once complete. Call it from the main thread or a QThread
+(a QThreadPool worker, as the GUI does), not a plain Python thread: Qt's text layout behind the PDF
+starts timers, which need a Qt event dispatcher.
 """
 
 from __future__ import annotations

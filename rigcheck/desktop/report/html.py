@@ -326,7 +326,7 @@ def _inventory(d: _Doc, mr: MachineReport) -> None:
         ("OS", escape(" ".join(x for x in (m.os_name, m.os_version) if x) or "—")),
         ("Host", _e(m.hostname)),
         ("Disk free", escape(units.gib(m.disk_free_bytes)) + (f" on {escape(m.disk_path)}" if m.disk_path else "")),
-        ("Described", escape(_origin_text(m.origin)) + (f", probed {escape(m.probed_at)}" if m.probed_at else "")),
+        ("Described", escape(units.origin(m.origin)) + (f", probed {escape(m.probed_at)}" if m.probed_at else "")),
     ]
     d.add("<h3>CPU, memory, system</h3>")
     d.add(_table(["Item", "Value"], ([f"<b>{escape(k)}</b>", v] for k, v in kv), widths=("22%", "78%")))
@@ -343,14 +343,6 @@ def _inventory(d: _Doc, mr: MachineReport) -> None:
     )
     if missing:
         d.add("<p><b>Not readable on this machine:</b></p><ul>" + "".join(f"<li>{escape(x)}</li>" for x in missing) + "</ul>")
-
-
-def _origin_text(origin: str) -> str:
-    return {
-        "probed": "probed on this machine",
-        "profile": "read from a machine profile",
-        "hypothetical": "hypothetical (what-if) machine, figures from the spec table",
-    }.get(origin, origin)
 
 
 def _fit_table(d: _Doc, mr: MachineReport, *, short: bool) -> None:

@@ -28,7 +28,7 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[object]], numeric: Seque
     lines.append("|" + "|".join("---:" if i in numeric else "---" for i in range(len(head))) + "|")
     body = [("| " + " | ".join(_esc(c) for c in row) + " |") for row in rows]
     if not body:
-        body = ["| none |" + " |" * (len(head) - 1)]
+        body = ["| none |" + " |" * (len(head) - 1)]  # an empty table still says so
     return "\n".join(lines + body) + "\n"
 
 
@@ -132,7 +132,7 @@ def _inventory(out: list[str], mr: MachineReport) -> None:
         ("OS", " ".join(x for x in (m.os_name, m.os_version) if x) or None),
         ("Host", m.hostname),
         ("Disk free", units.gib(m.disk_free_bytes) + (f" on {m.disk_path}" if m.disk_path else "")),
-        ("Described", m.origin + (f", probed {m.probed_at}" if m.probed_at else "")),
+        ("Described", units.origin(m.origin) + (f", probed {m.probed_at}" if m.probed_at else "")),
     ]
     out.append(_table(["Item", "Value"], rows))
     missing = [f"GPU {g.index} {k}: {v}" for g in m.gpus for k, v in sorted(g.unavailable.items())]

@@ -144,3 +144,14 @@ VERDICT_TEXT = {
 
 def verdict(value: str) -> str:
     return VERDICT_TEXT.get(value, value)
+
+
+ORIGIN_TEXT = {
+    "probed": "probed on this machine",
+    "profile": "read from a machine profile",
+    "hypothetical": "hypothetical (what-if) machine, figures from the spec table",
+}
+
+
+def origin(value: str) -> str:
+    return ORIGIN_TEXT.get(value, value)
