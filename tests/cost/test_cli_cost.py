@@ -130,3 +130,14 @@ def test_hosted_overview(capsys):
     assert "zai-org/GLM-5" in ids and len(ids) == len(set(ids))
     assert all(m["cheapest_all_in"] is not None for m in data["models"])
     assert data["closed_models"]
+
+
+def test_batch_is_bounded_by_the_kv_cache_that_fits(capsys):
+    """At a 128k context one GLM-5 sequence reserves ~11 GB of KV cache: 8x H200 holds far fewer than
+    the 512 concurrent requests asked for, and the serving batch says so."""
+    data = run_json(capsys, "cost", "--model", "zai-org/GLM-5", "--gpu", "8 x H200", "--ram", "2TB",
+                    "--quant", "FP8", "--context", "131072", "--concurrency", "512", "--json")
+    rented = data["doors"][1]
+    assert 1 <= rented["batch"] < 512
+    line = next(a for a in rented["assumptions"] if a.startswith(f"batch {rented['batch']}:"))
+    assert f"KV room for {rented['batch']} sequences of 131,072 tokens" in line

@@ -235,3 +235,38 @@ def test_rented_cost_per_m_falls_as_utilization_rises(inp, out, gpu_hour, decode
     # ... and the curve a chart draws falls strictly when the price is not zero
     if gpu_hour > 0 and hi > lo * (1 + 1e-6):
         assert at_lo.usd_per_m_output_at(hi) < at_lo.usd_per_m_output_at(lo)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(min_value=0.01, max_value=50),  # hosted flat $/M
+    st.floats(min_value=0.01, max_value=50),  # rented: $/M when saturated
+    st.floats(min_value=0.0, max_value=50),  # owned: fixed part when saturated
+    st.floats(min_value=0.0, max_value=10),  # owned: power part per M
+    st.lists(st.floats(min_value=0.01, max_value=1.0), min_size=1, max_size=8),
+)
+def test_break_even_ranges_name_the_cheapest_door_at_every_utilization(hosted_usd, rented_usd, owned_fixed,
+                                                                      owned_power, probes):
+    tokens_at_full = 100.0  # M output tokens/month per machine
+    doors = [
+        cost.DoorCost("hosted", "h", flat(1), flat(1), curve=cost.CostCurve(flat_usd_per_m=hosted_usd)),
+        cost.DoorCost("rented", "r", flat(1), flat(1), curve=cost.CostCurve(
+            fixed_usd_per_month=rented_usd * tokens_at_full, m_output_tokens_per_month_at_full=tokens_at_full),
+            output_tokens_per_day_at_full=1e6),
+        cost.DoorCost("owned", "o", flat(1), flat(1), curve=cost.CostCurve(
+            fixed_usd_per_month=owned_fixed * tokens_at_full, power_usd_per_month_at_full=owned_power * tokens_at_full,
+            m_output_tokens_per_month_at_full=tokens_at_full), output_tokens_per_day_at_full=1e6),
+    ]
+    ranges = cost.break_even(doors)
+    assert [b.door for b in ranges] == ["hosted", "rented", "owned"]
+    for u in probes:
+        values = {d.door: d.curve.usd_per_m_output_at(u) for d in doors}
+        best = min(values.values())
+        for b in ranges:
+            inside = b.wins_from_utilization is not None and b.wins_from_utilization - 1e-9 <= u <= (
+                b.wins_up_to_utilization + 1e-9)
+            if inside:
+                assert values[b.door] <= best * (1 + 1e-6) + 1e-9, (u, b, values)
+        # and some door claims every utilization
+        assert any(b.wins_from_utilization is not None and b.wins_from_utilization - 1e-9 <= u
+                   <= b.wins_up_to_utilization + 1e-9 for b in ranges), (u, ranges, values)
