@@ -123,6 +123,11 @@ def _unique(values, what: str) -> None:
         seen.add(value)
 
 
+def check_record_numbers(record: msgspec.Struct, where: str) -> None:
+    """Raise ``CatalogError`` when a number in ``record`` (or its nested records) is negative or not finite."""
+    _check_numbers(record, where)
+
+
 def _check_numbers(record: msgspec.Struct, where: str) -> None:
     numbers, number_lists, struct_lists = _number_plan(type(record))
     for name in numbers:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 import msgspec
 import requests
 
-from rigcheck.catalog.cache import check_sanity
+from rigcheck.catalog.cache import check_record_numbers, check_sanity
 from rigcheck.catalog.net import RefreshError, new_session
 from rigcheck.catalog.records import Catalog, CatalogError, HostedOffer, Model, Quant, encode_catalog
 from rigcheck.catalog.sources import huggingface, openrouter
@@ -128,9 +128,12 @@ def build_from_sources(base: Catalog, model_ids: Iterable[str], *,
         if log:
             log(f"fetching {model_id}")
         try:
-            fetched.append(huggingface.describe_repo(client, huggingface.parse_model_ref(model_id), log=log))
-        except (RefreshError, huggingface.InvalidRepoId) as exc:
-            problems.append(f"{model_id}: {exc}")
+            model = huggingface.describe_repo(client, huggingface.parse_model_ref(model_id), log=log)
+            check_record_numbers(model, model.id)
+        except (RefreshError, huggingface.InvalidRepoId, CatalogError) as exc:
+            problems.append(f"{model_id}: {exc}")  # one bad repo must not sink the whole feed
+        else:
+            fetched.append(model)
     offers: list[HostedOffer] = []
     if openrouter_base_url:
         if log:

@@ -198,8 +198,10 @@ def _first(config: dict, *keys: str):
 
 
 def _int(config: dict, *keys: str) -> int | None:
+    """The first of ``keys`` holding a plausible non-negative number, as an int; None otherwise."""
     value = _first(config, *keys)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    # 2**53: beyond any real config value, and within what JSON (and msgspec) carry exactly.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 2**53:
         return None
     return int(value)
 
