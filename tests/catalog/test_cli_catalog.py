@@ -105,3 +105,13 @@ def test_gpu_and_ram_arguments_build_a_hypothetical_machine():
         machines_from_args(parser.parse_args(["--gpu", "RTX 4090", "--ram", "lots"]))
     with pytest.raises(UsageError, match="ambiguous"):
         machines_from_args(parser.parse_args(["--gpu", "A100"]))
+
+
+@pytest.mark.parametrize("argv", [("catalog", "show"), ("devices",)])
+def test_broken_installation_is_one_line_exit_1(capsys, monkeypatch, tmp_path, argv):
+    from rigcheck.catalog import store
+
+    monkeypatch.setattr(store, "embedded_catalog_path", lambda: tmp_path / "missing.json")
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and not out
+    assert "embedded catalog" in err and "reinstall rigcheck" in err and err.count("\n") == 1

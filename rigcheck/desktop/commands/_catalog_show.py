@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def register(actions) -> None:
@@ -22,9 +23,13 @@ def register(actions) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from rigcheck.catalog.store import catalog_status
+    from rigcheck.catalog.store import EmbeddedCatalogError, catalog_status
 
-    status = catalog_status()
+    try:
+        status = catalog_status()
+    except EmbeddedCatalogError as exc:  # a broken installation: say so in one line, exit 1
+        print(f"rigcheck: {exc}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(status.to_dict(), indent=2))
         return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 
 import msgspec
 
@@ -27,9 +28,13 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rigcheck.catalog import devices as device_table
-    from rigcheck.catalog.store import load_catalog
+    from rigcheck.catalog.store import EmbeddedCatalogError, load_catalog
 
-    catalog = load_catalog()
+    try:
+        catalog = load_catalog()
+    except EmbeddedCatalogError as exc:  # a broken installation: say so in one line, exit 1
+        print(f"rigcheck: {exc}", file=sys.stderr)
+        return 1
     rows = catalog.devices
     if args.query is not None:
         device = device_table.resolve(args.query, devices=catalog.devices)
