@@ -67,7 +67,7 @@ class _RuntimeView:
     __slots__ = ("runtime", "backend", "eff", "cpu_eff", "gpu_base_total", "gpu_base_free",
                  "ram_total", "ram_free", "seconds_per_byte", "flops16", "flops8", "flops4", "pcie",
                  "unified", "allow_ram", "lines", "gpus", "ram_seconds_per_byte", "bandwidth",
-                 "tensor_parallel")
+                 "tensor_parallel", "raw_seconds_per_byte", "ram_bandwidth")
 
     def __init__(self, runtime: str, rm: ResolvedMachine, backend: str | None = None) -> None:
         self.runtime = runtime
@@ -96,9 +96,11 @@ class _RuntimeView:
         self.seconds_per_byte = {
             wc: sum(s / achieved_bandwidth(g.bandwidth_bytes_per_s, self.eff, wc) for s, g in pairs)
             for wc in ("f16", "quant")}
+        self.ram_bandwidth = rm.ram_bandwidth_bytes_per_s
         self.ram_seconds_per_byte = {
             wc: 1.0 / (rm.ram_bandwidth_bytes_per_s * self.cpu_eff.decode_bandwidth[wc]) for wc in ("f16", "quant")}
         self.bandwidth = 1.0 / sum(s / g.bandwidth_bytes_per_s for s, g in pairs) if gpus else rm.ram_bandwidth_bytes_per_s
+        self.raw_seconds_per_byte = 1.0 / self.bandwidth  # the roofline: spec bandwidth, no overhead
         self.tensor_parallel = runtime == "vllm" and len(gpus) > 1
         if self.tensor_parallel:
             # vLLM splits every layer over the GPUs (tensor parallelism): bandwidth and compute add,
@@ -107,7 +109,8 @@ class _RuntimeView:
             self.seconds_per_byte = {
                 wc: 1.0 / (min(achieved_bandwidth(g.bandwidth_bytes_per_s, self.eff, wc) for g in gpus) * scale)
                 for wc in ("f16", "quant")}
-            self.bandwidth = min(g.bandwidth_bytes_per_s for g in gpus) * scale
+            self.bandwidth = min(g.bandwidth_bytes_per_s for g in gpus) * len(gpus)
+            self.raw_seconds_per_byte = 1.0 / self.bandwidth
         if gpus:
             # llama.cpp's GEMMs accumulate in FP16 (full rate on GeForce); vLLM's BF16 GEMMs in FP32.
             self.flops16 = 1.0 / sum(s / (g.fp16_acc16_flops_per_s if runtime == "llama.cpp" else g.fp16_flops_per_s)
@@ -362,7 +365,9 @@ class Estimator:
         if p.verdict in ("gpu+ram", "cpu"):
             d_low, d_high = min(d_low, cpu_eff.decode_band[0]), max(d_high, cpu_eff.decode_band[1])
             p_low, p_high = min(p_low, cpu_eff.prefill_band[0]), max(p_high, cpu_eff.prefill_band[1])
-        decode_band = Band(decode * d_low, decode, decode * d_high)
+        # The band's top never passes the roofline: every byte read at the full spec bandwidth.
+        roofline = 1.0 / (gpu_read * v.raw_seconds_per_byte + ram_read / v.ram_bandwidth)
+        decode_band = Band(decode * d_low, decode, min(decode * d_high, roofline))
         prefill_band = Band(prefill * p_low, prefill, prefill * p_high)
         ttft = Band(t_prefill / p_high, t_prefill, t_prefill / p_low)
 
@@ -385,6 +390,7 @@ class Estimator:
             context_tokens=ctx, max_context_tokens=max_ctx, prefill_tokens_per_s=prefill_band,
             decode_tokens_per_s=decode_band, ttft_s=ttft, basis=tuple(basis), placement=p.description,
             runs_now=runs_now,
+            extra={"decode_gpu_bytes_per_token": int(gpu_read), "decode_ram_bytes_per_token": int(ram_read)},
         )
 
 

@@ -1,0 +1,155 @@
+"""Speed: rooflines as properties (hypothesis), pipeline and serving behaviour, bands and basis lines."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rigcheck.catalog.estimate import evaluate
+from rigcheck.catalog.estimate.engine import Estimator
+from rigcheck.catalog.estimate.memory import model_shape, weights_bytes
+from rigcheck.catalog.estimate.speed import pipeline_speedup, serving_throughput
+from rigcheck.catalog.estimate.types import VERDICTS, Settings
+from rigcheck.catalog.records import Catalog, Device, Model, Quant
+from tests.estimate.records import GIB, GPT_OSS_SWA, H100, LLAMA3_8B, RTX_3060, RTX_4090, machine
+
+_models = st.builds(
+    lambda total, active_share, layers, kv_heads, moe: Model(
+        id="t/m", family="t", params_total_b=total, params_active_b=total * (active_share if moe else 1.0),
+        num_layers=layers, hidden_size=4096, num_attention_heads=32, num_kv_heads=kv_heads, head_dim=128,
+        vocab_size=32000, max_context_tokens=131072,
+        moe_num_experts=64 if moe else None, moe_experts_per_token=4 if moe else None,
+        quants=[Quant(name="Q4_K_M", format="gguf", bits_per_weight=4.8, runtimes=["llama.cpp"])]),
+    st.floats(2, 800), st.floats(0.1, 0.5), st.integers(4, 128), st.sampled_from([1, 2, 4, 8, 32]),
+    st.booleans())
+_devices = st.builds(
+    lambda vram, bw, tf: Device(name="Test GPU", vendor="NVIDIA", kind="datacenter", memory_bytes=int(vram * GIB),
+                                bandwidth_bytes_per_s=bw * 1e9, fp16_tensor_tflops=tf),
+    st.floats(4, 192), st.floats(50, 8000), st.floats(5, 2500))
+
+
+@settings(max_examples=80, deadline=None)
+@given(model=_models, device=_devices, gpus=st.integers(0, 4), ram=st.floats(4, 2048),
+       prompt=st.integers(1, 65536))
+def test_decode_never_above_the_roofline(model, device, gpus, ram, prompt):
+    """Tokens/s <= bandwidth / bytes read per token, on every device holding part of the model."""
+    m = machine([device] * gpus, ram)
+    est_settings = Settings(prompt_tokens=prompt, context_tokens=max(prompt, 8192))
+    estimator = Estimator(m, [device], est_settings)
+    quant = model.quants[0]
+    est = estimator.estimate(estimator.shape(model), quant, "llama.cpp")
+    if est.verdict == "no_fit":
+        assert est.decode_tokens_per_s is None
+        return
+    shape = model_shape(model)
+    bytes_per_param = weights_bytes(shape, quant) / shape.params_total
+    gpu_bytes = est.extra["decode_gpu_bytes_per_token"]
+    ram_bytes = est.extra["decode_ram_bytes_per_token"]
+    # What it says it reads is at least the active weights other than the token-embedding matrix.
+    assert gpu_bytes + ram_bytes >= (shape.params_active - shape.embedding_params) * bytes_per_param
+    # Each device reads its bytes at most at its spec bandwidth.
+    seconds = gpu_bytes / (device.bandwidth_bytes_per_s if gpus else 1e30) + ram_bytes / m.memory.bandwidth_bytes_per_s
+    band = est.decode_tokens_per_s
+    assert band.low <= band.expected <= band.high <= 1.0 / seconds * (1 + 1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(model=_models, device=_devices, ram=st.floats(4, 1024), extra_vram=st.floats(0, 160),
+       extra_ram=st.floats(0, 1024))
+def test_more_memory_never_worsens_the_verdict(model, device, ram, extra_vram, extra_ram):
+    bigger = Device(**{**{f: getattr(device, f) for f in device.__struct_fields__},
+                       "memory_bytes": device.memory_bytes + int(extra_vram * GIB)})
+    rank = {v: i for i, v in enumerate(VERDICTS)}
+    small = Estimator(machine([device], ram), [device], Settings())
+    large = Estimator(machine([bigger], ram + extra_ram), [bigger], Settings())
+    q = model.quants[0]
+    a = small.estimate(small.shape(model), q, "llama.cpp").verdict
+    b = large.estimate(large.shape(model), q, "llama.cpp").verdict
+    if a == "no_fit":
+        return
+    assert b != "no_fit", "what fitted still fits with more memory"
+    if a in ("gpu", "unified"):
+        assert rank[b] <= rank[a]
+
+
+@settings(max_examples=60, deadline=None)
+@given(model=_models, c1=st.integers(1, 200_000), c2=st.integers(1, 200_000),
+       kv=st.sampled_from(["f16", "q8_0", "q4_0"]))
+def test_longer_context_never_lowers_memory(model, c1, c2, kv):
+    shape = model_shape(model)
+    short, long_ = sorted((c1, c2))
+    assert shape.kv_cache_bytes(short, kv) <= shape.kv_cache_bytes(long_, kv)
+    m = machine([RTX_4090], 64)
+    e_short = Estimator(m, [RTX_4090], Settings(context_tokens=short, kv_cache_type=kv))
+    e_long = Estimator(m, [RTX_4090], Settings(context_tokens=long_, kv_cache_type=kv))
+    q = model.quants[0]
+    a = e_short.estimate(e_short.shape(model), q, "llama.cpp").memory
+    b = e_long.estimate(e_long.shape(model), q, "llama.cpp").memory
+    assert a.kv_cache_bytes <= b.kv_cache_bytes
+
+
+@pytest.mark.parametrize(
+    "prompt, gpus, expected, reason",
+    [(512, 4, 1.0, "one ubatch cannot be pipelined"),
+     (4096, 2, 8 / 5, "4 ubatches per 2048-token batch over 2 stages: 4x2/(4+1)"),
+     (4096, 4, 16 / 7, "4 ubatches over 4 stages: 16/7 (speed.csv: 4090 x4 pp4096 2.3x)"),
+     (4096, 1, 1.0, "one GPU: no pipeline")],
+)
+def test_pipeline_speedup(prompt, gpus, expected, reason):
+    assert pipeline_speedup(prompt, gpus) == pytest.approx(expected), reason
+
+
+def test_serving_throughput_grows_with_batch_but_not_past_compute():
+    q = LLAMA3_8B.quants[2]
+    rates = [serving_throughput(LLAMA3_8B, q, [H100], b, 2048).expected for b in (1, 2, 8, 32, 256, 1024)]
+    assert all(a < b for a, b in zip(rates, rates[1:], strict=False)), "weights are read once per step"
+    single = serving_throughput(LLAMA3_8B, q, [H100], 1, 2048).expected
+    assert rates[-1] < 1024 * single, "bounded by compute and KV reads, not linear in batch"
+    # compute bound: 2 x 8B FLOPs per token at 989 TFLOPS can never exceed ~62k tokens/s
+    assert rates[-1] < 989e12 / (2 * 8.03e9)
+
+
+def test_serving_throughput_moe_touches_more_experts_with_batch():
+    q = GPT_OSS_SWA.quants[0]
+    one = serving_throughput(GPT_OSS_SWA, q, [RTX_4090], 1, 1024).expected
+    sixteen = serving_throughput(GPT_OSS_SWA, q, [RTX_4090], 16, 1024).expected
+    assert sixteen / one < 16 * 0.9, "a batch of 16 routes to most experts: bytes per step grow"
+
+
+def test_serving_throughput_rejects_bad_input():
+    with pytest.raises(ValueError):
+        serving_throughput(LLAMA3_8B, LLAMA3_8B.quants[2], [], 1, 1024)
+    with pytest.raises(ValueError):
+        serving_throughput(LLAMA3_8B, LLAMA3_8B.quants[2], [H100], 0, 1024)
+
+
+def test_estimate_carries_bands_and_basis():
+    cat = Catalog(schema_version="1.0", generated_at="2026-11-01T00:00:00Z", models=[LLAMA3_8B], devices=[RTX_3060])
+    rows = evaluate(machine([RTX_3060]), cat, Settings(quant="Q4_K_M"))
+    (row,) = rows
+    for band in (row.prefill_tokens_per_s, row.decode_tokens_per_s, row.ttft_s):
+        assert band.low < band.expected < band.high
+    text = " ".join(row.basis)
+    assert "memory bandwidth 360 GB/s (spec table)" in text, "bandwidth source"
+    assert "of memory bandwidth" in text and "fitted on speed.csv" in text, "efficiency and its source"
+    assert "placement:" in text and "not modelled" in text
+    assert row.ttft_s.expected == pytest.approx(4096 / row.prefill_tokens_per_s.expected)
+    d = row.to_dict()
+    assert set(d["memory"]) >= {"weights_bytes", "kv_cache_bytes", "overhead_bytes", "total_bytes", "gpu_bytes",
+                                "ram_bytes"}
+
+
+def test_decode_slows_with_depth_and_ram_offload():
+    m = machine([RTX_3060], 64)
+    shallow = Estimator(m, [RTX_3060], Settings(prompt_tokens=512))
+    deep = Estimator(m, [RTX_3060], Settings(prompt_tokens=8000))
+    q4 = LLAMA3_8B.quants[2]
+    f16 = LLAMA3_8B.quants[0]
+    s = shallow.estimate(shallow.shape(LLAMA3_8B), q4, "llama.cpp").decode_tokens_per_s.expected
+    d = deep.estimate(deep.shape(LLAMA3_8B), q4, "llama.cpp").decode_tokens_per_s.expected
+    offloaded = shallow.estimate(shallow.shape(LLAMA3_8B), f16, "llama.cpp")
+    assert d < s, "the KV cache read at depth adds bytes per token"
+    assert offloaded.verdict == "gpu+ram"
+    assert offloaded.decode_tokens_per_s.expected < 0.5 * s, "layers in RAM read at RAM speed"
+    assert any("PCIe" in line for line in offloaded.basis), "prefill streams RAM weights over PCIe"
