@@ -115,8 +115,8 @@ def add_workload_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("workload")
     group.add_argument(
         "--tokens-per-day", metavar="IN,OUT", type=tokens_per_day,
-        help=f"input and output tokens per day (default {default.input_tokens_per_day:,.0f},"
-        f"{default.output_tokens_per_day:,.0f}; suffixes k, M, G allowed)",
+        help=f"input and output tokens per day (default {default.input_tokens_per_day / 1e6:g}M,"
+        f"{default.output_tokens_per_day / 1e6:g}M; suffixes k, M, G allowed)",
     )
     group.add_argument("--cached-share", metavar="S", type=share, default=default.cached_input_share,
                        help="share of input tokens served from a prompt cache (0-1; default %(default)s)")
