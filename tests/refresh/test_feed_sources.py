@@ -412,3 +412,35 @@ def test_embedded_catalog_passes_feed_validation():
     report = feed.build_feed(embedded)
     assert report.catalog.sequence > embedded.sequence
     decode_catalog(feed.feed_bytes(report.catalog))
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"torch_dtype": "bfloat16"}, ("BF16", "safetensors", ["vllm"])),
+        ({"torch_dtype": "float16"}, ("F16", "safetensors", ["vllm"])),
+        ({"quantization_config": {"quant_method": "fp8", "fmt": "e4m3"}}, ("FP8", "fp8", ["vllm"])),
+        ({"quantization_config": {"quant_method": "compressed-tensors",
+                                  "config_groups": {"g": {"weights": {"type": "float", "num_bits": 8}}},
+                                  "format": "float-quantized", "quant_algo": "FP8"}}, ("FP8", "fp8", ["vllm"])),
+        ({"quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 128}}, ("AWQ-INT4", "awq", ["vllm"])),
+        ({"quantization_config": {"quant_method": "gptq", "bits": 8}}, ("GPTQ-INT8", "gptq", ["vllm"])),
+        ({"quantization_config": {"quant_method": "modelopt", "quant_algo": "NVFP4"}}, ("NVFP4", "nvfp4", ["vllm"])),
+        ({"quantization_config": {"quant_method": "mxfp4"}}, ("MXFP4", "mxfp4", ["vllm"])),
+        ({"quantization": {"bits": 8, "group_size": 64}}, ("MLX-8bit", "mlx", ["mlx"])),
+        ({"quantization_config": {"quant_method": "bitsandbytes", "load_in_4bit": True}}, None),
+    ],
+    ids=["bf16", "f16", "fp8", "compressed-fp8", "awq", "gptq8", "nvfp4", "mxfp4", "mlx8", "bnb-skipped"],
+)
+def test_safetensors_repo_kind_from_config(config, expected):
+    entries = [huggingface.TreeEntry(type="file", path="model-00001-of-00002.safetensors", size=6_000_000_000),
+               huggingface.TreeEntry(type="file", path="model-00002-of-00002.safetensors", size=2_000_000_000),
+               huggingface.TreeEntry(type="file", path="original/consolidated.safetensors", size=16_000_000_000)]
+    quants, _ = huggingface.quants_from_tree("o/r", entries, 8_000_000_000, config=config)
+    if expected is None:
+        assert quants == []
+        return
+    (quant,) = quants
+    assert (quant.name, quant.format, quant.runtimes) == expected
+    assert quant.file_size_bytes == 8_000_000_000  # original/ checkpoints are not counted
+    assert quant.bits_per_weight == 8.0  # 8 GB x 8 bits / 8 B parameters
