@@ -74,32 +74,32 @@ def _screenshot(app, services, machine, path: str, select: str | None) -> int:
 
     store = _scratch_store()
     window = MainWindow(services, TaskRunner(SynchronousPool()), store=store)
-    window.controller.settings = Settings()
-    window.resize(1600, 1000)
-    window.show()
-    window.start(machine)
-    if window.controller.catalog is None or window.controller.evaluation is None:
+    try:
+        window.controller.settings = Settings()
+        window.resize(1600, 1000)
+        window.show()
+        window.start(machine)
+        if window.controller.catalog is None or window.controller.evaluation is None:
+            raise RuntimeError(window.error_label.text() or "the window could not be populated")
+        if select:
+            if services.find_model is None:
+                raise ValueError("--select needs the catalog's model lookup, which is not part of this build")
+            model = services.find_model(window.controller.catalog, select)
+            if not window.models_page.select_model(model.id):
+                raise ValueError(f"model {model.id} has no row in the table")
+        for _ in range(5):
+            app.processEvents()
+        current = window.models_page.table.currentIndex()
+        if current.isValid():  # the layout has settled: now the selected row can be brought into view
+            window.models_page.table.scrollTo(current, window.models_page.table.ScrollHint.PositionAtCenter)
+            app.processEvents()
+        image = window.grab()
+        if not image.save(path):
+            raise OSError(f"could not write the screenshot to {path}")
+    finally:
+        window.machine_panel.sparkline.timer.stop()
         window.close()
-        raise RuntimeError(window.error_label.text() or "the window could not be populated")
-    if select:
-        if services.find_model is None:
-            raise ValueError("--select needs the catalog's model lookup, which is not part of this build")
-        model = services.find_model(window.controller.catalog, select)
-        if not window.models_page.select_model(model.id):
-            raise ValueError(f"model {model.id} has no row in the table")
-    for _ in range(5):
-        app.processEvents()
-    current = window.models_page.table.currentIndex()
-    if current.isValid():  # the layout has settled: now the selected row can be brought into view
-        window.models_page.table.scrollTo(current, window.models_page.table.ScrollHint.PositionAtCenter)
-        app.processEvents()
-    image = window.grab()
-    ok = image.save(path)
-    window.machine_panel.sparkline.timer.stop()
-    window.close()
-    os.unlink(store.fileName())
-    if not ok:
-        raise OSError(f"could not write the screenshot to {path}")
+        os.unlink(store.fileName())
     return 0
 
 

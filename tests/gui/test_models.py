@@ -24,9 +24,9 @@ from rigcheck.desktop.models.rows import build_rows
 from .fakes import cpu_machine, fake_evaluate, gpu_machine, make_catalog
 
 
-def rows_for(machine=None, settings=Settings()):
+def rows_for(machine=None, settings=None):
     catalog = make_catalog()
-    return build_rows(catalog, fake_evaluate(machine or gpu_machine(), catalog, settings))
+    return build_rows(catalog, fake_evaluate(machine or gpu_machine(), catalog, settings or Settings()))
 
 
 def table(rows=None):

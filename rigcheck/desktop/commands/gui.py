@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from rigcheck.desktop.cli import UsageError
 from rigcheck.desktop.commands._machine import add_machine_args, machines_from_args
@@ -23,16 +24,21 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from rigcheck.desktop.app import run_gui
 
+    if args.screenshot and not args.screenshot.lower().endswith(".png"):
+        raise UsageError(f"--screenshot must name a .png file, not {args.screenshot!r}")
     machine = None
     if args.machine or args.gpu or args.ram:
         from rigcheck.catalog.store import load_catalog
 
         machine = machines_from_args(args, load_catalog())[0]
-    if args.screenshot and not args.screenshot.lower().endswith(".png"):
-        raise UsageError(f"--screenshot must name a .png file, not {args.screenshot!r}")
     try:
         return run_gui(machine, screenshot=args.screenshot, select=args.select)
     except (ValueError, OSError) as exc:
         if args.screenshot:
             raise UsageError(str(exc)) from None
         raise
+    except RuntimeError as exc:  # the window could not be populated (estimator or catalog failure)
+        if not args.screenshot:
+            raise
+        print(f"rigcheck: error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,130 @@
+"""Catalog refresh from the status bar against a local HTTP server, and report export, through the window."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from PySide6.QtCore import QThreadPool
+from werkzeug.wrappers import Response
+
+from rigcheck.catalog.records import encode_catalog
+from rigcheck.desktop import report_bridge, state
+
+from .fakes import make_catalog, make_services
+
+FEED = "/v1/catalog.json"
+
+
+def _feed_bytes(sequence: int = 10**9) -> bytes:
+    cat = make_catalog(sequence=sequence)
+    cat.models.append(cat.models[0].__class__(id="acme/New-3B", family="new", name="New 3B", params_total_b=3.0,
+                                              params_active_b=3.0, max_context_tokens=65536,
+                                              quants=list(cat.models[0].quants)))
+    cat.generated_at = "2026-11-28T00:00:00Z"
+    return encode_catalog(cat)
+
+
+@pytest.fixture
+def refresh_window(make_window, httpserver):
+    """A window whose refresh goes to the local server, unsigned feeds allowed for it, on real threads."""
+    from rigcheck.catalog.refresh import refresh_catalog
+
+    store = state.open_settings()
+    store.setValue("catalog/feed_url", httpserver.url_for(FEED))
+    store.setValue("catalog/allow_unsigned", "true")
+    store.sync()
+    httpserver.expect_request(FEED + ".sig").respond_with_data("", status=404)
+
+    def make():
+        return make_window(make_services(refresh_catalog=refresh_catalog), pool=QThreadPool())
+
+    return make
+
+
+def _wait_idle(qtbot, window):
+    qtbot.waitUntil(lambda: window.controller.evaluation is not None, timeout=10000)
+
+
+def test_refresh_success_swaps_catalog_and_reevaluates(refresh_window, httpserver, qtbot):
+    httpserver.expect_request(FEED).respond_with_data(_feed_bytes(), content_type="application/json")
+    window = refresh_window()
+    _wait_idle(qtbot, window)
+    assert window.models_page.model.rowCount() == 4
+    window.act_refresh.trigger()
+    assert window.progress.isVisible() and window.cancel_button.isVisible()
+    assert not window.act_refresh.isEnabled()
+    qtbot.waitUntil(lambda: window.models_page.model.rowCount() == 5, timeout=10000)
+    assert "catalog updated to sequence 1000000000" in window.error_label.text()
+    assert "UNSIGNED" in window.error_label.text()
+    assert "#1000000000" in window.catalog_label.text()
+    assert not window.progress.isVisible() and window.act_refresh.isEnabled()
+
+
+def test_refresh_failure_keeps_the_catalog_and_offers_details(refresh_window, httpserver, qtbot):
+    httpserver.expect_request(FEED).respond_with_data(b'{"schema_version": "1.0", "models": [', status=200)
+    window = refresh_window()
+    _wait_idle(qtbot, window)
+    window.refresh_catalog()
+    qtbot.waitUntil(lambda: not window.controller.refreshing, timeout=10000)
+    text = window.error_label.text()
+    assert "not a usable catalog" in text and text.endswith("The catalog in use is unchanged.")
+    assert "\n" not in text
+    assert window.details_button.isVisible() and "Traceback" in window._error_details
+    assert window.models_page.model.rowCount() == 4
+    assert "#1," in window.catalog_label.text()
+
+
+def test_refresh_cancel_writes_nothing(refresh_window, httpserver, qtbot):
+    body = _feed_bytes()
+
+    def slow(_request):
+        def chunks():
+            for i in range(0, len(body), 64):
+                time.sleep(0.05)
+                yield body[i:i + 64]
+
+        return Response(chunks(), headers={"Content-Length": str(len(body))}, content_type="application/json")
+
+    httpserver.expect_request(FEED).respond_with_handler(slow)
+    window = refresh_window()
+    _wait_idle(qtbot, window)
+    window.refresh_catalog()
+    qtbot.waitUntil(lambda: window.progress.maximum() == 1000 and window.progress.value() > 0, timeout=10000)
+    assert "/" in window.progress.format()  # bytes read / total
+    window.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.controller.refreshing, timeout=10000)
+    assert window.error_label.text() == "Refresh cancelled; the catalog in use is unchanged."
+    assert window.models_page.model.rowCount() == 4
+    from rigcheck.catalog import cache
+
+    assert not cache.catalog_path().exists()
+
+
+def test_export_writes_the_report_in_a_worker(make_window, tmp_path, qtbot):
+    window = make_window(make_services(export_report=report_bridge.export_report), pool=QThreadPool())
+    qtbot.waitUntil(lambda: window.controller.evaluation is not None, timeout=10000)
+    assert window.act_export.isEnabled()
+    window.models_page.select_model("acme/Mid-8B")
+    for fmt_name in ("md", "json", "csv", "html", "pdf"):
+        out = tmp_path / f"report.{fmt_name}"
+        assert window.export_to(fmt_name, str(out))
+        qtbot.waitUntil(lambda out=out: out.exists() and "Report saved" in window.error_label.text(), timeout=20000)
+        assert out.stat().st_size > 0
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert "acme/Mid-8B" in json.dumps(data)
+    assert "Mid 8B" in (tmp_path / "report.md").read_text() or "acme/Mid-8B" in (tmp_path / "report.md").read_text()
+
+
+def test_export_failure_is_one_sentence(make_window, tmp_path):
+    window = make_window(make_services(export_report=report_bridge.export_report))
+    assert window.export_to("md", str(tmp_path / "missing-folder" / "r.md"))
+    assert window.error_label.text().startswith("Could not export the report: ")
+    assert window.details_button.isVisible()
+
+
+def test_export_unavailable_says_so(window):
+    assert not window.act_export.isEnabled()
+    assert not window.export_to("pdf", "/tmp/never.pdf")
+    assert window.error_label.text() == "Report export is not part of this build."
