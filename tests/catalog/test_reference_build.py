@@ -121,3 +121,15 @@ def test_main_writes_a_valid_catalog_and_reports_errors(inputs, tmp_path, capsys
     err = capsys.readouterr().err
     assert err.startswith("catalog build failed: ") and err.count("\n") == 1
     assert decode_catalog(out.read_bytes()).sequence == 7, "a failed build leaves the previous file"
+
+
+@pytest.mark.parametrize(
+    ("model_id", "name", "vendor"),
+    [("closed:openai/gpt-5-mini", "GPT-5 mini", "OpenAI"), ("closed:anthropic/claude-sonnet-4.5", "Claude Sonnet 4.5",
+                                                              "Anthropic"),
+     ("closed:google/gemini-2.5-pro", "Gemini 2.5 Pro", "Google"), ("closed:xai/grok-4", "Grok 4", "xAI"),
+     ("closed:acme/thing-1", "thing 1", "acme")],
+)
+def test_closed_model_names(model_id, name, vendor):
+    closed = reference.closed_model_from_id(model_id)
+    assert (closed.id, closed.name, closed.vendor) == (model_id, name, vendor)

@@ -798,6 +798,20 @@ _RENTAL_NAMES = {
 }
 
 
+_VENDOR_NAMES = {"anthropic": "Anthropic", "openai": "OpenAI", "google": "Google", "xai": "xAI"}
+_NAME_WORDS = {"gpt": "GPT", "claude": "Claude", "gemini": "Gemini", "grok": "Grok", "sonnet": "Sonnet",
+               "opus": "Opus", "haiku": "Haiku", "pro": "Pro", "flash": "Flash", "mini": "mini"}
+
+
+def closed_model_from_id(model_id: str) -> ClosedModel:
+    """A display name from a ``closed:<vendor>/<model>`` id: "closed:openai/gpt-5-mini" -> "GPT-5 mini"."""
+    vendor, _, slug = model_id.removeprefix("closed:").partition("/")
+    words = [_NAME_WORDS.get(w, w) for w in slug.split("-")]
+    name = " ".join(words)
+    name = re.sub(r"^GPT (\d)", r"GPT-\1", name)  # GPT-5, GPT-4.1 keep their hyphen
+    return ClosedModel(id=model_id, name=name, vendor=_VENDOR_NAMES.get(vendor, vendor))
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Build
 
@@ -849,8 +863,7 @@ def build(reference_dir: Path = DEFAULT_REFERENCE_DIR, supplement_dir: Path = SU
         closed[row["id"]] = ClosedModel(id=row["id"], name=row["name"], vendor=row["vendor"])
     for model_id in sorted({o.model_id for o in hosted} | {s.model_id for s in scores}):
         if model_id.startswith("closed:") and model_id not in closed:
-            vendor, _, name = model_id.removeprefix("closed:").partition("/")
-            closed[model_id] = ClosedModel(id=model_id, name=name, vendor=vendor)
+            closed[model_id] = closed_model_from_id(model_id)
 
     catalog = Catalog(
         schema_version=SCHEMA_VERSION,
