@@ -74,9 +74,15 @@ def run(args: argparse.Namespace) -> int:
             **plan_mod.plan_to_dict(result),
             "machine": machine.label if machine else None,
             "upgrades": [plan_mod.upgrade_to_dict(u) for u in upgrades] if upgrades is not None else None,
+            "cost_workload": {
+                "description": "the $/M output token figures: all in, machines 100% busy",
+                "peak_concurrency": workload.peak_concurrency,
+                "input_per_output": workload.input_per_output,
+                "cached_input_share": workload.cached_input_share,
+            },
         })
         return 0
-    _print(result, machine, upgrades)
+    _print(result, machine, upgrades, workload)
     return 0
 
 
@@ -86,7 +92,7 @@ def _band(b, digits: int = 1) -> str:
     return f"{b.expected:,.{digits}f} ({b.low:,.{digits}f}-{b.high:,.{digits}f})"
 
 
-def _print(result, machine, upgrades) -> None:
+def _print(result, machine, upgrades, workload) -> None:
     target = result.target
     print(f"{result.model_id}: {target.describe()}"
           + (f", quant {target.quant}" if target.quant else ", best quality that meets it")
@@ -110,8 +116,10 @@ def _print(result, machine, upgrades) -> None:
             ])
         print(_pricing.table(rows, ["#", "configuration", "quant", "verdict", "decode tok/s", "TTFT s", "buy",
                                     "rent", "$/M out rented", "power"]))
-        print("Purchase prices are GPUs only (host not included), except unified-memory machines; "
-              "$/M out rented is at 100% utilization.")
+        w = workload
+        print("Purchase prices are GPUs only (host not included), except unified-memory machines. "
+              f"$/M out rented: all in, at 100% utilization, {w.peak_concurrency} concurrent requests, "
+              f"{w.input_per_output:g} input tokens per output token ({w.cached_input_share:.0%} cached).")
         splits = sorted({o.split for o in result.options if o.config.count > 1})
         for split in splits:
             print(f"  several GPUs: {split}")
