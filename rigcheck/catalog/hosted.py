@@ -185,6 +185,8 @@ def frontier_comparators(catalog: Catalog, model_id: str | None = None, mix: Tok
     open_benchmarks = set(scores_for(catalog, model_id)) if model_id else set()
     result = []
     for closed in closed_models(catalog):
+        if closed.id == model_id:
+            continue  # a closed model is not its own comparator
         scores = scores_for(catalog, closed.id)
         shared = tuple(sorted(open_benchmarks & set(scores)))
         result.append(

@@ -141,3 +141,12 @@ def test_batch_is_bounded_by_the_kv_cache_that_fits(capsys):
     assert 1 <= rented["batch"] < 512
     line = next(a for a in rented["assumptions"] if a.startswith(f"batch {rented['batch']}:"))
     assert f"KV room for {rented['batch']} sequences of 131,072 tokens" in line
+
+
+def test_hosted_for_a_closed_model_and_an_unknown_one(capsys):
+    data = run_json(capsys, "hosted", "--model", "closed:openai/gpt-5", "--json")
+    assert data["model_id"] == "closed:openai/gpt-5"
+    assert data["offers"][0]["usd_per_m_output"] == pytest.approx(10.0)
+    assert "closed:openai/gpt-5" not in [c["model_id"] for c in data["comparators"]]
+    assert main(["hosted", "--model", "closed:nobody/nothing"]) == 2
+    assert "closed:openai/gpt-5" in capsys.readouterr().err

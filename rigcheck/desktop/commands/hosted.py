@@ -17,7 +17,8 @@ def register(subparsers) -> None:
         description="Hosted API offers for open models (or one model), the cheapest for a token mix, residency "
         "terms, and closed frontier models with their prices and scores.",
     )
-    parser.add_argument("--model", metavar="ID", help="one model: a Hugging Face id or an unambiguous part")
+    parser.add_argument("--model", metavar="ID", help="one model: a Hugging Face id or an unambiguous part, or "
+                        "closed:VENDOR/MODEL for a closed one")
     parser.add_argument("--input-per-output", metavar="R", type=_pricing.non_negative_float, default=3.0,
                         help="input tokens sent per output token, for all-in prices (default %(default)s)")
     parser.add_argument("--cached-share", metavar="S", type=_pricing.share, default=0.0,
@@ -36,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
     catalog, status = _pricing.load_catalog_and_status()
     mix = TokenMix(input_per_output=args.input_per_output, cached_input_share=args.cached_share)
     if args.model:
-        model = _pricing.find_model(catalog, args.model)
-        summary = hosted.hosted_summary(catalog, model.id, mix)
+        model_id = _closed_id(catalog, args.model) or _pricing.find_model(catalog, args.model).id
+        summary = hosted.hosted_summary(catalog, model_id, mix)
         offers = [o for o in summary.offers if hosted.meets_residency(o, args.residency, args.region)]
         summary = hosted.HostedSummary(
             model_id=summary.model_id, offers=offers,
@@ -106,6 +107,23 @@ def run(args: argparse.Namespace) -> int:
     print()
     _print_residency(args.residency)
     return 0
+
+
+def _closed_id(catalog, query: str) -> str | None:
+    """A closed model's id for a ``closed:vendor/model`` query; None for other queries.
+
+    Raises UsageError listing the closed models when a ``closed:`` query names none of them.
+    """
+    from rigcheck.catalog.hosted import closed_models
+    from rigcheck.desktop.cli import UsageError
+
+    if not query.lower().startswith("closed:"):
+        return None
+    ids = sorted(c.id for c in closed_models(catalog))
+    for model_id in ids:
+        if model_id.lower() == query.lower():
+            return model_id
+    raise UsageError(f"unknown closed model {query!r}; the catalog has: {', '.join(ids)}")
 
 
 def _scores_text(scores) -> str:
