@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -125,6 +126,23 @@ def retry_after_s(value: str | None, *, now: datetime | None = None) -> float | 
     return max(0.0, (when - now).total_seconds())
 
 
+_RATELIMIT_T_RE = re.compile(r"(?:^|[;,\s])t=(\d+)")
+
+
+def rate_limit_reset_s(headers) -> float | None:
+    """Seconds until the rate-limit window resets, from the IETF ``RateLimit`` header (``"api";r=0;t=55``,
+    which the Hugging Face Hub sends) or ``RateLimit-Reset``; None when neither says."""
+    combined = headers.get("RateLimit")
+    if combined:
+        match = _RATELIMIT_T_RE.search(combined)
+        if match:
+            return float(match.group(1))
+    reset = headers.get("RateLimit-Reset")
+    if reset and reset.strip().isdigit():
+        return float(reset.strip())
+    return None
+
+
 def describe_exception(exc: requests.RequestException, url: str) -> str:
     """One human sentence for a requests exception (the httpie mapping)."""
     host = requests.utils.urlparse(url).netloc or url
@@ -211,10 +229,13 @@ def request(
             return response
         status = response.status_code
         wait_header = response.headers.get("Retry-After")
+        reset_s = rate_limit_reset_s(response.headers)
         response.close()
         if status not in RETRY_STATUSES or attempt >= max_attempts:
             raise HttpStatusError(status_message(status, url, attempt), status)
         wait_s = retry_after_s(wait_header)
+        if wait_s is None:
+            wait_s = reset_s
         if wait_s is None:
             wait_s = BACKOFF_BASE_S * 2 ** (attempt - 1)
         sleep(min(wait_s, retry_after_cap_s))

@@ -444,3 +444,12 @@ def test_safetensors_repo_kind_from_config(config, expected):
     assert (quant.name, quant.format, quant.runtimes) == expected
     assert quant.file_size_bytes == 8_000_000_000  # original/ checkpoints are not counted
     assert quant.bits_per_weight == 8.0  # 8 GB x 8 bits / 8 B parameters
+
+
+def test_hub_429_without_retry_after_uses_ratelimit_header(httpserver):
+    httpserver.expect_oneshot_request("/o/r/resolve/main/config.json").respond_with_data(
+        "", status=429, headers={"RateLimit": '"api";r=0;t=42', "RateLimit-Policy": '"fixed window";"api";q=500;w=300'})
+    httpserver.expect_request("/o/r/resolve/main/config.json").respond_with_json({"ok": True})
+    waits = []
+    assert HubClient(base_url=httpserver.url_for(""), sleep=waits.append).config("o/r") == {"ok": True}
+    assert waits == [42.0]
