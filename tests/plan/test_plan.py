@@ -268,3 +268,9 @@ def test_a_machine_without_a_gpu_is_told_to_add_one():
     cards = [u for u in result if u.kind == "replace-gpu"]
     assert cards and cards[0].change.startswith("add a ")
     assert cards[0].estimate.verdict == "gpu"
+
+
+def test_with_a_budget_unpriced_devices_are_rejected_with_that_reason_not_dropped():
+    result = run_plan(model(140, 75, 42), quant="Q4_K_M", mode="buy", budget_usd=5000)
+    reasons = {r.config.device.name: r.reason for r in result.rejected}
+    assert reasons["Card48"] == "price unknown: cannot be checked against the $5,000 budget"

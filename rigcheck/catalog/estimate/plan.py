@@ -567,8 +567,9 @@ def _budget_reason(prices: Prices, target: Target) -> str:
         parts.append(f"${prices.purchase_usd:,.0f} to buy")
     if prices.rental_usd_per_month is not None:
         parts.append(f"${prices.rental_usd_per_month:,.0f}/month to rent")
-    costs = " and ".join(parts) or "price unknown"
-    return f"over budget: {costs} > ${target.budget_usd:,.0f}"
+    if not parts:
+        return f"price unknown: cannot be checked against the ${target.budget_usd:,.0f} budget"
+    return f"over budget: {' and '.join(parts)} > ${target.budget_usd:,.0f}"
 
 
 def _keep_largest(failures: dict[str, Rejection], rejection: Rejection) -> None:
