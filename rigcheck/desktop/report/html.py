@@ -361,7 +361,7 @@ def _fit_table(d: _Doc, mr: MachineReport, *, short: bool) -> None:
              "First<br>token", "Score", "Hosted<br>$/M"],
             (_fit_cells(r) for r in shown),
             numeric=(1, 3, 4, 5, 6, 7, 8),
-            widths=("21%", "7%", "15%", "9%", "9%", "8%", "9%", "11%", "11%"),
+            widths=("20%", "7%", "14%", "9%", "9%", "9%", "10%", "11%", "11%"),
             compact=True,
         )
     )

@@ -53,9 +53,9 @@ def seconds(value: float | None) -> str:
         return f"{value / 3600:.1f} h"
     if value >= 120:
         return f"{value / 60:.0f} min"
-    if value >= 10:
+    if value >= 9.95:  # what would round to "10.0 s" reads better as "10 s"
         return f"{value:.0f} s"
-    if value >= 1:
+    if value >= 0.995:
         return f"{value:.1f} s"
     return f"{value * 1000:.0f} ms"
 
@@ -81,7 +81,7 @@ def band_range(band: Band | None, fmt=rate) -> str:
 def _kilo(value: float) -> str:
     if value < 1000:
         return rate(value)
-    return f"{value / 1000:.1f}k" if value < 100_000 else f"{value / 1000:.0f}k"
+    return f"{value / 1000:.1f}k" if value < 10_000 else f"{value / 1000:.0f}k"
 
 
 def band_text(band: Band | None, fmt=rate) -> str:
