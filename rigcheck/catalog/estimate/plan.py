@@ -5,9 +5,9 @@ tensor parallel with vLLM); unified-memory machines (Mac Studio, Strix Halo, DGX
 size the table knows; datacenter nodes (8x H100/H200/B200); and, for models larger than any node,
 several nodes on paper. Each candidate is first checked against the memory the model needs (cheap
 arithmetic, so a plan takes well under a second), and only the survivors are estimated with the
-estimator (``rigcheck.catalog.estimate.estimate``) on a hypothetical machine
+estimator (``evaluate(..., models=[model])``, once per candidate) on a hypothetical machine
 (``rigcheck.catalog.devices.hypothetical_machine``). Every rejected candidate keeps its reason
-("8x NVIDIA H100 SXM: 640 GB < 700 GB needed"). Devices without a price are listed as "price unknown",
+("8x NVIDIA H100 SXM: 640 GiB (627 GiB usable) < 641 GiB needed (FP8)"). Devices without a price are listed as "price unknown",
 after the priced ones, never dropped.
 
 Purchase prices are for the GPUs alone (a host server, CPUs and RAM are not in the device table);
@@ -34,7 +34,6 @@ from rigcheck.catalog.estimate.types import Band, Estimate, Settings
 from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from rigcheck.probe.types import Gpu, Machine
 
-GB = 1e9
 GIB = 1024**3
 
 Mode = Literal["either", "buy", "rent"]
@@ -673,7 +672,7 @@ class Upgrade:
 
     kind: Literal["none", "ram", "add-gpu", "replace-gpu", "machine"]
     change: str
-    """"add 64 GB RAM (to 128 GB)", "add a second NVIDIA GeForce RTX 4090", "replace with ..."."""
+    """"add 64 GiB RAM (to 128 GB)", "add a second NVIDIA GeForce RTX 4090", "replace with ..."."""
     estimate: Estimate | None
     meets_target: bool
     shortfall: str | None
