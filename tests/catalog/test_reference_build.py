@@ -38,12 +38,12 @@ needs_reference = pytest.mark.skipif(not (REFERENCE / "models.csv").is_file(), r
     ],
 )
 def test_parse_layer_pattern(pattern, layers, expected, why):
-    assert reference.parse_layer_pattern(pattern, layers, "swa-mixed").full_attention_layers == expected, why
+    assert reference.parse_layer_pattern(pattern, layers).full_attention_layers == expected, why
 
 
 def test_global_layer_dims():
     parsed = reference.parse_layer_pattern("5 local sliding (1024) : 1 global; global layers: 2 KV heads, head_dim 512",
-                                           30, "swa-mixed")
+                                           30)
     assert (parsed.global_kv_heads, parsed.global_head_dim) == (2, 512)
 
 

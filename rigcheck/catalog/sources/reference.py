@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import msgspec
+
 from rigcheck.catalog.records import (
     SCHEMA_VERSION,
     Catalog,
@@ -122,7 +124,7 @@ class _Pattern:
     rule: str | None = None
 
 
-def parse_layer_pattern(pattern: str, num_layers: int | None, attention: str | None) -> _Pattern:
+def parse_layer_pattern(pattern: str, num_layers: int | None) -> _Pattern:
     """How many layers hold a full-length KV cache, from the reference's pattern sentence.
 
     Returns ``full_attention_layers=None`` when the sentence gives no ratio or count (we never guess).
@@ -294,7 +296,7 @@ def _model_from_row(row: dict[str, str], overrides: dict[str, list[dict[str, str
     if attention not in (None, "gqa", "mha", "mla", "swa-mixed", "hybrid-linear"):
         raise BuildError(f"models.csv: {model_id} has unknown attention_kind {attention!r}")
     pattern_text = row.get("full_attention_every_n_layers_or_layer_pattern", "")
-    pattern = parse_layer_pattern(pattern_text, values["num_layers"], attention)  # type: ignore[arg-type]
+    pattern = parse_layer_pattern(pattern_text, values["num_layers"])  # type: ignore[arg-type]
     full_layers = pattern.full_attention_layers
     if attention in ("swa-mixed", "hybrid-linear"):
         if full_layers is not None:
@@ -441,8 +443,7 @@ DYNAMIC_GGUF_FAMILIES = ("deepseek-v3", "kimi-k2", "glm-4.5", "glm-4.6", "glm-4.
 
 
 def _is_big_moe(model: Model) -> bool:
-    return bool(model.params_total_b and model.params_total_b >= 100 and model.is_moe is not False
-                and (model.params_active_b or 0) < (model.params_total_b or 0))
+    return bool(model.is_moe and model.params_total_b and model.params_total_b >= 100)
 
 
 def quants_for(model: Model) -> list[Quant]:
@@ -563,8 +564,6 @@ def _drop_unpublished_estimates(model: Model) -> Model:
 
 
 def _replace(record, **changes):
-    import msgspec
-
     return msgspec.structs.replace(record, **changes)
 
 
@@ -905,8 +904,6 @@ def _check_links(catalog: Catalog) -> None:
 
 def write(catalog: Catalog, path: Path = OUTPUT_PATH) -> bytes:
     """Write the catalog as indented JSON (diff-friendly) after checking it decodes; returns the bytes."""
-    import msgspec
-
     data = msgspec.json.format(encode_catalog(catalog), indent=1) + b"\n"
     decode_catalog(data)  # never write a file the app would refuse
     tmp = path.with_suffix(".json.tmp")
