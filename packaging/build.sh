@@ -57,6 +57,13 @@ if ! $VENV/bin/pyinstaller --noconfirm --clean --log-level WARN \
   exit 1
 fi
 echo "built dist/rigcheck in $(( $(date +%s) - start_s )) s"
+# The build machine's libpython may carry debug symbols (16 MB of a 22 MB file here). Strip only that: the
+# wheels' libraries are already stripped, and stripping patchelf-edited ones (numpy.libs) breaks them.
+if [ "$(uname -s)" = Linux ] && command -v strip >/dev/null; then
+  for lib in dist/rigcheck/_internal/libpython*.so*; do
+    [ -L "$lib" ] || strip --strip-debug "$lib"
+  done
+fi
 # Libraries Qt's plugins link against but this build machine lacks are neither bundled nor checked later
 # (offscreen smoke tests do not load the xcb plugin); install them here (packaging/README.md) and rebuild.
 # (The GTK3 theme plugin's are expected: the spec leaves that plugin out.)

@@ -221,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(path).is_file() or not os.access(path, os.X_OK):
         print(f"smoke: {args.executable} is not an executable file", file=sys.stderr)
         return 2
-    return 0 if smoke([str(Path(path).resolve())], args.keep) else 1
+    keep_dir = args.keep.resolve() if args.keep else None  # checks run in a temporary folder
+    return 0 if smoke([str(Path(path).resolve())], keep_dir) else 1
 
 
 if __name__ == "__main__":
