@@ -61,30 +61,44 @@ MAX_ROW_MOVES = 200
 _TABLE = re.compile(r"<table\b[^>]*>.*?</table>", re.S)
 
 
+def _tables(frame) -> list:
+    """The tables under a frame, in document order (QTextCursor.currentTable() is avoided: in PySide6
+    6.12 it drops a reference to None each time it finds no table, which crashes the interpreter)."""
+    from PySide6.QtGui import QTextTable
+
+    found = []
+    for child in frame.childFrames():
+        if isinstance(child, QTextTable):
+            found.append(child)
+        found += _tables(child)
+    return found
+
+
+def _straddles(doc, block, page_h: float) -> bool:
+    lines = block.layout()
+    if lines is None or lines.lineCount() < 2:
+        return False
+    top = doc.documentLayout().blockBoundingRect(block).top()
+    first = top + lines.lineAt(0).y()
+    last_line = lines.lineAt(lines.lineCount() - 1)
+    last = top + last_line.y() + last_line.height()
+    return int(first // page_h) != int((last - 0.01) // page_h)
+
+
 def _straddling_row(doc, page_h: float) -> tuple[int, int] | None:
     """(table number in document order, body row number) of the first table row whose lines start on
     one page and end on the next, or None."""
-    from PySide6.QtGui import QTextCursor
-
     doc.pageCount()  # layout is lazy: this lays out the whole document, so every block has its lines
-    layout = doc.documentLayout()
-    tables: dict[int, int] = {}
-    block = doc.begin()
-    while block.isValid():
-        cursor = QTextCursor(block)
-        table = cursor.currentTable()
-        if table is not None:
-            number = tables.setdefault(table.firstPosition(), len(tables))
-            lines = block.layout()
-            if lines is not None and lines.lineCount() > 1:
-                top = layout.blockBoundingRect(block).top()
-                first = top + lines.lineAt(0).y()
-                last_line = lines.lineAt(lines.lineCount() - 1)
-                last = top + last_line.y() + last_line.height()
-                row = table.cellAt(cursor).row() - table.format().headerRowCount()
-                if int(first // page_h) != int((last - 0.01) // page_h) and row > 0:
-                    return number, row
-        block = block.next()
+    for number, table in enumerate(_tables(doc.rootFrame())):
+        header_rows = table.format().headerRowCount()
+        for row in range(header_rows + 1, table.rows()):  # the first body row cannot be cut off
+            for column in range(table.columns()):
+                cell = table.cellAt(row, column)
+                block = doc.findBlock(cell.firstPosition())
+                while block.isValid() and block.position() <= cell.lastPosition():
+                    if _straddles(doc, block, page_h):
+                        return number, row - header_rows
+                    block = block.next()
     return None
 
 
