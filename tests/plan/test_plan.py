@@ -1,6 +1,6 @@
 """The planner over a small hand-made device table, with a fake estimator whose arithmetic is plain.
 
-The fake: a model needs its quant's file size + 2 GB (KV and buffers); it fits on GPUs when that is at
+The fake: a model needs its quant's file size + 1.5 GB of KV + 0.5 GB of buffers per GPU; it fits on GPUs when that is at
 most 98% of their memory (75% of a Mac's), runs "gpu+ram" when GPU + RAM hold it; decode is 70% of the
 slowest GPU's bandwidth over the weights; TTFT is prompt / (10,000 tokens/s per GPU).
 """
@@ -67,13 +67,13 @@ def fake_machine(specs, ram_bytes, catalog):
                    label=" + ".join(specs))
 
 
-def _need(quant: Quant) -> int:
-    return quant.file_size_bytes + int(2 * GB)
+def _need(quant: Quant, gpu_count: int) -> int:
+    return quant.file_size_bytes + int(1.5 * GB) + int(0.5 * GB) * max(1, gpu_count)
 
 
 def fake_estimate(m: Model, quant: Quant, machine: Machine, settings) -> Estimate:
-    need = _need(quant)
     gpus = machine.usable_gpus
+    need = _need(quant, len(gpus))
     if gpus and gpus[0].unified_memory:
         gpu_mem = machine.memory.total_bytes * 0.75
         verdict_fit, spare_ram = "unified", 0  # the GPU's share is the RAM: nothing left to offload to
@@ -96,7 +96,8 @@ def fake_estimate(m: Model, quant: Quant, machine: Machine, settings) -> Estimat
     return Estimate(
         model_id=m.id, quant=quant.name, runtime="llama.cpp", verdict=verdict,
         memory=MemoryBreakdown(weights_bytes=quant.file_size_bytes, kv_cache_bytes=int(1.5 * GB),
-                               overhead_bytes=int(0.5 * GB), gpu_bytes=need - ram, ram_bytes=ram),
+                               overhead_bytes=int(0.5 * GB) * max(1, len(gpus)), gpu_bytes=need - ram,
+                               ram_bytes=ram),
         context_tokens=settings.context_tokens, max_context_tokens=settings.context_tokens if fits else None,
         prefill_tokens_per_s=band(10_000.0), decode_tokens_per_s=band(decode), ttft_s=band(ttft),
     )
@@ -274,3 +275,17 @@ def test_with_a_budget_unpriced_devices_are_rejected_with_that_reason_not_droppe
     result = run_plan(model(140, 75, 42), quant="Q4_K_M", mode="buy", budget_usd=5000)
     reasons = {r.config.device.name: r.reason for r in result.rejected}
     assert reasons["Card48"] == "price unknown: cannot be checked against the $5,000 budget"
+
+
+def test_per_gpu_buffers_of_a_big_probe_machine_do_not_prune_a_single_card():
+    # 48 GB of weights: one 48 GiB card holds 48 + 1.5 + 0.5 = 50 GB (50.5 usable); an 8-GPU machine's
+    # 4 GB of buffers would make it look 53.5 GB.
+    result = run_plan(model(140, 75, 48), quant="Q4_K_M")
+    assert "Card48" in labels(result)
+
+
+def test_the_reason_for_a_short_configuration_names_both_sizes():
+    # 700 GB of BF16 weights + 1.5 GB KV + 0.5 GB per GPU: 8x DC80 (640 GiB, 627 usable) falls short
+    result = run_plan(model(700), quant="BF16", mode="rent")
+    reason = {r.config.label: r.reason for r in result.rejected}["8x DC80"]
+    assert reason.startswith("640 GiB (627 GiB usable) < ") and reason.endswith(" needed (BF16)")

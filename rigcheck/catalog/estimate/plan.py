@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+import msgspec
+
 from rigcheck.catalog.estimate.cost import (
     HOURS_PER_MONTH,
     NodeCapacity,
@@ -463,8 +465,10 @@ def plan(
     configs, not_evaluated = candidate_configs(devices)
     book = _PriceBook(catalog, _resolver(devices))
 
-    # Memory each quant needs, from one evaluation on the largest candidate; quants whose runtime cannot
-    # run there get a lower bound (their weights), which is all the pruning needs.
+    # A floor on the memory each quant needs (weights + KV cache at the context), from one evaluation on
+    # the largest candidate; quants whose runtime cannot run there get their weights alone. Compute
+    # buffers are left out: they grow with the number of GPUs, so the probe's would overstate what a
+    # single card needs. The estimator has the final word on each survivor.
     probe_config = max(configs, key=lambda c: c.memory_total_bytes, default=None)
     if probe_config is None:
         raise PlanError("the device table has no device the planner can size")
@@ -474,7 +478,17 @@ def plan(
         raise PlanError(f"{model.id} has no parameter count in the catalog, so its memory and speed cannot be "
                         "estimated")
     need: dict[str, int] = {q.name: _weights_lower_bound(model, q) for q in quants}
-    need.update({row.quant: needed_bytes(row) for row in probe_rows if row.quant in need})
+    need.update({row.quant: row.memory.weights_bytes + row.memory.kv_cache_bytes
+                 for row in probe_rows if row.quant in need})
+    # Compute buffers per GPU, as the probe's fitting rows show them: used to say how much a given
+    # configuration needs (the estimator reports no overhead for a configuration that does not fit).
+    probe_gpus = max(1, probe_config.count)
+    overheads = [row.memory.overhead_bytes / probe_gpus for row in probe_rows if row.fits]
+    overhead_per_gpu = max(overheads, default=0.0)
+
+    def needed_on(config: Config, quant_name: str, estimated: int = 0) -> float:
+        return max(estimated, need[quant_name] + overhead_per_gpu * config.count)
+
     smallest_need = min(need.values())
     largest_node = max((c.usable_memory_bytes for c in configs), default=0)
     notes = []
@@ -495,7 +509,7 @@ def plan(
         if not fitting:
             q = quants[-1]
             reason = (f"{_gb(config.memory_total_bytes)} ({_gb(config.usable_memory_bytes)} usable) "
-                      f"< {_gb(need[q.name])} needed ({q.name})")
+                      f"< {_gb(needed_on(config, q.name))} needed ({q.name})")
             _keep_largest(failures, Rejection(config, reason, prices, q.name))
             continue
         if not _within_budget(prices, target):
@@ -506,19 +520,32 @@ def plan(
         except ValueError as exc:  # a device the lookup cannot place (ambiguous name): keep the reason
             _keep_largest(failures, Rejection(config, str(exc), prices))
             continue
-        rows = evaluate_fn(machine, catalog, settings, [model])
-        rows = sorted((r for r in rows if r.quant in quality), key=lambda r: (-quality[r.quant], -_decode(r)))
         chosen: Option | None = None
         last_reason = "no quant of this model runs on it (runtime not available)"
-        for row in rows:
-            shortfall = target_shortfall(row, target)
-            if shortfall is None:
-                chosen = Option(config, row.quant, row, prices)
+        first_quant: str | None = None
+        # One quality tier at a time, best first: a small model that fits everywhere is estimated at its
+        # top tier only, which keeps a plan over the whole device table fast.
+        for tier in _tiers(fitting):
+            rows = evaluate_fn(machine, catalog, settings, [msgspec.structs.replace(model, quants=tier)])
+            rows = sorted((r for r in rows if r.quant in quality), key=lambda r: -_decode(r))
+            for row in rows:
+                first_quant = first_quant or row.quant
+                shortfall = target_shortfall(row, target)
+                if shortfall is None:
+                    chosen = Option(config, row.quant, row, prices)
+                    break
+                if row.verdict == "no_fit":
+                    needed = needed_on(config, row.quant, row.memory.total_bytes)
+                    shortfall = (f"{_gb(config.memory_total_bytes)} ({_gb(config.usable_memory_bytes)} usable) "
+                                 f"< {_gb(needed)} needed ({row.quant})")
+                else:
+                    shortfall = f"{row.quant}: {shortfall}"
+                if last_reason.startswith("no quant") or row.quant == fitting[0].name:
+                    last_reason = shortfall
+            if chosen is not None:
                 break
-            if last_reason.startswith("no quant") or row.quant == fitting[0].name:
-                last_reason = f"{row.quant}: {shortfall}"
         if chosen is None:
-            _keep_largest(failures, Rejection(config, last_reason, prices, rows[0].quant if rows else None))
+            _keep_largest(failures, Rejection(config, last_reason, prices, first_quant))
         else:
             options.append(chosen)
 
@@ -530,6 +557,17 @@ def plan(
     rejected = sorted(failures.values(), key=lambda r: (_price_or_inf(r.prices, target.mode),
                                                         -r.config.memory_total_bytes))
     return Plan(model.id, target, options, rejected, not_evaluated, notes)
+
+
+def _tiers(quants: list[Quant]) -> list[list[Quant]]:
+    """Quants (best first) grouped into tiers of equal quality."""
+    tiers: list[list[Quant]] = []
+    for quant in quants:
+        if tiers and quality_bits(tiers[-1][0]) == quality_bits(quant):
+            tiers[-1].append(quant)
+        else:
+            tiers.append([quant])
+    return tiers
 
 
 def _decode(row: Estimate) -> float:
@@ -551,11 +589,16 @@ def _resolver(devices: list[Device]) -> Callable[[str], Device | None] | None:
     except ImportError:
         return None
 
+    known: dict[str, Device | None] = {}
+
     def lookup(name: str) -> Device | None:
-        try:
-            return resolve(name, devices=devices)
-        except DeviceLookupError:
-            return None
+        # Each rental offer's GPU name is resolved once per plan, not once per device it is compared to.
+        if name not in known:
+            try:
+                known[name] = resolve(name, devices=devices)
+            except DeviceLookupError:
+                known[name] = None
+        return known[name]
 
     return lookup
 
