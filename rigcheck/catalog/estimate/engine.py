@@ -15,11 +15,19 @@ the faster one wins.
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections.abc import Iterable
 
 from rigcheck.catalog.estimate import memory as mem
 from rigcheck.catalog.estimate.efficiency import Efficiency, efficiency_for, weight_class
-from rigcheck.catalog.estimate.placement import NO_FIT, Budget, WeightSplit, place, solve_max_context
+from rigcheck.catalog.estimate.placement import (
+    NO_FIT,
+    Budget,
+    Placement,
+    WeightSplit,
+    place,
+    solve_max_context,
+)
 from rigcheck.catalog.estimate.resolved import (
     GIB,
     RAM_RESERVE_BYTES,
@@ -198,6 +206,8 @@ class Estimator:
         self._views: dict[str, _RuntimeView] = {}
         self._base_basis = self.rm.basis
         self._shapes: dict[str, mem.ModelShape] = {}
+        self._runs: dict[tuple, _ModelRun] = {}
+        self._runtime_choice: dict[tuple, str | None] = {}
 
     def view(self, runtime: str) -> _RuntimeView:
         v = self._views.get(runtime)
@@ -213,6 +223,15 @@ class Estimator:
 
     def choose_runtime(self, quant: Quant) -> str | None:
         """The runtime that will run ``quant`` here (the preferred one when it can), or None."""
+        key = (quant.format, quant.name, tuple(quant.runtimes))
+        try:
+            return self._runtime_choice[key]
+        except KeyError:
+            pass
+        choice = self._runtime_choice[key] = self._choose_runtime(quant)
+        return choice
+
+    def _choose_runtime(self, quant: Quant) -> str | None:
         candidates = tuple(quant.runtimes) or _FORMAT_RUNTIMES.get(quant.format, ("llama.cpp",))
         if self.settings.runtime:
             candidates = tuple(r for r in candidates if r == self.settings.runtime)
@@ -221,177 +240,315 @@ class Estimator:
                 return runtime
         return None
 
+    def _model_run(self, shape: mem.ModelShape, runtime: str, prompt_depth_tokens: float,
+                   decode_depth_tokens: float | None, ubatch_tokens: int) -> _ModelRun:
+        key = (shape.model.id, runtime, prompt_depth_tokens, decode_depth_tokens, ubatch_tokens)
+        run = self._runs.get(key)
+        if run is None:
+            run = self._runs[key] = _ModelRun(self, shape, self.view(runtime), prompt_depth_tokens,
+                                              decode_depth_tokens, ubatch_tokens)
+        return run
+
     def estimate(self, shape: mem.ModelShape, quant: Quant, runtime: str,
                  prompt_depth_tokens: float = 0.0, decode_depth_tokens: float | None = None,
                  ubatch_tokens: int = mem.LLAMA_CPP_UBATCH_TOKENS) -> Estimate:
         """One row. Depths default to the settings: prompt from an empty cache, decode at the prompt's end."""
-        settings = self.settings
-        v = self.view(runtime)
+        return self.estimate_in(self._model_run(shape, runtime, prompt_depth_tokens, decode_depth_tokens,
+                                                ubatch_tokens), quant)
+
+    def estimate_in(self, run: _ModelRun, quant: Quant) -> Estimate:
+        """One row, with the model's quant-independent part already computed (``evaluate``'s loop)."""
+        v = run.view
+        shape = run.shape
+        runtime = v.runtime
         model = shape.model
-        ctx = mem.context_for(shape, settings.context_tokens)
-        kv_type = settings.kv_cache_type
-        if runtime != "llama.cpp" and kv_type != "f16":
-            kv_type = "q8_0"  # vLLM/MLX quantize the cache to 8 bits (fp8), not 4
-        w = mem.weights_bytes(shape, quant)
+        w = float(quant.file_size_bytes) if quant.file_size_bytes else mem.weights_bytes(shape, quant)
         split = _split(shape, w, runtime)
-        kv = shape.kv_cache_bytes(ctx, kv_type)
-        wclass = weight_class(quant.name, quant.format)
-        eff, cpu_eff = v.eff, v.cpu_eff
+        kv = run.kv
+        wclass = _weight_class(quant.name, quant.format)
+        decode_cost = run.decode_cost[wclass]
 
-        if runtime == "llama.cpp":
-            gpu_overhead = (mem.RUNTIME_CONTEXT_BYTES.get(v.backend, 300 * mem.MIB)
-                            + mem.compute_buffer_bytes(shape, ctx, self.flash_attention, ubatch_tokens))
-        else:
-            gpu_overhead = mem.VLLM_OVERHEAD_BYTES
-        vision = float(model.vision_projector_bytes or 0)
-        ram_overhead = mem.RUNTIME_CONTEXT_BYTES["cpu"] + mem.compute_buffer_bytes(
-            shape, ctx, self.flash_attention, ubatch_tokens)
-
-        gpu_spb = v.seconds_per_byte[wclass]
-        ram_spb = v.ram_seconds_per_byte[wclass]
-
-        if v.tensor_parallel:
-            # No pipeline hops; one pair of all-reduces per layer instead.
-            tp_overhead = shape.layers * eff.tp_allreduce_s_per_layer
-
-            def decode_cost(gpu_read: float, ram_read: float, gpus_used: int) -> float:
-                return decode_seconds_per_token(gpu_read, gpu_spb, ram_read, ram_spb, eff, cpu_eff,
-                                                shape.overhead_layers, 1) + tp_overhead
-        else:
-            def decode_cost(gpu_read: float, ram_read: float, gpus_used: int) -> float:
-                return decode_seconds_per_token(gpu_read, gpu_spb, ram_read, ram_spb, eff, cpu_eff,
-                                                shape.overhead_layers, gpus_used)
-
-        def budget(bases: tuple[float, ...], ram: float) -> Budget:
-            return Budget(tuple(b - gpu_overhead - (vision if i == 0 else 0.0) for i, b in enumerate(bases)),
-                          ram, v.unified, v.allow_ram)
-
+        p = place(split, kv, run.budget_total, run.ram_overhead, decode_cost)
         bases, ram_base = v.gpu_base_total, v.ram_total
-        p = place(split, kv, budget(bases, ram_base), ram_overhead, decode_cost)
         runs_now = None
-        free_known = v.ram_free is not None and (v.gpu_base_free is not None or not v.gpus)
         if p is NO_FIT:
             runs_now = False
-        elif free_known:
-            now = place(split, kv, budget(v.gpu_base_free or (), v.ram_free), ram_overhead, decode_cost)
+        elif run.budget_free is not None:
+            now = place(split, kv, run.budget_free, run.ram_overhead, decode_cost)
             runs_now = now.verdict != "no_fit"
-            if settings.memory_basis == "free":
+            if self.settings.memory_basis == "free":
                 p = now  # "can it run now": placed in what is free at the probe
                 bases, ram_base = v.gpu_base_free or (), v.ram_free
 
-        on_gpu = p.gpus_used > 0
+        verdict = p.verdict
+        gpus_used = p.gpus_used
+        gpu_overhead, vision = run.gpu_overhead, run.vision
         # RAM-side compute buffer only where layers run on the CPU (gpu+ram, cpu).
-        ram_side = ram_overhead if p.verdict in ("gpu+ram", "cpu") else 0.0
-        gpu_side = (gpu_overhead * p.gpus_used + vision) if on_gpu else 0.0
+        ram_side = run.ram_overhead if verdict == "gpu+ram" or verdict == "cpu" else 0.0
+        gpu_side = (gpu_overhead * gpus_used + vision) if gpus_used else 0.0
         overhead = gpu_side + ram_side
-        gpu_bytes = p.gpu_bytes + gpu_side
-        ram_bytes = p.ram_bytes + ram_side
         per_gpu: tuple[int, ...] = ()
-        if on_gpu:
-            total_base = sum(bases) or 1.0
+        if gpus_used == 1 and len(bases) == 1:
+            per_gpu = (int(p.gpu_bytes + gpu_overhead + vision),)
+        elif gpus_used:
+            total_base = (run.gpu_base_sum if bases is v.gpu_base_total else sum(bases)) or 1.0
             per_gpu = tuple(int(p.gpu_bytes * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
                             for i, b in enumerate(bases))
-        breakdown = MemoryBreakdown(
-            weights_bytes=int(w), kv_cache_bytes=int(kv), overhead_bytes=int(overhead),
-            gpu_bytes=int(gpu_bytes), ram_bytes=int(ram_bytes), per_gpu_bytes=per_gpu,
-        )
-        basis = [*self._base_basis, v.lines[wclass]]
-        if shape.assumptions:
-            basis.extend(shape.assumptions)
-        quant_size = ("file size" if quant.file_size_bytes and not quant.size_is_estimate
-                      else f"{mem.bits_per_weight(quant):g} bits per weight x {shape.params_total / 1e9:.1f}B params")
-        basis.append(f"weights {w / GIB:.1f} GiB ({quant_size}); KV cache {kv / GIB:.2f} GiB for "
-                     f"{ctx:,} tokens ({kv_type}); overhead {overhead / GIB:.2f} GiB")
-
+        breakdown = _new(MemoryBreakdown, {
+            "weights_bytes": int(w), "kv_cache_bytes": int(kv), "overhead_bytes": int(overhead),
+            "gpu_bytes": int(p.gpu_bytes + gpu_side), "ram_bytes": int(p.ram_bytes + ram_side),
+            "per_gpu_bytes": per_gpu})
         if p is NO_FIT:
-            basis.append("does not fit: needs more memory than the GPU(s) and RAM offer with headroom")
-            basis.append(_NOT_MODELLED)
-            return Estimate(
-                model_id=model.id, quant=quant.name, runtime=runtime, verdict="no_fit", memory=breakdown,
-                context_tokens=ctx, max_context_tokens=None, prefill_tokens_per_s=None,
-                decode_tokens_per_s=None, ttft_s=None, basis=tuple(basis), placement=p.description,
-                runs_now=runs_now,
-            )
-
-        # Max context: the cache's growth against what this placement leaves free.
-        per_ctx = mem.KV_BYTES_PER_ELEMENT[kv_type]
-        cb_per_ctx = (mem.compute_buffer_bytes_per_context_token(shape, self.flash_attention, ubatch_tokens)
-                      if runtime == "llama.cpp" else 0.0)
-        if p.verdict in ("gpu", "unified"):
-            avail = sum(b - gpu_overhead for b in bases) - vision - split.gpu_bytes_all
-            avail += cb_per_ctx * ctx * p.gpus_used
-            cb_total = cb_per_ctx * p.gpus_used
-        elif p.verdict == "gpu+ram":
-            avail = (sum(b - gpu_overhead for b in bases) - vision + ram_base - ram_overhead
-                     - split.total_bytes + cb_per_ctx * ctx * (p.gpus_used + 1))
-            cb_total = cb_per_ctx * (p.gpus_used + 1)
-        else:
-            avail = ram_base - ram_overhead - split.total_bytes + cb_per_ctx * ctx
-            cb_total = cb_per_ctx
-        max_ctx = solve_max_context(avail, shape.kv_elements_full_per_token * per_ctx + cb_total,
-                                    shape.kv_elements_window_per_token * per_ctx, shape.window_tokens,
-                                    shape.fixed_state_bytes, shape.max_context_tokens)
-        if max_ctx is not None and max_ctx < ctx:
-            max_ctx = ctx  # it fits at ctx by the placement; the linear solve rounds against it
+            return _new(_RowEstimate, {
+                "model_id": model.id, "quant": quant.name, "runtime": runtime, "verdict": "no_fit",
+                "memory": breakdown, "context_tokens": run.ctx,
+                "prefill_tokens_per_s": None, "decode_tokens_per_s": None, "ttft_s": None,
+                "placement": p.description, "runs_now": runs_now, "best": False,
+                "_lazy": (run, quant, wclass, w, overhead, p, None, 0.0, 0.0)})
 
         # Decode at the prompt's depth.
-        depth = min(settings.prompt_tokens, ctx) if decode_depth_tokens is None else decode_depth_tokens
-        kv_read = shape.kv_read_bytes(depth, kv_type)
+        kv_read = run.kv_read
         gpu_read = p.gpu_read_bytes + kv_read * p.kv_gpu_fraction
         ram_read = p.ram_read_bytes + kv_read * (1.0 - p.kv_gpu_fraction)
-        t_token = decode_cost(gpu_read, ram_read, p.gpus_used)
-        decode = 1.0 / t_token
+        decode = 1.0 / decode_cost(gpu_read, ram_read, gpus_used)
 
-        # Prefill of the prompt.
-        n_prompt = max(1, min(settings.prompt_tokens, ctx))
-        if on_gpu:
-            flops = v.flops16
-            if quant.format == "fp8" and v.flops8:
-                flops = v.flops8
-            elif quant.format == "nvfp4" and v.flops4:
-                flops = v.flops4
-            t_prefill = prefill_seconds(shape, n_prompt, prompt_depth_tokens, flops, eff, wclass,
-                                        p.gpus_used if p.verdict == "gpu" and not v.tensor_parallel else 1,
-                                        p.ram_weight_bytes, 0.0 if v.unified else v.pcie, ubatch_tokens,
-                                        self.flash_attention, v.bandwidth)
-        else:
-            t_prefill = prefill_seconds(shape, n_prompt, prompt_depth_tokens, self.rm.cpu_flops_per_s,
-                                        cpu_eff, wclass, flash_attention=self.flash_attention,
-                                        bandwidth_bytes_per_s=self.rm.ram_bandwidth_bytes_per_s)
-        prefill = n_prompt / t_prefill
+        t_prefill = run.prefill_seconds(p, quant.format, wclass)
+        prefill = run.n_prompt / t_prefill
 
+        eff = v.eff
         d_low, d_high = eff.decode_band
         p_low, p_high = eff.prefill_band
-        if p.verdict in ("gpu+ram", "cpu"):
+        if verdict == "gpu+ram" or verdict == "cpu":
+            cpu_eff = v.cpu_eff
             d_low, d_high = min(d_low, cpu_eff.decode_band[0]), max(d_high, cpu_eff.decode_band[1])
             p_low, p_high = min(p_low, cpu_eff.prefill_band[0]), max(p_high, cpu_eff.prefill_band[1])
         # The band's top never passes the roofline: every byte read at the full spec bandwidth.
         roofline = 1.0 / (gpu_read * v.raw_seconds_per_byte + ram_read / v.ram_bandwidth)
-        decode_band = Band(decode * d_low, decode, min(decode * d_high, roofline))
-        prefill_band = Band(prefill * p_low, prefill, prefill * p_high)
-        ttft = Band(t_prefill / p_high, t_prefill, t_prefill / p_low)
+        decode_band = _new(Band, {"low": decode * d_low, "expected": decode,
+                                  "high": min(decode * d_high, roofline)})
+        prefill_band = _new(Band, {"low": prefill * p_low, "expected": prefill, "high": prefill * p_high})
+        ttft = _new(Band, {"low": t_prefill / p_high, "expected": t_prefill, "high": t_prefill / p_low})
+        return _new(_RowEstimate, {
+            "model_id": model.id, "quant": quant.name, "runtime": runtime, "verdict": verdict,
+            "memory": breakdown, "context_tokens": run.ctx,
+            "prefill_tokens_per_s": prefill_band, "decode_tokens_per_s": decode_band, "ttft_s": ttft,
+            "placement": p.description, "runs_now": runs_now, "best": False,
+            "_lazy": (run, quant, wclass, w, overhead, p, (split, bases, ram_base), gpu_read, ram_read)})
 
-        basis.append(f"placement: {p.description}")
-        if p.gpus_used > 1 and v.tensor_parallel:
-            basis.append(f"tensor parallel over {p.gpus_used} GPUs: bandwidth and compute add at "
-                         f"{TENSOR_PARALLEL_SCALING:.0%} per extra GPU; all-reduces cost "
-                         f"{eff.tp_allreduce_s_per_layer * 1e6:.0f} us per layer per token")
-        elif p.gpus_used > 1:
-            basis.append(f"layer split over {p.gpus_used} GPUs is a pipeline: decode does not add bandwidths "
-                         f"and each extra GPU adds {eff.extra_gpu_overhead_s * 1e3:.2f} ms per token")
-        if p.ram_weight_bytes > 0 and not v.unified:
-            basis.append(f"prefill streams {p.ram_weight_bytes / GIB:.1f} GiB of RAM-resident weights over "
-                         f"PCIe ({v.pcie / 1e9:.0f} GB/s) per {ubatch_tokens}-token batch")
-        basis.append(f"decode at a depth of {int(depth):,} tokens; prefill of {n_prompt:,} tokens; loading the "
-                     f"weights from an NVMe disk takes about {w / NVME_BYTES_PER_S:.0f} s (not in TTFT)")
-        basis.append(_NOT_MODELLED)
-        return Estimate(
-            model_id=model.id, quant=quant.name, runtime=runtime, verdict=p.verdict, memory=breakdown,
-            context_tokens=ctx, max_context_tokens=max_ctx, prefill_tokens_per_s=prefill_band,
-            decode_tokens_per_s=decode_band, ttft_s=ttft, basis=tuple(basis), placement=p.description,
-            runs_now=runs_now,
-            extra={"decode_gpu_bytes_per_token": int(gpu_read), "decode_ram_bytes_per_token": int(ram_read)},
-        )
+
+class _RowEstimate(Estimate):
+    """An ``Estimate`` whose basis lines, maximum context and extra fields are worked out on first access.
+
+    ``evaluate`` builds tens of thousands of rows of which a screen shows a few dozen; formatting every
+    row's basis up front was most of its time. Reading the attributes gives exactly what an eager
+    ``Estimate`` would hold; ``to_dict``, equality and ``dataclasses.replace`` see the same values.
+    """
+
+    @property
+    def basis(self) -> tuple[str, ...]:  # type: ignore[override]
+        d = self.__dict__
+        b = d.get("_basis")
+        if b is None:
+            b = d["_basis"] = _format_basis(*d["_lazy"])
+        return b
+
+    @property
+    def max_context_tokens(self) -> int | None:  # type: ignore[override]
+        d = self.__dict__
+        if "_max_ctx" not in d:
+            run, _, _, _, _, p, rest, _, _ = d["_lazy"]
+            d["_max_ctx"] = None if rest is None else run.max_context(p, *rest)
+        return d["_max_ctx"]
+
+    @property
+    def extra(self) -> dict[str, object]:  # type: ignore[override]
+        d = self.__dict__
+        e = d.get("_extra")
+        if e is None:
+            lazy = d["_lazy"]
+            e = d["_extra"] = ({} if lazy[6] is None else
+                               {"decode_gpu_bytes_per_token": int(lazy[7]),
+                                "decode_ram_bytes_per_token": int(lazy[8])})
+        return e
+
+
+def _format_basis(run: _ModelRun, quant: Quant, wclass: str, w: float, overhead: float, p: Placement,
+                  rest, gpu_read: float, ram_read: float) -> tuple[str, ...]:
+    v = run.view
+    if quant.file_size_bytes and not quant.size_is_estimate:
+        source = "file size"
+    else:
+        source = f"{mem.bits_per_weight(quant):g} bits per weight x {run.params_b:.1f}B params"
+    weights_line = (f"weights {w / GIB:.1f} GiB ({source}); {run.kv_line}; overhead {overhead / GIB:.2f} GiB; "
+                    f"loading them from an NVMe disk takes about {w / NVME_BYTES_PER_S:.0f} s (not in TTFT)")
+    if rest is None:
+        return (*run.basis_head[wclass], weights_line, _NO_FIT_LINE, _NOT_MODELLED)
+    tail = [weights_line, "placement: " + p.description]
+    if p.gpus_used > 1:
+        tail.append(run.multi_gpu_line)
+    if p.ram_weight_bytes > 0 and not v.unified:
+        tail.append(f"prefill streams {p.ram_weight_bytes / GIB:.1f} GiB of RAM-resident weights over "
+                    f"PCIe ({v.pcie / 1e9:.0f} GB/s) per {run.ubatch}-token batch")
+    tail.append(run.depth_line)
+    tail.append(_NOT_MODELLED)
+    return (*run.basis_head[wclass], *tail)
+
+
+_NO_FIT_LINE = "does not fit: needs more memory than the GPU(s) and RAM offer with headroom"
+
+
+def _new(cls, fields: dict):
+    """Build a frozen dataclass record without its __init__ (object.__setattr__ per field): the
+    20,000-row evaluate spends most of its time building records otherwise. Every field is given."""
+    obj = _object_new(cls)
+    _object_setattr(obj, "__dict__", fields)
+    return obj
+
+
+_object_new = object.__new__
+_object_setattr = object.__setattr__
+
+
+class _ModelRun:
+    """Everything about one model on one runtime that does not depend on the quant: context, cache,
+    overheads, budgets, decode-cost functions, prefill pieces and basis lines. Built once per model."""
+
+    __slots__ = ("view", "shape", "ctx", "kv_type", "kv", "gpu_overhead", "vision", "ram_overhead",
+                 "budget_total", "budget_free", "decode_cost", "kv_read", "n_prompt", "basis_head",
+                 "kv_line", "depth_line", "multi_gpu_line", "params_b", "_prefill_cache", "_estimator",
+                 "prompt_depth", "ubatch", "per_ctx_full", "per_ctx_window", "cb_per_ctx", "gpu_base_sum")
+
+    def __init__(self, estimator: Estimator, shape: mem.ModelShape, v: _RuntimeView, prompt_depth_tokens: float,
+                 decode_depth_tokens: float | None, ubatch_tokens: int) -> None:
+        settings = estimator.settings
+        fa = estimator.flash_attention
+        runtime = v.runtime
+        self.view = v
+        self.shape = shape
+        self._estimator = estimator
+        self.prompt_depth = prompt_depth_tokens
+        self.ubatch = ubatch_tokens
+        self.ctx = ctx = mem.context_for(shape, settings.context_tokens)
+        kv_type = settings.kv_cache_type
+        if runtime != "llama.cpp" and kv_type != "f16":
+            kv_type = "q8_0"  # vLLM/MLX quantize the cache to 8 bits (fp8), not 4
+        self.kv_type = kv_type
+        self.kv = shape.kv_cache_bytes(ctx, kv_type)
+        if runtime == "llama.cpp":
+            self.gpu_overhead = (mem.RUNTIME_CONTEXT_BYTES.get(v.backend, 300 * mem.MIB)
+                                 + mem.compute_buffer_bytes(shape, ctx, fa, ubatch_tokens))
+            self.cb_per_ctx = mem.compute_buffer_bytes_per_context_token(shape, fa, ubatch_tokens)
+        else:
+            self.gpu_overhead = mem.VLLM_OVERHEAD_BYTES
+            self.cb_per_ctx = 0.0
+        self.vision = float(shape.model.vision_projector_bytes or 0)
+        self.ram_overhead = mem.RUNTIME_CONTEXT_BYTES["cpu"] + mem.compute_buffer_bytes(shape, ctx, fa, ubatch_tokens)
+        per = mem.KV_BYTES_PER_ELEMENT[kv_type]
+        self.per_ctx_full = shape.kv_elements_full_per_token * per
+        self.per_ctx_window = shape.kv_elements_window_per_token * per
+
+        def budget(bases: tuple[float, ...], ram: float) -> Budget:
+            return Budget(tuple(b - self.gpu_overhead - (self.vision if i == 0 else 0.0) for i, b in enumerate(bases)),
+                          ram, v.unified, v.allow_ram)
+
+        self.budget_total = budget(v.gpu_base_total, v.ram_total)
+        self.gpu_base_sum = sum(v.gpu_base_total)
+        free_known = v.ram_free is not None and (v.gpu_base_free is not None or not v.gpus)
+        self.budget_free = budget(v.gpu_base_free or (), v.ram_free) if free_known else None
+
+        eff, cpu_eff = v.eff, v.cpu_eff
+        layers = shape.overhead_layers
+        self.decode_cost = {}
+        for wc in ("f16", "quant"):
+            gpu_spb = v.seconds_per_byte[wc]
+            ram_spb = v.ram_seconds_per_byte[wc]
+            if v.tensor_parallel:
+                # No pipeline hops; one pair of all-reduces per layer instead.
+                tp = shape.layers * eff.tp_allreduce_s_per_layer
+
+                def cost(gpu_read: float, ram_read: float, gpus_used: int, gpu_spb=gpu_spb, ram_spb=ram_spb,
+                         tp=tp) -> float:
+                    return decode_seconds_per_token(gpu_read, gpu_spb, ram_read, ram_spb, eff, cpu_eff, layers, 1) + tp
+            else:
+                def cost(gpu_read: float, ram_read: float, gpus_used: int, gpu_spb=gpu_spb,
+                         ram_spb=ram_spb) -> float:
+                    return decode_seconds_per_token(gpu_read, gpu_spb, ram_read, ram_spb, eff, cpu_eff, layers,
+                                                    gpus_used)
+            self.decode_cost[wc] = cost
+
+        depth = min(settings.prompt_tokens, ctx) if decode_depth_tokens is None else decode_depth_tokens
+        self.kv_read = shape.kv_read_bytes(depth, kv_type)
+        self.n_prompt = max(1, min(settings.prompt_tokens, ctx))
+        self.params_b = shape.params_total / 1e9
+        head = (*estimator.rm.basis,)
+        self.basis_head = {wc: (*head, v.lines[wc], *shape.assumptions) for wc in ("f16", "quant")}
+        self.kv_line = f"KV cache {self.kv / GIB:.2f} GiB for {ctx:,} tokens ({kv_type})"
+        self.depth_line = f"decode at a depth of {int(depth):,} tokens; prefill of {self.n_prompt:,} tokens"
+        if v.tensor_parallel:
+            self.multi_gpu_line = (f"tensor parallel over {len(v.gpus)} GPUs: bandwidth and compute add at "
+                                   f"{TENSOR_PARALLEL_SCALING:.0%} per extra GPU; all-reduces cost "
+                                   f"{eff.tp_allreduce_s_per_layer * 1e6:.0f} us per layer per token")
+        else:
+            self.multi_gpu_line = ("layer split over several GPUs is a pipeline: decode does not add bandwidths "
+                                   f"and each extra GPU adds {eff.extra_gpu_overhead_s * 1e3:.2f} ms per token")
+        self._prefill_cache: dict[tuple, float] = {}
+
+    def max_context(self, p: Placement, split: WeightSplit, bases: tuple[float, ...], ram_base: float) -> int | None:
+        """The longest context that still fits with this placement (the cache grows, nothing else)."""
+        shape, ctx, cb = self.shape, self.ctx, self.cb_per_ctx
+        gpu_room = sum(bases) - self.gpu_overhead * len(bases) - self.vision
+        if p.verdict in ("gpu", "unified"):
+            avail = gpu_room - split.gpu_bytes_all + cb * ctx * p.gpus_used
+            cb_total = cb * p.gpus_used
+        elif p.verdict == "gpu+ram":
+            avail = gpu_room + ram_base - self.ram_overhead - split.total_bytes + cb * ctx * (p.gpus_used + 1)
+            cb_total = cb * (p.gpus_used + 1)
+        else:
+            avail = ram_base - self.ram_overhead - split.total_bytes + cb * ctx
+            cb_total = cb
+        max_ctx = solve_max_context(avail, self.per_ctx_full + cb_total, self.per_ctx_window, shape.window_tokens,
+                                    shape.fixed_state_bytes, shape.max_context_tokens)
+        if max_ctx is not None and max_ctx < ctx:
+            max_ctx = ctx  # it fits at ctx by the placement; the linear solve rounds against it
+        return max_ctx
+
+    def prefill_seconds(self, p: Placement, fmt: str, wclass: str) -> float:
+        """Seconds to prefill the prompt with this placement (cached unless RAM weights are streamed)."""
+        v = self.view
+        est = self._estimator
+        key = (p.verdict, p.gpus_used, fmt, wclass)
+        if p.ram_weight_bytes == 0:
+            cached = self._prefill_cache.get(key)
+            if cached is not None:
+                return cached
+        if p.gpus_used:
+            flops = v.flops16
+            if fmt == "fp8" and v.flops8:
+                flops = v.flops8
+            elif fmt == "nvfp4" and v.flops4:
+                flops = v.flops4
+            t = prefill_seconds(self.shape, self.n_prompt, self.prompt_depth, flops, v.eff, wclass,
+                                p.gpus_used if p.verdict == "gpu" and not v.tensor_parallel else 1,
+                                p.ram_weight_bytes, 0.0 if v.unified else v.pcie, self.ubatch,
+                                est.flash_attention, v.bandwidth)
+        else:
+            t = prefill_seconds(self.shape, self.n_prompt, self.prompt_depth, est.rm.cpu_flops_per_s, v.cpu_eff,
+                                wclass, flash_attention=est.flash_attention,
+                                bandwidth_bytes_per_s=est.rm.ram_bandwidth_bytes_per_s)
+        if p.ram_weight_bytes == 0:
+            self._prefill_cache[key] = t
+        return t
+
+
+_WEIGHT_CLASSES: dict[tuple[str, str], str] = {}
+
+
+def _weight_class(name: str, fmt: str) -> str:
+    key = (name, fmt)
+    wc = _WEIGHT_CLASSES.get(key)
+    if wc is None:
+        wc = _WEIGHT_CLASSES[key] = weight_class(name, fmt)
+    return wc
 
 
 def _quality(quant: Quant) -> float:
@@ -414,7 +571,11 @@ def mark_best(rows: list[Estimate], quants: dict[tuple[str, str], Quant]) -> lis
             best_index[row.model_id] = (key, i)
     out = list(rows)
     for _, i in best_index.values():
-        out[i] = dataclasses.replace(out[i], best=True)
+        row = out[i]
+        if isinstance(row, _RowEstimate):
+            out[i] = _new(_RowEstimate, {**row.__dict__, "best": True})
+        else:
+            out[i] = dataclasses.replace(row, best=True)
     return out
 
 
@@ -429,6 +590,19 @@ def evaluate(machine: Machine, catalog: Catalog, settings: Settings,
     Rows whose runtime cannot run here are left out; a model without a parameter count is left out.
     Never raises for an incomplete model record.
     """
+    # Tens of thousands of small records and no reference cycles: the cyclic garbage collector would
+    # walk the growing list again and again (a third of the time); it is paused for the loop.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _evaluate(machine, catalog, settings, models)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
+              models: Iterable[Model] | None) -> list[Estimate]:
     estimator = Estimator(machine, catalog.devices, settings)
     rows: list[Estimate] = []
     quants: dict[tuple[str, str], Quant] = {}
@@ -438,14 +612,18 @@ def evaluate(machine: Machine, catalog: Catalog, settings: Settings,
             shape = estimator.shape(model)
         except mem.ShapeError:
             continue
+        runs: dict[str, _ModelRun] = {}
         for quant in model.quants:
             if not _wanted_quant(quant, wanted):
                 continue
             runtime = estimator.choose_runtime(quant)
             if runtime is None:
                 continue
+            run = runs.get(runtime)
+            if run is None:
+                run = runs[runtime] = estimator._model_run(shape, runtime, 0.0, None, mem.LLAMA_CPP_UBATCH_TOKENS)
             quants[(model.id, quant.name)] = quant
-            rows.append(estimator.estimate(shape, quant, runtime))
+            rows.append(estimator.estimate_in(run, quant))
     return mark_best(rows, quants)
 
 

@@ -16,14 +16,25 @@ Budgets leave headroom (``resolved.VRAM_HEADROOM_FRACTION``, ``resolved.RAM_RESE
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rigcheck.catalog.estimate.memory import GIB
 
 
-@dataclass(frozen=True, slots=True)
 class WeightSplit:
-    """A model x quant's weight bytes by role, for one runtime."""
+    """A model x quant's weight bytes by role, for one runtime (slotted: built once per row)."""
+
+    __slots__ = ("total_bytes", "host_bytes", "output_bytes", "layer_bytes", "expert_bytes",
+                 "expert_fraction_active", "layers", "moe_layers")
+
+    def __init__(self, total_bytes: float, host_bytes: float, output_bytes: float, layer_bytes: float,
+                 expert_bytes: float, expert_fraction_active: float, layers: int, moe_layers: int) -> None:
+        self.total_bytes = total_bytes
+        self.host_bytes = host_bytes
+        self.output_bytes = output_bytes
+        self.layer_bytes = layer_bytes
+        self.expert_bytes = expert_bytes
+        self.expert_fraction_active = expert_fraction_active
+        self.layers = layers
+        self.moe_layers = moe_layers
 
     total_bytes: float
     host_bytes: float
@@ -48,24 +59,40 @@ class WeightSplit:
         return self.layer_bytes - self.expert_bytes * (1.0 - self.expert_fraction_active)
 
 
-@dataclass(frozen=True, slots=True)
 class Budget:
     """Memory available to a model on one machine, per GPU and in RAM, with per-GPU fixed overheads."""
 
-    gpu_bytes: tuple[float, ...]
-    """Per GPU: usable bytes minus that GPU's fixed overhead (context, compute buffer, projector)."""
-    ram_bytes: float
-    unified: bool
-    allow_ram: bool
-    """False for runtimes that cannot put weights in RAM (vLLM, MLX)."""
+    __slots__ = ("gpu_bytes", "ram_bytes", "unified", "allow_ram", "gpu_total", "gpus_used")
 
-    @property
-    def gpu_total(self) -> float:
-        return sum(b for b in self.gpu_bytes if b > 0)
+    def __init__(self, gpu_bytes: tuple[float, ...], ram_bytes: float, unified: bool, allow_ram: bool) -> None:
+        self.gpu_bytes = gpu_bytes
+        """Per GPU: usable bytes minus that GPU's fixed overhead (context, compute buffer, projector)."""
+        self.ram_bytes = ram_bytes
+        self.unified = unified
+        self.allow_ram = allow_ram
+        """False for runtimes that cannot put weights in RAM (vLLM, MLX)."""
+        self.gpu_total = sum(b for b in gpu_bytes if b > 0)
+        self.gpus_used = sum(1 for b in gpu_bytes if b > 0)
 
 
-@dataclass(frozen=True, slots=True)
 class Placement:
+    """Where one row's bytes go. A plain slotted class: built once or twice per row in the hot loop."""
+
+    __slots__ = ("verdict", "description", "gpu_bytes", "ram_bytes", "gpu_read_bytes", "ram_read_bytes",
+                 "kv_gpu_fraction", "ram_weight_bytes", "gpus_used")
+
+    def __init__(self, verdict: str, description: str, gpu_bytes: float, ram_bytes: float, gpu_read_bytes: float,
+                 ram_read_bytes: float, kv_gpu_fraction: float, ram_weight_bytes: float, gpus_used: int) -> None:
+        self.verdict = verdict
+        self.description = description
+        self.gpu_bytes = gpu_bytes
+        self.ram_bytes = ram_bytes
+        self.gpu_read_bytes = gpu_read_bytes
+        self.ram_read_bytes = ram_read_bytes
+        self.kv_gpu_fraction = kv_gpu_fraction
+        self.ram_weight_bytes = ram_weight_bytes
+        self.gpus_used = gpus_used
+
     verdict: str
     description: str
     gpu_bytes: float
@@ -91,7 +118,7 @@ def place(split: WeightSplit, kv_bytes: float, budget: Budget, ram_overhead_byte
     between the two GPU + RAM layouts. Returns ``NO_FIT`` when nothing fits.
     """
     gpu_total = budget.gpu_total
-    gpus_used = sum(1 for b in budget.gpu_bytes if b > 0)
+    gpus_used = budget.gpus_used
     need_gpu = split.gpu_bytes_all + kv_bytes
     if gpus_used and need_gpu <= gpu_total:
         verdict = "unified" if budget.unified else "gpu"
