@@ -357,3 +357,15 @@ def test_pdf_export_from_a_worker_thread(report, tmp_path, qapp, qtbot):
     assert pool.waitForDone(60_000)
     assert "error" not in result, result.get("error")
     assert (tmp_path / "t.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_a_large_fleet_matrix_is_split_into_tables_of_five_machines(catalog, engine):
+    from rigcheck.desktop.report import html
+
+    machines = [make_machine(f"m{i}") for i in range(7)]
+    data = build_report(machines, catalog, Settings(), engine=engine)
+    markup = html.render(data)
+    fleet_part = markup[markup.index('id="fleet"'):markup.index('id="summary"')]
+    heads = re.findall(r"<thead>(.*?)</thead>", fleet_part)
+    assert [h.count("<th") for h in heads] == [2 + 5, 2 + 2]
+    assert data.fleet.machine_labels == tuple(f"m{i}" for i in range(7))

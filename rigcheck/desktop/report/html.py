@@ -23,6 +23,8 @@ from rigcheck.desktop.report.builder import (
     ReportData,
 )
 
+FLEET_COLUMNS = 5
+
 _CSS_WEB = """
 body{font-family:Helvetica,Arial,sans-serif;font-size:14px;color:#222;max-width:1100px;margin:24px auto;
 padding:0 16px;line-height:1.4}
@@ -506,10 +508,14 @@ def _fleet(d: _Doc, fleet: FleetSection, report: ReportData) -> None:
         '<p class="small">Each cell: the best quant that fits there, expected decode speed and placement; '
         f"green = usable (≥ {USABLE_DECODE_TOKENS_PER_S:.0f} tok/s decode), amber = fits but slow, ✗ = does not fit.</p>"
     )
-    head = ["Model", "Score", *(escape(label) for label in fleet.machine_labels)]
-    rows = [[_name_cell(r.model_name, r.model_id), _quality_cell(r.quality), *(_fleet_cell(c) for c in r.cells)]
-            for r in fleet.rows]
-    d.add(_table(head, rows, numeric=(1,)))
+    # At most FLEET_COLUMNS machines per table, so a large fleet stays legible on a portrait page.
+    labels = fleet.machine_labels
+    for start in range(0, len(labels), FLEET_COLUMNS):
+        chunk = range(start, min(start + FLEET_COLUMNS, len(labels)))
+        head = ["Model", "Score", *(escape(labels[i]) for i in chunk)]
+        rows = [[_name_cell(r.model_name, r.model_id), _quality_cell(r.quality), *(_fleet_cell(r.cells[i]) for i in chunk)]
+                for r in fleet.rows]
+        d.add(_table(head, rows, numeric=(1,)))
     if fleet.target_model_id:
         d.add(f"<h3>Bringing the fleet to {escape(fleet.target_model_name or fleet.target_model_id)}</h3>")
         d.add(
