@@ -1021,7 +1021,8 @@ def _assumptions(settings: Settings, engine: Engine) -> tuple[str, ...]:
         f"{'' if settings.runtime is None else f'; runtime {settings.runtime}'}"
         f"{'' if settings.quant is None else f'; only quant {settings.quant}'}.",
         "Speeds are estimates from memory bandwidth and compute rooflines with calibrated efficiencies, "
-        "not measurements; the band (low–high) is where the real figure is expected to fall.",
+        "not measurements; the band (low–high) is where the real figure is expected to fall. The "
+        "estimator's error against published measurements is what `rigcheck validate` reports (see the README).",
         f"Usable speed: at least {USABLE_DECODE_TOKENS_PER_S:.0f} tok/s decode and a first token within "
         f"{USABLE_TTFT_S:.0f} s.",
         "Quality: published scores (AA index, SWE-bench Verified, Aider polyglot, Terminal-Bench 2); models "
