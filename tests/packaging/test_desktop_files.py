@@ -150,3 +150,13 @@ def test_png_icons_match_the_svg():
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_window_icon_is_the_packaged_icon():
+    # The GUI's window icon (rigcheck/desktop/resources) and the desktop/installer icons are one drawing.
+    window_icon = ROOT / "rigcheck" / "desktop" / "resources" / "rigcheck.svg"
+    if not window_icon.exists():
+        pytest.skip("the GUI ships no window icon")
+    assert window_icon.read_bytes() == (PACKAGING / "icons" / "rigcheck.svg").read_bytes(), (
+        "copy packaging/icons/rigcheck.svg to rigcheck/desktop/resources/ after editing it"
+    )
