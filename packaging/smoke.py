@@ -1,4 +1,4 @@
-"""Smoke test of an installed or bundled ``rigcheck`` executable: version, probe, GUI screenshot, bad input.
+"""Smoke test of an installed or bundled ``rigcheck`` executable: version, probe, GUI, fit, PDF report, bad input.
 
 Usage: ``python3 packaging/smoke.py PATH/TO/rigcheck [--keep DIR]``. Standard library only, so it runs with any
 Python >= 3.10 against the PyInstaller bundle (dist/rigcheck/rigcheck) or a venv's console script. Each check
@@ -161,6 +161,21 @@ def check_fit_catalog(exe, env, cwd, out_dir) -> str:
     return f"{len(rows)} estimate rows from the embedded catalog ({result.wall_s:.2f} s)"
 
 
+def check_report_pdf(exe, env, cwd, out_dir) -> str:
+    """The PDF report renders in this build (QPdfWriter, fonts, charts, the report schema's data files)."""
+    pdf = out_dir / "report.pdf"
+    args = ["report", "--gpu", "RTX 4090", "--ram", "64GB", "--format", "pdf", "-o", str(pdf)]
+    result = run(exe, args, env, cwd)
+    expect_ok(result, args)
+    try:
+        data = pdf.read_bytes()
+    except OSError as exc:
+        raise SmokeFailure(f"`rigcheck report` did not write {pdf} ({exc.strerror})") from exc
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
+        raise SmokeFailure(f"`rigcheck report` wrote {pdf}, which is not a complete PDF")
+    return f"{len(data) / 1024:.0f} KiB PDF ({result.wall_s:.2f} s)"
+
+
 def check_bad_input(exe, env, cwd, out_dir) -> str:
     """Bad input: exit 2 and one line on stderr, no traceback."""
     args = ["--no-such-option"]
@@ -181,6 +196,7 @@ CHECKS = [
     ("probe --json", check_probe, "probe"),
     ("gui --screenshot", check_gui_screenshot, "gui"),
     ("fit (embedded catalog)", check_fit_catalog, "fit"),
+    ("report --format pdf", check_report_pdf, "report"),
     ("bad input", check_bad_input, None),
 ]
 REQUIRED_COMMANDS = {"probe", "gui"}
