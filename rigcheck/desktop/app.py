@@ -1,4 +1,4 @@
-"""The QApplication: names for QSettings, the system palette for pyqtgraph, the crash hook, and the GUI entry."""
+"""The QApplication: names for QSettings, the refcount guard, the crash hook, and the GUI entry point."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import os
 import sys
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from rigcheck import __version__
@@ -27,17 +26,7 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("rigcheck")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("io.github.rigcheck.rigcheck")
-    _follow_palette(app)
     return app
-
-
-def _follow_palette(app: QApplication) -> None:
-    """pyqtgraph draws with its own defaults; point them at the system palette so dark mode reads."""
-    import pyqtgraph as pg
-
-    pal = app.palette()
-    pg.setConfigOptions(antialias=True, background=None,
-                        foreground=pal.color(QPalette.ColorRole.WindowText))
 
 
 def run_gui(machine=None, *, screenshot: str | None = None, select: str | None = None, services=None) -> int:

@@ -9,14 +9,6 @@ from rigcheck.catalog.records import Catalog, Model
 from rigcheck.probe.types import Machine
 
 
-def available() -> bool:
-    try:
-        from rigcheck.catalog.estimate import cost
-    except ImportError:
-        return False
-    return hasattr(cost, "compare_doors") and hasattr(cost, "cost_curves")
-
-
 def cost_curves(model: Model, quant: str, machine: Machine, catalog: Catalog, utilizations: Sequence[float],
                 settings: Settings) -> tuple[dict[str, list[float | None]], str]:
     """$/M output tokens at each utilization for the hosted, rented and owned doors, and a note saying where

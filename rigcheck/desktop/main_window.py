@@ -43,6 +43,10 @@ EXPORT_FORMATS = (
 RESOURCES = Path(__file__).parent / "resources"
 
 
+def _import_plotting() -> None:
+    import pyqtgraph  # noqa: F401 - imported for its side effect of being loaded
+
+
 class MainWindow(QMainWindow):
     def __init__(self, services: Services, runner: TaskRunner | None = None, *, store=None,
                  parent: QWidget | None = None):
@@ -186,6 +190,11 @@ class MainWindow(QMainWindow):
 
     def _show_evaluation(self, ev: Evaluation) -> None:
         self.models_page.set_rows(list(ev.rows))
+        if self.machine_panel.sparkline.plot is None and not self.runner.busy("plotting"):
+            # pyqtgraph is the slowest import of all: load it on a worker once the table is up, then build
+            # the sparkline (and later the charts) on the GUI thread without a freeze.
+            self.runner.run_task(_import_plotting, lambda _r, _f: self.machine_panel.sparkline.enable_plot(),
+                                 key="plotting")
         self.act_export.setEnabled(self.services.export_report is not None)
 
     def _show_catalog(self, info: CatalogInfo) -> None:

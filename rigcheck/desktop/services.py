@@ -8,6 +8,7 @@ A feature whose module is missing from this build is ``None`` here, and the GUI 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -48,7 +49,6 @@ class Services:
     cost_curves: Callable[..., Any] | None = None
     """``(model, quant_name, machine, catalog, utilizations, settings) -> (dict[label, list[usd_per_m_output]],
     note)``: $/M output tokens against utilization per door (hosted, rented, owned)."""
-    default_refresh_url: str | None = None
 
     def with_(self, **changes) -> Services:
         return replace(self, **changes)
@@ -63,6 +63,27 @@ def _optional(module: str, attr: str) -> Any | None:
             return None
         raise
     return getattr(mod, attr, None)
+
+
+def _present(module: str) -> bool:
+    """Whether a module is part of this build, without importing it (start-up stays fast)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _lazy(module: str, attr: str) -> Callable[..., Any] | None:
+    """A callable that imports ``module.attr`` on first call (in the worker that runs it), or None when the
+    module is not in this build."""
+    if not _present(module):
+        return None
+
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
+
+    call.__name__ = attr
+    return call
 
 
 def _catalog_info(catalog: Catalog) -> CatalogInfo:
@@ -114,20 +135,12 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings) -> list[Es
 
 
 def default_services() -> Services:
-    estimate_one = _optional("rigcheck.catalog.estimate", "estimate")
-    resolve_gpu = _optional("rigcheck.catalog.devices", "resolve_gpu")
-    refresh = _optional("rigcheck.catalog.refresh", "refresh_catalog")
-    default_url = _optional("rigcheck.catalog.refresh", "DEFAULT_FEED_URL")
-    export = None
-    if _optional("rigcheck.desktop.report", "export") is not None:
-        from rigcheck.desktop import report_bridge
-
-        export = report_bridge.export_report
-    cost = None
-    if _optional("rigcheck.catalog.estimate.cost", "__name__") is not None:
-        from rigcheck.desktop import cost_bridge
-
-        cost = cost_bridge.cost_curves if cost_bridge.available() else None
+    """The real modules, each imported when first used (most of them on a worker thread)."""
+    estimate_one = _lazy("rigcheck.catalog.estimate", "estimate")
+    resolve_gpu = _lazy("rigcheck.catalog.devices", "resolve_gpu")
+    refresh = _lazy("rigcheck.catalog.refresh", "refresh_catalog")
+    export = _lazy("rigcheck.desktop.report_bridge", "export_report") if _present("rigcheck.desktop.report") else None
+    cost = _lazy("rigcheck.desktop.cost_bridge", "cost_curves") if _present("rigcheck.catalog.estimate.cost") else None
     return Services(
         probe_machine=_probe,
         load_catalog=_load_catalog,
@@ -138,9 +151,8 @@ def default_services() -> Services:
         load_profile=_load_profile,
         parse_size=_parse_size,
         resolve_gpu=resolve_gpu,
-        find_model=_optional("rigcheck.catalog.devices", "find_model"),
+        find_model=_lazy("rigcheck.catalog.devices", "find_model"),
         refresh_catalog=refresh,
         export_report=export,
         cost_curves=cost,
-        default_refresh_url=default_url if isinstance(default_url, str) else None,
     )

@@ -156,11 +156,14 @@ def test_catalog_strings_are_plain_text(make_window):
 def test_sparkline_updates_in_place_and_pauses_when_hidden(window, qtbot):
     spark = window.machine_panel.sparkline
     assert spark.isVisible() and spark.timer.isActive()
+    qtbot.waitUntil(lambda: spark.plot is not None)  # built once the table is up
     curve = spark.ram_curve
     n = spark.points[0]
+    assert len(curve.getData()[1]) == n  # samples taken before the plot existed are drawn
     spark.tick()
     assert spark.points[0] == n + 1
     assert spark.ram_curve is curve  # same item, new data
+    assert len(curve.getData()[1]) == n + 1
     assert "RAM" in spark.caption.text()
     window.hide()
     assert not spark.timer.isActive()

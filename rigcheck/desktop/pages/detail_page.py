@@ -19,7 +19,6 @@ from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
 from rigcheck.desktop.models.model_table import SORT_ROLE
 from rigcheck.desktop.models.rows import ModelRow
-from rigcheck.desktop.widgets.charts import CostChart, MemoryChart, SpeedChart
 from rigcheck.desktop.widgets.machine_panel import plain_label
 
 
@@ -97,16 +96,17 @@ class DetailPage(QWidget):
         self.offers = OffersTableModel(self)
         self.offer_view, self.offer_proxy = _table(self.offers)
 
-        self.memory_chart = MemoryChart()
-        self.speed_chart = SpeedChart()
-        self.cost_chart = CostChart()
+        # The charts (pyqtgraph, slow to import) are built when the first model is shown.
+        self.memory_chart = self.speed_chart = self.cost_chart = None
+        self._chart_pages = [QWidget(), QWidget(), QWidget()]
+        for page in self._chart_pages:
+            QVBoxLayout(page).setContentsMargins(0, 0, 0, 0)
         self.basis = QPlainTextEdit()
         self.basis.setReadOnly(True)  # plain text: catalog strings can never become markup here
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.memory_chart, "Memory")
-        self.tabs.addTab(self.speed_chart, "Speed vs context")
-        self.tabs.addTab(self.cost_chart, "Cost")
+        for page, name in zip(self._chart_pages, ("Memory", "Speed vs context", "Cost"), strict=True):
+            self.tabs.addTab(page, name)
         self.tabs.addTab(self.offer_view, "Hosted offers")
         self.tabs.addTab(self.basis, "Basis")
 
@@ -127,6 +127,15 @@ class DetailPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.split, 1)
 
+    def ensure_charts(self) -> None:
+        if self.memory_chart is not None:
+            return
+        from rigcheck.desktop.widgets.charts import CostChart, MemoryChart, SpeedChart
+
+        self.memory_chart, self.speed_chart, self.cost_chart = MemoryChart(), SpeedChart(), CostChart()
+        for page, chart in zip(self._chart_pages, (self.memory_chart, self.speed_chart, self.cost_chart), strict=True):
+            page.layout().addWidget(chart)
+
     def set_memory_limits(self, vram_bytes: int, ram_bytes: int) -> None:
         self._vram_bytes = vram_bytes
         self._ram_bytes = ram_bytes
@@ -140,11 +149,12 @@ class DetailPage(QWidget):
             self.subtitle.setText("")
             self.quants.set_rows([])
             self.offers.set_rows([])
-            self.memory_chart.clear("")
-            self.speed_chart.clear("")
-            self.cost_chart.clear("")
+            if self.memory_chart is not None:
+                for chart in (self.memory_chart, self.speed_chart, self.cost_chart):
+                    chart.clear("")
             self.basis.setPlainText("")
             return
+        self.ensure_charts()
         m = row.model
         self.title.setText(f"{row.label} — {fmt.params_text(m.params_total_b, m.params_active_b)} parameters")
         bits = [m.id]

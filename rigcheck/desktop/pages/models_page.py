@@ -82,6 +82,7 @@ class ModelsPage(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         header.setHighlightSections(False)
+        header.setResizeContentsPrecision(40)  # fit columns to a sample of rows: fast with hundreds of models
         self.table.sortByColumn(DECODE, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.proxy.modelReset.connect(self._update_count)
@@ -102,9 +103,7 @@ class ModelsPage(QWidget):
         self._fill_choices(rows)
         if not self.columns_sized and rows:
             self.columns_sized = True
-            self.table.resizeColumnsToContents()
-            self.table.setColumnWidth(MODEL, min(max(self.table.columnWidth(MODEL), 160), 300))
-            self.table.setColumnWidth(VERDICT, max(self.table.columnWidth(VERDICT), 130))
+            self._fit_columns()
         if keep is None or not self.select_model(keep):
             self.selected.emit(self.current_row())
         self._update_count()
@@ -135,6 +134,24 @@ class ModelsPage(QWidget):
         self.search.selectAll()
 
     # internals ---------------------------------------------------------------------------------------
+    def _fit_columns(self, sample_rows: int = 30) -> None:
+        """Size columns to the header and a sample of rows (resizeColumnsToContents asks every cell: slow)."""
+        metrics = self.table.fontMetrics()
+        header = self.table.horizontalHeader()
+        bold = header.font()
+        bold.setBold(True)
+        header_metrics = type(metrics)(bold)
+        pad = 24
+        for col in range(self.model.columnCount()):
+            title = self.model.headerData(col, Qt.Orientation.Horizontal) or ""
+            width = header_metrics.horizontalAdvance(title) + pad
+            for row in range(min(sample_rows, self.model.rowCount())):
+                text = self.model.index(row, col).data() or ""
+                width = max(width, metrics.horizontalAdvance(text) + pad + (20 if col == VERDICT else 0))
+            if col == MODEL:
+                width = min(max(width, 160), 320)
+            self.table.setColumnWidth(col, width)
+
     def _current_changed(self, current, _previous) -> None:
         self.selected.emit(current.data(ROW_ROLE) if current.isValid() else None)
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import pyqtgraph as pg
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from rigcheck.catalog.estimate.types import Estimate
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.widgets.machine_panel import plain_label
+from rigcheck.desktop.widgets.plotting import pg as _pg
+
+pg = _pg()
 
 WEIGHTS, KV, OVERHEAD = "#0072B2", "#E69F00", "#CC79A7"
 PREFILL, DECODE = "#009E73", "#D55E00"

@@ -182,18 +182,38 @@ def no_gpu_text(machine: Machine) -> str:
 
 
 class Sparkline(QWidget):
-    """VRAM and RAM use over the last minute; updates in place and stops sampling while hidden."""
+    """VRAM and RAM use over the last minute; updates in place and stops sampling while hidden.
+
+    The plot itself is built by ``enable_plot`` once the window has shown its first results (pyqtgraph is
+    slow to import); samples taken before that are kept and drawn then.
+    """
 
     def __init__(self, sampler: Callable[[Callable[[UsageSample], None]], None] | None,
                  interval_ms: int = 1000, parent: QWidget | None = None):
         super().__init__(parent)
-        import pyqtgraph as pg
-
         self._sampler = sampler
         self._ram: deque[float] = deque(maxlen=SPARK_POINTS)
         self._vram: deque[float] = deque(maxlen=SPARK_POINTS)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self.plot = None
+        self.ram_curve = self.vram_curve = None
+        self.caption = plain_label("Memory in use, last minute")
+        self._layout.addStretch(1)
+        self._layout.addWidget(self.caption)
+        self.setMinimumSize(160, 90)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.tick)
+        self.setToolTip("RAM and VRAM in use on this machine, sampled once a second")
+
+    def enable_plot(self) -> None:
+        if self.plot is not None:
+            return
+        from rigcheck.desktop.widgets.plotting import pg as _pg
+
+        pg = _pg()
         self.plot = pg.PlotWidget(background=None)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
@@ -203,19 +223,13 @@ class Sparkline(QWidget):
         self.plot.hideAxis("bottom")
         self.plot.getAxis("left").setWidth(28)
         self.plot.setLabel("left", "%")
-        self.plot.setMinimumSize(160, 70)
         self.plot.setMaximumHeight(110)
-        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.plot.addLegend(offset=(4, 2), labelTextSize="7pt")
         self.ram_curve = self.plot.plot([], [], pen=pg.mkPen("#0072B2", width=2), name="RAM")
         self.vram_curve = self.plot.plot([], [], pen=pg.mkPen("#E69F00", width=2), name="VRAM")
-        self.caption = plain_label("Memory in use, last minute")
-        layout.addWidget(self.plot)
-        layout.addWidget(self.caption)
-        self.timer = QTimer(self)
-        self.timer.setInterval(interval_ms)
-        self.timer.timeout.connect(self.tick)
-        self.setToolTip("RAM and VRAM in use on this machine, sampled once a second")
+        self._layout.takeAt(0)  # the placeholder stretch
+        self._layout.insertWidget(0, self.plot, 1)
+        self._redraw()
 
     def tick(self) -> None:
         if self._sampler is not None:
@@ -226,15 +240,20 @@ class Sparkline(QWidget):
             self._ram.append(100 * sample.ram_fraction)
         if sample.vram_fraction is not None:
             self._vram.append(100 * sample.vram_fraction)
-        # setData on the existing curves: no new items per tick (pyqtgraph's scrolling-plot pattern).
-        self.ram_curve.setData(list(range(-len(self._ram) + 1, 1)), list(self._ram))
-        self.vram_curve.setData(list(range(-len(self._vram) + 1, 1)), list(self._vram))
+        self._redraw()
         parts = []
         if sample.ram_fraction is not None:
             parts.append(f"RAM {100 * sample.ram_fraction:.0f}%")
         if sample.vram_fraction is not None:
             parts.append(f"VRAM {100 * sample.vram_fraction:.0f}%")
         self.caption.setText(", ".join(parts) + " in use" if parts else "Memory in use: unknown")
+
+    def _redraw(self) -> None:
+        if self.plot is None:
+            return
+        # setData on the existing curves: no new items per tick (pyqtgraph's scrolling-plot pattern).
+        self.ram_curve.setData(list(range(-len(self._ram) + 1, 1)), list(self._ram))
+        self.vram_curve.setData(list(range(-len(self._vram) + 1, 1)), list(self._vram))
 
     @property
     def points(self) -> tuple[int, int]:

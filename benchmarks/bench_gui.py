@@ -1,0 +1,218 @@
+"""GUI benchmarks: cold start to a populated window, event-loop stalls during work, resident memory.
+
+Targets (issue 6): cold start <= 1.5 s and <= 2x a bare PySide6 window started the same way in the same run;
+no GUI-thread stall over 100 ms while re-evaluating and refreshing the catalog; RSS <= 300 MB.
+Each start-up figure is the median of several runs in fresh processes (the box is shared and noisy).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+COLD_START_TARGET_S = 1.5
+BARE_RATIO_TARGET = 2.0
+STALL_TARGET_MS = 100.0
+RSS_TARGET_MB = 300.0
+RUNS = 3
+
+BARE = textwrap.dedent("""
+    import time
+    from PySide6.QtWidgets import QApplication, QMainWindow, QLabel
+    app = QApplication([])
+    w = QMainWindow(); w.setCentralWidget(QLabel("hello")); w.resize(1600, 1000); w.show()
+    app.processEvents()
+    print("ready", flush=True)
+""")
+
+FULL = textwrap.dedent("""
+    import psutil
+    from PySide6.QtCore import QTimer
+    from rigcheck.desktop.app import create_app
+    from rigcheck.desktop.main_window import MainWindow
+    from rigcheck.desktop.services import default_services
+    from rigcheck.desktop.workers import TaskRunner
+    app = create_app()
+    window = MainWindow(default_services(), TaskRunner())
+    window.resize(1600, 1000)
+    window.show()
+    window.controller.evaluated.connect(lambda ev: QTimer.singleShot(0, app.quit))
+    window.controller.failed.connect(lambda what, message, details: (print(message), app.exit(3)))
+    window.start()
+    if app.exec() == 3:
+        raise SystemExit(3)
+    app.processEvents()
+    rows = window.models_page.model.rowCount()
+    rss = psutil.Process().memory_info().rss
+    window.machine_panel.sparkline.timer.stop()
+    window.runner.wait(5000)
+    print(f"ready rows={rows} rss={rss}", flush=True)
+""")
+
+
+def _env(tmp: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    for name in ("CACHE", "CONFIG", "DATA"):
+        env[f"RIGCHECK_{name}_DIR"] = str(Path(tmp) / name.lower())
+    return env
+
+
+def _timed(code: str, env: dict[str, str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0 or "ready" not in done.stdout:
+        raise RuntimeError(f"benchmark child failed: {done.stderr.strip()[-500:]}")
+    return elapsed, done.stdout.strip().splitlines()[-1]
+
+
+def cold_start(env) -> tuple[float, float, int, float]:
+    bare = statistics.median(_timed(BARE, env)[0] for _ in range(RUNS))
+    full_runs = [_timed(FULL, env) for _ in range(RUNS)]
+    full = statistics.median(t for t, _ in full_runs)
+    last = dict(kv.split("=") for kv in full_runs[-1][1].split()[1:])
+    return bare, full, int(last["rows"]), int(last["rss"]) / 2**20
+
+
+class _FeedHandler(BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self):  # noqa: N802
+        if self.path.endswith(".sig"):
+            self.send_response(404)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        for i in range(0, len(self.body), 65536):  # a real download: in chunks, over a little time
+            self.wfile.write(self.body[i:i + 65536])
+            time.sleep(0.01)
+
+    def log_message(self, *args):
+        pass
+
+
+class _GapMeter:
+    """Largest gap between the ticks of a 10 ms QTimer: how long the GUI thread could not run its loop."""
+
+    def __init__(self):
+        from PySide6.QtCore import QElapsedTimer, QTimer
+
+        self.clock = QElapsedTimer()
+        self.gaps: list[float] = []
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self._last = 0.0
+        self.debug = bool(os.environ.get("RIGCHECK_BENCH_DEBUG"))
+
+    def start(self):
+        self.gaps.clear()
+        self.clock.start()
+        self._last = 0.0
+        self.timer.start()
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return max(self.gaps[1:], default=0.0)  # the first tick only measures the timer's own start
+
+    def _tick(self):
+        now = self.clock.nsecsElapsed() / 1e6
+        self.gaps.append(now - self._last)
+        if self.debug and now - self._last > 40:
+            print(f"  gap of {now - self._last:.0f} ms ending at {now:.0f} ms", flush=True)
+        self._last = now
+
+
+def _pump(app, until, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not until() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def stalls(tmp: str) -> tuple[float, float, int, str]:
+    """(worst stall while pyqtgraph loads after the first results, worst stall during 4 re-evaluations and a
+    catalog refresh from a local server, evaluations seen, the refresh's message)."""
+    os.environ.update(_env(tmp))
+    import msgspec
+    from PySide6.QtCore import QTimer
+
+    from rigcheck.catalog.records import encode_catalog
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop import state
+    from rigcheck.desktop.app import create_app
+    from rigcheck.desktop.main_window import MainWindow
+    from rigcheck.desktop.services import default_services
+    from rigcheck.desktop.workers import TaskRunner
+
+    app = create_app()
+    catalog = load_catalog()
+    _FeedHandler.body = encode_catalog(msgspec.structs.replace(catalog, sequence=catalog.sequence + 1))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FeedHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    store = state.open_settings()
+    store.setValue("catalog/feed_url", f"http://127.0.0.1:{server.server_port}/catalog.json")
+    store.setValue("catalog/allow_unsigned", "true")
+    store.sync()
+    window = MainWindow(default_services(), TaskRunner())
+    window.resize(1600, 1000)
+    window.show()
+    meter = _GapMeter()
+    window.controller.evaluated.connect(lambda _ev: meter.timer.isActive() or meter.start())
+    window.start()
+    _pump(app, lambda: window.machine_panel.sparkline.plot is not None, 60)
+    _pump(app, lambda: False, 0.3)
+    plotting_load = meter.stop()
+
+    finished = {"evaluations": 0, "refresh": ""}
+    window.controller.evaluated.connect(lambda _ev: finished.__setitem__("evaluations", finished["evaluations"] + 1))
+    window.controller.refresh_done.connect(lambda m: finished.__setitem__("refresh", m))
+    window.controller.failed.connect(lambda what, m, d: finished.__setitem__("refresh", "failed: " + m))
+    bar = window.settings_bar
+    meter.start()
+    for i, ctx in enumerate((16384, 32768, 65536, 8192)):
+        QTimer.singleShot(500 * i, lambda ctx=ctx: bar.context.setCurrentIndex(bar.context.findData(ctx)))
+    QTimer.singleShot(700, window.refresh_catalog)
+    _pump(app, lambda: finished["evaluations"] >= 5 and finished["refresh"], 90)
+    _pump(app, lambda: False, 0.5)
+    worst = meter.stop()
+    window.close()
+    server.shutdown()
+    return plotting_load, worst, finished["evaluations"], finished["refresh"]
+
+
+def run() -> bool:
+    with tempfile.TemporaryDirectory(prefix="rigcheck-bench-") as tmp:
+        env = _env(tmp)
+        bare, full, rows, rss_mb = cold_start(env)
+        ratio = full / bare if bare else float("inf")
+        print(f"cold start, bare PySide6 window: {bare:.2f} s (median of {RUNS})")
+        print(f"cold start to populated window ({rows} models): {full:.2f} s "
+              f"(target <= {COLD_START_TARGET_S} s) -> {'ok' if full <= COLD_START_TARGET_S else 'MISSED'}")
+        print(f"  ratio to bare window: {ratio:.2f}x (target <= {BARE_RATIO_TARGET}x) -> "
+              f"{'ok' if ratio <= BARE_RATIO_TARGET else 'MISSED'}")
+        print(f"resident memory when populated: {rss_mb:.0f} MB (target <= {RSS_TARGET_MB:.0f} MB) -> "
+              f"{'ok' if rss_mb <= RSS_TARGET_MB else 'MISSED'}")
+        plotting_load, worst, evaluations, refresh = stalls(tmp)
+        print(f"worst GUI-thread stall during {evaluations} evaluations and a catalog refresh: {worst:.0f} ms "
+              f"(target <= {STALL_TARGET_MS:.0f} ms) -> {'ok' if worst <= STALL_TARGET_MS else 'MISSED'}")
+        print(f"  (once, while pyqtgraph loads after the first results: worst stall {plotting_load:.0f} ms)")
+        print(f"  refresh: {refresh}")
+    return (full <= COLD_START_TARGET_S and ratio <= BARE_RATIO_TARGET and rss_mb <= RSS_TARGET_MB
+            and worst <= STALL_TARGET_MS and evaluations >= 5 and refresh.startswith("catalog updated"))
+
+
+if __name__ == "__main__":
+    sys.exit(0 if run() else 1)
