@@ -176,7 +176,11 @@ def test_wheel_installs_into_a_clean_venv_and_runs(wheel_path, tmp_path):
     assert Path(json.loads(where.stdout)).is_relative_to(site_dir), "rigcheck was not imported from the wheel"
 
     smoke = subprocess.run(
-        [sys.executable, str(ROOT / "packaging" / "smoke.py"), str(bin_dir / "rigcheck")],
+        [
+            sys.executable,
+            str(ROOT / "packaging" / "smoke.py"),
+            str(bin_dir / ("rigcheck.exe" if os.name == "nt" else "rigcheck")),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
