@@ -25,8 +25,10 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check rigcheck tests benchmarks
 
-dist: $(STAMP)
-	bash packaging/build.sh
+# The bundle is built in its own .venv-dist (packaging/build.sh), so it needs no development .venv.
+# DIST_ARGS=--tarball also writes dist/rigcheck-VERSION-OS-ARCH.tar.gz.
+dist:
+	PYTHON=$(PYTHON) bash packaging/build.sh $(DIST_ARGS)
 
 clean:
 	rm -rf build dist *.egg-info
