@@ -21,4 +21,4 @@ def cost_curves(model: Model, quant: str, machine: Machine, catalog: Catalog, ut
     notes = [b.sentence for b in comparison.break_even if b.sentence]
     notes += [f"{d.door}: {d.unavailable_reason}" for d in comparison.doors if d.unavailable_reason]
     notes += list(comparison.notes)
-    return values, " ".join(notes)
+    return values, "\n".join(n if n.endswith(".") else n + "." for n in notes)

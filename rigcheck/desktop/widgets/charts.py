@@ -31,7 +31,7 @@ def _text_colour():
 
 
 class _Chart(QWidget):
-    def __init__(self, title: str, parent: QWidget | None = None):
+    def __init__(self, title: str, parent: QWidget | None = None, legend_offset=(-8, 8)):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -45,7 +45,7 @@ class _Chart(QWidget):
             axis.setPen(colour)
             axis.setTextPen(colour)
         self.plot.setTitle(title, color=colour, size="9pt")
-        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextColor=colour)
+        self.legend = self.plot.addLegend(offset=legend_offset, labelTextColor=colour)
         self.note = plain_label("", wrap=True)
         self.note.hide()
         layout.addWidget(self.plot)
@@ -114,7 +114,8 @@ class SpeedChart(_Chart):
     """Prefill and decode tokens/s against context depth, with the low–high band shaded."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__("Speed against context length (tok/s, log scale)", parent)
+        # Bottom right: the speeds fall with context, so that corner stays clear.
+        super().__init__("Speed against context length (tok/s, log scale)", parent, legend_offset=(-8, -30))
         self.plot.setLogMode(x=True, y=True)
         self.plot.setLabel("bottom", "context tokens")
 
@@ -138,6 +139,8 @@ class SpeedChart(_Chart):
             self.items.extend([low, high, fill, curve])
         ticks = [(math.log10(x), fmt.tokens_text(int(x))) for x in xs]
         self.plot.getAxis("bottom").setTicks([ticks])
+        lo, hi = math.log10(xs[0]), math.log10(xs[-1])
+        self.plot.setXRange(lo - 0.1, hi + 0.1 if hi > lo else lo + 0.5, padding=0)
 
 
 class CostChart(_Chart):
@@ -162,4 +165,11 @@ class CostChart(_Chart):
             drawn += 1
         if not drawn:
             self.clear(note or "No cost data for this model.")
+            return
+        values = [v for vs in curves.values() for v in vs if v is not None and v > 0]
+        # Dollar ticks at 1-2-5 steps: pyqtgraph's own log ticks label every minor step and crowd the axis.
+        lo, hi = min(values), max(values)
+        steps = [m * 10**e for e in range(-4, 7) for m in (1, 2, 5)]
+        shown = [t for t in steps if lo / 2 <= t <= hi * 2]
+        self.plot.getAxis("left").setTicks([[(math.log10(t), fmt.usd_text(t)) for t in shown]])
         self.plot.setXRange(0, 100, padding=0.02)
