@@ -153,3 +153,22 @@ def test_decode_slows_with_depth_and_ram_offload():
     assert offloaded.verdict == "gpu+ram"
     assert offloaded.decode_tokens_per_s.expected < 0.5 * s, "layers in RAM read at RAM speed"
     assert any("PCIe" in line for line in offloaded.basis), "prefill streams RAM weights over PCIe"
+
+
+def test_rows_from_evaluate_behave_as_plain_records(small_catalog):
+    """evaluate's rows compute basis and max context lazily; copies, pickles and replace see the values."""
+    import copy
+    import dataclasses
+    import pickle
+
+    from rigcheck.catalog.estimate import estimate
+
+    m = machine([RTX_3060], 64)
+    rows = evaluate(m, small_catalog, Settings(), models=[LLAMA3_8B])
+    for row in rows:
+        single = estimate(LLAMA3_8B, next(q for q in LLAMA3_8B.quants if q.name == row.quant), m, Settings(),
+                          small_catalog.devices)
+        assert {**row.to_dict(), "best": False} == single.to_dict()
+        for clone in (copy.deepcopy(row), pickle.loads(pickle.dumps(row)), dataclasses.replace(row)):
+            assert clone == row and clone.basis == row.basis and clone.to_dict() == row.to_dict()
+        assert dataclasses.replace(row, best=not row.best).best is not row.best

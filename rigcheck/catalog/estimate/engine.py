@@ -290,6 +290,10 @@ class Estimator:
         per_gpu: tuple[int, ...] = ()
         if gpus_used == 1 and len(bases) == 1:
             per_gpu = (int(p.gpu_bytes + gpu_overhead + vision),)
+        elif gpus_used and run.equal_gpus and bases is v.gpu_base_total:
+            # Identical GPUs (the usual server): an even split, GPU 0 also holds the projector.
+            each = int(p.gpu_bytes / gpus_used + gpu_overhead)
+            per_gpu = (int(each + vision), *((each,) * (gpus_used - 1)))
         elif gpus_used:
             total_base = (run.gpu_base_sum if bases is v.gpu_base_total else sum(bases)) or 1.0
             per_gpu = tuple(int(p.gpu_bytes * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
@@ -341,7 +345,8 @@ class _RowEstimate(Estimate):
 
     ``evaluate`` builds tens of thousands of rows of which a screen shows a few dozen; formatting every
     row's basis up front was most of its time. Reading the attributes gives exactly what an eager
-    ``Estimate`` would hold; ``to_dict``, equality and ``dataclasses.replace`` see the same values.
+    ``Estimate`` would hold; ``to_dict``, equality and ``dataclasses.replace`` see the same values (the
+    setters are what the dataclass ``__init__`` of a replaced copy uses).
     """
 
     @property
@@ -352,6 +357,10 @@ class _RowEstimate(Estimate):
             b = d["_basis"] = _format_basis(*d["_lazy"])
         return b
 
+    @basis.setter
+    def basis(self, value: tuple[str, ...]) -> None:
+        self.__dict__["_basis"] = value
+
     @property
     def max_context_tokens(self) -> int | None:  # type: ignore[override]
         d = self.__dict__
@@ -359,6 +368,10 @@ class _RowEstimate(Estimate):
             run, _, _, _, _, p, rest, _, _ = d["_lazy"]
             d["_max_ctx"] = None if rest is None else run.max_context(p, *rest)
         return d["_max_ctx"]
+
+    @max_context_tokens.setter
+    def max_context_tokens(self, value: int | None) -> None:
+        self.__dict__["_max_ctx"] = value
 
     @property
     def extra(self) -> dict[str, object]:  # type: ignore[override]
@@ -370,6 +383,17 @@ class _RowEstimate(Estimate):
                                {"decode_gpu_bytes_per_token": int(lazy[7]),
                                 "decode_ram_bytes_per_token": int(lazy[8])})
         return e
+
+    @extra.setter
+    def extra(self, value: dict[str, object]) -> None:
+        self.__dict__["_extra"] = value
+
+    def __getstate__(self) -> dict[str, object]:
+        """Copies and pickles carry the worked-out values, not the estimator behind them."""
+        self.basis, self.max_context_tokens, self.extra  # noqa: B018 - materialise the lazy fields
+        state = dict(self.__dict__)
+        state.pop("_lazy", None)
+        return state
 
 
 def _format_basis(run: _ModelRun, quant: Quant, wclass: str, w: float, overhead: float, p: Placement,
@@ -416,7 +440,8 @@ class _ModelRun:
     __slots__ = ("view", "shape", "ctx", "kv_type", "kv", "gpu_overhead", "vision", "ram_overhead",
                  "budget_total", "budget_free", "decode_cost", "kv_read", "n_prompt", "basis_head",
                  "kv_line", "depth_line", "multi_gpu_line", "params_b", "_prefill_cache", "_estimator",
-                 "prompt_depth", "ubatch", "per_ctx_full", "per_ctx_window", "cb_per_ctx", "gpu_base_sum")
+                 "prompt_depth", "ubatch", "per_ctx_full", "per_ctx_window", "cb_per_ctx", "gpu_base_sum",
+                 "equal_gpus")
 
     def __init__(self, estimator: Estimator, shape: mem.ModelShape, v: _RuntimeView, prompt_depth_tokens: float,
                  decode_depth_tokens: float | None, ubatch_tokens: int) -> None:
@@ -453,6 +478,7 @@ class _ModelRun:
 
         self.budget_total = budget(v.gpu_base_total, v.ram_total)
         self.gpu_base_sum = sum(v.gpu_base_total)
+        self.equal_gpus = len(set(v.gpu_base_total)) == 1
         free_known = v.ram_free is not None and (v.gpu_base_free is not None or not v.gpus)
         self.budget_free = budget(v.gpu_base_free or (), v.ram_free) if free_known else None
 
