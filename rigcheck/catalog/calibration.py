@@ -583,7 +583,8 @@ FIT_PARAMETERS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _get(eff, name: str) -> float:
+def constant_value(eff, name: str) -> float:
+    """One constant of an ``Efficiency`` by its ``FIT_PARAMETERS`` name."""
     if name.startswith("decode_") and name in ("decode_f16", "decode_quant"):
         return eff.decode_bandwidth[name.split("_", 1)[1]]
     if name in ("prefill_f16", "prefill_quant"):
@@ -591,7 +592,8 @@ def _get(eff, name: str) -> float:
     return getattr(eff, name)
 
 
-def _set(eff, name: str, value: float):
+def with_constant(eff, name: str, value: float):
+    """A copy of ``eff`` with one constant (``FIT_PARAMETERS`` name) changed."""
     import dataclasses
 
     if name in ("decode_f16", "decode_quant"):
@@ -642,14 +644,14 @@ def fit_constants(measurements: list[Measurement], catalog: Catalog, backend: st
     for sweep in range(sweeps):
         step = 1.25 if sweep == 0 else 1.1
         for name in FIT_PARAMETERS.get(backend, ()):
-            value = _get(best, name)
+            value = constant_value(best, name)
             if value is None or value <= 0:
                 continue
             for factor in (step, 1 / step, step * step, 1 / (step * step)):
                 trial_value = value * factor
                 if name in ("decode_f16", "decode_quant") and trial_value > 1.0:
                     continue  # never above the roofline
-                trial = _set(best, name, trial_value)
+                trial = with_constant(best, name, trial_value)
                 s = score(trial)
                 if s < best_score - 1e-9:
                     best, best_score = trial, s

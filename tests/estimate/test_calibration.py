@@ -186,3 +186,34 @@ def test_calibration_data_fit_agreement_is_total(catalog):
     assert report.fit_checked > 300
     assert report.fit_disagreements == []
     assert report.errors("decode").median_pct < 15
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SPEED_CSV.exists(), reason="shared calibration data not present")
+@pytest.mark.parametrize(
+    "backend, names",
+    [("cuda", ("decode_f16", "decode_quant", "prefill_f16", "prefill_quant", "decode_overhead_s_per_layer")),
+     ("metal", ("decode_f16", "decode_quant", "prefill_f16", "prefill_quant"))],
+)
+def test_recorded_constants_are_the_fitted_optimum(catalog, backend, names):
+    """efficiency.py's constants still agree with speed.csv: moving any of them 10% either way does not
+    lower the fit objective by more than half a point (they were chosen by calibration.fit_constants)."""
+    from rigcheck.catalog import calibration as cal
+    from rigcheck.catalog.estimate import efficiency as eff_mod
+
+    rows = [m for m in read_measurements(SPEED_CSV) if m.backend == backend and m.runtime == "llama.cpp"]
+    prefix = cal.platform_of(rows[0]).removesuffix(" batched")
+    key = ("llama.cpp", backend)
+    recorded = eff_mod.EFFICIENCY[key]
+    base = cal.objective(validate(rows, catalog), prefix)
+    try:
+        for name in names:
+            for factor in (0.9, 1.1):
+                value = cal.constant_value(recorded, name) * factor
+                if name.startswith("decode_") and value > 1.0 and "overhead" not in name:
+                    continue
+                eff_mod.EFFICIENCY[key] = cal.with_constant(recorded, name, value)
+                moved = cal.objective(validate(rows, catalog), prefix)
+                assert moved >= base - 0.5, f"{name} x{factor}: objective {moved:.2f} < recorded {base:.2f}"
+    finally:
+        eff_mod.EFFICIENCY[key] = recorded
