@@ -145,6 +145,21 @@ def check_gui_screenshot(exe, env, cwd, out_dir) -> str:
     return f"{width_px}x{height_px} px PNG ({result.wall_s:.2f} s)"
 
 
+def check_gui_on_x11(exe, env, cwd, out_dir) -> str:
+    """The X11 platform plugin and the xcb libraries it links load (offscreen uses neither): the GUI under
+    Xvfb, with Qt's plugin loader saying which platform plugin it loaded."""
+    shot = out_dir / "gui-x11.png"
+    args = ["gui", "--screenshot", str(shot)]
+    x11_env = dict(env, QT_QPA_PLATFORM="xcb", QT_DEBUG_PLUGINS="1")
+    xvfb = ["xvfb-run", "--auto-servernum", "--server-args=-screen 0 1920x1200x24"]
+    result = run([*xvfb, *exe], args, x11_env, cwd)
+    expect_ok(result, args)
+    if not re.search(r"platforms/libqxcb\.\w+\S*\s+loaded library", result.stderr):
+        raise SmokeFailure(f"the GUI ran under Xvfb without loading the xcb plugin:\n{result.stderr[-2000:]}")
+    width_px, height_px = png_size_px(shot)
+    return f"{width_px}x{height_px} px PNG through the xcb plugin ({result.wall_s:.2f} s)"
+
+
 def check_fit_catalog(exe, env, cwd, out_dir) -> str:
     """The embedded catalog shipped: a described machine gets estimates for the catalog's models."""
     args = ["fit", "--gpu", "RTX 4090", "--ram", "64GB", "--json"]
@@ -195,6 +210,7 @@ CHECKS = [
     ("version", check_version, None),
     ("probe --json", check_probe, "probe"),
     ("gui --screenshot", check_gui_screenshot, "gui"),
+    ("gui on X11 (Xvfb)", check_gui_on_x11, "gui"),
     ("fit (embedded catalog)", check_fit_catalog, "fit"),
     ("report --format pdf", check_report_pdf, "report"),
     ("bad input", check_bad_input, None),
@@ -211,6 +227,11 @@ def smoke(exe: list[str], keep_dir: Path | None = None) -> bool:
         out_dir.mkdir(parents=True, exist_ok=True)
         env = isolated_env(home)
         for name, check, needs in CHECKS:
+            if check is check_gui_on_x11 and (
+                not sys.platform.startswith("linux") or not shutil.which("xvfb-run")
+            ):
+                print(f"skip {name}: needs xvfb-run (apt-get install xvfb xauth)")
+                continue
             if needs is not None and not has_command(exe, needs, env, Path(tmp)):
                 if needs in REQUIRED_COMMANDS:
                     print(f"FAIL {name}: the executable has no `{needs}` command")
