@@ -678,6 +678,12 @@ def _apply_device_overrides(devices: list[Device], rows: list[dict[str, str]]) -
         "fp8_tensor_tflops_dense": ("fp8_tensor_tflops", float),
         "fp4_tensor_tflops_dense": ("fp4_tensor_tflops", float),
         "fp32_vector_tflops": ("fp32_vector_tflops", float),
+        "fp16_vector_tflops": ("fp16_vector_tflops", float),
+        "int8_tensor_tops_dense": ("int8_tensor_tops", float),
+        "street_price_usd": ("street_price_usd", float),
+        "tdp_w": ("tdp_w", float),
+        "release_date": ("release_date", str),
+        "interconnect": ("interconnect", str),
         "gpu_cores": ("gpu_cores", int),
         "aliases": ("aliases", lambda v: [a.strip() for a in v.split(";") if a.strip()]),
     }
@@ -697,10 +703,18 @@ def _apply_device_overrides(devices: list[Device], rows: list[dict[str, str]]) -
         field, convert = conversions[row["field"]]
         i = by_name[row["name"]]
         device = devices[i]
-        value = convert(row["value"])
+        try:
+            value = convert(row["value"])
+        except ValueError:
+            raise BuildError(f"device_overrides.csv: {row['name']} {row['field']} = {row['value']!r} "
+                             "is not a valid value") from None
         if field == "aliases":
             value = list(dict.fromkeys([*device.aliases, *value]))
-        devices[i] = _replace(device, **{field: value},
+        notes = device.notes
+        if row.get("note"):
+            # Caveats travel with the value (e.g. "reported street price, not list").
+            notes = "; ".join(x for x in (notes, f"{field}: {row['note']}") if x)
+        devices[i] = _replace(device, **{field: value}, notes=notes,
                               sources=[*device.sources, f"{field}: {row['source']}"])
     return devices
 
@@ -744,7 +758,8 @@ def _hosted(row: dict[str, str]) -> HostedOffer:
     m = re.search(r"\b(eu|us|eu-[a-z]+-\d|us-[a-z]+-\d)\b", notes.lower())
     if "region" in low and m:
         residency, region = "region", m.group(1).upper() if len(m.group(1)) == 2 else m.group(1)
-    if "no training" in low or "no-training" in low:
+    if "no training" in low or "no-training" in low or "zero data retention" in low:
+        # Zero retention implies no training: nothing is kept to train on.
         residency, no_training = "no-training", True
     date_seen = row.get("date_seen", "")
     m = re.match(r"\d{4}-\d{2}(-\d{2})?", date_seen)
@@ -763,6 +778,51 @@ def _hosted(row: dict[str, str]) -> HostedOffer:
         date_seen=m.group(0) if m else (date_seen or None),
         source=source or None,
     )
+
+
+_POLICY_RESIDENCY = ("region", "no-training", "anywhere")
+
+
+def apply_provider_policies(offers: list[HostedOffer], rows: list[dict[str, str]]) -> list[HostedOffer]:
+    """Residency facts from a provider's own published policy, applied to that provider's offers.
+
+    supplement/provider_policies.csv holds one row per provider whose data-handling terms a source states
+    (DeepInfra and xAI: no training on API data; DeepSeek: data stored in the PRC). A row applies only to
+    offers whose own row said nothing (residency "unknown"): an offer's own statement wins; models the
+    policy itself excepts (``except_model_prefixes``) are skipped. Providers without a row keep "unknown";
+    nothing is assumed.
+    """
+    policies: dict[str, dict[str, str]] = {}
+    for row in rows:
+        provider = row["provider"]
+        if provider in policies:
+            raise BuildError(f"provider_policies.csv: provider {provider!r} appears twice")
+        if row["residency"] not in _POLICY_RESIDENCY:
+            raise BuildError(f"provider_policies.csv: {provider} has residency {row['residency']!r}; "
+                             f"use one of {', '.join(_POLICY_RESIDENCY)}")
+        if not row.get("source"):
+            raise BuildError(f"provider_policies.csv: {provider} has no source")
+        if row.get("no_training") and _bool(row["no_training"]) is None:
+            raise BuildError(f"provider_policies.csv: {provider} no_training = {row['no_training']!r} "
+                             "is not true/false")
+        policies[provider] = row
+    out = []
+    for offer in offers:
+        policy = policies.get(offer.provider)
+        excepted = tuple(x.strip() for x in (policy or {}).get("except_model_prefixes", "").split(";") if x.strip())
+        if policy is None or offer.residency != "unknown" or (excepted and offer.model_id.startswith(excepted)):
+            out.append(offer)
+            continue
+        note = f"provider policy: {policy['note']}" if policy.get("note") else "provider policy"
+        out.append(_replace(
+            offer,
+            residency=policy["residency"],
+            region=policy.get("region") or offer.region,
+            no_training=_bool(policy.get("no_training", "")),
+            notes="; ".join(x for x in (offer.notes, note) if x),
+            source=f"{offer.source}; residency: {policy['source']}" if offer.source else policy["source"],
+        ))
+    return out
 
 
 def _rental(row: dict[str, str], device_names: dict[str, str]) -> RentalOffer:
@@ -850,6 +910,7 @@ def build(reference_dir: Path = DEFAULT_REFERENCE_DIR, supplement_dir: Path = SU
 
     hosted = [_hosted(r) for r in _read_csv(reference_dir / "hosted_prices.csv")]
     hosted += [_hosted(r) for r in _read_csv(supplement_dir / "hosted_prices.csv")]
+    hosted = apply_provider_policies(hosted, _read_csv(supplement_dir / "provider_policies.csv"))
     scores = [_score(r) for r in _read_csv(reference_dir / "scores.csv")]
     scores += [_score(r) for r in _read_csv(supplement_dir / "scores.csv")]
 
