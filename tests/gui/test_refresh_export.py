@@ -17,8 +17,9 @@ from .fakes import make_catalog, make_services
 FEED = "/v1/catalog.json"
 
 
-def _feed_bytes(sequence: int = 10**9) -> bytes:
+def _feed_bytes(sequence: int = 10**9, padding_bytes: int = 0) -> bytes:
     cat = make_catalog(sequence=sequence)
+    cat.models[0].notes = "n" * padding_bytes  # a big enough body to arrive in many chunks
     cat.models.append(cat.models[0].__class__(id="acme/New-3B", family="new", name="New 3B", params_total_b=3.0,
                                               params_active_b=3.0, max_context_tokens=65536,
                                               quants=list(cat.models[0].quants)))
@@ -77,13 +78,13 @@ def test_refresh_failure_keeps_the_catalog_and_offers_details(refresh_window, ht
 
 
 def test_refresh_cancel_writes_nothing(refresh_window, httpserver, qtbot):
-    body = _feed_bytes()
+    body = _feed_bytes(padding_bytes=2_000_000)
 
     def slow(_request):
         def chunks():
-            for i in range(0, len(body), 64):
+            for i in range(0, len(body), 32768):
                 time.sleep(0.05)
-                yield body[i:i + 64]
+                yield body[i:i + 32768]
 
         return Response(chunks(), headers={"Content-Length": str(len(body))}, content_type="application/json")
 
