@@ -48,7 +48,7 @@ class Efficiency:
     prefill_band: tuple[float, float]
     source: str
     decode_bandwidth_ceiling: float | None = None
-    """Highest bandwidth the runtime's batch-1 kernels sustain on any device, bytes/s (None: no limit)."""
+    """Highest bandwidth the runtime's batch-1 kernels sustain on an HBM device, bytes/s (None: no limit)."""
     tp_allreduce_s_per_layer: float = 0.0
     """Tensor parallelism (vLLM over several GPUs): the two all-reduces of each layer, per token."""
 

@@ -39,6 +39,7 @@ from rigcheck.catalog.estimate.speed import (
     TENSOR_PARALLEL_SCALING,
     achieved_bandwidth,
     decode_seconds_per_token,
+    is_hbm,
     prefill_seconds,
 )
 from rigcheck.catalog.estimate.types import Band, Estimate, MemoryBreakdown, Settings
@@ -102,7 +103,7 @@ class _RuntimeView:
         shares = [b / total for b in self.gpu_base_total]
         pairs = list(zip(shares, gpus, strict=True))
         self.seconds_per_byte = {
-            wc: sum(s / achieved_bandwidth(g.bandwidth_bytes_per_s, self.eff, wc) for s, g in pairs)
+            wc: sum(s / achieved_bandwidth(g.bandwidth_bytes_per_s, self.eff, wc, is_hbm(g.device)) for s, g in pairs)
             for wc in ("f16", "quant")}
         self.ram_bandwidth = rm.ram_bandwidth_bytes_per_s
         self.ram_seconds_per_byte = {
@@ -115,7 +116,8 @@ class _RuntimeView:
             # at TENSOR_PARALLEL_SCALING per extra GPU; the all-reduces cost time per layer instead.
             scale = 1.0 + TENSOR_PARALLEL_SCALING * (len(gpus) - 1)
             self.seconds_per_byte = {
-                wc: 1.0 / (min(achieved_bandwidth(g.bandwidth_bytes_per_s, self.eff, wc) for g in gpus) * scale)
+                wc: 1.0 / (min(achieved_bandwidth(g.bandwidth_bytes_per_s, self.eff, wc, is_hbm(g.device))
+                               for g in gpus) * scale)
                 for wc in ("f16", "quant")}
             self.bandwidth = min(g.bandwidth_bytes_per_s for g in gpus) * len(gpus)
             self.raw_seconds_per_byte = 1.0 / self.bandwidth
@@ -135,8 +137,8 @@ class _RuntimeView:
             self.flops8 = self.flops8 * scale if self.flops8 else None
             self.flops4 = self.flops4 * scale if self.flops4 else None
         self.pcie = min((g.pcie_bytes_per_s for g in gpus), default=0.0)
-        ceiling = (f" (at most {self.eff.decode_bandwidth_ceiling / 1e12:.1f} TB/s)"
-                   if self.eff.decode_bandwidth_ceiling and gpus else "")
+        ceiling = (f" (at most {self.eff.decode_bandwidth_ceiling / 1e12:.1f} TB/s on HBM)"
+                   if self.eff.decode_bandwidth_ceiling and any(is_hbm(g.device) for g in gpus) else "")
         self.lines = {
             wc: (f"{runtime} on {self.backend}: decode at {self.eff.decode_bandwidth[wc]:.0%} of memory "
                  f"bandwidth{ceiling} + {self.eff.decode_overhead_s_per_layer * 1e6:.0f} us per layer per token; "

@@ -24,14 +24,22 @@ PCIE_EFFICIENCY = 0.8
 """Share of the PCIe link's payload rate that host-to-device copies of weights reach."""
 
 
-def achieved_bandwidth(bandwidth_bytes_per_s: float, eff: Efficiency, wclass: str) -> float:
-    """The bandwidth a decode step reaches on one device: a share of the spec figure, capped at the
-    highest rate the runtime's batch-1 kernels sustain (llama.cpp's GEMV kernels keep too few loads in
-    flight to fill HBM: A100/H100 rows in speed.csv level off near 1 TB/s)."""
+def achieved_bandwidth(bandwidth_bytes_per_s: float, eff: Efficiency, wclass: str, hbm: bool = False) -> float:
+    """The bandwidth a decode step reaches on one device: a share of the spec figure.
+
+    On HBM parts it is also capped at ``decode_bandwidth_ceiling``: llama.cpp's batch-1 kernels keep too
+    few loads in flight to fill HBM's wide interface (A100 and H100 rows in speed.csv level off near
+    0.9 TB/s whatever their 2-3 TB/s), while GDDR cards up to 1 TB/s reach their share.
+    """
     achieved = bandwidth_bytes_per_s * eff.decode_bandwidth[wclass]
-    if eff.decode_bandwidth_ceiling is not None:
+    if hbm and eff.decode_bandwidth_ceiling is not None:
         achieved = min(achieved, eff.decode_bandwidth_ceiling)
     return achieved
+
+
+def is_hbm(device: Device | None) -> bool:
+    """Whether a device's memory is HBM (from the spec table's memory type)."""
+    return bool(device is not None and device.memory_type and "HBM" in device.memory_type.upper())
 
 
 def decode_seconds_per_token(
@@ -167,7 +175,7 @@ def serving_throughput(model: Model, quant: Quant, gpu_specs: list[Device], batc
     fp8 = quant.format == "fp8"
     flops = [_device_flops(d, fp8) for d in gpu_specs]
     n = len(gpu_specs)
-    achieved = [achieved_bandwidth(b, eff, wclass) for b in bandwidths]
+    achieved = [achieved_bandwidth(b, eff, wclass, is_hbm(d)) for b, d in zip(bandwidths, gpu_specs, strict=True)]
     if runtime == "vllm" and n > 1:
         # Tensor parallelism: every GPU reads its slice of every layer at once.
         scale = 1.0 + TENSOR_PARALLEL_SCALING * (n - 1)
