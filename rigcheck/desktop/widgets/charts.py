@@ -61,53 +61,56 @@ class _Chart(QWidget):
 
 
 class MemoryChart(_Chart):
-    """Stacked bars per quant (weights, KV cache, overhead), with lines at VRAM and at VRAM + RAM."""
+    """Horizontal stacked bars per quant (weights, KV cache, overhead), with lines at VRAM and VRAM + RAM.
+
+    Horizontal, so a dozen quant names stay readable as row labels.
+    """
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__("Memory needed per quant (GiB)", parent)
+        super().__init__("Memory needed per quant (GiB)", parent, legend_offset=(-8, 8))
 
     def set_data(self, estimates: Sequence[Estimate], vram_bytes: int, ram_bytes: int) -> None:
         self.clear()
         if not estimates:
             self.clear("No estimates for this model.")
             return
-        xs = list(range(len(estimates)))
+        ys = list(range(len(estimates)))
         weights = [e.memory.weights_bytes / GIB for e in estimates]
         kv = [e.memory.kv_cache_bytes / GIB for e in estimates]
         over = [e.memory.overhead_bytes / GIB for e in estimates]
-        width = 0.6
-        for heights, base, colour, name in (
-            (weights, [0.0] * len(xs), WEIGHTS, "weights"),
+        for widths, base, colour, name in (
+            (weights, [0.0] * len(ys), WEIGHTS, "weights"),
             (kv, weights, KV, "KV cache"),
-            (over, [w + k for w, k in zip(weights, kv, strict=False)], OVERHEAD, "overhead"),
+            (over, [w + k for w, k in zip(weights, kv, strict=True)], OVERHEAD, "overhead"),
         ):
-            bar = pg.BarGraphItem(x=xs, height=heights, y0=base, width=width, brush=colour, pen=None)
+            bar = pg.BarGraphItem(x0=base, y=ys, width=widths, height=0.6, brush=colour, pen=None)
             self.plot.addItem(bar)
             self.legend.addItem(bar, name)
             self.items.append(bar)
-        self.plot.getAxis("bottom").setTicks([[(i, e.quant) for i, e in enumerate(estimates)]])
-        top = max(w + k + o for w, k, o in zip(weights, kv, over, strict=False))
+        self.plot.getAxis("left").setTicks([[(i, e.quant) for i, e in enumerate(estimates)]])
+        top = max(w + k + o for w, k, o in zip(weights, kv, over, strict=True))
         limit = top
+        hidden = []
         for value, label, style in ((vram_bytes, "VRAM", pg.QtCore.Qt.PenStyle.DashLine),
                                     (vram_bytes + ram_bytes, "VRAM + RAM", pg.QtCore.Qt.PenStyle.DotLine)):
-            # A reference line far above the tallest bar would squash the bars into a sliver: leave it out
-            # and say so in the note instead.
-            if value and value / GIB <= top * 3:
-                limit = max(limit, value / GIB)
-                line = pg.InfiniteLine(pos=value / GIB, angle=0, pen=pg.mkPen(_text_colour(), width=1, style=style),
-                                       label=f"{label} {fmt.bytes_text(value)}",
-                                       labelOpts={"position": 0.02, "color": _text_colour(), "anchors": [(0, 1), (0, 1)]})
-                self.plot.addItem(line)
-                self.items.append(line)
-        hidden = [f"{label} {fmt.bytes_text(v)}" for v, label in ((vram_bytes, "GPU memory"),
-                                                                 (vram_bytes + ram_bytes, "GPU memory + RAM"))
-                  if v and v / GIB > top * 3]
+            if not value:
+                continue
+            if value / GIB > top * 3:
+                # A line far beyond the longest bar would squash the bars into slivers: say it instead.
+                hidden.append(f"{label} {fmt.bytes_text(value)}")
+                continue
+            limit = max(limit, value / GIB)
+            line = pg.InfiniteLine(pos=value / GIB, angle=90, pen=pg.mkPen(_text_colour(), width=1, style=style),
+                                   label=f"{label} {fmt.bytes_text(value)}",
+                                   labelOpts={"position": 0.03, "color": _text_colour(), "anchors": [(1, 1), (1, 1)]})
+            self.plot.addItem(line)
+            self.items.append(line)
         if hidden:
             self.note.setText("Off the chart: " + ", ".join(hidden) + ".")
             self.note.show()
-        self.plot.setYRange(0, limit * 1.08 or 1, padding=0)
-        self.plot.setXRange(-0.6, len(xs) - 0.4, padding=0)
-        self.plot.setLabel("left", "GiB")
+        self.plot.setXRange(0, limit * 1.05 or 1, padding=0)
+        self.plot.setYRange(-0.6, len(ys) - 0.4, padding=0)
+        self.plot.setLabel("bottom", "GiB")
 
 
 class SpeedChart(_Chart):
