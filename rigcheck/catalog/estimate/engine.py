@@ -186,11 +186,9 @@ def _split(shape: mem.ModelShape, w: float, runtime: str) -> WeightSplit:
         host = 0.0
         layers = w - (emb if shape.tied_embeddings else 2 * emb)
     layers = max(layers, 0.5 * w)
-    return WeightSplit(
-        total_bytes=w, host_bytes=host, output_bytes=emb, layer_bytes=layers,
-        expert_bytes=min(expert, layers), expert_fraction_active=shape.expert_fraction_active,
-        layers=shape.layers, moe_layers=shape.moe_layers,
-    )
+    # total, host, output head, layers, routed experts, k/E, layer count, MoE layer count
+    return WeightSplit(w, host, emb, layers, min(expert, layers), shape.expert_fraction_active, shape.layers,
+                       shape.moe_layers)
 
 
 class Estimator:
@@ -583,32 +581,39 @@ def _quality(quant: Quant) -> float:
     return min(mem.bits_per_weight(quant), QUALITY_CAP_BITS)
 
 
+def _best_key(row: Estimate, quant: Quant) -> tuple | None:
+    """How good a row is as its model's pick (higher is better); None when it does not run."""
+    decode_band = row.decode_tokens_per_s
+    if decode_band is None:
+        return None
+    decode = decode_band.expected
+    usable = decode >= USABLE_DECODE_TOKENS_PER_S and (row.ttft_s is None or row.ttft_s.expected <= USABLE_TTFT_S)
+    return (usable, _quality(quant), decode)
+
+
+def _marked_best(row: Estimate) -> Estimate:
+    if isinstance(row, _RowEstimate):
+        return _new(_RowEstimate, {**row.__dict__, "best": True})
+    return dataclasses.replace(row, best=True)
+
+
 def mark_best(rows: list[Estimate], quants: dict[tuple[str, str], Quant]) -> list[Estimate]:
-    """Mark the best row of each model (see the module docstring for the rule); returns a new list."""
-    best_index: dict[str, tuple[tuple, int]] = {}
+    """Mark the best row of each model (see the module docstring for the rule); returns a new list.
+
+    ``quants`` maps (model id, quant name) to the quant record of each row."""
+    best: dict[str, tuple[tuple, int]] = {}
     for i, row in enumerate(rows):
-        if row.verdict == "no_fit" or row.decode_tokens_per_s is None:
-            continue
         quant = quants.get((row.model_id, row.quant))
-        quality = _quality(quant) if quant is not None else 0.0
-        decode = row.decode_tokens_per_s.expected
-        usable = decode >= USABLE_DECODE_TOKENS_PER_S and (row.ttft_s is None or row.ttft_s.expected <= USABLE_TTFT_S)
-        key = (usable, quality, decode)
-        current = best_index.get(row.model_id)
+        key = _best_key(row, quant) if quant is not None else None
+        if key is None:
+            continue
+        current = best.get(row.model_id)
         if current is None or key > current[0]:
-            best_index[row.model_id] = (key, i)
-    out = list(rows)
-    for _, i in best_index.values():
-        row = out[i]
-        if isinstance(row, _RowEstimate):
-            out[i] = _new(_RowEstimate, {**row.__dict__, "best": True})
-        else:
-            out[i] = dataclasses.replace(row, best=True)
+            best[row.model_id] = (key, i)
+    out = [dataclasses.replace(r, best=False) if r.best else r for r in rows]
+    for _, i in best.values():
+        out[i] = _marked_best(out[i])
     return out
-
-
-def _wanted_quant(quant: Quant, wanted: str | None) -> bool:
-    return wanted is None or quant.name.casefold() == wanted.casefold()
 
 
 def evaluate(machine: Machine, catalog: Catalog, settings: Settings,
@@ -633,7 +638,6 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
               models: Iterable[Model] | None) -> list[Estimate]:
     estimator = Estimator(machine, catalog.devices, settings)
     rows: list[Estimate] = []
-    quants: dict[tuple[str, str], Quant] = {}
     wanted = settings.quant
     for model in (catalog.models if models is None else models):
         try:
@@ -641,8 +645,10 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
         except mem.ShapeError:
             continue
         runs: dict[str, _ModelRun] = {}
+        best_key: tuple | None = None
+        best_index = -1
         for quant in model.quants:
-            if not _wanted_quant(quant, wanted):
+            if wanted is not None and quant.name.casefold() != wanted.casefold():
                 continue
             runtime = estimator.choose_runtime(quant)
             if runtime is None:
@@ -650,9 +656,14 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
             run = runs.get(runtime)
             if run is None:
                 run = runs[runtime] = estimator._model_run(shape, runtime, 0.0, None, mem.LLAMA_CPP_UBATCH_TOKENS)
-            quants[(model.id, quant.name)] = quant
-            rows.append(estimator.estimate_in(run, quant))
-    return mark_best(rows, quants)
+            row = estimator.estimate_in(run, quant)
+            key = _best_key(row, quant)
+            if key is not None and (best_key is None or key > best_key):
+                best_key, best_index = key, len(rows)
+            rows.append(row)
+        if best_index >= 0:
+            rows[best_index] = _marked_best(rows[best_index])
+    return rows
 
 
 def estimate(model: Model, quant: Quant, machine: Machine, settings: Settings,

@@ -62,7 +62,7 @@ class WeightSplit:
 class Budget:
     """Memory available to a model on one machine, per GPU and in RAM, with per-GPU fixed overheads."""
 
-    __slots__ = ("gpu_bytes", "ram_bytes", "unified", "allow_ram", "gpu_total", "gpus_used")
+    __slots__ = ("gpu_bytes", "ram_bytes", "unified", "allow_ram", "gpu_total", "gpus_used", "_description")
 
     def __init__(self, gpu_bytes: tuple[float, ...], ram_bytes: float, unified: bool, allow_ram: bool) -> None:
         self.gpu_bytes = gpu_bytes
@@ -73,6 +73,16 @@ class Budget:
         """False for runtimes that cannot put weights in RAM (vLLM, MLX)."""
         self.gpu_total = sum(b for b in gpu_bytes if b > 0)
         self.gpus_used = sum(1 for b in gpu_bytes if b > 0)
+        self._description: tuple[int, str] | None = None
+
+    def describe_all_on_gpu(self, layers: int) -> str:
+        """"all 32 layers on GPU" and the like (formatted once per budget)."""
+        cached = self._description
+        if cached is None or cached[0] != layers:
+            where = ("unified memory" if self.unified else
+                     "GPU" if self.gpus_used == 1 else f"{self.gpus_used} GPUs (layer split)")
+            cached = self._description = (layers, f"all {layers} layers on {where}")
+        return cached[1]
 
 
 class Placement:
@@ -121,10 +131,9 @@ def place(split: WeightSplit, kv_bytes: float, budget: Budget, ram_overhead_byte
     gpus_used = budget.gpus_used
     need_gpu = split.gpu_bytes_all + kv_bytes
     if gpus_used and need_gpu <= gpu_total:
-        verdict = "unified" if budget.unified else "gpu"
-        where = "unified memory" if budget.unified else ("GPU" if gpus_used == 1 else f"{gpus_used} GPUs (layer split)")
-        return Placement(verdict, f"all {split.layers} layers on {where}", need_gpu, split.host_bytes,
-                         split.layer_read_bytes + split.output_bytes, 0.0, 1.0, 0.0, gpus_used)
+        return Placement("unified" if budget.unified else "gpu", budget.describe_all_on_gpu(split.layers),
+                         need_gpu, split.host_bytes, split.layer_read_bytes + split.output_bytes, 0.0, 1.0, 0.0,
+                         gpus_used)
 
     if not budget.allow_ram:
         return NO_FIT
