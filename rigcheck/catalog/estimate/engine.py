@@ -78,7 +78,8 @@ class _RuntimeView:
                  "unified", "allow_ram", "lines", "gpus", "ram_seconds_per_byte", "bandwidth",
                  "tensor_parallel", "raw_seconds_per_byte", "ram_bandwidth")
 
-    def __init__(self, runtime: str, rm: ResolvedMachine, backend: str | None = None) -> None:
+    def __init__(self, runtime: str, rm: ResolvedMachine, backend: str | None = None,
+                 flash_attention: bool = True) -> None:
         self.runtime = runtime
         gpus = rm.gpus
         self.gpus = gpus
@@ -139,8 +140,11 @@ class _RuntimeView:
         self.pcie = min((g.pcie_bytes_per_s for g in gpus), default=0.0)
         ceiling = (f" (at most {self.eff.decode_bandwidth_ceiling / 1e12:.1f} TB/s on HBM)"
                    if self.eff.decode_bandwidth_ceiling and any(is_hbm(g.device) for g in gpus) else "")
+        attention = ("" if runtime != "llama.cpp" else
+                     "; flash attention on (-fa, the default since 2025)" if flash_attention else
+                     "; flash attention off")
         self.lines = {
-            wc: (f"{runtime} on {self.backend}: decode at {self.eff.decode_bandwidth[wc]:.0%} of memory "
+            wc: (f"{runtime} on {self.backend}{attention}: decode at {self.eff.decode_bandwidth[wc]:.0%} of memory "
                  f"bandwidth{ceiling} + {self.eff.decode_overhead_s_per_layer * 1e6:.0f} us per layer per token; "
                  f"prefill at {self.eff.prefill_compute[wc]:.0%} of the FP16 matrix rate "
                  f"({self.eff.source})")
@@ -212,7 +216,7 @@ class Estimator:
     def view(self, runtime: str) -> _RuntimeView:
         v = self._views.get(runtime)
         if v is None:
-            v = self._views[runtime] = _RuntimeView(runtime, self.rm, self.backend)
+            v = self._views[runtime] = _RuntimeView(runtime, self.rm, self.backend, self.flash_attention)
         return v
 
     def shape(self, model: Model) -> mem.ModelShape:
@@ -287,6 +291,10 @@ class Estimator:
         ram_side = run.ram_overhead if verdict == "gpu+ram" or verdict == "cpu" else 0.0
         gpu_side = (gpu_overhead * gpus_used + vision) if gpus_used else 0.0
         overhead = gpu_side + ram_side
+        if p is NO_FIT:
+            # What it would need: on the GPUs there are, else in RAM.
+            n = len(v.gpus)
+            overhead = gpu_overhead * n + vision if n else run.ram_overhead
         per_gpu: tuple[int, ...] = ()
         if gpus_used == 1 and len(bases) == 1:
             per_gpu = (int(p.gpu_bytes + gpu_overhead + vision),)

@@ -139,7 +139,13 @@ def model_shape(model: Model) -> ModelShape:
         notes.append(f"layers/hidden size not in the catalog: assumed {layers} layers x {hidden}")
     heads = model.num_attention_heads or max(1, hidden // 128)
     head_dim = model.head_dim or (hidden // heads if heads else 128)
-    kv_heads = model.num_kv_heads or heads
+    if model.num_kv_heads:
+        kv_heads = model.num_kv_heads
+    elif model.num_attention_heads:
+        kv_heads = heads  # a config without a KV-head count is multi-head attention
+    else:
+        kv_heads = min(8, heads)  # nothing known: grouped-query attention with 8 KV heads, today's norm
+        notes.append("attention heads unknown: assumed grouped-query attention with 8 KV heads")
     vocab = model.vocab_size or 32000
     if not model.vocab_size:
         notes.append("vocabulary size unknown: assumed 32,000")

@@ -27,6 +27,7 @@ RAM_RESERVE_BYTES = 2 * GIB
 # recommendedMaxWorkingSetSize; raised with `sysctl iogpu.wired_limit_mb`). llama.cpp only warns past
 # it, so the real limit is a little higher on small Macs: 3/4 is used throughout.
 APPLE_GPU_SHARE = 0.75
+UNIFIED_CPU_BANDWIDTH_SHARE = 0.5
 # Other unified parts (GB10, Strix Halo): nearly all of RAM can be mapped (GTT / coherent memory),
 # less the OS reserve.
 
@@ -112,15 +113,9 @@ def _backend_for(vendor: str) -> str:
 
 
 def _lookup_device(gpu: Gpu, devices: list[Device]) -> Device | None:
-    """The spec-table entry for this GPU (catalog.devices.resolve_gpu), or None when not found."""
-    try:
-        from rigcheck.catalog.devices import resolve_gpu
-    except ImportError:  # the device resolver is absent in a stripped install: match names exactly
-        wanted = gpu.name.casefold()
-        for device in devices:
-            if device.name.casefold() == wanted or wanted in (a.casefold() for a in device.aliases):
-                return device
-        return None
+    """The spec-table entry for this GPU, or None when the table does not know it."""
+    from rigcheck.catalog.devices import resolve_gpu
+
     return resolve_gpu(gpu, devices)
 
 
@@ -267,8 +262,11 @@ def resolve_machine(machine: Machine, devices: list[Device]) -> ResolvedMachine:
     unified = any(g.unified for g in gpus)
     ram_bw, ram_source = _ram_bandwidth(machine)
     if unified and gpus and "measured" not in ram_source:
-        # On a unified part the CPU reads the same memory the GPU does.
-        ram_bw, ram_source = gpus[0].bandwidth_bytes_per_s, f"unified memory, {gpus[0].bandwidth_source}"
+        # On a unified part the CPU reads the same memory as the GPU, but its cores pull only about
+        # half of it (STREAM on M-series Max/Ultra and Strix Halo reaches 40-60% of the GPU's figure).
+        ram_bw = gpus[0].bandwidth_bytes_per_s * UNIFIED_CPU_BANDWIDTH_SHARE
+        ram_source = (f"unified memory: the CPU reaches about half the GPU's "
+                      f"{gpus[0].bandwidth_bytes_per_s / 1e9:.0f} GB/s (assumed)")
     cpu_flops, cpu_source = _cpu_flops(machine)
     notes.append(f"RAM {ram_total / GIB:.0f} GiB, bandwidth {ram_bw / 1e9:.0f} GB/s ({ram_source})")
     return ResolvedMachine(
