@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -41,6 +41,8 @@ EXPORT_FORMATS = (
     ("csv", "CSV table (*.csv)"),
 )
 RESOURCES = Path(__file__).parent / "resources"
+PLOTTING_DELAY_MS = 250
+"""After the first results: time for the table to paint before pyqtgraph's import competes for the CPU."""
 
 
 def _import_plotting() -> None:
@@ -62,6 +64,7 @@ class MainWindow(QMainWindow):
                                         refresh_url=url, allow_unsigned=unsigned, parent=self)
         self.services = services
         self._error_details = ""
+        self._plotting_scheduled = False
         self._build()
         self._connect()
         self._restore()
@@ -173,6 +176,10 @@ class MainWindow(QMainWindow):
         self.details_button.clicked.connect(
             lambda: show_error(self, self.error_label.text(), self._error_details))
 
+    def _load_plotting(self) -> None:
+        self.runner.run_task(_import_plotting, lambda _r, _f: self.machine_panel.sparkline.enable_plot(),
+                             key="plotting")
+
     # slots -------------------------------------------------------------------------------------------
     def start(self, machine: Machine | None = None) -> None:
         self.controller.start(machine)
@@ -182,19 +189,19 @@ class MainWindow(QMainWindow):
         self.detail_page.set_memory_limits(*memory_limits(machine))
         other = machine.origin != "probed"
         if other:
-            kind = "hypothetical" if machine.is_hypothetical else "from a profile"
-            self.banner_label.setText(f"Showing a {kind} machine: {machine.label or 'unnamed'}. "
+            what = "a hypothetical machine" if machine.is_hypothetical else "a machine from a profile"
+            self.banner_label.setText(f"Showing {what}: {machine.label or 'unnamed'}. "
                                       "Nothing here was measured on this computer.")
         self.banner.setVisible(other)
         self.act_back.setEnabled(other)
 
     def _show_evaluation(self, ev: Evaluation) -> None:
         self.models_page.set_rows(list(ev.rows))
-        if self.machine_panel.sparkline.plot is None and not self.runner.busy("plotting"):
-            # pyqtgraph is the slowest import of all: load it on a worker once the table is up, then build
-            # the sparkline (and later the charts) on the GUI thread without a freeze.
-            self.runner.run_task(_import_plotting, lambda _r, _f: self.machine_panel.sparkline.enable_plot(),
-                                 key="plotting")
+        if self.machine_panel.sparkline.plot is None and not self._plotting_scheduled:
+            # pyqtgraph is the slowest import of all: load it on a worker once the table has painted, then
+            # build the sparkline (and later the charts) on the GUI thread without a freeze.
+            self._plotting_scheduled = True
+            QTimer.singleShot(PLOTTING_DELAY_MS, self._load_plotting)
         self.act_export.setEnabled(self.services.export_report is not None)
 
     def _show_catalog(self, info: CatalogInfo) -> None:

@@ -216,3 +216,62 @@ def test_memory_basis_free_uses_free_vram(make_window):
     bar.flush()
     assert services._calls[-1].memory_basis == "free"
     assert GIB  # units used by the fakes
+
+
+def test_profile_file_from_what_if_dialog(make_window, qtbot):
+    profile_machine = gpu_machine(vram_gib=48, origin="profile", label="lab-box.json")
+    services = make_services(load_profile=lambda path: profile_machine)
+    window = make_window(services)
+    window.what_if()
+    window.hardware_dialog.load_profile("/some/lab-box.json")
+    assert not window.hardware_dialog.isVisible()
+    assert window.banner.isVisible() and "from a profile: lab-box.json" in window.banner_label.text()
+    assert window.machine_panel.gpu_cards[0].vram_bar.format().endswith("48.0 GiB")
+    window.act_back.trigger()
+    assert not window.banner.isVisible()
+
+
+def test_export_dialog_picks_format_from_extension(make_window, tmp_path, monkeypatch):
+    written = []
+
+    def export(machine, catalog, settings, estimates, fmt, path, selected_model_ids=()):
+        written.append((fmt, path, tuple(selected_model_ids)))
+        open(path, "w").write("report")
+
+    window = make_window(make_services(export_report=export))
+    window.models_page.select_model("acme/Big-70B")
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(tmp_path / "out.html"), "PDF report (*.pdf)"))
+    window.export_dialog()
+    assert written == [("html", str(tmp_path / "out.html"), ("acme/Big-70B",))]
+    assert window.error_label.text() == f"Report saved to {tmp_path / 'out.html'}"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "plain"), "CSV table (*.csv)"))
+    window.export_dialog()
+    assert written[-1][:2] == ("csv", str(tmp_path / "plain.csv"))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    window.export_dialog()  # cancelled: nothing written
+    assert len(written) == 2
+
+
+def test_crash_hook_logs_and_shows_copyable_details(qtbot, monkeypatch, caplog):
+    import sys
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from rigcheck.desktop.widgets import crash_dialog
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    shown = []
+    monkeypatch.setattr(QMessageBox, "open", lambda self: shown.append(self))
+    crash_dialog.install_crash_hook()
+    try:
+        raise RuntimeError("table model out of sync")
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())
+    assert "unexpected error" in caplog.text and "table model out of sync" in caplog.text
+    box = shown[0]
+    assert "table model out of sync" in box.text()
+    assert "Traceback" in box.detailedText() and "RuntimeError" in box.detailedText()
+    assert box.textFormat() == Qt.TextFormat.PlainText
