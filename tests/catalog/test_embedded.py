@@ -247,3 +247,37 @@ def test_provider_policies_set_residency_with_their_source(catalog):
     for o in catalog.hosted:
         if o.no_training is not None or o.region:
             assert o.notes and o.source, (o.model_id, o.provider)
+
+
+def test_tensor_rates_filled_from_sources(devices):
+    # Dense FP16/BF16 tensor rates with FP32 accumulate (NVIDIA whitepapers / spec tables), AMD matrix-core rates.
+    expected = {
+        "NVIDIA GeForce RTX 5090": 209.5, "NVIDIA GeForce RTX 5080": 113, "NVIDIA GeForce RTX 4080": 97,
+        "NVIDIA GeForce RTX 4070": 58, "NVIDIA GeForce RTX 3080": 59.5, "NVIDIA RTX 6000 Ada Generation": 364,
+        "NVIDIA RTX PRO 6000 Blackwell Workstation Edition": 503.8, "NVIDIA L40": 181, "NVIDIA A30": 165,
+        "AMD Instinct MI100": 184.6, "AMD Instinct MI210": 181,
+    }
+    for name, tflops in expected.items():
+        d = devices[name]
+        assert d.fp16_tensor_tflops == tflops, name
+        assert any(s.startswith("fp16_tensor_tflops:") or "Tensor" in s for s in d.sources), name
+    assert devices["AMD Instinct MI100"].bf16_tensor_tflops == 92.3  # CDNA1 runs BF16 at half the FP16 matrix rate
+    # Cards whose sources disagree or were not found stay empty rather than guessed.
+    for name in ("NVIDIA GeForce RTX 3060 Ti", "NVIDIA H100 NVL", "AMD Radeon RX 9070 XT", "Intel Arc B580"):
+        assert devices[name].fp16_tensor_tflops is None, name
+
+
+def test_prices_launch_and_street(devices):
+    assert devices["NVIDIA GeForce RTX 5090"].launch_price_usd == 1999
+    assert devices["AMD Radeon RX 9070 XT"].launch_price_usd == 599
+    for name, usd in (("NVIDIA H100 SXM", 30_000), ("NVIDIA H200 SXM", 35_000), ("NVIDIA B200", 40_000)):
+        d = devices[name]
+        assert d.street_price_usd == usd and d.launch_price_usd is None, name
+        assert "not a list price" in (d.notes or ""), name
+        assert any(s.startswith("street_price_usd:") for s in d.sources), name
+
+
+def test_binned_apple_max_bandwidth(devices):
+    assert devices["Apple M3 Max (30-core GPU)"].bandwidth_bytes_per_s == 300 * GB
+    assert devices["Apple M4 Max (32-core GPU)"].bandwidth_bytes_per_s == 410 * GB
+    assert devices["Apple M4 Max (40-core GPU)"].bandwidth_bytes_per_s == 546 * GB
