@@ -70,6 +70,8 @@ def _screenshot(app, services, machine, path: str, select: str | None) -> int:
         window.start(machine)
         if window.controller.catalog is None or window.controller.evaluation is None:
             raise RuntimeError(window.error_label.text() or "the window could not be populated")
+        if window.machine_panel.sparkline.isVisible():
+            window.machine_panel.sparkline.enable_plot()  # no waiting for the deferred load in a screenshot
         if select:
             if services.find_model is None:
                 raise ValueError("--select needs the catalog's model lookup, which is not part of this build")

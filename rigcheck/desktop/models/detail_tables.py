@@ -113,6 +113,25 @@ class QuantTableModel(_ListTable):
         return None
 
 
+def residency_text(o: HostedOffer) -> tuple[str, str | None]:
+    """(short text, one-sentence explanation) of where an offer keeps the data."""
+    try:
+        from rigcheck.catalog.hosted import explain_residency, offer_residency
+    except ImportError:  # pragma: no cover - the hosted module is part of the catalog package
+        level = o.residency
+        explain = None
+    else:
+        level = offer_residency(o)
+        try:
+            explain = explain_residency(level)
+        except ValueError:
+            explain = None
+    text = {"no-training": "no training on prompts", "anywhere": "anywhere", "unknown": "not stated"}.get(level, level)
+    if level == "region" or (level == "no-training" and o.region):
+        text = f"{text}: {o.region}" if o.region else text
+    return text, explain
+
+
 class OffersTableModel(_ListTable):
     """Hosted API offers for one model, cheapest output first."""
 
@@ -131,13 +150,8 @@ class OffersTableModel(_ListTable):
         if col == 4:
             return o.quantization or fmt.DASH, o.quantization, None
         if col == 5:
-            parts = [] if o.residency == "unknown" else [o.residency]
-            if o.region:
-                parts.append(o.region)
-            if o.no_training:
-                parts.append("no training on prompts")
-            text = ", ".join(parts) or "not stated"
-            return text, text, o.notes
+            text, tip = residency_text(o)
+            return text, text, "\n".join(t for t in (tip, o.notes) if t)
         if col == 6:
             return o.date_seen or fmt.DASH, o.date_seen, None
         return "", None, None

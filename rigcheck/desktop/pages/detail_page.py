@@ -169,6 +169,7 @@ class DetailPage(QWidget):
         self.quants.set_rows(ests)
         self.quant_view.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # biggest (best quality) first
         self.offers.set_rows(row.offers)
+        self.offer_view.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # cheapest output first
         self.memory_chart.set_data(list(reversed(ests)), self._vram_bytes, self._ram_bytes)
         self.speed_chart.clear("Working…")
         self.cost_chart.clear("Working…")

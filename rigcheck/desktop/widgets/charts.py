@@ -175,4 +175,5 @@ class CostChart(_Chart):
         steps = [m * 10**e for e in range(-4, 7) for m in (1, 2, 5)]
         shown = [t for t in steps if lo / 2 <= t <= hi * 2]
         self.plot.getAxis("left").setTicks([[(math.log10(t), fmt.usd_text(t)) for t in shown]])
+        self.plot.setYRange(math.log10(lo / 1.5), math.log10(hi * 1.5), padding=0)  # no line on the axis
         self.plot.setXRange(0, 100, padding=0.02)
