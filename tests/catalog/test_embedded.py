@@ -262,8 +262,11 @@ def test_tensor_rates_filled_from_sources(devices):
         assert d.fp16_tensor_tflops == tflops, name
         assert any(s.startswith("fp16_tensor_tflops:") or "Tensor" in s for s in d.sources), name
     assert devices["AMD Instinct MI100"].bf16_tensor_tflops == 92.3  # CDNA1 runs BF16 at half the FP16 matrix rate
+    # NVL parts: NVIDIA lists only with-sparsity figures (1,671); the dense rate is half.
+    assert devices["NVIDIA H200 NVL"].fp16_tensor_tflops == 835.5
+    assert devices["NVIDIA H100 NVL"].bf16_tensor_tflops == 835.5
     # Cards whose sources disagree or were not found stay empty rather than guessed.
-    for name in ("NVIDIA GeForce RTX 3060 Ti", "NVIDIA H100 NVL", "AMD Radeon RX 9070 XT", "Intel Arc B580"):
+    for name in ("NVIDIA GeForce RTX 3060 Ti", "NVIDIA GeForce RTX 4080 SUPER", "AMD Radeon RX 9070 XT", "Intel Arc B580"):
         assert devices[name].fp16_tensor_tflops is None, name
 
 
