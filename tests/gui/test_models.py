@@ -44,7 +44,8 @@ def column(proxy, col, role=Qt.ItemDataRole.DisplayRole):
 def test_model_table_passes_qtmodeltester(qtmodeltester):
     model, proxy = table()
     qtmodeltester.check(model, force_py=True)
-    model.set_rows(rows_for(cpu_machine()))  # the tester watches the reset
+    model.set_rows(rows_for(cpu_machine()))  # same models: updated in place (dataChanged)
+    model.set_rows(rows_for(cpu_machine())[:2])  # other models: a reset
     model.set_rows([])
     qtmodeltester.check(model, force_py=True)
 
@@ -68,6 +69,18 @@ def test_detail_and_device_models_pass_qtmodeltester(qtmodeltester):
     for m in (quants, offers, devices, proxy):
         qtmodeltester.check(m, force_py=True)
         qtmodeltester._cleanup()  # one tester, several models: detach before the next
+
+
+def test_reevaluation_updates_in_place_and_resorts():
+    model, proxy = table()
+    proxy.sort(DECODE, Qt.SortOrder.DescendingOrder)
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.set_rows(rows_for(cpu_machine()))
+    assert resets == []  # same models: no reset, so the view keeps scroll position and selection
+    assert column(proxy, VERDICT) == ["CPU only", "CPU only", "Does not fit", "Does not fit"]  # new figures, re-sorted
+    decode = [r.shown.decode_tokens_per_s.expected for r in column(proxy, MODEL, ROW_ROLE)[:2]]
+    assert decode == sorted(decode, reverse=True)
 
 
 def test_memory_sorts_by_bytes_not_text():

@@ -58,8 +58,15 @@ class ModelTableModel(QAbstractTableModel):
         self._rows: list[ModelRow] = []
 
     def set_rows(self, rows: list[ModelRow]) -> None:
+        """Replace the rows. When the same models come back (a re-evaluation), the cells are updated in place
+        (dataChanged), so the view keeps its scroll position and selection; otherwise the model resets."""
+        rows = list(rows)
+        if rows and [r.model.id for r in rows] == [r.model.id for r in self._rows]:
+            self._rows = rows
+            self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(HEADERS) - 1))
+            return
         self.beginResetModel()
-        self._rows = list(rows)
+        self._rows = rows
         self.endResetModel()
 
     def rows(self) -> list[ModelRow]:
