@@ -86,3 +86,10 @@ def test_missing_architecture_is_assumed_and_said():
     shape = mem.model_shape(Model(id="x/y", family="x", params_total_b=7.0))
     assert shape.layers > 0 and shape.hidden > 0
     assert any("assumed" in note for note in shape.assumptions)
+
+
+def test_unknown_maximum_context_is_capped_and_said():
+    shape = mem.model_shape(Model(id="x/y", family="x", params_total_b=7.0, num_layers=32, hidden_size=4096))
+    assert shape.max_context_tokens == mem.UNKNOWN_MAX_CONTEXT_TOKENS
+    assert mem.context_for(shape, 1_000_000) == 131_072
+    assert any("maximum context" in note for note in shape.assumptions)

@@ -62,7 +62,7 @@ def _e(decode_f16: float, decode_quant: float, layer_s: float, extra_gpu_s: floa
                       decode_band, prefill_band, source, ceiling, allreduce_s)
 
 
-_LLAMA_CUDA = _e(0.90, 0.80, 80e-6, 0.16e-3, 0.70, 0.60, 2.0e-6, 0.50, 6.5, (0.85, 1.15), (0.85, 1.21),
+_LLAMA_CUDA = _e(0.90, 0.80, 80e-6, 0.16e-3, 0.70, 0.60, 2.0e-6, 0.65, 6.5, (0.85, 1.15), (0.85, 1.21),
                  "fitted on speed.csv llama.cpp CUDA rows (XiongjieDai 2024: 14 GPUs, 1-8 cards; DGX Spark "
                  "benches 2025-26)", ceiling=0.9e12)
 

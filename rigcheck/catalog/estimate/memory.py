@@ -35,6 +35,8 @@ RUNTIME_CONTEXT_BYTES = {"cuda": 300 * MIB, "rocm": 300 * MIB, "vulkan": 200 * M
 # vLLM reserves activations for its largest batch (max_num_batched_tokens), CUDA graphs and NCCL
 # buffers besides the CUDA context: about 2 GiB per GPU in its start-up log at default settings.
 VLLM_OVERHEAD_BYTES = 2 * GIB
+UNKNOWN_MAX_CONTEXT_TOKENS = 131_072
+"""A model whose maximum context the catalog lacks is not offered more than this (today's common 128k)."""
 MOE_LAYER_KERNEL_FACTOR = 2.0
 MOE_GEMM_HALF_TOKENS = 16
 """Prompt processing of MoE layers: each expert multiplies only the tokens routed to it (ubatch x k / E
@@ -206,6 +208,11 @@ def model_shape(model: Model) -> ModelShape:
     elif e and e > 1:
         notes.append("MoE without an active-parameter count: sized and timed as dense")
 
+    max_context = model.max_context_tokens
+    if not max_context:
+        max_context = UNKNOWN_MAX_CONTEXT_TOKENS
+        notes.append(f"maximum context not in the catalog: assumed {UNKNOWN_MAX_CONTEXT_TOKENS:,} tokens")
+
     return ModelShape(
         model=model,
         params_total=total,
@@ -221,7 +228,7 @@ def model_shape(model: Model) -> ModelShape:
         fixed_state_bytes=int(fixed_state),
         attention_macs_per_token_per_context=float(attn_full),
         attention_macs_window_per_token=float(attn_window),
-        max_context_tokens=model.max_context_tokens,
+        max_context_tokens=max_context,
         embedding_params=float(vocab * hidden),
         tied_embeddings=bool(model.tie_word_embeddings),
         expert_params=expert_params,
