@@ -280,6 +280,18 @@ def test_prices_launch_and_street(devices):
         assert any(s.startswith("street_price_usd:") for s in d.sources), name
 
 
+def test_apple_fp32_rates_only_where_a_table_states_them(devices):
+    assert devices["Apple M1 (8-core GPU)"].fp32_vector_tflops == 2.617
+    assert devices["Apple M1 Max (32-core GPU)"].fp32_vector_tflops == 10.62
+    # Binned variants and chips the table lists only as supply-chain leaks stay empty.
+    for name in ("Apple M1 (7-core GPU)", "Apple M1 Max (24-core GPU)", "Apple M2 Max (38-core GPU)",
+                 "Apple M4 Max (40-core GPU)"):
+        assert devices[name].fp32_vector_tflops is None, name
+    for d in devices.values():
+        if d.vendor == "Apple":
+            assert d.fp16_tensor_tflops is None, d.name
+
+
 def test_binned_apple_max_bandwidth(devices):
     assert devices["Apple M3 Max (30-core GPU)"].bandwidth_bytes_per_s == 300 * GB
     assert devices["Apple M4 Max (32-core GPU)"].bandwidth_bytes_per_s == 410 * GB
