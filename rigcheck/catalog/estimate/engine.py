@@ -272,7 +272,15 @@ class Estimator:
         wclass = _weight_class(quant.name, quant.format)
         decode_cost = run.decode_cost[wclass]
 
-        p = place(split, kv, run.budget_total, run.ram_overhead, decode_cost)
+        budget = run.budget_total
+        need_gpu = split.layer_bytes + split.output_bytes + kv
+        if budget.gpus_used and need_gpu <= budget.gpu_total:
+            # The common case, inlined from placement.place: everything on the GPU(s).
+            p = Placement("unified" if budget.unified else "gpu", budget.describe_all_on_gpu(split.layers),
+                          need_gpu, split.host_bytes, split.layer_read_bytes + split.output_bytes, 0.0, 1.0, 0.0,
+                          budget.gpus_used)
+        else:
+            p = place(split, kv, budget, run.ram_overhead, decode_cost)
         bases, ram_base = v.gpu_base_total, v.ram_total
         runs_now = None
         if p is NO_FIT:
