@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
         text = f"Catalog: {info.source}, #{info.sequence}, {fmt.age_text(info.generated_at)}"
         self.catalog_label.setText(text)
         tip = [f"Generated {info.generated_at or 'at an unknown time'}", *info.warnings]
-        self.catalog_label.setToolTip("\n".join(tip))
+        self.catalog_label.setToolTip(fmt.tooltip("\n".join(tip)))
 
     def _show_busy(self, key: str, running: bool) -> None:
         words = {"probe": "Probing this machine…", "evaluate": "Estimating…", "refresh": "Refreshing catalog…",
@@ -238,13 +238,13 @@ class MainWindow(QMainWindow):
     def show_failure(self, what: str, message: str, details: str) -> None:
         """One readable sentence in the status bar; the details one click away."""
         self.error_label.setText(message)
-        self.error_label.setToolTip(message)
+        self.error_label.setToolTip(fmt.tooltip(message))
         self._error_details = details
         self.details_button.setVisible(bool(details))
 
     def _say(self, message: str) -> None:
         self.error_label.setText(message)
-        self.error_label.setToolTip(message)
+        self.error_label.setToolTip(fmt.tooltip(message))
         self._error_details = ""
         self.details_button.hide()
 

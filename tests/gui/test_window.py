@@ -146,11 +146,17 @@ def test_no_gpu_says_why_and_what_still_works(make_window):
 def test_catalog_strings_are_plain_text(make_window):
     catalog = make_catalog()
     catalog.models[0].name = "<b>Bold</b> <img src=x>"
+    catalog.models[0].license = "<i>mit</i>"
     window = make_window(make_services(catalog=catalog))
     window.models_page.select_model("acme/Tiny-1B")
     title = window.detail_page.title
     assert title.textFormat() == Qt.TextFormat.PlainText
     assert title.text().startswith("<b>Bold</b> <img src=x>")
+    # Tooltips are rich text whenever they look like HTML: catalog strings in them must arrive escaped.
+    proxy = window.models_page.proxy
+    row = ids(window).index("acme/Tiny-1B")
+    tip = proxy.index(row, MODEL).data(Qt.ItemDataRole.ToolTipRole)
+    assert "License: &lt;i&gt;mit&lt;/i&gt;" in tip and "<i>" not in tip
 
 
 def test_sparkline_updates_in_place_and_pauses_when_hidden(window, qtbot):

@@ -55,7 +55,7 @@ class _ListTable(QAbstractTableModel):
         if role == SORT_ROLE:
             return self.cell(item, col)[1]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self.cell(item, col)[2]
+            return fmt.tooltip(self.cell(item, col)[2])
         if role == Qt.ItemDataRole.TextAlignmentRole and col in self.numeric:
             return _RIGHT
         return self.extra(item, col, role)

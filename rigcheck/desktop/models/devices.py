@@ -46,7 +46,7 @@ class DeviceListModel(QAbstractListModel):
                 lines.append(f"Price {fmt.usd_text(d.street_price_usd or d.launch_price_usd)}")
             if d.sources:
                 lines.append(f"Source: {d.sources[0]}")
-            return "\n".join(lines)
+            return fmt.tooltip("\n".join(lines))
         return None
 
 

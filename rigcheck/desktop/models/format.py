@@ -6,6 +6,7 @@ Everything the GUI shows passes through here, so the table, the detail pane and 
 from __future__ import annotations
 
 import datetime as _dt
+import html as _html
 
 from rigcheck.catalog.estimate.types import Band
 
@@ -163,3 +164,11 @@ def provenance_text(source: str | None, unavailable: str | None = None) -> str:
         "user": "Source: entered by you (what-if machine)",
         "profile": "Source: the machine profile file",
     }.get(source, f"Source: {source}")
+
+
+def tooltip(text: str | None) -> str | None:
+    """A tooltip that shows ``text`` literally. Qt renders any tooltip that looks like HTML as rich text, so
+    text that may hold catalog or network strings is escaped and wrapped as explicit rich text."""
+    if not text:
+        return None
+    return "<qt>" + _html.escape(text).replace("\n", "<br>") + "</qt>"

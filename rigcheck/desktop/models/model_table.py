@@ -90,7 +90,7 @@ class ModelTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[section]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return HEADER_TIPS[section]
+            return HEADER_TIPS[section]  # our own text
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -105,7 +105,7 @@ class ModelTableModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return row
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(row, col)
+            return fmt.tooltip(self._tooltip(row, col))
         if role == Qt.ItemDataRole.DecorationRole and col == VERDICT and row.shown is not None:
             from rigcheck.desktop.widgets.verdict import verdict_icon
 

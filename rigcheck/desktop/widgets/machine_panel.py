@@ -67,7 +67,7 @@ def memory_bar(used: int | None, total: int | None, tooltip: str, *, described: 
         bar.setRange(0, 1)
         bar.setValue(0)
         bar.setFormat("unknown")
-    bar.setToolTip(tooltip)
+    bar.setToolTip(fmt.tooltip(tooltip))
     return bar
 
 
@@ -81,7 +81,7 @@ class GpuCard(QFrame):
         grid.setContentsMargins(8, 6, 8, 6)
         grid.setVerticalSpacing(2)
         title = plain_label(f"GPU {gpu.index}: {gpu.name}" + ("  (lost)" if gpu.lost else ""), bold=True)
-        title.setToolTip(_tip(src, una, "name"))
+        title.setToolTip(fmt.tooltip(_tip(src, una, "name")))
         grid.addWidget(title, 0, 0, 1, 2)
         total = gpu.gpu_usable_memory_bytes if gpu.unified_memory and gpu.gpu_usable_memory_bytes else gpu.vram_total_bytes
         used = gpu.vram_used_bytes
@@ -114,8 +114,8 @@ class GpuCard(QFrame):
         ):
             name = plain_label(label)
             value = plain_label(text)
-            value.setToolTip(tip)
-            name.setToolTip(tip)
+            value.setToolTip(fmt.tooltip(tip))
+            name.setToolTip(fmt.tooltip(tip))
             grid.addWidget(name, row, 0)
             grid.addWidget(value, row, 1)
             row += 1
@@ -151,19 +151,19 @@ class HostCard(QFrame):
         self.ram_bar = memory_bar(used, mem.total_bytes, ram_tip, described=machine.is_hypothetical)
         grid.addWidget(self.ram_bar, 1, 1)
         bw = plain_label(fmt.bandwidth_text(mem.bandwidth_bytes_per_s))
-        bw.setToolTip(_tip(mem.sources, mem.unavailable, "bandwidth_bytes_per_s"))
+        bw.setToolTip(fmt.tooltip(_tip(mem.sources, mem.unavailable, "bandwidth_bytes_per_s")))
         grid.addWidget(plain_label("RAM bandwidth"), 2, 0)
         grid.addWidget(bw, 2, 1)
         cores = ""
         if cpu.physical_cores or cpu.logical_cores:
             cores = f"{cpu.physical_cores or '?'} cores / {cpu.logical_cores or '?'} threads"
         cpu_text = plain_label(cpu.model or ("not specified" if machine.is_hypothetical else "unknown CPU"))
-        cpu_text.setToolTip(_tip(cpu.sources, cpu.unavailable, "model")
-                            + (f"\nISA: {', '.join(cpu.isa_flags)}" if cpu.isa_flags else ""))
+        cpu_text.setToolTip(fmt.tooltip(_tip(cpu.sources, cpu.unavailable, "model")
+                                        + (f"\nISA: {', '.join(cpu.isa_flags)}" if cpu.isa_flags else "")))
         grid.addWidget(plain_label("CPU"), 3, 0)
         grid.addWidget(cpu_text, 3, 1)
         self.cores_label = plain_label(cores or fmt.DASH)
-        self.cores_label.setToolTip(_tip(cpu.sources, cpu.unavailable, "physical_cores"))
+        self.cores_label.setToolTip(fmt.tooltip(_tip(cpu.sources, cpu.unavailable, "physical_cores")))
         grid.addWidget(plain_label(""), 4, 0)
         grid.addWidget(self.cores_label, 4, 1)
 
