@@ -296,3 +296,12 @@ def test_binned_apple_max_bandwidth(devices):
     assert devices["Apple M3 Max (30-core GPU)"].bandwidth_bytes_per_s == 300 * GB
     assert devices["Apple M4 Max (32-core GPU)"].bandwidth_bytes_per_s == 410 * GB
     assert devices["Apple M4 Max (40-core GPU)"].bandwidth_bytes_per_s == 546 * GB
+
+
+def test_added_devices(devices):
+    a30 = devices["NVIDIA A30"]
+    assert (a30.memory_bytes, a30.bandwidth_bytes_per_s, a30.fp16_tensor_tflops) == (24 * GIB, 933 * GB, 165)
+    orin = devices["NVIDIA Jetson AGX Orin 64GB"]
+    assert orin.unified_memory and orin.memory_bytes == 64 * GIB
+    assert orin.bandwidth_bytes_per_s == 204.8 * GB
+    assert orin.fp16_tensor_tflops is None, "275 TOPS is a module-wide sparse INT8 figure, not a GPU FP16 rate"
