@@ -80,9 +80,9 @@ EFFICIENCY: dict[tuple[str, str], Efficiency] = {
         "fitted on speed.csv llama.cpp Vulkan rows (Strix Halo, kyuz0 toolboxes 2026; no F16 rows: F16 set "
         "above the quant figure as on CUDA)"),
     ("llama.cpp", "cpu"): _e(
-        0.65, 0.60, 20e-6, 0.0, 0.30, 0.25, 2.0e-6, 0.5, 6.0, (0.6, 1.3), (0.5, 1.6),
-        "not calibrated (no CPU rows in speed.csv): a STREAM-like share of RAM bandwidth and a quarter "
-        "of the SIMD peak; wide band"),
+        0.65, 0.60, 20e-6, 0.0, 0.35, 0.50, 2.0e-6, 0.5, 6.0, (0.6, 1.4), (0.5, 1.6),
+        "not calibrated (no CPU rows in speed.csv): a STREAM-like share of RAM bandwidth; half the FP32 SIMD "
+        "peak for quantized matmul (int8 dot products), a third for F16; wide band"),
     ("vllm", "cuda"): _e(
         0.85, 0.75, 40e-6, 0.1e-3, 0.60, 0.50, 1.0e-6, 0.6, 0.0, (0.6, 1.25), (0.6, 1.3),
         "not calibrated single-stream (speed.csv has only max-load TensorRT-LLM rows): CUDA graphs remove "

@@ -52,6 +52,9 @@ DEFAULT_RAM_BANDWIDTH = 51.2e9
 # NEON/SVE128 on big Arm cores 4x4x2; quantized matmul in llama.cpp reaches a fraction of this.
 CPU_FLOPS_PER_CYCLE = {"avx512f": 64, "avx2": 32, "neon": 32, None: 16}
 DEFAULT_CPU_CORES = 8
+# What one core can stream from DRAM (about 10 outstanding 64-byte misses per ~80 ns on current x86
+# and Arm cores, 8-16 GB/s in single-thread STREAM): bounds CPU decode on machines with few cores.
+CPU_CORE_BANDWIDTH = 12e9
 DEFAULT_CPU_CLOCK_HZ = 3.0e9
 
 
@@ -267,6 +270,11 @@ def resolve_machine(machine: Machine, devices: list[Device]) -> ResolvedMachine:
         ram_bw = gpus[0].bandwidth_bytes_per_s * UNIFIED_CPU_BANDWIDTH_SHARE
         ram_source = (f"unified memory: the CPU reaches about half the GPU's "
                       f"{gpus[0].bandwidth_bytes_per_s / 1e9:.0f} GB/s (assumed)")
+    cores = machine.cpu.physical_cores
+    if cores and "measured" not in ram_source and cores * CPU_CORE_BANDWIDTH < ram_bw:
+        # Each core keeps only so many cache misses in flight: a few cores cannot drain wide memory.
+        ram_bw = cores * CPU_CORE_BANDWIDTH
+        ram_source += f"; limited to {cores} cores x {CPU_CORE_BANDWIDTH / 1e9:.0f} GB/s"
     cpu_flops, cpu_source = _cpu_flops(machine)
     notes.append(f"RAM {ram_total / GIB:.0f} GiB, bandwidth {ram_bw / 1e9:.0f} GB/s ({ram_source})")
     return ResolvedMachine(

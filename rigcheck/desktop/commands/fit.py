@@ -158,9 +158,14 @@ def _seconds(band) -> str:
 def table(machine, results, settings) -> str:
     """The readable listing: one line per model x quant, best quant of each model marked with *."""
     label = machine.label or machine.hostname or "this machine"
+    basis = ""
+    if settings.memory_basis == "free":
+        free_known = machine.memory.available_bytes is not None and all(
+            g.vram_free_bytes is not None or g.unified_memory for g in machine.usable_gpus)
+        basis = (", sized against free memory" if free_known
+                 else "; free memory unknown for this machine, sized against the total")
     lines = [f"{label}: context {settings.context_tokens:,} tokens, prompt {settings.prompt_tokens:,} tokens, "
-             f"KV cache {settings.kv_cache_type}" + (", sized against free memory" if settings.memory_basis == "free"
-                                                     else "")]
+             f"KV cache {settings.kv_cache_type}{basis}"]
     if not results:
         lines.append("no model x quant can run on this machine with these settings")
         return "\n".join(lines) + "\n"
