@@ -281,3 +281,14 @@ def test_crash_hook_logs_and_shows_copyable_details(qtbot, monkeypatch, caplog):
     assert "table model out of sync" in box.text()
     assert "Traceback" in box.detailedText() and "RuntimeError" in box.detailedText()
     assert box.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_prompt_and_context_stay_consistent(window, services):
+    bar = window.settings_bar
+    bar.prompt.setCurrentIndex(bar.prompt.findData(32768))
+    assert bar.context.currentData() == 32768  # grown to hold the prompt
+    bar.context.setCurrentIndex(bar.context.findData(2048))
+    assert bar.prompt.currentData() == 2048  # shrunk to fit the context
+    bar.flush()
+    assert (services._calls[-1].prompt_tokens, services._calls[-1].context_tokens) == (2048, 2048)
+    assert len(services._calls) == 2  # the first evaluation, then one debounced re-evaluation for all the edits

@@ -62,6 +62,25 @@ class SettingsBar(QWidget):
         self._timer.timeout.connect(self._emit)
         for box in (self.prompt, self.context, self.kv_type, self.runtime, self.basis):
             box.currentIndexChanged.connect(self._timer.start)
+        self.prompt.currentIndexChanged.connect(self._context_holds_prompt)
+        self.context.currentIndexChanged.connect(self._prompt_fits_context)
+
+    def _context_holds_prompt(self) -> None:
+        """A prompt longer than the context cannot be processed: grow the context to hold it."""
+        prompt = int(self.prompt.currentData())
+        if int(self.context.currentData()) < prompt:
+            for i in range(self.context.count()):
+                if int(self.context.itemData(i)) >= prompt:
+                    self.context.setCurrentIndex(i)
+                    return
+
+    def _prompt_fits_context(self) -> None:
+        context = int(self.context.currentData())
+        if int(self.prompt.currentData()) > context:
+            for i in reversed(range(self.prompt.count())):
+                if int(self.prompt.itemData(i)) <= context:
+                    self.prompt.setCurrentIndex(i)
+                    return
 
     def settings(self) -> Settings:
         return replace(
