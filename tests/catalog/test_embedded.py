@@ -273,6 +273,7 @@ def test_tensor_rates_filled_from_sources(devices):
 def test_prices_launch_and_street(devices):
     assert devices["NVIDIA GeForce RTX 5090"].launch_price_usd == 1999
     assert devices["AMD Radeon RX 9070 XT"].launch_price_usd == 599
+    assert devices["NVIDIA DGX Spark (GB10)"].launch_price_usd == 3999
     for name, usd in (("NVIDIA H100 SXM", 30_000), ("NVIDIA H200 SXM", 35_000), ("NVIDIA B200", 40_000)):
         d = devices[name]
         assert d.street_price_usd == usd and d.launch_price_usd is None, name
