@@ -578,8 +578,8 @@ FIT_PARAMETERS: dict[str, tuple[str, ...]] = {
              "extra_gpu_overhead_s", "prefill_f16", "prefill_quant", "prefill_overhead_s_per_layer_token",
              "score_passes", "attention_efficiency"),
     "metal": ("decode_f16", "decode_quant", "decode_overhead_s_per_layer", "prefill_f16", "prefill_quant"),
-    "rocm": ("decode_quant", "decode_overhead_s_per_layer", "prefill_quant"),
-    "vulkan": ("decode_quant", "decode_overhead_s_per_layer", "prefill_quant"),
+    "rocm": ("decode_quant", "decode_overhead_s_per_layer", "prefill_quant", "attention_efficiency"),
+    "vulkan": ("decode_quant", "decode_overhead_s_per_layer", "prefill_quant", "attention_efficiency"),
 }
 
 

@@ -62,7 +62,7 @@ def _e(decode_f16: float, decode_quant: float, layer_s: float, extra_gpu_s: floa
                       decode_band, prefill_band, source, ceiling, allreduce_s)
 
 
-_LLAMA_CUDA = _e(0.90, 0.80, 80e-6, 0.16e-3, 0.70, 0.60, 2.0e-6, 0.65, 6.5, (0.85, 1.15), (0.85, 1.21),
+_LLAMA_CUDA = _e(0.90, 0.80, 80e-6, 0.16e-3, 0.70, 0.60, 2.0e-6, 0.65, 6.5, (0.85, 1.15), (0.85, 1.18),
                  "fitted on speed.csv llama.cpp CUDA rows (XiongjieDai 2024: 14 GPUs, 1-8 cards; DGX Spark "
                  "benches 2025-26)", ceiling=0.9e12)
 
@@ -72,11 +72,11 @@ EFFICIENCY: dict[tuple[str, str], Efficiency] = {
         0.78, 0.66, 80e-6, 0.0, 0.77, 0.69, 2.0e-6, 0.50, 6.5, (0.78, 1.27), (0.85, 1.15),
         "fitted on speed.csv llama.cpp Metal rows (M1-M3 chips; XiongjieDai 2024 and discussion #4167)"),
     ("llama.cpp", "rocm"): _e(
-        0.70, 0.60, 80e-6, 0.2e-3, 0.45, 0.39, 2.0e-6, 0.50, 6.5, (0.82, 1.38), (0.52, 1.89),
+        0.70, 0.60, 80e-6, 0.2e-3, 0.60, 0.50, 2.0e-6, 0.18, 6.5, (0.82, 1.38), (0.65, 1.72),
         "fitted on speed.csv llama.cpp ROCm rows (Strix Halo, kyuz0 toolboxes 2026; no F16 rows: F16 set "
         "above the quant figure as on CUDA)"),
     ("llama.cpp", "vulkan"): _e(
-        0.80, 0.68, 80e-6, 0.2e-3, 0.30, 0.18, 2.0e-6, 0.50, 6.5, (0.85, 1.33), (0.62, 2.69),
+        0.80, 0.68, 80e-6, 0.2e-3, 0.35, 0.30, 2.0e-6, 0.18, 6.5, (0.85, 1.33), (0.65, 1.67),
         "fitted on speed.csv llama.cpp Vulkan rows (Strix Halo, kyuz0 toolboxes 2026; no F16 rows: F16 set "
         "above the quant figure as on CUDA)"),
     ("llama.cpp", "cpu"): _e(
