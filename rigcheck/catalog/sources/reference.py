@@ -4,7 +4,8 @@
 
 Inputs: ``/work/shared/reference/*.csv`` (or ``--reference``/``RIGCHECK_REFERENCE_DIR``): models, devices,
 scores, hosted prices, GPU rentals, each row with its ``source``; and ``rigcheck/catalog/data/supplement/*.csv``:
-facts the reference lacks (GLM-5.2, real quant file sizes, essay scores), each row with its source too.
+facts the reference lacks (GLM-5.2, real quant file sizes, essay scores, device tensor rates and prices in
+device_overrides.csv, providers' data-handling policies in provider_policies.csv), each row with its source too.
 Output: ``rigcheck/catalog/data/catalog.json`` (committed; the wheel ships it).
 
 Nothing here is invented. A value with no source stays empty. Values rigcheck derives (full-attention layer
