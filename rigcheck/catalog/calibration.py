@@ -576,8 +576,9 @@ def validate(measurements: list[Measurement], catalog: Catalog) -> ValidationRep
 FIT_PARAMETERS: dict[str, tuple[str, ...]] = {
     "cuda": ("decode_f16", "decode_quant", "decode_bandwidth_ceiling", "decode_overhead_s_per_layer",
              "extra_gpu_overhead_s", "prefill_f16", "prefill_quant", "prefill_overhead_s_per_layer_token",
-             "score_passes", "attention_efficiency"),
-    "metal": ("decode_f16", "decode_quant", "decode_overhead_s_per_layer", "prefill_f16", "prefill_quant"),
+             "score_passes", "attention_efficiency", "decode_kv_slowdown_no_fa"),
+    "metal": ("decode_f16", "decode_quant", "decode_overhead_s_per_layer", "prefill_f16", "prefill_quant",
+              "decode_kv_slowdown_no_fa"),
     "rocm": ("decode_quant", "decode_overhead_s_per_layer", "prefill_quant", "attention_efficiency"),
     "vulkan": ("decode_quant", "decode_overhead_s_per_layer", "prefill_quant", "attention_efficiency"),
 }

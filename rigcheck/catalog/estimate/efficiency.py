@@ -51,26 +51,30 @@ class Efficiency:
     """Highest bandwidth the runtime's batch-1 kernels sustain on an HBM device, bytes/s (None: no limit)."""
     tp_allreduce_s_per_layer: float = 0.0
     """Tensor parallelism (vLLM over several GPUs): the two all-reduces of each layer, per token."""
+    decode_kv_slowdown_no_fa: float = 1.0
+    """Without flash attention, decode reads the KV cache through separate score, softmax and weighted-sum
+    kernels (V transposed): this many times slower per byte than the weights."""
 
 
 def _e(decode_f16: float, decode_quant: float, layer_s: float, extra_gpu_s: float, prefill_f16: float,
        prefill_quant: float, prefill_token_s: float, attention: float, passes: float,
        decode_band: tuple[float, float], prefill_band: tuple[float, float], source: str,
-       ceiling: float | None = None, allreduce_s: float = 0.0) -> Efficiency:
+       ceiling: float | None = None, allreduce_s: float = 0.0, kv_slowdown: float = 1.0) -> Efficiency:
     return Efficiency({"f16": decode_f16, "quant": decode_quant}, layer_s, extra_gpu_s,
                       {"f16": prefill_f16, "quant": prefill_quant}, prefill_token_s, attention, passes,
-                      decode_band, prefill_band, source, ceiling, allreduce_s)
+                      decode_band, prefill_band, source, ceiling, allreduce_s, kv_slowdown)
 
 
 _LLAMA_CUDA = _e(0.90, 0.80, 80e-6, 0.16e-3, 0.70, 0.60, 2.0e-6, 0.65, 6.5, (0.85, 1.15), (0.85, 1.18),
                  "fitted on speed.csv llama.cpp CUDA rows (XiongjieDai 2024: 14 GPUs, 1-8 cards; DGX Spark "
-                 "benches 2025-26)", ceiling=0.9e12)
+                 "benches 2025-26)", ceiling=0.9e12, kv_slowdown=2.0)
 
 EFFICIENCY: dict[tuple[str, str], Efficiency] = {
     ("llama.cpp", "cuda"): _LLAMA_CUDA,
     ("llama.cpp", "metal"): _e(
-        0.78, 0.66, 80e-6, 0.0, 0.77, 0.69, 2.0e-6, 0.50, 6.5, (0.78, 1.27), (0.85, 1.15),
-        "fitted on speed.csv llama.cpp Metal rows (M1-M3 chips; XiongjieDai 2024 and discussion #4167)"),
+        0.82, 0.72, 80e-6, 0.0, 0.77, 0.69, 2.0e-6, 0.50, 6.5, (0.85, 1.19), (0.85, 1.15),
+        "fitted on speed.csv llama.cpp Metal rows (M1-M3 chips; XiongjieDai 2024 and discussion #4167)",
+        kv_slowdown=5.0),
     ("llama.cpp", "rocm"): _e(
         0.70, 0.60, 80e-6, 0.2e-3, 0.60, 0.50, 2.0e-6, 0.18, 6.5, (0.82, 1.38), (0.65, 1.72),
         "fitted on speed.csv llama.cpp ROCm rows (Strix Halo, kyuz0 toolboxes 2026; no F16 rows: F16 set "

@@ -328,9 +328,10 @@ class Estimator:
 
         # Decode at the prompt's depth.
         kv_read = run.kv_read
-        gpu_read = p.gpu_read_bytes + kv_read * p.kv_gpu_fraction
+        kv_gpu = kv_read * p.kv_gpu_fraction
+        gpu_read = p.gpu_read_bytes + kv_gpu
         ram_read = p.ram_read_bytes + kv_read * (1.0 - p.kv_gpu_fraction)
-        decode = 1.0 / decode_cost(gpu_read, ram_read, gpus_used)
+        decode = 1.0 / decode_cost(gpu_read + kv_gpu * run.kv_slowdown_extra, ram_read, gpus_used)
 
         t_prefill = run.prefill_seconds(p, quant.format, wclass)
         prefill = run.n_prompt / t_prefill
@@ -457,7 +458,7 @@ class _ModelRun:
                  "budget_total", "budget_free", "decode_cost", "kv_read", "n_prompt", "basis_head",
                  "kv_line", "depth_line", "multi_gpu_line", "params_b", "_prefill_cache", "_estimator",
                  "prompt_depth", "ubatch", "per_ctx_full", "per_ctx_window", "cb_per_ctx", "gpu_base_sum",
-                 "equal_gpus")
+                 "equal_gpus", "kv_slowdown_extra")
 
     def __init__(self, estimator: Estimator, shape: mem.ModelShape, v: _RuntimeView, prompt_depth_tokens: float,
                  decode_depth_tokens: float | None, ubatch_tokens: int) -> None:
@@ -518,6 +519,8 @@ class _ModelRun:
                                                     gpus_used)
             self.decode_cost[wc] = cost
 
+        # Without flash attention the cache is read more slowly than the weights (extra effective bytes).
+        self.kv_slowdown_extra = 0.0 if fa or runtime != "llama.cpp" else eff.decode_kv_slowdown_no_fa - 1.0
         depth = min(settings.prompt_tokens, ctx) if decode_depth_tokens is None else decode_depth_tokens
         self.kv_read = shape.kv_read_bytes(depth, kv_type)
         self.n_prompt = max(1, min(settings.prompt_tokens, ctx))
