@@ -172,3 +172,27 @@ def test_rows_from_evaluate_behave_as_plain_records(small_catalog):
         for clone in (copy.deepcopy(row), pickle.loads(pickle.dumps(row)), dataclasses.replace(row)):
             assert clone == row and clone.basis == row.basis and clone.to_dict() == row.to_dict()
         assert dataclasses.replace(row, best=not row.best).best is not row.best
+
+
+def test_without_flash_attention_decode_slows_more_with_depth():
+    m = machine([RTX_4090])
+    q = LLAMA3_8B.quants[2]
+
+    def decode(fa: bool, depth: int) -> float:
+        est = Estimator(m, [RTX_4090], Settings(prompt_tokens=depth), flash_attention=fa)
+        return est.estimate(est.shape(LLAMA3_8B), q, "llama.cpp").decode_tokens_per_s.expected
+
+    assert decode(False, 128) == pytest.approx(decode(True, 128), rel=0.01), "no cache to read: no difference"
+    loss_fa = 1 - decode(True, 8000) / decode(True, 128)
+    loss_no_fa = 1 - decode(False, 8000) / decode(False, 128)
+    assert loss_no_fa > 1.5 * loss_fa, "without flash attention the cache is read more slowly than weights"
+
+
+def test_vllm_tensor_parallel_adds_bandwidth_llama_split_does_not():
+    bf16 = LLAMA3_8B.quants[3]
+    one = Estimator(machine([H100]), [H100], Settings())
+    two = Estimator(machine([H100, H100]), [H100], Settings())
+    v1 = one.estimate(one.shape(LLAMA3_8B), bf16, "vllm")
+    v2 = two.estimate(two.shape(LLAMA3_8B), bf16, "vllm")
+    assert v2.decode_tokens_per_s.expected > 1.3 * v1.decode_tokens_per_s.expected
+    assert any("tensor parallel over 2 GPUs" in line for line in v2.basis)
