@@ -416,23 +416,24 @@ class _RowEstimate(Estimate):
 def _format_basis(run: _ModelRun, quant: Quant, wclass: str, w: float, overhead: float, p: Placement,
                   rest, gpu_read: float, ram_read: float) -> tuple[str, ...]:
     v = run.view
+    basis_head, kv_line, depth_line, multi_gpu_line = run.lines()
     if quant.file_size_bytes and not quant.size_is_estimate:
         source = "file size"
     else:
         source = f"{mem.bits_per_weight(quant):g} bits per weight x {run.params_b:.1f}B params"
-    weights_line = (f"weights {w / GIB:.1f} GiB ({source}); {run.kv_line}; overhead {overhead / GIB:.2f} GiB; "
+    weights_line = (f"weights {w / GIB:.1f} GiB ({source}); {kv_line}; overhead {overhead / GIB:.2f} GiB; "
                     f"loading them from an NVMe disk takes about {w / NVME_BYTES_PER_S:.0f} s (not in TTFT)")
     if rest is None:
-        return (*run.basis_head[wclass], weights_line, _NO_FIT_LINE, _NOT_MODELLED)
+        return (*basis_head[wclass], weights_line, _NO_FIT_LINE, _NOT_MODELLED)
     tail = [weights_line, "placement: " + p.description]
     if p.gpus_used > 1:
-        tail.append(run.multi_gpu_line)
+        tail.append(multi_gpu_line)
     if p.ram_weight_bytes > 0 and not v.unified:
         tail.append(f"prefill streams {p.ram_weight_bytes / GIB:.1f} GiB of RAM-resident weights over "
                     f"PCIe ({v.pcie / 1e9:.0f} GB/s) per {run.ubatch}-token batch")
-    tail.append(run.depth_line)
+    tail.append(depth_line)
     tail.append(_NOT_MODELLED)
-    return (*run.basis_head[wclass], *tail)
+    return (*basis_head[wclass], *tail)
 
 
 _NO_FIT_LINE = "does not fit: needs more memory than the GPU(s) and RAM offer with headroom"
@@ -455,8 +456,8 @@ class _ModelRun:
     overheads, budgets, decode-cost functions, prefill pieces and basis lines. Built once per model."""
 
     __slots__ = ("view", "shape", "ctx", "kv_type", "kv", "gpu_overhead", "vision", "ram_overhead",
-                 "budget_total", "budget_free", "decode_cost", "kv_read", "n_prompt", "basis_head",
-                 "kv_line", "depth_line", "multi_gpu_line", "params_b", "_prefill_cache", "_estimator",
+                 "budget_total", "budget_free", "decode_cost", "kv_read", "n_prompt", "depth", "_lines",
+                 "params_b", "_prefill_cache", "_estimator",
                  "prompt_depth", "ubatch", "per_ctx_full", "per_ctx_window", "cb_per_ctx", "gpu_base_sum",
                  "equal_gpus", "kv_slowdown_extra")
 
@@ -525,18 +526,27 @@ class _ModelRun:
         self.kv_read = shape.kv_read_bytes(depth, kv_type)
         self.n_prompt = max(1, min(settings.prompt_tokens, ctx))
         self.params_b = shape.params_total / 1e9
-        head = (*estimator.rm.basis,)
-        self.basis_head = {wc: (*head, v.lines[wc], *shape.assumptions) for wc in ("f16", "quant")}
-        self.kv_line = f"KV cache {self.kv / GIB:.2f} GiB for {ctx:,} tokens ({kv_type})"
-        self.depth_line = f"decode at a depth of {int(depth):,} tokens; prefill of {self.n_prompt:,} tokens"
-        if v.tensor_parallel:
-            self.multi_gpu_line = (f"tensor parallel over {len(v.gpus)} GPUs: bandwidth and compute add at "
-                                   f"{TENSOR_PARALLEL_SCALING:.0%} per extra GPU; all-reduces cost "
-                                   f"{eff.tp_allreduce_s_per_layer * 1e6:.0f} us per layer per token")
-        else:
-            self.multi_gpu_line = ("layer split over several GPUs is a pipeline: decode does not add bandwidths "
-                                   f"and each extra GPU adds {eff.extra_gpu_overhead_s * 1e3:.2f} ms per token")
+        self.depth = depth
+        self._lines: tuple | None = None
         self._prefill_cache: dict[tuple, float] = {}
+
+    def lines(self) -> tuple[dict[str, tuple[str, ...]], str, str, str]:
+        """(basis head per weight class, KV line, depth line, multi-GPU line), formatted on first use."""
+        if self._lines is None:
+            v, shape, eff = self.view, self.shape, self.view.eff
+            head = self._estimator.rm.basis
+            basis_head = {wc: (*head, v.lines[wc], *shape.assumptions) for wc in ("f16", "quant")}
+            kv_line = f"KV cache {self.kv / GIB:.2f} GiB for {self.ctx:,} tokens ({self.kv_type})"
+            depth_line = f"decode at a depth of {int(self.depth):,} tokens; prefill of {self.n_prompt:,} tokens"
+            if v.tensor_parallel:
+                multi = (f"tensor parallel over {len(v.gpus)} GPUs: bandwidth and compute add at "
+                         f"{TENSOR_PARALLEL_SCALING:.0%} per extra GPU; all-reduces cost "
+                         f"{eff.tp_allreduce_s_per_layer * 1e6:.0f} us per layer per token")
+            else:
+                multi = ("layer split over several GPUs is a pipeline: decode does not add bandwidths "
+                         f"and each extra GPU adds {eff.extra_gpu_overhead_s * 1e3:.2f} ms per token")
+            self._lines = (basis_head, kv_line, depth_line, multi)
+        return self._lines
 
     def max_context(self, p: Placement, split: WeightSplit, bases: tuple[float, ...], ram_base: float) -> int | None:
         """The longest context that still fits with this placement (the cache grows, nothing else)."""
