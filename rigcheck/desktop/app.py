@@ -1,4 +1,4 @@
-"""The QApplication: names for QSettings, the refcount guard, the crash hook, and the GUI entry point."""
+"""The QApplication: names for QSettings, the crash hook, and the GUI entry point."""
 
 from __future__ import annotations
 
@@ -16,9 +16,6 @@ log = logging.getLogger("rigcheck")
 
 def create_app(argv: list[str] | None = None) -> QApplication:
     """The one QApplication (reused when it exists, as under pytest-qt). HiDPI scaling is Qt 6's default."""
-    from rigcheck.desktop import qtfix
-
-    qtfix.install()
     app = QApplication.instance()
     if app is None:
         app = QApplication(argv if argv is not None else [sys.argv[0]])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from rigcheck.desktop import qtfix
 from rigcheck.desktop.app import create_app
 from rigcheck.desktop.main_window import MainWindow
 from rigcheck.desktop.workers import SynchronousPool, TaskRunner
@@ -41,12 +40,6 @@ def make_window(qtbot):
 @pytest.fixture
 def window(make_window, services):
     return make_window(services)
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _signal_refcount_guard():
-    """Every GUI test runs with the emit refcount guard the app itself installs (see rigcheck.desktop.qtfix)."""
-    qtfix.install()
 
 
 @pytest.fixture(autouse=True)
