@@ -178,23 +178,6 @@ def runtime_unavailable_reason(runtime: str, quant: Quant, rm: ResolvedMachine) 
     return f"unknown runtime {runtime}"
 
 
-def _split(shape: mem.ModelShape, w: float, runtime: str) -> WeightSplit:
-    bytes_per_param = w / shape.params_total
-    emb = min(shape.embedding_params * bytes_per_param, 0.25 * w)
-    expert = shape.expert_params * bytes_per_param
-    if runtime == "llama.cpp":
-        # llama.cpp keeps token embeddings in host RAM; a tied output head is duplicated on the GPU.
-        host = emb
-        layers = w - emb - (0.0 if shape.tied_embeddings else emb)
-    else:
-        host = 0.0
-        layers = w - (emb if shape.tied_embeddings else 2 * emb)
-    layers = max(layers, 0.5 * w)
-    # total, host, output head, layers, routed experts, k/E, layer count, MoE layer count
-    return WeightSplit(w, host, emb, layers, min(expert, layers), shape.expert_fraction_active, shape.layers,
-                       shape.moe_layers)
-
-
 class Estimator:
     """Estimates rows for one machine and one set of settings; build once, call per row."""
 
@@ -267,25 +250,43 @@ class Estimator:
         runtime = v.runtime
         model = shape.model
         w = float(quant.file_size_bytes) if quant.file_size_bytes else mem.weights_bytes(shape, quant)
-        split = _split(shape, w, runtime)
         kv = run.kv
         wclass = _weight_class(quant.name, quant.format)
         decode_cost = run.decode_cost[wclass]
 
+        # The weight split by role (see _ModelRun: embeddings, output head, layers, routed experts).
+        bytes_per_param = w / shape.params_total
+        emb = shape.embedding_params * bytes_per_param
+        if emb > 0.25 * w:
+            emb = 0.25 * w
+        layer_bytes = w - emb * run.emb_copies_off_layers
+        if layer_bytes < 0.5 * w:
+            layer_bytes = 0.5 * w
+        expert = shape.expert_params * bytes_per_param
+        if expert > layer_bytes:
+            expert = layer_bytes
+        gpu_all = layer_bytes + emb
+        split = None
         budget = run.budget_total
-        need_gpu = split.layer_bytes + split.output_bytes + kv
+        need_gpu = gpu_all + kv
         if budget.gpus_used and need_gpu <= budget.gpu_total:
             # The common case, inlined from placement.place: everything on the GPU(s).
-            p = Placement("unified" if budget.unified else "gpu", budget.describe_all_on_gpu(split.layers),
-                          need_gpu, split.host_bytes, split.layer_read_bytes + split.output_bytes, 0.0, 1.0, 0.0,
+            p = Placement("unified" if budget.unified else "gpu", budget.describe_all_on_gpu(shape.layers),
+                          need_gpu, emb * run.host_embeddings,
+                          layer_bytes - expert * (1.0 - shape.expert_fraction_active) + emb, 0.0, 1.0, 0.0,
                           budget.gpus_used)
         else:
+            split = WeightSplit(w, emb * run.host_embeddings, emb, layer_bytes, expert,
+                                shape.expert_fraction_active, shape.layers, shape.moe_layers)
             p = place(split, kv, budget, run.ram_overhead, decode_cost)
         bases, ram_base = v.gpu_base_total, v.ram_total
         runs_now = None
         if p is NO_FIT:
             runs_now = False
         elif run.budget_free is not None:
+            if split is None:
+                split = WeightSplit(w, emb * run.host_embeddings, emb, layer_bytes, expert,
+                                    shape.expert_fraction_active, shape.layers, shape.moe_layers)
             now = place(split, kv, run.budget_free, run.ram_overhead, decode_cost)
             runs_now = now.verdict != "no_fit"
             if self.settings.memory_basis == "free":
@@ -354,7 +355,7 @@ class Estimator:
             "memory": breakdown, "context_tokens": run.ctx,
             "prefill_tokens_per_s": prefill_band, "decode_tokens_per_s": decode_band, "ttft_s": ttft,
             "placement": p.description, "runs_now": runs_now, "best": False,
-            "_lazy": (run, quant, wclass, w, overhead, p, (split, bases, ram_base), gpu_read, ram_read)})
+            "_lazy": (run, quant, wclass, w, overhead, p, (gpu_all, w, bases, ram_base), gpu_read, ram_read)})
 
 
 class _RowEstimate(Estimate):
@@ -459,7 +460,7 @@ class _ModelRun:
                  "budget_total", "budget_free", "decode_cost", "kv_read", "n_prompt", "depth", "_lines",
                  "params_b", "_prefill_cache", "_estimator",
                  "prompt_depth", "ubatch", "per_ctx_full", "per_ctx_window", "cb_per_ctx", "gpu_base_sum",
-                 "equal_gpus", "kv_slowdown_extra")
+                 "equal_gpus", "kv_slowdown_extra", "emb_copies_off_layers", "host_embeddings")
 
     def __init__(self, estimator: Estimator, shape: mem.ModelShape, v: _RuntimeView, prompt_depth_tokens: float,
                  decode_depth_tokens: float | None, ubatch_tokens: int) -> None:
@@ -485,6 +486,11 @@ class _ModelRun:
             self.gpu_overhead = mem.VLLM_OVERHEAD_BYTES
             self.cb_per_ctx = 0.0
         self.vision = float(shape.model.vision_projector_bytes or 0)
+        # The weight file holds the token embeddings and, untied, an output head of the same size; the rest
+        # is the repeating layers. llama.cpp keeps the embeddings in host RAM (one row per token is read)
+        # and puts the output head (a copy, when tied) on the GPU; vLLM keeps both on the GPU.
+        self.host_embeddings = 1.0 if runtime == "llama.cpp" else 0.0
+        self.emb_copies_off_layers = 1.0 if shape.tied_embeddings else 2.0
         self.ram_overhead = mem.RUNTIME_CONTEXT_BYTES["cpu"] + mem.compute_buffer_bytes(shape, ctx, fa, ubatch_tokens)
         per = mem.KV_BYTES_PER_ELEMENT[kv_type]
         self.per_ctx_full = shape.kv_elements_full_per_token * per
@@ -548,18 +554,19 @@ class _ModelRun:
             self._lines = (basis_head, kv_line, depth_line, multi)
         return self._lines
 
-    def max_context(self, p: Placement, split: WeightSplit, bases: tuple[float, ...], ram_base: float) -> int | None:
+    def max_context(self, p: Placement, gpu_weight_bytes: float, weight_bytes: float, bases: tuple[float, ...],
+                    ram_base: float) -> int | None:
         """The longest context that still fits with this placement (the cache grows, nothing else)."""
         shape, ctx, cb = self.shape, self.ctx, self.cb_per_ctx
         gpu_room = sum(bases) - self.gpu_overhead * len(bases) - self.vision
         if p.verdict in ("gpu", "unified"):
-            avail = gpu_room - split.gpu_bytes_all + cb * ctx * p.gpus_used
+            avail = gpu_room - gpu_weight_bytes + cb * ctx * p.gpus_used
             cb_total = cb * p.gpus_used
         elif p.verdict == "gpu+ram":
-            avail = gpu_room + ram_base - self.ram_overhead - split.total_bytes + cb * ctx * (p.gpus_used + 1)
+            avail = gpu_room + ram_base - self.ram_overhead - weight_bytes + cb * ctx * (p.gpus_used + 1)
             cb_total = cb * (p.gpus_used + 1)
         else:
-            avail = ram_base - self.ram_overhead - split.total_bytes + cb * ctx
+            avail = ram_base - self.ram_overhead - weight_bytes + cb * ctx
             cb_total = cb
         max_ctx = solve_max_context(avail, self.per_ctx_full + cb_total, self.per_ctx_window, shape.window_tokens,
                                     shape.fixed_state_bytes, shape.max_context_tokens)
