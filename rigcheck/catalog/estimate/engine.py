@@ -210,7 +210,8 @@ class Estimator:
 
     def choose_runtime(self, quant: Quant) -> str | None:
         """The runtime that will run ``quant`` here (the preferred one when it can), or None."""
-        key = (quant.format, quant.name, tuple(quant.runtimes))
+        runtimes = quant.runtimes
+        key = (quant.format, runtimes[0] if len(runtimes) == 1 else tuple(runtimes))
         try:
             return self._runtime_choice[key]
         except KeyError:
@@ -693,9 +694,13 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
             if run is None:
                 run = runs[runtime] = estimator._model_run(shape, runtime, 0.0, None, mem.LLAMA_CPP_UBATCH_TOKENS)
             row = estimator.estimate_in(run, quant)
-            key = _best_key(row, quant)
-            if key is not None and (best_key is None or key > best_key):
-                best_key, best_index = key, len(rows)
+            decode_band = row.decode_tokens_per_s
+            if decode_band is not None:  # _best_key, inlined
+                decode = decode_band.expected
+                key = (decode >= USABLE_DECODE_TOKENS_PER_S and row.ttft_s.expected <= USABLE_TTFT_S,
+                       _quality(quant), decode)
+                if best_key is None or key > best_key:
+                    best_key, best_index = key, len(rows)
             rows.append(row)
         if best_index >= 0:
             rows[best_index] = _marked_best(rows[best_index])
