@@ -12,6 +12,7 @@ from rigcheck.catalog.estimate.memory import model_shape, weights_bytes
 from rigcheck.catalog.estimate.speed import pipeline_speedup, serving_throughput
 from rigcheck.catalog.estimate.types import VERDICTS, Settings
 from rigcheck.catalog.records import Catalog, Device, Model, Quant
+from tests.estimate import records
 from tests.estimate.records import GIB, GPT_OSS_SWA, H100, LLAMA3_8B, RTX_3060, RTX_4090, machine
 
 _models = st.builds(
@@ -196,3 +197,31 @@ def test_vllm_tensor_parallel_adds_bandwidth_llama_split_does_not():
     v2 = two.estimate(two.shape(LLAMA3_8B), bf16, "vllm")
     assert v2.decode_tokens_per_s.expected > 1.3 * v1.decode_tokens_per_s.expected
     assert any("tensor parallel over 2 GPUs" in line for line in v2.basis)
+
+
+@settings(max_examples=40, deadline=None)
+@given(gpus=st.lists(st.sampled_from([RTX_4090, RTX_3060, H100]), max_size=3),
+       ram=st.floats(0, 512), free_vram=st.one_of(st.none(), st.floats(0, 80)),
+       free_ram=st.one_of(st.none(), st.floats(0, 512)), context=st.integers(1, 300_000),
+       prompt=st.integers(1, 100_000), kv=st.sampled_from(["f16", "q8_0", "q4_0"]),
+       basis=st.sampled_from(["total", "free"]))
+def test_evaluate_invariants_on_any_machine(gpus, ram, free_vram, free_ram, context, prompt, kv, basis):
+    """Whatever the machine and settings: no exception, bands ordered, one best per model at most."""
+    m = machine(gpus, ram, free_vram_gib=free_vram, free_ram_gib=free_ram)
+    rows = evaluate(m, records.small_catalog(), Settings(context_tokens=context, prompt_tokens=prompt, kv_cache_type=kv,
+                                                memory_basis=basis))
+    best_per_model: dict[str, int] = {}
+    for r in rows:
+        assert r.verdict in VERDICTS
+        assert r.memory.total_bytes > 0 and r.memory.kv_cache_bytes >= 0
+        assert r.context_tokens <= max(context, 1)
+        if r.verdict == "no_fit":
+            assert r.decode_tokens_per_s is None and r.max_context_tokens is None and not r.best
+            continue
+        for band in (r.prefill_tokens_per_s, r.decode_tokens_per_s, r.ttft_s):
+            assert 0 < band.low <= band.expected <= band.high
+        assert r.max_context_tokens is None or r.max_context_tokens >= r.context_tokens
+        assert r.basis and r.placement
+        best_per_model[r.model_id] = best_per_model.get(r.model_id, 0) + r.best
+    assert all(v <= 1 for v in best_per_model.values())
+    assert all(v == 1 for v in best_per_model.values()), "every model with a fitting row has a best"
