@@ -22,7 +22,7 @@ COLD_START_TARGET_S = 1.5
 BARE_RATIO_TARGET = 2.0
 STALL_TARGET_MS = 100.0
 RSS_TARGET_MB = 300.0
-RUNS = 3
+RUNS = 5
 
 BARE = textwrap.dedent("""
     import time
@@ -36,17 +36,14 @@ BARE = textwrap.dedent("""
 FULL = textwrap.dedent("""
     import psutil
     from PySide6.QtCore import QTimer
-    from rigcheck.desktop.app import create_app
-    from rigcheck.desktop.main_window import MainWindow
+    from rigcheck.desktop.cli import build_parser
+    build_parser().parse_args(["gui"])  # the `rigcheck` command's own start-up: every subcommand registers
+    from rigcheck.desktop.app import create_app, open_window
     from rigcheck.desktop.services import default_services
-    from rigcheck.desktop.workers import TaskRunner
     app = create_app()
-    window = MainWindow(default_services(), TaskRunner())
-    window.resize(1600, 1000)
-    window.show()
+    window = open_window(default_services())  # what `rigcheck` does, minus app.exec()
     window.controller.evaluated.connect(lambda ev: QTimer.singleShot(0, app.quit))
     window.controller.failed.connect(lambda what, message, details: (print(message), app.exit(3)))
-    window.start()
     if app.exec() == 3:
         raise SystemExit(3)
     app.processEvents()

@@ -6,7 +6,6 @@ import logging
 import os
 import sys
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from rigcheck import __version__
@@ -33,10 +32,8 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
     window; ``select`` picks the model whose detail pane is shown.
     Returns the exit code. Raises ValueError when ``select`` names no model in the catalog.
     """
-    from rigcheck.desktop.main_window import MainWindow
     from rigcheck.desktop.services import default_services
     from rigcheck.desktop.widgets.crash_dialog import install_crash_hook
-    from rigcheck.desktop.workers import TaskRunner
 
     if screenshot and not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY") \
             and not os.environ.get("WAYLAND_DISPLAY"):
@@ -47,10 +44,28 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
         return _screenshot(app, services, machine, screenshot, select)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     install_crash_hook()
+    window = open_window(services, machine)
+    code = app.exec()
+    window.runner.wait(3000)
+    return code
+
+
+def open_window(services, machine=None):
+    """Start the catalog load and (for this machine) the probe, then build and show the main window.
+
+    The work starts before the window's modules are imported, so it overlaps with them. Returns the window;
+    its results arrive through the event loop.
+    """
+    from rigcheck.desktop.services import prefetch
+
+    early = prefetch(services, probe=machine is None)
+    from rigcheck.desktop.main_window import MainWindow
+    from rigcheck.desktop.workers import TaskRunner
+
     window = MainWindow(services, TaskRunner())
     window.show()
-    QTimer.singleShot(0, lambda: window.start(machine))
-    return app.exec()
+    window.start(machine, early)
+    return window
 
 
 def _screenshot(app, services, machine, path: str, select: str | None) -> int:

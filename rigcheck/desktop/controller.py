@@ -108,13 +108,20 @@ class AppController(QObject):
         self._refresh_handle = None
 
     # start-up ----------------------------------------------------------------------------------------
-    def start(self, machine: Machine | None = None) -> None:
-        """Load the catalog and probe this machine (or show ``machine``) in parallel, then evaluate."""
-        self.runner.run_task(self.services.load_catalog, self._catalog_loaded, key="catalog")
-        if machine is None:
-            self.probe()
-        else:
+    def start(self, machine: Machine | None = None, prefetched: Prefetch | None = None) -> None:
+        """Load the catalog and probe this machine (or show ``machine``) in parallel, then evaluate.
+
+        With ``prefetched``, the catalog and probe already under way are awaited instead of started again.
+        """
+        load = prefetched.catalog.result if prefetched is not None else self.services.load_catalog
+        self.runner.run_task(load, self._catalog_loaded, key="catalog")
+        if machine is not None:
             self._machine_ready(machine, None)
+        elif prefetched is not None and prefetched.machine is not None:
+            self.busy.emit("probe", True)
+            self.runner.run_task(prefetched.machine.result, self._probed, key="machine")
+        else:
+            self.probe()
 
     def probe(self) -> None:
         self.busy.emit("probe", True)

@@ -181,8 +181,8 @@ class MainWindow(QMainWindow):
                              key="plotting")
 
     # slots -------------------------------------------------------------------------------------------
-    def start(self, machine: Machine | None = None) -> None:
-        self.controller.start(machine)
+    def start(self, machine: Machine | None = None, prefetched=None) -> None:
+        self.controller.start(machine, prefetched)
 
     def _show_machine(self, machine: Machine, specs) -> None:
         self.machine_panel.set_machine(machine, specs)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rigcheck.catalog.estimate.types import Estimate, Settings
-from rigcheck.catalog.records import Catalog, Device, Model, Quant
-from rigcheck.probe.types import Gpu, Machine
+if TYPE_CHECKING:  # annotations only: importing this module must stay cheap (it runs before the window exists)
+    from rigcheck.catalog.estimate.types import Estimate, Settings
+    from rigcheck.catalog.records import Catalog, Device, Model, Quant
+    from rigcheck.probe.types import Gpu, Machine
 
 
 @dataclass(frozen=True)
@@ -156,3 +158,36 @@ def default_services() -> Services:
         export_report=export,
         cost_curves=cost,
     )
+
+
+@dataclass(frozen=True)
+class Prefetch:
+    """The catalog load and this machine's probe, started before the GUI modules are even imported.
+
+    Probing waits on drivers and sysfs far more than it computes, so it overlaps well with start-up; the
+    controller then takes the results from these futures instead of starting the work itself.
+    """
+
+    catalog: Future
+    machine: Future | None
+    """None when the window shows another machine (a profile or a what-if) and this one is not probed."""
+
+
+def prefetch(services: Services, *, probe: bool = True) -> Prefetch:
+    import threading
+
+    def start(fn) -> Future:
+        future: Future = Future()
+
+        def run():
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # handed to the controller, which shows it
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name=f"rigcheck-prefetch-{getattr(fn, '__name__', 'task')}", daemon=True).start()
+        return future
+
+    return Prefetch(catalog=start(services.load_catalog), machine=start(services.probe_machine) if probe else None)
