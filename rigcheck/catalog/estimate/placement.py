@@ -7,7 +7,7 @@ Rules (llama.cpp's, which is what people run on their own machines):
 - ``unified``: the same on a unified-memory part, against the GPU-usable share of RAM.
 - ``gpu+ram``: as many whole layers as fit on the GPU(s), the rest in RAM (``-ngl N``); for MoE models
   also the ``--n-cpu-moe`` layout (attention, shared experts, dense layers and the cache on the GPU;
-  routed experts of as many layers as do not fit in RAM). The faster of the two is kept.
+  the routed experts of the layers that do not fit, in RAM). The faster of the two is kept.
 - ``cpu``: everything in RAM.
 - ``no_fit``: none of these fits.
 vLLM-class runtimes and MLX place everything on the GPU(s) or do not run.
@@ -16,11 +16,15 @@ Budgets leave headroom (``resolved.VRAM_HEADROOM_FRACTION``, ``resolved.RAM_RESE
 
 from __future__ import annotations
 
-from rigcheck.catalog.estimate.memory import GIB
-
 
 class WeightSplit:
-    """A model x quant's weight bytes by role, for one runtime (slotted: built once per row)."""
+    """A model x quant's weight bytes by role, for one runtime (slotted: built per row in the hot loop).
+
+    total_bytes: the weight files. host_bytes: stays in host RAM whatever the placement (llama.cpp's
+    token embeddings). output_bytes: the output head, on the last GPU when any layer is there.
+    layer_bytes: all repeating layers (attention, dense FFN, shared and routed experts). expert_bytes:
+    the routed experts, part of layer_bytes. expert_fraction_active: k / E.
+    """
 
     __slots__ = ("total_bytes", "host_bytes", "output_bytes", "layer_bytes", "expert_bytes",
                  "expert_fraction_active", "layers", "moe_layers")
@@ -36,19 +40,6 @@ class WeightSplit:
         self.layers = layers
         self.moe_layers = moe_layers
 
-    total_bytes: float
-    host_bytes: float
-    """Stays in host RAM whatever the placement (llama.cpp's token embeddings)."""
-    output_bytes: float
-    """The output head (on the last GPU when any layer is there)."""
-    layer_bytes: float
-    """All repeating layers together (attention, dense FFN, shared and routed experts)."""
-    expert_bytes: float
-    """Routed experts, part of ``layer_bytes``."""
-    expert_fraction_active: float
-    layers: int
-    moe_layers: int
-
     @property
     def gpu_bytes_all(self) -> float:
         return self.layer_bytes + self.output_bytes
@@ -60,17 +51,21 @@ class WeightSplit:
 
 
 class Budget:
-    """Memory available to a model on one machine, per GPU and in RAM, with per-GPU fixed overheads."""
+    """Memory available to a model on one machine.
+
+    gpu_bytes: per GPU, usable bytes less that GPU's fixed overhead (context, compute buffer, projector).
+    ram_bytes: RAM usable for the model. allow_ram: False for runtimes that cannot put weights in RAM
+    (vLLM, MLX).
+    """
 
     __slots__ = ("gpu_bytes", "ram_bytes", "unified", "allow_ram", "gpu_total", "gpus_used", "_description")
 
     def __init__(self, gpu_bytes: tuple[float, ...], ram_bytes: float, unified: bool, allow_ram: bool) -> None:
         self.gpu_bytes = gpu_bytes
-        """Per GPU: usable bytes minus that GPU's fixed overhead (context, compute buffer, projector)."""
         self.ram_bytes = ram_bytes
         self.unified = unified
         self.allow_ram = allow_ram
-        """False for runtimes that cannot put weights in RAM (vLLM, MLX)."""
+        # A GPU whose overhead alone exceeds its memory holds nothing.
         self.gpu_total = sum(b for b in gpu_bytes if b > 0)
         self.gpus_used = sum(1 for b in gpu_bytes if b > 0)
         self._description: tuple[int, str] | None = None
@@ -86,7 +81,12 @@ class Budget:
 
 
 class Placement:
-    """Where one row's bytes go. A plain slotted class: built once or twice per row in the hot loop."""
+    """Where one row's bytes go (slotted: built once or twice per row in the hot loop).
+
+    gpu_read_bytes / ram_read_bytes: weight bytes one decode step reads there. kv_gpu_fraction: the share
+    of the KV cache held (and read) on the GPU(s). ram_weight_bytes: weights resident in RAM that a GPU
+    streams over PCIe during prefill.
+    """
 
     __slots__ = ("verdict", "description", "gpu_bytes", "ram_bytes", "gpu_read_bytes", "ram_read_bytes",
                  "kv_gpu_fraction", "ram_weight_bytes", "gpus_used")
@@ -102,19 +102,6 @@ class Placement:
         self.kv_gpu_fraction = kv_gpu_fraction
         self.ram_weight_bytes = ram_weight_bytes
         self.gpus_used = gpus_used
-
-    verdict: str
-    description: str
-    gpu_bytes: float
-    ram_bytes: float
-    gpu_read_bytes: float
-    """Weight bytes read per decode step on the GPU(s)."""
-    ram_read_bytes: float
-    kv_gpu_fraction: float
-    """Share of the KV cache held (and read) on the GPU(s)."""
-    ram_weight_bytes: float
-    """Weights resident in RAM that a GPU streams over PCIe during prefill."""
-    gpus_used: int
 
 
 NO_FIT = Placement("no_fit", "does not fit", 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0)
@@ -223,7 +210,3 @@ def solve_max_context(avail_bytes: float, per_token_full: float, per_token_windo
         ctx = room / (per_token_full + per_token_window)
     ctx = int(min(ctx, cap))
     return ctx if ctx >= 256 else None
-
-
-def describe_bytes(n: float) -> str:
-    return f"{n / GIB:.1f} GiB"
