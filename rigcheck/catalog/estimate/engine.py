@@ -2,14 +2,13 @@
 
 ``evaluate`` resolves the machine once (bandwidths, compute, budgets per runtime) and then runs a
 short, allocation-light computation per model x quant row, so a 20,000-row catalog takes a fraction
-of a second. Quants whose runtime cannot run on the machine (MLX on NVIDIA, vLLM without a
-datacenter-class GPU, NVFP4 before Blackwell) are skipped rather than estimated.
+of a second. Quants whose runtime cannot run on the machine (MLX off Apple silicon, vLLM without an
+NVIDIA or AMD Instinct GPU, NVFP4 before Blackwell) are skipped rather than estimated.
 
 Best quant per model: among the rows that fit, prefer those at a usable speed (decode at least
 ``USABLE_DECODE_TOKENS_PER_S`` and time to first token at most ``USABLE_TTFT_S``), then the highest
-quality, then the faster. Quality is bits per weight
-capped at 8.5: above 8 bits the loss against the original is not measurable, so Q8_0 and BF16 tie and
-the faster one wins.
+quality, then the faster. Quality is bits per weight capped at 8.5: above 8 bits the loss against the
+original is not measurable, so Q8_0 and BF16 tie and the faster one wins.
 """
 
 from __future__ import annotations
