@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from rigcheck.catalog.estimate.types import Estimate, Settings
 from rigcheck.catalog.records import Catalog, Device, Model
 from rigcheck.desktop.models.rows import ModelRow, build_rows
-from rigcheck.desktop.services import Services
+from rigcheck.desktop.services import Prefetch, Services
 from rigcheck.desktop.workers import TaskFailure, TaskRunner
 from rigcheck.probe.types import Machine
 
