@@ -146,3 +146,10 @@ def test_multi_gpu_split_is_a_pipeline_not_added_bandwidth():
     d2 = two.estimate(two.shape(LLAMA3_8B), q, "llama.cpp")
     assert d2.decode_tokens_per_s.expected < d1, "each extra card costs a little, bandwidths do not add"
     assert any("pipeline" in line for line in d2.basis)
+
+
+def test_unified_memory_runs_now_from_free_ram(small_catalog):
+    mac = machine([M2_ULTRA], 64, free_ram_gib=10)
+    rows = {r.quant: r for r in evaluate(mac, small_catalog, Settings(), models=[LLAMA3_8B])}
+    assert rows["F16"].verdict == "unified" and rows["F16"].runs_now is False, "16 GB does not fit 10 GB free"
+    assert rows["Q4_K_M"].runs_now is True

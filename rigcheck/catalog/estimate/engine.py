@@ -90,7 +90,7 @@ class _RuntimeView:
         self.allow_ram = runtime == "llama.cpp"
         self.gpu_base_total = tuple(
             g.memory_total_bytes * (1.0 if g.unified else 1.0 - VRAM_HEADROOM_FRACTION) for g in gpus)
-        if all(g.memory_free_bytes is not None for g in gpus) and rm.ram_free_bytes is not None:
+        if all(g.memory_free_bytes is not None or g.unified for g in gpus) and rm.ram_free_bytes is not None:
             self.gpu_base_free = tuple(
                 min(g.memory_free_bytes, g.memory_total_bytes) if not g.unified
                 else min(g.memory_total_bytes, rm.ram_free_bytes) for g in gpus)
