@@ -271,8 +271,7 @@ class Estimator:
         need_gpu = gpu_all + kv
         if budget.gpus_used and need_gpu <= budget.gpu_total:
             # The common case, inlined from placement.place: everything on the GPU(s).
-            p = Placement("unified" if budget.unified else "gpu", budget.describe_all_on_gpu(shape.layers),
-                          need_gpu, emb * run.host_embeddings,
+            p = Placement(run.all_on_gpu_verdict, run.all_on_gpu_description, need_gpu, emb * run.host_embeddings,
                           layer_bytes - expert * (1.0 - shape.expert_fraction_active) + emb, 0.0, 1.0, 0.0,
                           budget.gpus_used)
         else:
@@ -346,10 +345,18 @@ class Estimator:
             p_low, p_high = min(p_low, cpu_eff.prefill_band[0]), max(p_high, cpu_eff.prefill_band[1])
         # The band's top never passes the roofline: every byte read at the full spec bandwidth.
         roofline = 1.0 / (gpu_read * v.raw_seconds_per_byte + ram_read / v.ram_bandwidth)
-        decode_band = _new(Band, {"low": decode * d_low, "expected": decode,
-                                  "high": min(decode * d_high, roofline)})
-        prefill_band = _new(Band, {"low": prefill * p_low, "expected": prefill, "high": prefill * p_high})
-        ttft = _new(Band, {"low": t_prefill / p_high, "expected": t_prefill, "high": t_prefill / p_low})
+        high = decode * d_high
+        if high > roofline:
+            high = roofline
+        # Records built as _new does, inlined (five per row).
+        decode_band = _object_new(Band)
+        _object_setattr(decode_band, "__dict__", {"low": decode * d_low, "expected": decode, "high": high})
+        prefill_band = _object_new(Band)
+        _object_setattr(prefill_band, "__dict__", {"low": prefill * p_low, "expected": prefill,
+                                                   "high": prefill * p_high})
+        ttft = _object_new(Band)
+        _object_setattr(ttft, "__dict__", {"low": t_prefill / p_high, "expected": t_prefill,
+                                           "high": t_prefill / p_low})
         return _new(_RowEstimate, {
             "model_id": model.id, "quant": quant.name, "runtime": runtime, "verdict": verdict,
             "memory": breakdown, "context_tokens": run.ctx,
@@ -460,7 +467,8 @@ class _ModelRun:
                  "budget_total", "budget_free", "decode_cost", "kv_read", "n_prompt", "depth", "_lines",
                  "params_b", "_prefill_cache", "_estimator",
                  "prompt_depth", "ubatch", "per_ctx_full", "per_ctx_window", "cb_per_ctx", "gpu_base_sum",
-                 "equal_gpus", "kv_slowdown_extra", "emb_copies_off_layers", "host_embeddings")
+                 "equal_gpus", "kv_slowdown_extra", "emb_copies_off_layers", "host_embeddings",
+                 "all_on_gpu_verdict", "all_on_gpu_description")
 
     def __init__(self, estimator: Estimator, shape: mem.ModelShape, v: _RuntimeView, prompt_depth_tokens: float,
                  decode_depth_tokens: float | None, ubatch_tokens: int) -> None:
@@ -501,6 +509,8 @@ class _ModelRun:
                           ram, v.unified, v.allow_ram)
 
         self.budget_total = budget(v.gpu_base_total, v.ram_total)
+        self.all_on_gpu_verdict = "unified" if v.unified else "gpu"
+        self.all_on_gpu_description = self.budget_total.describe_all_on_gpu(shape.layers)
         self.gpu_base_sum = sum(v.gpu_base_total)
         self.equal_gpus = len(set(v.gpu_base_total)) == 1
         free_known = v.ram_free is not None and (v.gpu_base_free is not None or not v.gpus)
