@@ -106,6 +106,7 @@ class AppController(QObject):
         self.home_machine: Machine | None = None
         self.evaluation: Evaluation | None = None
         self._refresh_handle = None
+        self._curve_jobs: dict[str, dict] = {}
 
     # start-up ----------------------------------------------------------------------------------------
     def start(self, machine: Machine | None = None, prefetched: Prefetch | None = None) -> None:
@@ -211,15 +212,37 @@ class AppController(QObject):
         if services.estimate_one is None:
             self.speed_ready.emit(model.id, quant, [], "The estimator is not part of this build.")
         else:
-            self.runner.run_task(
-                lambda: speed_points(services, model, quant, machine, settings, catalog.devices),
-                lambda pts, f: self._speed_done(model.id, quant, pts, f), key="speed")
+            self._latest_only(
+                "speed", lambda: speed_points(services, model, quant, machine, settings, catalog.devices),
+                lambda pts, f: self._speed_done(model.id, quant, pts, f))
         if services.cost_curves is None:
             self.cost_ready.emit(model.id, quant, UTILIZATIONS, {}, "Cost comparison is not part of this build.")
         else:
-            self.runner.run_task(
-                lambda: services.cost_curves(model, quant, machine, catalog, UTILIZATIONS, settings),
-                lambda curves, f: self._cost_done(model.id, quant, curves, f), key="cost")
+            self._latest_only(
+                "cost", lambda: services.cost_curves(model, quant, machine, catalog, UTILIZATIONS, settings),
+                lambda curves, f: self._cost_done(model.id, quant, curves, f))
+
+    def _latest_only(self, key: str, work, done) -> None:
+        """Run ``work`` unless one of this kind is running; then keep only the newest request for afterwards.
+
+        Walking the table with the arrow keys asks for curves on every row; each cost curve runs the planner
+        (a few hundred ms), so queueing them all would hold the pool's threads and delay re-evaluation.
+        """
+        state = self._curve_jobs.setdefault(key, {"running": False, "pending": None})
+        if state["running"]:
+            state["pending"] = (work, done)
+            return
+        state["running"] = True
+
+        def finished(result, failure) -> None:
+            state["running"] = False
+            pending, state["pending"] = state["pending"], None
+            if pending is not None:
+                self._latest_only(key, *pending)  # a newer request came in: this result is stale
+                return
+            done(result, failure)
+
+        self.runner.run_task(work, finished)
 
     def _speed_done(self, model_id: str, quant: str, points, failure: TaskFailure | None) -> None:
         if failure is not None:

@@ -93,3 +93,50 @@ def test_synchronous_pool_runs_inline():
     got = []
     runner.run_task(lambda: 7, lambda r, f: got.append(r))
     assert got == [7]
+
+
+class ManualPool:
+    """Holds runnables until the test runs them: the order of events is then the test's to choose."""
+
+    def __init__(self):
+        self.queued = []
+
+    def start(self, runnable):
+        self.queued.append(runnable)
+
+    def run_next(self):
+        self.queued.pop(0).run()
+
+    def waitForDone(self, msecs=-1):  # noqa: N802
+        return True
+
+
+def test_curve_requests_keep_only_the_latest(qtbot):
+    from rigcheck.catalog.estimate.types import Settings
+    from rigcheck.desktop.controller import AppController, Evaluation
+    from rigcheck.desktop.models.rows import build_rows
+
+    from .fakes import fake_evaluate, gpu_machine, make_catalog, make_services
+
+    asked = []
+
+    def cost(model, quant, machine, catalog, utilizations, settings):
+        asked.append(model.id)
+        return {"hosted": [1.0] * len(utilizations)}, ""
+
+    pool = ManualPool()
+    controller = AppController(make_services(cost_curves=cost, estimate_one=None), TaskRunner(pool))
+    catalog, machine = make_catalog(), gpu_machine()
+    estimates = fake_evaluate(machine, catalog, Settings())
+    rows = build_rows(catalog, estimates)
+    controller.evaluation = Evaluation(machine, catalog, Settings(), tuple(estimates), tuple(rows))
+    delivered = []
+    controller.cost_ready.connect(lambda model_id, quant, u, curves, note: delivered.append(model_id))
+    for row in rows[:3]:  # three rows in quick succession
+        controller.request_curves(row, row.estimates[0])
+    assert len(pool.queued) == 1  # one running; the others wait, and only the newest of them survives
+    pool.run_next()
+    assert delivered == [] and len(pool.queued) == 1  # the stale result is dropped, the newest starts
+    pool.run_next()
+    assert asked == [rows[0].model.id, rows[2].model.id]
+    assert delivered == [rows[2].model.id]
