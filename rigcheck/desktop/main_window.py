@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
 
     def _show_machine(self, machine: Machine, specs) -> None:
         self.machine_panel.set_machine(machine, specs)
+        self.setWindowTitle(f"rigcheck — {machine.label or machine.hostname or 'this machine'}")
         self.detail_page.set_memory_limits(*memory_limits(machine))
         other = machine.origin != "probed"
         if other:
@@ -281,6 +282,7 @@ class MainWindow(QMainWindow):
         from rigcheck.desktop.widgets.hardware_dialog import HardwareDialog
 
         if self.controller.catalog is None:
+            self._say("The catalog is still loading; What if… needs its device table.")
             return
         dialog = HardwareDialog(self.services, self.controller.catalog, self)
         dialog.accepted.connect(lambda: dialog.machine and self.controller.show_machine(dialog.machine))
