@@ -170,7 +170,7 @@ def read_speed_csv(path: Path) -> list[Measurement]:
             max_load=max_load,
             flash_attention=_flash_attention(notes),
             ubatch_tokens=int(ub.group(1)) if ub else 512,
-            oom="oom" in low.replace("room", "") or "out of memory" in low,
+            oom=bool(re.search(r"\boom\b", low)) or "out of memory" in low,
             all_layers_on_gpu=bool(re.search(r"ngl\s*=?\s*99|n_gpu_layers\s*=\s*-1|all layers offloaded", low)),
             caveat=caveat,
             ram_bytes=_ram_from_name(r.get("device") or ""),

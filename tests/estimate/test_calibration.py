@@ -84,6 +84,13 @@ def test_speed_csv_specifics(tmp_path, name, field, expected, reason):
     assert getattr(m, field) == expected, reason
 
 
+def test_oom_is_a_word_not_a_substring(tmp_path):
+    row = ('src,llama.cpp (CUDA),NVIDIA GeForce RTX 4090 24GB,1,bloom-7b,7.0,7.0,Q4_0,,512,9000,80,1,'
+           '"bloom-7b in a roomy box; all layers offloaded (ngl 99 in output)"')
+    (m,) = read_measurements(_csv(tmp_path, row))
+    assert m.oom is False
+
+
 @pytest.mark.parametrize(
     "name, expected",
     [
