@@ -106,3 +106,11 @@ def test_validate_bad_file_exit_2(capsys, tmp_path, content):
     path.write_bytes(content)
     code, _, err = _run(capsys, "validate", str(path))
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_fit_runtime_filter(capsys):
+    code, out, _ = _run(capsys, "fit", "--gpu", "H100 SXM", "--ram", "256GB", "--model", "Meta-Llama-3-8B",
+                        "--runtime", "vllm", "--json")
+    assert code == 0
+    results = json.loads(out)["results"]
+    assert results and {r["runtime"] for r in results} == {"vllm"}
