@@ -292,3 +292,21 @@ def test_prompt_and_context_stay_consistent(window, services):
     bar.flush()
     assert (services._calls[-1].prompt_tokens, services._calls[-1].context_tokens) == (2048, 2048)
     assert len(services._calls) == 2  # the first evaluation, then one debounced re-evaluation for all the edits
+
+
+def test_model_without_parameter_count_has_a_clean_title(qtbot):
+    from rigcheck.catalog.estimate.types import Settings
+    from rigcheck.desktop.models.rows import build_rows
+    from rigcheck.desktop.pages.detail_page import DetailPage
+
+    from .fakes import fake_evaluate
+
+    catalog = make_catalog()
+    estimates = fake_evaluate(gpu_machine(), catalog, Settings())
+    catalog.models[0].params_total_b = None  # e.g. a model whose card does not say
+    catalog.models[0].params_active_b = None
+    page = DetailPage()
+    qtbot.addWidget(page)
+    page.show_row(build_rows(catalog, estimates)[0])
+    assert page.title.text() == "Tiny 1B"
+    assert page.basis.toPlainText().splitlines()[1].startswith("trained context 32K")

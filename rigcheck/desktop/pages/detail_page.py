@@ -103,6 +103,9 @@ class DetailPage(QWidget):
             QVBoxLayout(page).setContentsMargins(0, 0, 0, 0)
         self.basis = QPlainTextEdit()
         self.basis.setReadOnly(True)  # plain text: catalog strings can never become markup here
+        self.basis.setAccessibleName("Basis of the estimate")
+        self.quant_view.setAccessibleName("Quantizations of the selected model")
+        self.offer_view.setAccessibleName("Hosted offers")
 
         self.tabs = QTabWidget()
         for page, name in zip(self._chart_pages, ("Memory", "Speed vs context", "Cost"), strict=True):
@@ -156,7 +159,8 @@ class DetailPage(QWidget):
             return
         self.ensure_charts()
         m = row.model
-        self.title.setText(f"{row.label} — {fmt.params_text(m.params_total_b, m.params_active_b)} parameters")
+        params = fmt.params_text(m.params_total_b, m.params_active_b)
+        self.title.setText(f"{row.label} — {params} parameters" if m.params_total_b else row.label)
         bits = [m.id]
         if m.license:
             bits.append(m.license)

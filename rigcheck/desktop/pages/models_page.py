@@ -71,6 +71,8 @@ class ModelsPage(QWidget):
 
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        self.table.setAccessibleName("Models")
+        self.search.setAccessibleName("Search models")
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
