@@ -207,7 +207,7 @@ def read_llama_bench_json(path: Path) -> list[Measurement]:
             backend=_backend(backends) if backends else "cpu",
             device=(gpus[0].strip() if gpus else str(t.get("cpu_info") or "CPU")),
             device_count=max(1, len(gpus)),
-            model=str(t.get("model_type") or t.get("model_filename") or "unknown"),
+            model=_model_name(t),
             params_b=float(params) / 1e9 if params else None,
             active_params_b=None,
             quant=_quant_from_type(str(t.get("model_type") or "")),
@@ -224,6 +224,18 @@ def read_llama_bench_json(path: Path) -> list[Measurement]:
             source=str(path),
         ))
     return out
+
+
+def _model_name(test: dict) -> str:
+    """The model of a llama-bench test: its file name without folder and extension (it usually names the
+    model, "Meta-Llama-3-8B-Instruct-Q4_K_M.gguf"), else llama.cpp's type label ("llama 8B Q4_K - Medium")."""
+    filename = str(test.get("model_filename") or "")
+    if filename:
+        stem = re.split(r"[\\/]", filename)[-1]
+        stem = re.sub(r"(-\d{5}-of-\d{5})?\.gguf$", "", stem, flags=re.IGNORECASE)
+        if stem:
+            return stem
+    return str(test.get("model_type") or "unknown")
 
 
 def _quant_from_type(model_type: str) -> str:
@@ -290,24 +302,36 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s_.]+", "-", text.strip().lower())
 
 
+_VARIANT_SUFFIX = re.compile(r"-(instruct|chat|it|hf|base|gguf)$")
+
+
 def match_model(name: str, params_b: float | None, catalog: Catalog) -> Model | None:
-    """The catalog model a published model name denotes, checked against its parameter count."""
+    """The catalog model a published model name denotes, checked against its parameter count.
+
+    The quant suffix is dropped ("gpt-oss-20b-mxfp4", "llama-2-7b.Q4_0"); when nothing matches, so are
+    variant suffixes ("-Instruct", "-chat", "-it"), which share the architecture.
+    """
     base = _QUANT_SUFFIX.sub("", name.strip())
     base = _QUANT_SUFFIX.sub("", base)
     query = _norm(base)
-    if not query:
-        return None
-    found = []
-    for model in catalog.models:
-        names = [model.id.split("/", 1)[-1], model.id, *(model.aliases or [])]
-        if any(query in _norm(n) for n in names):
-            found.append(model)
-    if params_b:
-        found = [m for m in found if m.params_total_b and abs(m.params_total_b - params_b) <= 0.06 * params_b]
-    if not found:
-        return None
-    # Prefer the base repo over instruct/derived ones: the shortest id (same architecture).
-    return min(found, key=lambda m: (len(m.id), m.id))
+    while query:
+        found = []
+        for model in catalog.models:
+            names = [model.id.split("/", 1)[-1], model.id, *(model.aliases or [])]
+            if any(query in _norm(n) for n in names):
+                found.append(model)
+        if params_b:
+            # A different size of the same family is a different model; an unknown size is let through.
+            found = [m for m in found
+                     if not m.params_total_b or abs(m.params_total_b - params_b) <= 0.06 * params_b]
+        if found:
+            # Prefer the base repo over instruct/derived ones: the shortest id (same architecture).
+            return min(found, key=lambda m: (len(m.id), m.id))
+        shorter = _VARIANT_SUFFIX.sub("", query)
+        if shorter == query:
+            return None
+        query = shorter
+    return None
 
 
 def generic_model(name: str, params_b: float, active_b: float | None) -> Model:
@@ -379,9 +403,18 @@ class RowResult:
             "measured_prefill": m.prefill_tokens_per_s,
             "measured_decode": m.decode_tokens_per_s,
             "batch_size": m.batch_size,
+            "prefill_error_pct": _error_pct(self.prefill_expected, m.prefill_tokens_per_s),
+            "decode_error_pct": _error_pct(self.decode_expected, m.decode_tokens_per_s),
             **({"note": self.model_note} if self.model_note else {}),
             **({"caveat": m.caveat} if m.caveat else {}),
         }
+
+
+def _error_pct(predicted: float | None, measured: float | None) -> float | None:
+    """(predicted - measured) / measured in percent; None when either is missing."""
+    if not predicted or not measured:
+        return None
+    return round((predicted - measured) / measured * 100.0, 1)
 
 
 def _round(x: float | None) -> float | None:

@@ -148,7 +148,8 @@ def test_batched_rows_compare_with_serving_throughput(tmp_path, catalog):
 
 def test_llama_bench_json(tmp_path, catalog):
     tests = [
-        {"model_type": "llama 8B Q4_K - Medium", "model_size": 4920000000, "model_n_params": 8030000000,
+        {"model_filename": "/models/Meta-Llama-3-8B-Instruct-Q4_K_M.gguf",
+         "model_type": "llama 8B Q4_K - Medium", "model_size": 4920000000, "model_n_params": 8030000000,
          "backends": "CUDA", "gpu_info": "NVIDIA GeForce RTX 4090", "n_gpu_layers": 99, "flash_attn": True,
          "n_ubatch": 512, "n_prompt": 512, "n_gen": 0, "n_depth": 0, "avg_ts": 11000.0},
         {"model_type": "llama 8B Q4_K - Medium", "model_size": 4920000000, "model_n_params": 8030000000,
@@ -163,6 +164,9 @@ def test_llama_bench_json(tmp_path, catalog):
     assert ms[1].decode_depth_tokens == 64
     report = validate(ms, catalog)
     assert len(report.rows) == 2 and report.rows[0].verdict == "gpu"
+    assert report.rows[0].model_id == "meta-llama/Meta-Llama-3-8B", "matched by file name, -Instruct dropped"
+    assert report.rows[1].model_id.startswith("generic/"), "only llama.cpp's type label: a generic 8B shape"
+    assert report.to_dict()["rows"][0]["prefill_error_pct"] is not None
     assert report.errors("decode").count == 1 and report.errors("prefill").count == 1
 
 
