@@ -82,8 +82,6 @@ class AppController(QObject):
     """CatalogInfo."""
     busy = Signal(str, bool)
     """(task key, running)."""
-    message = Signal(str)
-    """A transient one-line status."""
     failed = Signal(str, str, str)
     """(what, one readable sentence, details)."""
     refresh_progress = Signal(object, object)
