@@ -60,6 +60,8 @@ class Measurement:
     all_layers_on_gpu: bool = False
     caveat: str | None = None
     ram_bytes: int | None = None
+    threads: int | None = None
+    """CPU threads of a CPU-backend run (llama-bench ``n_threads``)."""
     source: str = ""
 
 
@@ -220,7 +222,8 @@ def read_llama_bench_json(path: Path) -> list[Measurement]:
             batch_size=1,
             flash_attention=bool(t.get("flash_attn")),
             ubatch_tokens=int(t.get("n_ubatch") or 512),
-            all_layers_on_gpu=isinstance(ngl, int) and ngl >= 99,
+            all_layers_on_gpu=isinstance(ngl, int) and ngl >= 99 and bool(gpus),
+            threads=int(t["n_threads"]) if isinstance(t.get("n_threads"), int) else None,
             source=str(path),
         ))
     return out
@@ -551,8 +554,8 @@ def validate(measurements: list[Measurement], catalog: Catalog) -> ValidationRep
         if m.runtime != "llama.cpp":
             skip(f"runtime {m.runtime} is not estimated")
             continue
-        device = resolve_device_name(m.device, catalog.devices)
-        if device is None:
+        device = None if m.backend == "cpu" else resolve_device_name(m.device, catalog.devices)
+        if device is None and m.backend != "cpu":
             skip(f"device {m.device!r} is not in the device table")
             continue
         model = match_model(m.model, m.params_b, catalog)
@@ -564,7 +567,13 @@ def validate(measurements: list[Measurement], catalog: Catalog) -> ValidationRep
             model = generic_model(m.model, m.params_b, m.active_params_b)
             note = f"model {m.model!r} not in the catalog: generic {m.params_b:g}B shape assumed"
         quant = quant_for(m, model)
-        machine = machine_for(device, m.device_count, m.ram_bytes)
+        if device is not None:
+            machine = machine_for(device, m.device_count, m.ram_bytes)
+        else:  # a CPU run: the CPU as named, with the threads it used as cores
+            machine = Machine(gpus=(), cpu=Cpu(model=m.device, physical_cores=m.threads),
+                              memory=Memory(total_bytes=m.ram_bytes or 256 * GIB), origin="hypothetical",
+                              label=m.device)
+        device_name = device.name if device is not None else m.device
         prompt = m.prompt_tokens or 512
         context = prompt + m.prompt_depth_tokens
         if (m.batch_size or 1) == 1 and not re.search(r"@\s*d|batched", m.engine + " " + m.source):
@@ -581,19 +590,19 @@ def validate(measurements: list[Measurement], catalog: Catalog) -> ValidationRep
                                  decode_depth_tokens=m.decode_depth_tokens, ubatch_tokens=m.ubatch_tokens)
         prefill = est.prefill_tokens_per_s.expected if est.prefill_tokens_per_s else None
         decode = est.decode_tokens_per_s.expected if est.decode_tokens_per_s else None
-        if (m.batch_size or 1) > 1 and decode is not None:
+        if (m.batch_size or 1) > 1 and decode is not None and device is not None:
             # llama-batched-bench: decode is the total over B sequences.
             decode = serving_throughput(model, quant, [device] * m.device_count, m.batch_size,
                                         int(m.decode_depth_tokens)).expected
         platform = platform_of(m)
-        result = RowResult(m, model.id, quant.name, device.name, est.verdict, prefill, decode, platform,
+        result = RowResult(m, model.id, quant.name, device_name, est.verdict, prefill, decode, platform,
                            note, prefill_used=m.caveat is None)
         if m.oom or m.all_layers_on_gpu:
             report.fit_checked += 1
             on_gpu = est.verdict in ("gpu", "unified")
             if m.oom == on_gpu:
                 report.fit_disagreements.append({
-                    "row": m.row, "device": device.name, "model_id": model.id, "quant": quant.name,
+                    "row": m.row, "device": device_name, "model_id": model.id, "quant": quant.name,
                     "verdict": est.verdict,
                     "measured": "out of memory" if m.oom else "all layers on the GPU",
                 })

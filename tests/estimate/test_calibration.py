@@ -228,3 +228,16 @@ def test_recorded_constants_are_the_fitted_optimum(catalog, backend, names):
                 assert moved >= base - 0.5, f"{name} x{factor}: objective {moved:.2f} < recorded {base:.2f}"
     finally:
         eff_mod.EFFICIENCY[key] = recorded
+
+
+def test_llama_bench_cpu_run_is_estimated_on_the_cpu(tmp_path, catalog):
+    tests = [{"model_filename": "Meta-Llama-3-8B-Q4_K_M.gguf", "model_type": "llama 8B Q4_K - Medium",
+              "model_size": 4920000000, "model_n_params": 8030000000, "backends": "CPU",
+              "cpu_info": "AMD Ryzen 9 7950X 16-Core Processor", "gpu_info": "", "n_threads": 16,
+              "n_gpu_layers": 0, "n_prompt": 0, "n_gen": 128, "n_depth": 0, "avg_ts": 12.5}]
+    path = tmp_path / "cpu.json"
+    path.write_text(json.dumps(tests))
+    (m,) = read_measurements(path)
+    assert m.backend == "cpu" and m.threads == 16 and not m.all_layers_on_gpu
+    (row,) = validate([m], catalog).rows
+    assert row.verdict == "cpu" and row.decode_expected and row.platform == "llama.cpp CPU"
