@@ -212,7 +212,7 @@ def run() -> bool:
         print(f"  (once, while pyqtgraph loads after the first results: worst stall {plotting_load:.0f} ms)")
         print(f"  refresh: {refresh}")
     return (full <= COLD_START_TARGET_S and ratio <= BARE_RATIO_TARGET and rss_mb <= RSS_TARGET_MB
-            and worst <= STALL_TARGET_MS and evaluations >= 5 and refresh.startswith("catalog updated"))
+            and worst <= STALL_TARGET_MS and evaluations >= 5 and refresh.startswith("Catalog updated"))
 
 
 if __name__ == "__main__":

@@ -60,6 +60,15 @@ def speed_points(services: Services, model: Model, quant_name: str, machine: Mac
     return points
 
 
+def sentence(text: str) -> str:
+    """Capitalized and ending in a full stop: messages from the catalog modules are written lower case."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def memory_limits(machine: Machine) -> tuple[int, int]:
     """(GPU memory, RAM) in bytes for the memory chart's reference lines; unified parts count once."""
     vram = 0
@@ -291,9 +300,10 @@ class AppController(QObject):
             if failure.cancelled or type(failure.exception).__name__ == "RefreshCancelled":
                 self.refresh_done.emit("Refresh cancelled; the catalog in use is unchanged.")
                 return
-            self.failed.emit("refresh", f"{failure.message} The catalog in use is unchanged.", failure.details)
+            self.failed.emit("refresh", f"{sentence(failure.message)} The catalog in use is unchanged.",
+                             failure.details)
             return
-        message = str(getattr(result, "message", "") or "Catalog refreshed.")
+        message = sentence(str(getattr(result, "message", "") or "Catalog refreshed"))
         catalog = getattr(result, "catalog", None)
         if getattr(result, "changed", True) and isinstance(catalog, Catalog):
             self._set_catalog(catalog)

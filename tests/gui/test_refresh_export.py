@@ -57,7 +57,7 @@ def test_refresh_success_swaps_catalog_and_reevaluates(refresh_window, httpserve
     assert window.progress.isVisible() and window.cancel_button.isVisible()
     assert not window.act_refresh.isEnabled()
     qtbot.waitUntil(lambda: window.models_page.model.rowCount() == 5, timeout=10000)
-    assert "catalog updated to sequence 1000000000" in window.error_label.text()
+    assert window.error_label.text().startswith("Catalog updated to sequence 1000000000")
     assert "UNSIGNED" in window.error_label.text()
     assert "#1000000000" in window.catalog_label.text()
     assert not window.progress.isVisible() and window.act_refresh.isEnabled()
@@ -129,3 +129,14 @@ def test_export_unavailable_says_so(window):
     assert not window.act_export.isEnabled()
     assert not window.export_to("pdf", "/tmp/never.pdf")
     assert window.error_label.text() == "Report export is not part of this build."
+
+
+def test_refresh_with_network_disabled_is_one_sentence(make_window):
+    from rigcheck.catalog.refresh import refresh_catalog
+
+    window = make_window(make_services(refresh_catalog=refresh_catalog))  # project feed; RIGCHECK_NO_NETWORK=1
+    window.refresh_catalog()
+    text = window.error_label.text()
+    assert text.startswith("Network access is disabled (RIGCHECK_NO_NETWORK is set)")
+    assert text.endswith("The catalog in use is unchanged.")
+    assert window.act_refresh.isEnabled() and not window.progress.isVisible()
