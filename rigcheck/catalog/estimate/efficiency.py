@@ -8,14 +8,16 @@ values below still agree with that fit, so they cannot drift from their source s
 Weight classes: "f16" (F16/BF16/F32 weights: plain GEMV/GEMM) and "quant" (block-quantized weights,
 whose kernels dequantize on the fly and reach a smaller share of the roofline on fast GPUs).
 
-Decode model: seconds per token = bytes read / (bandwidth x ``decode_bandwidth``) + layers x
-``decode_overhead_s_per_layer`` (kernel launches and synchronisation, which is why small models on
-fast GPUs fall far short of their roofline) + (GPUs - 1) x ``extra_gpu_overhead_s`` (layer split is a
-pipeline: each hop adds a copy and a sync; bandwidths do not add).
-Prefill model: seconds per prompt token = FLOPs / (FP16 matrix rate x ``prefill_compute``), where
-FLOPs = 2 x active params + 4 x attention MACs; the attention part is divided by a further
-``attention_efficiency`` because without flash attention (the 2024 default) its f32 softmax path runs
-far below the GEMM rate.
+Decode model: seconds per token = bytes read / (bandwidth x ``decode_bandwidth``, at most
+``decode_bandwidth_ceiling`` on HBM parts) + layers x ``decode_overhead_s_per_layer`` (kernel launches
+and small kernels, which is why small models on fast GPUs fall short of their roofline; MoE layers count
+twice) + (GPUs - 1) x ``extra_gpu_overhead_s`` (layer split is a pipeline: each hop adds a copy and a
+sync; bandwidths do not add). Without flash attention the KV cache is read ``decode_kv_slowdown_no_fa``
+times slower per byte than the weights.
+Prefill model: seconds per prompt token = 2 x active params / (FP16 matrix rate x ``prefill_compute``)
++ attention + layers x ``prefill_overhead_s_per_layer_token``. Attention with flash attention runs at
+``attention_efficiency`` of the matrix rate; without it, at the GEMM share plus ``score_passes`` f32
+passes over the score matrix at memory speed.
 
 Bands: ``decode_band`` / ``prefill_band`` are (low, high) multipliers of the expected value: the 10th
 and 90th percentiles of measured / predicted on the calibration rows of that platform, widened to at
