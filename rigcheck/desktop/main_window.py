@@ -190,9 +190,13 @@ class MainWindow(QMainWindow):
         self.detail_page.set_memory_limits(*memory_limits(machine))
         other = machine.origin != "probed"
         if other:
-            what = "a hypothetical machine" if machine.is_hypothetical else "a machine from a profile"
-            self.banner_label.setText(f"Showing {what}: {machine.label or 'unnamed'}. "
-                                      "Nothing here was measured on this computer.")
+            name = machine.label or "unnamed"
+            if machine.is_hypothetical:
+                text = (f"Showing a hypothetical machine: {name}. Its figures come from the device table; "
+                        "nothing here was measured on this computer.")
+            else:
+                text = f"Showing a machine from a profile: {name}. Its figures come from the file, not from this computer."
+            self.banner_label.setText(text)
         self.banner.setVisible(other)
         self.act_back.setEnabled(other)
 
