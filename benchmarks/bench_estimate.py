@@ -55,6 +55,41 @@ def _calibration() -> bool:
     return ok
 
 
+def _max_load_check() -> None:
+    """Informational: TensorRT-LLM max-load rows (skipped by validate) against serving_throughput at the
+    largest batch whose KV cache fits in 90% of the GPU next to the weights (no target: the rows' batch is
+    not reported and TensorRT-LLM also overlaps prefill)."""
+    import re
+    import statistics
+
+    from rigcheck.catalog.calibration import match_model, read_measurements, resolve_device_name
+    from rigcheck.catalog.estimate.memory import model_shape, weights_bytes
+    from rigcheck.catalog.estimate.speed import serving_throughput
+    from rigcheck.catalog.records import Quant
+    from rigcheck.catalog.store import load_catalog
+
+    catalog = load_catalog()
+    ratios = []
+    for m in read_measurements(SPEED_CSV):
+        if not m.max_load or not m.decode_tokens_per_s:
+            continue
+        device = resolve_device_name(m.device, catalog.devices)
+        model = match_model(m.model, m.params_b, catalog)
+        osl = re.search(r"OSL=(\d+)", m.notes)
+        if device is None or model is None:
+            continue
+        quant = Quant(name="FP8", format="fp8", bits_per_weight=8.0, runtimes=["vllm"])
+        shape = model_shape(model)
+        context = (m.prompt_tokens or 128) + (int(osl.group(1)) // 2 if osl else 512)
+        room = 0.9 * device.memory_bytes - weights_bytes(shape, quant)
+        batch = max(1, min(2048, int(room // shape.kv_cache_bytes(context, "q8_0"))))
+        predicted = serving_throughput(model, quant, [device], batch, context).expected
+        ratios.append(m.decode_tokens_per_s / predicted)
+    if ratios:
+        print(f"TensorRT-LLM max-load rows: measured / serving_throughput median {statistics.median(ratios):.2f} "
+              f"(range {min(ratios):.2f}-{max(ratios):.2f}, {len(ratios)} rows; informational)")
+
+
 def _evaluate_time() -> bool:
     import msgspec
 
@@ -113,6 +148,7 @@ def _refit() -> None:
 
 def run() -> bool:
     ok = _calibration()
+    _max_load_check()
     ok &= _evaluate_time()
     ok &= _fit_wall_time()
     if os.environ.get("RIGCHECK_BENCH_REFIT"):

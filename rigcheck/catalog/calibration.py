@@ -63,6 +63,7 @@ class Measurement:
     threads: int | None = None
     """CPU threads of a CPU-backend run (llama-bench ``n_threads``)."""
     source: str = ""
+    notes: str = ""
 
 
 _BACKENDS = (("cuda", "cuda"), ("metal", "metal"), ("rocm", "rocm"), ("hip", "rocm"), ("vulkan", "vulkan"),
@@ -177,6 +178,7 @@ def read_speed_csv(path: Path) -> list[Measurement]:
             caveat=caveat,
             ram_bytes=_ram_from_name(r.get("device") or ""),
             source=(r.get("source_url_or_repo_path") or "").strip(),
+            notes=notes,
         ))
     return out
 
