@@ -82,3 +82,14 @@ def test_unified_non_apple_part_keeps_an_os_reserve():
 )
 def test_solve_max_context(avail, full, window_part, window, fixed, model_max, expected, reason):
     assert solve_max_context(avail, full, window_part, window, fixed, model_max) == expected, reason
+
+
+def test_m5_gpu_cores_carry_matrix_accelerators():
+    m5 = Device(name="Apple M5 Max", vendor="Apple", kind="apple", gpu_cores=40, bandwidth_bytes_per_s=614e9,
+                unified_memory=True)
+    m4 = Device(name="Apple M4 Max (40-core GPU)", vendor="Apple", kind="apple", gpu_cores=40,
+                bandwidth_bytes_per_s=546e9, unified_memory=True)
+    fast = resolve_machine(machine([m5], 128), [m5]).gpus[0]
+    slow = resolve_machine(machine([m4], 128), [m4]).gpus[0]
+    assert fast.fp16_flops_per_s == pytest.approx(3.5 * slow.fp16_flops_per_s)
+    assert "neural accelerators" in fast.compute_source
