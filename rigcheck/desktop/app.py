@@ -75,6 +75,7 @@ def _screenshot(app, services, machine, path: str, select: str | None) -> int:
 
     store = _scratch_store()
     window = MainWindow(services, TaskRunner(SynchronousPool()), store=store)
+    window.controller.curve_delay_ms = 0  # a screenshot shows the curves of the selected model at once
     try:
         window.controller.settings = Settings()
         window.resize(1600, 1000)

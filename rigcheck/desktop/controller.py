@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from rigcheck.catalog.estimate.types import Estimate, Settings
 from rigcheck.catalog.records import Catalog, Device, Model
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 SPEED_CONTEXTS = (512, 2048, 8192, 16384, 32768, 65536, 131072, 262144, 1048576)
 UTILIZATIONS = tuple(round(0.05 * i, 2) for i in range(1, 21))
+CURVE_DELAY_MS = 200
+"""How long the selection must rest on a quant before its speed and cost curves are computed."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,11 @@ class AppController(QObject):
         self.evaluation: Evaluation | None = None
         self._refresh_handle = None
         self._curve_jobs: dict[str, dict] = {}
+        self._curve_request: tuple[ModelRow, Estimate] | None = None
+        self.curve_delay_ms = CURVE_DELAY_MS
+        self._curve_timer = QTimer(self)
+        self._curve_timer.setSingleShot(True)
+        self._curve_timer.timeout.connect(self._start_curves)
 
     # start-up ----------------------------------------------------------------------------------------
     def start(self, machine: Machine | None = None, prefetched: Prefetch | None = None) -> None:
@@ -210,7 +217,23 @@ class AppController(QObject):
 
     # detail pane -------------------------------------------------------------------------------------
     def request_curves(self, row: ModelRow, estimate: Estimate) -> None:
-        """Speed against context and cost against utilization for one quant, each in the background."""
+        """Speed against context and cost against utilization for one quant, each in the background.
+
+        Debounced by ``curve_delay_ms``: while the user walks the table with the arrow keys nothing is
+        computed (the cost planner would compete with the GUI thread for the interpreter); the row they stop
+        on gets its curves.
+        """
+        self._curve_request = (row, estimate)
+        if self.curve_delay_ms <= 0:
+            self._start_curves()
+        else:
+            self._curve_timer.start(self.curve_delay_ms)
+
+    def _start_curves(self) -> None:
+        if self._curve_request is None:
+            return
+        row, estimate = self._curve_request
+        self._curve_request = None
         ev = self.evaluation
         if ev is None:
             return

@@ -24,6 +24,7 @@ def make_window(qtbot):
     def make(services, *, pool=None, machine=None, start=True):
         runner = TaskRunner(pool if pool is not None else SynchronousPool())
         window = MainWindow(services, runner)
+        window.controller.curve_delay_ms = 0  # curves at once; test_curves_wait_for_the_selection_to_rest
         qtbot.addWidget(window)
         window.show()
         if start:

@@ -310,3 +310,23 @@ def test_model_without_parameter_count_has_a_clean_title(qtbot):
     page.show_row(build_rows(catalog, estimates)[0])
     assert page.title.text() == "Tiny 1B"
     assert page.basis.toPlainText().splitlines()[1].startswith("trained context 32K")
+
+
+def test_curves_wait_for_the_selection_to_rest(window, qtbot):
+    asked = []
+    original = window.controller._start_curves
+
+    def counting():
+        if window.controller._curve_request is not None:
+            asked.append(window.controller._curve_request[0].model.id)
+        original()
+
+    window.controller._start_curves = counting
+    window.controller._curve_timer.timeout.disconnect()
+    window.controller._curve_timer.timeout.connect(counting)
+    window.controller.curve_delay_ms = 100
+    for model_id in ("acme/Tiny-1B", "acme/Mid-8B", "acme/Big-70B"):
+        window.models_page.select_model(model_id)  # walking the table: nothing computed yet
+    assert asked == []
+    qtbot.waitUntil(lambda: asked == ["acme/Big-70B"], timeout=3000)
+    assert window.detail_page.speed_chart.items  # the resting row got its curves

@@ -126,6 +126,7 @@ def test_curve_requests_keep_only_the_latest(qtbot):
 
     pool = ManualPool()
     controller = AppController(make_services(cost_curves=cost, estimate_one=None), TaskRunner(pool))
+    controller.curve_delay_ms = 0  # each request goes straight to the latest-only queue
     catalog, machine = make_catalog(), gpu_machine()
     estimates = fake_evaluate(machine, catalog, Settings())
     rows = build_rows(catalog, estimates)
