@@ -330,3 +330,19 @@ def test_curves_wait_for_the_selection_to_rest(window, qtbot):
     assert asked == []
     qtbot.waitUntil(lambda: asked == ["acme/Big-70B"], timeout=3000)
     assert window.detail_page.speed_chart.items  # the resting row got its curves
+
+
+def test_charts_follow_a_theme_change(window, qtbot):
+    from PySide6.QtGui import QColor, QPalette
+
+    window.models_page.select_model("acme/Mid-8B")
+    chart = window.detail_page.memory_chart
+    app = QApplication.instance()
+    original = app.palette()
+    dark = QPalette(original)
+    dark.setColor(QPalette.ColorRole.WindowText, QColor("#eeeeee"))
+    try:
+        app.setPalette(dark)
+        qtbot.waitUntil(lambda: chart.plot.getAxis("left").textPen().color().name() == "#eeeeee", timeout=3000)
+    finally:
+        app.setPalette(original)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
@@ -39,18 +40,29 @@ class _Chart(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setMouseEnabled(False, False)
-        colour = _text_colour()
-        for name in ("left", "bottom"):
-            axis = self.plot.getAxis(name)
-            axis.setPen(colour)
-            axis.setTextPen(colour)
-        self.plot.setTitle(title, color=colour, size="9pt")
-        self.legend = self.plot.addLegend(offset=legend_offset, labelTextColor=colour)
+        self._title = title
+        self.legend = self.plot.addLegend(offset=legend_offset)
+        self.apply_palette()
         self.note = plain_label("", wrap=True)
         self.note.hide()
         layout.addWidget(self.plot)
         layout.addWidget(self.note)
         self.items: list = []
+
+    def apply_palette(self) -> None:
+        """Axes, title and legend in the system's text colour (again whenever the theme changes)."""
+        colour = _text_colour()
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setPen(colour)
+            axis.setTextPen(colour)
+        self.plot.setTitle(self._title, color=colour, size="9pt")
+        self.legend.setLabelTextColor(colour)
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self.apply_palette()
+        super().changeEvent(event)
 
     def clear(self, note: str = "") -> None:
         self.plot.clear()

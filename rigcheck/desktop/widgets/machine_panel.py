@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -229,7 +230,20 @@ class Sparkline(QWidget):
         self.vram_curve = self.plot.plot([], [], pen=pg.mkPen("#E69F00", width=2), name="VRAM")
         self._layout.takeAt(0)  # the placeholder stretch
         self._layout.insertWidget(0, self.plot, 1)
+        self._apply_palette()
         self._redraw()
+
+    def _apply_palette(self) -> None:
+        colour = self.palette().color(QPalette.ColorRole.WindowText)
+        axis = self.plot.getAxis("left")
+        axis.setPen(colour)
+        axis.setTextPen(colour)
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if self.plot is not None and event.type() in (QEvent.Type.PaletteChange,
+                                                      QEvent.Type.ApplicationPaletteChange):
+            self._apply_palette()
+        super().changeEvent(event)
 
     def tick(self) -> None:
         if self._sampler is not None:
