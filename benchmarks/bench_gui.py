@@ -62,6 +62,10 @@ def _env(tmp: str) -> dict[str, str]:
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     for name in ("CACHE", "CONFIG", "DATA"):
         env[f"RIGCHECK_{name}_DIR"] = str(Path(tmp) / name.lower())
+    # Qt and fontconfig keep caches under the home folder: give them a scratch one.
+    env["HOME"] = str(Path(tmp) / "home")
+    for name, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache"), ("XDG_DATA_HOME", ".local/share")):
+        env[name] = str(Path(tmp) / "home" / sub)
     return env
 
 
