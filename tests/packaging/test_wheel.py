@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.parser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -119,9 +120,8 @@ def test_wheel_metadata_names_the_version_entry_point_and_runtime_deps(wheel_pat
     assert metadata["Version"] == rigcheck.__version__
     assert "rigcheck = rigcheck.desktop.__main__:main" in entry_points
     runtime = [req for req in metadata.get_all("Requires-Dist") if "extra ==" not in req]
-    runtime_names = {
-        req.split(";")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower() for req in runtime
-    }
+    # The distribution name is what precedes any version specifier, marker or extra (PEP 508).
+    runtime_names = {re.match(r"[A-Za-z0-9._-]+", req).group(0).lower() for req in runtime}
     assert "pyside6-essentials" in runtime_names
     # Test and build tools are extras, never runtime requirements of the app.
     assert not runtime_names & {"pytest", "pytest-qt", "hypothesis", "ruff", "build", "pyinstaller"}
