@@ -346,3 +346,20 @@ def test_charts_follow_a_theme_change(window, qtbot):
         qtbot.waitUntil(lambda: chart.plot.getAxis("left").textPen().color().name() == "#eeeeee", timeout=3000)
     finally:
         app.setPalette(original)
+
+
+def test_identical_gpus_share_one_card(window, qtbot):
+    window.what_if()
+    dialog = window.hardware_dialog
+    qtbot.keyClicks(dialog.search, "H100")
+    dialog.count.setValue(4)
+    dialog.add_selected()
+    dialog.accept()
+    cards = window.machine_panel.gpu_cards
+    assert len(cards) == 1 and len(cards[0].gpus) == 4
+    assert cards[0].vram_bar.format() == "320.0 GiB"
+    assert "GPU 3: ? / 80.0 GiB" in cards[0].vram_bar.toolTip()
+    from PySide6.QtWidgets import QLabel
+
+    texts = [label.text() for label in cards[0].findChildren(QLabel)]
+    assert "3,350 GB/s each" in texts  # bandwidth and compute are per GPU, not summed

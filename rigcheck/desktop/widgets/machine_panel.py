@@ -72,26 +72,69 @@ def memory_bar(used: int | None, total: int | None, tooltip: str, *, described: 
     return bar
 
 
+GROUP_FROM = 3
+"""This many identical GPUs or more share one card (an 8-GPU node would not fit side by side)."""
+
+
+def _gpu_memory(gpu: Gpu) -> tuple[int | None, int | None]:
+    """(used, total) bytes; for unified parts the total is the share the GPU may use."""
+    total = gpu.gpu_usable_memory_bytes if gpu.unified_memory and gpu.gpu_usable_memory_bytes else gpu.vram_total_bytes
+    used = gpu.vram_used_bytes
+    if used is None and gpu.vram_free_bytes is not None and total is not None:
+        used = total - gpu.vram_free_bytes
+    return used, total
+
+
+def group_gpus(gpus) -> list[list[Gpu]]:
+    """Consecutive GPUs of the same model and memory, grouped when there are GROUP_FROM of them or more."""
+    runs: list[list[Gpu]] = []
+    for gpu in gpus:
+        key = (gpu.name, gpu.vram_total_bytes, gpu.unified_memory, gpu.lost)
+        if runs and (runs[-1][0].name, runs[-1][0].vram_total_bytes, runs[-1][0].unified_memory,
+                     runs[-1][0].lost) == key:
+            runs[-1].append(gpu)
+        else:
+            runs.append([gpu])
+    out: list[list[Gpu]] = []
+    for run in runs:
+        out.extend([run] if len(run) >= GROUP_FROM else [[g] for g in run])
+    return out
+
+
 class GpuCard(QFrame):
-    def __init__(self, gpu: Gpu, spec: Device | None, parent: QWidget | None = None):
+    """One GPU, or a group of identical ones (one summed VRAM bar; each GPU's use in its tooltip)."""
+
+    def __init__(self, gpus: Gpu | list[Gpu], spec: Device | None, parent: QWidget | None = None):
         super().__init__(parent)
+        gpus = [gpus] if isinstance(gpus, Gpu) else list(gpus)
+        gpu = gpus[0]
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.gpu = gpu
+        self.gpus = gpus
         src, una = gpu.sources, gpu.unavailable
         grid = QGridLayout(self)
         grid.setContentsMargins(8, 6, 8, 6)
         grid.setVerticalSpacing(2)
-        title = plain_label(f"GPU {gpu.index}: {gpu.name}" + ("  (lost)" if gpu.lost else ""), bold=True)
+        if len(gpus) == 1:
+            heading = f"GPU {gpu.index}: {gpu.name}"
+        else:
+            heading = f"GPUs {gpus[0].index}–{gpus[-1].index}: {len(gpus)}× {gpu.name}"
+        title = plain_label(heading + ("  (lost)" if gpu.lost else ""), bold=True)
         title.setToolTip(fmt.tooltip(_tip(src, una, "name")))
         grid.addWidget(title, 0, 0, 1, 2)
-        total = gpu.gpu_usable_memory_bytes if gpu.unified_memory and gpu.gpu_usable_memory_bytes else gpu.vram_total_bytes
-        used = gpu.vram_used_bytes
-        if used is None and gpu.vram_free_bytes is not None and total is not None:
-            used = total - gpu.vram_free_bytes
+        memories = [_gpu_memory(g) for g in gpus]
+        totals = [t for _u, t in memories]
+        used_each = [u for u, _t in memories]
+        total = sum(totals) if all(t is not None for t in totals) else None
+        used = sum(used_each) if all(u is not None for u in used_each) else None
         described = gpu.sources.get("vram_total_bytes") in ("spec table", "user")
         mem_tip = _tip(src, una, "vram_total_bytes")
         if gpu.unified_memory:
             mem_tip += "\nUnified memory: the GPU uses system RAM; the bar shows the share the GPU may use."
+        if len(gpus) > 1:
+            mem_tip += "\nSummed over the group; each GPU:\n" + "\n".join(
+                f"GPU {g.index}: {fmt.bytes_text(u) if u is not None else '?'} / {fmt.bytes_text(t)}"
+                for g, (u, t) in zip(gpus, memories, strict=True))
         grid.addWidget(plain_label("Unified" if gpu.unified_memory else "VRAM"), 1, 0)
         self.vram_bar = memory_bar(used, total, mem_tip, described=described)
         grid.addWidget(self.vram_bar, 1, 1)
@@ -108,9 +151,10 @@ class GpuCard(QFrame):
             kind = "dense FP16 tensor" if (spec.fp16_tensor_tflops or spec.bf16_tensor_tflops) else "FP16 shader"
             compute_tip = f"{kind} throughput. " + fmt.provenance_text("spec table") + f" ({spec.name})"
         row = 2
+        each = " each" if len(gpus) > 1 else ""
         for label, text, tip in (
-            ("Bandwidth", fmt.bandwidth_text(bw), bw_src),
-            ("Compute", fmt.tflops_text(tflops), compute_tip),
+            ("Bandwidth", fmt.bandwidth_text(bw) + each, bw_src),
+            ("Compute", fmt.tflops_text(tflops) + (each if tflops else ""), compute_tip),
             ("Driver", _driver_text(gpu), _tip(src, una, "driver_version")),
         ):
             name = plain_label(label)
@@ -320,8 +364,9 @@ class MachinePanel(QWidget):
         self.gpu_cards = []
         self.no_gpu_label = None
         specs = specs or [None] * len(machine.gpus)
-        for gpu, spec in zip(machine.gpus, specs, strict=False):
-            card = GpuCard(gpu, spec)
+        spec_of = {id(g): s for g, s in zip(machine.gpus, specs, strict=False)}
+        for group in group_gpus(machine.gpus):
+            card = GpuCard(group, spec_of.get(id(group[0])))
             self.gpu_cards.append(card)
             self._cards_layout.addWidget(card)
         if not machine.usable_gpus:
