@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
         self.act_back.setEnabled(other)
 
     def _show_evaluation(self, ev: Evaluation) -> None:
+        self.models_page.model.set_prompt_tokens(ev.settings.prompt_tokens)
         self.models_page.set_rows(list(ev.rows))
         if self.machine_panel.sparkline.plot is None and not self._plotting_scheduled:
             # pyqtgraph is the slowest import of all: load it on a worker once the table has painted, then

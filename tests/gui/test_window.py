@@ -291,6 +291,9 @@ def test_prompt_and_context_stay_consistent(window, services):
     assert bar.prompt.currentData() == 2048  # shrunk to fit the context
     bar.flush()
     assert (services._calls[-1].prompt_tokens, services._calls[-1].context_tokens) == (2048, 2048)
+    from rigcheck.desktop.models.model_table import TTFT
+
+    assert window.models_page.model.headerData(TTFT, Qt.Orientation.Horizontal) == "TTFT @2K"
     assert len(services._calls) == 2  # the first evaluation, then one debounced re-evaluation for all the edits
 
 

@@ -56,6 +56,13 @@ class ModelTableModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._rows: list[ModelRow] = []
+        self.prompt_tokens: int | None = None
+
+    def set_prompt_tokens(self, tokens: int) -> None:
+        """The prompt length the TTFT column is for; its header says so."""
+        if tokens != self.prompt_tokens:
+            self.prompt_tokens = tokens
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, TTFT, TTFT)
 
     def set_rows(self, rows: list[ModelRow]) -> None:
         """Replace the rows. When the same models come back (a re-evaluation), the cells are updated in place
@@ -88,6 +95,8 @@ class ModelTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
+            if section == TTFT and self.prompt_tokens:
+                return f"TTFT @{fmt.tokens_text(self.prompt_tokens)}"
             return HEADERS[section]
         if role == Qt.ItemDataRole.ToolTipRole:
             return HEADER_TIPS[section]  # our own text
