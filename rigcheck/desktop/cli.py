@@ -36,14 +36,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand, or with just ``only`` (start-up of the GUI and of one command
+    then imports one command module instead of all of them)."""
     parser = _Parser(
         prog="rigcheck",
         description="Which open-weight LLMs can this machine run, how fast, and what would hosting cost?",
     )
     parser.add_argument("--version", action="version", version=f"rigcheck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name in (only,) if only else COMMANDS:
         try:
             module = importlib.import_module(f"rigcheck.desktop.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -55,10 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    parser = build_parser()
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["gui", *argv]  # no command: the GUI, with any options given
+    parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["gui", *argv])
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:
