@@ -10,7 +10,6 @@ is ``rigcheck.catalog.cache`` (validated reads with the previous-copy fallback, 
 
 from __future__ import annotations
 
-import importlib.resources
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -65,7 +64,9 @@ class CatalogStatus:
 
 def embedded_catalog_path() -> Path:
     """The catalog shipped in the package (``rigcheck/catalog/data/catalog.json``)."""
-    return Path(str(importlib.resources.files("rigcheck.catalog").joinpath("data", "catalog.json")))
+    # Next to this module: installed wheels and the PyInstaller bundle both keep package data on disk, and
+    # importlib.resources would add its own import to every start-up.
+    return Path(__file__).resolve().parent / "data" / "catalog.json"
 
 
 def cached_catalog_path() -> Path:
