@@ -39,6 +39,7 @@ from rigcheck.catalog.estimate.speed import (
     achieved_bandwidth,
     decode_seconds_per_token,
     is_hbm,
+    pcie_stream_seconds,
     prefill_seconds,
 )
 from rigcheck.catalog.estimate.types import Band, Estimate, MemoryBreakdown, Settings
@@ -75,7 +76,7 @@ class _RuntimeView:
     __slots__ = ("runtime", "backend", "eff", "cpu_eff", "gpu_base_total", "gpu_base_free",
                  "ram_total", "ram_free", "seconds_per_byte", "flops16", "flops8", "flops4", "pcie",
                  "unified", "allow_ram", "lines", "gpus", "ram_seconds_per_byte", "bandwidth",
-                 "tensor_parallel", "raw_seconds_per_byte", "ram_bandwidth")
+                 "tensor_parallel", "raw_seconds_per_byte", "ram_bandwidth", "gpu_bands")
 
     def __init__(self, runtime: str, rm: ResolvedMachine, backend: str | None = None,
                  flash_attention: bool = True) -> None:
@@ -137,6 +138,7 @@ class _RuntimeView:
             self.flops8 = self.flops8 * scale if self.flops8 else None
             self.flops4 = self.flops4 * scale if self.flops4 else None
         self.pcie = min((g.pcie_bytes_per_s for g in gpus), default=0.0)
+        self.gpu_bands = (*self.eff.decode_band, *self.eff.prefill_band)  # (decode low, high, prefill low, high)
         ceiling = (f" (at most {self.eff.decode_bandwidth_ceiling / 1e12:.1f} TB/s on HBM)"
                    if self.eff.decode_bandwidth_ceiling and any(is_hbm(g.device) for g in gpus) else "")
         attention = ("" if runtime != "llama.cpp" else
@@ -243,6 +245,44 @@ class Estimator:
         return self.estimate_in(self._model_run(shape, runtime, prompt_depth_tokens, decode_depth_tokens,
                                                 ubatch_tokens), quant)
 
+    def _row_all_on_gpu(self, run: _ModelRun, quant: Quant, wclass: str, w: float, emb: float,
+                        layer_bytes: float, expert: float, gpu_all: float, need_gpu: float) -> Estimate:
+        """``estimate_in`` for the common row: every layer on the GPU(s), free memory not asked about.
+
+        The same arithmetic as the general path, in the same order (results are bit-identical), with the
+        per-model constants of ``_ModelRun`` (overheads, decode cost terms, bands, prefill) looked up
+        instead of recomputed: most of a 20,000-row evaluate is rows of this kind.
+        """
+        gpus_used = run.fast_gpus_used
+        host = emb * run.host_embeddings
+        p = Placement(run.all_on_gpu_verdict, run.all_on_gpu_description, need_gpu, host,
+                      layer_bytes - expert * run.expert_inactive + emb, 0.0, 1.0, 0.0, gpus_used)
+        gpu_side = run.fast_gpu_side
+        kv_read = run.kv_read
+        gpu_read = p.gpu_read_bytes + kv_read
+        spb, fixed_s = run.fast_decode_terms[wclass]
+        decode = 1.0 / ((gpu_read + kv_read * run.kv_slowdown_extra) * spb + fixed_s + run.fast_tp_s)
+        fmt = quant.format
+        t_prefill = run.fast_prefill.get((fmt, wclass))
+        if t_prefill is None:
+            t_prefill = run.fast_prefill[(fmt, wclass)] = run.prefill_seconds(p, fmt, wclass)
+        d_low, d_high, p_low, p_high = run.view.gpu_bands
+        roofline = 1.0 / (gpu_read * run.view.raw_seconds_per_byte)
+        high = decode * d_high
+        if high > roofline:
+            high = roofline
+        # The memory breakdown and the three bands are built on first access (see _RowEstimate).
+        row = _object_new(_RowEstimate)
+        _object_setattr(row, "__dict__", {
+            "model_id": run.model_id, "quant": quant.name, "runtime": run.view.runtime,
+            "verdict": run.all_on_gpu_verdict, "context_tokens": run.ctx,
+            "placement": run.all_on_gpu_description, "runs_now": run.fast_runs_now, "best": False,
+            "_speeds": (decode, d_low, high, run.n_prompt / t_prefill, p_low, p_high, t_prefill),
+            "_memory_parts": (run, w, gpu_side, need_gpu, host),
+            "_lazy": (run, quant, wclass, w, gpu_side, p, (gpu_all, w, run.view.gpu_base_total, run.view.ram_total),
+                      gpu_read, 0.0)})
+        return row
+
     def estimate_in(self, run: _ModelRun, quant: Quant) -> Estimate:
         """One row, with the model's quant-independent part already computed (``evaluate``'s loop)."""
         v = run.view
@@ -252,7 +292,6 @@ class Estimator:
         w = float(quant.file_size_bytes) if quant.file_size_bytes else mem.weights_bytes(shape, quant)
         kv = run.kv
         wclass = _weight_class(quant.name, quant.format)
-        decode_cost = run.decode_cost[wclass]
 
         # The weight split by role (see _ModelRun: embeddings, output head, layers, routed experts).
         bytes_per_param = w / shape.params_total
@@ -266,9 +305,12 @@ class Estimator:
         if expert > layer_bytes:
             expert = layer_bytes
         gpu_all = layer_bytes + emb
-        split = None
-        budget = run.budget_total
         need_gpu = gpu_all + kv
+        if need_gpu <= run.fast_gpu_total and need_gpu <= run.fast_free_gpu_total:
+            return self._row_all_on_gpu(run, quant, wclass, w, emb, layer_bytes, expert, gpu_all, need_gpu)
+        split = None
+        decode_cost = (run.decode_cost or run.build_decode_cost())[wclass]
+        budget = run.budget_total
         if budget.gpus_used and need_gpu <= budget.gpu_total:
             # The common case, inlined from placement.place: everything on the GPU(s).
             p = Placement(run.all_on_gpu_verdict, run.all_on_gpu_description, need_gpu, emb * run.host_embeddings,
@@ -321,8 +363,8 @@ class Estimator:
         if p is NO_FIT:
             return _new(_RowEstimate, {
                 "model_id": model.id, "quant": quant.name, "runtime": runtime, "verdict": "no_fit",
-                "memory": breakdown, "context_tokens": run.ctx,
-                "prefill_tokens_per_s": None, "decode_tokens_per_s": None, "ttft_s": None,
+                "_memory": breakdown, "context_tokens": run.ctx,
+                "_prefill": None, "_decode": None, "_ttft": None,
                 "placement": p.description, "runs_now": runs_now, "best": False,
                 "_lazy": (run, quant, wclass, w, overhead, p, None, 0.0, 0.0)})
 
@@ -348,19 +390,11 @@ class Estimator:
         high = decode * d_high
         if high > roofline:
             high = roofline
-        # Records built as _new does, inlined (five per row).
-        decode_band = _object_new(Band)
-        _object_setattr(decode_band, "__dict__", {"low": decode * d_low, "expected": decode, "high": high})
-        prefill_band = _object_new(Band)
-        _object_setattr(prefill_band, "__dict__", {"low": prefill * p_low, "expected": prefill,
-                                                   "high": prefill * p_high})
-        ttft = _object_new(Band)
-        _object_setattr(ttft, "__dict__", {"low": t_prefill / p_high, "expected": t_prefill,
-                                           "high": t_prefill / p_low})
+        # The bands are built on first access (see _RowEstimate).
         return _new(_RowEstimate, {
             "model_id": model.id, "quant": quant.name, "runtime": runtime, "verdict": verdict,
-            "memory": breakdown, "context_tokens": run.ctx,
-            "prefill_tokens_per_s": prefill_band, "decode_tokens_per_s": decode_band, "ttft_s": ttft,
+            "_memory": breakdown, "context_tokens": run.ctx,
+            "_speeds": (decode, d_low, high, prefill, p_low, p_high, t_prefill),
             "placement": p.description, "runs_now": runs_now, "best": False,
             "_lazy": (run, quant, wclass, w, overhead, p, (gpu_all, w, bases, ram_base), gpu_read, ram_read)})
 
@@ -373,6 +407,53 @@ class _RowEstimate(Estimate):
     ``Estimate`` would hold; ``to_dict``, equality and ``dataclasses.replace`` see the same values (the
     setters are what the dataclass ``__init__`` of a replaced copy uses).
     """
+
+    def _materialize_speeds(self) -> dict:
+        d = self.__dict__
+        decode, d_low, d_high, prefill, p_low, p_high, t_prefill = d.pop("_speeds")
+        d["_decode"] = _band(decode * d_low, decode, d_high)
+        d["_prefill"] = _band(prefill * p_low, prefill, prefill * p_high)
+        d["_ttft"] = _band(t_prefill / p_high, t_prefill, t_prefill / p_low)
+        return d
+
+    @property
+    def decode_tokens_per_s(self) -> Band | None:  # type: ignore[override]
+        d = self.__dict__
+        return (d if "_decode" in d else self._materialize_speeds())["_decode"]
+
+    @decode_tokens_per_s.setter
+    def decode_tokens_per_s(self, value: Band | None) -> None:
+        self.__dict__["_decode"] = value
+
+    @property
+    def prefill_tokens_per_s(self) -> Band | None:  # type: ignore[override]
+        d = self.__dict__
+        return (d if "_prefill" in d else self._materialize_speeds())["_prefill"]
+
+    @prefill_tokens_per_s.setter
+    def prefill_tokens_per_s(self, value: Band | None) -> None:
+        self.__dict__["_prefill"] = value
+
+    @property
+    def ttft_s(self) -> Band | None:  # type: ignore[override]
+        d = self.__dict__
+        return (d if "_ttft" in d else self._materialize_speeds())["_ttft"]
+
+    @ttft_s.setter
+    def ttft_s(self, value: Band | None) -> None:
+        self.__dict__["_ttft"] = value
+
+    @property
+    def memory(self) -> MemoryBreakdown:  # type: ignore[override]
+        d = self.__dict__
+        m = d.get("_memory")
+        if m is None:
+            m = d["_memory"] = _all_on_gpu_memory(*d.pop("_memory_parts"))
+        return m
+
+    @memory.setter
+    def memory(self, value: MemoryBreakdown) -> None:
+        self.__dict__["_memory"] = value
 
     @property
     def basis(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -415,10 +496,35 @@ class _RowEstimate(Estimate):
 
     def __getstate__(self) -> dict[str, object]:
         """Copies and pickles carry the worked-out values, not the estimator behind them."""
-        self.basis, self.max_context_tokens, self.extra  # noqa: B018 - materialise the lazy fields
+        self.basis, self.max_context_tokens, self.extra, self.memory, self.ttft_s  # noqa: B018 - materialise
         state = dict(self.__dict__)
         state.pop("_lazy", None)
         return state
+
+
+def _band(low: float, expected: float, high: float) -> Band:
+    band = _object_new(Band)
+    _object_setattr(band, "__dict__", {"low": low, "expected": expected, "high": high})
+    return band
+
+
+def _all_on_gpu_memory(run: _ModelRun, w: float, gpu_side: float, need_gpu: float, host: float) -> MemoryBreakdown:
+    """The memory breakdown of an all-on-GPU row (the fast path's; same expressions as estimate_in's)."""
+    gpus_used = run.fast_gpus_used
+    mode = run.fast_per_gpu_mode
+    if mode == 1:
+        per_gpu: tuple[int, ...] = (int(need_gpu + run.gpu_overhead + run.vision),)
+    elif mode == 2:
+        each = int(need_gpu / gpus_used + run.gpu_overhead)
+        per_gpu = (int(each + run.vision), *((each,) * (gpus_used - 1)))
+    else:
+        total_base = run.gpu_base_sum or 1.0
+        gpu_overhead, vision = run.gpu_overhead, run.vision
+        per_gpu = tuple(int(need_gpu * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
+                        for i, b in enumerate(run.view.gpu_base_total))
+    return _new(MemoryBreakdown, {
+        "weights_bytes": int(w), "kv_cache_bytes": int(run.kv), "overhead_bytes": int(gpu_side),
+        "gpu_bytes": int(need_gpu + gpu_side), "ram_bytes": int(host), "per_gpu_bytes": per_gpu})
 
 
 def _format_basis(run: _ModelRun, quant: Quant, wclass: str, w: float, overhead: float, p: Placement,
@@ -468,7 +574,9 @@ class _ModelRun:
                  "params_b", "_prefill_cache", "_estimator",
                  "prompt_depth", "ubatch", "per_ctx_full", "per_ctx_window", "cb_per_ctx", "gpu_base_sum",
                  "equal_gpus", "kv_slowdown_extra", "emb_copies_off_layers", "host_embeddings",
-                 "all_on_gpu_verdict", "all_on_gpu_description")
+                 "all_on_gpu_verdict", "all_on_gpu_description", "model_id", "expert_inactive",
+                 "fast_gpu_total", "fast_gpus_used", "fast_gpu_side", "fast_per_gpu_mode", "fast_decode_terms",
+                 "fast_tp_s", "fast_prefill", "fast_free_gpu_total", "fast_runs_now")
 
     def __init__(self, estimator: Estimator, shape: mem.ModelShape, v: _RuntimeView, prompt_depth_tokens: float,
                  decode_depth_tokens: float | None, ubatch_tokens: int) -> None:
@@ -487,19 +595,20 @@ class _ModelRun:
         self.kv_type = kv_type
         self.kv = shape.kv_cache_bytes(ctx, kv_type)
         if runtime == "llama.cpp":
-            self.gpu_overhead = (mem.RUNTIME_CONTEXT_BYTES.get(v.backend, 300 * mem.MIB)
-                                 + mem.compute_buffer_bytes(shape, ctx, fa, ubatch_tokens))
+            compute_buffer = mem.compute_buffer_bytes(shape, ctx, fa, ubatch_tokens)
+            self.gpu_overhead = mem.RUNTIME_CONTEXT_BYTES.get(v.backend, 300 * mem.MIB) + compute_buffer
             self.cb_per_ctx = mem.compute_buffer_bytes_per_context_token(shape, fa, ubatch_tokens)
         else:
             self.gpu_overhead = mem.VLLM_OVERHEAD_BYTES
             self.cb_per_ctx = 0.0
+            compute_buffer = mem.compute_buffer_bytes(shape, ctx, fa, ubatch_tokens)
         self.vision = float(shape.model.vision_projector_bytes or 0)
         # The weight file holds the token embeddings and, untied, an output head of the same size; the rest
         # is the repeating layers. llama.cpp keeps the embeddings in host RAM (one row per token is read)
         # and puts the output head (a copy, when tied) on the GPU; vLLM keeps both on the GPU.
         self.host_embeddings = 1.0 if runtime == "llama.cpp" else 0.0
         self.emb_copies_off_layers = 1.0 if shape.tied_embeddings else 2.0
-        self.ram_overhead = mem.RUNTIME_CONTEXT_BYTES["cpu"] + mem.compute_buffer_bytes(shape, ctx, fa, ubatch_tokens)
+        self.ram_overhead = mem.RUNTIME_CONTEXT_BYTES["cpu"] + compute_buffer
         per = mem.KV_BYTES_PER_ELEMENT[kv_type]
         self.per_ctx_full = shape.kv_elements_full_per_token * per
         self.per_ctx_window = shape.kv_elements_window_per_token * per
@@ -516,9 +625,50 @@ class _ModelRun:
         free_known = v.ram_free is not None and (v.gpu_base_free is not None or not v.gpus)
         self.budget_free = budget(v.gpu_base_free or (), v.ram_free) if free_known else None
 
+        eff = v.eff
+        layers = shape.overhead_layers
+        self.decode_cost: dict | None = None  # built by build_decode_cost when a row needs place()
+
+        # Without flash attention the cache is read more slowly than the weights (extra effective bytes).
+        self.kv_slowdown_extra = 0.0 if fa or runtime != "llama.cpp" else eff.decode_kv_slowdown_no_fa - 1.0
+        depth = min(settings.prompt_tokens, ctx) if decode_depth_tokens is None else decode_depth_tokens
+        self.kv_read = shape.kv_read_bytes(depth, kv_type)
+        self.n_prompt = max(1, min(settings.prompt_tokens, ctx))
+        self.params_b = shape.params_total / 1e9
+        self.depth = depth
+        self._lines: tuple | None = None
+        self._prefill_cache: dict[tuple, float] = {}
+
+        # Constants of the all-on-GPU fast path (Estimator._row_all_on_gpu), each computed by the same
+        # expression the general path uses, so both give the same bits. A row takes it when it fits
+        # on the GPU(s) in total memory and, where free memory is known, in free memory too ("runs
+        # now": True); it is off (a negative room) when rows are placed in free memory.
+        self.model_id = shape.model.id
+        self.expert_inactive = 1.0 - shape.expert_fraction_active
+        budget_total, budget_free = self.budget_total, self.budget_free
+        gpus_used = budget_total.gpus_used
+        self.fast_gpus_used = gpus_used
+        self.fast_gpu_total = (budget_total.gpu_total if gpus_used and (
+            budget_free is None or settings.memory_basis != "free") else -1.0)
+        self.fast_free_gpu_total = (float("inf") if budget_free is None else
+                                    budget_free.gpu_total if budget_free.gpus_used else -1.0)
+        self.fast_runs_now = None if budget_free is None else True
+        self.fast_gpu_side = (self.gpu_overhead * gpus_used + self.vision) if gpus_used else 0.0
+        bases = v.gpu_base_total
+        self.fast_per_gpu_mode = 1 if gpus_used == 1 and len(bases) == 1 else 2 if self.equal_gpus else 3
+        decode_gpus = 1 if v.tensor_parallel else gpus_used
+        fixed = layers * eff.decode_overhead_s_per_layer + max(0, decode_gpus - 1) * eff.extra_gpu_overhead_s
+        self.fast_decode_terms = {wc: (v.seconds_per_byte[wc], fixed) for wc in ("f16", "quant")}
+        self.fast_tp_s = shape.layers * eff.tp_allreduce_s_per_layer if v.tensor_parallel else 0.0
+        self.fast_prefill: dict[tuple[str, str], float] = {}
+
+    def build_decode_cost(self) -> dict:
+        """Seconds per decode token as a function of (GPU bytes, RAM bytes, GPUs used), per weight class:
+        what ``placement.place`` weighs the GPU + RAM layouts with. Built on first use."""
+        self.decode_cost = costs = {}
+        v, shape = self.view, self.shape
         eff, cpu_eff = v.eff, v.cpu_eff
         layers = shape.overhead_layers
-        self.decode_cost = {}
         for wc in ("f16", "quant"):
             gpu_spb = v.seconds_per_byte[wc]
             ram_spb = v.ram_seconds_per_byte[wc]
@@ -534,17 +684,8 @@ class _ModelRun:
                          ram_spb=ram_spb) -> float:
                     return decode_seconds_per_token(gpu_read, gpu_spb, ram_read, ram_spb, eff, cpu_eff, layers,
                                                     gpus_used)
-            self.decode_cost[wc] = cost
-
-        # Without flash attention the cache is read more slowly than the weights (extra effective bytes).
-        self.kv_slowdown_extra = 0.0 if fa or runtime != "llama.cpp" else eff.decode_kv_slowdown_no_fa - 1.0
-        depth = min(settings.prompt_tokens, ctx) if decode_depth_tokens is None else decode_depth_tokens
-        self.kv_read = shape.kv_read_bytes(depth, kv_type)
-        self.n_prompt = max(1, min(settings.prompt_tokens, ctx))
-        self.params_b = shape.params_total / 1e9
-        self.depth = depth
-        self._lines: tuple | None = None
-        self._prefill_cache: dict[tuple, float] = {}
+            costs[wc] = cost
+        return costs
 
     def lines(self) -> tuple[dict[str, tuple[str, ...]], str, str, str]:
         """(basis head per weight class, KV line, depth line, multi-GPU line), formatted on first use."""
@@ -585,30 +726,32 @@ class _ModelRun:
         return max_ctx
 
     def prefill_seconds(self, p: Placement, fmt: str, wclass: str) -> float:
-        """Seconds to prefill the prompt with this placement (cached unless RAM weights are streamed)."""
+        """Seconds to prefill the prompt with this placement.
+
+        The compute part is cached per (verdict, GPUs, format, weight class); the streaming of
+        RAM-resident weights over PCIe (a GPU + RAM placement) is added per row, as
+        ``speed.prefill_seconds`` adds it."""
         v = self.view
-        est = self._estimator
         key = (p.verdict, p.gpus_used, fmt, wclass)
-        if p.ram_weight_bytes == 0:
-            cached = self._prefill_cache.get(key)
-            if cached is not None:
-                return cached
-        if p.gpus_used:
-            flops = v.flops16
-            if fmt == "fp8" and v.flops8:
-                flops = v.flops8
-            elif fmt == "nvfp4" and v.flops4:
-                flops = v.flops4
-            t = prefill_seconds(self.shape, self.n_prompt, self.prompt_depth, flops, v.eff, wclass,
-                                p.gpus_used if p.verdict == "gpu" and not v.tensor_parallel else 1,
-                                p.ram_weight_bytes, 0.0 if v.unified else v.pcie, self.ubatch,
-                                est.flash_attention, v.bandwidth)
-        else:
-            t = prefill_seconds(self.shape, self.n_prompt, self.prompt_depth, est.rm.cpu_flops_per_s, v.cpu_eff,
-                                wclass, flash_attention=est.flash_attention,
-                                bandwidth_bytes_per_s=est.rm.ram_bandwidth_bytes_per_s)
-        if p.ram_weight_bytes == 0:
+        t = self._prefill_cache.get(key)
+        if t is None:
+            est = self._estimator
+            if p.gpus_used:
+                flops = v.flops16
+                if fmt == "fp8" and v.flops8:
+                    flops = v.flops8
+                elif fmt == "nvfp4" and v.flops4:
+                    flops = v.flops4
+                t = prefill_seconds(self.shape, self.n_prompt, self.prompt_depth, flops, v.eff, wclass,
+                                    p.gpus_used if p.verdict == "gpu" and not v.tensor_parallel else 1,
+                                    0.0, 0.0, self.ubatch, est.flash_attention, v.bandwidth)
+            else:
+                t = prefill_seconds(self.shape, self.n_prompt, self.prompt_depth, est.rm.cpu_flops_per_s,
+                                    v.cpu_eff, wclass, flash_attention=est.flash_attention,
+                                    bandwidth_bytes_per_s=est.rm.ram_bandwidth_bytes_per_s)
             self._prefill_cache[key] = t
+        if p.ram_weight_bytes > 0 and p.gpus_used and not v.unified:
+            t += pcie_stream_seconds(self.n_prompt, p.ram_weight_bytes, v.pcie, self.ubatch)
         return t
 
 
@@ -703,11 +846,16 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
             if run is None:
                 run = runs[runtime] = estimator._model_run(shape, runtime, 0.0, None, mem.LLAMA_CPP_UBATCH_TOKENS)
             row = estimator.estimate_in(run, quant)
-            decode_band = row.decode_tokens_per_s
-            if decode_band is not None:  # _best_key, inlined
-                decode = decode_band.expected
-                key = (decode >= USABLE_DECODE_TOKENS_PER_S and row.ttft_s.expected <= USABLE_TTFT_S,
-                       _quality(quant), decode)
+            d = row.__dict__
+            speeds = d.get("_speeds")  # read raw, so that the bands stay unbuilt (see _RowEstimate)
+            if speeds is not None:
+                decode, ttft = speeds[0], speeds[6]
+            elif d["_decode"] is not None:
+                decode, ttft = d["_decode"].expected, d["_ttft"].expected
+            else:
+                decode = None
+            if decode is not None:  # _best_key, inlined
+                key = (decode >= USABLE_DECODE_TOKENS_PER_S and ttft <= USABLE_TTFT_S, _quality(quant), decode)
                 if best_key is None or key > best_key:
                     best_key, best_index = key, len(rows)
             rows.append(row)

@@ -125,13 +125,17 @@ def place(split: WeightSplit, kv_bytes: float, budget: Budget, ram_overhead_byte
     if not budget.allow_ram:
         return NO_FIT
     ram_budget = budget.ram_bytes - ram_overhead_bytes
-    candidates: list[Placement] = []
     if gpus_used and not budget.unified and split.layers > 1:
-        candidates.extend(_layer_offload(split, kv_bytes, gpu_total, ram_budget, gpus_used))
-        if split.expert_bytes > 0:
-            candidates.extend(_expert_offload(split, kv_bytes, gpu_total, ram_budget, gpus_used))
-    if candidates:
-        return min(candidates, key=lambda p: decode_cost(p.gpu_read_bytes, p.ram_read_bytes, p.gpus_used))
+        layer = _layer_offload(split, kv_bytes, gpu_total, ram_budget, gpus_used)
+        expert = _expert_offload(split, kv_bytes, gpu_total, ram_budget, gpus_used) if split.expert_bytes > 0 else None
+        if layer is not None and expert is not None:
+            # The faster layout; on a tie the layer split, the simpler one.
+            if (decode_cost(expert.gpu_read_bytes, expert.ram_read_bytes, expert.gpus_used)
+                    < decode_cost(layer.gpu_read_bytes, layer.ram_read_bytes, layer.gpus_used)):
+                return expert
+            return layer
+        if layer is not None or expert is not None:
+            return layer or expert
     need_ram = split.total_bytes + kv_bytes
     if need_ram <= ram_budget:
         return Placement("cpu", "all layers in RAM (CPU)", 0.0, need_ram, 0.0,
@@ -140,49 +144,49 @@ def place(split: WeightSplit, kv_bytes: float, budget: Budget, ram_overhead_byte
 
 
 def _layer_offload(split: WeightSplit, kv_bytes: float, gpu_total: float, ram_budget: float,
-                   gpus_used: int) -> list[Placement]:
+                   gpus_used: int) -> Placement | None:
     layers = split.layers
     per_layer = (split.layer_bytes + kv_bytes) / layers
     room = gpu_total - split.output_bytes
     n = int(room // per_layer) if per_layer > 0 and room > 0 else 0
     n = min(n, layers - 1)
     if n < 1:
-        return []
+        return None
     ram_layers = layers - n
     ram_need = ram_layers * per_layer + split.host_bytes
     if ram_need > ram_budget:
-        return []
+        return None
     read_per_layer = split.layer_read_bytes / layers
-    return [Placement(
+    return Placement(
         "gpu+ram", f"{n} of {layers} layers on GPU, {ram_layers} in RAM (-ngl {n})",
         n * per_layer + split.output_bytes, ram_need,
         n * read_per_layer + split.output_bytes, ram_layers * read_per_layer, n / layers,
         ram_layers * split.layer_bytes / layers, gpus_used,
-    )]
+    )
 
 
 def _expert_offload(split: WeightSplit, kv_bytes: float, gpu_total: float, ram_budget: float,
-                    gpus_used: int) -> list[Placement]:
+                    gpus_used: int) -> Placement | None:
     dense = split.layer_bytes - split.expert_bytes + split.output_bytes + kv_bytes
     if dense > gpu_total or split.moe_layers < 1:
-        return []
+        return None
     per_moe_layer = split.expert_bytes / split.moe_layers
     n = int((gpu_total - dense) // per_moe_layer) if per_moe_layer > 0 else 0
     n = max(0, min(n, split.moe_layers - 1))
     cpu_layers = split.moe_layers - n
     ram_need = cpu_layers * per_moe_layer + split.host_bytes
     if ram_need > ram_budget:
-        return []
+        return None
     frac = split.expert_fraction_active
     read_dense = split.layer_bytes - split.expert_bytes + split.output_bytes
-    return [Placement(
+    return Placement(
         "gpu+ram",
         f"attention, shared and {n} of {split.moe_layers} layers' experts on GPU; experts of "
         f"{cpu_layers} layers in RAM (--n-cpu-moe {cpu_layers})",
         dense + n * per_moe_layer, ram_need,
         read_dense + n * per_moe_layer * frac, cpu_layers * per_moe_layer * frac, 1.0,
         cpu_layers * per_moe_layer, gpus_used,
-    )]
+    )
 
 
 def solve_max_context(avail_bytes: float, per_token_full: float, per_token_window: float, window: int,

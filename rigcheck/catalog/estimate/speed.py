@@ -121,10 +121,18 @@ def prefill_seconds(
         attention += score_elements * 4.0 * eff.score_passes / bandwidth_bytes_per_s
     elementwise = n * shape.layers * eff.prefill_overhead_s_per_layer_token * shape.hidden / 4096
     t = (linear + attention + elementwise) / pipeline_speedup(n, gpus, ubatch_tokens)
+    return t + pcie_stream_seconds(n, ram_weight_bytes, pcie_bytes_per_s, ubatch_tokens)
+
+
+def pcie_stream_seconds(prompt_tokens: int, ram_weight_bytes: float, pcie_bytes_per_s: float,
+                        ubatch_tokens: int = LLAMA_CPP_UBATCH_TOKENS) -> float:
+    """Prefill time spent copying RAM-resident weights to the GPU: once per ubatch, for prompts of at
+    least ``PCIE_OFFLOAD_MIN_BATCH_TOKENS`` (shorter ones are computed on the CPU instead); 0 without
+    RAM-resident weights or a PCIe link."""
+    n = max(1, prompt_tokens)
     if ram_weight_bytes > 0 and pcie_bytes_per_s > 0 and n >= PCIE_OFFLOAD_MIN_BATCH_TOKENS:
-        ubatches = math.ceil(n / ubatch_tokens)
-        t += ubatches * ram_weight_bytes / (pcie_bytes_per_s * PCIE_EFFICIENCY)
-    return t
+        return math.ceil(n / ubatch_tokens) * ram_weight_bytes / (pcie_bytes_per_s * PCIE_EFFICIENCY)
+    return 0.0
 
 
 def band(expected: float, multipliers: tuple[float, float]) -> Band:
