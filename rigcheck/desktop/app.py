@@ -51,20 +51,28 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
 
 
 def open_window(services, machine=None):
-    """Start the catalog load and (for this machine) the probe, then build and show the main window.
+    """Start the catalog load, (for this machine) the probe and the first evaluation, then build and show the
+    main window.
 
     The work starts before the window's modules are imported, so it overlaps with them. Returns the window;
-    its results arrive through the event loop.
+    results not ready by then arrive through the event loop.
     """
-    from rigcheck.desktop.services import prefetch
+    from rigcheck.desktop.services import prefetch, with_evaluation
 
     early = prefetch(services, probe=machine is None)
+    from rigcheck.desktop import state
+
+    # The settings are read once, here: the first evaluation starts with them, and the window keeps the store.
+    store = state.open_settings()
+    settings = state.load_estimator_settings(store)
+    early = with_evaluation(early, services, settings, machine)
     from rigcheck.desktop.main_window import MainWindow
     from rigcheck.desktop.workers import TaskRunner
 
-    window = MainWindow(services, TaskRunner())
-    window.show()
+    window = MainWindow(services, TaskRunner(), store=store, settings=settings)
+    # Started before it is shown: whatever the prefetch has finished is in the window's first paint.
     window.start(machine, early)
+    window.show()
     return window
 
 

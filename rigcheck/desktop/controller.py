@@ -38,6 +38,22 @@ class Evaluation:
     rows: tuple[ModelRow, ...]
 
 
+def _outcome(future) -> tuple[object, TaskFailure | None]:
+    """A finished future as run_task's (result, failure) pair."""
+    import traceback
+
+    exc = future.exception()
+    if exc is None:
+        return future.result(), None
+    return None, TaskFailure(exc, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+
+
+def evaluate_rows(services: Services, machine: Machine, catalog: Catalog, settings: Settings) -> Evaluation:
+    """Evaluate every model and build the table's rows (runs on a worker or prefetch thread)."""
+    estimates = tuple(services.evaluate(machine, catalog, settings))
+    return Evaluation(machine, catalog, settings, estimates, tuple(build_rows(catalog, list(estimates))))
+
+
 def speed_points(services: Services, model: Model, quant_name: str, machine: Machine, settings: Settings,
                  devices: list[Device]) -> list[tuple[int, Estimate]]:
     """Estimates of one quant at prompt depths up to the model's context: the speed-vs-context curve.
@@ -117,6 +133,7 @@ class AppController(QObject):
         self._refresh_handle = None
         self._curve_jobs: dict[str, dict] = {}
         self._curve_request: tuple[ModelRow, Estimate] | None = None
+        self._early_evaluation = None
         self.curve_delay_ms = CURVE_DELAY_MS
         self._curve_timer = QTimer(self)
         self._curve_timer.setSingleShot(True)
@@ -126,15 +143,27 @@ class AppController(QObject):
     def start(self, machine: Machine | None = None, prefetched: Prefetch | None = None) -> None:
         """Load the catalog and probe this machine (or show ``machine``) in parallel, then evaluate.
 
-        With ``prefetched``, the catalog and probe already under way are awaited instead of started again.
+        With ``prefetched``, the catalog and probe already under way are awaited instead of started again, and
+        its evaluation, when there is one, stands in for the first evaluation.
+        Prefetched work that has already finished is taken at once, on this thread: when the window is started
+        before it is shown, its first paint then has the rows (no paint of an empty table, no round trip through
+        the pool for results that are already here).
         """
-        load = prefetched.catalog.result if prefetched is not None else self.services.load_catalog
-        self.runner.run_task(load, self._catalog_loaded, key="catalog")
+        self._early_evaluation = prefetched.evaluation if prefetched is not None else None
+        if prefetched is None:
+            self.runner.run_task(self.services.load_catalog, self._catalog_loaded, key="catalog")
+        elif prefetched.catalog.done():
+            self._catalog_loaded(*_outcome(prefetched.catalog))
+        else:
+            self.runner.run_task(prefetched.catalog.result, self._catalog_loaded, key="catalog")
         if machine is not None:
             self._machine_ready(machine, None)
         elif prefetched is not None and prefetched.machine is not None:
-            self.busy.emit("probe", True)
-            self.runner.run_task(prefetched.machine.result, self._probed, key="machine")
+            if prefetched.machine.done():
+                self._probed(*_outcome(prefetched.machine))
+            else:
+                self.busy.emit("probe", True)
+                self.runner.run_task(prefetched.machine.result, self._probed, key="machine")
         else:
             self.probe()
 
@@ -199,10 +228,28 @@ class AppController(QObject):
         if self.machine is None or self.catalog is None:
             return
         machine, catalog, settings, services = self.machine, self.catalog, self.settings, self.services
+        early, self._early_evaluation = self._early_evaluation, None
+
+        def usable(future) -> Evaluation | None:
+            """The prefetched evaluation when it is for exactly this machine, catalog and settings."""
+            got, failure = _outcome(future)
+            if failure is None and got.machine is machine and got.catalog is catalog and got.settings == settings:
+                return got
+            return None  # evaluated afresh, which also reports a failure the proper way
+
+        if early is not None and early.done() and not self.runner.busy("evaluate"):
+            got = usable(early)
+            if got is not None:
+                self._evaluated(got, None)
+                return
 
         def work() -> Evaluation:
-            estimates = tuple(services.evaluate(machine, catalog, settings))
-            return Evaluation(machine, catalog, settings, estimates, tuple(build_rows(catalog, list(estimates))))
+            if early is not None:
+                early.exception()  # waits for it (on the pool)
+                got = usable(early)
+                if got is not None:
+                    return got
+            return evaluate_rows(services, machine, catalog, settings)
 
         self.busy.emit("evaluate", True)
         self.runner.run_task(work, self._evaluated, key="evaluate")

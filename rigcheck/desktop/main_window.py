@@ -8,7 +8,6 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -21,13 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rigcheck.catalog.estimate.types import Settings
 from rigcheck.desktop import state
 from rigcheck.desktop.controller import AppController, Evaluation, memory_limits
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.pages.detail_page import DetailPage
 from rigcheck.desktop.pages.models_page import ModelsPage
 from rigcheck.desktop.services import CatalogInfo, Services
-from rigcheck.desktop.widgets.crash_dialog import show_error
 from rigcheck.desktop.widgets.machine_panel import MachinePanel, plain_label
 from rigcheck.desktop.widgets.settings_bar import SettingsBar
 from rigcheck.desktop.workers import TaskRunner
@@ -51,7 +50,8 @@ def _import_plotting() -> None:
 
 class MainWindow(QMainWindow):
     def __init__(self, services: Services, runner: TaskRunner | None = None, *, store=None,
-                 parent: QWidget | None = None):
+                 settings: Settings | None = None, parent: QWidget | None = None):
+        """``settings``: the estimator settings already read from ``store`` (read from it when None)."""
         super().__init__(parent)
         self.setWindowTitle("rigcheck")
         icon = RESOURCES / "rigcheck.svg"
@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self.store = store if store is not None else state.open_settings()
         self.runner = runner or TaskRunner(parent=self)
         url, unsigned = state.refresh_url(self.store)
-        self.controller = AppController(services, self.runner, state.load_estimator_settings(self.store),
+        self.controller = AppController(services, self.runner, settings if settings is not None else state.load_estimator_settings(self.store),
                                         refresh_url=url, allow_unsigned=unsigned, parent=self)
         self.services = services
         self._error_details = ""
@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.banner.hide()
 
         self.machine_panel = MachinePanel(sampler=c.sample_usage)
+        self.machine_panel.sparkline.sample_on_show = False  # first sample once the table is up (_show_evaluation)
         self.settings_bar = SettingsBar(c.settings)
         self.models_page = ModelsPage()
         self.detail_page = DetailPage()
@@ -173,8 +174,7 @@ class MainWindow(QMainWindow):
         self.act_back.triggered.connect(c.back_to_this_machine)
         self.back_button.clicked.connect(c.back_to_this_machine)
         self.act_quit.triggered.connect(self.close)
-        self.details_button.clicked.connect(
-            lambda: show_error(self, self.error_label.text(), self._error_details))
+        self.details_button.clicked.connect(self._show_details)
 
     def _load_plotting(self) -> None:
         self.runner.run_task(_import_plotting, lambda _r, _f: self.machine_panel.sparkline.enable_plot(),
@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
             # pyqtgraph is the slowest import of all: load it on a worker once the table has painted, then
             # build the sparkline (and later the charts) on the GUI thread without a freeze.
             self._plotting_scheduled = True
+            QTimer.singleShot(0, self.machine_panel.sparkline.tick)  # after this paint: no wait for the caption
             QTimer.singleShot(PLOTTING_DELAY_MS, self._load_plotting)
         self.act_export.setEnabled(self.services.export_report is not None)
 
@@ -248,6 +249,11 @@ class MainWindow(QMainWindow):
         self._error_details = details
         self.details_button.setVisible(bool(details))
 
+    def _show_details(self) -> None:
+        from rigcheck.desktop.widgets.crash_dialog import show_error  # QMessageBox: loaded when first needed
+
+        show_error(self, self.error_label.text(), self._error_details)
+
     def _say(self, message: str) -> None:
         self.error_label.setText(message)
         self.error_label.setToolTip(fmt.tooltip(message))
@@ -261,6 +267,8 @@ class MainWindow(QMainWindow):
                       else "Catalog refresh is not part of this build.")
 
     def export_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # first use only: its Python enums cost ~10 ms to set up
+
         start = str(Path(self.store.value("export/dir", str(Path.cwd())) or "") / "rigcheck-report.pdf")
         filters = ";;".join(f for _, f in EXPORT_FORMATS)
         path, chosen = QFileDialog.getSaveFileName(self, "Export report", start, filters)

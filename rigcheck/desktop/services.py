@@ -51,6 +51,8 @@ class Services:
     cost_curves: Callable[..., Any] | None = None
     """``(model, quant_name, machine, catalog, utilizations, settings) -> (dict[label, list[usd_per_m_output]],
     note)``: $/M output tokens against utilization per door (hosted, rented, owned)."""
+    warm_up: Callable[[], None] | None = None
+    """Imports what the first evaluation needs; run on a prefetch thread while the catalog and probe work."""
 
     def with_(self, **changes) -> Services:
         return replace(self, **changes)
@@ -68,11 +70,37 @@ def _optional(module: str, attr: str) -> Any | None:
 
 
 def _present(module: str) -> bool:
-    """Whether a module is part of this build, without importing it (start-up stays fast)."""
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
+    """Whether a module is part of this build, without importing it or its parent packages.
+
+    ``importlib.util.find_spec("a.b.c")`` imports ``a.b`` first, and ``rigcheck.catalog.estimate``'s
+    ``__init__`` loads the whole estimator: that would run on the GUI thread before any window exists. So
+    each level is looked up on the file system with the path finder (the parent's spec gives its folders).
+    """
+    import sys
+    from importlib.machinery import PathFinder
+
+    if module in sys.modules:
+        return True
+    parts = module.split(".")
+    top = sys.modules.get(parts[0])
+    if top is None:
+        try:
+            return importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            return False
+    search = list(getattr(top, "__path__", []))
+    name = parts[0]
+    for part in parts[1:]:
+        name = f"{name}.{part}"
+        loaded = sys.modules.get(name)
+        if loaded is not None:
+            search = list(getattr(loaded, "__path__", []))
+            continue
+        spec = PathFinder.find_spec(name, search)
+        if spec is None:
+            return False
+        search = list(spec.submodule_search_locations or [])
+    return True
 
 
 def _lazy(module: str, attr: str) -> Callable[..., Any] | None:
@@ -136,6 +164,11 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings) -> list[Es
     return evaluate(machine, catalog, settings)
 
 
+def _warm_up() -> None:
+    import rigcheck.catalog.devices  # noqa: F401 - the machine panel resolves GPU specs with it
+    import rigcheck.catalog.estimate  # noqa: F401
+
+
 def default_services() -> Services:
     """The real modules, each imported when first used (most of them on a worker thread)."""
     estimate_one = _lazy("rigcheck.catalog.estimate", "estimate")
@@ -157,12 +190,14 @@ def default_services() -> Services:
         refresh_catalog=refresh,
         export_report=export,
         cost_curves=cost,
+        warm_up=_warm_up,
     )
 
 
 @dataclass(frozen=True)
 class Prefetch:
-    """The catalog load and this machine's probe, started before the GUI modules are even imported.
+    """The catalog load, this machine's probe and the first evaluation, started before the GUI modules are even
+    imported.
 
     Probing waits on drivers and sysfs far more than it computes, so it overlaps well with start-up; the
     controller then takes the results from these futures instead of starting the work itself.
@@ -171,23 +206,49 @@ class Prefetch:
     catalog: Future
     machine: Future | None
     """None when the window shows another machine (a profile or a what-if) and this one is not probed."""
+    evaluation: Future | None = None
+    """The first evaluation (an ``Evaluation``) for the settings given to ``with_evaluation``; the controller
+    uses it only when its machine, catalog and settings are the ones it would evaluate."""
+
+
+def _start(fn, name: str) -> Future:
+    import threading
+
+    future: Future = Future()
+
+    def run():
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(fn())
+        except BaseException as exc:  # handed to the controller, which shows it
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=f"rigcheck-prefetch-{name}", daemon=True).start()
+    return future
 
 
 def prefetch(services: Services, *, probe: bool = True) -> Prefetch:
-    import threading
+    return Prefetch(catalog=_start(services.load_catalog, "catalog"),
+                    machine=_start(services.probe_machine, "probe") if probe else None)
 
-    def start(fn) -> Future:
-        future: Future = Future()
 
-        def run():
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                future.set_result(fn())
-            except BaseException as exc:  # handed to the controller, which shows it
-                future.set_exception(exc)
+def with_evaluation(early: Prefetch, services: Services, settings: Settings, machine: Machine | None = None) -> Prefetch:
+    """``early`` plus the first evaluation: ``machine`` (or the probed one) against the loaded catalog.
 
-        threading.Thread(target=run, name=f"rigcheck-prefetch-{getattr(fn, '__name__', 'task')}", daemon=True).start()
-        return future
+    The evaluation thread imports the estimator while the catalog loads and the probe runs, then evaluates as
+    soon as both are in, so the rows are usually ready by the time the window has been built.
+    """
+    if machine is None and early.machine is None:
+        return early
 
-    return Prefetch(catalog=start(services.load_catalog), machine=start(services.probe_machine) if probe else None)
+    def evaluation():
+        if services.warm_up is not None:
+            services.warm_up()
+        catalog = early.catalog.result()
+        target = machine if machine is not None else early.machine.result()
+        from rigcheck.desktop.controller import evaluate_rows
+
+        return evaluate_rows(services, target, catalog, settings)
+
+    return replace(early, evaluation=_start(evaluation, "evaluation"))

@@ -251,6 +251,9 @@ class Sparkline(QWidget):
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.tick)
+        self.sample_on_show = True
+        """Take a sample as soon as shown; the main window turns this off and asks for the first sample once
+        its table has painted (the first paint does not wait on it)."""
         self.setToolTip("RAM and VRAM in use on this machine, sampled once a second")
 
     def enable_plot(self) -> None:
@@ -327,7 +330,8 @@ class Sparkline(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         if self._sampler is not None:
-            self.tick()
+            if self.sample_on_show:
+                self.tick()
             self.timer.start()
 
     def hideEvent(self, event) -> None:  # noqa: N802
