@@ -5,10 +5,8 @@ short, allocation-light computation per model x quant row, so a 20,000-row catal
 of a second. Quants whose runtime cannot run on the machine (MLX off Apple silicon, vLLM without an
 NVIDIA or AMD Instinct GPU, NVFP4 before Blackwell) are skipped rather than estimated.
 
-Best quant per model: among the rows that fit, prefer those at a usable speed (decode at least
-``USABLE_DECODE_TOKENS_PER_S`` and time to first token at most ``USABLE_TTFT_S``), then the highest
-quality, then the faster. Quality is bits per weight capped at 8.5: above 8 bits the loss against the
-original is not measurable, so Q8_0 and BF16 tie and the faster one wins.
+Best quant per model: ``best.pick_best`` (quality tiers by bits per weight, usable speed, resident
+before spilled; the rule is in that module's docstring).
 """
 
 from __future__ import annotations
@@ -18,6 +16,12 @@ import gc
 from collections.abc import Iterable
 
 from rigcheck.catalog.estimate import memory as mem
+from rigcheck.catalog.estimate.best import (  # noqa: F401 - the usable limits, re-exported
+    USABLE_DECODE_TOKENS_PER_S,
+    USABLE_TTFT_S,
+    Candidate,
+    pick_best,
+)
 from rigcheck.catalog.estimate.efficiency import Efficiency, efficiency_for, weight_class
 from rigcheck.catalog.estimate.placement import (
     NO_FIT,
@@ -46,11 +50,6 @@ from rigcheck.catalog.estimate.types import Band, Estimate, MemoryBreakdown, Set
 from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from rigcheck.probe.types import Machine
 
-USABLE_DECODE_TOKENS_PER_S = 5.0
-"""Below this, reading along with the output is painful: a quant this slow is not "best"."""
-USABLE_TTFT_S = 120.0
-"""Nor is one that makes the user wait more than two minutes for the first token of the prompt."""
-QUALITY_CAP_BITS = 8.5
 NVME_BYTES_PER_S = 2.0e9
 """Typical sustained read of an NVMe SSD: load time, shown apart from time to first token."""
 FREE_RAM_RESERVE_BYTES = 512 * 1024**2
@@ -755,6 +754,17 @@ class _ModelRun:
         return t
 
 
+_BITS: dict[tuple[str, float | None], float] = {}
+
+
+def _bits(quant: Quant) -> float:
+    key = (quant.name, quant.bits_per_weight)
+    bits = _BITS.get(key)
+    if bits is None:
+        bits = _BITS[key] = mem.bits_per_weight(quant)
+    return bits
+
+
 _WEIGHT_CLASSES: dict[tuple[str, str], str] = {}
 
 
@@ -766,18 +776,10 @@ def _weight_class(name: str, fmt: str) -> str:
     return wc
 
 
-def _quality(quant: Quant) -> float:
-    return min(mem.bits_per_weight(quant), QUALITY_CAP_BITS)
-
-
-def _best_key(row: Estimate, quant: Quant) -> tuple | None:
-    """How good a row is as its model's pick (higher is better); None when it does not run."""
-    decode_band = row.decode_tokens_per_s
-    if decode_band is None:
-        return None
-    decode = decode_band.expected
-    usable = decode >= USABLE_DECODE_TOKENS_PER_S and (row.ttft_s is None or row.ttft_s.expected <= USABLE_TTFT_S)
-    return (usable, _quality(quant), decode)
+def _candidate(row: Estimate, quant: Quant) -> Candidate:
+    decode, ttft = row.decode_tokens_per_s, row.ttft_s
+    return Candidate(mem.bits_per_weight(quant), row.verdict, decode.expected if decode is not None else None,
+                     ttft.expected if ttft is not None else None)
 
 
 def _marked_best(row: Estimate) -> Estimate:
@@ -787,21 +789,22 @@ def _marked_best(row: Estimate) -> Estimate:
 
 
 def mark_best(rows: list[Estimate], quants: dict[tuple[str, str], Quant]) -> list[Estimate]:
-    """Mark the best row of each model (see the module docstring for the rule); returns a new list.
+    """Mark the best row of each model (``best.pick_best``); returns a new list.
 
-    ``quants`` maps (model id, quant name) to the quant record of each row."""
-    best: dict[str, tuple[tuple, int]] = {}
+    ``quants`` maps (model id, quant name) to the quant record of each row; rows without one are
+    never best."""
+    by_model: dict[str, tuple[list[int], list[Candidate]]] = {}
     for i, row in enumerate(rows):
         quant = quants.get((row.model_id, row.quant))
-        key = _best_key(row, quant) if quant is not None else None
-        if key is None:
-            continue
-        current = best.get(row.model_id)
-        if current is None or key > current[0]:
-            best[row.model_id] = (key, i)
+        if quant is not None:
+            indices, candidates = by_model.setdefault(row.model_id, ([], []))
+            indices.append(i)
+            candidates.append(_candidate(row, quant))
     out = [dataclasses.replace(r, best=False) if r.best else r for r in rows]
-    for _, i in best.values():
-        out[i] = _marked_best(out[i])
+    for indices, candidates in by_model.values():
+        pick = pick_best(candidates)
+        if pick is not None:
+            out[indices[pick]] = _marked_best(out[indices[pick]])
     return out
 
 
@@ -834,8 +837,8 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
         except mem.ShapeError:
             continue
         runs: dict[str, _ModelRun] = {}
-        best_key: tuple | None = None
-        best_index = -1
+        first = len(rows)
+        candidates: list[Candidate] = []
         for quant in model.quants:
             if wanted is not None and quant.name.casefold() != wanted.casefold():
                 continue
@@ -853,14 +856,12 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
             elif d["_decode"] is not None:
                 decode, ttft = d["_decode"].expected, d["_ttft"].expected
             else:
-                decode = None
-            if decode is not None:  # _best_key, inlined
-                key = (decode >= USABLE_DECODE_TOKENS_PER_S and ttft <= USABLE_TTFT_S, _quality(quant), decode)
-                if best_key is None or key > best_key:
-                    best_key, best_index = key, len(rows)
+                decode = ttft = None
+            candidates.append(Candidate(_bits(quant), row.verdict, decode, ttft))
             rows.append(row)
-        if best_index >= 0:
-            rows[best_index] = _marked_best(rows[best_index])
+        pick = pick_best(candidates)
+        if pick is not None:
+            rows[first + pick] = _marked_best(rows[first + pick])
     return rows
 
 

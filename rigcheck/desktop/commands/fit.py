@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rigcheck.catalog.estimate.best import describe_rule
 from rigcheck.desktop.cli import UsageError
 from rigcheck.desktop.commands._machine import add_machine_args, machine_from_args
 
@@ -195,6 +196,6 @@ def table(machine, results, settings) -> str:
     lines.extend(fmt(row) for row in rows)
     fitting = sum(1 for r in results if r.verdict != "no_fit")
     lines.append(f"{fitting} of {len(results)} model x quant rows fit; * marks the best quant of each model "
-                 "(highest quality that decodes at 5 tokens/s or more). Speeds are expected values; "
+                 f"({describe_rule()}). Speeds are expected values; "
                  "--json gives the low-high bands and the basis of each estimate.")
     return "\n".join(lines) + "\n"
