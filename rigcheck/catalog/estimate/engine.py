@@ -399,10 +399,13 @@ class Estimator:
 
 
 class _RowEstimate(Estimate):
-    """An ``Estimate`` whose basis lines, maximum context and extra fields are worked out on first access.
+    """An ``Estimate`` whose basis lines, maximum context, extra fields, memory breakdown (all-on-GPU rows)
+    and speed bands are worked out on first access.
 
     ``evaluate`` builds tens of thousands of rows of which a screen shows a few dozen; formatting every
-    row's basis up front was most of its time. Reading the attributes gives exactly what an eager
+    row's basis and building five records per row up front was most of its time. The numbers behind the
+    bands are kept raw ("_speeds", read by ``evaluate``'s best-quant pick without building the bands).
+    Reading the attributes gives exactly what an eager
     ``Estimate`` would hold; ``to_dict``, equality and ``dataclasses.replace`` see the same values (the
     setters are what the dataclass ``__init__`` of a replaced copy uses).
     """
