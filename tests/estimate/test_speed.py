@@ -225,3 +225,33 @@ def test_evaluate_invariants_on_any_machine(gpus, ram, free_vram, free_ram, cont
         best_per_model[r.model_id] = best_per_model.get(r.model_id, 0) + r.best
     assert all(v <= 1 for v in best_per_model.values())
     assert all(v == 1 for v in best_per_model.values()), "every model with a fitting row has a best"
+
+
+@pytest.mark.parametrize(("devices", "ram_gib", "free_vram_gib", "free_ram_gib", "basis"), [
+    ([RTX_3060], 64, None, None, "total"),
+    ([RTX_4090, RTX_4090], 128, None, None, "total"),
+    ([records.RTX_3090, RTX_3060], 64, None, None, "total"),
+    ([RTX_4090], 64, 10, 20, "total"),
+    ([RTX_4090], 64, 10, 20, "free"),
+    ([records.M2_ULTRA], 192, None, 100, "total"),
+    ([H100, H100], 512, None, None, "total"),
+])
+def test_all_on_gpu_fast_path_equals_the_general_path(monkeypatch, small_catalog, devices, ram_gib,
+                                                       free_vram_gib, free_ram_gib, basis):
+    """evaluate's shortcut for rows that fit on the GPU(s) gives the same row, bit for bit, as the
+    general placement path (which the shortcut is switched off for here)."""
+    from rigcheck.catalog.estimate import engine
+
+    m = machine(devices, ram_gib, free_vram_gib=free_vram_gib, free_ram_gib=free_ram_gib)
+    settings = Settings(memory_basis=basis, context_tokens=32768, prompt_tokens=8000)
+    fast = [r.to_dict() for r in evaluate(m, small_catalog, settings)]
+    original_init = engine._ModelRun.__init__
+
+    def init_without_fast_path(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.fast_gpu_total = -1.0
+
+    monkeypatch.setattr(engine._ModelRun, "__init__", init_without_fast_path)
+    general = [r.to_dict() for r in evaluate(m, small_catalog, settings)]
+    assert fast == general
+    assert any(r["verdict"] in ("gpu", "unified") for r in fast), "the case exercises the shortcut"
