@@ -124,8 +124,24 @@ def test_best_is_highest_quality_that_is_usable(small_catalog):
     rows = evaluate(machine([RTX_4090]), small_catalog, Settings(), models=[LLAMA3_8B])
     best = [r for r in rows if r.best]
     assert len(best) == 1
-    # F16/BF16/Q8_0 tie on quality (capped at 8.5 bits); the fastest of them wins: Q8_0.
+    # F16/BF16/Q8_0 tie on quality (near-lossless, 6 bits and up); the fastest of them wins: Q8_0.
     assert best[0].quant == "Q8_0"
+
+
+@pytest.mark.parametrize(("gpu", "ram_gib", "model", "quant", "verdict", "reason"), [
+    ("RTX 4090", 64, "Qwen/Qwen3-30B-A3B", "Q5_K_M", "gpu",
+     "Q5_K_M in VRAM at ~90 tok/s, not Q8_0 split over GPU and RAM at ~35 tok/s"),
+    ("RTX 4090", 64, "mistralai/Mixtral-8x7B-Instruct-v0.1", "IQ4_XS", "gpu+ram",
+     "only 3-bit fits in VRAM: spill, to the fastest 4-bit, not to Q6_K at a fifth of the speed"),
+    ("RTX 4090", 64, "meta-llama/Llama-3.1-8B-Instruct", "Q6_K", "gpu",
+     "an 8B in VRAM: Q6_K is as good as Q8_0 and faster"),
+])
+def test_best_quant_on_the_embedded_catalog(catalog, gpu, ram_gib, model, quant, verdict, reason):
+    m = hypothetical_machine([gpu], ram_gib * GIB, catalog=catalog)
+    rows = evaluate(m, catalog, Settings(), models=[find_model(catalog, model)])
+    best = [r for r in rows if r.best]
+    assert len(best) == 1
+    assert (best[0].quant, best[0].verdict) == (quant, verdict), reason
 
 
 def test_free_memory_basis_and_runs_now(small_catalog):
