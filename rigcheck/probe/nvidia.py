@@ -69,7 +69,23 @@ class _GpuLost(Exception):
     """Internal: NVML answered GpuIsLost for the device being read."""
 
 
+_LINUX_DRIVER_NODES = ("/proc/driver/nvidia", "/dev/nvidiactl", "/dev/dxg")
+"""Present whenever NVML can start on Linux: the kernel driver's proc entry and control device, or WSL2's
+GPU paravirtualization device."""
+
+
+def _no_linux_driver() -> bool:
+    """True on Linux when no NVIDIA kernel driver is there to talk to: NVML would fail to start anyway, and
+    importing the binding (with ctypes) costs tens of milliseconds of the app's start-up."""
+    import os
+    import sys
+
+    return sys.platform.startswith("linux") and not any(os.path.exists(p) for p in _LINUX_DRIVER_NODES)
+
+
 def _load_binding() -> tuple[ModuleType | None, str | None]:
+    if _no_linux_driver():
+        return None, "no NVIDIA driver loaded: the kernel driver is not running (no /proc/driver/nvidia)"
     try:
         import pynvml  # the nvidia-ml-py distribution; the deprecated "pynvml" one warns on import
     except ImportError:
