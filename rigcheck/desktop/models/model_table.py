@@ -46,6 +46,13 @@ HEADER_TIPS = {
 }
 _NUMERIC = {PARAMS, MEMORY, CONTEXT, PREFILL, DECODE, TTFT, SCORE_SWE, SCORE_AIDER, HOSTED}
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_ACCESSIBLE_TEXT = int(Qt.ItemDataRole.AccessibleTextRole)
+_ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _DECORATION, _ALIGNMENT, _ACCESSIBLE_TEXT, int(SORT_ROLE), int(ROW_ROLE)})
+_RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 def _expected(band) -> float | None:
@@ -84,6 +91,14 @@ class ModelTableModel(QAbstractTableModel):
     def rows(self) -> list[ModelRow]:
         return list(self._rows)
 
+    def sample_rows(self, n: int) -> list[ModelRow]:
+        """The first ``n`` rows (column widths are fitted to a sample)."""
+        return self._rows[:n]
+
+    def display_text(self, row: ModelRow, col: int) -> str:
+        """What the cell shows (DisplayRole), without going through a QModelIndex."""
+        return self._display(row, col) or ""
+
     def row_at(self, row: int) -> ModelRow | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
@@ -117,26 +132,33 @@ class ModelTableModel(QAbstractTableModel):
             return HEADER_TIPS[section]  # our own text
         return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
+        # Called for every visible cell and role on each paint: roles are compared as plain ints, and the roles
+        # this model never answers (font, colours, check state, size hint...) return before touching the row.
+        if role not in _ANSWERED or not index.isValid():
             return None
-        row = self._rows[index.row()]
+        r = index.row()
+        if not 0 <= r < len(self._rows):
+            return None
+        row = self._rows[r]
         col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return self._display(row, col)
         if role == SORT_ROLE:
             return self._sort_value(row, col)
         if role == ROW_ROLE:
             return row
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return fmt.tooltip(self._tooltip(row, col))
-        if role == Qt.ItemDataRole.DecorationRole and col == VERDICT and row.shown is not None:
-            from rigcheck.desktop.widgets.verdict import verdict_icon
+        if role == _DECORATION:
+            if col == VERDICT and row.shown is not None:
+                from rigcheck.desktop.widgets.verdict import verdict_icon
 
-            return verdict_icon(row.verdict)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in _NUMERIC:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.AccessibleTextRole and col == VERDICT:
+                return verdict_icon(row.verdict)
+            return None
+        if role == _ALIGNMENT:
+            return _RIGHT_ALIGNED if col in _NUMERIC else None
+        if role == _ACCESSIBLE_TEXT and col == VERDICT:
             return fmt.verdict_text(row.verdict)
         return None
 

@@ -147,8 +147,8 @@ class ModelsPage(QWidget):
         for col in range(self.model.columnCount()):
             title = self.model.headerData(col, Qt.Orientation.Horizontal) or ""
             width = header_metrics.horizontalAdvance(title) + pad
-            for row in range(min(sample_rows, self.model.rowCount())):
-                text = self.model.index(row, col).data() or ""
+            for row in self.model.sample_rows(sample_rows):
+                text = self.model.display_text(row, col)
                 width = max(width, metrics.horizontalAdvance(text) + pad + (20 if col == VERDICT else 0))
             if col == MODEL:
                 width = min(max(width, 160), 320)
