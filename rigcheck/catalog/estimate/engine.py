@@ -412,7 +412,8 @@ class _RowEstimate(Estimate):
 
     def _materialize_speeds(self) -> dict:
         d = self.__dict__
-        decode, d_low, d_high, prefill, p_low, p_high, t_prefill = d.pop("_speeds")
+        # Read, not popped: two threads reading a fresh row compute the same bands, neither fails.
+        decode, d_low, d_high, prefill, p_low, p_high, t_prefill = d["_speeds"]
         d["_decode"] = _band(decode * d_low, decode, d_high)
         d["_prefill"] = _band(prefill * p_low, prefill, prefill * p_high)
         d["_ttft"] = _band(t_prefill / p_high, t_prefill, t_prefill / p_low)
@@ -450,7 +451,7 @@ class _RowEstimate(Estimate):
         d = self.__dict__
         m = d.get("_memory")
         if m is None:
-            m = d["_memory"] = _all_on_gpu_memory(*d.pop("_memory_parts"))
+            m = d["_memory"] = _all_on_gpu_memory(*d["_memory_parts"])
         return m
 
     @memory.setter
@@ -500,7 +501,8 @@ class _RowEstimate(Estimate):
         """Copies and pickles carry the worked-out values, not the estimator behind them."""
         self.basis, self.max_context_tokens, self.extra, self.memory, self.ttft_s  # noqa: B018 - materialise
         state = dict(self.__dict__)
-        state.pop("_lazy", None)
+        for key in ("_lazy", "_memory_parts", "_speeds"):
+            state.pop(key, None)
         return state
 
 
