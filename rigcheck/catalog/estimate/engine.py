@@ -566,6 +566,7 @@ def _new(cls, fields: dict):
 
 
 _object_new = object.__new__
+_tuple_new = tuple.__new__  # a NamedTuple built without its Python-level __new__ (once per row)
 _object_setattr = object.__setattr__
 
 
@@ -862,7 +863,7 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
                 decode, ttft = d["_decode"].expected, d["_ttft"].expected
             else:
                 decode = ttft = None
-            candidates.append(Candidate(_bits(quant), row.verdict, decode, ttft))
+            candidates.append(_tuple_new(Candidate, (_bits(quant), d["verdict"], decode, ttft)))
             rows.append(row)
         pick = pick_best(candidates)
         if pick is not None:
