@@ -75,7 +75,8 @@ class _RuntimeView:
     __slots__ = ("runtime", "backend", "eff", "cpu_eff", "gpu_base_total", "gpu_base_free",
                  "ram_total", "ram_free", "seconds_per_byte", "flops16", "flops8", "flops4", "pcie",
                  "unified", "allow_ram", "lines", "gpus", "ram_seconds_per_byte", "bandwidth",
-                 "tensor_parallel", "raw_seconds_per_byte", "ram_bandwidth", "gpu_bands")
+                 "tensor_parallel", "raw_seconds_per_byte", "ram_bandwidth", "gpu_bands", "gpu_base_sum",
+                 "equal_gpus", "free_known", "_descriptions")
 
     def __init__(self, runtime: str, rm: ResolvedMachine, backend: str | None = None,
                  flash_attention: bool = True) -> None:
@@ -138,6 +139,10 @@ class _RuntimeView:
             self.flops4 = self.flops4 * scale if self.flops4 else None
         self.pcie = min((g.pcie_bytes_per_s for g in gpus), default=0.0)
         self.gpu_bands = (*self.eff.decode_band, *self.eff.prefill_band)  # (decode low, high, prefill low, high)
+        self.gpu_base_sum = sum(self.gpu_base_total)
+        self.equal_gpus = len(set(self.gpu_base_total)) == 1
+        self.free_known = self.ram_free is not None and (self.gpu_base_free is not None or not gpus)
+        self._descriptions: dict[tuple[int, bool, int], str] = {}
         ceiling = (f" (at most {self.eff.decode_bandwidth_ceiling / 1e12:.1f} TB/s on HBM)"
                    if self.eff.decode_bandwidth_ceiling and any(is_hbm(g.device) for g in gpus) else "")
         attention = ("" if runtime != "llama.cpp" else
@@ -150,6 +155,15 @@ class _RuntimeView:
                  f"({self.eff.source})")
             for wc in ("f16", "quant")
         }
+
+
+    def describe_all_on_gpu(self, budget: Budget, layers: int) -> str:
+        """``budget.describe_all_on_gpu(layers)``, formatted once per distinct text on this machine."""
+        key = (budget.gpus_used, budget.unified, layers)
+        text = self._descriptions.get(key)
+        if text is None:
+            text = self._descriptions[key] = budget.describe_all_on_gpu(layers)
+        return text
 
 
 def runtime_unavailable_reason(runtime: str, quant: Quant, rm: ResolvedMachine) -> str | None:
@@ -277,7 +291,7 @@ class Estimator:
             "verdict": run.all_on_gpu_verdict, "context_tokens": run.ctx,
             "placement": run.all_on_gpu_description, "runs_now": run.fast_runs_now, "best": False,
             "_speeds": (decode, d_low, high, run.n_prompt / t_prefill, p_low, p_high, t_prefill),
-            "_memory_parts": (run, w, gpu_side, need_gpu, host),
+            "_memory_parts": (_all_on_gpu_memory, run, w, gpu_side, need_gpu, host),
             "_lazy": (run, quant, wclass, w, gpu_side, p, (gpu_all, w, run.view.gpu_base_total, run.view.ram_total),
                       gpu_read, 0.0)})
         return row
@@ -344,25 +358,12 @@ class Estimator:
             # What it would need: on the GPUs there are, else in RAM.
             n = len(v.gpus)
             overhead = gpu_overhead * n + vision if n else run.ram_overhead
-        per_gpu: tuple[int, ...] = ()
-        if gpus_used == 1 and len(bases) == 1:
-            per_gpu = (int(p.gpu_bytes + gpu_overhead + vision),)
-        elif gpus_used and run.equal_gpus and bases is v.gpu_base_total:
-            # Identical GPUs (the usual server): an even split, GPU 0 also holds the projector.
-            each = int(p.gpu_bytes / gpus_used + gpu_overhead)
-            per_gpu = (int(each + vision), *((each,) * (gpus_used - 1)))
-        elif gpus_used:
-            total_base = (run.gpu_base_sum if bases is v.gpu_base_total else sum(bases)) or 1.0
-            per_gpu = tuple(int(p.gpu_bytes * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
-                            for i, b in enumerate(bases))
-        breakdown = _new(MemoryBreakdown, {
-            "weights_bytes": int(w), "kv_cache_bytes": int(kv), "overhead_bytes": int(overhead),
-            "gpu_bytes": int(p.gpu_bytes + gpu_side), "ram_bytes": int(p.ram_bytes + ram_side),
-            "per_gpu_bytes": per_gpu})
+        # The breakdown is built on first access (see _RowEstimate.memory).
+        memory_parts = (_placed_memory, run, w, kv, overhead, gpu_side, ram_side, p, bases)
         if p is NO_FIT:
             return _new(_RowEstimate, {
                 "model_id": model.id, "quant": quant.name, "runtime": runtime, "verdict": "no_fit",
-                "_memory": breakdown, "context_tokens": run.ctx,
+                "_memory_parts": memory_parts, "context_tokens": run.ctx,
                 "_prefill": None, "_decode": None, "_ttft": None,
                 "placement": p.description, "runs_now": runs_now, "best": False,
                 "_lazy": (run, quant, wclass, w, overhead, p, None, 0.0, 0.0)})
@@ -392,7 +393,7 @@ class Estimator:
         # The bands are built on first access (see _RowEstimate).
         return _new(_RowEstimate, {
             "model_id": model.id, "quant": quant.name, "runtime": runtime, "verdict": verdict,
-            "_memory": breakdown, "context_tokens": run.ctx,
+            "_memory_parts": memory_parts, "context_tokens": run.ctx,
             "_speeds": (decode, d_low, high, prefill, p_low, p_high, t_prefill),
             "placement": p.description, "runs_now": runs_now, "best": False,
             "_lazy": (run, quant, wclass, w, overhead, p, (gpu_all, w, bases, ram_base), gpu_read, ram_read)})
@@ -451,7 +452,8 @@ class _RowEstimate(Estimate):
         d = self.__dict__
         m = d.get("_memory")
         if m is None:
-            m = d["_memory"] = _all_on_gpu_memory(*d["_memory_parts"])
+            parts = d["_memory_parts"]
+            m = d["_memory"] = parts[0](*parts[1:])
         return m
 
     @memory.setter
@@ -510,6 +512,29 @@ def _band(low: float, expected: float, high: float) -> Band:
     band = _object_new(Band)
     _object_setattr(band, "__dict__", {"low": low, "expected": expected, "high": high})
     return band
+
+
+def _placed_memory(run: _ModelRun, w: float, kv: float, overhead: float, gpu_side: float, ram_side: float,
+                   p: Placement, bases: tuple[float, ...]) -> MemoryBreakdown:
+    """The memory breakdown of a row placed by ``placement.place`` (estimate_in's general path)."""
+    v = run.view
+    gpus_used = p.gpus_used
+    gpu_overhead, vision = run.gpu_overhead, run.vision
+    per_gpu: tuple[int, ...] = ()
+    if gpus_used == 1 and len(bases) == 1:
+        per_gpu = (int(p.gpu_bytes + gpu_overhead + vision),)
+    elif gpus_used and run.equal_gpus and bases is v.gpu_base_total:
+        # Identical GPUs (the usual server): an even split, GPU 0 also holds the projector.
+        each = int(p.gpu_bytes / gpus_used + gpu_overhead)
+        per_gpu = (int(each + vision), *((each,) * (gpus_used - 1)))
+    elif gpus_used:
+        total_base = (run.gpu_base_sum if bases is v.gpu_base_total else sum(bases)) or 1.0
+        per_gpu = tuple(int(p.gpu_bytes * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
+                        for i, b in enumerate(bases))
+    return _new(MemoryBreakdown, {
+        "weights_bytes": int(w), "kv_cache_bytes": int(kv), "overhead_bytes": int(overhead),
+        "gpu_bytes": int(p.gpu_bytes + gpu_side), "ram_bytes": int(p.ram_bytes + ram_side),
+        "per_gpu_bytes": per_gpu})
 
 
 def _all_on_gpu_memory(run: _ModelRun, w: float, gpu_side: float, need_gpu: float, host: float) -> MemoryBreakdown:
@@ -618,17 +643,21 @@ class _ModelRun:
         self.per_ctx_full = shape.kv_elements_full_per_token * per
         self.per_ctx_window = shape.kv_elements_window_per_token * per
 
-        def budget(bases: tuple[float, ...], ram: float) -> Budget:
-            return Budget(tuple(b - self.gpu_overhead - (self.vision if i == 0 else 0.0) for i, b in enumerate(bases)),
-                          ram, v.unified, v.allow_ram)
-
-        self.budget_total = budget(v.gpu_base_total, v.ram_total)
+        gpu_overhead, vision = self.gpu_overhead, self.vision
+        # Per GPU: its usable memory less its own overhead; GPU 0 also holds the vision projector.
+        bases = v.gpu_base_total
+        self.budget_total = Budget(tuple(b - gpu_overhead - (vision if i == 0 else 0.0) for i, b in enumerate(bases)),
+                                   v.ram_total, v.unified, v.allow_ram)
+        if v.free_known:
+            free = v.gpu_base_free or ()
+            self.budget_free = Budget(tuple(b - gpu_overhead - (vision if i == 0 else 0.0) for i, b in enumerate(free)),
+                                      v.ram_free, v.unified, v.allow_ram)
+        else:
+            self.budget_free = None
         self.all_on_gpu_verdict = "unified" if v.unified else "gpu"
-        self.all_on_gpu_description = self.budget_total.describe_all_on_gpu(shape.layers)
-        self.gpu_base_sum = sum(v.gpu_base_total)
-        self.equal_gpus = len(set(v.gpu_base_total)) == 1
-        free_known = v.ram_free is not None and (v.gpu_base_free is not None or not v.gpus)
-        self.budget_free = budget(v.gpu_base_free or (), v.ram_free) if free_known else None
+        self.all_on_gpu_description = v.describe_all_on_gpu(self.budget_total, shape.layers)
+        self.gpu_base_sum = v.gpu_base_sum
+        self.equal_gpus = v.equal_gpus
 
         eff = v.eff
         layers = shape.overhead_layers
@@ -659,11 +688,11 @@ class _ModelRun:
                                     budget_free.gpu_total if budget_free.gpus_used else -1.0)
         self.fast_runs_now = None if budget_free is None else True
         self.fast_gpu_side = (self.gpu_overhead * gpus_used + self.vision) if gpus_used else 0.0
-        bases = v.gpu_base_total
         self.fast_per_gpu_mode = 1 if gpus_used == 1 and len(bases) == 1 else 2 if self.equal_gpus else 3
         decode_gpus = 1 if v.tensor_parallel else gpus_used
         fixed = layers * eff.decode_overhead_s_per_layer + max(0, decode_gpus - 1) * eff.extra_gpu_overhead_s
-        self.fast_decode_terms = {wc: (v.seconds_per_byte[wc], fixed) for wc in ("f16", "quant")}
+        spb = v.seconds_per_byte
+        self.fast_decode_terms = {"f16": (spb["f16"], fixed), "quant": (spb["quant"], fixed)}
         self.fast_tp_s = shape.layers * eff.tp_allreduce_s_per_layer if v.tensor_parallel else 0.0
         self.fast_prefill: dict[tuple[str, str], float] = {}
 
