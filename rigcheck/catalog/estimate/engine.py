@@ -400,8 +400,8 @@ class Estimator:
 
 
 class _RowEstimate(Estimate):
-    """An ``Estimate`` whose basis lines, maximum context, extra fields, memory breakdown (all-on-GPU rows)
-    and speed bands are worked out on first access.
+    """An ``Estimate`` whose basis lines, maximum context, extra fields, memory breakdown and speed bands
+    are worked out on first access.
 
     ``evaluate`` builds tens of thousands of rows of which a screen shows a few dozen; formatting every
     row's basis and building five records per row up front was most of its time. The numbers behind the
