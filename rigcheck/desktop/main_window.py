@@ -177,8 +177,12 @@ class MainWindow(QMainWindow):
         self.details_button.clicked.connect(self._show_details)
 
     def _load_plotting(self) -> None:
-        self.runner.run_task(_import_plotting, lambda _r, _f: self.machine_panel.sparkline.enable_plot(),
-                             key="plotting")
+        # A bound method, not a lambda: the runner drops the result if this window is gone by then.
+        self.runner.run_task(_import_plotting, self._plotting_loaded, key="plotting")
+
+    def _plotting_loaded(self, _result: object, failure: object) -> None:
+        if failure is None:  # without pyqtgraph the sparkline keeps its text-only placeholder
+            self.machine_panel.sparkline.enable_plot()
 
     # slots -------------------------------------------------------------------------------------------
     def start(self, machine: Machine | None = None, prefetched=None) -> None:

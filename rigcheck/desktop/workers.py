@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -220,6 +221,11 @@ class TaskRunner(QObject):
             return
         key, generation, next_func, _progress = entry
         if key is not None and self._generations.get(key) != generation:
+            return
+        receiver = getattr(next_func, "__self__", None)
+        if isinstance(receiver, QObject) and not shiboken6.isValid(receiver):
+            # The widget that asked was closed and deleted while the task ran: nobody is left to tell.
+            log.debug("dropping the result of task %d: its receiver was deleted", task_id)
             return
         next_func(result, failure)
 

@@ -141,3 +141,29 @@ def test_curve_requests_keep_only_the_latest(qtbot):
     pool.run_next()
     assert asked == [rows[0].model.id, rows[2].model.id]
     assert delivered == [rows[2].model.id]
+
+
+def test_result_for_a_deleted_receiver_is_dropped(qtbot):
+    """A window closed while its task runs must not be called back (its C++ side is gone)."""
+    from PySide6.QtWidgets import QWidget
+
+    runner = TaskRunner(QThreadPool())
+    release = threading.Event()
+    calls = []
+
+    class Receiver(QWidget):
+        def done(self, result, failure):
+            calls.append((result, failure))
+
+    receiver = Receiver()
+    runner.run_task(lambda: release.wait(5) and "late", receiver.done)
+    control = Receiver()
+    runner.run_task(lambda: "kept", control.done)
+    import shiboken6
+
+    shiboken6.delete(receiver)
+    release.set()
+    qtbot.waitUntil(lambda: calls == [("kept", None)], timeout=3000)
+    assert runner.wait(3000)
+    qtbot.wait(50)
+    assert calls == [("kept", None)]
