@@ -185,3 +185,14 @@ def test_format_helpers():
     assert fmt.usd_text(0.08) == "$0.08"
     assert fmt.usd_text(0.035) == "$0.035"
     assert fmt.bandwidth_text(1008e9) == "1,008 GB/s"
+
+
+def test_hosted_column_skips_free_tiers_as_the_hosted_command_does():
+    from rigcheck.catalog.records import HostedOffer, Model
+    from rigcheck.desktop.models.rows import ModelRow
+
+    free = HostedOffer(model_id="acme/X", provider="promo", usd_per_m_input=0.0, usd_per_m_output=0.0)
+    paid = HostedOffer(model_id="acme/X", provider="paid", usd_per_m_input=0.1, usd_per_m_output=0.4)
+    row = ModelRow(model=Model(id="acme/X", family="acme"), estimates=(), shown=None, offers=(free, paid))
+    assert row.cheapest_offer is paid  # a $0 promotion is not a price to plan on
+    assert ModelRow(model=row.model, estimates=(), shown=None, offers=(free,)).cheapest_offer is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from rigcheck.catalog import hosted
 from rigcheck.catalog.estimate.types import VERDICTS, Estimate
 from rigcheck.catalog.records import Catalog, HostedOffer, Model, Score
 
@@ -40,7 +41,8 @@ class ModelRow:
 
     @property
     def cheapest_offer(self) -> HostedOffer | None:
-        return min(self.offers, key=lambda o: o.usd_per_m_output, default=None)
+        """The cheapest priced offer by output price, as `rigcheck hosted` picks it (free tiers skipped)."""
+        return hosted.cheapest_offer(list(self.offers), by="output")
 
     @property
     def label(self) -> str:
