@@ -104,8 +104,18 @@ EFFICIENCY: dict[tuple[str, str], Efficiency] = {
 }
 
 
-def efficiency_for(runtime: str, backend: str) -> Efficiency:
-    """Constants for ``runtime`` on ``backend``; the llama.cpp CUDA ones when the pair is unknown."""
+# llama.cpp's Vulkan backend on NVIDIA GPUs runs its matrix multiplications and flash attention on the
+# tensor cores through VK_NV_cooperative_matrix2 (kernels written by NVIDIA for ggml-vulkan), and its
+# mat-vec decode kernels stream weights like the CUDA ones: the CUDA constants describe it far better than
+# the Vulkan ones fitted on an AMD iGPU (Strix Halo, whose Vulkan driver exposes no matrix cores to
+# llama.cpp's shaders). Checked on tests/data/heldout_speed.csv, never fitted on it.
+_VENDOR_BACKEND_ALIASES = {("vulkan", "nvidia"): "cuda"}
+
+
+def efficiency_for(runtime: str, backend: str, vendor: str | None = None) -> Efficiency:
+    """Constants for ``runtime`` on ``backend`` (on a GPU of ``vendor`` where that matters); the llama.cpp
+    CUDA ones when the pair is unknown."""
+    backend = _VENDOR_BACKEND_ALIASES.get((backend, (vendor or "").lower()), backend)
     return EFFICIENCY.get((runtime, backend)) or EFFICIENCY.get(("llama.cpp", backend)) or _LLAMA_CUDA
 
 

@@ -85,7 +85,8 @@ class _RuntimeView:
         self.gpus = gpus
         self.backend = (backend if backend and runtime == "llama.cpp" and gpus else None) or (
             gpus[0].backend if gpus else "cpu")
-        self.eff = efficiency_for(runtime, self.backend)
+        vendors = {g.vendor for g in gpus}
+        self.eff = efficiency_for(runtime, self.backend, vendors.pop() if len(vendors) == 1 else None)
         self.cpu_eff = efficiency_for("llama.cpp", "cpu")
         self.unified = rm.unified
         self.allow_ram = runtime == "llama.cpp"
