@@ -36,6 +36,13 @@ UNIFIED_CPU_BANDWIDTH_SHARE = 0.5
 # accumulate is 2x the shader FP32 rate on GeForce parts (Ampere/Ada/Blackwell) and 4x on
 # workstation/datacenter parts (A6000 154.8 vs 38.7, L40S 362 vs 91.6, A100 312 vs 78).
 NVIDIA_TENSOR_OVER_SHADER = {"consumer": 2.0, "laptop": 2.0, "apu": 2.0, "workstation": 4.0, "datacenter": 4.0}
+# AMD RDNA 4 (RX 9060/9070, Radeon AI PRO R9700): WMMA does 1024 dense FP16 FLOPs per clock per CU, twice
+# RDNA 3's 512, whose matrix rate equals the packed shader FP16 figure in the device table. So the matrix
+# rate is 2x that figure: RX 9070 XT 64 CU x 1024 x 2.97 GHz = 194.6 TFLOPS, consistent with AMD's
+# 1557 INT4 sparse TOPS (8x the FP16 dense rate; purepc.pl and hmc-tech.com spec tables). Checked on the
+# held-out RX 9070 XT Vulkan rows (prefill 66% low with the shader rate), never fitted on them.
+RDNA4_MATRIX_OVER_SHADER = 2.0
+_RDNA4_NAME = re.compile(r"\bRX 9\d{3}\b|\bR9700\b")
 # Apple GPU cores: 128 FP32 ALUs x 2 FLOP x ~1.4 GHz = ~0.36 TFLOPS per core (Apple: M1 8-core 2.6 TFLOPS,
 # M2 Ultra 76-core 27.2 TFLOPS); FP16 runs at the same rate on M1-M3. The device table leaves Apple
 # TFLOPS empty (third-party figures disagree), so this per-core figure is used.
@@ -226,6 +233,9 @@ def device_fp16_flops(device: Device | None, vendor: str, gpu_cores: int | None 
     if device is not None and (device.fp16_tensor_tflops or device.bf16_tensor_tflops):
         return (device.fp16_tensor_tflops or device.bf16_tensor_tflops) * 1e12, "spec table FP16 tensor rate"
     if device is not None and device.fp16_vector_tflops:
+        if device.vendor.lower() == "amd" and _RDNA4_NAME.search(device.name):
+            return (device.fp16_vector_tflops * RDNA4_MATRIX_OVER_SHADER * 1e12,
+                    f"RDNA 4 matrix rate estimated as {RDNA4_MATRIX_OVER_SHADER:g}x the spec-table shader FP16 rate")
         if device.vendor.lower() == "nvidia":
             factor = NVIDIA_TENSOR_OVER_SHADER.get(device.kind, 2.0)
             return (device.fp16_vector_tflops * factor * 1e12,
