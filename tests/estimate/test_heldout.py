@@ -37,7 +37,7 @@ def test_every_row_names_its_source_and_a_measurement():
 
 
 def test_most_rows_are_estimated(report):
-    # Only devices missing from the device table may be skipped (RX 5700 XT, RX 6700 XT).
+    # Only devices missing from the device table may be skipped (the RX 5700 XT).
     assert all("not in the device table" in s["reason"] for s in report.skipped), report.skipped
     assert len(report.rows) >= 0.9 * (len(report.rows) + len(report.skipped))
 
