@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from rigcheck.catalog.estimate.types import Settings
-from rigcheck.desktop import state
+from rigcheck.desktop import state, units
 from rigcheck.desktop.controller import AppController, Evaluation, memory_limits
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.pages.detail_page import DetailPage
@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
         self.act_export.setEnabled(self.services.export_report is not None)
 
     def _show_catalog(self, info: CatalogInfo) -> None:
-        text = f"Catalog: {info.source}, #{info.sequence}, {fmt.age_text(info.generated_at)}"
+        text = f"Catalog: {info.source}, #{info.sequence}, {units.age_text(info.generated_at)}"
         self.catalog_label.setText(text)
         tip = [f"Generated {info.generated_at or 'at an unknown time'}", *info.warnings]
         self.catalog_label.setToolTip(fmt.tooltip("\n".join(tip)))
@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         if total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * min(1.0, (done or 0) / total)))
-            self.progress.setFormat(f"{fmt.bytes_text(done)} / {fmt.bytes_text(total)}")
+            self.progress.setFormat(f"{units.bytes_text(done)} / {units.bytes_text(total)}")
         else:
             self.progress.setRange(0, 0)
 

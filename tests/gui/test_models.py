@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 
 from rigcheck.catalog.estimate.types import Settings
-from rigcheck.desktop.models import format as fmt
+from rigcheck.desktop import units
 from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
 from rigcheck.desktop.models.devices import DeviceFilterProxy, DeviceListModel
 from rigcheck.desktop.models.model_table import (
@@ -98,8 +98,8 @@ def test_unknown_values_sort_last_in_both_orders():
     for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
         proxy.sort(DECODE, order)
         values = column(proxy, DECODE)
-        assert values[-1] == fmt.DASH, (order, values)  # the 400B model does not fit: no decode speed
-        assert fmt.DASH not in values[:-1]
+        assert values[-1] == units.DASH, (order, values)  # the 400B model does not fit: no decode speed
+        assert units.DASH not in values[:-1]
     proxy.sort(DECODE, Qt.SortOrder.DescendingOrder)
     decode = [r.shown.decode_tokens_per_s.expected for r in column(proxy, MODEL, ROW_ROLE)[:-1]]
     assert decode == sorted(decode, reverse=True)
@@ -174,17 +174,17 @@ def test_quant_table_marks_best_and_sorts_by_memory():
 
 
 def test_format_helpers():
-    assert fmt.bytes_text(7.2 * 2**30) == "7.2 GiB"
-    assert fmt.bytes_text(900 * 2**20) == "900.0 MiB"
-    assert fmt.tokens_text(131072) == "128K"
-    assert fmt.tokens_text(1048576) == "1M"
-    assert fmt.params_text(235, 22) == "235B / 22B"
-    assert fmt.params_text(8.03, 8.03) == "8B"
-    assert fmt.seconds_text(0.256) == "256 ms"
-    assert fmt.seconds_text(95) == "1.6 min"
-    assert fmt.usd_text(0.08) == "$0.08"
-    assert fmt.usd_text(0.035) == "$0.035"
-    assert fmt.bandwidth_text(1008e9) == "1,008 GB/s"
+    assert units.bytes_text(7.2 * 2**30) == "7.2 GiB"
+    assert units.bytes_text(900 * 2**20) == "900 MiB"
+    assert units.tokens_text(131072) == "128k"
+    assert units.tokens_text(1048576) == "1M"
+    assert units.params_text(235, 22) == "235B / 22B"
+    assert units.params_text(8.03, 8.03) == "8B"
+    assert units.seconds_text(0.256) == "256 ms"
+    assert units.seconds_text(95) == "95 s"
+    assert units.usd_text(0.08) == "$0.08"
+    assert units.usd_text(0.035) == "$0.035"
+    assert units.bandwidth_text(1008e9) == "1,008 GB/s"
 
 
 def test_hosted_column_skips_free_tiers_as_the_hosted_command_does():

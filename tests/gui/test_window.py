@@ -293,7 +293,7 @@ def test_prompt_and_context_stay_consistent(window, services):
     assert (services._calls[-1].prompt_tokens, services._calls[-1].context_tokens) == (2048, 2048)
     from rigcheck.desktop.models.model_table import TTFT
 
-    assert window.models_page.model.headerData(TTFT, Qt.Orientation.Horizontal) == "TTFT @2K"
+    assert window.models_page.model.headerData(TTFT, Qt.Orientation.Horizontal) == "TTFT @2k"
     assert len(services._calls) == 2  # the first evaluation, then one debounced re-evaluation for all the edits
 
 
@@ -312,7 +312,7 @@ def test_model_without_parameter_count_has_a_clean_title(qtbot):
     qtbot.addWidget(page)
     page.show_row(build_rows(catalog, estimates)[0])
     assert page.title.text() == "Tiny 1B"
-    assert page.basis.toPlainText().splitlines()[1].startswith("trained context 32K")
+    assert page.basis.toPlainText().splitlines()[1].startswith("trained context 32k")
 
 
 def test_curves_wait_for_the_selection_to_rest(window, qtbot):
@@ -360,7 +360,7 @@ def test_identical_gpus_share_one_card(window, qtbot):
     dialog.accept()
     cards = window.machine_panel.gpu_cards
     assert len(cards) == 1 and len(cards[0].gpus) == 4
-    assert cards[0].vram_bar.format() == "320.0 GiB"
+    assert cards[0].vram_bar.format() == "320 GiB"
     assert "GPU 3: ? / 80.0 GiB" in cards[0].vram_bar.toolTip()
     from PySide6.QtWidgets import QLabel
 

@@ -6,7 +6,8 @@ import pytest
 
 from rigcheck.catalog.estimate.types import Band, Settings
 from rigcheck.catalog.records import Quant
-from rigcheck.desktop.report import build_report, units
+from rigcheck.desktop import units
+from rigcheck.desktop.report import build_report
 
 from .conftest import GIB, make_catalog, make_machine
 
@@ -24,20 +25,20 @@ from .conftest import GIB, make_catalog, make_machine
     ],
 )
 def test_tokens(value, expected):
-    assert units.tokens(value) == expected
+    assert units.tokens_text(value) == expected
 
 
 @pytest.mark.parametrize(
     "band, fmt, expected",
     [
-        (Band(35.2, 42, 50.4), units.rate, "35–50"),
-        (Band(2167, 3000, 4334), units.rate, "2.2k–4.3k"),  # thousands compact in narrow cells
-        (Band(10_600, 12_000, 15_100), units.rate, "11k–15k"),
-        (Band(0.39, 0.5, 0.68), units.rate, "0.39–0.68"),
-        (Band(4.6, 5.5, 7.8), units.seconds, "4.6–7.8 s"),  # a shared unit is said once
-        (Band(0.845, 1.0, 1.9), units.seconds, "0.84–1.9 s"),  # mixed ms and s: all in s
-        (Band(0.1, 0.2, 0.3), units.seconds, "100–300 ms"),
-        (None, units.rate, "—"),
+        (Band(35.2, 42, 50.4), units.rate_text, "35–50"),
+        (Band(2167, 3000, 4334), units.rate_text, "2.2k–4.3k"),  # thousands compact in narrow cells
+        (Band(10_600, 12_000, 15_100), units.rate_text, "11k–15k"),
+        (Band(0.39, 0.5, 0.68), units.rate_text, "0.39–0.68"),
+        (Band(4.6, 5.5, 7.8), units.seconds_text, "4.6–7.8 s"),  # a shared unit is said once
+        (Band(0.845, 1.0, 1.9), units.seconds_text, "0.84–1.9 s"),  # mixed ms and s: all in s
+        (Band(0.1, 0.2, 0.3), units.seconds_text, "100–300 ms"),
+        (None, units.rate_text, "—"),
     ],
 )
 def test_band_range(band, fmt, expected):
@@ -49,14 +50,14 @@ def test_band_range(band, fmt, expected):
     [(0.0123, "12 ms"), (0.9999, "1.0 s"), (9.96, "10 s"), (95, "95 s"), (600, "10 min"), (7200, "2.0 h")],
 )
 def test_seconds(value, expected):
-    assert units.seconds(value) == expected
+    assert units.seconds_text(value) == expected
 
 
 def test_sizes_and_rates():
-    assert units.gib(24 * GIB) == "24.0 GiB" and units.gib(380 * GIB) == "380 GiB"
-    assert units.bandwidth(1008e9) == "1,008 GB/s"
-    assert units.rate(1840) == "1,840" and units.rate(8.44) == "8.4" and units.rate(12_880) == "12.9k"
-    assert units.params_b(0.6) == "0.6B" and units.params_b(8.0) == "8B" and units.params_b(671) == "671B"
+    assert units.bytes_text(24 * GIB) == "24.0 GiB" and units.bytes_text(380 * GIB) == "380 GiB"
+    assert units.bandwidth_text(1008e9) == "1,008 GB/s"
+    assert units.rate_text(1840) == "1,840" and units.rate_text(8.44) == "8.4" and units.rate_text(12_880) == "12.9k"
+    assert units.params_text(0.6) == "0.6B" and units.params_text(8.0) == "8B" and units.params_text(671) == "671B"
 
 
 def test_pdf_rows_are_never_split_across_pages(qapp, engine):

@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from rigcheck.catalog.estimate.types import VERDICTS, Estimate
 from rigcheck.catalog.records import HostedOffer
+from rigcheck.desktop import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.models.model_table import SORT_ROLE
 
@@ -80,23 +81,23 @@ class QuantTableModel(_ListTable):
         if col == 1:
             return e.runtime, e.runtime, None
         if col == 2:
-            return fmt.verdict_text(e.verdict), _VERDICT_RANK.get(e.verdict, 99), e.placement or None
+            return units.verdict_text(e.verdict), _VERDICT_RANK.get(e.verdict, 99), e.placement or None
         if col == 3:
             m = e.memory
-            tip = (f"weights {fmt.bytes_text(m.weights_bytes)} + KV {fmt.bytes_text(m.kv_cache_bytes)} + overhead "
-                   f"{fmt.bytes_text(m.overhead_bytes)}; GPU {fmt.bytes_text(m.gpu_bytes)}, RAM {fmt.bytes_text(m.ram_bytes)}")
-            return fmt.bytes_text(m.total_bytes), m.total_bytes, tip
+            tip = (f"weights {units.bytes_text(m.weights_bytes)} + KV {units.bytes_text(m.kv_cache_bytes)} + overhead "
+                   f"{units.bytes_text(m.overhead_bytes)}; GPU {units.bytes_text(m.gpu_bytes)}, RAM {units.bytes_text(m.ram_bytes)}")
+            return units.bytes_text(m.total_bytes), m.total_bytes, tip
         if col == 4:
-            return fmt.tokens_text(e.max_context_tokens), e.max_context_tokens, None
+            return units.tokens_text(e.max_context_tokens), e.max_context_tokens, None
         if col == 5:
             b = e.prefill_tokens_per_s
-            return fmt.band_text(b), b.expected if b else None, None
+            return units.band_text(b), b.expected if b else None, None
         if col == 6:
             b = e.decode_tokens_per_s
-            return fmt.band_text(b), b.expected if b else None, None
+            return units.band_text(b), b.expected if b else None, None
         if col == 7:
             b = e.ttft_s
-            return fmt.band_text(b, fmt=fmt.seconds_text), b.expected if b else None, None
+            return units.band_text(b, fmt=units.seconds_text), b.expected if b else None, None
         return "", None, None
 
     def extra(self, e: Estimate, col: int, role: int):
@@ -142,16 +143,16 @@ class OffersTableModel(_ListTable):
         if col == 0:
             return o.provider, o.provider.casefold(), o.source
         if col == 1:
-            return fmt.usd_text(o.usd_per_m_input), o.usd_per_m_input, None
+            return units.usd_text(o.usd_per_m_input), o.usd_per_m_input, None
         if col == 2:
-            return fmt.usd_text(o.usd_per_m_output), o.usd_per_m_output, None
+            return units.usd_text(o.usd_per_m_output), o.usd_per_m_output, None
         if col == 3:
-            return fmt.tokens_text(o.context_tokens), o.context_tokens, None
+            return units.tokens_text(o.context_tokens), o.context_tokens, None
         if col == 4:
-            return o.quantization or fmt.DASH, o.quantization, None
+            return o.quantization or units.DASH, o.quantization, None
         if col == 5:
             text, tip = residency_text(o)
             return text, text, "\n".join(t for t in (tip, o.notes) if t)
         if col == 6:
-            return o.date_seen or fmt.DASH, o.date_seen, None
+            return o.date_seen or units.DASH, o.date_seen, None
         return "", None, None

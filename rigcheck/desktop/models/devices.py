@@ -5,16 +5,17 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from rigcheck.catalog.records import Device
+from rigcheck.desktop import units
 from rigcheck.desktop.models import format as fmt
 
 DEVICE_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
 def device_summary(d: Device) -> str:
-    mem = fmt.bytes_text(d.memory_bytes, digits=0) if d.memory_bytes else "memory varies"
+    mem = units.bytes_text(d.memory_bytes, digits=0) if d.memory_bytes else "memory varies"
     if d.memory_options_bytes:
-        mem = "/".join(fmt.bytes_text(b, digits=0) for b in d.memory_options_bytes)
-    return f"{d.name} — {mem}, {fmt.bandwidth_text(d.bandwidth_bytes_per_s)}"
+        mem = "/".join(units.bytes_text(b, digits=0) for b in d.memory_options_bytes)
+    return f"{d.name} — {mem}, {units.bandwidth_text(d.bandwidth_bytes_per_s)}"
 
 
 class DeviceListModel(QAbstractListModel):
@@ -41,9 +42,9 @@ class DeviceListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [d.name, f"{d.vendor}, {d.kind}"]
             if d.fp16_tensor_tflops:
-                lines.append(f"FP16 tensor {fmt.tflops_text(d.fp16_tensor_tflops)}")
+                lines.append(f"FP16 tensor {units.tflops_text(d.fp16_tensor_tflops)}")
             if d.street_price_usd or d.launch_price_usd:
-                lines.append(f"Price {fmt.usd_text(d.street_price_usd or d.launch_price_usd)}")
+                lines.append(f"Price {units.usd_text(d.street_price_usd or d.launch_price_usd)}")
             if d.sources:
                 lines.append(f"Source: {d.sources[0]}")
             return fmt.tooltip("\n".join(lines))

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from rigcheck.catalog.estimate.types import VERDICTS
+from rigcheck.desktop import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.models.rows import SCORE_COLUMNS, ModelRow
 
@@ -126,7 +127,7 @@ class ModelTableModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             if section == TTFT and self.prompt_tokens:
-                return f"TTFT @{fmt.tokens_text(self.prompt_tokens)}"
+                return f"TTFT @{units.tokens_text(self.prompt_tokens)}"
             return HEADERS[section]
         if role == Qt.ItemDataRole.ToolTipRole:
             return HEADER_TIPS[section]  # our own text
@@ -159,7 +160,7 @@ class ModelTableModel(QAbstractTableModel):
         if role == _ALIGNMENT:
             return _RIGHT_ALIGNED if col in _NUMERIC else None
         if role == _ACCESSIBLE_TEXT and col == VERDICT:
-            return fmt.verdict_text(row.verdict)
+            return units.verdict_text(row.verdict)
         return None
 
     # presentation ----------------------------------------------------------------------------------
@@ -169,33 +170,33 @@ class ModelTableModel(QAbstractTableModel):
         if col == MODEL:
             return row.label
         if col == PARAMS:
-            return fmt.params_text(m.params_total_b, m.params_active_b)
+            return units.params_text(m.params_total_b, m.params_active_b)
         if col == SCORE_SWE:
             v = row.best_scores.get(SCORE_COLUMNS[0][0])
-            return fmt.DASH if v is None else f"{v:.1f}"
+            return units.DASH if v is None else f"{v:.1f}"
         if col == SCORE_AIDER:
             v = row.best_scores.get(SCORE_COLUMNS[1][0])
-            return fmt.DASH if v is None else f"{v:.1f}"
+            return units.DASH if v is None else f"{v:.1f}"
         if col == HOSTED:
             o = row.cheapest_offer
-            return fmt.usd_text(o.usd_per_m_output) if o else fmt.DASH
+            return units.usd_text(o.usd_per_m_output) if o else units.DASH
         if e is None:
-            return fmt.DASH
+            return units.DASH
         fits = e.fits
         if col == QUANT:
             return e.quant if fits else f"({e.quant})"
         if col == VERDICT:
-            return fmt.verdict_text(e.verdict)
+            return units.verdict_text(e.verdict)
         if col == MEMORY:
-            return fmt.bytes_text(e.memory.total_bytes)
+            return units.bytes_text(e.memory.total_bytes)
         if col == CONTEXT:
-            return fmt.tokens_text(e.max_context_tokens) if fits else fmt.DASH
+            return units.tokens_text(e.max_context_tokens) if fits else units.DASH
         if col == PREFILL:
-            return fmt.rate_text(_expected(e.prefill_tokens_per_s))
+            return units.rate_text(_expected(e.prefill_tokens_per_s))
         if col == DECODE:
-            return fmt.rate_text(_expected(e.decode_tokens_per_s))
+            return units.rate_text(_expected(e.decode_tokens_per_s))
         if col == TTFT:
-            return fmt.seconds_text(_expected(e.ttft_s))
+            return units.seconds_text(_expected(e.ttft_s))
         return ""
 
     def _sort_value(self, row: ModelRow, col: int):
@@ -238,7 +239,7 @@ class ModelTableModel(QAbstractTableModel):
             if m.license:
                 lines.append(f"License: {m.license}")
             if m.max_context_tokens:
-                lines.append(f"Trained context: {fmt.tokens_text(m.max_context_tokens)} tokens")
+                lines.append(f"Trained context: {units.tokens_text(m.max_context_tokens)} tokens")
             for s in row.scores:
                 lines.append(f"{s.benchmark}: {s.value:g}" + (f" ({s.source})" if s.source else ""))
             return "\n".join(lines)
@@ -246,25 +247,25 @@ class ModelTableModel(QAbstractTableModel):
             o = row.cheapest_offer
             if o is None:
                 return "No hosted offer in the catalog"
-            return (f"{o.provider}: {fmt.usd_text(o.usd_per_m_input)} in / {fmt.usd_text(o.usd_per_m_output)} out "
+            return (f"{o.provider}: {units.usd_text(o.usd_per_m_input)} in / {units.usd_text(o.usd_per_m_output)} out "
                     f"per million tokens; {len(row.offers)} offer(s) in the catalog")
         if e is None:
             return "No estimate: the catalog lacks the facts this model needs"
         if col in (VERDICT, QUANT, MEMORY):
             mem = e.memory
-            lines = [fmt.verdict_text(e.verdict) + (f": {e.placement}" if e.placement else ""),
-                     f"Weights {fmt.bytes_text(mem.weights_bytes)}, KV cache {fmt.bytes_text(mem.kv_cache_bytes)} "
-                     f"({fmt.tokens_text(e.context_tokens)} context), overhead {fmt.bytes_text(mem.overhead_bytes)}",
-                     f"On GPU {fmt.bytes_text(mem.gpu_bytes)}, in RAM {fmt.bytes_text(mem.ram_bytes)}"]
+            lines = [units.verdict_text(e.verdict) + (f": {e.placement}" if e.placement else ""),
+                     f"Weights {units.bytes_text(mem.weights_bytes)}, KV cache {units.bytes_text(mem.kv_cache_bytes)} "
+                     f"({units.tokens_text(e.context_tokens)} context), overhead {units.bytes_text(mem.overhead_bytes)}",
+                     f"On GPU {units.bytes_text(mem.gpu_bytes)}, in RAM {units.bytes_text(mem.ram_bytes)}"]
             if e.runs_now is not None:
                 lines.append("Fits in the memory free now" if e.runs_now else "Does not fit in the memory free now")
             return "\n".join(lines)
         if col == PREFILL:
-            return fmt.band_text(e.prefill_tokens_per_s, unit="tok/s") + "  (expected, low–high)"
+            return units.band_text(e.prefill_tokens_per_s, unit="tok/s") + "  (expected, low–high)"
         if col == DECODE:
-            return fmt.band_text(e.decode_tokens_per_s, unit="tok/s") + "  (expected, low–high)"
+            return units.band_text(e.decode_tokens_per_s, unit="tok/s") + "  (expected, low–high)"
         if col == TTFT:
-            return fmt.band_text(e.ttft_s, fmt=fmt.seconds_text) + "  (expected, low–high)"
+            return units.band_text(e.ttft_s, fmt=units.seconds_text) + "  (expected, low–high)"
         return None
 
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from rigcheck.catalog.estimate.types import Estimate
-from rigcheck.desktop.models import format as fmt
+from rigcheck.desktop import units
 from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
 from rigcheck.desktop.models.model_table import SORT_ROLE
 from rigcheck.desktop.models.rows import ModelRow
@@ -43,8 +43,8 @@ def basis_text(row: ModelRow, e: Estimate | None, prompt_tokens: int) -> str:
     """The estimate's basis and band in words."""
     m = row.model
     lines = [f"{row.label}  ({m.id})"]
-    facts = [fmt.params_text(m.params_total_b, m.params_active_b) + " parameters" if m.params_total_b else None,
-             f"trained context {fmt.tokens_text(m.max_context_tokens)}" if m.max_context_tokens else None,
+    facts = [units.params_text(m.params_total_b, m.params_active_b) + " parameters" if m.params_total_b else None,
+             f"trained context {units.tokens_text(m.max_context_tokens)}" if m.max_context_tokens else None,
              m.license, f"released {m.release_date}" if m.release_date else None]
     lines.append(", ".join(f for f in facts if f))
     if e is None:
@@ -52,19 +52,19 @@ def basis_text(row: ModelRow, e: Estimate | None, prompt_tokens: int) -> str:
         lines.append("No estimate: the catalog lacks architecture facts this model needs.")
         return "\n".join(lines)
     lines.append("")
-    lines.append(f"{e.quant} on {e.runtime}: {fmt.verdict_text(e.verdict)}" + (f" — {e.placement}" if e.placement else ""))
+    lines.append(f"{e.quant} on {e.runtime}: {units.verdict_text(e.verdict)}" + (f" — {e.placement}" if e.placement else ""))
     mem = e.memory
-    lines.append(f"Memory {fmt.bytes_text(mem.total_bytes)} = weights {fmt.bytes_text(mem.weights_bytes)} + KV cache "
-                 f"{fmt.bytes_text(mem.kv_cache_bytes)} for {fmt.tokens_text(e.context_tokens)} tokens + overhead "
-                 f"{fmt.bytes_text(mem.overhead_bytes)}; {fmt.bytes_text(mem.gpu_bytes)} on GPU, "
-                 f"{fmt.bytes_text(mem.ram_bytes)} in RAM.")
+    lines.append(f"Memory {units.bytes_text(mem.total_bytes)} = weights {units.bytes_text(mem.weights_bytes)} + KV cache "
+                 f"{units.bytes_text(mem.kv_cache_bytes)} for {units.tokens_text(e.context_tokens)} tokens + overhead "
+                 f"{units.bytes_text(mem.overhead_bytes)}; {units.bytes_text(mem.gpu_bytes)} on GPU, "
+                 f"{units.bytes_text(mem.ram_bytes)} in RAM.")
     if e.runs_now is not None:
         lines.append("It fits in the memory free right now." if e.runs_now
                      else "It does not fit in the memory free right now (other programs are using it).")
-    for label, band, f, unit in (("Decode", e.decode_tokens_per_s, fmt.rate_text, "tok/s"),
-                                 ("Prefill", e.prefill_tokens_per_s, fmt.rate_text, "tok/s"),
-                                 (f"Time to first token for a {fmt.tokens_text(prompt_tokens)}-token prompt", e.ttft_s,
-                                  fmt.seconds_text, "")):
+    for label, band, f, unit in (("Decode", e.decode_tokens_per_s, units.rate_text, "tok/s"),
+                                 ("Prefill", e.prefill_tokens_per_s, units.rate_text, "tok/s"),
+                                 (f"Time to first token for a {units.tokens_text(prompt_tokens)}-token prompt", e.ttft_s,
+                                  units.seconds_text, "")):
         if band is None:
             continue
         u = f" {unit}" if unit else ""
@@ -159,13 +159,13 @@ class DetailPage(QWidget):
             return
         self.ensure_charts()
         m = row.model
-        params = fmt.params_text(m.params_total_b, m.params_active_b)
+        params = units.params_text(m.params_total_b, m.params_active_b)
         self.title.setText(f"{row.label} — {params} parameters" if m.params_total_b else row.label)
         bits = [m.id]
         if m.license:
             bits.append(m.license)
         if m.max_context_tokens:
-            bits.append(f"{fmt.tokens_text(m.max_context_tokens)} context")
+            bits.append(f"{units.tokens_text(m.max_context_tokens)} context")
         if row.best_scores:
             bits.append(", ".join(f"{k} {v:g}" for k, v in sorted(row.best_scores.items())))
         self.subtitle.setText(" · ".join(bits))

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rigcheck.desktop.models import format as fmt
+from rigcheck.desktop import units
 from rigcheck.desktop.models.model_table import (
     DECODE,
     MODEL,
@@ -56,7 +56,7 @@ class ModelsPage(QWidget):
         self.license.currentIndexChanged.connect(lambda: self.proxy.set_license(self.license.currentData()))
         self.min_context = QComboBox()
         for n in MIN_CONTEXT_CHOICES:
-            self.min_context.addItem("Any context" if n == 0 else f"≥ {fmt.tokens_text(n)} context", n)
+            self.min_context.addItem("Any context" if n == 0 else f"≥ {units.tokens_text(n)} context", n)
         self.min_context.setToolTip("Only models whose longest context that fits here is at least this")
         self.min_context.currentIndexChanged.connect(lambda: self.proxy.set_min_context(self.min_context.currentData()))
         self.count = QLabel()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rigcheck.catalog.estimate.types import Settings
 from rigcheck.catalog.records import Catalog, Model
-from rigcheck.desktop.report import units
+from rigcheck.desktop import units
 from rigcheck.desktop.report.builder import (
     USABLE_DECODE_TOKENS_PER_S,
     USABLE_TTFT_S,
@@ -118,10 +118,10 @@ def _upgrader(plan_module):
         lines = []
         for u in upgrades:
             e = u.estimate
-            speed = units.rate(e.decode_tokens_per_s.expected) if e.decode_tokens_per_s else "—"
-            text = f"{u.change}: {e.quant} on {units.verdict(e.verdict)}, about {speed} tok/s"
+            speed = units.rate_text(e.decode_tokens_per_s.expected) if e.decode_tokens_per_s else "—"
+            text = f"{u.change}: {e.quant} on {units.verdict_place(e.verdict)}, about {speed} tok/s"
             if u.cost_usd:
-                text += f", about {units.usd(u.cost_usd, 0)}"
+                text += f", about {units.usd_text(u.cost_usd, 0)}"
             if u.shortfall:
                 text += f" (still short: {u.shortfall})"
             lines.append(text)

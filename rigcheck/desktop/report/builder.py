@@ -752,7 +752,7 @@ def _summary(
     hosted: dict[str, tuple[HostedRow, ...]],
     models_by_id: dict[str, Model],
 ) -> Summary:
-    from rigcheck.desktop.report import units
+    from rigcheck.desktop import units
 
     per_model = _one_row_per_model(rows)
     # A model runs well when any quant of it is usable: the best quant when it is, else the
@@ -762,7 +762,7 @@ def _summary(
     runs_well = tuple(
         _pick(
             r,
-            f"{units.verdict(r.estimate.verdict)}, {units.rate(r.estimate.decode_tokens_per_s.expected)} tok/s",
+            f"{units.verdict_place(r.estimate.verdict)}, {units.rate_text(r.estimate.decode_tokens_per_s.expected)} tok/s",
         )
         for r in well[:SUMMARY_PICKS]
     )
@@ -773,12 +773,12 @@ def _summary(
         if r.model_id in usable_by_model:
             continue
         if not e.fits:
-            reason = f"needs {units.gib(e.memory.total_bytes)} at {e.quant}; has {units.gib(capacity)}"
+            reason = f"needs {units.bytes_text(e.memory.total_bytes)} at {e.quant}; has {units.bytes_text(capacity)}"
         else:
             decode = e.decode_tokens_per_s.expected if e.decode_tokens_per_s else None
-            reason = f"fits ({units.verdict(e.verdict)}) but only {units.rate(decode)} tok/s"
+            reason = f"fits ({units.verdict_place(e.verdict)}) but only {units.rate_text(decode)} tok/s"
             if decode is not None and decode >= USABLE_DECODE_TOKENS_PER_S and e.ttft_s is not None:
-                reason = f"fits but first token after {units.seconds(e.ttft_s.expected)}"
+                reason = f"fits but first token after {units.seconds_text(e.ttft_s.expected)}"
         cannot.append(_pick(r, reason))
         if len(cannot) >= SUMMARY_PICKS:
             break
@@ -849,7 +849,7 @@ def _detail(
     quality: dict[str, Quality],
     hosted: dict[str, tuple[HostedRow, ...]],
 ) -> ModelDetail:
-    from rigcheck.desktop.report import units
+    from rigcheck.desktop import units
 
     quants = tuple(
         sorted(
@@ -878,7 +878,7 @@ def _detail(
     if model.attention:
         facts.append(("Attention", model.attention.upper() if model.attention != "swa-mixed" else "sliding window + global"))
     if model.max_context_tokens:
-        facts.append(("Max context", f"{units.tokens(model.max_context_tokens)} tokens"))
+        facts.append(("Max context", f"{units.tokens_text(model.max_context_tokens)} tokens"))
     if model.license:
         facts.append(("License", model.license))
     if model.release_date:
@@ -900,12 +900,12 @@ def _detail(
 
 
 def _params_text(model: Model) -> str:
-    from rigcheck.desktop.report import units
+    from rigcheck.desktop import units
 
     total, active = model.params_total_b, model.params_active_b
     if model.is_moe and total and active and active < total:
-        return f"{units.params_b(total)} total, {units.params_b(active)} active (MoE, {model.moe_num_experts} experts)"
-    return units.params_b(total)
+        return f"{units.params_text(total)} total, {units.params_text(active)} active (MoE, {model.moe_num_experts} experts)"
+    return units.params_text(total)
 
 
 def _plan_candidates(details: tuple[ModelDetail, ...]) -> list[str]:
@@ -1010,11 +1010,11 @@ def _title(reports: list[MachineReport]) -> str:
 
 
 def _assumptions(settings: Settings, engine: Engine) -> tuple[str, ...]:
-    from rigcheck.desktop.report import units
+    from rigcheck.desktop import units
 
     lines = [
-        f"Context reserved: {units.tokens(settings.context_tokens)} tokens (capped at each model's maximum); "
-        f"prompt for prefill and time to first token: {units.tokens(settings.prompt_tokens)} tokens; "
+        f"Context reserved: {units.tokens_text(settings.context_tokens)} tokens (capped at each model's maximum); "
+        f"prompt for prefill and time to first token: {units.tokens_text(settings.prompt_tokens)} tokens; "
         f"decode speed is at that depth, batch 1.",
         f"KV cache type: {settings.kv_cache_type}; memory sized against "
         f"{'total' if settings.memory_basis == 'total' else 'free'} memory"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from rigcheck.desktop.report import units
+from rigcheck.desktop import units
 from rigcheck.desktop.report.builder import ModelDetail
 
 WIDTH = 640
@@ -80,7 +80,7 @@ def memory_chart(detail: ModelDetail) -> str:
             if w > 0:
                 body.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{COLORS[key]}"/>')
             x += w
-        total = units.gib(e.memory.total_bytes)
+        total = units.bytes_text(e.memory.total_bytes)
         # A white backing keeps the figure legible where a capacity line crosses it.
         labels.append(f'<rect x="{x + 2:.1f}" y="{y + 2}" width="{5.2 * len(total) + 4:.1f}" height="{bar_h - 4}" fill="#ffffff"/>')
         labels.append(_text(x + 4, y + bar_h - 4, total, size=9, fill=COLORS["axis"]))
@@ -95,7 +95,7 @@ def memory_chart(detail: ModelDetail) -> str:
         anchor = "end" if x > left + plot_w * 0.8 else "start"
         # Two label rows so VRAM and VRAM + RAM never overprint when the two lines are close.
         label_y = top - 10 if key == "gpu" else top - 22
-        body.append(_text(x + (-3 if anchor == "end" else 3), label_y, f"{name} {units.gib(cap)}", size=9,
+        body.append(_text(x + (-3 if anchor == "end" else 3), label_y, f"{name} {units.bytes_text(cap)}", size=9,
                           anchor=anchor, fill=COLORS[key]))
     body += labels  # drawn after the capacity lines so they sit on top
     ly = height - 12
@@ -120,7 +120,7 @@ def speed_chart(detail: ModelDetail) -> str:
     ]
     beyond = [p.context_tokens for p in points if p.decode_tokens_per_s is None]
     if beyond:
-        body.append(_text(WIDTH - 16, 16, f"does not fit at {', '.join(units.tokens(c) for c in beyond)} tokens",
+        body.append(_text(WIDTH - 16, 16, f"does not fit at {', '.join(units.tokens_text(c) for c in beyond)} tokens",
                           size=10, anchor="end", fill=COLORS["ram"]))
     panel_w = (WIDTH - 16 * 2 - 40) / 2
     for n, (attr, key, name) in enumerate(
@@ -157,10 +157,10 @@ def _line_panel(points, attr: str, color: str, name: str, x0: float, y0: float, 
     while tick <= y_hi + 1e-9:
         y = py(tick)
         out.append(f'<line x1="{x0:.1f}" y1="{y:.1f}" x2="{x0 + w:.1f}" y2="{y:.1f}" stroke="{COLORS["grid"]}"/>')
-        out.append(_text(x0 - 4, y + 3, "0" if tick == 0 else units.rate(tick), size=9, anchor="end", fill=COLORS["axis"]))
+        out.append(_text(x0 - 4, y + 3, "0" if tick == 0 else units.rate_text(tick), size=9, anchor="end", fill=COLORS["axis"]))
         tick += y_step
     for ctx, _ in valid:
-        out.append(_text(px(ctx), y0 + h + 13, units.tokens(ctx), size=9, anchor="middle", fill=COLORS["axis"]))
+        out.append(_text(px(ctx), y0 + h + 13, units.tokens_text(ctx), size=9, anchor="middle", fill=COLORS["axis"]))
     out.append(_text(x0 + w, y0 + h + 26, "context (tokens)", size=9, anchor="end", fill=COLORS["axis"]))
     band = [(px(c), py(b.high)) for c, b in valid] + [(px(c), py(b.low)) for c, b in reversed(valid)]
     out.append(

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from rigcheck.desktop.report import charts, units
+from rigcheck.desktop import units
+from rigcheck.desktop.report import charts
 from rigcheck.desktop.report.builder import (
     USABLE_DECODE_TOKENS_PER_S,
     FitRow,
@@ -125,8 +126,8 @@ def render_document(report: ReportData, *, for_qt: bool) -> tuple[str, dict[str,
         f"<h1>{escape(report.title)}</h1>",
         f'<p class="meta">Generated {escape(report.generated_at)} by rigcheck {escape(report.app_version)} · '
         f"catalog #{report.catalog.sequence} of {escape(report.catalog.generated_at)}"
-        f" · context {units.tokens(report.settings.context_tokens)}, prompt "
-        f"{units.tokens(report.settings.prompt_tokens)} tokens, KV {escape(report.settings.kv_cache_type)}</p>",
+        f" · context {units.tokens_text(report.settings.context_tokens)}, prompt "
+        f"{units.tokens_text(report.settings.prompt_tokens)} tokens, KV {escape(report.settings.kv_cache_type)}</p>",
         "<!--nav-->",
     )
     if report.fleet is not None:
@@ -189,7 +190,7 @@ def _e(value: object) -> str:
     return escape("—" if value is None or value == "" else str(value))
 
 
-def _band_cell(band, fmt=units.rate) -> str:
+def _band_cell(band, fmt=units.rate_text) -> str:
     if band is None:
         return "—"
     return f'{escape(fmt(band.expected))}<br><span class="band">{escape(units.band_range(band, fmt))}</span>'
@@ -197,7 +198,7 @@ def _band_cell(band, fmt=units.rate) -> str:
 
 def _verdict_cell(verdict: str) -> str:
     cls = {"gpu": "ok", "unified": "ok", "gpu+ram": "warn", "cpu": "warn", "no_fit": "bad"}.get(verdict, "")
-    return f'<span class="{cls}">{escape(units.verdict(verdict))}</span>'
+    return f'<span class="{cls}">{escape(units.verdict_text(verdict))}</span>'
 
 
 def _quality_cell(q: Quality | None) -> str:
@@ -209,7 +210,7 @@ def _quality_cell(q: Quality | None) -> str:
 def _hosted_cell(h: HostedRow | None) -> str:
     if h is None:
         return "—"
-    return f'{escape(units.usd(h.blended_usd_per_m))}<br><span class="band">{escape(h.provider)}</span>'
+    return f'{escape(units.usd_text(h.blended_usd_per_m))}<br><span class="band">{escape(h.provider)}</span>'
 
 
 def _name_cell(name: str, model_id: str) -> str:
@@ -225,10 +226,10 @@ def _name_cell(name: str, model_id: str) -> str:
 def _summary(d: _Doc, mr: MachineReport, heading: str) -> None:
     s, m = mr.summary, mr.machine
     d.h2(heading, "summary")
-    gpus = ", ".join(f"{g.name} ({units.gib(g.vram_total_bytes)})" for g in m.gpus if not g.lost) or "no GPU"
+    gpus = ", ".join(f"{g.name} ({units.bytes_text(g.vram_total_bytes)})" for g in m.gpus if not g.lost) or "no GPU"
     d.add(
         f'<p class="headline">{escape(s.headline)}</p>',
-        f"<p><b>Machine:</b> {escape(gpus)}; {escape(units.gib(m.memory.total_bytes))} RAM"
+        f"<p><b>Machine:</b> {escape(gpus)}; {escape(units.bytes_text(m.memory.total_bytes))} RAM"
         f"{'; ' + escape(m.cpu.model) if m.cpu.model else ''} "
         f'<span class="small">({escape(m.origin)}{", " + escape(m.probed_at) if m.probed_at else ""})</span></p>',
         "<h3>Runs well</h3>",
@@ -242,7 +243,7 @@ def _summary(d: _Doc, mr: MachineReport, heading: str) -> None:
                     _e(p.quant),
                     _verdict_cell(p.verdict),
                     _band_cell(p.decode_tokens_per_s),
-                    _band_cell(p.ttft_s, units.seconds),
+                    _band_cell(p.ttft_s, units.seconds_text),
                     _quality_cell(p.quality),
                 ]
                 for p in s.runs_well
@@ -266,9 +267,9 @@ def _summary(d: _Doc, mr: MachineReport, heading: str) -> None:
         h = s.best_hosted
         d.add(
             f"<p><b>{escape(s.best_hosted_model_name or h.model_id)}</b> at <b>{escape(h.provider)}</b>: "
-            f"{escape(units.usd(h.usd_per_m_input))} per M input, {escape(units.usd(h.usd_per_m_output))} per M "
-            f"output tokens (blended {escape(units.usd(h.blended_usd_per_m))}/M)"
-            f"{', context ' + escape(units.tokens(h.context_tokens)) if h.context_tokens else ''}"
+            f"{escape(units.usd_text(h.usd_per_m_input))} per M input, {escape(units.usd_text(h.usd_per_m_output))} per M "
+            f"output tokens (blended {escape(units.usd_text(h.blended_usd_per_m))}/M)"
+            f"{', context ' + escape(units.tokens_text(h.context_tokens)) if h.context_tokens else ''}"
             f"{', residency ' + escape(h.residency) if h.residency != 'unknown' else ''}. "
             f'<span class="small">{escape(s.best_hosted_reason or "")}'
             f"{'; price seen ' + escape(h.date_seen) if h.date_seen else ''}.</span></p>"
@@ -297,10 +298,10 @@ def _inventory(d: _Doc, mr: MachineReport) -> None:
             [
                 str(g.index),
                 name,
-                escape(units.gib(vram)) + _src(g.sources, "vram_total_bytes"),
-                escape(units.bandwidth(g.memory_bandwidth_bytes_per_s)) + _src(g.sources, "memory_bandwidth_bytes_per_s"),
+                escape(units.bytes_text(vram)) + _src(g.sources, "vram_total_bytes"),
+                escape(units.bandwidth_text(g.memory_bandwidth_bytes_per_s)) + _src(g.sources, "memory_bandwidth_bytes_per_s"),
                 _e(g.pcie_link) + _src(g.sources, "pcie_link"),
-                escape(units.watts(g.power_limit_w)),
+                escape(units.watts_text(g.power_limit_w)),
                 _e(driver) + _src(g.sources, "driver_version"),
             ]
         )
@@ -317,18 +318,18 @@ def _inventory(d: _Doc, mr: MachineReport) -> None:
     if c.physical_cores or c.logical_cores:
         cores = f"{c.physical_cores or '?'} cores / {c.logical_cores or '?'} threads"
     flags = ", ".join(c.isa_flags) or "—"
-    ram_extra = " ".join(x for x in (mem.ram_type, units.mhz(mem.ram_speed_mhz) if mem.ram_speed_mhz else None) if x)
+    ram_extra = " ".join(x for x in (mem.ram_type, units.mhz_text(mem.ram_speed_mhz) if mem.ram_speed_mhz else None) if x)
     kv = [
         ("CPU", _e(c.model) + _src(c.sources, "model")),
-        ("Cores", escape(cores) + (f", up to {escape(units.mhz(c.max_clock_mhz))}" if c.max_clock_mhz else "")),
+        ("Cores", escape(cores) + (f", up to {escape(units.mhz_text(c.max_clock_mhz))}" if c.max_clock_mhz else "")),
         ("Architecture / ISA", f"{_e(c.architecture)}; {escape(flags)}" if c.architecture or c.isa_flags else "—"),
-        ("RAM", escape(units.gib(mem.total_bytes)) + (f" {escape(ram_extra)}" if ram_extra else "")
+        ("RAM", escape(units.bytes_text(mem.total_bytes)) + (f" {escape(ram_extra)}" if ram_extra else "")
          + _src(mem.sources, "total_bytes")),
-        ("RAM bandwidth", escape(units.bandwidth(mem.bandwidth_bytes_per_s)) + _src(mem.sources, "bandwidth_bytes_per_s")),
+        ("RAM bandwidth", escape(units.bandwidth_text(mem.bandwidth_bytes_per_s)) + _src(mem.sources, "bandwidth_bytes_per_s")),
         ("OS", escape(" ".join(x for x in (m.os_name, m.os_version) if x) or "—")),
         ("Host", _e(m.hostname)),
-        ("Disk free", escape(units.gib(m.disk_free_bytes)) + (f" on {escape(m.disk_path)}" if m.disk_path else "")),
-        ("Described", escape(units.origin(m.origin)) + (f", probed {escape(m.probed_at)}" if m.probed_at else "")),
+        ("Disk free", escape(units.bytes_text(m.disk_free_bytes)) + (f" on {escape(m.disk_path)}" if m.disk_path else "")),
+        ("Described", escape(units.origin_text(m.origin)) + (f", probed {escape(m.probed_at)}" if m.probed_at else "")),
     ]
     d.add("<h3>CPU, memory, system</h3>")
     d.add(_table(["Item", "Value"], ([f"<b>{escape(k)}</b>", v] for k, v in kv), widths=("22%", "78%")))
@@ -371,21 +372,21 @@ def _fit_table(d: _Doc, mr: MachineReport, *, short: bool) -> None:
 
 def _fit_cells(r: FitRow) -> list[str]:
     e = r.estimate
-    params = units.params_b(r.params_total_b)
+    params = units.params_text(r.params_total_b)
     if r.params_active_b and r.params_total_b and r.params_active_b < r.params_total_b:
-        params += f'<br><span class="band">{escape(units.params_b(r.params_active_b))} active</span>'
+        params += f'<br><span class="band">{escape(units.params_text(r.params_active_b))} active</span>'
     else:
         params = escape(params)
-    ctx = units.tokens(e.max_context_tokens)
+    ctx = units.tokens_text(e.max_context_tokens)
     return [
         _name_cell(r.model_name, r.model_id),
         params,
         f"{escape(e.quant)}<br>{_verdict_cell(e.verdict)}",
-        f'{escape(units.gib(e.memory.total_bytes))}<br><span class="band">{escape(ctx)} ctx</span>'
-        if e.max_context_tokens else escape(units.gib(e.memory.total_bytes)),
+        f'{escape(units.bytes_text(e.memory.total_bytes))}<br><span class="band">{escape(ctx)} ctx</span>'
+        if e.max_context_tokens else escape(units.bytes_text(e.memory.total_bytes)),
         _band_cell(e.prefill_tokens_per_s),
         _band_cell(e.decode_tokens_per_s),
-        _band_cell(e.ttft_s, units.seconds),
+        _band_cell(e.ttft_s, units.seconds_text),
         _quality_cell(r.quality),
         _hosted_cell(r.cheapest_hosted),
     ]
@@ -403,19 +404,19 @@ def _detail(d: _Doc, detail: ModelDetail) -> None:
     for e in detail.quants:
         split = "—"
         if e.fits:
-            split = f"{units.gib(e.memory.gpu_bytes)} /<br>{units.gib(e.memory.ram_bytes)}"
+            split = f"{units.bytes_text(e.memory.gpu_bytes)} /<br>{units.bytes_text(e.memory.ram_bytes)}"
         rows.append(
             [
                 escape(e.quant) + (" ★" if e.quant == detail.best_quant else ""),
                 _verdict_cell(e.verdict),
-                escape(units.gib(e.memory.weights_bytes)),
-                escape(units.gib(e.memory.kv_cache_bytes)),
-                escape(units.gib(e.memory.total_bytes)),
+                escape(units.bytes_text(e.memory.weights_bytes)),
+                escape(units.bytes_text(e.memory.kv_cache_bytes)),
+                escape(units.bytes_text(e.memory.total_bytes)),
                 split,
-                escape(units.tokens(e.max_context_tokens)),
+                escape(units.tokens_text(e.max_context_tokens)),
                 _band_cell(e.prefill_tokens_per_s),
                 _band_cell(e.decode_tokens_per_s),
-                _band_cell(e.ttft_s, units.seconds),
+                _band_cell(e.ttft_s, units.seconds_text),
             ]
         )
     d.add(
@@ -435,10 +436,10 @@ def _detail(d: _Doc, detail: ModelDetail) -> None:
             (
                 [
                     _e(h.provider),
-                    escape(units.usd(h.usd_per_m_input)),
-                    escape(units.usd(h.usd_per_m_output)),
-                    escape(units.usd(h.blended_usd_per_m)),
-                    escape(units.tokens(h.context_tokens)),
+                    escape(units.usd_text(h.usd_per_m_input)),
+                    escape(units.usd_text(h.usd_per_m_output)),
+                    escape(units.usd_text(h.blended_usd_per_m)),
+                    escape(units.tokens_text(h.context_tokens)),
                     _e(h.quantization),
                     _e(h.residency + (f" ({h.region})" if h.region else "")),
                     _e(h.date_seen),
@@ -475,11 +476,11 @@ def _plans(d: _Doc, plans: Sequence[PlanSection]) -> None:
                         [
                             _e(o.label),
                             '<span class="ok">yes</span>' if o.meets_target else '<span class="bad">no</span>',
-                            escape(units.usd(o.purchase_usd, 0)),
-                            escape(units.usd(o.rental_usd_per_hour)),
-                            escape(units.usd(o.usd_per_m_output_rented)),
-                            escape(units.usd(o.usd_per_m_output_owned)),
-                            escape(units.watts(o.power_w)),
+                            escape(units.usd_text(o.purchase_usd, 0)),
+                            escape(units.usd_text(o.rental_usd_per_hour)),
+                            escape(units.usd_text(o.usd_per_m_output_rented)),
+                            escape(units.usd_text(o.usd_per_m_output_owned)),
+                            escape(units.watts_text(o.power_w)),
                             _band_cell(o.decode_tokens_per_s),
                             _e(o.why),
                         ]
@@ -498,8 +499,8 @@ def _fleet_cell(c: FleetCell | None) -> str:
     if c is None:
         return '<span class="bad">✗</span>'
     cls = "ok" if c.usable else "warn"
-    speed = units.rate(c.decode_tokens_per_s.expected) if c.decode_tokens_per_s else "—"
-    return f'<span class="{cls}">{escape(c.quant)}</span><br><span class="band">{escape(speed)} tok/s, {escape(units.verdict(c.verdict))}</span>'
+    speed = units.rate_text(c.decode_tokens_per_s.expected) if c.decode_tokens_per_s else "—"
+    return f'<span class="{cls}">{escape(c.quant)}</span><br><span class="band">{escape(speed)} tok/s, {escape(units.verdict_place(c.verdict))}</span>'
 
 
 def _fleet(d: _Doc, fleet: FleetSection, report: ReportData) -> None:

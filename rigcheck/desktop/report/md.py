@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from rigcheck.desktop.report import units
+from rigcheck.desktop import units
 from rigcheck.desktop.report.builder import (
     USABLE_DECODE_TOKENS_PER_S,
     FitRow,
@@ -40,8 +40,8 @@ def render(report: ReportData) -> str:
     out: list[str] = [f"# {report.title}", ""]
     out.append(
         f"Generated {report.generated_at} by rigcheck {report.app_version} · catalog #{report.catalog.sequence} "
-        f"of {report.catalog.generated_at} · context {units.tokens(report.settings.context_tokens)}, prompt "
-        f"{units.tokens(report.settings.prompt_tokens)} tokens, KV {report.settings.kv_cache_type}"
+        f"of {report.catalog.generated_at} · context {units.tokens_text(report.settings.context_tokens)}, prompt "
+        f"{units.tokens_text(report.settings.prompt_tokens)} tokens, KV {report.settings.kv_cache_type}"
     )
     out.append("")
     if report.fleet is not None:
@@ -70,8 +70,8 @@ def _summary(out: list[str], mr: MachineReport, heading: str) -> None:
         _table(
             ["Model", "Quant", "Runs on", "Decode tok/s", "First token", "Score"],
             (
-                [p.model_name, p.quant, units.verdict(p.verdict), units.band_text(p.decode_tokens_per_s),
-                 units.band_text(p.ttft_s, units.seconds), _q(p.quality)]
+                [p.model_name, p.quant, units.verdict_text(p.verdict), units.band_text(p.decode_tokens_per_s),
+                 units.band_text(p.ttft_s, units.seconds_text), _q(p.quality)]
                 for p in s.runs_well
             ),
             numeric=(3, 4),
@@ -86,8 +86,8 @@ def _summary(out: list[str], mr: MachineReport, heading: str) -> None:
         out += ["No hosted offer in the catalog.", ""]
     else:
         out += [
-            f"**{s.best_hosted_model_name or h.model_id}** at **{h.provider}**: {units.usd(h.usd_per_m_input)}/M input, "
-            f"{units.usd(h.usd_per_m_output)}/M output (blended {units.usd(h.blended_usd_per_m)}/M) — "
+            f"**{s.best_hosted_model_name or h.model_id}** at **{h.provider}**: {units.usd_text(h.usd_per_m_input)}/M input, "
+            f"{units.usd_text(h.usd_per_m_output)}/M output (blended {units.usd_text(h.blended_usd_per_m)}/M) — "
             f"{s.best_hosted_reason or ''}.",
             "",
         ]
@@ -107,11 +107,11 @@ def _inventory(out: list[str], mr: MachineReport) -> None:
                 [
                     g.index,
                     g.name + (" (lost)" if g.lost else "") + (" (unified memory)" if g.unified_memory else ""),
-                    units.gib(g.vram_total_bytes if g.vram_total_bytes is not None else g.gpu_usable_memory_bytes)
+                    units.bytes_text(g.vram_total_bytes if g.vram_total_bytes is not None else g.gpu_usable_memory_bytes)
                     + src(g.sources, "vram_total_bytes"),
-                    units.bandwidth(g.memory_bandwidth_bytes_per_s) + src(g.sources, "memory_bandwidth_bytes_per_s"),
+                    units.bandwidth_text(g.memory_bandwidth_bytes_per_s) + src(g.sources, "memory_bandwidth_bytes_per_s"),
                     (g.pcie_link or "—") + src(g.sources, "pcie_link"),
-                    units.watts(g.power_limit_w),
+                    units.watts_text(g.power_limit_w),
                     " / CUDA ".join(x for x in (g.driver_version, g.cuda_version) if x) or None,
                     f"`{g.uuid}`" if g.uuid else None,
                     f"`{g.serial}`" if g.serial else None,
@@ -127,12 +127,12 @@ def _inventory(out: list[str], mr: MachineReport) -> None:
         ("CPU", (c.model or "—") + src(c.sources, "model")),
         ("Cores", cores),
         ("Architecture / ISA", f"{c.architecture or '—'}; {', '.join(c.isa_flags) or '—'}"),
-        ("RAM", units.gib(mem.total_bytes) + (f" {mem.ram_type}" if mem.ram_type else "") + src(mem.sources, "total_bytes")),
-        ("RAM bandwidth", units.bandwidth(mem.bandwidth_bytes_per_s) + src(mem.sources, "bandwidth_bytes_per_s")),
+        ("RAM", units.bytes_text(mem.total_bytes) + (f" {mem.ram_type}" if mem.ram_type else "") + src(mem.sources, "total_bytes")),
+        ("RAM bandwidth", units.bandwidth_text(mem.bandwidth_bytes_per_s) + src(mem.sources, "bandwidth_bytes_per_s")),
         ("OS", " ".join(x for x in (m.os_name, m.os_version) if x) or None),
         ("Host", m.hostname),
-        ("Disk free", units.gib(m.disk_free_bytes) + (f" on {m.disk_path}" if m.disk_path else "")),
-        ("Described", units.origin(m.origin) + (f", probed {m.probed_at}" if m.probed_at else "")),
+        ("Disk free", units.bytes_text(m.disk_free_bytes) + (f" on {m.disk_path}" if m.disk_path else "")),
+        ("Described", units.origin_text(m.origin) + (f", probed {m.probed_at}" if m.probed_at else "")),
     ]
     out.append(_table(["Item", "Value"], rows))
     missing = [f"GPU {g.index} {k}: {v}" for g in m.gpus for k, v in sorted(g.unavailable.items())]
@@ -151,16 +151,16 @@ def _fit(out: list[str], mr: MachineReport, *, short: bool) -> None:
             (
                 [
                     r.model_name,
-                    units.params_b(r.params_total_b),
+                    units.params_text(r.params_total_b),
                     r.estimate.quant,
-                    units.verdict(r.estimate.verdict),
-                    units.gib(r.estimate.memory.total_bytes),
-                    units.tokens(r.estimate.max_context_tokens),
+                    units.verdict_text(r.estimate.verdict),
+                    units.bytes_text(r.estimate.memory.total_bytes),
+                    units.tokens_text(r.estimate.max_context_tokens),
                     units.band_text(r.estimate.prefill_tokens_per_s),
                     units.band_text(r.estimate.decode_tokens_per_s),
-                    units.band_text(r.estimate.ttft_s, units.seconds),
+                    units.band_text(r.estimate.ttft_s, units.seconds_text),
                     _q(r.quality),
-                    f"{units.usd(r.cheapest_hosted.blended_usd_per_m)} ({r.cheapest_hosted.provider})"
+                    f"{units.usd_text(r.cheapest_hosted.blended_usd_per_m)} ({r.cheapest_hosted.provider})"
                     if r.cheapest_hosted else None,
                 ]
                 for r in rows
@@ -180,16 +180,16 @@ def _detail(out: list[str], d: ModelDetail) -> None:
             (
                 [
                     e.quant + (" ★" if e.quant == d.best_quant else ""),
-                    units.verdict(e.verdict),
-                    units.gib(e.memory.weights_bytes),
-                    units.gib(e.memory.kv_cache_bytes),
-                    units.gib(e.memory.overhead_bytes),
-                    units.gib(e.memory.total_bytes),
-                    f"{units.gib(e.memory.gpu_bytes)} / {units.gib(e.memory.ram_bytes)}" if e.fits else None,
-                    units.tokens(e.max_context_tokens),
+                    units.verdict_text(e.verdict),
+                    units.bytes_text(e.memory.weights_bytes),
+                    units.bytes_text(e.memory.kv_cache_bytes),
+                    units.bytes_text(e.memory.overhead_bytes),
+                    units.bytes_text(e.memory.total_bytes),
+                    f"{units.bytes_text(e.memory.gpu_bytes)} / {units.bytes_text(e.memory.ram_bytes)}" if e.fits else None,
+                    units.tokens_text(e.max_context_tokens),
                     units.band_text(e.prefill_tokens_per_s),
                     units.band_text(e.decode_tokens_per_s),
-                    units.band_text(e.ttft_s, units.seconds),
+                    units.band_text(e.ttft_s, units.seconds_text),
                 ]
                 for e in d.quants
             ),
@@ -197,8 +197,8 @@ def _detail(out: list[str], d: ModelDetail) -> None:
         )
     )
     out.append(
-        f"Machine capacity: {units.gib(d.gpu_capacity_bytes)} VRAM"
-        + (f" + {units.gib(d.ram_capacity_bytes)} RAM" if d.ram_capacity_bytes else "")
+        f"Machine capacity: {units.bytes_text(d.gpu_capacity_bytes)} VRAM"
+        + (f" + {units.bytes_text(d.ram_capacity_bytes)} RAM" if d.ram_capacity_bytes else "")
         + ". ★ = best quant that fits.\n"
     )
     if d.speed_vs_context:
@@ -207,8 +207,8 @@ def _detail(out: list[str], d: ModelDetail) -> None:
             _table(
                 ["Context", "Runs on", "Prefill tok/s", "Decode tok/s", "First token"],
                 (
-                    [units.tokens(p.context_tokens), units.verdict(p.verdict), units.band_text(p.prefill_tokens_per_s),
-                     units.band_text(p.decode_tokens_per_s), units.band_text(p.ttft_s, units.seconds)]
+                    [units.tokens_text(p.context_tokens), units.verdict_text(p.verdict), units.band_text(p.prefill_tokens_per_s),
+                     units.band_text(p.decode_tokens_per_s), units.band_text(p.ttft_s, units.seconds_text)]
                     for p in d.speed_vs_context
                 ),
                 numeric=(0, 2, 3, 4),
@@ -225,8 +225,8 @@ def _detail(out: list[str], d: ModelDetail) -> None:
         _table(
             ["Provider", "$/M input", "$/M output", "Blended $/M", "Context", "Residency", "Seen"],
             (
-                [h.provider, units.usd(h.usd_per_m_input), units.usd(h.usd_per_m_output), units.usd(h.blended_usd_per_m),
-                 units.tokens(h.context_tokens), h.residency + (f" ({h.region})" if h.region else ""), h.date_seen]
+                [h.provider, units.usd_text(h.usd_per_m_input), units.usd_text(h.usd_per_m_output), units.usd_text(h.blended_usd_per_m),
+                 units.tokens_text(h.context_tokens), h.residency + (f" ({h.region})" if h.region else ""), h.date_seen]
                 for h in d.hosted
             ),
             numeric=(1, 2, 3, 4),
@@ -246,9 +246,9 @@ def _plans(out: list[str], plans: Sequence[PlanSection]) -> None:
                     ["Configuration", "Meets target", "Buy", "Rent $/h", "$/M out rented", "$/M out owned",
                      "Power", "Decode tok/s", "Why not"],
                     (
-                        [o.label, "yes" if o.meets_target else "no", units.usd(o.purchase_usd, 0),
-                         units.usd(o.rental_usd_per_hour), units.usd(o.usd_per_m_output_rented),
-                         units.usd(o.usd_per_m_output_owned), units.watts(o.power_w),
+                        [o.label, "yes" if o.meets_target else "no", units.usd_text(o.purchase_usd, 0),
+                         units.usd_text(o.rental_usd_per_hour), units.usd_text(o.usd_per_m_output_rented),
+                         units.usd_text(o.usd_per_m_output_owned), units.watts_text(o.power_w),
                          units.band_text(o.decode_tokens_per_s), o.why]
                         for o in p.options
                     ),
@@ -262,7 +262,7 @@ def _plans(out: list[str], plans: Sequence[PlanSection]) -> None:
 def _cell(c: FleetCell | None) -> str:
     if c is None:
         return "✗"
-    speed = units.rate(c.decode_tokens_per_s.expected) if c.decode_tokens_per_s else "—"
+    speed = units.rate_text(c.decode_tokens_per_s.expected) if c.decode_tokens_per_s else "—"
     return f"{c.quant}, {speed} tok/s" + ("" if c.usable else " (slow)")
 
 

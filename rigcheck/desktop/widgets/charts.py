@@ -14,7 +14,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from rigcheck.catalog.estimate.types import Estimate
-from rigcheck.desktop.models import format as fmt
+from rigcheck.desktop import units
 from rigcheck.desktop.widgets.machine_panel import plain_label
 from rigcheck.desktop.widgets.plotting import pg as _pg
 
@@ -109,11 +109,11 @@ class MemoryChart(_Chart):
                 continue
             if value / GIB > top * 3:
                 # A line far beyond the longest bar would squash the bars into slivers: say it instead.
-                hidden.append(f"{label} {fmt.bytes_text(value)}")
+                hidden.append(f"{label} {units.bytes_text(value)}")
                 continue
             limit = max(limit, value / GIB)
             line = pg.InfiniteLine(pos=value / GIB, angle=90, pen=pg.mkPen(_text_colour(), width=1, style=style),
-                                   label=f"{label} {fmt.bytes_text(value)}",
+                                   label=f"{label} {units.bytes_text(value)}",
                                    labelOpts={"position": 0.03, "color": _text_colour(), "anchors": [(1, 1), (1, 1)]})
             self.plot.addItem(line)
             self.items.append(line)
@@ -152,7 +152,7 @@ class SpeedChart(_Chart):
             curve = self.plot.plot(xs, [max(b.expected, 1e-3) for b in bands], pen=pg.mkPen(colour, width=2),
                                    symbol="o", symbolSize=5, symbolBrush=colour, name=name)
             self.items.extend([low, high, fill, curve])
-        ticks = [(math.log10(x), fmt.tokens_text(int(x))) for x in xs]
+        ticks = [(math.log10(x), units.tokens_text(int(x))) for x in xs]
         self.plot.getAxis("bottom").setTicks([ticks])
         lo, hi = math.log10(xs[0]), math.log10(xs[-1])
         self.plot.setXRange(lo - 0.1, hi + 0.1 if hi > lo else lo + 0.5, padding=0)
@@ -186,6 +186,6 @@ class CostChart(_Chart):
         lo, hi = min(values), max(values)
         steps = [m * 10**e for e in range(-4, 7) for m in (1, 2, 5)]
         shown = [t for t in steps if lo / 2 <= t <= hi * 2]
-        self.plot.getAxis("left").setTicks([[(math.log10(t), fmt.usd_text(t)) for t in shown]])
+        self.plot.getAxis("left").setTicks([[(math.log10(t), units.usd_text(t)) for t in shown]])
         self.plot.setYRange(math.log10(lo / 1.5), math.log10(hi * 1.5), padding=0)  # no line on the axis
         self.plot.setXRange(0, 100, padding=0.02)

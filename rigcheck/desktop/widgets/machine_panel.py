@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from rigcheck.catalog.records import Device
+from rigcheck.desktop import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.widgets.usage import UsageSample
 from rigcheck.probe.types import Gpu, Machine
@@ -57,13 +58,13 @@ def memory_bar(used: int | None, total: int | None, tooltip: str, *, described: 
     if total and (described or used is None):
         bar.setRange(0, 1)
         bar.setValue(0)
-        bar.setFormat(f"{fmt.bytes_text(total)}" + ("" if described else " (use unknown)"))
+        bar.setFormat(f"{units.bytes_text(total)}" + ("" if described else " (use unknown)"))
     elif total:
         # Progress bars hold ints; MiB keeps well inside 2**31 for any real memory size.
         bar.setRange(0, max(1, total // 2**20))
         bar.setValue(0 if used is None else min(total, used) // 2**20)
-        used_text = "?" if used is None else fmt.bytes_text(used)
-        bar.setFormat(f"{used_text} / {fmt.bytes_text(total)}")
+        used_text = "?" if used is None else units.bytes_text(used)
+        bar.setFormat(f"{used_text} / {units.bytes_text(total)}")
     else:
         bar.setRange(0, 1)
         bar.setValue(0)
@@ -133,7 +134,7 @@ class GpuCard(QFrame):
             mem_tip += "\nUnified memory: the GPU uses system RAM; the bar shows the share the GPU may use."
         if len(gpus) > 1:
             mem_tip += "\nSummed over the group; each GPU:\n" + "\n".join(
-                f"GPU {g.index}: {fmt.bytes_text(u) if u is not None else '?'} / {fmt.bytes_text(t)}"
+                f"GPU {g.index}: {units.bytes_text(u) if u is not None else '?'} / {units.bytes_text(t)}"
                 for g, (u, t) in zip(gpus, memories, strict=True))
         grid.addWidget(plain_label("Unified" if gpu.unified_memory else "VRAM"), 1, 0)
         self.vram_bar = memory_bar(used, total, mem_tip, described=described)
@@ -153,8 +154,8 @@ class GpuCard(QFrame):
         row = 2
         each = " each" if len(gpus) > 1 else ""
         for label, text, tip in (
-            ("Bandwidth", fmt.bandwidth_text(bw) + each, bw_src),
-            ("Compute", fmt.tflops_text(tflops) + (each if tflops else ""), compute_tip),
+            ("Bandwidth", units.bandwidth_text(bw) + each, bw_src),
+            ("Compute", units.tflops_text(tflops) + (each if tflops else ""), compute_tip),
             ("Driver", _driver_text(gpu), _tip(src, una, "driver_version")),
         ):
             name = plain_label(label)
@@ -164,7 +165,7 @@ class GpuCard(QFrame):
             grid.addWidget(name, row, 0)
             grid.addWidget(value, row, 1)
             row += 1
-        self.values_text = f"{fmt.bandwidth_text(bw)} {fmt.tflops_text(tflops)}"
+        self.values_text = f"{units.bandwidth_text(bw)} {units.tflops_text(tflops)}"
 
 
 def _driver_text(gpu: Gpu) -> str:
@@ -173,7 +174,7 @@ def _driver_text(gpu: Gpu) -> str:
         parts.append(gpu.driver_version)
     if gpu.cuda_version:
         parts.append(f"CUDA {gpu.cuda_version}")
-    return ", ".join(parts) if parts else fmt.DASH
+    return ", ".join(parts) if parts else units.DASH
 
 
 class HostCard(QFrame):
@@ -195,7 +196,7 @@ class HostCard(QFrame):
             ram_tip += f"\n{mem.ram_type or ''} {f'{mem.ram_speed_mhz} MHz' if mem.ram_speed_mhz else ''}".rstrip()
         self.ram_bar = memory_bar(used, mem.total_bytes, ram_tip, described=machine.is_hypothetical)
         grid.addWidget(self.ram_bar, 1, 1)
-        bw = plain_label(fmt.bandwidth_text(mem.bandwidth_bytes_per_s))
+        bw = plain_label(units.bandwidth_text(mem.bandwidth_bytes_per_s))
         bw.setToolTip(fmt.tooltip(_tip(mem.sources, mem.unavailable, "bandwidth_bytes_per_s")))
         grid.addWidget(plain_label("RAM bandwidth"), 2, 0)
         grid.addWidget(bw, 2, 1)
@@ -207,7 +208,7 @@ class HostCard(QFrame):
                                         + (f"\nISA: {', '.join(cpu.isa_flags)}" if cpu.isa_flags else "")))
         grid.addWidget(plain_label("CPU"), 3, 0)
         grid.addWidget(cpu_text, 3, 1)
-        self.cores_label = plain_label(cores or fmt.DASH)
+        self.cores_label = plain_label(cores or units.DASH)
         self.cores_label.setToolTip(fmt.tooltip(_tip(cpu.sources, cpu.unavailable, "physical_cores")))
         grid.addWidget(plain_label(""), 4, 0)
         grid.addWidget(self.cores_label, 4, 1)

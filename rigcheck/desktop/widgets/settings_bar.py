@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from rigcheck.catalog.estimate.types import Settings
-from rigcheck.desktop.models import format as fmt
+from rigcheck.desktop import units
 
 PROMPT_CHOICES = (512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
 CONTEXT_CHOICES = (2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576)
@@ -39,9 +39,9 @@ class SettingsBar(QWidget):
         super().__init__(parent)
         s = settings or Settings()
         self._settings = s
-        self.prompt = _combo([(n, f"{fmt.tokens_text(n)} tokens") for n in _with(PROMPT_CHOICES, s.prompt_tokens)],
+        self.prompt = _combo([(n, f"{units.tokens_text(n)} tokens") for n in _with(PROMPT_CHOICES, s.prompt_tokens)],
                              s.prompt_tokens, "Prompt length: sets prefill depth and time to first token")
-        self.context = _combo([(n, fmt.tokens_text(n)) for n in _with(CONTEXT_CHOICES, s.context_tokens)],
+        self.context = _combo([(n, units.tokens_text(n)) for n in _with(CONTEXT_CHOICES, s.context_tokens)],
                               s.context_tokens, "Context to reserve KV cache for (capped at each model's maximum)")
         self.kv_type = _combo(KV_TYPES, s.kv_cache_type, "KV cache precision: Q8_0 halves its size, Q4_0 quarters it")
         self.runtime = _combo(RUNTIMES, s.runtime, "Runtime to estimate for")
