@@ -138,12 +138,6 @@ def workload_from_args(args: argparse.Namespace):
         raise UsageError(str(exc)) from None
 
 
-def usd(value: float | None, unknown: str = "price unknown", decimals: int = 0) -> str:
-    if value is None:
-        return unknown
-    return f"${value:,.{decimals}f}"
-
-
 def print_json(data: object) -> None:
     json.dump(_finite(data), sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from rigcheck.desktop import units
 from rigcheck.desktop.cli import UsageError
 from rigcheck.desktop.commands import _pricing
 from rigcheck.desktop.commands._machine import add_machine_args, machine_from_args
@@ -97,9 +98,9 @@ def _print(result, machine, args) -> None:
         if door.available:
             b = door.usd_per_m_output_tokens
             m = door.monthly_usd
-            rows.append([door.door, door.label, f"${b.expected:,.2f} (${b.low:,.2f}-${b.high:,.2f})",
-                         f"${m.expected:,.0f}", str(door.units) if door.door != "hosted" else "-",
-                         f"${door.usd_per_m_output_at(1.0):,.2f}"])
+            rows.append([door.door, door.label, units.band_text(b, units.usd_text),
+                         units.usd_text(m.expected, 0), str(door.units) if door.door != "hosted" else "-",
+                         units.usd_text(door.usd_per_m_output_at(1.0))])
         else:
             rows.append([door.door, door.label, "unavailable", "-", "-", "-"])
     print(_pricing.table(rows, ["door", "what", "$/M output (all in)", "per month", "machines", "$/M at 100%"]))

@@ -10,9 +10,8 @@ import sys
 import msgspec
 
 from rigcheck.catalog.records import Device
+from rigcheck.desktop import units
 from rigcheck.desktop.cli import UsageError
-
-GIB = 2**30
 
 
 def register(subparsers) -> None:
@@ -73,8 +72,8 @@ def _refusal(query: str, devices: list[Device]) -> str:
 def print_table(rows: list[Device]) -> None:
     header = ("device", "memory", "bandwidth", "FP16 tensor", "launch price")
     table = [header] + [
-        (d.name, format_memory(d), format_bandwidth(d.bandwidth_bytes_per_s), format_tflops(d.fp16_tensor_tflops),
-         format_price(d.launch_price_usd))
+        (d.name, format_memory(d), units.bandwidth_text(d.bandwidth_bytes_per_s), units.tflops_text(d.fp16_tensor_tflops),
+         units.usd_text(d.launch_price_usd))
         for d in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
@@ -89,21 +88,11 @@ def print_table(rows: list[Device]) -> None:
 
 def format_memory(device: Device) -> str:
     if device.memory_options_bytes:
-        sizes = "/".join(f"{b / GIB:g}" for b in sorted(device.memory_options_bytes))
+        sizes = "/".join(f"{b / units.GIB:g}" for b in sorted(device.memory_options_bytes))
         return f"{sizes} GiB"
     if device.memory_bytes is None:
         return "—"
     prefix = "up to " if device.unified_memory else ""
-    return f"{prefix}{device.memory_bytes / GIB:g} GiB"
+    return f"{prefix}{device.memory_bytes / units.GIB:g} GiB"
 
 
-def format_bandwidth(bytes_per_s: float | None) -> str:
-    return "—" if bytes_per_s is None else f"{bytes_per_s / 1e9:,.0f} GB/s"
-
-
-def format_tflops(tflops: float | None) -> str:
-    return "—" if tflops is None else f"{tflops:,.1f} TFLOPS"
-
-
-def format_price(usd: float | None) -> str:
-    return "—" if usd is None else f"${usd:,.0f}"

@@ -10,13 +10,13 @@ import argparse
 import sys
 
 from rigcheck.catalog.estimate.best import describe_rule
+from rigcheck.desktop import units
 from rigcheck.desktop.cli import UsageError
 from rigcheck.desktop.commands._machine import add_machine_args, machine_from_args
 
 FIT_SCHEMA = "rigcheck.fit/1"
 KV_TYPES = ("f16", "q8_0", "q4_0")
 RUNTIMES = ("llama.cpp", "vllm", "mlx")
-GIB = 1024**3
 
 
 def _positive_int(text: str) -> int:
@@ -139,21 +139,11 @@ def _json(machine, catalog, settings, results) -> str:
 
 
 def _rate(band) -> str:
-    if band is None:
-        return "-"
-    v = band.expected
-    return f"{v:,.0f}" if v >= 100 else f"{v:.1f}" if v >= 1 else f"{v:.2f}"
+    return "-" if band is None else units.rate_text(band.expected)
 
 
 def _seconds(band) -> str:
-    if band is None:
-        return "-"
-    v = band.expected
-    if v < 1:
-        return f"{v * 1000:.0f} ms"
-    if v < 120:
-        return f"{v:.1f} s"
-    return f"{v / 60:.1f} min"
+    return "-" if band is None else units.seconds_text(band.expected)
 
 
 def table(machine, results, settings) -> str:
@@ -179,7 +169,7 @@ def table(machine, results, settings) -> str:
             r.quant,
             r.runtime,
             r.verdict + ("" if r.runs_now in (None, True) or r.verdict == "no_fit" else " (not now)"),
-            f"{r.memory.total_bytes / GIB:.1f} GiB",
+            units.bytes_text(r.memory.total_bytes),
             f"{r.max_context_tokens:,}" if r.max_context_tokens else "-",
             _rate(r.prefill_tokens_per_s),
             _rate(r.decode_tokens_per_s),

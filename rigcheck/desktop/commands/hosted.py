@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from rigcheck.desktop import units
 from rigcheck.desktop.commands import _pricing
 
 SCHEMA = "rigcheck.hosted/1"
@@ -92,15 +93,15 @@ def run(args: argparse.Namespace) -> int:
           f"{mix.cached_input_share:.0%} cached)")
     print(_pricing.table(
         [[model_id, str(len(offers)),
-          f"{cheap.provider} ${hosted.all_in_usd_per_m_output(cheap, mix):,.2f}" if cheap else "-",
-          f"{cheap_out.provider} ${cheap_out.usd_per_m_output:,.2f}" if cheap_out else "-"]
+          f"{cheap.provider} {units.usd_text(hosted.all_in_usd_per_m_output(cheap, mix))}" if cheap else "-",
+          f"{cheap_out.provider} {units.usd_text(cheap_out.usd_per_m_output)}" if cheap_out else "-"]
          for model_id, offers, cheap, cheap_out in rows],
         ["model", "offers", "cheapest all-in", "cheapest output"],
     ))
     print()
     print("Closed frontier models")
     print(_pricing.table(
-        [[c.model.id, f"${c.offer.usd_per_m_input:g} / ${c.offer.usd_per_m_output:g}" if c.offer else "-",
+        [[c.model.id, f"{units.usd_text(c.offer.usd_per_m_input)} / {units.usd_text(c.offer.usd_per_m_output)}" if c.offer else "-",
           _scores_text(c.scores)] for c in comparators],
         ["model", "$/M in / out", "scores"],
     ))
@@ -138,9 +139,9 @@ def _print_model(summary, args) -> None:
           + (f" meeting residency {args.residency!r}" if args.residency != "anywhere" else ""))
     if summary.offers:
         print(_pricing.table(
-            [[o.provider, f"${o.usd_per_m_input:g}", f"${o.usd_per_m_output:g}",
-              f"${o.usd_per_m_cached_input:g}" if o.usd_per_m_cached_input is not None else "-",
-              f"${hosted.all_in_usd_per_m_output(o, mix):,.2f}",
+            [[o.provider, units.usd_text(o.usd_per_m_input), units.usd_text(o.usd_per_m_output),
+              units.usd_text(o.usd_per_m_cached_input) if o.usd_per_m_cached_input is not None else "-",
+              units.usd_text(hosted.all_in_usd_per_m_output(o, mix)),
               f"{o.context_tokens:,}" if o.context_tokens else "-", o.quantization or "-",
               hosted.offer_residency(o) + (f" ({o.region})" if o.region else ""),
               {True: "yes", False: "no"}.get(o.no_training, "-"), o.date_seen or "-"]
@@ -156,7 +157,7 @@ def _print_model(summary, args) -> None:
     print()
     print("Closed frontier comparators")
     print(_pricing.table(
-        [[c.model.id, f"${c.offer.usd_per_m_input:g} / ${c.offer.usd_per_m_output:g}" if c.offer else "-",
+        [[c.model.id, f"{units.usd_text(c.offer.usd_per_m_input)} / {units.usd_text(c.offer.usd_per_m_output)}" if c.offer else "-",
           _scores_text(c.scores), ", ".join(c.shared_benchmarks) or "-"] for c in summary.comparators],
         ["model", "$/M in / out", "scores", "comparable on"],
     ))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from rigcheck.desktop import units
 from rigcheck.desktop.cli import UsageError
 from rigcheck.desktop.commands import _pricing
 from rigcheck.desktop.commands._machine import add_machine_args, machine_from_args
@@ -86,10 +87,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _band(b, digits: int = 1) -> str:
-    if b is None:
-        return "-"
-    return f"{b.expected:,.{digits}f} ({b.low:,.{digits}f}-{b.high:,.{digits}f})"
+def _band(b, fmt=units.rate_text) -> str:
+    return "-" if b is None else units.band_text(b, fmt)
+
+
+def _price(usd: float | None) -> str:
+    return "price unknown" if usd is None else units.usd_text(usd)
 
 
 def _print(result, machine, upgrades, workload) -> None:
@@ -108,13 +111,13 @@ def _print(result, machine, upgrades, workload) -> None:
             rented = o.usd_per_m_output_rented
             rows.append([
                 str(i), o.config.label, o.quant, o.estimate.verdict,
-                _band(o.estimate.decode_tokens_per_s), _band(o.estimate.ttft_s, 2),
-                _pricing.usd(o.prices.purchase_usd),
-                f"${rent.expected:,.2f}/h" if rent else "no rental offer",
-                f"${rented.expected:,.2f}" if rented else "-",
-                f"{o.prices.power_w:,.0f} W" if o.prices.power_w else "-",
+                _band(o.estimate.decode_tokens_per_s), _band(o.estimate.ttft_s, units.seconds_text),
+                _price(o.prices.purchase_usd),
+                f"{units.usd_text(rent.expected)}/h" if rent else "no rental offer",
+                units.usd_text(rented.expected) if rented else "-",
+                units.watts_text(o.prices.power_w) if o.prices.power_w else "-",
             ])
-        print(_pricing.table(rows, ["#", "configuration", "quant", "verdict", "decode tok/s", "TTFT s", "buy",
+        print(_pricing.table(rows, ["#", "configuration", "quant", "verdict", "decode tok/s", "TTFT", "buy",
                                     "rent", "$/M out rented", "power"]))
         w = workload
         print("Purchase prices are GPUs only (host not included), except unified-memory machines. "
@@ -142,5 +145,5 @@ def _print(result, machine, upgrades, workload) -> None:
         for u in upgrades:
             est = u.estimate
             speed = f"decode {_band(est.decode_tokens_per_s)} tok/s" if est and est.decode_tokens_per_s else ""
-            cost = f", {_pricing.usd(u.cost_usd)}" if u.kind != "none" else ""
+            cost = f", {_price(u.cost_usd)}" if u.kind != "none" else ""
             print(f"  - {u.change}{cost}: {est.quant if est else ''} {est.verdict if est else ''} {speed}".rstrip())

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rigcheck.desktop import units
 from rigcheck.probe.types import Gpu, Machine
-
-GiB = 1024**3
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _gib(value: int | None) -> str:
-    return f"{value / GiB:.1f} GiB" if value is not None else "unknown"
+    return units.bytes_text(value) if value is not None else "unknown"
 
 
 def _gpu_line(gpu: Gpu) -> str:
@@ -52,7 +51,7 @@ def _gpu_line(gpu: Gpu) -> str:
     else:
         parts.append("VRAM unknown")
     if gpu.memory_bandwidth_bytes_per_s:
-        parts.append(f"{gpu.memory_bandwidth_bytes_per_s / 1e9:.0f} GB/s")
+        parts.append(units.bandwidth_text(gpu.memory_bandwidth_bytes_per_s))
     if gpu.sm_count:
         clock = f" @ {gpu.sm_clock_max_mhz} MHz" if gpu.sm_clock_max_mhz else ""
         parts.append(f"{gpu.sm_count} SMs{clock}")
@@ -110,7 +109,7 @@ def summary(machine: Machine) -> str:
     else:
         ram += ", type unknown"
     if mem.bandwidth_bytes_per_s:
-        ram += f", {mem.bandwidth_bytes_per_s / 1e9:.1f} GB/s {mem.sources.get('bandwidth_bytes_per_s', '')}".rstrip()
+        ram += f", {units.bandwidth_text(mem.bandwidth_bytes_per_s)} {mem.sources.get('bandwidth_bytes_per_s', '')}".rstrip()
     lines.append(ram)
     if machine.disk_free_bytes is not None:
         lines.append(f"Disk   {_gib(machine.disk_free_bytes)} free at {machine.disk_path}")
