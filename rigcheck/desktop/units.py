@@ -210,10 +210,24 @@ def mhz_text(value: float | None) -> str:
     return DASH if value is None else f"{value:,.0f} MHz"
 
 
+def age_seconds_text(age_s: float | None) -> str:
+    """How long ago, from an age in seconds: ``"12 min ago"``, ``"5 h ago"``, ``"3 days ago"``."""
+    if age_s is None:
+        return "age unknown"
+    if age_s < 0:
+        return "just now"  # a clock slightly behind the catalog's: not worth alarming anyone
+    if age_s < 3600:
+        return f"{max(1, int(age_s // 60))} min ago"
+    if age_s < 86400:
+        return f"{int(age_s // 3600)} h ago"
+    days = int(age_s // 86400)
+    return "1 day ago" if days == 1 else f"{days} days ago"
+
+
 def age_text(iso_timestamp: str | None, now: _dt.datetime | None = None) -> str:
     """``"3 days ago"`` for an ISO 8601 timestamp; the raw string when it cannot be parsed."""
     if not iso_timestamp:
-        return "unknown age"
+        return "age unknown"
     try:
         then = _dt.datetime.fromisoformat(iso_timestamp.replace("Z", "+00:00"))
     except ValueError:
@@ -221,12 +235,4 @@ def age_text(iso_timestamp: str | None, now: _dt.datetime | None = None) -> str:
     if then.tzinfo is None:
         then = then.replace(tzinfo=_dt.timezone.utc)
     now = now or _dt.datetime.now(_dt.timezone.utc)
-    seconds = (now - then).total_seconds()
-    if seconds < 0:
-        return "just now"
-    if seconds < 3600:
-        return f"{max(1, int(seconds // 60))} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    days = int(seconds // 86400)
-    return "1 day ago" if days == 1 else f"{days} days ago"
+    return age_seconds_text((now - then).total_seconds())

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from rigcheck.desktop import units
+
 
 def register(actions) -> None:
     show = actions.add_parser(
@@ -39,7 +41,7 @@ def run_show(args: argparse.Namespace) -> int:
         ("file", status.path),
         ("schema", status.schema_version),
         ("sequence", str(status.sequence)),
-        ("generated", f"{status.generated_at} ({format_age(status.age_s)})"),
+        ("generated", f"{status.generated_at} ({units.age_seconds_text(status.age_s)})"),
     ]
     if status.fetched_at:
         rows.append(("fetched", status.fetched_at))
@@ -76,14 +78,3 @@ def run_path(args: argparse.Namespace) -> int:
         return 0
     print(cache)
     return 0
-
-
-def format_age(age_s: float | None) -> str:
-    """"3 days ago", "5 hours ago"; "age unknown" when the timestamp could not be read."""
-    if age_s is None:
-        return "age unknown"
-    for unit, seconds in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if age_s >= seconds:
-            n = int(age_s // seconds)
-            return f"{n} {unit}{'s' if n != 1 else ''} ago"
-    return "just now"

@@ -1,0 +1,87 @@
+"""rigcheck.desktop.units: the one formatter the GUI, the report and the CLI share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import pytest
+
+from rigcheck.catalog.estimate.types import Band
+from rigcheck.desktop import units
+
+GIB = 1024**3
+
+
+def test_units_is_qt_free():
+    # The CLI and the report import it; importing it must not load Qt (checked in a fresh interpreter).
+    code = ("import sys, rigcheck.desktop.units; "
+            "sys.exit(1 if any(m.split('.')[0] in ('PySide6', 'pyqtgraph') for m in sys.modules) else 0)")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (None, "—"), (512, "512 B"), (900 * 2**20, "900 MiB"), (7.2 * GIB, "7.2 GiB"), (24 * GIB, "24.0 GiB"),
+    (380 * GIB, "380 GiB"), (2 * 1024 * GIB, "2.0 TiB"),
+])
+def test_bytes(value, expected):
+    assert units.bytes_text(value) == expected
+
+
+def test_bytes_digits_for_compact_lists():
+    assert units.bytes_text(16 * GIB, digits=0) == "16 GiB"
+
+
+@pytest.mark.parametrize(("value", "expected"), [(1008e9, "1,008 GB/s"), (51.2e9, "51.2 GB/s"), (None, "—")])
+def test_bandwidth(value, expected):
+    assert units.bandwidth_text(value) == expected
+
+
+def test_rates_and_tflops():
+    assert [units.rate_text(v) for v in (0.843, 8.44, 84.4, 1840, 12_880, 184_000)] == [
+        "0.84", "8.4", "84", "1,840", "12.9k", "184k"]
+    assert units.tflops_text(165.2) == "165 TFLOPS" and units.tflops_text(82.6) == "82.6 TFLOPS"
+
+
+def test_bands_say_a_shared_unit_once():
+    assert units.band_text(Band(35.2, 42, 50.4)) == "42 (35–50)"
+    assert units.band_text(Band(35.2, 42, 50.4), unit="tok/s") == "42 (35–50) tok/s"
+    assert units.band_text(Band(4.6, 5.5, 7.8), units.seconds_text) == "5.5 s (4.6–7.8 s)"
+    assert units.band_text(Band(0.34, 0.401, 0.472), units.seconds_text) == "401 ms (340–472 ms)"
+    assert units.band_text(Band(1.2, 1.5, 2.3), units.usd_text) == "$1.50 ($1.20–$2.30)"
+    assert units.band_text(None) == "—"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (4096, "4k"), (131072, "128k"), (1048576, "1M"), (1500, "1,500"), (40960, "40k"), (200_000, "200k"),
+    (1_000_000, "1M"), (None, "—"),
+])
+def test_tokens(value, expected):
+    assert units.tokens_text(value) == expected
+
+
+def test_params_prices_power():
+    assert units.params_text(235, 22) == "235B / 22B"
+    assert units.params_text(30.5, 3.3) == "30.5B / 3.3B"
+    assert units.params_text(0.6) == "0.6B" and units.params_text(8.03, 8.03) == "8B"
+    assert [units.usd_text(v) for v in (1599, 0.6, 0.08, 0.035, 0)] == ["$1,599", "$0.60", "$0.08", "$0.035", "$0.00"]
+    assert units.usd_text(1234.4, 0) == "$1,234" and units.usd_text(12.5, 2) == "$12.50"
+    assert units.watts_text(450) == "450 W" and units.mhz_text(2445) == "2,445 MHz"
+
+
+def test_verdict_label_and_place():
+    assert units.verdict_text("gpu") == "Fits in VRAM" and units.verdict_place("gpu") == "GPU"
+    assert units.verdict_text("no_fit") == "Does not fit" and units.verdict_place("unified") == "unified memory"
+    assert units.verdict_text("new-kind") == "new-kind" and units.verdict_text(None) == "—"
+
+
+def test_ages():
+    now = dt.datetime(2026, 11, 29, 12, tzinfo=dt.timezone.utc)
+    assert units.age_text("2026-11-29T11:58:00Z", now) == "2 min ago"
+    assert units.age_text("2026-11-29T07:00:00+00:00", now) == "5 h ago"
+    assert units.age_text("2026-11-28T11:00:00", now) == "1 day ago"
+    assert units.age_text("2026-11-26T12:00:00Z", now) == "3 days ago"
+    assert units.age_text("not a date", now) == "not a date"
+    assert units.age_text(None) == "age unknown" and units.age_seconds_text(None) == "age unknown"
+    assert units.age_seconds_text(-5) == "just now"
