@@ -236,7 +236,7 @@ def _summary(d: _Doc, mr: MachineReport, heading: str) -> None:
     )
     d.add(
         _table(
-            ["Model", "Quant", "Runs on", "Decode tok/s", "First token", "Score"],
+            ["Model", "Quant", "Verdict", "Decode tok/s", "First token", "Score"],
             (
                 [
                     _name_cell(p.model_name, p.model_id),
@@ -421,7 +421,7 @@ def _detail(d: _Doc, detail: ModelDetail) -> None:
         )
     d.add(
         _table(
-            ["Quant", "Runs on", "Weights", "KV cache", "Total", "GPU / RAM", "Max ctx", "Prefill<br>tok/s",
+            ["Quant", "Verdict", "Weights", "KV cache", "Total", "GPU / RAM", "Max ctx", "Prefill<br>tok/s",
              "Decode<br>tok/s", "First<br>token"],
             rows,
             numeric=(2, 3, 4, 5, 6, 7, 8, 9),

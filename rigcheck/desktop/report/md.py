@@ -68,7 +68,7 @@ def _summary(out: list[str], mr: MachineReport, heading: str) -> None:
     out += [f"## {heading}", "", f"**{s.headline}**", "", "### Runs well", ""]
     out.append(
         _table(
-            ["Model", "Quant", "Runs on", "Decode tok/s", "First token", "Score"],
+            ["Model", "Quant", "Verdict", "Decode tok/s", "First token", "Score"],
             (
                 [p.model_name, p.quant, units.verdict_text(p.verdict), units.band_text(p.decode_tokens_per_s),
                  units.band_text(p.ttft_s, units.seconds_text), _q(p.quality)]
@@ -146,7 +146,7 @@ def _fit(out: list[str], mr: MachineReport, *, short: bool) -> None:
     rows: list[FitRow] = [r for r in mr.model_rows if r.estimate.fits] if short else list(mr.model_rows)
     out.append(
         _table(
-            ["Model", "Params", "Quant", "Runs on", "Memory", "Max ctx", "Prefill tok/s", "Decode tok/s",
+            ["Model", "Params", "Quant", "Verdict", "Memory", "Max ctx", "Prefill tok/s", "Decode tok/s",
              "First token", "Score", "Hosted $/M"],
             (
                 [
@@ -175,7 +175,7 @@ def _detail(out: list[str], d: ModelDetail) -> None:
     out += ["### Every quant on this machine", ""]
     out.append(
         _table(
-            ["Quant", "Runs on", "Weights", "KV cache", "Overhead", "Total", "GPU / RAM", "Max ctx", "Prefill tok/s",
+            ["Quant", "Verdict", "Weights", "KV cache", "Overhead", "Total", "GPU / RAM", "Max ctx", "Prefill tok/s",
              "Decode tok/s", "First token"],
             (
                 [
@@ -205,7 +205,7 @@ def _detail(out: list[str], d: ModelDetail) -> None:
         out += [f"### Speed vs context ({d.speed_quant})", ""]
         out.append(
             _table(
-                ["Context", "Runs on", "Prefill tok/s", "Decode tok/s", "First token"],
+                ["Context", "Verdict", "Prefill tok/s", "Decode tok/s", "First token"],
                 (
                     [units.tokens_text(p.context_tokens), units.verdict_text(p.verdict), units.band_text(p.prefill_tokens_per_s),
                      units.band_text(p.decode_tokens_per_s), units.band_text(p.ttft_s, units.seconds_text)]
