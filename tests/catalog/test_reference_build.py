@@ -55,7 +55,8 @@ def test_gdn_state_bytes():
 @needs_reference
 def test_committed_catalog_equals_a_fresh_build():
     committed = decode_catalog(embedded_catalog_path().read_bytes())
-    fresh = reference.build(generated_at=committed.generated_at, sequence=committed.sequence)
+    # The sequence is left to its default (generated_at as YYYYMMDDHHMM) so a hand-set sequence fails here too.
+    fresh = reference.build(generated_at=committed.generated_at)
     assert encode_catalog(fresh) == encode_catalog(committed), (
         "catalog.json is stale or hand-edited: run `python -m rigcheck.catalog.sources.reference "
         f"--generated-at {committed.generated_at}`"
@@ -121,6 +122,41 @@ def test_main_writes_a_valid_catalog_and_reports_errors(inputs, tmp_path, capsys
     err = capsys.readouterr().err
     assert err.startswith("catalog build failed: ") and err.count("\n") == 1
     assert decode_catalog(out.read_bytes()).sequence == 7, "a failed build leaves the previous file"
+
+
+def test_committed_sequence_follows_the_feed_scheme():
+    """The embedded sequence is its build time as YYYYMMDDHHMM, as refreshed feeds number themselves, so newer
+    embedded data in an app update outranks an older cached feed (store and refresh compare sequences)."""
+    committed = decode_catalog(embedded_catalog_path().read_bytes())
+    assert committed.sequence == reference.sequence_from_timestamp(committed.generated_at)
+    assert committed.sequence >= 202601010000
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "sequence"),
+    [
+        ("2026-11-29T00:00:00+00:00", 202611290000),
+        ("2026-01-01T00:00:00Z", 202601010000),
+        ("2026-03-05T23:59:59", 202603052359),  # no offset: taken as UTC
+        ("2026-03-06T01:30:00+02:00", 202603052330),  # converted to UTC
+    ],
+)
+def test_sequence_from_timestamp(timestamp, sequence):
+    assert reference.sequence_from_timestamp(timestamp) == sequence
+
+
+def test_main_defaults_the_sequence_to_generated_at_and_refuses_bad_timestamps(inputs, tmp_path, capsys):
+    ref, sup = inputs
+    out = tmp_path / "catalog.json"
+    assert reference.main(["--reference", str(ref), "--supplement", str(sup), "--output", str(out),
+                           "--generated-at", "2026-02-03T04:05:06Z"]) == 0
+    assert decode_catalog(out.read_bytes()).sequence == 202602030405
+    capsys.readouterr()
+    assert reference.main(["--reference", str(ref), "--supplement", str(sup), "--output", str(out),
+                           "--generated-at", "yesterday"]) == 2
+    err = capsys.readouterr().err
+    assert err == "catalog build failed: generated_at 'yesterday' is not an ISO 8601 timestamp\n"
+    assert decode_catalog(out.read_bytes()).sequence == 202602030405, "a failed build leaves the previous file"
 
 
 @pytest.mark.parametrize(

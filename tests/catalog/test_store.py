@@ -112,3 +112,20 @@ def test_missing_embedded_catalog_is_an_installation_error(monkeypatch, tmp_path
     monkeypatch.setattr(store, "embedded_catalog_path", lambda: tmp_path / "nope.json")
     with pytest.raises(store.EmbeddedCatalogError, match="reinstall rigcheck"):
         store.load_catalog()
+
+
+def test_app_update_with_newer_embedded_data_outranks_an_older_cached_feed(embedded):
+    """Sequences are build times (YYYYMMDDHHMM) for feeds and the embedded catalog alike, so a feed cached on
+    2026-11-20 loses to an app update whose embedded catalog was built 2026-11-29; a feed built after it wins."""
+    assert embedded.generated_at == "2026-11-29T00:00:00+00:00" and embedded.sequence == 202611290000
+    write_cache(newer(embedded, sequence=202611200000, generated_at="2026-11-20T00:00:00+00:00"))
+    status = store.catalog_status()
+    assert status.is_embedded and status.sequence == embedded.sequence
+    assert len(store.load_catalog().models) == len(embedded.models)
+    assert status.warnings == ("the cached catalog (sequence 202611200000) is older than the embedded one "
+                               "(sequence 202611290000); using the embedded catalog",)
+
+    write_cache(newer(embedded, sequence=202612010000, generated_at="2026-12-01T00:00:00+00:00"))
+    status = store.catalog_status()
+    assert not status.is_embedded and status.sequence == 202612010000 and status.warnings == ()
+    assert len(store.load_catalog().models) == 10

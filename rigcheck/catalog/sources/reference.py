@@ -877,8 +877,15 @@ def closed_model_from_id(model_id: str) -> ClosedModel:
 
 
 def build(reference_dir: Path = DEFAULT_REFERENCE_DIR, supplement_dir: Path = SUPPLEMENT_DIR, *,
-          generated_at: str | None = None, sequence: int = 1) -> Catalog:
-    """Build the catalog from the reference and supplement CSVs. Raises BuildError on bad input."""
+          generated_at: str | None = None, sequence: int | None = None) -> Catalog:
+    """Build the catalog from the reference and supplement CSVs. Raises BuildError on bad input.
+
+    ``sequence`` defaults to ``generated_at`` as YYYYMMDDHHMM (UTC), the scheme refreshed feeds use, so an app
+    update that ships newer embedded data outranks an older cached feed (store and refresh compare sequences).
+    """
+    generated_at = generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    if sequence is None:
+        sequence = sequence_from_timestamp(generated_at)
     overrides: dict[str, list[dict[str, str]]] = {}
     for row in _read_csv(supplement_dir / "model_overrides.csv"):
         overrides.setdefault(row["id"], []).append(row)
@@ -928,7 +935,7 @@ def build(reference_dir: Path = DEFAULT_REFERENCE_DIR, supplement_dir: Path = SU
 
     catalog = Catalog(
         schema_version=SCHEMA_VERSION,
-        generated_at=generated_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        generated_at=generated_at,
         sequence=sequence,
         source="embedded",
         models=list(models.values()),
@@ -940,6 +947,20 @@ def build(reference_dir: Path = DEFAULT_REFERENCE_DIR, supplement_dir: Path = SU
     )
     _check_links(catalog)
     return catalog
+
+
+def sequence_from_timestamp(timestamp: str) -> int:
+    """An ISO 8601 timestamp as the catalog sequence YYYYMMDDHHMM in UTC (as feed.build_feed numbers feeds).
+
+    A timestamp without an offset is taken as UTC. Raises BuildError for text that is not a timestamp.
+    """
+    try:
+        moment = datetime.fromisoformat(timestamp)
+    except ValueError:
+        raise BuildError(f"generated_at {timestamp!r} is not an ISO 8601 timestamp") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M"))
 
 
 def _check_links(catalog: Catalog) -> None:
@@ -981,7 +1002,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--supplement", type=Path, default=SUPPLEMENT_DIR)
     parser.add_argument("--output", type=Path, default=OUTPUT_PATH)
     parser.add_argument("--generated-at", help="ISO 8601 timestamp to record (default: now, UTC)")
-    parser.add_argument("--sequence", type=int, default=1, help="catalog sequence number (default 1)")
+    parser.add_argument("--sequence", type=int,
+                        help="catalog sequence number (default: --generated-at as YYYYMMDDHHMM, UTC, as feeds use)")
     args = parser.parse_args(argv)
     try:
         catalog = build(args.reference, args.supplement, generated_at=args.generated_at, sequence=args.sequence)
