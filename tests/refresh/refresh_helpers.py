@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import json
 
+# Feeds are numbered by build time as YYYYMMDDHHMM, and so is the embedded catalog (2026-11-29 00:00 ->
+# 202611290000). Test feeds count up from 2026-12-01 00:00, so seq(n) is newer than the embedded catalog and
+# seq(a) < seq(b) keeps the order the tests mean; rollback below the embedded catalog uses EMBEDDED_SEQUENCE.
+EMBEDDED_SEQUENCE = 202611290000
+FEED_BASE_SEQUENCE = 202612010000
 
-def make_feed(sequence: int = 5, *, expires_at: str | None = "2099-01-01T00:00:00Z", models: int = 2,
+
+def seq(n: int) -> int:
+    """The n-th test feed's sequence: newer than the embedded catalog, in the order of n."""
+    return FEED_BASE_SEQUENCE + n
+
+
+def make_feed(sequence: int = FEED_BASE_SEQUENCE + 5, *, expires_at: str | None = "2099-01-01T00:00:00Z", models: int = 2,
               **extra) -> dict:
     doc = {
         "schema_version": "1.0",

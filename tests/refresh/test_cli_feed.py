@@ -5,30 +5,30 @@ from __future__ import annotations
 import json
 
 import pytest
-from refresh_helpers import feed_bytes, make_feed
+from refresh_helpers import feed_bytes, make_feed, seq
 
 from rigcheck.catalog import cache, signing
 from rigcheck.desktop.cli import main
 
 
 def test_refresh_success_exit_0(serve_feed, capsys):
-    url = serve_feed(feed_bytes(make_feed(6)))
+    url = serve_feed(feed_bytes(make_feed(seq(6))))
     assert main(["catalog", "refresh", "--url", url]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("catalog updated to sequence 6") and err == ""
-    assert cache.read_cached().catalog.sequence == 6
+    assert out.startswith(f"catalog updated to sequence {seq(6)}") and err == ""
+    assert cache.read_cached().catalog.sequence == seq(6)
 
 
 def test_refresh_json(serve_feed, capsys):
-    url = serve_feed(feed_bytes(make_feed(6)))
+    url = serve_feed(feed_bytes(make_feed(seq(6))))
     assert main(["catalog", "refresh", "--url", url, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["schema"] == "rigcheck.catalog-refresh/1"
-    assert (doc["status"], doc["sequence"], doc["signed"], doc["key_id"]) == ("updated", 6, True, "test-primary")
+    assert (doc["status"], doc["sequence"], doc["signed"], doc["key_id"]) == ("updated", seq(6), True, "test-primary")
 
 
 def test_refresh_failure_is_exit_1_with_one_line(serve_feed, capsys):
-    url = serve_feed(feed_bytes(make_feed(6)), sig="AAAA")
+    url = serve_feed(feed_bytes(make_feed(seq(6))), sig="AAAA")
     assert main(["catalog", "refresh", "--url", url]) == 1
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
@@ -46,14 +46,14 @@ def test_allow_unsigned_needs_url_exit_2(capsys):
 
 
 def test_unsigned_with_allow_unsigned_warns(serve_feed, capsys):
-    url = serve_feed(feed_bytes(make_feed(6)), sign=False)
+    url = serve_feed(feed_bytes(make_feed(seq(6))), sign=False)
     assert main(["catalog", "refresh", "--url", url, "--allow-unsigned"]) == 0
     out, err = capsys.readouterr()
     assert "UNSIGNED" in out and "rigcheck: warning: the catalog is unsigned" in err
 
 
 def test_expired_feed_exit_0_with_warning(serve_feed, capsys):
-    url = serve_feed(feed_bytes(make_feed(6, expires_at="2020-01-01T00:00:00Z")))
+    url = serve_feed(feed_bytes(make_feed(seq(6), expires_at="2020-01-01T00:00:00Z")))
     assert main(["catalog", "refresh", "--url", url]) == 0
     assert "rigcheck: warning: the catalog expired" in capsys.readouterr().err
 
@@ -61,7 +61,7 @@ def test_expired_feed_exit_0_with_warning(serve_feed, capsys):
 def test_sign_writes_verifiable_signature(tmp_path, key_pem, capsys):
     _, key_path = key_pem
     feed = tmp_path / "feed.json"
-    feed.write_bytes(feed_bytes(make_feed(6)))
+    feed.write_bytes(feed_bytes(make_feed(seq(6))))
     assert main(["catalog", "sign", str(feed), "--key", str(key_path)]) == 0
     sig = (tmp_path / "feed.json.sig").read_text()
     assert signing.verify(feed.read_bytes(), sig) == "test-primary"
@@ -72,7 +72,7 @@ def test_sign_with_unpinned_key_warns(tmp_path, capsys):
     key_path = tmp_path / "other.pem"
     key_path.write_bytes(signing.generate_private_key_pem())
     feed = tmp_path / "feed.json"
-    feed.write_bytes(feed_bytes(make_feed(6)))
+    feed.write_bytes(feed_bytes(make_feed(seq(6))))
     assert main(["catalog", "sign", str(feed), "--key", str(key_path)]) == 0
     assert "not pinned" in capsys.readouterr().err
 
@@ -89,7 +89,7 @@ def test_sign_with_unpinned_key_warns(tmp_path, capsys):
 def test_sign_bad_input_exit_2(tmp_path, key_pem, capsys, setup, expected):
     _, key_path = key_pem
     feed = tmp_path / "feed.json"
-    feed.write_bytes(feed_bytes(make_feed(6)))
+    feed.write_bytes(feed_bytes(make_feed(seq(6))))
     if setup == "missing-key":
         key_path = tmp_path / "nope.pem"
     elif setup == "not-a-key":

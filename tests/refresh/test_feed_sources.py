@@ -7,7 +7,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from refresh_helpers import make_feed
+from refresh_helpers import make_feed, seq
 from werkzeug import Response
 
 from rigcheck.catalog.net import HttpStatusError, NetworkDisabled
@@ -216,7 +216,7 @@ def test_hub_wrong_shape_is_feed_invalid(httpserver):
 # ----------------------------------------------------------------------------------------- OpenRouter
 
 def _base_catalog() -> Catalog:
-    doc = make_feed(4)
+    doc = make_feed(seq(4))
     catalog = decode_catalog(json.dumps(doc).encode())
     qwen = Model(id="Qwen/Qwen3-30B-A3B", family="qwen3-moe", params_total_b=30.5, aliases=["qwen3-30b"],
                  quants=[Quant(name="Q4_K_M", format="gguf", bits_per_weight=4.85, file_size_bytes=18_500_000_000,
@@ -262,7 +262,7 @@ def test_openrouter_not_a_listing(httpserver):
 def test_build_from_sources_merges_over_base(hub):
     base = _base_catalog()
     report = feed.build_from_sources(base, ["Qwen/Qwen3-30B-A3B", "google/gemma-3-27b-it", "nobody/nothing"],
-                                     hf_base_url=hub, openrouter_base_url=hub, sequence=10)
+                                     hf_base_url=hub, openrouter_base_url=hub, sequence=seq(10))
     catalog = report.catalog
     assert report.models_updated == ["Qwen/Qwen3-30B-A3B"] and report.models_added == ["google/gemma-3-27b-it"]
     assert any(p.startswith("nobody/nothing:") for p in report.problems)
@@ -275,13 +275,13 @@ def test_build_from_sources_merges_over_base(hub):
     assert "IQ2_XXS" in quants and "FP8" in quants
     hosted = [(o.provider, o.usd_per_m_output) for o in catalog.hosted if o.model_id == "Qwen/Qwen3-30B-A3B"]
     assert sorted(hosted) == [("OpenRouter", 0.28), ("alibaba", 0.8)]  # the old OpenRouter price replaced
-    assert catalog.sequence == 10 and catalog.expires_at > catalog.generated_at
+    assert catalog.sequence == seq(10) and catalog.expires_at > catalog.generated_at
     decode_catalog(feed.feed_bytes(catalog))  # the output is a valid feed
 
 
 def test_build_sequence_must_increase():
     with pytest.raises(feed.CatalogError, match="must be above"):
-        feed.build_feed(_base_catalog(), sequence=4)
+        feed.build_feed(_base_catalog(), sequence=seq(4))
 
 
 def test_build_default_sources_refused_offline():

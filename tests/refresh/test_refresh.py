@@ -7,10 +7,9 @@ import threading
 import time
 from datetime import datetime, timezone
 
-import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from refresh_helpers import feed_bytes, make_feed
+from refresh_helpers import EMBEDDED_SEQUENCE, feed_bytes, make_feed, seq
 from werkzeug import Response
 
 from rigcheck.catalog import cache, refresh, signing
@@ -28,23 +27,23 @@ from rigcheck.catalog.refresh import (
 
 
 def test_200_signed_feed_is_verified_written_and_reported(serve_feed):
-    body = feed_bytes(make_feed(7))
+    body = feed_bytes(make_feed(seq(7)))
     url = serve_feed(body, headers={"ETag": '"v7"', "Last-Modified": "Sun, 01 Nov 2026 00:00:00 GMT"})
     seen = []
     result = refresh_catalog(url, progress=lambda done, total: seen.append((done, total)))
     assert result.status == "updated" and result.changed and result.signed
     assert result.key_id == "test-primary"
-    assert result.catalog.sequence == 7 and result.catalog.source == url
-    assert "sequence 7" in result.message and "2 models" in result.message
+    assert result.catalog.sequence == seq(7) and result.catalog.source == url
+    assert f"sequence {seq(7)}" in result.message and "2 models" in result.message
     assert cache.catalog_path().read_bytes() == body  # the exact verified bytes
     assert signing.verify(body, cache.signature_path(cache.catalog_path()).read_text()) == "test-primary"
     meta = cache.read_meta()
-    assert (meta.etag, meta.source_url, meta.sequence, meta.signed) == ('"v7"', url, 7, True)
+    assert (meta.etag, meta.source_url, meta.sequence, meta.signed) == ('"v7"', url, seq(7), True)
     assert seen[0] == (0, len(body)) and seen[-1] == (len(body), len(body))
 
 
 def test_304_sends_validators_and_reports_up_to_date(serve_feed, httpserver):
-    body = feed_bytes(make_feed(7))
+    body = feed_bytes(make_feed(seq(7)))
     url = serve_feed(body, headers={"ETag": '"v7"', "Last-Modified": "Sun, 01 Nov 2026 00:00:00 GMT"})
     refresh_catalog(url)
     httpserver.clear()
@@ -52,14 +51,14 @@ def test_304_sends_validators_and_reports_up_to_date(serve_feed, httpserver):
         "", status=304)
     result = refresh_catalog(url)
     assert result.status == "unchanged" and not result.changed
-    assert result.message == "catalog is up to date (sequence 7)"
-    assert result.catalog.sequence == 7
+    assert result.message == f"catalog is up to date (sequence {seq(7)})"
+    assert result.catalog.sequence == seq(7)
     req = httpserver.log[-1][0]
     assert req.headers["If-Modified-Since"] == "Sun, 01 Nov 2026 00:00:00 GMT"
 
 
 def test_429_then_200_honours_retry_after(serve_feed, httpserver):
-    body = feed_bytes(make_feed(3))
+    body = feed_bytes(make_feed(seq(3)))
     httpserver.expect_oneshot_request("/catalog.json").respond_with_data(
         "slow down", status=429, headers={"Retry-After": "7"})
     url = serve_feed(body)
@@ -72,7 +71,7 @@ def test_429_then_200_honours_retry_after(serve_feed, httpserver):
 def test_retry_after_is_capped(serve_feed, httpserver):
     httpserver.expect_oneshot_request("/catalog.json").respond_with_data(
         "", status=503, headers={"Retry-After": "86400"})
-    url = serve_feed(feed_bytes(make_feed(3)))
+    url = serve_feed(feed_bytes(make_feed(seq(3))))
     waits = []
     refresh_catalog(url, sleep=waits.append)
     assert waits == [60.0]
@@ -112,7 +111,7 @@ def test_connection_refused_is_a_network_error():
 
 
 def test_truncated_body_is_detected(httpserver, key_pem):
-    body = feed_bytes(make_feed(3))
+    body = feed_bytes(make_feed(seq(3)))
 
     def truncated(_request):
         response = Response(body[: len(body) // 2], content_type="application/json")
@@ -127,7 +126,7 @@ def test_truncated_body_is_detected(httpserver, key_pem):
 
 
 def test_truncated_json_is_invalid(serve_feed):
-    body = feed_bytes(make_feed(3))[:-40]
+    body = feed_bytes(make_feed(seq(3)))[:-40]
     url = serve_feed(body)  # correctly signed, so the failure is the JSON itself
     with pytest.raises(FeedInvalid, match="not a usable catalog"):
         refresh_catalog(url)
@@ -149,21 +148,21 @@ def test_truncated_json_is_invalid(serve_feed):
          "bad-date", "newer-major"],
 )
 def test_invalid_feeds_leave_the_good_copy(serve_feed, httpserver, mutate, expected):
-    good = feed_bytes(make_feed(3))
+    good = feed_bytes(make_feed(seq(3)))
     url = serve_feed(good)
     refresh_catalog(url)
     httpserver.clear()
-    doc = make_feed(4)
+    doc = make_feed(seq(4))
     mutate(doc)
     url = serve_feed(feed_bytes(doc))
     with pytest.raises(FeedInvalid, match=expected):
         refresh_catalog(url)
     assert cache.catalog_path().read_bytes() == good
-    assert cache.read_cached().catalog.sequence == 3
+    assert cache.read_cached().catalog.sequence == seq(3)
 
 
 def test_oversized_body_by_content_length(serve_feed):
-    url = serve_feed(feed_bytes(make_feed(3, models=50)))
+    url = serve_feed(feed_bytes(make_feed(seq(3), models=50)))
     with pytest.raises(FeedTooLarge, match="over the 0 MB limit|MB limit"):
         refresh_catalog(url, max_bytes=1000)
     assert not cache.catalog_path().exists()
@@ -186,7 +185,7 @@ def test_oversized_streamed_body_stops_reading(httpserver, key_pem):
 
 
 def test_bad_signature_is_refused(serve_feed, httpserver):
-    body = feed_bytes(make_feed(3))
+    body = feed_bytes(make_feed(seq(3)))
     url = serve_feed(body, sig=signing.sign(body, Ed25519PrivateKey.generate()))
     with pytest.raises(SignatureInvalid, match="does not match any trusted rigcheck key"):
         refresh_catalog(url)
@@ -195,14 +194,14 @@ def test_bad_signature_is_refused(serve_feed, httpserver):
 
 def test_signature_over_other_bytes_is_refused(serve_feed, key_pem):
     key, _ = key_pem
-    body = feed_bytes(make_feed(3))
+    body = feed_bytes(make_feed(seq(3)))
     url = serve_feed(body, sig=signing.sign(body + b" ", key))
     with pytest.raises(SignatureInvalid):
         refresh_catalog(url)
 
 
 def test_garbage_signature_is_refused(serve_feed):
-    url = serve_feed(feed_bytes(make_feed(3)), sig="not base64 at all!")
+    url = serve_feed(feed_bytes(make_feed(seq(3))), sig="not base64 at all!")
     with pytest.raises(SignatureInvalid, match="not base64"):
         refresh_catalog(url)
 
@@ -214,7 +213,7 @@ def test_spare_key_is_trusted_for_rotation(serve_feed, key_pem, monkeypatch):
         "primary": signing.public_key_b64(primary.public_key()),
         "spare": signing.public_key_b64(key.public_key()),
     })
-    result = refresh_catalog(serve_feed(feed_bytes(make_feed(3))))
+    result = refresh_catalog(serve_feed(feed_bytes(make_feed(seq(3)))))
     assert result.key_id == "spare"
 
 
@@ -226,32 +225,32 @@ def test_pinned_keys_are_two_valid_distinct_keys():
 
 
 def test_rollback_is_refused(serve_feed, httpserver):
-    refresh_catalog(serve_feed(feed_bytes(make_feed(9))))
+    refresh_catalog(serve_feed(feed_bytes(make_feed(seq(9)))))
     httpserver.clear()
-    url = serve_feed(feed_bytes(make_feed(8)))
-    with pytest.raises(RollbackRefused, match=r"sequence 8\) is older than the catalog in use \(sequence 9"):
+    url = serve_feed(feed_bytes(make_feed(seq(8))))
+    with pytest.raises(RollbackRefused, match=rf"sequence {seq(8)}\) is older than the catalog in use \(sequence {seq(9)}"):
         refresh_catalog(url)
-    assert cache.read_cached().catalog.sequence == 9
+    assert cache.read_cached().catalog.sequence == seq(9)
 
 
 def test_expired_feed_is_used_with_a_warning(serve_feed):
-    url = serve_feed(feed_bytes(make_feed(3, expires_at="2026-10-01T00:00:00Z")))
+    url = serve_feed(feed_bytes(make_feed(seq(3), expires_at="2026-10-01T00:00:00Z")))
     now = datetime(2026, 11, 29, tzinfo=timezone.utc)
     result = refresh_catalog(url, now=now)
     assert result.status == "expired-warning" and result.changed
     assert "expired 59 days ago (2026-10-01)" in result.message
-    assert cache.read_cached().catalog.sequence == 3
+    assert cache.read_cached().catalog.sequence == seq(3)
 
 
 def test_unsigned_custom_feed_refused_without_allow_unsigned(serve_feed):
-    url = serve_feed(feed_bytes(make_feed(3)), sign=False)
+    url = serve_feed(feed_bytes(make_feed(seq(3))), sign=False)
     with pytest.raises(SignatureInvalid, match="has no signature.*--allow-unsigned"):
         refresh_catalog(url)
     assert not cache.catalog_path().exists()
 
 
 def test_unsigned_custom_feed_accepted_with_allow_unsigned(serve_feed):
-    url = serve_feed(feed_bytes(make_feed(3)), sign=False)
+    url = serve_feed(feed_bytes(make_feed(seq(3))), sign=False)
     result = refresh_catalog(url, allow_unsigned=True)
     assert result.status == "updated" and not result.signed
     assert "UNSIGNED" in result.message and "The catalog is unsigned" in result.message
@@ -267,7 +266,7 @@ def test_default_url_refused_when_network_disabled():
 
 
 def test_cancellation_mid_download_writes_nothing(serve_feed):
-    url = serve_feed(feed_bytes(make_feed(3, models=3000)))
+    url = serve_feed(feed_bytes(make_feed(seq(3), models=3000)))
     stop = threading.Event()
     reads = []
 
@@ -283,13 +282,13 @@ def test_cancellation_mid_download_writes_nothing(serve_feed):
 
 
 def test_corrupt_cache_falls_back_to_previous_then_none(serve_feed, httpserver):
-    refresh_catalog(serve_feed(feed_bytes(make_feed(3))))
+    refresh_catalog(serve_feed(feed_bytes(make_feed(seq(3)))))
     httpserver.clear()
-    refresh_catalog(serve_feed(feed_bytes(make_feed(4))))
-    assert json.loads(cache.previous_path().read_bytes())["sequence"] == 3
+    refresh_catalog(serve_feed(feed_bytes(make_feed(seq(4)))))
+    assert json.loads(cache.previous_path().read_bytes())["sequence"] == seq(3)
     cache.catalog_path().write_bytes(b'{"schema_version": "1.0", "generated_at": "x", "models": [')
     got = cache.read_cached()
-    assert got.catalog.sequence == 3 and "corrupt" in got.reason and "previous good copy" in got.reason
+    assert got.catalog.sequence == seq(3) and "corrupt" in got.reason and "previous good copy" in got.reason
     cache.previous_path().write_bytes(b"\x00\xff")
     got = cache.read_cached()
     assert got.catalog is None and "catalog.json is corrupt" in got.reason
@@ -300,14 +299,14 @@ def test_no_cache_reads_as_nothing_without_complaint():
 
 
 def test_refresh_after_corrupt_cache_does_not_evict_good_previous(serve_feed, httpserver):
-    refresh_catalog(serve_feed(feed_bytes(make_feed(3))))
+    refresh_catalog(serve_feed(feed_bytes(make_feed(seq(3)))))
     httpserver.clear()
-    refresh_catalog(serve_feed(feed_bytes(make_feed(4))))
+    refresh_catalog(serve_feed(feed_bytes(make_feed(seq(4)))))
     cache.catalog_path().write_bytes(b"garbage")
     httpserver.clear()
-    refresh_catalog(serve_feed(feed_bytes(make_feed(5))))
-    assert json.loads(cache.previous_path().read_bytes())["sequence"] == 3
-    assert cache.read_cached().catalog.sequence == 5
+    refresh_catalog(serve_feed(feed_bytes(make_feed(seq(5)))))
+    assert json.loads(cache.previous_path().read_bytes())["sequence"] == seq(3)
+    assert cache.read_cached().catalog.sequence == seq(5)
 
 
 def test_atomic_write_leaves_old_file_when_write_fails(tmp_path, monkeypatch):
@@ -327,7 +326,7 @@ def test_atomic_write_leaves_old_file_when_write_fails(tmp_path, monkeypatch):
 
 
 def test_disk_failure_is_a_refresh_error(serve_feed, monkeypatch):
-    url = serve_feed(feed_bytes(make_feed(3)))
+    url = serve_feed(feed_bytes(make_feed(seq(3))))
 
     def full(path, data):
         raise OSError(28, "No space left on device")
@@ -337,13 +336,15 @@ def test_disk_failure_is_a_refresh_error(serve_feed, monkeypatch):
         refresh_catalog(url)
 
 
-def test_feed_older_than_embedded_catalog_is_refused(serve_feed, monkeypatch):
+def test_feed_older_than_embedded_catalog_is_refused(serve_feed):
     from rigcheck.catalog import store
 
+    # A feed built 2026-11-01 is older than the embedded catalog built 2026-11-29 (sequences are build times),
+    # so an app update that ships newer data is not rolled back by a stale feed.
     embedded = store.load_embedded()
-    monkeypatch.setattr(store, "load_embedded", lambda: msgspec.structs.replace(embedded, sequence=50))
-    url = serve_feed(feed_bytes(make_feed(7)))
-    with pytest.raises(RollbackRefused, match=r"older than the catalog built into this app \(sequence 50\)"):
+    assert embedded.sequence == EMBEDDED_SEQUENCE
+    url = serve_feed(feed_bytes(make_feed(202611010000)))
+    with pytest.raises(RollbackRefused, match=r"older than the catalog built into this app \(sequence 202611290000\)"):
         refresh_catalog(url)
     assert not cache.catalog_path().exists()
 
@@ -371,13 +372,13 @@ def test_gzip_feed_is_verified_over_decoded_bytes_and_capped(httpserver, key_pem
     import gzip
 
     key, _ = key_pem
-    body = feed_bytes(make_feed(3, models=200))
+    body = feed_bytes(make_feed(seq(3), models=200))
     packed = gzip.compress(body)
     httpserver.expect_request("/catalog.json").respond_with_data(
         packed, headers={"Content-Encoding": "gzip"}, content_type="application/json")
     httpserver.expect_request("/catalog.json.sig").respond_with_data(signing.sign(body, key))
     url = httpserver.url_for("/catalog.json")
-    assert refresh_catalog(url).catalog.sequence == 3
+    assert refresh_catalog(url).catalog.sequence == seq(3)
     cache.catalog_path().unlink()
     # The cap applies to the decoded bytes: a small compressed body cannot inflate past it.
     assert len(packed) < 20_000 < len(body)
@@ -386,12 +387,12 @@ def test_gzip_feed_is_verified_over_decoded_bytes_and_capped(httpserver, key_pem
 
 
 def test_same_bytes_without_validators_is_unchanged(serve_feed):
-    body = feed_bytes(make_feed(3))
+    body = feed_bytes(make_feed(seq(3)))
     url = serve_feed(body)  # no ETag, no Last-Modified
     assert refresh_catalog(url).changed
     first_fetch = cache.read_meta().fetched_at
     result = refresh_catalog(url)
     assert (result.status, result.changed) == ("unchanged", False)
-    assert result.message == "catalog is up to date (sequence 3)"
+    assert result.message == f"catalog is up to date (sequence {seq(3)})"
     assert not cache.previous_path().exists()  # the good copy was not rotated into catalog.prev.json
     assert cache.read_meta().fetched_at >= first_fetch

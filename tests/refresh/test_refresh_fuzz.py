@@ -6,14 +6,14 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from refresh_helpers import feed_bytes, make_feed
+from refresh_helpers import feed_bytes, make_feed, seq
 from werkzeug import Response
 
 from rigcheck.catalog import cache
 from rigcheck.catalog.refresh import RefreshError, refresh_catalog
 
-GOOD = feed_bytes(make_feed(5))
-CANDIDATE_DOC = make_feed(6)
+GOOD = feed_bytes(make_feed(seq(5)))
+CANDIDATE_DOC = make_feed(seq(6))
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -80,9 +80,9 @@ def test_mutated_feed_never_crashes_and_never_replaces_good_copy_with_bad(httpse
     except RefreshError as exc:
         assert str(exc) and "\n" not in str(exc)  # one sentence, no traceback text
         assert cache.catalog_path().read_bytes() == GOOD
-        assert cache.read_cached().catalog.sequence == 5
+        assert cache.read_cached().catalog.sequence == seq(5)
     else:
         # Only a document that passes full validation may replace the good copy.
         assert cache.catalog_path().read_bytes() == body
-        assert cache.validate_catalog_bytes(body).sequence == result.catalog.sequence >= 5
+        assert cache.validate_catalog_bytes(body).sequence == result.catalog.sequence >= seq(5)
         assert cache.previous_path().read_bytes() == GOOD
