@@ -17,7 +17,12 @@ from .fakes import make_catalog, make_services
 FEED = "/v1/catalog.json"
 
 
-def _feed_bytes(sequence: int = 10**9, padding_bytes: int = 0) -> bytes:
+# Sequences are build times as YYYYMMDDHHMM; the embedded catalog is 202611290000, so this feed (2026-12-01) is newer
+# and refresh accepts it.
+FEED_SEQUENCE = 202612010000
+
+
+def _feed_bytes(sequence: int = FEED_SEQUENCE, padding_bytes: int = 0) -> bytes:
     cat = make_catalog(sequence=sequence)
     cat.models[0].notes = "n" * padding_bytes  # a big enough body to arrive in many chunks
     cat.models.append(cat.models[0].__class__(id="acme/New-3B", family="new", name="New 3B", params_total_b=3.0,
@@ -57,9 +62,9 @@ def test_refresh_success_swaps_catalog_and_reevaluates(refresh_window, httpserve
     assert window.progress.isVisible() and window.cancel_button.isVisible()
     assert not window.act_refresh.isEnabled()
     qtbot.waitUntil(lambda: window.models_page.model.rowCount() == 5, timeout=10000)
-    assert window.error_label.text().startswith("Catalog updated to sequence 1000000000")
+    assert window.error_label.text().startswith(f"Catalog updated to sequence {FEED_SEQUENCE}")
     assert "UNSIGNED" in window.error_label.text()
-    assert "#1000000000" in window.catalog_label.text()
+    assert f"#{FEED_SEQUENCE}" in window.catalog_label.text()
     assert not window.progress.isVisible() and window.act_refresh.isEnabled()
 
 
