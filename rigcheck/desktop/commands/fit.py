@@ -12,6 +12,7 @@ import sys
 from rigcheck.catalog.estimate.best import describe_rule
 from rigcheck.desktop import units
 from rigcheck.desktop.cli import UsageError
+from rigcheck.desktop.commands._args import token_count
 from rigcheck.desktop.commands._machine import add_machine_args, machine_from_args
 
 FIT_SCHEMA = "rigcheck.fit/1"
@@ -19,16 +20,6 @@ KV_TYPES = ("f16", "q8_0", "q4_0")
 RUNTIMES = ("llama.cpp", "vllm", "mlx")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    if value > 100_000_000:
-        raise argparse.ArgumentTypeError(f"{text!r} is more than any model's context")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,9 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a catalog model id or an unambiguous part of one; hf:ORG/REPO fetches one "
                              "from Hugging Face (repeatable)")
     parser.add_argument("--quant", metavar="Q", help="only this quant (Q4_K_M, Q8_0, BF16, FP8, MLX-4bit, ...)")
-    parser.add_argument("--context", metavar="N", type=_positive_int, default=8192,
+    parser.add_argument("--context", metavar="N", type=token_count, default=8192,
                         help="context to reserve KV cache for, in tokens (default 8192; capped at the model's)")
-    parser.add_argument("--prompt", metavar="N", type=_positive_int, default=4096,
+    parser.add_argument("--prompt", metavar="N", type=token_count, default=4096,
                         help="prompt length for prefill and time to first token (default 4096)")
     parser.add_argument("--kv-type", metavar="T", choices=KV_TYPES, default="f16",
                         help="KV cache type: f16, q8_0 or q4_0 (default f16)")

@@ -7,6 +7,7 @@ import argparse
 from rigcheck.desktop import units
 from rigcheck.desktop.cli import UsageError
 from rigcheck.desktop.commands import _pricing
+from rigcheck.desktop.commands._args import token_count
 from rigcheck.desktop.commands._machine import add_machine_args, machine_from_args
 
 SCHEMA = "rigcheck.plan/1"
@@ -22,9 +23,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--model", metavar="ID", required=True, help="a Hugging Face id or an unambiguous part")
     parser.add_argument("--quant", metavar="Q", help="this quant only (default: best quality that meets the target)")
-    parser.add_argument("--context", metavar="N", type=_pricing.positive_int, default=8192,
+    parser.add_argument("--context", metavar="N", type=token_count, default=8192,
                         help="context to hold in tokens (default %(default)s)")
-    parser.add_argument("--prompt", metavar="N", type=_pricing.positive_int, default=4096,
+    parser.add_argument("--prompt", metavar="N", type=token_count, default=4096,
                         help="prompt length for time to first token (default %(default)s)")
     parser.add_argument("--min-decode", metavar="R", type=_pricing.positive_float,
                         help="minimum decode speed in tokens/s")

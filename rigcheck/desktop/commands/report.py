@@ -6,19 +6,12 @@ import argparse
 import sys
 
 from rigcheck.desktop.cli import UsageError
+from rigcheck.desktop.commands._args import token_count
 from rigcheck.desktop.commands._machine import add_machine_args, machines_from_args
 
 KV_TYPES = ("f16", "q8_0", "q4_0")
 
 
-def _positive_tokens(text: str) -> int:
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of tokens") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1 token")
-    return value
 
 
 def register(subparsers) -> None:
@@ -39,8 +32,8 @@ def register(subparsers) -> None:
         help="a model to detail (repeatable; default: a few of the most capable that fit or nearly fit)",
     )
     parser.add_argument("--target-model", metavar="MODEL", help="plan for this model: configurations and upgrades")
-    parser.add_argument("--context", type=_positive_tokens, metavar="N", help="context to reserve (default 8192)")
-    parser.add_argument("--prompt", type=_positive_tokens, metavar="N", help="prompt length for TTFT (default 4096)")
+    parser.add_argument("--context", type=token_count, metavar="N", help="context to reserve (default 8192)")
+    parser.add_argument("--prompt", type=token_count, metavar="N", help="prompt length for TTFT (default 4096)")
     parser.add_argument("--kv-type", choices=KV_TYPES, help="KV cache type (default f16)")
     parser.set_defaults(func=run)
 
