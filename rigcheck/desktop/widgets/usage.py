@@ -1,4 +1,4 @@
-"""Live memory use for the sparkline: RAM from psutil, VRAM from the probe's NVIDIA backend.
+"""Live memory use for the sparkline: RAM from psutil, VRAM from the NVIDIA backend's light usage query.
 
 Sampling runs on the worker pool (an NVML query can take tens of milliseconds), never on the GUI thread.
 """
@@ -35,15 +35,11 @@ def sample_usage(with_vram: bool = True) -> UsageSample:
     vm = psutil.virtual_memory()
     vram_used = vram_total = None
     if with_vram:
-        try:
-            from rigcheck.probe.nvidia import probe_nvidia
-        except ImportError:
-            probe_nvidia = None
-        if probe_nvidia is not None:
-            gpus, status = probe_nvidia()
-            if status.available and gpus:
-                used = [g.vram_used_bytes for g in gpus if g.vram_used_bytes is not None]
-                total = [g.vram_total_bytes for g in gpus if g.vram_total_bytes is not None]
-                vram_used = sum(used) if used else None
-                vram_total = sum(total) if total else None
+        from rigcheck.probe.nvidia import vram_usage_bytes
+
+        # One memory query per GPU, not a full probe: this runs every second.
+        per_gpu = vram_usage_bytes()
+        if per_gpu:
+            vram_used = sum(used for used, _total in per_gpu)
+            vram_total = sum(total for _used, total in per_gpu)
     return UsageSample(int(vm.total - vm.available), int(vm.total), vram_used, vram_total)
