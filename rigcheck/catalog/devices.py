@@ -10,7 +10,6 @@ Anything left ambiguous or unknown resolves to None: no confident wrong match.
 
 from __future__ import annotations
 
-import difflib
 import re
 import threading
 from collections.abc import Sequence
@@ -196,6 +195,8 @@ def resolve_gpu(gpu: Gpu, devices: Sequence[Device] | None = None) -> Device | N
 
 def suggest(name: str, devices: Sequence[Device] | None = None, limit: int = 6) -> list[str]:
     """Device names close to ``name``, best first, for "did you mean" messages."""
+    import difflib  # only for error messages: kept off the start-up path
+
     devices = devices if devices is not None else _default_devices()
     query = _parse_name(name)
     index = _index(devices)

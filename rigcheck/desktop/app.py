@@ -5,16 +5,23 @@ from __future__ import annotations
 import logging
 import os
 import sys
-
-from PySide6.QtWidgets import QApplication
+from typing import TYPE_CHECKING
 
 from rigcheck import __version__
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
 log = logging.getLogger("rigcheck")
+
+FIRST_RESULTS_WAIT_S = 0.5
+"""How long the new window waits for the first evaluation before it is shown anyway."""
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
     """The one QApplication (reused when it exists, as under pytest-qt). HiDPI scaling is Qt 6's default."""
+    from PySide6.QtWidgets import QApplication
+
     app = QApplication.instance()
     if app is None:
         app = QApplication(argv if argv is not None else [sys.argv[0]])
@@ -38,27 +45,29 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
     if screenshot and not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY") \
             and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    app = create_app()
     services = services or default_services()
     if screenshot:
-        return _screenshot(app, services, machine, screenshot, select)
+        return _screenshot(create_app(), services, machine, screenshot, select)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     install_crash_hook()
     window = open_window(services, machine)
-    code = app.exec()
+    code = create_app().exec()
     window.runner.wait(3000)
     return code
 
 
 def open_window(services, machine=None):
-    """Start the catalog load, (for this machine) the probe and the first evaluation, then build and show the
-    main window.
+    """Start the catalog load, (for this machine) the probe and the first evaluation, then create the
+    QApplication (when there is none yet), build the main window and show it.
 
     The work starts before the window's modules are imported, so it overlaps with them. Returns the window;
     results not ready by then arrive through the event loop.
     """
     from rigcheck.desktop.services import prefetch, with_evaluation
 
+    if services.preload is not None:
+        # Before Qt: once PySide6.QtCore is imported, every later import pays for its import hook.
+        services.preload()
     early = prefetch(services, probe=machine is None)
     from rigcheck.desktop import state
 
@@ -69,7 +78,15 @@ def open_window(services, machine=None):
     from rigcheck.desktop.main_window import MainWindow
     from rigcheck.desktop.workers import TaskRunner
 
+    create_app()
     window = MainWindow(services, TaskRunner(), store=store, settings=settings)
+    if early.evaluation is not None:
+        # The window opens with its rows rather than empty and then filled (one paint instead of two, and no
+        # flash of an empty table). A slow probe (a hung driver) delays the window by this much at most; its
+        # results then arrive through the event loop.
+        from concurrent.futures import wait
+
+        wait([early.evaluation], timeout=FIRST_RESULTS_WAIT_S)
     # Started before it is shown: whatever the prefetch has finished is in the window's first paint.
     window.start(machine, early)
     window.show()

@@ -53,6 +53,8 @@ class Services:
     note)``: $/M output tokens against utilization per door (hosted, rented, owned)."""
     warm_up: Callable[[], None] | None = None
     """Imports what the first evaluation needs; run on a prefetch thread while the catalog and probe work."""
+    preload: Callable[[], None] | None = None
+    """Imports the catalog, probe and estimator modules on the GUI thread before Qt is imported (start-up)."""
 
     def with_(self, **changes) -> Services:
         return replace(self, **changes)
@@ -166,7 +168,14 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings) -> list[Es
 
 def _warm_up() -> None:
     import rigcheck.catalog.devices  # noqa: F401 - the machine panel resolves GPU specs with it
-    import rigcheck.catalog.estimate  # noqa: F401
+    import rigcheck.catalog.estimate.engine  # noqa: F401
+
+
+def _preload() -> None:
+    import rigcheck.catalog.devices  # noqa: F401
+    import rigcheck.catalog.estimate.engine  # noqa: F401
+    import rigcheck.catalog.store  # noqa: F401
+    import rigcheck.probe.detect  # noqa: F401
 
 
 def default_services() -> Services:
@@ -191,6 +200,7 @@ def default_services() -> Services:
         export_report=export,
         cost_curves=cost,
         warm_up=_warm_up,
+        preload=_preload,
     )
 
 

@@ -16,7 +16,6 @@ The runner and the Metal query are parameters, so tests feed recorded outputs.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from types import MappingProxyType
@@ -57,6 +56,8 @@ def _gpu_cores(runner: Runner) -> tuple[int | None, str | None]:
     text = runner(["system_profiler", "SPDisplaysDataType", "-json"])
     if not text:
         return None, None
+    import json  # only on a Mac: kept off the start-up path elsewhere
+
     try:
         items = json.loads(text).get("SPDisplaysDataType", [])
     except (ValueError, AttributeError):

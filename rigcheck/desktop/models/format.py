@@ -5,8 +5,6 @@ Numbers with units are formatted by :mod:`rigcheck.desktop.units`, shared with t
 
 from __future__ import annotations
 
-import html as _html
-
 
 def provenance_text(source: str | None, unavailable: str | None = None) -> str:
     """Tooltip line saying where a figure came from."""
@@ -30,4 +28,6 @@ def tooltip(text: str | None) -> str | None:
     text that may hold catalog or network strings is escaped and wrapped as explicit rich text."""
     if not text:
         return None
-    return "<qt>" + _html.escape(text).replace("\n", "<br>") + "</qt>"
+    import html  # only for tooltips: not imported at start-up
+
+    return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"

@@ -289,6 +289,12 @@ class ModelFilterProxy(QSortFilterProxyModel):
         self._use_case: str | None = None
         self._license: str | None = None
         self._min_context = 0
+        self._descending = False
+        """The sort order as a plain bool: asking Qt for sortOrder() converts an enum on every comparison."""
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._descending = order == Qt.SortOrder.DescendingOrder
+        super().sort(column, order)
 
     def _refilter(self, **changes) -> None:
         """Apply filter changes the way this Qt wants (begin/endFilterChange from 6.10; invalidateFilter before)."""
@@ -356,7 +362,7 @@ class ModelFilterProxy(QSortFilterProxyModel):
             b = right.data(SORT_ROLE)
         # Unknown values ("—") sort after the known ones in either order, so they never hide real figures.
         if a is None or b is None:
-            if self.sortOrder() == Qt.SortOrder.DescendingOrder:
+            if self._descending:
                 return a is None and b is not None
             return a is not None and b is None
         try:
