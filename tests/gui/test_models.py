@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+import pytest
+from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import QTableView
 
 from rigcheck.catalog.estimate.types import Settings
 from rigcheck.desktop import units
+from rigcheck.desktop.models.cells import table_rows
 from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
 from rigcheck.desktop.models.devices import DeviceFilterProxy, DeviceListModel
 from rigcheck.desktop.models.model_table import (
@@ -20,6 +23,7 @@ from rigcheck.desktop.models.model_table import (
     ModelTableModel,
 )
 from rigcheck.desktop.models.rows import build_rows
+from rigcheck.desktop.pages.models_page import ModelsPage
 
 from .fakes import cpu_machine, fake_evaluate, gpu_machine, make_catalog
 
@@ -48,6 +52,59 @@ def test_model_table_passes_qtmodeltester(qtmodeltester):
     model.set_rows(rows_for(cpu_machine())[:2])  # other models: a reset
     model.set_rows([])
     qtmodeltester.check(model, force_py=True)
+
+
+def test_model_table_with_cells_only_passes_qtmodeltester(qtmodeltester):
+    model = ModelTableModel()
+    model.set_cells(table_rows(rows_for()))
+    qtmodeltester.check(model, force_py=True)
+    assert not model.has_rows() and model.rows() == [] and model.row_at(0) is None
+    rows = rows_for(cpu_machine())
+    model.set_rows(rows, table_rows(rows))  # the rows behind the first look, cells computed elsewhere: in place
+    assert model.has_rows() and model.row_at(0) is rows[0]
+    with pytest.raises(ValueError, match="not for these rows"):
+        model.set_rows(rows, table_rows(rows[::-1]))
+    model.set_cells(table_rows(rows_for()[:2]))  # other models: a reset
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_first_look_cells_then_rows_keep_the_selection(qtbot):
+    rows = rows_for()
+    model, proxy = table([])
+    model.set_cells(table_rows(rows))
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(proxy)
+    proxy.sort(DECODE, Qt.SortOrder.DescendingOrder)
+    # A first look paints, sorts and filters from the cells alone; there is no ModelRow behind them yet.
+    assert proxy.rowCount() == 4 and column(proxy, MODEL, ROW_ROLE) == [None] * 4
+    assert column(proxy, MODEL) == ["Tiny 1B", "Mid 8B", "Big 70B", "Huge MoE"]
+    proxy.set_search("acme big")
+    assert column(proxy, MODEL) == ["Big 70B"]
+    proxy.set_search("")
+    idx = proxy.index(1, 0)
+    view.selectionModel().setCurrentIndex(
+        idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    with qtbot.waitSignal(model.dataChanged, timeout=1000):
+        model.set_rows(rows)
+    assert resets == []  # same models in the same order: the view keeps its selection and scroll position
+    current = view.selectionModel().currentIndex()
+    assert current.data() == "Mid 8B"
+    assert view.selectionModel().isRowSelected(current.row())
+    assert current.data(ROW_ROLE) is rows[1] and current.data(ROW_ROLE).model.id == "acme/Mid-8B"
+
+
+def test_filter_choices_come_from_the_cells(qtbot):
+    page = ModelsPage()
+    qtbot.addWidget(page)
+    page.set_cells(table_rows(rows_for()))  # a first look: no ModelRows, yet the boxes offer every choice
+    assert page.count.text() == "4 of 4 models" and page.columns_sized
+    assert [page.use_case.itemData(i) for i in range(page.use_case.count())] == [
+        None, "agentic", "chat", "code", "reasoning", "small"]
+    assert [page.license.itemData(i) for i in range(page.license.count())] == [
+        None, "apache-2.0", "llama3.1", "other"]
 
 
 def test_model_filter_proxy_passes_qtmodeltester(qtmodeltester):

@@ -6,68 +6,59 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from rigcheck.catalog.estimate.types import VERDICTS
 from rigcheck.desktop import units
 from rigcheck.desktop.models import format as fmt
-from rigcheck.desktop.models.rows import SCORE_COLUMNS, ModelRow
+from rigcheck.desktop.models.cells import (  # noqa: F401 - the column constants are re-exported for the pages
+    CONTEXT,
+    DECODE,
+    HEADER_TIPS,
+    HEADERS,
+    HOSTED,
+    MEMORY,
+    MODEL,
+    NUMERIC_COLUMNS,
+    PARAMS,
+    PREFILL,
+    QUANT,
+    SCORE_AIDER,
+    SCORE_SWE,
+    TTFT,
+    VERDICT,
+    TableRow,
+    table_row,
+    table_rows,
+)
+from rigcheck.desktop.models.rows import ModelRow
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 """Raw value of a cell (bytes, tokens/s, seconds, a verdict rank) for sorting."""
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
-"""The whole ModelRow, for filters and the detail pane."""
+"""The whole ModelRow, for filters and the detail pane; None while the table shows precomputed cells only."""
 
-(MODEL, PARAMS, QUANT, VERDICT, MEMORY, CONTEXT, PREFILL, DECODE, TTFT, SCORE_SWE, SCORE_AIDER, HOSTED) = range(12)
-HEADERS = {
-    MODEL: "Model",
-    PARAMS: "Params",
-    QUANT: "Best quant",
-    VERDICT: "Verdict",
-    MEMORY: "Memory",
-    CONTEXT: "Max context",
-    PREFILL: "Prefill tok/s",
-    DECODE: "Decode tok/s",
-    TTFT: "TTFT",
-    SCORE_SWE: SCORE_COLUMNS[0][1],
-    SCORE_AIDER: SCORE_COLUMNS[1][1],
-    HOSTED: "Hosted $/M out",
-}
-HEADER_TIPS = {
-    MODEL: "Model name; the tooltip has the Hugging Face id, license and every published score",
-    PARAMS: "Parameters in billions: total / active per token (mixture-of-experts)",
-    QUANT: "The best quantization that fits this machine with the current settings",
-    VERDICT: "Where it runs: in VRAM, unified memory, split GPU + RAM, CPU only, or not at all",
-    MEMORY: "Memory needed by the quant shown: weights + KV cache + runtime overhead",
-    CONTEXT: "The longest context that still fits with this placement",
-    PREFILL: "Prompt processing speed (expected; the band is in the tooltip)",
-    DECODE: "Generation speed at batch 1, at the prompt depth (expected; band in the tooltip)",
-    TTFT: "Time to first token for the chosen prompt length",
-    SCORE_SWE: "SWE-bench Verified, % resolved (best published entry)",
-    SCORE_AIDER: "Aider polyglot, % passed (best published entry)",
-    HOSTED: "Cheapest hosted API price per million output tokens",
-}
-_NUMERIC = {PARAMS, MEMORY, CONTEXT, PREFILL, DECODE, TTFT, SCORE_SWE, SCORE_AIDER, HOSTED}
-_VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _ACCESSIBLE_TEXT = int(Qt.ItemDataRole.AccessibleTextRole)
-_ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _DECORATION, _ALIGNMENT, _ACCESSIBLE_TEXT, int(SORT_ROLE), int(ROW_ROLE)})
+_SORT = int(SORT_ROLE)
+_ROW = int(ROW_ROLE)
+_ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _DECORATION, _ALIGNMENT, _ACCESSIBLE_TEXT, _SORT, _ROW})
 _RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
-def _expected(band) -> float | None:
-    return band.expected if band is not None else None
-
-
 class ModelTableModel(QAbstractTableModel):
+    """One row per model, served from precomputed cells (:class:`TableRow`).
+
+    The cells come either with their ModelRows (``set_rows``) or alone (``set_cells``: a first look computed
+    elsewhere before the catalog is loaded here); the ModelRows that follow for the same models then fill in
+    the rows in place, so the selection and scroll position survive."""
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self._rows: list[ModelRow] = []
+        """Empty while only cells are shown."""
+        self._cells: list[TableRow] = []
         self.prompt_tokens: int | None = None
-        self._sort_keys: dict[int, list] = {}
-        """Sort values per column, computed on the first sort by that column: the proxy's comparisons then
-        cost a list lookup instead of two data() calls through Qt each (a few hundred per sort)."""
 
     def set_prompt_tokens(self, tokens: int) -> None:
         """The prompt length the TTFT column is for; its header says so."""
@@ -75,49 +66,73 @@ class ModelTableModel(QAbstractTableModel):
             self.prompt_tokens = tokens
             self.headerDataChanged.emit(Qt.Orientation.Horizontal, TTFT, TTFT)
 
-    def set_rows(self, rows: list[ModelRow]) -> None:
-        """Replace the rows. When the same models come back (a re-evaluation), the cells are updated in place
-        (dataChanged), so the view keeps its scroll position and selection; otherwise the model resets."""
+    def set_rows(self, rows: list[ModelRow], cells: list[TableRow] | None = None) -> None:
+        """Replace the rows (and their cells). When the same models come back (a re-evaluation, or the rows behind
+        a first look), the cells are updated in place (dataChanged), so the view keeps its scroll position and
+        selection; otherwise the model resets.
+
+        ``cells`` are the rows' ``table_rows`` when a worker thread has computed them already (a few ms for a
+        hundred models, otherwise spent here on the GUI thread). Raises ValueError when they are not the rows'."""
         rows = list(rows)
-        if rows and [r.model.id for r in rows] == [r.model.id for r in self._rows]:
+        if cells is None:
+            cells = table_rows(rows)
+        elif [c.model_id for c in cells] != [r.model.id for r in rows]:
+            raise ValueError("the cells are not for these rows")
+        self._replace(rows, list(cells))
+
+    def set_cells(self, cells: list[TableRow]) -> None:
+        """Show precomputed cells with no ModelRows behind them: ``rows()`` is then empty and ROW_ROLE None."""
+        self._replace([], list(cells))
+
+    def _replace(self, rows: list[ModelRow], cells: list[TableRow]) -> None:
+        if cells and [c.model_id for c in cells] == [c.model_id for c in self._cells]:
             self._rows = rows
-            self._sort_keys = {}
-            self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(HEADERS) - 1))
+            self._cells = cells
+            self.dataChanged.emit(self.index(0, 0), self.index(len(cells) - 1, len(HEADERS) - 1))
             return
         self.beginResetModel()
         self._rows = rows
-        self._sort_keys = {}
+        self._cells = cells
         self.endResetModel()
+
+    def has_rows(self) -> bool:
+        """Whether ModelRows are behind the cells (False while a first look is shown)."""
+        return bool(self._rows)
 
     def rows(self) -> list[ModelRow]:
         return list(self._rows)
 
-    def sample_rows(self, n: int) -> list[ModelRow]:
-        """The first ``n`` rows (column widths are fitted to a sample)."""
-        return self._rows[:n]
+    def cells(self) -> list[TableRow]:
+        return list(self._cells)
 
-    def display_text(self, row: ModelRow, col: int) -> str:
+    def sample_rows(self, n: int) -> list[TableRow]:
+        """The cells of the first ``n`` rows (column widths are fitted to a sample)."""
+        return self._cells[:n]
+
+    def display_text(self, cell: TableRow, col: int) -> str:
         """What the cell shows (DisplayRole), without going through a QModelIndex."""
-        return self._display(row, col) or ""
+        return cell.display[col]
 
     def row_at(self, row: int) -> ModelRow | None:
+        """The ModelRow at ``row``; None out of range or while only cells are shown."""
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
+    def cell_at(self, row: int) -> TableRow | None:
+        return self._cells[row] if 0 <= row < len(self._cells) else None
+
     def sort_value(self, row: int, col: int):
-        """What ``data(index, SORT_ROLE)`` answers, from the per-column cache."""
-        keys = self._sort_keys.get(col)
-        if keys is None:
-            keys = self._sort_keys[col] = [self._sort_value(r, col) for r in self._rows]
-        return keys[row]
+        """What ``data(index, SORT_ROLE)`` answers, without going through a QModelIndex (the proxy's comparisons
+        cost a tuple lookup instead of two data() calls through Qt each, a few hundred per sort)."""
+        return self._cells[row].sort[col]
 
     def row_for(self, model_id: str) -> int | None:
-        for i, r in enumerate(self._rows):
-            if r.model.id == model_id:
+        for i, c in enumerate(self._cells):
+            if c.model_id == model_id:
                 return i
         return None
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._cells)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(HEADERS)
@@ -139,133 +154,28 @@ class ModelTableModel(QAbstractTableModel):
         if role not in _ANSWERED or not index.isValid():
             return None
         r = index.row()
-        if not 0 <= r < len(self._rows):
+        if not 0 <= r < len(self._cells):
             return None
-        row = self._rows[r]
+        cell = self._cells[r]
         col = index.column()
         if role == _DISPLAY:
-            return self._display(row, col)
-        if role == SORT_ROLE:
-            return self._sort_value(row, col)
-        if role == ROW_ROLE:
-            return row
+            return cell.display[col]
+        if role == _SORT:
+            return cell.sort[col]
+        if role == _ROW:
+            return self._rows[r] if self._rows else None
         if role == _TOOLTIP:
-            return fmt.tooltip(self._tooltip(row, col))
+            return fmt.tooltip(cell.tooltip[col])
         if role == _DECORATION:
-            if col == VERDICT and row.shown is not None:
+            if col == VERDICT and cell.verdict is not None:
                 from rigcheck.desktop.widgets.verdict import verdict_icon
 
-                return verdict_icon(row.verdict)
+                return verdict_icon(cell.verdict)
             return None
         if role == _ALIGNMENT:
-            return _RIGHT_ALIGNED if col in _NUMERIC else None
+            return _RIGHT_ALIGNED if col in NUMERIC_COLUMNS else None
         if role == _ACCESSIBLE_TEXT and col == VERDICT:
-            return units.verdict_text(row.verdict)
-        return None
-
-    # presentation ----------------------------------------------------------------------------------
-    def _display(self, row: ModelRow, col: int) -> str:
-        e = row.shown
-        m = row.model
-        if col == MODEL:
-            return row.label
-        if col == PARAMS:
-            return units.params_text(m.params_total_b, m.params_active_b)
-        if col == SCORE_SWE:
-            v = row.best_scores.get(SCORE_COLUMNS[0][0])
-            return units.DASH if v is None else f"{v:.1f}"
-        if col == SCORE_AIDER:
-            v = row.best_scores.get(SCORE_COLUMNS[1][0])
-            return units.DASH if v is None else f"{v:.1f}"
-        if col == HOSTED:
-            o = row.cheapest_offer
-            return units.usd_text(o.usd_per_m_output) if o else units.DASH
-        if e is None:
-            return units.DASH
-        fits = e.fits
-        if col == QUANT:
-            return e.quant if fits else f"({e.quant})"
-        if col == VERDICT:
-            return units.verdict_text(e.verdict)
-        if col == MEMORY:
-            return units.bytes_text(e.memory.total_bytes)
-        if col == CONTEXT:
-            return units.tokens_text(e.max_context_tokens) if fits else units.DASH
-        if col == PREFILL:
-            return units.rate_text(_expected(e.prefill_tokens_per_s))
-        if col == DECODE:
-            return units.rate_text(_expected(e.decode_tokens_per_s))
-        if col == TTFT:
-            return units.seconds_text(_expected(e.ttft_s))
-        return ""
-
-    def _sort_value(self, row: ModelRow, col: int):
-        e = row.shown
-        m = row.model
-        if col == MODEL:
-            return row.label.casefold()
-        if col == PARAMS:
-            return m.params_total_b
-        if col == SCORE_SWE:
-            return row.best_scores.get(SCORE_COLUMNS[0][0])
-        if col == SCORE_AIDER:
-            return row.best_scores.get(SCORE_COLUMNS[1][0])
-        if col == HOSTED:
-            o = row.cheapest_offer
-            return o.usd_per_m_output if o else None
-        if e is None:
-            return None
-        if col == QUANT:
-            return e.quant.casefold()
-        if col == VERDICT:
-            return _VERDICT_RANK.get(e.verdict, len(_VERDICT_RANK))
-        if col == MEMORY:
-            return e.memory.total_bytes
-        if col == CONTEXT:
-            return e.max_context_tokens if e.fits else None
-        if col == PREFILL:
-            return _expected(e.prefill_tokens_per_s)
-        if col == DECODE:
-            return _expected(e.decode_tokens_per_s)
-        if col == TTFT:
-            return _expected(e.ttft_s)
-        return None
-
-    def _tooltip(self, row: ModelRow, col: int) -> str | None:
-        e = row.shown
-        m = row.model
-        if col == MODEL:
-            lines = [m.id]
-            if m.license:
-                lines.append(f"License: {m.license}")
-            if m.max_context_tokens:
-                lines.append(f"Trained context: {units.tokens_text(m.max_context_tokens)} tokens")
-            for s in row.scores:
-                lines.append(f"{s.benchmark}: {s.value:g}" + (f" ({s.source})" if s.source else ""))
-            return "\n".join(lines)
-        if col == HOSTED:
-            o = row.cheapest_offer
-            if o is None:
-                return "No hosted offer in the catalog"
-            return (f"{o.provider}: {units.usd_text(o.usd_per_m_input)} in / {units.usd_text(o.usd_per_m_output)} out "
-                    f"per million tokens; {len(row.offers)} offer(s) in the catalog")
-        if e is None:
-            return "No estimate: the catalog lacks the facts this model needs"
-        if col in (VERDICT, QUANT, MEMORY):
-            mem = e.memory
-            lines = [units.verdict_text(e.verdict) + (f": {e.placement}" if e.placement else ""),
-                     f"Weights {units.bytes_text(mem.weights_bytes)}, KV cache {units.bytes_text(mem.kv_cache_bytes)} "
-                     f"({units.tokens_text(e.context_tokens)} context), overhead {units.bytes_text(mem.overhead_bytes)}",
-                     f"On GPU {units.bytes_text(mem.gpu_bytes)}, in RAM {units.bytes_text(mem.ram_bytes)}"]
-            if e.runs_now is not None:
-                lines.append("Fits in the memory free now" if e.runs_now else "Does not fit in the memory free now")
-            return "\n".join(lines)
-        if col == PREFILL:
-            return units.band_text(e.prefill_tokens_per_s, unit="tok/s") + "  (expected, low–high)"
-        if col == DECODE:
-            return units.band_text(e.decode_tokens_per_s, unit="tok/s") + "  (expected, low–high)"
-        if col == TTFT:
-            return units.band_text(e.ttft_s, fmt=units.seconds_text) + "  (expected, low–high)"
+            return units.verdict_text(cell.verdict)
         return None
 
 
@@ -330,26 +240,22 @@ class ModelFilterProxy(QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
         source = self.sourceModel()
         if isinstance(source, ModelTableModel):
-            row: ModelRow | None = source.row_at(source_row)
-        else:
+            cell = source.cell_at(source_row)
+        else:  # another model serving ModelRows: compute the cells (slow, but only for such a source)
             row = source.index(source_row, 0, source_parent).data(ROW_ROLE)
-        if row is None:
+            cell = table_row(row) if row is not None else None
+        if cell is None:
             return False
-        m = row.model
-        if self._search:
-            hay = " ".join([m.id, m.name or "", m.family, *m.aliases]).casefold()
-            if not all(word in hay for word in self._search.split()):
-                return False
-        if self._verdicts is not None and (row.verdict is None or row.verdict not in self._verdicts):
+        if self._search and not all(word in cell.search_text for word in self._search.split()):
             return False
-        if self._use_case and self._use_case not in m.use_cases:
+        if self._verdicts is not None and (cell.verdict is None or cell.verdict not in self._verdicts):
             return False
-        if self._license and (m.license or "") != self._license:
+        if self._use_case and self._use_case not in cell.use_cases:
             return False
-        if self._min_context:
-            ctx = row.shown.max_context_tokens if row.fits else None
-            if ctx is None or ctx < self._min_context:
-                return False
+        if self._license and (cell.license or "") != self._license:
+            return False
+        if self._min_context and (cell.fit_context is None or cell.fit_context < self._min_context):
+            return False
         return True
 
     def lessThan(self, left: QModelIndex | QPersistentModelIndex, right: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802

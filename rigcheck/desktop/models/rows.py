@@ -12,12 +12,6 @@ from rigcheck.catalog import hosted
 from rigcheck.catalog.estimate.types import VERDICTS, Estimate
 from rigcheck.catalog.records import Catalog, HostedOffer, Model, Score
 
-SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("swe_bench_verified", "SWE-bench V"),
-    ("aider_polyglot", "Aider"),
-)
-"""Benchmarks with a table column of their own (percent); every score is in the tooltip and detail pane."""
-
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 
 

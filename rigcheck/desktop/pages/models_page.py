@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from rigcheck.desktop import units
+from rigcheck.desktop.models.cells import TableRow
 from rigcheck.desktop.models.model_table import (
     DECODE,
     MODEL,
@@ -60,7 +61,7 @@ class ModelsPage(QWidget):
         self.min_context.setToolTip("Only models whose longest context that fits here is at least this")
         self.min_context.currentIndexChanged.connect(lambda: self.proxy.set_min_context(self.min_context.currentData()))
         self.count = QLabel()
-        self._fill_choices([])
+        self._fill_choices()
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -102,12 +103,22 @@ class ModelsPage(QWidget):
         """Replace the rows, keeping the selected model selected when it is still there."""
         keep = self.selected_model_id()
         self.model.set_rows(rows)
-        self._fill_choices(rows)
+        self._fill_choices()
         if not self.columns_sized and rows:
             self.columns_sized = True
             self._fit_columns()
         if keep is None or not self.select_model(keep):
             self.selected.emit(self.current_row())
+        self._update_count()
+
+    def set_cells(self, cells: list[TableRow]) -> None:
+        """Show a first look: precomputed cells with no ModelRows behind them. The filters, column widths and count
+        work from the cells; a selection made now says None until ``set_rows`` brings the same models in place."""
+        self.model.set_cells(cells)
+        self._fill_choices()
+        if not self.columns_sized and cells:
+            self.columns_sized = True
+            self._fit_columns()
         self._update_count()
 
     def select_model(self, model_id: str) -> bool:
@@ -147,8 +158,8 @@ class ModelsPage(QWidget):
         for col in range(self.model.columnCount()):
             title = self.model.headerData(col, Qt.Orientation.Horizontal) or ""
             width = header_metrics.horizontalAdvance(title) + pad
-            for row in self.model.sample_rows(sample_rows):
-                text = self.model.display_text(row, col)
+            for cell in self.model.sample_rows(sample_rows):
+                text = self.model.display_text(cell, col)
                 width = max(width, metrics.horizontalAdvance(text) + pad + (20 if col == VERDICT else 0))
             if col == MODEL:
                 width = min(max(width, 160), 320)
@@ -157,9 +168,11 @@ class ModelsPage(QWidget):
     def _current_changed(self, current, _previous) -> None:
         self.selected.emit(current.data(ROW_ROLE) if current.isValid() else None)
 
-    def _fill_choices(self, rows: list[ModelRow]) -> None:
-        use_cases = sorted({u for r in rows for u in r.model.use_cases})
-        licenses = sorted({r.model.license for r in rows if r.model.license})
+    def _fill_choices(self) -> None:
+        """Offer the use cases and licenses of the models shown, read from the cells so a first look has them."""
+        cells = self.model.cells()
+        use_cases = sorted({u for c in cells for u in c.use_cases})
+        licenses = sorted({c.license for c in cells if c.license})
         for box, items, all_text in ((self.use_case, use_cases, "Any use case"), (self.license, licenses, "Any license")):
             current = box.currentData()
             box.blockSignals(True)

@@ -1,0 +1,215 @@
+"""What each cell of the model table shows, as plain picklable data computed by pure, Qt-free functions.
+
+Start-up computes the first table in a helper process that never loads Qt, the catalog records or the hosted
+pricing module, and sends these rows to the GUI process to paint. So this module imports only the stdlib,
+:mod:`rigcheck.desktop.units` and the estimator's light types; everything else is for type checking only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rigcheck.catalog.estimate.types import VERDICTS
+from rigcheck.desktop import units
+
+if TYPE_CHECKING:
+    from rigcheck.catalog.estimate.types import Band
+    from rigcheck.catalog.records import HostedOffer
+    from rigcheck.desktop.models.rows import ModelRow
+
+SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("swe_bench_verified", "SWE-bench V"),
+    ("aider_polyglot", "Aider"),
+)
+"""Benchmarks with a table column of their own (percent); every score is in the tooltip and detail pane."""
+
+(MODEL, PARAMS, QUANT, VERDICT, MEMORY, CONTEXT, PREFILL, DECODE, TTFT, SCORE_SWE, SCORE_AIDER, HOSTED) = range(12)
+COLUMN_COUNT = 12
+HEADERS = {
+    MODEL: "Model",
+    PARAMS: "Params",
+    QUANT: "Best quant",
+    VERDICT: "Verdict",
+    MEMORY: "Memory",
+    CONTEXT: "Max context",
+    PREFILL: "Prefill tok/s",
+    DECODE: "Decode tok/s",
+    TTFT: "TTFT",
+    SCORE_SWE: SCORE_COLUMNS[0][1],
+    SCORE_AIDER: SCORE_COLUMNS[1][1],
+    HOSTED: "Hosted $/M out",
+}
+HEADER_TIPS = {
+    MODEL: "Model name; the tooltip has the Hugging Face id, license and every published score",
+    PARAMS: "Parameters in billions: total / active per token (mixture-of-experts)",
+    QUANT: "The best quantization that fits this machine with the current settings",
+    VERDICT: "Where it runs: in VRAM, unified memory, split GPU + RAM, CPU only, or not at all",
+    MEMORY: "Memory needed by the quant shown: weights + KV cache + runtime overhead",
+    CONTEXT: "The longest context that still fits with this placement",
+    PREFILL: "Prompt processing speed (expected; the band is in the tooltip)",
+    DECODE: "Generation speed at batch 1, at the prompt depth (expected; band in the tooltip)",
+    TTFT: "Time to first token for the chosen prompt length",
+    SCORE_SWE: "SWE-bench Verified, % resolved (best published entry)",
+    SCORE_AIDER: "Aider polyglot, % passed (best published entry)",
+    HOSTED: "Cheapest hosted API price per million output tokens",
+}
+NUMERIC_COLUMNS = frozenset({PARAMS, MEMORY, CONTEXT, PREFILL, DECODE, TTFT, SCORE_SWE, SCORE_AIDER, HOSTED})
+"""Columns of figures: right-aligned so their digits line up."""
+
+_VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
+_NO_ESTIMATE = "No estimate: the catalog lacks the facts this model needs"
+
+SortValue = str | float | int | None
+"""A raw value to sort a column on (text casefolded, bytes, tokens/s, seconds, a verdict rank); None is unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """Everything the model table shows and filters on for one model, with no catalog records behind it."""
+
+    model_id: str
+    display: tuple[str, ...]
+    """The text of each of the 12 cells, by column."""
+    sort: tuple[SortValue, ...]
+    """The raw value each column sorts on."""
+    tooltip: tuple[str | None, ...]
+    """Plain-text tooltip of each cell (the table model escapes it for Qt when asked)."""
+    verdict: str | None
+    """The shown estimate's verdict (the verdict filter and icon), None without an estimate."""
+    search_text: str
+    """Id, name, family and aliases, casefolded: what the search box matches every word against."""
+    use_cases: tuple[str, ...] = ()
+    license: str | None = None
+    fit_context: int | None = None
+    """The longest context that fits when the shown estimate fits, else None (the minimum-context filter)."""
+
+
+def table_row(row: ModelRow) -> TableRow:
+    """The cells of one model's row."""
+    m = row.model
+    e = row.shown
+    offer = row.cheapest_offer  # once per row: it filters and ranks the offers
+    return TableRow(
+        model_id=m.id,
+        display=_display(row, offer),
+        sort=_sort(row, offer),
+        tooltip=_tooltips(row, offer),
+        verdict=e.verdict if e is not None else None,
+        search_text=" ".join([m.id, m.name or "", m.family, *m.aliases]).casefold(),
+        use_cases=tuple(m.use_cases),
+        license=m.license,
+        fit_context=e.max_context_tokens if e is not None and e.fits else None,
+    )
+
+
+def table_rows(rows: Iterable[ModelRow]) -> list[TableRow]:
+    """The cells of every row, in order."""
+    return [table_row(r) for r in rows]
+
+
+def _expected(band: Band | None) -> float | None:
+    return band.expected if band is not None else None
+
+
+def _score_text(value: float | None) -> str:
+    return units.DASH if value is None else f"{value:.1f}"
+
+
+def _display(row: ModelRow, offer: HostedOffer | None) -> tuple[str, ...]:
+    m = row.model
+    e = row.shown
+    best = row.best_scores
+    params = units.params_text(m.params_total_b, m.params_active_b)
+    swe = _score_text(best.get(SCORE_COLUMNS[0][0]))
+    aider = _score_text(best.get(SCORE_COLUMNS[1][0]))
+    hosted = units.usd_text(offer.usd_per_m_output) if offer else units.DASH
+    if e is None:
+        dash = units.DASH
+        return (row.label, params, dash, dash, dash, dash, dash, dash, dash, swe, aider, hosted)
+    fits = e.fits
+    return (
+        row.label,
+        params,
+        e.quant if fits else f"({e.quant})",
+        units.verdict_text(e.verdict),
+        units.bytes_text(e.memory.total_bytes),
+        units.tokens_text(e.max_context_tokens) if fits else units.DASH,
+        units.rate_text(_expected(e.prefill_tokens_per_s)),
+        units.rate_text(_expected(e.decode_tokens_per_s)),
+        units.seconds_text(_expected(e.ttft_s)),
+        swe,
+        aider,
+        hosted,
+    )
+
+
+def _sort(row: ModelRow, offer: HostedOffer | None) -> tuple[SortValue, ...]:
+    m = row.model
+    e = row.shown
+    best = row.best_scores
+    label = row.label.casefold()
+    swe = best.get(SCORE_COLUMNS[0][0])
+    aider = best.get(SCORE_COLUMNS[1][0])
+    hosted = offer.usd_per_m_output if offer else None
+    if e is None:
+        return (label, m.params_total_b, None, None, None, None, None, None, None, swe, aider, hosted)
+    return (
+        label,
+        m.params_total_b,
+        e.quant.casefold(),
+        _VERDICT_RANK.get(e.verdict, len(_VERDICT_RANK)),
+        e.memory.total_bytes,
+        e.max_context_tokens if e.fits else None,
+        _expected(e.prefill_tokens_per_s),
+        _expected(e.decode_tokens_per_s),
+        _expected(e.ttft_s),
+        swe,
+        aider,
+        hosted,
+    )
+
+
+def _tooltips(row: ModelRow, offer: HostedOffer | None) -> tuple[str | None, ...]:
+    m = row.model
+    e = row.shown
+    lines = [m.id]
+    if m.license:
+        lines.append(f"License: {m.license}")
+    if m.max_context_tokens:
+        lines.append(f"Trained context: {units.tokens_text(m.max_context_tokens)} tokens")
+    for s in row.scores:
+        lines.append(f"{s.benchmark}: {s.value:g}" + (f" ({s.source})" if s.source else ""))
+    model_tip = "\n".join(lines)
+    if offer is None:
+        hosted_tip = "No hosted offer in the catalog"
+    else:
+        hosted_tip = (f"{offer.provider}: {units.usd_text(offer.usd_per_m_input)} in / "
+                      f"{units.usd_text(offer.usd_per_m_output)} out per million tokens; "
+                      f"{len(row.offers)} offer(s) in the catalog")
+    if e is None:
+        # Every column between the model and the hosted price says why it is empty.
+        return (model_tip, *([_NO_ESTIMATE] * (HOSTED - MODEL - 1)), hosted_tip)
+    mem = e.memory
+    where = [units.verdict_text(e.verdict) + (f": {e.placement}" if e.placement else ""),
+             f"Weights {units.bytes_text(mem.weights_bytes)}, KV cache {units.bytes_text(mem.kv_cache_bytes)} "
+             f"({units.tokens_text(e.context_tokens)} context), overhead {units.bytes_text(mem.overhead_bytes)}",
+             f"On GPU {units.bytes_text(mem.gpu_bytes)}, in RAM {units.bytes_text(mem.ram_bytes)}"]
+    if e.runs_now is not None:
+        where.append("Fits in the memory free now" if e.runs_now else "Does not fit in the memory free now")
+    where_tip = "\n".join(where)
+    return (
+        model_tip,
+        None,
+        where_tip,
+        where_tip,
+        where_tip,
+        None,
+        units.band_text(e.prefill_tokens_per_s, unit="tok/s") + "  (expected, low–high)",
+        units.band_text(e.decode_tokens_per_s, unit="tok/s") + "  (expected, low–high)",
+        units.band_text(e.ttft_s, fmt=units.seconds_text) + "  (expected, low–high)",
+        None,
+        None,
+        hosted_tip,
+    )

@@ -1,0 +1,137 @@
+"""rigcheck.desktop.models.cells: the model table's cells as plain data, computed without Qt."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import pytest
+
+from rigcheck.catalog.estimate.types import Band, Estimate, MemoryBreakdown
+from rigcheck.catalog.records import HostedOffer, Model, Score
+from rigcheck.desktop.models.cells import (
+    CONTEXT,
+    DECODE,
+    HOSTED,
+    MEMORY,
+    MODEL,
+    PARAMS,
+    PREFILL,
+    QUANT,
+    SCORE_AIDER,
+    SCORE_SWE,
+    TTFT,
+    VERDICT,
+    TableRow,
+    table_row,
+    table_rows,
+)
+from rigcheck.desktop.models.rows import ModelRow
+
+GIB = 1024**3
+DASH = "—"
+NO_ESTIMATE = "No estimate: the catalog lacks the facts this model needs"
+
+MODEL_RECORD = Model(id="acme/Mid-8B", family="mid", name="Mid 8B", aliases=["MidLM"], params_total_b=8.0,
+                     params_active_b=8.0, max_context_tokens=131072, license="llama3.1", use_cases=["chat", "code"])
+SCORES = (Score(model_id="acme/Mid-8B", benchmark="aider_polyglot", value=12.5, source="test"),
+          Score(model_id="acme/Mid-8B", benchmark="aider_polyglot", value=15.0))
+FREE = HostedOffer(model_id="acme/Mid-8B", provider="promo", usd_per_m_input=0.0, usd_per_m_output=0.0)
+CHEAP = HostedOffer(model_id="acme/Mid-8B", provider="cheapco", usd_per_m_input=0.05, usd_per_m_output=0.08)
+PRICEY = HostedOffer(model_id="acme/Mid-8B", provider="pricey", usd_per_m_input=0.2, usd_per_m_output=0.6)
+
+
+def fitting() -> Estimate:
+    return Estimate("acme/Mid-8B", "Q8_0", "llama.cpp", "gpu", MemoryBreakdown(8 * GIB, GIB, GIB // 2, 19 * GIB // 2, 0),
+                    8192, 131072, Band(1600.0, 2000.0, 2400.0), Band(40.0, 50.0, 60.0), Band(1.6, 2.0, 2.4),
+                    placement="all layers on GPU 0", runs_now=True, best=True)
+
+
+def not_fitting() -> Estimate:
+    return Estimate("acme/Mid-8B", "Q2_K", "llama.cpp", "no_fit", MemoryBreakdown(3 * GIB, GIB, GIB, 0, 0),
+                    8192, None, None, None, None)
+
+
+def row(shown: Estimate | None, offers: tuple[HostedOffer, ...] = ()) -> ModelRow:
+    return ModelRow(model=MODEL_RECORD, estimates=(shown,) if shown else (), shown=shown, scores=SCORES,
+                    offers=offers, best_scores={"aider_polyglot": 15.0})
+
+
+def test_cells_module_is_qt_free():
+    # The start-up helper computes the first table with it before anything heavy is loaded (fresh interpreter).
+    code = ("import sys, rigcheck.desktop.models.cells; sys.exit(1 if any(m.startswith(("
+            "'msgspec', 'PySide6', 'rigcheck.catalog.records', 'rigcheck.catalog.hosted', "
+            "'rigcheck.desktop.models.rows')) for m in sys.modules) else 0)")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# (case, the estimate shown, column -> what the cell shows, its sort value, the context filter's value)
+@pytest.mark.parametrize(("shown", "display", "sort", "verdict", "fit_context"), [
+    pytest.param(fitting(), {QUANT: "Q8_0", VERDICT: "Fits in VRAM", MEMORY: "9.5 GiB", CONTEXT: "128k",
+                             PREFILL: "2,000", DECODE: "50", TTFT: "2.0 s"},
+                 {QUANT: "q8_0", VERDICT: 0, MEMORY: 19 * GIB // 2, CONTEXT: 131072, DECODE: 50.0, TTFT: 2.0},
+                 "gpu", 131072, id="fits"),
+    # Does not fit: the quant it would need in parentheses, no context and no speeds, yet the memory it needs.
+    pytest.param(not_fitting(), {QUANT: "(Q2_K)", VERDICT: "Does not fit", MEMORY: "5.0 GiB", CONTEXT: DASH,
+                                 PREFILL: DASH, DECODE: DASH, TTFT: DASH},
+                 {QUANT: "q2_k", VERDICT: 4, MEMORY: 5 * GIB, CONTEXT: None, DECODE: None, TTFT: None},
+                 "no_fit", None, id="does-not-fit"),
+    # No estimate at all: every estimate column is a dash and sorts as unknown.
+    pytest.param(None, dict.fromkeys((QUANT, VERDICT, MEMORY, CONTEXT, PREFILL, DECODE, TTFT), DASH),
+                 dict.fromkeys((QUANT, VERDICT, MEMORY, CONTEXT, DECODE, TTFT)), None, None, id="no-estimate"),
+])
+def test_table_row_estimate_columns(shown, display, sort, verdict, fit_context):
+    cell = table_row(row(shown))
+    assert {col: cell.display[col] for col in display} == display
+    assert {col: cell.sort[col] for col in sort} == sort
+    assert (cell.verdict, cell.fit_context) == (verdict, fit_context)
+    # The columns that do not depend on the estimate read the same in every case.
+    assert cell.display[MODEL] == "Mid 8B" and cell.sort[MODEL] == "mid 8b"
+    assert (cell.display[PARAMS], cell.sort[PARAMS]) == ("8B", 8.0)
+    assert (cell.display[SCORE_SWE], cell.sort[SCORE_SWE]) == (DASH, None)
+    assert (cell.display[SCORE_AIDER], cell.sort[SCORE_AIDER]) == ("15.0", 15.0)  # the better entry
+
+
+def test_tooltips_are_plain_text_per_column():
+    fit = table_row(row(fitting())).tooltip
+    assert fit[MODEL] == ("acme/Mid-8B\nLicense: llama3.1\nTrained context: 128k tokens\n"
+                          "aider_polyglot: 12.5 (test)\naider_polyglot: 15")
+    assert fit[VERDICT] == fit[QUANT] == fit[MEMORY]
+    assert fit[VERDICT].splitlines() == ["Fits in VRAM: all layers on GPU 0",
+                                         "Weights 8.0 GiB, KV cache 1.0 GiB (8k context), overhead 512 MiB",
+                                         "On GPU 9.5 GiB, in RAM 0 B", "Fits in the memory free now"]
+    assert fit[DECODE].endswith("tok/s  (expected, low–high)")
+    assert fit[PARAMS] is None and fit[CONTEXT] is None and fit[SCORE_SWE] is None
+    none = table_row(row(None)).tooltip
+    assert none[MODEL] == fit[MODEL]
+    assert none[PARAMS:HOSTED] == (NO_ESTIMATE,) * (HOSTED - PARAMS)
+
+
+@pytest.mark.parametrize(("offers", "text", "sort", "tip"), [
+    ((), DASH, None, "No hosted offer in the catalog"),
+    ((FREE,), DASH, None, "No hosted offer in the catalog"),  # a $0 promotion is not a price to plan on
+    ((FREE, CHEAP, PRICEY), "$0.08", 0.08,
+     "cheapco: $0.05 in / $0.08 out per million tokens; 3 offer(s) in the catalog"),
+])
+def test_hosted_column_is_the_cheapest_priced_offer(offers, text, sort, tip):
+    r = row(fitting(), offers)
+    cell = table_row(r)
+    assert (cell.display[HOSTED], cell.sort[HOSTED], cell.tooltip[HOSTED]) == (text, sort, tip)
+    assert cell.sort[HOSTED] == (r.cheapest_offer.usd_per_m_output if r.cheapest_offer else None)
+
+
+def test_filter_fields():
+    cell = table_row(row(fitting()))
+    assert cell.model_id == "acme/Mid-8B"
+    assert cell.search_text == "acme/mid-8b mid 8b mid midlm"
+    assert (cell.use_cases, cell.license) == (("chat", "code"), "llama3.1")
+
+
+def test_table_rows_pickle_round_trip():
+    cells = table_rows([row(fitting(), (CHEAP,)), row(not_fitting()), row(None)])
+    assert len(cells) == 3 and all(isinstance(c, TableRow) for c in cells)
+    assert all(len(c.display) == len(c.sort) == len(c.tooltip) == 12 for c in cells)
+    assert pickle.loads(pickle.dumps(cells)) == cells
+    with pytest.raises(AttributeError):
+        cells[0].verdict = "cpu"  # frozen: shared between the helper's result and the table
