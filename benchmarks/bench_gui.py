@@ -35,39 +35,64 @@ BARE = textwrap.dedent("""
 
 FULL = textwrap.dedent("""
     import os, time
-    from rigcheck.desktop.cli import build_parser
-    build_parser(only="gui").parse_args(["gui"])  # the `rigcheck` command's own start-up (imports only the gui command)
+    # What `rigcheck` with no arguments does (cli.main's first branch, then run_gui), minus app.exec():
+    import rigcheck.desktop.__main__, rigcheck.desktop.cli
+    from rigcheck.desktop.helper_process import start_helper
+    helper = start_helper()
     from rigcheck.desktop.app import open_window
     from rigcheck.desktop.services import default_services
-    window = open_window(default_services())  # what `rigcheck` does, minus app.exec()
+    from rigcheck.desktop.widgets.crash_dialog import install_crash_hook
+    install_crash_hook()
+    window = open_window(default_services().with_(first_look=lambda: helper))
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication
     app = QApplication.instance()
     table = window.models_page.table
-    painted = []
+    marks = {}
+    expected = int(os.environ["BENCH_MODELS"])
+
+    def finish_when_done():
+        if "painted" in marks and "interactive" in marks:
+            QTimer.singleShot(0, app.quit)
 
     class FirstPopulatedPaint(QObject):
-        # Ready = the table's viewport has painted with every model evaluated (results may arrive before the
-        # window's first paint or after it, through the event loop).
+        # Ready = the table's viewport has painted a row for every model, with its figures, and the machine
+        # panel shows the machine (from the first-look helper or from this process's own evaluation).
         def eventFilter(self, obj, event):
-            if (event.type() == QEvent.Type.Paint and not painted and window.controller.evaluation is not None
-                    and window.models_page.model.rowCount() == len(window.controller.evaluation.rows) > 0):
-                painted.append(time.time())
-                QTimer.singleShot(0, app.quit)
+            if (event.type() == QEvent.Type.Paint and "painted" not in marks
+                    and window.models_page.model.rowCount() == expected
+                    and window.machine_panel.machine is not None):
+                marks["painted"] = time.time()
+                finish_when_done()
             return False
+
+    def evaluated(_evaluation):
+        # Interactive = this process has its own evaluation (detail pane, what-if, export work).
+        marks.setdefault("interactive", time.time())
+        finish_when_done()
 
     watch = FirstPopulatedPaint()
     table.viewport().installEventFilter(watch)
+    window.controller.evaluated.connect(evaluated)
+    if window.controller.evaluation is not None:
+        evaluated(window.controller.evaluation)
     window.controller.failed.connect(lambda what, message, details: (print(message), app.exit(3)))
     if app.exec() == 3:
         raise SystemExit(3)
-    elapsed = painted[0] - float(os.environ["BENCH_T0"])
+    elapsed = marks["painted"] - float(os.environ["BENCH_T0"])
+    interactive = marks["interactive"] - float(os.environ["BENCH_T0"])
     rows = window.models_page.model.rowCount()
     import psutil  # the benchmark's own instrument: imported after the measurement
     rss = psutil.Process().memory_info().rss
+    try:
+        import resource  # the first-look helper's peak (KiB on Linux), once it has exited
+        helper_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    except ImportError:
+        helper_rss = 0
     window.machine_panel.sparkline.timer.stop()
     window.runner.wait(5000)
-    print(f"ready elapsed={elapsed} rows={rows} rss={rss}", flush=True)
+    print(f"ready elapsed={elapsed} interactive={interactive} rows={rows} rss={rss} helper_rss={helper_rss}",
+          flush=True)
 """)
 
 
@@ -97,14 +122,23 @@ def _timed(code: str, env: dict[str, str]) -> dict[str, str]:
     return dict(kv.split("=") for kv in lines[-1].split()[1:])
 
 
-def cold_start(env) -> tuple[float, float, int, float]:
+def cold_start(env) -> dict[str, float]:
+    """Medians over RUNS fresh processes each, bare and full runs interleaved (the box's speed drifts)."""
+    from rigcheck.catalog.store import load_catalog
+
+    env = {**env, "BENCH_MODELS": str(len(load_catalog().models))}
     _timed(BARE, env)  # warm-up: writes the bytecode caches, as installing does
     _timed(FULL, env)
-    bare = statistics.median(float(_timed(BARE, env)["elapsed"]) for _ in range(RUNS))
-    full_runs = [_timed(FULL, env) for _ in range(RUNS)]
-    full = statistics.median(float(r["elapsed"]) for r in full_runs)
-    last = full_runs[-1]
-    return bare, full, int(last["rows"]), int(last["rss"]) / 2**20
+    bare_runs, full_runs = [], []
+    for _ in range(RUNS):
+        bare_runs.append(_timed(BARE, env))
+        full_runs.append(_timed(FULL, env))
+    def median(runs, key):
+        return statistics.median(float(r[key]) for r in runs)
+    return {"bare": median(bare_runs, "elapsed"), "full": median(full_runs, "elapsed"),
+            "interactive": median(full_runs, "interactive"), "rows": int(full_runs[-1]["rows"]),
+            "rss_mb": max(int(r["rss"]) for r in full_runs) / 2**20,
+            "helper_rss_mb": max(int(r["helper_rss"]) for r in full_runs) / 2**10}
 
 
 class _FeedHandler(BaseHTTPRequestHandler):
@@ -220,21 +254,25 @@ def stalls(tmp: str) -> tuple[float, float, int, str]:
 def run() -> bool:
     with tempfile.TemporaryDirectory(prefix="rigcheck-bench-") as tmp:
         env = _env(tmp)
-        bare, full, rows, rss_mb = cold_start(env)
+        cs = cold_start(env)
+        bare, full, interactive, rss_mb = cs["bare"], cs["full"], cs["interactive"], cs["rss_mb"]
         ratio = full / bare if bare else float("inf")
         print(f"cold start, bare PySide6 window: {bare:.2f} s (median of {RUNS})")
-        print(f"cold start to populated window ({rows} models): {full:.2f} s "
+        print(f"cold start to populated window ({cs['rows']} models): {full:.2f} s "
               f"(target <= {COLD_START_TARGET_S} s) -> {'ok' if full <= COLD_START_TARGET_S else 'MISSED'}")
         print(f"  ratio to bare window: {ratio:.2f}x (target <= {BARE_RATIO_TARGET}x) -> "
               f"{'ok' if ratio <= BARE_RATIO_TARGET else 'MISSED'}")
+        print(f"  until this process has its own evaluation (detail pane, what-if, export): {interactive:.2f} s "
+              f"(target <= {COLD_START_TARGET_S} s) -> {'ok' if interactive <= COLD_START_TARGET_S else 'MISSED'}")
         print(f"resident memory when populated: {rss_mb:.0f} MB (target <= {RSS_TARGET_MB:.0f} MB) -> "
-              f"{'ok' if rss_mb <= RSS_TARGET_MB else 'MISSED'}")
+              f"{'ok' if rss_mb <= RSS_TARGET_MB else 'MISSED'}; first-look helper peak {cs['helper_rss_mb']:.0f} MB")
         plotting_load, worst, evaluations, refresh = stalls(tmp)
         print(f"worst GUI-thread stall during {evaluations} evaluations and a catalog refresh: {worst:.0f} ms "
               f"(target <= {STALL_TARGET_MS:.0f} ms) -> {'ok' if worst <= STALL_TARGET_MS else 'MISSED'}")
         print(f"  (once, while pyqtgraph loads after the first results: worst stall {plotting_load:.0f} ms)")
         print(f"  refresh: {refresh}")
     return (full <= COLD_START_TARGET_S and ratio <= BARE_RATIO_TARGET and rss_mb <= RSS_TARGET_MB
+            and interactive <= COLD_START_TARGET_S
             and worst <= STALL_TARGET_MS and evaluations >= 5 and refresh.startswith("Catalog updated"))
 
 

@@ -16,10 +16,32 @@ log = logging.getLogger("rigcheck")
 
 FIRST_RESULTS_WAIT_S = 0.5
 """How long the new window waits for the first evaluation before it is shown anyway."""
+FIRST_LOOK_WAIT_S = 2.0
+"""How long the built window waits for the first-look helper before it starts without it."""
+
+
+def load_qt() -> None:
+    """Import PySide6 and spare the modules already loaded its import hook's source scan.
+
+    After PySide6 is imported, its ``__feature__`` hook reads the source of every module the first time an
+    ``import`` statement names it (to see whether it uses PySide), including stdlib modules loaded long before
+    (``os``, ``typing``, ``dataclasses``, ``pathlib``...): about 10 ms at start-up. The answer only matters to
+    modules that select PySide features (``from __feature__ import snake_case``), which rigcheck never does,
+    so the modules loaded before Qt are marked "ignore" (-1, the hook's answer for a module without PySide);
+    modules imported later are left to the hook. Best effort: a PySide without this hook is left alone.
+    """
+    import PySide6.QtCore  # noqa: F401 - loads the hook
+
+    features = getattr(sys.modules.get("PySide6.support.feature"), "pyside_feature_dict", None)
+    if isinstance(features, dict):
+        for name in list(sys.modules):
+            if not name.startswith(("PySide6", "shiboken6")):
+                features.setdefault(name, -1)
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
     """The one QApplication (reused when it exists, as under pytest-qt). HiDPI scaling is Qt 6's default."""
+    load_qt()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
@@ -32,20 +54,24 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_gui(machine=None, *, screenshot: str | None = None, select: str | None = None, services=None) -> int:
+def run_gui(machine=None, *, screenshot: str | None = None, select: str | None = None, services=None,
+            helper=None) -> int:
     """Open the main window (and run the event loop), or render it to ``screenshot`` and return.
 
     With ``screenshot``, every task runs synchronously so the saved image shows the fully populated
-    window; ``select`` picks the model whose detail pane is shown.
+    window; ``select`` picks the model whose detail pane is shown. ``helper``: a first-look helper already
+    started (``first_look.start_helper``) for this machine; it is used instead of starting one.
     Returns the exit code. Raises ValueError when ``select`` names no model in the catalog.
     """
     from rigcheck.desktop.services import default_services
-    from rigcheck.desktop.widgets.crash_dialog import install_crash_hook
+    from rigcheck.desktop.widgets.crash_dialog import install_crash_hook  # imports no Qt
 
     if screenshot and not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY") \
             and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     services = services or default_services()
+    if helper is not None:
+        services = services.with_(first_look=lambda: helper)
     if screenshot:
         return _screenshot(create_app(), services, machine, screenshot, select)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -57,18 +83,56 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
 
 
 def open_window(services, machine=None):
-    """Start the catalog load, (for this machine) the probe and the first evaluation, then create the
-    QApplication (when there is none yet), build the main window and show it.
+    """Create the QApplication (when there is none yet), build the main window, populate it and show it.
 
-    The work starts before the window's modules are imported, so it overlaps with them. Returns the window;
-    results not ready by then arrive through the event loop.
+    For this machine, with the real services, a helper process computes the first look (first_look.py) while
+    this process starts Qt; the window paints it, then loads and evaluates in this process after its first
+    paint. Otherwise (a given machine, test services, or no helper) see ``_open_window_here``.
+    Returns the window; results not ready by then arrive through the event loop.
     """
+    helper = services.first_look() if machine is None and services.first_look is not None else None
+    if helper is None:
+        return _open_window_here(services, machine)
+    from rigcheck.desktop import state
+    from rigcheck.desktop.services import prefetch, with_evaluation
+
+    load_qt()
+    store = state.open_settings()
+    settings = state.load_estimator_settings(store)
+    from rigcheck.desktop.main_window import MainWindow
+    from rigcheck.desktop.workers import TaskRunner
+
+    create_app()
+    window = MainWindow(services, TaskRunner(), store=store, settings=settings)
+    look = helper.result(FIRST_LOOK_WAIT_S)
+    if look is not None and look.settings != settings:
+        log.info("first look: made with other settings than the window's; not shown")
+        look = None
+
+    def start_here():
+        window.start(None, with_evaluation(prefetch(services), services, settings))
+
+    if look is None:
+        start_here()
+    else:
+        window.show_first_look(look)
+        # This process's own work starts once the first look is on screen: until then it would only compete
+        # with the first paint for the interpreter.
+        window.after_first_paint(start_here)
+    window.show()
+    return window
+
+
+def _open_window_here(services, machine=None):
+    """Start the catalog load, (for this machine) the probe and the first evaluation on threads of this process,
+    then build the main window and show it (the first paint has the rows when they are ready in time)."""
     from rigcheck.desktop.services import prefetch, with_evaluation
 
     if services.preload is not None:
         # Before Qt: once PySide6.QtCore is imported, every later import pays for its import hook.
         services.preload()
     early = prefetch(services, probe=machine is None)
+    load_qt()
     from rigcheck.desktop import state
 
     # The settings are read once, here: the first evaluation starts with them, and the window keeps the store.

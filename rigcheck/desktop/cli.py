@@ -57,7 +57,17 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+    if not argv:  # plain `rigcheck`: the GUI, without building a parser first (this is the start-up path)
+        from rigcheck.desktop.helper_process import start_helper
+
+        helper = start_helper()  # first thing: it works on another core while this process loads Qt
+        from rigcheck.desktop.app import run_gui
+
+        try:
+            return run_gui(helper=helper)
+        except KeyboardInterrupt:
+            return 130
+    if argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv = ["gui", *argv]  # no command: the GUI, with any options given
     parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)

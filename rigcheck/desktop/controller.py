@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from rigcheck.catalog.estimate.types import Estimate, Settings
-from rigcheck.catalog.records import Catalog, Device, Model
-from rigcheck.desktop.models.rows import ModelRow, build_rows
 from rigcheck.desktop.services import Prefetch, Services
 from rigcheck.desktop.workers import TaskFailure, TaskRunner
 from rigcheck.probe.types import Machine
+
+if TYPE_CHECKING:  # the catalog's records (msgspec) load with the first catalog, not with the window
+    from rigcheck.catalog.records import Catalog, Device, Model
+    from rigcheck.desktop.models.rows import ModelRow
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,8 @@ def _outcome(future) -> tuple[object, TaskFailure | None]:
 
 def evaluate_rows(services: Services, machine: Machine, catalog: Catalog, settings: Settings) -> Evaluation:
     """Evaluate every model and build the table's rows (runs on a worker or prefetch thread)."""
+    from rigcheck.desktop.models.rows import build_rows
+
     estimates = tuple(services.evaluate(machine, catalog, settings))
     return Evaluation(machine, catalog, settings, estimates, tuple(build_rows(catalog, list(estimates))))
 
@@ -375,6 +380,8 @@ class AppController(QObject):
             return
         message = sentence(str(getattr(result, "message", "") or "Catalog refreshed"))
         catalog = getattr(result, "catalog", None)
+        from rigcheck.catalog.records import Catalog
+
         if getattr(result, "changed", True) and isinstance(catalog, Catalog):
             self._set_catalog(catalog)
         self.refresh_done.emit(message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -44,8 +44,26 @@ PLOTTING_DELAY_MS = 250
 """After the first results: time for the table to paint before pyqtgraph's import competes for the CPU."""
 
 
+FIRST_PAINT_FALLBACK_MS = 1000
+"""after_first_paint runs its callback by then even when the window is not painted (minimised, covered)."""
+
+
 def _import_plotting() -> None:
     import pyqtgraph  # noqa: F401 - imported for its side effect of being loaded
+
+
+class _FirstPaint(QObject):
+    """Calls ``then`` (through the event loop) after the first paint of the widget it filters."""
+
+    def __init__(self, then, parent: QObject):
+        super().__init__(parent)
+        self.then = then
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Paint and self.then is not None:
+            then, self.then = self.then, None
+            QTimer.singleShot(0, then)
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -187,6 +205,26 @@ class MainWindow(QMainWindow):
     # slots -------------------------------------------------------------------------------------------
     def start(self, machine: Machine | None = None, prefetched=None) -> None:
         self.controller.start(machine, prefetched)
+
+    def show_first_look(self, look) -> None:
+        """Show the first-look helper's results (first_look.FirstLook: machine, catalog line, table cells) until
+        this process's own probe, catalog and evaluation replace them; rows selected meanwhile stay selected."""
+        self._show_machine(look.machine, list(look.specs))
+        self._show_catalog(look.catalog)
+        self.models_page.model.set_prompt_tokens(look.settings.prompt_tokens)
+        self.models_page.set_cells(list(look.cells))
+
+    def after_first_paint(self, callback) -> None:
+        """Run ``callback`` once, just after the table's first paint (or after FIRST_PAINT_FALLBACK_MS)."""
+        pending = [callback]
+
+        def run() -> None:
+            if pending:
+                pending.pop()()
+
+        viewport = self.models_page.table.viewport()
+        viewport.installEventFilter(_FirstPaint(run, viewport))
+        QTimer.singleShot(FIRST_PAINT_FALLBACK_MS, self, run)
 
     def _show_machine(self, machine: Machine, specs) -> None:
         self.machine_panel.set_machine(machine, specs)

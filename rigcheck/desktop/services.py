@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only: importing this module must stay cheap (it runs before the window exists)
+    from concurrent.futures import Future
+
     from rigcheck.catalog.estimate.types import Estimate, Settings
     from rigcheck.catalog.records import Catalog, Device, Model, Quant
     from rigcheck.probe.types import Gpu, Machine
@@ -55,6 +56,8 @@ class Services:
     """Imports what the first evaluation needs; run on a prefetch thread while the catalog and probe work."""
     preload: Callable[[], None] | None = None
     """Imports the catalog, probe and estimator modules on the GUI thread before Qt is imported (start-up)."""
+    first_look: Callable[[], Any] | None = None
+    """Starts the first-look helper process (``first_look.start_helper``: a ``Helper`` or None)."""
 
     def with_(self, **changes) -> Services:
         return replace(self, **changes)
@@ -178,6 +181,12 @@ def _preload() -> None:
     import rigcheck.probe.detect  # noqa: F401
 
 
+def _start_first_look():
+    from rigcheck.desktop.helper_process import start_helper
+
+    return start_helper()
+
+
 def default_services() -> Services:
     """The real modules, each imported when first used (most of them on a worker thread)."""
     estimate_one = _lazy("rigcheck.catalog.estimate", "estimate")
@@ -201,6 +210,7 @@ def default_services() -> Services:
         cost_curves=cost,
         warm_up=_warm_up,
         preload=_preload,
+        first_look=_start_first_look,
     )
 
 
@@ -223,6 +233,7 @@ class Prefetch:
 
 def _start(fn, name: str) -> Future:
     import threading
+    from concurrent.futures import Future
 
     future: Future = Future()
 

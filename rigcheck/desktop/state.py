@@ -6,21 +6,57 @@ portable installs never write to the registry or the home folder.
 
 from __future__ import annotations
 
+import configparser
 from dataclasses import fields
-
-from PySide6.QtCore import QSettings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rigcheck.catalog.estimate.types import Settings
 from rigcheck.catalog.paths import config_dir
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
 
 _KV = ("f16", "q8_0", "q4_0")
 _RUNTIMES = ("llama.cpp", "vllm", "mlx")
 
 
+def settings_path() -> Path:
+    return config_dir() / "rigcheck.ini"
+
+
 def open_settings() -> QSettings:
-    path = config_dir()
-    path.mkdir(parents=True, exist_ok=True)
-    return QSettings(str(path / "rigcheck.ini"), QSettings.Format.IniFormat)
+    from PySide6.QtCore import QSettings
+
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
+class IniValues:
+    """The settings file read without Qt (by the first-look helper process), answering ``value(key, default)``
+    like QSettings does for the plain numbers and words the estimator settings are stored as.
+
+    Anything it cannot read reads as missing, so the defaults apply; the GUI process compares the settings
+    the helper used with its own (read through QSettings) and discards the helper's work when they differ.
+    """
+
+    def __init__(self, path: Path):
+        self._parser = configparser.ConfigParser(interpolation=None)
+        self._parser.optionxform = str  # type: ignore[assignment,method-assign] - QSettings keys keep their case
+        try:
+            self._parser.read(path, encoding="utf-8")
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            self._parser = configparser.ConfigParser(interpolation=None)
+
+    def value(self, key: str, default: Any = None) -> Any:
+        section, _, name = key.rpartition("/")
+        value = self._parser.get(section or "General", name, fallback=None)
+        if value is None:
+            return default
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        return value
 
 
 def _int(value, default: int, low: int, high: int) -> int:

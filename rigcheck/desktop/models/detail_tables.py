@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from rigcheck.catalog.estimate.types import VERDICTS, Estimate
-from rigcheck.catalog.records import HostedOffer
 from rigcheck.desktop import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.models.model_table import SORT_ROLE
+
+if TYPE_CHECKING:
+    from rigcheck.catalog.records import HostedOffer
 
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -28,6 +28,12 @@ def tooltip(text: str | None) -> str | None:
     text that may hold catalog or network strings is escaped and wrapped as explicit rich text."""
     if not text:
         return None
-    import html  # only for tooltips: not imported at start-up
+    return "<qt>" + escape(text).replace("\n", "<br>") + "</qt>"
 
-    return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"
+
+def escape(text: str) -> str:
+    """``html.escape(text)``, without importing ``html`` (and ``html.entities``) during start-up: the machine
+    panel's tooltips are built before the first paint, and PySide's import hook re-reads each new module's
+    source."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#x27;"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
@@ -28,7 +28,9 @@ from rigcheck.desktop.models.cells import (  # noqa: F401 - the column constants
     table_row,
     table_rows,
 )
-from rigcheck.desktop.models.rows import ModelRow
+
+if TYPE_CHECKING:  # the records (msgspec) load with the first catalog, not with the window
+    from rigcheck.desktop.models.rows import ModelRow
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 """Raw value of a cell (bytes, tokens/s, seconds, a verdict rank) for sorting."""

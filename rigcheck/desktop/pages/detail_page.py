@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,8 +20,10 @@ from rigcheck.catalog.estimate.types import Estimate
 from rigcheck.desktop import units
 from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
 from rigcheck.desktop.models.model_table import SORT_ROLE
-from rigcheck.desktop.models.rows import ModelRow
 from rigcheck.desktop.widgets.machine_panel import plain_label
+
+if TYPE_CHECKING:
+    from rigcheck.desktop.models.rows import ModelRow
 
 
 def _table(model) -> tuple[QTableView, QSortFilterProxyModel]:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
 
 log = logging.getLogger("rigcheck")
 
 
 def show_error(parent, text: str, details: str = "", title: str = "rigcheck") -> QMessageBox:
     """A non-blocking message box: one readable sentence, the traceback under "Show Details…"."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle(title)
@@ -27,7 +31,9 @@ def show_error(parent, text: str, details: str = "", title: str = "rigcheck") ->
 
 
 def install_crash_hook() -> None:
-    """Route uncaught exceptions (including those raised in slots) to the log and a dialog, not a silent exit."""
+    """Route uncaught exceptions (including those raised in slots) to the log and a dialog, not a silent exit.
+
+    Installing it imports no Qt (it runs before the first-look helper is started)."""
     previous = sys.excepthook
 
     def hook(exc_type, exc, tb):
@@ -36,6 +42,8 @@ def install_crash_hook() -> None:
             return
         details = "".join(traceback.format_exception(exc_type, exc, tb))
         log.error("unexpected error\n%s", details)
+        from PySide6.QtWidgets import QApplication
+
         app = QApplication.instance()
         if app is None:
             previous(exc_type, exc, tb)

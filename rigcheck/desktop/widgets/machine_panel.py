@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QPalette
@@ -22,11 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rigcheck.catalog.records import Device
 from rigcheck.desktop import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.widgets.usage import UsageSample
 from rigcheck.probe.types import Gpu, Machine
+
+if TYPE_CHECKING:  # a spec-table entry, or anything with its compute fields (the first look's GpuSpec)
+    from rigcheck.catalog.records import Device
 
 SPARK_POINTS = 60
 """One minute of history at one sample per second."""

@@ -1,0 +1,155 @@
+"""The first look: this machine's table, computed by a helper process while the GUI process starts Qt.
+
+Why a process: on a small machine the window's own start-up (PySide6, the widgets, the first paint) and the
+catalog and estimator work (their imports, the catalog, the probe, the evaluation) each take about as long as a
+bare Qt window, and Python threads cannot overlap them (they share one interpreter lock). A helper process can.
+``rigcheck`` starts it before it imports Qt; the helper loads the catalog, probes this machine, evaluates every
+model with the saved settings and renders the table's cells (``models.cells``: Qt-free, the same code the table
+uses), then writes one pickle to its stdout: the machine, the spec figures the machine panel shows, the catalog's
+status line and the cells. The window paints that, then loads the catalog and evaluates in its own process as
+before (the detail pane, what-if, re-evaluation and export need the full records); that evaluation replaces the
+cells in place. helper_process.py starts the helper and collects its output.
+
+Nothing here is load-bearing: when the helper cannot start, fails, exceeds its time, writes anything unexpected or
+used other settings than the window's, the window starts the way it does without it.
+
+The pickle is read only from the child this process started, over its own pipe; this module's ``main`` is the
+only writer.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rigcheck.catalog.estimate.types import Settings
+    from rigcheck.catalog.records import Device
+    from rigcheck.desktop.models.cells import TableRow
+    from rigcheck.desktop.services import CatalogInfo
+    from rigcheck.probe.types import Machine
+
+MAGIC = b"rigcheck first look 1\n"
+"""Starts the helper's output: a different build's helper (or stray output) is not mistaken for a payload."""
+
+
+@dataclass(frozen=True)
+class GpuSpec:
+    """The spec-table figures the machine panel shows for a GPU (what it reads of a catalog ``Device``)."""
+
+    name: str
+    bandwidth_bytes_per_s: float | None
+    fp16_tensor_tflops: float | None
+    bf16_tensor_tflops: float | None
+    fp16_vector_tflops: float | None
+
+    @classmethod
+    def of(cls, device: Device | None) -> GpuSpec | None:
+        if device is None:
+            return None
+        return cls(device.name, device.bandwidth_bytes_per_s, device.fp16_tensor_tflops, device.bf16_tensor_tflops,
+                   device.fp16_vector_tflops)
+
+
+@dataclass(frozen=True)
+class FirstLook:
+    settings: Settings
+    """The estimator settings the helper read from the settings file: used only when they are the window's."""
+    machine: Machine
+    specs: tuple[GpuSpec | None, ...]
+    """Per GPU of ``machine``, in order."""
+    catalog: CatalogInfo
+    cells: tuple[TableRow, ...]
+    seconds: float
+    """How long the helper worked (for the log)."""
+
+
+@dataclass(frozen=True)
+class _Failed:
+    message: str
+
+
+def compute(settings_file: Path) -> FirstLook:
+    """What the helper computes (also callable in-process, which the tests use to compare)."""
+    started = time.perf_counter()
+    from rigcheck.catalog.devices import resolve_gpu
+    from rigcheck.catalog.estimate.engine import evaluate
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop import state
+    from rigcheck.desktop.models.cells import table_rows
+    from rigcheck.desktop.models.rows import build_rows
+    from rigcheck.desktop.services import _catalog_info
+    from rigcheck.probe.detect import probe_machine
+
+    settings = state.load_estimator_settings(state.IniValues(settings_file))
+    catalog = load_catalog()
+    machine = probe_machine()
+    estimates = evaluate(machine, catalog, settings)
+    cells = table_rows(build_rows(catalog, list(estimates)))
+    specs = tuple(GpuSpec.of(resolve_gpu(g, catalog.devices)) for g in machine.gpus)
+    return FirstLook(settings, machine, specs, _catalog_info(catalog), tuple(cells),
+                     time.perf_counter() - started)
+
+
+def _mapping(items: dict) -> MappingProxyType:
+    return MappingProxyType(items)
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj):
+        # The probe's records keep their provenance in read-only mappings, which pickle cannot save as such.
+        if type(obj) is MappingProxyType:
+            return _mapping, (dict(obj),)
+        return NotImplemented
+
+
+def dumps(obj: object) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return MAGIC + buffer.getvalue()
+
+
+def loads(data: bytes) -> FirstLook:
+    """The helper's payload; raises ValueError with a readable reason when it is not a first look."""
+    if not data.startswith(MAGIC):
+        raise ValueError("its output is not a first look" if data else "it wrote nothing")
+    try:
+        obj = pickle.loads(data[len(MAGIC):])  # noqa: S301 - written by our own child process (see module doc)
+    except Exception as exc:  # truncated or from another version: any unpickling error
+        raise ValueError(f"its output could not be read ({type(exc).__name__}: {exc})") from None
+    if isinstance(obj, _Failed):
+        raise ValueError(obj.message)
+    if not isinstance(obj, FirstLook):
+        raise ValueError(f"its output is a {type(obj).__name__}, not a first look")
+    return obj
+
+
+def main() -> int:
+    """The helper process: compute, write the payload (or the reason it failed) to stdout, exit 0.
+
+    It ends with ``os._exit`` once the payload is flushed: the window is waiting for it, and tearing down an
+    interpreter full of catalog records (module and object clean-up) takes tens of milliseconds that nobody
+    needs; the process holds no file or lock to release."""
+    from rigcheck.desktop import state
+
+    try:
+        payload = dumps(compute(state.settings_path()))
+    except Exception as exc:  # reported to the window, which then starts without the first look
+        payload = dumps(_Failed(f"{type(exc).__name__}: {exc}"))
+    sys.stdout.buffer.write(payload)
+    sys.stdout.buffer.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    # Run from the imported module, not from __main__: the payload's classes must pickle under their real names.
+    from rigcheck.desktop.first_look import main as _main
+
+    sys.exit(_main())

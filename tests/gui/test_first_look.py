@@ -1,0 +1,190 @@
+"""The first-look helper process: what it computes, how its payload travels, and how the window uses it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel
+
+from rigcheck.catalog.estimate.types import Settings
+from rigcheck.desktop import first_look, helper_process, state
+from rigcheck.desktop.app import open_window
+from rigcheck.desktop.controller import evaluate_rows
+from rigcheck.desktop.first_look import FirstLook, GpuSpec
+from rigcheck.desktop.helper_process import Helper
+from rigcheck.desktop.models.cells import table_rows
+from rigcheck.desktop.models.model_table import ROW_ROLE
+
+from .fakes import make_services
+
+
+# settings file -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("settings", [
+    Settings(),
+    Settings(context_tokens=65536, prompt_tokens=4096, kv_cache_type="q8_0", runtime="vllm", memory_basis="free"),
+    Settings(context_tokens=8192, prompt_tokens=512, kv_cache_type="q4_0", runtime="llama.cpp"),
+])
+def test_helper_reads_the_settings_qsettings_wrote(settings, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    path = tmp_path / "rigcheck.ini"
+    store = QSettings(str(path), QSettings.Format.IniFormat)
+    store.setValue("catalog/feed_url", "https://example.org/feed.json")
+    state.save_estimator_settings(store, settings)
+    store.sync()
+    assert state.load_estimator_settings(state.IniValues(path)) == state.load_estimator_settings(store) == settings
+
+
+def test_unreadable_settings_file_reads_as_defaults(tmp_path):
+    bad = tmp_path / "rigcheck.ini"
+    bad.write_bytes(b"\xff\xfe[estimate\ncontext_tokens=banana\n")
+    assert state.load_estimator_settings(state.IniValues(bad)) == Settings()
+    assert state.load_estimator_settings(state.IniValues(tmp_path / "missing.ini")) == Settings()
+
+
+# what the helper computes ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def real_look(tmp_path_factory) -> FirstLook:
+    return first_look.compute(tmp_path_factory.mktemp("cfg") / "rigcheck.ini")
+
+
+def test_first_look_is_what_the_window_would_show_for_that_machine(real_look):
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop.services import default_services
+
+    catalog = load_catalog()
+    own = evaluate_rows(default_services(), real_look.machine, catalog, real_look.settings)
+    assert real_look.cells == tuple(table_rows(list(own.rows)))
+    assert len(real_look.cells) == len(catalog.models) > 100
+    assert len(real_look.specs) == len(real_look.machine.gpus)
+    assert real_look.catalog.sequence == catalog.sequence
+
+
+def test_payload_round_trips(real_look):
+    assert first_look.loads(first_look.dumps(real_look)) == real_look
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"", "it wrote nothing"),
+    (b"Traceback (most recent call last):\n", "its output is not a first look"),
+    (first_look.MAGIC + b"\x80\x05trunc", "its output could not be read"),
+    (first_look.dumps(first_look._Failed("OSError: disk on fire")), "OSError: disk on fire"),
+    (first_look.dumps({"not": "a look"}), "its output is a dict, not a first look"),
+])
+def test_bad_payloads_are_refused_with_a_reason(data, reason):
+    with pytest.raises(ValueError, match=reason):
+        first_look.loads(data)
+
+
+def test_gpu_spec_keeps_what_the_machine_panel_reads():
+    from rigcheck.catalog.records import Device
+
+    d = Device(name="X", vendor="NVIDIA", kind="consumer", bandwidth_bytes_per_s=1e12, fp16_tensor_tflops=100.0,
+               bf16_tensor_tflops=100.0, fp16_vector_tflops=50.0)
+    assert GpuSpec.of(d) == GpuSpec("X", 1e12, 100.0, 100.0, 50.0)
+    assert GpuSpec.of(None) is None
+
+
+# the helper process ----------------------------------------------------------------------------------------
+def test_helper_process_delivers_a_first_look():
+    helper = helper_process.start_helper()
+    assert helper is not None
+    look = helper.result(timeout_s=120)
+    assert isinstance(look, FirstLook) and len(look.cells) > 100
+    assert look.settings == Settings()  # the test's config folder holds no settings file
+
+
+def test_helper_is_not_started_when_disabled(monkeypatch):
+    monkeypatch.setenv(helper_process.ENV_DISABLE, "1")
+    assert helper_process.start_helper() is None
+
+
+def _helper(code: str) -> Helper:
+    return Helper(subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL))
+
+
+@pytest.mark.parametrize("code", [
+    "import sys; sys.stdout.write('garbage')",
+    "import sys; sys.exit(3)",
+    "import os; os.abort()",
+])
+def test_a_failing_helper_gives_no_first_look(code):
+    assert _helper(code).result(timeout_s=60) is None
+
+
+def test_a_slow_helper_is_stopped():
+    helper = _helper("import time; time.sleep(60)")
+    assert helper.result(timeout_s=0.3) is None
+    assert helper.process.poll() is not None  # killed, not left behind
+
+
+# the window ------------------------------------------------------------------------------------------------
+class _Ready:
+    """A helper that has finished: ``result`` hands over a given first look (or None)."""
+
+    def __init__(self, look):
+        self.look = look
+
+    def result(self, timeout_s):
+        return self.look
+
+
+def _look_for(services, settings: Settings) -> FirstLook:
+    """The first look a helper would compute with these (fake) services."""
+    machine, catalog = services.probe_machine(), services.load_catalog()
+    rows = evaluate_rows(services, machine, catalog, settings).rows
+    return FirstLook(settings, machine, (None,) * len(machine.gpus), services.catalog_info(catalog),
+                     tuple(table_rows(list(rows))), 0.1)
+
+
+def test_window_paints_the_first_look_then_its_own_evaluation_replaces_it_in_place(qtbot):
+    look = _look_for(make_services(), Settings())
+    services = make_services(first_look=lambda: _Ready(look))
+    window = open_window(services)
+    qtbot.addWidget(window)
+    model = window.models_page.model
+    # Before any event is processed: the table, the machine panel and the catalog line come from the first look.
+    assert model.rowCount() == 4 and window.controller.evaluation is None
+    assert window.machine_panel.machine is look.machine
+    assert window.catalog_label.text().startswith("Catalog: embedded, #1")
+    assert services._calls == []  # nothing evaluated in this process before the first paint
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    view = window.models_page.table
+    index = window.models_page.proxy.index(0, 0)
+    picked = window.models_page.model.cells()[window.models_page.proxy.mapToSource(index).row()].model_id
+    view.selectionModel().setCurrentIndex(
+        index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+    assert window.models_page.current_row() is None  # no records behind a first look yet
+
+    qtbot.waitUntil(lambda: window.controller.evaluation is not None, timeout=10000)
+    assert resets == []  # updated in place: selection and scroll position kept
+    assert window.models_page.selected_model_id() == picked
+    assert view.currentIndex().data(ROW_ROLE).model.id == picked
+    assert window.detail_page.row is not None and window.detail_page.row.model.id == picked
+    assert len(services._calls) == 1
+    window.machine_panel.sparkline.timer.stop()
+    window.runner.wait(3000)
+
+
+def test_first_look_made_with_other_settings_is_not_shown(qtbot):
+    look = _look_for(make_services(), replace(Settings(), context_tokens=1024))
+    window = open_window(make_services(first_look=lambda: _Ready(look)))
+    qtbot.addWidget(window)
+    assert window.controller.evaluation is None or window.controller.evaluation.settings == Settings()
+    qtbot.waitUntil(lambda: window.controller.evaluation is not None, timeout=10000)
+    assert window.models_page.model.has_rows() and window.models_page.model.rowCount() == 4
+    window.machine_panel.sparkline.timer.stop()
+    window.runner.wait(3000)
+
+
+def test_window_starts_without_a_first_look_when_the_helper_fails(qtbot):
+    window = open_window(make_services(first_look=lambda: _Ready(None)))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.controller.evaluation is not None, timeout=10000)
+    assert window.models_page.model.rowCount() == 4
+    window.machine_panel.sparkline.timer.stop()
+    window.runner.wait(3000)
