@@ -37,6 +37,8 @@ FULL = textwrap.dedent("""
     import os, time
     # What `rigcheck` with no arguments does (cli.main's first branch, then run_gui), minus app.exec():
     import rigcheck.desktop.__main__, rigcheck.desktop.cli
+    import gc
+    gc.disable()
     from rigcheck.desktop.helper_process import start_helper
     helper = start_helper()
     from rigcheck.desktop.app import open_window

@@ -93,7 +93,7 @@ def open_window(services, machine=None):
     helper = services.first_look() if machine is None and services.first_look is not None else None
     if helper is None:
         return _open_window_here(services, machine)
-    from rigcheck.desktop import state
+    from rigcheck.desktop import first_look, state  # noqa: F401 - first_look: to read the helper's payload
     from rigcheck.desktop.services import prefetch, with_evaluation
 
     load_qt()
@@ -110,6 +110,7 @@ def open_window(services, machine=None):
         look = None
 
     def start_here():
+        _collect_garbage_again()
         window.start(None, with_evaluation(prefetch(services), services, settings))
 
     if look is None:
@@ -121,6 +122,16 @@ def open_window(services, machine=None):
         window.after_first_paint(start_here)
     window.show()
     return window
+
+
+def _collect_garbage_again() -> None:
+    """Start-up's objects (modules, classes, Qt enums) live as long as the app: keep them out of every future
+    collection (gc.freeze), then turn cyclic collection back on if start-up turned it off."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def _open_window_here(services, machine=None):
@@ -154,6 +165,7 @@ def _open_window_here(services, machine=None):
     # Started before it is shown: whatever the prefetch has finished is in the window's first paint.
     window.start(machine, early)
     window.show()
+    _collect_garbage_again()
     return window
 
 

@@ -58,6 +58,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     if not argv:  # plain `rigcheck`: the GUI, without building a parser first (this is the start-up path)
+        import gc
+
+        # No cyclic collection while start-up allocates its long-lived modules, classes and Qt enums:
+        # open_window freezes what start-up made and turns collection back on once the window is up.
+        gc.disable()
         from rigcheck.desktop.helper_process import start_helper
 
         helper = start_helper()  # first thing: it works on another core while this process loads Qt

@@ -137,6 +137,9 @@ def main() -> int:
     It ends with ``os._exit`` once the payload is flushed: the window is waiting for it, and tearing down an
     interpreter full of catalog records (module and object clean-up) takes tens of milliseconds that nobody
     needs; the process holds no file or lock to release."""
+    import gc
+
+    gc.disable()  # a short-lived process that leaves with os._exit: collecting cycles is wasted work
     from rigcheck.desktop import state
 
     try:

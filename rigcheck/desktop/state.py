@@ -6,7 +6,6 @@ portable installs never write to the registry or the home folder.
 
 from __future__ import annotations
 
-import configparser
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +41,8 @@ class IniValues:
     """
 
     def __init__(self, path: Path):
+        import configparser
+
         self._parser = configparser.ConfigParser(interpolation=None)
         self._parser.optionxform = str  # type: ignore[assignment,method-assign] - QSettings keys keep their case
         try:

@@ -188,3 +188,43 @@ def test_window_starts_without_a_first_look_when_the_helper_fails(qtbot):
     assert window.models_page.model.rowCount() == 4
     window.machine_panel.sparkline.timer.stop()
     window.runner.wait(3000)
+
+
+# start-up path ---------------------------------------------------------------------------------------------
+def test_window_modules_load_none_of_the_catalog_machinery():
+    # What the GUI process imports before its first paint: the catalog records (msgspec), the estimator engine,
+    # psutil and the probe are the first-look helper's work, and load in this process only after the paint.
+    code = ("import sys\n"
+            "import rigcheck.desktop.cli, rigcheck.desktop.helper_process, rigcheck.desktop.app\n"
+            "import rigcheck.desktop.main_window, rigcheck.desktop.first_look, rigcheck.desktop.services\n"
+            "heavy = ('msgspec', 'psutil', 'platformdirs', 'rigcheck.catalog.records', 'rigcheck.catalog.store',\n"
+            "         'rigcheck.catalog.estimate.engine', 'rigcheck.probe.detect', 'rigcheck.desktop.models.rows')\n"
+            "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_app_entry_point_runs_the_helper_when_asked():
+    # A frozen app starts itself as the helper (helper_command); its entry point is rigcheck.desktop.__main__.
+    import os
+
+    env = {**os.environ, helper_process.ENV_CHILD: "1"}
+    out = subprocess.run([sys.executable, "-m", "rigcheck.desktop"], env=env, capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert len(first_look.loads(out.stdout).cells) > 100
+
+
+def test_plain_rigcheck_starts_the_helper_before_anything_else(monkeypatch):
+    import gc
+
+    from rigcheck.desktop import app, cli
+
+    started, ran = [], []
+    monkeypatch.setattr(helper_process, "start_helper", lambda: started.append(1) or "helper")
+    monkeypatch.setattr(app, "run_gui", lambda **kw: ran.append(kw) or 0)
+    try:
+        assert cli.main([]) == 0
+    finally:
+        gc.enable()
+    assert started == [1] and ran == [{"helper": "helper"}]
