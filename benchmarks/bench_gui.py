@@ -245,7 +245,15 @@ def stalls(tmp: str) -> tuple[float, float, int, str]:
     for i, ctx in enumerate((16384, 32768, 65536, 8192)):
         QTimer.singleShot(500 * i, lambda ctx=ctx: bar.context.setCurrentIndex(bar.context.findData(ctx)))
     QTimer.singleShot(700, window.refresh_catalog)
-    _pump(app, lambda: finished["evaluations"] >= 5 and finished["refresh"], 90)
+    def settled():
+        # Done when the refresh has finished and the table shows the last context with the refreshed catalog.
+        # An evaluation overtaken by a newer one (a context change during the refresh) is dropped, not shown,
+        # so four or five evaluations arrive depending on timing.
+        ev = window.controller.evaluation
+        return (bool(finished["refresh"]) and ev is not None and ev.settings.context_tokens == 8192
+                and ev.catalog.sequence == catalog.sequence + 1 and not window.runner.busy("evaluate"))
+
+    _pump(app, settled, 90)
     _pump(app, lambda: False, 0.5)
     worst = meter.stop()
     window.close()
@@ -275,7 +283,7 @@ def run() -> bool:
         print(f"  refresh: {refresh}")
     return (full <= COLD_START_TARGET_S and ratio <= BARE_RATIO_TARGET and rss_mb <= RSS_TARGET_MB
             and interactive <= COLD_START_TARGET_S
-            and worst <= STALL_TARGET_MS and evaluations >= 5 and refresh.startswith("Catalog updated"))
+            and worst <= STALL_TARGET_MS and evaluations >= 4 and refresh.startswith("Catalog updated"))
 
 
 if __name__ == "__main__":

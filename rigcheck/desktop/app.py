@@ -16,8 +16,12 @@ log = logging.getLogger("rigcheck")
 
 FIRST_RESULTS_WAIT_S = 0.5
 """How long the new window waits for the first evaluation before it is shown anyway."""
-FIRST_LOOK_WAIT_S = 2.0
-"""How long the built window waits for the first-look helper before it starts without it."""
+FIRST_LOOK_WAIT_S = 0.25
+"""How long the built window waits for the first-look helper before it is shown without it (the helper has
+normally finished by the time the window is built)."""
+FIRST_LOOK_LATE_S = 15.0
+"""A slower helper (a slow driver, a cold disk) is waited for in the background this long; its first look is
+shown if it comes before the window's own evaluation."""
 
 
 def load_qt() -> None:
@@ -104,22 +108,28 @@ def open_window(services, machine=None):
 
     create_app()
     window = MainWindow(services, TaskRunner(), store=store, settings=settings)
-    look = helper.result(FIRST_LOOK_WAIT_S)
-    if look is not None and look.settings != settings:
-        log.info("first look: made with other settings than the window's; not shown")
-        look = None
 
     def start_here():
         _collect_garbage_again()
         window.start(None, with_evaluation(prefetch(services), services, settings))
 
-    if look is None:
-        start_here()
+    if helper.wait(FIRST_LOOK_WAIT_S):
+        look = helper.look()
+        if look is not None and look.settings != settings:
+            log.info("first look: made with other settings than the window's; not shown")
+            look = None
+        if look is None:
+            start_here()
+        else:
+            window.show_first_look(look)
+            # This process's own work starts once the first look is on screen: until then it would only
+            # compete with the first paint for the interpreter.
+            window.after_first_paint(start_here)
     else:
-        window.show_first_look(look)
-        # This process's own work starts once the first look is on screen: until then it would only compete
-        # with the first paint for the interpreter.
-        window.after_first_paint(start_here)
+        # The window does not wait for a slow helper: its own work starts now, and the first look is still
+        # shown if it comes first.
+        start_here()
+        window.first_look_later(helper, FIRST_LOOK_LATE_S)
     window.show()
     return window
 

@@ -42,27 +42,45 @@ def helper_command() -> tuple[list[str], dict[str, str]]:
 
 
 class Helper:
-    """A started helper process; ``result`` collects its first look."""
+    """A started helper process. A thread reads its output as it comes (so the helper never waits on a full
+    pipe); ``wait`` says whether it has finished, ``look`` reads what it wrote, ``result`` does both."""
 
     def __init__(self, process: subprocess.Popen):
+        import threading
+
         self.process = process
         self.started = time.perf_counter()
+        self._output = b""
+        self._finished = threading.Event()
+        threading.Thread(target=self._read, name="rigcheck-first-look-reader", daemon=True).start()
 
-    def result(self, timeout_s: float) -> FirstLook | None:
-        """The first look, or None (logged) when the helper failed or did not finish within ``timeout_s``."""
+    def _read(self) -> None:
         try:
-            out, _ = self.process.communicate(timeout=max(0.0, timeout_s))
-        except subprocess.TimeoutExpired:
-            self.cancel()
-            _log().info("first look: the helper took longer than %.1f s; starting without it", timeout_s)
-            return None
+            self._output = self.process.stdout.read() if self.process.stdout else b""
+            self.process.wait()
+        except (OSError, ValueError):  # closed by cancel()
+            self._output = b""
+        finally:
+            self._finished.set()
+
+    def wait(self, timeout_s: float) -> bool:
+        """Whether the helper has finished (written everything and exited), waiting up to ``timeout_s``."""
+        return self._finished.wait(max(0.0, timeout_s))
+
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+    def look(self) -> FirstLook | None:
+        """What the finished helper wrote: its first look, or None (logged) when it failed."""
+        if not self._finished.is_set():
+            raise RuntimeError("the first-look helper has not finished")
         if self.process.returncode != 0:
             _log().info("first look: the helper exited with code %s; starting without it", self.process.returncode)
             return None
         from rigcheck.desktop.first_look import loads
 
         try:
-            look = loads(out)
+            look = loads(self._output)
         except ValueError as exc:
             _log().info("first look: %s; starting without it", exc)
             return None
@@ -70,13 +88,23 @@ class Helper:
                      look.seconds)
         return look
 
+    def result(self, timeout_s: float) -> FirstLook | None:
+        """The first look, or None (logged) when the helper failed or did not finish within ``timeout_s`` (it is
+        then stopped)."""
+        if not self.wait(timeout_s):
+            self.cancel()
+            _log().info("first look: the helper took longer than %.1f s; starting without it", timeout_s)
+            return None
+        return self.look()
+
     def cancel(self) -> None:
+        """Stop the helper if it still runs (its result is no longer wanted)."""
         if self.process.poll() is None:
-            self.process.kill()
-        try:
-            self.process.communicate(timeout=5)
-        except (subprocess.TimeoutExpired, ValueError, OSError):
-            pass
+            try:
+                self.process.kill()
+            except OSError:
+                pass
+        self._finished.wait(5)
 
 
 def start_helper() -> Helper | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -50,6 +50,12 @@ FIRST_PAINT_FALLBACK_MS = 1000
 
 def _import_plotting() -> None:
     import pyqtgraph  # noqa: F401 - imported for its side effect of being loaded
+
+
+class _Arrival(QObject):
+    """Carries "the helper has finished" from the thread that waits for it to the GUI thread."""
+
+    arrived = Signal()
 
 
 class _FirstPaint(QObject):
@@ -206,13 +212,44 @@ class MainWindow(QMainWindow):
     def start(self, machine: Machine | None = None, prefetched=None) -> None:
         self.controller.start(machine, prefetched)
 
-    def show_first_look(self, look) -> None:
+    def show_first_look(self, look, *, machine: bool = True) -> None:
         """Show the first-look helper's results (first_look.FirstLook: machine, catalog line, table cells) until
         this process's own probe, catalog and evaluation replace them; rows selected meanwhile stay selected."""
-        self._show_machine(look.machine, list(look.specs))
-        self._show_catalog(look.catalog)
+        if machine:
+            self._show_machine(look.machine, list(look.specs))
+        if self.controller.catalog is None:
+            self._show_catalog(look.catalog)
         self.models_page.model.set_prompt_tokens(look.settings.prompt_tokens)
         self.models_page.set_cells(list(look.cells))
+
+    def first_look_later(self, helper, timeout_s: float) -> None:
+        """Show the first look of ``helper`` (helper_process.Helper) when it finishes, unless this window's own
+        probe or evaluation came first (or the settings changed meanwhile); a helper still running after
+        ``timeout_s`` is stopped. The waiting is done on a thread; the window never blocks on it."""
+        import threading
+
+        bridge = _Arrival(self)
+        bridge.arrived.connect(lambda: self._late_first_look(helper))
+
+        def wait() -> None:
+            if not helper.wait(timeout_s):
+                helper.cancel()
+            try:
+                bridge.arrived.emit()  # queued to the GUI thread
+            except RuntimeError:  # the window (and the bridge with it) is gone
+                pass
+
+        threading.Thread(target=wait, name="rigcheck-first-look-wait", daemon=True).start()
+
+    def _late_first_look(self, helper) -> None:
+        look = helper.look()
+        c = self.controller
+        if look is None or c.evaluation is not None or look.settings != c.settings:
+            return
+        if c.machine is not None and c.machine is not c.home_machine:
+            return  # a what-if or profile machine is shown
+        # When this process has probed already, its own machine stays on the panel; the table takes the cells.
+        self.show_first_look(look, machine=c.machine is None)
 
     def after_first_paint(self, callback) -> None:
         """Run ``callback`` once, just after the table's first paint (or after FIRST_PAINT_FALLBACK_MS)."""

@@ -123,13 +123,31 @@ def test_a_slow_helper_is_stopped():
 
 # the window ------------------------------------------------------------------------------------------------
 class _Ready:
-    """A helper that has finished: ``result`` hands over a given first look (or None)."""
+    """A stand-in helper (helper_process.Helper's interface) that finishes after ``delay_s`` with ``look``."""
 
-    def __init__(self, look):
-        self.look = look
+    def __init__(self, look, delay_s: float = 0.0):
+        import threading
 
-    def result(self, timeout_s):
-        return self.look
+        self._look = look
+        self.finished = threading.Event()
+        self.cancelled = False
+        if delay_s:
+            threading.Timer(delay_s, self.finished.set).start()
+        else:
+            self.finished.set()
+
+    def wait(self, timeout_s):
+        return self.finished.wait(timeout_s)
+
+    def done(self):
+        return self.finished.is_set()
+
+    def look(self):
+        return self._look if not self.cancelled else None
+
+    def cancel(self):
+        self.cancelled = True
+        self.finished.set()
 
 
 def _look_for(services, settings: Settings) -> FirstLook:
@@ -228,3 +246,59 @@ def test_plain_rigcheck_starts_the_helper_before_anything_else(monkeypatch):
     finally:
         gc.enable()
     assert started == [1] and ran == [{"helper": "helper"}]
+
+
+def _slow(services, seconds: float):
+    """``services`` whose evaluation takes ``seconds`` (the window's own work finishing late)."""
+    import time
+
+    slow = services.evaluate
+
+    def evaluate(m, c, s):
+        time.sleep(seconds)
+        return slow(m, c, s)
+
+    return services.with_(evaluate=evaluate)
+
+
+def _close(window):
+    window.machine_panel.sparkline.timer.stop()
+    window.runner.wait(5000)
+
+
+def test_a_slow_helper_does_not_hold_the_window_and_its_late_first_look_is_shown(qtbot):
+    look = _look_for(make_services(), Settings())
+    helper = _Ready(look, delay_s=0.6)
+    window = open_window(_slow(make_services(first_look=lambda: helper), 2.0))
+    qtbot.addWidget(window)
+    assert window.isVisible() and window.models_page.model.rowCount() == 0  # shown at once, not waiting
+    qtbot.waitUntil(lambda: window.models_page.model.rowCount() == 4, timeout=5000)
+    assert window.controller.evaluation is None  # the first look came before the window's own evaluation
+    qtbot.waitUntil(lambda: window.controller.evaluation is not None, timeout=10000)
+    assert window.models_page.model.has_rows()
+    _close(window)
+
+
+def test_a_first_look_that_comes_after_the_own_evaluation_is_not_shown(qtbot):
+    other = replace(Settings(), context_tokens=1024)  # would show different figures if it were used
+    helper = _Ready(_look_for(make_services(), other), delay_s=1.0)
+    window = open_window(make_services(first_look=lambda: helper))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.controller.evaluation is not None, timeout=10000)
+    shown = window.models_page.model.cells()
+    qtbot.waitUntil(helper.done, timeout=5000)
+    qtbot.wait(100)
+    assert window.models_page.model.cells() == shown and window.models_page.model.has_rows()
+    _close(window)
+
+
+def test_a_helper_that_never_finishes_is_stopped(qtbot, monkeypatch):
+    from rigcheck.desktop import app
+
+    monkeypatch.setattr(app, "FIRST_LOOK_LATE_S", 0.3)
+    helper = _Ready(None, delay_s=60)
+    window = open_window(make_services(first_look=lambda: helper))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: helper.cancelled, timeout=5000)
+    qtbot.waitUntil(lambda: window.controller.evaluation is not None, timeout=10000)
+    _close(window)
