@@ -22,7 +22,7 @@ COLD_START_TARGET_S = 1.5
 BARE_RATIO_TARGET = 2.0
 STALL_TARGET_MS = 100.0
 RSS_TARGET_MB = 300.0
-RUNS = 5
+RUNS = 7
 
 BARE = textwrap.dedent("""
     import os, time
