@@ -7,9 +7,9 @@ Each subcommand lives in ``rigcheck.desktop.commands.<name>`` and exposes
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
 from rigcheck import __version__
 
@@ -31,20 +31,31 @@ class UsageError(Exception):
     """Bad arguments or input: printed as one line on stderr, exit code 2."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own errors: one line, exit 2
-        self.exit(2, f"{self.prog}: error: {message}\n")
+if TYPE_CHECKING:
+    import argparse
+
+
+def _parser_class() -> type[argparse.ArgumentParser]:
+    """argparse is imported when a parser is built: plain `rigcheck` (the GUI's start-up) builds none."""
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # argparse's own errors: one line, exit 2
+            self.exit(2, f"{self.prog}: error: {message}\n")
+
+    return _Parser
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser with every subcommand, or with just ``only`` (start-up of the GUI and of one command
     then imports one command module instead of all of them)."""
-    parser = _Parser(
+    parser_class = _parser_class()
+    parser = parser_class(
         prog="rigcheck",
         description="Which open-weight LLMs can this machine run, how fast, and what would hosting cost?",
     )
     parser.add_argument("--version", action="version", version=f"rigcheck {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=parser_class)
     for name in (only,) if only else COMMANDS:
         try:
             module = importlib.import_module(f"rigcheck.desktop.commands.{name}")

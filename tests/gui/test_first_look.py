@@ -102,23 +102,43 @@ def test_helper_is_not_started_when_disabled(monkeypatch):
     assert helper_process.start_helper() is None
 
 
-def _helper(code: str) -> Helper:
-    return Helper(subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL))
+SPAWNERS = ["subprocess"] + (["posix_spawn"] if hasattr(__import__("os"), "posix_spawn") else [])
 
 
+def _helper(code: str, spawner: str) -> Helper:
+    command = [sys.executable, "-c", code]
+    if spawner == "posix_spawn":
+        import os
+
+        return Helper(helper_process._posix_spawn(command, dict(os.environ)))
+    return Helper(subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL))
+
+
+@pytest.mark.parametrize("spawner", SPAWNERS)
 @pytest.mark.parametrize("code", [
     "import sys; sys.stdout.write('garbage')",
     "import sys; sys.exit(3)",
     "import os; os.abort()",
 ])
-def test_a_failing_helper_gives_no_first_look(code):
-    assert _helper(code).result(timeout_s=60) is None
+def test_a_failing_helper_gives_no_first_look(code, spawner):
+    assert _helper(code, spawner).result(timeout_s=60) is None
 
 
-def test_a_slow_helper_is_stopped():
-    helper = _helper("import time; time.sleep(60)")
+@pytest.mark.parametrize("spawner", SPAWNERS)
+def test_a_slow_helper_is_stopped(spawner):
+    helper = _helper("import time; time.sleep(60)", spawner)
     assert helper.result(timeout_s=0.3) is None
     assert helper.process.poll() is not None  # killed, not left behind
+
+
+@pytest.mark.parametrize("spawner", SPAWNERS)
+def test_a_helper_writing_more_than_a_pipe_holds_is_read_whole(spawner):
+    code = ("import sys; from rigcheck.desktop import first_look; "
+            "sys.stdout.buffer.write(first_look.dumps(first_look._Failed('x' * 300000)))")
+    helper = _helper(code, spawner)
+    assert helper.wait(60) and helper.process.returncode == 0
+    with pytest.raises(ValueError, match="x" * 1000):
+        first_look.loads(helper._output)
 
 
 # the window ------------------------------------------------------------------------------------------------
@@ -216,7 +236,8 @@ def test_window_modules_load_none_of_the_catalog_machinery():
             "import rigcheck.desktop.cli, rigcheck.desktop.helper_process, rigcheck.desktop.app\n"
             "import rigcheck.desktop.main_window, rigcheck.desktop.first_look, rigcheck.desktop.services\n"
             "heavy = ('msgspec', 'psutil', 'platformdirs', 'rigcheck.catalog.records', 'rigcheck.catalog.store',\n"
-            "         'rigcheck.catalog.estimate.engine', 'rigcheck.probe.detect', 'rigcheck.desktop.models.rows')\n"
+            "         'rigcheck.catalog.estimate.engine', 'rigcheck.probe.detect', 'rigcheck.desktop.models.rows',\n"
+            "         'subprocess' if hasattr(__import__('os'), 'posix_spawn') else 'msgspec')\n"
             "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
