@@ -64,7 +64,7 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
 
     With ``screenshot``, every task runs synchronously so the saved image shows the fully populated
     window; ``select`` picks the model whose detail pane is shown. ``helper``: a first-look helper already
-    started (``first_look.start_helper``) for this machine; it is used instead of starting one.
+    started (``helper_process.start_helper``) for this machine; it is used instead of starting one.
     Returns the exit code. Raises ValueError when ``select`` names no model in the catalog.
     """
     from rigcheck.desktop.services import default_services

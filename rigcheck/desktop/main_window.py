@@ -132,6 +132,8 @@ class MainWindow(QMainWindow):
 
         self.act_search = QAction("Search", self, shortcut=QKeySequence.StandardKey.Find)
         self.act_refresh = QAction("Refresh catalog", self, shortcut=QKeySequence("Ctrl+R"))
+        self.act_feed = QAction("Catalog source…", self)
+        self.act_feed.setToolTip("Where Refresh catalog fetches from: the project's signed feed, or another feed")
         self.act_export = QAction("Export report…", self, shortcut=QKeySequence("Ctrl+E"))
         self.act_whatif = QAction("What if…", self, shortcut=QKeySequence("Ctrl+H"))
         self.act_whatif.setToolTip("Estimate for another machine: GPUs and RAM from the device table, or a profile (Ctrl+H)")
@@ -140,7 +142,7 @@ class MainWindow(QMainWindow):
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
-        for act in (self.act_whatif, self.act_back, self.act_refresh, self.act_export):
+        for act in (self.act_whatif, self.act_back, self.act_refresh, self.act_feed, self.act_export):
             toolbar.addAction(act)
         self.addToolBar(toolbar)
         for act in (self.act_search, self.act_quit):
@@ -192,6 +194,7 @@ class MainWindow(QMainWindow):
         self.detail_page.quant_selected.connect(c.request_curves)
         self.act_search.triggered.connect(self.models_page.focus_search)
         self.act_refresh.triggered.connect(self.refresh_catalog)
+        self.act_feed.triggered.connect(self.feed_dialog)
         self.cancel_button.clicked.connect(c.cancel_refresh)
         self.act_export.triggered.connect(self.export_dialog)
         self.act_whatif.triggered.connect(self.what_if)
@@ -344,6 +347,24 @@ class MainWindow(QMainWindow):
         if not self.controller.refresh():
             self._say("A refresh is already running." if self.controller.refreshing
                       else "Catalog refresh is not part of this build.")
+
+    def feed_dialog(self) -> None:
+        """Set where Refresh catalog fetches from; remembered in rigcheck.ini."""
+        from rigcheck.desktop.widgets.feed_dialog import FeedDialog
+
+        c = self.controller
+        dialog = FeedDialog(c.refresh_url, c.allow_unsigned, self)
+
+        def accepted() -> None:
+            c.refresh_url, c.allow_unsigned = dialog.url, dialog.allow_unsigned
+            state.save_refresh_url(self.store, dialog.url, dialog.allow_unsigned)
+            where = "the project's signed feed" if dialog.url is None else dialog.url
+            unsigned = " (an unsigned feed is accepted from it)" if dialog.allow_unsigned else ""
+            self._say(f"Refresh catalog will fetch {where}{unsigned}.")
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
+        self.feed_dialog_window = dialog
 
     def export_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog  # first use only: its Python enums cost ~10 ms to set up

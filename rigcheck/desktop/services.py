@@ -57,7 +57,7 @@ class Services:
     preload: Callable[[], None] | None = None
     """Imports the catalog, probe and estimator modules on the GUI thread before Qt is imported (start-up)."""
     first_look: Callable[[], Any] | None = None
-    """Starts the first-look helper process (``first_look.start_helper``: a ``Helper`` or None)."""
+    """Starts the first-look helper process (``helper_process.start_helper``: a ``Helper`` or None)."""
 
     def with_(self, **changes) -> Services:
         return replace(self, **changes)

@@ -91,6 +91,13 @@ def save_estimator_settings(store: QSettings, settings: Settings) -> None:
         store.setValue(f"estimate/{f.name}", "" if value is None else value)
 
 
+def save_refresh_url(store: QSettings, url: str | None, allow_unsigned: bool) -> None:
+    """Remember the feed URL (None: the project's feed) and whether an unsigned feed is accepted from it."""
+    store.setValue("catalog/feed_url", url or "")
+    store.setValue("catalog/allow_unsigned", "true" if allow_unsigned and url else "false")
+    store.sync()
+
+
 def refresh_url(store: QSettings) -> tuple[str | None, bool]:
     """(feed URL or None for the project's feed, whether an unsigned feed is accepted from it)."""
     url = str(store.value("catalog/feed_url", "") or "").strip() or None

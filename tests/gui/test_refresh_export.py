@@ -145,3 +145,54 @@ def test_refresh_with_network_disabled_is_one_sentence(make_window):
     assert text.startswith("Network access is disabled (RIGCHECK_NO_NETWORK is set)")
     assert text.endswith("The catalog in use is unchanged.")
     assert window.act_refresh.isEnabled() and not window.progress.isVisible()
+
+
+# the feed URL, set in the window ---------------------------------------------------------------------------
+def _feed_dialog(window):
+    window.act_feed.trigger()
+    return window.feed_dialog_window
+
+
+def test_feed_url_set_in_the_window_is_used_by_refresh_and_remembered(make_window, httpserver, qtbot):
+    from rigcheck.catalog.refresh import refresh_catalog
+
+    httpserver.expect_request(FEED + ".sig").respond_with_data("", status=404)
+    httpserver.expect_request(FEED).respond_with_data(_feed_bytes(), content_type="application/json")
+    window = make_window(make_services(refresh_catalog=refresh_catalog), pool=QThreadPool())
+    _wait_idle(qtbot, window)
+    assert window.controller.refresh_url is None  # the project's feed until told otherwise
+    dialog = _feed_dialog(window)
+    assert not dialog.unsigned.isEnabled()  # the project's feed is always checked against the pinned keys
+    dialog.url_edit.setText(httpserver.url_for(FEED))
+    assert dialog.unsigned.isEnabled()
+    dialog.unsigned.setChecked(True)
+    dialog.accept()
+    assert window.error_label.text().startswith(f"Refresh catalog will fetch {httpserver.url_for(FEED)}")
+    assert state.refresh_url(state.open_settings()) == (httpserver.url_for(FEED), True)
+    window.refresh_catalog()
+    qtbot.waitUntil(lambda: window.models_page.model.rowCount() == 5, timeout=10000)
+    assert "UNSIGNED" in window.error_label.text() or "unsigned" in window.error_label.text()
+    again = _feed_dialog(window)  # opens with what is in use
+    assert again.url_edit.text() == httpserver.url_for(FEED) and again.unsigned.isChecked()
+    again.reject()
+
+
+def test_bad_feed_url_is_one_sentence_and_changes_nothing(window):
+    dialog = _feed_dialog(window)
+    dialog.url_edit.setText("ftp://mirror.example.org/catalog.json")
+    dialog.accept()
+    assert dialog.isVisible() and dialog.problem.text() == "“ftp://mirror.example.org/catalog.json” is not an http(s) URL."
+    assert window.controller.refresh_url is None
+    assert state.refresh_url(state.open_settings()) == (None, False)
+    dialog.reject()
+
+
+def test_empty_feed_url_goes_back_to_the_project_feed(window):
+    state.save_refresh_url(window.store, "https://mirror.example.org/catalog.json", True)
+    window.controller.refresh_url, window.controller.allow_unsigned = "https://mirror.example.org/catalog.json", True
+    dialog = _feed_dialog(window)
+    dialog.url_edit.clear()
+    dialog.accept()
+    assert (window.controller.refresh_url, window.controller.allow_unsigned) == (None, False)
+    assert state.refresh_url(window.store) == (None, False)
+    assert window.error_label.text() == "Refresh catalog will fetch the project's signed feed."
