@@ -160,6 +160,23 @@ def check_gui_on_x11(exe, env, cwd, out_dir) -> str:
     return f"{width_px}x{height_px} px PNG through the xcb plugin ({result.wall_s:.2f} s)"
 
 
+def check_first_look_helper(exe, env, cwd, out_dir) -> str:
+    """The executable runs as its own first-look helper (what plain `rigcheck` starts before loading Qt; a
+    frozen app has no other Python to start it with): a payload of the expected kind on stdout, exit 0."""
+    magic = b"rigcheck first look 1\n"  # rigcheck/desktop/first_look.py MAGIC
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(exe, env=dict(env, RIGCHECK_FIRST_LOOK_CHILD="1"), cwd=cwd, capture_output=True,
+                              timeout=TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise SmokeFailure(f"the first-look helper did not finish within {TIMEOUT_S} s") from exc
+    wall_s = time.perf_counter() - start
+    if proc.returncode != 0 or not proc.stdout.startswith(magic) or len(proc.stdout) < 10_000:
+        raise SmokeFailure(f"the first-look helper exited {proc.returncode} with {len(proc.stdout)} bytes "
+                           f"starting {proc.stdout[:40]!r}\n--- stderr\n{proc.stderr.decode(errors='replace')[-2000:]}")
+    return f"{len(proc.stdout) // 1024} KiB first look ({wall_s:.2f} s)"
+
+
 def check_fit_catalog(exe, env, cwd, out_dir) -> str:
     """The embedded catalog shipped: a described machine gets estimates for the catalog's models."""
     args = ["fit", "--gpu", "RTX 4090", "--ram", "64GB", "--json"]
@@ -211,6 +228,7 @@ CHECKS = [
     ("probe --json", check_probe, "probe"),
     ("gui --screenshot", check_gui_screenshot, "gui"),
     ("gui on X11 (Xvfb)", check_gui_on_x11, "gui"),
+    ("first-look helper", check_first_look_helper, "gui"),
     ("fit (embedded catalog)", check_fit_catalog, "fit"),
     ("report --format pdf", check_report_pdf, "report"),
     ("bad input", check_bad_input, None),
