@@ -59,7 +59,8 @@ class _Arrival(QObject):
 
 
 class _FirstPaint(QObject):
-    """Calls ``then`` (through the event loop) after the first paint of the widget it filters."""
+    """Calls ``then`` (through the event loop) after the first paint of the widget it filters, then stops
+    filtering (no Python call on the widget's later events)."""
 
     def __init__(self, then, parent: QObject):
         super().__init__(parent)
@@ -69,6 +70,8 @@ class _FirstPaint(QObject):
         if event.type() == QEvent.Type.Paint and self.then is not None:
             then, self.then = self.then, None
             QTimer.singleShot(0, then)
+            watched.removeEventFilter(self)
+            self.deleteLater()
         return False
 
 

@@ -323,3 +323,22 @@ def test_a_helper_that_never_finishes_is_stopped(qtbot, monkeypatch):
     qtbot.waitUntil(lambda: helper.cancelled, timeout=5000)
     qtbot.waitUntil(lambda: window.controller.evaluation is not None, timeout=10000)
     _close(window)
+
+
+def test_after_first_paint_runs_once_after_the_paint_or_the_fallback(make_window, services, qtbot, monkeypatch):
+    from rigcheck.desktop import main_window
+
+    monkeypatch.setattr(main_window, "FIRST_PAINT_FALLBACK_MS", 300)
+    window = make_window(services)
+    painted = []
+    window.after_first_paint(lambda: painted.append(1))
+    window.models_page.table.viewport().update()
+    qtbot.waitUntil(lambda: painted == [1], timeout=3000)
+    qtbot.wait(500)  # the fallback timer has fired by now: no second call
+    assert painted == [1]
+
+    hidden = make_window(services)
+    hidden.hide()
+    late = []
+    hidden.after_first_paint(lambda: late.append(1))
+    qtbot.waitUntil(lambda: late == [1], timeout=3000)  # never painted: the fallback runs it
