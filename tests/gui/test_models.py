@@ -13,6 +13,7 @@ from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableMo
 from rigcheck.desktop.models.devices import DeviceFilterProxy, DeviceListModel
 from rigcheck.desktop.models.model_table import (
     DECODE,
+    HEADERS,
     HOSTED,
     MEMORY,
     MODEL,
@@ -253,3 +254,36 @@ def test_hosted_column_skips_free_tiers_as_the_hosted_command_does():
     row = ModelRow(model=Model(id="acme/X", family="acme"), estimates=(), shown=None, offers=(free, paid))
     assert row.cheapest_offer is paid  # a $0 promotion is not a price to plan on
     assert ModelRow(model=row.model, estimates=(), shown=None, offers=(free,)).cheapest_offer is None
+
+
+def test_reevaluation_that_reorders_rows_keeps_the_selected_model_selected(qtbot):
+    model, proxy = table()
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(proxy)
+    proxy.sort(DECODE, Qt.SortOrder.AscendingOrder)
+    before = column(proxy, MODEL)
+    pick = proxy.index(before.index("Big 70B"), 0)
+    view.selectionModel().setCurrentIndex(
+        pick, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+    resets, moves = [], []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.layoutChanged.connect(lambda *a: moves.append(1))
+    model.set_rows(rows_for(cpu_machine()))  # other figures: the order changes
+    after = column(proxy, MODEL)
+    assert after != before and resets == [] and moves == [1]
+    current = view.selectionModel().currentIndex()
+    assert current.data() == "Big 70B" and view.selectionModel().isRowSelected(current.row())
+
+
+@pytest.mark.parametrize("order", [Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
+@pytest.mark.parametrize("col", list(HEADERS))
+def test_every_column_sorts_on_raw_values_with_unknowns_last(col, order):
+    rows = rows_for(gpu_machine(vram_gib=8, ram_gib=16))
+    model, proxy = table(rows)
+    proxy.sort(col, order)
+    cells = table_rows(rows)
+    known = [c for c in cells if c.sort[col] is not None]
+    expected = sorted(known, key=lambda c: c.sort[col], reverse=order == Qt.SortOrder.DescendingOrder)
+    expected += [c for c in cells if c.sort[col] is None]
+    assert column(proxy, MODEL, ROW_ROLE) == [next(r for r in rows if r.model.id == c.model_id) for c in expected]

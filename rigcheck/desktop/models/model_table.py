@@ -53,13 +53,20 @@ class ModelTableModel(QAbstractTableModel):
 
     The cells come either with their ModelRows (``set_rows``) or alone (``set_cells``: a first look computed
     elsewhere before the catalog is loaded here); the ModelRows that follow for the same models then fill in
-    the rows in place, so the selection and scroll position survive."""
+    the rows in place, so the selection and scroll position survive.
+
+    The model keeps its rows in the sort order (``sort``); the proxy above it only filters."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._given_rows: list[ModelRow] = []
+        """In the order given; empty while only cells are shown."""
+        self._given_cells: list[TableRow] = []
         self._rows: list[ModelRow] = []
-        """Empty while only cells are shown."""
+        """In the sort order, as the rows are shown (so are ``_cells``)."""
         self._cells: list[TableRow] = []
+        self._sort: tuple[int, bool] | None = None
+        """(column, descending) the rows are kept in; None: as given."""
         self.prompt_tokens: int | None = None
 
     def set_prompt_tokens(self, tokens: int) -> None:
@@ -87,29 +94,70 @@ class ModelTableModel(QAbstractTableModel):
         self._replace([], list(cells))
 
     def _replace(self, rows: list[ModelRow], cells: list[TableRow]) -> None:
-        if cells and [c.model_id for c in cells] == [c.model_id for c in self._cells]:
-            self._rows = rows
-            self._cells = cells
+        same_models = bool(cells) and [c.model_id for c in cells] == [c.model_id for c in self._given_cells]
+        self._given_rows, self._given_cells = rows, cells
+        if same_models:  # new figures for the same models: moved to their sorted places, then repainted
+            self._reorder()
             self.dataChanged.emit(self.index(0, 0), self.index(len(cells) - 1, len(HEADERS) - 1))
             return
         self.beginResetModel()
-        self._rows = rows
-        self._cells = cells
+        self._rows, self._cells = self._in_order()
         self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Keep the rows sorted by ``column``: one Python sort on the cells' raw values, instead of the proxy's
+        sort (several hundred lessThan calls through Qt, at start-up and after every re-evaluation). Unknown
+        values ("—") go last in either order, so they never hide real figures; ties keep the given order."""
+        self._sort = (column, order == Qt.SortOrder.DescendingOrder) if 0 <= column < len(HEADERS) else None
+        self._reorder()
+
+    def _in_order(self) -> tuple[list[ModelRow], list[TableRow]]:
+        """The given rows and cells in the sort order."""
+        cells = self._given_cells
+        order = list(range(len(cells)))
+        if self._sort is not None:
+            col, descending = self._sort
+            known = [i for i in order if cells[i].sort[col] is not None]
+            unknown = [i for i in order if cells[i].sort[col] is None]
+            try:
+                known.sort(key=lambda i: cells[i].sort[col], reverse=descending)  # stable, reversed too
+            except TypeError:  # mixed kinds in one column: compare as text, as the proxy did
+                known.sort(key=lambda i: str(cells[i].sort[col]), reverse=descending)
+            order = known + unknown
+        rows = [self._given_rows[i] for i in order] if self._given_rows else []
+        return rows, [cells[i] for i in order]
+
+    def _reorder(self) -> None:
+        """Put the rows in the sort order, moving persistent indexes (selection, current row) with their model."""
+        rows, cells = self._in_order()
+        if [c.model_id for c in cells] == [c.model_id for c in self._cells]:
+            self._rows, self._cells = rows, cells
+            return
+        self.layoutAboutToBeChanged.emit()
+        old_ids = [c.model_id for c in self._cells]
+        new_row = {c.model_id: i for i, c in enumerate(cells)}
+        self._rows, self._cells = rows, cells
+        before = self.persistentIndexList()
+        after = [self.index(new_row[old_ids[i.row()]], i.column()) if 0 <= i.row() < len(old_ids)
+                 and old_ids[i.row()] in new_row else QModelIndex() for i in before]
+        self.changePersistentIndexList(before, after)
+        self.layoutChanged.emit()
 
     def has_rows(self) -> bool:
         """Whether ModelRows are behind the cells (False while a first look is shown)."""
         return bool(self._rows)
 
     def rows(self) -> list[ModelRow]:
-        return list(self._rows)
+        """The ModelRows in the order they were given."""
+        return list(self._given_rows)
 
     def cells(self) -> list[TableRow]:
-        return list(self._cells)
+        """The cells in the order they were given."""
+        return list(self._given_cells)
 
     def sample_rows(self, n: int) -> list[TableRow]:
-        """The cells of the first ``n`` rows (column widths are fitted to a sample)."""
-        return self._cells[:n]
+        """The cells of the first ``n`` rows given (column widths are fitted to a sample)."""
+        return self._given_cells[:n]
 
     def display_text(self, cell: TableRow, col: int) -> str:
         """What the cell shows (DisplayRole), without going through a QModelIndex."""
@@ -206,6 +254,10 @@ class ModelFilterProxy(QSortFilterProxyModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self._descending = order == Qt.SortOrder.DescendingOrder
+        source = self.sourceModel()
+        if isinstance(source, ModelTableModel):
+            source.sort(column, order)  # the source keeps its rows sorted; this proxy only filters
+            return
         super().sort(column, order)
 
     def _refilter(self, **changes) -> None:
