@@ -241,6 +241,10 @@ def stalls(tmp: str) -> tuple[float, float, int, str]:
     window.controller.refresh_done.connect(lambda m: finished.__setitem__("refresh", m))
     window.controller.failed.connect(lambda what, m, d: finished.__setitem__("refresh", "failed: " + m))
     bar = window.settings_bar
+    # As a user tuning the settings usually has: a model selected, its detail pane and memory chart live
+    # (each evaluation then also refreshes the detail pane).
+    window.models_page.select_model(os.environ.get("BENCH_SELECT", "Qwen/Qwen3-30B-A3B"))
+    _pump(app, lambda: False, 1.0)
     meter.start()
     for i, ctx in enumerate((16384, 32768, 65536, 8192)):
         QTimer.singleShot(500 * i, lambda ctx=ctx: bar.context.setCurrentIndex(bar.context.findData(ctx)))
@@ -277,7 +281,7 @@ def run() -> bool:
         print(f"resident memory when populated: {rss_mb:.0f} MB (target <= {RSS_TARGET_MB:.0f} MB) -> "
               f"{'ok' if rss_mb <= RSS_TARGET_MB else 'MISSED'}; first-look helper peak {cs['helper_rss_mb']:.0f} MB")
         plotting_load, worst, evaluations, refresh = stalls(tmp)
-        print(f"worst GUI-thread stall during {evaluations} evaluations and a catalog refresh: {worst:.0f} ms "
+        print(f"worst GUI-thread stall during {evaluations} evaluations and a catalog refresh, a model selected: {worst:.0f} ms "
               f"(target <= {STALL_TARGET_MS:.0f} ms) -> {'ok' if worst <= STALL_TARGET_MS else 'MISSED'}")
         print(f"  (once, while pyqtgraph loads after the first results: worst stall {plotting_load:.0f} ms)")
         print(f"  refresh: {refresh}")

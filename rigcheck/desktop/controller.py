@@ -20,6 +20,7 @@ from rigcheck.probe.types import Machine
 
 if TYPE_CHECKING:  # the catalog's records (msgspec) load with the first catalog, not with the window
     from rigcheck.catalog.records import Catalog, Device, Model
+    from rigcheck.desktop.models.cells import TableRow
     from rigcheck.desktop.models.rows import ModelRow
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class Evaluation:
     settings: Settings
     estimates: tuple[Estimate, ...]
     rows: tuple[ModelRow, ...]
+    cells: tuple[TableRow, ...] = ()
+    """The table's cells for ``rows``, made on the worker with them (empty: the table makes them itself)."""
 
 
 def _outcome(future) -> tuple[object, TaskFailure | None]:
@@ -52,11 +55,14 @@ def _outcome(future) -> tuple[object, TaskFailure | None]:
 
 
 def evaluate_rows(services: Services, machine: Machine, catalog: Catalog, settings: Settings) -> Evaluation:
-    """Evaluate every model and build the table's rows (runs on a worker or prefetch thread)."""
+    """Evaluate every model and build the table's rows and cells (runs on a worker or prefetch thread, so the
+    GUI thread only swaps them in)."""
+    from rigcheck.desktop.models.cells import table_rows
     from rigcheck.desktop.models.rows import build_rows
 
     estimates = tuple(services.evaluate(machine, catalog, settings))
-    return Evaluation(machine, catalog, settings, estimates, tuple(build_rows(catalog, list(estimates))))
+    rows = tuple(build_rows(catalog, list(estimates)))
+    return Evaluation(machine, catalog, settings, estimates, rows, tuple(table_rows(list(rows))))
 
 
 def speed_points(services: Services, model: Model, quant_name: str, machine: Machine, settings: Settings,
@@ -137,7 +143,7 @@ class AppController(QObject):
         self.evaluation: Evaluation | None = None
         self._refresh_handle = None
         self._curve_jobs: dict[str, dict] = {}
-        self._curve_request: tuple[ModelRow, Estimate] | None = None
+        self._curve_request: tuple[ModelRow, Estimate, frozenset[str]] | None = None
         self._early_evaluation = None
         self.curve_delay_ms = CURVE_DELAY_MS
         self._curve_timer = QTimer(self)
@@ -268,14 +274,17 @@ class AppController(QObject):
         self.evaluated.emit(evaluation)
 
     # detail pane -------------------------------------------------------------------------------------
-    def request_curves(self, row: ModelRow, estimate: Estimate) -> None:
-        """Speed against context and cost against utilization for one quant, each in the background.
+    def request_curves(self, row: ModelRow, estimate: Estimate, kinds=frozenset({"speed", "cost"})) -> None:
+        """Speed against context and/or cost against utilization (``kinds``) for one quant, in the background.
 
         Debounced by ``curve_delay_ms``: while the user walks the table with the arrow keys nothing is
         computed (the cost planner would compete with the GUI thread for the interpreter); the row they stop
-        on gets its curves.
+        on gets its curves. Kinds asked for the same quant while waiting are added together.
         """
-        self._curve_request = (row, estimate)
+        waiting = self._curve_request
+        if waiting is not None and waiting[0].model.id == row.model.id and waiting[1].quant == estimate.quant:
+            kinds = frozenset(kinds) | waiting[2]
+        self._curve_request = (row, estimate, frozenset(kinds))
         if self.curve_delay_ms <= 0:
             self._start_curves()
         else:
@@ -284,20 +293,24 @@ class AppController(QObject):
     def _start_curves(self) -> None:
         if self._curve_request is None:
             return
-        row, estimate = self._curve_request
+        row, estimate, kinds = self._curve_request
         self._curve_request = None
         ev = self.evaluation
         if ev is None:
             return
         model, quant = row.model, estimate.quant
         services, machine, settings, catalog = self.services, ev.machine, ev.settings, ev.catalog
-        if services.estimate_one is None:
+        if "speed" not in kinds:
+            pass
+        elif services.estimate_one is None:
             self.speed_ready.emit(model.id, quant, [], "The estimator is not part of this build.")
         else:
             self._latest_only(
                 "speed", lambda: speed_points(services, model, quant, machine, settings, catalog.devices),
                 lambda pts, f: self._speed_done(model.id, quant, pts, f))
-        if services.cost_curves is None:
+        if "cost" not in kinds:
+            pass
+        elif services.cost_curves is None:
             self.cost_ready.emit(model.id, quant, UTILIZATIONS, {}, "Cost comparison is not part of this build.")
         else:
             self._latest_only(

@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         self.settings_bar.changed.connect(c.set_settings)
         self.models_page.selected.connect(
             lambda row: self.detail_page.show_row(row, c.settings.prompt_tokens))
-        self.detail_page.quant_selected.connect(c.request_curves)
+        self.detail_page.curves_wanted.connect(c.request_curves)
         self.act_search.triggered.connect(self.models_page.focus_search)
         self.act_refresh.triggered.connect(self.refresh_catalog)
         self.act_feed.triggered.connect(self.feed_dialog)
@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
 
     def _show_evaluation(self, ev: Evaluation) -> None:
         self.models_page.model.set_prompt_tokens(ev.settings.prompt_tokens)
-        self.models_page.set_rows(list(ev.rows))
+        self.models_page.set_rows(list(ev.rows), list(ev.cells) or None)
         if self.machine_panel.sparkline.plot is None and not self._plotting_scheduled:
             # pyqtgraph is the slowest import of all: load it on a worker once the table has painted, then
             # build the sparkline (and later the charts) on the GUI thread without a freeze.

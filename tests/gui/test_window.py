@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QApplication
 
 from rigcheck.desktop import state
 from rigcheck.desktop.models.model_table import MEMORY, MODEL, ROW_ROLE
+from rigcheck.desktop.pages import detail_page
 
 from .fakes import GIB, cpu_machine, gpu_machine, make_catalog, make_services
 
@@ -67,7 +68,9 @@ def test_select_shows_detail_with_every_quant_charts_offers_and_basis(window):
     assert detail.selected_estimate().quant == "F16"  # the best that fits, pre-selected
     assert detail.offers.rowCount() == 2
     assert len(detail.memory_chart.items) >= 4  # three stacks and the VRAM line
-    assert detail.speed_chart.items, "speed against context was drawn"
+    assert not detail.speed_chart.items  # its tab is not in view: nothing computed or drawn for it yet
+    detail.tabs.setCurrentIndex(detail_page.SPEED_TAB)
+    assert detail.speed_chart.items, "speed against context was drawn once its tab was shown"
     text = detail.basis.toPlainText()
     assert "Decode: about" in text and "likely between" in text and "stand-in estimator" in text
 
@@ -328,6 +331,7 @@ def test_curves_wait_for_the_selection_to_rest(window, qtbot):
     window.controller._curve_timer.timeout.disconnect()
     window.controller._curve_timer.timeout.connect(counting)
     window.controller.curve_delay_ms = 100
+    window.detail_page.tabs.setCurrentIndex(detail_page.SPEED_TAB)
     for model_id in ("acme/Tiny-1B", "acme/Mid-8B", "acme/Big-70B"):
         window.models_page.select_model(model_id)  # walking the table: nothing computed yet
     assert asked == []
@@ -366,3 +370,39 @@ def test_identical_gpus_share_one_card(window, qtbot):
 
     texts = [label.text() for label in cards[0].findChildren(QLabel)]
     assert "3,350 GB/s each" in texts  # bandwidth and compute are per GPU, not summed
+
+
+def test_curves_are_computed_only_for_the_chart_tab_in_view(make_window, qtbot):
+    from .fakes import make_services
+
+    asked = []
+    services = make_services()
+
+    def counting_cost(model, quant, machine, catalog, utilizations, settings):
+        asked.append((model.id, quant))
+        return {"hosted": [1.0 + u for u in utilizations]}, ""
+
+    window = make_window(services.with_(cost_curves=counting_cost))
+    detail = window.detail_page
+    window.models_page.select_model("acme/Mid-8B")
+    window.models_page.select_model("acme/Big-70B")
+    assert asked == []  # the Memory tab is in view: no planner run on the GUI's interpreter
+    detail.tabs.setCurrentIndex(detail_page.COST_TAB)
+    qtbot.waitUntil(lambda: len(asked) == 1, timeout=3000)
+    assert asked[0][0] == "acme/Big-70B" and detail.cost_chart.items
+    detail.tabs.setCurrentIndex(detail_page.MEMORY_TAB)
+    detail.tabs.setCurrentIndex(detail_page.COST_TAB)
+    qtbot.wait(50)
+    assert len(asked) == 1  # the same quant's curves are not computed again
+    window.models_page.select_model("acme/Mid-8B")  # with the Cost tab in view, a new model gets its curves
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=3000)
+    assert asked[1][0] == "acme/Mid-8B"
+
+
+def test_a_chart_on_a_hidden_tab_is_drawn_when_its_tab_is_shown(window):
+    detail = window.detail_page
+    detail.tabs.setCurrentIndex(detail_page.SPEED_TAB)
+    window.models_page.select_model("acme/Mid-8B")
+    assert detail.speed_chart.items and not detail.memory_chart.items  # memory drawn only when shown
+    detail.tabs.setCurrentIndex(detail_page.MEMORY_TAB)
+    assert len(detail.memory_chart.items) >= 4

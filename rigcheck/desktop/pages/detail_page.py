@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
@@ -80,13 +82,23 @@ def basis_text(row: ModelRow, e: Estimate | None, prompt_tokens: int) -> str:
     return "\n".join(lines)
 
 
+MEMORY_TAB, SPEED_TAB, COST_TAB = 0, 1, 2
+CURVE_TABS = {SPEED_TAB: "speed", COST_TAB: "cost"}
+
+
 class DetailPage(QWidget):
-    quant_selected = Signal(object, object)
-    """(ModelRow, Estimate) when the user picks a quant (or a model is shown: its best quant)."""
+    curves_wanted = Signal(object, object, object)
+    """(ModelRow, Estimate, kinds): the curves ("speed", "cost") the chart tab now showing needs for the quant
+    picked (or the model's best quant). Only the tab in view asks: the cost planner takes a few hundred ms of
+    the interpreter, which the GUI thread would otherwise share after every change of model or setting."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.row: ModelRow | None = None
+        self._pending_draws: dict[int, Callable[[], None]] = {}
+        """Chart drawing for tabs not in view, done when the tab is shown (pyqtgraph draws on the GUI thread)."""
+        self._curve_target: tuple[ModelRow, Estimate] | None = None
+        self._curves_asked: set[str] = set()
         self.prompt_tokens = 4096
         self._vram_bytes = 0
         self._ram_bytes = 0
@@ -116,6 +128,7 @@ class DetailPage(QWidget):
             self.tabs.addTab(page, name)
         self.tabs.addTab(self.offer_view, "Hosted offers")
         self.tabs.addTab(self.basis, "Basis")
+        self.tabs.currentChanged.connect(self._tab_changed)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -156,9 +169,10 @@ class DetailPage(QWidget):
             self.subtitle.setText("")
             self.quants.set_rows([])
             self.offers.set_rows([])
+            self._curve_target = None
             if self.memory_chart is not None:
-                for chart in (self.memory_chart, self.speed_chart, self.cost_chart):
-                    chart.clear("")
+                for tab, chart in enumerate((self.memory_chart, self.speed_chart, self.cost_chart)):
+                    self._draw(tab, partial(chart.clear, ""))
             self.basis.setPlainText("")
             return
         self.ensure_charts()
@@ -178,9 +192,8 @@ class DetailPage(QWidget):
         self.quant_view.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # biggest (best quality) first
         self.offers.set_rows(row.offers)
         self.offer_view.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # cheapest output first
-        self.memory_chart.set_data(list(reversed(ests)), self._vram_bytes, self._ram_bytes)
-        self.speed_chart.clear("Working…")
-        self.cost_chart.clear("Working…")
+        self._draw(MEMORY_TAB, partial(self.memory_chart.set_data, list(reversed(ests)), self._vram_bytes,
+                                       self._ram_bytes))
         shown = row.shown
         if shown is not None and shown in ests:
             src = self.quants.index(ests.index(shown), 0)
@@ -201,13 +214,36 @@ class DetailPage(QWidget):
         e = self.selected_estimate()
         if self.row is None or self.row.model.id != model_id or e is None or e.quant != quant:
             return  # the user has moved on
-        self.speed_chart.set_data(points, note)
+        self._draw(SPEED_TAB, partial(self.speed_chart.set_data, points, note))
 
     def set_cost_curves(self, model_id: str, quant: str, utilizations, curves, note: str = "") -> None:
         e = self.selected_estimate()
         if self.row is None or self.row.model.id != model_id or e is None or e.quant != quant:
             return
-        self.cost_chart.set_data(utilizations, curves, note)
+        self._draw(COST_TAB, partial(self.cost_chart.set_data, utilizations, curves, note))
+
+    def _draw(self, tab: int, draw: Callable[[], None]) -> None:
+        """Draw a chart now when its tab is in view, else when the tab is next shown (the latest drawing wins)."""
+        if self.tabs.currentIndex() == tab:
+            self._pending_draws.pop(tab, None)
+            draw()
+        else:
+            self._pending_draws[tab] = draw
+
+    def _tab_changed(self, index: int) -> None:
+        draw = self._pending_draws.pop(index, None)
+        if draw is not None:
+            draw()
+        self._ask_curves()
+
+    def _ask_curves(self) -> None:
+        """Ask for the curves the tab in view shows, once per quant shown."""
+        kind = CURVE_TABS.get(self.tabs.currentIndex())
+        if kind is None or self._curve_target is None or kind in self._curves_asked:
+            return
+        self._curves_asked.add(kind)
+        row, estimate = self._curve_target
+        self.curves_wanted.emit(row, estimate, frozenset({kind}))
 
     def _quant_changed(self, current, _previous) -> None:
         if not current.isValid() or self.row is None:
@@ -219,7 +255,16 @@ class DetailPage(QWidget):
         assert self.row is not None
         self.basis.setPlainText(basis_text(self.row, e, self.prompt_tokens))
         if e is not None:
-            self.quant_selected.emit(self.row, e)
+            old = self._curve_target
+            if old is not None and old[0] is self.row and old[1].quant == e.quant:
+                return  # the same quant again (the quant table's reset and re-sort both report it)
+            self._curves_asked = set()
+            self._curve_target = (self.row, e)
+            for tab, chart in ((SPEED_TAB, self.speed_chart), (COST_TAB, self.cost_chart)):
+                self._draw(tab, partial(chart.clear, "Working…"))
+            self._ask_curves()
         else:
-            self.speed_chart.clear("No estimate for this model.")
-            self.cost_chart.clear("No estimate for this model.")
+            self._curve_target = None
+            self._curves_asked = set()
+            for tab, chart in ((SPEED_TAB, self.speed_chart), (COST_TAB, self.cost_chart)):
+                self._draw(tab, partial(chart.clear, "No estimate for this model."))

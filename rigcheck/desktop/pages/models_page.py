@@ -107,10 +107,11 @@ class ModelsPage(QWidget):
         layout.addWidget(self.table)
 
     # API ---------------------------------------------------------------------------------------------
-    def set_rows(self, rows: list[ModelRow]) -> None:
-        """Replace the rows, keeping the selected model selected when it is still there."""
+    def set_rows(self, rows: list[ModelRow], cells: list[TableRow] | None = None) -> None:
+        """Replace the rows, keeping the selected model selected when it is still there. ``cells``: the rows'
+        cells when they were made already (on a worker)."""
         keep = self.selected_model_id()
-        self.model.set_rows(rows)
+        self.model.set_rows(rows, cells)
         self._fill_choices()
         if not self.columns_sized and rows:
             self.columns_sized = True
