@@ -406,3 +406,16 @@ def test_a_chart_on_a_hidden_tab_is_drawn_when_its_tab_is_shown(window):
     assert detail.speed_chart.items and not detail.memory_chart.items  # memory drawn only when shown
     detail.tabs.setCurrentIndex(detail_page.MEMORY_TAB)
     assert len(detail.memory_chart.items) >= 4
+
+
+def test_memory_chart_is_updated_in_place_with_its_line_labels(window):
+    window.models_page.select_model("acme/Mid-8B")
+    chart = window.detail_page.memory_chart
+    count = len(chart.plot.getPlotItem().items)
+    labels = [line.label.textItem.toPlainText() for line in chart.lines if line.isVisible()]
+    assert labels and labels[0].startswith("VRAM ")  # the reference line says what it is
+    window.models_page.select_model("acme/Big-70B")
+    assert len(chart.plot.getPlotItem().items) == count  # the same bars and lines, new data
+    assert [b.opts["y"] for b in chart.bars][0] == list(range(window.detail_page.quants.rowCount()))
+    shown = [line.label.textItem.toPlainText() for line in chart.lines if line.isVisible()]
+    assert shown[0] == labels[0] and shown[1].startswith("VRAM + RAM ")  # both lines fit beside the longer bars

@@ -75,47 +75,70 @@ class _Chart(QWidget):
 class MemoryChart(_Chart):
     """Horizontal stacked bars per quant (weights, KV cache, overhead), with lines at VRAM and VRAM + RAM.
 
-    Horizontal, so a dozen quant names stay readable as row labels.
+    Horizontal, so a dozen quant names stay readable as row labels. The bars, lines and legend are made once
+    and updated in place: the chart is redrawn after every re-evaluation while a model is selected, and
+    making pyqtgraph items (the legend's labels above all) costs the GUI thread tens of milliseconds.
     """
+
+    LINES = (("VRAM", pg.QtCore.Qt.PenStyle.DashLine), ("VRAM + RAM", pg.QtCore.Qt.PenStyle.DotLine))
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Memory needed per quant (GiB)", parent, legend_offset=(-8, 8))
+        self.bars = []
+        for colour, name in ((WEIGHTS, "weights"), (KV, "KV cache"), (OVERHEAD, "overhead")):
+            bar = pg.BarGraphItem(x0=[], y=[], width=[], height=0.6, brush=colour, pen=None)
+            self.plot.addItem(bar)
+            self.legend.addItem(bar, name)
+            self.bars.append(bar)
+        self.lines = []
+        for _label, style in self.LINES:
+            line = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(_text_colour(), width=1, style=style), label="",
+                                   labelOpts={"position": 0.03, "color": _text_colour(), "anchors": [(1, 1), (1, 1)]})
+            self.plot.addItem(line)
+            self.lines.append(line)
+        self.clear()
+
+    def clear(self, note: str = "") -> None:
+        for item in (*self.bars, *self.lines):
+            item.setVisible(False)
+        self.items = []
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
 
     def set_data(self, estimates: Sequence[Estimate], vram_bytes: int, ram_bytes: int) -> None:
-        self.clear()
         if not estimates:
             self.clear("No estimates for this model.")
             return
+        self.clear()
         ys = list(range(len(estimates)))
         weights = [e.memory.weights_bytes / GIB for e in estimates]
         kv = [e.memory.kv_cache_bytes / GIB for e in estimates]
         over = [e.memory.overhead_bytes / GIB for e in estimates]
-        for widths, base, colour, name in (
-            (weights, [0.0] * len(ys), WEIGHTS, "weights"),
-            (kv, weights, KV, "KV cache"),
-            (over, [w + k for w, k in zip(weights, kv, strict=True)], OVERHEAD, "overhead"),
-        ):
-            bar = pg.BarGraphItem(x0=base, y=ys, width=widths, height=0.6, brush=colour, pen=None)
-            self.plot.addItem(bar)
-            self.legend.addItem(bar, name)
+        bases = ([0.0] * len(ys), weights, [w + k for w, k in zip(weights, kv, strict=True)])
+        for bar, widths, base in zip(self.bars, (weights, kv, over), bases, strict=True):
+            bar.setOpts(x0=base, y=ys, width=widths, height=0.6)
+            bar.setVisible(True)
             self.items.append(bar)
         self.plot.getAxis("left").setTicks([[(i, e.quant) for i, e in enumerate(estimates)]])
         top = max(w + k + o for w, k, o in zip(weights, kv, over, strict=True))
         limit = top
         hidden = []
-        for value, label, style in ((vram_bytes, "VRAM", pg.QtCore.Qt.PenStyle.DashLine),
-                                    (vram_bytes + ram_bytes, "VRAM + RAM", pg.QtCore.Qt.PenStyle.DotLine)):
+        colour = _text_colour()
+        for line, (label, style), value in zip(self.lines, self.LINES, (vram_bytes, vram_bytes + ram_bytes),
+                                               strict=True):
             if not value:
                 continue
+            text = f"{label} {units.bytes_text(value)}"
             if value / GIB > top * 3:
                 # A line far beyond the longest bar would squash the bars into slivers: say it instead.
-                hidden.append(f"{label} {units.bytes_text(value)}")
+                hidden.append(text)
                 continue
             limit = max(limit, value / GIB)
-            line = pg.InfiniteLine(pos=value / GIB, angle=90, pen=pg.mkPen(_text_colour(), width=1, style=style),
-                                   label=f"{label} {units.bytes_text(value)}",
-                                   labelOpts={"position": 0.03, "color": _text_colour(), "anchors": [(1, 1), (1, 1)]})
-            self.plot.addItem(line)
+            line.setVisible(True)  # first: a hidden line's label does not take new text
+            line.setPen(pg.mkPen(colour, width=1, style=style))  # the theme may have changed since
+            line.label.setColor(colour)
+            line.setPos(value / GIB)
+            line.label.setFormat(text)
             self.items.append(line)
         if hidden:
             self.note.setText("Off the chart: " + ", ".join(hidden) + ".")
