@@ -16,6 +16,15 @@ if TYPE_CHECKING:
 
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _ALIGNMENT, _DECORATION, _FONT, int(SORT_ROLE)})
+"""The roles these tables answer. The views ask every cell for a dozen roles on each paint and each column
+fit (the columns fit their contents); the others return before any work."""
+_BOLD = None
 
 
 class _ListTable(QAbstractTableModel):
@@ -48,19 +57,23 @@ class _ListTable(QAbstractTableModel):
             return self.headers[section]
         return None
 
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
+    def data(self, index, role=_DISPLAY) -> Any:
+        role = int(role)
+        if role not in _ANSWERED or not index.isValid():
             return None
-        item = self._items[index.row()]
+        r = index.row()
+        if not 0 <= r < len(self._items):
+            return None
+        item = self._items[r]
         col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return self.cell(item, col)[0]
         if role == SORT_ROLE:
             return self.cell(item, col)[1]
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return fmt.tooltip(self.cell(item, col)[2])
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in self.numeric:
-            return _RIGHT
+        if role == _ALIGNMENT:
+            return _RIGHT if col in self.numeric else None
         return self.extra(item, col, role)
 
     def cell(self, item, col: int) -> tuple[str, Any, str | None]:
@@ -103,16 +116,18 @@ class QuantTableModel(_ListTable):
         return "", None, None
 
     def extra(self, e: Estimate, col: int, role: int):
-        if role == Qt.ItemDataRole.DecorationRole and col == 2:
+        if role == _DECORATION and col == 2:
             from rigcheck.desktop.widgets.verdict import verdict_icon
 
             return verdict_icon(e.verdict)
-        if role == Qt.ItemDataRole.FontRole and e.best:
-            from PySide6.QtGui import QFont
+        if role == _FONT and e.best:
+            global _BOLD
+            if _BOLD is None:
+                from PySide6.QtGui import QFont
 
-            f = QFont()
-            f.setBold(True)
-            return f
+                _BOLD = QFont()
+                _BOLD.setBold(True)
+            return _BOLD
         return None
 
 

@@ -183,6 +183,8 @@ class ModelsPage(QWidget):
         use_cases = sorted({u for c in cells for u in c.use_cases})
         licenses = sorted({c.license for c in cells if c.license})
         for box, items, all_text in ((self.use_case, use_cases, "Any use case"), (self.license, licenses, "Any license")):
+            if [box.itemData(i) for i in range(1, box.count())] == items:
+                continue  # unchanged (a re-evaluation): refilling would resize the box and relayout the window
             current = box.currentData()
             box.blockSignals(True)
             box.clear()
