@@ -362,9 +362,13 @@ class MachinePanel(QWidget):
         self.host_card: HostCard | None = None
         self.no_gpu_label: QLabel | None = None
         self.machine: Machine | None = None
+        self._specs: list | None = None
 
     def set_machine(self, machine: Machine, specs: list[Device | None] | None = None) -> None:
-        self.machine = machine
+        specs = list(specs or [None] * len(machine.gpus))
+        if machine is self.machine and specs == self._specs:
+            return  # the same machine again (a catalog refresh): nothing to rebuild, relay out or repaint
+        self.machine, self._specs = machine, specs
         while self._cards_layout.count():
             item = self._cards_layout.takeAt(0)
             if item.widget() is not None:
