@@ -227,6 +227,7 @@ def stalls(tmp: str) -> tuple[float, float, int, str]:
     store.setValue("catalog/allow_unsigned", "true")
     store.sync()
     window = MainWindow(default_services(), TaskRunner())
+    window.freeze_long_lived = True  # as open_window sets it for the app
     window.resize(1600, 1000)
     window.show()
     meter = _GapMeter()

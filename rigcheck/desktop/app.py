@@ -108,6 +108,7 @@ def open_window(services, machine=None):
 
     create_app()
     window = MainWindow(services, TaskRunner(), store=store, settings=settings)
+    window.freeze_long_lived = True
 
     def start_here():
         _collect_garbage_again()
@@ -165,6 +166,7 @@ def _open_window_here(services, machine=None):
 
     create_app()
     window = MainWindow(services, TaskRunner(), store=store, settings=settings)
+    window.freeze_long_lived = True
     if early.evaluation is not None:
         # The window opens with its rows rather than empty and then filled (one paint instead of two, and no
         # flash of an empty table). A slow probe (a hung driver) delays the window by this much at most; its

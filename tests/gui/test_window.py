@@ -419,3 +419,20 @@ def test_memory_chart_is_updated_in_place_with_its_line_labels(window):
     assert [b.opts["y"] for b in chart.bars][0] == list(range(window.detail_page.quants.rowCount()))
     shown = [line.label.textItem.toPlainText() for line in chart.lines if line.isVisible()]
     assert shown[0] == labels[0] and shown[1].startswith("VRAM + RAM ")  # both lines fit beside the longer bars
+
+
+def test_the_app_window_freezes_a_new_catalog_once_after_its_first_evaluation(make_window, services):
+    import gc
+
+    window = make_window(services, start=False)
+    window.freeze_long_lived = True
+    gc.unfreeze()
+    try:
+        window.start()
+        frozen = gc.get_freeze_count()
+        assert frozen > 0  # the catalog, the evaluation and what came before are out of later full collections
+        window.controller.set_settings(window.controller.settings.__class__(context_tokens=16384))
+        assert window.controller.evaluation.settings.context_tokens == 16384
+        assert gc.get_freeze_count() <= frozen  # a re-evaluation of the same catalog freezes nothing more
+    finally:
+        gc.unfreeze()
