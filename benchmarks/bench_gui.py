@@ -23,6 +23,7 @@ BARE_RATIO_TARGET = 2.0
 STALL_TARGET_MS = 100.0
 RSS_TARGET_MB = 300.0
 RUNS = 7
+SELECTED_MODEL = "Qwen/Qwen3-30B-A3B"
 
 BARE = textwrap.dedent("""
     import os, time
@@ -202,7 +203,7 @@ def _pump(app, until, timeout_s: float) -> None:
         time.sleep(0.001)
 
 
-def stalls(tmp: str) -> tuple[float, float, int, str]:
+def stalls(tmp: str, select: str | None = None) -> tuple[float, float, int, str]:
     """(worst stall while pyqtgraph loads after the first results, worst stall during 4 re-evaluations and a
     catalog refresh from a local server, evaluations seen, the refresh's message)."""
     os.environ.update(_env(tmp))
@@ -242,10 +243,11 @@ def stalls(tmp: str) -> tuple[float, float, int, str]:
     window.controller.refresh_done.connect(lambda m: finished.__setitem__("refresh", m))
     window.controller.failed.connect(lambda what, m, d: finished.__setitem__("refresh", "failed: " + m))
     bar = window.settings_bar
-    # As a user tuning the settings usually has: a model selected, its detail pane and memory chart live
-    # (each evaluation then also refreshes the detail pane).
-    window.models_page.select_model(os.environ.get("BENCH_SELECT", "Qwen/Qwen3-30B-A3B"))
-    _pump(app, lambda: False, 1.0)
+    if select:
+        # As a user tuning the settings often has: a model selected, its detail pane and memory chart live
+        # (each evaluation then also refreshes the detail pane).
+        window.models_page.select_model(select)
+        _pump(app, lambda: False, 1.0)
     meter.start()
     for i, ctx in enumerate((16384, 32768, 65536, 8192)):
         QTimer.singleShot(500 * i, lambda ctx=ctx: bar.context.setCurrentIndex(bar.context.findData(ctx)))
@@ -282,13 +284,20 @@ def run() -> bool:
         print(f"resident memory when populated: {rss_mb:.0f} MB (target <= {RSS_TARGET_MB:.0f} MB) -> "
               f"{'ok' if rss_mb <= RSS_TARGET_MB else 'MISSED'}; first-look helper peak {cs['helper_rss_mb']:.0f} MB")
         plotting_load, worst, evaluations, refresh = stalls(tmp)
-        print(f"worst GUI-thread stall during {evaluations} evaluations and a catalog refresh, a model selected: {worst:.0f} ms "
+        print(f"worst GUI-thread stall during {evaluations} evaluations and a catalog refresh: {worst:.0f} ms "
               f"(target <= {STALL_TARGET_MS:.0f} ms) -> {'ok' if worst <= STALL_TARGET_MS else 'MISSED'}")
         print(f"  (once, while pyqtgraph loads after the first results: worst stall {plotting_load:.0f} ms)")
         print(f"  refresh: {refresh}")
+    with tempfile.TemporaryDirectory(prefix="rigcheck-bench-") as tmp:
+        _, worst_selected, evaluations_selected, refresh_selected = stalls(tmp, select=SELECTED_MODEL)
+        print(f"  the same with {SELECTED_MODEL} selected (detail pane refreshed by each evaluation): "
+              f"{worst_selected:.0f} ms (target <= {STALL_TARGET_MS:.0f} ms) -> "
+              f"{'ok' if worst_selected <= STALL_TARGET_MS else 'MISSED'}")
     return (full <= COLD_START_TARGET_S and ratio <= BARE_RATIO_TARGET and rss_mb <= RSS_TARGET_MB
             and interactive <= COLD_START_TARGET_S
-            and worst <= STALL_TARGET_MS and evaluations >= 4 and refresh.startswith("Catalog updated"))
+            and worst <= STALL_TARGET_MS and evaluations >= 4 and refresh.startswith("Catalog updated")
+            and worst_selected <= STALL_TARGET_MS and evaluations_selected >= 4
+            and refresh_selected.startswith("Catalog updated"))
 
 
 if __name__ == "__main__":

@@ -299,7 +299,14 @@ class MainWindow(QMainWindow):
             gc.freeze()
             self._frozen_catalog = ev.catalog
         self.models_page.model.set_prompt_tokens(ev.settings.prompt_tokens)
-        self.models_page.set_rows(list(ev.rows), list(ev.cells) or None)
+        # The table first, the detail pane on the next turn of the event loop: the table paints and input is
+        # handled in between, instead of both updates and paints in one stall.
+        self.models_page.blockSignals(True)
+        try:
+            self.models_page.set_rows(list(ev.rows), list(ev.cells) or None)
+        finally:
+            self.models_page.blockSignals(False)
+        QTimer.singleShot(0, self, self._refresh_detail)
         if self.machine_panel.sparkline.plot is None and not self._plotting_scheduled:
             # pyqtgraph is the slowest import of all: load it on a worker once the table has painted, then
             # build the sparkline (and later the charts) on the GUI thread without a freeze.
@@ -307,6 +314,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.machine_panel.sparkline.tick)  # after this paint: no wait for the caption
             QTimer.singleShot(PLOTTING_DELAY_MS, self._load_plotting)
         self.act_export.setEnabled(self.services.export_report is not None)
+
+    def _refresh_detail(self) -> None:
+        self.detail_page.show_row(self.models_page.current_row(), self.controller.settings.prompt_tokens)
 
     def _show_catalog(self, info: CatalogInfo) -> None:
         text = f"Catalog: {info.source}, #{info.sequence}, {units.age_text(info.generated_at)}"

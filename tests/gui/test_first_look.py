@@ -202,7 +202,8 @@ def test_window_paints_the_first_look_then_its_own_evaluation_replaces_it_in_pla
     assert resets == []  # updated in place: selection and scroll position kept
     assert window.models_page.selected_model_id() == picked
     assert view.currentIndex().data(ROW_ROLE).model.id == picked
-    assert window.detail_page.row is not None and window.detail_page.row.model.id == picked
+    qtbot.waitUntil(lambda: window.detail_page.row is not None, timeout=3000)  # the next turn of the loop
+    assert window.detail_page.row.model.id == picked
     assert len(services._calls) == 1
     window.machine_panel.sparkline.timer.stop()
     window.runner.wait(3000)
