@@ -97,18 +97,11 @@ def open_window(services, machine=None):
     helper = services.first_look() if machine is None and services.first_look is not None else None
     if helper is None:
         return _open_window_here(services, machine)
-    from rigcheck.desktop import first_look, state  # noqa: F401 - first_look: to read the helper's payload
+    from rigcheck.desktop import first_look  # noqa: F401 - to read the helper's payload, imported before Qt
     from rigcheck.desktop.services import prefetch, with_evaluation
 
-    load_qt()
-    store = state.open_settings()
-    settings = state.load_estimator_settings(store)
-    from rigcheck.desktop.main_window import MainWindow
-    from rigcheck.desktop.workers import TaskRunner
-
-    create_app()
-    window = MainWindow(services, TaskRunner(), store=store, settings=settings)
-    window.freeze_long_lived = True
+    store, settings = _saved_settings()
+    window = _app_window(services, store, settings)
 
     def start_here():
         _collect_garbage_again()
@@ -135,6 +128,27 @@ def open_window(services, machine=None):
     return window
 
 
+def _saved_settings():
+    """Load Qt (sparing the modules loaded so far its import hook) and read the settings store once: the first
+    evaluation starts with its estimator settings, and the window keeps the store. Returns (store, settings)."""
+    from rigcheck.desktop import state
+
+    load_qt()
+    store = state.open_settings()
+    return store, state.load_estimator_settings(store)
+
+
+def _app_window(services, store, settings):
+    """The QApplication (made when there is none) and the app's main window, not yet started or shown."""
+    from rigcheck.desktop.main_window import MainWindow
+    from rigcheck.desktop.workers import TaskRunner
+
+    create_app()
+    window = MainWindow(services, TaskRunner(), store=store, settings=settings)
+    window.freeze_long_lived = True
+    return window
+
+
 def _collect_garbage_again() -> None:
     """Start-up's objects (modules, classes, Qt enums) live as long as the app: keep them out of every future
     collection (gc.freeze), then turn cyclic collection back on if start-up turned it off."""
@@ -154,19 +168,9 @@ def _open_window_here(services, machine=None):
         # Before Qt: once PySide6.QtCore is imported, every later import pays for its import hook.
         services.preload()
     early = prefetch(services, probe=machine is None)
-    load_qt()
-    from rigcheck.desktop import state
-
-    # The settings are read once, here: the first evaluation starts with them, and the window keeps the store.
-    store = state.open_settings()
-    settings = state.load_estimator_settings(store)
+    store, settings = _saved_settings()
     early = with_evaluation(early, services, settings, machine)
-    from rigcheck.desktop.main_window import MainWindow
-    from rigcheck.desktop.workers import TaskRunner
-
-    create_app()
-    window = MainWindow(services, TaskRunner(), store=store, settings=settings)
-    window.freeze_long_lived = True
+    window = _app_window(services, store, settings)
     if early.evaluation is not None:
         # The window opens with its rows rather than empty and then filled (one paint instead of two, and no
         # flash of an empty table). A slow probe (a hung driver) delays the window by this much at most; its

@@ -85,7 +85,7 @@ def compute(settings_file: Path) -> FirstLook:
     from rigcheck.desktop import state
     from rigcheck.desktop.models.cells import table_rows
     from rigcheck.desktop.models.rows import build_rows
-    from rigcheck.desktop.services import _catalog_info
+    from rigcheck.desktop.services import catalog_info
     from rigcheck.probe.detect import probe_machine
 
     settings = state.load_estimator_settings(state.IniValues(settings_file))
@@ -94,7 +94,7 @@ def compute(settings_file: Path) -> FirstLook:
     estimates = evaluate(machine, catalog, settings)
     cells = table_rows(build_rows(catalog, list(estimates)))
     specs = tuple(GpuSpec.of(resolve_gpu(g, catalog.devices)) for g in machine.gpus)
-    return FirstLook(settings, machine, specs, _catalog_info(catalog), tuple(cells),
+    return FirstLook(settings, machine, specs, catalog_info(catalog), tuple(cells),
                      time.perf_counter() - started)
 
 

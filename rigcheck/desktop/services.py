@@ -121,7 +121,8 @@ def _lazy(module: str, attr: str) -> Callable[..., Any] | None:
     return call
 
 
-def _catalog_info(catalog: Catalog) -> CatalogInfo:
+def catalog_info(catalog: Catalog) -> CatalogInfo:
+    """The status bar's line about ``catalog`` (the real services' ``catalog_info``; the first-look helper too)."""
     status_fn = _optional("rigcheck.catalog.store", "catalog_status")
     warnings: tuple[str, ...] = ()
     source = catalog.source or "embedded"
@@ -197,7 +198,7 @@ def default_services() -> Services:
     return Services(
         probe_machine=_probe,
         load_catalog=_load_catalog,
-        catalog_info=_catalog_info,
+        catalog_info=catalog_info,
         evaluate=_evaluate,
         estimate_one=estimate_one,
         hypothetical_machine=_hypothetical,

@@ -155,25 +155,12 @@ class ModelTableModel(QAbstractTableModel):
         """The cells in the order they were given."""
         return list(self._given_cells)
 
-    def sample_rows(self, n: int) -> list[TableRow]:
-        """The cells of the first ``n`` rows given (column widths are fitted to a sample)."""
-        return self._given_cells[:n]
-
-    def display_text(self, cell: TableRow, col: int) -> str:
-        """What the cell shows (DisplayRole), without going through a QModelIndex."""
-        return cell.display[col]
-
     def row_at(self, row: int) -> ModelRow | None:
         """The ModelRow at ``row``; None out of range or while only cells are shown."""
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def cell_at(self, row: int) -> TableRow | None:
         return self._cells[row] if 0 <= row < len(self._cells) else None
-
-    def sort_value(self, row: int, col: int):
-        """What ``data(index, SORT_ROLE)`` answers, without going through a QModelIndex (the proxy's comparisons
-        cost a tuple lookup instead of two data() calls through Qt each, a few hundred per sort)."""
-        return self._cells[row].sort[col]
 
     def row_for(self, model_id: str) -> int | None:
         for i, c in enumerate(self._cells):
@@ -313,13 +300,9 @@ class ModelFilterProxy(QSortFilterProxyModel):
         return True
 
     def lessThan(self, left: QModelIndex | QPersistentModelIndex, right: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
-        source = self.sourceModel()
-        if isinstance(source, ModelTableModel):
-            a = source.sort_value(left.row(), left.column())
-            b = source.sort_value(right.row(), right.column())
-        else:
-            a = left.data(SORT_ROLE)
-            b = right.data(SORT_ROLE)
+        # Only for a source other than ModelTableModel, which keeps its rows sorted itself (see sort()).
+        a = left.data(SORT_ROLE)
+        b = right.data(SORT_ROLE)
         # Unknown values ("—") sort after the known ones in either order, so they never hide real figures.
         if a is None or b is None:
             if self._descending:

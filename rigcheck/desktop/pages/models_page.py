@@ -167,8 +167,8 @@ class ModelsPage(QWidget):
         for col in range(self.model.columnCount()):
             title = self.model.headerData(col, Qt.Orientation.Horizontal) or ""
             width = header_metrics.horizontalAdvance(title) + pad
-            for cell in self.model.sample_rows(sample_rows):
-                text = self.model.display_text(cell, col)
+            for cell in self.model.cells()[:sample_rows]:
+                text = cell.display[col]
                 width = max(width, metrics.horizontalAdvance(text) + pad + (20 if col == VERDICT else 0))
             if col == MODEL:
                 width = min(max(width, 160), 320)
