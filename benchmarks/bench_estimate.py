@@ -18,7 +18,7 @@ SPEED_CSV = Path(os.environ.get("RIGCHECK_SPEED_CSV", "/work/shared/calibration/
 
 
 def _calibration() -> bool:
-    from rigcheck.catalog.calibration import read_measurements, validate
+    from rigcheck.estimate.calibration import read_measurements, validate
     from rigcheck.catalog.store import load_catalog
 
     if not SPEED_CSV.exists():
@@ -62,9 +62,9 @@ def _max_load_check() -> None:
     import re
     import statistics
 
-    from rigcheck.catalog.calibration import match_model, read_measurements, resolve_device_name
-    from rigcheck.catalog.estimate.memory import model_shape, weights_bytes
-    from rigcheck.catalog.estimate.speed import serving_throughput
+    from rigcheck.estimate.calibration import match_model, read_measurements, resolve_device_name
+    from rigcheck.estimate.memory import model_shape, weights_bytes
+    from rigcheck.estimate.speed import serving_throughput
     from rigcheck.catalog.records import Quant
     from rigcheck.catalog.store import load_catalog
 
@@ -94,8 +94,8 @@ def _evaluate_time() -> bool:
     import msgspec
 
     from rigcheck.catalog.devices import hypothetical_machine
-    from rigcheck.catalog.estimate import evaluate
-    from rigcheck.catalog.estimate.types import Settings
+    from rigcheck.estimate import evaluate
+    from rigcheck.estimate.types import Settings
     from rigcheck.catalog.store import load_catalog
 
     catalog = load_catalog()
@@ -125,7 +125,7 @@ def _fit_wall_time() -> bool:
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "rigcheck.desktop", "fit", "--json"], capture_output=True)
+        proc = subprocess.run([sys.executable, "-m", "rigcheck", "fit", "--json"], capture_output=True)
         elapsed = time.perf_counter() - start
         if proc.returncode != 0:
             print(f"rigcheck fit --json failed: {proc.stderr.decode(errors='replace').strip()}")
@@ -138,7 +138,7 @@ def _fit_wall_time() -> bool:
 
 
 def _refit() -> None:
-    from rigcheck.catalog.calibration import fit_constants, read_measurements
+    from rigcheck.estimate.calibration import fit_constants, read_measurements
     from rigcheck.catalog.store import load_catalog
 
     measurements = read_measurements(SPEED_CSV)

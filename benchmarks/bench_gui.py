@@ -37,7 +37,7 @@ BARE = textwrap.dedent("""
 FULL = textwrap.dedent("""
     import os, time
     # What `rigcheck` with no arguments does (cli.main's first branch, then run_gui), minus app.exec():
-    import rigcheck.desktop.__main__, rigcheck.desktop.cli
+    import rigcheck.__main__, rigcheck.cli.main
     import gc
     gc.disable()
     from rigcheck.desktop.helper_process import start_helper

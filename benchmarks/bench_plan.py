@@ -10,7 +10,7 @@ COST_TARGET_S = 2.0
 
 def run() -> bool:
     from rigcheck.catalog.devices import hypothetical_machine
-    from rigcheck.catalog.estimate import cost, plan
+    from rigcheck.estimate import cost, plan
     from rigcheck.catalog.lookup import find_model
     from rigcheck.catalog.store import load_catalog
 

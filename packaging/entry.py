@@ -3,7 +3,7 @@
 import multiprocessing
 import sys
 
-from rigcheck.desktop.__main__ import main
+from rigcheck.__main__ import main
 
 if __name__ == "__main__":
     # A frozen app re-executes itself for multiprocessing children; this makes such a child run its task

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rigcheck.desktop.cli import build_parser
+from rigcheck.cli.main import build_parser
 
 
 @pytest.mark.parametrize("command", ["fit", "plan --model x", "cost --model x", "report -o r.md"])

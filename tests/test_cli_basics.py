@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from rigcheck import __version__
-from rigcheck.desktop.cli import main
+from rigcheck.cli.main import main
 
 
 def test_version_prints_and_exits_zero(capsys):
@@ -19,7 +19,7 @@ def test_version_prints_and_exits_zero(capsys):
 
 def test_unknown_command_exits_2_with_one_line():
     proc = subprocess.run(
-        [sys.executable, "-m", "rigcheck.desktop", "no-such-command"], capture_output=True, text=True
+        [sys.executable, "-m", "rigcheck", "no-such-command"], capture_output=True, text=True
     )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) <= 3

@@ -3,7 +3,7 @@
 Pure functions over catalog records. Prices are USD per million tokens as the catalog lists them
 (list tier, no batch discount). A workload's all-in price per million *output* tokens counts the input
 it sends with them: ``out + input_per_output x ((1 - cached) x in + cached x cached_in)``, so hosted
-and self-hosted doors are compared on the same unit (see ``rigcheck.catalog.estimate.cost``).
+and self-hosted doors are compared on the same unit (see ``rigcheck.estimate.cost``).
 """
 
 from __future__ import annotations

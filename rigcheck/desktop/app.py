@@ -186,7 +186,7 @@ def _open_window_here(services, machine=None):
 
 
 def _screenshot(app, services, machine, path: str, select: str | None) -> int:
-    from rigcheck.catalog.estimate.types import Settings
+    from rigcheck.estimate.types import Settings
     from rigcheck.desktop.main_window import MainWindow
     from rigcheck.desktop.workers import SynchronousPool, TaskRunner
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from rigcheck.catalog.estimate.types import Estimate, Settings
+from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.desktop.services import Prefetch, Services
 from rigcheck.desktop.workers import TaskFailure, TaskRunner
 from rigcheck.probe.types import Machine

@@ -1,10 +1,10 @@
-"""Adapts engineer K's cost doors (``rigcheck.catalog.estimate.cost``) to the detail pane's cost chart."""
+"""Adapts engineer K's cost doors (``rigcheck.estimate.cost``) to the detail pane's cost chart."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rigcheck.catalog.estimate.types import Settings
+from rigcheck.estimate.types import Settings
 from rigcheck.catalog.records import Catalog, Model
 from rigcheck.probe.types import Machine
 
@@ -13,7 +13,7 @@ def cost_curves(model: Model, quant: str, machine: Machine, catalog: Catalog, ut
                 settings: Settings) -> tuple[dict[str, list[float | None]], str]:
     """$/M output tokens at each utilization for the hosted, rented and owned doors, and a note saying where
     each wins (K's break-even sentences) and why a door is missing."""
-    from rigcheck.catalog.estimate import cost
+    from rigcheck.estimate import cost
 
     comparison = cost.compare_doors(model, catalog, None, settings, machine, quant_name=quant)
     curves = cost.cost_curves(comparison.doors, list(utilizations))

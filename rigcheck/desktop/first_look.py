@@ -30,7 +30,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from rigcheck.catalog.estimate.types import Settings
+    from rigcheck.estimate.types import Settings
     from rigcheck.catalog.records import Device
     from rigcheck.desktop.models.cells import TableRow
     from rigcheck.desktop.services import CatalogInfo
@@ -80,7 +80,7 @@ def compute(settings_file: Path) -> FirstLook:
     """What the helper computes (also callable in-process, which the tests use to compare)."""
     started = time.perf_counter()
     from rigcheck.catalog.devices import resolve_gpu
-    from rigcheck.catalog.estimate.engine import evaluate
+    from rigcheck.estimate.engine import evaluate
     from rigcheck.catalog.store import load_catalog
     from rigcheck.desktop import state
     from rigcheck.desktop.models.cells import table_rows

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rigcheck.catalog.estimate.types import Settings
-from rigcheck.desktop import state, units
+from rigcheck.estimate.types import Settings
+from rigcheck import units
+from rigcheck.desktop import state
 from rigcheck.desktop.controller import AppController, Evaluation, memory_limits
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.pages.detail_page import DetailPage

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rigcheck.catalog.estimate.types import Estimate, Settings
+from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.catalog.records import Catalog
 from rigcheck.probe.types import Machine
 
@@ -15,7 +15,7 @@ def export_report(machine: Machine, catalog: Catalog, settings: Settings, estima
 
     Raises the report's ExportError/ReportBuildError (one sentence each) on failure.
     """
-    from rigcheck.desktop import report
+    from rigcheck import report
 
     status = None
     try:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # annotations only: importing this module must stay cheap (it runs before the window exists)
     from concurrent.futures import Future
 
-    from rigcheck.catalog.estimate.types import Estimate, Settings
+    from rigcheck.estimate.types import Estimate, Settings
     from rigcheck.catalog.records import Catalog, Device, Model, Quant
     from rigcheck.probe.types import Gpu, Machine
 
@@ -77,7 +77,7 @@ def _optional(module: str, attr: str) -> Any | None:
 def _present(module: str) -> bool:
     """Whether a module is part of this build, without importing it or its parent packages.
 
-    ``importlib.util.find_spec("a.b.c")`` imports ``a.b`` first, and ``rigcheck.catalog.estimate``'s
+    ``importlib.util.find_spec("a.b.c")`` imports ``a.b`` first, and ``rigcheck.estimate``'s
     ``__init__`` loads the whole estimator: that would run on the GUI thread before any window exists. So
     each level is looked up on the file system with the path finder (the parent's spec gives its folders).
     """
@@ -165,19 +165,19 @@ def _load_catalog() -> Catalog:
 
 
 def _evaluate(machine: Machine, catalog: Catalog, settings: Settings) -> list[Estimate]:
-    from rigcheck.catalog.estimate import evaluate
+    from rigcheck.estimate import evaluate
 
     return evaluate(machine, catalog, settings)
 
 
 def _warm_up() -> None:
     import rigcheck.catalog.devices  # noqa: F401 - the machine panel resolves GPU specs with it
-    import rigcheck.catalog.estimate.engine  # noqa: F401
+    import rigcheck.estimate.engine  # noqa: F401
 
 
 def _preload() -> None:
     import rigcheck.catalog.devices  # noqa: F401
-    import rigcheck.catalog.estimate.engine  # noqa: F401
+    import rigcheck.estimate.engine  # noqa: F401
     import rigcheck.catalog.store  # noqa: F401
     import rigcheck.probe.detect  # noqa: F401
 
@@ -190,11 +190,11 @@ def _start_first_look():
 
 def default_services() -> Services:
     """The real modules, each imported when first used (most of them on a worker thread)."""
-    estimate_one = _lazy("rigcheck.catalog.estimate", "estimate")
+    estimate_one = _lazy("rigcheck.estimate", "estimate")
     resolve_gpu = _lazy("rigcheck.catalog.devices", "resolve_gpu")
     refresh = _lazy("rigcheck.catalog.refresh", "refresh_catalog")
-    export = _lazy("rigcheck.desktop.report_bridge", "export_report") if _present("rigcheck.desktop.report") else None
-    cost = _lazy("rigcheck.desktop.cost_bridge", "cost_curves") if _present("rigcheck.catalog.estimate.cost") else None
+    export = _lazy("rigcheck.desktop.report_bridge", "export_report") if _present("rigcheck.report") else None
+    cost = _lazy("rigcheck.desktop.cost_bridge", "cost_curves") if _present("rigcheck.estimate.cost") else None
     return Services(
         probe_machine=_probe,
         load_catalog=_load_catalog,

@@ -10,7 +10,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rigcheck.catalog.estimate.types import Settings
+from rigcheck.estimate.types import Settings
 from rigcheck.catalog.paths import config_dir
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rigcheck.catalog import cache
-from rigcheck.desktop.cli import main
+from rigcheck.cli.main import main
 
 
 def run(capsys, *argv):
@@ -94,8 +94,8 @@ def test_gpu_and_ram_arguments_build_a_hypothetical_machine():
     # The shared MACHINE arguments go through devices.hypothetical_machine / parse_size.
     import argparse
 
-    from rigcheck.desktop.cli import UsageError
-    from rigcheck.desktop.commands._machine import add_machine_args, machines_from_args
+    from rigcheck.cli import UsageError
+    from rigcheck.cli._machine import add_machine_args, machines_from_args
 
     parser = argparse.ArgumentParser()
     add_machine_args(parser)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rigcheck.catalog.estimate import cost
-from rigcheck.catalog.estimate.cost import NodeCapacity, Ownership, Workload
-from rigcheck.catalog.estimate.types import Band
+from rigcheck.estimate import cost
+from rigcheck.estimate.cost import NodeCapacity, Ownership, Workload
+from rigcheck.estimate.types import Band
 from rigcheck.catalog.hosted import TokenMix
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, RentalOffer
 

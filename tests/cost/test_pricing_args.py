@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from rigcheck.desktop.commands import _pricing
+from rigcheck.cli import _pricing
 
 
 @pytest.mark.parametrize(

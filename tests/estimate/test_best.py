@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rigcheck.catalog.estimate.best import Candidate, describe_rule, pick_best, quality_tier
+from rigcheck.estimate.best import Candidate, describe_rule, pick_best, quality_tier
 
 
 def c(bits: float, verdict: str, decode: float | None, ttft: float | None = 1.0) -> Candidate:

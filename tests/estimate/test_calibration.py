@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rigcheck.catalog.calibration import (
+from rigcheck.estimate.calibration import (
     MeasurementError,
     match_model,
     read_measurements,
@@ -209,8 +209,8 @@ def test_calibration_data_fit_agreement_is_total(catalog):
 def test_recorded_constants_are_the_fitted_optimum(catalog, backend, names):
     """efficiency.py's constants still agree with speed.csv: moving any of them 10% either way does not
     lower the fit objective by more than half a point (they were chosen by calibration.fit_constants)."""
-    from rigcheck.catalog import calibration as cal
-    from rigcheck.catalog.estimate import efficiency as eff_mod
+    from rigcheck.estimate import calibration as cal
+    from rigcheck.estimate import efficiency as eff_mod
 
     rows = [m for m in read_measurements(SPEED_CSV) if m.backend == backend and m.runtime == "llama.cpp"]
     prefix = cal.platform_of(rows[0]).removesuffix(" batched")

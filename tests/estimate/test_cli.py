@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rigcheck.desktop.cli import main
+from rigcheck.cli.main import main
 
 RESULT_KEYS = {"model_id", "quant", "runtime", "verdict", "memory", "max_context_tokens", "prefill_tokens_per_s",
                "decode_tokens_per_s", "ttft_s", "basis"}

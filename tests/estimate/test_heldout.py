@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from rigcheck.catalog import calibration as cal
-from rigcheck.catalog.estimate.efficiency import EFFICIENCY, efficiency_for
+from rigcheck.estimate import calibration as cal
+from rigcheck.estimate.efficiency import EFFICIENCY, efficiency_for
 from rigcheck.catalog.store import load_catalog
 
 HELDOUT = Path(__file__).resolve().parents[1] / "data" / "heldout_speed.csv"

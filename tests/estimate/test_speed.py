@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rigcheck.catalog.estimate import evaluate
-from rigcheck.catalog.estimate.engine import Estimator
-from rigcheck.catalog.estimate.memory import model_shape, weights_bytes
-from rigcheck.catalog.estimate.speed import pipeline_speedup, serving_throughput
-from rigcheck.catalog.estimate.types import VERDICTS, Settings
+from rigcheck.estimate import evaluate
+from rigcheck.estimate.engine import Estimator
+from rigcheck.estimate.memory import model_shape, weights_bytes
+from rigcheck.estimate.speed import pipeline_speedup, serving_throughput
+from rigcheck.estimate.types import VERDICTS, Settings
 from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from tests.estimate import records
 from tests.estimate.records import GIB, GPT_OSS_SWA, H100, LLAMA3_8B, RTX_3060, RTX_4090, machine
@@ -162,7 +162,7 @@ def test_rows_from_evaluate_behave_as_plain_records(small_catalog):
     import dataclasses
     import pickle
 
-    from rigcheck.catalog.estimate import estimate
+    from rigcheck.estimate import estimate
 
     m = machine([RTX_3060], 64)
     rows = evaluate(m, small_catalog, Settings(), models=[LLAMA3_8B])
@@ -240,7 +240,7 @@ def test_all_on_gpu_fast_path_equals_the_general_path(monkeypatch, small_catalog
                                                        free_vram_gib, free_ram_gib, basis):
     """evaluate's shortcut for rows that fit on the GPU(s) gives the same row, bit for bit, as the
     general placement path (which the shortcut is switched off for here)."""
-    from rigcheck.catalog.estimate import engine
+    from rigcheck.estimate import engine
 
     m = machine(devices, ram_gib, free_vram_gib=free_vram_gib, free_ram_gib=free_ram_gib)
     settings = Settings(memory_basis=basis, context_tokens=32768, prompt_tokens=8000)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rigcheck.catalog.estimate.types import Band, Estimate, MemoryBreakdown, Settings
+from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown, Settings
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Quant, Score
 from rigcheck.desktop.services import CatalogInfo, Services
 from rigcheck.probe.types import BackendStatus, Cpu, Gpu, Machine, Memory

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from PySide6.QtCore import QItemSelectionModel
 
-from rigcheck.catalog.estimate.types import Settings
+from rigcheck.estimate.types import Settings
 from rigcheck.desktop import first_look, helper_process, state
 from rigcheck.desktop.app import open_window
 from rigcheck.desktop.controller import evaluate_rows
@@ -234,10 +234,10 @@ def test_window_modules_load_none_of_the_catalog_machinery():
     # What the GUI process imports before its first paint: the catalog records (msgspec), the estimator engine,
     # psutil and the probe are the first-look helper's work, and load in this process only after the paint.
     code = ("import sys\n"
-            "import rigcheck.desktop.cli, rigcheck.desktop.helper_process, rigcheck.desktop.app\n"
+            "import rigcheck.cli.main, rigcheck.desktop.helper_process, rigcheck.desktop.app\n"
             "import rigcheck.desktop.main_window, rigcheck.desktop.first_look, rigcheck.desktop.services\n"
             "heavy = ('msgspec', 'psutil', 'platformdirs', 'rigcheck.catalog.records', 'rigcheck.catalog.store',\n"
-            "         'rigcheck.catalog.estimate.engine', 'rigcheck.probe.detect', 'rigcheck.desktop.models.rows',\n"
+            "         'rigcheck.estimate.engine', 'rigcheck.probe.detect', 'rigcheck.desktop.models.rows',\n"
             "         'subprocess' if hasattr(__import__('os'), 'posix_spawn') else 'msgspec')\n"
             "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -246,11 +246,11 @@ def test_window_modules_load_none_of_the_catalog_machinery():
 
 
 def test_the_app_entry_point_runs_the_helper_when_asked():
-    # A frozen app starts itself as the helper (helper_command); its entry point is rigcheck.desktop.__main__.
+    # A frozen app starts itself as the helper (helper_command); its entry point is rigcheck.__main__.
     import os
 
     env = {**os.environ, helper_process.ENV_CHILD: "1"}
-    out = subprocess.run([sys.executable, "-m", "rigcheck.desktop"], env=env, capture_output=True, timeout=120)
+    out = subprocess.run([sys.executable, "-m", "rigcheck"], env=env, capture_output=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert len(first_look.loads(out.stdout).cells) > 100
 
@@ -258,7 +258,8 @@ def test_the_app_entry_point_runs_the_helper_when_asked():
 def test_plain_rigcheck_starts_the_helper_before_anything_else(monkeypatch):
     import gc
 
-    from rigcheck.desktop import app, cli
+    from rigcheck.cli import main as cli
+    from rigcheck.desktop import app
 
     started, ran = [], []
     monkeypatch.setattr(helper_process, "start_helper", lambda: started.append(1) or "helper")

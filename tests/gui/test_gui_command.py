@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QImage
 
-from rigcheck.desktop.cli import main
+from rigcheck.cli.main import main
 
 
 def test_screenshot_of_a_what_if_machine_with_detail(tmp_path, capsys):

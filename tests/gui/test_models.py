@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QTableView
 
-from rigcheck.catalog.estimate.types import Settings
-from rigcheck.desktop import units
+from rigcheck.estimate.types import Settings
+from rigcheck import units
 from rigcheck.desktop.models.cells import table_rows
 from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
 from rigcheck.desktop.models.devices import DeviceFilterProxy, DeviceListModel

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QThreadPool
 
-from rigcheck.catalog.estimate.types import Settings
+from rigcheck.estimate.types import Settings
 from rigcheck.desktop.app import open_window
 from rigcheck.desktop.controller import evaluate_rows
 from rigcheck.desktop.services import Prefetch, prefetch, with_evaluation
@@ -95,10 +95,10 @@ def test_with_evaluation_evaluates_the_given_machine_against_the_prefetched_cata
 
 def test_feature_checks_do_not_import_the_estimator():
     # default_services() runs on the GUI thread before the window exists: finding out which features are
-    # built must not load rigcheck.catalog.estimate (the whole estimator) there.
+    # built must not load rigcheck.estimate (the whole estimator) there.
     code = ("import sys; from rigcheck.desktop.services import default_services; s = default_services(); "
             "assert s.cost_curves is not None and s.export_report is not None and s.refresh_catalog is not None; "
-            "print(sorted(m for m in sys.modules if m.startswith('rigcheck.catalog.estimate')))")
+            "print(sorted(m for m in sys.modules if m.startswith('rigcheck.estimate')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
@@ -107,7 +107,7 @@ def test_feature_checks_do_not_import_the_estimator():
 def test_present_finds_modules_without_importing_them():
     from rigcheck.desktop.services import _present
 
-    assert _present("rigcheck.catalog.estimate.cost")
-    assert not _present("rigcheck.catalog.estimate.no_such_module")
+    assert _present("rigcheck.estimate.cost")
+    assert not _present("rigcheck.estimate.no_such_module")
     assert not _present("rigcheck.no_such_package.thing")
     assert not _present("no_such_top_level_package.thing")

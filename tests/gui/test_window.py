@@ -301,7 +301,7 @@ def test_prompt_and_context_stay_consistent(window, services):
 
 
 def test_model_without_parameter_count_has_a_clean_title(qtbot):
-    from rigcheck.catalog.estimate.types import Settings
+    from rigcheck.estimate.types import Settings
     from rigcheck.desktop.models.rows import build_rows
     from rigcheck.desktop.pages.detail_page import DetailPage
 

@@ -112,7 +112,7 @@ class ManualPool:
 
 
 def test_curve_requests_keep_only_the_latest(qtbot):
-    from rigcheck.catalog.estimate.types import Settings
+    from rigcheck.estimate.types import Settings
     from rigcheck.desktop.controller import AppController, Evaluation
     from rigcheck.desktop.models.rows import build_rows
 

@@ -118,7 +118,7 @@ def test_wheel_metadata_names_the_version_entry_point_and_runtime_deps(wheel_pat
         metadata = email.parser.Parser().parsestr(archive.read(f"{dist_info}/METADATA").decode())
         entry_points = archive.read(f"{dist_info}/entry_points.txt").decode()
     assert metadata["Version"] == rigcheck.__version__
-    assert "rigcheck = rigcheck.desktop.__main__:main" in entry_points
+    assert "rigcheck = rigcheck.__main__:main" in entry_points
     runtime = [req for req in metadata.get_all("Requires-Dist") if "extra ==" not in req]
     # The distribution name is what precedes any version specifier, marker or extra (PEP 508).
     runtime_names = {re.match(r"[A-Za-z0-9._-]+", req).group(0).lower() for req in runtime}

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rigcheck.desktop.cli import main
+from rigcheck.cli.main import main
 
 
 def run_json(capsys, *argv):

@@ -81,7 +81,7 @@ def test_probed_gpus_resolve_in_the_device_table(scenario, root, expected):
 
 def _cli(*args):
     return subprocess.run(
-        [sys.executable, "-m", "rigcheck.desktop", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "rigcheck", *args], capture_output=True, text=True, timeout=60
     )
 
 

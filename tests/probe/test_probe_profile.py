@@ -133,8 +133,8 @@ def test_huge_file(tmp_path):
 def test_machine_argument_turns_a_bad_profile_into_a_usage_error(tmp_path):
     import argparse
 
-    from rigcheck.desktop.cli import UsageError
-    from rigcheck.desktop.commands._machine import machines_from_args
+    from rigcheck.cli import UsageError
+    from rigcheck.cli._machine import machines_from_args
 
     path = tmp_path / "bad.json"
     path.write_text("{")

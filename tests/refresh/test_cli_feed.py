@@ -8,7 +8,7 @@ import pytest
 from refresh_helpers import feed_bytes, make_feed, seq
 
 from rigcheck.catalog import cache, signing
-from rigcheck.desktop.cli import main
+from rigcheck.cli.main import main
 
 
 def test_refresh_success_exit_0(serve_feed, capsys):

@@ -294,7 +294,7 @@ def test_build_default_sources_refused_offline():
 def test_cli_build_sign_then_refresh_round_trip(hub, httpserver, tmp_path, key_pem, capsys):
     from rigcheck.catalog.refresh import refresh_catalog
     from rigcheck.catalog.store import load_embedded
-    from rigcheck.desktop.cli import main
+    from rigcheck.cli.main import main
 
     _, key_path = key_pem
     out = tmp_path / "feed.json"
@@ -316,7 +316,7 @@ def test_cli_build_sign_then_refresh_round_trip(hub, httpserver, tmp_path, key_p
 
 
 def test_cli_build_nothing_fetched_exit_1(hub, tmp_path, capsys):
-    from rigcheck.desktop.cli import main
+    from rigcheck.cli.main import main
 
     out = tmp_path / "feed.json"
     assert main(["catalog", "build", "--models", "nobody/nothing", "--base-url-hf", hub, "--no-prices",
@@ -325,7 +325,7 @@ def test_cli_build_nothing_fetched_exit_1(hub, tmp_path, capsys):
 
 
 def test_cli_build_bad_model_id_exit_2(tmp_path, capsys):
-    from rigcheck.desktop.cli import main
+    from rigcheck.cli.main import main
 
     assert main(["catalog", "build", "--models", "not a repo", "-o", str(tmp_path / "f.json")]) == 2
     assert "expected hf:ORG/REPO" in capsys.readouterr().err
@@ -351,7 +351,7 @@ def test_token_is_sent_and_requests_are_paced(httpserver):
 
 def test_fit_with_hf_model_uses_hf_endpoint(hub, monkeypatch, capsys):
     """`rigcheck fit --model hf:...` (the estimator's command) fetches through fetch_model and HF_ENDPOINT."""
-    from rigcheck.desktop.cli import main
+    from rigcheck.cli.main import main
 
     monkeypatch.setenv("HF_ENDPOINT", hub)
     code = main(["fit", "--gpu", "RTX 4090", "--ram", "64GB", "--model", "hf:google/gemma-3-27b-it", "--json"])
@@ -363,7 +363,7 @@ def test_fit_with_hf_model_uses_hf_endpoint(hub, monkeypatch, capsys):
 
 
 def test_fit_with_hf_model_offline_is_one_line(capsys):
-    from rigcheck.desktop.cli import main
+    from rigcheck.cli.main import main
 
     code = main(["fit", "--gpu", "RTX 4090", "--ram", "64GB", "--model", "hf:google/gemma-3-27b-it"])
     err = capsys.readouterr().err

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from rigcheck.catalog.estimate.types import Band, Estimate, MemoryBreakdown, Settings
+from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown, Settings
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Quant, Score
-from rigcheck.desktop.report.builder import Engine, PlanOption
+from rigcheck.report.builder import Engine, PlanOption
 from rigcheck.probe.types import BackendStatus, Cpu, Gpu, Machine, Memory
 
 GIB = 1024**3

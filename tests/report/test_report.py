@@ -11,12 +11,12 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rigcheck.catalog.estimate.types import Settings
-from rigcheck.desktop import report as report_pkg
-from rigcheck.desktop.report import ExportError, build_report, export
-from rigcheck.desktop.report import csv as report_csv
-from rigcheck.desktop.report import json as report_json
-from rigcheck.desktop.report.builder import Engine, ReportBuildError
+from rigcheck.estimate.types import Settings
+from rigcheck import report as report_pkg
+from rigcheck.report import ExportError, build_report, export
+from rigcheck.report import csv as report_csv
+from rigcheck.report import json as report_json
+from rigcheck.report.builder import Engine, ReportBuildError
 
 from . import schema_check
 from .conftest import GIB, fake_evaluate, make_machine
@@ -233,7 +233,7 @@ def _pdf_pages(data: bytes) -> int:
 
 
 def test_pdf_has_a_page_per_section_and_a_footer(report, tmp_path, qapp):
-    from rigcheck.desktop.report import pdf
+    from rigcheck.report import pdf
 
     pages = pdf.write(report, str(tmp_path / "direct.pdf"))
     data = export(report, "pdf", tmp_path / "r.pdf").read_bytes()
@@ -253,7 +253,7 @@ def test_pdf_of_a_fleet(fleet, tmp_path, qapp):
 
 @pytest.mark.parametrize("fmt", ["html", "json", "pdf"])
 def test_failure_mid_write_leaves_no_file_and_keeps_the_old_one(report, tmp_path, monkeypatch, fmt, qapp):
-    from rigcheck.desktop.report import pdf
+    from rigcheck.report import pdf
 
     def broken(*args, **kwargs):
         # Write some bytes first, as a renderer dying half-way would.
@@ -360,7 +360,7 @@ def test_pdf_export_from_a_worker_thread(report, tmp_path, qapp, qtbot):
 
 
 def test_a_large_fleet_matrix_is_split_into_tables_of_five_machines(catalog, engine):
-    from rigcheck.desktop.report import html
+    from rigcheck.report import html
 
     machines = [make_machine(f"m{i}") for i in range(7)]
     data = build_report(machines, catalog, Settings(), engine=engine)

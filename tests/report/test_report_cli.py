@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from rigcheck.desktop.cli import main
-from rigcheck.desktop.report import json as report_json
+from rigcheck.cli.main import main
+from rigcheck.report import json as report_json
 
 from . import schema_check
 
-pytest.importorskip("rigcheck.catalog.estimate.engine", reason="the estimator is not in this checkout")
+pytest.importorskip("rigcheck.estimate.engine", reason="the estimator is not in this checkout")
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:

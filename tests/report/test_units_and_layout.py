@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rigcheck.catalog.estimate.types import Band, Settings
+from rigcheck.estimate.types import Band, Settings
 from rigcheck.catalog.records import Quant
-from rigcheck.desktop import units
-from rigcheck.desktop.report import build_report
+from rigcheck import units
+from rigcheck.report import build_report
 
 from .conftest import GIB, make_catalog, make_machine
 
@@ -65,7 +65,7 @@ def test_pdf_rows_are_never_split_across_pages(qapp, engine):
     from PySide6.QtCore import QSizeF
     from PySide6.QtGui import QTextDocument
 
-    from rigcheck.desktop.report import html, pdf
+    from rigcheck.report import html, pdf
 
     catalog = make_catalog()
     base = catalog.models[0]

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from rigcheck.catalog.estimate.types import Band, Estimate, MemoryBreakdown
+from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown
 from rigcheck.catalog.records import HostedOffer, Model, Score
 from rigcheck.desktop.models.cells import (
     CONTEXT,

@@ -1,4 +1,4 @@
-"""rigcheck.desktop.units: the one formatter the GUI, the report and the CLI share."""
+"""rigcheck.units: the one formatter the GUI, the report and the CLI share."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import sys
 
 import pytest
 
-from rigcheck.catalog.estimate.types import Band
-from rigcheck.desktop import units
+from rigcheck.estimate.types import Band
+from rigcheck import units
 
 GIB = 1024**3
 
 
 def test_units_is_qt_free():
     # The CLI and the report import it; importing it must not load Qt (checked in a fresh interpreter).
-    code = ("import sys, rigcheck.desktop.units; "
+    code = ("import sys, rigcheck.units; "
             "sys.exit(1 if any(m.split('.')[0] in ('PySide6', 'pyqtgraph') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 

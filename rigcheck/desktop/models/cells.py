@@ -2,7 +2,7 @@
 
 Start-up computes the first table in a helper process that never loads Qt, the catalog records or the hosted
 pricing module, and sends these rows to the GUI process to paint. So this module imports only the stdlib,
-:mod:`rigcheck.desktop.units` and the estimator's light types; everything else is for type checking only.
+:mod:`rigcheck.units` and the estimator's light types; everything else is for type checking only.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rigcheck.catalog.estimate.types import VERDICTS
-from rigcheck.desktop import units
+from rigcheck.estimate.types import VERDICTS
+from rigcheck import units
 
 if TYPE_CHECKING:
-    from rigcheck.catalog.estimate.types import Band
+    from rigcheck.estimate.types import Band
     from rigcheck.catalog.records import HostedOffer
     from rigcheck.desktop.models.rows import ModelRow
 

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from rigcheck.catalog.estimate.types import VERDICTS, Estimate
-from rigcheck.desktop import units
+from rigcheck.estimate.types import VERDICTS, Estimate
+from rigcheck import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.models.model_table import SORT_ROLE
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from rigcheck.catalog.records import Device
-from rigcheck.desktop import units
+from rigcheck import units
 from rigcheck.desktop.models import format as fmt
 
 DEVICE_ROLE = Qt.ItemDataRole.UserRole + 3

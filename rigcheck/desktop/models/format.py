@@ -1,6 +1,6 @@
 """GUI-only wording for tooltips: where a figure came from, and Qt-safe tooltip text.
 
-Numbers with units are formatted by :mod:`rigcheck.desktop.units`, shared with the report and the CLI.
+Numbers with units are formatted by :mod:`rigcheck.units`, shared with the report and the CLI.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from rigcheck.desktop import units
+from rigcheck import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.models.cells import (  # noqa: F401 - the column constants are re-exported for the pages
     CONTEXT,

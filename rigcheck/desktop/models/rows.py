@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from rigcheck.catalog import hosted
-from rigcheck.catalog.estimate.types import VERDICTS, Estimate
+from rigcheck.estimate.types import VERDICTS, Estimate
 from rigcheck.catalog.records import Catalog, HostedOffer, Model, Score
 
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}

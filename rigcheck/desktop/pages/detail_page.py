@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rigcheck.catalog.estimate.types import Estimate
-from rigcheck.desktop import units
+from rigcheck.estimate.types import Estimate
+from rigcheck import units
 from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
 from rigcheck.desktop.models.model_table import SORT_ROLE
 from rigcheck.desktop.widgets.machine_panel import plain_label

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rigcheck.desktop import units
+from rigcheck import units
 from rigcheck.desktop.models.cells import TableRow
 from rigcheck.desktop.models.model_table import (
     DECODE,

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rigcheck.desktop import units
+from rigcheck import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.widgets.usage import UsageSample
 from rigcheck.probe.types import Gpu, Machine

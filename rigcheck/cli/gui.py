@@ -1,0 +1,44 @@
+"""``rigcheck gui``: open the desktop app, or render it to a PNG (``--screenshot``) and exit."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rigcheck.cli import UsageError
+from rigcheck.cli._machine import add_machine_args, machines_from_args
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "gui",
+        help="open the desktop app (the default command)",
+        description="Open the desktop app. With --screenshot, render the fully populated window to a PNG and exit.",
+    )
+    add_machine_args(parser)
+    parser.add_argument("--screenshot", metavar="OUT.png", help="render the window to this PNG file and exit")
+    parser.add_argument("--select", metavar="MODEL", help="show the detail pane of this model (id or part of it)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rigcheck.desktop.app import run_gui
+
+    if args.screenshot and not args.screenshot.lower().endswith(".png"):
+        raise UsageError(f"--screenshot must name a .png file, not {args.screenshot!r}")
+    machine = None
+    if args.machine or args.gpu or args.ram:
+        from rigcheck.catalog.store import load_catalog
+
+        machine = machines_from_args(args, load_catalog())[0]
+    try:
+        return run_gui(machine, screenshot=args.screenshot, select=args.select)
+    except (ValueError, OSError) as exc:
+        if args.screenshot:
+            raise UsageError(str(exc)) from None
+        raise
+    except RuntimeError as exc:  # the window could not be populated (estimator or catalog failure)
+        if not args.screenshot:
+            raise
+        print(f"rigcheck: error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,150 @@
+"""``rigcheck plan --model ID``: the cheapest hardware that runs a model to a target, and upgrade advice."""
+
+from __future__ import annotations
+
+import argparse
+
+from rigcheck import units
+from rigcheck.cli import UsageError
+from rigcheck.cli import _pricing
+from rigcheck.cli._args import token_count
+from rigcheck.cli._machine import add_machine_args, machine_from_args
+
+SCHEMA = "rigcheck.plan/1"
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "plan", help="what to buy or rent to run a model",
+        description="The cheapest configurations from the device table that run a model to a target (single "
+        "cards, several cards, unified-memory machines, datacenter nodes, several nodes on paper), with "
+        "prices, power, the estimate and why cheaper options fail. With a machine (--machine/--gpu/--ram, or "
+        "--upgrade for this one): the smallest change that makes it run the model.",
+    )
+    parser.add_argument("--model", metavar="ID", required=True, help="a Hugging Face id or an unambiguous part")
+    parser.add_argument("--quant", metavar="Q", help="this quant only (default: best quality that meets the target)")
+    parser.add_argument("--context", metavar="N", type=token_count, default=8192,
+                        help="context to hold in tokens (default %(default)s)")
+    parser.add_argument("--prompt", metavar="N", type=token_count, default=4096,
+                        help="prompt length for time to first token (default %(default)s)")
+    parser.add_argument("--min-decode", metavar="R", type=_pricing.positive_float,
+                        help="minimum decode speed in tokens/s")
+    parser.add_argument("--max-ttft", metavar="S", type=_pricing.positive_float,
+                        help="maximum time to first token in seconds for a --prompt-token prompt")
+    parser.add_argument("--budget", metavar="USD", type=_pricing.positive_float,
+                        help="purchase ceiling (--buy), monthly rental ceiling (--rent), or either")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--buy", dest="mode", action="store_const", const="buy", help="rank by purchase price")
+    mode.add_argument("--rent", dest="mode", action="store_const", const="rent", help="rank by rental price")
+    parser.add_argument("--limit", metavar="N", type=_pricing.positive_int, default=10,
+                        help="configurations to show (default %(default)s)")
+    parser.add_argument("--concurrency", metavar="N", type=_pricing.positive_int, default=16,
+                        help="concurrent requests for the $/M tokens figures (default %(default)s)")
+    parser.add_argument("--upgrade", action="store_true", help="upgrade advice for this machine (probed)")
+    add_machine_args(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=run, mode="either")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rigcheck.estimate import plan as plan_mod
+    from rigcheck.estimate.cost import Workload
+
+    catalog, status = _pricing.load_catalog_and_status()
+    model = _pricing.find_model(catalog, args.model)
+    if args.prompt > args.context:
+        raise UsageError(f"--prompt {args.prompt} is longer than --context {args.context}")
+    try:
+        target = plan_mod.Target(
+            quant=args.quant, context_tokens=args.context, prompt_tokens=args.prompt,
+            min_decode_tokens_per_s=args.min_decode, max_ttft_s=args.max_ttft, budget_usd=args.budget,
+            mode=args.mode,
+        )
+        workload = Workload(peak_concurrency=args.concurrency, utilization=1.0)
+        result = plan_mod.plan(model, catalog, target, limit=args.limit, workload=workload)
+        upgrades = None
+        machine = None
+        if args.upgrade or args.machine or args.gpu or args.ram:
+            machine = machine_from_args(args, catalog)
+            upgrades = plan_mod.upgrade_advice(model, machine, catalog, target)
+    except plan_mod.PlanError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        _pricing.print_json({
+            "schema": SCHEMA,
+            "catalog": _pricing.catalog_header(status),
+            **plan_mod.plan_to_dict(result),
+            "machine": machine.label if machine else None,
+            "upgrades": [plan_mod.upgrade_to_dict(u) for u in upgrades] if upgrades is not None else None,
+            "cost_workload": {
+                "description": "the $/M output token figures: all in, machines 100% busy",
+                "peak_concurrency": workload.peak_concurrency,
+                "input_per_output": workload.input_per_output,
+                "cached_input_share": workload.cached_input_share,
+            },
+        })
+        return 0
+    _print(result, machine, upgrades, workload)
+    return 0
+
+
+def _band(b, fmt=units.rate_text) -> str:
+    return "-" if b is None else units.band_text(b, fmt)
+
+
+def _price(usd: float | None) -> str:
+    return "price unknown" if usd is None else units.usd_text(usd)
+
+
+def _print(result, machine, upgrades, workload) -> None:
+    target = result.target
+    print(f"{result.model_id}: {target.describe()}"
+          + (f", quant {target.quant}" if target.quant else ", best quality that meets it")
+          + {"buy": ", ranked by purchase price", "rent": ", ranked by rental price"}.get(target.mode, ""))
+    for note in result.notes:
+        print(f"note: {note}")
+    if not result.options:
+        print("No configuration in the device table meets this target.")
+    else:
+        rows = []
+        for i, o in enumerate(result.options, 1):
+            rent = o.prices.rental_usd_per_hour
+            rented = o.usd_per_m_output_rented
+            rows.append([
+                str(i), o.config.label, o.quant, o.estimate.verdict,
+                _band(o.estimate.decode_tokens_per_s), _band(o.estimate.ttft_s, units.seconds_text),
+                _price(o.prices.purchase_usd),
+                f"{units.usd_text(rent.expected)}/h" if rent else "no rental offer",
+                units.usd_text(rented.expected) if rented else "-",
+                units.watts_text(o.prices.power_w) if o.prices.power_w else "-",
+            ])
+        print(_pricing.table(rows, ["#", "configuration", "quant", "verdict", "decode tok/s", "TTFT", "buy",
+                                    "rent", "$/M out rented", "power"]))
+        w = workload
+        print("Purchase prices are GPUs only (host not included), except unified-memory machines. "
+              f"$/M out rented: all in, at 100% utilization, {w.peak_concurrency} concurrent requests, "
+              f"{w.input_per_output:g} input tokens per output token ({w.cached_input_share:.0%} cached).")
+        splits = sorted({o.split for o in result.options if o.config.count > 1})
+        for split in splits:
+            print(f"  several GPUs: {split}")
+    failing = sorted(result.rejected, key=lambda r: -r.config.memory_total_bytes)
+    if failing:
+        print()
+        print("Why other configurations fail (largest tried per device, largest first):")
+        for r in failing[:12]:
+            print(f"  - {r.config.label}: {r.reason}")
+        if len(failing) > 12:
+            print(f"  ... and {len(failing) - 12} more (see --json)")
+    if result.not_evaluated:
+        print(f"\n{len(result.not_evaluated)} device(s) not sized: memory size not in the device table "
+              "(see --json)")
+    if upgrades is not None:
+        print()
+        print(f"Upgrade advice for {machine.label or 'this machine'}:")
+        if not upgrades:
+            print("  no single change from the device table gets there")
+        for u in upgrades:
+            est = u.estimate
+            speed = f"decode {_band(est.decode_tokens_per_s)} tok/s" if est and est.decode_tokens_per_s else ""
+            cost = f", {_price(u.cost_usd)}" if u.kind != "none" else ""
+            print(f"  - {u.change}{cost}: {est.quant if est else ''} {est.verdict if est else ''} {speed}".rstrip())

@@ -1,0 +1,84 @@
+"""``rigcheck report``: export a machine report, or a fleet report for several profiles, to a file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rigcheck.cli import UsageError
+from rigcheck.cli._args import token_count
+from rigcheck.cli._machine import add_machine_args, machines_from_args
+
+KV_TYPES = ("f16", "q8_0", "q4_0")
+
+
+
+
+def register(subparsers) -> None:
+    from rigcheck.report import FORMATS
+
+    parser = subparsers.add_parser(
+        "report",
+        help="export a machine report (PDF, HTML, Markdown, JSON, CSV)",
+        description="Write a report of what this machine (or a profile, or a what-if machine) runs, how fast, "
+        "its inventory for procurement and the hosted alternatives. Several --machine profiles make a fleet "
+        "report: which machine runs which model, and what to buy to reach --target-model.",
+    )
+    add_machine_args(parser, multiple_profiles=True)
+    parser.add_argument("--format", choices=FORMATS, help="output format (default: from the -o file name)")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write the report")
+    parser.add_argument(
+        "--select", action="append", default=[], metavar="MODEL",
+        help="a model to detail (repeatable; default: a few of the most capable that fit or nearly fit)",
+    )
+    parser.add_argument("--target-model", metavar="MODEL", help="plan for this model: configurations and upgrades")
+    parser.add_argument("--context", type=token_count, metavar="N", help="context to reserve (default 8192)")
+    parser.add_argument("--prompt", type=token_count, metavar="N", help="prompt length for TTFT (default 4096)")
+    parser.add_argument("--kv-type", choices=KV_TYPES, help="KV cache type (default f16)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rigcheck.estimate.types import Settings
+    from rigcheck.catalog.lookup import ModelLookupError, find_model
+    from rigcheck.catalog.store import catalog_status, load_catalog
+    from rigcheck.report import ExportError, ReportBuildError, build_report, export, format_for_path
+
+    fmt = args.format or format_for_path(args.output)
+    if fmt is None:
+        raise UsageError(f"cannot tell the format from {args.output!r}; give --format pdf|html|md|json|csv")
+    defaults = Settings()
+    settings = Settings(
+        context_tokens=args.context or defaults.context_tokens,
+        prompt_tokens=args.prompt or defaults.prompt_tokens,
+        kv_cache_type=args.kv_type or defaults.kv_cache_type,
+    )
+    catalog = load_catalog()
+    try:
+        selected = [find_model(catalog, q).id for q in args.select]
+        target = find_model(catalog, args.target_model).id if args.target_model else None
+    except ModelLookupError as exc:
+        raise UsageError(str(exc)) from None
+    machines = machines_from_args(args, catalog)
+    engine = _engine()
+    if engine.evaluate is None:
+        print(f"rigcheck: error: {engine.unavailable.get('estimator', 'the estimator is not available')}",
+              file=sys.stderr)
+        return 1
+    try:
+        report = build_report(
+            machines, catalog, settings, engine=engine, selected_model_ids=selected, target_model_id=target,
+            catalog_status=catalog_status(),
+        )
+        path = export(report, fmt, args.output)
+    except (ReportBuildError, ExportError) as exc:
+        raise UsageError(str(exc)) from None
+    kind = "fleet report" if report.is_fleet else "report"
+    print(f"wrote {kind} ({fmt}) to {path}")
+    return 0
+
+
+def _engine():
+    from rigcheck.report import default_engine
+
+    return default_engine()

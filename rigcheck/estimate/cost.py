@@ -1,0 +1,943 @@
+"""The cost of each door for one model and workload: a hosted API, a rented node, owned hardware.
+
+Everything is priced per million *output* tokens, all in: the input sent with them is counted too, so
+the three doors compare on one unit.
+
+- Hosted: list price x tokens; cached input at the cached price where the offer publishes one.
+- Rented: $/GPU-hour x GPUs x 730 h/month, billed wall-clock (busy or idle), over the tokens served.
+- Owned: purchase price amortized over N years (default 3), plus power (GPU TDP x a utilization-weighted
+  draw x host overhead x $/kWh, default 0.15 USD/kWh) and an ops allowance per month (default 100 USD).
+
+How self-hosting counts input tokens: a node spends time on prefill as well as decode, so the
+node-seconds per output token are ``1 / decode_rate + uncached_input_per_output / prefill_rate``
+(the prefill capacity share). Input served from a prefix cache costs no prefill. The expected value
+assumes no overlap between prefill and decode (a conservative reading of chunked prefill); the
+band's high capacity end assumes full overlap. Decode capacity is the estimator's serving throughput
+at the batch the workload sustains: its peak concurrency, bounded by the KV cache memory left after
+the weights.
+
+Utilization is the average share of a dedicated node's capacity the traffic keeps busy (bursty
+traffic sits low). Machines are sized so the average demand stays within that share of their
+capacity; the monthly bill counts whole machines.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rigcheck.estimate.types import Band, Estimate, Settings
+from rigcheck.catalog.hosted import TokenMix, all_in_usd_per_m_output
+from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Quant
+from rigcheck.probe.types import Machine
+
+HOURS_PER_MONTH = 730.0
+"""Average hours in a month (8760 / 12): what a rented node is billed whether busy or idle."""
+DAYS_PER_MONTH = HOURS_PER_MONTH / 24.0
+SECONDS_PER_DAY = 86_400.0
+
+DEFAULT_USD_PER_KWH = 0.15
+"""A mid-range commercial electricity price (US average commercial rate 2024-2025 is ~0.13 USD/kWh;
+EU rates run higher). Override for your site."""
+DEFAULT_AMORTIZATION_YEARS = 3.0
+"""The usual depreciation life of GPU servers."""
+DEFAULT_OPS_USD_PER_MONTH = 100.0
+"""About one engineer-hour a month per machine (updates, monitoring, restarts). 0 is allowed."""
+IDLE_POWER_SHARE = 0.2
+"""A GPU holding a loaded model but serving nothing draws roughly 15-25% of its TDP."""
+HOST_POWER_FACTOR = 1.2
+"""CPU, fans, memory and power-supply losses on top of the GPUs' own draw."""
+
+DoorName = Literal["hosted", "rented", "owned"]
+DOORS: tuple[DoorName, ...] = ("hosted", "rented", "owned")
+
+
+class CostError(ValueError):
+    """A cost that cannot be computed from the inputs given, with one sentence saying why."""
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The traffic to serve: tokens per day, prompt caching, concurrency and burstiness."""
+
+    input_tokens_per_day: float = 10_000_000
+    output_tokens_per_day: float = 1_000_000
+    cached_input_share: float = 0.0
+    """Share of input tokens a prompt cache serves (0..1): cheaper hosted, free prefill self-hosted."""
+    peak_concurrency: int = 16
+    """Requests in flight at the busiest moment: the batch a dedicated server runs."""
+    utilization: float = 0.4
+    """Average utilization a dedicated node reaches on this traffic (0 < u <= 1): bursty traffic is low."""
+
+    def __post_init__(self) -> None:
+        if not (self.input_tokens_per_day >= 0 and math.isfinite(self.input_tokens_per_day)):
+            raise ValueError("input tokens per day must be a finite number, zero or more")
+        if not (self.output_tokens_per_day > 0 and math.isfinite(self.output_tokens_per_day)):
+            raise ValueError("output tokens per day must be a finite number above zero")
+        if not 0.0 <= self.cached_input_share <= 1.0:
+            raise ValueError("cached input share must be between 0 and 1")
+        if self.peak_concurrency < 1:
+            raise ValueError("peak concurrency must be at least 1")
+        if not 0.0 < self.utilization <= 1.0:
+            raise ValueError("utilization must be above 0 and at most 1")
+
+    @property
+    def input_per_output(self) -> float:
+        return self.input_tokens_per_day / self.output_tokens_per_day
+
+    @property
+    def token_mix(self) -> TokenMix:
+        return TokenMix(input_per_output=self.input_per_output, cached_input_share=self.cached_input_share)
+
+    @property
+    def m_output_tokens_per_month(self) -> float:
+        return self.output_tokens_per_day * DAYS_PER_MONTH / 1e6
+
+    def describe(self) -> str:
+        return (
+            f"workload: {self.input_tokens_per_day:,.0f} input + {self.output_tokens_per_day:,.0f} output "
+            f"tokens/day, {self.cached_input_share:.0%} of input cached, peak {self.peak_concurrency} "
+            f"concurrent requests, {self.utilization:.0%} average utilization of a dedicated node"
+        )
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """The terms of owning hardware: amortization, electricity, ops."""
+
+    years: float = DEFAULT_AMORTIZATION_YEARS
+    usd_per_kwh: float = DEFAULT_USD_PER_KWH
+    ops_usd_per_month: float = DEFAULT_OPS_USD_PER_MONTH
+
+    def __post_init__(self) -> None:
+        if not self.years > 0:
+            raise ValueError("amortization years must be above zero")
+        if not self.usd_per_kwh >= 0:
+            raise ValueError("electricity price must be zero or more")
+        if not self.ops_usd_per_month >= 0:
+            raise ValueError("ops allowance must be zero or more")
+
+
+@dataclass(frozen=True)
+class NodeCapacity:
+    """What one self-hosted machine serves at full load: decode at the sustained batch, and prefill."""
+
+    label: str
+    gpu_count: int
+    decode_tokens_per_s: Band
+    """Aggregate output tokens/s at ``batch`` (all sequences together)."""
+    prefill_tokens_per_s: Band | None
+    """Prompt tokens/s the machine processes; None when unknown (input is then not charged)."""
+    batch: int
+    basis: tuple[str, ...] = ()
+
+    def output_tokens_per_s(self, mix: TokenMix) -> Band:
+        """Output tokens/s the machine sustains once the prefill of their input is paid for."""
+        uncached = mix.input_per_output * (1.0 - mix.cached_input_share)
+        dec = self.decode_tokens_per_s
+        pre = self.prefill_tokens_per_s
+        if pre is None or uncached == 0:
+            return dec
+
+        def serial(decode: float, prefill: float) -> float:
+            return 1.0 / (1.0 / decode + uncached / prefill)
+
+        def overlapped(decode: float, prefill: float) -> float:
+            return 1.0 / max(1.0 / decode, uncached / prefill)
+
+        return Band(
+            low=serial(dec.low, pre.low),
+            expected=serial(dec.expected, pre.expected),
+            high=overlapped(dec.high, pre.high),
+        )
+
+
+@dataclass(frozen=True)
+class CostCurve:
+    """USD per million output tokens as a function of utilization u (0 < u <= 1).
+
+    ``usd_per_m(u) = flat + (fixed + power_at_full x u) / (m_tokens_at_full x u)`` — flat alone for
+    hosted; the fixed monthly bill spread over the tokens served for self-hosting.
+    """
+
+    flat_usd_per_m: float = 0.0
+    fixed_usd_per_month: float = 0.0
+    power_usd_per_month_at_full: float = 0.0
+    """Power above idle at 100% utilization; scales linearly with u."""
+    m_output_tokens_per_month_at_full: float | None = None
+
+    def usd_per_m_output_at(self, utilization: float) -> float:
+        if self.m_output_tokens_per_month_at_full is None:
+            return self.flat_usd_per_m
+        if utilization <= 0:
+            return math.inf
+        served = self.m_output_tokens_per_month_at_full * utilization
+        return self.flat_usd_per_m + (
+            self.fixed_usd_per_month + self.power_usd_per_month_at_full * utilization
+        ) / served
+
+    # The curve as A / u + C, for exact break-even points.
+    @property
+    def inverse_term(self) -> float:
+        if self.m_output_tokens_per_month_at_full is None:
+            return 0.0
+        return self.fixed_usd_per_month / self.m_output_tokens_per_month_at_full
+
+    @property
+    def constant_term(self) -> float:
+        if self.m_output_tokens_per_month_at_full is None:
+            return self.flat_usd_per_m
+        return self.flat_usd_per_m + self.power_usd_per_month_at_full / self.m_output_tokens_per_month_at_full
+
+
+@dataclass(frozen=True)
+class DoorCost:
+    """One door's cost for the workload, with its curve over utilization and every assumption made."""
+
+    door: DoorName
+    label: str
+    """"openrouter", "8x NVIDIA H200 SXM (rented)", "this machine"."""
+    usd_per_m_output_tokens: Band | None
+    """Monthly bill over the workload's output tokens (all in). None when the door is unavailable."""
+    monthly_usd: Band | None
+    units: int = 1
+    """Machines (or nodes) needed; 0 for hosted."""
+    utilization_actual: float | None = None
+    """The utilization the machines really run at for this workload (at most the workload's)."""
+    output_tokens_per_day_at_full: float | None = None
+    """Output tokens/day one machine serves at 100% utilization (expected)."""
+    curve: CostCurve | None = None
+    curve_low: CostCurve | None = None
+    curve_high: CostCurve | None = None
+    assumptions: tuple[str, ...] = ()
+    unavailable_reason: str | None = None
+    details: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def available(self) -> bool:
+        return self.usd_per_m_output_tokens is not None
+
+    def usd_per_m_output_at(self, utilization: float) -> float | None:
+        return self.curve.usd_per_m_output_at(utilization) if self.curve else None
+
+    @property
+    def usd_per_m_output_at_full(self) -> Band | None:
+        """$/M output tokens with the machines kept 100% busy (the curve at u = 1), as a band."""
+        if self.curve is None or self.curve_low is None or self.curve_high is None:
+            return None
+        return Band(self.curve_low.usd_per_m_output_at(1.0), self.curve.usd_per_m_output_at(1.0),
+                    self.curve_high.usd_per_m_output_at(1.0))
+
+    def to_dict(self) -> dict[str, object]:
+        def band(b: Band | None) -> dict[str, float] | None:
+            return None if b is None else {k: round(v, 6) for k, v in b.to_dict().items()}
+
+        return {
+            "door": self.door,
+            "label": self.label,
+            "usd_per_m_output_tokens": (
+                round(self.usd_per_m_output_tokens.expected, 6) if self.usd_per_m_output_tokens else None
+            ),
+            "usd_per_m_output_tokens_band": band(self.usd_per_m_output_tokens),
+            "usd_per_m_output_tokens_at_full_utilization": band(self.usd_per_m_output_at_full),
+            "monthly_usd": round(self.monthly_usd.expected, 2) if self.monthly_usd else None,
+            "monthly_usd_band": band(self.monthly_usd),
+            "units": self.units,
+            "utilization_actual": (
+                round(self.utilization_actual, 6) if self.utilization_actual is not None else None
+            ),
+            "output_tokens_per_day_at_full": (
+                round(self.output_tokens_per_day_at_full) if self.output_tokens_per_day_at_full else None
+            ),
+            "unavailable_reason": self.unavailable_reason,
+            "assumptions": list(self.assumptions),
+            **self.details,
+        }
+
+
+def unavailable_door(door: DoorName, label: str, reason: str, assumptions: tuple[str, ...] = ()) -> DoorCost:
+    """A door that cannot be priced, and why (no offer, no price, the model does not fit)."""
+    return DoorCost(
+        door=door,
+        label=label,
+        usd_per_m_output_tokens=None,
+        monthly_usd=None,
+        units=0,
+        assumptions=assumptions,
+        unavailable_reason=reason,
+    )
+
+
+# --- the hosted door -------------------------------------------------------------------------------
+
+
+def hosted_door(offer: HostedOffer, workload: Workload) -> DoorCost:
+    """The hosted API door: list price x tokens, cached input at the cached price where published."""
+    mix = workload.token_mix
+    usd_per_m = all_in_usd_per_m_output(offer, mix)
+    monthly = usd_per_m * workload.m_output_tokens_per_month
+    cached_note = (
+        f"cached input at ${offer.usd_per_m_cached_input:g}/M"
+        if offer.usd_per_m_cached_input is not None
+        else "no cached-input price published: cached input billed at the full input price"
+    )
+    assumptions = (
+        workload.describe(),
+        f"{offer.provider} list price ${offer.usd_per_m_input:g}/M input, ${offer.usd_per_m_output:g}/M output"
+        + (f" (seen {offer.date_seen})" if offer.date_seen else ""),
+        cached_note,
+        f"{workload.input_per_output:.3g} input tokens per output token are included in the $/M output figure",
+        "no batch or volume discount assumed; hosted price does not depend on utilization",
+    )
+    curve = CostCurve(flat_usd_per_m=usd_per_m)
+    return DoorCost(
+        door="hosted",
+        label=offer.provider,
+        usd_per_m_output_tokens=Band(usd_per_m, usd_per_m, usd_per_m),
+        monthly_usd=Band(monthly, monthly, monthly),
+        units=0,
+        curve=curve,
+        curve_low=curve,
+        curve_high=curve,
+        assumptions=assumptions,
+        details={"offer": {"provider": offer.provider, "usd_per_m_input": offer.usd_per_m_input,
+                           "usd_per_m_output": offer.usd_per_m_output,
+                           "usd_per_m_cached_input": offer.usd_per_m_cached_input,
+                           "source": offer.source}},
+    )
+
+
+# --- self-hosted doors ------------------------------------------------------------------------------
+
+
+def _units_needed(workload: Workload, output_tokens_per_s_at_full: float) -> int:
+    """Machines needed so the average demand stays within the workload's utilization of their capacity."""
+    demand_per_s = workload.output_tokens_per_day / SECONDS_PER_DAY
+    # A tiny epsilon keeps an exact fit (demand == capacity x u) from rounding up to one more machine.
+    return max(1, math.ceil(demand_per_s / (output_tokens_per_s_at_full * workload.utilization) - 1e-9))
+
+
+def _rate(x: float) -> str:
+    """A tokens/s figure: whole numbers when large, three significant digits when small."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
+def _capacity_lines(capacity: NodeCapacity, mix: TokenMix, served: Band) -> tuple[str, ...]:
+    uncached = mix.input_per_output * (1.0 - mix.cached_input_share)
+    dec = capacity.decode_tokens_per_s
+    lines = [
+        f"{capacity.label}: decode {_rate(dec.expected)} output tokens/s aggregate at batch {capacity.batch} "
+        f"({_rate(dec.low)}-{_rate(dec.high)})",
+    ]
+    if capacity.prefill_tokens_per_s is not None and uncached > 0:
+        lines.append(
+            f"prefill {_rate(capacity.prefill_tokens_per_s.expected)} tokens/s; {uncached:.3g} uncached input "
+            f"tokens per output token take {_prefill_share(capacity, uncached):.0%} of node time "
+            "(no prefill/decode overlap assumed; the band's high end assumes full overlap)"
+        )
+    elif uncached > 0:
+        lines.append("prefill rate unknown: input tokens are not charged node time (optimistic)")
+    else:
+        lines.append("no uncached input: prefill takes no node time")
+    lines.append(f"serves {_rate(served.expected)} output tokens/s at 100% utilization")
+    return tuple(lines) + capacity.basis
+
+
+def _prefill_share(capacity: NodeCapacity, uncached_per_output: float) -> float:
+    pre = capacity.prefill_tokens_per_s
+    if pre is None:
+        return 0.0
+    prefill_s = uncached_per_output / pre.expected
+    return prefill_s / (prefill_s + 1.0 / capacity.decode_tokens_per_s.expected)
+
+
+def rented_door(
+    label: str,
+    gpu_count: int,
+    usd_per_gpu_hour: Band,
+    capacity: NodeCapacity,
+    workload: Workload,
+    price_source: str | None = None,
+) -> DoorCost:
+    """The rented door: a dedicated node billed wall-clock, over the tokens it serves for the workload."""
+    if gpu_count < 1:
+        raise CostError("a rented node needs at least one GPU")
+    mix = workload.token_mix
+    served = capacity.output_tokens_per_s(mix)
+    node_month = Band(*(p * gpu_count * HOURS_PER_MONTH for p in (
+        usd_per_gpu_hour.low, usd_per_gpu_hour.expected, usd_per_gpu_hour.high)))
+    units = _units_needed(workload, served.expected)
+    monthly = Band(node_month.low * units, node_month.expected * units, node_month.high * units)
+    m_tokens = workload.m_output_tokens_per_month
+
+    def curve(month_usd: float, tokens_per_s: float) -> CostCurve:
+        return CostCurve(
+            fixed_usd_per_month=month_usd,
+            m_output_tokens_per_month_at_full=tokens_per_s * HOURS_PER_MONTH * 3600.0 / 1e6,
+        )
+
+    assumptions = (
+        workload.describe(),
+        f"{gpu_count} GPU(s) at ${usd_per_gpu_hour.expected:.2f}/GPU-hour "
+        f"(${usd_per_gpu_hour.low:.2f}-${usd_per_gpu_hour.high:.2f} across offers)"
+        + (f" from {price_source}" if price_source else ""),
+        f"billed {HOURS_PER_MONTH:.0f} h/month wall-clock, busy or idle: "
+        f"${node_month.expected:,.0f} per node per month",
+        f"{units} node(s) so average demand stays within {workload.utilization:.0%} of capacity",
+        *_capacity_lines(capacity, mix, served),
+        "no ops staff, storage or egress counted",
+    )
+    return DoorCost(
+        door="rented",
+        label=label,
+        usd_per_m_output_tokens=Band(monthly.low / m_tokens, monthly.expected / m_tokens, monthly.high / m_tokens),
+        monthly_usd=monthly,
+        units=units,
+        utilization_actual=_actual_utilization(workload, served.expected, units),
+        output_tokens_per_day_at_full=served.expected * SECONDS_PER_DAY,
+        curve=curve(node_month.expected, served.expected),
+        curve_low=curve(node_month.low, served.high),
+        curve_high=curve(node_month.high, served.low),
+        assumptions=assumptions,
+        details={"gpu_count": gpu_count, "batch": capacity.batch,
+                 "usd_per_gpu_hour": usd_per_gpu_hour.to_dict()},
+    )
+
+
+def _actual_utilization(workload: Workload, tokens_per_s_at_full: float, units: int) -> float:
+    demand_per_s = workload.output_tokens_per_day / SECONDS_PER_DAY
+    return min(1.0, demand_per_s / (tokens_per_s_at_full * units))
+
+
+def owned_door(
+    label: str,
+    purchase_usd: float,
+    gpu_tdp_w_total: float,
+    capacity: NodeCapacity,
+    workload: Workload,
+    ownership: Ownership | None = None,
+    price_note: str | None = None,
+) -> DoorCost:
+    """The owned door: amortized purchase + utilization-weighted power + ops allowance, per machine."""
+    ownership = ownership or Ownership()
+    if not purchase_usd >= 0:
+        raise CostError("purchase price must be zero or more")
+    if not gpu_tdp_w_total >= 0:
+        raise CostError("power draw must be zero or more")
+    mix = workload.token_mix
+    served = capacity.output_tokens_per_s(mix)
+    amortization = purchase_usd / (ownership.years * 12.0)
+    full_kw = gpu_tdp_w_total * HOST_POWER_FACTOR / 1000.0
+    idle_power_month = full_kw * IDLE_POWER_SHARE * HOURS_PER_MONTH * ownership.usd_per_kwh
+    busy_power_month = full_kw * (1.0 - IDLE_POWER_SHARE) * HOURS_PER_MONTH * ownership.usd_per_kwh
+    fixed_month = amortization + ownership.ops_usd_per_month + idle_power_month
+    units = _units_needed(workload, served.expected)
+    m_tokens = workload.m_output_tokens_per_month
+
+    def monthly_at(tokens_per_s: float) -> float:
+        n = _units_needed(workload, tokens_per_s)
+        util = _actual_utilization(workload, tokens_per_s, n)
+        return n * (fixed_month + busy_power_month * util)
+
+    # Lower capacity means more machines or busier ones: the high cost end.
+    monthly = Band(monthly_at(served.high), monthly_at(served.expected), monthly_at(served.low))
+
+    def curve(tokens_per_s: float) -> CostCurve:
+        return CostCurve(
+            fixed_usd_per_month=fixed_month,
+            power_usd_per_month_at_full=busy_power_month,
+            m_output_tokens_per_month_at_full=tokens_per_s * HOURS_PER_MONTH * 3600.0 / 1e6,
+        )
+
+    power_line = (
+        f"power: {gpu_tdp_w_total:,.0f} W GPU TDP x {HOST_POWER_FACTOR:g} host overhead, drawing "
+        f"{IDLE_POWER_SHARE:.0%} of that idle and the rest in proportion to utilization, "
+        f"at ${ownership.usd_per_kwh:g}/kWh"
+        if gpu_tdp_w_total > 0
+        else "power: no GPU TDP known, electricity not counted"
+    )
+    assumptions = (
+        workload.describe(),
+        f"purchase ${purchase_usd:,.0f}" + (f" ({price_note})" if price_note else "")
+        + f" amortized over {ownership.years:g} years: ${amortization:,.0f}/month per machine",
+        power_line,
+        f"ops allowance ${ownership.ops_usd_per_month:,.0f}/month per machine",
+        f"{units} machine(s) so average demand stays within {workload.utilization:.0%} of capacity",
+        *_capacity_lines(capacity, mix, served),
+        "no financing cost, rack space or resale value counted",
+    )
+    return DoorCost(
+        door="owned",
+        label=label,
+        usd_per_m_output_tokens=Band(monthly.low / m_tokens, monthly.expected / m_tokens, monthly.high / m_tokens),
+        monthly_usd=monthly,
+        units=units,
+        utilization_actual=_actual_utilization(workload, served.expected, units),
+        output_tokens_per_day_at_full=served.expected * SECONDS_PER_DAY,
+        curve=curve(served.expected),
+        curve_low=curve(served.high),
+        curve_high=curve(served.low),
+        assumptions=assumptions,
+        details={"purchase_usd": purchase_usd, "gpu_tdp_w_total": gpu_tdp_w_total, "batch": capacity.batch,
+                 "amortization_years": ownership.years, "usd_per_kwh": ownership.usd_per_kwh,
+                 "ops_usd_per_month": ownership.ops_usd_per_month},
+    )
+
+
+# --- curves and break-even --------------------------------------------------------------------------
+
+
+def utilization_grid(points: int = 50, lowest: float = 0.02) -> list[float]:
+    """Evenly spaced utilizations from ``lowest`` to 1, for charts."""
+    if points < 2:
+        return [1.0]
+    step = (1.0 - lowest) / (points - 1)
+    return [lowest + i * step for i in range(points)]
+
+
+def cost_curves(doors: list[DoorCost], utilizations: list[float] | None = None) -> dict[str, list[tuple[float, float]]]:
+    """$/M output tokens against utilization for each available door: ``{label: [(u, usd_per_m), ...]}``.
+
+    Keys are ``"<door>: <label>"`` so two doors of one kind stay apart.
+    """
+    grid = utilizations or utilization_grid()
+    return {
+        f"{d.door}: {d.label}": [(u, d.curve.usd_per_m_output_at(u)) for u in grid]
+        for d in doors
+        if d.curve is not None
+    }
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """Where one door is the cheapest: a utilization range, or never."""
+
+    door: DoorName
+    label: str
+    wins_from_utilization: float | None
+    """Lowest utilization at which this door is the cheapest (None: never in 0-100%)."""
+    wins_up_to_utilization: float | None
+    output_tokens_per_day_from: float | None
+    """Output tokens/day one machine serves at ``wins_from_utilization`` (self-hosted doors)."""
+    sentence: str
+
+    def to_dict(self) -> dict[str, object]:
+        def r(x: float | None) -> float | None:
+            return None if x is None else round(x, 4)
+
+        return {
+            "door": self.door,
+            "label": self.label,
+            "wins_from_utilization": r(self.wins_from_utilization),
+            "wins_up_to_utilization": r(self.wins_up_to_utilization),
+            "output_tokens_per_day_from": (
+                None if self.output_tokens_per_day_from is None else round(self.output_tokens_per_day_from)
+            ),
+            "never": self.wins_from_utilization is None,
+            "sentence": self.sentence,
+        }
+
+
+def break_even(doors: list[DoorCost]) -> list[BreakEven]:
+    """For each available door, the utilization range in (0, 1] where its $/M output tokens is lowest.
+
+    Each curve is ``A / u + C``, so door X costs no more than door Y where ``dA <= dC x u`` with
+    ``dA = A_x - A_y`` and ``dC = C_y - C_x``: one bound on u per rival, and X wins on the
+    intersection of those ranges. Returns one entry per available door, "never" when the range is empty.
+    """
+    priced = [d for d in doors if d.available and d.curve is not None]
+    results = []
+    for door in priced:
+        lo, hi = 0.0, 1.0
+        for rival in priced:
+            if rival is door:
+                continue
+            da = door.curve.inverse_term - rival.curve.inverse_term
+            dc = rival.curve.constant_term - door.curve.constant_term
+            if dc > 0:
+                lo = max(lo, da / dc)  # holds for u >= dA/dC (always when dA <= 0)
+            elif dc < 0:
+                if da >= 0:
+                    lo, hi = 1.0, 0.0  # dearer per token and no less fixed cost: never
+                else:
+                    hi = min(hi, da / dc)
+            elif da > 0:
+                lo, hi = 1.0, 0.0  # same marginal cost, more fixed cost: never
+        if lo > hi:
+            results.append(BreakEven(door.door, door.label, None, None, None, _never_sentence(door, priced)))
+            continue
+        tokens = (
+            lo * door.output_tokens_per_day_at_full
+            if door.output_tokens_per_day_at_full is not None and lo > 0
+            else None
+        )
+        results.append(BreakEven(door.door, door.label, lo, hi, tokens, _win_sentence(door, lo, hi, tokens)))
+    return results
+
+
+def _win_sentence(door: DoorCost, start: float, end: float, tokens: float | None) -> str:
+    name = f"{door.door} ({door.label})"
+    if start <= 0 and end >= 1:
+        return f"{name} is the cheapest at every utilization"
+    if start <= 0:
+        return f"{name} is the cheapest below {end:.0%} utilization"
+    per_day = f" (about {tokens:,.0f} output tokens/day per machine)" if tokens else ""
+    if end >= 1:
+        return f"{name} is the cheapest from {start:.0%} utilization{per_day}"
+    return f"{name} is the cheapest between {start:.0%} and {end:.0%} utilization{per_day}"
+
+
+def _never_sentence(door: DoorCost, priced: list[DoorCost]) -> str:
+    at_full = door.curve.usd_per_m_output_at(1.0)
+    rivals = [d for d in priced if d is not door]
+    best = min(rivals, key=lambda d: d.curve.usd_per_m_output_at(1.0)) if rivals else None
+    if best is None:
+        return f"{door.door} ({door.label}) has no rival"
+    return (
+        f"never: {door.door} ({door.label}) costs ${at_full:,.2f}/M output tokens even at 100% utilization, "
+        f"against ${best.curve.usd_per_m_output_at(1.0):,.2f}/M for {best.door} ({best.label})"
+    )
+
+
+# --- prices from the catalog -----------------------------------------------------------------------
+
+
+def rental_price(
+    catalog: Catalog, device: Device, resolve: Callable[[str], Device | None] | None = None
+) -> tuple[Band, str] | None:
+    """On-demand $/GPU-hour for a device from the catalog's rental offers: (band, sources line).
+
+    The band runs from the cheapest "from" price to the dearest high end; the expected value is the
+    median of each offer's midpoint (a typical price, not the best one found). Offers name GPUs as
+    the device table does; ``resolve`` maps other spellings ("H200 SXM5") to a device when given.
+    Returns None when no offer names this device.
+    """
+    matching = []
+    for offer in catalog.rentals:
+        name = offer.gpu
+        if name == device.name or name in device.aliases:
+            matching.append(offer)
+        elif resolve is not None:
+            resolved = resolve(name)
+            if resolved is not None and resolved.name == device.name:
+                matching.append(offer)
+    if not matching:
+        return None
+    lows = [o.usd_per_gpu_hour for o in matching]
+    highs = [o.usd_per_gpu_hour_high or o.usd_per_gpu_hour for o in matching]
+    mids = [(lo + hi) / 2.0 for lo, hi in zip(lows, highs, strict=True)]
+    providers = sorted({o.provider or "unnamed provider" for o in matching})
+    line = f"{len(matching)} rental offer(s): {', '.join(providers)}"
+    return Band(min(lows), statistics.median(mids), max(highs)), line
+
+
+def purchase_price(device: Device) -> tuple[float, str] | None:
+    """A device's purchase price (street price, else launch price) with which one it is; None if unknown."""
+    if device.street_price_usd:
+        return device.street_price_usd, "street price"
+    if device.launch_price_usd:
+        return device.launch_price_usd, "launch price"
+    return None
+
+
+def comparison_to_dict(doors: list[DoorCost], breaks: list[BreakEven]) -> dict[str, object]:
+    """The ``doors`` and ``break_even`` members of ``cost --json``."""
+    return {
+        "doors": [d.to_dict() for d in doors],
+        "break_even": [b.to_dict() for b in breaks],
+    }
+
+
+# --- wiring: capacity from the estimator, and the three doors for one model -------------------------
+
+KV_MEMORY_SHARE = 0.9
+"""Share of GPU memory a serving engine takes for weights + KV (vLLM's gpu_memory_utilization default)."""
+
+
+def machine_capacity(
+    model: Model,
+    quant: Quant,
+    machine: Machine,
+    catalog: Catalog,
+    settings: Settings,
+    workload: Workload,
+    *,
+    estimate_fn: Callable[..., Estimate] | None = None,
+    throughput_fn: Callable[..., Band] | None = None,
+) -> NodeCapacity | str:
+    """What ``machine`` serves of ``model`` at ``quant``: the estimator's serving throughput at the batch
+    the workload sustains (its peak concurrency, bounded by the KV memory left after the weights),
+    and the estimator's prefill rate. Returns a one-sentence reason instead when it cannot serve it.
+    """
+    from rigcheck.estimate import resolved as resolved_mod
+
+    if estimate_fn is None:
+        from rigcheck.estimate.engine import estimate as estimate_fn
+    if throughput_fn is None:
+        from rigcheck.estimate.speed import serving_throughput as throughput_fn
+    devices = list(catalog.devices)
+    label = machine.label or "this machine"
+    try:
+        est = estimate_fn(model, quant, machine, settings, devices)
+    except ValueError as exc:  # the quant's runtime cannot run on this machine
+        return f"{label}: {exc}"
+    if est.verdict == "no_fit":
+        return f"{label}: {model.id} {quant.name} does not fit ({est.memory.total_bytes / 1e9:,.0f} GB needed)"
+    gpu_count = len(machine.usable_gpus)
+    basis = [f"{model.id} {quant.name}, {est.runtime}, {est.placement or est.verdict}"]
+    if est.verdict in ("gpu", "unified"):
+        resolved = resolved_mod.resolve_machine(machine, devices)
+        specs = [g.device for g in resolved.gpus]
+        if specs and all(d is not None for d in specs):
+            usable = resolved.gpu_memory_total_bytes * KV_MEMORY_SHARE
+            free = usable - est.memory.weights_bytes - est.memory.overhead_bytes
+            per_sequence = est.memory.kv_cache_bytes
+            kv_batch = int(free // per_sequence) if per_sequence > 0 else workload.peak_concurrency
+            batch = max(1, min(workload.peak_concurrency, kv_batch))
+            decode = throughput_fn(model, quant, specs, batch, settings.prompt_tokens)
+            basis.append(
+                f"batch {batch}: peak concurrency {workload.peak_concurrency}, KV room for {max(kv_batch, 0)} "
+                f"sequences of {est.context_tokens:,} tokens in {KV_MEMORY_SHARE:.0%} of GPU memory"
+            )
+            return NodeCapacity(label, gpu_count, decode, est.prefill_tokens_per_s, batch, tuple(basis))
+        basis.append("a GPU is not in the device table: serving throughput taken as one request at a time")
+    else:
+        basis.append("part of the model sits in RAM: such a server runs about one request at a time")
+    if est.decode_tokens_per_s is None:
+        return f"{label}: no decode estimate for {model.id} {quant.name}"
+    return NodeCapacity(label, gpu_count, est.decode_tokens_per_s, est.prefill_tokens_per_s, 1, tuple(basis))
+
+
+@dataclass(frozen=True)
+class CostComparison:
+    """The three doors for one model and workload, and where each wins."""
+
+    model_id: str
+    workload: Workload
+    doors: list[DoorCost]
+    break_even: list[BreakEven]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        w = self.workload
+        return {
+            "model_id": self.model_id,
+            "workload": {
+                "input_tokens_per_day": w.input_tokens_per_day,
+                "output_tokens_per_day": w.output_tokens_per_day,
+                "cached_input_share": w.cached_input_share,
+                "peak_concurrency": w.peak_concurrency,
+                "utilization": w.utilization,
+            },
+            **comparison_to_dict(self.doors, self.break_even),
+            "notes": list(self.notes),
+        }
+
+
+def compare_doors(
+    model: Model,
+    catalog: Catalog,
+    workload: Workload | None = None,
+    settings: Settings | None = None,
+    machine: Machine | None = None,
+    *,
+    quant_name: str | None = None,
+    ownership: Ownership | None = None,
+    usd_per_gpu_hour: float | None = None,
+    purchase_usd: float | None = None,
+    residency: str = "anywhere",
+) -> CostComparison:
+    """Hosted, rented and owned costs of ``model`` for ``workload``, and the break-even between them.
+
+    Self-hosted doors run on ``machine`` when it holds the model (best-quality quant that fits, or
+    ``quant_name``); otherwise on the planner's cheapest configuration that does (rented: one with a
+    rental price; owned: one with a purchase price). ``usd_per_gpu_hour`` and ``purchase_usd``
+    override the catalog's prices. Raises CostError for a quant the model does not have.
+    """
+    from rigcheck.estimate import plan as plan_mod
+    from rigcheck.catalog.hosted import cheapest_offer, offers_for
+
+    workload = workload or Workload()
+    settings = settings or Settings()
+    ownership = ownership or Ownership()
+    notes: list[str] = []
+    doors: list[DoorCost] = []
+
+    offer = cheapest_offer(offers_for(catalog, model.id), workload.token_mix, residency=residency)
+    if offer is None:
+        reason = (
+            "physical sovereignty rules out every hosted offer"
+            if residency == "sovereign"
+            else f"no hosted offer for {model.id} in the catalog"
+            + ("" if residency == "anywhere" else f" meets residency {residency!r}")
+        )
+        doors.append(unavailable_door("hosted", "no offer", reason, (workload.describe(),)))
+    else:
+        doors.append(hosted_door(offer, workload))
+
+    try:
+        quants = plan_mod.quants_by_quality(model, quant_name)
+    except plan_mod.PlanError as exc:
+        raise CostError(str(exc)) from None
+
+    own_machine = None
+    if machine is not None:
+        own_machine = _fitting_quant(model, quants, machine, catalog, settings)
+        if own_machine is None:
+            notes.append(f"{machine.label or 'this machine'} cannot hold {model.id}: the planner picks a node")
+
+    def capacity(m: Machine, quant: Quant) -> NodeCapacity | str:
+        return machine_capacity(model, quant, m, catalog, settings, workload)
+
+    planned: dict[str, plan_mod.Option | None] = {}
+    by_name = {q.name: q for q in quants}
+
+    def planned_option(mode: str):
+        """The cheapest configuration (to rent or to buy) at the best quality any priced one holds:
+        a self-hosted door is compared at the quality hosted providers serve (8-bit or better when
+        something holds it), not at whatever 2-bit quant is cheapest to hold."""
+        if mode in planned:
+            return planned[mode]
+        key = "rental_usd_per_hour" if mode == "rent" else "purchase_usd"
+        target = plan_mod.Target(quant=quant_name, context_tokens=settings.context_tokens,
+                                 prompt_tokens=settings.prompt_tokens, mode=mode,
+                                 kv_cache_type=settings.kv_cache_type)
+        planned[mode] = None
+        try:
+            result = plan_mod.plan(model, catalog, target, limit=10_000)
+        except plan_mod.PlanError as exc:
+            notes.append(str(exc))
+            return None
+        priced = [o for o in result.options if getattr(o.prices, key) is not None and o.quant in by_name]
+        if priced:
+            top = max(plan_mod.quality_bits(by_name[o.quant]) for o in priced)
+            planned[mode] = next(o for o in priced if plan_mod.quality_bits(by_name[o.quant]) == top)
+        return planned[mode]
+
+    # Rented door.
+    rent_done = False
+    if own_machine is not None:
+        quant, _ = own_machine
+        price = _machine_rental(machine, catalog, usd_per_gpu_hour)
+        if price is not None:
+            cap = capacity(machine, quant)
+            if isinstance(cap, NodeCapacity):
+                doors.append(rented_door(f"{machine.label or 'this machine'} (rented, {quant.name})",
+                                         len(machine.usable_gpus),
+                                         price[0], cap, workload, price[1]))
+                rent_done = True
+    if not rent_done:
+        if own_machine is not None:
+            notes.append(f"no rental offer for the GPUs of {machine.label or 'this machine'}: "
+                         "the rented door uses the planner's cheapest rentable node")
+        option = planned_option("rent")
+        if option is None:
+            doors.append(unavailable_door("rented", "no node", f"no configuration with a rental price holds "
+                                          f"{model.id}", (workload.describe(),)))
+        else:
+            quant = next(q for q in model.quants if q.name == option.quant)
+            node = plan_mod.build_machine(option.config, catalog)
+            cap = capacity(node, quant)
+            per_gpu = option.prices.rental_usd_per_hour
+            n = option.config.count
+            price = (Band(usd_per_gpu_hour, usd_per_gpu_hour, usd_per_gpu_hour) if usd_per_gpu_hour
+                     else Band(per_gpu.low / n, per_gpu.expected / n, per_gpu.high / n))
+            if isinstance(cap, str):
+                doors.append(unavailable_door("rented", option.config.label, cap, (workload.describe(),)))
+            else:
+                doors.append(rented_door(f"{option.config.label} (rented, {quant.name})", n, price, cap, workload,
+                                         option.prices.rental_note))
+
+    # Owned door.
+    own_done = False
+    if own_machine is not None:
+        quant, _ = own_machine
+        price_info = _machine_purchase(machine, catalog, purchase_usd)
+        cap = capacity(machine, quant)
+        if price_info is None:
+            what = "this machine's GPUs" if machine.usable_gpus else "a machine without a GPU"
+            doors.append(unavailable_door("owned", machine.label or "this machine",
+                                          f"no purchase price in the catalog for {what} (give --purchase-usd)",
+                                          (workload.describe(),)))
+            own_done = True
+        elif isinstance(cap, NodeCapacity):
+            doors.append(owned_door(f"{machine.label or 'this machine'} ({quant.name})", price_info[0],
+                                    price_info[1], cap, workload, ownership, price_info[2]))
+            own_done = True
+    if not own_done:
+        option = planned_option("buy")
+        if option is None:
+            doors.append(unavailable_door("owned", "no configuration", f"no configuration with a purchase price "
+                                          f"holds {model.id} (devices without a price are not priced)",
+                                          (workload.describe(),)))
+        else:
+            quant = next(q for q in model.quants if q.name == option.quant)
+            node = plan_mod.build_machine(option.config, catalog)
+            cap = capacity(node, quant)
+            buy = purchase_usd if purchase_usd is not None else option.prices.purchase_usd
+            if isinstance(cap, str):
+                doors.append(unavailable_door("owned", option.config.label, cap, (workload.describe(),)))
+            else:
+                note = "the price given" if purchase_usd is not None else option.prices.purchase_note
+                doors.append(owned_door(f"{option.config.label} ({quant.name})", buy, option.prices.power_w or 0.0,
+                                        cap, workload, ownership, note))
+
+    return CostComparison(model.id, workload, doors, break_even(doors), notes)
+
+
+def _fitting_quant(
+    model: Model, quants: list[Quant], machine: Machine, catalog: Catalog, settings: Settings
+) -> tuple[Quant, Estimate] | None:
+    """The quant to self-host on the machine: the best quality held wholly in GPU or unified memory
+    (8-bit and above count as one quality; the fastest of those wins); failing that, the best that runs
+    at all (part in RAM). None when no quant runs."""
+    from rigcheck.estimate.plan import default_evaluate, quality_bits
+
+    by_name = {q.name: q for q in quants}
+    rows = [r for r in default_evaluate()(machine, catalog, settings, [model]) if r.fits and r.quant in by_name]
+    for allowed in (("gpu", "unified"), ("gpu+ram", "cpu")):
+        candidates = [r for r in rows if r.verdict in allowed]
+        if candidates:
+            best = max(candidates, key=lambda r: (quality_bits(by_name[r.quant]),
+                                                   r.decode_tokens_per_s.expected if r.decode_tokens_per_s else 0.0))
+            return by_name[best.quant], best
+    return None
+
+
+def _machine_devices(machine: Machine, catalog: Catalog) -> list[Device] | None:
+    from rigcheck.catalog.devices import resolve_gpu
+
+    found = [resolve_gpu(g, list(catalog.devices)) for g in machine.usable_gpus]
+    if not found or any(d is None for d in found):
+        return None
+    return found  # type: ignore[return-value]
+
+
+def _machine_rental(machine: Machine, catalog: Catalog, override: float | None) -> tuple[Band, str] | None:
+    """$/GPU-hour to rent this machine's GPUs: the override, or the catalog's when every GPU has one kind."""
+    if override is not None:
+        return Band(override, override, override), "the price given"
+    found = _machine_devices(machine, catalog)
+    if not found or len({d.name for d in found}) != 1:
+        return None
+    return rental_price(catalog, found[0])
+
+
+def _machine_purchase(machine: Machine, catalog: Catalog, override: float | None) -> tuple[float, float, str] | None:
+    """(purchase USD, GPU TDP W total, note) for a machine; None when a price is unknown."""
+    found = _machine_devices(machine, catalog)
+    tdp = sum(d.tdp_w or 0.0 for d in found) if found else 0.0
+    if override is not None:
+        return override, tdp, "the price given"
+    if not found:
+        return None
+    total = 0.0
+    for device in found:
+        price = purchase_price(device)
+        if price is None:
+            return None
+        total += price[0]
+    return total, tdp, "GPU prices from the device table; host not included"

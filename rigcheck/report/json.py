@@ -1,0 +1,59 @@
+"""The report as versioned JSON (schema ``rigcheck.report/1``, published as ``report.schema.json``).
+
+Base units throughout (bytes, tokens/s, seconds, USD); bands are ``{"low", "expected", "high"}``;
+estimates use the same shape as ``fit --json`` results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json as _json
+import math
+from importlib import resources
+from typing import Any
+
+from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown
+from rigcheck.report.builder import MachineReport, ReportData
+
+SCHEMA_FILE = "report.schema.json"
+
+
+def to_dict(report: ReportData) -> dict[str, Any]:
+    """The report as plain JSON-ready data (NaN and infinities become null)."""
+    out = _plain(report)
+    # Key order: what a reader wants first.
+    ordered = {"schema": out.pop("schema")}
+    ordered.update(out)
+    return ordered
+
+
+def render(report: ReportData) -> str:
+    return _json.dumps(to_dict(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def schema() -> dict[str, Any]:
+    """The published JSON Schema (draft 2020-12) that ``render`` output validates against."""
+    text = resources.files("rigcheck.report").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    return _json.loads(text)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Estimate):
+        return _plain(value.to_dict())
+    if isinstance(value, (Band, MemoryBreakdown)):
+        return _plain(value.to_dict())
+    if isinstance(value, MachineReport):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if hasattr(value, "items"):  # MappingProxyType and other read-only mappings
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)

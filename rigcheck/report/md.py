@@ -1,0 +1,308 @@
+"""The report as Markdown (GitHub-flavoured tables): the same sections as HTML, charts as tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rigcheck import units
+from rigcheck.report.builder import (
+    USABLE_DECODE_TOKENS_PER_S,
+    FitRow,
+    FleetCell,
+    MachineReport,
+    ModelDetail,
+    PlanSection,
+    Quality,
+    ReportData,
+)
+
+
+def _esc(value: object) -> str:
+    """A table cell: pipes escaped, newlines flattened, empty as a dash."""
+    text = "—" if value is None or value == "" else str(value)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[object]], numeric: Sequence[int] = ()) -> str:
+    lines = ["| " + " | ".join(_esc(h) for h in head) + " |"]
+    lines.append("|" + "|".join("---:" if i in numeric else "---" for i in range(len(head))) + "|")
+    body = [("| " + " | ".join(_esc(c) for c in row) + " |") for row in rows]
+    if not body:
+        body = ["| none |" + " |" * (len(head) - 1)]  # an empty table still says so
+    return "\n".join(lines + body) + "\n"
+
+
+def _q(q: Quality | None) -> str:
+    return "—" if q is None else f"{q.value:g} ({q.label})"
+
+
+def render(report: ReportData) -> str:
+    out: list[str] = [f"# {report.title}", ""]
+    out.append(
+        f"Generated {report.generated_at} by rigcheck {report.app_version} · catalog #{report.catalog.sequence} "
+        f"of {report.catalog.generated_at} · context {units.tokens_text(report.settings.context_tokens)}, prompt "
+        f"{units.tokens_text(report.settings.prompt_tokens)} tokens, KV {report.settings.kv_cache_type}"
+    )
+    out.append("")
+    if report.fleet is not None:
+        _fleet(out, report)
+        for mr in report.machines:
+            _summary(out, mr, f"{mr.machine.label}: summary")
+            _inventory(out, mr)
+            _fit(out, mr, short=True)
+    else:
+        mr = report.machines[0]
+        _summary(out, mr, "Summary")
+        _inventory(out, mr)
+        _fit(out, mr, short=False)
+        for d in mr.details:
+            _detail(out, d)
+        if mr.plans:
+            _plans(out, mr.plans)
+    _assumptions(out, report)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _summary(out: list[str], mr: MachineReport, heading: str) -> None:
+    s = mr.summary
+    out += [f"## {heading}", "", f"**{s.headline}**", "", "### Runs well", ""]
+    out.append(
+        _table(
+            ["Model", "Quant", "Verdict", "Decode tok/s", "First token", "Score"],
+            (
+                [p.model_name, p.quant, units.verdict_text(p.verdict), units.band_text(p.decode_tokens_per_s),
+                 units.band_text(p.ttft_s, units.seconds_text), _q(p.quality)]
+                for p in s.runs_well
+            ),
+            numeric=(3, 4),
+        )
+    )
+    out += ["### Cannot run (or not at usable speed)", ""]
+    out.append(_table(["Model", "Quant", "Why", "Score"],
+                      ([p.model_name, p.quant, p.reason, _q(p.quality)] for p in s.cannot_run)))
+    out += ["### Best hosted alternative", ""]
+    h = s.best_hosted
+    if h is None:
+        out += ["No hosted offer in the catalog.", ""]
+    else:
+        out += [
+            f"**{s.best_hosted_model_name or h.model_id}** at **{h.provider}**: {units.usd_text(h.usd_per_m_input)}/M input, "
+            f"{units.usd_text(h.usd_per_m_output)}/M output (blended {units.usd_text(h.blended_usd_per_m)}/M) — "
+            f"{s.best_hosted_reason or ''}.",
+            "",
+        ]
+
+
+def _inventory(out: list[str], mr: MachineReport) -> None:
+    m = mr.machine
+    out += [f"## Machine inventory — {m.label}", ""]
+
+    def src(sources: dict[str, str], key: str) -> str:
+        return f" ({sources[key]})" if key in sources else ""
+
+    out.append(
+        _table(
+            ["#", "GPU", "VRAM", "Bandwidth", "PCIe link", "Power limit", "Driver", "UUID", "Serial"],
+            (
+                [
+                    g.index,
+                    g.name + (" (lost)" if g.lost else "") + (" (unified memory)" if g.unified_memory else ""),
+                    units.bytes_text(g.vram_total_bytes if g.vram_total_bytes is not None else g.gpu_usable_memory_bytes)
+                    + src(g.sources, "vram_total_bytes"),
+                    units.bandwidth_text(g.memory_bandwidth_bytes_per_s) + src(g.sources, "memory_bandwidth_bytes_per_s"),
+                    (g.pcie_link or "—") + src(g.sources, "pcie_link"),
+                    units.watts_text(g.power_limit_w),
+                    " / CUDA ".join(x for x in (g.driver_version, g.cuda_version) if x) or None,
+                    f"`{g.uuid}`" if g.uuid else None,
+                    f"`{g.serial}`" if g.serial else None,
+                ]
+                for g in m.gpus
+            ),
+            numeric=(0, 2, 3, 5),
+        )
+    )
+    c, mem = m.cpu, m.memory
+    cores = f"{c.physical_cores or '?'} cores / {c.logical_cores or '?'} threads" if (c.physical_cores or c.logical_cores) else None
+    rows = [
+        ("CPU", (c.model or "—") + src(c.sources, "model")),
+        ("Cores", cores),
+        ("Architecture / ISA", f"{c.architecture or '—'}; {', '.join(c.isa_flags) or '—'}"),
+        ("RAM", units.bytes_text(mem.total_bytes) + (f" {mem.ram_type}" if mem.ram_type else "") + src(mem.sources, "total_bytes")),
+        ("RAM bandwidth", units.bandwidth_text(mem.bandwidth_bytes_per_s) + src(mem.sources, "bandwidth_bytes_per_s")),
+        ("OS", " ".join(x for x in (m.os_name, m.os_version) if x) or None),
+        ("Host", m.hostname),
+        ("Disk free", units.bytes_text(m.disk_free_bytes) + (f" on {m.disk_path}" if m.disk_path else "")),
+        ("Described", units.origin_text(m.origin) + (f", probed {m.probed_at}" if m.probed_at else "")),
+    ]
+    out.append(_table(["Item", "Value"], rows))
+    missing = [f"GPU {g.index} {k}: {v}" for g in m.gpus for k, v in sorted(g.unavailable.items())]
+    missing += [f"{b.name} backend: {b.reason}" for b in m.backends if not b.available and b.reason]
+    if missing:
+        out += ["Not readable on this machine:", ""] + [f"- {x}" for x in missing] + [""]
+
+
+def _fit(out: list[str], mr: MachineReport, *, short: bool) -> None:
+    out += [f"## Fit table — {mr.machine.label}", ""]
+    rows: list[FitRow] = [r for r in mr.model_rows if r.estimate.fits] if short else list(mr.model_rows)
+    out.append(
+        _table(
+            ["Model", "Params", "Quant", "Verdict", "Memory", "Max ctx", "Prefill tok/s", "Decode tok/s",
+             "First token", "Score", "Hosted $/M"],
+            (
+                [
+                    r.model_name,
+                    units.params_text(r.params_total_b),
+                    r.estimate.quant,
+                    units.verdict_text(r.estimate.verdict),
+                    units.bytes_text(r.estimate.memory.total_bytes),
+                    units.tokens_text(r.estimate.max_context_tokens),
+                    units.band_text(r.estimate.prefill_tokens_per_s),
+                    units.band_text(r.estimate.decode_tokens_per_s),
+                    units.band_text(r.estimate.ttft_s, units.seconds_text),
+                    _q(r.quality),
+                    f"{units.usd_text(r.cheapest_hosted.blended_usd_per_m)} ({r.cheapest_hosted.provider})"
+                    if r.cheapest_hosted else None,
+                ]
+                for r in rows
+            ),
+            numeric=(1, 4, 5, 6, 7, 8, 10),
+        )
+    )
+
+
+def _detail(out: list[str], d: ModelDetail) -> None:
+    out += [f"## Model: {d.model_name}", "", f"`{d.model_id}` — " + "; ".join(f"{k}: {v}" for k, v in d.facts), ""]
+    out += ["### Every quant on this machine", ""]
+    out.append(
+        _table(
+            ["Quant", "Verdict", "Weights", "KV cache", "Overhead", "Total", "GPU / RAM", "Max ctx", "Prefill tok/s",
+             "Decode tok/s", "First token"],
+            (
+                [
+                    e.quant + (" ★" if e.quant == d.best_quant else ""),
+                    units.verdict_text(e.verdict),
+                    units.bytes_text(e.memory.weights_bytes),
+                    units.bytes_text(e.memory.kv_cache_bytes),
+                    units.bytes_text(e.memory.overhead_bytes),
+                    units.bytes_text(e.memory.total_bytes),
+                    f"{units.bytes_text(e.memory.gpu_bytes)} / {units.bytes_text(e.memory.ram_bytes)}" if e.fits else None,
+                    units.tokens_text(e.max_context_tokens),
+                    units.band_text(e.prefill_tokens_per_s),
+                    units.band_text(e.decode_tokens_per_s),
+                    units.band_text(e.ttft_s, units.seconds_text),
+                ]
+                for e in d.quants
+            ),
+            numeric=tuple(range(2, 11)),
+        )
+    )
+    out.append(
+        f"Machine capacity: {units.bytes_text(d.gpu_capacity_bytes)} VRAM"
+        + (f" + {units.bytes_text(d.ram_capacity_bytes)} RAM" if d.ram_capacity_bytes else "")
+        + ". ★ = best quant that fits.\n"
+    )
+    if d.speed_vs_context:
+        out += [f"### Speed vs context ({d.speed_quant})", ""]
+        out.append(
+            _table(
+                ["Context", "Verdict", "Prefill tok/s", "Decode tok/s", "First token"],
+                (
+                    [units.tokens_text(p.context_tokens), units.verdict_text(p.verdict), units.band_text(p.prefill_tokens_per_s),
+                     units.band_text(p.decode_tokens_per_s), units.band_text(p.ttft_s, units.seconds_text)]
+                    for p in d.speed_vs_context
+                ),
+                numeric=(0, 2, 3, 4),
+            )
+        )
+    best = next((e for e in d.quants if e.quant == (d.best_quant or d.speed_quant)), None)
+    if best is not None and (best.basis or best.placement):
+        out += ["### How the estimate was made", ""]
+        if best.placement and not any(b.lower().startswith("placement") for b in best.basis):
+            out.append(f"- Placement ({best.quant}): {best.placement}")
+        out += [f"- {b}" for b in best.basis] + [""]
+    out += ["### Hosted offers", ""]
+    out.append(
+        _table(
+            ["Provider", "$/M input", "$/M output", "Blended $/M", "Context", "Residency", "Seen"],
+            (
+                [h.provider, units.usd_text(h.usd_per_m_input), units.usd_text(h.usd_per_m_output), units.usd_text(h.blended_usd_per_m),
+                 units.tokens_text(h.context_tokens), h.residency + (f" ({h.region})" if h.region else ""), h.date_seen]
+                for h in d.hosted
+            ),
+            numeric=(1, 2, 3, 4),
+        )
+    )
+
+
+def _plans(out: list[str], plans: Sequence[PlanSection]) -> None:
+    out += ["## What it would take: the planner's recommendations", ""]
+    for p in plans:
+        out += [f"### {p.model_name}" + (f" at {p.quant}" if p.quant else ""), ""]
+        if p.note:
+            out += [f"_{p.note}_", ""]
+        if p.options:
+            out.append(
+                _table(
+                    ["Configuration", "Meets target", "Buy", "Rent $/h", "$/M out rented", "$/M out owned",
+                     "Power", "Decode tok/s", "Why not"],
+                    (
+                        [o.label, "yes" if o.meets_target else "no", units.usd_text(o.purchase_usd, 0),
+                         units.usd_text(o.rental_usd_per_hour), units.usd_text(o.usd_per_m_output_rented),
+                         units.usd_text(o.usd_per_m_output_owned), units.watts_text(o.power_w),
+                         units.band_text(o.decode_tokens_per_s), o.why]
+                        for o in p.options
+                    ),
+                    numeric=(2, 3, 4, 5, 6, 7),
+                )
+            )
+        if p.advice:
+            out += ["Upgrade this machine:", ""] + [f"- {a}" for a in p.advice] + [""]
+
+
+def _cell(c: FleetCell | None) -> str:
+    if c is None:
+        return "✗"
+    speed = units.rate_text(c.decode_tokens_per_s.expected) if c.decode_tokens_per_s else "—"
+    return f"{c.quant}, {speed} tok/s" + ("" if c.usable else " (slow)")
+
+
+def _fleet(out: list[str], report: ReportData) -> None:
+    f = report.fleet
+    assert f is not None
+    out += ["## Fleet: which machines run which models", ""]
+    out.append(
+        f"Each cell: the best quant that fits and its expected decode speed; (slow) = under "
+        f"{USABLE_DECODE_TOKENS_PER_S:.0f} tok/s; ✗ = does not fit.\n"
+    )
+    out.append(_table(["Model", "Score", *f.machine_labels],
+                      ([r.model_name, _q(r.quality), *(_cell(c) for c in r.cells)] for r in f.rows)))
+    if f.target_model_id:
+        out += [f"### Bringing the fleet to {f.target_model_name or f.target_model_id}", ""]
+        out.append(
+            _table(
+                ["Machine", "Now", "What to buy"],
+                ([t.label, _cell(t.cell), "; ".join(t.advice) or t.note] for t in f.targets),
+            )
+        )
+
+
+def _assumptions(out: list[str], report: ReportData) -> None:
+    c = report.catalog
+    out += ["## Assumptions, versions and sources", ""]
+    out += [f"- {a}" for a in report.assumptions] + [""]
+    age = f"{c.age_days:.0f} days old" if c.age_days is not None else "age unknown"
+    out.append(
+        _table(
+            ["Item", "Value"],
+            [
+                ("Catalog", f"schema {c.schema_version}, sequence {c.sequence}, generated {c.generated_at} ({age})"),
+                ("Catalog source", c.source or "embedded"),
+                ("Catalog contents", f"{c.models} models, {c.devices} devices, {c.hosted_offers} hosted offers"),
+                ("App", f"rigcheck {report.app_version}"),
+                ("Report generated", report.generated_at),
+                ("Report schema", report.schema),
+            ],
+        )
+    )
+    if c.warnings:
+        out += ["Catalog warnings:", ""] + [f"- {w}" for w in c.warnings] + [""]

@@ -1,0 +1,238 @@
+"""Human strings for numbers with units: bytes, bandwidth, TFLOPS, tokens/s, seconds, bands, prices, ages.
+
+The single home for this formatting: the GUI tables, the report renderers and the CLI commands all call these
+functions, so one figure reads the same wherever it is shown. Qt-free on purpose (the CLI and report import it).
+Sizes are binary (GiB) because drivers and ``nvidia-smi`` count VRAM that way; bandwidth is decimal GB/s because
+spec sheets quote it that way.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from rigcheck.estimate.types import Band
+
+DASH = "—"
+GIB = 1024**3
+
+# Short labels for a verdict, as a table cell or badge shows it.
+VERDICT_TEXT = {
+    "gpu": "Fits in VRAM",
+    "unified": "Fits (unified)",
+    "gpu+ram": "GPU + RAM",
+    "cpu": "CPU only",
+    "no_fit": "Does not fit",
+}
+
+# Where the model runs, worded to sit inside a sentence ("Q4_K_M on GPU + RAM").
+VERDICT_PLACE = {
+    "gpu": "GPU",
+    "unified": "unified memory",
+    "gpu+ram": "GPU + RAM",
+    "cpu": "CPU only",
+    "no_fit": "does not fit",
+}
+
+ORIGIN_TEXT = {
+    "probed": "probed on this machine",
+    "profile": "read from a machine profile",
+    "hypothetical": "hypothetical (what-if) machine, figures from the spec table",
+}
+
+
+def verdict_text(verdict: str | None) -> str:
+    """Table/badge label: ``"gpu"`` -> ``"Fits in VRAM"``."""
+    if verdict is None:
+        return DASH
+    return VERDICT_TEXT.get(verdict, verdict)
+
+
+def verdict_place(verdict: str | None) -> str:
+    """In-sentence wording: ``"gpu"`` -> ``"GPU"``, ``"unified"`` -> ``"unified memory"``."""
+    if verdict is None:
+        return DASH
+    return VERDICT_PLACE.get(verdict, verdict)
+
+
+def origin_text(origin: str | None) -> str:
+    if origin is None:
+        return DASH
+    return ORIGIN_TEXT.get(origin, origin)
+
+
+def bytes_text(n: float | None, *, digits: int = 1) -> str:
+    """Binary units: ``25769803776`` -> ``"24.0 GiB"``; 100 and over without decimals (``"128 GiB"``)."""
+    if n is None:
+        return DASH
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            if unit == "B":
+                return f"{int(value)} B"
+            # Past 100 a decimal is noise and widens narrow table columns.
+            return f"{value:,.0f} {unit}" if abs(value) >= 100 else f"{value:.{digits}f} {unit}"
+        value /= 1024
+    return f"{value:.{digits}f} TiB"  # pragma: no cover - loop always returns
+
+
+def bandwidth_text(bytes_per_s: float | None) -> str:
+    """Memory bandwidth in decimal GB/s: ``"1,008 GB/s"``, ``"51.2 GB/s"`` (RAM needs the decimal)."""
+    if bytes_per_s is None:
+        return DASH
+    gb = bytes_per_s / 1e9
+    return f"{gb:,.0f} GB/s" if gb >= 100 else f"{gb:.1f} GB/s"
+
+
+def tflops_text(tflops: float | None) -> str:
+    if tflops is None:
+        return DASH
+    return f"{tflops:,.0f} TFLOPS" if tflops >= 100 else f"{tflops:.1f} TFLOPS"
+
+
+def rate_text(tokens_per_s: float | None) -> str:
+    """A tokens/s figure with sensible precision: 0.84, 8.4, 84, 1,840, 18.4k."""
+    if tokens_per_s is None:
+        return DASH
+    value = tokens_per_s
+    if value >= 100_000:
+        return f"{value / 1000:,.0f}k"
+    if value >= 10_000:
+        return f"{value / 1000:.1f}k"
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.0f}"
+    if value >= 1:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def seconds_text(seconds: float | None) -> str:
+    """``0.25`` -> ``"250 ms"``, ``4.6`` -> ``"4.6 s"``, ``42`` -> ``"42 s"``, ``600`` -> ``"10 min"``."""
+    if seconds is None:
+        return DASH
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} min"
+    if seconds >= 9.95:  # what would round to "10.0 s" reads better as "10 s"
+        return f"{seconds:.0f} s"
+    if seconds >= 0.995:
+        return f"{seconds:.1f} s"
+    return f"{seconds * 1000:.0f} ms"
+
+
+def _kilo(value: float) -> str:
+    if value < 1000:
+        return rate_text(value)
+    return f"{value / 1000:.1f}k" if value < 10_000 else f"{value / 1000:.0f}k"
+
+
+def band_range(band: Band | None, fmt=rate_text) -> str:
+    """The band's low–high as one string, e.g. ``"35–50"``, ``"4.6–7.8 s"`` (a shared unit said once)."""
+    if band is None:
+        return DASH
+    if fmt is rate_text and band.high >= 1000:
+        # Bands sit in narrow table cells: thousands as "2.2k".
+        return f"{_kilo(band.low)}–{_kilo(band.high)}"
+    if fmt is seconds_text and band.low < 1 <= band.high < 120:
+        low_s = f"{band.low:.2f}".rstrip("0").rstrip(".")
+        return f"{low_s}–{seconds_text(band.high)}"
+    low, high = fmt(band.low), fmt(band.high)
+    low_num, _, low_unit = low.partition(" ")
+    high_num, _, high_unit = high.partition(" ")
+    if low_unit and low_unit == high_unit:
+        return f"{low_num}–{high_num} {high_unit}"
+    return f"{low}–{high}"
+
+
+def band_text(band: Band | None, fmt=rate_text, unit: str = "") -> str:
+    """``"42 (35–50)"``, or ``"42 (35–50) tok/s"`` with ``unit``: the expected value and its band."""
+    if band is None:
+        return DASH
+    suffix = f" {unit}" if unit else ""
+    return f"{fmt(band.expected)} ({band_range(band, fmt)}){suffix}"
+
+
+def tokens_text(count: int | None) -> str:
+    """Token counts: ``131072`` -> ``"128k"``, ``4096`` -> ``"4k"``, ``1048576`` -> ``"1M"``, ``1500`` -> ``"1,500"``."""
+    if count is None:
+        return DASH
+    if count >= 1024 and count % 1024 == 0:
+        k = count // 1024
+        if k >= 1024 and k % 1024 == 0:
+            return f"{k // 1024}M"
+        if k < 1024:
+            return f"{k}k"
+    if count >= 1_000_000:
+        return f"{count / 1e6:.1f}M".replace(".0M", "M")
+    if count >= 10_000:
+        return f"{count / 1000:.0f}k"
+    return f"{count:,}"
+
+
+def _params_one(b: float) -> str:
+    if b >= 100:
+        return f"{b:.0f}B"
+    if abs(b - round(b)) < 0.05:
+        return f"{b:.0f}B"
+    return f"{b:.1f}B"
+
+
+def params_text(total_b: float | None, active_b: float | None = None) -> str:
+    """Parameters in billions: ``"8B"``, ``"0.6B"``, ``"30.5B"``, ``"235B / 22B"`` (total / active for MoE)."""
+    if total_b is None:
+        return DASH
+    if active_b is not None and active_b < total_b * 0.98:
+        return f"{_params_one(total_b)} / {_params_one(active_b)}"
+    return _params_one(total_b)
+
+
+def usd_text(usd: float | None, digits: int | None = None) -> str:
+    """Dollars: ``"$1,599"``, ``"$0.60"``, ``"$0.035"``; ``digits`` fixes the decimals (``usd_text(x, 0)``)."""
+    if usd is None:
+        return DASH
+    if digits is not None:
+        return f"${usd:,.{digits}f}"
+    if abs(usd) >= 100:
+        return f"${usd:,.0f}"
+    if abs(usd) >= 0.1 or usd == 0:
+        return f"${usd:.2f}"
+    text = f"{usd:.3f}"
+    return "$" + (text[:-1] if text.endswith("0") else text)  # $0.08, but $0.035
+
+
+def watts_text(value: float | None) -> str:
+    return DASH if value is None else f"{value:,.0f} W"
+
+
+def mhz_text(value: float | None) -> str:
+    return DASH if value is None else f"{value:,.0f} MHz"
+
+
+def age_seconds_text(age_s: float | None) -> str:
+    """How long ago, from an age in seconds: ``"12 min ago"``, ``"5 h ago"``, ``"3 days ago"``."""
+    if age_s is None:
+        return "age unknown"
+    if age_s < 0:
+        return "just now"  # a clock slightly behind the catalog's: not worth alarming anyone
+    if age_s < 3600:
+        return f"{max(1, int(age_s // 60))} min ago"
+    if age_s < 86400:
+        return f"{int(age_s // 3600)} h ago"
+    days = int(age_s // 86400)
+    return "1 day ago" if days == 1 else f"{days} days ago"
+
+
+def age_text(iso_timestamp: str | None, now: _dt.datetime | None = None) -> str:
+    """``"3 days ago"`` for an ISO 8601 timestamp; the raw string when it cannot be parsed."""
+    if not iso_timestamp:
+        return "age unknown"
+    try:
+        then = _dt.datetime.fromisoformat(iso_timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return iso_timestamp
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=_dt.timezone.utc)
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    return age_seconds_text((now - then).total_seconds())
