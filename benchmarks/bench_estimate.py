@@ -18,8 +18,8 @@ SPEED_CSV = Path(os.environ.get("RIGCHECK_SPEED_CSV", "/work/shared/calibration/
 
 
 def _calibration() -> bool:
-    from rigcheck.estimate.calibration import read_measurements, validate
     from rigcheck.catalog.store import load_catalog
+    from rigcheck.estimate.calibration import read_measurements, validate
 
     if not SPEED_CSV.exists():
         print(f"calibration data not found at {SPEED_CSV}; set RIGCHECK_SPEED_CSV")
@@ -62,11 +62,11 @@ def _max_load_check() -> None:
     import re
     import statistics
 
+    from rigcheck.catalog.records import Quant
+    from rigcheck.catalog.store import load_catalog
     from rigcheck.estimate.calibration import match_model, read_measurements, resolve_device_name
     from rigcheck.estimate.memory import model_shape, weights_bytes
     from rigcheck.estimate.speed import serving_throughput
-    from rigcheck.catalog.records import Quant
-    from rigcheck.catalog.store import load_catalog
 
     catalog = load_catalog()
     ratios = []
@@ -94,9 +94,9 @@ def _evaluate_time() -> bool:
     import msgspec
 
     from rigcheck.catalog.devices import hypothetical_machine
+    from rigcheck.catalog.store import load_catalog
     from rigcheck.estimate import evaluate
     from rigcheck.estimate.types import Settings
-    from rigcheck.catalog.store import load_catalog
 
     catalog = load_catalog()
     per_copy = sum(len(m.quants) for m in catalog.models)
@@ -138,8 +138,8 @@ def _fit_wall_time() -> bool:
 
 
 def _refit() -> None:
-    from rigcheck.estimate.calibration import fit_constants, read_measurements
     from rigcheck.catalog.store import load_catalog
+    from rigcheck.estimate.calibration import fit_constants, read_measurements
 
     measurements = read_measurements(SPEED_CSV)
     catalog = load_catalog()

@@ -10,9 +10,9 @@ COST_TARGET_S = 2.0
 
 def run() -> bool:
     from rigcheck.catalog.devices import hypothetical_machine
-    from rigcheck.estimate import cost, plan
     from rigcheck.catalog.lookup import find_model
     from rigcheck.catalog.store import load_catalog
+    from rigcheck.estimate import cost, plan
 
     catalog = load_catalog()
     ok = True

@@ -19,8 +19,8 @@ TARGET_TEXT_S = 2.0
 def run() -> bool:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from rigcheck.catalog import devices
-    from rigcheck.estimate.types import Settings
     from rigcheck.catalog.store import load_catalog
+    from rigcheck.estimate.types import Settings
     from rigcheck.report import build_report, export
     from rigcheck.report.pdf import ensure_gui_application
 

@@ -9,8 +9,8 @@ import sys
 
 import msgspec
 
-from rigcheck.catalog.records import Device
 from rigcheck import units
+from rigcheck.catalog.records import Device
 from rigcheck.cli import UsageError
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rigcheck.estimate.best import describe_rule
 from rigcheck import units
 from rigcheck.cli import UsageError
 from rigcheck.cli._args import token_count
 from rigcheck.cli._machine import add_machine_args, machine_from_args
+from rigcheck.estimate.best import describe_rule
 
 FIT_SCHEMA = "rigcheck.fit/1"
 KV_TYPES = ("f16", "q8_0", "q4_0")
@@ -80,9 +80,9 @@ def _fetch(query: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    from rigcheck.catalog.store import load_catalog
     from rigcheck.estimate.engine import evaluate
     from rigcheck.estimate.types import Settings
-    from rigcheck.catalog.store import load_catalog
 
     catalog = load_catalog()
     machine = machine_from_args(args, catalog)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from rigcheck import units
-from rigcheck.cli import UsageError
-from rigcheck.cli import _pricing
+from rigcheck.cli import UsageError, _pricing
 from rigcheck.cli._args import token_count
 from rigcheck.cli._machine import add_machine_args, machine_from_args
 

@@ -39,9 +39,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rigcheck.estimate.types import Settings
     from rigcheck.catalog.lookup import ModelLookupError, find_model
     from rigcheck.catalog.store import catalog_status, load_catalog
+    from rigcheck.estimate.types import Settings
     from rigcheck.report import ExportError, ReportBuildError, build_report, export, format_for_path
 
     fmt = args.format or format_for_path(args.output)

@@ -28,8 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rigcheck.estimate.calibration import MeasurementError, read_measurements, validate
     from rigcheck.catalog.store import load_catalog
+    from rigcheck.estimate.calibration import MeasurementError, read_measurements, validate
 
     try:
         measurements = read_measurements(args.file)

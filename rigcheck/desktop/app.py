@@ -186,9 +186,9 @@ def _open_window_here(services, machine=None):
 
 
 def _screenshot(app, services, machine, path: str, select: str | None) -> int:
-    from rigcheck.estimate.types import Settings
     from rigcheck.desktop.main_window import MainWindow
     from rigcheck.desktop.workers import SynchronousPool, TaskRunner
+    from rigcheck.estimate.types import Settings
 
     store = _scratch_store()
     window = MainWindow(services, TaskRunner(SynchronousPool()), store=store)

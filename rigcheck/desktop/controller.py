@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.desktop.services import Prefetch, Services
 from rigcheck.desktop.workers import TaskFailure, TaskRunner
+from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.probe.types import Machine
 
 if TYPE_CHECKING:  # the catalog's records (msgspec) load with the first catalog, not with the window

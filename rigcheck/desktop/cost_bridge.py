@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rigcheck.estimate.types import Settings
 from rigcheck.catalog.records import Catalog, Model
+from rigcheck.estimate.types import Settings
 from rigcheck.probe.types import Machine
 
 

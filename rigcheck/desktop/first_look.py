@@ -30,10 +30,10 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from rigcheck.estimate.types import Settings
     from rigcheck.catalog.records import Device
     from rigcheck.desktop.models.cells import TableRow
     from rigcheck.desktop.services import CatalogInfo
+    from rigcheck.estimate.types import Settings
     from rigcheck.probe.types import Machine
 
 MAGIC = b"rigcheck first look 1\n"
@@ -80,12 +80,12 @@ def compute(settings_file: Path) -> FirstLook:
     """What the helper computes (also callable in-process, which the tests use to compare)."""
     started = time.perf_counter()
     from rigcheck.catalog.devices import resolve_gpu
-    from rigcheck.estimate.engine import evaluate
     from rigcheck.catalog.store import load_catalog
     from rigcheck.desktop import state
     from rigcheck.desktop.models.cells import table_rows
     from rigcheck.desktop.models.rows import build_rows
     from rigcheck.desktop.services import catalog_info
+    from rigcheck.estimate.engine import evaluate
     from rigcheck.probe.detect import probe_machine
 
     settings = state.load_estimator_settings(state.IniValues(settings_file))

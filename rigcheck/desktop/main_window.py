@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rigcheck.estimate.types import Settings
 from rigcheck import units
 from rigcheck.desktop import state
 from rigcheck.desktop.controller import AppController, Evaluation, memory_limits
@@ -31,6 +30,7 @@ from rigcheck.desktop.services import CatalogInfo, Services
 from rigcheck.desktop.widgets.machine_panel import MachinePanel, plain_label
 from rigcheck.desktop.widgets.settings_bar import SettingsBar
 from rigcheck.desktop.workers import TaskRunner
+from rigcheck.estimate.types import Settings
 from rigcheck.probe.types import Machine
 
 EXPORT_FORMATS = (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.catalog.records import Catalog
+from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.probe.types import Machine
 
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # annotations only: importing this module must stay cheap (it runs before the window exists)
     from concurrent.futures import Future
 
-    from rigcheck.estimate.types import Estimate, Settings
     from rigcheck.catalog.records import Catalog, Device, Model, Quant
+    from rigcheck.estimate.types import Estimate, Settings
     from rigcheck.probe.types import Gpu, Machine
 
 
@@ -177,8 +177,8 @@ def _warm_up() -> None:
 
 def _preload() -> None:
     import rigcheck.catalog.devices  # noqa: F401
-    import rigcheck.estimate.engine  # noqa: F401
     import rigcheck.catalog.store  # noqa: F401
+    import rigcheck.estimate.engine  # noqa: F401
     import rigcheck.probe.detect  # noqa: F401
 
 

@@ -10,8 +10,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rigcheck.estimate.types import Settings
 from rigcheck.catalog.paths import config_dir
+from rigcheck.estimate.types import Settings
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings

@@ -29,9 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rigcheck.estimate.types import Band, Estimate, Settings
 from rigcheck.catalog.hosted import TokenMix, all_in_usd_per_m_output
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Quant
+from rigcheck.estimate.types import Band, Estimate, Settings
 from rigcheck.probe.types import Machine
 
 HOURS_PER_MONTH = 730.0
@@ -757,8 +757,8 @@ def compare_doors(
     rental price; owned: one with a purchase price). ``usd_per_gpu_hour`` and ``purchase_usd``
     override the catalog's prices. Raises CostError for a quant the model does not have.
     """
-    from rigcheck.estimate import plan as plan_mod
     from rigcheck.catalog.hosted import cheapest_offer, offers_for
+    from rigcheck.estimate import plan as plan_mod
 
     workload = workload or Workload()
     settings = settings or Settings()

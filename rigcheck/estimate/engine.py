@@ -15,6 +15,7 @@ import dataclasses
 import gc
 from collections.abc import Iterable
 
+from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from rigcheck.estimate import memory as mem
 from rigcheck.estimate.best import (  # noqa: F401 - the usable limits, re-exported
     USABLE_DECODE_TOKENS_PER_S,
@@ -47,7 +48,6 @@ from rigcheck.estimate.speed import (
     prefill_seconds,
 )
 from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown, Settings
-from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from rigcheck.probe.types import Machine
 
 NVME_BYTES_PER_S = 2.0e9

@@ -24,6 +24,7 @@ from typing import Literal
 
 import msgspec
 
+from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from rigcheck.estimate.cost import (
     HOURS_PER_MONTH,
     NodeCapacity,
@@ -33,7 +34,6 @@ from rigcheck.estimate.cost import (
     rental_price,
 )
 from rigcheck.estimate.types import Band, Estimate, Settings
-from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from rigcheck.probe.types import Gpu, Machine
 
 GIB = 1024**3

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 
+from rigcheck.catalog.records import Device, Model, Quant
 from rigcheck.estimate.efficiency import Efficiency, efficiency_for, weight_class
 from rigcheck.estimate.memory import LLAMA_CPP_UBATCH_TOKENS, ModelShape, model_shape, weights_bytes
 from rigcheck.estimate.types import Band
-from rigcheck.catalog.records import Device, Model, Quant
 
 LLAMA_CPP_BATCH_TOKENS = 2048
 """llama.cpp's default n_batch: prompt tokens submitted at once, split into ubatches of 512."""

@@ -6,16 +6,16 @@ the reason, and the report says that section is not included rather than failing
 
 from __future__ import annotations
 
-from rigcheck.estimate.types import Settings
-from rigcheck.catalog.records import Catalog, Model
 from rigcheck import units
+from rigcheck.catalog.records import Catalog, Model
+from rigcheck.estimate.types import Settings
+from rigcheck.probe.types import Machine
 from rigcheck.report.builder import (
     USABLE_DECODE_TOKENS_PER_S,
     USABLE_TTFT_S,
     Engine,
     PlanOption,
 )
-from rigcheck.probe.types import Machine
 
 PLAN_OPTIONS = 6
 """Configurations shown per model: enough to compare buying and renting without a wall of rows."""

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rigcheck import __version__
-from rigcheck.estimate.types import Band, Estimate, Settings
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Quant, Score
+from rigcheck.estimate.types import Band, Estimate, Settings
 from rigcheck.probe.types import Gpu, Machine
 
 REPORT_SCHEMA = "rigcheck.report/1"

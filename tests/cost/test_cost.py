@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rigcheck.catalog.hosted import TokenMix
+from rigcheck.catalog.records import Catalog, Device, HostedOffer, RentalOffer
 from rigcheck.estimate import cost
 from rigcheck.estimate.cost import NodeCapacity, Ownership, Workload
 from rigcheck.estimate.types import Band
-from rigcheck.catalog.hosted import TokenMix
-from rigcheck.catalog.records import Catalog, Device, HostedOffer, RentalOffer
 
 
 def flat(x: float) -> Band:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rigcheck.catalog.store import load_catalog
 from rigcheck.estimate.calibration import (
     MeasurementError,
     match_model,
@@ -14,7 +15,6 @@ from rigcheck.estimate.calibration import (
     resolve_device_name,
     validate,
 )
-from rigcheck.catalog.store import load_catalog
 
 SPEED_CSV = Path("/work/shared/calibration/speed.csv")
 HEADER = ("source_url_or_repo_path,engine,device,device_count,model,params_b,active_params_b,quant,"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from rigcheck.catalog.devices import hypothetical_machine
-from rigcheck.estimate import estimate, evaluate
-from rigcheck.estimate.types import Settings
 from rigcheck.catalog.lookup import find_model
 from rigcheck.catalog.store import load_catalog
+from rigcheck.estimate import estimate, evaluate
+from rigcheck.estimate.types import Settings
 from tests.estimate.records import (
     DEEPSEEK_MLA,
     GIB,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from rigcheck.catalog.store import load_catalog
 from rigcheck.estimate import calibration as cal
 from rigcheck.estimate.efficiency import EFFICIENCY, efficiency_for
-from rigcheck.catalog.store import load_catalog
 
 HELDOUT = Path(__file__).resolve().parents[1] / "data" / "heldout_speed.csv"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rigcheck.estimate import memory as mem
 from rigcheck.catalog.records import Model, Quant
+from rigcheck.estimate import memory as mem
 from tests.estimate.records import DEEPSEEK_MLA, GIB, GPT_OSS_SWA, HYBRID, LLAMA2_7B, LLAMA3_8B
 
 KIB = 1024

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from rigcheck.estimate import evaluate
 from rigcheck.estimate.engine import Estimator
 from rigcheck.estimate.memory import model_shape, weights_bytes
 from rigcheck.estimate.speed import pipeline_speedup, serving_throughput
 from rigcheck.estimate.types import VERDICTS, Settings
-from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from tests.estimate import records
 from tests.estimate.records import GIB, GPT_OSS_SWA, H100, LLAMA3_8B, RTX_3060, RTX_4090, machine
 

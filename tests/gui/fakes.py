@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown, Settings
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Quant, Score
 from rigcheck.desktop.services import CatalogInfo, Services
+from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown, Settings
 from rigcheck.probe.types import BackendStatus, Cpu, Gpu, Machine, Memory
 
 GB = 10**9

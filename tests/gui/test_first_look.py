@@ -9,7 +9,6 @@ from dataclasses import replace
 import pytest
 from PySide6.QtCore import QItemSelectionModel
 
-from rigcheck.estimate.types import Settings
 from rigcheck.desktop import first_look, helper_process, state
 from rigcheck.desktop.app import open_window
 from rigcheck.desktop.controller import evaluate_rows
@@ -17,6 +16,7 @@ from rigcheck.desktop.first_look import FirstLook, GpuSpec
 from rigcheck.desktop.helper_process import Helper
 from rigcheck.desktop.models.cells import table_rows
 from rigcheck.desktop.models.model_table import ROW_ROLE
+from rigcheck.estimate.types import Settings
 
 from .fakes import make_services
 

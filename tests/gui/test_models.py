@@ -6,7 +6,6 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QTableView
 
-from rigcheck.estimate.types import Settings
 from rigcheck import units
 from rigcheck.desktop.models.cells import table_rows
 from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
@@ -25,6 +24,7 @@ from rigcheck.desktop.models.model_table import (
 )
 from rigcheck.desktop.models.rows import build_rows
 from rigcheck.desktop.pages.models_page import ModelsPage
+from rigcheck.estimate.types import Settings
 
 from .fakes import cpu_machine, fake_evaluate, gpu_machine, make_catalog
 

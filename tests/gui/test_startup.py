@@ -9,10 +9,10 @@ from dataclasses import replace
 
 from PySide6.QtCore import QThreadPool
 
-from rigcheck.estimate.types import Settings
 from rigcheck.desktop.app import open_window
 from rigcheck.desktop.controller import evaluate_rows
 from rigcheck.desktop.services import Prefetch, prefetch, with_evaluation
+from rigcheck.estimate.types import Settings
 
 from .fakes import gpu_machine, make_services
 

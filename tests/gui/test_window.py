@@ -301,9 +301,9 @@ def test_prompt_and_context_stay_consistent(window, services):
 
 
 def test_model_without_parameter_count_has_a_clean_title(qtbot):
-    from rigcheck.estimate.types import Settings
     from rigcheck.desktop.models.rows import build_rows
     from rigcheck.desktop.pages.detail_page import DetailPage
+    from rigcheck.estimate.types import Settings
 
     from .fakes import fake_evaluate
 

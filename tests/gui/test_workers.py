@@ -112,9 +112,9 @@ class ManualPool:
 
 
 def test_curve_requests_keep_only_the_latest(qtbot):
-    from rigcheck.estimate.types import Settings
     from rigcheck.desktop.controller import AppController, Evaluation
     from rigcheck.desktop.models.rows import build_rows
+    from rigcheck.estimate.types import Settings
 
     from .fakes import fake_evaluate, gpu_machine, make_catalog, make_services
 

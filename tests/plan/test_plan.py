@@ -11,9 +11,9 @@ import dataclasses
 
 import pytest
 
+from rigcheck.catalog.records import Catalog, Device, Model, Quant, RentalOffer
 from rigcheck.estimate import plan as P
 from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown
-from rigcheck.catalog.records import Catalog, Device, Model, Quant, RentalOffer
 from rigcheck.probe.types import Cpu, Gpu, Machine, Memory
 
 GB = 1e9

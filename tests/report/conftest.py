@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown, Settings
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Quant, Score
-from rigcheck.report.builder import Engine, PlanOption
+from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown, Settings
 from rigcheck.probe.types import BackendStatus, Cpu, Gpu, Machine, Memory
+from rigcheck.report.builder import Engine, PlanOption
 
 GIB = 1024**3
 KV_BYTES = 1 * GIB

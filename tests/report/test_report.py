@@ -11,8 +11,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rigcheck.estimate.types import Settings
 from rigcheck import report as report_pkg
+from rigcheck.estimate.types import Settings
 from rigcheck.report import ExportError, build_report, export
 from rigcheck.report import csv as report_csv
 from rigcheck.report import json as report_json

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rigcheck.estimate.types import Band, Settings
-from rigcheck.catalog.records import Quant
 from rigcheck import units
+from rigcheck.catalog.records import Quant
+from rigcheck.estimate.types import Band, Settings
 from rigcheck.report import build_report
 
 from .conftest import GIB, make_catalog, make_machine

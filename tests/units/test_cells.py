@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown
 from rigcheck.catalog.records import HostedOffer, Model, Score
 from rigcheck.desktop.models.cells import (
     CONTEXT,
@@ -28,6 +27,7 @@ from rigcheck.desktop.models.cells import (
     table_rows,
 )
 from rigcheck.desktop.models.rows import ModelRow
+from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown
 
 GIB = 1024**3
 DASH = "—"

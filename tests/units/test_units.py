@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from rigcheck.estimate.types import Band
 from rigcheck import units
+from rigcheck.estimate.types import Band
 
 GIB = 1024**3
 

@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rigcheck.estimate.types import VERDICTS
 from rigcheck import units
+from rigcheck.estimate.types import VERDICTS
 
 if TYPE_CHECKING:
-    from rigcheck.estimate.types import Band
     from rigcheck.catalog.records import HostedOffer
     from rigcheck.desktop.models.rows import ModelRow
+    from rigcheck.estimate.types import Band
 
 SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("swe_bench_verified", "SWE-bench V"),

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from rigcheck.estimate.types import VERDICTS, Estimate
 from rigcheck import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.models.model_table import SORT_ROLE
+from rigcheck.estimate.types import VERDICTS, Estimate
 
 if TYPE_CHECKING:
     from rigcheck.catalog.records import HostedOffer

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from rigcheck.catalog.records import Device
 from rigcheck import units
+from rigcheck.catalog.records import Device
 from rigcheck.desktop.models import format as fmt
 
 DEVICE_ROLE = Qt.ItemDataRole.UserRole + 3

@@ -9,8 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from rigcheck.catalog import hosted
-from rigcheck.estimate.types import VERDICTS, Estimate
 from rigcheck.catalog.records import Catalog, HostedOffer, Model, Score
+from rigcheck.estimate.types import VERDICTS, Estimate
 
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 

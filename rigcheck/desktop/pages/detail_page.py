@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rigcheck.estimate.types import Estimate
 from rigcheck import units
 from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
 from rigcheck.desktop.models.model_table import SORT_ROLE
 from rigcheck.desktop.widgets.machine_panel import plain_label
+from rigcheck.estimate.types import Estimate
 
 if TYPE_CHECKING:
     from rigcheck.desktop.models.rows import ModelRow

@@ -13,10 +13,10 @@ from PySide6.QtCore import QEvent
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
-from rigcheck.estimate.types import Estimate
 from rigcheck import units
 from rigcheck.desktop.widgets.machine_panel import plain_label
 from rigcheck.desktop.widgets.plotting import pg as _pg
+from rigcheck.estimate.types import Estimate
 
 pg = _pg()
 

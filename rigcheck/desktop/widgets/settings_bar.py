@@ -10,8 +10,8 @@ from dataclasses import replace
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from rigcheck.estimate.types import Settings
 from rigcheck import units
+from rigcheck.estimate.types import Settings
 
 PROMPT_CHOICES = (512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
 CONTEXT_CHOICES = (2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576)
