@@ -14,14 +14,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from rigcheck.report.builder import (
-    REPORT_SCHEMA,
-    Engine,
-    ReportBuildError,
-    ReportData,
-    build_report,
-    default_engine,
-)
+from rigcheck.report.builder import Engine, ReportBuildError, build_report, default_engine
+from rigcheck.report.records import REPORT_SCHEMA, ReportData
 
 FORMATS = ("pdf", "html", "md", "json", "csv")
 SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json",

@@ -10,12 +10,8 @@ from rigcheck import units
 from rigcheck.catalog.records import Catalog, Model
 from rigcheck.estimate.types import Settings
 from rigcheck.probe.types import Machine
-from rigcheck.report.builder import (
-    USABLE_DECODE_TOKENS_PER_S,
-    USABLE_TTFT_S,
-    Engine,
-    PlanOption,
-)
+from rigcheck.report.builder import Engine
+from rigcheck.report.records import USABLE_DECODE_TOKENS_PER_S, USABLE_TTFT_S, PlanOption
 
 PLAN_OPTIONS = 6
 """Configurations shown per model: enough to compare buying and renting without a wall of rows."""

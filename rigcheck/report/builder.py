@@ -16,15 +16,37 @@ from typing import Any
 
 from rigcheck import __version__
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Quant, Score
-from rigcheck.estimate.types import Band, Estimate, Settings
+from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.probe.types import Gpu, Machine
+from rigcheck.report.records import (
+    USABLE_DECODE_TOKENS_PER_S,
+    USABLE_TTFT_S,
+    BackendInfo,
+    CatalogInfo,
+    ContextPoint,
+    CpuInfo,
+    FitRow,
+    FleetCell,
+    FleetRow,
+    FleetSection,
+    FleetTarget,
+    GpuInfo,
+    HostedRow,
+    MachineInfo,
+    MachineReport,
+    MemoryInfo,
+    ModelDetail,
+    PlanOption,
+    PlanSection,
+    Quality,
+    ReportData,
+    Summary,
+    SummaryPick,
+    one_row_per_model,
+    quality_key,
+    usable_by_model,
+)
 
-REPORT_SCHEMA = "rigcheck.report/1"
-
-USABLE_DECODE_TOKENS_PER_S = 10.0
-"""Below this a reply streams slower than people read (about 5–8 words/s), so the model is not "usable"."""
-USABLE_TTFT_S = 60.0
-"""A minute to the first token for the chosen prompt is the most a person waits interactively."""
 NEARLY_FITS_FACTOR = 1.25
 """A model whose smallest quant needs at most 25 % more memory than the machine has "nearly fits"."""
 INPUT_SHARE = 0.75
@@ -44,303 +66,6 @@ _BENCH_LABELS = {
     "terminal_bench_2": "T-Bench 2",
 }
 _BENCH_ORDER = tuple(_BENCH_LABELS)
-
-
-# --------------------------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True)
-class GpuInfo:
-    """One GPU as the procurement inventory lists it; ``sources`` says where each figure came from."""
-
-    index: int
-    name: str
-    vendor: str
-    vram_total_bytes: int | None
-    memory_bandwidth_bytes_per_s: float | None
-    pcie_link: str | None
-    """``"PCIe 4.0 x16"`` (the maximum the card and slot negotiate), or None when unreadable."""
-    driver_version: str | None
-    cuda_version: str | None
-    uuid: str | None
-    serial: str | None
-    pci_bus_id: str | None
-    power_limit_w: float | None
-    compute_capability: str | None
-    unified_memory: bool
-    gpu_usable_memory_bytes: int | None
-    lost: bool
-    sources: dict[str, str] = field(default_factory=dict)
-    unavailable: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CpuInfo:
-    model: str | None
-    vendor: str | None
-    architecture: str | None
-    physical_cores: int | None
-    logical_cores: int | None
-    max_clock_mhz: float | None
-    isa_flags: tuple[str, ...]
-    sources: dict[str, str] = field(default_factory=dict)
-    unavailable: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class MemoryInfo:
-    total_bytes: int
-    available_bytes: int | None
-    ram_type: str | None
-    ram_speed_mhz: int | None
-    bandwidth_bytes_per_s: float | None
-    swap_total_bytes: int | None
-    sources: dict[str, str] = field(default_factory=dict)
-    unavailable: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class BackendInfo:
-    name: str
-    available: bool
-    reason: str | None
-    device_count: int
-
-
-@dataclass(frozen=True)
-class MachineInfo:
-    """The machine inventory: everything a purchaser needs to identify and compare the box."""
-
-    label: str
-    origin: str
-    hostname: str | None
-    os_name: str | None
-    os_version: str | None
-    probed_at: str | None
-    disk_free_bytes: int | None
-    disk_path: str | None
-    gpus: tuple[GpuInfo, ...]
-    cpu: CpuInfo
-    memory: MemoryInfo
-    backends: tuple[BackendInfo, ...]
-    vram_total_bytes: int
-    """Dedicated VRAM of the usable GPUs, summed (unified-memory GPUs count their GPU-usable share)."""
-    sources: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Quality:
-    """A model's published score chosen to represent it, and its rank across the catalog (0..1)."""
-
-    benchmark: str
-    label: str
-    value: float
-    rank: float
-    """Mean percentile over every benchmark the model has a score on; used only to order models."""
-    source: str | None = None
-
-
-@dataclass(frozen=True)
-class HostedRow:
-    model_id: str
-    provider: str
-    usd_per_m_input: float
-    usd_per_m_output: float
-    blended_usd_per_m: float
-    context_tokens: int | None
-    quantization: str | None
-    residency: str
-    region: str | None
-    no_training: bool | None
-    date_seen: str | None
-    source: str | None
-
-
-@dataclass(frozen=True)
-class FitRow:
-    """One model x quant of the fit table, with what the table shows beside the estimate."""
-
-    model_id: str
-    model_name: str
-    params_total_b: float | None
-    params_active_b: float | None
-    quality: Quality | None
-    cheapest_hosted: HostedRow | None
-    estimate: Estimate
-
-    @property
-    def usable(self) -> bool:
-        """Fits, and decodes and answers fast enough for interactive use (see the module constants)."""
-        e = self.estimate
-        if not e.fits or e.decode_tokens_per_s is None:
-            return False
-        if e.decode_tokens_per_s.expected < USABLE_DECODE_TOKENS_PER_S:
-            return False
-        return e.ttft_s is None or e.ttft_s.expected <= USABLE_TTFT_S
-
-
-@dataclass(frozen=True)
-class SummaryPick:
-    model_id: str
-    model_name: str
-    quant: str
-    verdict: str
-    decode_tokens_per_s: Band | None
-    ttft_s: Band | None
-    needed_bytes: int
-    quality: Quality | None
-    reason: str
-
-
-@dataclass(frozen=True)
-class Summary:
-    headline: str
-    runs_well: tuple[SummaryPick, ...]
-    cannot_run: tuple[SummaryPick, ...]
-    best_hosted: HostedRow | None
-    best_hosted_model_name: str | None
-    best_hosted_reason: str | None
-
-
-@dataclass(frozen=True)
-class ContextPoint:
-    context_tokens: int
-    prefill_tokens_per_s: Band | None
-    decode_tokens_per_s: Band | None
-    ttft_s: Band | None
-    verdict: str
-
-
-@dataclass(frozen=True)
-class ModelDetail:
-    """A selected model: every quant on this machine, speed against context, hosted offers."""
-
-    model_id: str
-    model_name: str
-    facts: tuple[tuple[str, str], ...]
-    """(label, value) lines: parameters, architecture, license, release date, maximum context."""
-    quality: Quality | None
-    quants: tuple[Estimate, ...]
-    best_quant: str | None
-    speed_quant: str | None
-    """The quant the speed-vs-context curve is for (the best that fits, else the smallest)."""
-    speed_vs_context: tuple[ContextPoint, ...]
-    hosted: tuple[HostedRow, ...]
-    gpu_capacity_bytes: int
-    ram_capacity_bytes: int
-
-
-@dataclass(frozen=True)
-class PlanOption:
-    """One configuration the planner considered, with its prices and why it fails when it does."""
-
-    label: str
-    meets_target: bool
-    purchase_usd: float | None = None
-    rental_usd_per_hour: float | None = None
-    usd_per_m_output_rented: float | None = None
-    """$ per million output tokens renting this configuration, at full utilization."""
-    usd_per_m_output_owned: float | None = None
-    """$ per million output tokens owning it (purchase amortised, power), at full utilization."""
-    power_w: float | None = None
-    decode_tokens_per_s: Band | None = None
-    ttft_s: Band | None = None
-    why: str | None = None
-
-
-@dataclass(frozen=True)
-class PlanSection:
-    """The planner's answer for one model: configurations that meet the target, and upgrade advice."""
-
-    model_id: str
-    model_name: str
-    quant: str | None
-    options: tuple[PlanOption, ...]
-    advice: tuple[str, ...]
-    note: str | None = None
-    """Why the section is short or empty (planner not available, model has no quant, ...)."""
-
-
-@dataclass(frozen=True)
-class CatalogInfo:
-    schema_version: str
-    sequence: int
-    generated_at: str
-    source: str | None
-    age_days: float | None
-    models: int
-    devices: int
-    hosted_offers: int
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class MachineReport:
-    machine: MachineInfo
-    summary: Summary
-    rows: tuple[FitRow, ...]
-    """Every model x quant that was evaluated, best quant of each model marked in its estimate."""
-    details: tuple[ModelDetail, ...]
-    plans: tuple[PlanSection, ...]
-
-    @property
-    def model_rows(self) -> tuple[FitRow, ...]:
-        """One row per model: its best quant, or the smallest quant when none fits; by quality."""
-        return _one_row_per_model(self.rows)
-
-
-@dataclass(frozen=True)
-class FleetCell:
-    quant: str
-    verdict: str
-    decode_tokens_per_s: Band | None
-    usable: bool
-
-
-@dataclass(frozen=True)
-class FleetRow:
-    model_id: str
-    model_name: str
-    quality: Quality | None
-    cells: tuple[FleetCell | None, ...]
-    """One per machine, in ``FleetSection.machine_labels`` order; None when no quant fits there."""
-
-
-@dataclass(frozen=True)
-class FleetTarget:
-    label: str
-    cell: FleetCell | None
-    advice: tuple[str, ...]
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class FleetSection:
-    machine_labels: tuple[str, ...]
-    rows: tuple[FleetRow, ...]
-    target_model_id: str | None
-    target_model_name: str | None
-    targets: tuple[FleetTarget, ...]
-    """Per machine: how it runs the target model now and what to buy to get there."""
-
-
-@dataclass(frozen=True)
-class ReportData:
-    """Everything a report shows, in base units; renderers only format and lay out."""
-
-    generated_at: str
-    app_version: str
-    title: str
-    settings: Settings
-    catalog: CatalogInfo
-    machines: tuple[MachineReport, ...]
-    fleet: FleetSection | None
-    assumptions: tuple[str, ...]
-    schema: str = REPORT_SCHEMA
-
-    @property
-    def is_fleet(self) -> bool:
-        return len(self.machines) > 1
 
 
 # --------------------------------------------------------------------------------------------- engine
@@ -703,31 +428,6 @@ def _model_name(model: Model) -> str:
     return model.name or model.id.split("/", 1)[-1]
 
 
-def _quality_key(row: FitRow) -> tuple[float, float, float]:
-    # Scored models first by rank; unscored ones after, bigger (active, then total) first.
-    q = row.quality
-    return (
-        -(q.rank if q else -1.0),
-        -(row.params_active_b or row.params_total_b or 0.0),
-        -(row.params_total_b or 0.0),
-    )
-
-
-def _one_row_per_model(rows: Iterable[FitRow]) -> tuple[FitRow, ...]:
-    by_model: dict[str, list[FitRow]] = {}
-    for r in rows:
-        by_model.setdefault(r.model_id, []).append(r)
-    chosen = []
-    for group in by_model.values():
-        best = [r for r in group if r.estimate.best and r.estimate.fits]
-        if not best:
-            fitting = [r for r in group if r.estimate.fits]
-            best = sorted(fitting, key=lambda r: -r.estimate.memory.total_bytes)[:1]
-        if not best:
-            best = sorted(group, key=lambda r: r.estimate.memory.total_bytes)[:1]
-        chosen.append(best[0])
-    return tuple(sorted(chosen, key=lambda r: (*_quality_key(r), r.model_id)))
-
 
 def _pick(row: FitRow, reason: str) -> SummaryPick:
     e = row.estimate
@@ -754,11 +454,11 @@ def _summary(
 ) -> Summary:
     from rigcheck import units
 
-    per_model = _one_row_per_model(rows)
+    per_model = one_row_per_model(rows)
     # A model runs well when any quant of it is usable: the best quant when it is, else the
     # highest-quality (largest) usable one, e.g. a smaller quant that keeps decode above the bar.
-    usable_by_model = _usable_by_model(rows)
-    well = [usable_by_model.get(r.model_id, r) for r in per_model if r.model_id in usable_by_model]
+    usable_rows = usable_by_model(rows)
+    well = [usable_rows.get(r.model_id, r) for r in per_model if r.model_id in usable_rows]
     runs_well = tuple(
         _pick(
             r,
@@ -770,7 +470,7 @@ def _summary(
     cannot = []
     for r in per_model:
         e = r.estimate
-        if r.model_id in usable_by_model:
+        if r.model_id in usable_rows:
             continue
         if not e.fits:
             reason = f"needs {units.bytes_text(e.memory.total_bytes)} at {e.quant}; has {units.bytes_text(capacity)}"
@@ -806,14 +506,6 @@ def _summary(
     return Summary(headline, runs_well, tuple(cannot), best_hosted, best_name, best_reason)
 
 
-def _usable_by_model(rows: Iterable[FitRow]) -> dict[str, FitRow]:
-    """Per model, the quant to recommend for interactive use: the best quant when it is usable, else the
-    highest-quality (largest) usable one, e.g. a smaller quant that keeps decode above the bar."""
-    out: dict[str, FitRow] = {}
-    for r in sorted((r for r in rows if r.usable), key=lambda r: (not r.estimate.best, -r.estimate.memory.weights_bytes)):
-        out.setdefault(r.model_id, r)
-    return out
-
 
 def _all_unified(info: MachineInfo) -> bool:
     usable = [g for g in info.gpus if not g.lost]
@@ -828,7 +520,7 @@ def _capacities(info: MachineInfo) -> tuple[int, int]:
 
 def _default_selection(rows: tuple[FitRow, ...], info: MachineInfo) -> list[str]:
     """The few most capable models that fit, plus the most capable one that nearly fits."""
-    per_model = _one_row_per_model(rows)
+    per_model = one_row_per_model(rows)
     chosen = [r.model_id for r in per_model if r.estimate.fits][:DEFAULT_SELECTED]
     gpu, ram = _capacities(info)
     for r in per_model:
@@ -957,14 +649,14 @@ def _fleet(
     models_by_id: dict[str, Model],
 ) -> FleetSection:
     # Each cell shows the quant to use there: a usable one when any is, else the best that fits.
-    per_machine = [{**{r.model_id: r for r in rep.model_rows}, **_usable_by_model(rep.rows)} for rep in reports]
+    per_machine = [{**{r.model_id: r for r in rep.model_rows}, **usable_by_model(rep.rows)} for rep in reports]
     # Rows: the most capable models that at least one machine runs, then the target if missing.
     union: dict[str, FitRow] = {}
     for rep in reports:
         for r in rep.model_rows:
             if r.estimate.fits and r.model_id not in union:
                 union[r.model_id] = r
-    ordered = sorted(union.values(), key=lambda r: (*_quality_key(r), r.model_id))[:FLEET_ROWS]
+    ordered = sorted(union.values(), key=lambda r: (*quality_key(r), r.model_id))[:FLEET_ROWS]
     ids = [r.model_id for r in ordered]
     if target_model_id and target_model_id not in ids:
         ids.insert(0, target_model_id)

@@ -10,7 +10,7 @@ import math
 from html import escape
 
 from rigcheck import units
-from rigcheck.report.builder import ModelDetail
+from rigcheck.report.records import ModelDetail
 
 WIDTH = 640
 _FONT = 'font-family="Helvetica, Arial, sans-serif"'

@@ -6,7 +6,7 @@ import csv as _csv
 import io
 
 from rigcheck.estimate.types import Band
-from rigcheck.report.builder import FitRow, ReportData
+from rigcheck.report.records import FitRow, ReportData
 
 COLUMNS = (
     "machine",

@@ -11,7 +11,7 @@ from html import escape
 
 from rigcheck import units
 from rigcheck.report import charts
-from rigcheck.report.builder import (
+from rigcheck.report.records import (
     USABLE_DECODE_TOKENS_PER_S,
     FitRow,
     FleetCell,

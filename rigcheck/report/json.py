@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown
-from rigcheck.report.builder import MachineReport, ReportData
+from rigcheck.report.records import MachineReport, ReportData
 
 SCHEMA_FILE = "report.schema.json"
 

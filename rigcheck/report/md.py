@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rigcheck import units
-from rigcheck.report.builder import (
+from rigcheck.report.records import (
     USABLE_DECODE_TOKENS_PER_S,
     FitRow,
     FleetCell,

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 
 from rigcheck.report import html
-from rigcheck.report.builder import ReportData
+from rigcheck.report.records import ReportData
 
 LAYOUT_DPI = 96
 """Layout unit: QTextDocument's pixels are 1/96 inch, so the writer prints at the same resolution
