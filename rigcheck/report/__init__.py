@@ -14,7 +14,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from rigcheck.report.builder import Engine, ReportBuildError, build_report, default_engine
+from rigcheck.report.adapters import default_engine
+from rigcheck.report.builder import ReportBuildError, build_report
+from rigcheck.report.engine import Engine
 from rigcheck.report.records import REPORT_SCHEMA, ReportData
 
 FORMATS = ("pdf", "html", "md", "json", "csv")

@@ -10,7 +10,7 @@ from rigcheck import units
 from rigcheck.catalog.records import Catalog, Model
 from rigcheck.estimate.types import Settings
 from rigcheck.probe.types import Machine
-from rigcheck.report.builder import Engine
+from rigcheck.report.engine import Engine
 from rigcheck.report.records import USABLE_DECODE_TOKENS_PER_S, USABLE_TTFT_S, PlanOption
 
 PLAN_OPTIONS = 6
@@ -20,6 +20,7 @@ PLAN_REJECTIONS = 4
 
 
 def default_engine() -> Engine:
+    """The real estimator, planner and resolver; a part whose module is not installed is left None."""
     engine = Engine()
     try:
         from rigcheck.estimate import estimate, evaluate

@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from rigcheck import __version__
-from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Quant, Score
+from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Score
 from rigcheck.estimate.types import Estimate, Settings
-from rigcheck.probe.types import Gpu, Machine
+from rigcheck.probe.types import Machine
+from rigcheck.report.adapters import default_engine
+from rigcheck.report.engine import Engine, ResolveGpuFn
 from rigcheck.report.records import (
     USABLE_DECODE_TOKENS_PER_S,
     USABLE_TTFT_S,
@@ -66,38 +68,6 @@ _BENCH_LABELS = {
     "terminal_bench_2": "T-Bench 2",
 }
 _BENCH_ORDER = tuple(_BENCH_LABELS)
-
-
-# --------------------------------------------------------------------------------------------- engine
-
-
-EvaluateFn = Callable[[Machine, Catalog, Settings], list[Estimate]]
-EstimateFn = Callable[[Model, Quant, Machine, Settings, list[Device]], Estimate]
-PlanFn = Callable[[Model, "str | None", Settings, Catalog], "tuple[str | None, list[PlanOption]]"]
-UpgradeFn = Callable[[Machine, Model, Settings, Catalog], list[str]]
-ResolveGpuFn = Callable[[Gpu, list[Device]], "Device | None"]
-
-
-@dataclass
-class Engine:
-    """The estimator, planner and device resolver the builder calls; None where not available."""
-
-    evaluate: EvaluateFn | None = None
-    estimate: EstimateFn | None = None
-    plan: PlanFn | None = None
-    """(model, quant or None, settings, catalog) -> (quant used, options cheapest first)."""
-    upgrade: UpgradeFn | None = None
-    """(machine, model, settings, catalog) -> lines of advice, smallest change first."""
-    resolve_gpu: ResolveGpuFn | None = None
-    unavailable: dict[str, str] = field(default_factory=dict)
-    """Engine part ("estimator", "device resolver", "planner") -> why it is missing, shown in the report."""
-
-
-def default_engine() -> Engine:
-    """The real estimator, planner and resolver; a part whose module is not installed is left None."""
-    from rigcheck.report import adapters
-
-    return adapters.default_engine()
 
 
 # --------------------------------------------------------------------------------------------- build

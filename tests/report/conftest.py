@@ -12,7 +12,7 @@ import pytest
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Quant, Score
 from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown, Settings
 from rigcheck.probe.types import BackendStatus, Cpu, Gpu, Machine, Memory
-from rigcheck.report.builder import Engine
+from rigcheck.report.engine import Engine
 from rigcheck.report.records import PlanOption
 
 GIB = 1024**3

@@ -16,7 +16,8 @@ from rigcheck.estimate.types import Settings
 from rigcheck.report import ExportError, build_report, export
 from rigcheck.report import csv as report_csv
 from rigcheck.report import json as report_json
-from rigcheck.report.builder import Engine, ReportBuildError
+from rigcheck.report.builder import ReportBuildError
+from rigcheck.report.engine import Engine
 
 from . import schema_check
 from .conftest import GIB, fake_evaluate, make_machine
