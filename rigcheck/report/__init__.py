@@ -1,27 +1,19 @@
 """Exported machine and fleet reports: build a ``ReportData``, then ``export`` it as PDF, HTML, MD, JSON or CSV.
 
-``export`` never leaves a half-written file: it writes a temporary file in the destination folder and
-renames it over the destination only once complete. Call it from the main thread or a QThread
-(a QThreadPool worker, as the GUI does), not a plain Python thread: Qt's text layout behind the PDF
-starts timers, which need a Qt event dispatcher.
+The names below are re-exported from the modules that hold them; no module of this package imports the
+package itself. ``records`` holds what a report contains, ``builder`` makes one (with a section module
+each: ``inventory``, ``summary``, ``details``, ``plans``, ``fleet``), ``engine`` and ``adapters`` are what
+it estimates with, and ``files`` writes it through the renderers (``pdf``, ``html``, ``md``, ``json``,
+``csv``). See ``files`` for the atomic write and the thread ``export`` must run on.
 """
 
 from __future__ import annotations
 
-import os
-import stat
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
-
 from rigcheck.report.adapters import default_engine
 from rigcheck.report.builder import ReportBuildError, build_report
 from rigcheck.report.engine import Engine
+from rigcheck.report.files import FORMATS, ExportError, export, format_for_path, render_text
 from rigcheck.report.records import REPORT_SCHEMA, ReportData
-
-FORMATS = ("pdf", "html", "md", "json", "csv")
-SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json",
-            ".csv": "csv"}
 
 __all__ = [
     "FORMATS",
@@ -36,120 +28,3 @@ __all__ = [
     "format_for_path",
     "render_text",
 ]
-
-
-class ExportError(Exception):
-    """The report could not be written; one sentence naming the file and why. Nothing was left behind."""
-
-
-def format_for_path(path: str | os.PathLike[str]) -> str | None:
-    """The format a file name implies (``r.pdf`` -> ``"pdf"``), or None when the suffix says nothing."""
-    return SUFFIXES.get(Path(path).suffix.lower())
-
-
-def render_text(report_data: ReportData, fmt: str) -> str:
-    """The report as text for the text formats (html, md, json, csv). Raises ValueError for pdf/unknown."""
-    from rigcheck.report import csv, html, json, md
-
-    renderers = {"html": html.render, "md": md.render, "json": json.render, "csv": csv.render}
-    if fmt not in renderers:
-        raise ValueError(f"{fmt!r} is not a text report format (one of {', '.join(renderers)})")
-    return renderers[fmt](report_data)
-
-
-def export(
-    report_data: ReportData,
-    fmt: str,
-    path: str | os.PathLike[str],
-    progress: Callable[[float, str], None] | None = None,
-) -> Path:
-    """Write the report to ``path`` in ``fmt`` ("pdf", "html", "md", "json", "csv") and return the path.
-
-    ``progress(fraction 0..1, message)`` is called as the work goes on (from the calling thread).
-    Raises ExportError for an unknown format, a missing or unwritable folder, a destination that is a
-    folder, or a failed write; an existing file at ``path`` is then left as it was.
-    """
-    if fmt not in FORMATS:
-        raise ExportError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
-    target = Path(path).expanduser()
-    folder = target.parent
-    if target.is_dir():
-        raise ExportError(f"cannot write {target}: it is a folder")
-    if not folder.is_dir():
-        raise ExportError(f"cannot write {target}: folder {folder} does not exist")
-
-    def step(fraction: float, message: str) -> None:
-        if progress is not None:
-            progress(fraction, message)
-
-    step(0.0, f"writing {fmt.upper()}")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise ExportError(f"cannot write {target}: {_reason(exc)}") from None
-    tmp = Path(tmp_name)
-    try:
-        if fmt == "pdf":
-            os.close(fd)
-            from rigcheck.report import pdf
-
-            pdf.write(report_data, str(tmp), progress=lambda f, m: step(0.05 + 0.9 * f, m))
-            with open(tmp, "rb") as fh:
-                if fh.read(5) != b"%PDF-":
-                    raise OSError("the PDF writer produced no output")
-                os.fsync(fh.fileno())
-        else:
-            text = render_text(report_data, fmt)
-            step(0.7, "saving")
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-        _set_mode(tmp, target)
-        os.replace(tmp, target)
-    except OSError as exc:
-        _discard(tmp)
-        raise ExportError(f"cannot write {target}: {_reason(exc)}") from None
-    except BaseException:
-        _discard(tmp)
-        raise
-    step(1.0, f"saved {target.name}")
-    return target
-
-
-def _set_mode(tmp: Path, target: Path) -> None:
-    # mkstemp makes 0600 files; give the report the mode a plain open() would (or the old file's).
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    os.chmod(tmp, mode)
-
-
-def _umask() -> int:
-    # os.umask() can only be read by setting it, which races with other threads; Linux shows it here.
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
-
-
-def _discard(tmp: Path) -> None:
-    try:
-        tmp.unlink()
-    except FileNotFoundError:
-        pass
-    except OSError:
-        pass  # best effort: the original error is the one worth reporting
-
-
-def _reason(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if exc.strerror:
-        return exc.strerror.lower()
-    return str(exc) or type(exc).__name__

@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from rigcheck import units
-from rigcheck.report import charts
+from rigcheck.report.charts import WIDTH as CHART_WIDTH
+from rigcheck.report.charts import memory_chart, speed_chart
 from rigcheck.report.records import (
     USABLE_DECODE_TOKENS_PER_S,
     FitRow,
@@ -105,7 +106,7 @@ def _svg_size(svg: str) -> tuple[int, int]:
     import re
 
     m = re.search(r'width="(\d+)" height="(\d+)"', svg)
-    return (int(m.group(1)), int(m.group(2))) if m else (charts.WIDTH, 240)
+    return (int(m.group(1)), int(m.group(2))) if m else (CHART_WIDTH, 240)
 
 
 def render(report: ReportData) -> str:
@@ -450,9 +451,9 @@ def _detail(d: _Doc, detail: ModelDetail) -> None:
         )
     )
     if detail.quants:
-        d.chart(charts.memory_chart(detail), "memory")
+        d.chart(memory_chart(detail), "memory")
     if detail.speed_vs_context:
-        d.chart(charts.speed_chart(detail), "speed")
+        d.chart(speed_chart(detail), "speed")
     best = next((e for e in detail.quants if e.quant == (detail.best_quant or detail.speed_quant)), None)
     if best is not None and (best.placement or best.basis):
         d.add("<h3>How the estimate was made</h3><ul>")

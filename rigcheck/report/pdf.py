@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Callable
 
-from rigcheck.report import html
+from rigcheck.report.html import render_document
 from rigcheck.report.records import ReportData
 
 LAYOUT_DPI = 96
@@ -167,7 +167,7 @@ def write(report: ReportData, path: str, progress: Callable[[float, str], None] 
         if progress is not None:
             progress(fraction, message)
 
-    markup, chart_svgs = html.render_document(report, for_qt=True)
+    markup, chart_svgs = render_document(report, for_qt=True)
     writer = QPdfWriter(path)
     writer.setResolution(LAYOUT_DPI)
     writer.setPageLayout(

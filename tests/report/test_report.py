@@ -11,10 +11,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rigcheck import report as report_pkg
 from rigcheck.estimate.types import Settings
 from rigcheck.report import ExportError, build_report, export
 from rigcheck.report import csv as report_csv
+from rigcheck.report import files as report_files
 from rigcheck.report import json as report_json
 from rigcheck.report.builder import ReportBuildError
 from rigcheck.report.engine import Engine
@@ -266,7 +266,7 @@ def test_failure_mid_write_leaves_no_file_and_keeps_the_old_one(report, tmp_path
     if fmt == "pdf":
         monkeypatch.setattr(pdf, "write", broken)
     else:
-        monkeypatch.setattr(report_pkg, "render_text", broken)
+        monkeypatch.setattr(report_files, "render_text", broken)
     out = tmp_path / "out"
     out.mkdir()
     fresh = out / f"new.{fmt}"
