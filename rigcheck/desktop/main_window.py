@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 from rigcheck import units
 from rigcheck.desktop import state
 from rigcheck.desktop.catalog_info import CatalogInfo
-from rigcheck.desktop.controller import AppController, Evaluation, memory_limits
+from rigcheck.desktop.controller import AppController, memory_limits
+from rigcheck.desktop.evaluation import Evaluation
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.pages.detail_page import DetailPage
 from rigcheck.desktop.pages.models_page import ModelsPage

@@ -238,7 +238,7 @@ def with_evaluation(early: Prefetch, services: Services, settings: Settings, mac
             services.warm_up()
         catalog = early.catalog.result()
         target = machine if machine is not None else early.machine.result()
-        from rigcheck.desktop.controller import evaluate_rows
+        from rigcheck.desktop.evaluation import evaluate_rows
 
         return evaluate_rows(services, target, catalog, settings)
 
