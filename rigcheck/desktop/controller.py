@@ -8,11 +8,12 @@ TaskRunner; results arrive on the GUI thread and stale ones are dropped by key.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from rigcheck.desktop.evaluation import Evaluation, evaluate_rows
 from rigcheck.desktop.services import Prefetch, Services
 from rigcheck.desktop.workers import TaskFailure, TaskRunner
 from rigcheck.estimate.types import Estimate, Settings
@@ -20,7 +21,6 @@ from rigcheck.probe.types import Machine
 
 if TYPE_CHECKING:  # the catalog's records (msgspec) load with the first catalog, not with the window
     from rigcheck.catalog.records import Catalog, Device, Model
-    from rigcheck.desktop.models.cells import TableRow
     from rigcheck.desktop.models.rows import ModelRow
 
 log = logging.getLogger(__name__)
@@ -31,19 +31,6 @@ CURVE_DELAY_MS = 200
 """How long the selection must rest on a quant before its speed and cost curves are computed."""
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    """One finished evaluation: what was evaluated and the rows the table shows."""
-
-    machine: Machine
-    catalog: Catalog
-    settings: Settings
-    estimates: tuple[Estimate, ...]
-    rows: tuple[ModelRow, ...]
-    cells: tuple[TableRow, ...] = ()
-    """The table's cells for ``rows``, made on the worker with them (empty: the table makes them itself)."""
-
-
 def _outcome(future) -> tuple[object, TaskFailure | None]:
     """A finished future as run_task's (result, failure) pair."""
     import traceback
@@ -52,17 +39,6 @@ def _outcome(future) -> tuple[object, TaskFailure | None]:
     if exc is None:
         return future.result(), None
     return None, TaskFailure(exc, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-
-
-def evaluate_rows(services: Services, machine: Machine, catalog: Catalog, settings: Settings) -> Evaluation:
-    """Evaluate every model and build the table's rows and cells (runs on a worker or prefetch thread, so the
-    GUI thread only swaps them in)."""
-    from rigcheck.desktop.models.cells import table_rows
-    from rigcheck.desktop.models.rows import build_rows
-
-    estimates = tuple(services.evaluate(machine, catalog, settings))
-    rows = tuple(build_rows(catalog, list(estimates)))
-    return Evaluation(machine, catalog, settings, estimates, rows, tuple(table_rows(list(rows))))
 
 
 def speed_points(services: Services, model: Model, quant_name: str, machine: Machine, settings: Settings,

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rigcheck.catalog.records import Device
+    from rigcheck.desktop.catalog_info import CatalogInfo
     from rigcheck.desktop.models.cells import TableRow
-    from rigcheck.desktop.services import CatalogInfo
     from rigcheck.estimate.types import Settings
     from rigcheck.probe.types import Machine
 
@@ -82,9 +82,9 @@ def compute(settings_file: Path) -> FirstLook:
     from rigcheck.catalog.devices import resolve_gpu
     from rigcheck.catalog.store import load_catalog
     from rigcheck.desktop import state
+    from rigcheck.desktop.catalog_info import catalog_info
     from rigcheck.desktop.models.cells import table_rows
     from rigcheck.desktop.models.rows import build_rows
-    from rigcheck.desktop.services import catalog_info
     from rigcheck.estimate.engine import evaluate
     from rigcheck.probe.detect import probe_machine
 

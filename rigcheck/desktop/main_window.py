@@ -22,11 +22,13 @@ from PySide6.QtWidgets import (
 
 from rigcheck import units
 from rigcheck.desktop import state
-from rigcheck.desktop.controller import AppController, Evaluation, memory_limits
+from rigcheck.desktop.catalog_info import CatalogInfo
+from rigcheck.desktop.controller import AppController, memory_limits
+from rigcheck.desktop.evaluation import Evaluation
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.pages.detail_page import DetailPage
 from rigcheck.desktop.pages.models_page import ModelsPage
-from rigcheck.desktop.services import CatalogInfo, Services
+from rigcheck.desktop.services import Services
 from rigcheck.desktop.widgets.machine_panel import MachinePanel, plain_label
 from rigcheck.desktop.widgets.settings_bar import SettingsBar
 from rigcheck.desktop.workers import TaskRunner

@@ -13,22 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from rigcheck.desktop.catalog_info import catalog_info
+
 if TYPE_CHECKING:  # annotations only: importing this module must stay cheap (it runs before the window exists)
     from concurrent.futures import Future
 
     from rigcheck.catalog.records import Catalog, Device, Model, Quant
+    from rigcheck.desktop.catalog_info import CatalogInfo
     from rigcheck.estimate.types import Estimate, Settings
     from rigcheck.probe.types import Gpu, Machine
-
-
-@dataclass(frozen=True)
-class CatalogInfo:
-    """What the status bar shows about the catalog in use."""
-
-    source: str
-    sequence: int
-    generated_at: str | None
-    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,17 +54,6 @@ class Services:
 
     def with_(self, **changes) -> Services:
         return replace(self, **changes)
-
-
-def _optional(module: str, attr: str) -> Any | None:
-    """The attribute, or None when its module is not part of this build (still being written)."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
-    return getattr(mod, attr, None)
 
 
 def _present(module: str) -> bool:
@@ -119,19 +101,6 @@ def _lazy(module: str, attr: str) -> Callable[..., Any] | None:
 
     call.__name__ = attr
     return call
-
-
-def catalog_info(catalog: Catalog) -> CatalogInfo:
-    """The status bar's line about ``catalog`` (the real services' ``catalog_info``; the first-look helper too)."""
-    status_fn = _optional("rigcheck.catalog.store", "catalog_status")
-    warnings: tuple[str, ...] = ()
-    source = catalog.source or "embedded"
-    if status_fn is not None:
-        st = status_fn()
-        source = str(getattr(st, "source", source) or source)
-        warnings = tuple(getattr(st, "warnings", ()) or ())
-    return CatalogInfo(source=source, sequence=catalog.sequence, generated_at=catalog.generated_at,
-                       warnings=warnings)
 
 
 def _hypothetical(gpu_specs: list[str], ram_bytes: int | None, catalog: Catalog) -> Machine:
@@ -269,7 +238,7 @@ def with_evaluation(early: Prefetch, services: Services, settings: Settings, mac
             services.warm_up()
         catalog = early.catalog.result()
         target = machine if machine is not None else early.machine.result()
-        from rigcheck.desktop.controller import evaluate_rows
+        from rigcheck.desktop.evaluation import evaluate_rows
 
         return evaluate_rows(services, target, catalog, settings)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Quant, Score
-from rigcheck.desktop.services import CatalogInfo, Services
+from rigcheck.desktop.catalog_info import CatalogInfo
+from rigcheck.desktop.services import Services
 from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown, Settings
 from rigcheck.probe.types import BackendStatus, Cpu, Gpu, Machine, Memory
 

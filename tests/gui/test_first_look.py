@@ -11,7 +11,7 @@ from PySide6.QtCore import QItemSelectionModel
 
 from rigcheck.desktop import first_look, helper_process, state
 from rigcheck.desktop.app import open_window
-from rigcheck.desktop.controller import evaluate_rows
+from rigcheck.desktop.evaluation import evaluate_rows
 from rigcheck.desktop.first_look import FirstLook, GpuSpec
 from rigcheck.desktop.helper_process import Helper
 from rigcheck.desktop.models.cells import table_rows

@@ -10,7 +10,7 @@ from dataclasses import replace
 from PySide6.QtCore import QThreadPool
 
 from rigcheck.desktop.app import open_window
-from rigcheck.desktop.controller import evaluate_rows
+from rigcheck.desktop.evaluation import evaluate_rows
 from rigcheck.desktop.services import Prefetch, prefetch, with_evaluation
 from rigcheck.estimate.types import Settings
 

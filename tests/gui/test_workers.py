@@ -112,7 +112,8 @@ class ManualPool:
 
 
 def test_curve_requests_keep_only_the_latest(qtbot):
-    from rigcheck.desktop.controller import AppController, Evaluation
+    from rigcheck.desktop.controller import AppController
+    from rigcheck.desktop.evaluation import Evaluation
     from rigcheck.desktop.models.rows import build_rows
     from rigcheck.estimate.types import Settings
 
