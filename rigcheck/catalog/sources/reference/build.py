@@ -45,7 +45,7 @@ from rigcheck.catalog.records import (
 )
 
 DEFAULT_REFERENCE_DIR = Path("/work/shared/reference")
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SUPPLEMENT_DIR = DATA_DIR / "supplement"
 OUTPUT_PATH = DATA_DIR / "catalog.json"
 
@@ -1016,6 +1016,3 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(catalog.hosted)} hosted offers, {len(catalog.rentals)} rentals, {len(catalog.scores)} scores")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
