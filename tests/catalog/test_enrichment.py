@@ -9,14 +9,9 @@ import shutil
 import pytest
 
 from rigcheck.catalog.records import HostedOffer
-from rigcheck.catalog.sources.reference.build import (
-    DEFAULT_REFERENCE_DIR,
-    SUPPLEMENT_DIR,
-    BuildError,
-    apply_provider_policies,
-    build,
-    main,
-)
+from rigcheck.catalog.sources.reference.build import DEFAULT_REFERENCE_DIR, SUPPLEMENT_DIR, build, main
+from rigcheck.catalog.sources.reference.cells import BuildError
+from rigcheck.catalog.sources.reference.hosted_prices import apply_provider_policies
 
 REFERENCE = DEFAULT_REFERENCE_DIR
 

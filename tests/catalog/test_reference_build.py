@@ -12,14 +12,13 @@ from rigcheck.catalog.records import decode_catalog, encode_catalog
 from rigcheck.catalog.sources.reference.build import (
     DEFAULT_REFERENCE_DIR,
     SUPPLEMENT_DIR,
-    BuildError,
     build,
-    closed_model_from_id,
-    gdn_state_bytes,
     main,
-    parse_layer_pattern,
     sequence_from_timestamp,
 )
+from rigcheck.catalog.sources.reference.cells import BuildError
+from rigcheck.catalog.sources.reference.closed_models import closed_model_from_id
+from rigcheck.catalog.sources.reference.models import gdn_state_bytes, parse_layer_pattern
 from rigcheck.catalog.store import embedded_catalog_path
 
 REFERENCE = DEFAULT_REFERENCE_DIR
