@@ -9,9 +9,11 @@ import shutil
 import pytest
 
 from rigcheck.catalog.records import HostedOffer
-from rigcheck.catalog.sources import reference
+from rigcheck.catalog.sources.reference.build import DEFAULT_REFERENCE_DIR, SUPPLEMENT_DIR, build, main
+from rigcheck.catalog.sources.reference.cells import BuildError
+from rigcheck.catalog.sources.reference.hosted_prices import apply_provider_policies
 
-REFERENCE = reference.DEFAULT_REFERENCE_DIR
+REFERENCE = DEFAULT_REFERENCE_DIR
 
 
 @pytest.fixture()
@@ -20,7 +22,7 @@ def inputs(tmp_path):
         pytest.skip("shared reference not present")
     ref, sup = tmp_path / "reference", tmp_path / "supplement"
     shutil.copytree(REFERENCE, ref)
-    shutil.copytree(reference.SUPPLEMENT_DIR, sup)
+    shutil.copytree(SUPPLEMENT_DIR, sup)
     return ref, sup
 
 
@@ -52,7 +54,7 @@ def test_policy_applies_to_silent_offers_only():
     rows = [_policy(["acme", "region", "EU", "true", "", "https://acme.example/privacy",
                                      "EU data centres"])]
     silent, stated = _offer(), _offer(residency="anywhere", notes="the row says anywhere")
-    out = reference.apply_provider_policies([silent, stated], rows)
+    out = apply_provider_policies([silent, stated], rows)
     assert (out[0].residency, out[0].region, out[0].no_training) == ("region", "EU", True)
     assert out[0].source == "price page; residency: https://acme.example/privacy"
     assert out[0].notes == "provider policy: EU data centres"
@@ -62,7 +64,7 @@ def test_policy_applies_to_silent_offers_only():
 def test_policy_exceptions_and_other_providers_stay_unknown():
     rows = [_policy(["acme", "no-training", "", "true", "google/;closed:", "src", ""])]
     gemma, closed, other = _offer(model_id="google/gemma-3-27b-it"), _offer(model_id="closed:x/y"), _offer("zeta")
-    out = reference.apply_provider_policies([gemma, closed, other], rows)
+    out = apply_provider_policies([gemma, closed, other], rows)
     assert all(o.residency == "unknown" and o.no_training is None for o in out)
 
 
@@ -75,21 +77,21 @@ def test_policy_exceptions_and_other_providers_stay_unknown():
     ],
 )
 def test_bad_policy_rows_refused(row, message):
-    with pytest.raises(reference.BuildError, match=message):
-        reference.apply_provider_policies([_offer()], [_policy(row)])
+    with pytest.raises(BuildError, match=message):
+        apply_provider_policies([_offer()], [_policy(row)])
 
 
 def test_duplicate_policy_refused():
     row = _policy(["acme", "region", "CN", "", "", "src", ""])
-    with pytest.raises(reference.BuildError, match="appears twice"):
-        reference.apply_provider_policies([], [row, row])
+    with pytest.raises(BuildError, match="appears twice"):
+        apply_provider_policies([], [row, row])
 
 
 def test_device_override_note_and_street_price(inputs):
     ref, sup = inputs
     _append(sup / "device_overrides.csv", ["NVIDIA A100 80GB SXM", "street_price_usd", "15000", "https://example.test/a100",
                                            "reported, not list"])
-    catalog = reference.build(ref, sup, generated_at="2026-01-01T00:00:00Z")
+    catalog = build(ref, sup, generated_at="2026-01-01T00:00:00Z")
     a100 = next(d for d in catalog.devices if d.name == "NVIDIA A100 80GB SXM")
     assert a100.street_price_usd == 15000
     assert "street_price_usd: https://example.test/a100" in a100.sources
@@ -108,15 +110,15 @@ def test_device_override_note_and_street_price(inputs):
 def test_bad_device_overrides_refused(inputs, row, message):
     ref, sup = inputs
     _append(sup / "device_overrides.csv", row)
-    with pytest.raises(reference.BuildError, match=message):
-        reference.build(ref, sup, generated_at="2026-01-01T00:00:00Z")
+    with pytest.raises(BuildError, match=message):
+        build(ref, sup, generated_at="2026-01-01T00:00:00Z")
 
 
 def test_bad_policy_file_fails_the_cli_with_one_line(inputs, tmp_path, capsys):
     ref, sup = inputs
     _rewrite(sup / "provider_policies.csv", POLICY_HEADER, [["deepinfra", "somewhere", "", "", "", "src", ""]])
     out = tmp_path / "catalog.json"
-    code = reference.main(["--reference", str(ref), "--supplement", str(sup), "--output", str(out)])
+    code = main(["--reference", str(ref), "--supplement", str(sup), "--output", str(out)])
     err = capsys.readouterr().err
     assert code == 2 and not out.exists()
     assert err.count("\n") == 1 and "provider_policies.csv: deepinfra has residency 'somewhere'" in err

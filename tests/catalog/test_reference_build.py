@@ -9,10 +9,19 @@ from pathlib import Path
 import pytest
 
 from rigcheck.catalog.records import decode_catalog, encode_catalog
-from rigcheck.catalog.sources import reference
+from rigcheck.catalog.sources.reference.build import (
+    DEFAULT_REFERENCE_DIR,
+    SUPPLEMENT_DIR,
+    build,
+    main,
+    sequence_from_timestamp,
+)
+from rigcheck.catalog.sources.reference.cells import BuildError
+from rigcheck.catalog.sources.reference.closed_models import closed_model_from_id
+from rigcheck.catalog.sources.reference.models import gdn_state_bytes, parse_layer_pattern
 from rigcheck.catalog.store import embedded_catalog_path
 
-REFERENCE = reference.DEFAULT_REFERENCE_DIR
+REFERENCE = DEFAULT_REFERENCE_DIR
 needs_reference = pytest.mark.skipif(not (REFERENCE / "models.csv").is_file(), reason="shared reference not present")
 
 
@@ -38,25 +47,24 @@ needs_reference = pytest.mark.skipif(not (REFERENCE / "models.csv").is_file(), r
     ],
 )
 def test_parse_layer_pattern(pattern, layers, expected, why):
-    assert reference.parse_layer_pattern(pattern, layers).full_attention_layers == expected, why
+    assert parse_layer_pattern(pattern, layers).full_attention_layers == expected, why
 
 
 def test_global_layer_dims():
-    parsed = reference.parse_layer_pattern("5 local sliding (1024) : 1 global; global layers: 2 KV heads, head_dim 512",
-                                           30)
+    parsed = parse_layer_pattern("5 local sliding (1024) : 1 global; global layers: 2 KV heads, head_dim 512", 30)
     assert (parsed.global_kv_heads, parsed.global_head_dim) == (2, 512)
 
 
 def test_gdn_state_bytes():
-    assert reference.gdn_state_bytes("cycle of 4 ...; GDN 16 key heads/32 value heads, head dim 128") == 32 * 128 * 128 * 2
-    assert reference.gdn_state_bytes("cycle of 4: 3 Gated DeltaNet + 1 full attention") is None
+    assert gdn_state_bytes("cycle of 4 ...; GDN 16 key heads/32 value heads, head dim 128") == 32 * 128 * 128 * 2
+    assert gdn_state_bytes("cycle of 4: 3 Gated DeltaNet + 1 full attention") is None
 
 
 @needs_reference
 def test_committed_catalog_equals_a_fresh_build():
     committed = decode_catalog(embedded_catalog_path().read_bytes())
     # The sequence is left to its default (generated_at as YYYYMMDDHHMM) so a hand-set sequence fails here too.
-    fresh = reference.build(generated_at=committed.generated_at)
+    fresh = build(generated_at=committed.generated_at)
     assert encode_catalog(fresh) == encode_catalog(committed), (
         "catalog.json is stale or hand-edited: run `python -m rigcheck.catalog.sources.reference "
         f"--generated-at {committed.generated_at}`"
@@ -71,7 +79,7 @@ def inputs(tmp_path):
     ref = tmp_path / "reference"
     sup = tmp_path / "supplement"
     shutil.copytree(REFERENCE, ref)
-    shutil.copytree(reference.SUPPLEMENT_DIR, sup)
+    shutil.copytree(SUPPLEMENT_DIR, sup)
     return ref, sup
 
 
@@ -98,27 +106,27 @@ def _append(path: Path, line: str) -> None:
 def test_bad_input_is_one_clear_error(inputs, file, line, message):
     ref, sup = inputs
     _append((ref if file.startswith("reference/") else sup) / file.split("/", 1)[1], line)
-    with pytest.raises(reference.BuildError, match=message):
-        reference.build(ref, sup, generated_at="2026-01-01T00:00:00Z")
+    with pytest.raises(BuildError, match=message):
+        build(ref, sup, generated_at="2026-01-01T00:00:00Z")
 
 
 def test_missing_file(inputs):
     ref, sup = inputs
     (sup / "variants.csv").unlink()
-    with pytest.raises(reference.BuildError, match="variants.csv is missing"):
-        reference.build(ref, sup)
+    with pytest.raises(BuildError, match="variants.csv is missing"):
+        build(ref, sup)
 
 
 def test_main_writes_a_valid_catalog_and_reports_errors(inputs, tmp_path, capsys):
     ref, sup = inputs
     out = tmp_path / "catalog.json"
-    assert reference.main(["--reference", str(ref), "--supplement", str(sup), "--output", str(out),
-                           "--generated-at", "2026-01-01T00:00:00Z", "--sequence", "7"]) == 0
+    assert main(["--reference", str(ref), "--supplement", str(sup), "--output", str(out),
+                 "--generated-at", "2026-01-01T00:00:00Z", "--sequence", "7"]) == 0
     built = decode_catalog(out.read_bytes())
     assert built.sequence == 7 and built.source == "embedded" and len(built.models) >= 100
     assert "wrote" in capsys.readouterr().out
     (sup / "quant_files.csv").write_text("model_id,quant\nnobody/x,Q4_K_M\n", encoding="utf-8")
-    assert reference.main(["--reference", str(ref), "--supplement", str(sup), "--output", str(out)]) == 2
+    assert main(["--reference", str(ref), "--supplement", str(sup), "--output", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("catalog build failed: ") and err.count("\n") == 1
     assert decode_catalog(out.read_bytes()).sequence == 7, "a failed build leaves the previous file"
@@ -128,7 +136,7 @@ def test_committed_sequence_follows_the_feed_scheme():
     """The embedded sequence is its build time as YYYYMMDDHHMM, as refreshed feeds number themselves, so newer
     embedded data in an app update outranks an older cached feed (store and refresh compare sequences)."""
     committed = decode_catalog(embedded_catalog_path().read_bytes())
-    assert committed.sequence == reference.sequence_from_timestamp(committed.generated_at)
+    assert committed.sequence == sequence_from_timestamp(committed.generated_at)
     assert committed.sequence >= 202601010000
 
 
@@ -142,18 +150,18 @@ def test_committed_sequence_follows_the_feed_scheme():
     ],
 )
 def test_sequence_from_timestamp(timestamp, sequence):
-    assert reference.sequence_from_timestamp(timestamp) == sequence
+    assert sequence_from_timestamp(timestamp) == sequence
 
 
 def test_main_defaults_the_sequence_to_generated_at_and_refuses_bad_timestamps(inputs, tmp_path, capsys):
     ref, sup = inputs
     out = tmp_path / "catalog.json"
-    assert reference.main(["--reference", str(ref), "--supplement", str(sup), "--output", str(out),
-                           "--generated-at", "2026-02-03T04:05:06Z"]) == 0
+    assert main(["--reference", str(ref), "--supplement", str(sup), "--output", str(out),
+                 "--generated-at", "2026-02-03T04:05:06Z"]) == 0
     assert decode_catalog(out.read_bytes()).sequence == 202602030405
     capsys.readouterr()
-    assert reference.main(["--reference", str(ref), "--supplement", str(sup), "--output", str(out),
-                           "--generated-at", "yesterday"]) == 2
+    assert main(["--reference", str(ref), "--supplement", str(sup), "--output", str(out),
+                 "--generated-at", "yesterday"]) == 2
     err = capsys.readouterr().err
     assert err == "catalog build failed: generated_at 'yesterday' is not an ISO 8601 timestamp\n"
     assert decode_catalog(out.read_bytes()).sequence == 202602030405, "a failed build leaves the previous file"
@@ -167,5 +175,5 @@ def test_main_defaults_the_sequence_to_generated_at_and_refuses_bad_timestamps(i
      ("closed:acme/thing-1", "thing 1", "acme")],
 )
 def test_closed_model_names(model_id, name, vendor):
-    closed = reference.closed_model_from_id(model_id)
+    closed = closed_model_from_id(model_id)
     assert (closed.id, closed.name, closed.vendor) == (model_id, name, vendor)
