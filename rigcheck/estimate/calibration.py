@@ -539,7 +539,7 @@ def machine_for(device: Device, count: int, ram_bytes: int | None) -> Machine:
 def validate(measurements: list[Measurement], catalog: Catalog) -> ValidationReport:
     """Estimate every measurement on the machine it names and compare. Never raises for a bad row:
     such rows are listed in ``skipped`` with the reason."""
-    from rigcheck.estimate.engine import Estimator
+    from rigcheck.estimate.estimator import Estimator
     from rigcheck.estimate.memory import ShapeError
     from rigcheck.estimate.speed import serving_throughput
     from rigcheck.estimate.types import Settings
