@@ -221,7 +221,6 @@ class Estimator:
             "_lazy": (run, quant, wclass, w, overhead, p, (gpu_all, w, bases, ram_base), gpu_read, ram_read)})
 
 
-
 _WEIGHT_CLASSES: dict[tuple[str, str], str] = {}
 
 

@@ -140,7 +140,6 @@ class RowEstimate(Estimate):
         return state
 
 
-
 def new_record(cls, fields: dict):
     """Build a frozen dataclass record without its __init__ (object.__setattr__ per field): the
     20,000-row evaluate spends most of its time building records otherwise. Every field is given."""
