@@ -19,7 +19,8 @@ SPEED_CSV = Path(os.environ.get("RIGCHECK_SPEED_CSV", "/work/shared/calibration/
 
 def _calibration() -> bool:
     from rigcheck.catalog.store import load_catalog
-    from rigcheck.estimate.calibration import read_measurements, validate
+    from rigcheck.estimate.calibration.measurements import read_measurements
+    from rigcheck.estimate.calibration.validation import validate
 
     if not SPEED_CSV.exists():
         print(f"calibration data not found at {SPEED_CSV}; set RIGCHECK_SPEED_CSV")
@@ -64,7 +65,8 @@ def _max_load_check() -> None:
 
     from rigcheck.catalog.records import Quant
     from rigcheck.catalog.store import load_catalog
-    from rigcheck.estimate.calibration import match_model, read_measurements, resolve_device_name
+    from rigcheck.estimate.calibration.matching import match_model, resolve_device_name
+    from rigcheck.estimate.calibration.measurements import read_measurements
     from rigcheck.estimate.memory import model_shape, weights_bytes
     from rigcheck.estimate.speed import serving_throughput
 
@@ -139,7 +141,8 @@ def _fit_wall_time() -> bool:
 
 def _refit() -> None:
     from rigcheck.catalog.store import load_catalog
-    from rigcheck.estimate.calibration import fit_constants, read_measurements
+    from rigcheck.estimate.calibration.fitting import fit_constants
+    from rigcheck.estimate.calibration.measurements import read_measurements
 
     measurements = read_measurements(SPEED_CSV)
     catalog = load_catalog()

@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rigcheck.catalog.store import load_catalog
-    from rigcheck.estimate.calibration import MeasurementError, read_measurements, validate
+    from rigcheck.estimate.calibration.measurements import MeasurementError, read_measurements
+    from rigcheck.estimate.calibration.validation import validate
 
     try:
         measurements = read_measurements(args.file)

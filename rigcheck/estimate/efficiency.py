@@ -2,8 +2,8 @@
 
 These are the only numbers in the estimator chosen from measurements. They are per platform
 (runtime + backend + weight class), never per device or per model, and each says where it came from.
-``rigcheck.estimate.calibration.fit_constants`` recomputes them from ``speed.csv``; a test checks that the
-values below still agree with that fit, so they cannot drift from their source silently.
+``rigcheck.estimate.calibration.fitting.fit_constants`` recomputes them from ``speed.csv``; a test checks
+that the values below still agree with that fit, so they cannot drift from their source silently.
 
 Weight classes: "f16" (F16/BF16/F32 weights: plain GEMV/GEMM) and "quant" (block-quantized weights,
 whose kernels dequantize on the fly and reach a smaller share of the roofline on fast GPUs).

@@ -8,13 +8,9 @@ from pathlib import Path
 import pytest
 
 from rigcheck.catalog.store import load_catalog
-from rigcheck.estimate.calibration import (
-    MeasurementError,
-    match_model,
-    read_measurements,
-    resolve_device_name,
-    validate,
-)
+from rigcheck.estimate.calibration.matching import match_model, resolve_device_name
+from rigcheck.estimate.calibration.measurements import MeasurementError, read_measurements
+from rigcheck.estimate.calibration.validation import platform_of, validate
 
 SPEED_CSV = Path("/work/shared/calibration/speed.csv")
 HEADER = ("source_url_or_repo_path,engine,device,device_count,model,params_b,active_params_b,quant,"
@@ -208,23 +204,23 @@ def test_calibration_data_fit_agreement_is_total(catalog):
 )
 def test_recorded_constants_are_the_fitted_optimum(catalog, backend, names):
     """efficiency.py's constants still agree with speed.csv: moving any of them 10% either way does not
-    lower the fit objective by more than half a point (they were chosen by calibration.fit_constants)."""
-    from rigcheck.estimate import calibration as cal
+    lower the fit objective by more than half a point (they were chosen by fitting.fit_constants)."""
     from rigcheck.estimate import efficiency as eff_mod
+    from rigcheck.estimate.calibration.fitting import constant_value, objective, with_constant
 
     rows = [m for m in read_measurements(SPEED_CSV) if m.backend == backend and m.runtime == "llama.cpp"]
-    prefix = cal.platform_of(rows[0]).removesuffix(" batched")
+    prefix = platform_of(rows[0]).removesuffix(" batched")
     key = ("llama.cpp", backend)
     recorded = eff_mod.EFFICIENCY[key]
-    base = cal.objective(validate(rows, catalog), prefix)
+    base = objective(validate(rows, catalog), prefix)
     try:
         for name in names:
             for factor in (0.9, 1.1):
-                value = cal.constant_value(recorded, name) * factor
+                value = constant_value(recorded, name) * factor
                 if name.startswith("decode_") and value > 1.0 and "overhead" not in name:
                     continue
-                eff_mod.EFFICIENCY[key] = cal.with_constant(recorded, name, value)
-                moved = cal.objective(validate(rows, catalog), prefix)
+                eff_mod.EFFICIENCY[key] = with_constant(recorded, name, value)
+                moved = objective(validate(rows, catalog), prefix)
                 assert moved >= base - 0.5, f"{name} x{factor}: objective {moved:.2f} < recorded {base:.2f}"
     finally:
         eff_mod.EFFICIENCY[key] = recorded

@@ -98,7 +98,7 @@ def test_671b_on_512gb_unified_takes_minutes_to_prefill_8000_tokens(catalog):
     ],
 )
 def test_placement_table(model, quant, devices, ram_gib, expected_verdict, placement_part, reason):
-    from rigcheck.estimate.engine import Estimator
+    from rigcheck.estimate.estimator import Estimator
 
     q = _quant(model, quant)
     est_machine = machine(devices, ram_gib)
@@ -153,7 +153,7 @@ def test_free_memory_basis_and_runs_now(small_catalog):
 
 
 def test_multi_gpu_split_is_a_pipeline_not_added_bandwidth():
-    from rigcheck.estimate.engine import Estimator
+    from rigcheck.estimate.estimator import Estimator
 
     q = _quant(LLAMA3_8B, "F16")
     one = Estimator(machine([H100]), [H100], Settings())

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from rigcheck.catalog.store import load_catalog
-from rigcheck.estimate import calibration as cal
+from rigcheck.estimate.calibration.measurements import read_measurements
+from rigcheck.estimate.calibration.validation import validate
 from rigcheck.estimate.efficiency import EFFICIENCY, efficiency_for
 
 HELDOUT = Path(__file__).resolve().parents[1] / "data" / "heldout_speed.csv"
@@ -23,7 +24,7 @@ HELDOUT = Path(__file__).resolve().parents[1] / "data" / "heldout_speed.csv"
 
 @pytest.fixture(scope="module")
 def report():
-    return cal.validate(cal.read_measurements(HELDOUT), load_catalog())
+    return validate(read_measurements(HELDOUT), load_catalog())
 
 
 def test_every_row_names_its_source_and_a_measurement():

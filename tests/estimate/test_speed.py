@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from rigcheck.estimate import evaluate
-from rigcheck.estimate.engine import Estimator
+from rigcheck.estimate.estimator import Estimator
 from rigcheck.estimate.memory import model_shape, weights_bytes
 from rigcheck.estimate.speed import pipeline_speedup, serving_throughput
 from rigcheck.estimate.types import VERDICTS, Settings
@@ -240,18 +240,18 @@ def test_all_on_gpu_fast_path_equals_the_general_path(monkeypatch, small_catalog
                                                        free_vram_gib, free_ram_gib, basis):
     """evaluate's shortcut for rows that fit on the GPU(s) gives the same row, bit for bit, as the
     general placement path (which the shortcut is switched off for here)."""
-    from rigcheck.estimate import engine
+    from rigcheck.estimate import model_run
 
     m = machine(devices, ram_gib, free_vram_gib=free_vram_gib, free_ram_gib=free_ram_gib)
     settings = Settings(memory_basis=basis, context_tokens=32768, prompt_tokens=8000)
     fast = [r.to_dict() for r in evaluate(m, small_catalog, settings)]
-    original_init = engine._ModelRun.__init__
+    original_init = model_run.ModelRun.__init__
 
     def init_without_fast_path(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
         self.fast_gpu_total = -1.0
 
-    monkeypatch.setattr(engine._ModelRun, "__init__", init_without_fast_path)
+    monkeypatch.setattr(model_run.ModelRun, "__init__", init_without_fast_path)
     general = [r.to_dict() for r in evaluate(m, small_catalog, settings)]
     assert fast == general
     assert any(r["verdict"] in ("gpu", "unified") for r in fast), "the case exercises the shortcut"

@@ -237,7 +237,8 @@ def test_window_modules_load_none_of_the_catalog_machinery():
             "import rigcheck.cli.main, rigcheck.desktop.helper_process, rigcheck.desktop.app\n"
             "import rigcheck.desktop.main_window, rigcheck.desktop.first_look, rigcheck.desktop.services\n"
             "heavy = ('msgspec', 'psutil', 'platformdirs', 'rigcheck.catalog.records', 'rigcheck.catalog.store',\n"
-            "         'rigcheck.estimate.engine', 'rigcheck.probe.detect', 'rigcheck.desktop.models.rows',\n"
+            "         'rigcheck.estimate.engine', 'rigcheck.estimate.estimator', 'rigcheck.probe.detect',\n"
+            "         'rigcheck.desktop.models.rows',\n"
             "         'subprocess' if hasattr(__import__('os'), 'posix_spawn') else 'msgspec')\n"
             "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
