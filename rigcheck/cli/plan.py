@@ -47,7 +47,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rigcheck.estimate import plan as plan_mod
-    from rigcheck.estimate.cost import Workload
+    from rigcheck.estimate.serving import Workload
 
     catalog, status = _pricing.load_catalog_and_status()
     model = _pricing.find_model(catalog, args.model)

@@ -25,14 +25,8 @@ from typing import Literal
 import msgspec
 
 from rigcheck.catalog.records import Catalog, Device, Model, Quant
-from rigcheck.estimate.cost import (
-    HOURS_PER_MONTH,
-    NodeCapacity,
-    Ownership,
-    Workload,
-    purchase_price,
-    rental_price,
-)
+from rigcheck.estimate.cost import Ownership, purchase_price, rental_price
+from rigcheck.estimate.serving import HOURS_PER_MONTH, NodeCapacity, Workload, machine_capacity
 from rigcheck.estimate.types import Band, Estimate, Settings
 from rigcheck.probe.types import Gpu, Machine
 
@@ -699,8 +693,6 @@ def _band_at_full(door) -> Band:
 
 
 def _default_capacity(catalog: Catalog):
-    from rigcheck.estimate.cost import machine_capacity
-
     return lambda model, quant, machine, settings, workload: machine_capacity(
         model, quant, machine, catalog, settings, workload
     )

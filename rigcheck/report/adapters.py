@@ -62,7 +62,7 @@ def _target(plan_module, quant: str | None, settings: Settings):
 
 def _planner(plan_module):
     def run(model: Model, quant: str | None, settings: Settings, catalog: Catalog):
-        from rigcheck.estimate.cost import Workload
+        from rigcheck.estimate.serving import Workload
 
         try:
             result = plan_module.plan(

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from rigcheck.catalog.hosted import TokenMix
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, RentalOffer
-from rigcheck.estimate import cost
-from rigcheck.estimate.cost import NodeCapacity, Ownership, Workload
+from rigcheck.estimate import cost, serving
+from rigcheck.estimate.cost import Ownership
+from rigcheck.estimate.serving import NodeCapacity, Workload
 from rigcheck.estimate.types import Band
 
 
@@ -30,7 +31,7 @@ def test_hosted_door_is_price_times_tokens():
     w = Workload(input_tokens_per_day=3_000_000, output_tokens_per_day=1_000_000, utilization=0.5)
     door = cost.hosted_door(OFFER, w)
     assert door.usd_per_m_output_tokens.expected == pytest.approx(5.0)  # 2 + 3 x 1
-    assert door.monthly_usd.expected == pytest.approx(5.0 * cost.DAYS_PER_MONTH)
+    assert door.monthly_usd.expected == pytest.approx(5.0 * serving.DAYS_PER_MONTH)
     assert door.usd_per_m_output_at(0.1) == door.usd_per_m_output_at(1.0) == pytest.approx(5.0)
     assert any("list price" in a for a in door.assumptions)
 
@@ -43,16 +44,16 @@ def test_rented_door_at_full_utilization_is_node_hour_over_tokens_per_hour():
     assert door.usd_per_m_output_tokens.expected == pytest.approx(16 / 3.6)
     assert door.usd_per_m_output_at(1.0) == pytest.approx(16 / 3.6)
     assert door.usd_per_m_output_at(0.5) == pytest.approx(2 * 16 / 3.6)
-    assert door.monthly_usd.expected == pytest.approx(16 * cost.HOURS_PER_MONTH)
+    assert door.monthly_usd.expected == pytest.approx(16 * serving.HOURS_PER_MONTH)
 
 
 def test_rented_node_is_billed_wall_clock_when_traffic_is_small():
     w = Workload(input_tokens_per_day=0, output_tokens_per_day=1_000_000, utilization=0.5)
     door = cost.rented_door("8x X", 8, flat(2.0), capacity(1000.0), w)
     assert door.units == 1
-    assert door.monthly_usd.expected == pytest.approx(16 * cost.HOURS_PER_MONTH)
+    assert door.monthly_usd.expected == pytest.approx(16 * serving.HOURS_PER_MONTH)
     assert door.utilization_actual == pytest.approx(1_000_000 / (1000 * 86_400))
-    assert door.usd_per_m_output_tokens.expected == pytest.approx(16 * 730 / (cost.DAYS_PER_MONTH))
+    assert door.usd_per_m_output_tokens.expected == pytest.approx(16 * 730 / (serving.DAYS_PER_MONTH))
 
 
 def test_more_traffic_than_one_node_takes_whole_nodes():
@@ -75,12 +76,12 @@ def test_owned_door_amortization_power_and_ops():
     w = Workload(input_tokens_per_day=0, output_tokens_per_day=500 * 86_400, utilization=1.0)
     door = cost.owned_door("box", 36_000.0, 1000.0, capacity(1000.0), w, own)
     kw = 1.0 * cost.HOST_POWER_FACTOR
-    power = kw * cost.HOURS_PER_MONTH * 0.15 * (cost.IDLE_POWER_SHARE + (1 - cost.IDLE_POWER_SHARE) * 0.5)
+    power = kw * serving.HOURS_PER_MONTH * 0.15 * (cost.IDLE_POWER_SHARE + (1 - cost.IDLE_POWER_SHARE) * 0.5)
     expected_month = 1000.0 + 100.0 + power
     assert door.monthly_usd.expected == pytest.approx(expected_month)
     assert door.utilization_actual == pytest.approx(0.5)
     assert door.usd_per_m_output_tokens.expected == pytest.approx(
-        expected_month / (500 * 86_400 * cost.DAYS_PER_MONTH / 1e6))
+        expected_month / (500 * 86_400 * serving.DAYS_PER_MONTH / 1e6))
 
 
 def test_zero_ops_and_free_power_leave_only_amortization():
