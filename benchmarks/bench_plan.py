@@ -12,7 +12,7 @@ def run() -> bool:
     from rigcheck.catalog.devices import hypothetical_machine
     from rigcheck.catalog.lookup import find_model
     from rigcheck.catalog.store import load_catalog
-    from rigcheck.estimate import cost, plan, serving
+    from rigcheck.estimate import compare, plan, serving
 
     catalog = load_catalog()
     ok = True
@@ -27,7 +27,7 @@ def run() -> bool:
     model = find_model(catalog, "zai-org/GLM-5")
     machine = hypothetical_machine(["RTX 4090"], 64 * 1024**3, catalog)
     start = time.perf_counter()
-    comparison = cost.compare_doors(model, catalog, serving.Workload(), machine=machine)
+    comparison = compare.compare_doors(model, catalog, serving.Workload(), machine=machine)
     elapsed = time.perf_counter() - start
     ok &= elapsed < COST_TARGET_S
     print(f"cost GLM-5 (machine cannot hold it, planner picks nodes): {elapsed * 1000:.0f} ms, "

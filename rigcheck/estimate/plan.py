@@ -25,7 +25,7 @@ from typing import Literal
 import msgspec
 
 from rigcheck.catalog.records import Catalog, Device, Model, Quant
-from rigcheck.estimate.cost import Ownership, purchase_price, rental_price
+from rigcheck.estimate.cost import Ownership, owned_door, purchase_price, rental_price, rented_door
 from rigcheck.estimate.serving import HOURS_PER_MONTH, NodeCapacity, Workload, machine_capacity
 from rigcheck.estimate.types import Band, Estimate, Settings
 from rigcheck.probe.types import Gpu, Machine
@@ -655,8 +655,6 @@ def _with_cost(
     capacity_fn,
 ) -> Option:
     """Add $/M output tokens at full utilization for renting and owning, where prices are known."""
-    from rigcheck.estimate.cost import owned_door, rented_door
-
     if option.prices.rental_usd_per_hour is None and option.prices.purchase_usd is None:
         return option
     capacity_fn = capacity_fn or _default_capacity(catalog)
