@@ -12,11 +12,9 @@ from rigcheck.catalog.devices import resolve_gpu
 from rigcheck.catalog.hosted import cheapest_offer, offers_for
 from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from rigcheck.estimate.cost import (
-    BreakEven,
     CostError,
     DoorCost,
     Ownership,
-    break_even,
     hosted_door,
     owned_door,
     purchase_price,
@@ -24,6 +22,7 @@ from rigcheck.estimate.cost import (
     rented_door,
     unavailable_door,
 )
+from rigcheck.estimate.curves import BreakEven, break_even
 from rigcheck.estimate.plan import (
     Option,
     PlanError,

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from rigcheck.catalog.hosted import TokenMix
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, RentalOffer
-from rigcheck.estimate import cost, serving
+from rigcheck.estimate import cost, curves, serving
 from rigcheck.estimate.cost import Ownership
 from rigcheck.estimate.serving import NodeCapacity, Workload
 from rigcheck.estimate.types import Band
@@ -97,7 +97,7 @@ def test_break_even_rented_against_hosted():
     hosted_door = cost.hosted_door(OFFER, w)  # all-in 5.0
     rented = cost.rented_door("8x X", 8, flat(2.0), capacity(1000.0), Workload(
         input_tokens_per_day=0, output_tokens_per_day=1e6, utilization=0.5))
-    result = {b.door: b for b in cost.break_even([hosted_door, rented])}
+    result = {b.door: b for b in curves.break_even([hosted_door, rented])}
     u = (16 / 3.6) / 5.0
     assert result["rented"].wins_from_utilization == pytest.approx(u)
     assert result["rented"].output_tokens_per_day_from == pytest.approx(u * 1000 * 86_400)
@@ -109,7 +109,7 @@ def test_break_even_never_when_even_full_utilization_loses():
     w = Workload(input_tokens_per_day=0, output_tokens_per_day=1e6)
     cheap = cost.hosted_door(HostedOffer(model_id="m", provider="p", usd_per_m_input=0, usd_per_m_output=1.0), w)
     rented = cost.rented_door("8x X", 8, flat(2.0), capacity(1000.0), w)
-    result = {b.door: b for b in cost.break_even([cheap, rented])}
+    result = {b.door: b for b in curves.break_even([cheap, rented])}
     assert result["rented"].wins_from_utilization is None
     assert result["rented"].sentence.startswith("never")
     assert "100% utilization" in result["rented"].sentence
@@ -119,15 +119,15 @@ def test_break_even_never_when_even_full_utilization_loses():
 def test_break_even_skips_unavailable_doors():
     w = Workload()
     doors = [cost.hosted_door(OFFER, w), cost.unavailable_door("owned", "x", "no price")]
-    assert [b.door for b in cost.break_even(doors)] == ["hosted"]
+    assert [b.door for b in curves.break_even(doors)] == ["hosted"]
 
 
 def test_cost_curves_for_charts():
     w = Workload(input_tokens_per_day=0, output_tokens_per_day=1e6)
     doors = [cost.hosted_door(OFFER, w), cost.rented_door("8x X", 8, flat(2.0), capacity(), w)]
-    curves = cost.cost_curves(doors, [0.25, 0.5, 1.0])
-    assert set(curves) == {"hosted: p", "rented: 8x X"}
-    rented = [y for _, y in curves["rented: 8x X"]]
+    by_label = curves.cost_curves(doors, [0.25, 0.5, 1.0])
+    assert set(by_label) == {"hosted: p", "rented: 8x X"}
+    rented = [y for _, y in by_label["rented: 8x X"]]
     assert rented[0] == pytest.approx(2 * rented[1]) and rented[1] == pytest.approx(2 * rented[2])
 
 
@@ -258,7 +258,7 @@ def test_break_even_ranges_name_the_cheapest_door_at_every_utilization(hosted_us
             fixed_usd_per_month=owned_fixed * tokens_at_full, power_usd_per_month_at_full=owned_power * tokens_at_full,
             m_output_tokens_per_month_at_full=tokens_at_full), output_tokens_per_day_at_full=1e6),
     ]
-    ranges = cost.break_even(doors)
+    ranges = curves.break_even(doors)
     assert [b.door for b in ranges] == ["hosted", "rented", "owned"]
     for u in probes:
         values = {d.door: d.curve.usd_per_m_output_at(u) for d in doors}
