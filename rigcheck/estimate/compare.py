@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from rigcheck.catalog.devices import resolve_gpu
 from rigcheck.catalog.hosted import cheapest_offer, offers_for
 from rigcheck.catalog.records import Catalog, Device, Model, Quant
+from rigcheck.estimate.configs import build_machine
 from rigcheck.estimate.cost import (
     CostError,
     DoorCost,
@@ -27,7 +28,6 @@ from rigcheck.estimate.plan import (
     Option,
     PlanError,
     Target,
-    build_machine,
     default_evaluate,
     plan,
     quality_bits,
