@@ -18,8 +18,6 @@ from rigcheck.estimate.cost import (
     Ownership,
     hosted_door,
     owned_door,
-    purchase_price,
-    rental_price,
     rented_door,
     unavailable_door,
 )
@@ -33,6 +31,7 @@ from rigcheck.estimate.plan import (
     quality_bits,
     quants_by_quality,
 )
+from rigcheck.estimate.prices import purchase_price, rental_price
 from rigcheck.estimate.serving import NodeCapacity, Workload, machine_capacity
 from rigcheck.estimate.types import Band, Estimate, Settings
 from rigcheck.probe.types import Machine

@@ -19,13 +19,11 @@ capacity; the monthly bill counts whole machines.
 from __future__ import annotations
 
 import math
-import statistics
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from rigcheck.catalog.hosted import TokenMix, all_in_usd_per_m_output
-from rigcheck.catalog.records import Catalog, Device, HostedOffer
+from rigcheck.catalog.records import HostedOffer
 from rigcheck.estimate.serving import HOURS_PER_MONTH, SECONDS_PER_DAY, NodeCapacity, Workload
 from rigcheck.estimate.types import Band
 
@@ -396,44 +394,3 @@ def owned_door(
                  "amortization_years": ownership.years, "usd_per_kwh": ownership.usd_per_kwh,
                  "ops_usd_per_month": ownership.ops_usd_per_month},
     )
-
-
-# --- prices from the catalog -----------------------------------------------------------------------
-
-
-def rental_price(
-    catalog: Catalog, device: Device, resolve: Callable[[str], Device | None] | None = None
-) -> tuple[Band, str] | None:
-    """On-demand $/GPU-hour for a device from the catalog's rental offers: (band, sources line).
-
-    The band runs from the cheapest "from" price to the dearest high end; the expected value is the
-    median of each offer's midpoint (a typical price, not the best one found). Offers name GPUs as
-    the device table does; ``resolve`` maps other spellings ("H200 SXM5") to a device when given.
-    Returns None when no offer names this device.
-    """
-    matching = []
-    for offer in catalog.rentals:
-        name = offer.gpu
-        if name == device.name or name in device.aliases:
-            matching.append(offer)
-        elif resolve is not None:
-            resolved = resolve(name)
-            if resolved is not None and resolved.name == device.name:
-                matching.append(offer)
-    if not matching:
-        return None
-    lows = [o.usd_per_gpu_hour for o in matching]
-    highs = [o.usd_per_gpu_hour_high or o.usd_per_gpu_hour for o in matching]
-    mids = [(lo + hi) / 2.0 for lo, hi in zip(lows, highs, strict=True)]
-    providers = sorted({o.provider or "unnamed provider" for o in matching})
-    line = f"{len(matching)} rental offer(s): {', '.join(providers)}"
-    return Band(min(lows), statistics.median(mids), max(highs)), line
-
-
-def purchase_price(device: Device) -> tuple[float, str] | None:
-    """A device's purchase price (street price, else launch price) with which one it is; None if unknown."""
-    if device.street_price_usd:
-        return device.street_price_usd, "street price"
-    if device.launch_price_usd:
-        return device.launch_price_usd, "launch price"
-    return None

@@ -36,8 +36,9 @@ from rigcheck.estimate.configs import (
     default_machine,
     multi_node_configs,
 )
-from rigcheck.estimate.cost import Ownership, owned_door, purchase_price, rental_price, rented_door
-from rigcheck.estimate.serving import HOURS_PER_MONTH, NodeCapacity, Workload, machine_capacity
+from rigcheck.estimate.cost import Ownership, owned_door, rented_door
+from rigcheck.estimate.prices import PriceBook, Prices, purchase_price
+from rigcheck.estimate.serving import NodeCapacity, Workload, machine_capacity
 from rigcheck.estimate.types import Band, Estimate, Settings
 from rigcheck.probe.types import Gpu, Machine
 
@@ -98,21 +99,6 @@ class Target:
         if self.budget_usd:
             parts.append(f"budget ${self.budget_usd:,.0f}")
         return ", ".join(parts)
-
-
-@dataclass(frozen=True)
-class Prices:
-    """What a configuration costs: to buy, to rent, to power."""
-
-    purchase_usd: float | None
-    purchase_note: str
-    rental_usd_per_hour: Band | None
-    rental_note: str
-    power_w: float | None
-
-    @property
-    def rental_usd_per_month(self) -> float | None:
-        return None if self.rental_usd_per_hour is None else self.rental_usd_per_hour.expected * HOURS_PER_MONTH
 
 
 @dataclass(frozen=True)
@@ -181,44 +167,6 @@ def default_evaluate() -> EvaluateFn:
         from rigcheck.estimate.engine import evaluate
 
     return lambda machine, catalog, settings, models: evaluate(machine, catalog, settings, models=models)
-
-
-# --- candidates and prices --------------------------------------------------------------------------
-
-
-class _PriceBook:
-    """Prices per device, looked up once per plan."""
-
-    def __init__(self, catalog: Catalog, resolve: Callable[[str], Device | None] | None = None):
-        self._catalog = catalog
-        self._resolve = resolve
-        self._rent: dict[str, tuple[Band, str] | None] = {}
-
-    def prices(self, config: Config) -> Prices:
-        device = config.device
-        buy = purchase_price(device)
-        if buy is not None and config.kind == "unified" and device.memory_bytes and (
-            config.memory_per_device_bytes != device.memory_bytes
-        ):
-            # One price per device row: it is the price of the memory size the row states.
-            purchase, purchase_note = None, f"price unknown (known only with {device.memory_bytes / GIB:.0f} GB)"
-        elif buy is None:
-            purchase, purchase_note = None, "price unknown"
-        else:
-            purchase = buy[0] * config.count
-            scope = "the machine" if config.kind == "unified" else "GPUs only, host not included"
-            purchase_note = f"{buy[1]} x {config.count} ({scope})"
-        if device.name not in self._rent:
-            self._rent[device.name] = rental_price(self._catalog, device, self._resolve)
-        rent = self._rent[device.name]
-        if rent is None:
-            rental, rental_note = None, "no rental offer in the catalog"
-        else:
-            per_gpu, note = rent
-            rental = Band(per_gpu.low * config.count, per_gpu.expected * config.count, per_gpu.high * config.count)
-            rental_note = note
-        power = device.tdp_w * config.count if device.tdp_w else None
-        return Prices(purchase, purchase_note, rental, rental_note, power)
 
 
 def _sort_price(prices: Prices, mode: Mode) -> float | None:
@@ -331,7 +279,7 @@ def plan(
     quants = quants_by_quality(model, target.quant)
     devices = list(catalog.devices)
     configs, not_evaluated = candidate_configs(devices)
-    book = _PriceBook(catalog, _resolver(devices))
+    book = PriceBook(catalog, _resolver(devices))
 
     # A floor on the memory each quant needs (weights + KV cache at the context), from one evaluation on
     # the largest candidate; quants whose runtime cannot run there get their weights alone. Compute

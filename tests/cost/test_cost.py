@@ -12,6 +12,7 @@ from rigcheck.catalog.hosted import TokenMix
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, RentalOffer
 from rigcheck.estimate import cost, curves, serving
 from rigcheck.estimate.cost import Ownership
+from rigcheck.estimate.prices import purchase_price, rental_price
 from rigcheck.estimate.serving import NodeCapacity, Workload
 from rigcheck.estimate.types import Band
 
@@ -139,20 +140,20 @@ def test_rental_price_band_and_unknown_device():
         RentalOffer(gpu="NVIDIA H200 SXM", usd_per_gpu_hour=8.0, usd_per_gpu_hour_high=14.24, provider="c"),
         RentalOffer(gpu="NVIDIA B200", usd_per_gpu_hour=3.75),
     ])
-    band, line = cost.rental_price(cat, h200)
+    band, line = rental_price(cat, h200)
     assert (band.low, band.high) == (2.25, 14.24)
     assert band.expected == pytest.approx(4.0)  # median of midpoints 2.25, 4.0, 11.12
     assert "3 rental offer(s)" in line
     other = Device(name="NVIDIA L4", vendor="NVIDIA", kind="datacenter")
-    assert cost.rental_price(cat, other) is None
+    assert rental_price(cat, other) is None
 
 
 def test_purchase_price_prefers_street_price():
     d = Device(name="x", vendor="NVIDIA", kind="consumer", launch_price_usd=1599.0)
-    assert cost.purchase_price(d) == (1599.0, "launch price")
+    assert purchase_price(d) == (1599.0, "launch price")
     d2 = Device(name="x", vendor="NVIDIA", kind="consumer", launch_price_usd=1599.0, street_price_usd=1999.0)
-    assert cost.purchase_price(d2) == (1999.0, "street price")
-    assert cost.purchase_price(Device(name="y", vendor="AMD", kind="consumer")) is None
+    assert purchase_price(d2) == (1999.0, "street price")
+    assert purchase_price(Device(name="y", vendor="AMD", kind="consumer")) is None
 
 
 @pytest.mark.parametrize(
