@@ -48,13 +48,14 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from rigcheck.estimate import plan as plan_mod
     from rigcheck.estimate.serving import Workload
+    from rigcheck.estimate.target import PlanError, Target
 
     catalog, status = _pricing.load_catalog_and_status()
     model = _pricing.find_model(catalog, args.model)
     if args.prompt > args.context:
         raise UsageError(f"--prompt {args.prompt} is longer than --context {args.context}")
     try:
-        target = plan_mod.Target(
+        target = Target(
             quant=args.quant, context_tokens=args.context, prompt_tokens=args.prompt,
             min_decode_tokens_per_s=args.min_decode, max_ttft_s=args.max_ttft, budget_usd=args.budget,
             mode=args.mode,
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         if args.upgrade or args.machine or args.gpu or args.ram:
             machine = machine_from_args(args, catalog)
             upgrades = plan_mod.upgrade_advice(model, machine, catalog, target)
-    except plan_mod.PlanError as exc:
+    except PlanError as exc:
         raise UsageError(str(exc)) from None
     if args.json:
         _pricing.print_json({

@@ -22,17 +22,10 @@ from rigcheck.estimate.cost import (
     unavailable_door,
 )
 from rigcheck.estimate.curves import BreakEven, break_even
-from rigcheck.estimate.plan import (
-    Option,
-    PlanError,
-    Target,
-    default_evaluate,
-    plan,
-    quality_bits,
-    quants_by_quality,
-)
+from rigcheck.estimate.plan import Option, plan
 from rigcheck.estimate.prices import purchase_price, rental_price
 from rigcheck.estimate.serving import NodeCapacity, Workload, machine_capacity
+from rigcheck.estimate.target import PlanError, Target, default_evaluate, quality_bits, quants_by_quality
 from rigcheck.estimate.types import Band, Estimate, Settings
 from rigcheck.probe.types import Machine
 

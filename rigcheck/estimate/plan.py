@@ -39,66 +39,22 @@ from rigcheck.estimate.configs import (
 from rigcheck.estimate.cost import Ownership, owned_door, rented_door
 from rigcheck.estimate.prices import PriceBook, Prices, purchase_price
 from rigcheck.estimate.serving import NodeCapacity, Workload, machine_capacity
+from rigcheck.estimate.target import (
+    EvaluateFn,
+    Mode,
+    PlanError,
+    Target,
+    default_evaluate,
+    expected_decode_tokens_per_s,
+    gib_text,
+    quality_bits,
+    quants_by_quality,
+    target_shortfall,
+)
 from rigcheck.estimate.types import Band, Estimate, Settings
 from rigcheck.probe.types import Gpu, Machine
 
-Mode = Literal["either", "buy", "rent"]
-
 RAM_UPGRADE_STEPS_GB = (16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
-OK_VERDICTS = ("gpu", "unified")
-"""Procurement plans keep the whole model in GPU (or unified) memory; offload is for upgrade advice."""
-
-
-class PlanError(ValueError):
-    """A plan request that cannot be answered as asked, with one sentence saying why."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """What the plan must achieve."""
-
-    quant: str | None = None
-    """A quant name, or None for the best quality that meets the target."""
-    context_tokens: int = 8192
-    prompt_tokens: int = 4096
-    min_decode_tokens_per_s: float | None = None
-    max_ttft_s: float | None = None
-    budget_usd: float | None = None
-    """Purchase ceiling when buying, monthly rental ceiling when renting; either, when not said."""
-    mode: Mode = "either"
-    kv_cache_type: str = "f16"
-
-    def __post_init__(self) -> None:
-        if self.context_tokens < 1:
-            raise PlanError("context must be at least 1 token")
-        if self.prompt_tokens < 1:
-            raise PlanError("prompt must be at least 1 token")
-        if self.min_decode_tokens_per_s is not None and not self.min_decode_tokens_per_s > 0:
-            raise PlanError("minimum decode rate must be above zero")
-        if self.max_ttft_s is not None and not self.max_ttft_s > 0:
-            raise PlanError("maximum time to first token must be above zero")
-        if self.budget_usd is not None and not self.budget_usd > 0:
-            raise PlanError("budget must be above zero")
-        if self.mode not in ("either", "buy", "rent"):
-            raise PlanError("mode must be buy, rent or either")
-
-    def settings(self, quant: str | None = None) -> Settings:
-        return Settings(
-            context_tokens=self.context_tokens,
-            prompt_tokens=self.prompt_tokens,
-            kv_cache_type=self.kv_cache_type,  # type: ignore[arg-type]
-            quant=quant,
-        )
-
-    def describe(self) -> str:
-        parts = [f"context {self.context_tokens:,} tokens"]
-        if self.min_decode_tokens_per_s:
-            parts.append(f"decode >= {self.min_decode_tokens_per_s:g} tokens/s")
-        if self.max_ttft_s:
-            parts.append(f"time to first token <= {self.max_ttft_s:g} s for a {self.prompt_tokens:,}-token prompt")
-        if self.budget_usd:
-            parts.append(f"budget ${self.budget_usd:,.0f}")
-        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -155,20 +111,6 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
 
-EvaluateFn = Callable[[Machine, Catalog, Settings, list[Model]], list[Estimate]]
-"""``evaluate(machine, catalog, settings, models)``: every quant of the models that can run there."""
-
-
-def default_evaluate() -> EvaluateFn:
-    """The estimator's ``evaluate`` (rows whose runtime cannot run on the machine are left out)."""
-    try:
-        from rigcheck.estimate import evaluate
-    except ImportError:
-        from rigcheck.estimate.engine import evaluate
-
-    return lambda machine, catalog, settings, models: evaluate(machine, catalog, settings, models=models)
-
-
 def _sort_price(prices: Prices, mode: Mode) -> float | None:
     """The figure options are ranked by: purchase (buy), monthly rent (rent), or the lower monthly view."""
     if mode == "buy":
@@ -193,62 +135,6 @@ def _within_budget(prices: Prices, target: Target) -> bool:
     if target.mode == "rent":
         return rent_ok
     return buy_ok or rent_ok
-
-
-# --- checking a target ------------------------------------------------------------------------------
-
-
-NEAR_LOSSLESS_BITS = 8.0
-"""At 8 bits per weight and above the loss against the original weights is not measurable: FP8, Q8_0
-and BF16 count as one quality, and among them the faster one is chosen."""
-
-
-def quality_bits(quant: Quant) -> float:
-    """The quality a quant is ranked by: its bits per weight, capped at ``NEAR_LOSSLESS_BITS``."""
-    return min(quant.bits_per_weight, NEAR_LOSSLESS_BITS)
-
-
-def quants_by_quality(model: Model, name: str | None = None) -> list[Quant]:
-    """The model's quants, best quality (most bits per weight) first; only ``name`` when given.
-
-    Raises PlanError naming the available quants when ``name`` is not one of them.
-    """
-    quants = sorted(model.quants, key=lambda q: (-quality_bits(q), -q.bits_per_weight, q.name))
-    if name is None:
-        return quants
-    chosen = [q for q in quants if q.name.lower() == name.lower()]
-    if not chosen:
-        names = ", ".join(q.name for q in quants) or "none"
-        raise PlanError(f"{model.id} has no quant {name!r}; available: {names}")
-    return chosen
-
-
-def needed_bytes(estimate: Estimate) -> int:
-    """Memory a model needs at a context, from the estimator's breakdown (weights + KV + overhead)."""
-    return estimate.memory.total_bytes
-
-
-def target_shortfall(estimate: Estimate, target: Target, verdicts: tuple[str, ...] = OK_VERDICTS) -> str | None:
-    """Why an estimate misses the target, in a phrase; None when it meets it."""
-    if estimate.verdict not in verdicts:
-        if estimate.verdict == "no_fit":
-            return f"does not fit ({_gb(estimate.memory.total_bytes)} needed)"
-        return f"only runs with part of the model in RAM ({estimate.verdict})"
-    decode = estimate.decode_tokens_per_s
-    if target.min_decode_tokens_per_s is not None:
-        if decode is None or decode.expected < target.min_decode_tokens_per_s:
-            got = f"{decode.expected:,.1f}" if decode else "unknown"
-            return f"decode {got} tokens/s < {target.min_decode_tokens_per_s:g} wanted"
-    ttft = estimate.ttft_s
-    if target.max_ttft_s is not None:
-        if ttft is None or ttft.expected > target.max_ttft_s:
-            got = f"{ttft.expected:,.1f}" if ttft else "unknown"
-            return f"time to first token {got} s > {target.max_ttft_s:g} s wanted"
-    return None
-
-
-def _gb(n: float) -> str:
-    return f"{n / GIB:,.0f} GiB"
 
 
 # --- the plan ---------------------------------------------------------------------------------------
@@ -312,7 +198,7 @@ def plan(
         configs = configs + multi_node_configs(devices, smallest_need)
         at = f"at {quants[0].name}" if len(quants) == 1 else "even at its smallest quant"
         notes.append(
-            f"{model.id} needs {_gb(smallest_need)} {at}, more than any single node holds: "
+            f"{model.id} needs {gib_text(smallest_need)} {at}, more than any single node holds: "
             "multi-node configurations are sized on paper"
         )
 
@@ -324,8 +210,8 @@ def plan(
         fitting = [q for q in quants if need[q.name] <= config.usable_memory_bytes]
         if not fitting:
             q = quants[-1]
-            reason = (f"{_gb(config.memory_total_bytes)} ({_gb(config.usable_memory_bytes)} usable) "
-                      f"< {_gb(needed_on(config, q.name))} needed ({q.name})")
+            reason = (f"{gib_text(config.memory_total_bytes)} ({gib_text(config.usable_memory_bytes)} usable) "
+                      f"< {gib_text(needed_on(config, q.name))} needed ({q.name})")
             _keep_largest(failures, Rejection(config, reason, prices, q.name))
             continue
         if not _within_budget(prices, target):
@@ -343,7 +229,7 @@ def plan(
         # top tier only, which keeps a plan over the whole device table fast.
         for tier in _tiers(fitting):
             rows = evaluate_fn(machine, catalog, settings, [msgspec.structs.replace(model, quants=tier)])
-            rows = sorted((r for r in rows if r.quant in quality), key=lambda r: -_decode(r))
+            rows = sorted((r for r in rows if r.quant in quality), key=lambda r: -expected_decode_tokens_per_s(r))
             for row in rows:
                 first_quant = first_quant or row.quant
                 shortfall = target_shortfall(row, target)
@@ -352,8 +238,8 @@ def plan(
                     break
                 if row.verdict == "no_fit":
                     needed = needed_on(config, row.quant, row.memory.total_bytes)
-                    shortfall = (f"{_gb(config.memory_total_bytes)} ({_gb(config.usable_memory_bytes)} usable) "
-                                 f"< {_gb(needed)} needed ({row.quant})")
+                    shortfall = (f"{gib_text(config.memory_total_bytes)} ({gib_text(config.usable_memory_bytes)} usable) "
+                                 f"< {gib_text(needed)} needed ({row.quant})")
                 else:
                     shortfall = f"{row.quant}: {shortfall}"
                 if last_reason.startswith("no quant") or row.quant == fitting[0].name:
@@ -384,10 +270,6 @@ def _tiers(quants: list[Quant]) -> list[list[Quant]]:
         else:
             tiers.append([quant])
     return tiers
-
-
-def _decode(row: Estimate) -> float:
-    return row.decode_tokens_per_s.expected if row.decode_tokens_per_s else 0.0
 
 
 def _weights_lower_bound(model: Model, quant: Quant) -> int:
@@ -564,7 +446,7 @@ def upgrade_advice(
     def best_on(m: Machine) -> tuple[Estimate | None, str | None]:
         """The best quant meeting the target on m, or the best-quality estimate with its shortfall."""
         rows = sorted((r for r in evaluate_fn(m, catalog, settings, [model]) if r.quant in quality),
-                      key=lambda r: (-quality[r.quant], -_decode(r)))
+                      key=lambda r: (-quality[r.quant], -expected_decode_tokens_per_s(r)))
         for row in rows:
             if target_shortfall(row, target, verdicts) is None:
                 return row, None
