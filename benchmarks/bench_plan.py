@@ -13,13 +13,14 @@ def run() -> bool:
     from rigcheck.catalog.lookup import find_model
     from rigcheck.catalog.store import load_catalog
     from rigcheck.estimate import compare, plan, serving
+    from rigcheck.estimate.target import Target
 
     catalog = load_catalog()
     ok = True
     for model_id, quant in (("deepseek-ai/DeepSeek-R1", "FP8"), ("Qwen/Qwen3-8B", None), ("zai-org/GLM-5", None)):
         model = find_model(catalog, model_id)
         start = time.perf_counter()
-        result = plan.plan(model, catalog, plan.Target(quant=quant), workload=serving.Workload())
+        result = plan.plan(model, catalog, Target(quant=quant), workload=serving.Workload())
         elapsed = time.perf_counter() - start
         ok &= elapsed < PLAN_TARGET_S
         print(f"plan {model_id} {quant or 'best'}: {elapsed * 1000:.0f} ms, {len(result.options)} options, "

@@ -1,17 +1,11 @@
-"""The planner: the cheapest hardware that runs a model to a target, and upgrade advice for a machine.
+"""The planner: the cheapest hardware configurations that run a model to a target, to buy or to rent.
 
-Candidates come from the device table: single cards; N cards of one kind (layer split with llama.cpp,
-tensor parallel with vLLM); unified-memory machines (Mac Studio, Strix Halo, DGX Spark) at each memory
-size the table knows; datacenter nodes (8x H100/H200/B200); and, for models larger than any node,
-several nodes on paper. Each candidate is first checked against the memory the model needs (cheap
+Each candidate (``rigcheck.estimate.configs``) is first checked against the memory the model needs (cheap
 arithmetic, so a plan takes well under a second), and only the survivors are estimated with the
 estimator (``evaluate(..., models=[model])``, once per candidate) on a hypothetical machine
 (``rigcheck.catalog.devices.hypothetical_machine``). Every rejected candidate keeps its reason
 ("8x NVIDIA H100 SXM: 640 GiB (627 GiB usable) < 641 GiB needed (FP8)"). Devices without a price are listed as "price unknown",
-after the priced ones, never dropped.
-
-Purchase prices are for the GPUs alone (a host server, CPUs and RAM are not in the device table);
-unified-memory machines are whole computers. Rental prices are the catalog's on-demand $/GPU-hour.
+after the priced ones, never dropped (prices: ``rigcheck.estimate.prices``).
 """
 
 from __future__ import annotations
@@ -20,14 +14,12 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
 import msgspec
 
+from rigcheck.catalog.devices import DeviceLookupError, resolve
 from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from rigcheck.estimate.configs import (
-    CARD_COUNTS,
-    GIB,
     TENSOR_PARALLEL_SIZES,
     Config,
     MachineFn,
@@ -37,7 +29,7 @@ from rigcheck.estimate.configs import (
     multi_node_configs,
 )
 from rigcheck.estimate.cost import Ownership, owned_door, rented_door
-from rigcheck.estimate.prices import PriceBook, Prices, purchase_price
+from rigcheck.estimate.prices import PriceBook, Prices
 from rigcheck.estimate.serving import NodeCapacity, Workload, machine_capacity
 from rigcheck.estimate.target import (
     EvaluateFn,
@@ -52,9 +44,7 @@ from rigcheck.estimate.target import (
     target_shortfall,
 )
 from rigcheck.estimate.types import Band, Estimate, Settings
-from rigcheck.probe.types import Gpu, Machine
-
-RAM_UPGRADE_STEPS_GB = (16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
+from rigcheck.probe.types import Machine
 
 
 @dataclass(frozen=True)
@@ -135,9 +125,6 @@ def _within_budget(prices: Prices, target: Target) -> bool:
     if target.mode == "rent":
         return rent_ok
     return buy_ok or rent_ok
-
-
-# --- the plan ---------------------------------------------------------------------------------------
 
 
 def plan(
@@ -281,12 +268,7 @@ def _weights_lower_bound(model: Model, quant: Quant) -> int:
     return 0
 
 
-def _resolver(devices: list[Device]) -> Callable[[str], Device | None] | None:
-    try:
-        from rigcheck.catalog.devices import DeviceLookupError, resolve
-    except ImportError:
-        return None
-
+def _resolver(devices: list[Device]) -> Callable[[str], Device | None]:
     known: dict[str, Device | None] = {}
 
     def lookup(name: str) -> Device | None:
@@ -398,267 +380,3 @@ def _default_capacity(catalog: Catalog):
     return lambda model, quant, machine, settings, workload: machine_capacity(
         model, quant, machine, catalog, settings, workload
     )
-
-
-# --- upgrade advice ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Upgrade:
-    """One change to a machine and what it buys."""
-
-    kind: Literal["none", "ram", "add-gpu", "replace-gpu", "machine"]
-    change: str
-    """"add 64 GiB RAM (to 128 GB)", "add a second NVIDIA GeForce RTX 4090", "replace with ..."."""
-    estimate: Estimate | None
-    meets_target: bool
-    shortfall: str | None
-    cost_usd: float | None
-    """Purchase price of the change where the catalog knows it (RAM prices are not in the catalog)."""
-
-
-def upgrade_advice(
-    model: Model,
-    machine: Machine,
-    catalog: Catalog,
-    target: Target | None = None,
-    *,
-    evaluate_fn: EvaluateFn | None = None,
-    machine_fn: MachineFn | None = None,
-    limit: int = 5,
-) -> list[Upgrade]:
-    """The smallest changes that make ``model`` fit ``machine`` (or reach the target): more RAM, one
-    more of the same card, a bigger card, or a bigger unified-memory machine. Cheapest kind of change
-    first; a single "none" entry when the machine already meets the target.
-
-    Running with part of the model in RAM counts as fitting here (it is how such machines run big
-    MoE models); a decode or TTFT target still has to be met.
-    """
-    target = target or Target()
-    evaluate_fn = evaluate_fn or default_evaluate()
-    machine_fn = machine_fn or default_machine()
-    devices = list(catalog.devices)
-    quants = quants_by_quality(model, target.quant)
-    quality = {q.name: quality_bits(q) for q in quants}
-    verdicts = ("gpu", "unified", "gpu+ram", "cpu")
-    settings = target.settings(target.quant)
-
-    def best_on(m: Machine) -> tuple[Estimate | None, str | None]:
-        """The best quant meeting the target on m, or the best-quality estimate with its shortfall."""
-        rows = sorted((r for r in evaluate_fn(m, catalog, settings, [model]) if r.quant in quality),
-                      key=lambda r: (-quality[r.quant], -expected_decode_tokens_per_s(r)))
-        for row in rows:
-            if target_shortfall(row, target, verdicts) is None:
-                return row, None
-        if not rows:
-            return None, "no quant of this model can run on it"
-        return rows[0], f"{rows[0].quant}: {target_shortfall(rows[0], target, verdicts)}"
-
-    current, shortfall = best_on(machine)
-    if shortfall is None and current is not None:
-        return [Upgrade("none", "no change needed", current, True, None, 0.0)]
-
-    upgrades: list[Upgrade] = []
-    unified = any(g.unified_memory for g in machine.usable_gpus)
-    gpus = machine.usable_gpus
-
-    if not unified:
-        ram_now = machine.memory.total_bytes
-        for step in RAM_UPGRADE_STEPS_GB:
-            new_ram = int(step * GIB)
-            if new_ram <= ram_now:
-                continue
-            bigger = _with_ram(machine, new_ram)
-            est, short = best_on(bigger)
-            if short is None:
-                upgrades.append(Upgrade("ram", f"add {(new_ram - ram_now) / GIB:,.0f} GiB RAM (to {step} GB)",
-                                        est, True, None, None))
-                break
-
-    if gpus and not unified:
-        base = gpus[0]
-        same = all(g.name == base.name for g in gpus)
-        device = _device_for(base, devices)
-        max_count = max(CARD_COUNTS.get(device.kind, (1, 2))) if device else 4
-        if same:
-            for extra in range(1, max_count - len(gpus) + 1):
-                bigger = _with_extra_gpus(machine, base, extra)
-                est, short = best_on(bigger)
-                if short is None:
-                    price = purchase_price(device) if device else None
-                    words = "a second" if len(gpus) == 1 and extra == 1 else f"{extra} more"
-                    upgrades.append(Upgrade("add-gpu", f"add {words} {base.name}", est, True, None,
-                                            price[0] * extra if price else None))
-                    break
-
-    current_gpu_bytes = max((g.vram_total_bytes or 0 for g in gpus), default=0)
-    replacements = []
-    # A unified-memory machine (a Mac, a Strix Halo box) takes no discrete card: it is replaced whole below.
-    for device in devices if not unified else ():
-        if device.unified_memory or device.kind in ("apple", "apu", "laptop") or not device.memory_bytes:
-            continue
-        if device.memory_bytes <= current_gpu_bytes:
-            continue
-        if not unified and gpus and device.vendor.lower() != gpus[0].vendor.lower():
-            continue
-        replacements.append(device)
-    # A card that goes in a desktop before a datacenter part; priced before unpriced; then the smallest.
-    kind_rank = {"consumer": 0, "workstation": 1, "datacenter": 2}
-    replacements.sort(key=lambda d: (purchase_price(d) is None, kind_rank.get(d.kind, 3),
-                                     (purchase_price(d) or (0,))[0], d.memory_bytes))
-    found = 0
-    for device in replacements:
-        ram = machine.memory.total_bytes if not unified else None
-        try:
-            candidate = machine_fn([device.name], ram, catalog)
-        except ValueError:
-            continue  # a name the lookup finds ambiguous: not a suggestion we can make
-        est, short = best_on(candidate)
-        if short is None:
-            price = purchase_price(device)
-            change = f"replace the GPU(s) with one {device.name}" if gpus else f"add a {device.name}"
-            upgrades.append(Upgrade("replace-gpu", change, est, True,
-                                    None, price[0] if price else None))
-            found += 1
-            if found >= 2:
-                break
-
-    if unified:
-        candidates, _ = candidate_configs(d for d in devices if d.unified_memory or d.kind in ("apple", "apu"))
-        have = machine.memory.total_bytes
-        for config in sorted((c for c in candidates if c.memory_per_device_bytes > have),
-                             key=lambda c: c.memory_per_device_bytes):
-            try:
-                candidate = machine_fn(config.gpu_specs, config.memory_per_device_bytes, catalog)
-            except ValueError:
-                continue
-            est, short = best_on(candidate)
-            if short is None:
-                price = purchase_price(config.device)
-                upgrades.append(Upgrade("machine", f"move to a {config.label}", est, True, None,
-                                        price[0] if price else None))
-                break
-
-    order = {"ram": 0, "add-gpu": 1, "replace-gpu": 2, "machine": 3}
-    upgrades.sort(key=lambda u: order[u.kind])
-    return upgrades[:limit]
-
-
-def _with_ram(machine: Machine, ram_bytes: int) -> Machine:
-    added = ram_bytes - machine.memory.total_bytes
-    available = machine.memory.available_bytes
-    memory = dataclasses.replace(
-        machine.memory,
-        total_bytes=ram_bytes,
-        available_bytes=None if available is None else available + added,
-        sources={**machine.memory.sources, "total_bytes": "user"},
-    )
-    return dataclasses.replace(machine, memory=memory, origin="hypothetical",
-                               label=f"{machine.label or 'this machine'} + RAM to {ram_bytes / GIB:.0f} GiB")
-
-
-def _with_extra_gpus(machine: Machine, gpu: Gpu, extra: int) -> Machine:
-    next_index = max((g.index for g in machine.gpus), default=-1) + 1
-    copies = tuple(
-        dataclasses.replace(gpu, index=next_index + i, uuid=None, serial=None, pci_bus_id=None,
-                            vram_free_bytes=gpu.vram_total_bytes, vram_used_bytes=0,
-                            sources={k: "user" for k in gpu.sources})
-        for i in range(extra)
-    )
-    return dataclasses.replace(machine, gpus=machine.gpus + copies, origin="hypothetical",
-                               label=f"{machine.label or 'this machine'} + {extra}x {gpu.name}")
-
-
-def _device_for(gpu: Gpu, devices: list[Device]) -> Device | None:
-    try:
-        from rigcheck.catalog.devices import resolve_gpu
-    except ImportError:
-        return None
-    return resolve_gpu(gpu, devices)
-
-
-# --- JSON -------------------------------------------------------------------------------------------
-
-
-def _band(b: Band | None) -> dict[str, float] | None:
-    return None if b is None else {k: round(v, 4) for k, v in b.to_dict().items()}
-
-
-def prices_to_dict(prices: Prices) -> dict[str, object]:
-    return {
-        "purchase_usd": prices.purchase_usd,
-        "purchase_note": prices.purchase_note,
-        "rental_usd_per_hour": _band(prices.rental_usd_per_hour),
-        "rental_usd_per_month": (
-            round(prices.rental_usd_per_month, 2) if prices.rental_usd_per_month is not None else None
-        ),
-        "rental_note": prices.rental_note,
-        "power_w": prices.power_w,
-        "price_known": prices.purchase_usd is not None or prices.rental_usd_per_hour is not None,
-    }
-
-
-def config_to_dict(config: Config) -> dict[str, object]:
-    return {
-        "label": config.label,
-        "device": config.device.name,
-        "kind": config.kind,
-        "gpu_count": config.count,
-        "nodes": config.nodes,
-        "memory_total_bytes": config.memory_total_bytes,
-        "split": config.split,
-        "interconnect": config.interconnect,
-    }
-
-
-def plan_to_dict(result: Plan) -> dict[str, object]:
-    """The ``plan --json`` body (without the schema/catalog header the command adds)."""
-    t = result.target
-    return {
-        "model_id": result.model_id,
-        "target": {
-            "quant": t.quant,
-            "context_tokens": t.context_tokens,
-            "prompt_tokens": t.prompt_tokens,
-            "min_decode_tokens_per_s": t.min_decode_tokens_per_s,
-            "max_ttft_s": t.max_ttft_s,
-            "budget_usd": t.budget_usd,
-            "mode": t.mode,
-        },
-        "options": [
-            {
-                **config_to_dict(o.config),
-                "split": o.split,
-                "quant": o.quant,
-                **prices_to_dict(o.prices),
-                "usd_per_m_output_rented_at_full_utilization": _band(o.usd_per_m_output_rented),
-                "usd_per_m_output_owned_at_full_utilization": _band(o.usd_per_m_output_owned),
-                "estimate": o.estimate.to_dict(),
-                "cost_basis": list(o.cost_basis),
-            }
-            for o in result.options
-        ],
-        "rejected": [
-            {**config_to_dict(r.config), "quant": r.quant, "reason": f"{r.config.label}: {r.reason}",
-             **prices_to_dict(r.prices)}
-            for r in result.rejected
-        ],
-        "not_evaluated": result.not_evaluated,
-        "notes": result.notes,
-    }
-
-
-def upgrade_to_dict(upgrade: Upgrade) -> dict[str, object]:
-    est = upgrade.estimate
-    return {
-        "kind": upgrade.kind,
-        "change": upgrade.change,
-        "meets_target": upgrade.meets_target,
-        "shortfall": upgrade.shortfall,
-        "cost_usd": upgrade.cost_usd,
-        "quant": est.quant,
-        "verdict": est.verdict,
-        "decode_tokens_per_s": _band(est.decode_tokens_per_s),
-        "ttft_s": _band(est.ttft_s),
-        "estimate": est.to_dict(),
-    }

@@ -40,11 +40,12 @@ def default_engine() -> Engine:
         engine.resolve_gpu = resolve_gpu
     try:
         from rigcheck.estimate import plan as plan_module
+        from rigcheck.estimate import upgrade as upgrade_module
     except ImportError:
         engine.unavailable["planner"] = "the planner is not installed"
     else:
         engine.plan = _planner(plan_module)
-        engine.upgrade = _upgrader(plan_module)
+        engine.upgrade = _upgrader(upgrade_module)
     return engine
 
 
@@ -112,12 +113,12 @@ def _planner(plan_module):
     return run
 
 
-def _upgrader(plan_module):
+def _upgrader(upgrade_module):
     def run(machine: Machine, model: Model, settings: Settings, catalog: Catalog) -> list[str]:
         from rigcheck.estimate.target import PlanError
 
         try:
-            upgrades = plan_module.upgrade_advice(model, machine, catalog, _target(settings.quant, settings))
+            upgrades = upgrade_module.upgrade_advice(model, machine, catalog, _target(settings.quant, settings))
         except PlanError as exc:
             return [str(exc)]
         lines = []

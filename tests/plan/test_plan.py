@@ -13,8 +13,10 @@ import pytest
 
 from rigcheck.catalog.records import Catalog, Device, Model, Quant, RentalOffer
 from rigcheck.estimate import plan as P
+from rigcheck.estimate.plan_json import plan_to_dict
 from rigcheck.estimate.target import PlanError, Target, quality_bits
 from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown
+from rigcheck.estimate.upgrade import upgrade_advice
 from rigcheck.probe.types import Cpu, Gpu, Machine, Memory
 
 GB = 1e9
@@ -133,7 +135,7 @@ def test_devices_without_a_price_are_listed_as_price_unknown_after_priced_ones()
     assert unknown, "unpriced devices must not be dropped"
     first_unknown = result.options.index(unknown[0])
     assert all(o.prices.purchase_usd is not None for o in result.options[:first_unknown])
-    data = P.plan_to_dict(result)
+    data = plan_to_dict(result)
     notes = {o["label"]: o["purchase_note"] for o in data["options"]}
     assert notes["Card48"] == "price unknown"
     assert "Mystery: memory size not in the device table" in result.not_evaluated
@@ -229,7 +231,7 @@ def machine_with(gpus: int, ram_gb: float) -> Machine:
 
 
 def advice(m, mach, **target):
-    return P.upgrade_advice(m, mach, CATALOG, Target(**target), evaluate_fn=fake_evaluate,
+    return upgrade_advice(m, mach, CATALOG, Target(**target), evaluate_fn=fake_evaluate,
                             machine_fn=fake_machine)
 
 
