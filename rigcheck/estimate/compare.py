@@ -127,8 +127,8 @@ def compare_doors(
             return planned[mode]
         key = "rental_usd_per_hour" if mode == "rent" else "purchase_usd"
         target = Target(quant=quant_name, context_tokens=settings.context_tokens,
-                                 prompt_tokens=settings.prompt_tokens, mode=mode,
-                                 kv_cache_type=settings.kv_cache_type)
+                        prompt_tokens=settings.prompt_tokens, mode=mode,
+                        kv_cache_type=settings.kv_cache_type)
         planned[mode] = None
         try:
             result = plan(model, catalog, target, limit=10_000)

@@ -14,6 +14,9 @@ decode at the batch the workload sustains, and the prefill its input takes).
 Utilization is the average share of a dedicated node's capacity the traffic keeps busy (bursty
 traffic sits low). Machines are sized so the average demand stays within that share of their
 capacity; the monthly bill counts whole machines.
+
+The doors side by side for one model: ``rigcheck.estimate.compare``; their curves over utilization and
+break-even: ``rigcheck.estimate.curves``.
 """
 
 from __future__ import annotations

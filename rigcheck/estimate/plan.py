@@ -101,32 +101,6 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
 
-def _sort_price(prices: Prices, mode: Mode) -> float | None:
-    """The figure options are ranked by: purchase (buy), monthly rent (rent), or the lower monthly view."""
-    if mode == "buy":
-        return prices.purchase_usd
-    if mode == "rent":
-        return prices.rental_usd_per_month
-    monthly = []
-    if prices.purchase_usd is not None:
-        monthly.append(prices.purchase_usd / (Ownership().years * 12.0))
-    if prices.rental_usd_per_month is not None:
-        monthly.append(prices.rental_usd_per_month)
-    return min(monthly) if monthly else None
-
-
-def _within_budget(prices: Prices, target: Target) -> bool:
-    if target.budget_usd is None:
-        return True
-    buy_ok = prices.purchase_usd is not None and prices.purchase_usd <= target.budget_usd
-    rent_ok = prices.rental_usd_per_month is not None and prices.rental_usd_per_month <= target.budget_usd
-    if target.mode == "buy":
-        return buy_ok
-    if target.mode == "rent":
-        return rent_ok
-    return buy_ok or rent_ok
-
-
 def plan(
     model: Model,
     catalog: Catalog,
@@ -225,7 +199,8 @@ def plan(
                     break
                 if row.verdict == "no_fit":
                     needed = needed_on(config, row.quant, row.memory.total_bytes)
-                    shortfall = (f"{gib_text(config.memory_total_bytes)} ({gib_text(config.usable_memory_bytes)} usable) "
+                    shortfall = (f"{gib_text(config.memory_total_bytes)} "
+                                 f"({gib_text(config.usable_memory_bytes)} usable) "
                                  f"< {gib_text(needed)} needed ({row.quant})")
                 else:
                     shortfall = f"{row.quant}: {shortfall}"
@@ -281,6 +256,32 @@ def _resolver(devices: list[Device]) -> Callable[[str], Device | None]:
         return known[name]
 
     return lookup
+
+
+def _sort_price(prices: Prices, mode: Mode) -> float | None:
+    """The figure options are ranked by: purchase (buy), monthly rent (rent), or the lower monthly view."""
+    if mode == "buy":
+        return prices.purchase_usd
+    if mode == "rent":
+        return prices.rental_usd_per_month
+    monthly = []
+    if prices.purchase_usd is not None:
+        monthly.append(prices.purchase_usd / (Ownership().years * 12.0))
+    if prices.rental_usd_per_month is not None:
+        monthly.append(prices.rental_usd_per_month)
+    return min(monthly) if monthly else None
+
+
+def _within_budget(prices: Prices, target: Target) -> bool:
+    if target.budget_usd is None:
+        return True
+    buy_ok = prices.purchase_usd is not None and prices.purchase_usd <= target.budget_usd
+    rent_ok = prices.rental_usd_per_month is not None and prices.rental_usd_per_month <= target.budget_usd
+    if target.mode == "buy":
+        return buy_ok
+    if target.mode == "rent":
+        return rent_ok
+    return buy_ok or rent_ok
 
 
 def _budget_reason(prices: Prices, target: Target) -> str:
