@@ -12,14 +12,15 @@ def run() -> bool:
     from rigcheck.catalog.devices import hypothetical_machine
     from rigcheck.catalog.lookup import find_model
     from rigcheck.catalog.store import load_catalog
-    from rigcheck.estimate import cost, plan
+    from rigcheck.estimate import compare, plan, serving
+    from rigcheck.estimate.target import Target
 
     catalog = load_catalog()
     ok = True
     for model_id, quant in (("deepseek-ai/DeepSeek-R1", "FP8"), ("Qwen/Qwen3-8B", None), ("zai-org/GLM-5", None)):
         model = find_model(catalog, model_id)
         start = time.perf_counter()
-        result = plan.plan(model, catalog, plan.Target(quant=quant), workload=cost.Workload())
+        result = plan.plan(model, catalog, Target(quant=quant), workload=serving.Workload())
         elapsed = time.perf_counter() - start
         ok &= elapsed < PLAN_TARGET_S
         print(f"plan {model_id} {quant or 'best'}: {elapsed * 1000:.0f} ms, {len(result.options)} options, "
@@ -27,7 +28,7 @@ def run() -> bool:
     model = find_model(catalog, "zai-org/GLM-5")
     machine = hypothetical_machine(["RTX 4090"], 64 * 1024**3, catalog)
     start = time.perf_counter()
-    comparison = cost.compare_doors(model, catalog, cost.Workload(), machine=machine)
+    comparison = compare.compare_doors(model, catalog, serving.Workload(), machine=machine)
     elapsed = time.perf_counter() - start
     ok &= elapsed < COST_TARGET_S
     print(f"cost GLM-5 (machine cannot hold it, planner picks nodes): {elapsed * 1000:.0f} ms, "

@@ -109,7 +109,7 @@ def tokens_per_day(text: str) -> tuple[float, float]:
 
 
 def add_workload_args(parser: argparse.ArgumentParser) -> None:
-    from rigcheck.estimate.cost import Workload
+    from rigcheck.estimate.serving import Workload
 
     default = Workload()
     group = parser.add_argument_group("workload")
@@ -127,7 +127,7 @@ def add_workload_args(parser: argparse.ArgumentParser) -> None:
 
 
 def workload_from_args(args: argparse.Namespace):
-    from rigcheck.estimate.cost import Workload
+    from rigcheck.estimate.serving import Workload
 
     default = Workload()
     inp, out = args.tokens_per_day or (default.input_tokens_per_day, default.output_tokens_per_day)

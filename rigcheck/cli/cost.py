@@ -48,7 +48,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rigcheck.estimate import cost
+    from rigcheck.estimate import compare, cost
     from rigcheck.estimate.types import Settings
 
     catalog, status = _pricing.load_catalog_and_status()
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         ownership = cost.Ownership(years=args.years, usd_per_kwh=args.usd_per_kwh,
                                    ops_usd_per_month=args.ops_usd_per_month)
         settings = Settings(context_tokens=args.context, prompt_tokens=args.prompt, quant=args.quant)
-        result = cost.compare_doors(
+        result = compare.compare_doors(
             model, catalog, workload, settings, machine, quant_name=args.quant, ownership=ownership,
             usd_per_gpu_hour=args.usd_per_gpu_hour, purchase_usd=args.purchase_usd, residency=args.residency,
         )

@@ -46,35 +46,38 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rigcheck.estimate import plan as plan_mod
-    from rigcheck.estimate.cost import Workload
+    from rigcheck.estimate.plan import plan
+    from rigcheck.estimate.plan_json import plan_to_dict, upgrade_to_dict
+    from rigcheck.estimate.serving import Workload
+    from rigcheck.estimate.target import PlanError, Target
+    from rigcheck.estimate.upgrade import upgrade_advice
 
     catalog, status = _pricing.load_catalog_and_status()
     model = _pricing.find_model(catalog, args.model)
     if args.prompt > args.context:
         raise UsageError(f"--prompt {args.prompt} is longer than --context {args.context}")
     try:
-        target = plan_mod.Target(
+        target = Target(
             quant=args.quant, context_tokens=args.context, prompt_tokens=args.prompt,
             min_decode_tokens_per_s=args.min_decode, max_ttft_s=args.max_ttft, budget_usd=args.budget,
             mode=args.mode,
         )
         workload = Workload(peak_concurrency=args.concurrency, utilization=1.0)
-        result = plan_mod.plan(model, catalog, target, limit=args.limit, workload=workload)
+        result = plan(model, catalog, target, limit=args.limit, workload=workload)
         upgrades = None
         machine = None
         if args.upgrade or args.machine or args.gpu or args.ram:
             machine = machine_from_args(args, catalog)
-            upgrades = plan_mod.upgrade_advice(model, machine, catalog, target)
-    except plan_mod.PlanError as exc:
+            upgrades = upgrade_advice(model, machine, catalog, target)
+    except PlanError as exc:
         raise UsageError(str(exc)) from None
     if args.json:
         _pricing.print_json({
             "schema": SCHEMA,
             "catalog": _pricing.catalog_header(status),
-            **plan_mod.plan_to_dict(result),
+            **plan_to_dict(result),
             "machine": machine.label if machine else None,
-            "upgrades": [plan_mod.upgrade_to_dict(u) for u in upgrades] if upgrades is not None else None,
+            "upgrades": [upgrade_to_dict(u) for u in upgrades] if upgrades is not None else None,
             "cost_workload": {
                 "description": "the $/M output token figures: all in, machines 100% busy",
                 "peak_concurrency": workload.peak_concurrency,

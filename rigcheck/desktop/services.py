@@ -163,7 +163,7 @@ def default_services() -> Services:
     resolve_gpu = _lazy("rigcheck.catalog.devices", "resolve_gpu")
     refresh = _lazy("rigcheck.catalog.refresh", "refresh_catalog")
     export = _lazy("rigcheck.desktop.report_bridge", "export_report") if _present("rigcheck.report") else None
-    cost = _lazy("rigcheck.desktop.cost_bridge", "cost_curves") if _present("rigcheck.estimate.cost") else None
+    cost = _lazy("rigcheck.desktop.cost_bridge", "cost_curves") if _present("rigcheck.estimate.compare") else None
     return Services(
         probe_machine=_probe,
         load_catalog=_load_catalog,

@@ -1,193 +1,50 @@
-"""The planner: the cheapest hardware that runs a model to a target, and upgrade advice for a machine.
+"""The planner: the cheapest hardware configurations that run a model to a target, to buy or to rent.
 
-Candidates come from the device table: single cards; N cards of one kind (layer split with llama.cpp,
-tensor parallel with vLLM); unified-memory machines (Mac Studio, Strix Halo, DGX Spark) at each memory
-size the table knows; datacenter nodes (8x H100/H200/B200); and, for models larger than any node,
-several nodes on paper. Each candidate is first checked against the memory the model needs (cheap
+Each candidate (``rigcheck.estimate.configs``) is first checked against the memory the model needs (cheap
 arithmetic, so a plan takes well under a second), and only the survivors are estimated with the
 estimator (``evaluate(..., models=[model])``, once per candidate) on a hypothetical machine
 (``rigcheck.catalog.devices.hypothetical_machine``). Every rejected candidate keeps its reason
 ("8x NVIDIA H100 SXM: 640 GiB (627 GiB usable) < 641 GiB needed (FP8)"). Devices without a price are listed as "price unknown",
-after the priced ones, never dropped.
-
-Purchase prices are for the GPUs alone (a host server, CPUs and RAM are not in the device table);
-unified-memory machines are whole computers. Rental prices are the catalog's on-demand $/GPU-hour.
+after the priced ones, never dropped (prices: ``rigcheck.estimate.prices``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
 import msgspec
 
+from rigcheck.catalog.devices import DeviceLookupError, resolve
 from rigcheck.catalog.records import Catalog, Device, Model, Quant
-from rigcheck.estimate.cost import (
-    HOURS_PER_MONTH,
-    NodeCapacity,
-    Ownership,
-    Workload,
-    purchase_price,
-    rental_price,
+from rigcheck.estimate.configs import (
+    TENSOR_PARALLEL_SIZES,
+    Config,
+    MachineFn,
+    build_machine,
+    candidate_configs,
+    default_machine,
+    multi_node_configs,
+)
+from rigcheck.estimate.cost import Ownership, owned_door, rented_door
+from rigcheck.estimate.prices import PriceBook, Prices
+from rigcheck.estimate.serving import NodeCapacity, Workload, machine_capacity
+from rigcheck.estimate.target import (
+    EvaluateFn,
+    Mode,
+    PlanError,
+    Target,
+    default_evaluate,
+    expected_decode_tokens_per_s,
+    gib_text,
+    quality_bits,
+    quants_by_quality,
+    target_shortfall,
 )
 from rigcheck.estimate.types import Band, Estimate, Settings
-from rigcheck.probe.types import Gpu, Machine
-
-GIB = 1024**3
-
-Mode = Literal["either", "buy", "rent"]
-
-CARD_COUNTS: dict[str, tuple[int, ...]] = {
-    # A workstation board takes up to four double-width cards; servers take eight.
-    "consumer": (1, 2, 3, 4),
-    "workstation": (1, 2, 4, 8),
-    "datacenter": (1, 2, 4, 8),
-}
-GPUS_PER_NODE = 8
-MAX_NODES = 16
-MULTI_NODE_INTERCONNECT = "InfiniBand NDR 400 Gb/s per GPU between nodes (pipeline parallel across nodes)"
-TENSOR_PARALLEL_SIZES = (1, 2, 4, 8)
-"""vLLM's tensor parallel size must divide the attention heads; powers of two always do in practice."""
-
-HOST_RAM_BYTES = {"consumer": 128 * GIB, "workstation": 256 * GIB, "datacenter": 2048 * GIB}
-"""Host RAM given to hypothetical GPU machines: typical builds (a DGX H200 has 2 TB)."""
-UNIFIED_GPU_SHARE = {"apple": 0.75, "apu": 0.9}
-"""Share of a unified-memory machine's RAM its GPU can use (macOS Metal wired limit ~3/4; GB10 and
-Strix Halo map nearly all). Used only for the quick memory check; the estimator has the final word."""
-
-RAM_UPGRADE_STEPS_GB = (16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
-OK_VERDICTS = ("gpu", "unified")
-"""Procurement plans keep the whole model in GPU (or unified) memory; offload is for upgrade advice."""
-
-
-class PlanError(ValueError):
-    """A plan request that cannot be answered as asked, with one sentence saying why."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """What the plan must achieve."""
-
-    quant: str | None = None
-    """A quant name, or None for the best quality that meets the target."""
-    context_tokens: int = 8192
-    prompt_tokens: int = 4096
-    min_decode_tokens_per_s: float | None = None
-    max_ttft_s: float | None = None
-    budget_usd: float | None = None
-    """Purchase ceiling when buying, monthly rental ceiling when renting; either, when not said."""
-    mode: Mode = "either"
-    kv_cache_type: str = "f16"
-
-    def __post_init__(self) -> None:
-        if self.context_tokens < 1:
-            raise PlanError("context must be at least 1 token")
-        if self.prompt_tokens < 1:
-            raise PlanError("prompt must be at least 1 token")
-        if self.min_decode_tokens_per_s is not None and not self.min_decode_tokens_per_s > 0:
-            raise PlanError("minimum decode rate must be above zero")
-        if self.max_ttft_s is not None and not self.max_ttft_s > 0:
-            raise PlanError("maximum time to first token must be above zero")
-        if self.budget_usd is not None and not self.budget_usd > 0:
-            raise PlanError("budget must be above zero")
-        if self.mode not in ("either", "buy", "rent"):
-            raise PlanError("mode must be buy, rent or either")
-
-    def settings(self, quant: str | None = None) -> Settings:
-        return Settings(
-            context_tokens=self.context_tokens,
-            prompt_tokens=self.prompt_tokens,
-            kv_cache_type=self.kv_cache_type,  # type: ignore[arg-type]
-            quant=quant,
-        )
-
-    def describe(self) -> str:
-        parts = [f"context {self.context_tokens:,} tokens"]
-        if self.min_decode_tokens_per_s:
-            parts.append(f"decode >= {self.min_decode_tokens_per_s:g} tokens/s")
-        if self.max_ttft_s:
-            parts.append(f"time to first token <= {self.max_ttft_s:g} s for a {self.prompt_tokens:,}-token prompt")
-        if self.budget_usd:
-            parts.append(f"budget ${self.budget_usd:,.0f}")
-        return ", ".join(parts)
-
-
-@dataclass(frozen=True)
-class Config:
-    """One hardware configuration: N of one device, on one or more nodes."""
-
-    device: Device
-    count: int
-    """GPUs (or machines, for unified memory) in total."""
-    kind: Literal["single", "multi", "unified", "node", "multi-node"]
-    memory_per_device_bytes: int
-    nodes: int = 1
-
-    @property
-    def label(self) -> str:
-        if self.kind == "unified":
-            return f"{self.device.name} {self.memory_per_device_bytes / GIB:.0f} GB"
-        if self.kind == "multi-node":
-            return f"{self.nodes} nodes x {self.count // self.nodes}x {self.device.name}"
-        return f"{self.count}x {self.device.name}" if self.count > 1 else self.device.name
-
-    @property
-    def memory_total_bytes(self) -> int:
-        return self.memory_per_device_bytes * self.count
-
-    @property
-    def usable_memory_bytes(self) -> float:
-        if self.kind == "unified":
-            return self.memory_per_device_bytes * UNIFIED_GPU_SHARE.get(self.device.kind, 0.75)
-        return self.memory_total_bytes * 0.98  # driver headroom, as the estimator keeps
-
-    @property
-    def gpu_specs(self) -> list[str]:
-        return [f"{self.count} x {self.device.name}" if self.count > 1 else self.device.name]
-
-    @property
-    def host_ram_bytes(self) -> int:
-        if self.kind == "unified":
-            return self.memory_per_device_bytes
-        return HOST_RAM_BYTES.get(self.device.kind, 128 * GIB) * self.nodes
-
-    @property
-    def split(self) -> str:
-        if self.kind == "unified":
-            return "unified memory"
-        if self.count == 1:
-            return "one device"
-        if self.kind == "multi-node":
-            return f"tensor parallel within each node, {MULTI_NODE_INTERCONNECT}"
-        tp = "tensor parallel (vLLM)" if self.count in TENSOR_PARALLEL_SIZES else "no tensor parallel size fits"
-        return f"layer split (llama.cpp) or {tp}"
-
-    @property
-    def interconnect(self) -> str | None:
-        if self.kind == "multi-node":
-            within = self.device.interconnect or "NVLink/PCIe"
-            return f"{within} within a node; {MULTI_NODE_INTERCONNECT}"
-        if self.count > 1:
-            return self.device.interconnect or (f"PCIe gen {self.device.pcie_gen}" if self.device.pcie_gen else None)
-        return None
-
-
-@dataclass(frozen=True)
-class Prices:
-    """What a configuration costs: to buy, to rent, to power."""
-
-    purchase_usd: float | None
-    purchase_note: str
-    rental_usd_per_hour: Band | None
-    rental_note: str
-    power_w: float | None
-
-    @property
-    def rental_usd_per_month(self) -> float | None:
-        return None if self.rental_usd_per_hour is None else self.rental_usd_per_hour.expected * HOURS_PER_MONTH
+from rigcheck.probe.types import Machine
 
 
 @dataclass(frozen=True)
@@ -244,200 +101,6 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
 
-EvaluateFn = Callable[[Machine, Catalog, Settings, list[Model]], list[Estimate]]
-"""``evaluate(machine, catalog, settings, models)``: every quant of the models that can run there."""
-MachineFn = Callable[[list[str], "int | None", Catalog], Machine]
-
-
-def default_evaluate() -> EvaluateFn:
-    """The estimator's ``evaluate`` (rows whose runtime cannot run on the machine are left out)."""
-    try:
-        from rigcheck.estimate import evaluate
-    except ImportError:
-        from rigcheck.estimate.engine import evaluate
-
-    return lambda machine, catalog, settings, models: evaluate(machine, catalog, settings, models=models)
-
-
-def _default_machine() -> MachineFn:
-    from rigcheck.catalog.devices import hypothetical_machine
-
-    return lambda specs, ram, catalog: hypothetical_machine(specs, ram, catalog=catalog)
-
-
-def build_machine(config: Config, catalog: Catalog, machine_fn: MachineFn | None = None) -> Machine:
-    """The hypothetical machine a configuration describes (its GPUs and a typical host's RAM)."""
-    machine_fn = machine_fn or _default_machine()
-    try:
-        return machine_fn(config.gpu_specs, config.host_ram_bytes, catalog)
-    except ValueError:
-        if config.kind == "unified":
-            raise
-        # A name that is also the start of another row's ("RTX 3080" / "RTX 3080 12 GB"): the size settles it.
-        size_gb = round(config.memory_per_device_bytes / GIB)
-        specs = [f"{config.count} x {config.device.name} {size_gb}GB"]
-        return machine_fn(specs, config.host_ram_bytes, catalog)
-
-
-# --- candidates and prices --------------------------------------------------------------------------
-
-
-def candidate_configs(devices: Iterable[Device]) -> tuple[list[Config], list[str]]:
-    """Every configuration the planner considers, and the devices it cannot size (with why)."""
-    configs: list[Config] = []
-    skipped: list[str] = []
-    for device in devices:
-        if device.kind == "laptop":
-            continue  # not something one buys to serve a model
-        if device.unified_memory or device.kind in ("apple", "apu"):
-            sizes = sorted(set(device.memory_options_bytes or ([device.memory_bytes] if device.memory_bytes else [])))
-            if not sizes:
-                skipped.append(f"{device.name}: memory size not in the device table")
-            for size in sizes:
-                configs.append(Config(device, 1, "unified", size))
-            continue
-        if not device.memory_bytes:
-            skipped.append(f"{device.name}: memory size not in the device table")
-            continue
-        for count in CARD_COUNTS.get(device.kind, (1, 2)):
-            kind = "single" if count == 1 else ("node" if count == GPUS_PER_NODE else "multi")
-            configs.append(Config(device, count, kind, device.memory_bytes))
-    return configs, skipped
-
-
-def multi_node_configs(devices: Iterable[Device], needed_bytes: float) -> list[Config]:
-    """For a model larger than any 8-GPU node: the fewest nodes of each datacenter GPU that hold it."""
-    result = []
-    for device in devices:
-        if device.kind != "datacenter" or not device.memory_bytes:
-            continue
-        node_bytes = device.memory_bytes * GPUS_PER_NODE * 0.98
-        nodes = math.ceil(needed_bytes / node_bytes)
-        if 2 <= nodes <= MAX_NODES:
-            result.append(Config(device, nodes * GPUS_PER_NODE, "multi-node", device.memory_bytes, nodes=nodes))
-    return result
-
-
-class _PriceBook:
-    """Prices per device, looked up once per plan."""
-
-    def __init__(self, catalog: Catalog, resolve: Callable[[str], Device | None] | None = None):
-        self._catalog = catalog
-        self._resolve = resolve
-        self._rent: dict[str, tuple[Band, str] | None] = {}
-
-    def prices(self, config: Config) -> Prices:
-        device = config.device
-        buy = purchase_price(device)
-        if buy is not None and config.kind == "unified" and device.memory_bytes and (
-            config.memory_per_device_bytes != device.memory_bytes
-        ):
-            # One price per device row: it is the price of the memory size the row states.
-            purchase, purchase_note = None, f"price unknown (known only with {device.memory_bytes / GIB:.0f} GB)"
-        elif buy is None:
-            purchase, purchase_note = None, "price unknown"
-        else:
-            purchase = buy[0] * config.count
-            scope = "the machine" if config.kind == "unified" else "GPUs only, host not included"
-            purchase_note = f"{buy[1]} x {config.count} ({scope})"
-        if device.name not in self._rent:
-            self._rent[device.name] = rental_price(self._catalog, device, self._resolve)
-        rent = self._rent[device.name]
-        if rent is None:
-            rental, rental_note = None, "no rental offer in the catalog"
-        else:
-            per_gpu, note = rent
-            rental = Band(per_gpu.low * config.count, per_gpu.expected * config.count, per_gpu.high * config.count)
-            rental_note = note
-        power = device.tdp_w * config.count if device.tdp_w else None
-        return Prices(purchase, purchase_note, rental, rental_note, power)
-
-
-def _sort_price(prices: Prices, mode: Mode) -> float | None:
-    """The figure options are ranked by: purchase (buy), monthly rent (rent), or the lower monthly view."""
-    if mode == "buy":
-        return prices.purchase_usd
-    if mode == "rent":
-        return prices.rental_usd_per_month
-    monthly = []
-    if prices.purchase_usd is not None:
-        monthly.append(prices.purchase_usd / (Ownership().years * 12.0))
-    if prices.rental_usd_per_month is not None:
-        monthly.append(prices.rental_usd_per_month)
-    return min(monthly) if monthly else None
-
-
-def _within_budget(prices: Prices, target: Target) -> bool:
-    if target.budget_usd is None:
-        return True
-    buy_ok = prices.purchase_usd is not None and prices.purchase_usd <= target.budget_usd
-    rent_ok = prices.rental_usd_per_month is not None and prices.rental_usd_per_month <= target.budget_usd
-    if target.mode == "buy":
-        return buy_ok
-    if target.mode == "rent":
-        return rent_ok
-    return buy_ok or rent_ok
-
-
-# --- checking a target ------------------------------------------------------------------------------
-
-
-NEAR_LOSSLESS_BITS = 8.0
-"""At 8 bits per weight and above the loss against the original weights is not measurable: FP8, Q8_0
-and BF16 count as one quality, and among them the faster one is chosen."""
-
-
-def quality_bits(quant: Quant) -> float:
-    """The quality a quant is ranked by: its bits per weight, capped at ``NEAR_LOSSLESS_BITS``."""
-    return min(quant.bits_per_weight, NEAR_LOSSLESS_BITS)
-
-
-def quants_by_quality(model: Model, name: str | None = None) -> list[Quant]:
-    """The model's quants, best quality (most bits per weight) first; only ``name`` when given.
-
-    Raises PlanError naming the available quants when ``name`` is not one of them.
-    """
-    quants = sorted(model.quants, key=lambda q: (-quality_bits(q), -q.bits_per_weight, q.name))
-    if name is None:
-        return quants
-    chosen = [q for q in quants if q.name.lower() == name.lower()]
-    if not chosen:
-        names = ", ".join(q.name for q in quants) or "none"
-        raise PlanError(f"{model.id} has no quant {name!r}; available: {names}")
-    return chosen
-
-
-def needed_bytes(estimate: Estimate) -> int:
-    """Memory a model needs at a context, from the estimator's breakdown (weights + KV + overhead)."""
-    return estimate.memory.total_bytes
-
-
-def target_shortfall(estimate: Estimate, target: Target, verdicts: tuple[str, ...] = OK_VERDICTS) -> str | None:
-    """Why an estimate misses the target, in a phrase; None when it meets it."""
-    if estimate.verdict not in verdicts:
-        if estimate.verdict == "no_fit":
-            return f"does not fit ({_gb(estimate.memory.total_bytes)} needed)"
-        return f"only runs with part of the model in RAM ({estimate.verdict})"
-    decode = estimate.decode_tokens_per_s
-    if target.min_decode_tokens_per_s is not None:
-        if decode is None or decode.expected < target.min_decode_tokens_per_s:
-            got = f"{decode.expected:,.1f}" if decode else "unknown"
-            return f"decode {got} tokens/s < {target.min_decode_tokens_per_s:g} wanted"
-    ttft = estimate.ttft_s
-    if target.max_ttft_s is not None:
-        if ttft is None or ttft.expected > target.max_ttft_s:
-            got = f"{ttft.expected:,.1f}" if ttft else "unknown"
-            return f"time to first token {got} s > {target.max_ttft_s:g} s wanted"
-    return None
-
-
-def _gb(n: float) -> str:
-    return f"{n / GIB:,.0f} GiB"
-
-
-# --- the plan ---------------------------------------------------------------------------------------
-
-
 def plan(
     model: Model,
     catalog: Catalog,
@@ -457,13 +120,13 @@ def plan(
     """
     target = target or Target()
     evaluate_fn = evaluate_fn or default_evaluate()
-    machine_fn = machine_fn or _default_machine()
+    machine_fn = machine_fn or default_machine()
     if not model.quants:
         raise PlanError(f"{model.id} has no quants in the catalog")
     quants = quants_by_quality(model, target.quant)
     devices = list(catalog.devices)
     configs, not_evaluated = candidate_configs(devices)
-    book = _PriceBook(catalog, _resolver(devices))
+    book = PriceBook(catalog, _resolver(devices))
 
     # A floor on the memory each quant needs (weights + KV cache at the context), from one evaluation on
     # the largest candidate; quants whose runtime cannot run there get their weights alone. Compute
@@ -496,7 +159,7 @@ def plan(
         configs = configs + multi_node_configs(devices, smallest_need)
         at = f"at {quants[0].name}" if len(quants) == 1 else "even at its smallest quant"
         notes.append(
-            f"{model.id} needs {_gb(smallest_need)} {at}, more than any single node holds: "
+            f"{model.id} needs {gib_text(smallest_need)} {at}, more than any single node holds: "
             "multi-node configurations are sized on paper"
         )
 
@@ -508,8 +171,8 @@ def plan(
         fitting = [q for q in quants if need[q.name] <= config.usable_memory_bytes]
         if not fitting:
             q = quants[-1]
-            reason = (f"{_gb(config.memory_total_bytes)} ({_gb(config.usable_memory_bytes)} usable) "
-                      f"< {_gb(needed_on(config, q.name))} needed ({q.name})")
+            reason = (f"{gib_text(config.memory_total_bytes)} ({gib_text(config.usable_memory_bytes)} usable) "
+                      f"< {gib_text(needed_on(config, q.name))} needed ({q.name})")
             _keep_largest(failures, Rejection(config, reason, prices, q.name))
             continue
         if not _within_budget(prices, target):
@@ -527,7 +190,7 @@ def plan(
         # top tier only, which keeps a plan over the whole device table fast.
         for tier in _tiers(fitting):
             rows = evaluate_fn(machine, catalog, settings, [msgspec.structs.replace(model, quants=tier)])
-            rows = sorted((r for r in rows if r.quant in quality), key=lambda r: -_decode(r))
+            rows = sorted((r for r in rows if r.quant in quality), key=lambda r: -expected_decode_tokens_per_s(r))
             for row in rows:
                 first_quant = first_quant or row.quant
                 shortfall = target_shortfall(row, target)
@@ -536,8 +199,9 @@ def plan(
                     break
                 if row.verdict == "no_fit":
                     needed = needed_on(config, row.quant, row.memory.total_bytes)
-                    shortfall = (f"{_gb(config.memory_total_bytes)} ({_gb(config.usable_memory_bytes)} usable) "
-                                 f"< {_gb(needed)} needed ({row.quant})")
+                    shortfall = (f"{gib_text(config.memory_total_bytes)} "
+                                 f"({gib_text(config.usable_memory_bytes)} usable) "
+                                 f"< {gib_text(needed)} needed ({row.quant})")
                 else:
                     shortfall = f"{row.quant}: {shortfall}"
                 if last_reason.startswith("no quant") or row.quant == fitting[0].name:
@@ -570,10 +234,6 @@ def _tiers(quants: list[Quant]) -> list[list[Quant]]:
     return tiers
 
 
-def _decode(row: Estimate) -> float:
-    return row.decode_tokens_per_s.expected if row.decode_tokens_per_s else 0.0
-
-
 def _weights_lower_bound(model: Model, quant: Quant) -> int:
     """The weights alone: the real file size, else parameters x bits per weight (a floor on the need)."""
     if quant.file_size_bytes:
@@ -583,12 +243,7 @@ def _weights_lower_bound(model: Model, quant: Quant) -> int:
     return 0
 
 
-def _resolver(devices: list[Device]) -> Callable[[str], Device | None] | None:
-    try:
-        from rigcheck.catalog.devices import DeviceLookupError, resolve
-    except ImportError:
-        return None
-
+def _resolver(devices: list[Device]) -> Callable[[str], Device | None]:
     known: dict[str, Device | None] = {}
 
     def lookup(name: str) -> Device | None:
@@ -601,6 +256,32 @@ def _resolver(devices: list[Device]) -> Callable[[str], Device | None] | None:
         return known[name]
 
     return lookup
+
+
+def _sort_price(prices: Prices, mode: Mode) -> float | None:
+    """The figure options are ranked by: purchase (buy), monthly rent (rent), or the lower monthly view."""
+    if mode == "buy":
+        return prices.purchase_usd
+    if mode == "rent":
+        return prices.rental_usd_per_month
+    monthly = []
+    if prices.purchase_usd is not None:
+        monthly.append(prices.purchase_usd / (Ownership().years * 12.0))
+    if prices.rental_usd_per_month is not None:
+        monthly.append(prices.rental_usd_per_month)
+    return min(monthly) if monthly else None
+
+
+def _within_budget(prices: Prices, target: Target) -> bool:
+    if target.budget_usd is None:
+        return True
+    buy_ok = prices.purchase_usd is not None and prices.purchase_usd <= target.budget_usd
+    rent_ok = prices.rental_usd_per_month is not None and prices.rental_usd_per_month <= target.budget_usd
+    if target.mode == "buy":
+        return buy_ok
+    if target.mode == "rent":
+        return rent_ok
+    return buy_ok or rent_ok
 
 
 def _budget_reason(prices: Prices, target: Target) -> str:
@@ -661,8 +342,6 @@ def _with_cost(
     capacity_fn,
 ) -> Option:
     """Add $/M output tokens at full utilization for renting and owning, where prices are known."""
-    from rigcheck.estimate.cost import owned_door, rented_door
-
     if option.prices.rental_usd_per_hour is None and option.prices.purchase_usd is None:
         return option
     capacity_fn = capacity_fn or _default_capacity(catalog)
@@ -699,272 +378,6 @@ def _band_at_full(door) -> Band:
 
 
 def _default_capacity(catalog: Catalog):
-    from rigcheck.estimate.cost import machine_capacity
-
     return lambda model, quant, machine, settings, workload: machine_capacity(
         model, quant, machine, catalog, settings, workload
     )
-
-
-# --- upgrade advice ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Upgrade:
-    """One change to a machine and what it buys."""
-
-    kind: Literal["none", "ram", "add-gpu", "replace-gpu", "machine"]
-    change: str
-    """"add 64 GiB RAM (to 128 GB)", "add a second NVIDIA GeForce RTX 4090", "replace with ..."."""
-    estimate: Estimate | None
-    meets_target: bool
-    shortfall: str | None
-    cost_usd: float | None
-    """Purchase price of the change where the catalog knows it (RAM prices are not in the catalog)."""
-
-
-def upgrade_advice(
-    model: Model,
-    machine: Machine,
-    catalog: Catalog,
-    target: Target | None = None,
-    *,
-    evaluate_fn: EvaluateFn | None = None,
-    machine_fn: MachineFn | None = None,
-    limit: int = 5,
-) -> list[Upgrade]:
-    """The smallest changes that make ``model`` fit ``machine`` (or reach the target): more RAM, one
-    more of the same card, a bigger card, or a bigger unified-memory machine. Cheapest kind of change
-    first; a single "none" entry when the machine already meets the target.
-
-    Running with part of the model in RAM counts as fitting here (it is how such machines run big
-    MoE models); a decode or TTFT target still has to be met.
-    """
-    target = target or Target()
-    evaluate_fn = evaluate_fn or default_evaluate()
-    machine_fn = machine_fn or _default_machine()
-    devices = list(catalog.devices)
-    quants = quants_by_quality(model, target.quant)
-    quality = {q.name: quality_bits(q) for q in quants}
-    verdicts = ("gpu", "unified", "gpu+ram", "cpu")
-    settings = target.settings(target.quant)
-
-    def best_on(m: Machine) -> tuple[Estimate | None, str | None]:
-        """The best quant meeting the target on m, or the best-quality estimate with its shortfall."""
-        rows = sorted((r for r in evaluate_fn(m, catalog, settings, [model]) if r.quant in quality),
-                      key=lambda r: (-quality[r.quant], -_decode(r)))
-        for row in rows:
-            if target_shortfall(row, target, verdicts) is None:
-                return row, None
-        if not rows:
-            return None, "no quant of this model can run on it"
-        return rows[0], f"{rows[0].quant}: {target_shortfall(rows[0], target, verdicts)}"
-
-    current, shortfall = best_on(machine)
-    if shortfall is None and current is not None:
-        return [Upgrade("none", "no change needed", current, True, None, 0.0)]
-
-    upgrades: list[Upgrade] = []
-    unified = any(g.unified_memory for g in machine.usable_gpus)
-    gpus = machine.usable_gpus
-
-    if not unified:
-        ram_now = machine.memory.total_bytes
-        for step in RAM_UPGRADE_STEPS_GB:
-            new_ram = int(step * GIB)
-            if new_ram <= ram_now:
-                continue
-            bigger = _with_ram(machine, new_ram)
-            est, short = best_on(bigger)
-            if short is None:
-                upgrades.append(Upgrade("ram", f"add {(new_ram - ram_now) / GIB:,.0f} GiB RAM (to {step} GB)",
-                                        est, True, None, None))
-                break
-
-    if gpus and not unified:
-        base = gpus[0]
-        same = all(g.name == base.name for g in gpus)
-        device = _device_for(base, devices)
-        max_count = max(CARD_COUNTS.get(device.kind, (1, 2))) if device else 4
-        if same:
-            for extra in range(1, max_count - len(gpus) + 1):
-                bigger = _with_extra_gpus(machine, base, extra)
-                est, short = best_on(bigger)
-                if short is None:
-                    price = purchase_price(device) if device else None
-                    words = "a second" if len(gpus) == 1 and extra == 1 else f"{extra} more"
-                    upgrades.append(Upgrade("add-gpu", f"add {words} {base.name}", est, True, None,
-                                            price[0] * extra if price else None))
-                    break
-
-    current_gpu_bytes = max((g.vram_total_bytes or 0 for g in gpus), default=0)
-    replacements = []
-    # A unified-memory machine (a Mac, a Strix Halo box) takes no discrete card: it is replaced whole below.
-    for device in devices if not unified else ():
-        if device.unified_memory or device.kind in ("apple", "apu", "laptop") or not device.memory_bytes:
-            continue
-        if device.memory_bytes <= current_gpu_bytes:
-            continue
-        if not unified and gpus and device.vendor.lower() != gpus[0].vendor.lower():
-            continue
-        replacements.append(device)
-    # A card that goes in a desktop before a datacenter part; priced before unpriced; then the smallest.
-    kind_rank = {"consumer": 0, "workstation": 1, "datacenter": 2}
-    replacements.sort(key=lambda d: (purchase_price(d) is None, kind_rank.get(d.kind, 3),
-                                     (purchase_price(d) or (0,))[0], d.memory_bytes))
-    found = 0
-    for device in replacements:
-        ram = machine.memory.total_bytes if not unified else None
-        try:
-            candidate = machine_fn([device.name], ram, catalog)
-        except ValueError:
-            continue  # a name the lookup finds ambiguous: not a suggestion we can make
-        est, short = best_on(candidate)
-        if short is None:
-            price = purchase_price(device)
-            change = f"replace the GPU(s) with one {device.name}" if gpus else f"add a {device.name}"
-            upgrades.append(Upgrade("replace-gpu", change, est, True,
-                                    None, price[0] if price else None))
-            found += 1
-            if found >= 2:
-                break
-
-    if unified:
-        candidates, _ = candidate_configs(d for d in devices if d.unified_memory or d.kind in ("apple", "apu"))
-        have = machine.memory.total_bytes
-        for config in sorted((c for c in candidates if c.memory_per_device_bytes > have),
-                             key=lambda c: c.memory_per_device_bytes):
-            try:
-                candidate = machine_fn(config.gpu_specs, config.memory_per_device_bytes, catalog)
-            except ValueError:
-                continue
-            est, short = best_on(candidate)
-            if short is None:
-                price = purchase_price(config.device)
-                upgrades.append(Upgrade("machine", f"move to a {config.label}", est, True, None,
-                                        price[0] if price else None))
-                break
-
-    order = {"ram": 0, "add-gpu": 1, "replace-gpu": 2, "machine": 3}
-    upgrades.sort(key=lambda u: order[u.kind])
-    return upgrades[:limit]
-
-
-def _with_ram(machine: Machine, ram_bytes: int) -> Machine:
-    added = ram_bytes - machine.memory.total_bytes
-    available = machine.memory.available_bytes
-    memory = dataclasses.replace(
-        machine.memory,
-        total_bytes=ram_bytes,
-        available_bytes=None if available is None else available + added,
-        sources={**machine.memory.sources, "total_bytes": "user"},
-    )
-    return dataclasses.replace(machine, memory=memory, origin="hypothetical",
-                               label=f"{machine.label or 'this machine'} + RAM to {ram_bytes / GIB:.0f} GiB")
-
-
-def _with_extra_gpus(machine: Machine, gpu: Gpu, extra: int) -> Machine:
-    next_index = max((g.index for g in machine.gpus), default=-1) + 1
-    copies = tuple(
-        dataclasses.replace(gpu, index=next_index + i, uuid=None, serial=None, pci_bus_id=None,
-                            vram_free_bytes=gpu.vram_total_bytes, vram_used_bytes=0,
-                            sources={k: "user" for k in gpu.sources})
-        for i in range(extra)
-    )
-    return dataclasses.replace(machine, gpus=machine.gpus + copies, origin="hypothetical",
-                               label=f"{machine.label or 'this machine'} + {extra}x {gpu.name}")
-
-
-def _device_for(gpu: Gpu, devices: list[Device]) -> Device | None:
-    try:
-        from rigcheck.catalog.devices import resolve_gpu
-    except ImportError:
-        return None
-    return resolve_gpu(gpu, devices)
-
-
-# --- JSON -------------------------------------------------------------------------------------------
-
-
-def _band(b: Band | None) -> dict[str, float] | None:
-    return None if b is None else {k: round(v, 4) for k, v in b.to_dict().items()}
-
-
-def prices_to_dict(prices: Prices) -> dict[str, object]:
-    return {
-        "purchase_usd": prices.purchase_usd,
-        "purchase_note": prices.purchase_note,
-        "rental_usd_per_hour": _band(prices.rental_usd_per_hour),
-        "rental_usd_per_month": (
-            round(prices.rental_usd_per_month, 2) if prices.rental_usd_per_month is not None else None
-        ),
-        "rental_note": prices.rental_note,
-        "power_w": prices.power_w,
-        "price_known": prices.purchase_usd is not None or prices.rental_usd_per_hour is not None,
-    }
-
-
-def config_to_dict(config: Config) -> dict[str, object]:
-    return {
-        "label": config.label,
-        "device": config.device.name,
-        "kind": config.kind,
-        "gpu_count": config.count,
-        "nodes": config.nodes,
-        "memory_total_bytes": config.memory_total_bytes,
-        "split": config.split,
-        "interconnect": config.interconnect,
-    }
-
-
-def plan_to_dict(result: Plan) -> dict[str, object]:
-    """The ``plan --json`` body (without the schema/catalog header the command adds)."""
-    t = result.target
-    return {
-        "model_id": result.model_id,
-        "target": {
-            "quant": t.quant,
-            "context_tokens": t.context_tokens,
-            "prompt_tokens": t.prompt_tokens,
-            "min_decode_tokens_per_s": t.min_decode_tokens_per_s,
-            "max_ttft_s": t.max_ttft_s,
-            "budget_usd": t.budget_usd,
-            "mode": t.mode,
-        },
-        "options": [
-            {
-                **config_to_dict(o.config),
-                "split": o.split,
-                "quant": o.quant,
-                **prices_to_dict(o.prices),
-                "usd_per_m_output_rented_at_full_utilization": _band(o.usd_per_m_output_rented),
-                "usd_per_m_output_owned_at_full_utilization": _band(o.usd_per_m_output_owned),
-                "estimate": o.estimate.to_dict(),
-                "cost_basis": list(o.cost_basis),
-            }
-            for o in result.options
-        ],
-        "rejected": [
-            {**config_to_dict(r.config), "quant": r.quant, "reason": f"{r.config.label}: {r.reason}",
-             **prices_to_dict(r.prices)}
-            for r in result.rejected
-        ],
-        "not_evaluated": result.not_evaluated,
-        "notes": result.notes,
-    }
-
-
-def upgrade_to_dict(upgrade: Upgrade) -> dict[str, object]:
-    est = upgrade.estimate
-    return {
-        "kind": upgrade.kind,
-        "change": upgrade.change,
-        "meets_target": upgrade.meets_target,
-        "shortfall": upgrade.shortfall,
-        "cost_usd": upgrade.cost_usd,
-        "quant": est.quant,
-        "verdict": est.verdict,
-        "decode_tokens_per_s": _band(est.decode_tokens_per_s),
-        "ttft_s": _band(est.ttft_s),
-        "estimate": est.to_dict(),
-    }

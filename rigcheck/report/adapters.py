@@ -37,17 +37,20 @@ def default_engine() -> Engine:
         engine.resolve_gpu = resolve_gpu
     try:
         from rigcheck.estimate import plan as plan_module
+        from rigcheck.estimate import upgrade as upgrade_module
     except ImportError:
         engine.unavailable["planner"] = "the planner is not installed"
     else:
         engine.plan = _planner(plan_module)
-        engine.upgrade = _upgrader(plan_module)
+        engine.upgrade = _upgrader(upgrade_module)
     return engine
 
 
-def _target(plan_module, quant: str | None, settings: Settings):
+def _target(quant: str | None, settings: Settings):
+    from rigcheck.estimate.target import Target
+
     # The report's bar for "runs" is the same usable speed its summary uses.
-    return plan_module.Target(
+    return Target(
         quant=quant,
         context_tokens=settings.context_tokens,
         prompt_tokens=settings.prompt_tokens,
@@ -59,13 +62,14 @@ def _target(plan_module, quant: str | None, settings: Settings):
 
 def _planner(plan_module):
     def run(model: Model, quant: str | None, settings: Settings, catalog: Catalog):
-        from rigcheck.estimate.cost import Workload
+        from rigcheck.estimate.serving import Workload
+        from rigcheck.estimate.target import PlanError
 
         try:
             result = plan_module.plan(
-                model, catalog, _target(plan_module, quant, settings), limit=PLAN_OPTIONS, workload=Workload()
+                model, catalog, _target(quant, settings), limit=PLAN_OPTIONS, workload=Workload()
             )
-        except plan_module.PlanError as exc:
+        except PlanError as exc:
             return quant, [PlanOption(label=model.id, meets_target=False, why=str(exc))]
         options = [
             PlanOption(
@@ -106,11 +110,13 @@ def _planner(plan_module):
     return run
 
 
-def _upgrader(plan_module):
+def _upgrader(upgrade_module):
     def run(machine: Machine, model: Model, settings: Settings, catalog: Catalog) -> list[str]:
+        from rigcheck.estimate.target import PlanError
+
         try:
-            upgrades = plan_module.upgrade_advice(model, machine, catalog, _target(plan_module, settings.quant, settings))
-        except plan_module.PlanError as exc:
+            upgrades = upgrade_module.upgrade_advice(model, machine, catalog, _target(settings.quant, settings))
+        except PlanError as exc:
             return [str(exc)]
         lines = []
         for u in upgrades:

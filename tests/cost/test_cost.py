@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from rigcheck.catalog.hosted import TokenMix
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, RentalOffer
-from rigcheck.estimate import cost
-from rigcheck.estimate.cost import NodeCapacity, Ownership, Workload
+from rigcheck.estimate import cost, curves, serving
+from rigcheck.estimate.cost import Ownership
+from rigcheck.estimate.prices import purchase_price, rental_price
+from rigcheck.estimate.serving import NodeCapacity, Workload
 from rigcheck.estimate.types import Band
 
 
@@ -30,7 +32,7 @@ def test_hosted_door_is_price_times_tokens():
     w = Workload(input_tokens_per_day=3_000_000, output_tokens_per_day=1_000_000, utilization=0.5)
     door = cost.hosted_door(OFFER, w)
     assert door.usd_per_m_output_tokens.expected == pytest.approx(5.0)  # 2 + 3 x 1
-    assert door.monthly_usd.expected == pytest.approx(5.0 * cost.DAYS_PER_MONTH)
+    assert door.monthly_usd.expected == pytest.approx(5.0 * serving.DAYS_PER_MONTH)
     assert door.usd_per_m_output_at(0.1) == door.usd_per_m_output_at(1.0) == pytest.approx(5.0)
     assert any("list price" in a for a in door.assumptions)
 
@@ -43,16 +45,16 @@ def test_rented_door_at_full_utilization_is_node_hour_over_tokens_per_hour():
     assert door.usd_per_m_output_tokens.expected == pytest.approx(16 / 3.6)
     assert door.usd_per_m_output_at(1.0) == pytest.approx(16 / 3.6)
     assert door.usd_per_m_output_at(0.5) == pytest.approx(2 * 16 / 3.6)
-    assert door.monthly_usd.expected == pytest.approx(16 * cost.HOURS_PER_MONTH)
+    assert door.monthly_usd.expected == pytest.approx(16 * serving.HOURS_PER_MONTH)
 
 
 def test_rented_node_is_billed_wall_clock_when_traffic_is_small():
     w = Workload(input_tokens_per_day=0, output_tokens_per_day=1_000_000, utilization=0.5)
     door = cost.rented_door("8x X", 8, flat(2.0), capacity(1000.0), w)
     assert door.units == 1
-    assert door.monthly_usd.expected == pytest.approx(16 * cost.HOURS_PER_MONTH)
+    assert door.monthly_usd.expected == pytest.approx(16 * serving.HOURS_PER_MONTH)
     assert door.utilization_actual == pytest.approx(1_000_000 / (1000 * 86_400))
-    assert door.usd_per_m_output_tokens.expected == pytest.approx(16 * 730 / (cost.DAYS_PER_MONTH))
+    assert door.usd_per_m_output_tokens.expected == pytest.approx(16 * 730 / (serving.DAYS_PER_MONTH))
 
 
 def test_more_traffic_than_one_node_takes_whole_nodes():
@@ -75,12 +77,12 @@ def test_owned_door_amortization_power_and_ops():
     w = Workload(input_tokens_per_day=0, output_tokens_per_day=500 * 86_400, utilization=1.0)
     door = cost.owned_door("box", 36_000.0, 1000.0, capacity(1000.0), w, own)
     kw = 1.0 * cost.HOST_POWER_FACTOR
-    power = kw * cost.HOURS_PER_MONTH * 0.15 * (cost.IDLE_POWER_SHARE + (1 - cost.IDLE_POWER_SHARE) * 0.5)
+    power = kw * serving.HOURS_PER_MONTH * 0.15 * (cost.IDLE_POWER_SHARE + (1 - cost.IDLE_POWER_SHARE) * 0.5)
     expected_month = 1000.0 + 100.0 + power
     assert door.monthly_usd.expected == pytest.approx(expected_month)
     assert door.utilization_actual == pytest.approx(0.5)
     assert door.usd_per_m_output_tokens.expected == pytest.approx(
-        expected_month / (500 * 86_400 * cost.DAYS_PER_MONTH / 1e6))
+        expected_month / (500 * 86_400 * serving.DAYS_PER_MONTH / 1e6))
 
 
 def test_zero_ops_and_free_power_leave_only_amortization():
@@ -96,7 +98,7 @@ def test_break_even_rented_against_hosted():
     hosted_door = cost.hosted_door(OFFER, w)  # all-in 5.0
     rented = cost.rented_door("8x X", 8, flat(2.0), capacity(1000.0), Workload(
         input_tokens_per_day=0, output_tokens_per_day=1e6, utilization=0.5))
-    result = {b.door: b for b in cost.break_even([hosted_door, rented])}
+    result = {b.door: b for b in curves.break_even([hosted_door, rented])}
     u = (16 / 3.6) / 5.0
     assert result["rented"].wins_from_utilization == pytest.approx(u)
     assert result["rented"].output_tokens_per_day_from == pytest.approx(u * 1000 * 86_400)
@@ -108,7 +110,7 @@ def test_break_even_never_when_even_full_utilization_loses():
     w = Workload(input_tokens_per_day=0, output_tokens_per_day=1e6)
     cheap = cost.hosted_door(HostedOffer(model_id="m", provider="p", usd_per_m_input=0, usd_per_m_output=1.0), w)
     rented = cost.rented_door("8x X", 8, flat(2.0), capacity(1000.0), w)
-    result = {b.door: b for b in cost.break_even([cheap, rented])}
+    result = {b.door: b for b in curves.break_even([cheap, rented])}
     assert result["rented"].wins_from_utilization is None
     assert result["rented"].sentence.startswith("never")
     assert "100% utilization" in result["rented"].sentence
@@ -118,15 +120,15 @@ def test_break_even_never_when_even_full_utilization_loses():
 def test_break_even_skips_unavailable_doors():
     w = Workload()
     doors = [cost.hosted_door(OFFER, w), cost.unavailable_door("owned", "x", "no price")]
-    assert [b.door for b in cost.break_even(doors)] == ["hosted"]
+    assert [b.door for b in curves.break_even(doors)] == ["hosted"]
 
 
 def test_cost_curves_for_charts():
     w = Workload(input_tokens_per_day=0, output_tokens_per_day=1e6)
     doors = [cost.hosted_door(OFFER, w), cost.rented_door("8x X", 8, flat(2.0), capacity(), w)]
-    curves = cost.cost_curves(doors, [0.25, 0.5, 1.0])
-    assert set(curves) == {"hosted: p", "rented: 8x X"}
-    rented = [y for _, y in curves["rented: 8x X"]]
+    by_label = curves.cost_curves(doors, [0.25, 0.5, 1.0])
+    assert set(by_label) == {"hosted: p", "rented: 8x X"}
+    rented = [y for _, y in by_label["rented: 8x X"]]
     assert rented[0] == pytest.approx(2 * rented[1]) and rented[1] == pytest.approx(2 * rented[2])
 
 
@@ -138,20 +140,20 @@ def test_rental_price_band_and_unknown_device():
         RentalOffer(gpu="NVIDIA H200 SXM", usd_per_gpu_hour=8.0, usd_per_gpu_hour_high=14.24, provider="c"),
         RentalOffer(gpu="NVIDIA B200", usd_per_gpu_hour=3.75),
     ])
-    band, line = cost.rental_price(cat, h200)
+    band, line = rental_price(cat, h200)
     assert (band.low, band.high) == (2.25, 14.24)
     assert band.expected == pytest.approx(4.0)  # median of midpoints 2.25, 4.0, 11.12
     assert "3 rental offer(s)" in line
     other = Device(name="NVIDIA L4", vendor="NVIDIA", kind="datacenter")
-    assert cost.rental_price(cat, other) is None
+    assert rental_price(cat, other) is None
 
 
 def test_purchase_price_prefers_street_price():
     d = Device(name="x", vendor="NVIDIA", kind="consumer", launch_price_usd=1599.0)
-    assert cost.purchase_price(d) == (1599.0, "launch price")
+    assert purchase_price(d) == (1599.0, "launch price")
     d2 = Device(name="x", vendor="NVIDIA", kind="consumer", launch_price_usd=1599.0, street_price_usd=1999.0)
-    assert cost.purchase_price(d2) == (1999.0, "street price")
-    assert cost.purchase_price(Device(name="y", vendor="AMD", kind="consumer")) is None
+    assert purchase_price(d2) == (1999.0, "street price")
+    assert purchase_price(Device(name="y", vendor="AMD", kind="consumer")) is None
 
 
 @pytest.mark.parametrize(
@@ -257,7 +259,7 @@ def test_break_even_ranges_name_the_cheapest_door_at_every_utilization(hosted_us
             fixed_usd_per_month=owned_fixed * tokens_at_full, power_usd_per_month_at_full=owned_power * tokens_at_full,
             m_output_tokens_per_month_at_full=tokens_at_full), output_tokens_per_day_at_full=1e6),
     ]
-    ranges = cost.break_even(doors)
+    ranges = curves.break_even(doors)
     assert [b.door for b in ranges] == ["hosted", "rented", "owned"]
     for u in probes:
         values = {d.door: d.curve.usd_per_m_output_at(u) for d in doors}

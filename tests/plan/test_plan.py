@@ -13,7 +13,10 @@ import pytest
 
 from rigcheck.catalog.records import Catalog, Device, Model, Quant, RentalOffer
 from rigcheck.estimate import plan as P
+from rigcheck.estimate.plan_json import plan_to_dict
+from rigcheck.estimate.target import PlanError, Target, quality_bits
 from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown
+from rigcheck.estimate.upgrade import upgrade_advice
 from rigcheck.probe.types import Cpu, Gpu, Machine, Memory
 
 GB = 1e9
@@ -109,7 +112,7 @@ def fake_evaluate(machine, catalog, settings, models):
 
 
 def run_plan(m, **target):
-    return P.plan(m, CATALOG, P.Target(**target), limit=50, evaluate_fn=fake_evaluate, machine_fn=fake_machine)
+    return P.plan(m, CATALOG, Target(**target), limit=50, evaluate_fn=fake_evaluate, machine_fn=fake_machine)
 
 
 def labels(result):
@@ -132,7 +135,7 @@ def test_devices_without_a_price_are_listed_as_price_unknown_after_priced_ones()
     assert unknown, "unpriced devices must not be dropped"
     first_unknown = result.options.index(unknown[0])
     assert all(o.prices.purchase_usd is not None for o in result.options[:first_unknown])
-    data = P.plan_to_dict(result)
+    data = plan_to_dict(result)
     notes = {o["label"]: o["purchase_note"] for o in data["options"]}
     assert notes["Card48"] == "price unknown"
     assert "Mystery: memory size not in the device table" in result.not_evaluated
@@ -201,22 +204,22 @@ def test_a_model_larger_than_any_node_gets_multi_node_configurations_on_paper():
 
 
 def test_unknown_quant_is_one_clear_error():
-    with pytest.raises(P.PlanError, match="no quant 'Q9'; available: BF16, Q8_0"):
+    with pytest.raises(PlanError, match="no quant 'Q9'; available: BF16, Q8_0"):
         run_plan(model(140, 75), quant="Q9")
 
 
 @pytest.mark.parametrize("kwargs", [{"context_tokens": 0}, {"min_decode_tokens_per_s": -1}, {"max_ttft_s": 0},
                                     {"budget_usd": -5}, {"mode": "lease"}])
 def test_target_rejects_nonsense(kwargs):
-    with pytest.raises(P.PlanError):
-        P.Target(**kwargs)
+    with pytest.raises(PlanError):
+        Target(**kwargs)
 
 
 def test_quality_caps_at_eight_bits():
     fp8 = Quant(name="FP8", format="fp8", bits_per_weight=8.0)
     q8 = Quant(name="Q8_0", format="gguf", bits_per_weight=8.5)
     bf16 = Quant(name="BF16", format="safetensors", bits_per_weight=16.0)
-    assert P.quality_bits(fp8) == P.quality_bits(q8) == P.quality_bits(bf16) == 8.0
+    assert quality_bits(fp8) == quality_bits(q8) == quality_bits(bf16) == 8.0
 
 
 # --- upgrade advice ---------------------------------------------------------------------------------
@@ -228,7 +231,7 @@ def machine_with(gpus: int, ram_gb: float) -> Machine:
 
 
 def advice(m, mach, **target):
-    return P.upgrade_advice(m, mach, CATALOG, P.Target(**target), evaluate_fn=fake_evaluate,
+    return upgrade_advice(m, mach, CATALOG, Target(**target), evaluate_fn=fake_evaluate,
                             machine_fn=fake_machine)
 
 
