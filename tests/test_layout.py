@@ -27,7 +27,6 @@ RANK = {name: rank for rank, name in enumerate(LAYERS)}
 QT_FREE_PACKAGES = ("probe", "catalog", "estimate")
 QT_TOP_LEVEL = frozenset({"PySide6", "shiboken6", "pyqtgraph"})
 MAX_LINES = 600
-IN_PROGRESS = "cycles being broken in parallel branches"
 
 
 def _module_name(path: Path) -> str:
@@ -171,7 +170,6 @@ def test_the_graph_sees_the_package():
 # -- the rules ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=False, reason=IN_PROGRESS)
 def test_no_import_cycles():
     graph = _dependencies(_modules(), with_type_checking=False)
     cycles = _cycles(graph)
@@ -239,7 +237,6 @@ def test_lower_packages_load_no_qt_at_run_time():
     assert proc.stdout.strip() == "[]", f"importing {modules} loaded Qt: {proc.stdout.strip()}"
 
 
-@pytest.mark.xfail(strict=False, reason=IN_PROGRESS)
 def test_no_module_over_600_lines():
     long_files = sorted(
         (count, str(path.relative_to(ROOT.parent)))
