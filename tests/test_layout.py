@@ -245,3 +245,14 @@ def test_no_module_over_600_lines():
     )
     assert not long_files, f"over {MAX_LINES} lines (split by responsibility, STYLE.md 15):\n" + "\n".join(
         f"    {count:5d} {name}" for count, name in reversed(long_files))
+
+
+def test_every_module_is_on_the_map():
+    """docs/architecture.md names each module by its path under rigcheck/, so the map cannot drift silently."""
+    text = (ROOT.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = sorted(
+        path.relative_to(ROOT).as_posix()
+        for path in ROOT.rglob("*.py")
+        if f"`{path.relative_to(ROOT).as_posix()}`" not in text
+    )
+    assert not missing, "add these modules to docs/architecture.md's module map: " + ", ".join(missing)

@@ -1,1 +1,1 @@
-"""What exists (models, quants, devices, prices) and how it fits and runs. Knows nothing of Qt."""
+"""What exists: models, quants, devices, hosted offers and prices, and how the catalog is stored and refreshed. No Qt."""

@@ -1,1 +1,1 @@
-"""The application: GUI, CLI and reports. The only package that imports Qt."""
+"""The Qt desktop application: window, pages, widgets, item models and the first-look helper."""

@@ -1,4 +1,4 @@
-"""Adapts engineer K's cost doors (``rigcheck.estimate.compare``) to the detail pane's cost chart."""
+"""Adapts the cost doors (``rigcheck.estimate.compare``) to the detail pane's cost chart."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Adapts engineer R's report builder and renderers to the GUI's export action (runs in a worker)."""
+"""Adapts the report builder and renderers to the GUI's export action (runs in a worker)."""
 
 from __future__ import annotations
 
