@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 from rigcheck.probe.types import Gpu
 
+NO_SPEC_ROW = "from driver, no spec row"
+"""The basis of every figure of a GPU whose name matches no row of the device table."""
+
 NVIDIA_FP16_FLOPS_PER_SM_CLOCK: dict[tuple[int, int], int] = {
     # Pascal: no tensor cores. GP100 (6.0) runs packed FP16 at twice its 64 FP32 lanes; GP10x (6.1, 6.2) run
     # FP16 at 1/64 rate, so runtimes compute in FP32 on their 128 lanes. Either way 256 FLOP per clock.

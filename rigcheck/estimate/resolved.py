@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from rigcheck.catalog.records import Device
-from rigcheck.estimate.driver_rates import driver_compute
+from rigcheck.estimate.driver_rates import NO_SPEC_ROW, driver_compute
 from rigcheck.probe.types import Gpu, Machine
 
 GIB = 1024**3
@@ -64,8 +64,6 @@ DEFAULT_PCIE_GEN = 4
 # When a GPU's bandwidth is unknown (no driver figure, not in the table): a mid-range card's.
 UNKNOWN_GPU_BANDWIDTH = 300e9
 UNKNOWN_GPU_FLOPS = 20e12
-NO_SPEC_ROW = "from driver, no spec row"
-"""The basis of every figure of a GPU whose name matches no row of the device table."""
 # RAM bandwidth when neither measured nor derivable: dual-channel DDR4-3200 (51 GB/s).
 DEFAULT_RAM_BANDWIDTH = 51.2e9
 # CPU FP32 FLOPs per cycle per core by widest SIMD (two FMA pipes): AVX-512 2x16x2, AVX2+FMA 2x8x2,

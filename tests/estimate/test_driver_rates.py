@@ -14,9 +14,9 @@ import pytest
 
 from rigcheck.catalog.records import decode_catalog
 from rigcheck.catalog.store import embedded_catalog_path
-from rigcheck.estimate.driver_rates import driver_compute
+from rigcheck.estimate.driver_rates import NO_SPEC_ROW, driver_compute
 from rigcheck.estimate.engine import evaluate
-from rigcheck.estimate.resolved import NO_SPEC_ROW, device_fp16_flops, resolve_machine
+from rigcheck.estimate.resolved import device_fp16_flops, resolve_machine
 from rigcheck.estimate.types import Settings
 from rigcheck.probe.amd import probe_amd
 from rigcheck.probe.nvidia import probe_nvidia

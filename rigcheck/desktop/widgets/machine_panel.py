@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
 from rigcheck import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.widgets.usage import UsageSample
-from rigcheck.estimate.driver_rates import driver_compute
-from rigcheck.estimate.resolved import NO_SPEC_ROW
+from rigcheck.estimate.driver_rates import NO_SPEC_ROW, driver_compute
 from rigcheck.probe.types import Gpu, Machine
 
 if TYPE_CHECKING:  # a spec-table entry, or anything with its compute fields (the first look's GpuSpec)
