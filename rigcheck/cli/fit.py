@@ -101,19 +101,20 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no model has quant {args.quant!r}; known quants: {', '.join(known)}")
     results = evaluate(machine, catalog, settings, models=models)
     if args.json:
-        sys.stdout.write(_json(machine, catalog, settings, results))
+        _json(machine, catalog, settings, results)
     else:
         sys.stdout.write(table(machine, results, settings))
     return 0
 
 
-def _json(machine, catalog, settings, results) -> str:
+def _json(machine, catalog, settings, results) -> None:
     import dataclasses
-    import json
 
+    from rigcheck.catalog.records import gc_paused
+    from rigcheck.cli._json_stream import write_document
     from rigcheck.probe.profile import machine_to_dict
 
-    document = {
+    head = {
         "schema": FIT_SCHEMA,
         "machine": machine_to_dict(machine),
         "catalog": {
@@ -124,9 +125,9 @@ def _json(machine, catalog, settings, results) -> str:
             "models": len(catalog.models),
         },
         "settings": dataclasses.asdict(settings),
-        "results": [r.to_dict() for r in results],
     }
-    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    with gc_paused():  # each row's parts are built as it is written; none of them makes a reference cycle
+        write_document(sys.stdout, head, "results", (r.to_dict() for r in results))
 
 
 def _rate(band) -> str:
