@@ -27,7 +27,7 @@ from typing import NamedTuple
 import msgspec
 
 from rigcheck.catalog import paths
-from rigcheck.catalog.records import Catalog, CatalogError, decode_catalog, gc_paused
+from rigcheck.catalog.records import MAX_CATALOG_BYTES, Catalog, CatalogError, decode_catalog, gc_paused
 
 CATALOG_FILE = "catalog.json"
 PREVIOUS_FILE = "catalog.prev.json"
@@ -274,11 +274,14 @@ def read_cached() -> CachedCatalog:
 def _read_one(path: Path) -> tuple[Catalog | None, str | None]:
     """(catalog, None), (None, reason) when unusable, (None, None) when absent."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CATALOG_BYTES + 1)
     except FileNotFoundError:
         return None, None
     except OSError as exc:
         return None, f"the cached catalog {path} cannot be read ({exc.strerror or exc})"
+    if len(data) > MAX_CATALOG_BYTES:
+        return None, f"the cached catalog {path.name} is larger than the {MAX_CATALOG_BYTES // 10**6} MB limit"
     try:
         return validate_catalog_bytes(data), None
     except CatalogError as exc:

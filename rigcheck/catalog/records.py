@@ -18,6 +18,10 @@ import msgspec
 
 SCHEMA_MAJOR = 1
 SCHEMA_VERSION = "1.0"
+MAX_CATALOG_BYTES = 256 * 1000 * 1000
+"""The largest catalog document read, from a feed or from the cache. A catalog runs about 8 kB a model (75 MB for
+10,000 models, which load in a quarter of a second into 150 MB of memory), so this leaves room for 30,000 models
+and still refuses a document built to exhaust memory."""
 
 QuantFormat = Literal["gguf", "safetensors", "fp8", "awq", "gptq", "mlx", "nvfp4", "mxfp4", "int8"]
 Runtime = Literal["llama.cpp", "vllm", "mlx"]

@@ -40,7 +40,7 @@ from rigcheck.catalog.net import (
     read_body,
     request,
 )
-from rigcheck.catalog.records import Catalog, CatalogError
+from rigcheck.catalog.records import MAX_CATALOG_BYTES, Catalog, CatalogError
 
 __all__ = [
     "DEFAULT_FEED_URL",
@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 DEFAULT_FEED_URL = "https://rigcheck.github.io/catalog/v1/catalog.json"
-MAX_FEED_BYTES = 50 * 1000 * 1000
+MAX_FEED_BYTES = MAX_CATALOG_BYTES
 
 
 class CacheWriteError(RefreshError):
