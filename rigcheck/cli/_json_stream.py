@@ -21,20 +21,31 @@ _encoder = msgspec.json.Encoder()
 
 
 def write_document(out: TextIO, head: dict[str, object], key: str, items: Iterable[dict[str, object]]) -> None:
-    """Write ``{**head, key: list(items)}`` and a newline to ``out``; ``items`` is consumed one chunk at a time."""
+    """Write ``{**head, key: list(items)}`` and a newline to ``out``; ``items`` is consumed one chunk at a time.
+
+    When ``out`` has a binary ``buffer`` (the standard output does) the UTF-8 goes there directly."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None:
+        out.flush()
+        write = buffer.write
+    else:
+        def write(data: bytes) -> None:
+            out.write(data.decode())
     empty = _format(_encoder.encode({**head, key: []}))
     closing = b"[]\n}"
     assert empty.endswith(closing), "msgspec lays out an empty list as []"
-    out.write(empty[: -len(closing)].decode())
+    write(empty[: -len(closing)])
     items = iter(items)
     first = True
     while chunk := list(itertools.islice(items, ITEMS_PER_CHUNK)):
         # A top-level list laid out with indent 1 is "[\n {\n  ...\n },\n {...}\n]": its items sit one level
         # shallower than in the document, so every line inside gets one more space.
         body = _format(_encoder.encode(chunk))[1:-2].replace(b"\n", b"\n ")
-        out.write(("[" if first else ",") + body.decode())
+        write((b"[" if first else b",") + body)
         first = False
-    out.write("[]\n}\n" if first else "\n ]\n}\n")
+    write(b"[]\n}\n" if first else b"\n ]\n}\n")
+    if buffer is not None:
+        buffer.flush()
 
 
 def _format(data: bytes) -> bytes:
