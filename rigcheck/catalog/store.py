@@ -97,7 +97,7 @@ def catalog_status() -> CatalogStatus:
     embedded = path == embedded_catalog_path()
     meta = None if embedded else cache.read_meta()
     return CatalogStatus(
-        source="embedded" if embedded else (meta.source_url if meta else catalog.source or "cache"),
+        source="embedded" if embedded else describe_source(meta, catalog),
         fetched_at=meta.fetched_at if meta else None,
         path=str(path),
         schema_version=catalog.schema_version,
@@ -108,6 +108,17 @@ def catalog_status() -> CatalogStatus:
         counts=catalog_counts(catalog),
         warnings=tuple(warnings),
     )
+
+
+def describe_source(meta: cache.CacheMeta | None, catalog: Catalog) -> str:
+    """Where a cached catalog came from, as the status bar and ``catalog show`` say it."""
+    if meta is None:
+        return catalog.source or "cache"
+    if meta.kind == "sources":
+        return f"refreshed from Hugging Face and OpenRouter on {meta.fetched_at[:10]}"
+    from rigcheck.catalog.net import redact
+
+    return f"feed {redact(meta.source_url)}" + ("" if meta.signed else " (unsigned)")
 
 
 def catalog_counts(catalog: Catalog) -> dict[str, int]:
