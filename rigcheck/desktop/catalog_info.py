@@ -21,6 +21,9 @@ class CatalogInfo:
     sequence: int
     generated_at: str | None
     warnings: tuple[str, ...] = ()
+    models: int = 0
+    quants: int = 0
+    hosted: int = 0
 
 
 def _optional(module: str, attr: str) -> Any | None:
@@ -44,4 +47,5 @@ def catalog_info(catalog: Catalog) -> CatalogInfo:
         source = str(getattr(st, "source", source) or source)
         warnings = tuple(getattr(st, "warnings", ()) or ())
     return CatalogInfo(source=source, sequence=catalog.sequence, generated_at=catalog.generated_at,
-                       warnings=warnings)
+                       warnings=warnings, models=len(catalog.models),
+                       quants=sum(len(m.quants) for m in catalog.models), hosted=len(catalog.hosted))
