@@ -1,4 +1,4 @@
-"""``rigcheck catalog refresh|build|sign``: refresh from the sources or a signed feed; (maintainers) build and sign.
+"""``rigcheck catalog refresh/build/sign``: refresh from the sources or a signed feed; (maintainers) build and sign.
 
 Exit codes: 0 done (an unsigned catalog is still 0, with the warning on stderr; repos skipped during a refresh
 are listed, not failures); 1 a network, feed or disk failure (one line on stderr, the catalog in use

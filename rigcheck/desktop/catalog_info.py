@@ -44,7 +44,9 @@ def catalog_info(catalog: Catalog) -> CatalogInfo:
     source = catalog.source or "embedded"
     if status_fn is not None:
         st = status_fn()
-        source = str(getattr(st, "source", source) or source)
+        source = str(getattr(st, "description", "") or getattr(st, "source", source) or source)
+        if getattr(st, "source", None) == "embedded":
+            source = "embedded"
         warnings = tuple(getattr(st, "warnings", ()) or ())
     return CatalogInfo(source=source, sequence=catalog.sequence, generated_at=catalog.generated_at,
                        warnings=warnings, models=len(catalog.models),

@@ -42,7 +42,7 @@ def test_refresh_default_url_offline_is_exit_1(capsys):
 
 def test_allow_unsigned_needs_url_exit_2(capsys):
     assert main(["catalog", "refresh", "--allow-unsigned"]) == 2
-    assert "--allow-unsigned applies only to a custom --url" in capsys.readouterr().err
+    assert "--allow-unsigned applies only to a feed given with --url" in capsys.readouterr().err
 
 
 def test_unsigned_with_allow_unsigned_warns(serve_feed, capsys):

@@ -53,7 +53,8 @@ def test_refresh_discovers_a_new_model_with_quants_and_prices(hub):
     assert together.quantization == "fp8" and together.context_tokens == 65536
     assert "someone/Nova-12B-Instruct-GGUF" not in {m.id for m in catalog.models}  # a quantized copy
     assert result.changed and "models fetched" in result.message
-    assert catalog_status().source.startswith("refreshed from Hugging Face and OpenRouter on ")
+    assert catalog_status().description.startswith("refreshed from Hugging Face and OpenRouter on ")
+    assert catalog_status().source == "sources"
 
 
 def test_refreshed_offers_replace_stale_duplicates(hub):
