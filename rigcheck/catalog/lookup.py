@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 
 from rigcheck.catalog.records import Catalog, Model
 
@@ -45,3 +46,50 @@ def find_model(catalog: Catalog, query: str) -> Model:
     suggestions = list(dict.fromkeys(names[n] for n in near))
     hint = f"; did you mean: {', '.join(suggestions)}" if suggestions else "; `rigcheck fit` lists the catalog's models"
     raise ModelLookupError(f"unknown model {query!r}{hint}")
+
+
+_QUANT_SUFFIX = re.compile(r"([-._](ud-)?(i?q\d\w*|f16|bf16|mxfp4|fp8)(_\w+)?)$", re.IGNORECASE)
+
+
+def norm_name(text: str) -> str:
+    """Lower case, runs of spaces, dots and underscores as one hyphen: how published names are compared."""
+    return re.sub(r"[\s_.]+", "-", text.strip().lower())
+
+
+_VARIANT_SUFFIX = re.compile(r"-(instruct|chat|it|hf|base|gguf)$")
+_NAMES: list = [None, None]
+
+
+def _normalized_names(catalog: Catalog) -> list[tuple[Model, tuple[str, ...]]]:
+    """Each model with its names normalized, computed once per catalog (a scan matches hundreds of files)."""
+    if _NAMES[0] is not catalog:
+        _NAMES[1] = [(m, tuple(norm_name(n) for n in (m.id.split("/", 1)[-1], m.id, *(m.aliases or []))))
+                     for m in catalog.models]
+        _NAMES[0] = catalog
+    return _NAMES[1]
+
+
+def match_model(name: str, params_b: float | None, catalog: Catalog) -> Model | None:
+    """The catalog model a published model name denotes, checked against its parameter count.
+
+    The quant suffix is dropped ("gpt-oss-20b-mxfp4", "llama-2-7b.Q4_0"); when nothing matches, so are
+    variant suffixes ("-Instruct", "-chat", "-it"), which share the architecture.
+    """
+    base = _QUANT_SUFFIX.sub("", name.strip())
+    base = _QUANT_SUFFIX.sub("", base)
+    query = norm_name(base)
+    index = _normalized_names(catalog)
+    while query:
+        found = [model for model, names in index if any(query in n for n in names)]
+        if params_b:
+            # A different size of the same family is a different model; an unknown size is let through.
+            found = [m for m in found
+                     if not m.params_total_b or abs(m.params_total_b - params_b) <= 0.06 * params_b]
+        if found:
+            # Prefer the base repo over instruct/derived ones: the shortest id (same architecture).
+            return min(found, key=lambda m: (len(m.id), m.id))
+        shorter = _VARIANT_SUFFIX.sub("", query)
+        if shorter == query:
+            return None
+        query = shorter
+    return None

@@ -20,6 +20,7 @@ COMMANDS = (
     "devices",
     "fit",
     "validate",
+    "installed",
     "plan",
     "hosted",
     "cost",
