@@ -93,3 +93,28 @@ def match_model(name: str, params_b: float | None, catalog: Catalog) -> Model | 
             return None
         query = shorter
     return None
+
+
+def _words(text: str) -> set[str]:
+    return {t for t in re.split(r"[^a-z0-9]+", text.lower()) if t}
+
+
+def match_words(name: str, params_b: float | None, catalog: Catalog) -> Model | None:
+    """The catalog model whose id holds every word of ``name`` and whose size is within 6% of
+    ``params_b``: llama.cpp's type labels ("qwen2 7B Q4_K - Medium" -> Qwen/Qwen2.5-7B-Instruct); the one
+    with fewest other words. None without a parameter count (words alone say too little) or a match."""
+    label = re.sub(r"\b(mostly\s+)?(i?q\d\w*|f16|bf16|f32|mxfp4)\b.*$", "", name, flags=re.IGNORECASE)
+    words = _words(label)
+    if not params_b or not words:
+        return None
+    best, best_key = None, None
+    for model in catalog.models:
+        ids = _words(model.id) | {w for a in model.aliases for w in _words(a)}
+        if not words <= ids or not model.params_total_b:
+            continue
+        if abs(model.params_total_b - params_b) > 0.06 * params_b:
+            continue
+        key = (len(ids - words), len(model.id))
+        if best_key is None or key < best_key:
+            best, best_key = model, key
+    return best

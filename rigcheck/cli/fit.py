@@ -50,6 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "each at its real file size")
     parser.add_argument("--path", metavar="DIR", action="append", default=[],
                         help="with --installed: also look in this folder; repeatable")
+    parser.add_argument("--no-measured", action="store_true",
+                        help="leave out your own measurements of this machine (`rigcheck measured`): no "
+                             "correction, no measured figures")
     parser.add_argument("--json", action="store_true", help=f'print one JSON object (schema "{FIT_SCHEMA}")')
     parser.set_defaults(func=run)
 
@@ -107,19 +110,48 @@ def run(args: argparse.Namespace) -> int:
     if args.path and not args.installed:
         raise UsageError("--path goes with --installed")
     skipped: list = []
+    inputs = None
     if args.installed:
         results, skipped, inputs = _installed_results(args, machine, catalog, settings, models)
         launch = _installed_launcher(inputs, settings)
     else:
         results = evaluate(machine, catalog, settings, models=models)
         launch = _catalog_launcher(catalog, settings)
+    measured = None if args.no_measured else _measured(machine, catalog)
+    if measured is not None and measured.active:
+        results = _remark_best(measured.apply(results), catalog, inputs)
     if args.json:
-        sys.stdout.write(_json(machine, catalog, settings, results, launch, skipped))
+        sys.stdout.write(_json(machine, catalog, settings, results, launch, skipped, measured))
     else:
         sys.stdout.write(table(machine, results, settings))
         for s in skipped:
             sys.stdout.write(f"not estimated: {s['name']} ({s['path']}): {s['reason']}\n")
     return 0
+
+
+def _measured(machine, catalog):
+    """The user's runs on this machine (None for a what-if machine); a damaged store is said, not fatal."""
+    if machine.is_hypothetical:
+        return None
+    from rigcheck.estimate.calibration.correction import Measured
+    from rigcheck.estimate.calibration.user_runs import StoreError
+
+    try:
+        return Measured(machine, catalog)
+    except StoreError as exc:
+        print(f"rigcheck: your measurements are not used: {exc}", file=sys.stderr)
+        return None
+
+
+def _remark_best(rows, catalog, inputs):
+    """Corrected speeds can change which quant is usable: the best of each model is picked again."""
+    from rigcheck.estimate.engine import mark_best
+
+    if inputs is not None:
+        quants = {(k[0], k[1]): v[1] for k, v in inputs.items()}
+    else:
+        quants = {(m.id, q.name): q for m in catalog.models for q in m.quants}
+    return mark_best(rows, quants)
 
 
 def _installed_results(args, machine, catalog, settings, models):
@@ -157,7 +189,7 @@ def _catalog_launcher(catalog, settings):
     return launch
 
 
-def _json(machine, catalog, settings, results, launch=None, skipped=()) -> str:
+def _json(machine, catalog, settings, results, launch=None, skipped=(), measured=None) -> str:
     import dataclasses
     import json
 
@@ -167,6 +199,7 @@ def _json(machine, catalog, settings, results, launch=None, skipped=()) -> str:
         out = row.to_dict()
         if launch is not None:
             out["launch"] = [c.to_dict() for c in launch(row)]
+        out.setdefault("measured", [])
         return out
 
     document = {
@@ -184,6 +217,12 @@ def _json(machine, catalog, settings, results, launch=None, skipped=()) -> str:
     }
     if skipped:
         document["installed_not_estimated"] = list(skipped)
+    if measured is not None and measured.active:
+        document["measurements"] = {
+            "runs": len(measured.checks),
+            "corrections": [{"runtime": c.runtime, "backend": c.backend, "placement": c.placement, "kind": c.kind,
+                             "factor": round(c.factor, 3), "measurements": c.count, "capped": c.capped}
+                            for c in measured.corrections.values()]}
     return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
 
 

@@ -21,6 +21,8 @@ COMMANDS = (
     "fit",
     "validate",
     "installed",
+    "measured",
+    "bench",
     "plan",
     "hosted",
     "cost",
