@@ -281,3 +281,23 @@ def validation_report(store: RunStore, catalog: Catalog):
                                      check.estimated_prefill_tokens_per_s, check.estimated_decode_tokens_per_s,
                                      f"{platform} on {run.machine_label}"))
     return report
+
+
+def with_measured(machine: Machine, catalog: Catalog, rows: list[Estimate]) -> list[Estimate]:
+    """``rows`` (an ``evaluate`` of ``catalog``) with the user's runs on ``machine`` applied and each model's best
+    quant picked again (a corrected speed can change which quant is usable). The rows as they are for a
+    what-if machine, a machine without runs, or an unreadable measurements file (the GUI and reports must
+    still show the estimates)."""
+    from rigcheck.estimate.calibration.user_runs import StoreError
+    from rigcheck.estimate.engine import mark_best
+
+    if machine.is_hypothetical:
+        return rows
+    try:
+        measured = Measured(machine, catalog)
+    except StoreError:
+        return rows
+    if not measured.active:
+        return rows
+    quants = {(m.id, q.name): q for m in catalog.models for q in m.quants}
+    return mark_best(measured.apply(rows), quants)
