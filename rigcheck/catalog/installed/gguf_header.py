@@ -142,32 +142,43 @@ def read_header(path: str | os.PathLike[str]) -> GgufHeader:
     ``OSError`` (cannot be opened)."""
     path = os.fspath(path)
     with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        buf = _Buffer(handle, path)
-        data = buf.data
-        if len(data) >= 4 and _U32.unpack_from(data, 0)[0] != GGUF_MAGIC:
-            raise GgufError("not a GGUF file (no GGUF magic number at the start)")
-        data = buf.need(24, "the header")
-        version = _U32.unpack_from(data, 4)[0]
-        if version not in (2, 3):
-            raise GgufError(f"GGUF version {version} is not supported (2 and 3 are)")
-        tensor_count, kv_count = _U64.unpack_from(data, 8)[0], _U64.unpack_from(data, 16)[0]
-        if kv_count > _MAX_KEYS or tensor_count > _MAX_TENSORS:
-            raise GgufError(f"corrupt header: {kv_count:,} keys and {tensor_count:,} tensors")
-        off = 24
-        metadata: dict[str, object] = {}
-        for _ in range(kv_count):
-            key, off = _string(buf, off, "a metadata key")
-            data = buf.need(off + 4, f"the type of {key}")
-            value_type = _U32.unpack_from(data, off)[0]
-            value, off = _value(buf, off + 4, value_type, key)
-            metadata[key] = value
-        alignment = metadata.get("general.alignment", GGUF_DEFAULT_ALIGNMENT)
-        if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
-            raise GgufError(f"corrupt header: general.alignment is {alignment!r}")
-        by_type: dict[str, int] = {}
-        params, tensor_bytes, last_end, expert_params, off = _tensor_table(buf, off, tensor_count, by_type)
-        data_start = -(-off // alignment) * alignment
+        return _parse(handle, os.fstat(handle.fileno()).st_size, path)
+
+
+def read_header_bytes(data: bytes, path: str = "") -> GgufHeader:
+    """The header in the first bytes of a GGUF file (a remote file read with Range requests). Raises
+    ``GgufError``; one starting "cut short" means more bytes are needed."""
+    import io
+
+    return _parse(io.BytesIO(data), len(data), path)
+
+
+def _parse(handle, size: int, path: str) -> GgufHeader:
+    buf = _Buffer(handle, path)
+    data = buf.data
+    if len(data) >= 4 and _U32.unpack_from(data, 0)[0] != GGUF_MAGIC:
+        raise GgufError("not a GGUF file (no GGUF magic number at the start)")
+    data = buf.need(24, "the header")
+    version = _U32.unpack_from(data, 4)[0]
+    if version not in (2, 3):
+        raise GgufError(f"GGUF version {version} is not supported (2 and 3 are)")
+    tensor_count, kv_count = _U64.unpack_from(data, 8)[0], _U64.unpack_from(data, 16)[0]
+    if kv_count > _MAX_KEYS or tensor_count > _MAX_TENSORS:
+        raise GgufError(f"corrupt header: {kv_count:,} keys and {tensor_count:,} tensors")
+    off = 24
+    metadata: dict[str, object] = {}
+    for _ in range(kv_count):
+        key, off = _string(buf, off, "a metadata key")
+        data = buf.need(off + 4, f"the type of {key}")
+        value_type = _U32.unpack_from(data, off)[0]
+        value, off = _value(buf, off + 4, value_type, key)
+        metadata[key] = value
+    alignment = metadata.get("general.alignment", GGUF_DEFAULT_ALIGNMENT)
+    if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
+        raise GgufError(f"corrupt header: general.alignment is {alignment!r}")
+    by_type: dict[str, int] = {}
+    params, tensor_bytes, last_end, expert_params, off = _tensor_table(buf, off, tensor_count, by_type)
+    data_start = -(-off // alignment) * alignment
     return GgufHeader(path=path, version=version, metadata=metadata, tensor_count=tensor_count, params=params,
                       tensor_bytes=tensor_bytes, data_end_bytes=data_start + last_end if tensor_count else off,
                       file_size_bytes=size, elements_by_type=by_type, expert_params=expert_params)
