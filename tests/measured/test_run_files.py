@@ -83,3 +83,13 @@ def test_binary_file_is_refused(tmp_path):
     path.write_bytes(b"\xff\xfe\x00\x81" * 10)
     with pytest.raises(MeasurementError, match="not a text file"):
         read_run_file(path)
+
+
+def test_a_huge_file_is_refused_without_reading_it(tmp_path):
+    import os
+
+    path = tmp_path / "huge.log"
+    path.write_text("prompt eval time = 1 ms / 1 tokens (1 ms per token, 1 tokens per second)\n")
+    os.truncate(path, 65 * 1024 * 1024)  # sparse: nothing is written
+    with pytest.raises(MeasurementError, match="too large for a run file"):
+        read_run_file(path)

@@ -25,6 +25,8 @@ from rigcheck.estimate.calibration.measurements import (
     read_speed_csv,
 )
 
+MAX_RUN_FILE_BYTES = 64 * 1024 * 1024
+"""A run file larger than this is not a benchmark output or a log excerpt: refused rather than read into memory."""
 _BENCH_NUMBERS = ("n_prompt", "n_gen", "n_depth", "n_ubatch", "n_threads", "n_gpu_layers", "model_size",
                   "model_n_params", "build_number")
 
@@ -33,6 +35,9 @@ def read_run_file(path: str | Path) -> list[Measurement]:
     """Every run in the file at ``path``. Raises ``MeasurementError``."""
     p = Path(path)
     try:
+        if p.stat().st_size > MAX_RUN_FILE_BYTES:
+            raise MeasurementError(f"{path}: {p.stat().st_size / 2**20:.0f} MiB is too large for a run file "
+                                   f"(at most {MAX_RUN_FILE_BYTES // 2**20} MiB: cut the log to the runs)")
         text = p.read_text(encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
         raise MeasurementError(f"{path}: not a text file") from None
