@@ -122,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
         results = _remark_best(measured.apply(results), catalog, inputs)
     if args.json:
         sys.stdout.write(_json(machine, catalog, settings, results, launch, skipped, measured))
+    elif args.installed and not results and not skipped:
+        sys.stdout.write("no installed model found in Ollama's, LM Studio's, the Hugging Face cache's or "
+                         "llama.cpp's folders; add a folder with --path DIR (`rigcheck installed` lists them)\n")
     else:
         sys.stdout.write(table(machine, results, settings))
         for s in skipped:
