@@ -53,3 +53,14 @@ def test_nan_is_written_as_null_so_the_output_stays_json():
     out = io.StringIO()
     write_document(out, HEAD, "results", [{"x": float("nan")}])
     assert json.loads(out.getvalue())["results"] == [{"x": None}]
+
+
+@pytest.mark.parametrize("count", [0, 3, 5])
+def test_keys_after_the_list_keep_their_place(monkeypatch, count):
+    monkeypatch.setattr(_json_stream, "ITEMS_PER_CHUNK", 4)
+    rows = [_row(i) for i in range(count)]
+    tail = {"installed_not_estimated": [{"name": "x", "results": []}], "measurements": {"runs": 2}}
+    head = {**HEAD, "note": 'a value holding "results": [] as text'}
+    out = io.StringIO()
+    write_document(out, head, "results", iter(rows), tail)
+    assert out.getvalue() == json.dumps({**head, "results": rows, **tail}, indent=1, ensure_ascii=False) + "\n"

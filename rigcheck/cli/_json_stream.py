@@ -20,10 +20,10 @@ ITEMS_PER_CHUNK = 1000
 _encoder = msgspec.json.Encoder()
 
 
-def write_document(out: TextIO, head: dict[str, object], key: str, items: Iterable[dict[str, object]]) -> None:
-    """Write ``{**head, key: list(items)}`` and a newline to ``out``; ``items`` is consumed one chunk at a time.
-
-    When ``out`` has a binary ``buffer`` (the standard output does) the UTF-8 goes there directly."""
+def write_document(out: TextIO, head: dict[str, object], key: str, items: Iterable[dict[str, object]],
+                   tail: dict[str, object] | None = None) -> None:
+    """Write ``{**head, key: list(items), **tail}`` and a newline to ``out``; ``items`` is consumed one chunk at a
+    time. When ``out`` has a binary ``buffer`` (the standard output does) the UTF-8 goes there directly."""
     buffer = getattr(out, "buffer", None)
     if buffer is not None:
         out.flush()
@@ -31,10 +31,12 @@ def write_document(out: TextIO, head: dict[str, object], key: str, items: Iterab
     else:
         def write(data: bytes) -> None:
             out.write(data.decode())
-    empty = _format(_encoder.encode({**head, key: []}))
-    closing = b"[]\n}"
-    assert empty.endswith(closing), "msgspec lays out an empty list as []"
-    write(empty[: -len(closing)])
+    document = _format(_encoder.encode({**head, key: [], **(tail or {})}))
+    # The list's place: a top-level key sits on its own line after one space, and no newline is ever inside a
+    # JSON string, so this is found only where the key itself is.
+    marker = b"\n " + _encoder.encode(key) + b": []"
+    at = document.index(marker) + len(marker) - 2
+    write(document[:at])
     items = iter(items)
     first = True
     while chunk := list(itertools.islice(items, ITEMS_PER_CHUNK)):
@@ -43,7 +45,7 @@ def write_document(out: TextIO, head: dict[str, object], key: str, items: Iterab
         body = _format(_encoder.encode(chunk))[1:-2].replace(b"\n", b"\n ")
         write((b"[" if first else b",") + body)
         first = False
-    write(b"[]\n}\n" if first else b"\n ]\n}\n")
+    write((b"[]" if first else b"\n ]") + document[at + 2:] + b"\n")
     if buffer is not None:
         buffer.flush()
 
