@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import http.server
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -98,38 +97,47 @@ def _load(path: Path) -> bool:
     return met
 
 
-def _fit(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """(best wall seconds of 3 runs, bytes written, peak RSS of the children so far in MB)."""
-    best, size = float("inf"), 0
+_CHILD = ("import atexit, resource, sys\n"
+          "atexit.register(lambda: sys.stderr.write(f'peak_kib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n'))\n"
+          "from rigcheck.cli.main import main\n"
+          "sys.exit(main(sys.argv[1:]))")
+"""``rigcheck`` as ``python -m rigcheck`` runs it, reporting its own peak memory as it exits."""
+
+
+def _fit(args: list[str], env: dict[str, str], out: Path) -> tuple[float, int, int]:
+    """(best wall seconds of 3 runs, bytes written, the largest peak memory of a run in MB)."""
+    best, peak_kib = float("inf"), 0
     for _ in range(3):
-        start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "rigcheck", "fit", *FIT_MACHINE, *args], env=env,
-                              capture_output=True)
-        elapsed = time.perf_counter() - start
+        with out.open("wb") as sink:
+            start = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-c", _CHILD, "fit", *FIT_MACHINE, *args], env=env, stdout=sink,
+                                  stderr=subprocess.PIPE, text=True)
+            elapsed = time.perf_counter() - start
         if proc.returncode != 0:
-            raise RuntimeError(f"rigcheck fit {' '.join(args)} failed: {proc.stderr.decode(errors='replace')[-300:]}")
-        best, size = min(best, elapsed), len(proc.stdout)
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return best, size, peak_kib // 1024 if sys.platform != "darwin" else peak_kib // 2**20
+            raise RuntimeError(f"rigcheck fit {' '.join(args)} failed: {proc.stderr[-300:]}")
+        best = min(best, elapsed)
+        peak_kib = max([peak_kib] + [int(ln.split("=")[1]) for ln in proc.stderr.splitlines()
+                                     if ln.startswith("peak_kib=")])
+    return best, out.stat().st_size, peak_kib // 1024 if sys.platform != "darwin" else peak_kib // 2**20
 
 
-def _fit_paths(env: dict[str, str]) -> bool:
+def _fit_paths(env: dict[str, str], out: Path) -> bool:
     ok = True
     help_text = subprocess.run([sys.executable, "-m", "rigcheck", "fit", "--help"], env=env, capture_output=True,
                                text=True).stdout
     if "--best" in help_text:
-        wall, size, _ = _fit(["--best", "--json"], env)
+        wall, size, peak_mb = _fit(["--best", "--json"], env, out)
         met = wall <= PICKS_TARGET_S
         ok &= met
         print(f"rigcheck fit --best --json, {MODELS:,} models (one row each, {size / 1e6:.1f} MB): {wall:.2f} s wall "
-              f"(target <= {PICKS_TARGET_S:.0f} s) {_verdict(met)}")
+              f"(target <= {PICKS_TARGET_S:.0f} s) {_verdict(met)}; peak memory {peak_mb} MB")
     else:
         print("rigcheck fit --best --json: this build's fit has no --best (issue 16); not measured")
-    wall, size, peak_mb = _fit(["--json"], env)
+    wall, size, peak_mb = _fit(["--json"], env, out)
     met = wall <= LISTING_TARGET_S
     ok &= met
     print(f"rigcheck fit --json, every model x quant of {MODELS:,} models ({size / 1e6:.0f} MB): {wall:.2f} s wall "
-          f"(target <= {LISTING_TARGET_S:.0f} s) {_verdict(met)}; peak memory of the fit runs {peak_mb} MB")
+          f"(target <= {LISTING_TARGET_S:.0f} s) {_verdict(met)}; peak memory {peak_mb} MB")
     return ok
 
 
@@ -204,7 +212,7 @@ def run() -> bool:
             ok &= _load(path)
             env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
             env.pop("PYTHONDONTWRITEBYTECODE")
-            ok &= _fit_paths(env)
+            ok &= _fit_paths(env, Path(tmp) / "fit.json")
             _evaluate(path)
         ok &= _gui(body)
     finally:
