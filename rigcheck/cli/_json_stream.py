@@ -40,9 +40,9 @@ def write_document(out: TextIO, head: dict[str, object], key: str, items: Iterab
     items = iter(items)
     first = True
     while chunk := list(itertools.islice(items, ITEMS_PER_CHUNK)):
-        # A top-level list laid out with indent 1 is "[\n {\n  ...\n },\n {...}\n]": its items sit one level
-        # shallower than in the document, so every line inside gets one more space.
-        body = _format(_encoder.encode(chunk))[1:-2].replace(b"\n", b"\n ")
+        # Laid out as the value of a top-level key, the items sit at the document's depth:
+        # '{\n "": [\n  {\n   ...\n  },\n  {...}\n ]\n}' -> everything between '[' and '\n ]'.
+        body = _format(b'{"":' + _encoder.encode(chunk) + b"}")[8:-5]
         write((b"[" if first else b",") + body)
         first = False
     write((b"[]" if first else b"\n ]") + document[at + 2:] + b"\n")
