@@ -21,6 +21,7 @@ COMMANDS = (
     "fit",
     "validate",
     "plan",
+    "serve",
     "hosted",
     "cost",
     "catalog",

@@ -69,11 +69,18 @@ def interconnect_for(device: Device | None, pcie_bytes_per_s: float) -> Intercon
 
 
 def node_from_machine(machine: Machine, devices: list[Device]) -> ServingNode | str:
-    """The machine's GPUs as a serving node, or one sentence saying why they cannot serve (no GPU, unified
-    memory, a GPU the device table does not know)."""
+    """The machine's GPUs as a serving node, or one sentence saying why they cannot serve (no GPU, a GPU the
+    device table does not know)."""
     rm = resolve_machine(machine, devices)
     if not rm.gpus:
         return f"{machine.label or 'this machine'} has no GPU: serving engines need one"
+    return node_from_resolved(rm)
+
+
+def node_from_resolved(rm: ResolvedMachine) -> ServingNode | str:
+    """``node_from_machine`` for a machine already resolved for estimation."""
+    if not rm.gpus:
+        return "no GPU: serving engines need one"
     if any(g.device is None for g in rm.gpus):
         unknown = next(g.name for g in rm.gpus if g.device is None)
         return f"{unknown} is not in the device table: its rates are unknown"

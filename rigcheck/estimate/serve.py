@@ -28,9 +28,10 @@ from rigcheck.estimate.step import StepModel, StepTime
 from rigcheck.estimate.types import Band
 from rigcheck.probe.types import Machine
 
-SERVING_BAND = (0.7, 1.35)
-"""Multipliers of the expected output and per-user rates for the band: the 10th and 90th percentiles of
-published / estimated on serving.csv (docs/serving.md), rounded outwards."""
+SERVING_BAND = (0.75, 1.3)
+"""Multipliers of the expected output and per-user rates for the band: published / estimated on serving.csv
+runs 0.82 at the 10th percentile and 1.20 at the 90th (58 rates, docs/serving.md); widened, since these are
+the rows the engine constants were chosen on."""
 SWEEP_CONCURRENCIES = (1, 4, 16, 64, 256)
 
 

@@ -45,9 +45,6 @@ MLA_V_HEAD_DIM = 128
 """DeepSeek-V3's per-head dimensions of MLA's expanded (prefill) form; used for every MLA model, since the
 catalog does not hold them (GLM-5's 192 and 256 would make its prefill attention 60% dearer)."""
 KV_BYTES = {"bf16": 2.0, "fp8": 1.0}
-MOE_TILE_ROWS = 16
-"""Rows of the smallest M tile a grouped MoE GEMM pads each expert's tokens to (vLLM's fused_moe
-BLOCK_SIZE_M at small batches; CUTLASS grouped GEMMs use 64-128 at large ones, where few experts are short)."""
 
 
 @dataclass(frozen=True)
@@ -173,11 +170,7 @@ class StepModel:
         else:
             read = e * touched * bytes_per_expert / group
             flops = 2.0 * self.routed_active_params * group_tokens / group
-        # Grouped GEMMs pad each touched expert's rows up to the kernel's tile, and run at the engine's
-        # grouped-GEMM efficiency.
-        rows = group_tokens * k / (e * max(touched, 1e-12))
-        padded = math.ceil(rows / MOE_TILE_ROWS - 1e-9) * MOE_TILE_ROWS
-        flops *= padded / rows
+        # Routing, token permutation and many small grouped GEMMs: the engine's MoE efficiency.
         rate = self.gemm_flops_per_s * self.engine.moe_efficiency
         return max(read * self.seconds_per_byte, flops / rate)
 
@@ -236,6 +229,20 @@ class StepModel:
 
     # --- a whole step ------------------------------------------------------------------------------------
 
+    def _whole_step(self, tokens: float, logits: float, decode_tokens: float, decode_depth: float,
+                    prefill_tokens: float, prefill_start: float, prompts: float) -> tuple[float, float]:
+        """llama.cpp's step as one roofline: (memory seconds, compute seconds) of the whole graph."""
+        shape = self.shape
+        e, k = self.experts, self.experts_per_token
+        touched = 1.0 - (1.0 - k / e) ** tokens if self.moe_layers and e > 1 and k else 0.0
+        read = self.dense_bytes + self.expert_bytes * touched + decode_tokens * self.kv_bytes_per_sequence(decode_depth)
+        flops = 2.0 * (self.body_params * tokens + self.head_params * logits + self.routed_active_params * tokens)
+        attention = decode_tokens * 2.0 * shape.attention_macs(decode_depth, 1)
+        if prefill_tokens > 0:
+            per_prompt = max(1, int(math.ceil(prefill_tokens / prompts)))
+            attention += 2.0 * prompts * shape.attention_macs(prefill_start, per_prompt) * self.prefill_attention_ratio
+        return read * self.seconds_per_byte, flops / self.gemm_flops_per_s + attention / self.attention_flops_per_s
+
     def step(self, decode_tokens: float, decode_depth: float, prefill_tokens: float = 0.0,
              prefill_start: float = 0.0, prefill_sequences: float = 1.0) -> StepTime:
         """The time of one step of this replica (``decode_tokens`` may be fractional: an average batch).
@@ -246,6 +253,13 @@ class StepModel:
         tokens = decode_tokens + prefill_tokens
         logits = decode_tokens + prompts
         sequences = decode_tokens + prompts
+        if not self.engine.tensor_parallel:
+            # llama.cpp evaluates a batch as one graph; its batched decode follows the slower of the whole step's
+            # memory and compute (llama-batched-bench rows of speed.csv), not the sum of per-kernel rooflines.
+            memory, compute = self._whole_step(tokens, logits, decode_tokens, decode_depth, prefill_tokens,
+                                               prefill_start, max(1.0, prompts))
+            return StepTime(dense_s=max(memory, compute), experts_s=0.0, attention_s=0.0, communication_s=0.0,
+                            overhead_s=self._overhead(sequences))
         return StepTime(
             dense_s=self._dense(tokens, logits),
             experts_s=self._experts(tokens),
@@ -272,3 +286,21 @@ class StepModel:
             start += size
             remaining -= size
         return total
+
+
+def single_stream_fixed_seconds(shape: ModelShape, node: ServingNode, engine: ServingEngine, tp: int,
+                                kv_dtype: str, depth_tokens: float, kv_read_bytes: float,
+                                seconds_per_byte: float) -> float:
+    """The part of a batch-of-one decode step that is not streaming the weights, for the single-stream
+    estimator: decode seconds = weight bytes read x ``seconds_per_byte`` + kv_read_bytes x ``seconds_per_byte``
+    + this. So the estimator's vLLM decode and this model's batch of one are the same number.
+
+    ``kv_read_bytes`` and ``seconds_per_byte`` are the estimator's (the whole cache, bandwidths of ``tp`` GPUs
+    added); the difference to this model's attention term (each GPU's share of the cache, or its FLOPs) is
+    folded in, with the collectives and the engine's fixed costs.
+    """
+    probe = Quant(name="BF16", format="safetensors", bits_per_weight=16.0)
+    model = StepModel(shape, probe, node, engine, Parallelism(tp, 1, False), kv_dtype)
+    step = (model._attention(1.0, depth_tokens, 0.0, 0.0, 1.0) + model._communication(1.0)
+            + model._overhead(1.0))
+    return step - kv_read_bytes * seconds_per_byte

@@ -19,7 +19,14 @@ from rigcheck.catalog.records import Catalog, Model, Quant
 from rigcheck.estimate.calibration.matching import machine_for, match_model, resolve_device_name
 from rigcheck.estimate.calibration.measurements import MeasurementError
 from rigcheck.estimate.calibration.validation import percentile
-from rigcheck.estimate.engines import TRTLLM, ServingEngine, engine_as_of, engine_for_text
+from rigcheck.estimate.engines import (
+    CURRENT_SINCE,
+    ENGINES,
+    TRTLLM,
+    ServingEngine,
+    engine_as_of,
+    engine_for_text,
+)
 
 REQUIRED_COLUMNS = ("engine", "gpu", "gpu_count", "model", "precision", "input_len", "output_len", "concurrency",
                     "output_tok_s_total")
@@ -263,10 +270,11 @@ def validate_serving(measurements: list[ServingMeasurement], catalog: Catalog) -
     for m in measurements:
         engine = engine_of(m)
         tp, ep = layout_of(m)
+        engine_text = engine.name if engine is ENGINES.get(engine.name) else f"{engine.name} (<{CURRENT_SINCE})"
 
         def refuse(reason: str, model_id: str | None = None, quant: str | None = None,
-                   m: ServingMeasurement = m, engine: ServingEngine = engine) -> None:
-            report.rows.append(ServingRowResult(m, model_id, quant, engine.name, None, None, None, None, None, None,
+                   m: ServingMeasurement = m, engine_text: str = engine_text) -> None:
+            report.rows.append(ServingRowResult(m, model_id, quant, engine_text, None, None, None, None, None, None,
                                                 refused=reason))
 
         device = resolve_device_name(m.gpu, devices)
@@ -293,6 +301,6 @@ def validate_serving(measurements: list[ServingMeasurement], catalog: Catalog) -
             refuse(str(exc), model.id, quant.name)
             continue
         report.rows.append(ServingRowResult(
-            m, model.id, quant.name, engine.name, setup.parallelism.label(), point.output_tokens_per_s,
+            m, model.id, quant.name, engine_text, setup.parallelism.label(), point.output_tokens_per_s,
             point.per_user_tokens_per_s, point.ttft_s, point.input_tokens_per_s, setup.max_concurrency))
     return report
