@@ -202,6 +202,7 @@ class MainWindow(QMainWindow):
         c.refresh_done.connect(self._refresh_finished)
         c.speed_ready.connect(self.detail_page.set_speed_points)
         c.cost_ready.connect(self.detail_page.set_cost_curves)
+        c.serving_ready.connect(self.detail_page.set_serving)
         c.export_done.connect(lambda path: self._say(f"Report saved to {path}"))
         self.settings_bar.changed.connect(c.set_settings)
         self.models_page.selected.connect(

@@ -220,7 +220,10 @@ def steady_state(setup: Setup, concurrency: float | None) -> ServePoint:
         # Own prefill: its chunks, alongside the others' decodes.
         others = b * max(0.0, active - 1.0) / max(active, 1.0)
         own = sm.prefill_seconds(isl, int(chunk), others, depth)
-        ttft = own + 0.5 * t0
+        # Prompts are prefilled one after another: a new one waits for those ahead of it (M/D/1 queue, with
+        # the others' share of the prefill traffic).
+        busy_prefill = min(0.95, rate * own * max(0.0, active - 1.0) / max(active, 1.0))
+        ttft = own + 0.5 * t0 + busy_prefill / (2.0 * (1.0 - busy_prefill)) * own
         # Others' prefill stretches each decode step: tpot = t0 / (1 - the share of time their prefill takes).
         # Little's law closes the loop: rate = active / (ttft + decodes x tpot); solved by bisection (the
         # right-hand side falls as the rate rises).

@@ -132,3 +132,38 @@ def test_the_serving_model_meets_its_aim_on_the_calibration_rows(capsys):
     for kind in ("output_tokens_per_s", "per_user_tokens_per_s"):
         assert summary[kind]["median_abs_error_pct"] <= 25, summary
         assert summary[kind]["p90_abs_error_pct"] <= 60, summary
+
+
+def test_the_gui_serving_view_on_the_embedded_catalog():
+    from rigcheck.catalog import devices
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop.serving_bridge import serving_view
+    from rigcheck.estimate.types import Settings
+
+    catalog = load_catalog()
+    model = next(m for m in catalog.models if m.id == "zai-org/GLM-5")
+    machine = devices.hypothetical_machine(["8 x H200"], 2 * 2**40, catalog=catalog)
+    view = serving_view(model, "FP8", machine, catalog, Settings(prompt_tokens=2048))
+    assert view.title == "GLM-5 FP8, vLLM: tensor parallel over 8 GPUs"
+    concurrency = [p.concurrency for p in view.points]
+    assert concurrency[:4] == [1, 2, 4, 8] and view.points[-1].saturated
+    outputs = [p.output_tokens_per_s for p in view.points]
+    per_user = [p.per_user_tokens_per_s for p in view.points]
+    assert outputs == sorted(outputs) and per_user == sorted(per_user, reverse=True)
+    doors = {d.door: d for d in view.doors}
+    assert set(doors) == {"hosted", "rented", "owned"}
+    assert doors["rented"].usd_per_m_saturated < doors["rented"].usd_per_m_workload
+    assert "tensor parallel over 8 GPUs" in doors["rented"].why
+
+
+def test_the_gui_serving_view_says_why_a_node_cannot_serve():
+    from rigcheck.catalog import devices
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop.serving_bridge import serving_view
+    from rigcheck.estimate.types import Settings
+
+    catalog = load_catalog()
+    model = next(m for m in catalog.models if m.id == "deepseek-ai/DeepSeek-R1-0528")
+    machine = devices.hypothetical_machine(["8 x H200"], 2 * 2**40, catalog=catalog)
+    view = serving_view(model, "NVFP4", machine, catalog, Settings())
+    assert view.points == () and "NVFP4 needs a GPU with FP4" in view.note
