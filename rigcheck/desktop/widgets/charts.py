@@ -15,16 +15,24 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from rigcheck import units
+from rigcheck.desktop.models.format import tooltip as fmt_tooltip
 from rigcheck.desktop.widgets.machine_panel import plain_label
 from rigcheck.desktop.widgets.plotting import pg as _pg
 from rigcheck.estimate.types import Estimate
 
 pg = _pg()
 
+NOTE_LINES = 2
+LEGEND_LABEL_CHARS = 28
 WEIGHTS, KV, OVERHEAD = "#0072B2", "#E69F00", "#CC79A7"
 PREFILL, DECODE = "#009E73", "#D55E00"
 SERIES = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
 GIB = 2**30
+
+
+def short_label(label: str, limit: int = LEGEND_LABEL_CHARS) -> str:
+    """A legend label cut to ``limit`` characters: the legend sits under a small plot, in columns."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
 def _text_colour():
@@ -74,8 +82,17 @@ class _Chart(QWidget):
         self.plot.clear()
         self.legend.clear()
         self.items = []
-        self.note.setText(note)
-        self.note.setVisible(bool(note))
+        self.set_note(note)
+
+    def set_note(self, note: str) -> None:
+        """The note under the chart: its first two lines, and all of it on hover (the plot keeps its room)."""
+        lines = [line for line in note.splitlines() if line.strip()]
+        shown = lines[:NOTE_LINES]
+        if len(lines) > NOTE_LINES:
+            shown[-1] += " … (hover for more)"
+        self.note.setText("\n".join(shown))
+        self.note.setToolTip(fmt_tooltip(note) if len(lines) > NOTE_LINES else "")
+        self.note.setVisible(bool(lines))
 
 
 class MemoryChart(_Chart):
@@ -108,8 +125,7 @@ class MemoryChart(_Chart):
         for item in (*self.bars, *self.lines):
             item.setVisible(False)
         self.items = []
-        self.note.setText(note)
-        self.note.setVisible(bool(note))
+        self.set_note(note)
 
     def set_data(self, estimates: Sequence[Estimate], vram_bytes: int, ram_bytes: int) -> None:
         if not estimates:
@@ -191,7 +207,7 @@ class CostChart(_Chart):
     """$ per million output tokens against utilization, one line per way of getting them."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__("$ per million output tokens against utilization (log scale)", parent, legend_columns=1)
+        super().__init__("$ per million output tokens against utilization (log scale)", parent, legend_columns=2)
         self.plot.setLogMode(x=False, y=True)
         self.plot.setLabel("bottom", "utilization (%)")
 
@@ -205,7 +221,7 @@ class CostChart(_Chart):
                 continue
             colour = SERIES[i % len(SERIES)]
             curve = self.plot.plot([p[0] for p in pts], [p[1] for p in pts], pen=pg.mkPen(colour, width=2))
-            self.legend.addItem(curve, label)
+            self.legend.addItem(curve, short_label(label))
             self.items.append(curve)
             drawn += 1
         if not drawn:
@@ -216,6 +232,8 @@ class CostChart(_Chart):
         lo, hi = min(values), max(values)
         steps = [m * 10**e for e in range(-4, 7) for m in (1, 2, 5)]
         shown = [t for t in steps if lo / 2 <= t <= hi * 2]
+        if len(shown) > 5:  # a short plot: decades only, or the labels overlap
+            shown = [t for t in shown if f"{t:g}".lstrip("0.").startswith("1")] or shown
         self.plot.getAxis("left").setTicks([[(math.log10(t), units.usd_text(t)) for t in shown]])
         self.plot.setYRange(math.log10(lo / 1.5), math.log10(hi * 1.5), padding=0)  # no line on the axis
         self.plot.setXRange(0, 100, padding=0.02)
