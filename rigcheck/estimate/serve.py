@@ -120,7 +120,7 @@ def resolve_kv_dtype(kv_type: str, engine: ServingEngine, quant: Quant, node: Se
     """"bf16" or "fp8": the request's, or for "auto" the engine's default for this checkpoint."""
     if kv_type != "auto":
         return kv_type
-    if engine.fp8_kv_default and quant.format in ("fp8", "nvfp4", "mxfp4") and "fp8" in node.flops:
+    if engine.fp8_kv_default and quant.format in ("fp8", "nvfp4", "mxfp4") and ("fp8" in node.flops or "fp4" in node.flops):
         return "fp8"
     return "bf16"
 
