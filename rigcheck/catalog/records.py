@@ -140,7 +140,11 @@ class Device(_Record, kw_only=True):
     tdp_w: NonNegFloat | None = None
     pcie_gen: NonNegInt | None = None
     interconnect: str | None = None
+    """The GPU-to-GPU fabric inside a node: "NVLink 4 (NVSwitch)", "Infinity Fabric (xGMI mesh)"."""
     interconnect_bytes_per_s: NonNegFloat | None = None
+    """Interconnect bandwidth per GPU in each direction."""
+    interconnect_latency_s: NonNegFloat | None = None
+    """Small-message all-reduce time over the node's GPUs (the fixed cost of one collective)."""
     launch_price_usd: NonNegFloat | None = None
     street_price_usd: NonNegFloat | None = None
     release_date: str | None = None

@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
         c.refresh_done.connect(self._refresh_finished)
         c.speed_ready.connect(self.detail_page.set_speed_points)
         c.cost_ready.connect(self.detail_page.set_cost_curves)
+        c.serving_ready.connect(self.detail_page.set_serving)
         c.export_done.connect(lambda path: self._say(f"Report saved to {path}"))
         c.installed_ready.connect(self.models_page.set_installed)
         c.installed_ready.connect(self.detail_page.set_installed)
