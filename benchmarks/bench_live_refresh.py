@@ -3,8 +3,8 @@
 tests/refresh/catalog_hub.py serves every catalog model the way the Hub lays it out (configs, sharded weights,
 GGUF/MLX/FP8/... quantized versions from the usual publishers, gated repos) on a threaded local server that
 answers each request after ``LATENCY_S`` (a typical round trip to huggingface.co). Reported: wall time and
-requests by the Hub's rate-limit buckets for a first refresh (empty cache), a second one the same day, and a
-recheck the next day, with the Hub's anonymous limits (500 API and 3,000 resolver requests per 5-minute window,
+requests by the Hub's rate-limit buckets for a first refresh (empty cache), a second one the same day, and
+rechecks the next day and the day after (nothing changed), with the Hub's anonymous limits (500 API and 3,000 resolver requests per 5-minute window,
 announced in ``RateLimit`` headers). Targets: first <= 2 min, at most 300 API requests and never rate-limited;
 second <= 15 s with no Hub request. Caches live in a temporary folder.
 """
@@ -45,7 +45,7 @@ def run() -> bool:
             os.environ["HF_ENDPOINT"] = os.environ["RIGCHECK_OPENROUTER_URL"] = url
             os.environ.pop("RIGCHECK_NO_NETWORK", None)
             for label, when in (("first", now), ("same day", now + timedelta(hours=1)),
-                                ("next day", now + timedelta(hours=13))):
+                                ("next day", now + timedelta(hours=13)), ("2 days", now + timedelta(hours=26))):
                 hub.reset_counts()
                 hub.new_window()  # hours apart
                 t0 = time.perf_counter()

@@ -8,6 +8,11 @@ values win, fetched ones carry their source and date), validates the result full
 under the refresh lock. A repo that is gated, missing or malformed is skipped with a note in the summary; a
 cancel or a failure before the install leaves the catalog in use exactly as it was.
 
+The models are fetched on ``WORKERS`` threads sharing one session (``parallel.run_in_order``: results and
+notes in the order of the catalog, whichever request answers first), each with as few Hub API requests as
+``sources.update`` can manage. When the Hub says its API budget for this window is (nearly) spent, no new API
+request starts; the models not reached keep their previous facts and the summary says when to run again.
+
 ``add_model("ORG/REPO")`` adds one repo and its quantized versions for good (it is fetched again by every
 refresh; ``<data>/added_models.json`` lists them); ``remove_model`` takes a user-added one out.
 """
@@ -323,6 +328,9 @@ def refresh_from_sources(*, progress: ProgressFn | None = None, cancel=None,
         summary = (f"catalog refreshed from Hugging Face and OpenRouter: {len(results)} models fetched{checked}, "
                    f"{len(models)} in all ({len(new_ids)} beyond the built-in catalog), "
                    f"{sum(len(m.quants) for m in models)} quants, {len(catalog.hosted)} hosted offers")
+        stopped = [n for n in run.notes if n.startswith(("Hub rate limit: ", "the time limit was reached"))]
+        if stopped:  # said in the one line too: it is why some models are not up to date
+            summary += "; " + "; ".join(stopped)
         return _install(catalog, summary, run.notes, source=SOURCE_URL)
 
 
