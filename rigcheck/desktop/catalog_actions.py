@@ -51,6 +51,8 @@ class CatalogActions:
         machine_menu = bar.addMenu("&Machine")
         machine_menu.addAction(self.act_whatif)
         machine_menu.addAction(self.act_back)
+        machine_menu.addSeparator()
+        machine_menu.addAction(self.act_folders)
         catalog_menu = bar.addMenu("&Catalog")
         for act in (self.act_refresh, self.act_cancel_refresh, None, self.act_add, self.act_remove, None,
                     self.act_feed, self.act_refresh_details):

@@ -104,7 +104,11 @@ class AppController(QObject):
     """(one readable sentence, the notes: what a refresh from the sources skipped or noted, one a line)."""
     speed_ready = Signal(str, str, object, str)
     cost_ready = Signal(str, str, object, object, str)
+    serving_ready = Signal(str, str, object, str)
+    """(model id, quant, ServingView or None, note)."""
     export_done = Signal(str)
+    installed_ready = Signal(object)
+    """The models installed on this machine (list of ``catalog.installed`` records)."""
 
     def __init__(self, services: Services, runner: TaskRunner, settings: Settings | None = None,
                  refresh_url: str | None = None, allow_unsigned: bool = False, parent: QObject | None = None):
@@ -126,6 +130,8 @@ class AppController(QObject):
         self._curve_timer = QTimer(self)
         self._curve_timer.setSingleShot(True)
         self._curve_timer.timeout.connect(self._start_curves)
+        self.installed: list | None = None
+        self._installed_catalog = None
 
     # start-up ----------------------------------------------------------------------------------------
     def start(self, machine: Machine | None = None, prefetched: Prefetch | None = None) -> None:
@@ -249,6 +255,41 @@ class AppController(QObject):
             return
         self.evaluation = evaluation
         self.evaluated.emit(evaluation)
+        if self._installed_catalog is not evaluation.catalog:
+            # After the first table, on the worker: the scan never delays the first paint.
+            self.scan_installed()
+
+    # installed models --------------------------------------------------------------------------------
+    def scan_installed(self) -> bool:
+        """Look for the models already on this machine in the background; False when the scan is not part of
+        this build or there is no catalog yet."""
+        fn, catalog = self.services.scan_installed, self.catalog
+        if fn is None or catalog is None:
+            return False
+        self._installed_catalog = catalog
+        self.busy.emit("installed", True)
+        self.runner.run_task(lambda: fn(catalog), self._installed_scanned, key="installed")
+        return True
+
+    def add_model_folder(self, folder: str) -> None:
+        """Add ``folder`` to the scan (kept for next time, shared with `rigcheck installed`) and scan again."""
+        if self.services.add_model_folder is None:
+            return
+        try:
+            self.services.add_model_folder(folder)
+        except OSError as exc:
+            self.failed.emit("installed", f"Could not save the folder: {exc}", str(exc))
+            return
+        self.scan_installed()
+
+    def _installed_scanned(self, installed: list | None, failure: TaskFailure | None) -> None:
+        self.busy.emit("installed", False)
+        if failure is not None:
+            self.failed.emit("installed", f"Could not look for installed models: {failure.message}",
+                             failure.details)
+            return
+        self.installed = list(installed or [])
+        self.installed_ready.emit(self.installed)
 
     # detail pane -------------------------------------------------------------------------------------
     def request_curves(self, row: ModelRow, estimate: Estimate, kinds=frozenset({"speed", "cost"})) -> None:
@@ -293,6 +334,14 @@ class AppController(QObject):
             self._latest_only(
                 "cost", lambda: services.cost_curves(model, quant, machine, catalog, UTILIZATIONS, settings),
                 lambda curves, f: self._cost_done(model.id, quant, curves, f))
+        if "serving" not in kinds:
+            pass
+        elif services.serving_view is None:
+            self.serving_ready.emit(model.id, quant, None, "The serving model is not part of this build.")
+        else:
+            self._latest_only(
+                "serving", lambda: services.serving_view(model, quant, machine, catalog, settings),
+                lambda view, f: self._serving_done(model.id, quant, view, f))
 
     def _latest_only(self, key: str, work, done) -> None:
         """Run ``work`` unless one of this kind is running; then keep only the newest request for afterwards.
@@ -328,6 +377,12 @@ class AppController(QObject):
             return
         curves, note = result if isinstance(result, tuple) else (result, "")
         self.cost_ready.emit(model_id, quant, UTILIZATIONS, curves, note)
+
+    def _serving_done(self, model_id: str, quant: str, view, failure: TaskFailure | None) -> None:
+        if failure is not None:
+            self.serving_ready.emit(model_id, quant, None, f"Could not compute serving: {failure.message}")
+            return
+        self.serving_ready.emit(model_id, quant, view, "")
 
     # catalog refresh ---------------------------------------------------------------------------------
     @property

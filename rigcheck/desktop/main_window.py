@@ -148,11 +148,15 @@ class MainWindow(CatalogActions, QMainWindow):
         self.act_whatif = QAction("What if…", self, shortcut=QKeySequence("Ctrl+H"))
         self.act_whatif.setToolTip("Estimate for another machine: GPUs and RAM from the device table, or a profile (Ctrl+H)")
         self.act_back = QAction("This machine", self)
+        self.act_folders = QAction("Model folders…", self)
+        self.act_folders.setToolTip("Add a folder to look for installed models in (besides Ollama, LM Studio and the "
+                                    "Hugging Face and llama.cpp caches)")
         self.act_quit = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
-        for act in (self.act_whatif, self.act_back, self.act_refresh, self.act_add, self.act_feed, self.act_export):
+        for act in (self.act_whatif, self.act_back, self.act_refresh, self.act_add, self.act_feed, self.act_export,
+                    self.act_folders):
             toolbar.addAction(act)
         self.addToolBar(toolbar)
         for act in (self.act_search, self.act_quit):
@@ -162,6 +166,7 @@ class MainWindow(CatalogActions, QMainWindow):
         if self.services.export_report is None:
             self.act_export.setToolTip("Report export is not part of this build")
         self.act_back.setEnabled(False)
+        self.act_folders.setEnabled(self.services.add_model_folder is not None)
 
         sb = self.statusBar()
         self.busy_label = QLabel()
@@ -195,7 +200,11 @@ class MainWindow(CatalogActions, QMainWindow):
         self._connect_catalog_actions()
         c.speed_ready.connect(self.detail_page.set_speed_points)
         c.cost_ready.connect(self.detail_page.set_cost_curves)
+        c.serving_ready.connect(self.detail_page.set_serving)
         c.export_done.connect(lambda path: self._say(f"Report saved to {path}"))
+        c.installed_ready.connect(self.models_page.set_installed)
+        c.installed_ready.connect(self.detail_page.set_installed)
+        self.act_folders.triggered.connect(self.model_folder_dialog)
         self.settings_bar.changed.connect(c.set_settings)
         self.models_page.selected.connect(
             lambda row: self.detail_page.show_row(row, c.settings.prompt_tokens))
@@ -297,6 +306,7 @@ class MainWindow(CatalogActions, QMainWindow):
             gc.freeze()
             self._frozen_catalog = ev.catalog
         self.models_page.model.set_prompt_tokens(ev.settings.prompt_tokens)
+        self.detail_page.set_run_settings(ev.settings.kv_cache_type)
         # The table first, the detail pane on the next turn of the event loop: the table paints and input is
         # handled in between, instead of both updates and paints in one stall.
         self.models_page.blockSignals(True)
@@ -313,6 +323,13 @@ class MainWindow(CatalogActions, QMainWindow):
             QTimer.singleShot(PLOTTING_DELAY_MS, self._load_plotting)
         self.act_export.setEnabled(self.services.export_report is not None)
 
+    def model_folder_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of models")
+        if folder:
+            self.controller.add_model_folder(folder)
+
     def _refresh_detail(self) -> None:
         self.detail_page.show_row(self.models_page.current_row(), self.controller.settings.prompt_tokens)
 
@@ -326,7 +343,7 @@ class MainWindow(CatalogActions, QMainWindow):
 
     def _show_busy(self, key: str, running: bool) -> None:
         words = {"probe": "Probing this machine…", "evaluate": "Estimating…", "refresh": BUSY_TEXT,
-                 "export": "Exporting report…"}
+                 "export": "Exporting report…", "installed": "Looking for installed models…"}
         if key == "refresh":
             self._show_refresh_busy(running)
         if running:

@@ -1,4 +1,5 @@
-"""The detail pane's charts (pyqtgraph): memory breakdown, speed against context, cost against utilization.
+"""The detail pane's charts (pyqtgraph): memory breakdown, speed against context, cost against utilization,
+serving (per-user against aggregate tokens/s as concurrency grows).
 
 Each chart takes finished numbers (estimates, cost curves) and only draws them; no figure is computed here.
 Colours are the Okabe–Ito palette, legible on light and dark themes; axes use the system text colour.
@@ -14,16 +15,24 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from rigcheck import units
+from rigcheck.desktop.models.format import tooltip as fmt_tooltip
 from rigcheck.desktop.widgets.machine_panel import plain_label
 from rigcheck.desktop.widgets.plotting import pg as _pg
 from rigcheck.estimate.types import Estimate
 
 pg = _pg()
 
+NOTE_LINES = 2
+LEGEND_LABEL_CHARS = 28
 WEIGHTS, KV, OVERHEAD = "#0072B2", "#E69F00", "#CC79A7"
 PREFILL, DECODE = "#009E73", "#D55E00"
 SERIES = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
 GIB = 2**30
+
+
+def short_label(label: str, limit: int = LEGEND_LABEL_CHARS) -> str:
+    """A legend label cut to ``limit`` characters: the legend sits under a small plot, in columns."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
 def _text_colour():
@@ -32,7 +41,10 @@ def _text_colour():
 
 
 class _Chart(QWidget):
-    def __init__(self, title: str, parent: QWidget | None = None, legend_offset=(-8, 8)):
+    """A titled plot with its legend in a row of its own under the axis, outside the plot area: a legend inside
+    covers the lines it names, and at 1366x768 the plots are small."""
+
+    def __init__(self, title: str, parent: QWidget | None = None, legend_columns: int = 3):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -41,7 +53,9 @@ class _Chart(QWidget):
         self.plot.hideButtons()
         self.plot.setMouseEnabled(False, False)
         self._title = title
-        self.legend = self.plot.addLegend(offset=legend_offset)
+        self.legend = pg.LegendItem(colCount=legend_columns)
+        # PlotItem's grid: title row 0, top axis 1, view 2, bottom axis 3; the legend takes row 4.
+        self.plot.getPlotItem().layout.addItem(self.legend, 4, 1)
         self.apply_palette()
         self.note = plain_label("", wrap=True)
         self.note.hide()
@@ -68,8 +82,17 @@ class _Chart(QWidget):
         self.plot.clear()
         self.legend.clear()
         self.items = []
-        self.note.setText(note)
-        self.note.setVisible(bool(note))
+        self.set_note(note)
+
+    def set_note(self, note: str) -> None:
+        """The note under the chart: its first two lines, and all of it on hover (the plot keeps its room)."""
+        lines = [line for line in note.splitlines() if line.strip()]
+        shown = lines[:NOTE_LINES]
+        if len(lines) > NOTE_LINES:
+            shown[-1] += " … (hover for more)"
+        self.note.setText("\n".join(shown))
+        self.note.setToolTip(fmt_tooltip(note) if len(lines) > NOTE_LINES else "")
+        self.note.setVisible(bool(lines))
 
 
 class MemoryChart(_Chart):
@@ -83,7 +106,7 @@ class MemoryChart(_Chart):
     LINES = (("VRAM", pg.QtCore.Qt.PenStyle.DashLine), ("VRAM + RAM", pg.QtCore.Qt.PenStyle.DotLine))
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__("Memory needed per quant (GiB)", parent, legend_offset=(-8, 8))
+        super().__init__("Memory needed per quant (GiB)", parent)
         self.bars = []
         for colour, name in ((WEIGHTS, "weights"), (KV, "KV cache"), (OVERHEAD, "overhead")):
             bar = pg.BarGraphItem(x0=[], y=[], width=[], height=0.6, brush=colour, pen=None)
@@ -102,8 +125,7 @@ class MemoryChart(_Chart):
         for item in (*self.bars, *self.lines):
             item.setVisible(False)
         self.items = []
-        self.note.setText(note)
-        self.note.setVisible(bool(note))
+        self.set_note(note)
 
     def set_data(self, estimates: Sequence[Estimate], vram_bytes: int, ram_bytes: int) -> None:
         if not estimates:
@@ -152,8 +174,7 @@ class SpeedChart(_Chart):
     """Prefill and decode tokens/s against context depth, with the low–high band shaded."""
 
     def __init__(self, parent: QWidget | None = None):
-        # Bottom right: the speeds fall with context, so that corner stays clear.
-        super().__init__("Speed against context length (tok/s, log scale)", parent, legend_offset=(-8, -30))
+        super().__init__("Speed against context length (tok/s, log scale)", parent)
         self.plot.setLogMode(x=True, y=True)
         self.plot.setLabel("bottom", "context tokens")
 
@@ -173,7 +194,8 @@ class SpeedChart(_Chart):
             fill = pg.FillBetweenItem(low, high, brush=pg.mkBrush(colour + "40"))
             self.plot.addItem(fill)
             curve = self.plot.plot(xs, [max(b.expected, 1e-3) for b in bands], pen=pg.mkPen(colour, width=2),
-                                   symbol="o", symbolSize=5, symbolBrush=colour, name=name)
+                                   symbol="o", symbolSize=5, symbolBrush=colour)
+            self.legend.addItem(curve, name)
             self.items.extend([low, high, fill, curve])
         ticks = [(math.log10(x), units.tokens_text(int(x))) for x in xs]
         self.plot.getAxis("bottom").setTicks([ticks])
@@ -185,7 +207,7 @@ class CostChart(_Chart):
     """$ per million output tokens against utilization, one line per way of getting them."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__("$ per million output tokens against utilization (log scale)", parent)
+        super().__init__("$ per million output tokens against utilization (log scale)", parent, legend_columns=2)
         self.plot.setLogMode(x=False, y=True)
         self.plot.setLabel("bottom", "utilization (%)")
 
@@ -198,7 +220,8 @@ class CostChart(_Chart):
             if not pts:
                 continue
             colour = SERIES[i % len(SERIES)]
-            curve = self.plot.plot([p[0] for p in pts], [p[1] for p in pts], pen=pg.mkPen(colour, width=2), name=label)
+            curve = self.plot.plot([p[0] for p in pts], [p[1] for p in pts], pen=pg.mkPen(colour, width=2))
+            self.legend.addItem(curve, short_label(label))
             self.items.append(curve)
             drawn += 1
         if not drawn:
@@ -209,6 +232,71 @@ class CostChart(_Chart):
         lo, hi = min(values), max(values)
         steps = [m * 10**e for e in range(-4, 7) for m in (1, 2, 5)]
         shown = [t for t in steps if lo / 2 <= t <= hi * 2]
+        if len(shown) > 5:  # a short plot: decades only, or the labels overlap
+            shown = [t for t in shown if f"{t:g}".lstrip("0.").startswith("1")] or shown
         self.plot.getAxis("left").setTicks([[(math.log10(t), units.usd_text(t)) for t in shown]])
         self.plot.setYRange(math.log10(lo / 1.5), math.log10(hi * 1.5), padding=0)  # no line on the axis
         self.plot.setXRange(0, 100, padding=0.02)
+
+
+def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
+    """Ticks at 1-2-5 steps between ``lo`` and ``hi`` (positive) for a log axis: pyqtgraph's own label every
+    minor step and overlap on a small plot."""
+    steps = [m * 10**e for e in range(-2, 8) for m in (1, 2, 5)]
+    shown = [t for t in steps if lo <= t <= hi]
+    if len(shown) > 6:
+        shown = [t for t in shown if str(t).lstrip("0.").startswith("1")] or shown
+    return [(math.log10(t), units.rate_text(t)) for t in shown]
+
+
+class ServingChart(_Chart):
+    """Per-user tokens/s against the node's output tokens/s as concurrency grows (log-log), the points past the
+    time-to-first-token limit drawn apart, each point labelled with its concurrency."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Per-user against node output tokens/s as concurrency grows", parent)
+        self.plot.setLogMode(x=True, y=True)
+        self.plot.setLabel("bottom", "node output tok/s")
+        self.plot.setLabel("left", "tok/s per user")
+
+    def set_data(self, points, ttft_limit_s: float, note: str = "", title: str | None = None) -> None:
+        self.clear(note)
+        if title:
+            self.plot.setTitle(title, color=_text_colour(), size="9pt")
+        pts = [p for p in points if p.output_tokens_per_s > 0 and p.per_user_tokens_per_s > 0]
+        if not pts:
+            self.clear(note or "No serving estimate for this quant here.")
+            return
+        xs = [p.output_tokens_per_s for p in pts]
+        ys = [p.per_user_tokens_per_s for p in pts]
+        line = self.plot.plot(xs, ys, pen=pg.mkPen(SERIES[0], width=2))
+        self.items.append(line)
+        fast = [p for p in pts if p.ttft_s <= ttft_limit_s]
+        slow = [p for p in pts if p.ttft_s > ttft_limit_s]
+        for group, colour, symbol, name in (
+                (fast, SERIES[0], "o", f"first token within {units.seconds_text(ttft_limit_s)}"),
+                (slow, SERIES[3], "x", f"first token over {units.seconds_text(ttft_limit_s)}")):
+            if not group:
+                continue
+            scatter = self.plot.plot([p.output_tokens_per_s for p in group], [p.per_user_tokens_per_s for p in group],
+                                     pen=None, symbol=symbol, symbolSize=9, symbolBrush=colour, symbolPen=colour)
+            self.legend.addItem(scatter, name)
+            self.items.append(scatter)
+        colour = _text_colour()
+        for p in pts:
+            label = f"{p.concurrency:,} (max)" if p.saturated else f"{p.concurrency:,}"
+            # The last point's label sits to its left, inside the plot.
+            text = pg.TextItem(label, color=colour, anchor=(1, 0) if p is pts[-1] else (0, 1))
+            text.setPos(math.log10(p.output_tokens_per_s), math.log10(p.per_user_tokens_per_s))
+            self.plot.addItem(text)
+            self.items.append(text)
+        self.plot.getAxis("bottom").setTicks([log_ticks(min(xs) / 1.5, max(xs) * 2.5)])
+        self.plot.getAxis("left").setTicks([log_ticks(min(ys) / 1.5, max(ys) * 1.6)])
+        lo_x, hi_x = math.log10(min(xs)), math.log10(max(xs))
+        lo_y, hi_y = math.log10(min(ys)), math.log10(max(ys))
+        self.plot.setXRange(lo_x - 0.1, hi_x + 0.1, padding=0)
+        self.plot.setYRange(lo_y - 0.25, hi_y + 0.2, padding=0)
+
+    def clear(self, note: str = "") -> None:
+        super().clear(note)
+        self.plot.setTitle(self._title, color=_text_colour(), size="9pt")
