@@ -357,6 +357,7 @@ def add_model(ref: str, *, progress: ProgressFn | None = None, cancel=None,
             if progress:
                 progress(0, 1, repo)
             info = run.hub.info(repo, files=True)
+            run.fetcher.gguf_listings = max_children  # one model: every GGUF repo that adds types, at once
             model, notes = run.fetcher.fetch(info.id or repo, info=info)
             cache.check_record_numbers(model, repo)
             run.notes.extend(notes)

@@ -21,11 +21,13 @@ from rigcheck.catalog.store import load_catalog, load_embedded
 
 EMBEDDED = load_embedded()
 FIRST_REFRESH_MAX_API = 300
-"""Per model: one list of its quantized versions (with their file names, dtype counts and commits), one GGUF
-file list (the repo adding the most types), and for the 41 catalog models whose curated record lacks a license or
-a date (or that refresh discovers) their info with file sizes; plus the two discovery lists and huggingface_hub's
-own daily registry request. 119 + 116 + 41 + 3 = 279 on this catalog: about half the anonymous budget, so a
-first refresh finishes in one window with room for the user's other Hub traffic and for more discoveries."""
+"""What a first refresh must ask the Hub's API, per model: the list of its quantized versions (with their file
+names, dtype counts and commits) and one GGUF file list (the repo adding the most types); the info with file
+sizes only of a model whose curated record lacks a license or a date, or that refresh discovers; and the two
+discovery lists and huggingface_hub's own daily registry request. On this catalog: 116 lists + 115 GGUF file
+lists + 41 infos (38 catalog records with a gap, 3 discovered) + 2 + 1 = 275. The bound leaves the anonymous
+budget (500 per 5 minutes) 200 requests for the user's other Hub traffic and for more discoveries, and fails if
+a change brings back a file list per repo (the design before: 1,116)."""
 SAME_DAY_MAX_API = 0
 """Every model was checked less than 12 h before: nothing is asked of the Hub (OpenRouter prices still are)."""
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc)
