@@ -77,7 +77,7 @@ def test_curated_values_are_never_overwritten(hub):
 
 
 def test_failures_are_notes_not_a_failed_refresh(hub):
-    hub.faults["/api/models/Qwen/Qwen3-30B-A3B/tree"] = [Response("oops", status=500)] * 4
+    hub.faults["/Qwen/Qwen3-30B-A3B/resolve/main/config.json"] = [Response("oops", status=500)] * 4
     hub.faults["/unsloth/"] = []
     hub.faults["/api/v1/models/newlab"] = [Response("{not json", content_type="application/json")]
     result = refresh()
