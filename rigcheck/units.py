@@ -155,7 +155,7 @@ def band_text(band: Band | None, fmt=rate_text, unit: str = "") -> str:
 
 
 def tokens_text(count: int | None) -> str:
-    """Token counts: ``131072`` -> ``"128k"``, ``4096`` -> ``"4k"``, ``1048576`` -> ``"1M"``, ``1500`` -> ``"1,500"``."""
+    """Token counts: ``131072`` -> ``"128k"``, ``4096`` -> ``"4k"``, ``1048576`` -> ``"1M"``, ``1500`` -> ``"1.5k"``."""
     if count is None:
         return DASH
     if count >= 1024 and count % 1024 == 0:
@@ -168,6 +168,8 @@ def tokens_text(count: int | None) -> str:
         return f"{count / 1e6:.1f}M".replace(".0M", "M")
     if count >= 10_000:
         return f"{count / 1000:.0f}k"
+    if count >= 1000:
+        return f"{count / 1000:.1f}k"
     return f"{count:,}"
 
 
@@ -200,6 +202,18 @@ def usd_text(usd: float | None, digits: int | None = None) -> str:
         return f"${usd:.2f}"
     text = f"{usd:.3f}"
     return "$" + (text[:-1] if text.endswith("0") else text)  # $0.08, but $0.035
+
+
+def usd_per_m_text(usd: float | None) -> str:
+    """A price per million tokens: ``"$0.13/M"``; the one way prices per token read everywhere."""
+    return DASH if usd is None else f"{usd_text(usd)}/M"
+
+
+def price_triple_text(blended: float | None, usd_per_m_input: float | None, usd_per_m_output: float | None) -> str:
+    """A blended price beside the two it blends: ``"$0.13/M ($0.10 in / $0.22 out)"``."""
+    if blended is None:
+        return DASH
+    return f"{usd_per_m_text(blended)} ({usd_text(usd_per_m_input)} in / {usd_text(usd_per_m_output)} out)"
 
 
 def watts_text(value: float | None) -> str:
