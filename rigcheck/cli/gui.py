@@ -18,7 +18,18 @@ def register(subparsers) -> None:
     add_machine_args(parser)
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the window to this PNG file and exit")
     parser.add_argument("--select", metavar="MODEL", help="show the detail pane of this model (id or part of it)")
+    parser.add_argument("--size", metavar="WxH", type=_size, default=(1600, 1000),
+                        help="window size of the screenshot in pixels (default 1600x1000)")
     parser.set_defaults(func=run)
+
+
+def _size(text: str) -> tuple[int, int]:
+    """"1366x768" -> (1366, 768)."""
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or not (320 <= int(width) <= 8192) \
+            or not (240 <= int(height) <= 8192):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a window size such as 1366x768")
+    return int(width), int(height)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
         machine = machines_from_args(args, load_catalog())[0]
     try:
-        return run_gui(machine, screenshot=args.screenshot, select=args.select)
+        return run_gui(machine, screenshot=args.screenshot, select=args.select, size=args.size)
     except (ValueError, OSError) as exc:
         if args.screenshot:
             raise UsageError(str(exc)) from None

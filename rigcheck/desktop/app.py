@@ -59,11 +59,11 @@ def create_app(argv: list[str] | None = None) -> QApplication:
 
 
 def run_gui(machine=None, *, screenshot: str | None = None, select: str | None = None, services=None,
-            helper=None) -> int:
+            helper=None, size: tuple[int, int] = (1600, 1000)) -> int:
     """Open the main window (and run the event loop), or render it to ``screenshot`` and return.
 
     With ``screenshot``, every task runs synchronously so the saved image shows the fully populated
-    window; ``select`` picks the model whose detail pane is shown. ``helper``: a first-look helper already
+    window at ``size`` (width, height); ``select`` picks the model whose detail pane is shown. ``helper``: a first-look helper already
     started (``helper_process.start_helper``) for this machine; it is used instead of starting one.
     Returns the exit code. Raises ValueError when ``select`` names no model in the catalog.
     """
@@ -77,7 +77,7 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
     if helper is not None:
         services = services.with_(first_look=lambda: helper)
     if screenshot:
-        return _screenshot(create_app(), services, machine, screenshot, select)
+        return _screenshot(create_app(), services, machine, screenshot, select, size)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     install_crash_hook()
     window = open_window(services, machine)
@@ -185,35 +185,10 @@ def _open_window_here(services, machine=None):
     return window
 
 
-def _screenshot(app, services, machine, path: str, select: str | None) -> int:
-    from rigcheck.desktop.main_window import MainWindow
-    from rigcheck.desktop.workers import SynchronousPool, TaskRunner
-    from rigcheck.estimate.types import Settings
-
+def _screenshot(app, services, machine, path: str, select: str | None, size: tuple[int, int] = (1600, 1000)) -> int:
     store = _scratch_store()
-    window = MainWindow(services, TaskRunner(SynchronousPool()), store=store)
-    window.controller.curve_delay_ms = 0  # a screenshot shows the curves of the selected model at once
+    window = populated_window(app, services, machine, size, select, store=store)
     try:
-        window.controller.settings = Settings()
-        window.resize(1600, 1000)
-        window.show()
-        window.start(machine)
-        if window.controller.catalog is None or window.controller.evaluation is None:
-            raise RuntimeError(window.error_label.text() or "the window could not be populated")
-        if window.machine_panel.sparkline.isVisible():
-            window.machine_panel.sparkline.enable_plot()  # no waiting for the deferred load in a screenshot
-        if select:
-            if services.find_model is None:
-                raise ValueError("--select needs the catalog's model lookup, which is not part of this build")
-            model = services.find_model(window.controller.catalog, select)
-            if not window.models_page.select_model(model.id):
-                raise ValueError(f"model {model.id} has no row in the table")
-        for _ in range(5):
-            app.processEvents()
-        current = window.models_page.table.currentIndex()
-        if current.isValid():  # the layout has settled: now the selected row can be brought into view
-            window.models_page.table.scrollTo(current, window.models_page.table.ScrollHint.PositionAtCenter)
-            app.processEvents()
         image = window.grab()
         if not image.save(path):
             raise OSError(f"could not write the screenshot to {path}")
@@ -222,6 +197,41 @@ def _screenshot(app, services, machine, path: str, select: str | None) -> int:
         window.close()
         os.unlink(store.fileName())
     return 0
+
+
+def populated_window(app, services, machine, size: tuple[int, int], select: str | None = None, *, store=None):
+    """A main window at ``size``, every task run synchronously, fully populated and laid out (what a screenshot
+    shows; the render tests inspect it). ``select``: a model id or part of one, whose detail pane is opened.
+    The caller closes the window. Raises RuntimeError when it could not be populated, ValueError for ``select``
+    naming no model."""
+    from rigcheck.desktop.main_window import MainWindow
+    from rigcheck.desktop.workers import SynchronousPool, TaskRunner
+    from rigcheck.estimate.types import Settings
+
+    window = MainWindow(services, TaskRunner(SynchronousPool()), store=store if store is not None else _scratch_store())
+    window.controller.curve_delay_ms = 0  # a screenshot shows the curves of the selected model at once
+    window.controller.settings = Settings()
+    window.resize(*size)
+    window.show()
+    window.start(machine)
+    if window.controller.catalog is None or window.controller.evaluation is None:
+        window.close()
+        raise RuntimeError(window.error_label.text() or "the window could not be populated")
+    if window.machine_panel.sparkline.isVisible():
+        window.machine_panel.sparkline.enable_plot()  # no waiting for the deferred load in a screenshot
+    if select:
+        if services.find_model is None:
+            raise ValueError("--select needs the catalog's model lookup, which is not part of this build")
+        model = services.find_model(window.controller.catalog, select)
+        if not window.models_page.select_model(model.id):
+            raise ValueError(f"model {model.id} has no row in the table")
+    for _ in range(5):
+        app.processEvents()
+    current = window.models_page.table.currentIndex()
+    if current.isValid():  # the layout has settled: now the selected row can be brought into view
+        window.models_page.table.scrollTo(current, window.models_page.table.ScrollHint.PositionAtCenter)
+        app.processEvents()
+    return window
 
 
 def _scratch_store():

@@ -1,5 +1,5 @@
-"""The main window: assembles the machine panel, settings bar, model table and detail pane, and wires them
-to the AppController. It holds no numbers and makes no decisions of its own."""
+"""The main window: assembles the machine panel, settings bar, the "Best for this machine" strip, the model table and
+the detail pane, and wires them to the AppController. It holds no numbers and makes no decisions of its own."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from rigcheck.desktop.pages.detail_page import DetailPage
 from rigcheck.desktop.pages.models_page import ModelsPage
 from rigcheck.desktop.services import Services
 from rigcheck.desktop.widgets.machine_panel import MachinePanel, plain_label
+from rigcheck.desktop.widgets.picks_strip import PicksStrip, rule_text
 from rigcheck.desktop.widgets.settings_bar import SettingsBar
 from rigcheck.desktop.workers import TaskRunner
 from rigcheck.estimate.types import Settings
@@ -121,15 +122,19 @@ class MainWindow(QMainWindow):
         self.machine_panel = MachinePanel(sampler=c.sample_usage)
         self.machine_panel.sparkline.sample_on_show = False  # first sample once the table is up (_show_evaluation)
         self.settings_bar = SettingsBar(c.settings)
+        self.picks = PicksStrip()
+        self.picks.set_rule(rule_text(c.settings))
         self.models_page = ModelsPage()
         self.detail_page = DetailPage()
-        # Table above, detail below: the table has a dozen columns and needs the full width.
+        # Table above, detail below: the table has a dozen columns and needs the full width. The detail pane is
+        # closed until a model is selected; the splitter's handle resizes it.
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(self.models_page)
         self.split.addWidget(self.detail_page)
         self.split.setStretchFactor(0, 1)
         self.split.setStretchFactor(1, 1)
         self.split.setChildrenCollapsible(False)
+        self.detail_page.hide()
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -137,6 +142,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.machine_panel)
         layout.addWidget(self.settings_bar)
+        layout.addWidget(self.picks)
         layout.addWidget(self.split, 1)
         self.setCentralWidget(central)
 
@@ -148,11 +154,14 @@ class MainWindow(QMainWindow):
         self.act_whatif = QAction("What if…", self, shortcut=QKeySequence("Ctrl+H"))
         self.act_whatif.setToolTip("Estimate for another machine: GPUs and RAM from the device table, or a profile (Ctrl+H)")
         self.act_back = QAction("This machine", self)
+        self.act_settings = QAction("Settings…", self, shortcut=QKeySequence.StandardKey.Preferences)
+        self.act_settings.setToolTip("What counts as usable, and how hosted prices are blended")
         self.act_quit = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
-        for act in (self.act_whatif, self.act_back, self.act_refresh, self.act_feed, self.act_export):
+        for act in (self.act_whatif, self.act_back, self.act_refresh, self.act_feed, self.act_export,
+                    self.act_settings):
             toolbar.addAction(act)
         self.addToolBar(toolbar)
         for act in (self.act_search, self.act_quit):
@@ -198,9 +207,12 @@ class MainWindow(QMainWindow):
         c.speed_ready.connect(self.detail_page.set_speed_points)
         c.cost_ready.connect(self.detail_page.set_cost_curves)
         c.export_done.connect(lambda path: self._say(f"Report saved to {path}"))
-        self.settings_bar.changed.connect(c.set_settings)
-        self.models_page.selected.connect(
-            lambda row: self.detail_page.show_row(row, c.settings.prompt_tokens))
+        self.settings_bar.changed.connect(self._settings_changed)
+        self.models_page.selected.connect(self._selected)
+        self.detail_page.closed.connect(self.models_page.clear_selection)
+        self.picks.picked.connect(self._pick_chosen)
+        self.picks.settings_wanted.connect(self.settings_dialog)
+        self.act_settings.triggered.connect(self.settings_dialog)
         self.detail_page.curves_wanted.connect(c.request_curves)
         self.act_search.triggered.connect(self.models_page.focus_search)
         self.act_refresh.triggered.connect(self.refresh_catalog)
@@ -234,6 +246,7 @@ class MainWindow(QMainWindow):
             self._show_catalog(look.catalog)
         self.models_page.model.set_prompt_tokens(look.settings.prompt_tokens)
         self.models_page.set_cells(list(look.cells))
+        self.picks.set_cells(look.cells)
 
     def first_look_later(self, helper, timeout_s: float) -> None:
         """Show the first look of ``helper`` (helper_process.Helper) when it finishes, unless this window's own
@@ -309,6 +322,8 @@ class MainWindow(QMainWindow):
             self.models_page.set_rows(list(ev.rows), list(ev.cells) or None)
         finally:
             self.models_page.blockSignals(False)
+        self.picks.set_rule(rule_text(ev.settings))
+        self.picks.set_cells(self.models_page.model.cells())
         QTimer.singleShot(0, self, self._refresh_detail)
         if self.machine_panel.sparkline.plot is None and not self._plotting_scheduled:
             # pyqtgraph is the slowest import of all: load it on a worker once the table has painted, then
@@ -319,7 +334,46 @@ class MainWindow(QMainWindow):
         self.act_export.setEnabled(self.services.export_report is not None)
 
     def _refresh_detail(self) -> None:
-        self.detail_page.show_row(self.models_page.current_row(), self.controller.settings.prompt_tokens)
+        self._selected(self.models_page.current_row())
+
+    def _selected(self, row) -> None:
+        """The detail pane shows the selected model, and is closed while none is selected."""
+        opening = row is not None and self.detail_page.isHidden()
+        self.detail_page.setVisible(row is not None)
+        if opening:
+            total = sum(self.split.sizes()) or self.split.height()
+            self.split.setSizes([total - total * 9 // 20, total * 9 // 20])
+        self.detail_page.show_row(row, self.controller.settings.prompt_tokens)
+
+    def _pick_chosen(self, model_id: str) -> None:
+        if not self.models_page.select_model(model_id):
+            # Filtered out of view: clear the filters that hide it, then select it.
+            self.models_page.search.clear()
+            self.models_page.usable_only.setChecked(False)
+            for box in (self.models_page.verdict, self.models_page.use_case, self.models_page.license,
+                        self.models_page.min_context):
+                box.setCurrentIndex(0)
+            self.models_page.select_model(model_id)
+
+    def _settings_changed(self, settings: Settings) -> None:
+        self.picks.set_rule(rule_text(settings))
+        self.controller.set_settings(settings)
+
+    def settings_dialog(self) -> None:
+        """Usable thresholds and the hosted blend (the rules' settings); accepting re-evaluates."""
+        from rigcheck.desktop.widgets.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.controller.settings, self)
+
+        def accepted() -> None:
+            settings = dialog.result_settings()
+            self.settings_bar.set_base(settings)
+            state.save_estimator_settings(self.store, settings)
+            self._settings_changed(settings)
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
+        self.settings_window = dialog
 
     def _show_catalog(self, info: CatalogInfo) -> None:
         text = f"Catalog: {info.source}, #{info.sequence}, {units.age_text(info.generated_at)}"

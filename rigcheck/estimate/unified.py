@@ -3,7 +3,8 @@
 On a Mac the GPU may wire only part of the RAM (Metal's ``recommendedMaxWorkingSetSize``: 2/3 up to 36 GB, 3/4
 above, on stock macOS); ``sudo sysctl iogpu.wired_limit_mb=N`` raises it until the next restart. A model that
 does not fit the stock share runs on the CPU (slowly) even though the RAM would hold it on the GPU. This module
-says what share a machine has and why (``gpu_share``), how far it can safely go (``max_wired_limit_bytes``:
+(light: the machine panel imports it before the first paint) says what share a machine has and why
+(``gpu_share``), how far it can safely go (``max_wired_limit_bytes``:
 the RAM less what macOS needs for itself), and, per model, the exact command that would move it from the CPU to
 the GPU (``wired_limit_hints``).
 """
@@ -16,8 +17,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rigcheck.estimate.resolved import APPLE_GPU_SHARE
-
 if TYPE_CHECKING:
     from rigcheck.catalog.records import Catalog
     from rigcheck.estimate.types import Estimate, Settings
@@ -25,6 +24,11 @@ if TYPE_CHECKING:
 
 GIB = 1024**3
 MIB = 1024**2
+APPLE_GPU_SHARE = 0.75
+"""How much of a Mac's RAM the GPU may use when the probe did not report it. macOS caps GPU-wired memory at about
+2/3 of RAM up to 36 GB and 3/4 above (Metal's recommendedMaxWorkingSetSize; raised with `sysctl
+iogpu.wired_limit_mb`). llama.cpp only warns past it, so the real limit is a little higher on small Macs: 3/4 is
+used throughout (``resolved`` sizes against it)."""
 OS_RESERVE_MIN_BYTES = 8 * GIB
 OS_RESERVE_SHARE = 1 / 16
 """What macOS keeps for itself when the wired limit is raised: at least 8 GiB, a sixteenth of the RAM on big
@@ -33,9 +37,9 @@ MARGIN_BYTES = 1 * GIB
 """The limit a hint asks for leaves this much above the model's need (the KV cache grows with the context)."""
 
 SHARE_SOURCES = {
-    "driver": "Metal's recommendedMaxWorkingSetSize",
+    "driver": "Metal (recommendedMaxWorkingSetSize)",
     "os": "sysctl iogpu.wired_limit_mb",
-    "spec table": "the macOS default (2/3 of RAM up to 36 GB, 3/4 above)",
+    "spec table": "macOS default (2/3 of RAM to 36 GB, 3/4 above)",
     "user": "raised by you",
 }
 
@@ -78,7 +82,7 @@ def gpu_share(machine: Machine) -> GpuShare | None:
         source = SHARE_SOURCES.get(gpu.sources.get("gpu_usable_memory_bytes", ""), "the driver")
     elif apple:
         usable = int(ram * APPLE_GPU_SHARE)
-        source = "the macOS default (3/4 of RAM), assumed: this machine was not probed"
+        source = "macOS default (3/4 of RAM), assumed"
     else:
         usable = ram
         source = "all of RAM less the OS reserve (GTT / coherent memory)"
@@ -129,7 +133,7 @@ EvaluateFn = Callable[["Machine", "Catalog", "Settings"], "list[Estimate]"]
 
 
 def wired_limit_hints(machine: Machine, catalog: Catalog, settings: Settings, rows: Iterable[Estimate],
-                      evaluate_fn: EvaluateFn | None = None) -> dict[str, WiredLimitHint]:
+                      evaluate_fn: EvaluateFn) -> dict[str, WiredLimitHint]:
     """Per model id, the sysctl that moves its pick onto the GPU, when a higher limit does that.
 
     Only on a Mac whose GPU share is below ``max_wired_limit_bytes``: the catalog is evaluated once more with the
@@ -141,8 +145,6 @@ def wired_limit_hints(machine: Machine, catalog: Catalog, settings: Settings, ro
     share = gpu_share(machine)
     if share is None or not share.apple or share.max_bytes is None or share.usable_bytes >= share.max_bytes:
         return {}
-    if evaluate_fn is None:
-        from rigcheck.estimate.engine import evaluate as evaluate_fn  # noqa: N813 - the same function
     now = {r.model_id: r for r in rows if r.best}
     raised = evaluate_fn(with_gpu_share(machine, share.max_bytes), catalog, settings)
     hints = {}

@@ -49,7 +49,7 @@ def test_a_hint_names_the_exact_sysctl_that_puts_a_better_quant_on_the_gpu(catal
     mac = hypothetical_machine(["Apple M3 Ultra (80-core GPU)"], 64 * GIB, catalog=catalog)
     settings = Settings()
     rows = evaluate(mac, catalog, settings)
-    hints = wired_limit_hints(mac, catalog, settings, rows)
+    hints = wired_limit_hints(mac, catalog, settings, rows, evaluate)
     assert hints
     for model_id, hint in hints.items():
         now = next(r for r in rows if r.model_id == model_id and r.best)
@@ -63,5 +63,5 @@ def test_a_hint_names_the_exact_sysctl_that_puts_a_better_quant_on_the_gpu(catal
     raised = with_gpu_share(mac, hint.limit_mb * 1024**2)
     again = [r for r in evaluate(raised, catalog, settings) if r.model_id == model_id and r.best]
     assert again[0].verdict == "unified"
-    assert not wired_limit_hints(with_gpu_share(mac, max_wired_limit_bytes(64 * GIB)), catalog, settings, rows), \
-        "at the maximum there is nothing left to raise"
+    at_max = with_gpu_share(mac, max_wired_limit_bytes(64 * GIB))
+    assert not wired_limit_hints(at_max, catalog, settings, rows, evaluate), "at the maximum nothing is left to raise"

@@ -27,9 +27,18 @@ def test_window_is_fully_populated(window):
     assert "driver" in card.vram_bar.toolTip()
     assert window.machine_panel.host_card.ram_bar.format() == "8.0 GiB / 64.0 GiB"
     assert not window.banner.isVisible()
-    # Default order: fastest decode first, models that do not fit last.
+    # Default order: the rules' (usable first, the most capable first among them); what does not fit last.
     assert ids(window)[-1] == "acme/Huge-MoE-400B"
-    assert ids(window)[0] == "acme/Tiny-1B"
+    assert ids(window)[0] == "acme/Mid-8B"
+    proxy = window.models_page.proxy
+    assert proxy.index(0, MODEL).data(ROW_ROLE).usable
+    # The picks strip names usable models, and the detail pane stays closed until a row is selected.
+    titles = [card.title for card in window.picks.shown]
+    assert titles == ["Chat", "Coding agent", "Long context", "Vision"]
+    usable = {r.model.id for r in window.models_page.model.rows() if r.usable}
+    assert window.picks.shown[0].model_id in usable and window.picks.shown[1].model_id in usable
+    assert window.picks.shown[3].model_id is None, "no vision model in this catalog"
+    assert window.detail_page.isHidden()
 
 
 def test_search_and_verdict_filter_through_the_widgets(window, qtbot):
@@ -65,7 +74,8 @@ def test_select_shows_detail_with_every_quant_charts_offers_and_basis(window):
     detail = window.detail_page
     assert detail.title.text().startswith("Mid 8B")
     assert detail.quants.rowCount() == 3
-    assert detail.selected_estimate().quant == "F16"  # the best that fits, pre-selected
+    assert not detail.isHidden(), "a selection opens the detail pane"
+    assert detail.selected_estimate().quant == "Q8_0"  # the pick (near-lossless like F16, and faster), pre-selected
     assert detail.offers.rowCount() == 2
     assert len(detail.memory_chart.items) >= 4  # three stacks and the VRAM line
     assert not detail.speed_chart.items  # its tab is not in view: nothing computed or drawn for it yet

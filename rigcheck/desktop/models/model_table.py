@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from rigcheck import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.models.cells import (  # noqa: F401 - the column constants are re-exported for the pages
+    CAPABILITY,
     CONTEXT,
     DECODE,
     HEADER_TIPS,
@@ -20,9 +21,8 @@ from rigcheck.desktop.models.cells import (  # noqa: F401 - the column constants
     PARAMS,
     PREFILL,
     QUANT,
-    SCORE_AIDER,
-    SCORE_SWE,
     TTFT,
+    USABLE,
     VERDICT,
     TableRow,
     table_row,
@@ -213,6 +213,8 @@ class ModelTableModel(QAbstractTableModel):
             return _RIGHT_ALIGNED if col in NUMERIC_COLUMNS else None
         if role == _ACCESSIBLE_TEXT and col == VERDICT:
             return units.verdict_text(cell.verdict)
+        if role == _ACCESSIBLE_TEXT and col == USABLE:
+            return "usable" if cell.usable else "not usable"
         return None
 
 
@@ -226,7 +228,8 @@ VERDICT_FILTERS: tuple[tuple[str, str, frozenset[str] | None], ...] = (
 
 
 class ModelFilterProxy(QSortFilterProxyModel):
-    """Filters rows by search text, verdict group, use case, license and minimum context; sorts on SORT_ROLE."""
+    """Filters rows by search text, verdict group, use case, license, minimum context and "usable only"; sorts on
+    SORT_ROLE."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -236,6 +239,7 @@ class ModelFilterProxy(QSortFilterProxyModel):
         self._use_case: str | None = None
         self._license: str | None = None
         self._min_context = 0
+        self._usable_only = False
         self._descending = False
         """The sort order as a plain bool: asking Qt for sortOrder() converts an enum on every comparison."""
 
@@ -278,6 +282,9 @@ class ModelFilterProxy(QSortFilterProxyModel):
     def set_min_context(self, tokens: int) -> None:
         self._refilter(_min_context=max(0, int(tokens)))
 
+    def set_usable_only(self, on: bool) -> None:
+        self._refilter(_usable_only=bool(on))
+
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
         source = self.sourceModel()
         if isinstance(source, ModelTableModel):
@@ -296,6 +303,8 @@ class ModelFilterProxy(QSortFilterProxyModel):
         if self._license and (cell.license or "") != self._license:
             return False
         if self._min_context and (cell.fit_context is None or cell.fit_context < self._min_context):
+            return False
+        if self._usable_only and not cell.usable:
             return False
         return True
 
