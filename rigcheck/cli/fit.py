@@ -48,6 +48,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="only this runtime: llama.cpp, vllm or mlx")
     parser.add_argument("--now", action="store_true",
                         help="size against the memory free now rather than the total")
+    parser.add_argument("--installed", action="store_true",
+                        help="estimate exactly the models installed on this machine (see `rigcheck installed`), "
+                             "each at its real file size (every installed file is listed)")
+    parser.add_argument("--path", metavar="DIR", action="append", default=[],
+                        help="with --installed: also look in this folder; repeatable")
+    parser.add_argument("--no-measured", action="store_true",
+                        help="leave out your own measurements of this machine (`rigcheck measured`): no "
+                             "correction, no measured figures")
     group = parser.add_argument_group("what to list")
     group.add_argument("--best", action="store_true", help="one line (or JSON result) per model: its pick (the "
                        "default listing; with --json it replaces every row by one per model)")
@@ -124,22 +132,92 @@ def run(args: argparse.Namespace) -> int:
                               for m in (models or catalog.models) for q in m.quants):
         known = sorted({q.name for m in (models or catalog.models) for q in m.quants})
         raise UsageError(f"no model has quant {args.quant!r}; known quants: {', '.join(known)}")
-    results = evaluate(machine, catalog, settings, models=models)
+    if args.path and not args.installed:
+        raise UsageError("--path goes with --installed")
+    skipped: list = []
+    inputs = None
+    if args.installed:
+        results, skipped, inputs = _installed_results(args, machine, catalog, settings, models)
+        launch = _installed_launcher(inputs, settings)
+    else:
+        results = evaluate(machine, catalog, settings, models=models)
+        launch = _catalog_launcher(catalog, settings)
+    measured = None if args.no_measured else _measured(machine, catalog)
+    if measured is not None and measured.active:
+        # Corrected speeds can change what is usable and which quant is the pick: the rules mark them again.
+        from rigcheck.estimate.engine import mark_best
+
+        results = mark_best(measured.apply(results), settings.usable)
     facts = ModelFacts(catalog, models, settings.input_per_output)
-    one_per_model = args.best or args.usable or (not args.all and not args.json) or (
-        args.json and (args.sort is not None or args.limit is not None))
+    listed_all = args.all or (args.installed and not (args.best or args.usable))
+    one_per_model = not listed_all and (args.best or args.usable or not args.json or args.sort is not None
+                                        or args.limit is not None)
     if one_per_model:
         results = picks_listing(results, facts, usable_only=args.usable, sort=args.sort or "capability",
                                 limit=args.limit)
     elif args.sort or args.limit:
         results = every_row_listing(results, facts, sort=args.sort or "capability", limit=args.limit)
     if args.json:
-        sys.stdout.write(_json(machine, catalog, settings, results, facts))
+        sys.stdout.write(_json(machine, catalog, settings, results, facts, launch, skipped, measured))
+    elif args.installed and not results and not skipped:
+        sys.stdout.write("no installed model found in Ollama's, LM Studio's, the Hugging Face cache's or "
+                         "llama.cpp's folders; add a folder with --path DIR (`rigcheck installed` lists them)\n")
     elif one_per_model:
         sys.stdout.write(picks_table(machine, results, settings, facts))
     else:
         sys.stdout.write(table(machine, results, settings))
+        for s in skipped:
+            sys.stdout.write(f"not estimated: {s['name']} ({s['path']}): {s['reason']}\n")
     return 0
+
+
+def _measured(machine, catalog):
+    """The user's runs on this machine (None for a what-if machine); a damaged store is said, not fatal."""
+    if machine.is_hypothetical:
+        return None
+    from rigcheck.estimate.calibration.correction import Measured
+    from rigcheck.estimate.calibration.user_runs import StoreError
+
+    try:
+        return Measured(machine, catalog)
+    except StoreError as exc:
+        print(f"rigcheck: your measurements are not used: {exc}", file=sys.stderr)
+        return None
+
+
+def _installed_results(args, machine, catalog, settings, models):
+    from rigcheck.cli.installed import scan_installed
+    from rigcheck.estimate.installed_rows import evaluate_installed
+
+    installed = scan_installed(args.path, catalog)
+    if models is not None:
+        wanted = {m.id for m in models}
+        installed = [m for m in installed if m.model_id in wanted]
+    if args.quant:
+        installed = [m for m in installed if (m.quant or "").casefold() == args.quant.casefold()]
+    return evaluate_installed(machine, catalog, settings, installed)
+
+
+def _installed_launcher(inputs, settings):
+    from rigcheck.estimate.installed_rows import launch_for_row
+
+    return lambda row: launch_for_row(row, inputs, settings)
+
+
+def _catalog_launcher(catalog, settings):
+    """Launch commands for catalog rows: the model and quant records looked up once."""
+    from rigcheck.estimate.launch import launch_commands
+
+    quants = {}
+    for m in catalog.models:
+        for q in m.quants:
+            quants.setdefault((m.id, q.name), (m, q))
+
+    def launch(row):
+        pair = quants.get((row.model_id, row.quant))
+        return launch_commands(row, *pair, kv_cache_type=settings.kv_cache_type) if pair else []
+
+    return launch
 
 
 class ModelFacts:
@@ -209,11 +287,20 @@ def every_row_listing(results, facts: ModelFacts, *, sort: str, limit: int | Non
     return [r for head in heads for r in sorted(by_model[head.model_id], key=lambda r: -r.memory.weights_bytes)]
 
 
-def _json(machine, catalog, settings, results, facts: ModelFacts) -> str:
+def _json(machine, catalog, settings, results, facts: ModelFacts, launch=None, skipped=(), measured=None) -> str:
     import dataclasses
     import json
 
     from rigcheck.probe.profile import machine_to_dict
+
+    def result(row) -> dict:
+        out = row.to_dict()
+        out["capability"] = facts.capability_value(row.model_id)
+        out["cheapest_hosted"] = facts.cheapest_hosted(row.model_id)
+        if launch is not None:
+            out["launch"] = [c.to_dict() for c in launch(row)]
+        out.setdefault("measured", [])
+        return out
 
     document = {
         "schema": FIT_SCHEMA,
@@ -226,9 +313,16 @@ def _json(machine, catalog, settings, results, facts: ModelFacts) -> str:
             "models": len(catalog.models),
         },
         "settings": dataclasses.asdict(settings),
-        "results": [{**r.to_dict(), "capability": facts.capability_value(r.model_id),
-                     "cheapest_hosted": facts.cheapest_hosted(r.model_id)} for r in results],
+        "results": [result(r) for r in results],
     }
+    if skipped:
+        document["installed_not_estimated"] = list(skipped)
+    if measured is not None and measured.active:
+        document["measurements"] = {
+            "runs": len(measured.checks),
+            "corrections": [{"runtime": c.runtime, "backend": c.backend, "placement": c.placement, "kind": c.kind,
+                             "factor": round(c.factor, 3), "measurements": c.count, "capped": c.capped}
+                            for c in measured.corrections.values()]}
     return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
 
 
@@ -311,9 +405,10 @@ def table(machine, results, settings) -> str:
               "USABLE")
     rows = []
     for r in results:
+        installed = r.extra.get("installed")
         rows.append((
             "*" if r.best and r.usable else "",
-            r.model_id,
+            f"{r.model_id} ({installed['name']})" if isinstance(installed, dict) else r.model_id,
             r.quant,
             r.runtime,
             r.verdict + ("" if r.runs_now in (None, True) or r.verdict == "no_fit" else " (not now)"),

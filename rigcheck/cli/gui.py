@@ -18,6 +18,8 @@ def register(subparsers) -> None:
     add_machine_args(parser)
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the window to this PNG file and exit")
     parser.add_argument("--select", metavar="MODEL", help="show the detail pane of this model (id or part of it)")
+    parser.add_argument("--quant", metavar="Q", help="with --select: show this quant in the detail pane")
+    parser.add_argument("--tab", metavar="NAME", help='with --screenshot: show this detail tab (e.g. "Run it")')
     parser.add_argument("--size", metavar="WxH", type=_size, default=(1600, 1000),
                         help="window size of the screenshot in pixels (default 1600x1000)")
     parser.set_defaults(func=run)
@@ -43,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
         machine = machines_from_args(args, load_catalog())[0]
     try:
-        return run_gui(machine, screenshot=args.screenshot, select=args.select, size=args.size)
+        return run_gui(machine, screenshot=args.screenshot, select=args.select, tab=args.tab, quant=args.quant,
+                       size=args.size)
     except (ValueError, OSError) as exc:
         if args.screenshot:
             raise UsageError(str(exc)) from None

@@ -21,7 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "prefill and decode, per platform, and the fit agreement (rows measured with every layer on the GPU "
         "must be judged gpu/unified; rows reported out of memory must not be).",
     )
-    parser.add_argument("file", metavar="FILE", help="measurements: speed.csv format or llama-bench JSON")
+    parser.add_argument("file", metavar="FILE", nargs="?",
+                        help="measurements: speed.csv format, llama-bench output (JSON, JSONL, CSV, markdown), a "
+                             "llama-server/llama-cli log, ollama --verbose statistics or vLLM bench serve JSON")
+    parser.add_argument("--measured", action="store_true",
+                        help="the runs you imported (`rigcheck measured`), each estimated on the machine it ran "
+                             "on: the estimator's error on your own machines")
     parser.add_argument("--json", action="store_true",
                         help='print one JSON object (schema "rigcheck.validate/1") with one entry per row')
     parser.set_defaults(func=run)
@@ -29,21 +34,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rigcheck.catalog.store import load_catalog
-    from rigcheck.estimate.calibration.measurements import MeasurementError, read_measurements
+    from rigcheck.estimate.calibration.measurements import MeasurementError
+    from rigcheck.estimate.calibration.run_files import read_run_file
     from rigcheck.estimate.calibration.validation import validate
 
-    try:
-        measurements = read_measurements(args.file)
-    except MeasurementError as exc:
-        raise UsageError(str(exc)) from None
-    if not measurements:
-        raise UsageError(f"{args.file}: no measurement rows")
-    report = validate(measurements, load_catalog())
+    if args.measured == bool(args.file):
+        raise UsageError("give a measurements FILE or --measured (your imported runs), one of the two")
+    if args.measured:
+        report = _measured_report(load_catalog())
+    else:
+        try:
+            measurements = read_run_file(args.file)
+        except MeasurementError as exc:
+            raise UsageError(str(exc)) from None
+        if not measurements:
+            raise UsageError(f"{args.file}: no measurement rows")
+        report = validate(measurements, load_catalog())
     if args.json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=1) + "\n")
     else:
         sys.stdout.write(summary(report))
     return 0
+
+
+def _measured_report(catalog):
+    """The imported runs, each estimated on the machine profile it was kept with."""
+    from rigcheck.estimate.calibration.correction import validation_report
+    from rigcheck.estimate.calibration.user_runs import StoreError, load_store
+
+    try:
+        store = load_store()
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    if not store.runs:
+        raise UsageError("no measurements kept: import some with `rigcheck measured import FILE`")
+    return validation_report(store, catalog)
 
 
 def _pct(value: float | None) -> str:

@@ -58,8 +58,8 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_gui(machine=None, *, screenshot: str | None = None, select: str | None = None, services=None,
-            helper=None, size: tuple[int, int] = (1600, 1000)) -> int:
+def run_gui(machine=None, *, screenshot: str | None = None, select: str | None = None, tab: str | None = None,
+            quant: str | None = None, services=None, helper=None, size: tuple[int, int] = (1600, 1000)) -> int:
     """Open the main window (and run the event loop), or render it to ``screenshot`` and return.
 
     With ``screenshot``, every task runs synchronously so the saved image shows the fully populated
@@ -77,7 +77,7 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
     if helper is not None:
         services = services.with_(first_look=lambda: helper)
     if screenshot:
-        return _screenshot(create_app(), services, machine, screenshot, select, size)
+        return _screenshot(create_app(), services, machine, screenshot, select, tab, quant, size)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     install_crash_hook()
     window = open_window(services, machine)
@@ -185,10 +185,16 @@ def _open_window_here(services, machine=None):
     return window
 
 
-def _screenshot(app, services, machine, path: str, select: str | None, size: tuple[int, int] = (1600, 1000)) -> int:
+def _screenshot(app, services, machine, path: str, select: str | None, tab: str | None = None,
+                quant: str | None = None, size: tuple[int, int] = (1600, 1000)) -> int:
     store = _scratch_store()
     window = populated_window(app, services, machine, size, select, store=store)
     try:
+        if quant:  # after the detail pane's deferred refresh, which shows the model's pick
+            _select_quant(window.detail_page, quant)
+        if tab:
+            _select_tab(window.detail_page, tab)
+        app.processEvents()
         image = window.grab()
         if not image.save(path):
             raise OSError(f"could not write the screenshot to {path}")
@@ -232,6 +238,30 @@ def populated_window(app, services, machine, size: tuple[int, int], select: str 
         window.models_page.table.scrollTo(current, window.models_page.table.ScrollHint.PositionAtCenter)
         app.processEvents()
     return window
+
+
+def _select_quant(page, quant: str) -> None:
+    """Show ``quant`` in the detail pane (the screenshot's --quant). Raises ValueError when it has no row."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    for r in range(page.quant_proxy.rowCount()):
+        idx = page.quant_proxy.index(r, 0)
+        item = page.quants.item(page.quant_proxy.mapToSource(idx).row())
+        if item is not None and item.quant.casefold() == quant.casefold():
+            page.quant_view.selectionModel().setCurrentIndex(
+                idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            return
+    raise ValueError(f"the selected model has no quant {quant!r}")
+
+
+def _select_tab(page, name: str) -> None:
+    """Show the detail tab named ``name`` (the screenshot's --tab). Raises ValueError for an unknown name."""
+    names = [page.tabs.tabText(i) for i in range(page.tabs.count())]
+    for i, text in enumerate(names):
+        if text.casefold() == name.casefold():
+            page.tabs.setCurrentIndex(i)
+            return
+    raise ValueError(f"no detail tab {name!r}; the tabs are: {', '.join(names)}")
 
 
 def _scratch_store():

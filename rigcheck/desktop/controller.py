@@ -98,12 +98,14 @@ class AppController(QObject):
     """(task key, running)."""
     failed = Signal(str, str, str)
     """(what, one readable sentence, details)."""
-    refresh_progress = Signal(object, object)
-    """(bytes read, total bytes or None)."""
+    refresh_progress = Signal(object, object, str)
+    """(done, total or None, what): bytes of a feed (what is ""), or models of a refresh from the sources."""
     refresh_done = Signal(str)
     speed_ready = Signal(str, str, object, str)
     cost_ready = Signal(str, str, object, object, str)
     export_done = Signal(str)
+    installed_ready = Signal(object)
+    """The models installed on this machine (list of ``catalog.installed`` records)."""
 
     def __init__(self, services: Services, runner: TaskRunner, settings: Settings | None = None,
                  refresh_url: str | None = None, allow_unsigned: bool = False, parent: QObject | None = None):
@@ -125,6 +127,8 @@ class AppController(QObject):
         self._curve_timer = QTimer(self)
         self._curve_timer.setSingleShot(True)
         self._curve_timer.timeout.connect(self._start_curves)
+        self.installed: list | None = None
+        self._installed_catalog = None
 
     # start-up ----------------------------------------------------------------------------------------
     def start(self, machine: Machine | None = None, prefetched: Prefetch | None = None) -> None:
@@ -248,6 +252,41 @@ class AppController(QObject):
             return
         self.evaluation = evaluation
         self.evaluated.emit(evaluation)
+        if self._installed_catalog is not evaluation.catalog:
+            # After the first table, on the worker: the scan never delays the first paint.
+            self.scan_installed()
+
+    # installed models --------------------------------------------------------------------------------
+    def scan_installed(self) -> bool:
+        """Look for the models already on this machine in the background; False when the scan is not part of
+        this build or there is no catalog yet."""
+        fn, catalog = self.services.scan_installed, self.catalog
+        if fn is None or catalog is None:
+            return False
+        self._installed_catalog = catalog
+        self.busy.emit("installed", True)
+        self.runner.run_task(lambda: fn(catalog), self._installed_scanned, key="installed")
+        return True
+
+    def add_model_folder(self, folder: str) -> None:
+        """Add ``folder`` to the scan (kept for next time, shared with `rigcheck installed`) and scan again."""
+        if self.services.add_model_folder is None:
+            return
+        try:
+            self.services.add_model_folder(folder)
+        except OSError as exc:
+            self.failed.emit("installed", f"Could not save the folder: {exc}", str(exc))
+            return
+        self.scan_installed()
+
+    def _installed_scanned(self, installed: list | None, failure: TaskFailure | None) -> None:
+        self.busy.emit("installed", False)
+        if failure is not None:
+            self.failed.emit("installed", f"Could not look for installed models: {failure.message}",
+                             failure.details)
+            return
+        self.installed = list(installed or [])
+        self.installed_ready.emit(self.installed)
 
     # detail pane -------------------------------------------------------------------------------------
     def request_curves(self, row: ModelRow, estimate: Estimate, kinds=frozenset({"speed", "cost"})) -> None:
@@ -341,7 +380,8 @@ class AppController(QObject):
         url, allow_unsigned = self.refresh_url, self.allow_unsigned
 
         def work(ctx):
-            kwargs = {"progress": lambda done, total: ctx.progress(done, total, ""), "cancel": ctx.event}
+            kwargs = {"progress": lambda done, total, what="": ctx.progress(done, total, what or ""),
+                      "cancel": ctx.event}
             if allow_unsigned:
                 kwargs["allow_unsigned"] = True
             return fn(url, **kwargs)
@@ -349,7 +389,24 @@ class AppController(QObject):
         self.busy.emit("refresh", True)
         self._refresh_handle = self.runner.run_task(
             work, self._refreshed, key="refresh", context=True,
-            on_progress=lambda done, total, _m: self.refresh_progress.emit(done, total))
+            on_progress=lambda done, total, what: self.refresh_progress.emit(done, total, what or ""))
+        return True
+
+    def add_model(self, ref: str) -> bool:
+        """Add one Hugging Face repo (id or URL) to the catalog in the background, like a refresh (same busy
+        key, progress and cancel); False when adding is not in this build or a refresh is running."""
+        fn = self.services.add_model
+        if fn is None or self.refreshing:
+            return False
+
+        def work(ctx):
+            return fn(ref, progress=lambda done, total, what="": ctx.progress(done, total, what or ""),
+                      cancel=ctx.event)
+
+        self.busy.emit("refresh", True)
+        self._refresh_handle = self.runner.run_task(
+            work, self._refreshed, key="refresh", context=True,
+            on_progress=lambda done, total, what: self.refresh_progress.emit(done, total, what or ""))
         return True
 
     def cancel_refresh(self) -> None:
@@ -368,6 +425,9 @@ class AppController(QObject):
                              failure.details)
             return
         message = sentence(str(getattr(result, "message", "") or "Catalog refreshed"))
+        notes = tuple(getattr(result, "notes", ()) or ())
+        if notes:
+            message += f" ({len(notes)} repos skipped or noted; `rigcheck catalog refresh` lists them.)"
         catalog = getattr(result, "catalog", None)
         from rigcheck.catalog.records import Catalog
 

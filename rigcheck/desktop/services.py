@@ -39,7 +39,10 @@ class Services:
     resolve_gpu: Callable[[Gpu, list[Device]], Device | None] | None = None
     """The spec-table entry for a probed GPU (compute figures drivers do not report)."""
     refresh_catalog: Callable[..., Any] | None = None
-    """``(url, progress=callable, cancel=threading.Event) -> result``; None when refresh is not built."""
+    """``(url, progress=callable, cancel=threading.Event) -> result``; None when refresh is not built. No URL:
+    from Hugging Face and OpenRouter, progress ``(models done, total, repo)``; a URL: a feed, ``(bytes, total)``."""
+    add_model: Callable[..., Any] | None = None
+    """``(repo id or URL, progress=callable, cancel=threading.Event) -> result``: ``catalog add``."""
     export_report: Callable[..., None] | None = None
     """``(machine, catalog, settings, estimates, fmt, path, selected_model_ids=()) -> None``."""
     cost_curves: Callable[..., Any] | None = None
@@ -51,6 +54,11 @@ class Services:
     """Imports the catalog, probe and estimator modules on the GUI thread before Qt is imported (start-up)."""
     first_look: Callable[[], Any] | None = None
     """Starts the first-look helper process (``helper_process.start_helper``: a ``Helper`` or None)."""
+    scan_installed: Callable[[Catalog], list] | None = None
+    """The models installed on this machine (``catalog.installed.scan``: Ollama, LM Studio, the Hugging Face and
+    llama.cpp caches, the folders added in the app); None when the scan is not part of this build."""
+    add_model_folder: Callable[[str], None] | None = None
+    """Adds a folder to the scan (kept in the config folder, shared with `rigcheck installed`)."""
 
     def with_(self, **changes) -> Services:
         return replace(self, **changes)
@@ -135,8 +143,22 @@ def _load_catalog() -> Catalog:
 
 def _evaluate(machine: Machine, catalog: Catalog, settings: Settings) -> list[Estimate]:
     from rigcheck.estimate import evaluate
+    from rigcheck.estimate.calibration.correction import with_measured
 
-    return evaluate(machine, catalog, settings)
+    return with_measured(machine, catalog, evaluate(machine, catalog, settings), settings.usable)
+
+
+def _scan_installed(catalog: Catalog) -> list:
+    from rigcheck.catalog.installed.scan import default_cache, scan
+    from rigcheck.catalog.installed.settings import saved_folders
+
+    return scan(catalog, folders=saved_folders(), cache=default_cache())
+
+
+def _add_model_folder(folder: str) -> None:
+    from rigcheck.catalog.installed.settings import save_folders, saved_folders
+
+    save_folders([*saved_folders(), folder])
 
 
 def _warm_up() -> None:
@@ -176,11 +198,14 @@ def default_services() -> Services:
         resolve_gpu=resolve_gpu,
         find_model=_lazy("rigcheck.catalog.devices", "find_model"),
         refresh_catalog=refresh,
+        add_model=_lazy("rigcheck.catalog.live", "add_model"),
         export_report=export,
         cost_curves=cost,
         warm_up=_warm_up,
         preload=_preload,
         first_look=_start_first_look,
+        scan_installed=_scan_installed if _present("rigcheck.catalog.installed") else None,
+        add_model_folder=_add_model_folder,
     )
 
 

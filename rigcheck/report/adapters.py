@@ -19,6 +19,17 @@ PLAN_REJECTIONS = 4
 """Cheaper configurations that fail, shown with why, so the reader sees the price of the target."""
 
 
+def _with_measured(evaluate):
+    """The estimator's evaluate with the user's own runs on each machine applied (``calibration.correction``:
+    shown beside the estimates and a bounded correction of that machine, never of another)."""
+    from rigcheck.estimate.calibration.correction import with_measured
+
+    def evaluate_measured(machine, catalog, settings):
+        return with_measured(machine, catalog, evaluate(machine, catalog, settings), settings.usable)
+
+    return evaluate_measured
+
+
 def default_engine() -> Engine:
     """The real estimator, planner and resolver; a part whose module is not installed is left None."""
     engine = Engine()
@@ -27,7 +38,7 @@ def default_engine() -> Engine:
     except ImportError as exc:
         engine.unavailable["estimator"] = f"the estimator is not installed ({exc})"
     else:
-        engine.evaluate = evaluate
+        engine.evaluate = _with_measured(evaluate)
         engine.estimate = estimate
     try:
         from rigcheck.catalog.devices import resolve_gpu

@@ -81,6 +81,13 @@ def detail(
     if model.release_date:
         facts.append(("Released", model.release_date))
     gpu_cap, ram_cap = capacities(info)
+    launch: tuple = ()
+    if best is not None:
+        from rigcheck.estimate.launch import launch_commands
+
+        quant = next((q for q in model.quants if q.name == best.quant), None)
+        if quant is not None:
+            launch = tuple(launch_commands(best, model, quant, kv_cache_type=settings.kv_cache_type))
     return ModelDetail(
         model_id=model.id,
         model_name=model_name(model),
@@ -93,6 +100,7 @@ def detail(
         hosted=hosted.get(model.id, ()),
         gpu_capacity_bytes=gpu_cap,
         ram_capacity_bytes=ram_cap,
+        launch=launch,
     )
 
 
@@ -101,3 +109,21 @@ def _params_text(model: Model) -> str:
     if model.is_moe and total and active and active < total:
         return f"{units.params_text(total)} total, {units.params_text(active)} active (MoE, {model.moe_num_experts} experts)"
     return units.params_text(total)
+
+
+def measured_lines(e) -> list[str]:
+    """The user's own runs of this quant on this machine, beside the estimate, in words (for the renderers)."""
+    lines = []
+    for m in e.extra.get("measured") or []:
+        for kind in ("prefill", "decode"):
+            measured = m.get(f"{kind}_tokens_per_s")
+            if measured is None:
+                continue
+            estimated = m.get(f"estimated_{kind}_tokens_per_s")
+            ratio = m.get(f"{kind}_ratio")
+            depth = f" at depth {units.tokens_text(m['prompt_depth_tokens'])}" if m.get("prompt_depth_tokens") else ""
+            text = f"{kind} measured {units.rate_text(measured)} tok/s ({m.get('engine')}{depth})"
+            if estimated and ratio:
+                text += f"; estimated {units.rate_text(estimated)} tok/s for that run, ×{ratio:.2f}"
+            lines.append(text)
+    return lines

@@ -12,6 +12,7 @@ from html import escape
 from rigcheck import units
 from rigcheck.report.charts import WIDTH as CHART_WIDTH
 from rigcheck.report.charts import memory_chart, speed_chart
+from rigcheck.report.details import measured_lines
 from rigcheck.report.records import (
     Capability,
     FitRow,
@@ -463,6 +464,15 @@ def _detail(d: _Doc, detail: ModelDetail) -> None:
     if detail.speed_vs_context:
         d.chart(speed_chart(detail), "speed")
     best = next((e for e in detail.quants if e.quant == (detail.best_quant or detail.speed_quant)), None)
+    if detail.launch:
+        d.add(f"<h3>Run it ({escape(detail.best_quant or '')})</h3>")
+        for cmd in detail.launch:
+            notes = "".join(f"<li>{escape(n)}</li>" for n in cmd.notes)
+            d.add(f'<p><b>{escape(cmd.runtime)}</b></p><pre class="mono">{escape(cmd.command)}</pre>'
+                  + (f'<ul class="small">{notes}</ul>' if notes else ""))
+    measured = [f"{e.quant}: {line}" for e in detail.quants for line in measured_lines(e)]
+    if measured:
+        d.add("<h3>Measured on this machine</h3><ul>" + "".join(f"<li>{escape(m)}</li>" for m in measured) + "</ul>")
     if best is not None and (best.placement or best.basis):
         d.add("<h3>How the estimate was made</h3><ul>")
         if best.placement and not any(b.lower().startswith("placement") for b in best.basis):

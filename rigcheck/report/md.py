@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rigcheck import units
+from rigcheck.report.details import measured_lines
 from rigcheck.report.records import (
     Capability,
     FitRow,
@@ -226,6 +227,14 @@ def _detail(out: list[str], d: ModelDetail) -> None:
             )
         )
     best = next((e for e in d.quants if e.quant == (d.best_quant or d.speed_quant)), None)
+    if d.launch:
+        out += [f"### Run it ({d.best_quant})", ""]
+        for cmd in d.launch:
+            out += [f"{cmd.runtime}:", "", "```sh", cmd.command, "```", ""]
+            out += [f"- {n}" for n in cmd.notes] + ([""] if cmd.notes else [])
+    measured = [f"- {e.quant}: {line}" for e in d.quants for line in measured_lines(e)]
+    if measured:
+        out += ["### Measured on this machine", ""] + measured + [""]
     if best is not None and (best.basis or best.placement):
         out += ["### How the estimate was made", ""]
         if best.placement and not any(b.lower().startswith("placement") for b in best.basis):

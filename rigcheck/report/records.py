@@ -202,6 +202,8 @@ class ModelDetail:
     hosted: tuple[HostedRow, ...]
     gpu_capacity_bytes: int
     ram_capacity_bytes: int
+    launch: tuple = ()
+    """``estimate.launch.LaunchCommand`` records that run the best quant as estimated, one per runtime."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ def ids(window):
 def test_window_is_fully_populated(window):
     assert window.models_page.model.rowCount() == 4
     assert window.models_page.count.text() == "4 of 4 models"
-    assert window.catalog_label.text().startswith("Catalog: embedded, #1, ")
+    assert window.catalog_label.text().startswith("Catalog: built in, ")
     card = window.machine_panel.gpu_cards[0]
     assert card.vram_bar.format() == "2.0 GiB / 24.0 GiB"
     assert "1,008 GB/s" in card.values_text and "165 TFLOPS" in card.values_text

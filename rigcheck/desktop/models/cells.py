@@ -223,6 +223,18 @@ def _tooltips(row: ModelRow, offer: HostedOffer | None) -> tuple[str | None, ...
     usable_tip = (f"Usable: {row.usable_rule.describe()}" if row.usable else
                   f"Not usable here: {why or 'no quant of it is, within the quality floor'} "
                   f"(usable = {row.usable_rule.describe()})")
+    prefill_tip = units.band_text(e.prefill_tokens_per_s, unit="tok/s") + "  (expected, low–high)"
+    decode_tip = units.band_text(e.decode_tokens_per_s, unit="tok/s") + "  (expected, low–high)"
+    measured = e.extra.get("measured") or ()
+    prefill_tip += "".join("\n" + line for line in _measured_lines(measured, "prefill"))
+    decode_tip += "".join("\n" + line for line in _measured_lines(measured, "decode"))
+    correction = e.extra.get("correction") or {}
+    for kind, fix in correction.items():
+        line = f"\nCorrected by your {fix['measurements']} measurement(s) on this machine: ×{fix['factor']:.2f}"
+        if kind == "prefill":
+            prefill_tip += line
+        else:
+            decode_tip += line
     return (
         model_tip,
         None,
@@ -231,9 +243,24 @@ def _tooltips(row: ModelRow, offer: HostedOffer | None) -> tuple[str | None, ...
         usable_tip,
         where_tip,
         None,
-        units.band_text(e.prefill_tokens_per_s, unit="tok/s") + "  (expected, low–high)",
-        units.band_text(e.decode_tokens_per_s, unit="tok/s") + "  (expected, low–high)",
+        prefill_tip,
+        decode_tip,
         units.band_text(e.ttft_s, fmt=units.seconds_text) + "  (expected, low–high)",
         capability_tip,
         hosted_tip,
     )
+
+
+def _measured_lines(measured, kind: str) -> list[str]:
+    """"Measured here: 119 tok/s (llama-bench), ×1.17 of its estimate" for each run of this quant."""
+    lines = []
+    for m in measured:
+        value = m.get(f"{kind}_tokens_per_s")
+        if value is None:
+            continue
+        ratio = m.get(f"{kind}_ratio")
+        text = f"Measured here: {units.rate_text(value)} tok/s ({m.get('engine')})"
+        if ratio:
+            text += f", ×{ratio:.2f} of the estimate for that run"
+        lines.append(text)
+    return lines

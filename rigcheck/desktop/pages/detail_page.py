@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QPlainTextEdit,
@@ -99,6 +101,7 @@ def basis_text(row: ModelRow, e: Estimate | None, prompt_tokens: int) -> str:
 
 
 MEMORY_TAB, SPEED_TAB, COST_TAB = 0, 1, 2
+RUN_TAB_NAME = "Run it"
 CURVE_TABS = {SPEED_TAB: "speed", COST_TAB: "cost"}
 
 
@@ -146,6 +149,7 @@ class DetailPage(QWidget):
             self.tabs.addTab(page, name)
         self.tabs.addTab(self.offer_view, "Hosted offers")
         self.tabs.addTab(self.basis, "Basis")
+        self.tabs.addTab(self._build_run_tab(), RUN_TAB_NAME)
         self.tabs.currentChanged.connect(self._tab_changed)
 
         self.close_button = QPushButton("Close")
@@ -172,6 +176,77 @@ class DetailPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.split, 1)
+
+    def _build_run_tab(self) -> QWidget:
+        """The command that runs the quant shown as estimated (per runtime, with a copy button), and the
+        user's own measurements of it beside the estimate."""
+        self.kv_cache_type = "f16"
+        self.installed: list = []
+        self._commands: list = []
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(4, 4, 4, 4)
+        top = QHBoxLayout()
+        self.runtime_box = QComboBox()
+        self.runtime_box.setAccessibleName("Runtime of the launch command")
+        self.runtime_box.currentIndexChanged.connect(self._show_command)
+        self.copy_button = QPushButton("Copy command")
+        self.copy_button.clicked.connect(self.copy_command)
+        top.addWidget(self.runtime_box, 1)
+        top.addWidget(self.copy_button)
+        self.command = QPlainTextEdit()
+        self.command.setReadOnly(True)
+        self.command.setAccessibleName("Launch command")
+        self.measured = QPlainTextEdit()
+        self.measured.setReadOnly(True)
+        self.measured.setAccessibleName("Your measurements")
+        layout.addLayout(top)
+        layout.addWidget(self.command, 3)
+        layout.addWidget(self.measured, 2)
+        return page
+
+    def set_run_settings(self, kv_cache_type: str) -> None:
+        self.kv_cache_type = kv_cache_type
+
+    def set_installed(self, installed: list) -> None:
+        """The models on this machine: a command for an installed quant uses its real path or Ollama tag."""
+        self.installed = list(installed)
+        if self.row is not None:
+            self._show_run(self.selected_estimate())
+
+    def copy_command(self) -> None:
+        text = self.command.toPlainText()
+        if text:
+            QApplication.clipboard().setText(text)
+
+    def _show_run(self, e: Estimate | None) -> None:
+        from rigcheck.desktop.models import run_info
+
+        self._commands = []
+        self.runtime_box.blockSignals(True)
+        self.runtime_box.clear()
+        if self.row is None or e is None:
+            self.command.setPlainText("")
+            self.measured.setPlainText("")
+        elif not e.fits:
+            self.command.setPlainText(f"{e.quant} does not fit this machine: there is no command to run it here.")
+            self.measured.setPlainText("")
+        else:
+            self._commands = run_info.commands(self.row, e, self.kv_cache_type, self.installed)
+            for cmd in self._commands:
+                self.runtime_box.addItem(run_info.RUNTIME_LABELS.get(cmd.runtime, cmd.runtime), cmd.runtime)
+            on_disk = run_info.installed_file(self.row.model.id, e.quant, self.installed)
+            self.measured.setPlainText(run_info.measured_text(e, on_disk.tag or on_disk.path if on_disk else None))
+        self.runtime_box.blockSignals(False)
+        self.copy_button.setEnabled(bool(self._commands))
+        self._show_command()
+
+    def _show_command(self, *_args) -> None:
+        from rigcheck.desktop.models.run_info import command_text
+
+        i = self.runtime_box.currentIndex()
+        if 0 <= i < len(self._commands):
+            self.command.setPlainText(command_text(self._commands[i]))
 
     def ensure_charts(self) -> None:
         if self.memory_chart is not None:
@@ -200,6 +275,7 @@ class DetailPage(QWidget):
                 for tab, chart in enumerate((self.memory_chart, self.speed_chart, self.cost_chart)):
                     self._draw(tab, partial(chart.clear, ""))
             self.basis.setPlainText("")
+            self._show_run(None)
             return
         self.ensure_charts()
         m = row.model
@@ -280,6 +356,7 @@ class DetailPage(QWidget):
     def _show_quant(self, e: Estimate | None) -> None:
         assert self.row is not None
         self.basis.setPlainText(basis_text(self.row, e, self.prompt_tokens))
+        self._show_run(e)
         if e is not None:
             old = self._curve_target
             if old is not None and old[0] is self.row and old[1].quant == e.quant:

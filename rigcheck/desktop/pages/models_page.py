@@ -69,6 +69,11 @@ class ModelsPage(QWidget):
         self.usable_only = QCheckBox("Usable only")
         self.usable_only.setToolTip("Only the models that run usably here (the thresholds are in Settings)")
         self.usable_only.toggled.connect(self.proxy.set_usable_only)
+        self.installed = QCheckBox("Installed")
+        self.installed.setEnabled(False)
+        self.installed.setToolTip("Looking for the models already on this machine…")
+        self.installed.toggled.connect(self._installed_toggled)
+        self._installed_ids: frozenset[str] = frozenset()
         self.count = QLabel()
         for box in (self.verdict, self.use_case, self.license, self.min_context):
             # Never narrower than its longest item: a squeezed combo clips its text ("Any licer").
@@ -78,7 +83,7 @@ class ModelsPage(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.search, 2)
-        for w in (self.verdict, self.use_case, self.license, self.min_context, self.usable_only):
+        for w in (self.verdict, self.use_case, self.license, self.min_context, self.usable_only, self.installed):
             bar.addWidget(w)
         bar.addWidget(self.count)
 
@@ -139,6 +144,27 @@ class ModelsPage(QWidget):
             self.columns_sized = True
             self._fit_columns()
         self._update_count()
+
+    def set_installed(self, installed) -> None:
+        """The models found on this machine (``catalog.installed`` records): marked in the table, and the
+        "Installed" filter shows only them."""
+        names: dict[str, list[str]] = {}
+        for m in installed:
+            if m.model_id:
+                names.setdefault(m.model_id, []).append(m.tag or m.name)
+        self._installed_ids = frozenset(names)
+        self.model.set_installed({k: tuple(v) for k, v in names.items()})
+        files = len(installed)
+        self.installed.setText(f"Installed ({len(names)})")
+        self.installed.setEnabled(True)
+        self.installed.setToolTip(
+            f"Only the models installed on this machine: {files} file(s) found in Ollama, LM Studio, the Hugging "
+            f"Face and llama.cpp caches and your folders; {len(names)} model(s) of the catalog among them")
+        if self.installed.isChecked():
+            self.proxy.set_installed_only(self._installed_ids)
+
+    def _installed_toggled(self, on: bool) -> None:
+        self.proxy.set_installed_only(self._installed_ids if on else None)
 
     def select_model(self, model_id: str) -> bool:
         src = self.model.row_for(model_id)
