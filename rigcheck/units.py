@@ -8,9 +8,12 @@ spec sheets quote it that way.
 
 from __future__ import annotations
 
-import datetime as _dt
+from typing import TYPE_CHECKING
 
 from rigcheck.estimate.types import Band
+
+if TYPE_CHECKING:
+    import datetime as _dt
 
 DASH = "—"
 GIB = 1024**3
@@ -242,6 +245,8 @@ def age_text(iso_timestamp: str | None, now: _dt.datetime | None = None) -> str:
     """``"3 days ago"`` for an ISO 8601 timestamp; the raw string when it cannot be parsed."""
     if not iso_timestamp:
         return "age unknown"
+    import datetime as _dt  # not at the top: start-up imports this module, and the window's first paint needs no dates
+
     try:
         then = _dt.datetime.fromisoformat(iso_timestamp.replace("Z", "+00:00"))
     except ValueError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -12,7 +11,19 @@ from rigcheck import __version__
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
-log = logging.getLogger("rigcheck")
+
+
+def _log():
+    """The app's logger; logging is imported when first needed, not on the start-up path."""
+    import logging
+
+    return logging.getLogger("rigcheck")
+
+
+def _configure_logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 FIRST_RESULTS_WAIT_S = 0.5
 """How long the new window waits for the first evaluation before it is shown anyway."""
@@ -78,9 +89,10 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
         services = services.with_(first_look=lambda: helper)
     if screenshot:
         return _screenshot(create_app(), services, machine, screenshot, select, tab, quant, size)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     install_crash_hook()
     window = open_window(services, machine)
+    # Logging is set up once the window has painted (nothing it logs before then is more than information).
+    window.after_first_paint(_configure_logging)
     code = create_app().exec()
     window.runner.wait(3000)
     return code
@@ -110,7 +122,7 @@ def open_window(services, machine=None):
     if helper.wait(FIRST_LOOK_WAIT_S):
         look = helper.look()
         if look is not None and look.settings != settings:
-            log.info("first look: made with other settings than the window's; not shown")
+            _log().info("first look: made with other settings than the window's; not shown")
             look = None
         if look is None:
             start_here()

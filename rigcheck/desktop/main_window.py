@@ -26,7 +26,6 @@ from rigcheck.desktop.catalog_info import CatalogInfo
 from rigcheck.desktop.controller import AppController, memory_limits, sentence
 from rigcheck.desktop.evaluation import Evaluation
 from rigcheck.desktop.models import format as fmt
-from rigcheck.desktop.pages.detail_page import DetailPage
 from rigcheck.desktop.pages.models_page import ModelsPage
 from rigcheck.desktop.services import Services
 from rigcheck.desktop.widgets.machine_panel import MachinePanel, plain_label
@@ -125,16 +124,17 @@ class MainWindow(QMainWindow):
         self.picks = PicksStrip()
         self.picks.set_rule(rule_text(c.settings))
         self.models_page = ModelsPage()
-        self.detail_page = DetailPage()
         # Table above, detail below: the table has a dozen columns and needs the full width. The detail pane is
-        # closed until a model is selected; the splitter's handle resizes it.
+        # closed until a model is selected (and built then: start-up does not pay for its tabs, tables and charts);
+        # the splitter's handle resizes it.
+        self._detail_page = None
+        self._limits_machine: Machine | None = None
+        self._detail_state: dict[str, object] = {}
+        """What the detail pane is told before it exists (memory limits, installed models, run settings)."""
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(self.models_page)
-        self.split.addWidget(self.detail_page)
         self.split.setStretchFactor(0, 1)
-        self.split.setStretchFactor(1, 1)
         self.split.setChildrenCollapsible(False)
-        self.detail_page.hide()
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -213,19 +213,17 @@ class MainWindow(QMainWindow):
         c.failed.connect(self.show_failure)
         c.refresh_progress.connect(self._show_progress)
         c.refresh_done.connect(self._refresh_finished)
-        c.speed_ready.connect(self.detail_page.set_speed_points)
-        c.cost_ready.connect(self.detail_page.set_cost_curves)
+        c.speed_ready.connect(lambda *a: self._detail_page and self._detail_page.set_speed_points(*a))
+        c.cost_ready.connect(lambda *a: self._detail_page and self._detail_page.set_cost_curves(*a))
         c.export_done.connect(lambda path: self._say(f"Report saved to {path}"))
         c.installed_ready.connect(self.models_page.set_installed)
-        c.installed_ready.connect(self.detail_page.set_installed)
+        c.installed_ready.connect(lambda installed: self._tell_detail("set_installed", installed))
         self.act_folders.triggered.connect(self.model_folder_dialog)
         self.settings_bar.changed.connect(self._settings_changed)
         self.models_page.selected.connect(self._selected)
-        self.detail_page.closed.connect(self.models_page.clear_selection)
         self.picks.picked.connect(self._pick_chosen)
         self.picks.settings_wanted.connect(self.settings_dialog)
         self.act_settings.triggered.connect(self.settings_dialog)
-        self.detail_page.curves_wanted.connect(c.request_curves)
         self.act_search.triggered.connect(self.models_page.focus_search)
         self.act_refresh.triggered.connect(self.refresh_catalog)
         self.act_feed.triggered.connect(self.feed_dialog)
@@ -305,7 +303,10 @@ class MainWindow(QMainWindow):
     def _show_machine(self, machine: Machine, specs) -> None:
         self.machine_panel.set_machine(machine, specs)
         self.setWindowTitle(f"rigcheck — {machine.label or machine.hostname or 'this machine'}")
-        self.detail_page.set_memory_limits(*memory_limits(machine))
+        # The memory chart's lines: worked out when the detail pane exists (it is built on the first selection).
+        self._limits_machine = machine
+        if self._detail_page is not None:
+            self._detail_page.set_memory_limits(*memory_limits(machine))
         other = machine.origin != "probed"
         if other:
             name = machine.label or "unnamed"
@@ -328,7 +329,7 @@ class MainWindow(QMainWindow):
             gc.freeze()
             self._frozen_catalog = ev.catalog
         self.models_page.model.set_prompt_tokens(ev.settings.prompt_tokens)
-        self.detail_page.set_run_settings(ev.settings.kv_cache_type)
+        self._tell_detail("set_run_settings", ev.settings.kv_cache_type)
         # The table first, the detail pane on the next turn of the event loop: the table paints and input is
         # handled in between, instead of both updates and paints in one stall.
         self.models_page.blockSignals(True)
@@ -357,8 +358,38 @@ class MainWindow(QMainWindow):
     def _refresh_detail(self) -> None:
         self._selected(self.models_page.current_row())
 
+    @property
+    def detail_page(self):
+        """The detail pane (``pages.detail_page.DetailPage``), built on first use and kept."""
+        if self._detail_page is None:
+            from rigcheck.desktop.pages.detail_page import DetailPage
+
+            page = DetailPage()
+            page.hide()
+            for method, args in self._detail_state.items():
+                getattr(page, method)(*args)
+            if self._limits_machine is not None:
+                page.set_memory_limits(*memory_limits(self._limits_machine))
+            page.closed.connect(self.models_page.clear_selection)
+            page.curves_wanted.connect(self.controller.request_curves)
+            self.split.addWidget(page)
+            self.split.setStretchFactor(1, 1)
+            self._detail_page = page
+            saved = self.store.value("window/split")
+            if isinstance(saved, QByteArray) and not saved.isEmpty():
+                self.split.restoreState(saved)
+        return self._detail_page
+
+    def _tell_detail(self, method: str, *args) -> None:
+        """Call a setter of the detail pane now, or when it is built."""
+        self._detail_state[method] = args
+        if self._detail_page is not None:
+            getattr(self._detail_page, method)(*args)
+
     def _selected(self, row) -> None:
         """The detail pane shows the selected model, and is closed while none is selected."""
+        if row is None and self._detail_page is None:
+            return  # nothing to close
         opening = row is not None and self.detail_page.isHidden()
         self.detail_page.setVisible(row is not None)
         if opening:
@@ -548,7 +579,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 900)
-        for key, widget in (("window/state", self), ("window/split", self.split)):
+        for key, widget in (("window/state", self),):
             value = self.store.value(key)
             if isinstance(value, QByteArray) and not value.isEmpty():
                 widget.restoreState(value)
@@ -560,7 +591,8 @@ class MainWindow(QMainWindow):
     def save_state(self) -> None:
         self.store.setValue("window/geometry", self.saveGeometry())
         self.store.setValue("window/state", self.saveState())
-        self.store.setValue("window/split", self.split.saveState())
+        if self._detail_page is not None:
+            self.store.setValue("window/split", self.split.saveState())
         self.store.setValue("window/table_header", self.models_page.table.horizontalHeader().saveState())
         state.save_estimator_settings(self.store, self.controller.settings)
         self.store.sync()
