@@ -458,3 +458,42 @@ def test_gpu_card_of_a_gpu_without_a_spec_row_shows_the_driver_estimate(qtbot):
     card = GpuCard(gpu, None)
     qtbot.addWidget(card)
     assert "672 GB/s" in card.values_text and "188 TFLOPS" in card.values_text
+
+
+def test_settings_dialog_changes_what_is_usable_and_is_remembered(make_window, services, qtbot):
+    window = make_window(services)
+    usable_before = {r.model.id for r in window.models_page.model.rows() if r.usable}
+    assert usable_before
+    window.settings_dialog()
+    dialog = window.settings_window
+    dialog.min_decode.setValue(5000.0)  # nothing here decodes that fast
+    dialog.ratio.setValue(1.0)
+    dialog.accept()
+    settings = window.controller.settings
+    assert settings.usable.min_decode_tokens_per_s == 5000.0 and settings.input_per_output == 1.0
+    assert services._calls[-1].usable.min_decode_tokens_per_s == 5000.0, "re-evaluated with the new threshold"
+    assert not [r for r in window.models_page.model.rows() if r.usable]
+    assert all(card.model_id is None for card in window.picks.shown), "no usable pick: every card says so"
+    assert "≥ 5000 tok/s" in window.picks.rule.text() and "1:1" in window.picks.rule.text()
+    # a settings-bar edit afterwards keeps the thresholds
+    bar = window.settings_bar
+    bar.context.setCurrentIndex(bar.context.findData(32768))
+    bar.flush()
+    assert window.controller.settings.usable.min_decode_tokens_per_s == 5000.0
+    assert state.load_estimator_settings(window.store).usable.min_decode_tokens_per_s == 5000.0
+
+
+def test_usable_only_toggle_picks_strip_click_and_closing_the_detail(window, qtbot):
+    page = window.models_page
+    page.usable_only.setChecked(True)
+    shown = ids(window)
+    usable = {r.model.id for r in page.model.rows() if r.usable}
+    assert shown and set(shown) == usable and "acme/Huge-MoE-400B" not in shown
+    page.usable_only.setChecked(False)
+    assert window.detail_page.isHidden()
+    card = window.picks.cards[0]
+    card.click()
+    assert page.selected_model_id() == window.picks.shown[0].model_id
+    assert not window.detail_page.isHidden()
+    window.detail_page.close_button.click()
+    assert page.selected_model_id() is None and window.detail_page.isHidden()

@@ -26,7 +26,7 @@ WEIGHTS, KV, OVERHEAD = "#0072B2", "#E69F00", "#CC79A7"
 PREFILL, DECODE = "#009E73", "#D55E00"
 SERIES = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
 GIB = 2**30
-PLOT_MIN_HEIGHT = 120
+PLOT_MIN_HEIGHT = 90
 """Below this the axes' labels overlap: the pane scrolls or the table gives room instead."""
 
 
@@ -78,7 +78,8 @@ class Legend(QWidget):
             if item.widget() is not None:
                 item.widget().hide()  # out of view at once; deleted on the next turn of the event loop
                 item.widget().deleteLater()
-        columns = self.COLUMNS if len(entries) <= 4 else 3
+        short = sum(len(text) for _colour, text, _style in entries) <= 70
+        columns = len(entries) if short else self.COLUMNS  # one row when it fits, else two to a row
         for i, (colour, text, style) in enumerate(entries):
             row, col = divmod(i, columns)
             key = QLabel()
@@ -114,7 +115,7 @@ class _Chart(QWidget):
         self.note_area.setWidget(self.note)
         self.note_area.setWidgetResizable(True)
         self.note_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.note_area.setMaximumHeight(4 * self.fontMetrics().lineSpacing() + 4)
+        self.note_area.setMaximumHeight(2 * self.fontMetrics().lineSpacing() + 6)
         self.note_area.hide()
         layout.addWidget(self.caption)
         layout.addWidget(self.plot, 1)
@@ -258,8 +259,8 @@ class MemoryChart(_Chart):
         self.legend.set_entries(legend)
         notes = []
         if left_out:
-            notes.append(f"{len(estimates)} quants around the pick; the other {left_out} are in the table (make the "
-                         "pane taller to see more).")
+            notes.append(f"{len(estimates)} of {len(estimates) + left_out} quants, around the pick (a taller pane "
+                         "shows more).")
         if hidden:
             notes.append("Off the chart: " + ", ".join(hidden) + ".")
         if notes:
