@@ -126,7 +126,11 @@ class Device(_Record, kw_only=True):
     tdp_w: float | None = None
     pcie_gen: int | None = None
     interconnect: str | None = None
+    """The GPU-to-GPU fabric inside a node: "NVLink 4 (NVSwitch)", "Infinity Fabric (xGMI mesh)"."""
     interconnect_bytes_per_s: float | None = None
+    """Interconnect bandwidth per GPU in each direction."""
+    interconnect_latency_s: float | None = None
+    """Small-message all-reduce time over the node's GPUs (the fixed cost of one collective)."""
     launch_price_usd: float | None = None
     street_price_usd: float | None = None
     release_date: str | None = None

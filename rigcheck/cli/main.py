@@ -24,6 +24,7 @@ COMMANDS = (
     "measured",
     "bench",
     "plan",
+    "serve",
     "hosted",
     "cost",
     "catalog",

@@ -101,6 +101,8 @@ class AppController(QObject):
     refresh_done = Signal(str)
     speed_ready = Signal(str, str, object, str)
     cost_ready = Signal(str, str, object, object, str)
+    serving_ready = Signal(str, str, object, str)
+    """(model id, quant, ServingView or None, note)."""
     export_done = Signal(str)
     installed_ready = Signal(object)
     """The models installed on this machine (list of ``catalog.installed`` records)."""
@@ -329,6 +331,14 @@ class AppController(QObject):
             self._latest_only(
                 "cost", lambda: services.cost_curves(model, quant, machine, catalog, UTILIZATIONS, settings),
                 lambda curves, f: self._cost_done(model.id, quant, curves, f))
+        if "serving" not in kinds:
+            pass
+        elif services.serving_view is None:
+            self.serving_ready.emit(model.id, quant, None, "The serving model is not part of this build.")
+        else:
+            self._latest_only(
+                "serving", lambda: services.serving_view(model, quant, machine, catalog, settings),
+                lambda view, f: self._serving_done(model.id, quant, view, f))
 
     def _latest_only(self, key: str, work, done) -> None:
         """Run ``work`` unless one of this kind is running; then keep only the newest request for afterwards.
@@ -364,6 +374,12 @@ class AppController(QObject):
             return
         curves, note = result if isinstance(result, tuple) else (result, "")
         self.cost_ready.emit(model_id, quant, UTILIZATIONS, curves, note)
+
+    def _serving_done(self, model_id: str, quant: str, view, failure: TaskFailure | None) -> None:
+        if failure is not None:
+            self.serving_ready.emit(model_id, quant, None, f"Could not compute serving: {failure.message}")
+            return
+        self.serving_ready.emit(model_id, quant, view, "")
 
     # catalog refresh ---------------------------------------------------------------------------------
     @property

@@ -48,6 +48,9 @@ class Services:
     cost_curves: Callable[..., Any] | None = None
     """``(model, quant_name, machine, catalog, utilizations, settings) -> (dict[label, list[usd_per_m_output]],
     note)``: $/M output tokens against utilization per door (hosted, rented, owned)."""
+    serving_view: Callable[..., Any] | None = None
+    """``(model, quant_name, machine, catalog, settings) -> serving_bridge.ServingView``: per-user against total
+    tokens/s as concurrency grows on the machine, and each door's $/M beside it."""
     warm_up: Callable[[], None] | None = None
     """Imports what the first evaluation needs; run on a prefetch thread while the catalog and probe work."""
     preload: Callable[[], None] | None = None
@@ -186,6 +189,8 @@ def default_services() -> Services:
     refresh = _lazy("rigcheck.catalog.refresh", "refresh_catalog")
     export = _lazy("rigcheck.desktop.report_bridge", "export_report") if _present("rigcheck.report") else None
     cost = _lazy("rigcheck.desktop.cost_bridge", "cost_curves") if _present("rigcheck.estimate.compare") else None
+    serving = (_lazy("rigcheck.desktop.serving_bridge", "serving_view")
+               if _present("rigcheck.estimate.serve_answer") else None)
     return Services(
         probe_machine=_probe,
         load_catalog=_load_catalog,
@@ -201,6 +206,7 @@ def default_services() -> Services:
         add_model=_lazy("rigcheck.catalog.live", "add_model"),
         export_report=export,
         cost_curves=cost,
+        serving_view=serving,
         warm_up=_warm_up,
         preload=_preload,
         first_look=_start_first_look,

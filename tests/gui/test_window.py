@@ -497,3 +497,53 @@ def test_usable_only_toggle_picks_strip_click_and_closing_the_detail(window, qtb
     assert not window.detail_page.isHidden()
     window.detail_page.close_button.click()
     assert page.selected_model_id() is None and window.detail_page.isHidden()
+
+
+def test_the_serving_tab_shows_per_user_against_total_and_the_doors_beside_it(make_window, qtbot):
+    from rigcheck.desktop.serving_bridge import DoorRow, ServingPoint, ServingView
+
+    from .fakes import make_services
+
+    asked = []
+
+    def serving_view(model, quant, machine, catalog, settings):
+        asked.append((model.id, quant))
+        points = (ServingPoint(1, 90.0, 90.0, 0.3), ServingPoint(8, 600.0, 75.0, 0.8),
+                  ServingPoint(64, 2400.0, 37.0, 3.5), ServingPoint(120, 3000.0, 25.0, 9.0, saturated=True))
+        doors = (DoorRow("rented", "1x RTX 4090 (rented)", 12.0, 0.9, "16 concurrent; one GPU (vLLM)"),
+                 DoorRow("hosted", "cheapco", 0.6, None, ""),
+                 DoorRow("owned", "testbox", None, None, "no purchase price"))
+        return ServingView("Big 70B Q4_K_M, llama.cpp server: one GPU", points, doors, "workload: 10M in, 1M out",
+                           "1,024 in + 512 out per request; at most 120 at once.")
+
+    window = make_window(make_services().with_(serving_view=serving_view))
+    detail = window.detail_page
+    window.models_page.select_model("acme/Big-70B")
+    assert asked == []  # another tab is in view
+    detail.tabs.setCurrentIndex(detail_page.SERVING_TAB)
+    qtbot.waitUntil(lambda: len(asked) == 1 and bool(detail.serving_chart.items), timeout=3000)
+    chart = detail.serving_chart
+    # the legend sits in its own row under the plot, outside the plotted area, and names both kinds of point
+    legend_labels = [text for _colour, text, _style in chart.legend.entries]
+    assert legend_labels == ["first token within 2.0 s", "first token over 2.0 s"]
+    assert not chart.plot.isAncestorOf(chart.legend), "a Qt widget under the plot, not an item inside it"
+    texts = [item.textItem.toPlainText() for item in chart.items if hasattr(item, "textItem")]
+    assert texts == ["1", "8", "64", "120 (max)"]
+    assert "at most 120 at once" in chart.note.text()
+    # the doors beside it, cheapest first; an unavailable door last
+    doors = [detail.door_proxy.index(r, 0).data() for r in range(detail.door_proxy.rowCount())]
+    assert doors == ["hosted", "rented", "owned"]
+    assert detail.door_proxy.index(1, 2).data() == "$0.90"
+    assert detail.door_proxy.index(2, 1).data() == "unavailable"
+    assert "workload" in detail.door_view.toolTip()
+
+
+def test_the_serving_tab_says_when_the_build_has_no_serving_model(make_window, qtbot):
+    from .fakes import make_services
+
+    window = make_window(make_services())
+    detail = window.detail_page
+    window.models_page.select_model("acme/Mid-8B")
+    detail.tabs.setCurrentIndex(detail_page.SERVING_TAB)
+    qtbot.waitUntil(lambda: "not part of this build" in detail.serving_chart.note.text(), timeout=3000)
+    assert detail.door_proxy.rowCount() == 0

@@ -1,4 +1,4 @@
-"""Item models of the detail pane: every quant of one model, and the hosted offers for it."""
+"""Item models of the detail pane: every quant of one model, the hosted offers for it, and the cost doors."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rigcheck.estimate.types import VERDICTS, Estimate
 
 if TYPE_CHECKING:
     from rigcheck.catalog.records import HostedOffer
+    from rigcheck.desktop.serving_bridge import DoorRow
 
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -192,4 +193,22 @@ class OffersTableModel(_ListTable):
             return text, text, "\n".join(t for t in (tip, o.notes) if t)
         if col == 7:
             return o.date_seen or units.DASH, o.date_seen, None
+        return "", None, None
+
+
+class DoorsTableModel(_ListTable):
+    """The three doors for the default workload: $/M output at the workload's concurrency and saturated."""
+
+    headers = ("Door", "Workload", "Saturated")
+    numeric = frozenset({1, 2})
+
+    def cell(self, d: DoorRow, col: int):
+        if col == 0:
+            return d.door, d.door, "\n".join(x for x in (d.label, d.why) if x)
+        if col == 1:
+            text = units.usd_text(d.usd_per_m_workload) if d.usd_per_m_workload is not None else "unavailable"
+            return text, d.usd_per_m_workload, d.why or None
+        if col == 2:
+            text = units.usd_text(d.usd_per_m_saturated) if d.usd_per_m_saturated is not None else units.DASH
+            return text, d.usd_per_m_saturated, None
         return "", None, None

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from rigcheck import units
-from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
+from rigcheck.desktop.models.detail_tables import DoorsTableModel, OffersTableModel, QuantTableModel
 from rigcheck.desktop.models.model_table import SORT_ROLE
 from rigcheck.desktop.widgets.machine_panel import plain_label
 from rigcheck.estimate.types import Estimate
@@ -100,16 +100,16 @@ def basis_text(row: ModelRow, e: Estimate | None, prompt_tokens: int) -> str:
     return "\n".join(lines)
 
 
-MEMORY_TAB, SPEED_TAB, COST_TAB = 0, 1, 2
+MEMORY_TAB, SPEED_TAB, COST_TAB, SERVING_TAB = 0, 1, 2, 3
 RUN_TAB_NAME = "Run it"
-CURVE_TABS = {SPEED_TAB: "speed", COST_TAB: "cost"}
+CURVE_TABS = {SPEED_TAB: "speed", COST_TAB: "cost", SERVING_TAB: "serving"}
 
 
 class DetailPage(QWidget):
     closed = Signal()
     """The close button: the window deselects the model and closes the pane."""
     curves_wanted = Signal(object, object, object)
-    """(ModelRow, Estimate, kinds): the curves ("speed", "cost") the chart tab now showing needs for the quant
+    """(ModelRow, Estimate, kinds): the curves ("speed", "cost", "serving") the chart tab now showing needs for the quant
     picked (or the model's best quant). Only the tab in view asks: the cost planner takes a few hundred ms of
     the interpreter, which the GUI thread would otherwise share after every change of model or setting."""
 
@@ -134,10 +134,29 @@ class DetailPage(QWidget):
         self.offer_view, self.offer_proxy = _table(self.offers)
 
         # The charts (pyqtgraph, slow to import) are built when the first model is shown.
-        self.memory_chart = self.speed_chart = self.cost_chart = None
-        self._chart_pages = [QWidget(), QWidget(), QWidget()]
+        self.memory_chart = self.speed_chart = self.cost_chart = self.serving_chart = None
+        self._chart_pages = [QWidget(), QWidget(), QWidget(), QWidget()]
         for page in self._chart_pages:
             QVBoxLayout(page).setContentsMargins(0, 0, 0, 0)
+        # The Serving tab: the chart, and the cost doors beside it (the chart keeps the tab's full height, which
+        # at 1366x768 is all it has).
+        self.doors = DoorsTableModel(self)
+        self.door_view, self.door_proxy = _table(self.doors)
+        self.door_view.setAccessibleName("Cost of each door for the default workload")
+        self.door_view.setSortingEnabled(False)  # rows come cheapest first; no sort arrow to crowd the headers
+        self.door_proxy.sort(-1)
+        self.serving_caption = plain_label("", wrap=True)
+        self.serving_caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.serving_split = QSplitter(Qt.Orientation.Horizontal)
+        self.serving_split.setChildrenCollapsible(False)
+        doors_box = QWidget()
+        doors_layout = QVBoxLayout(doors_box)
+        doors_layout.setContentsMargins(0, 0, 0, 0)
+        doors_layout.addWidget(self.serving_caption)
+        doors_layout.addWidget(self.door_view, 1)
+        self.serving_split.addWidget(doors_box)
+        self.serving_split.setStretchFactor(0, 2)
+        self._chart_pages[SERVING_TAB].layout().addWidget(self.serving_split)
         self.basis = QPlainTextEdit()
         self.basis.setReadOnly(True)  # plain text: catalog strings can never become markup here
         self.basis.setAccessibleName("Basis of the estimate")
@@ -145,7 +164,7 @@ class DetailPage(QWidget):
         self.offer_view.setAccessibleName("Hosted offers")
 
         self.tabs = QTabWidget()
-        for page, name in zip(self._chart_pages, ("Memory", "Speed vs context", "Cost"), strict=True):
+        for page, name in zip(self._chart_pages, ("Memory", "Speed vs context", "Cost", "Serving"), strict=True):
             self.tabs.addTab(page, name)
         self.tabs.addTab(self.offer_view, "Hosted offers")
         self.tabs.addTab(self.basis, "Basis")
@@ -251,11 +270,16 @@ class DetailPage(QWidget):
     def ensure_charts(self) -> None:
         if self.memory_chart is not None:
             return
-        from rigcheck.desktop.widgets.charts import CostChart, MemoryChart, SpeedChart
+        from rigcheck.desktop.widgets.charts import CostChart, MemoryChart, ServingChart, SpeedChart
 
         self.memory_chart, self.speed_chart, self.cost_chart = MemoryChart(), SpeedChart(), CostChart()
-        for page, chart in zip(self._chart_pages, (self.memory_chart, self.speed_chart, self.cost_chart), strict=True):
+        for page, chart in zip(self._chart_pages, (self.memory_chart, self.speed_chart, self.cost_chart), strict=False):
             page.layout().addWidget(chart)
+        self.serving_chart = ServingChart()
+        self.serving_chart.setMinimumWidth(220)  # the splitter may give it less than pyqtgraph's size hint
+        self.serving_split.insertWidget(0, self.serving_chart)
+        self.serving_split.setStretchFactor(0, 3)
+        self.serving_split.setSizes([470, 290])
 
     def set_memory_limits(self, vram_bytes: int, ram_bytes: int) -> None:
         self._vram_bytes = vram_bytes
@@ -274,6 +298,7 @@ class DetailPage(QWidget):
             if self.memory_chart is not None:
                 for tab, chart in enumerate((self.memory_chart, self.speed_chart, self.cost_chart)):
                     self._draw(tab, partial(chart.clear, ""))
+                self._draw(SERVING_TAB, partial(self._show_serving, None, ""))
             self.basis.setPlainText("")
             self._show_run(None)
             return
@@ -324,6 +349,25 @@ class DetailPage(QWidget):
             return
         self._draw(COST_TAB, partial(self.cost_chart.set_data, utilizations, curves, note))
 
+    def set_serving(self, model_id: str, quant: str, view, note: str = "") -> None:
+        """The Serving tab: ``view`` is a ``serving_bridge.ServingView`` (None with a ``note`` when it failed)."""
+        e = self.selected_estimate()
+        if self.row is None or self.row.model.id != model_id or e is None or e.quant != quant:
+            return
+        self._draw(SERVING_TAB, partial(self._show_serving, view, note))
+
+    def _show_serving(self, view, note: str) -> None:
+        if view is None:
+            self.serving_chart.clear(note)
+            self.doors.set_rows([])
+            self.serving_caption.setText("")
+            return
+        self.serving_chart.set_data(view.points, view.ttft_limit_s, view.note, title=view.title)
+        self.doors.set_rows(sorted(view.doors, key=lambda d: (d.usd_per_m_workload is None, d.usd_per_m_workload or 0)))
+        self.serving_caption.setText("$/M output tokens, all in, at the default workload and saturated (hover for the terms)")
+        self.serving_caption.setToolTip(view.workload)
+        self.door_view.setToolTip(view.workload)
+
     def _draw(self, tab: int, draw: Callable[[], None]) -> None:
         """Draw a chart now when its tab is in view, else when the tab is next shown (the latest drawing wins)."""
         if self.tabs.currentIndex() == tab:
@@ -365,9 +409,11 @@ class DetailPage(QWidget):
             self._curve_target = (self.row, e)
             for tab, chart in ((SPEED_TAB, self.speed_chart), (COST_TAB, self.cost_chart)):
                 self._draw(tab, partial(chart.clear, "Working…"))
+            self._draw(SERVING_TAB, partial(self._show_serving, None, "Working…"))
             self._ask_curves()
         else:
             self._curve_target = None
             self._curves_asked = set()
             for tab, chart in ((SPEED_TAB, self.speed_chart), (COST_TAB, self.cost_chart)):
                 self._draw(tab, partial(chart.clear, "No estimate for this model."))
+            self._draw(SERVING_TAB, partial(self._show_serving, None, "No estimate for this model."))

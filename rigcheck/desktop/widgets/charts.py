@@ -1,4 +1,5 @@
-"""The detail pane's charts (pyqtgraph): memory breakdown, speed against context, cost against utilization.
+"""The detail pane's charts (pyqtgraph): memory breakdown, speed against context, cost against utilization,
+serving (per-user against aggregate tokens/s as concurrency grows).
 
 Each chart takes finished numbers (estimates, cost curves) and only draws them; no figure is computed here.
 Colours are the Okabe–Ito palette, legible on light and dark themes; axes use the system text colour. Legends are
@@ -336,6 +337,73 @@ class CostChart(_Chart):
         lo, hi = min(values), max(values)
         steps = [m * 10**e for e in range(-4, 7) for m in (1, 2, 5)]
         shown = [t for t in steps if lo / 2 <= t <= hi * 2]
+        if len(shown) > 5:  # a short plot: decades only, or the labels overlap
+            shown = [t for t in shown if f"{t:g}".lstrip("0.").startswith("1")] or shown
         self.plot.getAxis("left").setTicks([[(math.log10(t), units.usd_text(t)) for t in shown]])
         self.plot.setYRange(math.log10(lo / 1.5), math.log10(hi * 1.5), padding=0)  # no line on the axis
         self.plot.setXRange(0, 100, padding=0.02)
+
+
+def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
+    """Ticks at 1-2-5 steps between ``lo`` and ``hi`` (positive) for a log axis: pyqtgraph's own label every
+    minor step and overlap on a small plot."""
+    steps = [m * 10**e for e in range(-2, 8) for m in (1, 2, 5)]
+    shown = [t for t in steps if lo <= t <= hi]
+    if len(shown) > 6:
+        shown = [t for t in shown if str(t).lstrip("0.").startswith("1")] or shown
+    return [(math.log10(t), units.rate_text(t)) for t in shown]
+
+
+class ServingChart(_Chart):
+    """Per-user tokens/s against the node's output tokens/s as concurrency grows (log-log), the points past the
+    time-to-first-token limit drawn apart, each point labelled with its concurrency."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Per-user against node output tokens/s as concurrency grows", parent)
+        self.plot.setLogMode(x=True, y=True)
+        self.plot.setLabel("bottom", "node output tok/s")
+        self.plot.setLabel("left", "tok/s per user")
+
+    def set_data(self, points, ttft_limit_s: float, note: str = "", title: str | None = None) -> None:
+        self.clear(note)
+        if title:
+            self.caption.setText(title)
+        pts = [p for p in points if p.output_tokens_per_s > 0 and p.per_user_tokens_per_s > 0]
+        if not pts:
+            self.clear(note or "No serving estimate for this quant here.")
+            return
+        xs = [p.output_tokens_per_s for p in pts]
+        ys = [p.per_user_tokens_per_s for p in pts]
+        line = self.plot.plot(xs, ys, pen=pg.mkPen(SERIES[0], width=2))
+        self.items.append(line)
+        legend: list[tuple[str, str, str]] = []
+        fast = [p for p in pts if p.ttft_s <= ttft_limit_s]
+        slow = [p for p in pts if p.ttft_s > ttft_limit_s]
+        for group, colour, symbol, name in (
+                (fast, SERIES[0], "o", f"first token within {units.seconds_text(ttft_limit_s)}"),
+                (slow, SERIES[3], "x", f"first token over {units.seconds_text(ttft_limit_s)}")):
+            if not group:
+                continue
+            scatter = self.plot.plot([p.output_tokens_per_s for p in group], [p.per_user_tokens_per_s for p in group],
+                                     pen=None, symbol=symbol, symbolSize=9, symbolBrush=colour, symbolPen=colour)
+            legend.append((colour, name, "line"))
+            self.items.append(scatter)
+        self.legend.set_entries(legend)
+        colour = _text_colour()
+        for p in pts:
+            label = f"{p.concurrency:,} (max)" if p.saturated else f"{p.concurrency:,}"
+            # The last point's label sits to its left, inside the plot.
+            text = pg.TextItem(label, color=colour, anchor=(1, 0) if p is pts[-1] else (0, 1))
+            text.setPos(math.log10(p.output_tokens_per_s), math.log10(p.per_user_tokens_per_s))
+            self.plot.addItem(text)
+            self.items.append(text)
+        self.plot.getAxis("bottom").setTicks([log_ticks(min(xs) / 1.5, max(xs) * 2.5)])
+        self.plot.getAxis("left").setTicks([log_ticks(min(ys) / 1.5, max(ys) * 1.6)])
+        lo_x, hi_x = math.log10(min(xs)), math.log10(max(xs))
+        lo_y, hi_y = math.log10(min(ys)), math.log10(max(ys))
+        self.plot.setXRange(lo_x - 0.1, hi_x + 0.1, padding=0)
+        self.plot.setYRange(lo_y - 0.25, hi_y + 0.2, padding=0)
+
+    def clear(self, note: str = "") -> None:
+        super().clear(note)
+        self.caption.setText(self._title)
