@@ -236,8 +236,10 @@ class MemoryChart(_Chart):
         limit = top
         hidden = []
         colour = _text_colour()
-        for line, (label, style), value in zip(self.lines, self.LINES, (vram_bytes, vram_bytes + ram_bytes),
-                                               strict=True):
+        # No RAM line where RAM adds nothing (unified memory: the GPU's share is the limit), or it would sit on the
+        # VRAM line with its label over the other's.
+        limits = (vram_bytes, vram_bytes + ram_bytes if ram_bytes else 0)
+        for line, (label, style), value in zip(self.lines, self.LINES, limits, strict=True):
             if not value:
                 continue
             text = f"{label} {units.bytes_text(value)}"
@@ -253,7 +255,7 @@ class MemoryChart(_Chart):
             line.label.setFormat(text)
             self.items.append(line)
         legend = [(WEIGHTS, "weights", "box"), (KV, "KV cache", "box"), (OVERHEAD, "overhead", "box")]
-        for (label, style), value in zip(self.LINES, (vram_bytes, vram_bytes + ram_bytes), strict=True):
+        for (label, style), value in zip(self.LINES, limits, strict=True):
             if value and value / GIB <= top * 3:
                 legend.append((colour.name() if hasattr(colour, "name") else str(colour), label,
                                "dash" if style == pg.QtCore.Qt.PenStyle.DashLine else "dot"))
