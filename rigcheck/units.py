@@ -8,6 +8,7 @@ spec sheets quote it that way.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from rigcheck.estimate.types import Band
@@ -123,6 +124,17 @@ def seconds_text(seconds: float | None) -> str:
     if seconds >= 0.995:
         return f"{seconds:.1f} s"
     return f"{seconds * 1000:.0f} ms"
+
+
+def eta_text(elapsed_s: float, done: int, total: int | None) -> str:
+    """Time left at the pace so far, ``done`` of ``total`` in ``elapsed_s``: ``"about 40 s left"``,
+    ``"about 3 min left"``; "" before the first is done, at the end, or when the total is unknown."""
+    if not total or done <= 0 or done >= total or elapsed_s <= 0:
+        return ""
+    left_s = elapsed_s / done * (total - done)
+    if left_s >= 90:
+        return f"about {math.ceil(left_s / 60)} min left"
+    return f"about {max(5, round(left_s / 5) * 5)} s left"
 
 
 def _kilo(value: float) -> str:

@@ -98,7 +98,8 @@ class AppController(QObject):
     """(what, one readable sentence, details)."""
     refresh_progress = Signal(object, object, str)
     """(done, total or None, what): bytes of a feed (what is ""), or models of a refresh from the sources."""
-    refresh_done = Signal(str)
+    refresh_done = Signal(str, object)
+    """(one readable sentence, the notes: what a refresh from the sources skipped or noted, one a line)."""
     speed_ready = Signal(str, str, object, str)
     cost_ready = Signal(str, str, object, object, str)
     serving_ready = Signal(str, str, object, str)
@@ -423,6 +424,16 @@ class AppController(QObject):
             on_progress=lambda done, total, what: self.refresh_progress.emit(done, total, what or ""))
         return True
 
+    def remove_model(self, ref: str) -> bool:
+        """Take a model added with ``add_model`` out, in the background (same busy key as a refresh); False
+        when removing is not in this build or a refresh is running."""
+        fn = self.services.remove_model
+        if fn is None or self.refreshing:
+            return False
+        self.busy.emit("refresh", True)
+        self._refresh_handle = self.runner.run_task(lambda: fn(ref), self._refreshed, key="refresh")
+        return True
+
     def cancel_refresh(self) -> None:
         """Ask the download to stop; the worker reports back as cancelled and nothing is written."""
         if self._refresh_handle is not None and self._refresh_handle.context is not None:
@@ -433,21 +444,21 @@ class AppController(QObject):
         self.busy.emit("refresh", False)
         if failure is not None:
             if failure.cancelled or type(failure.exception).__name__ == "RefreshCancelled":
-                self.refresh_done.emit("Refresh cancelled; the catalog in use is unchanged.")
+                self.refresh_done.emit("Refresh cancelled; the catalog in use is unchanged.", [])
                 return
             self.failed.emit("refresh", f"{sentence(failure.message)} The catalog in use is unchanged.",
                              failure.details)
             return
         message = sentence(str(getattr(result, "message", "") or "Catalog refreshed"))
-        notes = tuple(getattr(result, "notes", ()) or ())
+        notes = [str(n) for n in getattr(result, "notes", ()) or ()]
         if notes:
-            message += f" ({len(notes)} repos skipped or noted; `rigcheck catalog refresh` lists them.)"
+            message += f" ({len(notes)} repos skipped or noted: Details… lists them.)"
         catalog = getattr(result, "catalog", None)
         from rigcheck.catalog.records import Catalog
 
         if getattr(result, "changed", True) and isinstance(catalog, Catalog):
             self._set_catalog(catalog)
-        self.refresh_done.emit(message)
+        self.refresh_done.emit(message, notes)
 
     # export ------------------------------------------------------------------------------------------
     def export(self, fmt: str, path: str, selected_model_ids: tuple[str, ...] = ()) -> bool:

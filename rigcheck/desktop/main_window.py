@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from rigcheck import units
 from rigcheck.desktop import state
+from rigcheck.desktop.catalog_actions import BUSY_TEXT, CatalogActions
 from rigcheck.desktop.catalog_info import CatalogInfo
 from rigcheck.desktop.controller import AppController, memory_limits
 from rigcheck.desktop.evaluation import Evaluation
@@ -72,7 +73,7 @@ class _FirstPaint(QObject):
         return False
 
 
-class MainWindow(WindowActions, QMainWindow):
+class MainWindow(WindowActions, CatalogActions, QMainWindow):
     def __init__(self, services: Services, runner: TaskRunner | None = None, *, store=None,
                  settings: Settings | None = None, parent: QWidget | None = None):
         """``settings``: the estimator settings already read from ``store`` (read from it when None)."""
@@ -88,6 +89,7 @@ class MainWindow(WindowActions, QMainWindow):
                                         refresh_url=url, allow_unsigned=unsigned, parent=self)
         self.services = services
         self._error_details = ""
+        self._details_are_notes = False
         self._plotting_scheduled = False
         self.freeze_long_lived = False
         """Set by the app (open_window): after a new catalog's first evaluation, gc.freeze() what is in memory.
@@ -141,13 +143,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.setCentralWidget(central)
 
         self.act_search = QAction("Search", self, shortcut=QKeySequence.StandardKey.Find)
-        self.act_refresh = QAction("Refresh catalog", self, shortcut=QKeySequence("Ctrl+R"))
-        self.act_refresh.setToolTip("Ask Hugging Face and OpenRouter for new models, quants and prices (or the "
-                                    "feed set in Catalog source…) (Ctrl+R)")
-        self.act_add = QAction("Add model…", self)
-        self.act_add.setToolTip("Add a Hugging Face model by its id or URL, with its quantized versions")
-        self.act_feed = QAction("Catalog source…", self)
-        self.act_feed.setToolTip("Where Refresh catalog fetches from: Hugging Face and OpenRouter, or a signed feed")
+        self._make_catalog_actions()
         self.act_export = QAction("Export report…", self, shortcut=QKeySequence("Ctrl+E"))
         self.act_whatif = QAction("What if…", self, shortcut=QKeySequence("Ctrl+H"))
         self.act_whatif.setToolTip("Estimate for another machine: GPUs and RAM from the device table, or a profile (Ctrl+H)")
@@ -167,10 +163,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.addToolBar(toolbar)
         for act in (self.act_search, self.act_quit):
             self.addAction(act)
-        self.act_refresh.setEnabled(self.services.refresh_catalog is not None)
-        if self.services.refresh_catalog is None:
-            self.act_refresh.setToolTip("Catalog refresh is not part of this build")
-        self.act_add.setEnabled(self.services.add_model is not None)
+        self._make_menus()
         self.act_export.setEnabled(False)
         if self.services.export_report is None:
             self.act_export.setToolTip("Report export is not part of this build")
@@ -184,11 +177,12 @@ class MainWindow(WindowActions, QMainWindow):
         self.details_button.setFlat(True)
         self.details_button.hide()
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(180)
+        self.progress.setMinimumWidth(170)  # "113 / 119 models" fits on one line
+        self.progress.setMaximumWidth(200)
         self.progress.setMaximumHeight(16)
         self.progress.hide()
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setFlat(True)
+        self.cancel_button.setToolTip("Stop the refresh; the catalog in use stays as it is")
         self.cancel_button.hide()
         self.catalog_label = plain_label("Catalog: loading…")
         sb.addWidget(self.busy_label)
@@ -205,8 +199,7 @@ class MainWindow(WindowActions, QMainWindow):
         c.catalog_changed.connect(self._show_catalog)
         c.busy.connect(self._show_busy)
         c.failed.connect(self.show_failure)
-        c.refresh_progress.connect(self._show_progress)
-        c.refresh_done.connect(self._refresh_finished)
+        self._connect_catalog_actions()
         c.speed_ready.connect(lambda *a: self._detail_page and self._detail_page.set_speed_points(*a))
         c.cost_ready.connect(lambda *a: self._detail_page and self._detail_page.set_cost_curves(*a))
         c.serving_ready.connect(lambda *a: self._detail_page and self._detail_page.set_serving(*a))
@@ -220,10 +213,6 @@ class MainWindow(WindowActions, QMainWindow):
         self.picks.settings_wanted.connect(self.settings_dialog)
         self.act_settings.triggered.connect(self.settings_dialog)
         self.act_search.triggered.connect(self.models_page.focus_search)
-        self.act_refresh.triggered.connect(self.refresh_catalog)
-        self.act_feed.triggered.connect(self.feed_dialog)
-        self.act_add.triggered.connect(self.add_model_dialog)
-        self.cancel_button.clicked.connect(c.cancel_refresh)
         self.act_export.triggered.connect(self.export_dialog)
         self.act_whatif.triggered.connect(self.what_if)
         self.act_back.triggered.connect(c.back_to_this_machine)
@@ -408,43 +397,27 @@ class MainWindow(WindowActions, QMainWindow):
         self.catalog_label.setToolTip(fmt.tooltip("\n".join(tip)))
 
     def _show_busy(self, key: str, running: bool) -> None:
-        words = {"probe": "Probing this machine…", "evaluate": "Estimating…", "refresh": "Refreshing catalog…",
+        words = {"probe": "Probing this machine…", "evaluate": "Estimating…", "refresh": BUSY_TEXT,
                  "export": "Exporting report…", "installed": "Looking for installed models…"}
         if key == "refresh":
-            self.progress.setVisible(running)
-            self.cancel_button.setVisible(running)
-            self.act_refresh.setEnabled(not running and self.services.refresh_catalog is not None)
-            self.act_add.setEnabled(not running and self.services.add_model is not None)
-            if running:
-                self.progress.setRange(0, 0)
+            self._show_refresh_busy(running)
         if running:
             self.busy_label.setText(words.get(key, ""))
-        elif self.busy_label.text() == words.get(key):
+        elif key in words and self.busy_label.text().startswith(words[key]):  # a refresh adds its ETA
             self.busy_label.setText("")
-
-    def _show_progress(self, done, total, what: str = "") -> None:
-        if total:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * min(1.0, (done or 0) / total)))
-            if what:  # a refresh from the sources: models done of total, and the one being fetched
-                self.progress.setFormat(f"{done} / {total} models")
-                self.progress.setToolTip(fmt.tooltip(f"Fetching {what}"))
-            else:
-                self.progress.setFormat(f"{units.bytes_text(done)} / {units.bytes_text(total)}")
-        else:
-            self.progress.setRange(0, 0)
-
-    def _refresh_finished(self, message: str) -> None:
-        self._say(message)
 
     def show_failure(self, what: str, message: str, details: str) -> None:
         """One readable sentence in the status bar; the details one click away."""
         self.error_label.setText(message)
         self.error_label.setToolTip(fmt.tooltip(message))
         self._error_details = details
+        self._details_are_notes = False
         self.details_button.setVisible(bool(details))
 
     def _show_details(self) -> None:
+        if self._details_are_notes:  # after a refresh: what it skipped or noted
+            self.show_refresh_details()
+            return
         from rigcheck.desktop.widgets.crash_dialog import show_error  # QMessageBox: loaded when first needed
 
         show_error(self, self.error_label.text(), self._error_details)
@@ -453,6 +426,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.error_label.setText(message)
         self.error_label.setToolTip(fmt.tooltip(message))
         self._error_details = ""
+        self._details_are_notes = False
         self.details_button.hide()
 
     # state -------------------------------------------------------------------------------------------

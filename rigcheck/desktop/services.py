@@ -43,6 +43,10 @@ class Services:
     from Hugging Face and OpenRouter, progress ``(models done, total, repo)``; a URL: a feed, ``(bytes, total)``."""
     add_model: Callable[..., Any] | None = None
     """``(repo id or URL, progress=callable, cancel=threading.Event) -> result``: ``catalog add``."""
+    remove_model: Callable[[str], Any] | None = None
+    """``(repo id) -> result``: ``catalog remove`` of a model added with ``add_model``."""
+    added_models: Callable[[], list[str]] | None = None
+    """The repos added with ``add_model`` (a small file read: fine on the GUI thread)."""
     export_report: Callable[..., None] | None = None
     """``(machine, catalog, settings, estimates, fmt, path, selected_model_ids=()) -> None``."""
     cost_curves: Callable[..., Any] | None = None
@@ -204,6 +208,8 @@ def default_services() -> Services:
         find_model=_lazy("rigcheck.catalog.devices", "find_model"),
         refresh_catalog=refresh,
         add_model=_lazy("rigcheck.catalog.live", "add_model"),
+        remove_model=_lazy("rigcheck.catalog.live", "remove_model"),
+        added_models=_lazy("rigcheck.catalog.live", "added_models"),
         export_report=export,
         cost_curves=cost,
         serving_view=serving,

@@ -1,4 +1,5 @@
-"""The main window's actions that open a dialog: catalog source, Add model, Export, What if, Model folders, Settings.
+"""The main window's actions that open a dialog: Export, What if, Model folders, Settings (the catalog's are
+``catalog_actions``).
 
 A mixin of ``MainWindow`` (which assembles and wires the window): each action asks its dialog, then tells the
 controller or the settings store; none computes a figure.
@@ -9,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from rigcheck.desktop import state
-from rigcheck.desktop.controller import sentence
 
 EXPORT_FORMATS = (
     ("pdf", "PDF report (*.pdf)"),
@@ -23,58 +23,6 @@ EXPORT_FORMATS = (
 class WindowActions:
     """What the window's toolbar and menus open. Uses the window's ``controller``, ``store``, ``services``,
     ``settings_bar``, ``models_page`` and ``_say``."""
-
-    def refresh_catalog(self) -> None:
-        if not self.controller.refresh():
-            self._say("A refresh is already running." if self.controller.refreshing
-                      else "Catalog refresh is not part of this build.")
-
-    def feed_dialog(self) -> None:
-        """Set where Refresh catalog fetches from; remembered in rigcheck.ini."""
-        from rigcheck.desktop.widgets.feed_dialog import FeedDialog
-
-        c = self.controller
-        dialog = FeedDialog(c.refresh_url, c.allow_unsigned, self)
-
-        def accepted() -> None:
-            c.refresh_url, c.allow_unsigned = dialog.url, dialog.allow_unsigned
-            state.save_refresh_url(self.store, dialog.url, dialog.allow_unsigned)
-            where = "Hugging Face and OpenRouter" if dialog.url is None else dialog.url
-            unsigned = " (an unsigned feed is accepted from it)" if dialog.allow_unsigned else ""
-            self._say(f"Refresh catalog will fetch {where}{unsigned}.")
-
-        dialog.accepted.connect(accepted)
-        dialog.open()
-        self.feed_dialog_window = dialog
-
-    def add_model_dialog(self) -> None:
-        """Ask for a Hugging Face repo id or URL and add it (in the background, with progress and cancel)."""
-        from PySide6.QtWidgets import QInputDialog, QLineEdit
-
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle("Add model")
-        dialog.setLabelText("Hugging Face model (ORG/REPO or its URL), with its quantized versions:")
-        dialog.setTextEchoMode(QLineEdit.EchoMode.Normal)
-        dialog.setTextValue("")
-
-        def accepted() -> None:
-            ref = dialog.textValue().strip()
-            if not ref:
-                return
-            from rigcheck.catalog.sources.huggingface import InvalidRepoId, parse_model_ref
-
-            try:
-                parse_model_ref(ref)
-            except InvalidRepoId as exc:
-                self._say(sentence(str(exc)))
-                return
-            if not self.controller.add_model(ref):
-                self._say("A refresh is already running." if self.controller.refreshing
-                          else "Adding models is not part of this build.")
-
-        dialog.accepted.connect(accepted)
-        dialog.open()
-        self.add_dialog_window = dialog
 
     def export_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog  # first use only: its Python enums cost ~10 ms to set up
