@@ -19,3 +19,20 @@ def token_count(text: str) -> int:
     if value > MAX_TOKENS:
         raise argparse.ArgumentTypeError(f"{text!r} is more than any model's context")
     return value
+
+
+def positive_number(kind=float, *, zero: bool = False):
+    """An argparse type: a finite number above zero (or zero too, with ``zero``), read as ``kind`` (int or float)."""
+    import math
+
+    def parse(text: str):
+        try:
+            value = kind(text.replace("_", "").replace(",", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+            raise argparse.ArgumentTypeError(f"{text!r} must be {'zero or more' if zero else 'above zero'}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its error messages
+    return parse

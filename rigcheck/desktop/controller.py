@@ -7,7 +7,6 @@ TaskRunner; results arrive on the GUI thread and stale ones are dropped by key.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,6 @@ if TYPE_CHECKING:  # the catalog's records (msgspec) load with the first catalog
     from rigcheck.catalog.records import Catalog, Device, Model
     from rigcheck.desktop.models.rows import ModelRow
 
-log = logging.getLogger(__name__)
 
 SPEED_CONTEXTS = (512, 2048, 8192, 16384, 32768, 65536, 131072, 262144, 1048576)
 UTILIZATIONS = tuple(round(0.05 * i, 2) for i in range(1, 21))
@@ -76,12 +74,12 @@ def sentence(text: str) -> str:
 
 def memory_limits(machine: Machine) -> tuple[int, int]:
     """(GPU memory, RAM) in bytes for the memory chart's reference lines; unified parts count once."""
-    vram = 0
-    for g in machine.usable_gpus:
-        if g.unified_memory:
-            vram += g.gpu_usable_memory_bytes or 0
-        else:
-            vram += g.vram_total_bytes or 0
+    from rigcheck.estimate.unified import gpu_share  # light: stdlib only
+
+    vram = sum(g.vram_total_bytes or 0 for g in machine.usable_gpus if not g.unified_memory)
+    share = gpu_share(machine)
+    if share is not None:
+        vram += share.usable_bytes  # the share the GPU may use, as the estimator sizes against it
     unified = any(g.unified_memory for g in machine.usable_gpus)
     ram = 0 if unified else machine.memory.total_bytes
     return vram, ram
@@ -502,7 +500,10 @@ class AppController(QObject):
             if failure is None and sample is not None:
                 callback(sample)
             else:
-                log.debug("usage sample failed: %s", failure.message if failure else "no sample")
+                import logging
+
+                logging.getLogger(__name__).debug("usage sample failed: %s",
+                                                  failure.message if failure else "no sample")
 
         self.runner.run_task(work, done, key="usage")
 

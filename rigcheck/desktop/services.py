@@ -152,7 +152,7 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings) -> list[Es
     from rigcheck.estimate import evaluate
     from rigcheck.estimate.calibration.correction import with_measured
 
-    return with_measured(machine, catalog, evaluate(machine, catalog, settings))
+    return with_measured(machine, catalog, evaluate(machine, catalog, settings), settings.usable)
 
 
 def _scan_installed(catalog: Catalog) -> list:

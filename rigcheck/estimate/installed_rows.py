@@ -36,7 +36,6 @@ def evaluate_installed(machine: Machine, catalog: Catalog, settings: Settings, i
     rows: list[Estimate] = []
     skipped: list[dict[str, object]] = []
     inputs: dict[tuple[str, str, str], tuple[Model, Quant, InstalledModel]] = {}
-    quants: dict[tuple[str, str], Quant] = {}
     for m in installed:
         if m.problem:
             skipped.append({**installed_summary(m), "reason": m.problem})
@@ -54,8 +53,7 @@ def evaluate_installed(machine: Machine, catalog: Catalog, settings: Settings, i
         row = dataclasses.replace(row, extra={**row.extra, "installed": installed_summary(m)})
         rows.append(row)
         inputs[(row.model_id, row.quant, m.path)] = (model, quant, m)
-        quants[(row.model_id, row.quant)] = quant
-    return mark_best(rows, quants), skipped, inputs
+    return mark_best(rows, settings.usable), skipped, inputs
 
 
 def launch_for_row(row: Estimate, inputs: dict, settings: Settings) -> list[LaunchCommand]:

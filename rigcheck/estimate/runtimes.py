@@ -37,7 +37,7 @@ class RuntimeView:
                  "ram_total", "ram_free", "seconds_per_byte", "flops16", "flops8", "flops4", "pcie",
                  "unified", "allow_ram", "lines", "gpus", "ram_seconds_per_byte", "bandwidth",
                  "tensor_parallel", "raw_seconds_per_byte", "ram_bandwidth", "gpu_bands", "gpu_base_sum",
-                 "equal_gpus", "free_known", "_descriptions", "serving_node")
+                 "equal_gpus", "free_known", "calibrated", "_descriptions", "serving_node")
 
     def __init__(self, runtime: str, rm: ResolvedMachine, backend: str | None = None,
                  flash_attention: bool = True) -> None:
@@ -49,6 +49,7 @@ class RuntimeView:
         vendors = {g.vendor for g in gpus}
         self.eff = efficiency_for(runtime, self.backend, vendors.pop() if len(vendors) == 1 else None)
         self.cpu_eff = efficiency_for("llama.cpp", "cpu")
+        self.calibrated = self.eff.calibrated
         self.unified = rm.unified
         self.allow_ram = runtime == "llama.cpp"
         self.gpu_base_total = tuple(

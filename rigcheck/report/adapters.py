@@ -11,7 +11,7 @@ from rigcheck.catalog.records import Catalog, Model
 from rigcheck.estimate.types import Settings
 from rigcheck.probe.types import Machine
 from rigcheck.report.engine import Engine
-from rigcheck.report.records import USABLE_DECODE_TOKENS_PER_S, USABLE_TTFT_S, PlanOption
+from rigcheck.report.records import PlanOption
 
 PLAN_OPTIONS = 6
 """Configurations shown per model: enough to compare buying and renting without a wall of rows."""
@@ -25,7 +25,7 @@ def _with_measured(evaluate):
     from rigcheck.estimate.calibration.correction import with_measured
 
     def evaluate_measured(machine, catalog, settings):
-        return with_measured(machine, catalog, evaluate(machine, catalog, settings))
+        return with_measured(machine, catalog, evaluate(machine, catalog, settings), settings.usable)
 
     return evaluate_measured
 
@@ -57,28 +57,29 @@ def default_engine() -> Engine:
     return engine
 
 
-def _target(quant: str | None, settings: Settings):
+def _target(quant: str | None, settings: Settings, machine_class: str = "any"):
     from rigcheck.estimate.target import Target
 
-    # The report's bar for "runs" is the same usable speed its summary uses.
+    # The report's bar for "runs" is the settings' usable thresholds (rules), as everywhere.
     return Target(
         quant=quant,
         context_tokens=settings.context_tokens,
         prompt_tokens=settings.prompt_tokens,
         kv_cache_type=settings.kv_cache_type,
-        min_decode_tokens_per_s=USABLE_DECODE_TOKENS_PER_S,
-        max_ttft_s=USABLE_TTFT_S,
+        min_decode_tokens_per_s=settings.usable.min_decode_tokens_per_s,
+        max_ttft_s=settings.usable.max_ttft_s,
+        machine_class=machine_class,  # type: ignore[arg-type]
     )
 
 
 def _planner(plan_module):
-    def run(model: Model, quant: str | None, settings: Settings, catalog: Catalog):
+    def run(model: Model, quant: str | None, settings: Settings, catalog: Catalog, machine_class: str = "any"):
         from rigcheck.estimate.serving import Workload
         from rigcheck.estimate.target import PlanError
 
         try:
             result = plan_module.plan(
-                model, catalog, _target(quant, settings), limit=PLAN_OPTIONS, workload=Workload()
+                model, catalog, _target(quant, settings, machine_class), limit=PLAN_OPTIONS, workload=Workload()
             )
         except PlanError as exc:
             return quant, [PlanOption(label=model.id, meets_target=False, why=str(exc))]
@@ -122,11 +123,20 @@ def _planner(plan_module):
 
 
 def _upgrader(upgrade_module):
-    def run(machine: Machine, model: Model, settings: Settings, catalog: Catalog) -> list[str]:
+    def run(machine: Machine, model: Model, settings: Settings, catalog: Catalog,
+            machine_class: str = "any") -> list[str]:
         from rigcheck.estimate.target import PlanError
 
         try:
-            upgrades = upgrade_module.upgrade_advice(model, machine, catalog, _target(settings.quant, settings))
+            target = _target(settings.quant, settings, machine_class)
+            upgrades = upgrade_module.upgrade_advice(model, machine, catalog, target)
+            if any(u.estimate is not None and (u.estimate.bits_per_weight or 0.0) < 3.0 for u in upgrades):
+                # The rules' quality floor: no 1-bit upgrade when a machine of this class runs it at 4 bits.
+                from rigcheck.estimate.plan import plan as plan_fn
+
+                others = plan_fn(model, catalog, target, limit=PLAN_OPTIONS).options
+                upgrades, _dropped = upgrade_module.drop_below_floor(
+                    upgrades, [o.estimate.bits_per_weight or 0.0 for o in others])
         except PlanError as exc:
             return [str(exc)]
         lines = []

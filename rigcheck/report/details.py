@@ -12,32 +12,28 @@ from rigcheck.report.catalog_facts import model_name
 from rigcheck.report.engine import Engine
 from rigcheck.report.inventory import capacities
 from rigcheck.report.records import (
+    Capability,
     ContextPoint,
     FitRow,
     HostedRow,
     MachineInfo,
     ModelDetail,
-    Quality,
     one_row_per_model,
 )
 
-NEARLY_FITS_FACTOR = 1.25
-"""A model whose smallest quant needs at most 25 % more memory than the machine has "nearly fits"."""
 SPEED_CONTEXTS_TOKENS = (512, 2048, 8192, 32768, 131072)
 """Depths at which the speed-vs-context chart samples prefill, decode and TTFT."""
 DEFAULT_SELECTED = 3
 
 
 def default_selection(rows: tuple[FitRow, ...], info: MachineInfo) -> list[str]:
-    """The few most capable models that fit, plus the most capable one that nearly fits."""
+    """This machine's picks: the most capable usable models (``rules`` order); when none is usable, the models
+    closest to it that fit."""
     per_model = one_row_per_model(rows)
-    chosen = [r.model_id for r in per_model if r.estimate.fits][:DEFAULT_SELECTED]
-    gpu, ram = capacities(info)
-    for r in per_model:
-        if not r.estimate.fits and r.estimate.memory.total_bytes <= NEARLY_FITS_FACTOR * (gpu + ram):
-            chosen.append(r.model_id)
-            break
-    return chosen
+    usable = [r.model_id for r in per_model if r.usable]
+    if usable:
+        return usable[:DEFAULT_SELECTED]
+    return [r.model_id for r in per_model if r.estimate.fits][:DEFAULT_SELECTED]
 
 
 def detail(
@@ -48,7 +44,7 @@ def detail(
     catalog: Catalog,
     settings: Settings,
     engine: Engine,
-    quality: dict[str, Quality],
+    capability: dict[str, Capability],
     hosted: dict[str, tuple[HostedRow, ...]],
 ) -> ModelDetail:
     """The detail section for ``model``; the speed curve is left empty when the engine cannot estimate."""
@@ -58,7 +54,7 @@ def detail(
             key=lambda e: -e.memory.weights_bytes,
         )
     )
-    best = next((e for e in quants if e.best and e.fits), None)
+    best = next((e for e in quants if e.best and e.usable), None)
     fitting = [e for e in quants if e.fits]
     speed_est = best or (fitting[0] if fitting else (quants[-1] if quants else None))
     points: list[ContextPoint] = []
@@ -96,7 +92,7 @@ def detail(
         model_id=model.id,
         model_name=model_name(model),
         facts=tuple(facts),
-        quality=quality.get(model.id),
+        capability=capability.get(model.id),
         quants=quants,
         best_quant=best.quant if best else None,
         speed_quant=speed_est.quant if speed_est is not None and points else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rigcheck.catalog.records import Catalog, Model
+from rigcheck.estimate.configs import machine_class
 from rigcheck.estimate.types import Settings
 from rigcheck.probe.types import Machine
 from rigcheck.report.catalog_facts import model_name
@@ -16,8 +17,7 @@ from rigcheck.report.records import (
     FleetSection,
     FleetTarget,
     MachineReport,
-    quality_key,
-    usable_by_model,
+    rank,
 )
 
 FLEET_ROWS = 25
@@ -40,15 +40,15 @@ def fleet_section(
     models_by_id: dict[str, Model],
 ) -> FleetSection:
     """The matrix of the most capable models against the machines, and how each reaches the target model."""
-    # Each cell shows the quant to use there: a usable one when any is, else the best that fits.
-    per_machine = [{**{r.model_id: r for r in rep.model_rows}, **usable_by_model(rep.rows)} for rep in reports]
+    # Each cell shows the row that speaks for the model there: its pick when it is usable.
+    per_machine = [{r.model_id: r for r in rep.model_rows} for rep in reports]
     # Rows: the most capable models that at least one machine runs, then the target if missing.
     union: dict[str, FitRow] = {}
     for rep in reports:
         for r in rep.model_rows:
             if r.estimate.fits and r.model_id not in union:
                 union[r.model_id] = r
-    ordered = sorted(union.values(), key=lambda r: (*quality_key(r), r.model_id))[:FLEET_ROWS]
+    ordered = sorted(union.values(), key=lambda r: (*rank(r), r.model_id))[:FLEET_ROWS]
     ids = [r.model_id for r in ordered]
     if target_model_id and target_model_id not in ids:
         ids.insert(0, target_model_id)
@@ -60,7 +60,7 @@ def fleet_section(
             FleetRow(
                 model_id=mid,
                 model_name=model_name(model),
-                quality=some.quality if some else None,
+                capability=some.capability if some else None,
                 cells=tuple(_cell(pm.get(mid)) for pm in per_machine),
             )
         )
@@ -76,7 +76,8 @@ def fleet_section(
                 why = engine.unavailable.get("planner", "upgrade advice is not available in this build")
                 targets.append(FleetTarget(rep.machine.label, cell, (), why))
                 continue
-            advice = tuple(engine.upgrade(machine, model, settings, catalog))
+            advice = tuple(engine.upgrade(machine, model, settings, catalog,
+                                          machine_class(machine, catalog.devices)))
             targets.append(FleetTarget(rep.machine.label, cell, advice, None if advice else "no upgrade found"))
     return FleetSection(
         machine_labels=tuple(rep.machine.label for rep in reports),

@@ -7,13 +7,13 @@ from collections.abc import Iterable, Sequence
 from rigcheck import units
 from rigcheck.report.details import measured_lines
 from rigcheck.report.records import (
-    USABLE_DECODE_TOKENS_PER_S,
+    Capability,
     FitRow,
     FleetCell,
+    HostedRow,
     MachineReport,
     ModelDetail,
     PlanSection,
-    Quality,
     ReportData,
 )
 
@@ -33,8 +33,17 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[object]], numeric: Seque
     return "\n".join(lines + body) + "\n"
 
 
-def _q(q: Quality | None) -> str:
-    return "—" if q is None else f"{q.value:g} ({q.label})"
+def _q(c: Capability | None) -> str:
+    """Capability with the benchmarks it rests on: "81 (Aider polyglot)"."""
+    return "—" if c is None else f"{c.value:g} ({', '.join(c.benchmarks)})"
+
+
+def _price(h: HostedRow | None, provider: bool = True) -> str | None:
+    """"$0.13/M ($0.10 in / $0.22 out) provider": the blended price beside the two it blends."""
+    if h is None:
+        return None
+    text = units.price_triple_text(h.usd_per_m_blended, h.usd_per_m_input, h.usd_per_m_output)
+    return f"{text} {h.provider}" if provider else text
 
 
 def render(report: ReportData) -> str:
@@ -66,29 +75,31 @@ def render(report: ReportData) -> str:
 
 def _summary(out: list[str], mr: MachineReport, heading: str) -> None:
     s = mr.summary
-    out += [f"## {heading}", "", f"**{s.headline}**", "", "### Runs well", ""]
+    out += [f"## {heading}", ""]
+    if s.answer:
+        out += [f"> **{s.answer}**", ""]
+    out += [f"**{s.headline}**", "", "### Runs usably: this machine's picks", ""]
     out.append(
         _table(
-            ["Model", "Quant", "Verdict", "Decode tok/s", "First token", "Score"],
+            ["Model", "Pick", "Verdict", "Decode tok/s", "First token", "Capability"],
             (
                 [p.model_name, p.quant, units.verdict_text(p.verdict), units.band_text(p.decode_tokens_per_s),
-                 units.band_text(p.ttft_s, units.seconds_text), _q(p.quality)]
+                 units.band_text(p.ttft_s, units.seconds_text), _q(p.capability)]
                 for p in s.runs_well
             ),
             numeric=(3, 4),
         )
     )
-    out += ["### Cannot run (or not at usable speed)", ""]
-    out.append(_table(["Model", "Quant", "Why", "Score"],
-                      ([p.model_name, p.quant, p.reason, _q(p.quality)] for p in s.cannot_run)))
+    out += ["### Cannot run (or not usably)", ""]
+    out.append(_table(["Model", "Quant", "Why", "Capability"],
+                      ([p.model_name, p.quant, p.reason, _q(p.capability)] for p in s.cannot_run)))
     out += ["### Best hosted alternative", ""]
     h = s.best_hosted
     if h is None:
         out += ["No hosted offer in the catalog.", ""]
     else:
         out += [
-            f"**{s.best_hosted_model_name or h.model_id}** at **{h.provider}**: {units.usd_text(h.usd_per_m_input)}/M input, "
-            f"{units.usd_text(h.usd_per_m_output)}/M output (blended {units.usd_text(h.blended_usd_per_m)}/M) — "
+            f"**{s.best_hosted_model_name or h.model_id}** at **{h.provider}**: {_price(h, provider=False)} — "
             f"{s.best_hosted_reason or ''}.",
             "",
         ]
@@ -147,26 +158,26 @@ def _fit(out: list[str], mr: MachineReport, *, short: bool) -> None:
     rows: list[FitRow] = [r for r in mr.model_rows if r.estimate.fits] if short else list(mr.model_rows)
     out.append(
         _table(
-            ["Model", "Params", "Quant", "Verdict", "Memory", "Max ctx", "Prefill tok/s", "Decode tok/s",
-             "First token", "Score", "Hosted $/M"],
+            ["Model", "Params", "Pick", "Verdict", "Usable", "Memory", "Max ctx", "Prefill tok/s", "Decode tok/s",
+             "First token", "Capability", "Hosted $/M blended (in / out)"],
             (
                 [
                     r.model_name,
                     units.params_text(r.params_total_b),
                     r.estimate.quant,
                     units.verdict_text(r.estimate.verdict),
+                    "yes" if r.usable else "no",
                     units.bytes_text(r.estimate.memory.total_bytes),
                     units.tokens_text(r.estimate.max_context_tokens),
                     units.band_text(r.estimate.prefill_tokens_per_s),
                     units.band_text(r.estimate.decode_tokens_per_s),
                     units.band_text(r.estimate.ttft_s, units.seconds_text),
-                    _q(r.quality),
-                    f"{units.usd_text(r.cheapest_hosted.blended_usd_per_m)} ({r.cheapest_hosted.provider})"
-                    if r.cheapest_hosted else None,
+                    _q(r.capability),
+                    _price(r.cheapest_hosted),
                 ]
                 for r in rows
             ),
-            numeric=(1, 4, 5, 6, 7, 8, 10),
+            numeric=(1, 5, 6, 7, 8, 9, 10),
         )
     )
 
@@ -200,7 +211,7 @@ def _detail(out: list[str], d: ModelDetail) -> None:
     out.append(
         f"Machine capacity: {units.bytes_text(d.gpu_capacity_bytes)} VRAM"
         + (f" + {units.bytes_text(d.ram_capacity_bytes)} RAM" if d.ram_capacity_bytes else "")
-        + ". ★ = best quant that fits.\n"
+        + ". ★ = this machine's pick.\n"
     )
     if d.speed_vs_context:
         out += [f"### Speed vs context ({d.speed_quant})", ""]
@@ -232,9 +243,10 @@ def _detail(out: list[str], d: ModelDetail) -> None:
     out += ["### Hosted offers", ""]
     out.append(
         _table(
-            ["Provider", "$/M input", "$/M output", "Blended $/M", "Context", "Residency", "Seen"],
+            ["Provider", "Blended", "$/M input", "$/M output", "Context", "Residency", "Seen"],
             (
-                [h.provider, units.usd_text(h.usd_per_m_input), units.usd_text(h.usd_per_m_output), units.usd_text(h.blended_usd_per_m),
+                [h.provider, units.usd_per_m_text(h.usd_per_m_blended), units.usd_text(h.usd_per_m_input),
+                 units.usd_text(h.usd_per_m_output),
                  units.tokens_text(h.context_tokens), h.residency + (f" ({h.region})" if h.region else ""), h.date_seen]
                 for h in d.hosted
             ),
@@ -272,7 +284,7 @@ def _cell(c: FleetCell | None) -> str:
     if c is None:
         return "✗"
     speed = units.rate_text(c.decode_tokens_per_s.expected) if c.decode_tokens_per_s else "—"
-    return f"{c.quant}, {speed} tok/s" + ("" if c.usable else " (slow)")
+    return f"{c.quant}, {speed} tok/s" + ("" if c.usable else " (not usable)")
 
 
 def _fleet(out: list[str], report: ReportData) -> None:
@@ -280,11 +292,11 @@ def _fleet(out: list[str], report: ReportData) -> None:
     assert f is not None
     out += ["## Fleet: which machines run which models", ""]
     out.append(
-        f"Each cell: the best quant that fits and its expected decode speed; (slow) = under "
-        f"{USABLE_DECODE_TOKENS_PER_S:.0f} tok/s; ✗ = does not fit.\n"
+        f"Each cell: the machine's pick and its expected decode speed; (not usable) = "
+        f"not {report.settings.usable.describe()}; ✗ = does not fit.\n"
     )
-    out.append(_table(["Model", "Score", *f.machine_labels],
-                      ([r.model_name, _q(r.quality), *(_cell(c) for c in r.cells)] for r in f.rows)))
+    out.append(_table(["Model", "Capability", *f.machine_labels],
+                      ([r.model_name, _q(r.capability), *(_cell(c) for c in r.cells)] for r in f.rows)))
     if f.target_model_id:
         out += [f"### Bringing the fleet to {f.target_model_name or f.target_model_id}", ""]
         out.append(

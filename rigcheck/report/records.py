@@ -1,8 +1,8 @@
-"""The report's records: what a ``ReportData`` holds, in base units, and the bar for "usable".
+"""The report's records: what a ``ReportData`` holds, in base units.
 
-Builder, adapters and every renderer read these; nothing here computes a section or formats a number.
-Which row speaks for a model (its best quant, the usable one, the quality order) is decided here once,
-because the summary, the fit table and the fleet matrix all show it.
+Builder, adapters and every renderer read these; nothing here computes a section or formats a number. What is
+usable, which row speaks for a model and how models are ordered are the rules' (``rigcheck.estimate.rules``),
+applied by the estimator with the report's settings: the report keeps no threshold of its own.
 """
 
 from __future__ import annotations
@@ -10,14 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from rigcheck.estimate.rules import rank_key
 from rigcheck.estimate.types import Band, Estimate, Settings
 
-REPORT_SCHEMA = "rigcheck.report/1"
-
-USABLE_DECODE_TOKENS_PER_S = 10.0
-"""Below this a reply streams slower than people read (about 5–8 words/s), so the model is not "usable"."""
-USABLE_TTFT_S = 60.0
-"""A minute to the first token for the chosen prompt is the most a person waits interactively."""
+REPORT_SCHEMA = "rigcheck.report/2"
+"""2: one capability per model (``rules.capabilities``) in place of a representative score ("quality"); hosted
+prices blended by the rules (``usd_per_m_blended``); the summary's one-line answer and catalog counts."""
 
 # --------------------------------------------------------------------------------------------- records
 
@@ -102,15 +100,14 @@ class MachineInfo:
 
 
 @dataclass(frozen=True)
-class Quality:
-    """A model's published score chosen to represent it, and its rank across the catalog (0..1)."""
+class Capability:
+    """A model's capability (``rules.capabilities``: 0-100) and what it rests on."""
 
-    benchmark: str
-    label: str
     value: float
-    rank: float
-    """Mean percentile over every benchmark the model has a score on; used only to order models."""
-    source: str | None = None
+    basis: str
+    """Each benchmark's score and its share of the best: "Aider polyglot 71.6 (81 % of the best, 88.0)"."""
+    benchmarks: tuple[str, ...]
+    """The benchmarks it is made of, by label."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +116,8 @@ class HostedRow:
     provider: str
     usd_per_m_input: float
     usd_per_m_output: float
-    blended_usd_per_m: float
+    usd_per_m_blended: float
+    """``rules.blended_usd_per_m`` at the settings' ratio: the same figure ``hosted --json`` and ``fit --json`` give."""
     context_tokens: int | None
     quantization: str | None
     residency: str
@@ -137,19 +135,14 @@ class FitRow:
     model_name: str
     params_total_b: float | None
     params_active_b: float | None
-    quality: Quality | None
+    capability: Capability | None
     cheapest_hosted: HostedRow | None
     estimate: Estimate
 
     @property
     def usable(self) -> bool:
-        """Fits, and decodes and answers fast enough for interactive use (see the module constants)."""
-        e = self.estimate
-        if not e.fits or e.decode_tokens_per_s is None:
-            return False
-        if e.decode_tokens_per_s.expected < USABLE_DECODE_TOKENS_PER_S:
-            return False
-        return e.ttft_s is None or e.ttft_s.expected <= USABLE_TTFT_S
+        """Fits, and decodes and answers fast enough for the settings' thresholds (``rules``, via the estimator)."""
+        return self.estimate.usable
 
 
 @dataclass(frozen=True)
@@ -161,7 +154,7 @@ class SummaryPick:
     decode_tokens_per_s: Band | None
     ttft_s: Band | None
     needed_bytes: int
-    quality: Quality | None
+    capability: Capability | None
     reason: str
 
 
@@ -173,6 +166,14 @@ class Summary:
     best_hosted: HostedRow | None
     best_hosted_model_name: str | None
     best_hosted_reason: str | None
+    answer: str = ""
+    """One line: "To run X at 32k context at ≥ 10 tok/s: buy A ($), rent B ($/h), or use hosted C ($/M blended)"."""
+    catalog_models: int = 0
+    """Models in the catalog; ``usable_models`` + the rest always add up to it."""
+    usable_models: int = 0
+    fitting_models: int = 0
+    unestimated_models: int = 0
+    """Catalog models the estimator could not size (no parameter count or architecture)."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ class ModelDetail:
     model_name: str
     facts: tuple[tuple[str, str], ...]
     """(label, value) lines: parameters, architecture, license, release date, maximum context."""
-    quality: Quality | None
+    capability: Capability | None
     quants: tuple[Estimate, ...]
     best_quant: str | None
     speed_quant: str | None
@@ -260,7 +261,8 @@ class MachineReport:
 
     @property
     def model_rows(self) -> tuple[FitRow, ...]:
-        """One row per model: its best quant, or the smallest quant when none fits; by quality."""
+        """One row per model: the row that speaks for it (its pick when it is usable); usable models first, then by
+        capability (``rules.rank_key``)."""
         return one_row_per_model(self.rows)
 
 
@@ -276,7 +278,7 @@ class FleetCell:
 class FleetRow:
     model_id: str
     model_name: str
-    quality: Quality | None
+    capability: Capability | None
     cells: tuple[FleetCell | None, ...]
     """One per machine, in ``FleetSection.machine_labels`` order; None when no quant fits there."""
 
@@ -322,37 +324,20 @@ class ReportData:
 # --------------------------------------------------------------------------------------------- rows
 
 
-def quality_key(row: FitRow) -> tuple[float, float, float]:
-    # Scored models first by rank; unscored ones after, bigger (active, then total) first.
-    q = row.quality
-    return (
-        -(q.rank if q else -1.0),
-        -(row.params_active_b or row.params_total_b or 0.0),
-        -(row.params_total_b or 0.0),
-    )
+def rank(row: FitRow) -> tuple[float, float, float]:
+    """The rules' order (``rules.rank_key``): usable first, then by capability, unscored after, larger first."""
+    return rank_key(row.usable, row.capability.value if row.capability else None,
+                    row.params_total_b)
 
 
 def one_row_per_model(rows: Iterable[FitRow]) -> tuple[FitRow, ...]:
-    """Per model, the row that speaks for it: its best quant, else the largest that fits, else the smallest."""
+    """Per model, the row that speaks for it: the one the estimator marked best (its pick, else the row closest to
+    usable), else the smallest (a model none of whose quants runs), in the rules' order."""
     by_model: dict[str, list[FitRow]] = {}
     for r in rows:
         by_model.setdefault(r.model_id, []).append(r)
     chosen = []
     for group in by_model.values():
-        best = [r for r in group if r.estimate.best and r.estimate.fits]
-        if not best:
-            fitting = [r for r in group if r.estimate.fits]
-            best = sorted(fitting, key=lambda r: -r.estimate.memory.total_bytes)[:1]
-        if not best:
-            best = sorted(group, key=lambda r: r.estimate.memory.total_bytes)[:1]
-        chosen.append(best[0])
-    return tuple(sorted(chosen, key=lambda r: (*quality_key(r), r.model_id)))
-
-
-def usable_by_model(rows: Iterable[FitRow]) -> dict[str, FitRow]:
-    """Per model, the quant to recommend for interactive use: the best quant when it is usable, else the
-    highest-quality (largest) usable one, e.g. a smaller quant that keeps decode above the bar."""
-    out: dict[str, FitRow] = {}
-    for r in sorted((r for r in rows if r.usable), key=lambda r: (not r.estimate.best, -r.estimate.memory.weights_bytes)):
-        out.setdefault(r.model_id, r)
-    return out
+        best = [r for r in group if r.estimate.best]
+        chosen.append(best[0] if best else min(group, key=lambda r: r.estimate.memory.total_bytes))
+    return tuple(sorted(chosen, key=lambda r: (*rank(r), r.model_id)))

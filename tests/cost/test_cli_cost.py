@@ -122,6 +122,10 @@ def test_hosted_for_one_model(capsys):
     providers = {o["provider"] for o in data["offers"]}
     assert {"openrouter", "baseten", "zai"} <= providers
     assert data["cheapest_output"]["usd_per_m_output"] == pytest.approx(2.08)  # DeepInfra, supplement
+    blended = [o["usd_per_m_blended"] for o in data["offers"]]
+    assert blended == sorted(blended), "cheapest blended price first"
+    assert data["cheapest_blended"]["usd_per_m_blended"] == blended[0]
+    assert all("usd_per_m_output_all_in" not in o for o in data["offers"])
     assert data["comparators"] and all(c["model_id"].startswith("closed:") for c in data["comparators"])
     assert set(data["residency_levels"]) == {"anywhere", "region", "no-training", "sovereign"}
 
@@ -130,7 +134,12 @@ def test_hosted_overview(capsys):
     data = run_json(capsys, "hosted", "--json")
     ids = [m["model_id"] for m in data["models"]]
     assert "zai-org/GLM-5" in ids and len(ids) == len(set(ids))
-    assert all(m["cheapest_all_in"] is not None for m in data["models"])
+    assert all(m["cheapest_blended"] is not None for m in data["models"])
+    for m in data["models"]:
+        o = m["cheapest_blended"]
+        assert o["usd_per_m_blended"] == pytest.approx((3 * o["usd_per_m_input"] + o["usd_per_m_output"]) / 4,
+                                                        abs=1e-6)
+    assert data["blend"]["input_per_output"] == 3.0
     assert data["closed_models"]
 
 

@@ -59,9 +59,9 @@ def test_run_tab_shows_the_command_for_the_installed_file_and_copies_it(make_win
     window.models_page.select_model("acme/Mid-8B")
     page = _run_tab(window)
     e = page.selected_estimate()
-    assert e.quant == "F16"  # the model's best: not installed, so a placeholder file named in a note
-    assert page.command.toPlainText().startswith("llama-server -m Mid-8B-F16.gguf -c ")
-    assert "# Mid-8B-F16.gguf: the path of a downloaded F16 GGUF" in page.command.toPlainText()
+    assert e.quant == "Q8_0"  # the model's pick: not installed, so a placeholder file named in a note
+    assert page.command.toPlainText().startswith("llama-server -m Mid-8B-Q8_0.gguf -c ")
+    assert "# Mid-8B-Q8_0.gguf: the path of a downloaded Q8_0 GGUF" in page.command.toPlainText()
     runtimes = [page.runtime_box.itemData(i) for i in range(page.runtime_box.count())]
     assert runtimes == ["llama.cpp", "ollama"]
     # The installed quant: the command names the Ollama blob, the Modelfile the tag.

@@ -182,3 +182,10 @@ def test_gated_base_still_gets_its_quantized_versions(hub):
     assert any("gated" in n for n in notes)
     with pytest.raises(HttpStatusError, match="HF_TOKEN"):
         ModelFetcher(HubClient(base_url=hub.url)).fetch(GATED, known=False)
+
+
+def test_refresh_contacts_only_the_documented_endpoints(hub, httpserver):
+    """huggingface_hub's daily /api/agent-harnesses lookup (user-agent telemetry) is not made for us."""
+    refresh()
+    paths = {request.path for request, _response in httpserver.log}
+    assert paths and not any("agent-harnesses" in path for path in paths)

@@ -107,6 +107,14 @@ class ChildRepo(msgspec.Struct):
 
 def _hf():
     import huggingface_hub
+    from huggingface_hub import constants
+
+    # huggingface_hub asks /api/agent-harnesses about once a day for its user-agent string: a request the user
+    # did not ask for, charged to their API budget. Off unless they set HF_HUB_DISABLE_TELEMETRY themselves
+    # (set on the module, not the environment: the constant is read when huggingface_hub is first imported,
+    # which the installed-models scan may already have done).
+    if "HF_HUB_DISABLE_TELEMETRY" not in os.environ:
+        constants.HF_HUB_DISABLE_TELEMETRY = True
 
     return huggingface_hub
 

@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from rigcheck import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.models.cells import (  # noqa: F401 - the column constants are re-exported for the pages
+    CAPABILITY,
     CONTEXT,
     DECODE,
     HEADER_TIPS,
@@ -20,9 +21,8 @@ from rigcheck.desktop.models.cells import (  # noqa: F401 - the column constants
     PARAMS,
     PREFILL,
     QUANT,
-    SCORE_AIDER,
-    SCORE_SWE,
     TTFT,
+    USABLE,
     VERDICT,
     TableRow,
     table_row,
@@ -231,6 +231,8 @@ class ModelTableModel(QAbstractTableModel):
             return _RIGHT_ALIGNED if col in NUMERIC_COLUMNS else None
         if role == _ACCESSIBLE_TEXT and col == VERDICT:
             return units.verdict_text(cell.verdict)
+        if role == _ACCESSIBLE_TEXT and col == USABLE:
+            return "usable" if cell.usable else "not usable"
         if role == _ACCESSIBLE_TEXT and col == MODEL and cell.model_id in self._installed:
             return f"{cell.display[col]}, installed"
         return None
@@ -246,7 +248,8 @@ VERDICT_FILTERS: tuple[tuple[str, str, frozenset[str] | None], ...] = (
 
 
 class ModelFilterProxy(QSortFilterProxyModel):
-    """Filters rows by search text, verdict group, use case, license and minimum context; sorts on SORT_ROLE."""
+    """Filters rows by search text, verdict group, use case, license, minimum context and "usable only"; sorts on
+    SORT_ROLE."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -256,6 +259,7 @@ class ModelFilterProxy(QSortFilterProxyModel):
         self._use_case: str | None = None
         self._license: str | None = None
         self._min_context = 0
+        self._usable_only = False
         self._installed_only: frozenset[str] | None = None
         self._descending = False
         """The sort order as a plain bool: asking Qt for sortOrder() converts an enum on every comparison."""
@@ -299,6 +303,8 @@ class ModelFilterProxy(QSortFilterProxyModel):
     def set_min_context(self, tokens: int) -> None:
         self._refilter(_min_context=max(0, int(tokens)))
 
+    def set_usable_only(self, on: bool) -> None:
+        self._refilter(_usable_only=bool(on))
     def set_installed_only(self, model_ids: frozenset[str] | None) -> None:
         """Only these models (the ones installed on this machine), or every model for None."""
         self._refilter(_installed_only=model_ids)
@@ -321,6 +327,8 @@ class ModelFilterProxy(QSortFilterProxyModel):
         if self._license and (cell.license or "") != self._license:
             return False
         if self._min_context and (cell.fit_context is None or cell.fit_context < self._min_context):
+            return False
+        if self._usable_only and not cell.usable:
             return False
         if self._installed_only is not None and cell.model_id not in self._installed_only:
             return False

@@ -63,6 +63,20 @@ def basis_text(row: ModelRow, e: Estimate | None, prompt_tokens: int) -> str:
         return "\n".join(lines)
     lines.append("")
     lines.append(f"{e.quant} on {e.runtime}: {units.verdict_text(e.verdict)}" + (f" — {e.placement}" if e.placement else ""))
+    from rigcheck.estimate.rules import why_not_usable
+
+    why = why_not_usable(e, row.usable_rule)
+    if e.best and e.usable:
+        lines.append(f"This machine's pick for {row.label}: usable ({row.usable_rule.describe()}).")
+    elif why is None:
+        lines.append(f"Usable ({row.usable_rule.describe()}), but not the pick: {row.shown.quant if row.shown else '—'}"
+                     " is (see the Pick column's tooltip for the rule).")
+    else:
+        lines.append(f"Not usable here: {why} (usable = {row.usable_rule.describe()}).")
+    if row.hint is not None:
+        lines.append(row.hint.text)
+    if row.capability is not None:
+        lines.append(f"Capability {row.capability.value:.0f}: {row.capability.basis}.")
     mem = e.memory
     lines.append(f"Memory {units.bytes_text(mem.total_bytes)} = weights {units.bytes_text(mem.weights_bytes)} + KV cache "
                  f"{units.bytes_text(mem.kv_cache_bytes)} for {units.tokens_text(e.context_tokens)} tokens + overhead "
@@ -92,6 +106,8 @@ CURVE_TABS = {SPEED_TAB: "speed", COST_TAB: "cost", SERVING_TAB: "serving"}
 
 
 class DetailPage(QWidget):
+    closed = Signal()
+    """The close button: the window deselects the model and closes the pane."""
     curves_wanted = Signal(object, object, object)
     """(ModelRow, Estimate, kinds): the curves ("speed", "cost", "serving") the chart tab now showing needs for the quant
     picked (or the model's best quant). Only the tab in view asks: the cost planner takes a few hundred ms of
@@ -155,10 +171,18 @@ class DetailPage(QWidget):
         self.tabs.addTab(self._build_run_tab(), RUN_TAB_NAME)
         self.tabs.currentChanged.connect(self._tab_changed)
 
+        self.close_button = QPushButton("Close")
+        self.close_button.setToolTip("Close the detail pane (Esc)")
+        self.close_button.setShortcut("Esc")
+        self.close_button.clicked.connect(self.closed)
+        title_row = QHBoxLayout()
+        title_row.setContentsMargins(0, 0, 0, 0)
+        title_row.addWidget(self.title, 1)
+        title_row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.title)
+        left_layout.addLayout(title_row)
         left_layout.addWidget(self.subtitle)
         left_layout.addWidget(self.quant_view, 1)
         self.split = QSplitter(Qt.Orientation.Horizontal)
@@ -287,14 +311,14 @@ class DetailPage(QWidget):
             bits.append(m.license)
         if m.max_context_tokens:
             bits.append(f"{units.tokens_text(m.max_context_tokens)} context")
-        if row.best_scores:
-            bits.append(", ".join(f"{k} {v:g}" for k, v in sorted(row.best_scores.items())))
+        if row.capability is not None:
+            bits.append(f"capability {row.capability.value:.0f} ({row.capability.short_basis})")
         self.subtitle.setText(" · ".join(bits))
         ests = sorted(row.estimates, key=lambda e: -e.memory.total_bytes)
         self.quants.set_rows(ests)
         self.quant_view.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # biggest (best quality) first
-        self.offers.set_rows(row.offers)
-        self.offer_view.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # cheapest output first
+        self.offers.set_rows(row.offers, row.input_per_output)
+        self.offer_view.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # cheapest blended price first
         self._draw(MEMORY_TAB, partial(self.memory_chart.set_data, list(reversed(ests)), self._vram_bytes,
                                        self._ram_bytes))
         shown = row.shown

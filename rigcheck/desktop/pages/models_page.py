@@ -1,4 +1,5 @@
-"""The model list page: filter bar over the sortable model table."""
+"""The model list page: filter bar over the sortable model table, sorted by default as the rules rank models
+(usable first, then by capability)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 from rigcheck import units
 from rigcheck.desktop.models.cells import TableRow
 from rigcheck.desktop.models.model_table import (
-    DECODE,
+    CAPABILITY,
     MODEL,
     ROW_ROLE,
     VERDICT,
@@ -65,18 +66,24 @@ class ModelsPage(QWidget):
             self.min_context.addItem("Any context" if n == 0 else f"≥ {units.tokens_text(n)} context", n)
         self.min_context.setToolTip("Only models whose longest context that fits here is at least this")
         self.min_context.currentIndexChanged.connect(lambda: self.proxy.set_min_context(self.min_context.currentData()))
+        self.usable_only = QCheckBox("Usable only")
+        self.usable_only.setToolTip("Only the models that run usably here (the thresholds are in Settings)")
+        self.usable_only.toggled.connect(self.proxy.set_usable_only)
         self.installed = QCheckBox("Installed")
         self.installed.setEnabled(False)
         self.installed.setToolTip("Looking for the models already on this machine…")
         self.installed.toggled.connect(self._installed_toggled)
         self._installed_ids: frozenset[str] = frozenset()
         self.count = QLabel()
+        for box in (self.verdict, self.use_case, self.license, self.min_context):
+            # Never narrower than its longest item: a squeezed combo clips its text ("Any licer").
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self._fill_choices()
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.search, 2)
-        for w in (self.verdict, self.use_case, self.license, self.min_context, self.installed):
+        for w in (self.verdict, self.use_case, self.license, self.min_context, self.usable_only, self.installed):
             bar.addWidget(w)
         bar.addWidget(self.count)
 
@@ -97,10 +104,12 @@ class ModelsPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(MODEL, QHeaderView.ResizeMode.Stretch)  # the table fills its width
         header.setStretchLastSection(False)
         header.setHighlightSections(False)
         header.setResizeContentsPrecision(40)  # fit columns to a sample of rows: fast with hundreds of models
-        self.table.sortByColumn(DECODE, Qt.SortOrder.DescendingOrder)
+        # The rules' order: usable first, the most capable first among them (rules.rank_key).
+        self.table.sortByColumn(CAPABILITY, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.proxy.modelReset.connect(self._update_count)
         self.proxy.rowsInserted.connect(self._update_count)
@@ -178,6 +187,11 @@ class ModelsPage(QWidget):
         row = self.current_row()
         return row.model.id if row else None
 
+    def clear_selection(self) -> None:
+        """No model selected (the detail pane closes)."""
+        self.table.selectionModel().clear()
+        self.selected.emit(None)
+
     def focus_search(self) -> None:
         self.search.setFocus()
         self.search.selectAll()
@@ -223,7 +237,8 @@ class ModelsPage(QWidget):
             box.blockSignals(False)
             if idx < 0 and current is not None:
                 box.currentIndexChanged.emit(0)
-        self.license.setMaximumWidth(220)
+        for box in (self.verdict, self.use_case, self.license, self.min_context):
+            box.setMinimumWidth(box.sizeHint().width())
 
     def _update_count(self, *_args) -> None:
         self.count.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} models")

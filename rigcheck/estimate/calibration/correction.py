@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from rigcheck.catalog.records import Catalog, Model, Quant
 from rigcheck.estimate.calibration.user_runs import RunStore, UserRun, load_store, machine_key
+from rigcheck.estimate.rules import Thresholds
 from rigcheck.estimate.types import Band, Estimate
 from rigcheck.probe.types import Machine
 
@@ -283,9 +284,11 @@ def validation_report(store: RunStore, catalog: Catalog):
     return report
 
 
-def with_measured(machine: Machine, catalog: Catalog, rows: list[Estimate]) -> list[Estimate]:
-    """``rows`` (an ``evaluate`` of ``catalog``) with the user's runs on ``machine`` applied and each model's best
-    quant picked again (a corrected speed can change which quant is usable). The rows as they are for a
+def with_measured(machine: Machine, catalog: Catalog, rows: list[Estimate],
+                  thresholds: Thresholds | None = None) -> list[Estimate]:
+    """``rows`` (an ``evaluate`` of ``catalog``) with the user's runs on ``machine`` applied and each model marked
+    again by the rules with ``thresholds`` (the settings'; a corrected speed can change what is usable and which
+    quant is the pick). The rows as they are for a
     what-if machine, a machine without runs, or an unreadable measurements file (the GUI and reports must
     still show the estimates)."""
     from rigcheck.estimate.calibration.user_runs import StoreError
@@ -299,5 +302,4 @@ def with_measured(machine: Machine, catalog: Catalog, rows: list[Estimate]) -> l
         return rows
     if not measured.active:
         return rows
-    quants = {(m.id, q.name): q for m in catalog.models for q in m.quants}
-    return mark_best(measured.apply(rows), quants)
+    return mark_best(measured.apply(rows), thresholds)
