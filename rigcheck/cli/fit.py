@@ -112,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from rigcheck.catalog.records import gc_paused
     from rigcheck.catalog.store import load_catalog
     from rigcheck.estimate.engine import evaluate
+    from rigcheck.estimate.picks import evaluate_picks
     from rigcheck.estimate.rules import Thresholds
     from rigcheck.estimate.types import Settings
 
@@ -139,25 +140,29 @@ def run(args: argparse.Namespace) -> int:
     # A 10,000-model catalog makes a million rows, bands and breakdowns and no reference cycle: a cyclic collection
     # over them (each costs a third of a second, and they come while they pile up) frees nothing. They are let go
     # of by reference counting before collection resumes.
+    listed_all = args.all or (args.installed and not (args.best or args.usable))
+    one_per_model = not listed_all and (args.best or args.usable or not args.json or args.sort is not None
+                                        or args.limit is not None)
     with gc_paused():
         skipped: list = []
         inputs = None
+        measured = None if args.no_measured else _measured(machine, catalog)
+        corrected = measured is not None and measured.active
         if args.installed:
             results, skipped, inputs = _installed_results(args, machine, catalog, settings, models)
             launch = _installed_launcher(inputs, settings)
         else:
-            results = evaluate(machine, catalog, settings, models=models)
+            # The picks alone need far fewer rows estimated (estimate/picks.py); corrected speeds can move a pick
+            # to any row, so then every row is.
+            results = (evaluate if corrected or not one_per_model else evaluate_picks)(
+                machine, catalog, settings, models=models)
             launch = _catalog_launcher(catalog, settings)
-        measured = None if args.no_measured else _measured(machine, catalog)
-        if measured is not None and measured.active:
+        if corrected:
             # Corrected speeds can change what is usable and which quant is the pick: the rules mark them again.
             from rigcheck.estimate.engine import mark_best
 
             results = mark_best(measured.apply(results), settings.usable)
         facts = ModelFacts(catalog, models, settings.input_per_output)
-        listed_all = args.all or (args.installed and not (args.best or args.usable))
-        one_per_model = not listed_all and (args.best or args.usable or not args.json or args.sort is not None
-                                            or args.limit is not None)
         if one_per_model:
             results = picks_listing(results, facts, usable_only=args.usable, sort=args.sort or "capability",
                                     limit=args.limit)
