@@ -88,6 +88,16 @@ def test_any_machine_and_settings(gpu, count, ram_gib, context, prompt, kv, min_
                                    usable=Thresholds(min_decode, max_ttft)))
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ram_gib=st.sampled_from([4, 8, 16, 32, 64, 128, 512]), context=st.sampled_from([2048, 8192, 131072]),
+       prompt=st.sampled_from([128, 4096, 32768]), kv=st.sampled_from(["f16", "q8_0", "q4_0"]),
+       min_decode=st.sampled_from([0.5, 2.0, 10.0, 30.0]), max_ttft=st.sampled_from([5.0, 60.0, 600.0]))
+def test_any_machine_without_a_gpu(ram_gib, context, prompt, kv, min_decode, max_ttft):
+    machine = hypothetical_machine([], ram_gib * GIB, catalog=CATALOG)
+    _same_answer(machine, Settings(context_tokens=context, prompt_tokens=prompt, kv_cache_type=kv,
+                                   usable=Thresholds(min_decode, max_ttft)))
+
+
 def test_fewer_rows_are_estimated(monkeypatch):
     calls = []
     real = Estimator.estimate_in
@@ -97,9 +107,11 @@ def test_fewer_rows_are_estimated(monkeypatch):
         return real(self, run, quant)
 
     monkeypatch.setattr(Estimator, "estimate_in", counted)
-    machine = hypothetical_machine(["RTX 4090"], 64 * GIB, catalog=CATALOG)
-    evaluate(machine, CATALOG, Settings())
-    every = len(calls)
-    calls.clear()
-    evaluate_picks(machine, CATALOG, Settings())
-    assert len(calls) < 0.6 * every, f"{len(calls)} of {every} rows estimated"
+    for specs, ram_gib, share in ((["RTX 4090"], 64, 0.6), ([], 32, 0.9)):
+        machine = hypothetical_machine(specs, ram_gib * GIB, catalog=CATALOG)
+        calls.clear()
+        evaluate(machine, CATALOG, Settings())
+        every = len(calls)
+        calls.clear()
+        evaluate_picks(machine, CATALOG, Settings())
+        assert len(calls) < share * every, f"{specs}: {len(calls)} of {every} rows estimated"
