@@ -398,8 +398,12 @@ def install_catalog(data: bytes, meta: CacheMeta, signature: str | None = None, 
     happened; ``catalog.meta.json`` goes in after it, and if that one write fails the new catalog stays in use
     and the second value returned is a warning sentence (``read_meta`` ignores a meta record whose
     ``sha256`` does not match the catalog, so a stale one is never believed). Returns (catalog, warning).
-    Raises ``CatalogError`` (nothing written) when ``data`` is not a valid catalog.
+    Raises ``CatalogError`` (nothing written) when ``data`` is not a valid catalog, or is larger than the cache
+    would read back (``MAX_CATALOG_BYTES``).
     """
+    if len(data) > MAX_CATALOG_BYTES:
+        raise CatalogError(f"the catalog is {len(data) / 1e6:.0f} MB, over the {MAX_CATALOG_BYTES // 10**6} MB "
+                           f"a catalog may have")
     catalog = validated if validated is not None else validate_catalog_bytes(data)
     current = catalog_path()
     meta = msgspec.structs.replace(meta, sha256=hashlib.sha256(data).hexdigest())

@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from rigcheck.catalog import cache, store
-from rigcheck.catalog.records import encode_catalog
+from rigcheck.catalog.records import CatalogError, encode_catalog
 
 
 @pytest.fixture()
@@ -148,3 +148,14 @@ def test_the_feed_cap_is_the_catalog_cap_and_holds_ten_thousand_models():
     embedded = store.load_embedded()
     per_model = len(encode_catalog(embedded)) / len(embedded.models)
     assert 10_000 * per_model * 1.5 < MAX_CATALOG_BYTES, "a 10,000-model catalog fits with room to grow"
+
+
+def test_a_catalog_over_the_size_cap_is_not_installed(embedded, monkeypatch):
+    good = write_cache(newer(embedded))
+    before = good.read_bytes()
+    data = encode_catalog(newer(embedded, sequence=embedded.sequence + 6))
+    monkeypatch.setattr(cache, "MAX_CATALOG_BYTES", len(data) - 1)
+    meta = cache.CacheMeta(source_url="https://example.test/feed.json", fetched_at="2026-11-28T10:00:00Z")
+    with pytest.raises(CatalogError, match="MB a catalog may have"):
+        cache.install_catalog(data, meta)
+    assert good.read_bytes() == before, "what a reader would refuse is never written"
