@@ -53,7 +53,10 @@ def _refresh(body: bytes, cache_dir: Path) -> bool:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # a client that refuses the body (a size cap) hangs up
 
         def log_message(self, *args):
             pass
