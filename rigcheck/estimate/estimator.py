@@ -183,7 +183,7 @@ class Estimator:
             n = len(v.gpus)
             overhead = gpu_overhead * n + vision if n else run.ram_overhead
         # The breakdown is built on first access (see RowEstimate.memory).
-        memory_parts = (placed_memory, run, w, kv, overhead, gpu_side, ram_side, p, bases)
+        memory_parts = (placed_memory, run, w, kv, overhead, gpu_side, ram_side, p, bases, ram_base)
         if p is NO_FIT:
             return new_record(RowEstimate, {
                 "model_id": model.id, "quant": quant.name, "runtime": runtime, "verdict": "no_fit",

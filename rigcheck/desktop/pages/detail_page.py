@@ -121,8 +121,7 @@ class DetailPage(QWidget):
         self._curve_target: tuple[ModelRow, Estimate] | None = None
         self._curves_asked: set[str] = set()
         self.prompt_tokens = 4096
-        self._vram_bytes = 0
-        self._ram_bytes = 0
+        self._unified_memory = False
         self.title = plain_label("Select a model", bold=True, wrap=True)
         self.subtitle = plain_label("", wrap=True)
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -281,9 +280,9 @@ class DetailPage(QWidget):
         self.serving_split.setStretchFactor(0, 3)
         self.serving_split.setSizes([470, 290])
 
-    def set_memory_limits(self, vram_bytes: int, ram_bytes: int) -> None:
-        self._vram_bytes = vram_bytes
-        self._ram_bytes = ram_bytes
+    def set_unified_memory(self, unified: bool) -> None:
+        """Whether the machine's GPU shares RAM (the memory chart's lines are then the GPU share and RAM)."""
+        self._unified_memory = unified
 
     def show_row(self, row: ModelRow | None, prompt_tokens: int | None = None) -> None:
         if prompt_tokens is not None:
@@ -319,8 +318,7 @@ class DetailPage(QWidget):
         self.quant_view.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # biggest (best quality) first
         self.offers.set_rows(row.offers, row.input_per_output)
         self.offer_view.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # cheapest blended price first
-        self._draw(MEMORY_TAB, partial(self.memory_chart.set_data, list(reversed(ests)), self._vram_bytes,
-                                       self._ram_bytes))
+        self._draw(MEMORY_TAB, partial(self.memory_chart.set_data, list(reversed(ests)), self._unified_memory))
         shown = row.shown
         if shown is not None and shown in ests:
             src = self.quants.index(ests.index(shown), 0)

@@ -36,13 +36,21 @@ def _text_colour():
     return app.palette().color(QPalette.ColorRole.WindowText) if app else "k"
 
 
+FADED_ALPHA = 90
+"""Opacity (of 255) of a memory bar whose quant does not fit."""
+
+
 def _swatch(colour: str, style: str) -> QPixmap:
-    """A small legend key: a filled square ("box"), a line ("line") or a dashed/dotted line."""
+    """A small legend key: a filled square ("box", or "faded" as a bar that does not fit), a line ("line") or a
+    dashed/dotted line."""
     pixmap = QPixmap(18, 10)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
-    if style == "box":
-        painter.fillRect(1, 1, 16, 8, QColor(colour))
+    if style in ("box", "faded"):
+        fill = QColor(colour)
+        if style == "faded":
+            fill.setAlpha(FADED_ALPHA)
+        painter.fillRect(1, 1, 16, 8, fill)
     else:
         pen_style = {"dash": Qt.PenStyle.DashLine, "dot": Qt.PenStyle.DotLine}.get(style, Qt.PenStyle.SolidLine)
         painter.setPen(QPen(QColor(colour), 2, pen_style))
@@ -69,7 +77,7 @@ class Legend(QWidget):
         self.entries: list[tuple[str, str, str]] = []
 
     def set_entries(self, entries: Sequence[tuple[str, str, str]]) -> None:
-        """(colour, text, style) per entry, style "box", "line", "dash" or "dot"."""
+        """(colour, text, style) per entry, style "box", "faded", "line", "dash" or "dot"."""
         entries = list(entries)
         if entries == self.entries:
             return
@@ -151,14 +159,16 @@ class _Chart(QWidget):
 
 
 class MemoryChart(_Chart):
-    """Horizontal stacked bars per quant (weights, KV cache, overhead), with lines at VRAM and VRAM + RAM.
+    """Horizontal stacked bars per quant (weights, KV cache, overhead), with lines at the usable memory the verdicts
+    were checked against (``units.memory_limits``: usable VRAM, usable VRAM + RAM); a quant that does not fit is
+    drawn faded and marked ✗, as the table says "Does not fit".
 
     Horizontal, so a dozen quant names stay readable as row labels. The bars, lines and legend are made once
     and updated in place: the chart is redrawn after every re-evaluation while a model is selected, and
     making pyqtgraph items (the legend's labels above all) costs the GUI thread tens of milliseconds.
     """
 
-    LINES = (("VRAM", pg.QtCore.Qt.PenStyle.DashLine), ("VRAM + RAM", pg.QtCore.Qt.PenStyle.DotLine))
+    STYLES = (pg.QtCore.Qt.PenStyle.DashLine, pg.QtCore.Qt.PenStyle.DotLine)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Memory needed per quant (GiB)", parent)
@@ -168,7 +178,7 @@ class MemoryChart(_Chart):
             self.plot.addItem(bar)
             self.bars.append(bar)
         self.lines = []
-        for _label, style in self.LINES:
+        for style in self.STYLES:
             line = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(_text_colour(), width=1, style=style), label="",
                                    labelOpts={"position": 0.03, "color": _text_colour(), "anchors": [(1, 1), (1, 1)]})
             self.plot.addItem(line)
@@ -188,15 +198,16 @@ class MemoryChart(_Chart):
     BAR_PX = 18
     """Height a quant's bar and label need to stay readable; fewer bars are drawn when the plot is shorter."""
 
-    def set_data(self, estimates: Sequence[Estimate], vram_bytes: int, ram_bytes: int) -> None:
-        self._data = (list(estimates), vram_bytes, ram_bytes)
+    def set_data(self, estimates: Sequence[Estimate], unified_memory: bool = False) -> None:
+        self._data = list(estimates)
+        self._unified_memory = unified_memory
         self._shown_count = None
         self._draw()
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         data = getattr(self, "_data", None)
-        if data and self._bars_that_fit(len(data[0])) != self._shown_count:
+        if data and self._bars_that_fit(len(data)) != self._shown_count:
             self._draw()
 
     def _bars_that_fit(self, n: int) -> int:
@@ -206,10 +217,12 @@ class MemoryChart(_Chart):
         return min(n, max(3, int((height - 40) / self.BAR_PX)))
 
     def _draw(self) -> None:
-        estimates, vram_bytes, ram_bytes = self._data
+        estimates = self._data
         if not estimates:
             self.clear("No estimates for this model.")
             return
+        # The limits from every quant, also those a short plot leaves out.
+        limits = units.memory_limits(estimates, self._unified_memory)
         # A short plot shows the quants around the pick (the row the table shows), not every quant squeezed.
         n = self._bars_that_fit(len(estimates))
         self._shown_count = n
@@ -218,47 +231,57 @@ class MemoryChart(_Chart):
             focus = next((i for i, e in enumerate(estimates) if e.best), len(estimates) // 2)
             start = min(max(0, focus - n // 2), len(estimates) - n)
             estimates = estimates[start:start + n]
-        self._hide_items()  # the legend stays: it is the same for every model
+        self._hide_items()  # the legend stays while its entries are the same
         ys = list(range(len(estimates)))
         weights = [e.memory.weights_bytes / GIB for e in estimates]
         kv = [e.memory.kv_cache_bytes / GIB for e in estimates]
         over = [e.memory.overhead_bytes / GIB for e in estimates]
         bases = ([0.0] * len(ys), weights, [w + k for w, k in zip(weights, kv, strict=True)])
-        for bar, widths, base in zip(self.bars, (weights, kv, over), bases, strict=True):
-            bar.setOpts(x0=base, y=ys, width=widths, height=0.6)
+        for bar, colour, widths, base in zip(self.bars, (WEIGHTS, KV, OVERHEAD), (weights, kv, over), bases,
+                                             strict=True):
+            faded = QColor(colour)
+            faded.setAlpha(FADED_ALPHA)
+            bar.setOpts(x0=base, y=ys, width=widths, height=0.6,
+                        brushes=[pg.mkBrush(colour if e.fits else faded) for e in estimates])
             bar.setVisible(True)
             self.items.append(bar)
         left = self.plot.getAxis("left")
-        left.setTicks([[(i, e.quant) for i, e in enumerate(estimates)]])
+        names = [e.quant if e.fits else f"✗ {e.quant}" for e in estimates]
+        left.setTicks([list(enumerate(names))])
         # Room for the longest quant name: the axis would otherwise widen only on a later paint (not in a grab).
-        left.setWidth(max(self.fontMetrics().horizontalAdvance(e.quant) for e in estimates) + 14)
+        left.setWidth(max(self.fontMetrics().horizontalAdvance(name) for name in names) + 14)
         top = max(w + k + o for w, k, o in zip(weights, kv, over, strict=True))
         limit = top
         hidden = []
         colour = _text_colour()
-        # No RAM line where RAM adds nothing (unified memory: the GPU's share is the limit), or it would sit on the
-        # VRAM line with its label over the other's.
-        limits = (vram_bytes, vram_bytes + ram_bytes if ram_bytes else 0)
-        for line, (label, style), value in zip(self.lines, self.LINES, limits, strict=True):
-            if not value:
-                continue
-            text = f"{label} {units.bytes_text(value)}"
+        legend = [(WEIGHTS, "weights", "box"), (KV, "KV cache", "box"), (OVERHEAD, "overhead", "box")]
+        drawn = []
+        for line, style, (label, value) in zip(self.lines, self.STYLES, limits, strict=False):
             if value / GIB > top * 3:
                 # A line far beyond the longest bar would squash the bars into slivers: say it instead.
-                hidden.append(text)
-                continue
-            limit = max(limit, value / GIB)
+                hidden.append(f"{label} {units.bytes_text(value)}")
+            else:
+                drawn.append((line, style, label, value))
+                limit = max(limit, value / GIB)
+        backing = QApplication.palette().color(QPalette.ColorRole.Base) if QApplication.instance() else QColor("white")
+        backing.setAlpha(220)
+        for n, (line, style, label, value) in enumerate(drawn):
             line.setVisible(True)  # first: a hidden line's label does not take new text
             line.setPen(pg.mkPen(colour, width=1, style=style))  # the theme may have changed since
             line.label.setColor(colour)
+            line.label.fill = pg.mkBrush(backing)  # legible where it crosses a bar
+            # The label on the side with room (right of a line in the left half), the first at the foot and the
+            # second at the head of the plot, so two close lines never print over each other.
+            side = 0 if value / GIB < limit * 1.05 / 2 else 1
+            line.label.anchors = [(side, 1 - n), (side, 1 - n)]
+            line.label.orthoPos = 0.03 if n == 0 else 0.97
             line.setPos(value / GIB)
-            line.label.setFormat(text)
+            line.label.setFormat(f"{label} {units.bytes_text(value)}")
             self.items.append(line)
-        legend = [(WEIGHTS, "weights", "box"), (KV, "KV cache", "box"), (OVERHEAD, "overhead", "box")]
-        for (label, style), value in zip(self.LINES, limits, strict=True):
-            if value and value / GIB <= top * 3:
-                legend.append((colour.name() if hasattr(colour, "name") else str(colour), label,
-                               "dash" if style == pg.QtCore.Qt.PenStyle.DashLine else "dot"))
+            legend.append((colour.name() if hasattr(colour, "name") else str(colour), label,
+                           "dash" if style == pg.QtCore.Qt.PenStyle.DashLine else "dot"))
+        if any(not e.fits for e in estimates):
+            legend.append((WEIGHTS, "✗ does not fit", "faded"))
         self.legend.set_entries(legend)
         notes = []
         if left_out:
@@ -266,6 +289,9 @@ class MemoryChart(_Chart):
                          "shows more).")
         if hidden:
             notes.append("Off the chart: " + ", ".join(hidden) + ".")
+        budget = max((value for _label, value in limits), default=0)
+        if any(not e.fits and e.memory.total_bytes <= budget for e in estimates):
+            notes.append("Whole layers are placed, so a quant a little under the limit can still not fit.")
         if notes:
             self.set_note(" ".join(notes))
         self.plot.setXRange(0, limit * 1.05 or 1, padding=0)
