@@ -1,16 +1,22 @@
 """Typed records of the catalog: models, quants, devices, hosted offers, rentals and scores.
 
 Wire JSON is decoded once, here, into msgspec Structs (``decode_catalog``); everything after works on
-these records. Unknown keys are ignored (a newer minor schema may add fields); a missing required key
-or a wrong type raises ``CatalogError`` naming the path (``$.models[3].num_layers``). Units are in the
-names: bytes, bytes/s, tokens, W, USD; ``*_b`` counts are billions of parameters.
+these records. Unknown keys are ignored (a newer minor schema may add fields); a missing required key,
+a wrong type or a number outside its physically possible range (``rigcheck.probe.limits``: finite, positive
+where it must be, below a sane ceiling) raises ``CatalogError`` naming the path (``$.models[3].num_layers``).
+Units are in the names: bytes, bytes/s, tokens, W, USD; ``*_b`` counts are billions of parameters.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
+
+from rigcheck.probe import limits
+from rigcheck.probe.files import MAX_JSON_DEPTH, json_too_deep
 
 SCHEMA_MAJOR = 1
 SCHEMA_VERSION = "1.0"
@@ -18,6 +24,29 @@ SCHEMA_VERSION = "1.0"
 QuantFormat = Literal["gguf", "safetensors", "fp8", "awq", "gptq", "mlx", "nvfp4", "mxfp4", "int8"]
 Runtime = Literal["llama.cpp", "vllm", "mlx"]
 Attention = Literal["gqa", "mha", "mla", "swa-mixed", "hybrid-linear"]
+
+
+# Ranges, checked by msgspec as it decodes (a record built in code is checked by ``check_record``).
+FileBytes = Annotated[int, Meta(ge=0, le=limits.MAX_FILE_BYTES)]
+MemoryBytes = Annotated[int, Meta(ge=1, le=limits.MAX_MEMORY_BYTES)]
+BytesPerS = Annotated[float, Meta(ge=limits.MIN_BANDWIDTH_BYTES_PER_S, le=limits.MAX_BANDWIDTH_BYTES_PER_S)]
+Tflops = Annotated[float, Meta(ge=limits.MIN_TFLOPS, le=limits.MAX_TFLOPS)]
+Count = Annotated[int, Meta(ge=0, le=limits.MAX_COUNT)]
+PositiveCount = Annotated[int, Meta(ge=1, le=limits.MAX_COUNT)]
+Layers = Annotated[int, Meta(ge=1, le=limits.MAX_LAYERS)]
+LayerCount = Annotated[int, Meta(ge=0, le=limits.MAX_LAYERS)]
+Dimension = Annotated[int, Meta(ge=1, le=limits.MAX_DIMENSION)]
+Vocab = Annotated[int, Meta(ge=1, le=limits.MAX_VOCAB)]
+Tokens = Annotated[int, Meta(ge=1, le=limits.MAX_CONTEXT_TOKENS)]
+ParamsB = Annotated[float, Meta(ge=limits.MIN_PARAMS_B, le=limits.MAX_PARAMS_B)]
+BitsPerWeight = Annotated[float, Meta(ge=limits.MIN_BITS_PER_WEIGHT, le=limits.MAX_BITS_PER_WEIGHT)]
+Usd = Annotated[float, Meta(ge=0, le=limits.MAX_USD)]
+PositiveUsd = Annotated[float, Meta(gt=0, le=limits.MAX_USD)]
+Watts = Annotated[float, Meta(gt=0, le=limits.MAX_POWER_W)]
+WidthBits = Annotated[int, Meta(ge=1, le=limits.MAX_WIDTH_BITS)]
+PcieGen = Annotated[int, Meta(ge=1, le=limits.MAX_PCIE_GEN)]
+Gpus = Annotated[int, Meta(ge=1, le=limits.MAX_GPUS)]
+ScoreValue = Annotated[float, Meta(ge=-limits.MAX_SCORE, le=limits.MAX_SCORE)]
 
 
 class CatalogError(ValueError):
@@ -34,9 +63,9 @@ class Quant(_Record, kw_only=True):
     name: str
     """Type name as people say it: Q4_K_M, UD-Q2_K_XL, IQ2_XXS, BF16, FP8, AWQ-INT4, MLX-4bit, NVFP4, MXFP4."""
     format: QuantFormat
-    bits_per_weight: float
+    bits_per_weight: BitsPerWeight
     """Average stored bits per weight over the whole file (embeddings and scales included)."""
-    file_size_bytes: int | None = None
+    file_size_bytes: FileBytes | None = None
     """Real size of the weight files (GGUF shards summed; mmproj counted apart) when known."""
     size_is_estimate: bool = False
     """True when ``file_size_bytes`` was computed from parameters x bits per weight, not read."""
@@ -54,35 +83,35 @@ class Model(_Record, kw_only=True):
     family: str
     name: str | None = None
     aliases: list[str] = []
-    params_total_b: float | None = None
-    params_active_b: float | None = None
-    num_layers: int | None = None
-    hidden_size: int | None = None
-    num_attention_heads: int | None = None
-    num_kv_heads: int | None = None
-    head_dim: int | None = None
-    vocab_size: int | None = None
-    max_context_tokens: int | None = None
+    params_total_b: ParamsB | None = None
+    params_active_b: ParamsB | None = None
+    num_layers: Layers | None = None
+    hidden_size: Dimension | None = None
+    num_attention_heads: PositiveCount | None = None
+    num_kv_heads: PositiveCount | None = None
+    head_dim: Dimension | None = None
+    vocab_size: Vocab | None = None
+    max_context_tokens: Tokens | None = None
     tie_word_embeddings: bool | None = None
     attention: Attention | None = None
-    mla_kv_lora_rank: int | None = None
-    mla_qk_rope_head_dim: int | None = None
-    sliding_window_tokens: int | None = None
+    mla_kv_lora_rank: Dimension | None = None
+    mla_qk_rope_head_dim: Dimension | None = None
+    sliding_window_tokens: Tokens | None = None
     """Window of the sliding/chunked local-attention layers (swa-mixed)."""
-    full_attention_layers: int | None = None
+    full_attention_layers: LayerCount | None = None
     """For swa-mixed and hybrid-linear models: how many layers hold a full-length KV cache.
     The rest hold a window (swa-mixed) or a fixed recurrent state (hybrid-linear)."""
-    global_kv_heads: int | None = None
+    global_kv_heads: PositiveCount | None = None
     """Where global layers differ from local ones (Gemma 4): KV heads of the global layers."""
-    global_head_dim: int | None = None
-    linear_state_bytes_per_layer: int | None = None
+    global_head_dim: Dimension | None = None
+    linear_state_bytes_per_layer: FileBytes | None = None
     """Hybrid-linear models: recurrent state per sequence per linear layer, in bytes."""
-    moe_num_experts: int | None = None
-    moe_experts_per_token: int | None = None
-    moe_shared_experts: int | None = None
-    moe_intermediate_size: int | None = None
-    first_dense_layers: int | None = None
-    vision_projector_bytes: int | None = None
+    moe_num_experts: Count | None = None
+    moe_experts_per_token: Count | None = None
+    moe_shared_experts: Count | None = None
+    moe_intermediate_size: Dimension | None = None
+    first_dense_layers: LayerCount | None = None
+    vision_projector_bytes: FileBytes | None = None
     license: str | None = None
     release_date: str | None = None
     use_cases: list[str] = []
@@ -105,30 +134,30 @@ class Device(_Record, kw_only=True):
     kind: str
     """consumer, workstation, datacenter, apple, apu, laptop."""
     aliases: list[str] = []
-    memory_bytes: int | None = None
-    memory_options_bytes: list[int] = []
+    memory_bytes: MemoryBytes | None = None
+    memory_options_bytes: list[MemoryBytes] = []
     """For Apple/APU machines sold with several memory sizes."""
     memory_type: str | None = None
-    bus_width_bits: int | None = None
-    bandwidth_bytes_per_s: float | None = None
-    fp16_tensor_tflops: float | None = None
+    bus_width_bits: WidthBits | None = None
+    bandwidth_bytes_per_s: BytesPerS | None = None
+    fp16_tensor_tflops: Tflops | None = None
     """Dense tensor-core / matrix-engine FP16 throughput (FP32 accumulate on GeForce)."""
-    bf16_tensor_tflops: float | None = None
-    fp8_tensor_tflops: float | None = None
-    fp4_tensor_tflops: float | None = None
-    int8_tensor_tops: float | None = None
-    fp16_vector_tflops: float | None = None
+    bf16_tensor_tflops: Tflops | None = None
+    fp8_tensor_tflops: Tflops | None = None
+    fp4_tensor_tflops: Tflops | None = None
+    int8_tensor_tops: Tflops | None = None
+    fp16_vector_tflops: Tflops | None = None
     """Shader (non-tensor) FP16 rate; the compute figure for parts with no matrix engine."""
-    fp32_vector_tflops: float | None = None
-    gpu_cores: int | None = None
+    fp32_vector_tflops: Tflops | None = None
+    gpu_cores: Count | None = None
     """Apple GPU cores; AMD compute units; NVIDIA SMs where recorded."""
     unified_memory: bool = False
-    tdp_w: float | None = None
-    pcie_gen: int | None = None
+    tdp_w: Watts | None = None
+    pcie_gen: PcieGen | None = None
     interconnect: str | None = None
-    interconnect_bytes_per_s: float | None = None
-    launch_price_usd: float | None = None
-    street_price_usd: float | None = None
+    interconnect_bytes_per_s: BytesPerS | None = None
+    launch_price_usd: Usd | None = None
+    street_price_usd: Usd | None = None
     release_date: str | None = None
     sources: list[str] = []
     notes: str | None = None
@@ -140,10 +169,10 @@ class HostedOffer(_Record, kw_only=True):
     model_id: str
     """Catalog model id, or ``closed:<vendor>/<model>`` for closed frontier models."""
     provider: str
-    usd_per_m_input: float
-    usd_per_m_output: float
-    usd_per_m_cached_input: float | None = None
-    context_tokens: int | None = None
+    usd_per_m_input: Usd
+    usd_per_m_output: Usd
+    usd_per_m_cached_input: Usd | None = None
+    context_tokens: Tokens | None = None
     quantization: str | None = None
     residency: Literal["anywhere", "region", "no-training", "unknown"] = "unknown"
     region: str | None = None
@@ -159,9 +188,9 @@ class RentalOffer(_Record, kw_only=True):
 
     gpu: str
     """Device name as in the device table."""
-    gpus_per_node: int = 1
-    usd_per_gpu_hour: float
-    usd_per_gpu_hour_high: float | None = None
+    gpus_per_node: Gpus = 1
+    usd_per_gpu_hour: PositiveUsd
+    usd_per_gpu_hour_high: PositiveUsd | None = None
     provider: str | None = None
     date_seen: str | None = None
     source: str | None = None
@@ -174,7 +203,7 @@ class Score(_Record, kw_only=True):
     model_id: str
     benchmark: str
     """aa_index, swe_bench_verified, terminal_bench_2, aider_polyglot, metr_time_horizon_min, other."""
-    value: float
+    value: ScoreValue
     date: str | None = None
     source: str | None = None
     notes: str | None = None
@@ -212,9 +241,12 @@ _decoder = msgspec.json.Decoder(Catalog)
 def decode_catalog(data: bytes) -> Catalog:
     """Parse and validate a catalog document.
 
-    Raises ``CatalogError`` with one sentence when the bytes are not JSON, a field has the wrong type,
-    a required key is missing, or the major schema version is newer than this app understands.
+    Raises ``CatalogError`` with one sentence when the bytes are not JSON, nest deeper than any catalog
+    does, a field has the wrong type or a number outside its range, a required key is missing, or the
+    major schema version is newer than this app understands.
     """
+    if json_too_deep(data):
+        raise CatalogError(f"catalog is not valid: it nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         head = msgspec.json.decode(data, type=_Header)
     except msgspec.DecodeError as exc:
@@ -228,9 +260,67 @@ def decode_catalog(data: bytes) -> Catalog:
     try:
         return _decoder.decode(data)
     except msgspec.ValidationError as exc:
-        raise CatalogError(f"catalog is not valid: {exc}") from None
+        raise CatalogError(f"catalog is not valid: {_out_of_range(exc, data) or exc}") from None
     except msgspec.DecodeError as exc:
         raise CatalogError(f"catalog is not valid JSON: {exc}") from None
+
+
+def check_record(record: msgspec.Struct, where: str) -> None:
+    """Check a record built in code (not decoded) against the types and ranges decoding enforces.
+
+    Raises ``CatalogError`` naming ``where`` and the field: ``... is not valid: Expected `int` >= 1 - at `$.num_layers```.
+    """
+    plain = msgspec.to_builtins(record)
+    try:
+        msgspec.convert(plain, type(record))
+    except msgspec.ValidationError as exc:
+        raise CatalogError(f"{where} is not valid: {_out_of_range(exc, plain) or exc}") from None
+    if isinstance(record, Model):
+        check_model(record, f"{where}: $")
+    elif isinstance(record, Catalog):
+        for i, model in enumerate(record.models):
+            check_model(model, f"{where}: $.models[{i}]")
+
+
+_NOT_ABOVE = (
+    ("params_active_b", "params_total_b"),
+    ("num_kv_heads", "num_attention_heads"),
+    ("full_attention_layers", "num_layers"),
+    ("first_dense_layers", "num_layers"),
+    ("moe_experts_per_token", "moe_num_experts"),
+)
+"""Pairs of a model's fields where the first cannot exceed the second (a part cannot exceed the whole)."""
+
+
+def check_model(model: Model, where: str) -> None:
+    """The checks across a model's fields that ranges cannot express: active parameters within the total,
+    KV heads within the heads, global and dense layers within the layers, active experts within the experts.
+
+    Raises ``CatalogError`` naming the field (``where`` is the model's path, e.g. ``$.models[3]``).
+    """
+    for part, whole in _NOT_ABOVE:
+        part_value, whole_value = getattr(model, part), getattr(model, whole)
+        if part_value is not None and whole_value is not None and part_value > whole_value:
+            raise CatalogError(f"{where}.{part} is {part_value}, more than its {whole} ({whole_value})")
+
+
+_RANGE_ERROR = re.compile(r"^Expected `(?P<type>\w+)` (?P<bound>[<>]=? \S+) - at `(?P<path>\$[^`]*)`$")
+_STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
+
+
+def _out_of_range(exc: msgspec.ValidationError, document: bytes | object) -> str | None:
+    """"$.models[1].num_layers is -3; expected `int` >= 1" for a number outside its range (msgspec names
+    the field and the bound, not the value, so the value is looked up); None for any other error."""
+    match = _RANGE_ERROR.match(str(exc))
+    if not match:
+        return None
+    value = msgspec.json.decode(document) if isinstance(document, bytes) else document
+    for step in _STEP.finditer(match.group("path")):
+        try:
+            value = value[step.group(1)] if step.group(1) else value[int(step.group(2))]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return f"{match.group('path')} is {value!r}; expected `{match.group('type')}` {match.group('bound')}"
 
 
 def encode_catalog(catalog: Catalog) -> bytes:

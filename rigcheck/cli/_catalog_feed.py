@@ -11,9 +11,9 @@ import json
 import os
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 from rigcheck.catalog import signing
+from rigcheck.cli._args import http_url, number
 
 
 def register(actions) -> None:
@@ -44,8 +44,11 @@ def run_refresh(args: argparse.Namespace) -> int:
 
     if args.allow_unsigned and not args.url:
         raise UsageError("--allow-unsigned applies only to a custom --url; the project feed is always signed")
-    if args.url is not None and urlparse(args.url.strip()).scheme not in ("http", "https"):
-        raise UsageError(f"--url {args.url!r} is not an http(s) URL")
+    if args.url is not None:
+        try:
+            args.url = http_url(args.url)
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"--url {exc}") from None
     progress = None if args.quiet or args.json or not sys.stderr.isatty() else _ProgressLine()
     try:
         result = refresh_catalog(args.url, allow_unsigned=args.allow_unsigned, progress=progress)
@@ -92,14 +95,15 @@ def _register_build(actions) -> None:
     parser.add_argument("-o", "--output", required=True, type=Path, help="feed file to write")
     parser.add_argument("--models", nargs="+", metavar="ID", default=None,
                         help="Hugging Face repo ids to fetch (default: every model of the embedded catalog)")
-    parser.add_argument("--base-url-hf", default=None,
+    parser.add_argument("--base-url-hf", type=http_url, default=None,
                         help="Hugging Face base URL (default $HF_ENDPOINT or huggingface.co)")
-    parser.add_argument("--base-url-openrouter", default=None,
+    parser.add_argument("--base-url-openrouter", type=http_url, default=None,
                         help="OpenRouter base URL (default openrouter.ai)")
     parser.add_argument("--no-prices", action="store_true", help="skip OpenRouter")
-    parser.add_argument("--sequence", type=int, default=None,
+    parser.add_argument("--sequence", type=number(0, 2**63 - 1, integer=True), default=None,
                         help="feed sequence (default: UTC time as YYYYMMDDHHMM)")
-    parser.add_argument("--expires-days", type=int, default=30, help="days until the feed expires (default 30)")
+    parser.add_argument("--expires-days", type=number(1, 3650, integer=True, unit="days"), default=30,
+                        help="days until the feed expires (default 30)")
     parser.add_argument("--key", type=Path, default=None, help="also sign with this Ed25519 PEM key")
     parser.set_defaults(func=run_build)
 
@@ -181,10 +185,15 @@ def run_sign(args: argparse.Namespace) -> int:
     from rigcheck.cli import UsageError
 
     key = _load_key(args.key)
+    from rigcheck.catalog.cache import MAX_CATALOG_BYTES
+    from rigcheck.probe.files import FileReadError, read_capped
+
     try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+        data = read_capped(args.file, MAX_CATALOG_BYTES, "the feed")
+    except FileNotFoundError:
+        raise UsageError(f"cannot read {args.file}: no such file") from None
+    except FileReadError as exc:
+        raise UsageError(str(exc)) from None
     try:
         catalog = validate_catalog_bytes(data)
     except CatalogError as exc:

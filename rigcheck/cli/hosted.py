@@ -6,6 +6,7 @@ import argparse
 
 from rigcheck import units
 from rigcheck.cli import _pricing
+from rigcheck.cli._args import number
 
 SCHEMA = "rigcheck.hosted/1"
 
@@ -20,7 +21,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--model", metavar="ID", help="one model: a Hugging Face id or an unambiguous part, or "
                         "closed:VENDOR/MODEL for a closed one")
-    parser.add_argument("--input-per-output", metavar="R", type=_pricing.non_negative_float, default=3.0,
+    parser.add_argument("--input-per-output", metavar="R", type=number(0.0, 1e6), default=3.0,
                         help="input tokens sent per output token, for all-in prices (default %(default)s)")
     parser.add_argument("--cached-share", metavar="S", type=_pricing.share, default=0.0,
                         help="share of input billed at the cached price where published (default %(default)s)")

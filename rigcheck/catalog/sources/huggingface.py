@@ -33,7 +33,8 @@ from rigcheck.catalog.net import (
     read_body,
     request,
 )
-from rigcheck.catalog.records import Model, Quant
+from rigcheck.catalog.records import CatalogError, Model, Quant, check_record
+from rigcheck.probe.files import FileReadError, json_too_deep, read_capped
 
 HF_BASE_URL = "https://huggingface.co"
 MAX_JSON_BYTES = 32 * 1000 * 1000
@@ -263,7 +264,7 @@ def model_from_config(repo_id: str, config: dict, *, info: RepoInfo | None = Non
             license_ = lic if isinstance(lic, str) else ", ".join(lic)
         if info.createdAt:
             release = info.createdAt[:10]
-    return Model(
+    model = Model(
         id=repo_id,
         family=str(cfg.get("_family") or "unknown"),
         name=repo_id.split("/", 1)[1],
@@ -273,6 +274,11 @@ def model_from_config(repo_id: str, config: dict, *, info: RepoInfo | None = Non
         sources=[source or f"{HF_BASE_URL}/{repo_id}/blob/main/config.json"],
         **{k: v for k, v in fields.items() if v is not None},
     )
+    try:
+        check_record(model, f"config.json of {repo_id}")
+    except CatalogError as exc:  # a number no real model has: refuse the model, never carry it
+        raise FeedInvalid(str(exc)) from None
+    return model
 
 
 def _attention_layout(cfg: dict, layers: int) -> dict:
@@ -574,8 +580,12 @@ def fetch_model(ref: str, session: requests.Session | None = None, base_url: str
     path = model_cache_path(repo)
     if not refresh:
         try:
-            return msgspec.json.decode(path.read_bytes(), type=Model)
-        except (OSError, msgspec.DecodeError):
+            data = read_capped(path, MAX_JSON_BYTES, "cached model")
+            if not json_too_deep(data):
+                cached = msgspec.json.decode(data, type=Model)
+                check_record(cached, f"cached model {path}")
+                return cached
+        except (FileNotFoundError, FileReadError, msgspec.DecodeError, CatalogError):
             pass  # absent or damaged: fetched again below
     client = HubClient(base_url=base_url or default_base_url(), session=session or new_session(), sleep=sleep,
                        token=os.environ.get("HF_TOKEN") or None)
