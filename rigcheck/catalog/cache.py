@@ -14,8 +14,10 @@ falls back (to the previous copy here, then to the embedded catalog).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
@@ -33,6 +35,9 @@ CATALOG_FILE = "catalog.json"
 PREVIOUS_FILE = "catalog.prev.json"
 META_FILE = "catalog.meta.json"
 SIGNATURE_SUFFIX = ".sig"
+LOCK_FILE = "refresh.lock"
+TRUST_FILE = "catalog.trust.json"
+TEMP_SUFFIX = ".tmp"
 
 
 class CacheMeta(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -47,6 +52,37 @@ class CacheMeta(msgspec.Struct, kw_only=True, omit_defaults=True):
     signed: bool = False
     key_id: str | None = None
     sha256: str | None = None
+    """Of the catalog bytes this record describes; a record for other bytes is ignored."""
+    kind: str = "feed"
+    """"feed" (downloaded from ``source_url``) or "sources" (built here from Hugging Face and OpenRouter)."""
+
+
+class TrustState(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The highest sequence of a signed feed ever installed: the rollback floor for signed feeds.
+
+    Kept apart from the meta record so that an unsigned feed or a refresh from sources never lowers it, and
+    written before the catalog it admits (a failed install leaves the floor at a sequence that is re-admitted).
+    """
+
+    signed_sequence: int = 0
+
+
+def trust_path() -> Path:
+    return paths.cache_dir() / TRUST_FILE
+
+
+def read_trust() -> TrustState:
+    try:
+        data = read_capped(trust_path(), MAX_META_BYTES, "the trust file")
+        if json_too_deep(data):
+            return TrustState()
+        return msgspec.json.decode(data, type=TrustState)
+    except (FileNotFoundError, FileReadError, msgspec.DecodeError):
+        return TrustState()
+
+
+def write_trust(state: TrustState) -> None:
+    atomic_write(trust_path(), msgspec.json.encode(state) + b"\n")
 
 
 class CachedCatalog(NamedTuple):
@@ -199,8 +235,9 @@ def _read_one(path: Path) -> tuple[Catalog | None, str | None]:
         return None, f"the cached catalog {path.name} is corrupt ({exc})"
 
 
-def read_meta() -> CacheMeta | None:
-    """The cache's meta record; None when absent or unreadable (it only enables conditional requests)."""
+def read_meta(*, check_catalog: bool = True) -> CacheMeta | None:
+    """The cache's meta record; None when absent, unreadable, or (``check_catalog``) written for other bytes
+    than the ``catalog.json`` in place (an install whose last step failed)."""
     try:
         data = read_capped(meta_path(), MAX_META_BYTES, "the catalog's meta file")
     except (FileNotFoundError, FileReadError):
@@ -208,8 +245,28 @@ def read_meta() -> CacheMeta | None:
     if json_too_deep(data):
         return None
     try:
-        return msgspec.json.decode(data, type=CacheMeta)
+        meta = msgspec.json.decode(data, type=CacheMeta)
     except msgspec.DecodeError:
+        return None
+    if check_catalog and meta.sha256 and _catalog_sha256() != meta.sha256:
+        return None
+    return meta
+
+
+_sha_memo: dict[tuple[int, int], str] = {}
+
+
+def _catalog_sha256() -> str | None:
+    """sha256 of catalog.json, computed once per (mtime, size)."""
+    path = catalog_path()
+    try:
+        st = path.stat()
+        key = (st.st_mtime_ns, st.st_size)
+        if key not in _sha_memo:
+            _sha_memo.clear()
+            _sha_memo[key] = hashlib.sha256(read_capped(path, MAX_CATALOG_BYTES, "the cached catalog")).hexdigest()
+        return _sha_memo[key]
+    except (OSError, FileReadError):
         return None
 
 
@@ -221,7 +278,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     Raises ``OSError`` (disk full, permissions); the old file is then untouched and no temp file is left.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -251,35 +308,136 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def save_catalog(data: bytes, meta: CacheMeta, signature: str | None = None, *,
-                 validated: Catalog | None = None) -> Catalog:
-    """Validate ``data`` and make it the cached catalog, keeping the current one as the previous good copy.
+def install_catalog(data: bytes, meta: CacheMeta, signature: str | None = None, *,
+                    validated: Catalog | None = None) -> tuple[Catalog, str | None]:
+    """Make ``data`` the cached catalog, keeping the current one as the previous good copy.
 
-    ``validated`` is the catalog the caller already decoded and checked from these exact bytes (saves a
-    second pass). Returns the decoded catalog. Raises ``CatalogError`` (nothing written) when ``data`` is
-    not a valid catalog, ``OSError`` when the disk refuses (the current copy then stays in place).
+    Ordered so that what the caller reports is true: everything that can fail for lack of space is written to
+    temporary files first (nothing in place changes if that fails: ``OSError``); then the previous copy, the
+    signature and the catalog are moved into place, the catalog last. From that moment the refresh has
+    happened; ``catalog.meta.json`` goes in after it, and if that one write fails the new catalog stays in use
+    and the second value returned is a warning sentence (``read_meta`` ignores a meta record whose
+    ``sha256`` does not match the catalog, so a stale one is never believed). Returns (catalog, warning).
+    Raises ``CatalogError`` (nothing written) when ``data`` is not a valid catalog.
     """
     catalog = validated if validated is not None else validate_catalog_bytes(data)
     current = catalog_path()
-    old_catalog, _problem = _read_one(current)
-    if old_catalog is not None:
-        # Only a good copy may become the previous one: a corrupt current file must not evict it.
-        old_bytes = current.read_bytes()
-        if old_bytes != data:
-            atomic_write(previous_path(), old_bytes)
-            old_sig = signature_path(current)
-            if old_sig.exists():
-                atomic_write(signature_path(previous_path()), old_sig.read_bytes())
-            else:
-                signature_path(previous_path()).unlink(missing_ok=True)
-    atomic_write(current, data)
-    if signature is not None:
-        atomic_write(signature_path(current), signature.encode("ascii") + b"\n")
-    else:
-        signature_path(current).unlink(missing_ok=True)
-    write_meta(meta)
-    return catalog
+    meta = msgspec.structs.replace(meta, sha256=hashlib.sha256(data).hexdigest())
+    moves: list[tuple[str, Path]] = []
+    try:
+        old_catalog, _problem = _read_one(current)
+        if old_catalog is not None:
+            # Only a good copy may become the previous one: a corrupt current file must not evict it.
+            old_bytes = current.read_bytes()
+            if old_bytes != data:
+                moves.append((_stage(previous_path(), old_bytes), previous_path()))
+                old_sig = signature_path(current)
+                if old_sig.exists():
+                    moves.append((_stage(signature_path(previous_path()), old_sig.read_bytes()),
+                                  signature_path(previous_path())))
+                else:
+                    moves.append(("", signature_path(previous_path())))
+        if signature is not None:
+            moves.append((_stage(signature_path(current), signature.encode("ascii") + b"\n"),
+                          signature_path(current)))
+        else:
+            moves.append(("", signature_path(current)))
+        moves.append((_stage(current, data), current))
+        meta_tmp = _stage(meta_path(), _meta_bytes(meta))
+    except BaseException:
+        for tmp, _target in moves:
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)
+        raise
+    for tmp, target in moves:
+        if tmp:
+            os.replace(tmp, target)
+        else:
+            target.unlink(missing_ok=True)
+    _fsync_dir(current.parent)
+    try:
+        os.replace(meta_tmp, meta_path())
+        _fsync_dir(current.parent)
+    except OSError as exc:
+        Path(meta_tmp).unlink(missing_ok=True)
+        return catalog, (f"the catalog was updated, but the note of where it came from could not be written "
+                         f"({exc.strerror or exc}); `catalog show` will not know its source")
+    return catalog, None
+
+
+def save_catalog(data: bytes, meta: CacheMeta, signature: str | None = None, *,
+                 validated: Catalog | None = None) -> Catalog:
+    """``install_catalog`` for callers that need no warning (tests, maintainers' tools)."""
+    return install_catalog(data, meta, signature, validated=validated)[0]
+
+
+def _stage(path: Path, data: bytes) -> str:
+    """Write ``data`` to a fsynced temporary file beside ``path``; returns its name (moved in by the caller)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return tmp_name
+
+
+def _meta_bytes(meta: CacheMeta) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(meta), indent=2) + b"\n"
+
+
+# ------------------------------------------------------------------------------------- lock and clean-up
+
+class RefreshBusy(OSError):
+    """Another refresh holds the cache's lock."""
+
+
+@contextmanager
+def refresh_lock(timeout_s: float = 0.0):
+    """Serialise refreshes (CLI, GUI, ``catalog add``): held from reading the state to installing the result,
+    so two refreshes can never roll each other back. On entry, temporary files that a killed run left in the
+    cache folder are removed (under the lock no other writer can own them).
+
+    Raises ``RefreshBusy`` when another process holds the lock for longer than ``timeout_s``.
+    """
+    import filelock
+
+    folder = paths.cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(folder / LOCK_FILE), timeout=timeout_s)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise RefreshBusy("another catalog refresh is running; try again when it has finished") from None
+    try:
+        remove_stale_temporaries()
+        yield
+    finally:
+        lock.release()
+
+
+def remove_stale_temporaries() -> list[Path]:
+    """Delete the temporary files of interrupted writes in the cache folder; returns what was removed."""
+    removed = []
+    folder = paths.cache_dir()
+    for pattern_dir in (folder, folder / "http", folder / "sources"):
+        try:
+            names = list(pattern_dir.glob(f".*{TEMP_SUFFIX}"))
+        except OSError:
+            continue
+        for path in names:
+            try:
+                if path.is_file():
+                    path.unlink()
+                    removed.append(path)
+            except OSError:
+                pass  # in use or not ours to remove: harmless, tried again next time
+    return removed
 
 
 def write_meta(meta: CacheMeta) -> None:
-    atomic_write(meta_path(), msgspec.json.format(msgspec.json.encode(meta), indent=2) + b"\n")
+    atomic_write(meta_path(), _meta_bytes(meta))

@@ -56,7 +56,8 @@ _NOISE = {
     "nvidia", "geforce", "amd", "radeon", "ati", "intel", "apple", "tesla", "instinct", "graphics", "gpu",
     "r", "tm", "corporation", "series",
 }
-_MEMORY_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(gib|gb|g)\b")
+# A size stands on its own: "24GB", "A100-SXM4-80GB", "GH200 144G"; the "10G" of "A10G" is part of a model name.
+_MEMORY_RE = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)\s*(gib|gb|g)\b")
 _CORES_RE = re.compile(r"\b(\d+)\s*-?\s*core(?:s)?(?:\s*gpu)?\b|\b(\d+)c\b")
 
 
@@ -187,11 +188,25 @@ def resolve(name: str, memory_bytes: int | None = None, gpu_cores: int | None = 
     return found[0] if len(found) == 1 else None
 
 
+_GFX_TARGET_RE = re.compile(r"\bgfx[0-9a-f]{3,4}\b")
+
+
 def resolve_gpu(gpu: Gpu, devices: Sequence[Device] | None = None) -> Device | None:
     """The spec-table device of a probed GPU, or None. Unified-memory GPUs are matched without VRAM size
-    (their "VRAM" is the machine's RAM), Apple ones by GPU-core count."""
+    (their "VRAM" is the machine's RAM), Apple ones by GPU-core count.
+
+    An AMD GPU whose name says nothing ("AMD Radeon Graphics", what ROCm reports for Strix Halo) is tried
+    again by its gfx target from the KFD topology ("gfx1151"), which rows carry as an alias, with the probed
+    compute-unit count telling the binned parts apart (Radeon 8060S 40 CUs, 8050S 32).
+    """
+    devices = devices if devices is not None else _default_devices()
     memory = None if gpu.unified_memory else gpu.vram_total_bytes
-    return resolve(gpu.name, memory_bytes=memory, gpu_cores=gpu.gpu_cores, devices=devices)
+    device = resolve(gpu.name, memory_bytes=memory, gpu_cores=gpu.gpu_cores, devices=devices)
+    if device is None and gpu.vendor == "amd" and gpu.architecture:
+        target = _GFX_TARGET_RE.search(gpu.architecture.lower())
+        if target:
+            device = resolve(target.group(0), memory_bytes=memory, gpu_cores=gpu.gpu_cores, devices=devices)
+    return device
 
 
 def suggest(name: str, devices: Sequence[Device] | None = None, limit: int = 6) -> list[str]:

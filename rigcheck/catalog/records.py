@@ -169,6 +169,9 @@ class HostedOffer(_Record, kw_only=True):
     model_id: str
     """Catalog model id, or ``closed:<vendor>/<model>`` for closed frontier models."""
     provider: str
+    endpoint: str | None = None
+    """The provider's endpoint for this model where it has several (OpenRouter's tag, e.g. ``deepinfra/fp8``);
+    an offer's identity is (model, provider slug, endpoint)."""
     usd_per_m_input: Usd
     usd_per_m_output: Usd
     usd_per_m_cached_input: Usd | None = None

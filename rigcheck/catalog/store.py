@@ -41,6 +41,9 @@ class CatalogStatus:
     """When a refresh last fetched or confirmed the cached copy (None for the embedded catalog)."""
     counts: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    description: str = ""
+    """Where it came from, for people: "built into rigcheck", "refreshed from Hugging Face and OpenRouter on
+    DATE", "feed URL" (credentials redacted)."""
 
     @property
     def is_embedded(self) -> bool:
@@ -50,6 +53,7 @@ class CatalogStatus:
         return {
             "schema": "rigcheck.catalog-status/1",
             "source": self.source,
+            "source_description": self.description,
             "path": self.path,
             "schema_version": self.schema_version,
             "sequence": self.sequence,
@@ -98,6 +102,7 @@ def catalog_status() -> CatalogStatus:
     meta = None if embedded else cache.read_meta()
     return CatalogStatus(
         source="embedded" if embedded else (meta.source_url if meta else catalog.source or "cache"),
+        description="built into rigcheck" if embedded else describe_source(meta, catalog),
         fetched_at=meta.fetched_at if meta else None,
         path=str(path),
         schema_version=catalog.schema_version,
@@ -108,6 +113,17 @@ def catalog_status() -> CatalogStatus:
         counts=catalog_counts(catalog),
         warnings=tuple(warnings),
     )
+
+
+def describe_source(meta: cache.CacheMeta | None, catalog: Catalog) -> str:
+    """Where a cached catalog came from, as the status bar and ``catalog show`` say it."""
+    if meta is None:
+        return catalog.source or "cache"
+    if meta.kind == "sources":
+        return f"refreshed from Hugging Face and OpenRouter on {meta.fetched_at[:10]}"
+    from rigcheck.catalog.net import redact
+
+    return f"feed {redact(meta.source_url)}" + ("" if meta.signed else " (unsigned)")
 
 
 def catalog_counts(catalog: Catalog) -> dict[str, int]:

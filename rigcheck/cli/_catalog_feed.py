@@ -1,7 +1,8 @@
-"""``rigcheck catalog refresh|build|sign``: fetch the signed feed, and (for maintainers) build and sign one.
+"""``rigcheck catalog refresh/build/sign``: refresh from the sources or a signed feed; (maintainers) build and sign.
 
-Exit codes: 0 done (a stale or unsigned catalog is still 0, with the warning on stderr); 1 a network,
-feed or disk failure (one line on stderr, the catalog in use unchanged); 2 bad arguments or input.
+Exit codes: 0 done (an unsigned catalog is still 0, with the warning on stderr; repos skipped during a refresh
+are listed, not failures); 1 a network, feed or disk failure (one line on stderr, the catalog in use
+unchanged); 2 bad arguments or input.
 """
 
 from __future__ import annotations
@@ -26,13 +27,21 @@ def register(actions) -> None:
 
 def _register_refresh(actions) -> None:
     parser = actions.add_parser(
-        "refresh", help="download the latest signed catalog",
-        description="Download the catalog feed, check its signature and contents, and use it from now on. "
-                    "On any failure the catalog in use stays as it was.",
+        "refresh", help="update the catalog from Hugging Face and OpenRouter (or from a signed feed)",
+        description="Without --url: ask Hugging Face and OpenRouter, from this machine, for new quants, file "
+                    "sizes, licenses, hosted prices and new open models, and use the merged catalog from now on. "
+                    "With --url: download a signed catalog feed (a mirror or an air-gapped site's). On any failure "
+                    "the catalog in use stays as it was.",
     )
-    parser.add_argument("--url", help="feed URL (default: the rigcheck project feed)")
+    parser.add_argument("--url", help="a signed feed to use instead of querying the sources")
     parser.add_argument("--allow-unsigned", action="store_true",
                         help="accept a feed from --url that has no valid signature (you must trust its source)")
+    parser.add_argument("--discover", type=number(0, 1000, integer=True), default=None, metavar="N",
+                        help="consider the N most downloaded and N trending text-generation models on Hugging "
+                             "Face as new models (default 15; 0: none)")
+    parser.add_argument("--time-limit", type=number(0, 24 * 60, low_open=True, unit="minutes"), default=None,
+                        metavar="MIN",
+                        help="stop fetching after MIN minutes and keep what was fetched (default 20)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(func=run_refresh)
@@ -43,15 +52,26 @@ def run_refresh(args: argparse.Namespace) -> int:
     from rigcheck.cli import UsageError
 
     if args.allow_unsigned and not args.url:
-        raise UsageError("--allow-unsigned applies only to a custom --url; the project feed is always signed")
+        raise UsageError("--allow-unsigned applies only to a feed given with --url")
     if args.url is not None:
         try:
             args.url = http_url(args.url)
         except argparse.ArgumentTypeError as exc:
             raise UsageError(f"--url {exc}") from None
-    progress = None if args.quiet or args.json or not sys.stderr.isatty() else _ProgressLine()
+    if args.url and (args.discover is not None or args.time_limit is not None):
+        raise UsageError("--discover and --time-limit apply to a refresh from the sources, not to --url")
+    options = {}
+    if args.discover is not None:
+        if not 0 <= args.discover <= 1000:
+            raise UsageError("--discover must be between 0 and 1000")
+        options["discover_top"] = args.discover
+    if args.time_limit is not None:
+        if not 0 < args.time_limit <= 24 * 60:
+            raise UsageError("--time-limit must be above 0 and at most 1440 minutes")
+        options["time_limit_s"] = args.time_limit * 60
+    progress = progress_line(args)
     try:
-        result = refresh_catalog(args.url, allow_unsigned=args.allow_unsigned, progress=progress)
+        result = refresh_catalog(args.url, allow_unsigned=args.allow_unsigned, progress=progress, **options)
     except RefreshError as exc:
         if progress:
             progress.clear()
@@ -59,25 +79,54 @@ def run_refresh(args: argparse.Namespace) -> int:
         return 1
     if progress:
         progress.clear()
+    return print_result(args, result)
+
+
+def print_result(args: argparse.Namespace, result) -> int:
+    """The outcome of a refresh, add or remove: one line (and the notes) or one JSON object."""
     if args.json:
         print(json.dumps({
             "schema": "rigcheck.catalog-refresh/1", "status": result.status, "changed": result.changed,
             "url": result.url, "sequence": result.catalog.sequence, "signed": result.signed,
             "key_id": result.key_id, "message": result.message, "warnings": list(result.warnings),
+            "notes": list(result.notes), "models": len(result.catalog.models),
         }, indent=2))
     else:
         print(result.message)
+        for note in result.notes:
+            print(f"  - {note}")
     for warning in result.warnings:
         print(f"rigcheck: warning: {warning}", file=sys.stderr)
     return 0
 
 
-class _ProgressLine:
-    """Bytes downloaded on one stderr line (only on a terminal)."""
+def progress_line(args: argparse.Namespace):
+    """The stderr progress line, or None (quiet, JSON, or not a terminal)."""
+    if getattr(args, "quiet", False) or args.json or not sys.stderr.isatty():
+        return None
+    return _ProgressLine()
 
-    def __call__(self, done: int, total: int | None) -> None:
-        shown = f"{done / 1e6:.1f} MB" + (f" of {total / 1e6:.1f} MB" if total else "")
-        print(f"\rdownloading catalog: {shown}   ", end="", file=sys.stderr, flush=True)
+
+class _ProgressLine:
+    """Progress on one stderr line (only on a terminal): bytes of a feed, or models done with an ETA."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._start = self._clock()
+
+    def __call__(self, done: int, total: int | None, what: str | None = None) -> None:
+        if what is None:
+            shown = f"downloading catalog: {done / 1e6:.1f} MB" + (f" of {total / 1e6:.1f} MB" if total else "")
+        else:
+            elapsed = self._clock() - self._start
+            eta = ""
+            if done and total and done < total:
+                left_s = elapsed / done * (total - done)
+                eta = f", about {left_s / 60:.0f} min left" if left_s >= 90 else f", about {left_s:.0f} s left"
+            shown = f"refreshing: {done} of {total} models{eta} — {what[:60]}"
+        print(f"\r\033[K{shown}", end="", file=sys.stderr, flush=True)
 
     def clear(self) -> None:
         print("\r\033[K", end="", file=sys.stderr, flush=True)

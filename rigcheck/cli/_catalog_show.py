@@ -35,7 +35,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(status.to_dict(), indent=2))
         return 0
-    source = "embedded (shipped with rigcheck)" if status.is_embedded else status.source
+    source = "embedded (shipped with rigcheck)" if status.is_embedded else (status.description or status.source)
     rows = [
         ("source", source),
         ("file", status.path),

@@ -13,12 +13,13 @@ import importlib
 ACTION_GROUPS = (
     "show",  # show, path (reading side)
     "feed",  # refresh, build, sign (network and signing side)
+    "edit",  # add, remove (one repo in or out)
 )
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "catalog", help="show, refresh or build the catalog",
+        "catalog", help="show, refresh, add to or build the catalog",
         description="The catalog of models, quants, devices and prices that rigcheck uses.",
     )
     actions = parser.add_subparsers(dest="catalog_action", metavar="ACTION", parser_class=type(parser))

@@ -21,6 +21,9 @@ class CatalogInfo:
     sequence: int
     generated_at: str | None
     warnings: tuple[str, ...] = ()
+    models: int = 0
+    quants: int = 0
+    hosted: int = 0
 
 
 def _optional(module: str, attr: str) -> Any | None:
@@ -41,7 +44,10 @@ def catalog_info(catalog: Catalog) -> CatalogInfo:
     source = catalog.source or "embedded"
     if status_fn is not None:
         st = status_fn()
-        source = str(getattr(st, "source", source) or source)
+        source = str(getattr(st, "description", "") or getattr(st, "source", source) or source)
+        if getattr(st, "source", None) == "embedded":
+            source = "embedded"
         warnings = tuple(getattr(st, "warnings", ()) or ())
     return CatalogInfo(source=source, sequence=catalog.sequence, generated_at=catalog.generated_at,
-                       warnings=warnings)
+                       warnings=warnings, models=len(catalog.models),
+                       quants=sum(len(m.quants) for m in catalog.models), hosted=len(catalog.hosted))

@@ -98,8 +98,8 @@ class AppController(QObject):
     """(task key, running)."""
     failed = Signal(str, str, str)
     """(what, one readable sentence, details)."""
-    refresh_progress = Signal(object, object)
-    """(bytes read, total bytes or None)."""
+    refresh_progress = Signal(object, object, str)
+    """(done, total or None, what): bytes of a feed (what is ""), or models of a refresh from the sources."""
     refresh_done = Signal(str)
     speed_ready = Signal(str, str, object, str)
     cost_ready = Signal(str, str, object, object, str)
@@ -341,7 +341,8 @@ class AppController(QObject):
         url, allow_unsigned = self.refresh_url, self.allow_unsigned
 
         def work(ctx):
-            kwargs = {"progress": lambda done, total: ctx.progress(done, total, ""), "cancel": ctx.event}
+            kwargs = {"progress": lambda done, total, what="": ctx.progress(done, total, what or ""),
+                      "cancel": ctx.event}
             if allow_unsigned:
                 kwargs["allow_unsigned"] = True
             return fn(url, **kwargs)
@@ -349,7 +350,24 @@ class AppController(QObject):
         self.busy.emit("refresh", True)
         self._refresh_handle = self.runner.run_task(
             work, self._refreshed, key="refresh", context=True,
-            on_progress=lambda done, total, _m: self.refresh_progress.emit(done, total))
+            on_progress=lambda done, total, what: self.refresh_progress.emit(done, total, what or ""))
+        return True
+
+    def add_model(self, ref: str) -> bool:
+        """Add one Hugging Face repo (id or URL) to the catalog in the background, like a refresh (same busy
+        key, progress and cancel); False when adding is not in this build or a refresh is running."""
+        fn = self.services.add_model
+        if fn is None or self.refreshing:
+            return False
+
+        def work(ctx):
+            return fn(ref, progress=lambda done, total, what="": ctx.progress(done, total, what or ""),
+                      cancel=ctx.event)
+
+        self.busy.emit("refresh", True)
+        self._refresh_handle = self.runner.run_task(
+            work, self._refreshed, key="refresh", context=True,
+            on_progress=lambda done, total, what: self.refresh_progress.emit(done, total, what or ""))
         return True
 
     def cancel_refresh(self) -> None:
@@ -368,6 +386,9 @@ class AppController(QObject):
                              failure.details)
             return
         message = sentence(str(getattr(result, "message", "") or "Catalog refreshed"))
+        notes = tuple(getattr(result, "notes", ()) or ())
+        if notes:
+            message += f" ({len(notes)} repos skipped or noted; `rigcheck catalog refresh` lists them.)"
         catalog = getattr(result, "catalog", None)
         from rigcheck.catalog.records import Catalog
 

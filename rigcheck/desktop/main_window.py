@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from rigcheck import units
 from rigcheck.desktop import state
 from rigcheck.desktop.catalog_info import CatalogInfo
-from rigcheck.desktop.controller import AppController, memory_limits
+from rigcheck.desktop.controller import AppController, memory_limits, sentence
 from rigcheck.desktop.evaluation import Evaluation
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.pages.detail_page import DetailPage
@@ -142,8 +142,12 @@ class MainWindow(QMainWindow):
 
         self.act_search = QAction("Search", self, shortcut=QKeySequence.StandardKey.Find)
         self.act_refresh = QAction("Refresh catalog", self, shortcut=QKeySequence("Ctrl+R"))
+        self.act_refresh.setToolTip("Ask Hugging Face and OpenRouter for new models, quants and prices (or the "
+                                    "feed set in Catalog source…) (Ctrl+R)")
+        self.act_add = QAction("Add model…", self)
+        self.act_add.setToolTip("Add a Hugging Face model by its id or URL, with its quantized versions")
         self.act_feed = QAction("Catalog source…", self)
-        self.act_feed.setToolTip("Where Refresh catalog fetches from: the project's signed feed, or another feed")
+        self.act_feed.setToolTip("Where Refresh catalog fetches from: Hugging Face and OpenRouter, or a signed feed")
         self.act_export = QAction("Export report…", self, shortcut=QKeySequence("Ctrl+E"))
         self.act_whatif = QAction("What if…", self, shortcut=QKeySequence("Ctrl+H"))
         self.act_whatif.setToolTip("Estimate for another machine: GPUs and RAM from the device table, or a profile (Ctrl+H)")
@@ -152,7 +156,7 @@ class MainWindow(QMainWindow):
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
-        for act in (self.act_whatif, self.act_back, self.act_refresh, self.act_feed, self.act_export):
+        for act in (self.act_whatif, self.act_back, self.act_refresh, self.act_add, self.act_feed, self.act_export):
             toolbar.addAction(act)
         self.addToolBar(toolbar)
         for act in (self.act_search, self.act_quit):
@@ -160,6 +164,7 @@ class MainWindow(QMainWindow):
         self.act_refresh.setEnabled(self.services.refresh_catalog is not None)
         if self.services.refresh_catalog is None:
             self.act_refresh.setToolTip("Catalog refresh is not part of this build")
+        self.act_add.setEnabled(self.services.add_model is not None)
         self.act_export.setEnabled(False)
         if self.services.export_report is None:
             self.act_export.setToolTip("Report export is not part of this build")
@@ -205,6 +210,7 @@ class MainWindow(QMainWindow):
         self.act_search.triggered.connect(self.models_page.focus_search)
         self.act_refresh.triggered.connect(self.refresh_catalog)
         self.act_feed.triggered.connect(self.feed_dialog)
+        self.act_add.triggered.connect(self.add_model_dialog)
         self.cancel_button.clicked.connect(c.cancel_refresh)
         self.act_export.triggered.connect(self.export_dialog)
         self.act_whatif.triggered.connect(self.what_if)
@@ -322,7 +328,9 @@ class MainWindow(QMainWindow):
         self.detail_page.show_row(self.models_page.current_row(), self.controller.settings.prompt_tokens)
 
     def _show_catalog(self, info: CatalogInfo) -> None:
-        text = f"Catalog: {info.source}, #{info.sequence}, {units.age_text(info.generated_at)}"
+        source = "built in" if info.source == "embedded" else info.source
+        counts = f", {info.models:,} models" if info.models else ""
+        text = f"Catalog: {source}, {units.age_text(info.generated_at)}{counts}"
         self.catalog_label.setText(text)
         tip = [f"Generated {info.generated_at or 'at an unknown time'}", *info.warnings]
         self.catalog_label.setToolTip(fmt.tooltip("\n".join(tip)))
@@ -334,6 +342,7 @@ class MainWindow(QMainWindow):
             self.progress.setVisible(running)
             self.cancel_button.setVisible(running)
             self.act_refresh.setEnabled(not running and self.services.refresh_catalog is not None)
+            self.act_add.setEnabled(not running and self.services.add_model is not None)
             if running:
                 self.progress.setRange(0, 0)
         if running:
@@ -341,11 +350,15 @@ class MainWindow(QMainWindow):
         elif self.busy_label.text() == words.get(key):
             self.busy_label.setText("")
 
-    def _show_progress(self, done, total) -> None:
+    def _show_progress(self, done, total, what: str = "") -> None:
         if total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * min(1.0, (done or 0) / total)))
-            self.progress.setFormat(f"{units.bytes_text(done)} / {units.bytes_text(total)}")
+            if what:  # a refresh from the sources: models done of total, and the one being fetched
+                self.progress.setFormat(f"{done} / {total} models")
+                self.progress.setToolTip(fmt.tooltip(f"Fetching {what}"))
+            else:
+                self.progress.setFormat(f"{units.bytes_text(done)} / {units.bytes_text(total)}")
         else:
             self.progress.setRange(0, 0)
 
@@ -386,13 +399,42 @@ class MainWindow(QMainWindow):
         def accepted() -> None:
             c.refresh_url, c.allow_unsigned = dialog.url, dialog.allow_unsigned
             state.save_refresh_url(self.store, dialog.url, dialog.allow_unsigned)
-            where = "the project's signed feed" if dialog.url is None else dialog.url
+            where = "Hugging Face and OpenRouter" if dialog.url is None else dialog.url
             unsigned = " (an unsigned feed is accepted from it)" if dialog.allow_unsigned else ""
             self._say(f"Refresh catalog will fetch {where}{unsigned}.")
 
         dialog.accepted.connect(accepted)
         dialog.open()
         self.feed_dialog_window = dialog
+
+    def add_model_dialog(self) -> None:
+        """Ask for a Hugging Face repo id or URL and add it (in the background, with progress and cancel)."""
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Add model")
+        dialog.setLabelText("Hugging Face model (ORG/REPO or its URL), with its quantized versions:")
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Normal)
+        dialog.setTextValue("")
+
+        def accepted() -> None:
+            ref = dialog.textValue().strip()
+            if not ref:
+                return
+            from rigcheck.catalog.sources.huggingface import InvalidRepoId, parse_model_ref
+
+            try:
+                parse_model_ref(ref)
+            except InvalidRepoId as exc:
+                self._say(sentence(str(exc)))
+                return
+            if not self.controller.add_model(ref):
+                self._say("A refresh is already running." if self.controller.refreshing
+                          else "Adding models is not part of this build.")
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
+        self.add_dialog_window = dialog
 
     def export_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog  # first use only: its Python enums cost ~10 ms to set up

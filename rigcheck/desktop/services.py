@@ -39,7 +39,10 @@ class Services:
     resolve_gpu: Callable[[Gpu, list[Device]], Device | None] | None = None
     """The spec-table entry for a probed GPU (compute figures drivers do not report)."""
     refresh_catalog: Callable[..., Any] | None = None
-    """``(url, progress=callable, cancel=threading.Event) -> result``; None when refresh is not built."""
+    """``(url, progress=callable, cancel=threading.Event) -> result``; None when refresh is not built. No URL:
+    from Hugging Face and OpenRouter, progress ``(models done, total, repo)``; a URL: a feed, ``(bytes, total)``."""
+    add_model: Callable[..., Any] | None = None
+    """``(repo id or URL, progress=callable, cancel=threading.Event) -> result``: ``catalog add``."""
     export_report: Callable[..., None] | None = None
     """``(machine, catalog, settings, estimates, fmt, path, selected_model_ids=()) -> None``."""
     cost_curves: Callable[..., Any] | None = None
@@ -176,6 +179,7 @@ def default_services() -> Services:
         resolve_gpu=resolve_gpu,
         find_model=_lazy("rigcheck.catalog.devices", "find_model"),
         refresh_catalog=refresh,
+        add_model=_lazy("rigcheck.catalog.live", "add_model"),
         export_report=export,
         cost_curves=cost,
         warm_up=_warm_up,

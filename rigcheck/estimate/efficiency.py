@@ -121,7 +121,7 @@ def efficiency_for(runtime: str, backend: str, vendor: str | None = None) -> Eff
 
 def weight_class(quant_name: str, fmt: str) -> str:
     """"f16" for unquantized weights (F16, BF16, F32, safetensors), "quant" for everything else."""
-    name = quant_name.upper()
+    name = quant_name.upper().removesuffix("-GGUF")  # BF16-GGUF: a second BF16 of the model, in GGUF
     if fmt == "safetensors" or name in ("F16", "BF16", "F32", "FP16", "FP32"):
         return "f16"
     return "quant"

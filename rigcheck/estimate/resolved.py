@@ -2,8 +2,10 @@
 
 ``resolve_machine`` runs once per machine (not per model row) and turns the probed or hypothetical
 ``Machine`` into plain numbers the estimator reads in its inner loop. Where the driver did not say,
-the catalog's device table fills in (``rigcheck.catalog.devices.resolve_gpu``); where neither knows,
-a documented assumption is used and a basis line says so.
+the catalog's device table fills in (``rigcheck.catalog.devices.resolve_gpu``). A GPU with no spec row is
+estimated from what its driver reports (bus width x memory clock, units x clock x the architecture's rate:
+``driver_rates``) with the basis "from driver, no spec row"; only what neither knows is assumed, and a basis
+line says so.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from rigcheck.catalog.records import Device
+from rigcheck.estimate.driver_rates import NO_SPEC_ROW, driver_compute
 from rigcheck.probe.types import Gpu, Machine
 
 GIB = 1024**3
@@ -36,6 +39,10 @@ UNIFIED_CPU_BANDWIDTH_SHARE = 0.5
 # accumulate is 2x the shader FP32 rate on GeForce parts (Ampere/Ada/Blackwell) and 4x on
 # workstation/datacenter parts (A6000 154.8 vs 38.7, L40S 362 vs 91.6, A100 312 vs 78).
 NVIDIA_TENSOR_OVER_SHADER = {"consumer": 2.0, "laptop": 2.0, "apu": 2.0, "workstation": 4.0, "datacenter": 4.0}
+# NVIDIA parts released before Volta (the V100, 21 June 2017) have no tensor cores: their compute is the shader
+# rate runtimes use, the larger of FP16 and FP32 (Pascal GP102/GP104, e.g. the Tesla P40, run FP16 at 1/64 of
+# FP32, so llama.cpp computes in FP32 there; GP100 runs packed FP16 at twice FP32).
+NVIDIA_FIRST_TENSOR_CORE_DATE = "2017-06-21"
 # AMD RDNA 4 (RX 9060/9070, Radeon AI PRO R9700): WMMA does 1024 dense FP16 FLOPs per clock per CU, twice
 # RDNA 3's 512, whose matrix rate equals the packed shader FP16 figure in the device table. So the matrix
 # rate is 2x that figure: RX 9070 XT 64 CU x 1024 x 2.97 GHz = 194.6 TFLOPS, consistent with AMD's
@@ -169,22 +176,33 @@ def _resolve_gpu(gpu: Gpu, devices: list[Device], ram_total_bytes: int, notes: l
     if gpu.memory_bandwidth_bytes_per_s:
         bandwidth = float(gpu.memory_bandwidth_bytes_per_s)
         bw_source = gpu.sources.get("memory_bandwidth_bytes_per_s", "driver")
+        if device is None:
+            bw_source = NO_SPEC_ROW + _bus_detail(gpu)
     elif device is not None and device.bandwidth_bytes_per_s:
         bandwidth = float(device.bandwidth_bytes_per_s)
         bw_source = f"spec table ({device.name})"
     else:
         bandwidth = UNKNOWN_GPU_BANDWIDTH
-        bw_source = "unknown; assumed"
+        bw_source = "unknown; assumed" if device is not None else (
+            f"{NO_SPEC_ROW}; the driver gives no memory bus width and clock: "
+            f"assumed {UNKNOWN_GPU_BANDWIDTH / 1e9:.0f} GB/s")
     notes.append(f"{label}: memory bandwidth {bandwidth / 1e9:.0f} GB/s ({bw_source})")
 
     # Compute
-    fp16, c_source = device_fp16_flops(device, gpu.vendor, gpu.gpu_cores)
-    fp16_acc16 = fp16
-    if gpu.vendor == "nvidia" and kind in ("consumer", "laptop") and device is not None:
-        # GeForce tensor cores run FP16 with FP16 accumulate (what llama.cpp's cuBLAS GEMM and int8 MMQ
-        # kernels use) at twice the FP32-accumulate figure the table holds.
-        fp16_acc16 = 2 * fp16
     fp8 = fp4 = None
+    from_driver = driver_compute(gpu) if device is None else None
+    if from_driver is not None:
+        fp16, fp16_acc16, fp8 = from_driver.fp16_flops_per_s, from_driver.fp16_acc16_flops_per_s, from_driver.fp8_flops_per_s
+        c_source = f"{NO_SPEC_ROW}: {from_driver.how}"
+    else:
+        fp16, c_source = device_fp16_flops(device, gpu.vendor, gpu.gpu_cores)
+        fp16_acc16 = fp16
+        if gpu.vendor == "nvidia" and kind in ("consumer", "laptop") and device is not None:
+            # GeForce tensor cores run FP16 with FP16 accumulate (what llama.cpp's cuBLAS GEMM and int8 MMQ
+            # kernels use) at twice the FP32-accumulate figure the table holds.
+            fp16_acc16 = 2 * fp16
+        if device is None:
+            c_source = f"{NO_SPEC_ROW}; the driver gives no unit count, clock or known architecture: {c_source}"
     if device is not None:
         fp8 = device.fp8_tensor_tflops * 1e12 if device.fp8_tensor_tflops else None
         fp4 = device.fp4_tensor_tflops * 1e12 if device.fp4_tensor_tflops else None
@@ -216,6 +234,13 @@ def _resolve_gpu(gpu: Gpu, devices: list[Device], ram_total_bytes: int, notes: l
     )
 
 
+def _bus_detail(gpu: Gpu) -> str:
+    """How the driver's peak bandwidth was made, when it says: " (384-bit bus x 10501 MHz x 2)"."""
+    if gpu.memory_bus_width_bits and gpu.mem_clock_max_mhz:
+        return f" ({gpu.memory_bus_width_bits}-bit bus x {gpu.mem_clock_max_mhz} MHz x 2)"
+    return ""
+
+
 def device_fp16_flops(device: Device | None, vendor: str, gpu_cores: int | None = None) -> tuple[float, str]:
     """Dense FP16 matrix throughput of a device (FP32 accumulate) and where the figure comes from."""
     if vendor == "apple" or (device is not None and device.kind == "apple"):
@@ -236,6 +261,9 @@ def device_fp16_flops(device: Device | None, vendor: str, gpu_cores: int | None 
         if device.vendor.lower() == "amd" and _RDNA4_NAME.search(device.name):
             return (device.fp16_vector_tflops * RDNA4_MATRIX_OVER_SHADER * 1e12,
                     f"RDNA 4 matrix rate estimated as {RDNA4_MATRIX_OVER_SHADER:g}x the spec-table shader FP16 rate")
+        if device.vendor.lower() == "nvidia" and (device.release_date or "9") < NVIDIA_FIRST_TENSOR_CORE_DATE:
+            rate = max(device.fp16_vector_tflops, device.fp32_vector_tflops or 0.0)
+            return rate * 1e12, "no tensor cores (before Volta): the spec-table shader rate runtimes use"
         if device.vendor.lower() == "nvidia":
             factor = NVIDIA_TENSOR_OVER_SHADER.get(device.kind, 2.0)
             return (device.fp16_vector_tflops * factor * 1e12,

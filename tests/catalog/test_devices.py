@@ -30,7 +30,8 @@ def table(catalog):
         ("nvidia rtx4090 24gb", None, None, "NVIDIA GeForce RTX 4090", "run-together, lower case, size given"),
         ("NVIDIA GeForce RTX 4090", int(23.99 * GIB), None, "NVIDIA GeForce RTX 4090", "probed VRAM a bit under 24"),
         ("NVIDIA GeForce RTX 4090 D", None, None, None, "the China-market 4090 D is another part"),
-        ("NVIDIA GeForce RTX 4090 Laptop GPU", None, None, None, "the laptop part is another chip"),
+        ("NVIDIA GeForce RTX 4090 Laptop GPU", None, None, "NVIDIA GeForce RTX 4090 Laptop GPU",
+         "the laptop part is another chip, with a row of its own"),
         ("RTX 4090", 16 * GIB, None, None, "a 16 GB card is not a 4090: no confident wrong match"),
         ("A100", None, None, None, "40 GB or 80 GB, SXM or PCIe: ambiguous"),
         ("A100 80GB", None, None, "NVIDIA A100 80GB SXM", "the size in the name picks the part"),
@@ -71,7 +72,7 @@ def table(catalog):
         ("Apple M4 Max", None, 36, None, "no 36-core M4 Max: unknown, not the 40-core"),
         ("Apple M4 Pro", None, 20, "Apple M4 Pro (20-core GPU)", "probed cores"),
         ("Quadro RTX 5000", None, None, None, "not in the table; not the RTX 5000 Ada"),
-        ("NVIDIA A10G", None, None, None, "AWS A10G is not the A10"),
+        ("NVIDIA A10G", None, None, "NVIDIA A10G", "AWS A10G is not the A10 (and its 10G is no size)"),
         ("", None, None, None, "empty name"),
         ("Some Future GPU 9000", None, None, None, "unknown stays unknown"),
     ],
@@ -86,7 +87,22 @@ def test_every_name_and_alias_resolves_to_its_own_device(table):
     for device in table:
         assert devices.resolve(device.name, devices=table) is device, device.name
         for alias in device.aliases:
+            if alias.startswith("gfx"):
+                continue  # a gfx target names a family; test_gfx_target_aliases covers them
             assert devices.resolve(alias, devices=table) is device, (alias, device.name)
+
+
+def test_gfx_target_aliases_resolve_with_the_probed_compute_units(table):
+    # A gfx target is shared by a family; the compute-unit count (and VRAM) picks the part, unless two parts
+    # share both (MI210 and one GCD of an MI250: 104 CUs, 64 GB each), which stays ambiguous.
+    for device in table:
+        for alias in (a for a in device.aliases if a.startswith("gfx")):
+            assert device.gpu_cores, (alias, device.name)
+            twins = [d for d in table if alias in d.aliases and d.gpu_cores == device.gpu_cores
+                     and d.memory_bytes == device.memory_bytes]
+            found = devices.resolve(alias, gpu_cores=device.gpu_cores, devices=table,
+                                    memory_bytes=None if device.unified_memory else device.memory_bytes)
+            assert found is (device if len(twins) == 1 else None), (alias, device.name)
 
 
 def test_resolve_defaults_to_the_catalog_in_use():

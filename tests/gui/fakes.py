@@ -171,7 +171,7 @@ def make_services(machine: Machine | None = None, catalog: Catalog | None = None
     services = Services(
         probe_machine=lambda: machine,
         load_catalog=lambda: catalog,
-        catalog_info=lambda c: CatalogInfo(c.source or "embedded", c.sequence, c.generated_at),
+        catalog_info=lambda c: CatalogInfo(c.source or "embedded", c.sequence, c.generated_at, models=len(c.models)),
         evaluate=evaluate,
         estimate_one=fake_estimate,
         hypothetical_machine=fake_hypothetical,

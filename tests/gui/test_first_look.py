@@ -187,7 +187,7 @@ def test_window_paints_the_first_look_then_its_own_evaluation_replaces_it_in_pla
     # Before any event is processed: the table, the machine panel and the catalog line come from the first look.
     assert model.rowCount() == 4 and window.controller.evaluation is None
     assert window.machine_panel.machine is look.machine
-    assert window.catalog_label.text().startswith("Catalog: embedded, #1")
+    assert window.catalog_label.text().startswith("Catalog: built in, ")
     assert services._calls == []  # nothing evaluated in this process before the first paint
     resets = []
     model.modelReset.connect(lambda: resets.append(1))

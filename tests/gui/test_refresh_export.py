@@ -64,7 +64,8 @@ def test_refresh_success_swaps_catalog_and_reevaluates(refresh_window, httpserve
     qtbot.waitUntil(lambda: window.models_page.model.rowCount() == 5, timeout=10000)
     assert window.error_label.text().startswith(f"Catalog updated to sequence {FEED_SEQUENCE}")
     assert "UNSIGNED" in window.error_label.text()
-    assert f"#{FEED_SEQUENCE}" in window.catalog_label.text()
+    label = window.catalog_label.text()
+    assert label.startswith("Catalog: http://") and label.endswith(", 5 models")
     assert not window.progress.isVisible() and window.act_refresh.isEnabled()
 
 
@@ -79,7 +80,7 @@ def test_refresh_failure_keeps_the_catalog_and_offers_details(refresh_window, ht
     assert "\n" not in text
     assert window.details_button.isVisible() and "Traceback" in window._error_details
     assert window.models_page.model.rowCount() == 4
-    assert "#1," in window.catalog_label.text()
+    assert window.catalog_label.text().endswith(", 4 models")
 
 
 def test_refresh_cancel_writes_nothing(refresh_window, httpserver, qtbot):
@@ -195,4 +196,39 @@ def test_empty_feed_url_goes_back_to_the_project_feed(window):
     dialog.accept()
     assert (window.controller.refresh_url, window.controller.allow_unsigned) == (None, False)
     assert state.refresh_url(window.store) == (None, False)
-    assert window.error_label.text() == "Refresh catalog will fetch the project's signed feed."
+    assert window.error_label.text() == "Refresh catalog will fetch Hugging Face and OpenRouter."
+
+
+def test_add_model_dialog_adds_in_the_background(make_window, qtbot):
+    """"Add model…" takes a repo id, runs the add with progress on a worker, and swaps in the new catalog."""
+    from rigcheck.catalog.outcome import RefreshResult
+    from rigcheck.catalog.records import decode_catalog
+
+    asked = []
+
+    def add_model(ref, progress, cancel):
+        asked.append(ref)
+        progress(0, 1, ref)
+        catalog = decode_catalog(_feed_bytes())
+        return RefreshResult(status="updated", catalog=catalog, message=f"added {ref}: 1 quants", url="sources",
+                             signed=False, changed=True, notes=("x/y: skipped: HTTP 401",))
+
+    window = make_window(make_services(add_model=add_model), pool=QThreadPool())
+    _wait_idle(qtbot, window)
+    assert window.act_add.isEnabled()
+    window.add_model_dialog()
+    window.add_dialog_window.setTextValue("https://huggingface.co/acme/New-3B")
+    window.add_dialog_window.accept()
+    qtbot.waitUntil(lambda: window.models_page.model.rowCount() == 5, timeout=10000)
+    assert asked == ["https://huggingface.co/acme/New-3B"]
+    assert window.error_label.text().startswith("Added https://huggingface.co/acme/New-3B: 1 quants")
+    assert "1 repos skipped" in window.error_label.text()
+
+
+def test_add_model_dialog_refuses_a_bad_id_at_once(make_window, qtbot):
+    window = make_window(make_services(add_model=lambda *a, **k: pytest.fail("called")), pool=QThreadPool())
+    _wait_idle(qtbot, window)
+    window.add_model_dialog()
+    window.add_dialog_window.setTextValue("not a repo")
+    window.add_dialog_window.accept()
+    assert "not a Hugging Face model id" in window.error_label.text()

@@ -22,7 +22,7 @@ def test_open_window_populates_from_prefetched_work(qtbot):
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.models_page.model.rowCount() == 4, timeout=10000)
     assert window.controller.home_machine is not None  # the prefetched probe became "this machine"
-    assert window.catalog_label.text().startswith("Catalog: embedded, #1")
+    assert window.catalog_label.text().startswith("Catalog: built in, ")
     window.close()
 
 

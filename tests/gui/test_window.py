@@ -20,7 +20,7 @@ def ids(window):
 def test_window_is_fully_populated(window):
     assert window.models_page.model.rowCount() == 4
     assert window.models_page.count.text() == "4 of 4 models"
-    assert window.catalog_label.text().startswith("Catalog: embedded, #1, ")
+    assert window.catalog_label.text().startswith("Catalog: built in, ")
     card = window.machine_panel.gpu_cards[0]
     assert card.vram_bar.format() == "2.0 GiB / 24.0 GiB"
     assert "1,008 GB/s" in card.values_text and "165 TFLOPS" in card.values_text
@@ -436,3 +436,15 @@ def test_the_app_window_freezes_a_new_catalog_once_after_its_first_evaluation(ma
         assert gc.get_freeze_count() <= frozen  # a re-evaluation of the same catalog freezes nothing more
     finally:
         gc.unfreeze()
+
+
+def test_gpu_card_of_a_gpu_without_a_spec_row_shows_the_driver_estimate(qtbot):
+    from rigcheck.desktop.widgets.machine_panel import GpuCard
+    from rigcheck.probe.types import Gpu
+
+    gpu = Gpu(index=0, vendor="nvidia", name="NVIDIA RTX Future 4000", vram_total_bytes=24 * GIB, sm_count=70,
+              sm_clock_max_mhz=2617, compute_capability="12.0", memory_bandwidth_bytes_per_s=672e9,
+              sources={"memory_bandwidth_bytes_per_s": "driver"})
+    card = GpuCard(gpu, None)
+    qtbot.addWidget(card)
+    assert "672 GB/s" in card.values_text and "188 TFLOPS" in card.values_text

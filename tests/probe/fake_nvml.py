@@ -112,6 +112,24 @@ GB10 = _device(
     power_limit_mw=None,
 )
 
+# A part the spec table does not know (a made-up name on a Blackwell workstation chip: 70 SMs of 128 cores,
+# 192-bit GDDR7 at the clock NVML reports for 28 Gbps), so estimates must come from these driver figures.
+UNKNOWN_BLACKWELL = _device(
+    name="NVIDIA RTX Future 4000",
+    uuid="GPU-3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+    bus_id=b"00000000:03:00.0",
+    pci_device_id=0x2FFF10DE,
+    memory=(24463 * MiB, 480 * MiB, 0),
+    bus_width_bits=192,
+    mem_clock_mhz=14001,
+    sm_clock_mhz=2617,
+    cores=8960,
+    cc=(12, 0),
+    arch=pynvml.NVML_DEVICE_ARCH_BLACKWELL,
+    pcie=(5, 16),
+    power_limit_mw=140000,
+)
+
 
 class FakeNvml:
     """Stands in for the pynvml module: same function names, constants and exception classes."""
@@ -291,6 +309,11 @@ def unified_memory() -> FakeNvml:
     return FakeNvml([GB10])
 
 
+def unknown_gpu() -> FakeNvml:
+    """A GPU whose name matches no spec-table row: everything the estimator needs comes from the driver."""
+    return FakeNvml([UNKNOWN_BLACKWELL])
+
+
 def mig_enabled() -> FakeNvml:
     """An A100 and an H100, both with MIG mode on, both with NVLink."""
     return FakeNvml([A100_SXM, H100_SXM])
@@ -305,4 +328,5 @@ SCENARIOS = {
     "gpu_lost": gpu_lost,
     "unified_memory": unified_memory,
     "mig_enabled": mig_enabled,
+    "unknown_gpu": unknown_gpu,
 }

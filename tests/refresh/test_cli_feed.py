@@ -42,7 +42,7 @@ def test_refresh_default_url_offline_is_exit_1(capsys):
 
 def test_allow_unsigned_needs_url_exit_2(capsys):
     assert main(["catalog", "refresh", "--allow-unsigned"]) == 2
-    assert "--allow-unsigned applies only to a custom --url" in capsys.readouterr().err
+    assert "--allow-unsigned applies only to a feed given with --url" in capsys.readouterr().err
 
 
 def test_unsigned_with_allow_unsigned_warns(serve_feed, capsys):
@@ -52,10 +52,11 @@ def test_unsigned_with_allow_unsigned_warns(serve_feed, capsys):
     assert "UNSIGNED" in out and "rigcheck: warning: the catalog is unsigned" in err
 
 
-def test_expired_feed_exit_0_with_warning(serve_feed, capsys):
+def test_expired_feed_is_refused_exit_1(serve_feed, capsys):
     url = serve_feed(feed_bytes(make_feed(seq(6), expires_at="2020-01-01T00:00:00Z")))
-    assert main(["catalog", "refresh", "--url", url]) == 0
-    assert "rigcheck: warning: the catalog expired" in capsys.readouterr().err
+    assert main(["catalog", "refresh", "--url", url]) == 1
+    err = capsys.readouterr().err
+    assert "refusing the feed: the catalog expired" in err and err.count("\n") == 1
 
 
 def test_sign_writes_verifiable_signature(tmp_path, key_pem, capsys):

@@ -36,8 +36,7 @@ def hub(httpserver):
         elif kind == "info":
             httpserver.expect_request(f"/api/models/{repo}").respond_with_data(body)
         elif kind == "tree":
-            httpserver.expect_request(f"/api/models/{repo}/tree/main",
-                                      query_string="recursive=true").respond_with_data(body)
+            httpserver.expect_request(f"/api/models/{repo}/tree/main").respond_with_data(body)
 
     def children(request):
         base = request.args.get("filter", "").removeprefix("base_model:quantized:")
@@ -161,8 +160,10 @@ def test_fetch_model_end_to_end_and_cached(hub, httpserver):
 
 def test_bf16_gguf_shards_are_summed(hub):
     model = fetch_model("hf:Qwen/Qwen3-30B-A3B", base_url=hub)
-    # BF16 exists twice: the original safetensors (kept: first) and unsloth's 2-shard GGUF (deduplicated)
-    assert [q.name for q in model.quants].count("BF16") == 1
+    # BF16 exists twice: the original safetensors keeps the name, unsloth's 2-shard GGUF is kept beside it
+    bf16 = {q.name: q for q in model.quants if q.name.startswith("BF16")}
+    assert (bf16["BF16"].format, bf16["BF16-GGUF"].format) == ("safetensors", "gguf")
+    assert bf16["BF16-GGUF"].repo == "unsloth/Qwen3-30B-A3B-GGUF"
     client = HubClient(base_url=hub)
     quants, _ = huggingface.quants_from_tree("unsloth/Qwen3-30B-A3B-GGUF",
                                              client.tree("unsloth/Qwen3-30B-A3B-GGUF"), 30_532_122_624)
@@ -176,7 +177,7 @@ def test_fetch_unknown_model_is_one_sentence(hub):
 
 
 def test_fetch_model_bad_reference():
-    with pytest.raises(huggingface.InvalidRepoId, match="expected hf:ORG/REPO"):
+    with pytest.raises(huggingface.InvalidRepoId, match="expected ORG/REPO"):
         fetch_model("hf:not a repo")
 
 
@@ -191,7 +192,7 @@ def test_tree_pagination_follows_link_header(httpserver):
     next_url = httpserver.url_for("/api/models/o/r/tree/main") + "?recursive=true&cursor=abc"
     httpserver.expect_request("/api/models/o/r/tree/main", query_string="recursive=true&cursor=abc"
                               ).respond_with_json(second)
-    httpserver.expect_request("/api/models/o/r/tree/main", query_string="recursive=true").respond_with_json(
+    httpserver.expect_request("/api/models/o/r/tree/main", query_string="recursive=true&expand=false").respond_with_json(
         first, headers={"Link": f'<{next_url}>; rel="next"'})
     entries = HubClient(base_url=httpserver.url_for("")).tree("o/r")
     assert [e.path for e in entries] == ["a-Q4_K_M.gguf", "b-Q8_0.gguf"]
@@ -328,10 +329,12 @@ def test_cli_build_bad_model_id_exit_2(tmp_path, capsys):
     from rigcheck.cli.main import main
 
     assert main(["catalog", "build", "--models", "not a repo", "-o", str(tmp_path / "f.json")]) == 2
-    assert "expected hf:ORG/REPO" in capsys.readouterr().err
+    assert "expected ORG/REPO" in capsys.readouterr().err
 
 
 def test_gated_repo_says_how_to_get_access(httpserver):
+    httpserver.expect_request("/api/models/meta-llama/Llama-3.1-8B").respond_with_json(
+        {"id": "meta-llama/Llama-3.1-8B", "gated": "manual"})
     httpserver.expect_request("/meta-llama/Llama-3.1-8B/resolve/main/config.json").respond_with_data(
         "Access to model meta-llama/Llama-3.1-8B is restricted.", status=401)
     client = HubClient(base_url=httpserver.url_for(""))

@@ -13,6 +13,7 @@ from refresh_helpers import EMBEDDED_SEQUENCE, feed_bytes, make_feed, seq
 from werkzeug import Response
 
 from rigcheck.catalog import cache, refresh, signing
+from rigcheck.catalog.net import Deadlines
 from rigcheck.catalog.refresh import (
     FeedInvalid,
     FeedTooLarge,
@@ -68,13 +69,15 @@ def test_429_then_200_honours_retry_after(serve_feed, httpserver):
     assert waits == [7.0]
 
 
-def test_retry_after_is_capped(serve_feed, httpserver):
+def test_retry_after_past_the_deadline_gives_up_at_once(serve_feed, httpserver):
+    """A server cannot park a refresh: a Retry-After longer than the request's deadline is not waited for."""
     httpserver.expect_oneshot_request("/catalog.json").respond_with_data(
         "", status=503, headers={"Retry-After": "86400"})
     url = serve_feed(feed_bytes(make_feed(seq(3))))
     waits = []
-    refresh_catalog(url, sleep=waits.append)
-    assert waits == [60.0]
+    with pytest.raises(HttpStatusError, match="asked to wait 86400 s"):
+        refresh_catalog(url, sleep=waits.append)
+    assert waits == [] and not cache.catalog_path().exists()
 
 
 def test_5xx_gives_up_after_bounded_retries(httpserver):
@@ -102,7 +105,7 @@ def test_read_timeout_is_one_sentence(httpserver):
 
     httpserver.expect_request("/catalog.json").respond_with_handler(slow)
     with pytest.raises(NetworkError, match="stopped sending data"):
-        refresh_catalog(httpserver.url_for("/catalog.json"), timeout_s=(2.0, 0.3))
+        refresh_catalog(httpserver.url_for("/catalog.json"), deadlines=Deadlines(read_s=0.3))
 
 
 def test_connection_refused_is_a_network_error():
@@ -228,18 +231,18 @@ def test_rollback_is_refused(serve_feed, httpserver):
     refresh_catalog(serve_feed(feed_bytes(make_feed(seq(9)))))
     httpserver.clear()
     url = serve_feed(feed_bytes(make_feed(seq(8))))
-    with pytest.raises(RollbackRefused, match=rf"sequence {seq(8)}\) is older than the catalog in use \(sequence {seq(9)}"):
+    with pytest.raises(RollbackRefused, match=rf"sequence {seq(8)}\) is older than a signed catalog already installed here \(sequence {seq(9)}"):
         refresh_catalog(url)
     assert cache.read_cached().catalog.sequence == seq(9)
 
 
-def test_expired_feed_is_used_with_a_warning(serve_feed):
-    url = serve_feed(feed_bytes(make_feed(seq(3), expires_at="2026-10-01T00:00:00Z")))
-    now = datetime(2026, 11, 29, tzinfo=timezone.utc)
-    result = refresh_catalog(url, now=now)
-    assert result.status == "expired-warning" and result.changed
-    assert "expired 59 days ago (2026-10-01)" in result.message
-    assert cache.read_cached().catalog.sequence == seq(3)
+def test_expired_feed_is_refused(serve_feed):
+    """A feed past its expires_at is a frozen or replayed one (TUF's freeze attack): refused, nothing written."""
+    url = serve_feed(feed_bytes(make_feed(seq(3), expires_at="2026-12-01T06:00:00Z")))
+    now = datetime(2026, 12, 31, tzinfo=timezone.utc)
+    with pytest.raises(refresh.FeedExpired, match=r"refusing the feed: the catalog expired 29 days ago \(2026-12-01\)"):
+        refresh_catalog(url, now=now)
+    assert not cache.catalog_path().exists()
 
 
 def test_unsigned_custom_feed_refused_without_allow_unsigned(serve_feed):

@@ -1,12 +1,7 @@
 """The feed builder: fresh facts from Hugging Face and OpenRouter merged over the embedded catalog.
 
-Merging rules (the embedded catalog is curated, the APIs are current):
-- a model already in the catalog keeps its curated fields; fetched values only fill fields it lacks;
-- a fetched quant with a real file size replaces the catalog's quant of the same name whose size was an
-  estimate or unknown; quants the catalog lacks are added; sources are unioned;
-- a model not in the catalog is added as fetched;
-- OpenRouter offers replace the catalog's earlier OpenRouter offer for the same model; other providers stay.
-The result carries a new ``sequence`` (above the base's), ``generated_at`` and ``expires_at``.
+Merging follows ``catalog.sources.merge`` (curated values kept, fetched ones fill gaps; quants and offers
+matched by identity). The result carries a new ``sequence`` (above the base's), ``generated_at`` and ``expires_at``.
 """
 
 from __future__ import annotations
@@ -16,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import msgspec
-import requests
 
 from rigcheck.catalog.cache import check_record_numbers, check_sanity
-from rigcheck.catalog.net import RefreshError, new_session
-from rigcheck.catalog.records import Catalog, CatalogError, HostedOffer, Model, Quant, encode_catalog
+from rigcheck.catalog.net import RefreshError, Session
+from rigcheck.catalog.records import Catalog, CatalogError, HostedOffer, Model, encode_catalog
 from rigcheck.catalog.sources import huggingface, openrouter
+from rigcheck.catalog.sources.merge import merge_hosted, merge_model
 
 DEFAULT_EXPIRES_DAYS = 30
 
@@ -35,39 +30,6 @@ class BuildReport:
     models_added: list[str] = field(default_factory=list)
     offers: int = 0
     problems: list[str] = field(default_factory=list)
-
-
-def merge_model(base: Model, fetched: Model) -> Model:
-    """``base`` with gaps filled from ``fetched`` and quants updated (see module docstring)."""
-    updates = {}
-    for name in Model.__struct_fields__:
-        if name in ("id", "quants", "sources", "aliases", "use_cases"):
-            continue
-        if getattr(base, name) is None and getattr(fetched, name) is not None:
-            updates[name] = getattr(fetched, name)
-    updates["quants"] = merge_quants(base.quants, fetched.quants)
-    updates["sources"] = _union(base.sources, fetched.sources)
-    updates["use_cases"] = _union(base.use_cases, fetched.use_cases)
-    return msgspec.structs.replace(base, **updates)
-
-
-def merge_quants(base: list[Quant], fetched: list[Quant]) -> list[Quant]:
-    by_name = {q.name: q for q in fetched}
-    merged = []
-    for quant in base:
-        new = by_name.pop(quant.name, None)
-        if new is not None and (quant.file_size_bytes is None or quant.size_is_estimate):
-            merged.append(msgspec.structs.replace(
-                new, runtimes=new.runtimes or quant.runtimes, sources=_union(new.sources, quant.sources[:1])))
-        else:
-            merged.append(quant)
-    merged.extend(q for q in fetched if q.name in by_name)
-    return merged
-
-
-def merge_hosted(base: list[HostedOffer], offers: list[HostedOffer]) -> list[HostedOffer]:
-    replaced = {(o.model_id, o.provider) for o in offers}
-    return [o for o in base if (o.model_id, o.provider) not in replaced] + list(offers)
 
 
 def build_feed(base: Catalog, *, models: Iterable[Model] = (), offers: Iterable[HostedOffer] = (),
@@ -110,7 +72,7 @@ def build_feed(base: Catalog, *, models: Iterable[Model] = (), offers: Iterable[
 def build_from_sources(base: Catalog, model_ids: Iterable[str], *,
                        hf_base_url: str = huggingface.HF_BASE_URL,
                        openrouter_base_url: str | None = openrouter.OPENROUTER_BASE_URL,
-                       session: requests.Session | None = None, sequence: int | None = None,
+                       session: Session | None = None, sequence: int | None = None,
                        expires_days: int = DEFAULT_EXPIRES_DAYS, now: datetime | None = None,
                        hf_token: str | None = None, min_interval_s: float = 0.0,
                        log: Callable[[str], None] | None = None) -> BuildReport:
@@ -120,7 +82,7 @@ def build_from_sources(base: Catalog, model_ids: Iterable[str], *,
     OpenRouter failing is a problem too (the base's prices stay). Raises ``NetworkDisabled`` when the
     default (internet) URLs are used with RIGCHECK_NO_NETWORK set, ``CatalogError`` for an invalid result.
     """
-    session = session or new_session()
+    session = session or Session()
     client = huggingface.HubClient(base_url=hf_base_url, session=session, token=hf_token,
                                    min_interval_s=min_interval_s)
     fetched: list[Model] = []
@@ -158,10 +120,6 @@ def build_from_sources(base: Catalog, model_ids: Iterable[str], *,
 def feed_bytes(catalog: Catalog) -> bytes:
     """The exact bytes to publish (and sign)."""
     return encode_catalog(catalog)
-
-
-def _union(first: list[str], second: list[str]) -> list[str]:
-    return list(dict.fromkeys([*first, *second]))
 
 
 def _iso(when: datetime) -> str:

@@ -1,12 +1,14 @@
-"""Hugging Face Hub as a catalog source: architecture from config.json, quants and real sizes from file trees.
+"""Hugging Face Hub as a catalog source, through ``huggingface_hub.HfApi`` on rigcheck's session layer.
 
-Requests (all GET, through ``catalog.net`` with retries honouring Retry-After):
-  /{repo}/resolve/main/config.json                          architecture
-  /api/models/{repo}                                         license, creation date, safetensors parameter count
-  /api/models/{repo}/tree/main?recursive=true                files with sizes (``lfs.size`` for LFS files)
-  /api/models?filter=base_model:quantized:{repo}             quantized children (GGUF, MLX, AWQ, ... repos)
-Wire JSON is decoded here, once, into ``records.Model`` / ``records.Quant``.
-``fetch_model("hf:ORG/REPO")`` is what ``rigcheck fit --model hf:...`` uses for a model not in the catalog.
+``HfApi`` (model info, file trees with LFS sizes and pagination, model search) honours ``HF_ENDPOINT``,
+``HF_TOKEN`` and the saved login; its HTTP client is rigcheck's ``Session`` (``set_client_factory``), so the
+network policy, deadlines and retries are the same as for every other request. ``config.json``, the safetensors
+index and GGUF headers are read with the same session. ``HF_HUB_OFFLINE`` stops every request here.
+
+``describe_repo`` turns one repo into a ``Model``: architecture (``hf_config``), its own weights and the quants
+of its quantized children (``hf_files``), GGUF-only repos from the GGUF header (``gguf_header``), and an
+architecture rigcheck does not understand kept with size-only estimates and a note. ``fetch_model("hf:ORG/REPO")``
+is what ``rigcheck fit --model hf:...`` uses for a model not in the catalog.
 """
 
 from __future__ import annotations
@@ -20,70 +22,38 @@ from pathlib import Path
 from urllib.parse import quote
 
 import msgspec
-import requests
 
+from rigcheck import __version__
 from rigcheck.catalog import paths
 from rigcheck.catalog.cache import atomic_write
 from rigcheck.catalog.net import (
     FeedInvalid,
     HttpStatusError,
+    NetworkDisabled,
+    RefreshError,
+    Session,
     check_network_allowed,
-    get_bytes,
-    new_session,
-    read_body,
-    request,
 )
 from rigcheck.catalog.records import CatalogError, Model, Quant, check_record
+from rigcheck.catalog.sources import gguf_header
+from rigcheck.catalog.sources.hf_config import HF_BASE_URL, model_from_config, model_from_gguf
+from rigcheck.catalog.sources.hf_files import TreeEntry, gguf_quant_type, quants_from_tree
 from rigcheck.probe.files import FileReadError, json_too_deep, read_capped
 
-HF_BASE_URL = "https://huggingface.co"
+__all__ = ["HF_BASE_URL", "HubClient", "InvalidRepoId", "RepoInfo", "TreeEntry", "describe_repo", "fetch_model",
+           "gguf_quant_type", "model_from_config", "quants_from_tree",
+           "parse_model_ref", "default_base_url"]
+
 MAX_JSON_BYTES = 32 * 1000 * 1000
-"""Trees of huge GGUF repos (every quant of a 1T model) run to a few MB; anything near this is wrong."""
-MAX_CHILDREN = 12
+MAX_CHILDREN = 8
 REPO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}$")
-
-# GGUF quant type names as they appear in file names; longest alternatives first.
-_GGUF_TYPE = (
-    r"(?:UD-)?(?:IQ[1-4]_(?:XXS|XS|NL|S|M)|Q[2-8]_K(?:_(?:XXL|XL|L|M|S))?|Q[4-8]_[01]|Q8_K_XL|TQ[12]_0"
-    r"|MXFP4(?:_MOE)?|BF16|F16|F32)"
-)
-_GGUF_TYPE_RE = re.compile(rf"(?<![A-Za-z0-9]){_GGUF_TYPE}(?![A-Za-z0-9])", re.IGNORECASE)
-_SHARD_RE = re.compile(r"-(\d{5})-of-(\d{5})$")
-
-# Nominal bits per weight by GGUF type (llama.cpp), used only when the parameter count is unknown.
-_NOMINAL_BPW = {
-    "Q2_K": 2.63, "Q3_K_S": 3.5, "Q3_K_M": 3.91, "Q3_K_L": 4.27, "Q4_0": 4.55, "Q4_1": 5.0,
-    "Q4_K_S": 4.58, "Q4_K_M": 4.85, "Q5_0": 5.54, "Q5_1": 6.0, "Q5_K_S": 5.54, "Q5_K_M": 5.69,
-    "Q6_K": 6.59, "Q8_0": 8.5, "IQ1_S": 1.56, "IQ1_M": 1.75, "IQ2_XXS": 2.06, "IQ2_XS": 2.31,
-    "IQ2_S": 2.5, "IQ2_M": 2.7, "IQ3_XXS": 3.06, "IQ3_XS": 3.3, "IQ3_S": 3.44, "IQ3_M": 3.66,
-    "IQ4_XS": 4.25, "IQ4_NL": 4.5, "BF16": 16.0, "F16": 16.0, "F32": 32.0, "MXFP4": 4.25,
-    "MXFP4_MOE": 4.25, "TQ1_0": 1.69, "TQ2_0": 2.06,
-}
-_DTYPE_BYTES = {"bfloat16": 2, "float16": 2, "float32": 4, "float8_e4m3fn": 1, "fp8": 1}
+INFO_FIELDS = ["cardData", "createdAt", "safetensors", "gguf", "gated", "pipeline_tag", "sha", "tags",
+               "library_name", "downloads"]
+TEXT_TASKS = ("text-generation", "image-text-to-text")
 
 
 class InvalidRepoId(ValueError):
-    """A model reference that is not ``hf:ORG/REPO`` (or ``ORG/REPO``)."""
-
-
-# ------------------------------------------------------------------------------------------ wire records
-
-class _Lfs(msgspec.Struct):
-    size: int
-
-
-class TreeEntry(msgspec.Struct):
-    """One entry of the tree API: ``{"type": "file", "path": ..., "size": ..., "lfs": {"size": ...}}``."""
-
-    type: str
-    path: str
-    size: int = 0
-    lfs: _Lfs | None = None
-
-    @property
-    def size_bytes(self) -> int:
-        # For LFS files ``size`` is the real size too on today's API; ``lfs.size`` is authoritative.
-        return self.lfs.size if self.lfs is not None else self.size
+    """A model reference that is not ``hf:ORG/REPO`` (or ``ORG/REPO``, or a huggingface.co URL)."""
 
 
 class _Safetensors(msgspec.Struct):
@@ -94,8 +64,8 @@ class _CardData(msgspec.Struct):
     license: str | list[str] | None = None
 
 
-class RepoInfo(msgspec.Struct):
-    """The fields of /api/models/{repo} we use; the rest is ignored."""
+class RepoInfo(msgspec.Struct, kw_only=True):
+    """What rigcheck uses of a repo's model info (wire names kept where ``model_from_config`` reads them)."""
 
     id: str
     createdAt: str | None = None  # noqa: N815 - wire name
@@ -103,457 +73,330 @@ class RepoInfo(msgspec.Struct):
     cardData: _CardData | None = None  # noqa: N815 - wire name
     library_name: str | None = None
     gated: bool | str = False
+    pipeline_tag: str | None = None
+    tags: list[str] = []
+    sha: str | None = None
+    downloads: int = 0
+    gguf_total: int | None = None
 
 
 class ChildRepo(msgspec.Struct):
     id: str
     downloads: int = 0
     library_name: str | None = None
+    sha: str | None = None
+    tags: list[str] = []
+    pipeline_tag: str | None = None
+    gated: bool | str = False
 
 
-# ---------------------------------------------------------------------------------------------- client
+def _hf():
+    import huggingface_hub
+
+    return huggingface_hub
+
 
 @dataclass
 class HubClient:
-    """GETs against one Hub base URL, sharing one Session. Raises ``RefreshError`` subclasses."""
+    """The Hub at one base URL, on one ``Session``. Every method raises ``RefreshError`` subclasses only:
+    ``HttpStatusError`` (404 missing, 401/403 gated with a sentence about HF_TOKEN, ...), ``FeedInvalid``
+    (a payload that is not what the Hub sends), ``NetworkDisabled`` (RIGCHECK_NO_NETWORK, HF_HUB_OFFLINE)."""
 
     base_url: str = HF_BASE_URL
-    session: requests.Session = field(default_factory=new_session)
+    session: Session | None = None
     sleep: Callable[[float], None] = time.sleep
     token: str | None = None
-    """A Hugging Face access token, for gated repos (e.g. meta-llama); sent only to ``base_url``."""
+    """A token for gated repos; None uses HF_TOKEN or the saved Hugging Face login (as huggingface_hub does)."""
     min_interval_s: float = 0.0
-    """Politeness gap between requests; the builder uses it to stay under the Hub's anonymous rate limit."""
+    """Politeness gap between requests (the maintainers' builder stays under the anonymous rate limit)."""
     _last_request_s: float = field(default=0.0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         check_network_allowed(self.base_url, "querying Hugging Face")
+        if self.session is None:
+            self.session = Session(sleep=self.sleep)
+        hf = _hf()
+        self.api = hf.HfApi(endpoint=self.base_url, token=self.token, library_name="rigcheck",
+                            library_version=__version__)
 
-    def _headers(self) -> dict[str, str] | None:
-        self._pace()
-        return {"Authorization": f"Bearer {self.token}"} if self.token else None
-
-    def _pace(self) -> None:
+    # plumbing --------------------------------------------------------------------------------------
+    def _prepare(self) -> None:
+        hf = _hf()
+        if hf.constants.is_offline_mode():
+            raise NetworkDisabled("HF_HUB_OFFLINE is set; not querying Hugging Face")
+        client = self.session.client
+        if hf.get_session() is not client:
+            hf.set_client_factory(lambda: client)
         if self.min_interval_s > 0:
             wait_s = self._last_request_s + self.min_interval_s - time.monotonic()
             if wait_s > 0:
                 self.sleep(wait_s)
             self._last_request_s = time.monotonic()
 
-    def _json(self, path: str, what: str, params: dict[str, str] | None = None) -> bytes:
-        return get_bytes(self.session, f"{self.base_url}{path}", max_bytes=MAX_JSON_BYTES, what=what,
-                         params=params, headers=self._headers(), sleep=self.sleep)
+    def _headers(self) -> dict[str, str]:
+        return {k: v for k, v in _hf().utils.build_hf_headers(token=self.token, library_name="rigcheck",
+                                                              library_version=__version__).items()
+                if k.lower() == "authorization"}
+
+    def _call(self, what: str, repo: str, fn):
+        self._prepare()
+        hf = _hf()
+        try:
+            return fn()
+        except RefreshError:
+            raise
+        except hf.errors.GatedRepoError as exc:
+            raise _gated(repo, _status(exc) or 401) from None
+        except hf.errors.RepositoryNotFoundError:
+            raise HttpStatusError(f"{repo} was not found on Hugging Face (or is private)", 404) from None
+        except hf.errors.HfHubHTTPError as exc:
+            status = _status(exc) or 0
+            if status == 404:
+                raise HttpStatusError(f"{repo} was not found on Hugging Face (or is private)", 404) from None
+            if status in (401, 403):
+                raise _gated(repo, status) from None
+            raise HttpStatusError(f"Hugging Face answered HTTP {status} for {what} of {repo}", status) from None
+        except hf.errors.OfflineModeIsEnabled:
+            raise NetworkDisabled("HF_HUB_OFFLINE is set; not querying Hugging Face") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise FeedInvalid(f"the {what} of {repo} is not what the Hugging Face API sends "
+                              f"({type(exc).__name__}: {str(exc)[:120]})") from None
+
+    def file_url(self, repo: str, filename: str) -> str:
+        return f"{self.base_url}/{quote(repo, safe='/')}/resolve/main/{quote(filename, safe='/')}"
+
+    # the API ---------------------------------------------------------------------------------------
+    def json_file(self, repo: str, filename: str) -> dict:
+        """A JSON file of the repo (``config.json``, the safetensors index) as a dict."""
+        self._prepare()
+        try:
+            value = self.session.get_json(self.file_url(repo, filename), max_bytes=MAX_JSON_BYTES,
+                                          what=f"{filename} of {repo}", headers=self._headers())
+        except HttpStatusError as exc:
+            if exc.status in (401, 403):
+                raise _gated(repo, exc.status) from None
+            raise
+        if not isinstance(value, dict):
+            raise FeedInvalid(f"{filename} of {repo} is not a JSON object")
+        return value
 
     def config(self, repo: str) -> dict:
-        body = self._json(f"/{_quote_repo(repo)}/resolve/main/config.json", f"config.json of {repo}")
-        return _decode(body, dict, f"config.json of {repo}")
+        return self.json_file(repo, "config.json")
 
     def info(self, repo: str) -> RepoInfo:
-        body = self._json(f"/api/models/{_quote_repo(repo)}", f"model info of {repo}")
-        return _decode(body, RepoInfo, f"model info of {repo}")
+        raw = self._call("model info", repo, lambda: self.api.model_info(repo, expand=INFO_FIELDS))
+        card = raw.card_data
+        license_ = card.get("license") if card is not None else None
+        st = raw.safetensors
+        return RepoInfo(
+            id=raw.id, createdAt=raw.created_at.isoformat() if raw.created_at else None,
+            safetensors=_Safetensors(total=st.total) if st is not None and st.total else None,
+            cardData=_CardData(license=license_) if license_ else None, library_name=raw.library_name,
+            gated=raw.gated or False, pipeline_tag=raw.pipeline_tag, tags=list(raw.tags or []), sha=raw.sha,
+            downloads=raw.downloads or 0,
+            gguf_total=(raw.gguf or {}).get("total") if isinstance(raw.gguf, dict) else None,
+        )
 
     def tree(self, repo: str) -> list[TreeEntry]:
-        """All files of the repo (recursive), following the API's ``Link: rel="next"`` pages."""
-        url: str | None = f"{self.base_url}/api/models/{_quote_repo(repo)}/tree/main"
-        params: dict[str, str] | None = {"recursive": "true"}
-        entries: list[TreeEntry] = []
-        for _page in range(200):
-            response = request(self.session, url, params=params, headers=self._headers(), sleep=self.sleep)
-            next_url = response.links.get("next", {}).get("url")
-            body = read_body(response, max_bytes=MAX_JSON_BYTES, what=f"file list of {repo}")
-            entries.extend(_decode(body, list[TreeEntry], f"file list of {repo}"))
-            if not next_url:
-                return entries
-            url, params = next_url, None
-        raise FeedInvalid(f"the file list of {repo} did not end after 200 pages")
+        """Every file of the repo (recursive, all pages)."""
+        def listing():
+            out = []
+            for item in self.api.list_repo_tree(repo, recursive=True):
+                if hasattr(item, "blob_id"):
+                    lfs = {"size": item.lfs.size} if item.lfs is not None else None
+                    out.append(msgspec.convert({"type": "file", "path": item.path, "size": item.size, "lfs": lfs},
+                                               TreeEntry))
+            return out
+        return self._call("file list", repo, listing)
 
     def quantized_children(self, repo: str, limit: int = MAX_CHILDREN) -> list[ChildRepo]:
         """Repos declaring ``base_model:quantized:{repo}``, most downloaded first."""
-        params = {"filter": f"base_model:quantized:{repo}", "sort": "downloads", "direction": "-1",
-                  "limit": str(limit)}
-        body = self._json("/api/models", f"quantized versions of {repo}", params=params)
-        children = _decode(body, list[ChildRepo], f"quantized versions of {repo}")
+        found = self._call("quantized versions", repo, lambda: list(self.api.list_models(
+            filter=f"base_model:quantized:{repo}", sort="downloads", limit=limit,
+            expand=["downloads", "library_name", "sha", "tags", "gated"])))
+        children = [_child(m) for m in found]
         return sorted(children, key=lambda c: -c.downloads)[:limit]
 
+    def text_models(self, sort: str, limit: int) -> list[ChildRepo]:
+        """The ``limit`` text-generation models first by ``sort`` ("downloads" or "trending_score")."""
+        found = self._call("model list", "the Hub", lambda: list(self.api.list_models(
+            pipeline_tag="text-generation", sort=sort, limit=limit,
+            expand=["downloads", "library_name", "sha", "tags", "gated", "pipeline_tag"])))
+        return [_child(m) for m in found]
 
-def _quote_repo(repo: str) -> str:
-    return quote(repo, safe="/")
-
-
-def _decode(body: bytes, type_, what: str):
-    try:
-        return msgspec.json.decode(body, type=type_)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise FeedInvalid(f"the {what} is not what the Hugging Face API sends: {exc}") from None
-
-
-# ------------------------------------------------------------------------------------- config -> Model
-
-def _first(config: dict, *keys: str):
-    for key in keys:
-        value = config.get(key)
-        if value is not None:
-            return value
-    return None
+    def gguf_header(self, repo: str, path: str) -> gguf_header.GgufHeader:
+        self._prepare()
+        return gguf_header.read_remote_header(self.session, self.file_url(repo, path), headers=self._headers(),
+                                              what=f"{path} of {repo}")
 
 
-def _int(config: dict, *keys: str) -> int | None:
-    """The first of ``keys`` holding a plausible non-negative number, as an int; None otherwise."""
-    value = _first(config, *keys)
-    # 2**53: beyond any real config value, and within what JSON (and msgspec) carry exactly.
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 2**53:
-        return None
-    return int(value)
+def _child(m) -> ChildRepo:
+    return ChildRepo(id=m.id, downloads=m.downloads or 0, library_name=m.library_name, sha=m.sha,
+                     tags=list(m.tags or []), pipeline_tag=m.pipeline_tag, gated=m.gated or False)
 
 
-def flatten_config(config: dict) -> dict:
-    """Merge a multimodal wrapper's language-model section (text_config, llm_config, ...) over the top level."""
-    for key in ("text_config", "llm_config", "language_config", "thinker_config"):
-        inner = config.get(key)
-        if isinstance(inner, dict):
-            if key == "thinker_config" and isinstance(inner.get("text_config"), dict):
-                inner = inner["text_config"]
-            merged = {k: v for k, v in config.items() if k != key}
-            merged.update({k: v for k, v in inner.items() if v is not None})
-            merged["_has_vision"] = "vision_config" in config or "vision_config" in inner
-            merged["_family"] = config.get("model_type") or inner.get("model_type")
-            return merged
-    return dict(config, _has_vision="vision_config" in config, _family=config.get("model_type"))
+def _status(exc) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
 
 
-def model_from_config(repo_id: str, config: dict, *, info: RepoInfo | None = None,
-                      params_total: int | None = None, source: str | None = None) -> Model:
-    """Architecture facts of ``config.json`` as a ``Model`` (quants are added separately).
-
-    Raises ``FeedInvalid`` when the config lacks the basics (layers, hidden size, heads).
-    """
-    cfg = flatten_config(config)
-    layers = _int(cfg, "num_hidden_layers", "n_layer", "num_layers", "n_layers")
-    hidden = _int(cfg, "hidden_size", "n_embd", "d_model", "dim")
-    heads = _int(cfg, "num_attention_heads", "n_head", "n_heads")
-    if not (layers and hidden and heads):
-        raise FeedInvalid(
-            f"config.json of {repo_id} does not describe a transformer rigcheck understands "
-            f"(needs num_hidden_layers, hidden_size and num_attention_heads)"
-        )
-    kv_heads = _int(cfg, "num_key_value_heads", "num_kv_heads", "multi_query_group_num", "n_head_kv") or heads
-    head_dim = _int(cfg, "head_dim") or hidden // heads
-    fields: dict = {
-        "num_layers": layers, "hidden_size": hidden, "num_attention_heads": heads, "num_kv_heads": kv_heads,
-        "head_dim": head_dim, "vocab_size": _int(cfg, "vocab_size", "padded_vocab_size"),
-        "max_context_tokens": _int(cfg, "max_position_embeddings", "n_positions", "seq_length",
-                                   "max_sequence_length"),
-        "tie_word_embeddings": cfg.get("tie_word_embeddings") if isinstance(cfg.get("tie_word_embeddings"), bool) else None,
-        "attention": "gqa" if kv_heads < heads else "mha",
-    }
-    fields.update(_attention_layout(cfg, layers))
-    fields.update(_moe(cfg))
-    if params_total is None and info is not None and info.safetensors is not None:
-        params_total = info.safetensors.total
-    if params_total:
-        fields["params_total_b"] = round(params_total / 1e9, 3)
-        active = _active_params(fields, params_total, cfg)
-        fields["params_active_b"] = round(active / 1e9, 3) if active else fields["params_total_b"]
-    use_cases = ["vision"] if cfg.get("_has_vision") else []
-    license_ = None
-    release = None
-    if info is not None:
-        if info.cardData is not None and info.cardData.license:
-            lic = info.cardData.license
-            license_ = lic if isinstance(lic, str) else ", ".join(lic)
-        if info.createdAt:
-            release = info.createdAt[:10]
-    model = Model(
-        id=repo_id,
-        family=str(cfg.get("_family") or "unknown"),
-        name=repo_id.split("/", 1)[1],
-        license=license_,
-        release_date=release,
-        use_cases=use_cases,
-        sources=[source or f"{HF_BASE_URL}/{repo_id}/blob/main/config.json"],
-        **{k: v for k, v in fields.items() if v is not None},
-    )
-    try:
-        check_record(model, f"config.json of {repo_id}")
-    except CatalogError as exc:  # a number no real model has: refuse the model, never carry it
-        raise FeedInvalid(str(exc)) from None
-    return model
-
-
-def _attention_layout(cfg: dict, layers: int) -> dict:
-    """GQA/MHA, MLA, sliding-window mixes and hybrid linear attention, from whichever keys the config uses."""
-    out: dict = {}
-    if cfg.get("kv_lora_rank"):
-        out.update(attention="mla", mla_kv_lora_rank=_int(cfg, "kv_lora_rank"),
-                   mla_qk_rope_head_dim=_int(cfg, "qk_rope_head_dim"))
-        return out
-    layer_types = cfg.get("layer_types")
-    window = _int(cfg, "sliding_window", "attention_chunk_size")
-    if isinstance(layer_types, list) and layer_types and all(isinstance(t, str) for t in layer_types):
-        kinds = [t.lower() for t in layer_types]
-        full = sum(1 for t in kinds if t in ("full_attention", "attention", "global"))
-        if any("linear" in t or "mamba" in t or "deltanet" in t for t in kinds):
-            out.update(attention="hybrid-linear", full_attention_layers=full)
-            out["linear_state_bytes_per_layer"] = _linear_state_bytes(cfg)
-        elif any("sliding" in t or "chunked" in t or "local" in t for t in kinds):
-            out.update(attention="swa-mixed", full_attention_layers=full, sliding_window_tokens=window)
-        return out
-    interval = _int(cfg, "full_attention_interval")
-    if interval and cfg.get("linear_num_value_heads"):  # Qwen3-Next before layer_types existed
-        out.update(attention="hybrid-linear", full_attention_layers=layers // interval,
-                   linear_state_bytes_per_layer=_linear_state_bytes(cfg))
-        return out
-    pattern = _int(cfg, "sliding_window_pattern")
-    if pattern and window:  # Gemma 3: every pattern-th layer is global
-        out.update(attention="swa-mixed", full_attention_layers=layers // pattern, sliding_window_tokens=window)
-        return out
-    if cfg.get("model_type") in ("gemma2",) and window:  # Gemma 2 alternates local and global layers
-        out.update(attention="swa-mixed", full_attention_layers=layers // 2, sliding_window_tokens=window)
-        return out
-    no_rope = cfg.get("no_rope_layers")
-    if cfg.get("attention_chunk_size") and isinstance(no_rope, list) and no_rope:
-        # Llama 4: layers without RoPE (0) attend globally; the rest use chunked local attention.
-        out.update(attention="swa-mixed", full_attention_layers=sum(1 for x in no_rope if x == 0),
-                   sliding_window_tokens=_int(cfg, "attention_chunk_size"))
-        return out
-    if window and cfg.get("use_sliding_window", True) is not False and window < (
-        _int(cfg, "max_position_embeddings") or window + 1
-    ):
-        out.update(attention="swa-mixed", full_attention_layers=0, sliding_window_tokens=window)
-    return out
-
-
-def _linear_state_bytes(cfg: dict) -> int | None:
-    """Per-sequence state of one Gated-DeltaNet layer: the f32 recurrent matrix per value head plus the
-    short-convolution window, as llama.cpp keeps it."""
-    v_heads = _int(cfg, "linear_num_value_heads")
-    k_heads = _int(cfg, "linear_num_key_heads") or v_heads
-    k_dim = _int(cfg, "linear_key_head_dim")
-    v_dim = _int(cfg, "linear_value_head_dim")
-    kernel = _int(cfg, "linear_conv_kernel_dim") or 4
-    if not (v_heads and k_dim and v_dim):
-        return None
-    recurrent = v_heads * k_dim * v_dim * 4
-    conv = (kernel - 1) * (2 * k_heads * k_dim + v_heads * v_dim) * 4
-    return recurrent + conv
-
-
-def _moe(cfg: dict) -> dict:
-    experts = _int(cfg, "n_routed_experts", "num_local_experts", "num_experts", "moe_num_experts", "n_experts")
-    if not experts or experts <= 1:
-        return {}
-    shared = _int(cfg, "n_shared_experts", "num_shared_experts", "moe_num_shared_experts")
-    if shared is None and cfg.get("shared_expert_intermediate_size"):
-        shared = 1
-    return {
-        "moe_num_experts": experts,
-        "moe_experts_per_token": _int(cfg, "num_experts_per_tok", "experts_per_token", "moe_top_k",
-                                      "num_experts_per_token"),
-        "moe_shared_experts": shared or 0,
-        # Mixtral-style configs give the expert width as intermediate_size.
-        "moe_intermediate_size": _int(cfg, "moe_intermediate_size", "expert_intermediate_size")
-        or (_int(cfg, "intermediate_size") if cfg.get("num_local_experts") else None),
-        "first_dense_layers": _int(cfg, "first_k_dense_replace") or 0,
-    }
-
-
-def _active_params(fields: dict, params_total: int, cfg: dict) -> int | None:
-    """Parameters used per token of an MoE model: total minus the routed experts a token does not use.
-    Each expert is a gated MLP of 3 x hidden x expert_width weights."""
-    experts = fields.get("moe_num_experts")
-    per_token = fields.get("moe_experts_per_token")
-    width = fields.get("moe_intermediate_size")
-    if not (experts and per_token and width):
-        return None
-    moe_layers = fields["num_layers"] - (fields.get("first_dense_layers") or 0)
-    step = _int(cfg, "interleave_moe_layer_step")
-    if step and step > 1:
-        moe_layers = fields["num_layers"] // step
-    unused = (experts - per_token) * 3 * fields["hidden_size"] * width * moe_layers
-    active = params_total - unused
-    return active if 0 < active < params_total else None
-
-
-# --------------------------------------------------------------------------------------- trees -> quants
-
-@dataclass
-class _Group:
-    size_bytes: int = 0
-    files: int = 0
-
-
-def gguf_quant_type(path: str) -> str | None:
-    """The quant type of a GGUF file path ("UD-Q2_K_XL/GLM-UD-Q2_K_XL-00001-of-00003.gguf" -> "UD-Q2_K_XL")."""
-    stem = path.rsplit("/", 1)[-1]
-    if not stem.lower().endswith(".gguf"):
-        return None
-    stem = _SHARD_RE.sub("", stem[: -len(".gguf")])
-    matches = list(_GGUF_TYPE_RE.finditer(stem))
-    if not matches:
-        folder = path.rsplit("/", 1)[0] if "/" in path else ""
-        matches = list(_GGUF_TYPE_RE.finditer(folder))
-        if not matches:
-            return None
-    name = matches[-1].group(0).upper()
-    return name
-
-
-def quants_from_tree(repo: str, entries: list[TreeEntry], params_total: int | None, *,
-                     config: dict | None = None, source: str | None = None) -> tuple[list[Quant], int | None]:
-    """Quants a repo's files hold, and the vision projector size if it ships one (mmproj GGUF).
-
-    GGUF shards ``-0000k-of-0000n`` are summed per quant type; mmproj files are kept apart. A repo of
-    safetensors files becomes one quant whose kind comes from its ``config.json`` quantization section.
-    """
-    files = [e for e in entries if e.type == "file"]
-    groups: dict[str, _Group] = {}
-    projectors: dict[str, int] = {}
-    safetensors_bytes = 0
-    for entry in files:
-        name = entry.path.rsplit("/", 1)[-1].lower()
-        if name.endswith(".gguf"):
-            qtype = gguf_quant_type(entry.path) or "unknown"
-            if "mmproj" in name:
-                projectors[qtype] = projectors.get(qtype, 0) + entry.size_bytes
-                continue
-            if qtype == "unknown":
-                continue
-            group = groups.setdefault(qtype, _Group())
-            group.size_bytes += entry.size_bytes
-            group.files += 1
-        elif name.endswith(".safetensors") and "/" not in entry.path.strip("/"):
-            safetensors_bytes += entry.size_bytes
-        elif name.endswith(".safetensors"):
-            # Sub-folders hold extras (original/, consolidated/ checkpoints); count only the top level.
-            continue
-    src = [source or f"{HF_BASE_URL}/api/models/{repo}/tree/main?recursive=true"]
-    quants = []
-    for qtype, group in sorted(groups.items()):
-        base_type = qtype.removeprefix("UD-")
-        bpw = (group.size_bytes * 8 / params_total) if params_total else _NOMINAL_BPW.get(base_type)
-        if not bpw:
-            continue
-        quants.append(Quant(name=qtype, format="gguf", bits_per_weight=round(bpw, 3),
-                            file_size_bytes=group.size_bytes, repo=repo, runtimes=["llama.cpp"], sources=src))
-    if safetensors_bytes and not groups:
-        quant = _safetensors_quant(repo, safetensors_bytes, params_total, config or {}, src)
-        if quant is not None:
-            quants.append(quant)
-    projector = None
-    if projectors:
-        # llama.cpp loads one projector; F16 is the usual default, else take the smallest offered.
-        projector = projectors.get("F16") or projectors.get("BF16") or min(projectors.values())
-    return quants, projector
-
-
-def _safetensors_quant(repo: str, size_bytes: int, params_total: int | None, config: dict,
-                       src: list[str]) -> Quant | None:
-    cfg = flatten_config(config) if config else {}
-    qc = config.get("quantization_config") or cfg.get("quantization_config") or {}
-    mlx = config.get("quantization") if isinstance(config.get("quantization"), dict) else None
-    method = str(qc.get("quant_method", "")).lower() if isinstance(qc, dict) else ""
-    bits = qc.get("bits") if isinstance(qc, dict) else None
-    if mlx is not None:
-        name, fmt, runtimes = f"MLX-{mlx.get('bits', 4)}bit", "mlx", ["mlx"]
-    elif method == "fp8" or (method == "compressed-tensors" and "fp8" in str(qc).lower()):
-        name, fmt, runtimes = "FP8", "fp8", ["vllm"]
-    elif method == "mxfp4":
-        name, fmt, runtimes = "MXFP4", "mxfp4", ["vllm"]
-    elif "nvfp4" in str(qc).lower() or method == "modelopt":
-        name, fmt, runtimes = "NVFP4", "nvfp4", ["vllm"]
-    elif method == "awq":
-        name, fmt, runtimes = f"AWQ-INT{bits or 4}", "awq", ["vllm"]
-    elif method == "gptq":
-        name, fmt, runtimes = f"GPTQ-INT{bits or 4}", "gptq", ["vllm"]
-    elif method in ("", "none"):
-        dtype = str(cfg.get("torch_dtype") or cfg.get("dtype") or "bfloat16").lower()
-        name = "F16" if dtype == "float16" else "F32" if dtype == "float32" else "BF16"
-        fmt, runtimes = "safetensors", ["vllm"]
-    else:
-        return None  # bitsandbytes and friends: not something the estimator models
-    if params_total:
-        bpw = size_bytes * 8 / params_total
-    else:
-        bpw = {"BF16": 16.0, "F16": 16.0, "F32": 32.0, "FP8": 8.0, "MXFP4": 4.25, "NVFP4": 4.5}.get(name)
-        if bpw is None:
-            bpw = float(bits or 4) + 0.25
-    return Quant(name=name, format=fmt, bits_per_weight=round(bpw, 3), file_size_bytes=size_bytes,
-                 repo=repo, runtimes=runtimes, sources=src)
-
-
-def params_from_safetensors(entries: list[TreeEntry], config: dict) -> int | None:
-    """Parameter count from unquantized safetensors bytes and the config's dtype; None when quantized."""
-    if config.get("quantization_config"):
-        return None
-    cfg = flatten_config(config)
-    width = _DTYPE_BYTES.get(str(cfg.get("torch_dtype") or cfg.get("dtype") or "").lower())
-    total = sum(e.size_bytes for e in entries if e.type == "file" and e.path.endswith(".safetensors")
-                and "/" not in e.path)
-    return total // width if width and total else None
+def _gated(repo: str, status: int) -> HttpStatusError:
+    return HttpStatusError(
+        f"{repo} is gated or private on Hugging Face (HTTP {status}); accept its license there and set HF_TOKEN "
+        f"(or log in with `hf auth login`)", status)
 
 
 # --------------------------------------------------------------------------------------------- assembly
 
 def describe_repo(client: HubClient, repo: str, *, include_children: bool = True,
-                  max_children: int = MAX_CHILDREN, log: Callable[[str], None] | None = None) -> Model:
+                  max_children: int = MAX_CHILDREN, log: Callable[[str], None] | None = None,
+                  info: RepoInfo | None = None) -> Model:
     """A full ``Model`` for ``repo``: architecture, its own weights, and quants from its quantized children.
 
-    Raises ``HttpStatusError`` (e.g. 404 for an unknown repo, 401/403 for a gated one), ``NetworkError``,
-    ``FeedInvalid`` for payloads that are not what the Hub sends.
+    An architecture rigcheck does not understand is kept with size-only quants and a note (``notes``); a repo
+    of GGUF files only is described from its GGUF header. Raises ``HttpStatusError`` (404 unknown repo, 401/403
+    gated, with how to get access), ``NetworkError``, ``FeedInvalid`` for payloads that are not what the Hub
+    sends.
     """
+    fetched_on = time.strftime("%Y-%m-%d", time.gmtime())
+    if info is None:
+        try:
+            info = client.info(repo)
+        except HttpStatusError as exc:
+            if exc.status != 404:  # a mirror may serve files without the API: the file list decides below
+                raise
+            info = RepoInfo(id=repo)
     try:
         config = client.config(repo)
     except HttpStatusError as exc:
-        if exc.status in (401, 403):
-            raise HttpStatusError(
-                f"{repo} is gated or private on Hugging Face (HTTP {exc.status}); accept its license there "
-                f"and set HF_TOKEN", exc.status) from None
-        raise
-    try:
-        info = client.info(repo)
-    except HttpStatusError as exc:
         if exc.status != 404:
             raise
-        info = None
+        config = None
     tree = client.tree(repo)
-    params_total = (info.safetensors.total if info and info.safetensors and info.safetensors.total
-                    else params_from_safetensors(tree, config))
-    model = model_from_config(repo, config, info=info, params_total=params_total,
-                              source=f"{client.base_url}/{repo}/blob/main/config.json")
-    quants, projector = quants_from_tree(repo, tree, params_total, config=config,
-                                         source=f"{client.base_url}/api/models/{repo}/tree/main")
+    indexed = _indexed_files(client, repo, tree)
+    params_total = info.safetensors.total if info.safetensors and info.safetensors.total else None
+    if params_total is None:
+        from rigcheck.catalog.sources.hf_files import params_from_safetensors
+
+        params_total = params_from_safetensors(tree, config or {}, indexed) or info.gguf_total
+    source = f"{client.base_url}/{repo} (fetched {fetched_on})"
+    model = None
+    note = None
+    if config is not None:
+        try:
+            model = model_from_config(repo, config, info=info, params_total=params_total, source=source)
+        except FeedInvalid as exc:
+            note = f"{exc}; estimates from file sizes only"
+    else:
+        ggufs = sorted((e for e in tree if e.path.lower().endswith(".gguf") and "mmproj" not in e.path.lower()),
+                       key=lambda e: e.size_bytes)
+        if ggufs:
+            try:
+                header = client.gguf_header(repo, ggufs[0].path)
+                params_total = params_total or header.params_total or None
+                model = model_from_gguf(repo, header, info=info, params_total=params_total,
+                                        source=f"GGUF header of {client.file_url(repo, ggufs[0].path)} "
+                                               f"(fetched {fetched_on})")
+            except FeedInvalid as exc:
+                note = f"{exc}; estimates from file sizes only"
+        else:
+            note = f"{repo} has no config.json and no GGUF file; estimates from file sizes only"
+    if model is None:
+        model = _size_only_model(repo, info, params_total, source, note)
+    quants, projector = quants_from_tree(repo, tree, params_total, config=config, indexed_files=indexed,
+                                         source=f"{client.base_url}/api/models/{repo}/tree/main (fetched {fetched_on})")
     if include_children:
-        seen = {q.name for q in quants}
         for child in client.quantized_children(repo, limit=max_children):
             try:
-                child_tree = client.tree(child.id)
-                needs_config = not any(e.path.lower().endswith(".gguf") for e in child_tree)
-                child_config = client.config(child.id) if needs_config else None
+                child_quants, child_projector = child_quants_of(client, child.id, params_total, fetched_on)
             except (HttpStatusError, FeedInvalid) as exc:
                 if log:
                     log(f"skipped {child.id}: {exc}")
                 continue
-            child_quants, child_projector = quants_from_tree(
-                child.id, child_tree, params_total, config=child_config,
-                source=f"{client.base_url}/api/models/{child.id}/tree/main")
             projector = projector or child_projector
-            for quant in child_quants:
-                if quant.name not in seen:  # the most downloaded repo offering a type wins
-                    seen.add(quant.name)
-                    quants.append(quant)
-    quants.sort(key=lambda q: (-q.bits_per_weight, q.name))
+            quants = add_quants(quants, child_quants)
+    quants = sorted(unique_quant_names(quants), key=lambda q: (-q.bits_per_weight, q.name))
     return msgspec.structs.replace(model, quants=quants, vision_projector_bytes=projector)
 
 
+def child_quants_of(client: HubClient, repo: str, params_total: int | None, fetched_on: str
+                    ) -> tuple[list[Quant], int | None]:
+    """The quants one quantized child repo holds (its config is read only when it has no GGUF files)."""
+    tree = client.tree(repo)
+    needs_config = not any(e.path.lower().endswith(".gguf") for e in tree)
+    config = client.config(repo) if needs_config else None
+    indexed = _indexed_files(client, repo, tree) if needs_config else None
+    return quants_from_tree(repo, tree, params_total, config=config, indexed_files=indexed,
+                            source=f"{client.base_url}/api/models/{repo}/tree/main (fetched {fetched_on})")
+
+
+def add_quants(quants: list[Quant], more: list[Quant]) -> list[Quant]:
+    """``quants`` plus those of ``more`` whose identity (name and format) is new: the first repo offering a
+    type keeps it (children come most downloaded first). A GGUF BF16 beside safetensors BF16 is kept."""
+    seen = {(q.name, q.format) for q in quants}
+    out = list(quants)
+    for quant in more:
+        if (quant.name, quant.format) not in seen:
+            seen.add((quant.name, quant.format))
+            out.append(quant)
+    return out
+
+
+def unique_quant_names(quants: list[Quant]) -> list[Quant]:
+    """Quant names are unique within a model (the table, ``--quant`` and the detail pane look quants up by
+    name): a second quant of the same name in another format is called ``NAME-GGUF`` (or ``NAME-MLX``, ...)."""
+    taken: set[str] = set()
+    out = []
+    for quant in quants:
+        name = quant.name
+        if name in taken:
+            name = f"{quant.name}-{quant.format.upper()}"
+        if name in taken:
+            continue
+        taken.add(name)
+        out.append(quant if name == quant.name else msgspec.structs.replace(quant, name=name))
+    return out
+
+
+def _indexed_files(client: HubClient, repo: str, tree: list[TreeEntry]) -> set[str] | None:
+    """The files ``model.safetensors.index.json`` names, or None when the repo has no index or it is unreadable."""
+    if not any(e.path == "model.safetensors.index.json" for e in tree):
+        return None
+    try:
+        index = client.json_file(repo, "model.safetensors.index.json")
+    except (HttpStatusError, FeedInvalid):
+        return None
+    weight_map = index.get("weight_map")
+    if not isinstance(weight_map, dict):
+        return None
+    return {str(v) for v in weight_map.values()}
+
+
+def _size_only_model(repo: str, info: RepoInfo, params_total: int | None, source: str, note: str | None) -> Model:
+    license_ = info.cardData.license if info.cardData else None
+    return Model(
+        id=repo, family="unknown", name=repo.split("/", 1)[1],
+        params_total_b=round(params_total / 1e9, 3) if params_total else None,
+        params_active_b=round(params_total / 1e9, 3) if params_total else None,
+        license=license_ if isinstance(license_, str) or license_ is None else ", ".join(license_),
+        release_date=info.createdAt[:10] if info.createdAt else None, sources=[source],
+        notes=note or "architecture unknown; estimates from file sizes only",
+    )
+
+
 def parse_model_ref(ref: str) -> str:
-    """``hf:ORG/REPO`` or ``ORG/REPO`` -> ``ORG/REPO``. Raises ``InvalidRepoId`` with the expected form."""
+    """``hf:ORG/REPO``, ``ORG/REPO`` or a Hugging Face URL (``https://huggingface.co/ORG/REPO[/tree/...]``)
+    -> ``ORG/REPO``. Raises ``InvalidRepoId`` with the expected form."""
     repo = ref.strip()
     if repo.lower().startswith("hf:"):
         repo = repo[3:]
+    match = re.match(r"^https?://[^/]+/(?:models/)?([^/?#]+/[^/?#]+)", repo)
+    if match:
+        repo = match.group(1)
     repo = repo.strip("/")
     if not REPO_ID_RE.match(repo) or ".." in repo:
-        raise InvalidRepoId(f"{ref!r} is not a Hugging Face model id; expected hf:ORG/REPO")
+        raise InvalidRepoId(f"{ref!r} is not a Hugging Face model id; expected ORG/REPO (or a huggingface.co URL)")
     return repo
 
 
@@ -566,13 +409,14 @@ def model_cache_path(repo: str) -> Path:
     return paths.cache_dir() / "models" / (repo.replace("/", "--") + ".json")
 
 
-def fetch_model(ref: str, session: requests.Session | None = None, base_url: str | None = None, *,
+
+def fetch_model(ref: str, session: Session | None = None, base_url: str | None = None, *,
                 refresh: bool = False, include_children: bool = True,
                 sleep: Callable[[float], None] = time.sleep) -> Model:
     """One model that is not in the catalog, from the Hub (config + files + quantized children).
 
-    ``base_url`` defaults to ``HF_ENDPOINT`` or huggingface.co; ``HF_TOKEN`` is sent when set (gated repos).
-    Cached in ``<cache>/models/ORG--REPO.json``; the cached copy is used unless ``refresh``.
+    ``base_url`` defaults to ``HF_ENDPOINT`` or huggingface.co; HF_TOKEN or the saved login is sent (gated
+    repos). Cached in ``<cache>/models/ORG--REPO.json``; the cached copy is used unless ``refresh``.
     Raises ``InvalidRepoId`` for a malformed reference, and ``RefreshError`` subclasses (``NetworkDisabled``,
     ``NetworkError``, ``HttpStatusError`` — 404 unknown repo, 401/403 gated —, ``FeedInvalid``).
     """
@@ -587,9 +431,9 @@ def fetch_model(ref: str, session: requests.Session | None = None, base_url: str
                 return cached
         except (FileNotFoundError, FileReadError, msgspec.DecodeError, CatalogError):
             pass  # absent or damaged: fetched again below
-    client = HubClient(base_url=base_url or default_base_url(), session=session or new_session(), sleep=sleep,
-                       token=os.environ.get("HF_TOKEN") or None)
-    model = describe_repo(client, repo, include_children=include_children)
+    with (session or Session(sleep=sleep)) as owned:
+        client = HubClient(base_url=base_url or default_base_url(), session=owned, sleep=sleep)
+        model = describe_repo(client, repo, include_children=include_children)
     try:
         atomic_write(path, msgspec.json.encode(model))
     except OSError:

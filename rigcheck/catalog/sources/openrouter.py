@@ -1,23 +1,25 @@
-"""OpenRouter as a catalog source: hosted prices per model from /api/v1/models.
+"""OpenRouter as a catalog source: the model list, and each open model's endpoints with their prices.
 
-Each entry of ``data[]`` carries ``pricing.prompt`` / ``pricing.completion`` (and ``input_cache_read``)
-as USD-per-token decimal strings; rigcheck stores USD per million tokens, so they are multiplied by 1e6.
-``hugging_face_id`` joins an entry to an open model of the catalog; closed models join by
-``closed:<openrouter id>``. Entries that are malformed, free promotions (``:free``) or router
-pseudo-models (negative prices) are skipped and counted.
+``/api/v1/models`` lists every model; ``data[].pricing.prompt`` / ``completion`` / ``input_cache_read`` are USD
+per token as decimal strings (stored here per million tokens) and ``hugging_face_id`` joins an entry to an
+open model (discovery uses it too). ``/api/v1/models/{author}/{slug}/endpoints`` lists who serves a model:
+each endpoint's provider, ``tag`` (provider slug and variant, e.g. ``deepinfra/fp8``), prices, context and
+served ``quantization`` become one ``HostedOffer`` whose identity is (model, provider slug, endpoint tag).
+Entries that are malformed, free promotions (``:free``) or router pseudo-models (negative prices) are skipped.
+``RIGCHECK_OPENROUTER_URL`` overrides the base URL (mirrors, tests).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import quote
 
 import msgspec
-import requests
 
-from rigcheck.catalog.net import FeedInvalid, check_network_allowed, get_bytes, new_session
+from rigcheck.catalog.net import FeedInvalid, Session, check_network_allowed
 from rigcheck.catalog.records import Catalog, HostedOffer
 
 OPENROUTER_BASE_URL = "https://openrouter.ai"
@@ -46,6 +48,32 @@ class _Envelope(msgspec.Struct):
     data: list[msgspec.Raw]
 
 
+class EndpointPricing(msgspec.Struct):
+    prompt: str
+    completion: str
+    input_cache_read: str | None = None
+
+
+class Endpoint(msgspec.Struct):
+    """One provider serving a model (``data.endpoints[]`` of the endpoints API)."""
+
+    provider_name: str
+    pricing: EndpointPricing
+    name: str | None = None
+    tag: str | None = None
+    context_length: int | float | None = None
+    quantization: str | None = None
+    status: int | str | None = None
+
+
+class _EndpointsData(msgspec.Struct):
+    endpoints: list[msgspec.Raw] = []
+
+
+class _EndpointsEnvelope(msgspec.Struct):
+    data: _EndpointsData
+
+
 @dataclass
 class OpenRouterListing:
     models: list[OpenRouterModel]
@@ -70,15 +98,89 @@ def parse_models(body: bytes, source: str = "") -> OpenRouterListing:
     return OpenRouterListing(models=models, skipped=skipped, source=source)
 
 
-def fetch_models(session: requests.Session | None = None, base_url: str = OPENROUTER_BASE_URL, *,
-                 sleep: Callable[[float], None] = time.sleep) -> OpenRouterListing:
-    """GET /api/v1/models (no key needed). Raises ``RefreshError`` subclasses."""
-    base_url = base_url.rstrip("/")
+def default_base_url() -> str:
+    """``RIGCHECK_OPENROUTER_URL`` or openrouter.ai."""
+    return (os.environ.get("RIGCHECK_OPENROUTER_URL") or OPENROUTER_BASE_URL).rstrip("/")
+
+
+def fetch_models(session: Session | None = None, base_url: str | None = None) -> OpenRouterListing:
+    """GET /api/v1/models (no key needed) on ``session`` (a new one when None). Raises ``RefreshError``s."""
+    base_url = (base_url or default_base_url()).rstrip("/")
     check_network_allowed(base_url, "querying OpenRouter")
     url = base_url + MODELS_PATH
-    body = get_bytes(session or new_session(), url, max_bytes=MAX_JSON_BYTES, what="the OpenRouter model list",
-                     sleep=sleep)
+    if session is None:
+        with Session() as own:
+            body = own.get_bytes(url, max_bytes=MAX_JSON_BYTES, what="the OpenRouter model list")
+    else:
+        body = session.get_bytes(url, max_bytes=MAX_JSON_BYTES, what="the OpenRouter model list")
     return parse_models(body, source=url)
+
+
+def fetch_endpoints(session: Session, openrouter_id: str, base_url: str | None = None
+                    ) -> tuple[list[Endpoint], list[str], str]:
+    """The endpoints serving one model: (endpoints, skipped lines, source URL). Raises ``RefreshError``."""
+    base_url = (base_url or default_base_url()).rstrip("/")
+    author, _, slug = openrouter_id.partition("/")
+    url = f"{base_url}{MODELS_PATH}/{quote(author, safe='')}/{quote(slug, safe='')}/endpoints"
+    body = session.get_bytes(url, max_bytes=MAX_JSON_BYTES, what=f"the OpenRouter endpoints of {openrouter_id}")
+    try:
+        envelope = msgspec.json.decode(body, type=_EndpointsEnvelope)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise FeedInvalid(f"the OpenRouter endpoints of {openrouter_id} are not what its API sends: {exc}") from None
+    endpoints, skipped = [], []
+    for index, raw in enumerate(envelope.data.endpoints):
+        try:
+            endpoints.append(msgspec.json.decode(raw, type=Endpoint))
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            skipped.append(f"{openrouter_id} endpoint {index}: {exc}")
+    return endpoints, skipped, url
+
+
+_SLUG_ALIASES = {"togetherai": "together", "fireworksai": "fireworks", "googlevertexai": "googlevertex",
+                 "vertexai": "googlevertex", "amazonbedrock": "bedrock", "awsbedrock": "bedrock",
+                 "mistralai": "mistral", "zai": "zai", "zhipuai": "zai", "moonshotai": "moonshot",
+                 "deepseekai": "deepseek", "novitaai": "novita"}
+
+
+def provider_slug(provider: str) -> str:
+    """A provider's stable key: "DeepInfra", "deepinfra" and "deepinfra/fp8" are all "deepinfra";
+    LiteLLM's "together_ai" and OpenRouter's "Together" are both "together"."""
+    base = provider.split("/", 1)[0].lower()
+    slug = re.sub(r"[^a-z0-9]", "", base)
+    return _SLUG_ALIASES.get(slug, slug)
+
+
+def offer_key(offer: HostedOffer) -> tuple[str, str, str]:
+    """The identity of an offer: (model, provider slug, endpoint tag or "")."""
+    return offer.model_id, provider_slug(offer.provider), (offer.endpoint or "").lower()
+
+
+def offers_from_endpoints(model_id: str, openrouter_id: str, endpoints: list[Endpoint], *, source: str,
+                          date_seen: str | None = None) -> tuple[list[HostedOffer], list[str]]:
+    """One offer per usable endpoint; (offers, skipped lines). The same (provider, tag) twice keeps the first."""
+    seen_on = date_seen or date.today().isoformat()
+    offers, skipped, taken = [], [], set()
+    for endpoint in endpoints:
+        usd_in = usd_per_million(endpoint.pricing.prompt)
+        usd_out = usd_per_million(endpoint.pricing.completion)
+        if usd_in is None or usd_out is None:
+            skipped.append(f"{openrouter_id} at {endpoint.provider_name}: prices are not usable")
+            continue
+        tag = endpoint.tag or provider_slug(endpoint.provider_name)
+        offer = HostedOffer(
+            model_id=model_id, provider=endpoint.provider_name, endpoint=tag, usd_per_m_input=usd_in,
+            usd_per_m_output=usd_out,
+            usd_per_m_cached_input=usd_per_million(endpoint.pricing.input_cache_read) or None,
+            context_tokens=int(endpoint.context_length) if endpoint.context_length and 0 < endpoint.context_length < 1e9
+            else None,
+            quantization=(endpoint.quantization or None) if endpoint.quantization != "unknown" else None,
+            notes=f"via OpenRouter ({openrouter_id})", date_seen=seen_on, source=source,
+        )
+        if offer_key(offer) in taken:
+            continue
+        taken.add(offer_key(offer))
+        offers.append(offer)
+    return offers, skipped
 
 
 def usd_per_million(per_token: str | None) -> float | None:
@@ -121,7 +223,7 @@ def hosted_offers(listing: OpenRouterListing, catalog: Catalog, *, date_seen: st
             continue
         taken.add(model_id)
         offers.append(HostedOffer(
-            model_id=model_id, provider=PROVIDER, usd_per_m_input=usd_in, usd_per_m_output=usd_out,
+            model_id=model_id, provider=PROVIDER, endpoint=None, usd_per_m_input=usd_in, usd_per_m_output=usd_out,
             usd_per_m_cached_input=usd_per_million(entry.pricing.input_cache_read) or None,
             context_tokens=entry.context_length if entry.context_length and entry.context_length > 0 else None,
             notes=f"OpenRouter {entry.id}: lowest price across its providers",

@@ -1,4 +1,4 @@
-"""Where "Refresh catalog" fetches from: the project's signed feed, or a mirror or one's own feed by URL."""
+"""Where "Refresh catalog" fetches from: Hugging Face and OpenRouter directly, or a signed feed by URL."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLineEdit, Q
 from rigcheck.desktop.widgets.machine_panel import plain_label
 
 EXPLANATION = (
-    "Refresh catalog fetches the project's signed feed. To use a mirror, or a feed you build yourself with "
-    "“rigcheck catalog build”, give its URL here; leave it empty for the project's feed. A feed must carry a "
-    "signature from a key pinned in this app (at URL + \".sig\"), unless you accept an unsigned one below: do "
-    "that only for a feed you run yourself."
+    "Refresh catalog asks Hugging Face and OpenRouter, from this machine, for new models, quants, file sizes "
+    "and prices. To use a mirror or an air-gapped site's signed feed (built with “rigcheck catalog build”) "
+    "instead, give its URL here; leave it empty to query the sources. A feed must carry a signature from a key "
+    "pinned in this app (at URL + \".sig\"), unless you accept an unsigned one below: do that only for a feed "
+    "you run yourself."
 )
 
 
@@ -37,7 +38,7 @@ class FeedDialog(QDialog):
         self.url: str | None = url
         self.allow_unsigned = allow_unsigned and url is not None
         self.url_edit = QLineEdit(url or "")
-        self.url_edit.setPlaceholderText("the project's signed feed")
+        self.url_edit.setPlaceholderText("Hugging Face and OpenRouter")
         self.url_edit.setClearButtonEnabled(True)
         self.url_edit.setAccessibleName("Feed URL")
         self.unsigned = QCheckBox("Accept an unsigned feed from this URL")
@@ -60,7 +61,7 @@ class FeedDialog(QDialog):
 
     def _changed(self, text: str) -> None:
         custom = bool(text.strip())
-        self.unsigned.setEnabled(custom)  # the project's feed is always checked against the pinned keys
+        self.unsigned.setEnabled(custom)  # only a feed can be unsigned
         self.problem.hide()
 
     def accept(self) -> None:

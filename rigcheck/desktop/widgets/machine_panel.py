@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from rigcheck import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.widgets.usage import UsageSample
+from rigcheck.estimate.driver_rates import NO_SPEC_ROW, driver_compute
 from rigcheck.probe.types import Gpu, Machine
 
 if TYPE_CHECKING:  # a spec-table entry, or anything with its compute fields (the first look's GpuSpec)
@@ -154,6 +155,10 @@ class GpuCard(QFrame):
             tflops = spec.fp16_tensor_tflops or spec.bf16_tensor_tflops or spec.fp16_vector_tflops
             kind = "dense FP16 tensor" if (spec.fp16_tensor_tflops or spec.bf16_tensor_tflops) else "FP16 shader"
             compute_tip = f"{kind} throughput. " + fmt.provenance_text("spec table") + f" ({spec.name})"
+        elif (from_driver := driver_compute(gpu)) is not None:
+            # The estimator's own figure for a GPU the table does not know (estimate/resolved.py).
+            tflops = from_driver.fp16_flops_per_s / 1e12
+            compute_tip = f"Dense FP16 throughput {NO_SPEC_ROW}: {from_driver.how}"
         row = 2
         each = " each" if len(gpus) > 1 else ""
         for label, text, tip in (
