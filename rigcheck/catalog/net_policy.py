@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from rigcheck import __version__
+from rigcheck.catalog.redact import redact_url
 
 USER_AGENT = f"rigcheck/{__version__} (+https://github.com/rigcheck/rigcheck)"
 MAX_ATTEMPTS = 4
@@ -142,15 +143,9 @@ def check_network_allowed(url: str, what: str = "") -> None:
 
 
 def redact(url: str) -> str:
-    """``url`` without a password in its authority (``https://user:***@host/``), for messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None and "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return parts._replace(netloc=f"***@{host}").geturl()
+    """``url`` without credentials (``https://***@host/``, secret query values too), for messages: the one
+    rule is ``rigcheck.catalog.redact.redact_url``."""
+    return redact_url(url) or ""
 
 
 def is_cancelled(cancel) -> bool:

@@ -279,10 +279,10 @@ def check_record(record: msgspec.Struct, where: str) -> None:
     except msgspec.ValidationError as exc:
         raise CatalogError(f"{where} is not valid: {_out_of_range(exc, plain) or exc}") from None
     if isinstance(record, Model):
-        check_model(record, f"{where}: $")
+        check_model(record, f"{where} is not valid: $")
     elif isinstance(record, Catalog):
         for i, model in enumerate(record.models):
-            check_model(model, f"{where}: $.models[{i}]")
+            check_model(model, f"{where} is not valid: $.models[{i}]")
 
 
 _NOT_ABOVE = (

@@ -8,13 +8,13 @@ unchanged); 2 bad arguments or input.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 from rigcheck.catalog import signing
 from rigcheck.cli._args import http_url, number
+from rigcheck.cli._output import json_text, printable
 
 
 def register(actions) -> None:
@@ -85,7 +85,7 @@ def run_refresh(args: argparse.Namespace) -> int:
 def print_result(args: argparse.Namespace, result) -> int:
     """The outcome of a refresh, add or remove: one line (and the notes) or one JSON object."""
     if args.json:
-        print(json.dumps({
+        print(json_text({
             "schema": "rigcheck.catalog-refresh/1", "status": result.status, "changed": result.changed,
             "url": result.url, "sequence": result.catalog.sequence, "signed": result.signed,
             "key_id": result.key_id, "message": result.message, "warnings": list(result.warnings),
@@ -126,10 +126,12 @@ class _ProgressLine:
                 left_s = elapsed / done * (total - done)
                 eta = f", about {left_s / 60:.0f} min left" if left_s >= 90 else f", about {left_s:.0f} s left"
             shown = f"refreshing: {done} of {total} models{eta} — {what[:60]}"
-        print(f"\r\033[K{shown}", end="", file=sys.stderr, flush=True)
+        # The one writer whose control characters are meant: past the escaping of cli._output.SafeStream.
+        terminal = getattr(sys.stderr, "unfiltered", sys.stderr)
+        print(f"\r\033[K{printable(shown)}", end="", file=terminal, flush=True)
 
     def clear(self) -> None:
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
+        print("\r\033[K", end="", file=getattr(sys.stderr, "unfiltered", sys.stderr), flush=True)
 
 
 # ---------------------------------------------------------------------------------------------- build

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
 from rigcheck.cli import UsageError
 from rigcheck.cli._args import number, shown
+from rigcheck.cli._output import json_text
 from rigcheck.estimate.serving import MAX_TOKENS_PER_DAY
 
 
@@ -140,19 +140,8 @@ def workload_from_args(args: argparse.Namespace):
 
 
 def print_json(data: object) -> None:
-    json.dump(_finite(data), sys.stdout, indent=2, allow_nan=False)
-    sys.stdout.write("\n")
-
-
-def _finite(value: object) -> object:
-    """JSON has no infinity: a non-finite float is written as null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_finite(v) for v in value]
-    return value
+    """``data`` as JSON on stdout; a non-finite number is written as null (JSON has no NaN or infinity)."""
+    sys.stdout.write(json_text(data, indent=2) + "\n")
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:

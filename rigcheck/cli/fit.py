@@ -109,8 +109,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _json(machine, catalog, settings, results) -> str:
     import dataclasses
-    import json
 
+    from rigcheck.cli._output import json_text
     from rigcheck.probe.profile import machine_to_dict
 
     document = {
@@ -126,7 +126,7 @@ def _json(machine, catalog, settings, results) -> str:
         "settings": dataclasses.asdict(settings),
         "results": [r.to_dict() for r in results],
     }
-    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    return json_text(document, indent=1) + "\n"
 
 
 def _rate(band) -> str:

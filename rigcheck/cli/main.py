@@ -82,6 +82,19 @@ def main(argv: list[str]) -> int:
             return 130
     if argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv = ["gui", *argv]  # no command: the GUI, with any options given
+    from rigcheck.cli._output import SafeStream
+
+    # Everything a command (or argparse) writes goes through SafeStream: control characters from feeds and
+    # profiles are shown escaped, credentials in URLs redacted.
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
+    try:
+        return _run(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _run(argv: list[str]) -> int:
     parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     try:

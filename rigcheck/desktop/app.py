@@ -79,11 +79,23 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
     if screenshot:
         return _screenshot(create_app(), services, machine, screenshot, select)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_redact_record)
     install_crash_hook()
     window = open_window(services, machine)
     code = create_app().exec()
     window.runner.wait(3000)
     return code
+
+
+def _redact_record(record: logging.LogRecord) -> bool:
+    """A log filter: credentials in URLs never reach the log (a feed URL may carry them)."""
+    from rigcheck.catalog.redact import redact_text
+
+    record.msg, record.args = redact_text(record.getMessage()), None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+    return True
 
 
 def open_window(services, machine=None):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -75,6 +76,8 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # a driver's NaN is "unknown", and JSON has no NaN: the profile stays valid JSON
     return value
 
 
@@ -85,7 +88,7 @@ def machine_to_dict(machine: Machine) -> dict[str, Any]:
 
 def dump_profile(machine: Machine) -> str:
     """The profile as JSON text (indented, ending in a newline)."""
-    return json.dumps(machine_to_dict(machine), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(machine_to_dict(machine), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 # --- reading ------------------------------------------------------------------------------------
