@@ -58,3 +58,45 @@ def finite(value: Any) -> Any:
 def json_text(data: Any, indent: int | None = 2) -> str:
     """``data`` as JSON text: non-finite numbers as null, and ``allow_nan=False`` so nothing else slips by."""
     return json.dumps(finite(data), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def write_output(path: str, text: str) -> int:
+    """Write ``text`` to ``path`` atomically (readers see the old file or the new one, never half: what
+    node_exporter's textfile collector asks). Never replaces what is not a regular file.
+
+    Returns 0, or 1 after one line on stderr when the write fails. Raises UsageError (exit 2) when ``path``
+    is a folder, a device, a FIFO or a socket, or its folder does not exist.
+    """
+    import os
+    import stat
+    import sys
+    from pathlib import Path
+
+    from rigcheck.catalog.cache import atomic_write
+    from rigcheck.cli import UsageError
+
+    target = Path(path).expanduser()
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        print(f"rigcheck: error: cannot write {path}: {(exc.strerror or str(exc)).lower()}", file=sys.stderr)
+        return 1
+    if mode is not None and not stat.S_ISREG(mode):
+        raise UsageError(f"cannot write {path}: it is not a regular file, and rigcheck never replaces one")
+    if not target.parent.is_dir():
+        raise UsageError(f"cannot write {path}: folder {target.parent} does not exist")
+    try:
+        atomic_write(target, text.encode("utf-8"))
+        # Not mkstemp's 0600: the old file's mode, or what a plain open() would give (the collector may be
+        # another user).
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(target, stat.S_IMODE(mode))
+    except OSError as exc:
+        print(f"rigcheck: error: cannot write {path}: {(exc.strerror or str(exc)).lower()}", file=sys.stderr)
+        return 1
+    return 0

@@ -30,7 +30,7 @@ class ModelRun:
 
     __slots__ = ("view", "shape", "ctx", "kv_type", "kv", "gpu_overhead", "vision", "ram_overhead",
                  "budget_total", "budget_free", "decode_cost", "kv_read", "n_prompt", "depth", "_lines",
-                 "params_b", "_prefill_cache", "_estimator",
+                 "params_b", "_prefill_cache", "_rm", "_flash_attention",
                  "prompt_depth", "ubatch", "per_ctx_full", "per_ctx_window", "cb_per_ctx", "gpu_base_sum",
                  "equal_gpus", "kv_slowdown_extra", "emb_copies_off_layers", "host_embeddings",
                  "all_on_gpu_verdict", "all_on_gpu_description", "model_id", "expert_inactive",
@@ -44,7 +44,11 @@ class ModelRun:
         runtime = v.runtime
         self.view = v
         self.shape = shape
-        self._estimator = estimator
+        # What this run reads of its estimator, not the estimator itself: the estimator holds its runs, and a
+        # run holding it back would make a cycle that only the garbage collector frees (a fleet report
+        # evaluates a thousand machines, and their runs would pile up for it).
+        self._rm = estimator.rm
+        self._flash_attention = estimator.flash_attention
         self.prompt_depth = prompt_depth_tokens
         self.ubatch = ubatch_tokens
         self.ctx = ctx = mem.context_for(shape, settings.context_tokens)
@@ -154,7 +158,7 @@ class ModelRun:
         """(basis head per weight class, KV line, depth line, multi-GPU line), formatted on first use."""
         if self._lines is None:
             v, shape, eff = self.view, self.shape, self.view.eff
-            head = self._estimator.rm.basis
+            head = self._rm.basis
             basis_head = {wc: (*head, v.lines[wc], *shape.assumptions) for wc in ("f16", "quant")}
             kv_line = f"KV cache {self.kv / GIB:.2f} GiB for {self.ctx:,} tokens ({self.kv_type})"
             depth_line = f"decode at a depth of {int(self.depth):,} tokens; prefill of {self.n_prompt:,} tokens"
@@ -198,7 +202,6 @@ class ModelRun:
         key = (p.verdict, p.gpus_used, fmt, wclass)
         t = self._prefill_cache.get(key)
         if t is None:
-            est = self._estimator
             if p.gpus_used:
                 flops = v.flops16
                 if fmt == "fp8" and v.flops8:
@@ -207,11 +210,11 @@ class ModelRun:
                     flops = v.flops4
                 t = prefill_seconds(self.shape, self.n_prompt, self.prompt_depth, flops, v.eff, wclass,
                                     p.gpus_used if p.verdict == "gpu" and not v.tensor_parallel else 1,
-                                    0.0, 0.0, self.ubatch, est.flash_attention, v.bandwidth)
+                                    0.0, 0.0, self.ubatch, self._flash_attention, v.bandwidth)
             else:
-                t = prefill_seconds(self.shape, self.n_prompt, self.prompt_depth, est.rm.cpu_flops_per_s,
-                                    v.cpu_eff, wclass, flash_attention=est.flash_attention,
-                                    bandwidth_bytes_per_s=est.rm.ram_bandwidth_bytes_per_s)
+                t = prefill_seconds(self.shape, self.n_prompt, self.prompt_depth, self._rm.cpu_flops_per_s,
+                                    v.cpu_eff, wclass, flash_attention=self._flash_attention,
+                                    bandwidth_bytes_per_s=self._rm.ram_bandwidth_bytes_per_s)
             self._prefill_cache[key] = t
         if p.ram_weight_bytes > 0 and p.gpus_used and not v.unified:
             t += pcie_stream_seconds(self.n_prompt, p.ram_weight_bytes, v.pcie, self.ubatch)

@@ -23,6 +23,7 @@ from rigcheck.report.records import (
     PlanSection,
     Quality,
     ReportData,
+    fit_table_rows,
 )
 
 FLEET_COLUMNS = 5
@@ -71,6 +72,8 @@ class _Doc:
         self.charts: dict[str, str] = {}
         self.h2_count = 0
         self.anchors: list[tuple[str, str]] = []
+        self.breaks: list[int] = []
+        """Where, in ``parts``, a section that starts a printed page begins (Qt only)."""
 
     def add(self, *parts: str) -> None:
         self.parts.extend(parts)
@@ -82,6 +85,7 @@ class _Doc:
         cls = "first" if first else ""
         if self.for_qt and not first:
             cls = "pb"
+            self.breaks.append(len(self.parts))
         ident = ""
         if anchor and not self.for_qt:
             taken = {a for a, _ in self.anchors}
@@ -117,6 +121,32 @@ def render(report: ReportData) -> str:
 
 def render_document(report: ReportData, *, for_qt: bool) -> tuple[str, dict[str, str]]:
     """Markup and (for Qt) the charts it references as ``rigcheck:<key>`` -> SVG text."""
+    d = _document(report, for_qt)
+    return "\n".join(d.parts), d.charts
+
+
+_SHELL_PARTS = 4
+"""The document's opening parts (doctype, html, head with the style, body): each section repeats them."""
+
+
+def render_sections(report: ReportData) -> tuple[list[str], dict[str, str]]:
+    """The Qt markup cut into standalone documents, one per section that starts a printed page (each major
+    section does), and the charts they reference. The PDF lays each out on its own: laying a document out
+    costs time in its length, and keeping its table rows whole lays it out again for every row it moves,
+    so one document of a hundred machines' sections took minutes where a hundred small ones take seconds."""
+    d = _document(report, for_qt=True)
+    head, body = d.parts[:_SHELL_PARTS], d.parts[_SHELL_PARTS:-1]
+    bounds = [0, *(b - _SHELL_PARTS for b in d.breaks), len(body)]
+    sections = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        chunk = body[start:end]
+        if start:  # the page break is the section's own start now
+            chunk = [chunk[0].replace('<h2 class="pb"', '<h2 class="first"', 1), *chunk[1:]]
+        sections.append("\n".join([*head, *chunk, "</body></html>"]))
+    return sections, d.charts
+
+
+def _document(report: ReportData, for_qt: bool) -> _Doc:
     d = _Doc(for_qt)
     css = _CSS_QT if for_qt else _CSS_WEB
     d.add(
@@ -152,8 +182,11 @@ def render_document(report: ReportData, *, for_qt: bool) -> tuple[str, dict[str,
         # A contents line under the title: the page is long and has no script to navigate it.
         nav = "<nav>" + "".join(f'<a href="#{escape(a)}">{escape(t)}</a>' for a, t in d.anchors) + "</nav>"
         d.parts.insert(d.parts.index("<!--nav-->"), nav)
-    d.parts = [p for p in d.parts if p != "<!--nav-->"]
-    return "\n".join(d.parts), d.charts
+    if "<!--nav-->" in d.parts:
+        at = d.parts.index("<!--nav-->")
+        d.parts.pop(at)
+        d.breaks = [b - 1 if b > at else b for b in d.breaks]
+    return d
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -350,13 +383,14 @@ def _inventory(d: _Doc, mr: MachineReport) -> None:
 
 
 def _fit_table(d: _Doc, mr: MachineReport, *, short: bool) -> None:
-    rows = mr.model_rows
     d.h2(f"Fit table — {mr.machine.label}" if short else "Fit table", "fit")
-    shown = [r for r in rows if r.estimate.fits] if short else list(rows)
+    shown, omitted = fit_table_rows(mr, fleet=short)
     d.add(
         '<p class="small">One row per model: the best quant that fits, else the smallest quant and what it needs. '
         "Speeds are expected values with the low–high band beneath; hosted is the cheapest blended $/M tokens."
         + (" Only models that fit are listed." if short else "")
+        + (f" The {len(shown)} most capable are shown; {omitted} more are in the CSV and JSON reports."
+           if omitted else "")
         + "</p>"
     )
     d.add(

@@ -15,13 +15,13 @@ from rigcheck import units
 from rigcheck.catalog.redact import escape_controls
 from rigcheck.report.records import (
     USABLE_DECODE_TOKENS_PER_S,
-    FitRow,
     FleetCell,
     MachineReport,
     ModelDetail,
     PlanSection,
     Quality,
     ReportData,
+    fit_table_rows,
 )
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
@@ -175,7 +175,7 @@ def _inventory(out: list[str], mr: MachineReport) -> None:
 
 def _fit(out: list[str], mr: MachineReport, *, short: bool) -> None:
     out += [f"## Fit table — {_t(mr.machine.label)}", ""]
-    rows: list[FitRow] = [r for r in mr.model_rows if r.estimate.fits] if short else list(mr.model_rows)
+    rows, omitted = fit_table_rows(mr, fleet=short)
     out.append(
         _table(
             ["Model", "Params", "Quant", "Verdict", "Memory", "Max ctx", "Prefill tok/s", "Decode tok/s",
@@ -200,6 +200,8 @@ def _fit(out: list[str], mr: MachineReport, *, short: bool) -> None:
             numeric=(1, 4, 5, 6, 7, 8, 10),
         )
     )
+    if omitted:
+        out += [f"The {len(rows)} most capable are shown; {omitted} more are in the CSV and JSON reports.", ""]
 
 
 def _detail(out: list[str], d: ModelDetail) -> None:

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Callable
 
-from rigcheck.report.html import render_document
+from rigcheck.report.html import render_sections
 from rigcheck.report.records import ReportData
 
 LAYOUT_DPI = 96
@@ -167,7 +167,7 @@ def write(report: ReportData, path: str, progress: Callable[[float, str], None] 
         if progress is not None:
             progress(fraction, message)
 
-    markup, chart_svgs = render_document(report, for_qt=True)
+    sections, chart_svgs = render_sections(report)
     writer = QPdfWriter(path)
     writer.setResolution(LAYOUT_DPI)
     writer.setPageLayout(
@@ -181,20 +181,29 @@ def write(report: ReportData, path: str, progress: Callable[[float, str], None] 
     writer.setTitle(report.title)
     writer.setCreator(f"rigcheck {report.app_version}")
 
-    doc = QTextDocument()
-    doc.setDocumentMargin(0)
     base_font = QFont("Helvetica")
     base_font.setPointSizeF(8.5)
-    doc.setDefaultFont(base_font)
+    images = {}
     for n, (key, svg) in enumerate(chart_svgs.items()):
         step(0.1 + 0.4 * n / max(len(chart_svgs), 1), "drawing charts")
-        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(f"rigcheck:{key}"), _raster(svg))
-    step(0.5, "laying out pages")
+        images[key] = _raster(svg)
     paint_rect = writer.pageLayout().paintRectPixels(LAYOUT_DPI)
     page_w, page_h = float(paint_rect.width()), float(paint_rect.height() - FOOTER_PX)
-    doc.setPageSize(QSizeF(page_w, page_h))
-    _layout(doc, markup, page_h)
-    pages = doc.pageCount()
+    # Each section (each starts a page) is its own document: layout, and keeping rows whole, stay linear
+    # in the report's length (see render_sections).
+    docs = []
+    for n, markup in enumerate(sections):
+        step(0.5 + 0.05 * n / len(sections), "laying out pages")
+        doc = QTextDocument()
+        doc.setDocumentMargin(0)
+        doc.setDefaultFont(base_font)
+        for key, image in images.items():
+            if f"rigcheck:{key}" in markup:
+                doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(f"rigcheck:{key}"), image)
+        doc.setPageSize(QSizeF(page_w, page_h))
+        _layout(doc, markup, page_h)
+        docs.append(doc)
+    pages = sum(doc.pageCount() for doc in docs)
 
     painter = QPainter()
     if not painter.begin(writer):
@@ -202,21 +211,25 @@ def write(report: ReportData, path: str, progress: Callable[[float, str], None] 
     try:
         footer_font = QFont("Helvetica")
         footer_font.setPointSizeF(7)
-        for i in range(pages):
-            step(0.55 + 0.45 * i / pages, f"printing page {i + 1} of {pages}")
-            if i and not writer.newPage():
-                raise OSError(f"cannot write PDF to {path}")
-            painter.save()
-            painter.translate(QPointF(0, -i * page_h))
-            doc.drawContents(painter, QRectF(0, i * page_h, page_w, page_h))
-            painter.restore()
-            painter.setFont(footer_font)
-            painter.setPen(QColor("#66707a"))
-            painter.drawLine(QPointF(0, page_h + 6), QPointF(page_w, page_h + 6))
-            painter.drawText(QPointF(0, page_h + 18), f"{report.title} · rigcheck {report.app_version} · {report.generated_at}")
-            label = f"page {i + 1} of {pages}"
-            width = painter.fontMetrics().horizontalAdvance(label)
-            painter.drawText(QPointF(page_w - width, page_h + 18), label)
+        number = 0
+        for doc in docs:
+            for i in range(doc.pageCount()):
+                step(0.55 + 0.45 * number / pages, f"printing page {number + 1} of {pages}")
+                if number and not writer.newPage():
+                    raise OSError(f"cannot write PDF to {path}")
+                painter.save()
+                painter.translate(QPointF(0, -i * page_h))
+                doc.drawContents(painter, QRectF(0, i * page_h, page_w, page_h))
+                painter.restore()
+                painter.setFont(footer_font)
+                painter.setPen(QColor("#66707a"))
+                painter.drawLine(QPointF(0, page_h + 6), QPointF(page_w, page_h + 6))
+                painter.drawText(QPointF(0, page_h + 18),
+                                 f"{report.title} · rigcheck {report.app_version} · {report.generated_at}")
+                label = f"page {number + 1} of {pages}"
+                width = painter.fontMetrics().horizontalAdvance(label)
+                painter.drawText(QPointF(page_w - width, page_h + 18), label)
+                number += 1
     finally:
         painter.end()
     step(1.0, "PDF written")

@@ -7,9 +7,11 @@ because the summary, the fit table and the fleet matrix all show it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from rigcheck.estimate.row import RowEstimate, expected_speeds, weights_bytes
 from rigcheck.estimate.types import Band, Estimate, Settings
 
 REPORT_SCHEMA = "rigcheck.report/1"
@@ -18,6 +20,11 @@ USABLE_DECODE_TOKENS_PER_S = 10.0
 """Below this a reply streams slower than people read (about 5–8 words/s), so the model is not "usable"."""
 USABLE_TTFT_S = 60.0
 """A minute to the first token for the chosen prompt is the most a person waits interactively."""
+FIT_TABLE_ROWS = 150
+"""The most models a machine report's fit table shows in Markdown, HTML and PDF (by quality): the embedded
+catalog fits whole, a catalog of thousands keeps a readable report; CSV and JSON list every model."""
+FLEET_FIT_TABLE_ROWS = 25
+"""The most models each machine's fit table shows in a fleet report (the most capable that fit)."""
 
 # --------------------------------------------------------------------------------------------- records
 
@@ -145,11 +152,21 @@ class FitRow:
     def usable(self) -> bool:
         """Fits, and decodes and answers fast enough for interactive use (see the module constants)."""
         e = self.estimate
-        if not e.fits or e.decode_tokens_per_s is None:
+        if not e.fits:
             return False
-        if e.decode_tokens_per_s.expected < USABLE_DECODE_TOKENS_PER_S:
+        decode, ttft = _expected_speeds(e)
+        if decode is None or decode < USABLE_DECODE_TOKENS_PER_S:
             return False
-        return e.ttft_s is None or e.ttft_s.expected <= USABLE_TTFT_S
+        return ttft is None or ttft <= USABLE_TTFT_S
+
+
+def _expected_speeds(e: Estimate) -> tuple[float | None, float | None]:
+    """(expected decode tokens/s, expected TTFT s): from the raw numbers of the estimator's rows, so a fleet
+    of thousands of machines does not build three bands for every row only to read their middles."""
+    if isinstance(e, RowEstimate):
+        return expected_speeds(e)
+    decode, ttft = e.decode_tokens_per_s, e.ttft_s
+    return (None if decode is None else decode.expected), (None if ttft is None else ttft.expected)
 
 
 @dataclass(frozen=True)
@@ -347,10 +364,44 @@ def one_row_per_model(rows: Iterable[FitRow]) -> tuple[FitRow, ...]:
     return tuple(sorted(chosen, key=lambda r: (*quality_key(r), r.model_id)))
 
 
+def fit_table_rows(report: MachineReport, *, fleet: bool) -> tuple[tuple[FitRow, ...], int]:
+    """The rows a Markdown, HTML or PDF fit table shows, and how many models it leaves out: one row per model by
+    quality, at most ``FIT_TABLE_ROWS`` (a fleet report: the ``FLEET_FIT_TABLE_ROWS`` best that fit)."""
+    rows = report.model_rows
+    if fleet:
+        rows = tuple(r for r in rows if r.estimate.fits)
+    limit = FLEET_FIT_TABLE_ROWS if fleet else FIT_TABLE_ROWS
+    return rows[:limit], max(0, len(rows) - limit)
+
+
+def fleet_rows(rows: Iterable[FitRow], per_model: Iterable[FitRow] | None = None,
+               usable_rows: dict[str, FitRow] | None = None) -> tuple[FitRow, ...]:
+    """What a fleet report keeps of one machine's evaluation: per model, the row that speaks for it and its
+    usable quant (what the summary, the fit table and the fleet matrix show), not every quant, each as a
+    settled ``Estimate`` without basis lines. A fleet of a thousand machines then holds a few rows per model
+    per machine, and nothing of each machine's estimator (the estimator's rows work their details out on
+    first read, from the estimator's per-model state, which would otherwise stay alive with them). A fleet
+    report shows no basis lines; a machine's own report does. ``per_model`` and ``usable_rows``: as
+    ``summarize`` takes them."""
+    rows = tuple(rows)
+    kept = {id(r): r for r in (one_row_per_model(rows) if per_model is None else per_model)}
+    kept.update((id(r), r) for r in (usable_by_model(rows) if usable_rows is None else usable_rows).values())
+    return tuple(dataclasses.replace(r, estimate=settled(r.estimate, basis=False)) for r in rows if id(r) in kept)
+
+
+_ESTIMATE_FIELDS = tuple(f.name for f in dataclasses.fields(Estimate) if f.name != "basis")
+
+
+def settled(e: Estimate, *, basis: bool = True) -> Estimate:
+    """A plain ``Estimate`` with every field worked out: no reference left to the estimator that made it.
+    Without ``basis`` its basis lines are left out (the costliest part to work out, and the largest to keep)."""
+    return Estimate(**{name: getattr(e, name) for name in _ESTIMATE_FIELDS}, basis=e.basis if basis else ())
+
+
 def usable_by_model(rows: Iterable[FitRow]) -> dict[str, FitRow]:
     """Per model, the quant to recommend for interactive use: the best quant when it is usable, else the
     highest-quality (largest) usable one, e.g. a smaller quant that keeps decode above the bar."""
     out: dict[str, FitRow] = {}
-    for r in sorted((r for r in rows if r.usable), key=lambda r: (not r.estimate.best, -r.estimate.memory.weights_bytes)):
+    for r in sorted((r for r in rows if r.usable), key=lambda r: (not r.estimate.best, -weights_bytes(r.estimate))):
         out.setdefault(r.model_id, r)
     return out

@@ -23,19 +23,35 @@ SUMMARY_PICKS = 5
 
 
 def fit_row(
-    e: Estimate, model: Model | None, quality: dict[str, Quality], hosted: dict[str, tuple[HostedRow, ...]]
+    e: Estimate, model: Model | None, quality: dict[str, Quality], hosted: dict[str, tuple[HostedRow, ...]],
+    cache: dict[str, dict[str, object]] | None = None,
 ) -> FitRow:
-    """One row of the fit table: the estimate beside the model's name, size, quality and cheapest hosted offer."""
-    offers = hosted.get(e.model_id, ())
-    return FitRow(
-        model_id=e.model_id,
-        model_name=model_name(model) if model else e.model_id,
-        params_total_b=model.params_total_b if model else None,
-        params_active_b=model.params_active_b if model else None,
-        quality=quality.get(e.model_id),
-        cheapest_hosted=offers[0] if offers else None,
-        estimate=e,
-    )
+    """One row of the fit table: the estimate beside the model's name, size, quality and cheapest hosted offer.
+
+    ``cache`` (a dict the caller keeps for one report) holds what the rows of one model share, worked out once.
+    """
+    shared = None if cache is None else cache.get(e.model_id)
+    if shared is None:
+        offers = hosted.get(e.model_id, ())
+        shared = {
+            "model_id": e.model_id,
+            "model_name": model_name(model) if model else e.model_id,
+            "params_total_b": model.params_total_b if model else None,
+            "params_active_b": model.params_active_b if model else None,
+            "quality": quality.get(e.model_id),
+            "cheapest_hosted": offers[0] if offers else None,
+        }
+        if cache is not None:
+            cache[e.model_id] = shared
+    # Built as the estimator builds its rows (a frozen dataclass's __init__ sets each field through
+    # object.__setattr__): a fleet report makes one per model x quant x machine, a million for a thousand.
+    row = _object_new(FitRow)
+    _object_setattr(row, "__dict__", {**shared, "estimate": e})
+    return row
+
+
+_object_new = object.__new__
+_object_setattr = object.__setattr__
 
 
 def _pick(row: FitRow, reason: str) -> SummaryPick:
@@ -53,6 +69,18 @@ def _pick(row: FitRow, reason: str) -> SummaryPick:
     )
 
 
+def usable_models(rows: tuple[FitRow, ...], per_model: tuple[FitRow, ...] | None = None,
+                  usable_rows: dict[str, FitRow] | None = None) -> list[FitRow]:
+    """The models this machine runs at usable speed, most capable first, each at the quant to use.
+
+    A model runs well when any quant of it is usable: the best quant when it is, else the highest-quality
+    (largest) usable one, e.g. a smaller quant that keeps decode above the bar. The summary and
+    ``probe --format prometheus`` both count and pick from this list."""
+    per_model = one_row_per_model(rows) if per_model is None else per_model
+    usable_rows = usable_by_model(rows) if usable_rows is None else usable_rows
+    return [usable_rows[r.model_id] for r in per_model if r.model_id in usable_rows]
+
+
 def summarize(
     rows: tuple[FitRow, ...],
     info: MachineInfo,
@@ -60,14 +88,15 @@ def summarize(
     quality: dict[str, Quality],
     hosted: dict[str, tuple[HostedRow, ...]],
     models_by_id: dict[str, Model],
+    per_model: tuple[FitRow, ...] | None = None,
+    usable_rows: dict[str, FitRow] | None = None,
 ) -> Summary:
     """The machine's summary: the most capable models it runs at usable speed, those it cannot (with why),
-    and the best hosted alternative."""
-    per_model = one_row_per_model(rows)
-    # A model runs well when any quant of it is usable: the best quant when it is, else the
-    # highest-quality (largest) usable one, e.g. a smaller quant that keeps decode above the bar.
-    usable_rows = usable_by_model(rows)
-    well = [usable_rows.get(r.model_id, r) for r in per_model if r.model_id in usable_rows]
+    and the best hosted alternative. ``per_model`` and ``usable_rows`` are ``one_row_per_model(rows)`` and
+    ``usable_by_model(rows)`` when the caller has them already."""
+    per_model = one_row_per_model(rows) if per_model is None else per_model
+    usable_rows = usable_by_model(rows) if usable_rows is None else usable_rows
+    well = usable_models(rows, per_model, usable_rows)
     runs_well = tuple(
         _pick(
             r,
