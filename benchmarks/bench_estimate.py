@@ -2,6 +2,7 @@
 
 Targets (issue 4): decode median abs error <= 15% and p90 <= 40%; prefill median <= 25%; fit agreement
 100%; 20,000 model x quant rows evaluated in <= 0.3 s in-process; `rigcheck fit --json` <= 1 s wall.
+Issue 15: the serving model within 25% median and 60% p90 on serving.csv, every row estimated.
 Set RIGCHECK_BENCH_REFIT=1 to also re-run the constant fit and show how far the recorded constants are
 from the fitted optimum (about a minute).
 """
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 SPEED_CSV = Path(os.environ.get("RIGCHECK_SPEED_CSV", "/work/shared/calibration/speed.csv"))
+SERVING_CSV = Path(os.environ.get("RIGCHECK_SERVING_CSV", "/work/shared/calibration/serving.csv"))
 
 
 def _calibration() -> bool:
@@ -56,40 +58,30 @@ def _calibration() -> bool:
     return ok
 
 
-def _max_load_check() -> None:
-    """Informational: TensorRT-LLM max-load rows (skipped by validate) against serving_throughput at the
-    largest batch whose KV cache fits in 90% of the GPU next to the weights (no target: the rows' batch is
-    not reported and TensorRT-LLM also overlaps prefill)."""
-    import re
-    import statistics
-
-    from rigcheck.catalog.records import Quant
+def _serving_check() -> bool:
+    """The serving model against serving.csv (issue 15's aim: median |estimate / published - 1| <= 25% and p90
+    <= 60% for output and per-user tokens/s, every row estimated), and how long the 39 rows take."""
     from rigcheck.catalog.store import load_catalog
-    from rigcheck.estimate.calibration.matching import match_model, resolve_device_name
-    from rigcheck.estimate.calibration.measurements import read_measurements
-    from rigcheck.estimate.memory import model_shape, weights_bytes
-    from rigcheck.estimate.speed import serving_throughput
+    from rigcheck.estimate.calibration.serving_rows import read_serving_csv, validate_serving
 
+    if not SERVING_CSV.exists():
+        print(f"serving data not found at {SERVING_CSV}; set RIGCHECK_SERVING_CSV")
+        return False
     catalog = load_catalog()
-    ratios = []
-    for m in read_measurements(SPEED_CSV):
-        if not m.max_load or not m.decode_tokens_per_s:
-            continue
-        device = resolve_device_name(m.device, catalog.devices)
-        model = match_model(m.model, m.params_b, catalog)
-        osl = re.search(r"OSL=(\d+)", m.notes)
-        if device is None or model is None:
-            continue
-        quant = Quant(name="FP8", format="fp8", bits_per_weight=8.0, runtimes=["vllm"])
-        shape = model_shape(model)
-        context = (m.prompt_tokens or 128) + (int(osl.group(1)) // 2 if osl else 512)
-        room = 0.9 * device.memory_bytes - weights_bytes(shape, quant)
-        batch = max(1, min(2048, int(room // shape.kv_cache_bytes(context, "q8_0"))))
-        predicted = serving_throughput(model, quant, [device], batch, context).expected
-        ratios.append(m.decode_tokens_per_s / predicted)
-    if ratios:
-        print(f"TensorRT-LLM max-load rows: measured / serving_throughput median {statistics.median(ratios):.2f} "
-              f"(range {min(ratios):.2f}-{max(ratios):.2f}, {len(ratios)} rows; informational)")
+    rows = read_serving_csv(SERVING_CSV)
+    start = time.perf_counter()
+    report = validate_serving(rows, catalog)
+    seconds = time.perf_counter() - start
+    ok = not report.refused
+    for kind in ("output", "per_user"):
+        s = report.summary(kind)
+        good = (s["median_abs_error_pct"] is not None and s["median_abs_error_pct"] <= 25
+                and s["p90_abs_error_pct"] is not None and s["p90_abs_error_pct"] <= 60)
+        ok = ok and good
+        print(f"serving {kind:9} {s['count']:>3} rows: median {s['median_abs_error_pct']}% p90 "
+              f"{s['p90_abs_error_pct']}% {'ok' if good else 'MISSED (target <= 25% / 60%)'}")
+    print(f"serving rows estimated in {seconds:.2f} s, {len(report.refused)} refused")
+    return ok
 
 
 def _evaluate_time() -> bool:
@@ -153,7 +145,7 @@ def _refit() -> None:
 
 def run() -> bool:
     ok = _calibration()
-    _max_load_check()
+    ok &= _serving_check()
     ok &= _evaluate_time()
     ok &= _fit_wall_time()
     if os.environ.get("RIGCHECK_BENCH_REFIT"):

@@ -1,6 +1,7 @@
 """GUI benchmarks: cold start to a populated window, event-loop stalls during work, resident memory.
 
-Targets (issue 6): cold start <= 1.5 s and <= 2x a bare PySide6 window started the same way in the same run;
+Targets (issue 6, issue 16): cold start <= 1.5 s and <= 1.5x a bare PySide6 window started the same way in the same
+run (the window with its picks strip and table on screen);
 no GUI-thread stall over 100 ms while re-evaluating and refreshing the catalog; RSS <= 300 MB.
 Each start-up figure is the median of several runs in fresh processes (the box is shared and noisy).
 """
@@ -19,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 COLD_START_TARGET_S = 1.5
-BARE_RATIO_TARGET = 2.0
+BARE_RATIO_TARGET = 1.5
 STALL_TARGET_MS = 100.0
 RSS_TARGET_MB = 300.0
 RUNS = 7
@@ -31,7 +32,10 @@ BARE = textwrap.dedent("""
     app = QApplication([])
     w = QMainWindow(); w.setCentralWidget(QLabel("hello")); w.resize(1600, 1000); w.show()
     app.processEvents()
-    print(f"ready elapsed={time.time() - float(os.environ['BENCH_T0'])}", flush=True)
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"ready elapsed={time.time() - float(os.environ['BENCH_T0'])} cpu={usage.ru_utime + usage.ru_stime}",
+          flush=True)
 """)
 
 FULL = textwrap.dedent("""
@@ -64,8 +68,11 @@ FULL = textwrap.dedent("""
         def eventFilter(self, obj, event):
             if (event.type() == QEvent.Type.Paint and "painted" not in marks
                     and window.models_page.model.rowCount() == expected
-                    and window.machine_panel.machine is not None):
+                    and window.machine_panel.machine is not None and window.picks.shown):
                 marks["painted"] = time.time()
+                import resource
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                marks["cpu"] = usage.ru_utime + usage.ru_stime
                 finish_when_done()
             return False
 
@@ -94,8 +101,8 @@ FULL = textwrap.dedent("""
         helper_rss = 0
     window.machine_panel.sparkline.timer.stop()
     window.runner.wait(5000)
-    print(f"ready elapsed={elapsed} interactive={interactive} rows={rows} rss={rss} helper_rss={helper_rss}",
-          flush=True)
+    print(f"ready elapsed={elapsed} interactive={interactive} rows={rows} rss={rss} helper_rss={helper_rss} "
+          f"cpu={marks['cpu']}", flush=True)
 """)
 
 
@@ -139,6 +146,7 @@ def cold_start(env) -> dict[str, float]:
     def median(runs, key):
         return statistics.median(float(r[key]) for r in runs)
     return {"bare": median(bare_runs, "elapsed"), "full": median(full_runs, "elapsed"),
+            "bare_cpu": median(bare_runs, "cpu"), "full_cpu": median(full_runs, "cpu"),
             "interactive": median(full_runs, "interactive"), "rows": int(full_runs[-1]["rows"]),
             "rss_mb": max(int(r["rss"]) for r in full_runs) / 2**20,
             "helper_rss_mb": max(int(r["helper_rss"]) for r in full_runs) / 2**10}
@@ -279,6 +287,9 @@ def run() -> bool:
               f"(target <= {COLD_START_TARGET_S} s) -> {'ok' if full <= COLD_START_TARGET_S else 'MISSED'}")
         print(f"  ratio to bare window: {ratio:.2f}x (target <= {BARE_RATIO_TARGET}x) -> "
               f"{'ok' if ratio <= BARE_RATIO_TARGET else 'MISSED'}")
+        print(f"  the same in CPU time of the GUI process (less sensitive to a busy box): "
+              f"{cs['full_cpu'] * 1000:.0f} ms against {cs['bare_cpu'] * 1000:.0f} ms, "
+              f"{cs['full_cpu'] / cs['bare_cpu']:.2f}x (informative)")
         print(f"  until this process has its own evaluation (detail pane, what-if, export): {interactive:.2f} s "
               f"(target <= {COLD_START_TARGET_S} s) -> {'ok' if interactive <= COLD_START_TARGET_S else 'MISSED'}")
         print(f"resident memory when populated: {rss_mb:.0f} MB (target <= {RSS_TARGET_MB:.0f} MB) -> "

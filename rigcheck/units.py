@@ -8,9 +8,13 @@ spec sheets quote it that way.
 
 from __future__ import annotations
 
-import datetime as _dt
+import math
+from typing import TYPE_CHECKING
 
 from rigcheck.estimate.types import Band
+
+if TYPE_CHECKING:
+    import datetime as _dt
 
 DASH = "—"
 GIB = 1024**3
@@ -122,6 +126,17 @@ def seconds_text(seconds: float | None) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
+def eta_text(elapsed_s: float, done: int, total: int | None) -> str:
+    """Time left at the pace so far, ``done`` of ``total`` in ``elapsed_s``: ``"about 40 s left"``,
+    ``"about 3 min left"``; "" before the first is done, at the end, or when the total is unknown."""
+    if not total or done <= 0 or done >= total or elapsed_s <= 0:
+        return ""
+    left_s = elapsed_s / done * (total - done)
+    if left_s >= 90:
+        return f"about {math.ceil(left_s / 60)} min left"
+    return f"about {max(5, round(left_s / 5) * 5)} s left"
+
+
 def _kilo(value: float) -> str:
     if value < 1000:
         return rate_text(value)
@@ -155,7 +170,7 @@ def band_text(band: Band | None, fmt=rate_text, unit: str = "") -> str:
 
 
 def tokens_text(count: int | None) -> str:
-    """Token counts: ``131072`` -> ``"128k"``, ``4096`` -> ``"4k"``, ``1048576`` -> ``"1M"``, ``1500`` -> ``"1,500"``."""
+    """Token counts: ``131072`` -> ``"128k"``, ``4096`` -> ``"4k"``, ``1048576`` -> ``"1M"``, ``1500`` -> ``"1.5k"``."""
     if count is None:
         return DASH
     if count >= 1024 and count % 1024 == 0:
@@ -168,6 +183,8 @@ def tokens_text(count: int | None) -> str:
         return f"{count / 1e6:.1f}M".replace(".0M", "M")
     if count >= 10_000:
         return f"{count / 1000:.0f}k"
+    if count >= 1000:
+        return f"{count / 1000:.1f}k"
     return f"{count:,}"
 
 
@@ -202,6 +219,18 @@ def usd_text(usd: float | None, digits: int | None = None) -> str:
     return "$" + (text[:-1] if text.endswith("0") else text)  # $0.08, but $0.035
 
 
+def usd_per_m_text(usd: float | None) -> str:
+    """A price per million tokens: ``"$0.13/M"``; the one way prices per token read everywhere."""
+    return DASH if usd is None else f"{usd_text(usd)}/M"
+
+
+def price_triple_text(blended: float | None, usd_per_m_input: float | None, usd_per_m_output: float | None) -> str:
+    """A blended price beside the two it blends: ``"$0.13/M ($0.10 in / $0.22 out)"``."""
+    if blended is None:
+        return DASH
+    return f"{usd_per_m_text(blended)} ({usd_text(usd_per_m_input)} in / {usd_text(usd_per_m_output)} out)"
+
+
 def watts_text(value: float | None) -> str:
     return DASH if value is None else f"{value:,.0f} W"
 
@@ -228,6 +257,8 @@ def age_text(iso_timestamp: str | None, now: _dt.datetime | None = None) -> str:
     """``"3 days ago"`` for an ISO 8601 timestamp; the raw string when it cannot be parsed."""
     if not iso_timestamp:
         return "age unknown"
+    import datetime as _dt  # not at the top: start-up imports this module, and the window's first paint needs no dates
+
     try:
         then = _dt.datetime.fromisoformat(iso_timestamp.replace("Z", "+00:00"))
     except ValueError:

@@ -1,13 +1,15 @@
 """Hosted alternatives: every API offer for a model, the cheapest, residency levels, closed comparators.
 
 Pure functions over catalog records. Prices are USD per million tokens as the catalog lists them
-(list tier, no batch discount). A workload's all-in price per million *output* tokens counts the input
-it sends with them: ``out + input_per_output x ((1 - cached) x in + cached x cached_in)``, so hosted
-and self-hosted doors are compared on the same unit (see ``rigcheck.estimate.cost``).
+(list tier, no batch discount). The price shown for an offer is its blended price
+(``rigcheck.estimate.rules.blended_usd_per_m``, beside its input and output prices); what a *workload* pays per
+million output tokens, counting the input it sends with them (``workload_usd_per_m_output``), is the hosted
+door of ``rigcheck.estimate.cost``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -90,11 +92,13 @@ class TokenMix:
             raise ValueError("cached input share must be between 0 and 1")
 
 
-def all_in_usd_per_m_output(offer: HostedOffer, mix: TokenMix) -> float:
-    """What a million output tokens cost at this offer, counting the input sent with them.
+def workload_usd_per_m_output(offer: HostedOffer, mix: TokenMix) -> float:
+    """What a workload pays per million output tokens at this offer, counting the input sent with them:
+    ``out + input_per_output x ((1 - cached) x in + cached x cached_in)`` (the cost doors' unit; a price to show
+    is the blended price, ``rigcheck.estimate.rules``).
 
-    Cached input is billed at the cached price where the offer publishes one, else at the full
-    input price (no discount is assumed that the catalog does not record).
+    Cached input is billed at the cached price where the offer publishes one, else at the full input price
+    (no discount is assumed that the catalog does not record).
     """
     cached_price = offer.usd_per_m_cached_input
     if cached_price is None:
@@ -105,10 +109,8 @@ def all_in_usd_per_m_output(offer: HostedOffer, mix: TokenMix) -> float:
     return offer.usd_per_m_output + mix.input_per_output * input_usd_per_m
 
 
-def blended_usd_per_m_tokens(offer: HostedOffer, mix: TokenMix) -> float:
-    """Price per million tokens of either kind for this mix (the "blended" figure price tables show)."""
-    total_tokens = 1.0 + mix.input_per_output
-    return all_in_usd_per_m_output(offer, mix) / total_tokens
+all_in_usd_per_m_output = workload_usd_per_m_output
+"""The cost doors' former name for ``workload_usd_per_m_output``."""
 
 
 def offers_for(catalog: Catalog, model_id: str) -> list[HostedOffer]:
@@ -121,11 +123,14 @@ def cheapest_offer(
     offers: list[HostedOffer],
     mix: TokenMix | None = None,
     *,
-    by: Literal["all-in", "output"] = "all-in",
+    by: Literal["workload", "all-in", "output"] = "workload",
     residency: str = "anywhere",
     region: str | None = None,
+    price: Callable[[HostedOffer], float] | None = None,
 ) -> HostedOffer | None:
-    """The cheapest offer meeting a residency level: by all-in price for a token mix, or by output price.
+    """The cheapest offer meeting a residency level: by ``price`` when given (the blended price,
+    ``rigcheck.estimate.rules.cheapest_hosted``), else by what a workload of ``mix`` pays per output token
+    ("workload"; "all-in" is its former name) or by the output price alone.
 
     Offers priced at zero are skipped: a free tier is a promotion, not a price to plan on.
     Returns None when no priced offer meets the level (always for "sovereign").
@@ -138,9 +143,11 @@ def cheapest_offer(
     ]
     if not eligible:
         return None
+    if price is not None:
+        return min(eligible, key=lambda o: (price(o), o.usd_per_m_output, o.provider))
     if by == "output":
         return min(eligible, key=lambda o: (o.usd_per_m_output, o.usd_per_m_input, o.provider))
-    return min(eligible, key=lambda o: (all_in_usd_per_m_output(o, mix), o.usd_per_m_output, o.provider))
+    return min(eligible, key=lambda o: (workload_usd_per_m_output(o, mix), o.usd_per_m_output, o.provider))
 
 
 def scores_for(catalog: Catalog, model_id: str) -> dict[str, Score]:
@@ -176,12 +183,14 @@ class Comparator:
     """Benchmarks both this and the open model have a score on (the only fair comparison)."""
 
 
-def frontier_comparators(catalog: Catalog, model_id: str | None = None, mix: TokenMix | None = None) -> list[Comparator]:
-    """Closed frontier models with their cheapest offer and scores; those sharing benchmarks first.
+def frontier_comparators(catalog: Catalog, model_id: str | None = None,
+                         price: Callable[[HostedOffer], float] | None = None) -> list[Comparator]:
+    """Closed frontier models with their cheapest offer by ``price`` (default: the output price) and their
+    scores; those sharing benchmarks first, then the cheaper.
 
     With ``model_id``, ``shared_benchmarks`` names the benchmarks the open model also has.
     """
-    mix = mix or TokenMix()
+    price = price or (lambda o: o.usd_per_m_output)
     open_benchmarks = set(scores_for(catalog, model_id)) if model_id else set()
     result = []
     for closed in closed_models(catalog):
@@ -192,49 +201,20 @@ def frontier_comparators(catalog: Catalog, model_id: str | None = None, mix: Tok
         result.append(
             Comparator(
                 model=closed,
-                offer=cheapest_offer(offers_for(catalog, closed.id), mix),
+                offer=cheapest_offer(offers_for(catalog, closed.id), price=price),
                 scores=scores,
                 shared_benchmarks=shared,
             )
         )
 
     def key(c: Comparator):
-        price = all_in_usd_per_m_output(c.offer, mix) if c.offer else float("inf")
-        return (-len(c.shared_benchmarks), -len(c.scores), price, c.model.id)
+        return (-len(c.shared_benchmarks), -len(c.scores), price(c.offer) if c.offer else float("inf"), c.model.id)
 
     return sorted(result, key=key)
 
 
-@dataclass(frozen=True)
-class HostedSummary:
-    """What the hosted market offers for one open model."""
-
-    model_id: str
-    offers: list[HostedOffer]
-    cheapest_all_in: HostedOffer | None
-    cheapest_output: HostedOffer | None
-    mix: TokenMix
-    scores: dict[str, Score]
-    comparators: list[Comparator]
-
-
-def hosted_summary(catalog: Catalog, model_id: str, mix: TokenMix | None = None) -> HostedSummary:
-    """Offers, the cheapest two ways, scores and frontier comparators for one open model."""
-    mix = mix or TokenMix()
-    offers = offers_for(catalog, model_id)
-    return HostedSummary(
-        model_id=model_id,
-        offers=offers,
-        cheapest_all_in=cheapest_offer(offers, mix),
-        cheapest_output=cheapest_offer(offers, mix, by="output"),
-        mix=mix,
-        scores=scores_for(catalog, model_id),
-        comparators=frontier_comparators(catalog, model_id, mix),
-    )
-
-
-def offer_to_dict(offer: HostedOffer, mix: TokenMix | None = None) -> dict[str, object]:
-    """JSON-ready view of one offer, with its residency level explained and its all-in price for a mix."""
+def offer_to_dict(offer: HostedOffer, usd_per_m_blended: float | None = None) -> dict[str, object]:
+    """JSON-ready view of one offer, with its residency level explained and, when given, its blended price."""
     level = offer_residency(offer)
     data: dict[str, object] = {
         "model_id": offer.model_id,
@@ -252,38 +232,10 @@ def offer_to_dict(offer: HostedOffer, mix: TokenMix | None = None) -> dict[str, 
         "source": offer.source,
         "notes": offer.notes,
     }
-    if mix is not None:
-        data["usd_per_m_output_all_in"] = round(all_in_usd_per_m_output(offer, mix), 6)
+    if usd_per_m_blended is not None:
+        data["usd_per_m_blended"] = round(usd_per_m_blended, 6)
     return data
 
 
 def score_to_dict(score: Score) -> dict[str, object]:
     return {"benchmark": score.benchmark, "value": score.value, "date": score.date, "source": score.source}
-
-
-def summary_to_dict(summary: HostedSummary) -> dict[str, object]:
-    """JSON-ready view of a hosted summary (the ``hosted --json`` shape for one model)."""
-    mix = summary.mix
-    return {
-        "model_id": summary.model_id,
-        "token_mix": {
-            "input_per_output": mix.input_per_output,
-            "cached_input_share": mix.cached_input_share,
-        },
-        "offers": [offer_to_dict(o, mix) for o in summary.offers],
-        "cheapest_all_in": offer_to_dict(summary.cheapest_all_in, mix) if summary.cheapest_all_in else None,
-        "cheapest_output": offer_to_dict(summary.cheapest_output, mix) if summary.cheapest_output else None,
-        "scores": {name: score_to_dict(s) for name, s in sorted(summary.scores.items())},
-        "comparators": [
-            {
-                "model_id": c.model.id,
-                "name": c.model.name,
-                "vendor": c.model.vendor,
-                "offer": offer_to_dict(c.offer, mix) if c.offer else None,
-                "scores": {name: score_to_dict(s) for name, s in sorted(c.scores.items())},
-                "shared_benchmarks": list(c.shared_benchmarks),
-            }
-            for c in summary.comparators
-        ],
-        "residency_levels": {level: RESIDENCY_EXPLANATIONS[level] for level in RESIDENCY_LEVELS},
-    }

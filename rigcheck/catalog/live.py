@@ -8,12 +8,19 @@ values win, fetched ones carry their source and date), validates the result full
 under the refresh lock. A repo that is gated, missing or malformed is skipped with a note in the summary; a
 cancel or a failure before the install leaves the catalog in use exactly as it was.
 
+The models are fetched on ``WORKERS`` threads sharing one session (``parallel.run_in_order``: results and
+notes in the order of the catalog, whichever request answers first), each with as few Hub API requests as
+``sources.update`` can manage. When the Hub says its API budget for this window is (nearly) spent, no new API
+request starts; the models not reached keep their previous facts and the summary says when to run again.
+
 ``add_model("ORG/REPO")`` adds one repo and its quantized versions for good (it is fetched again by every
 refresh; ``<data>/added_models.json`` lists them); ``remove_model`` takes a user-added one out.
 """
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -26,23 +33,30 @@ from rigcheck.catalog.net import (
     FeedInvalid,
     NetworkDisabled,
     NetworkError,
+    RateLimited,
     RefreshCancelled,
     RefreshError,
     Session,
     TimeLimitReached,
+    is_cancelled,
 )
 from rigcheck.catalog.outcome import CacheWriteError, RefreshResult, locked
+from rigcheck.catalog.parallel import NOT_RUN, run_in_order
 from rigcheck.catalog.records import Catalog, CatalogError, HostedOffer, Model, encode_catalog
 from rigcheck.catalog.sources import discover, huggingface, openrouter
 from rigcheck.catalog.sources.merge import merge_hosted, merge_model
-from rigcheck.catalog.sources.update import ModelFetcher
+from rigcheck.catalog.sources.update import RECHECK_AFTER_S, ModelFetcher
 from rigcheck.probe.files import FileReadError, json_too_deep, read_capped
 
 SOURCE_URL = "sources"
 """``CacheMeta.source_url`` of a catalog built here from Hugging Face and OpenRouter."""
 DEFAULT_TIME_LIMIT_S = 20 * 60.0
 MAX_NETWORK_FAILURES_IN_A_ROW = 3
+WORKERS = 8
+"""Requests in flight at once: enough to hide the network's latency, few enough to be polite (and the Hub's
+API budget is counted per request, not per connection)."""
 ADDED_FILE = "added_models.json"
+RECHECK_HOURS = round(RECHECK_AFTER_S / 3600)
 
 ProgressFn = Callable[..., None]
 """``progress(done, total, what)``: models done of total, and what is being fetched now."""
@@ -70,24 +84,37 @@ def _write_added(repos: list[str]) -> None:
 
 
 class _Run:
-    """One refresh's network side: a session, the Hub, OpenRouter, and the notes of what was skipped."""
+    """One refresh's network side: a session, the Hub, OpenRouter, the worker threads, and the notes of what
+    was skipped."""
 
     def __init__(self, *, cancel, sleep, time_limit_s, deadlines, hf_base_url, openrouter_base_url, max_children,
-                 progress: ProgressFn | None):
-        self.session = Session(deadlines=deadlines or Deadlines(), time_limit_s=time_limit_s, cancel=cancel,
+                 progress: ProgressFn | None, now: datetime | None = None, workers: int = WORKERS):
+        self.user_cancel = cancel
+        self.abort = threading.Event()
+        """Set when the run stops early (cancel, time limit, no network): requests in flight end at once."""
+        self.session = Session(deadlines=deadlines or Deadlines(), time_limit_s=time_limit_s, cancel=self._stopped,
                                sleep=sleep, etag_cache=paths.cache_dir() / "http")
         try:
             self.hub = huggingface.HubClient(base_url=hf_base_url or huggingface.default_base_url(),
-                                             session=self.session, sleep=sleep)
+                                             session=self.session, sleep=sleep, api_reserve=workers)
         except BaseException:
             self.session.close()
             raise
         self.openrouter_base_url = openrouter_base_url or openrouter.default_base_url()
-        self.fetcher = ModelFetcher(self.hub, max_children=max_children)
+        self.fetcher = ModelFetcher(self.hub, max_children=max_children,
+                                    now_s=now.timestamp() if now is not None else None,
+                                    gguf_listings=2 if _logged_in() else 1)
+        self.workers = workers
         self.progress = progress
         self.notes: list[str] = []
         self.timed_out = False
+        self.rate_limited: list[str] = []
+        self.cached = 0
+        self.deferred = 0
         self.listing: openrouter.OpenRouterListing | None = None
+
+    def _stopped(self) -> bool:
+        return self.abort.is_set() or is_cancelled(self.user_cancel)
 
     def close(self) -> None:
         self.session.close()
@@ -100,47 +127,102 @@ class _Run:
         except RefreshError as exc:
             self.notes.append(f"OpenRouter model list: {exc}")
 
-    def fetch_models(self, targets: list[tuple[str, str]]) -> dict[str, Model]:
-        """Describe each (repo, kind) target; kind is "known" (in the catalog), "added" or "discovered"."""
-        results: dict[str, Model] = {}
-        failures_in_a_row = 0
-        for index, (repo, kind) in enumerate(targets):
+    def fetch_models(self, targets: list[tuple[str, str]], curated: dict[str, Model]) -> dict[str, Model]:
+        """Describe each (repo, kind) target on the worker threads; kind is "known" (in the catalog), "added"
+        or "discovered". Results and notes come in the targets' order, whichever request answered first."""
+        total = len(targets)
+        state = {"done": 0, "ok": 0, "network": 0, "error": None}
+
+        def work(target: tuple[str, str]):
+            repo, kind = target
+            fetched = self.fetcher.fetch_target(repo, kind=kind, curated=curated.get(repo))
+            if fetched.model is not None:
+                cache.check_record_numbers(fetched.model, repo)
+            return fetched
+
+        def done(_index: int, target: tuple[str, str], outcome) -> bool:
+            state["done"] += 1
             if self.progress:
-                self.progress(index, len(targets), repo)
-            try:
-                info = self.hub.info(repo)
-                if kind == "discovered" and info.pipeline_tag not in huggingface.TEXT_TASKS:
-                    self.notes.append(f"{repo}: not added: a {info.pipeline_tag or 'untagged'} model, not text "
-                                      f"generation")
-                    continue
-                model, notes = self.fetcher.fetch(repo, known=kind == "known", info=info)
-                cache.check_record_numbers(model, repo)
-                self.notes.extend(notes)
-                if kind == "discovered" and (model.notes or not model.num_layers):
-                    self.notes.append(f"{repo}: not added: {model.notes or 'architecture not understood'}")
-                    continue
-                if model.notes and kind != "known":
-                    self.notes.append(f"{repo}: {model.notes}")
-                results[repo] = model
-                failures_in_a_row = 0
-            except TimeLimitReached:
+                self.progress(state["done"], total, target[0])
+            if isinstance(outcome, (RefreshCancelled, NetworkDisabled)):
+                state["error"] = outcome
+                return True
+            if isinstance(outcome, TimeLimitReached):
                 self.timed_out = True
-                self.notes.append(f"the time limit was reached after {index} of {len(targets)} models; the rest "
-                                  f"keep their previous facts")
-                break
-            except (RefreshCancelled, NetworkDisabled):
-                raise
-            except NetworkError as exc:
-                failures_in_a_row += 1
-                if failures_in_a_row >= MAX_NETWORK_FAILURES_IN_A_ROW and not results:
-                    raise NetworkError(f"Hugging Face could not be reached: {exc}") from None
-                self.notes.append(f"{repo}: skipped: {exc}")
-            except (RefreshError, CatalogError) as exc:
-                self.notes.append(f"{repo}: skipped: {exc}")
+                return True
+            if isinstance(outcome, NetworkError):
+                state["network"] += 1
+                if state["network"] >= MAX_NETWORK_FAILURES_IN_A_ROW and not state["ok"]:
+                    state["error"] = NetworkError(f"Hugging Face could not be reached: {outcome}")
+                    return True
+            elif not isinstance(outcome, BaseException):
+                state["ok"] += 1
+            return False
+
         if self.progress:
-            self.progress(len(targets), len(targets), "hosted prices")
+            self.progress(0, total, targets[0][0] if targets else "")
+        outcomes = self._run(targets, work, done)
+        if is_cancelled(self.user_cancel):
+            raise RefreshCancelled("cancelled; nothing was changed")
+        if state["error"] is not None:
+            raise state["error"]
+        results: dict[str, Model] = {}
+        for (repo, kind), outcome in zip(targets, outcomes, strict=True):
+            self._take(repo, kind, outcome, results)
+        if self.timed_out:
+            self.notes.append(f"the time limit was reached after {len(results)} of {total} models; the rest keep "
+                              f"their previous facts")
+        if self.rate_limited:
+            self.notes.append(self.rate_limit_note(len(self.rate_limited)))
+        if self.deferred:
+            self.notes.append(f"{self.deferred} more GGUF repos offer other quant types; they are read by the next "
+                              f"refresh after {RECHECK_HOURS} h (one new file list per model per refresh keeps "
+                              f"within the Hub's rate limit)")
+        if self.progress:
+            self.progress(total, total, "hosted prices")
         self.fetcher.save()
         return results
+
+    def _run(self, items, work, done):
+        """``parallel.run_in_order`` on the worker threads; stopping early ends the requests in flight."""
+        try:
+            return run_in_order(items, work, workers=self.workers, on_done=done, should_stop=self._stopped,
+                                on_stop=self.abort.set)
+        finally:
+            self.abort = threading.Event()  # every worker has ended: the next batch starts unstopped
+
+    def _take(self, repo: str, kind: str, outcome, results: dict[str, Model]) -> None:
+        """One target's outcome into ``results`` and the notes (in target order)."""
+        if outcome is NOT_RUN or isinstance(outcome, (TimeLimitReached, RefreshCancelled)):
+            return
+        if isinstance(outcome, RateLimited):
+            self.rate_limited.append(repo)
+            return
+        if isinstance(outcome, (RefreshError, CatalogError)):
+            self.notes.append(f"{repo}: skipped: {outcome}")
+            return
+        if isinstance(outcome, BaseException):
+            raise outcome
+        model, notes = outcome.model, outcome.notes
+        self.cached += outcome.cached
+        self.deferred += outcome.deferred
+        self.notes.extend(notes)
+        if model is None:
+            return
+        if kind == "discovered" and (model.notes or not model.num_layers):
+            self.notes.append(f"{repo}: not added: {model.notes or 'architecture not understood'}")
+            return
+        if model.notes and kind != "known":
+            self.notes.append(f"{repo}: {model.notes}")
+        results[repo] = model
+
+    def rate_limit_note(self, count: int) -> str:
+        """The note for models left as they were because the Hub's API requests ran out in this window."""
+        left_s = self.hub.api_spent_s() or self.session.rate_limits.spent(self.hub.host, "api") or 60.0
+        minutes = max(1, math.ceil(left_s / 60))
+        login = "" if _logged_in() else ", or log in (HF_TOKEN / hf auth login) for a higher limit"
+        return (f"Hub rate limit: {count} model{'s' if count != 1 else ''} keep their previous facts; run again "
+                f"in {minutes} min{login}")
 
     def fetch_offers(self, models: list[Model]) -> tuple[list[HostedOffer], set[str]]:
         """OpenRouter endpoint offers for the models it serves; (offers, ids of the models asked about)."""
@@ -155,27 +237,43 @@ class _Run:
             model_id = by_hf.get((entry.hugging_face_id or "").lower())
             if model_id and not entry.id.endswith(":free"):
                 wanted.setdefault(model_id, entry.id)
+        today = datetime.now(timezone.utc).date().isoformat()
+
+        def work(item: tuple[str, str]):
+            return openrouter.fetch_endpoints(self.session, item[1], self.openrouter_base_url)
+
+        def done(_index, _item, outcome) -> bool:
+            if isinstance(outcome, (RefreshCancelled, NetworkDisabled)):
+                return True
+            if isinstance(outcome, TimeLimitReached):
+                self.timed_out = True
+                return True
+            return False
+
+        outcomes = self._run(list(wanted.items()), work, done)
+        if is_cancelled(self.user_cancel):
+            raise RefreshCancelled("cancelled; nothing was changed")
         offers: list[HostedOffer] = []
         asked: set[str] = set()
-        today = datetime.now(timezone.utc).date().isoformat()
-        for model_id, openrouter_id in wanted.items():
-            try:
-                endpoints, skipped, url = openrouter.fetch_endpoints(self.session, openrouter_id,
-                                                                     self.openrouter_base_url)
-            except TimeLimitReached:
-                self.notes.append("the time limit was reached while reading OpenRouter's endpoints; the rest keep "
-                                  "their previous prices")
-                break
-            except (RefreshCancelled, NetworkDisabled):
-                raise
-            except RefreshError as exc:
-                self.notes.append(f"OpenRouter endpoints of {openrouter_id}: {exc}")
+        for (model_id, openrouter_id), outcome in zip(wanted.items(), outcomes, strict=True):
+            if isinstance(outcome, (RefreshCancelled, NetworkDisabled)):
+                raise outcome
+            if outcome is NOT_RUN or isinstance(outcome, TimeLimitReached):
                 continue
+            if isinstance(outcome, RefreshError):
+                self.notes.append(f"OpenRouter endpoints of {openrouter_id}: {outcome}")
+                continue
+            if isinstance(outcome, BaseException):
+                raise outcome
+            endpoints, skipped, url = outcome
             found, bad = openrouter.offers_from_endpoints(model_id, openrouter_id, endpoints, source=url,
                                                           date_seen=today)
             self.notes.extend(skipped + bad)
             offers.extend(found)
             asked.add(model_id)
+        if self.timed_out and len(asked) < len(wanted):
+            self.notes.append("the time limit was reached while reading OpenRouter's endpoints; the rest keep "
+                              "their previous prices")
         return offers, asked
 
 
@@ -183,8 +281,8 @@ def refresh_from_sources(*, progress: ProgressFn | None = None, cancel=None,
                          sleep: Callable[[float], None] = time.sleep, now: datetime | None = None,
                          discover_top: int = discover.DEFAULT_TOP, time_limit_s: float = DEFAULT_TIME_LIMIT_S,
                          max_children: int = huggingface.MAX_CHILDREN, hf_base_url: str | None = None,
-                         openrouter_base_url: str | None = None, deadlines: Deadlines | None = None
-                         ) -> RefreshResult:
+                         openrouter_base_url: str | None = None, deadlines: Deadlines | None = None,
+                         workers: int = WORKERS) -> RefreshResult:
     """Refresh the catalog from Hugging Face and OpenRouter (module docstring). ``discover_top``: how many of
     the Hub's most downloaded and of its trending text-generation models to consider (0: none).
 
@@ -200,7 +298,7 @@ def refresh_from_sources(*, progress: ProgressFn | None = None, cancel=None,
         added = added_models()
         run = _Run(cancel=cancel, sleep=sleep, time_limit_s=time_limit_s, deadlines=deadlines,
                    hf_base_url=hf_base_url, openrouter_base_url=openrouter_base_url, max_children=max_children,
-                   progress=progress)
+                   progress=progress, now=now, workers=workers)
         try:
             run.read_listing()
             known = {m.id.lower() for m in embedded.models}
@@ -213,10 +311,11 @@ def refresh_from_sources(*, progress: ProgressFn | None = None, cancel=None,
                 if m.id.lower() not in known:  # discovered by an earlier refresh: kept, and refreshed
                     targets.append((m.id, "added"))
                     known.add(m.id.lower())
-            found, notes = discover.candidates(run.hub, run.listing, known, top=discover_top, trending=discover_top)
+            found, notes = discover.candidates(run.fetcher, run.listing, known, top=discover_top,
+                                               trending=discover_top)
             run.notes.extend(notes)
             targets += [(repo, "discovered") for repo in found]
-            results = run.fetch_models(targets)
+            results = run.fetch_models(targets, {m.id: m for m in embedded.models})
             models = _assemble_models(embedded, previous, results, [t[0] for t in targets])
             offers, asked = run.fetch_offers(models)
         finally:
@@ -230,9 +329,13 @@ def refresh_from_sources(*, progress: ProgressFn | None = None, cancel=None,
                        and o.model_id in {m.id for m in models}]
         new_ids = [m.id for m in models if m.id.lower() not in {e.id.lower() for e in embedded.models}]
         catalog = _stamp(msgspec.structs.replace(embedded, models=models, hosted=_dedupe(hosted)), embedded, now)
-        summary = (f"catalog refreshed from Hugging Face and OpenRouter: {len(results)} models fetched, "
+        checked = f" ({run.cached} as checked less than {RECHECK_HOURS} h ago)" if run.cached else ""
+        summary = (f"catalog refreshed from Hugging Face and OpenRouter: {len(results)} models fetched{checked}, "
                    f"{len(models)} in all ({len(new_ids)} beyond the built-in catalog), "
                    f"{sum(len(m.quants) for m in models)} quants, {len(catalog.hosted)} hosted offers")
+        stopped = [n for n in run.notes if n.startswith(("Hub rate limit: ", "the time limit was reached"))]
+        if stopped:  # said in the one line too: it is why some models are not up to date
+            summary += "; " + "; ".join(stopped)
         return _install(catalog, summary, run.notes, source=SOURCE_URL)
 
 
@@ -258,8 +361,9 @@ def add_model(ref: str, *, progress: ProgressFn | None = None, cancel=None,
         try:
             if progress:
                 progress(0, 1, repo)
-            info = run.hub.info(repo)
-            model, notes = run.fetcher.fetch(info.id or repo, known=False, info=info)
+            info = run.hub.info(repo, files=True)
+            run.fetcher.gguf_listings = max_children  # one model: every GGUF repo that adds types, at once
+            model, notes = run.fetcher.fetch(info.id or repo, info=info)
             cache.check_record_numbers(model, repo)
             run.notes.extend(notes)
             if model.notes:
@@ -312,6 +416,14 @@ def remove_model(ref: str, *, now: datetime | None = None) -> RefreshResult:
 
 
 # ----------------------------------------------------------------------------------------------- helpers
+
+def _logged_in() -> bool:
+    """Whether requests to the Hub carry a token (HF_TOKEN or the saved ``hf auth login``)."""
+    try:
+        return huggingface._hf().get_token() is not None
+    except Exception:  # noqa: BLE001 - an unreadable token file is "not logged in" here
+        return False
+
 
 def _previous_from_sources() -> Catalog | None:
     """The cached catalog when an earlier refresh from sources (or add) built it; None otherwise."""

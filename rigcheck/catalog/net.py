@@ -13,7 +13,9 @@ hop of every request, redirects included:
   whatever it sends. A session may also carry an overall ``time_limit_s`` (a whole refresh), after which every
   request raises ``TimeLimitReached``;
 - retries of 408/429/5xx, honouring ``Retry-After`` (seconds or HTTP date) and the ``RateLimit`` header, only
-  while the wait fits in the request's deadline; otherwise ``HttpStatusError`` at once;
+  while the wait fits in the request's deadline; otherwise ``HttpStatusError`` at once. A 429 asking for more
+  than ``MAX_RATE_LIMIT_WAIT_S`` fails at once as ``RateLimited`` (never minutes of silent sleep), and every
+  response's ``RateLimit`` header is recorded in ``session.rate_limits`` (``catalog/net_ratelimit.py``);
 - a size cap on every body (``FeedTooLarge``) and cancellation between chunks (``RefreshCancelled``);
 - optionally (``etag_cache=``) conditional requests: a GET whose earlier answer carried an ``ETag`` is sent
   with ``If-None-Match``, and a ``304`` is answered from the stored body.
@@ -22,7 +24,7 @@ Every failure is one ``RefreshError`` subclass whose ``str()`` is one sentence f
 ``httpx2`` exception reaches a caller.
 
 The small API: ``Session(...)``, ``session.get_bytes(url, max_bytes=..., what=...)``, ``session.get_json``,
-``session.get_range``, ``session.stream(url)`` (a context manager yielding the open response, for feeds with
+``session.get_range``, ``session.head``, ``session.stream(url)`` (a context manager yielding the open response, for feeds with
 progress), ``session.client`` (the ``httpx2.Client``), ``network_disabled()``, ``check_network_allowed()``.
 """
 
@@ -56,6 +58,7 @@ from rigcheck.catalog.net_policy import (
     is_cancelled,
     status_message,
 )
+from rigcheck.catalog.net_ratelimit import RateLimits
 from rigcheck.catalog.net_transport import new_client
 
 # ---------------------------------------------------------------------------------------------- session
@@ -81,16 +84,22 @@ class Session:
         self.etag_cache = etag_cache
         self.time_limit_s = time_limit_s
         self.ends_at = None if time_limit_s is None else time.monotonic() + time_limit_s
+        self.rate_limits = RateLimits()
+        """What each host announced of its rate limits (``RateLimit`` headers), updated on every response."""
         self.client = new_client(self, headers={"User-Agent": USER_AGENT, **(headers or {})},
                                  event_hooks=event_hooks)
 
     # the transport calls these ---------------------------------------------------------------------
     def wait(self, seconds: float) -> None:
         """Sleep before a retry; returns early (and the next check raises) when cancelled."""
-        if isinstance(self.cancel, threading.Event) and self.sleep is time.sleep:
+        if self.sleep is not time.sleep:
+            self.sleep(seconds)
+        elif isinstance(self.cancel, threading.Event):
             self.cancel.wait(seconds)
         else:
-            self.sleep(seconds)
+            ends_at = time.monotonic() + seconds
+            while not is_cancelled(self.cancel) and (left_s := ends_at - time.monotonic()) > 0:
+                time.sleep(min(0.1, left_s))
 
     def check_cancel(self) -> None:
         if is_cancelled(self.cancel):
@@ -159,6 +168,20 @@ class Session:
             return msgspec.json.decode(body, type=type_)
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise FeedInvalid(f"{what} is not what the server should send: {exc}") from None
+
+    def head(self, url: str, *, headers: dict[str, str] | None = None, what: str = "") -> tuple[int, dict]:
+        """HEAD ``url`` without following a redirect: (status, headers with lower-case names). The Hub answers
+        a ``/resolve/`` HEAD of a large file with a redirect whose ``X-Linked-Size`` is the file's size.
+
+        Raises ``HttpStatusError`` for 4xx/5xx (after the retries), and the other errors ``stream`` raises.
+        """
+        check_network_allowed(url, what)
+        request = self.client.build_request("HEAD", url, headers=headers)
+        response = self.client.send(request, follow_redirects=False)
+        response.close()
+        if response.status_code >= 400:
+            raise HttpStatusError(status_message(response.status_code, str(response.url), 1), response.status_code)
+        return response.status_code, {k.lower(): v for k, v in response.headers.items()}
 
     def get_range(self, url: str, start: int, length: int, *, what: str,
                   headers: dict[str, str] | None = None) -> bytes:

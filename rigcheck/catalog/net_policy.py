@@ -21,6 +21,10 @@ MAX_ATTEMPTS = 4
 MAX_REDIRECTS = 10
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 BACKOFF_BASE_S = 1.0
+MAX_RATE_LIMIT_WAIT_S = 30.0
+"""A 429 (or a spent bucket) whose window resets within this is waited for; a longer wait fails at once
+(``RateLimited``): a refresh then stops starting requests of that kind and says when to run again, rather than
+sleeping for minutes in silence."""
 CHUNK_BYTES = 64 * 1024
 DEFAULT_MAX_BODY_BYTES = 64 * 1000 * 1000
 """Any body larger than this is refused, whoever asked for it (Hugging Face trees of 1T-parameter GGUF repos
@@ -65,6 +69,17 @@ class HttpStatusError(RefreshError):
     def __init__(self, message: str, status: int):
         super().__init__(message)
         self.status = status
+
+
+class RateLimited(HttpStatusError):
+    """HTTP 429 (or a bucket the server announced as spent) with a wait longer than rigcheck sleeps for:
+    ``reset_s`` seconds until the server's window resets, ``bucket`` the server's name for the kind of request
+    ("api", "resolvers"), when it said."""
+
+    def __init__(self, message: str, *, reset_s: float | None = None, bucket: str | None = None):
+        super().__init__(message, 429)
+        self.reset_s = reset_s
+        self.bucket = bucket
 
 
 class FeedTooLarge(RefreshError):

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rigcheck.catalog.net import Session
 
 from rigcheck.catalog import net_policy as net
+from rigcheck.catalog.net_ratelimit import parse_ratelimit
 from rigcheck.probe.files import FileReadError, read_capped
 
 _DEADLINE: contextvars.ContextVar[_Deadline | None] = contextvars.ContextVar("rigcheck_deadline", default=None)
@@ -206,9 +207,11 @@ class _PolicyTransport(httpx2.HTTPTransport):
             deadline.check()
             response = self._send_once(request, deadline)
             status = response.status_code
+            host = request.url.host or deadline.host
+            session.rate_limits.observe(host, response.headers)
             if status == 304 and cached is not None:
                 response.close()
-                return _from_cache(cached, request)
+                return _from_cache(cached, request, response.headers)
             if status not in net.RETRY_STATUSES:
                 break
             if attempt >= session.max_attempts or request.method not in ("GET", "HEAD"):
@@ -220,6 +223,13 @@ class _PolicyTransport(httpx2.HTTPTransport):
             if wait_s is None:
                 wait_s = net.BACKOFF_BASE_S * 2 ** (attempt - 1)
             response.close()
+            if status == 429 and wait_s > net.MAX_RATE_LIMIT_WAIT_S:
+                bucket = next(iter(parse_ratelimit(response.headers.get("RateLimit"))), None)
+                name = bucket.bucket if bucket else "api"
+                session.rate_limits.mark_spent(host, name, wait_s)
+                raise net.RateLimited(
+                    f"{deadline.host} is rate-limiting requests (HTTP 429) and asked to wait {wait_s:.0f} s",
+                    reset_s=wait_s, bucket=name)
             if wait_s >= deadline.left_s():
                 if deadline.session_limit:
                     raise net.TimeLimitReached(
@@ -322,9 +332,16 @@ def _etag_lookup(session: Session, request: httpx2.Request):
     return entry, body
 
 
-def _from_cache(cached, request: httpx2.Request) -> httpx2.Response:
+_BODY_HEADERS = frozenset({"content-length", "content-encoding", "content-type", "transfer-encoding"})
+
+
+def _from_cache(cached, request: httpx2.Request, fresh_headers) -> httpx2.Response:
+    """The stored answer, its headers updated by the 304's (as HTTP caches do: a new ``X-Repo-Commit`` or
+    ``RateLimit`` is the server's current word); the body's own headers stay as stored."""
     entry, body = cached
-    return httpx2.Response(200, headers=entry.headers, stream=httpx2.ByteStream(body), request=request,
+    headers = {k.lower(): v for k, v in entry.headers}
+    headers.update((k.lower(), v) for k, v in fresh_headers.multi_items() if k.lower() not in _BODY_HEADERS)
+    return httpx2.Response(200, headers=list(headers.items()), stream=httpx2.ByteStream(body), request=request,
                            extensions={"rigcheck_from_cache": True})
 
 

@@ -47,6 +47,7 @@ WidthBits = Annotated[int, Meta(ge=1, le=limits.MAX_WIDTH_BITS)]
 PcieGen = Annotated[int, Meta(ge=1, le=limits.MAX_PCIE_GEN)]
 Gpus = Annotated[int, Meta(ge=1, le=limits.MAX_GPUS)]
 ScoreValue = Annotated[float, Meta(ge=-limits.MAX_SCORE, le=limits.MAX_SCORE)]
+Seconds = Annotated[float, Meta(ge=0, le=limits.MAX_LATENCY_S)]
 
 
 class CatalogError(ValueError):
@@ -155,7 +156,11 @@ class Device(_Record, kw_only=True):
     tdp_w: Watts | None = None
     pcie_gen: PcieGen | None = None
     interconnect: str | None = None
+    """The GPU-to-GPU fabric inside a node: "NVLink 4 (NVSwitch)", "Infinity Fabric (xGMI mesh)"."""
     interconnect_bytes_per_s: BytesPerS | None = None
+    """Interconnect bandwidth per GPU in each direction."""
+    interconnect_latency_s: Seconds | None = None
+    """Small-message all-reduce time over the node's GPUs (the fixed cost of one collective)."""
     launch_price_usd: Usd | None = None
     street_price_usd: Usd | None = None
     release_date: str | None = None

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 MAX_TOKENS = 100_000_000
 """Above any model's context: a larger number is a typo, not a setting."""
+MAX_NUMBER = 1e12
+"""The ceiling of a numeric flag that names none of its own."""
 
 
 def shown(text: str, limit: int = 40) -> str:
@@ -68,6 +70,12 @@ def token_count(text: str) -> int:
     if value > MAX_TOKENS:
         raise argparse.ArgumentTypeError(f"{shown(text)} is more than any model's context")
     return value
+
+
+def positive_number(kind=float, *, zero: bool = False, high: float | None = None):
+    """An argparse type: a number above zero (or zero too, with ``zero``), read as ``kind`` (int or float), at
+    most ``high`` (default 10^12: above any count, rate or price a person types; a larger one is a typo)."""
+    return number(0, MAX_NUMBER if high is None else high, integer=kind is int, low_open=not zero)
 
 
 def http_url(text: str) -> str:

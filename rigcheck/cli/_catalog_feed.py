@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from rigcheck import units
 from rigcheck.catalog import signing
 from rigcheck.cli._args import http_url, number
 from rigcheck.cli._output import json_text, printable
@@ -120,12 +121,8 @@ class _ProgressLine:
         if what is None:
             shown = f"downloading catalog: {done / 1e6:.1f} MB" + (f" of {total / 1e6:.1f} MB" if total else "")
         else:
-            elapsed = self._clock() - self._start
-            eta = ""
-            if done and total and done < total:
-                left_s = elapsed / done * (total - done)
-                eta = f", about {left_s / 60:.0f} min left" if left_s >= 90 else f", about {left_s:.0f} s left"
-            shown = f"refreshing: {done} of {total} models{eta} — {what[:60]}"
+            eta = units.eta_text(self._clock() - self._start, done, total or 0)
+            shown = f"refreshing: {done} of {total} models{', ' + eta if eta else ''} — {what[:60]}"
         # The one writer whose control characters are meant: past the escaping of cli._output.SafeStream.
         terminal = getattr(sys.stderr, "unfiltered", sys.stderr)
         print(f"\r\033[K{printable(shown)}", end="", file=terminal, flush=True)

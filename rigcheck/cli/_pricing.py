@@ -122,9 +122,12 @@ def add_workload_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cached-share", metavar="S", type=share, default=default.cached_input_share,
                        help="share of input tokens served from a prompt cache (0-1; default %(default)s)")
     group.add_argument("--concurrency", metavar="N", type=positive_int, default=default.peak_concurrency,
-                       help="peak concurrent requests: the batch a dedicated server runs (default %(default)s)")
+                       help="requests in flight while the node serves (default %(default)s)")
+    group.add_argument("--output-len", metavar="N", type=positive_int, default=default.output_tokens_per_request,
+                       help="output tokens per request; its input follows from --tokens-per-day "
+                       "(default %(default)s)")
     group.add_argument("--utilization", metavar="U", type=utilization, default=default.utilization,
-                       help="average utilization a dedicated node reaches (0-1 or %%; default %(default)s)")
+                       help="share of hours the node serves at that concurrency (0-1 or %%; default %(default)s)")
 
 
 def workload_from_args(args: argparse.Namespace):
@@ -134,7 +137,8 @@ def workload_from_args(args: argparse.Namespace):
     inp, out = args.tokens_per_day or (default.input_tokens_per_day, default.output_tokens_per_day)
     try:
         return Workload(input_tokens_per_day=inp, output_tokens_per_day=out, cached_input_share=args.cached_share,
-                        peak_concurrency=args.concurrency, utilization=args.utilization)
+                        peak_concurrency=args.concurrency, utilization=args.utilization,
+                        output_tokens_per_request=args.output_len)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 

@@ -100,10 +100,14 @@ def _print(result, machine, args) -> None:
             m = door.monthly_usd
             rows.append([door.door, door.label, units.band_text(b, units.usd_text),
                          units.usd_text(m.expected, 0), str(door.units) if door.door != "hosted" else "-",
-                         units.usd_text(door.usd_per_m_output_at(1.0))])
+                         units.usd_text(door.usd_per_m_output_at(1.0)),
+                         units.usd_text(door.saturated.expected) if door.saturated else "-"])
         else:
-            rows.append([door.door, door.label, "unavailable", "-", "-", "-"])
-    print(_pricing.table(rows, ["door", "what", "$/M output (all in)", "per month", "machines", "$/M at 100%"]))
+            rows.append([door.door, door.label, "unavailable", "-", "-", "-", "-"])
+    print(_pricing.table(rows, ["door", "what", "$/M output (all in)", "per month", "machines", "$/M at 100%",
+                                "$/M saturated"]))
+    print("$/M at 100%: the node busy every hour at the workload's concurrency; saturated: at the engine's own "
+          "batch limit (the best a node does)")
     for door in result.doors:
         print()
         print(f"{door.door} — {door.label}")

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from rigcheck.cli import UsageError
+from rigcheck.cli._args import shown
 from rigcheck.cli._machine import add_machine_args, machines_from_args
 
 
@@ -18,7 +19,20 @@ def register(subparsers) -> None:
     add_machine_args(parser)
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the window to this PNG file and exit")
     parser.add_argument("--select", metavar="MODEL", help="show the detail pane of this model (id or part of it)")
+    parser.add_argument("--quant", metavar="Q", help="with --select: show this quant in the detail pane")
+    parser.add_argument("--tab", metavar="NAME", help='with --screenshot: show this detail tab (e.g. "Run it")')
+    parser.add_argument("--size", metavar="WxH", type=_size, default=(1600, 1000),
+                        help="window size of the screenshot in pixels (default 1600x1000)")
     parser.set_defaults(func=run)
+
+
+def _size(text: str) -> tuple[int, int]:
+    """"1366x768" -> (1366, 768)."""
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or len(width) > 5 or len(height) > 5 \
+            or not (320 <= int(width) <= 8192) or not (240 <= int(height) <= 8192):
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a window size such as 1366x768")
+    return int(width), int(height)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,13 +40,21 @@ def run(args: argparse.Namespace) -> int:
 
     if args.screenshot and not args.screenshot.lower().endswith(".png"):
         raise UsageError(f"--screenshot must name a .png file, not {args.screenshot!r}")
+    if not args.screenshot:
+        from rigcheck.desktop.display import why_no_window
+
+        why = why_no_window()
+        if why is not None:  # Qt would abort (exit 134) with a message only Qt developers read
+            print(f"rigcheck: cannot open the window: {why}", file=sys.stderr)
+            return 1
     machine = None
     if args.machine or args.gpu or args.ram:
         from rigcheck.catalog.store import load_catalog
 
         machine = machines_from_args(args, load_catalog())[0]
     try:
-        return run_gui(machine, screenshot=args.screenshot, select=args.select)
+        return run_gui(machine, screenshot=args.screenshot, select=args.select, tab=args.tab, quant=args.quant,
+                       size=args.size)
     except (ValueError, OSError) as exc:
         if args.screenshot:
             raise UsageError(str(exc)) from None

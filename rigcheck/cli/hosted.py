@@ -13,18 +13,20 @@ SCHEMA = "rigcheck.hosted/1"
 
 def register(subparsers) -> None:
     from rigcheck.catalog.hosted import RESIDENCY_LEVELS
+    from rigcheck.estimate.rules import DEFAULT_INPUT_PER_OUTPUT
 
     parser = subparsers.add_parser(
         "hosted", help="hosted API offers and prices",
-        description="Hosted API offers for open models (or one model), the cheapest for a token mix, residency "
-        "terms, and closed frontier models with their prices and scores.",
+        description="Hosted API offers for open models (or one model), each with its blended price per million "
+        "tokens beside its input and output prices, the cheapest, residency terms, and closed frontier models "
+        "with their prices and scores.",
     )
     parser.add_argument("--model", metavar="ID", help="one model: a Hugging Face id or an unambiguous part, or "
                         "closed:VENDOR/MODEL for a closed one")
-    parser.add_argument("--input-per-output", metavar="R", type=number(0.0, 1e6), default=3.0,
-                        help="input tokens sent per output token, for all-in prices (default %(default)s)")
-    parser.add_argument("--cached-share", metavar="S", type=_pricing.share, default=0.0,
-                        help="share of input billed at the cached price where published (default %(default)s)")
+    parser.add_argument("--input-per-output", metavar="R", type=number(0.0, 1e6),
+                        default=DEFAULT_INPUT_PER_OUTPUT,
+                        help="input tokens per output token of the blended price: (R x input + output) / (R + 1) "
+                             "(default %(default)g)")
     parser.add_argument("--residency", choices=[lvl for lvl in RESIDENCY_LEVELS if lvl != "sovereign"],
                         default="anywhere", help="only offers meeting this residency level (default %(default)s)")
     parser.add_argument("--region", metavar="R", help="only offers pinned to this region (EU, US, ...)")
@@ -32,29 +34,71 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+class _Prices:
+    """The blended price at the asked ratio, and the offers' JSON with it (rules.blended_usd_per_m)."""
+
+    def __init__(self, input_per_output: float):
+        self.input_per_output = input_per_output
+
+    def blended(self, offer) -> float:
+        from rigcheck.estimate.rules import offer_blended_usd_per_m
+
+        return offer_blended_usd_per_m(offer, self.input_per_output)
+
+    def cheapest(self, offers, residency: str = "anywhere", region: str | None = None):
+        from rigcheck.estimate.rules import cheapest_hosted
+
+        return cheapest_hosted(offers, self.input_per_output, residency=residency, region=region)
+
+    def cheapest_output(self, offers, residency: str = "anywhere", region: str | None = None):
+        from rigcheck.catalog.hosted import cheapest_offer
+
+        return cheapest_offer(offers, by="output", residency=residency, region=region)
+
+    def offer(self, offer) -> dict[str, object] | None:
+        from rigcheck.catalog.hosted import offer_to_dict
+
+        return None if offer is None else offer_to_dict(offer, self.blended(offer))
+
+    def text(self, offer) -> str:
+        return units.price_triple_text(self.blended(offer), offer.usd_per_m_input, offer.usd_per_m_output)
+
+    def header(self) -> dict[str, object]:
+        from rigcheck.estimate.rules import describe_blend
+
+        return {"input_per_output": self.input_per_output, "formula": describe_blend(self.input_per_output)}
+
+
 def run(args: argparse.Namespace) -> int:
     from rigcheck.catalog import hosted
-    from rigcheck.catalog.hosted import TokenMix
 
     catalog, status = _pricing.load_catalog_and_status()
-    mix = TokenMix(input_per_output=args.input_per_output, cached_input_share=args.cached_share)
+    prices = _Prices(args.input_per_output)
     if args.model:
         model_id = _closed_id(catalog, args.model) or _pricing.find_model(catalog, args.model).id
-        summary = hosted.hosted_summary(catalog, model_id, mix)
-        offers = [o for o in summary.offers if hosted.meets_residency(o, args.residency, args.region)]
-        summary = hosted.HostedSummary(
-            model_id=summary.model_id, offers=offers,
-            cheapest_all_in=hosted.cheapest_offer(offers, mix, residency=args.residency, region=args.region),
-            cheapest_output=hosted.cheapest_offer(offers, mix, by="output", residency=args.residency,
-                                                  region=args.region),
-            mix=mix, scores=summary.scores, comparators=summary.comparators,
-        )
+        offers = [o for o in hosted.offers_for(catalog, model_id)
+                  if hosted.meets_residency(o, args.residency, args.region)]
+        offers.sort(key=lambda o: (prices.blended(o), o.provider))
+        cheapest = prices.cheapest(offers, args.residency, args.region)
+        cheapest_output = prices.cheapest_output(offers, args.residency, args.region)
+        scores = hosted.scores_for(catalog, model_id)
+        comparators = hosted.frontier_comparators(catalog, model_id, price=prices.blended)
         if args.json:
-            _pricing.print_json({"schema": SCHEMA, "catalog": _pricing.catalog_header(status),
-                                 "residency_filter": {"level": args.residency, "region": args.region},
-                                 **hosted.summary_to_dict(summary)})
+            _pricing.print_json({
+                "schema": SCHEMA, "catalog": _pricing.catalog_header(status),
+                "residency_filter": {"level": args.residency, "region": args.region},
+                "model_id": model_id,
+                "blend": prices.header(),
+                "offers": [prices.offer(o) for o in offers],
+                "cheapest_blended": prices.offer(cheapest),
+                "cheapest_output": prices.offer(cheapest_output),
+                "scores": {name: hosted.score_to_dict(s) for name, s in sorted(scores.items())},
+                "comparators": [_comparator(c, prices) | {"shared_benchmarks": list(c.shared_benchmarks)}
+                                for c in comparators],
+                "residency_levels": {level: hosted.RESIDENCY_EXPLANATIONS[level] for level in hosted.RESIDENCY_LEVELS},
+            })
         else:
-            _print_model(summary, args)
+            _print_model(model_id, offers, cheapest, cheapest_output, scores, comparators, prices, args)
         return 0
 
     rows = []
@@ -63,52 +107,53 @@ def run(args: argparse.Namespace) -> int:
                   if hosted.meets_residency(o, args.residency, args.region)]
         if not offers:
             continue
-        rows.append((model.id, offers, hosted.cheapest_offer(offers, mix),
-                     hosted.cheapest_offer(offers, mix, by="output")))
-    comparators = hosted.frontier_comparators(catalog, None, mix)
+        rows.append((model.id, offers, prices.cheapest(offers), prices.cheapest_output(offers)))
+    comparators = hosted.frontier_comparators(catalog, None, price=prices.blended)
     if args.json:
         _pricing.print_json({
             "schema": SCHEMA,
             "catalog": _pricing.catalog_header(status),
-            "token_mix": {"input_per_output": mix.input_per_output, "cached_input_share": mix.cached_input_share},
+            "blend": prices.header(),
             "residency_filter": {"level": args.residency, "region": args.region},
             "models": [
                 {
                     "model_id": model_id,
                     "offer_count": len(offers),
-                    "cheapest_all_in": hosted.offer_to_dict(cheap, mix) if cheap else None,
-                    "cheapest_output": hosted.offer_to_dict(cheap_out, mix) if cheap_out else None,
+                    "cheapest_blended": prices.offer(cheap),
+                    "cheapest_output": prices.offer(cheap_out),
                 }
                 for model_id, offers, cheap, cheap_out in rows
             ],
-            "closed_models": [
-                {"model_id": c.model.id, "name": c.model.name, "vendor": c.model.vendor,
-                 "offer": hosted.offer_to_dict(c.offer, mix) if c.offer else None,
-                 "scores": {k: hosted.score_to_dict(s) for k, s in sorted(c.scores.items())}}
-                for c in comparators
-            ],
+            "closed_models": [_comparator(c, prices) for c in comparators],
             "residency_levels": dict(hosted.RESIDENCY_EXPLANATIONS),
         })
         return 0
-    print(f"Hosted offers (all-in $/M output tokens at {mix.input_per_output:g} input per output token, "
-          f"{mix.cached_input_share:.0%} cached)")
+    from rigcheck.estimate.rules import describe_blend
+
+    print(f"Hosted offers: the cheapest by blended price ({describe_blend(args.input_per_output)}), and the "
+          "cheapest output price")
     print(_pricing.table(
-        [[model_id, str(len(offers)),
-          f"{cheap.provider} {units.usd_text(hosted.all_in_usd_per_m_output(cheap, mix))}" if cheap else "-",
-          f"{cheap_out.provider} {units.usd_text(cheap_out.usd_per_m_output)}" if cheap_out else "-"]
+        [[model_id, str(len(offers)), f"{prices.text(cheap)} {cheap.provider}" if cheap else "-",
+          f"{units.usd_per_m_text(cheap_out.usd_per_m_output)} {cheap_out.provider}" if cheap_out else "-"]
          for model_id, offers, cheap, cheap_out in rows],
-        ["model", "offers", "cheapest all-in", "cheapest output"],
+        ["model", "offers", "cheapest blended (in / out)", "cheapest output"],
     ))
     print()
     print("Closed frontier models")
     print(_pricing.table(
-        [[c.model.id, f"{units.usd_text(c.offer.usd_per_m_input)} / {units.usd_text(c.offer.usd_per_m_output)}" if c.offer else "-",
-          _scores_text(c.scores)] for c in comparators],
-        ["model", "$/M in / out", "scores"],
+        [[c.model.id, prices.text(c.offer) if c.offer else "-", _scores_text(c.scores)] for c in comparators],
+        ["model", "blended $/M (in / out)", "scores"],
     ))
     print()
     _print_residency(args.residency)
     return 0
+
+
+def _comparator(c, prices: _Prices) -> dict[str, object]:
+    from rigcheck.catalog import hosted
+
+    return {"model_id": c.model.id, "name": c.model.name, "vendor": c.model.vendor, "offer": prices.offer(c.offer),
+            "scores": {k: hosted.score_to_dict(s) for k, s in sorted(c.scores.items())}}
 
 
 def _closed_id(catalog, query: str) -> str | None:
@@ -132,35 +177,35 @@ def _scores_text(scores) -> str:
     return ", ".join(f"{name} {s.value:g}" for name, s in sorted(scores.items())) or "-"
 
 
-def _print_model(summary, args) -> None:
+def _print_model(model_id, offers, cheapest, cheapest_output, scores, comparators, prices: _Prices, args) -> None:
     from rigcheck.catalog import hosted
+    from rigcheck.estimate.rules import describe_blend
 
-    mix = summary.mix
-    print(f"{summary.model_id}: {len(summary.offers)} hosted offer(s)"
+    print(f"{model_id}: {len(offers)} hosted offer(s)"
           + (f" meeting residency {args.residency!r}" if args.residency != "anywhere" else ""))
-    if summary.offers:
+    if offers:
         print(_pricing.table(
-            [[o.provider, units.usd_text(o.usd_per_m_input), units.usd_text(o.usd_per_m_output),
+            [[o.provider, units.usd_per_m_text(prices.blended(o)), units.usd_text(o.usd_per_m_input),
+              units.usd_text(o.usd_per_m_output),
               units.usd_text(o.usd_per_m_cached_input) if o.usd_per_m_cached_input is not None else "-",
-              units.usd_text(hosted.all_in_usd_per_m_output(o, mix)),
-              f"{o.context_tokens:,}" if o.context_tokens else "-", o.quantization or "-",
+              units.tokens_text(o.context_tokens) if o.context_tokens else "-", o.quantization or "-",
               hosted.offer_residency(o) + (f" ({o.region})" if o.region else ""),
               {True: "yes", False: "no"}.get(o.no_training, "-"), o.date_seen or "-"]
-             for o in summary.offers],
-            ["provider", "$/M in", "$/M out", "cached", "all-in/M out", "context", "quant", "residency",
+             for o in offers],
+            ["provider", "blended", "$/M in", "$/M out", "cached in", "context", "quant", "residency",
              "no-training", "seen"],
         ))
-        print(f"(all-in: {mix.input_per_output:g} input tokens per output token, {mix.cached_input_share:.0%} cached)")
-    if summary.cheapest_all_in:
-        print(f"Cheapest all-in: {summary.cheapest_all_in.provider}; cheapest output price: "
-              f"{summary.cheapest_output.provider} (${summary.cheapest_output.usd_per_m_output:g}/M)")
-    print(f"Published scores: {_scores_text(summary.scores)}")
+        print(f"({describe_blend(args.input_per_output)})")
+    if cheapest:
+        print(f"Cheapest: {cheapest.provider}, {prices.text(cheapest)}; cheapest output price: "
+              f"{cheapest_output.provider} ({units.usd_per_m_text(cheapest_output.usd_per_m_output)})")
+    print(f"Published scores: {_scores_text(scores)}")
     print()
     print("Closed frontier comparators")
     print(_pricing.table(
-        [[c.model.id, f"{units.usd_text(c.offer.usd_per_m_input)} / {units.usd_text(c.offer.usd_per_m_output)}" if c.offer else "-",
-          _scores_text(c.scores), ", ".join(c.shared_benchmarks) or "-"] for c in summary.comparators],
-        ["model", "$/M in / out", "scores", "comparable on"],
+        [[c.model.id, prices.text(c.offer) if c.offer else "-", _scores_text(c.scores),
+          ", ".join(c.shared_benchmarks) or "-"] for c in comparators],
+        ["model", "blended $/M (in / out)", "scores", "comparable on"],
     ))
     print()
     _print_residency(args.residency)

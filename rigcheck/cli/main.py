@@ -20,7 +20,11 @@ COMMANDS = (
     "devices",
     "fit",
     "validate",
+    "installed",
+    "measured",
+    "bench",
     "plan",
+    "serve",
     "hosted",
     "cost",
     "catalog",
@@ -71,6 +75,12 @@ def main(argv: list[str]) -> int:
         # No cyclic collection while start-up allocates its long-lived modules, classes and Qt enums:
         # open_window freezes what start-up made and turns collection back on once the window is up.
         gc.disable()
+        from rigcheck.desktop.display import why_no_window
+
+        why = why_no_window()
+        if why is not None:  # Qt would abort (exit 134) with a message only Qt developers read
+            print(f"rigcheck: cannot open the window: {why}", file=sys.stderr)
+            return 1
         from rigcheck.desktop.helper_process import start_helper
 
         helper = start_helper()  # first thing: it works on another core while this process loads Qt

@@ -13,6 +13,9 @@ SCHEMA = "rigcheck.plan/1"
 
 
 def register(subparsers) -> None:
+    from rigcheck.estimate.configs import MACHINE_CLASSES
+    from rigcheck.estimate.rules import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_DECODE_TOKENS_PER_S
+
     parser = subparsers.add_parser(
         "plan", help="what to buy or rent to run a model",
         description="The cheapest configurations from the device table that run a model to a target (single "
@@ -27,9 +30,16 @@ def register(subparsers) -> None:
     parser.add_argument("--prompt", metavar="N", type=token_count, default=4096,
                         help="prompt length for time to first token (default %(default)s)")
     parser.add_argument("--min-decode", metavar="R", type=number(0.0, 1e7, low_open=True, unit="tokens/s"),
-                        help="minimum decode speed in tokens/s")
+                        default=DEFAULT_MIN_DECODE_TOKENS_PER_S,
+                        help="minimum decode speed in tokens/s (default %(default)g: usable, as everywhere)")
     parser.add_argument("--max-ttft", metavar="S", type=number(0.0, 1e6, low_open=True, unit="s"),
-                        help="maximum time to first token in seconds for a --prompt-token prompt")
+                        default=DEFAULT_MAX_TTFT_S,
+                        help="maximum time to first token in seconds for a --prompt-token prompt (default "
+                             "%(default)g)")
+    parser.add_argument("--class", dest="machine_class", choices=MACHINE_CLASSES,
+                        help="only workstations (up to four desktop cards, or a unified-memory machine), only "
+                             "servers (datacenter parts, SXM, 8-GPU nodes), or any (default: any; with a machine, "
+                             "the class of that machine)")
     parser.add_argument("--budget", metavar="USD", type=number(0.0, _pricing.MAX_USD, low_open=True, unit="USD"),
                         help="purchase ceiling (--buy), monthly rental ceiling (--rent), or either")
     mode = parser.add_mutually_exclusive_group()
@@ -50,25 +60,31 @@ def run(args: argparse.Namespace) -> int:
     from rigcheck.estimate.plan_json import plan_to_dict, upgrade_to_dict
     from rigcheck.estimate.serving import Workload
     from rigcheck.estimate.target import PlanError, Target
-    from rigcheck.estimate.upgrade import upgrade_advice
+    from rigcheck.estimate.upgrade import drop_below_floor, upgrade_advice
 
     catalog, status = _pricing.load_catalog_and_status()
     model = _pricing.find_model(catalog, args.model)
     if args.prompt > args.context:
         raise UsageError(f"--prompt {args.prompt} is longer than --context {args.context}")
+    from rigcheck.estimate.configs import machine_class
+
+    machine = None
+    if args.upgrade or args.machine or args.gpu or args.ram:
+        machine = machine_from_args(args, catalog)
+    wanted_class = args.machine_class or (machine_class(machine, catalog.devices) if machine is not None else "any")
     try:
         target = Target(
             quant=args.quant, context_tokens=args.context, prompt_tokens=args.prompt,
             min_decode_tokens_per_s=args.min_decode, max_ttft_s=args.max_ttft, budget_usd=args.budget,
-            mode=args.mode,
+            mode=args.mode, machine_class=wanted_class,
         )
         workload = Workload(peak_concurrency=args.concurrency, utilization=1.0)
         result = plan(model, catalog, target, limit=args.limit, workload=workload)
         upgrades = None
-        machine = None
-        if args.upgrade or args.machine or args.gpu or args.ram:
-            machine = machine_from_args(args, catalog)
-            upgrades = upgrade_advice(model, machine, catalog, target)
+        dropped = 0
+        if machine is not None:
+            upgrades, dropped = drop_below_floor(upgrade_advice(model, machine, catalog, target),
+                                                 [o.estimate.bits_per_weight or 0.0 for o in result.options])
     except PlanError as exc:
         raise UsageError(str(exc)) from None
     if args.json:
@@ -86,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
             },
         })
         return 0
-    _print(result, machine, upgrades, workload)
+    _print(result, machine, upgrades, workload, dropped)
     return 0
 
 
@@ -98,7 +114,7 @@ def _price(usd: float | None) -> str:
     return "price unknown" if usd is None else units.usd_text(usd)
 
 
-def _print(result, machine, upgrades, workload) -> None:
+def _print(result, machine, upgrades, workload, dropped: int = 0) -> None:
     target = result.target
     print(f"{result.model_id}: {target.describe()}"
           + (f", quant {target.quant}" if target.quant else ", best quality that meets it")
@@ -145,6 +161,9 @@ def _print(result, machine, upgrades, workload) -> None:
         print(f"Upgrade advice for {machine.label or 'this machine'}:")
         if not upgrades:
             print("  no single change from the device table gets there")
+        if dropped:
+            print(f"  ({dropped} change(s) that would run it only below 3 bits per weight are left out: the "
+                  "configurations above run it at 4 bits or more)")
         for u in upgrades:
             est = u.estimate
             speed = f"decode {_band(est.decode_tokens_per_s)} tok/s" if est and est.decode_tokens_per_s else ""

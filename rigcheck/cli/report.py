@@ -6,15 +6,14 @@ import argparse
 import sys
 
 from rigcheck.cli import UsageError
-from rigcheck.cli._args import token_count
+from rigcheck.cli._args import positive_number, token_count
 from rigcheck.cli._machine import add_machine_args, machines_from_args
 
 KV_TYPES = ("f16", "q8_0", "q4_0")
 
 
-
-
 def register(subparsers) -> None:
+    from rigcheck.estimate import rules
     from rigcheck.report import FORMATS
 
     parser = subparsers.add_parser(
@@ -29,18 +28,26 @@ def register(subparsers) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write the report")
     parser.add_argument(
         "--select", action="append", default=[], metavar="MODEL",
-        help="a model to detail (repeatable; default: a few of the most capable that fit or nearly fit)",
+        help="a model to detail (repeatable; default: this machine's picks, the most capable usable models)",
     )
     parser.add_argument("--target-model", metavar="MODEL", help="plan for this model: configurations and upgrades")
     parser.add_argument("--context", type=token_count, metavar="N", help="context to reserve (default 8192)")
     parser.add_argument("--prompt", type=token_count, metavar="N", help="prompt length for TTFT (default 4096)")
     parser.add_argument("--kv-type", choices=KV_TYPES, help="KV cache type (default f16)")
+    parser.add_argument("--min-decode", metavar="R", type=positive_number(float),
+                        help=f"usable: decode at least R tokens/s (default {rules.DEFAULT_MIN_DECODE_TOKENS_PER_S:g})")
+    parser.add_argument("--max-ttft", metavar="S", type=positive_number(float),
+                        help=f"usable: first token within S seconds (default {rules.DEFAULT_MAX_TTFT_S:g})")
+    parser.add_argument("--input-per-output", metavar="R", type=positive_number(float, zero=True),
+                        help="input tokens per output token of the blended hosted price (default "
+                             f"{rules.DEFAULT_INPUT_PER_OUTPUT:g})")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from rigcheck.catalog.lookup import ModelLookupError, find_model
     from rigcheck.catalog.store import catalog_status, load_catalog
+    from rigcheck.estimate.rules import Thresholds
     from rigcheck.estimate.types import Settings
     from rigcheck.report import (
         ExportError,
@@ -59,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
         context_tokens=args.context or defaults.context_tokens,
         prompt_tokens=args.prompt or defaults.prompt_tokens,
         kv_cache_type=args.kv_type or defaults.kv_cache_type,
+        usable=Thresholds(args.min_decode or defaults.usable.min_decode_tokens_per_s,
+                          args.max_ttft or defaults.usable.max_ttft_s),
+        input_per_output=defaults.input_per_output if args.input_per_output is None else args.input_per_output,
     )
     catalog = load_catalog()
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -12,7 +11,22 @@ from rigcheck import __version__
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
-log = logging.getLogger("rigcheck")
+
+
+def _log():
+    """The app's logger; logging is imported when first needed, not on the start-up path."""
+    import logging
+
+    return logging.getLogger("rigcheck")
+
+
+def _configure_logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_redact_record)
+
 
 FIRST_RESULTS_WAIT_S = 0.5
 """How long the new window waits for the first evaluation before it is shown anyway."""
@@ -58,12 +72,12 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_gui(machine=None, *, screenshot: str | None = None, select: str | None = None, services=None,
-            helper=None) -> int:
+def run_gui(machine=None, *, screenshot: str | None = None, select: str | None = None, tab: str | None = None,
+            quant: str | None = None, services=None, helper=None, size: tuple[int, int] = (1600, 1000)) -> int:
     """Open the main window (and run the event loop), or render it to ``screenshot`` and return.
 
     With ``screenshot``, every task runs synchronously so the saved image shows the fully populated
-    window; ``select`` picks the model whose detail pane is shown. ``helper``: a first-look helper already
+    window at ``size`` (width, height); ``select`` picks the model whose detail pane is shown. ``helper``: a first-look helper already
     started (``helper_process.start_helper``) for this machine; it is used instead of starting one.
     Returns the exit code. Raises ValueError when ``select`` names no model in the catalog.
     """
@@ -77,19 +91,20 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
     if helper is not None:
         services = services.with_(first_look=lambda: helper)
     if screenshot:
-        return _screenshot(create_app(), services, machine, screenshot, select)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_redact_record)
+        return _screenshot(create_app(), services, machine, screenshot, select, tab, quant, size)
     install_crash_hook()
     window = open_window(services, machine)
+    # Logging is set up once the window has painted (nothing it logs before then is more than information).
+    window.after_first_paint(_configure_logging)
     code = create_app().exec()
     window.runner.wait(3000)
     return code
 
 
-def _redact_record(record: logging.LogRecord) -> bool:
+def _redact_record(record) -> bool:
     """A log filter: credentials in URLs never reach the log (a feed URL may carry them)."""
+    import logging
+
     from rigcheck.catalog.redact import redact_text
 
     record.msg, record.args = redact_text(record.getMessage()), None
@@ -122,7 +137,7 @@ def open_window(services, machine=None):
     if helper.wait(FIRST_LOOK_WAIT_S):
         look = helper.look()
         if look is not None and look.settings != settings:
-            log.info("first look: made with other settings than the window's; not shown")
+            _log().info("first look: made with other settings than the window's; not shown")
             look = None
         if look is None:
             start_here()
@@ -197,35 +212,16 @@ def _open_window_here(services, machine=None):
     return window
 
 
-def _screenshot(app, services, machine, path: str, select: str | None) -> int:
-    from rigcheck.desktop.main_window import MainWindow
-    from rigcheck.desktop.workers import SynchronousPool, TaskRunner
-    from rigcheck.estimate.types import Settings
-
+def _screenshot(app, services, machine, path: str, select: str | None, tab: str | None = None,
+                quant: str | None = None, size: tuple[int, int] = (1600, 1000)) -> int:
     store = _scratch_store()
-    window = MainWindow(services, TaskRunner(SynchronousPool()), store=store)
-    window.controller.curve_delay_ms = 0  # a screenshot shows the curves of the selected model at once
+    window = populated_window(app, services, machine, size, select, store=store)
     try:
-        window.controller.settings = Settings()
-        window.resize(1600, 1000)
-        window.show()
-        window.start(machine)
-        if window.controller.catalog is None or window.controller.evaluation is None:
-            raise RuntimeError(window.error_label.text() or "the window could not be populated")
-        if window.machine_panel.sparkline.isVisible():
-            window.machine_panel.sparkline.enable_plot()  # no waiting for the deferred load in a screenshot
-        if select:
-            if services.find_model is None:
-                raise ValueError("--select needs the catalog's model lookup, which is not part of this build")
-            model = services.find_model(window.controller.catalog, select)
-            if not window.models_page.select_model(model.id):
-                raise ValueError(f"model {model.id} has no row in the table")
-        for _ in range(5):
-            app.processEvents()
-        current = window.models_page.table.currentIndex()
-        if current.isValid():  # the layout has settled: now the selected row can be brought into view
-            window.models_page.table.scrollTo(current, window.models_page.table.ScrollHint.PositionAtCenter)
-            app.processEvents()
+        if quant:  # after the detail pane's deferred refresh, which shows the model's pick
+            _select_quant(window.detail_page, quant)
+        if tab:
+            _select_tab(window.detail_page, tab)
+        app.processEvents()
         image = window.grab()
         if not image.save(path):
             raise OSError(f"could not write the screenshot to {path}")
@@ -234,6 +230,65 @@ def _screenshot(app, services, machine, path: str, select: str | None) -> int:
         window.close()
         os.unlink(store.fileName())
     return 0
+
+
+def populated_window(app, services, machine, size: tuple[int, int], select: str | None = None, *, store=None):
+    """A main window at ``size``, every task run synchronously, fully populated and laid out (what a screenshot
+    shows; the render tests inspect it). ``select``: a model id or part of one, whose detail pane is opened.
+    The caller closes the window. Raises RuntimeError when it could not be populated, ValueError for ``select``
+    naming no model."""
+    from rigcheck.desktop.main_window import MainWindow
+    from rigcheck.desktop.workers import SynchronousPool, TaskRunner
+    from rigcheck.estimate.types import Settings
+
+    window = MainWindow(services, TaskRunner(SynchronousPool()), store=store if store is not None else _scratch_store())
+    window.controller.curve_delay_ms = 0  # a screenshot shows the curves of the selected model at once
+    window.controller.settings = Settings()
+    window.resize(*size)
+    window.show()
+    window.start(machine)
+    if window.controller.catalog is None or window.controller.evaluation is None:
+        window.close()
+        raise RuntimeError(window.error_label.text() or "the window could not be populated")
+    if window.machine_panel.sparkline.isVisible():
+        window.machine_panel.sparkline.enable_plot()  # no waiting for the deferred load in a screenshot
+    if select:
+        if services.find_model is None:
+            raise ValueError("--select needs the catalog's model lookup, which is not part of this build")
+        model = services.find_model(window.controller.catalog, select)
+        if not window.models_page.select_model(model.id):
+            raise ValueError(f"model {model.id} has no row in the table")
+    for _ in range(5):
+        app.processEvents()
+    current = window.models_page.table.currentIndex()
+    if current.isValid():  # the layout has settled: now the selected row can be brought into view
+        window.models_page.table.scrollTo(current, window.models_page.table.ScrollHint.PositionAtCenter)
+        app.processEvents()
+    return window
+
+
+def _select_quant(page, quant: str) -> None:
+    """Show ``quant`` in the detail pane (the screenshot's --quant). Raises ValueError when it has no row."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    for r in range(page.quant_proxy.rowCount()):
+        idx = page.quant_proxy.index(r, 0)
+        item = page.quants.item(page.quant_proxy.mapToSource(idx).row())
+        if item is not None and item.quant.casefold() == quant.casefold():
+            page.quant_view.selectionModel().setCurrentIndex(
+                idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            return
+    raise ValueError(f"the selected model has no quant {quant!r}")
+
+
+def _select_tab(page, name: str) -> None:
+    """Show the detail tab named ``name`` (the screenshot's --tab). Raises ValueError for an unknown name."""
+    names = [page.tabs.tabText(i) for i in range(page.tabs.count())]
+    for i, text in enumerate(names):
+        if text.casefold() == name.casefold():
+            page.tabs.setCurrentIndex(i)
+            return
+    raise ValueError(f"no detail tab {name!r}; the tabs are: {', '.join(names)}")
 
 
 def _scratch_store():

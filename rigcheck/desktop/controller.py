@@ -7,7 +7,6 @@ TaskRunner; results arrive on the GUI thread and stale ones are dropped by key.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,6 @@ if TYPE_CHECKING:  # the catalog's records (msgspec) load with the first catalog
     from rigcheck.catalog.records import Catalog, Device, Model
     from rigcheck.desktop.models.rows import ModelRow
 
-log = logging.getLogger(__name__)
 
 SPEED_CONTEXTS = (512, 2048, 8192, 16384, 32768, 65536, 131072, 262144, 1048576)
 UTILIZATIONS = tuple(round(0.05 * i, 2) for i in range(1, 21))
@@ -76,12 +74,12 @@ def sentence(text: str) -> str:
 
 def memory_limits(machine: Machine) -> tuple[int, int]:
     """(GPU memory, RAM) in bytes for the memory chart's reference lines; unified parts count once."""
-    vram = 0
-    for g in machine.usable_gpus:
-        if g.unified_memory:
-            vram += g.gpu_usable_memory_bytes or 0
-        else:
-            vram += g.vram_total_bytes or 0
+    from rigcheck.estimate.unified import gpu_share  # light: stdlib only
+
+    vram = sum(g.vram_total_bytes or 0 for g in machine.usable_gpus if not g.unified_memory)
+    share = gpu_share(machine)
+    if share is not None:
+        vram += share.usable_bytes  # the share the GPU may use, as the estimator sizes against it
     unified = any(g.unified_memory for g in machine.usable_gpus)
     ram = 0 if unified else machine.memory.total_bytes
     return vram, ram
@@ -100,10 +98,15 @@ class AppController(QObject):
     """(what, one readable sentence, details)."""
     refresh_progress = Signal(object, object, str)
     """(done, total or None, what): bytes of a feed (what is ""), or models of a refresh from the sources."""
-    refresh_done = Signal(str)
+    refresh_done = Signal(str, object)
+    """(one readable sentence, the notes: what a refresh from the sources skipped or noted, one a line)."""
     speed_ready = Signal(str, str, object, str)
     cost_ready = Signal(str, str, object, object, str)
+    serving_ready = Signal(str, str, object, str)
+    """(model id, quant, ServingView or None, note)."""
     export_done = Signal(str)
+    installed_ready = Signal(object)
+    """The models installed on this machine (list of ``catalog.installed`` records)."""
 
     def __init__(self, services: Services, runner: TaskRunner, settings: Settings | None = None,
                  refresh_url: str | None = None, allow_unsigned: bool = False, parent: QObject | None = None):
@@ -125,6 +128,8 @@ class AppController(QObject):
         self._curve_timer = QTimer(self)
         self._curve_timer.setSingleShot(True)
         self._curve_timer.timeout.connect(self._start_curves)
+        self.installed: list | None = None
+        self._installed_catalog = None
 
     # start-up ----------------------------------------------------------------------------------------
     def start(self, machine: Machine | None = None, prefetched: Prefetch | None = None) -> None:
@@ -248,6 +253,41 @@ class AppController(QObject):
             return
         self.evaluation = evaluation
         self.evaluated.emit(evaluation)
+        if self._installed_catalog is not evaluation.catalog:
+            # After the first table, on the worker: the scan never delays the first paint.
+            self.scan_installed()
+
+    # installed models --------------------------------------------------------------------------------
+    def scan_installed(self) -> bool:
+        """Look for the models already on this machine in the background; False when the scan is not part of
+        this build or there is no catalog yet."""
+        fn, catalog = self.services.scan_installed, self.catalog
+        if fn is None or catalog is None:
+            return False
+        self._installed_catalog = catalog
+        self.busy.emit("installed", True)
+        self.runner.run_task(lambda: fn(catalog), self._installed_scanned, key="installed")
+        return True
+
+    def add_model_folder(self, folder: str) -> None:
+        """Add ``folder`` to the scan (kept for next time, shared with `rigcheck installed`) and scan again."""
+        if self.services.add_model_folder is None:
+            return
+        try:
+            self.services.add_model_folder(folder)
+        except OSError as exc:
+            self.failed.emit("installed", f"Could not save the folder: {exc}", str(exc))
+            return
+        self.scan_installed()
+
+    def _installed_scanned(self, installed: list | None, failure: TaskFailure | None) -> None:
+        self.busy.emit("installed", False)
+        if failure is not None:
+            self.failed.emit("installed", f"Could not look for installed models: {failure.message}",
+                             failure.details)
+            return
+        self.installed = list(installed or [])
+        self.installed_ready.emit(self.installed)
 
     # detail pane -------------------------------------------------------------------------------------
     def request_curves(self, row: ModelRow, estimate: Estimate, kinds=frozenset({"speed", "cost"})) -> None:
@@ -292,6 +332,14 @@ class AppController(QObject):
             self._latest_only(
                 "cost", lambda: services.cost_curves(model, quant, machine, catalog, UTILIZATIONS, settings),
                 lambda curves, f: self._cost_done(model.id, quant, curves, f))
+        if "serving" not in kinds:
+            pass
+        elif services.serving_view is None:
+            self.serving_ready.emit(model.id, quant, None, "The serving model is not part of this build.")
+        else:
+            self._latest_only(
+                "serving", lambda: services.serving_view(model, quant, machine, catalog, settings),
+                lambda view, f: self._serving_done(model.id, quant, view, f))
 
     def _latest_only(self, key: str, work, done) -> None:
         """Run ``work`` unless one of this kind is running; then keep only the newest request for afterwards.
@@ -327,6 +375,12 @@ class AppController(QObject):
             return
         curves, note = result if isinstance(result, tuple) else (result, "")
         self.cost_ready.emit(model_id, quant, UTILIZATIONS, curves, note)
+
+    def _serving_done(self, model_id: str, quant: str, view, failure: TaskFailure | None) -> None:
+        if failure is not None:
+            self.serving_ready.emit(model_id, quant, None, f"Could not compute serving: {failure.message}")
+            return
+        self.serving_ready.emit(model_id, quant, view, "")
 
     # catalog refresh ---------------------------------------------------------------------------------
     @property
@@ -370,6 +424,16 @@ class AppController(QObject):
             on_progress=lambda done, total, what: self.refresh_progress.emit(done, total, what or ""))
         return True
 
+    def remove_model(self, ref: str) -> bool:
+        """Take a model added with ``add_model`` out, in the background (same busy key as a refresh); False
+        when removing is not in this build or a refresh is running."""
+        fn = self.services.remove_model
+        if fn is None or self.refreshing:
+            return False
+        self.busy.emit("refresh", True)
+        self._refresh_handle = self.runner.run_task(lambda: fn(ref), self._refreshed, key="refresh")
+        return True
+
     def cancel_refresh(self) -> None:
         """Ask the download to stop; the worker reports back as cancelled and nothing is written."""
         if self._refresh_handle is not None and self._refresh_handle.context is not None:
@@ -380,21 +444,21 @@ class AppController(QObject):
         self.busy.emit("refresh", False)
         if failure is not None:
             if failure.cancelled or type(failure.exception).__name__ == "RefreshCancelled":
-                self.refresh_done.emit("Refresh cancelled; the catalog in use is unchanged.")
+                self.refresh_done.emit("Refresh cancelled; the catalog in use is unchanged.", [])
                 return
             self.failed.emit("refresh", f"{sentence(failure.message)} The catalog in use is unchanged.",
                              failure.details)
             return
         message = sentence(str(getattr(result, "message", "") or "Catalog refreshed"))
-        notes = tuple(getattr(result, "notes", ()) or ())
+        notes = [str(n) for n in getattr(result, "notes", ()) or ()]
         if notes:
-            message += f" ({len(notes)} repos skipped or noted; `rigcheck catalog refresh` lists them.)"
+            message += f" ({len(notes)} repos skipped or noted: Details… lists them.)"
         catalog = getattr(result, "catalog", None)
         from rigcheck.catalog.records import Catalog
 
         if getattr(result, "changed", True) and isinstance(catalog, Catalog):
             self._set_catalog(catalog)
-        self.refresh_done.emit(message)
+        self.refresh_done.emit(message, notes)
 
     # export ------------------------------------------------------------------------------------------
     def export(self, fmt: str, path: str, selected_model_ids: tuple[str, ...] = ()) -> bool:
@@ -436,7 +500,10 @@ class AppController(QObject):
             if failure is None and sample is not None:
                 callback(sample)
             else:
-                log.debug("usage sample failed: %s", failure.message if failure else "no sample")
+                import logging
+
+                logging.getLogger(__name__).debug("usage sample failed: %s",
+                                                  failure.message if failure else "no sample")
 
         self.runner.run_task(work, done, key="usage")
 

@@ -35,8 +35,9 @@ def evaluate_rows(services: Services, machine: Machine, catalog: Catalog, settin
     """Evaluate every model and build the table's rows and cells (runs on a worker or prefetch thread, so the
     GUI thread only swaps them in)."""
     from rigcheck.desktop.models.cells import table_rows
-    from rigcheck.desktop.models.rows import build_rows
+    from rigcheck.desktop.models.rows import build_rows, mac_hints
 
     estimates = tuple(services.evaluate(machine, catalog, settings))
-    rows = tuple(build_rows(catalog, list(estimates)))
+    hints = mac_hints(machine, catalog, settings, list(estimates), services.evaluate)
+    rows = tuple(build_rows(catalog, list(estimates), settings, hints))
     return Evaluation(machine, catalog, settings, estimates, rows, tuple(table_rows(list(rows))))

@@ -84,7 +84,7 @@ def compute(settings_file: Path) -> FirstLook:
     from rigcheck.desktop import state
     from rigcheck.desktop.catalog_info import catalog_info
     from rigcheck.desktop.models.cells import table_rows
-    from rigcheck.desktop.models.rows import build_rows
+    from rigcheck.desktop.models.rows import build_rows, mac_hints
     from rigcheck.estimate.engine import evaluate
     from rigcheck.probe.detect import probe_machine
 
@@ -92,7 +92,8 @@ def compute(settings_file: Path) -> FirstLook:
     catalog = load_catalog()
     machine = probe_machine()
     estimates = evaluate(machine, catalog, settings)
-    cells = table_rows(build_rows(catalog, list(estimates)))
+    hints = mac_hints(machine, catalog, settings, estimates, evaluate)
+    cells = table_rows(build_rows(catalog, list(estimates), settings, hints))
     specs = tuple(GpuSpec.of(resolve_gpu(g, catalog.devices)) for g in machine.gpus)
     return FirstLook(settings, machine, specs, catalog_info(catalog), tuple(cells),
                      time.perf_counter() - started)

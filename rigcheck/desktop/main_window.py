@@ -1,5 +1,5 @@
-"""The main window: assembles the machine panel, settings bar, model table and detail pane, and wires them
-to the AppController. It holds no numbers and makes no decisions of its own."""
+"""The main window: assembles the machine panel, settings bar, the "Best for this machine" strip, the model table and
+the detail pane, and wires them to the AppController. It holds no numbers and makes no decisions of its own."""
 
 from __future__ import annotations
 
@@ -22,26 +22,21 @@ from PySide6.QtWidgets import (
 
 from rigcheck import units
 from rigcheck.desktop import state
+from rigcheck.desktop.catalog_actions import BUSY_TEXT, CatalogActions
 from rigcheck.desktop.catalog_info import CatalogInfo
-from rigcheck.desktop.controller import AppController, memory_limits, sentence
+from rigcheck.desktop.controller import AppController, memory_limits
 from rigcheck.desktop.evaluation import Evaluation
 from rigcheck.desktop.models import format as fmt
-from rigcheck.desktop.pages.detail_page import DetailPage
 from rigcheck.desktop.pages.models_page import ModelsPage
 from rigcheck.desktop.services import Services
 from rigcheck.desktop.widgets.machine_panel import MachinePanel, plain_label
+from rigcheck.desktop.widgets.picks_strip import PicksStrip, rule_text
 from rigcheck.desktop.widgets.settings_bar import SettingsBar
+from rigcheck.desktop.window_actions import WindowActions
 from rigcheck.desktop.workers import TaskRunner
 from rigcheck.estimate.types import Settings
 from rigcheck.probe.types import Machine
 
-EXPORT_FORMATS = (
-    ("pdf", "PDF report (*.pdf)"),
-    ("html", "HTML report (*.html)"),
-    ("md", "Markdown (*.md)"),
-    ("json", "JSON (*.json)"),
-    ("csv", "CSV table (*.csv)"),
-)
 RESOURCES = Path(__file__).parent / "resources"
 PLOTTING_DELAY_MS = 250
 """After the first results: time for the table to paint before pyqtgraph's import competes for the CPU."""
@@ -78,7 +73,7 @@ class _FirstPaint(QObject):
         return False
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowActions, CatalogActions, QMainWindow):
     def __init__(self, services: Services, runner: TaskRunner | None = None, *, store=None,
                  settings: Settings | None = None, parent: QWidget | None = None):
         """``settings``: the estimator settings already read from ``store`` (read from it when None)."""
@@ -94,6 +89,7 @@ class MainWindow(QMainWindow):
                                         refresh_url=url, allow_unsigned=unsigned, parent=self)
         self.services = services
         self._error_details = ""
+        self._details_are_notes = False
         self._plotting_scheduled = False
         self.freeze_long_lived = False
         """Set by the app (open_window): after a new catalog's first evaluation, gc.freeze() what is in memory.
@@ -121,14 +117,19 @@ class MainWindow(QMainWindow):
         self.machine_panel = MachinePanel(sampler=c.sample_usage)
         self.machine_panel.sparkline.sample_on_show = False  # first sample once the table is up (_show_evaluation)
         self.settings_bar = SettingsBar(c.settings)
+        self.picks = PicksStrip()
+        self.picks.set_rule(rule_text(c.settings))
         self.models_page = ModelsPage()
-        self.detail_page = DetailPage()
-        # Table above, detail below: the table has a dozen columns and needs the full width.
+        # Table above, detail below: the table has a dozen columns and needs the full width. The detail pane is
+        # closed until a model is selected (and built then: start-up does not pay for its tabs, tables and charts);
+        # the splitter's handle resizes it.
+        self._detail_page = None
+        self._limits_machine: Machine | None = None
+        self._detail_state: dict[str, object] = {}
+        """What the detail pane is told before it exists (memory limits, installed models, run settings)."""
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(self.models_page)
-        self.split.addWidget(self.detail_page)
         self.split.setStretchFactor(0, 1)
-        self.split.setStretchFactor(1, 1)
         self.split.setChildrenCollapsible(False)
 
         central = QWidget()
@@ -137,38 +138,37 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.machine_panel)
         layout.addWidget(self.settings_bar)
+        layout.addWidget(self.picks)
         layout.addWidget(self.split, 1)
         self.setCentralWidget(central)
 
         self.act_search = QAction("Search", self, shortcut=QKeySequence.StandardKey.Find)
-        self.act_refresh = QAction("Refresh catalog", self, shortcut=QKeySequence("Ctrl+R"))
-        self.act_refresh.setToolTip("Ask Hugging Face and OpenRouter for new models, quants and prices (or the "
-                                    "feed set in Catalog source…) (Ctrl+R)")
-        self.act_add = QAction("Add model…", self)
-        self.act_add.setToolTip("Add a Hugging Face model by its id or URL, with its quantized versions")
-        self.act_feed = QAction("Catalog source…", self)
-        self.act_feed.setToolTip("Where Refresh catalog fetches from: Hugging Face and OpenRouter, or a signed feed")
+        self._make_catalog_actions()
         self.act_export = QAction("Export report…", self, shortcut=QKeySequence("Ctrl+E"))
         self.act_whatif = QAction("What if…", self, shortcut=QKeySequence("Ctrl+H"))
         self.act_whatif.setToolTip("Estimate for another machine: GPUs and RAM from the device table, or a profile (Ctrl+H)")
         self.act_back = QAction("This machine", self)
+        self.act_folders = QAction("Model folders…", self)
+        self.act_folders.setToolTip("Add a folder to look for installed models in (besides Ollama, LM Studio and the "
+                                    "Hugging Face and llama.cpp caches)")
+        self.act_settings = QAction("Settings…", self, shortcut=QKeySequence.StandardKey.Preferences)
+        self.act_settings.setToolTip("What counts as usable, and how hosted prices are blended")
         self.act_quit = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
-        for act in (self.act_whatif, self.act_back, self.act_refresh, self.act_add, self.act_feed, self.act_export):
+        for act in (self.act_whatif, self.act_back, self.act_refresh, self.act_add, self.act_feed, self.act_export,
+                    self.act_folders, self.act_settings):
             toolbar.addAction(act)
         self.addToolBar(toolbar)
         for act in (self.act_search, self.act_quit):
             self.addAction(act)
-        self.act_refresh.setEnabled(self.services.refresh_catalog is not None)
-        if self.services.refresh_catalog is None:
-            self.act_refresh.setToolTip("Catalog refresh is not part of this build")
-        self.act_add.setEnabled(self.services.add_model is not None)
+        self._make_menus()
         self.act_export.setEnabled(False)
         if self.services.export_report is None:
             self.act_export.setToolTip("Report export is not part of this build")
         self.act_back.setEnabled(False)
+        self.act_folders.setEnabled(self.services.add_model_folder is not None)
 
         sb = self.statusBar()
         self.busy_label = QLabel()
@@ -177,11 +177,12 @@ class MainWindow(QMainWindow):
         self.details_button.setFlat(True)
         self.details_button.hide()
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(180)
+        self.progress.setMinimumWidth(170)  # "113 / 119 models" fits on one line
+        self.progress.setMaximumWidth(200)
         self.progress.setMaximumHeight(16)
         self.progress.hide()
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setFlat(True)
+        self.cancel_button.setToolTip("Stop the refresh; the catalog in use stays as it is")
         self.cancel_button.hide()
         self.catalog_label = plain_label("Catalog: loading…")
         sb.addWidget(self.busy_label)
@@ -198,20 +199,20 @@ class MainWindow(QMainWindow):
         c.catalog_changed.connect(self._show_catalog)
         c.busy.connect(self._show_busy)
         c.failed.connect(self.show_failure)
-        c.refresh_progress.connect(self._show_progress)
-        c.refresh_done.connect(self._refresh_finished)
-        c.speed_ready.connect(self.detail_page.set_speed_points)
-        c.cost_ready.connect(self.detail_page.set_cost_curves)
+        self._connect_catalog_actions()
+        c.speed_ready.connect(lambda *a: self._detail_page and self._detail_page.set_speed_points(*a))
+        c.cost_ready.connect(lambda *a: self._detail_page and self._detail_page.set_cost_curves(*a))
+        c.serving_ready.connect(lambda *a: self._detail_page and self._detail_page.set_serving(*a))
         c.export_done.connect(lambda path: self._say(f"Report saved to {path}"))
-        self.settings_bar.changed.connect(c.set_settings)
-        self.models_page.selected.connect(
-            lambda row: self.detail_page.show_row(row, c.settings.prompt_tokens))
-        self.detail_page.curves_wanted.connect(c.request_curves)
+        c.installed_ready.connect(self.models_page.set_installed)
+        c.installed_ready.connect(lambda installed: self._tell_detail("set_installed", installed))
+        self.act_folders.triggered.connect(self.model_folder_dialog)
+        self.settings_bar.changed.connect(self._settings_changed)
+        self.models_page.selected.connect(self._selected)
+        self.picks.picked.connect(self._pick_chosen)
+        self.picks.settings_wanted.connect(self.settings_dialog)
+        self.act_settings.triggered.connect(self.settings_dialog)
         self.act_search.triggered.connect(self.models_page.focus_search)
-        self.act_refresh.triggered.connect(self.refresh_catalog)
-        self.act_feed.triggered.connect(self.feed_dialog)
-        self.act_add.triggered.connect(self.add_model_dialog)
-        self.cancel_button.clicked.connect(c.cancel_refresh)
         self.act_export.triggered.connect(self.export_dialog)
         self.act_whatif.triggered.connect(self.what_if)
         self.act_back.triggered.connect(c.back_to_this_machine)
@@ -240,6 +241,7 @@ class MainWindow(QMainWindow):
             self._show_catalog(look.catalog)
         self.models_page.model.set_prompt_tokens(look.settings.prompt_tokens)
         self.models_page.set_cells(list(look.cells))
+        self.picks.set_cells(look.cells)
 
     def first_look_later(self, helper, timeout_s: float) -> None:
         """Show the first look of ``helper`` (helper_process.Helper) when it finishes, unless this window's own
@@ -285,7 +287,10 @@ class MainWindow(QMainWindow):
     def _show_machine(self, machine: Machine, specs) -> None:
         self.machine_panel.set_machine(machine, specs)
         self.setWindowTitle(f"rigcheck — {machine.label or machine.hostname or 'this machine'}")
-        self.detail_page.set_memory_limits(*memory_limits(machine))
+        # The memory chart's lines: worked out when the detail pane exists (it is built on the first selection).
+        self._limits_machine = machine
+        if self._detail_page is not None:
+            self._detail_page.set_memory_limits(*memory_limits(machine))
         other = machine.origin != "probed"
         if other:
             name = machine.label or "unnamed"
@@ -308,6 +313,7 @@ class MainWindow(QMainWindow):
             gc.freeze()
             self._frozen_catalog = ev.catalog
         self.models_page.model.set_prompt_tokens(ev.settings.prompt_tokens)
+        self._tell_detail("set_run_settings", ev.settings.kv_cache_type)
         # The table first, the detail pane on the next turn of the event loop: the table paints and input is
         # handled in between, instead of both updates and paints in one stall.
         self.models_page.blockSignals(True)
@@ -315,6 +321,8 @@ class MainWindow(QMainWindow):
             self.models_page.set_rows(list(ev.rows), list(ev.cells) or None)
         finally:
             self.models_page.blockSignals(False)
+        self.picks.set_rule(rule_text(ev.settings))
+        self.picks.set_cells(self.models_page.model.cells())
         QTimer.singleShot(0, self, self._refresh_detail)
         if self.machine_panel.sparkline.plot is None and not self._plotting_scheduled:
             # pyqtgraph is the slowest import of all: load it on a worker once the table has painted, then
@@ -325,7 +333,60 @@ class MainWindow(QMainWindow):
         self.act_export.setEnabled(self.services.export_report is not None)
 
     def _refresh_detail(self) -> None:
-        self.detail_page.show_row(self.models_page.current_row(), self.controller.settings.prompt_tokens)
+        self._selected(self.models_page.current_row())
+
+    @property
+    def detail_page(self):
+        """The detail pane (``pages.detail_page.DetailPage``), built on first use and kept."""
+        if self._detail_page is None:
+            from rigcheck.desktop.pages.detail_page import DetailPage
+
+            page = DetailPage()
+            page.hide()
+            for method, args in self._detail_state.items():
+                getattr(page, method)(*args)
+            if self._limits_machine is not None:
+                page.set_memory_limits(*memory_limits(self._limits_machine))
+            page.closed.connect(self.models_page.clear_selection)
+            page.curves_wanted.connect(self.controller.request_curves)
+            self.split.addWidget(page)
+            self.split.setStretchFactor(1, 1)
+            self._detail_page = page
+            saved = self.store.value("window/split")
+            if isinstance(saved, QByteArray) and not saved.isEmpty():
+                self.split.restoreState(saved)
+        return self._detail_page
+
+    def _tell_detail(self, method: str, *args) -> None:
+        """Call a setter of the detail pane now, or when it is built."""
+        self._detail_state[method] = args
+        if self._detail_page is not None:
+            getattr(self._detail_page, method)(*args)
+
+    def _selected(self, row) -> None:
+        """The detail pane shows the selected model, and is closed while none is selected."""
+        if row is None and self._detail_page is None:
+            return  # nothing to close
+        opening = row is not None and self.detail_page.isHidden()
+        self.detail_page.setVisible(row is not None)
+        if opening:
+            total = sum(self.split.sizes()) or self.split.height()
+            self.split.setSizes([total - total * 9 // 20, total * 9 // 20])
+        self.detail_page.show_row(row, self.controller.settings.prompt_tokens)
+
+    def _pick_chosen(self, model_id: str) -> None:
+        if not self.models_page.select_model(model_id):
+            # Filtered out of view: clear the filters that hide it, then select it.
+            self.models_page.search.clear()
+            self.models_page.usable_only.setChecked(False)
+            for box in (self.models_page.verdict, self.models_page.use_case, self.models_page.license,
+                        self.models_page.min_context):
+                box.setCurrentIndex(0)
+            self.models_page.select_model(model_id)
+
+    def _settings_changed(self, settings: Settings) -> None:
+        self.picks.set_rule(rule_text(settings))
+        self.controller.set_settings(settings)
 
     def _show_catalog(self, info: CatalogInfo) -> None:
         source = "built in" if info.source == "embedded" else info.source
@@ -336,34 +397,14 @@ class MainWindow(QMainWindow):
         self.catalog_label.setToolTip(fmt.tooltip("\n".join(tip)))
 
     def _show_busy(self, key: str, running: bool) -> None:
-        words = {"probe": "Probing this machine…", "evaluate": "Estimating…", "refresh": "Refreshing catalog…",
-                 "export": "Exporting report…"}
+        words = {"probe": "Probing this machine…", "evaluate": "Estimating…", "refresh": BUSY_TEXT,
+                 "export": "Exporting report…", "installed": "Looking for installed models…"}
         if key == "refresh":
-            self.progress.setVisible(running)
-            self.cancel_button.setVisible(running)
-            self.act_refresh.setEnabled(not running and self.services.refresh_catalog is not None)
-            self.act_add.setEnabled(not running and self.services.add_model is not None)
-            if running:
-                self.progress.setRange(0, 0)
+            self._show_refresh_busy(running)
         if running:
             self.busy_label.setText(words.get(key, ""))
-        elif self.busy_label.text() == words.get(key):
+        elif key in words and self.busy_label.text().startswith(words[key]):  # a refresh adds its ETA
             self.busy_label.setText("")
-
-    def _show_progress(self, done, total, what: str = "") -> None:
-        if total:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * min(1.0, (done or 0) / total)))
-            if what:  # a refresh from the sources: models done of total, and the one being fetched
-                self.progress.setFormat(f"{done} / {total} models")
-                self.progress.setToolTip(fmt.tooltip(f"Fetching {what}"))
-            else:
-                self.progress.setFormat(f"{units.bytes_text(done)} / {units.bytes_text(total)}")
-        else:
-            self.progress.setRange(0, 0)
-
-    def _refresh_finished(self, message: str) -> None:
-        self._say(message)
 
     def show_failure(self, what: str, message: str, details: str) -> None:
         """One readable sentence in the status bar; the details one click away (credentials in URLs redacted)."""
@@ -373,9 +414,13 @@ class MainWindow(QMainWindow):
         self.error_label.setText(message)
         self.error_label.setToolTip(fmt.tooltip(message))
         self._error_details = redact_text(details)
+        self._details_are_notes = False
         self.details_button.setVisible(bool(details))
 
     def _show_details(self) -> None:
+        if self._details_are_notes:  # after a refresh: what it skipped or noted
+            self.show_refresh_details()
+            return
         from rigcheck.desktop.widgets.crash_dialog import show_error  # QMessageBox: loaded when first needed
 
         show_error(self, self.error_label.text(), self._error_details)
@@ -387,96 +432,8 @@ class MainWindow(QMainWindow):
         self.error_label.setText(message)
         self.error_label.setToolTip(fmt.tooltip(message))
         self._error_details = ""
+        self._details_are_notes = False
         self.details_button.hide()
-
-    # actions -----------------------------------------------------------------------------------------
-    def refresh_catalog(self) -> None:
-        if not self.controller.refresh():
-            self._say("A refresh is already running." if self.controller.refreshing
-                      else "Catalog refresh is not part of this build.")
-
-    def feed_dialog(self) -> None:
-        """Set where Refresh catalog fetches from; remembered in rigcheck.ini."""
-        from rigcheck.desktop.widgets.feed_dialog import FeedDialog
-
-        c = self.controller
-        dialog = FeedDialog(c.refresh_url, c.allow_unsigned, self)
-
-        def accepted() -> None:
-            c.refresh_url, c.allow_unsigned = dialog.url, dialog.allow_unsigned
-            state.save_refresh_url(self.store, dialog.url, dialog.allow_unsigned)
-            where = "Hugging Face and OpenRouter" if dialog.url is None else dialog.url
-            unsigned = " (an unsigned feed is accepted from it)" if dialog.allow_unsigned else ""
-            self._say(f"Refresh catalog will fetch {where}{unsigned}.")
-
-        dialog.accepted.connect(accepted)
-        dialog.open()
-        self.feed_dialog_window = dialog
-
-    def add_model_dialog(self) -> None:
-        """Ask for a Hugging Face repo id or URL and add it (in the background, with progress and cancel)."""
-        from PySide6.QtWidgets import QInputDialog, QLineEdit
-
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle("Add model")
-        dialog.setLabelText("Hugging Face model (ORG/REPO or its URL), with its quantized versions:")
-        dialog.setTextEchoMode(QLineEdit.EchoMode.Normal)
-        dialog.setTextValue("")
-
-        def accepted() -> None:
-            ref = dialog.textValue().strip()
-            if not ref:
-                return
-            from rigcheck.catalog.sources.huggingface import InvalidRepoId, parse_model_ref
-
-            try:
-                parse_model_ref(ref)
-            except InvalidRepoId as exc:
-                self._say(sentence(str(exc)))
-                return
-            if not self.controller.add_model(ref):
-                self._say("A refresh is already running." if self.controller.refreshing
-                          else "Adding models is not part of this build.")
-
-        dialog.accepted.connect(accepted)
-        dialog.open()
-        self.add_dialog_window = dialog
-
-    def export_dialog(self) -> None:
-        from PySide6.QtWidgets import QFileDialog  # first use only: its Python enums cost ~10 ms to set up
-
-        start = str(Path(self.store.value("export/dir", str(Path.cwd())) or "") / "rigcheck-report.pdf")
-        filters = ";;".join(f for _, f in EXPORT_FORMATS)
-        path, chosen = QFileDialog.getSaveFileName(self, "Export report", start, filters)
-        if not path:
-            return
-        fmt_name = next((k for k, f in EXPORT_FORMATS if f == chosen), None)
-        suffix = Path(path).suffix.lower().lstrip(".")
-        if suffix in {k for k, _ in EXPORT_FORMATS}:
-            fmt_name = suffix  # the extension typed wins over the filter left selected
-        elif fmt_name:
-            path = f"{path}.{fmt_name}"
-        self.store.setValue("export/dir", str(Path(path).parent))
-        self.export_to(fmt_name or "pdf", path)
-
-    def export_to(self, fmt_name: str, path: str) -> bool:
-        selected = self.models_page.selected_model_id()
-        ok = self.controller.export(fmt_name, path, (selected,) if selected else ())
-        if not ok:
-            self._say("Nothing to export yet." if self.services.export_report else
-                      "Report export is not part of this build.")
-        return ok
-
-    def what_if(self) -> None:
-        from rigcheck.desktop.widgets.hardware_dialog import HardwareDialog
-
-        if self.controller.catalog is None:
-            self._say("The catalog is still loading; What if… needs its device table.")
-            return
-        dialog = HardwareDialog(self.services, self.controller.catalog, self)
-        dialog.accepted.connect(lambda: dialog.machine and self.controller.show_machine(dialog.machine))
-        dialog.open()
-        self.hardware_dialog = dialog
 
     # state -------------------------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -485,7 +442,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 900)
-        for key, widget in (("window/state", self), ("window/split", self.split)):
+        for key, widget in (("window/state", self),):
             value = self.store.value(key)
             if isinstance(value, QByteArray) and not value.isEmpty():
                 widget.restoreState(value)
@@ -497,7 +454,8 @@ class MainWindow(QMainWindow):
     def save_state(self) -> None:
         self.store.setValue("window/geometry", self.saveGeometry())
         self.store.setValue("window/state", self.saveState())
-        self.store.setValue("window/split", self.split.saveState())
+        if self._detail_page is not None:
+            self.store.setValue("window/split", self.split.saveState())
         self.store.setValue("window/table_header", self.models_page.table.horizontalHeader().saveState())
         state.save_estimator_settings(self.store, self.controller.settings)
         self.store.sync()

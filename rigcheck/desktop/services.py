@@ -43,17 +43,29 @@ class Services:
     from Hugging Face and OpenRouter, progress ``(models done, total, repo)``; a URL: a feed, ``(bytes, total)``."""
     add_model: Callable[..., Any] | None = None
     """``(repo id or URL, progress=callable, cancel=threading.Event) -> result``: ``catalog add``."""
+    remove_model: Callable[[str], Any] | None = None
+    """``(repo id) -> result``: ``catalog remove`` of a model added with ``add_model``."""
+    added_models: Callable[[], list[str]] | None = None
+    """The repos added with ``add_model`` (a small file read: fine on the GUI thread)."""
     export_report: Callable[..., None] | None = None
     """``(machine, catalog, settings, estimates, fmt, path, selected_model_ids=()) -> None``."""
     cost_curves: Callable[..., Any] | None = None
     """``(model, quant_name, machine, catalog, utilizations, settings) -> (dict[label, list[usd_per_m_output]],
     note)``: $/M output tokens against utilization per door (hosted, rented, owned)."""
+    serving_view: Callable[..., Any] | None = None
+    """``(model, quant_name, machine, catalog, settings) -> serving_bridge.ServingView``: per-user against total
+    tokens/s as concurrency grows on the machine, and each door's $/M beside it."""
     warm_up: Callable[[], None] | None = None
     """Imports what the first evaluation needs; run on a prefetch thread while the catalog and probe work."""
     preload: Callable[[], None] | None = None
     """Imports the catalog, probe and estimator modules on the GUI thread before Qt is imported (start-up)."""
     first_look: Callable[[], Any] | None = None
     """Starts the first-look helper process (``helper_process.start_helper``: a ``Helper`` or None)."""
+    scan_installed: Callable[[Catalog], list] | None = None
+    """The models installed on this machine (``catalog.installed.scan``: Ollama, LM Studio, the Hugging Face and
+    llama.cpp caches, the folders added in the app); None when the scan is not part of this build."""
+    add_model_folder: Callable[[str], None] | None = None
+    """Adds a folder to the scan (kept in the config folder, shared with `rigcheck installed`)."""
 
     def with_(self, **changes) -> Services:
         return replace(self, **changes)
@@ -138,8 +150,22 @@ def _load_catalog() -> Catalog:
 
 def _evaluate(machine: Machine, catalog: Catalog, settings: Settings) -> list[Estimate]:
     from rigcheck.estimate import evaluate
+    from rigcheck.estimate.calibration.correction import with_measured
 
-    return evaluate(machine, catalog, settings)
+    return with_measured(machine, catalog, evaluate(machine, catalog, settings), settings.usable)
+
+
+def _scan_installed(catalog: Catalog) -> list:
+    from rigcheck.catalog.installed.scan import default_cache, scan
+    from rigcheck.catalog.installed.settings import saved_folders
+
+    return scan(catalog, folders=saved_folders(), cache=default_cache())
+
+
+def _add_model_folder(folder: str) -> None:
+    from rigcheck.catalog.installed.settings import save_folders, saved_folders
+
+    save_folders([*saved_folders(), folder])
 
 
 def _warm_up() -> None:
@@ -167,6 +193,8 @@ def default_services() -> Services:
     refresh = _lazy("rigcheck.catalog.refresh", "refresh_catalog")
     export = _lazy("rigcheck.desktop.report_bridge", "export_report") if _present("rigcheck.report") else None
     cost = _lazy("rigcheck.desktop.cost_bridge", "cost_curves") if _present("rigcheck.estimate.compare") else None
+    serving = (_lazy("rigcheck.desktop.serving_bridge", "serving_view")
+               if _present("rigcheck.estimate.serve_answer") else None)
     return Services(
         probe_machine=_probe,
         load_catalog=_load_catalog,
@@ -180,11 +208,16 @@ def default_services() -> Services:
         find_model=_lazy("rigcheck.catalog.devices", "find_model"),
         refresh_catalog=refresh,
         add_model=_lazy("rigcheck.catalog.live", "add_model"),
+        remove_model=_lazy("rigcheck.catalog.live", "remove_model"),
+        added_models=_lazy("rigcheck.catalog.live", "added_models"),
         export_report=export,
         cost_curves=cost,
+        serving_view=serving,
         warm_up=_warm_up,
         preload=_preload,
         first_look=_start_first_look,
+        scan_installed=_scan_installed if _present("rigcheck.catalog.installed") else None,
+        add_model_folder=_add_model_folder,
     )
 
 

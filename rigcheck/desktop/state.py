@@ -6,11 +6,11 @@ portable installs never write to the registry or the home folder.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rigcheck.catalog.paths import config_dir
+from rigcheck.estimate.rules import Thresholds
 from rigcheck.estimate.types import Settings
 
 if TYPE_CHECKING:
@@ -68,6 +68,14 @@ def _int(value, default: int, low: int, high: int) -> int:
     return n if low <= n <= high else default
 
 
+def _float(value, default: float, low: float, high: float) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return default
+    return x if low <= x <= high else default  # NaN fails both comparisons
+
+
 def load_estimator_settings(store: QSettings) -> Settings:
     """The last settings used; any value that is missing or unreadable falls back to its default."""
     d = Settings()
@@ -80,15 +88,27 @@ def load_estimator_settings(store: QSettings) -> Settings:
         kv_cache_type=kv if kv in _KV else d.kv_cache_type,
         runtime=runtime if runtime in _RUNTIMES else None,
         memory_basis=basis if basis in ("total", "free") else d.memory_basis,
+        usable=Thresholds(
+            _float(store.value("estimate/min_decode_tokens_per_s"), d.usable.min_decode_tokens_per_s, 0.01, 1e6),
+            _float(store.value("estimate/max_ttft_s"), d.usable.max_ttft_s, 0.01, 1e6)),
+        input_per_output=_float(store.value("estimate/input_per_output"), d.input_per_output, 0.0, 1e3),
     )
 
 
 def save_estimator_settings(store: QSettings, settings: Settings) -> None:
-    for f in fields(settings):
-        if f.name == "quant":
-            continue
-        value = getattr(settings, f.name)
-        store.setValue(f"estimate/{f.name}", "" if value is None else value)
+    values = {
+        "context_tokens": settings.context_tokens,
+        "prompt_tokens": settings.prompt_tokens,
+        "kv_cache_type": settings.kv_cache_type,
+        "runtime": settings.runtime or "",
+        "memory_basis": settings.memory_basis,
+        # Floats as text: QSettings would write a double as an @Variant blob the first-look helper cannot read.
+        "min_decode_tokens_per_s": repr(float(settings.usable.min_decode_tokens_per_s)),
+        "max_ttft_s": repr(float(settings.usable.max_ttft_s)),
+        "input_per_output": repr(float(settings.input_per_output)),
+    }
+    for name, value in values.items():
+        store.setValue(f"estimate/{name}", value)
 
 
 def save_refresh_url(store: QSettings, url: str | None, allow_unsigned: bool) -> None:

@@ -1,8 +1,8 @@
-"""Pure estimation functions: memory, placement, speed, cost, plans.
+"""Pure estimation functions: memory, placement, speed, serving, cost, plans.
 
 Entry points: ``evaluate(machine, catalog, settings, models=None)`` for every model x quant of a
 catalog, ``estimate(model, quant, machine, settings, devices)`` for one row, and
-``speed.serving_throughput`` for a server's aggregate throughput at a batch size.
+``serve_answer.serve`` for what a node serves to many users at once (engine, concurrency, layout).
 
 The names are loaded on first use (PEP 562): importing ``rigcheck.estimate.types`` for its records
 must not load the whole engine (the desktop app reads the records long before it evaluates anything).

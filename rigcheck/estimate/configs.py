@@ -3,7 +3,9 @@
 Candidates come from the device table: single cards; N cards of one kind (layer split with llama.cpp,
 tensor parallel with vLLM); unified-memory machines (Mac Studio, Strix Halo, DGX Spark) at each memory
 size the table knows; datacenter nodes (8x H100/H200/B200); and, for models larger than any node,
-several nodes on paper.
+several nodes on paper. Each configuration has a class (``config_class``): a workstation (up to four consumer or
+workstation cards in a desktop, or a unified-memory machine) or a server (datacenter parts, SXM modules, eight
+cards, several nodes); a plan can keep to one class (``MachineClass``), as the upgrade of a workstation does.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
-from rigcheck.catalog.devices import hypothetical_machine
+from rigcheck.catalog.devices import hypothetical_machine, resolve_gpu
 from rigcheck.catalog.records import Catalog, Device
 from rigcheck.probe.types import Machine
 
@@ -95,6 +97,40 @@ class Config:
         if self.count > 1:
             return self.device.interconnect or (f"PCIe gen {self.device.pcie_gen}" if self.device.pcie_gen else None)
         return None
+
+
+MachineClass = Literal["workstation", "server", "any"]
+MACHINE_CLASSES: tuple[str, ...] = get_args(MachineClass)
+WORKSTATION_KINDS = frozenset({"consumer", "workstation"})
+WORKSTATION_MAX_CARDS = 4
+"""A desktop board takes up to four double-width cards; more is a server chassis."""
+
+
+def config_class(config: Config) -> str:
+    """"workstation" (up to four consumer or workstation cards, or a unified-memory machine) or "server"."""
+    if config.kind == "unified":
+        return "workstation"
+    if config.device.kind in WORKSTATION_KINDS and config.count <= WORKSTATION_MAX_CARDS and config.nodes == 1:
+        return "workstation"
+    return "server"
+
+
+def in_class(config: Config, wanted: str) -> bool:
+    return wanted == "any" or config_class(config) == wanted
+
+
+def machine_class(machine: Machine, devices: Iterable[Device]) -> str:
+    """The class of a machine, probed or described: "server" when any GPU is a datacenter part or it has more
+    than four cards, else "workstation" (a desktop, a laptop, a Mac, a machine without a GPU)."""
+    gpus = machine.usable_gpus
+    if len(gpus) > WORKSTATION_MAX_CARDS:
+        return "server"
+    devices = list(devices)
+    for gpu in gpus:
+        device = resolve_gpu(gpu, devices)
+        if device is not None and device.kind == "datacenter":
+            return "server"
+    return "workstation"
 
 
 MachineFn = Callable[[list[str], "int | None", Catalog], Machine]

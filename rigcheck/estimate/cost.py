@@ -8,12 +8,13 @@ the three doors compare on one unit.
 - Owned: purchase price amortized over N years (default 3), plus power (GPU TDP x a utilization-weighted
   draw x host overhead x $/kWh, default 0.15 USD/kWh) and an ops allowance per month (default 100 USD).
 
-Self-hosted doors are priced over what one node serves of the workload (``rigcheck.estimate.serving``:
-decode at the batch the workload sustains, and the prefill its input takes).
+Self-hosted doors are priced over what one node serves of the workload (``rigcheck.estimate.serving``, built
+on the serving model of ``rigcheck.estimate.serve``: continuous batching at the workload's concurrency, the
+prefill of its input inside the engine steps). Each door also gives its $/M with the node saturated.
 
-Utilization is the average share of a dedicated node's capacity the traffic keeps busy (bursty
-traffic sits low). Machines are sized so the average demand stays within that share of their
-capacity; the monthly bill counts whole machines.
+Utilization is the share of hours the node serves at the workload's concurrency (bursty traffic sits low).
+Machines are sized so the average demand stays within that share of their capacity; the monthly bill counts
+whole machines.
 
 The doors side by side for one model: ``rigcheck.estimate.compare``; their curves over utilization and
 break-even: ``rigcheck.estimate.curves``.
@@ -25,7 +26,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rigcheck.catalog.hosted import TokenMix, all_in_usd_per_m_output
+from rigcheck.catalog.hosted import all_in_usd_per_m_output
 from rigcheck.catalog.records import HostedOffer
 from rigcheck.estimate.serving import HOURS_PER_MONTH, SECONDS_PER_DAY, NodeCapacity, Workload
 from rigcheck.estimate.types import Band
@@ -127,6 +128,9 @@ class DoorCost:
     assumptions: tuple[str, ...] = ()
     unavailable_reason: str | None = None
     details: dict[str, object] = field(default_factory=dict)
+    saturated: Band | None = None
+    """$/M output tokens with the node saturated (the engine's own batch limit) every hour: the best case, shown
+    beside the workload's figure. None for hosted and for machines that serve one request at a time."""
 
     @property
     def available(self) -> bool:
@@ -155,6 +159,7 @@ class DoorCost:
             ),
             "usd_per_m_output_tokens_band": band(self.usd_per_m_output_tokens),
             "usd_per_m_output_tokens_at_full_utilization": band(self.usd_per_m_output_at_full),
+            "usd_per_m_output_tokens_saturated": band(self.saturated),
             "monthly_usd": round(self.monthly_usd.expected, 2) if self.monthly_usd else None,
             "monthly_usd_band": band(self.monthly_usd),
             "units": self.units,
@@ -237,33 +242,28 @@ def _rate(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
 
 
-def _capacity_lines(capacity: NodeCapacity, mix: TokenMix, served: Band) -> tuple[str, ...]:
-    uncached = mix.input_per_output * (1.0 - mix.cached_input_share)
-    dec = capacity.decode_tokens_per_s
+def _capacity_lines(capacity: NodeCapacity) -> tuple[str, ...]:
+    served = capacity.output_tokens_per_s
     lines = [
-        f"{capacity.label}: decode {_rate(dec.expected)} output tokens/s aggregate at batch {capacity.batch} "
-        f"({_rate(dec.low)}-{_rate(dec.high)})",
+        f"{capacity.label}: {_rate(served.expected)} output tokens/s ({_rate(served.low)}-{_rate(served.high)}) at "
+        f"{capacity.concurrency} concurrent requests, prefill of their input included"
+        + (f"; {capacity.layout}" if capacity.layout else ""),
     ]
-    if capacity.prefill_tokens_per_s is not None and uncached > 0:
-        lines.append(
-            f"prefill {_rate(capacity.prefill_tokens_per_s.expected)} tokens/s; {uncached:.3g} uncached input "
-            f"tokens per output token take {_prefill_share(capacity, uncached):.0%} of node time "
-            "(no prefill/decode overlap assumed; the band's high end assumes full overlap)"
-        )
-    elif uncached > 0:
-        lines.append("prefill rate unknown: input tokens are not charged node time (optimistic)")
-    else:
-        lines.append("no uncached input: prefill takes no node time")
-    lines.append(f"serves {_rate(served.expected)} output tokens/s at 100% utilization")
+    sat = capacity.saturated_output_tokens_per_s
+    if sat is not None:
+        lines.append(f"saturated (the engine's limit, {capacity.max_concurrency:,} requests at once): "
+                     f"{_rate(sat.expected)} output tokens/s")
     return tuple(lines) + capacity.basis
 
 
-def _prefill_share(capacity: NodeCapacity, uncached_per_output: float) -> float:
-    pre = capacity.prefill_tokens_per_s
-    if pre is None:
-        return 0.0
-    prefill_s = uncached_per_output / pre.expected
-    return prefill_s / (prefill_s + 1.0 / capacity.decode_tokens_per_s.expected)
+def _saturated_usd_per_m(month_usd: Band, capacity: NodeCapacity, power_month_at_full: float = 0.0) -> Band | None:
+    """$/M output tokens with the node kept saturated every hour (the best a node can do), as a band."""
+    sat = capacity.saturated_output_tokens_per_s
+    if sat is None:
+        return None
+    tokens = [x * HOURS_PER_MONTH * 3600.0 / 1e6 for x in (sat.high, sat.expected, sat.low)]
+    costs = [month_usd.low, month_usd.expected, month_usd.high]
+    return Band(*((c + power_month_at_full) / t for c, t in zip(costs, tokens, strict=True)))
 
 
 def rented_door(
@@ -277,8 +277,7 @@ def rented_door(
     """The rented door: a dedicated node billed wall-clock, over the tokens it serves for the workload."""
     if gpu_count < 1:
         raise CostError("a rented node needs at least one GPU")
-    mix = workload.token_mix
-    served = capacity.output_tokens_per_s(mix)
+    served = capacity.output_tokens_per_s
     node_month = Band(*(p * gpu_count * HOURS_PER_MONTH for p in (
         usd_per_gpu_hour.low, usd_per_gpu_hour.expected, usd_per_gpu_hour.high)))
     units = _units_needed(workload, served.expected)
@@ -299,7 +298,7 @@ def rented_door(
         f"billed {HOURS_PER_MONTH:.0f} h/month wall-clock, busy or idle: "
         f"${node_month.expected:,.0f} per node per month",
         f"{units} node(s) so average demand stays within {workload.utilization:.0%} of capacity",
-        *_capacity_lines(capacity, mix, served),
+        *_capacity_lines(capacity),
         "no ops staff, storage or egress counted",
     )
     return DoorCost(
@@ -314,8 +313,10 @@ def rented_door(
         curve_low=curve(node_month.low, served.high),
         curve_high=curve(node_month.high, served.low),
         assumptions=assumptions,
-        details={"gpu_count": gpu_count, "batch": capacity.batch,
+        details={"gpu_count": gpu_count, "concurrency": capacity.concurrency,
+                 "max_concurrency": capacity.max_concurrency, "layout": capacity.layout,
                  "usd_per_gpu_hour": usd_per_gpu_hour.to_dict()},
+        saturated=_saturated_usd_per_m(node_month, capacity),
     )
 
 
@@ -339,8 +340,7 @@ def owned_door(
         raise CostError("purchase price must be zero or more")
     if not gpu_tdp_w_total >= 0:
         raise CostError("power draw must be zero or more")
-    mix = workload.token_mix
-    served = capacity.output_tokens_per_s(mix)
+    served = capacity.output_tokens_per_s
     amortization = purchase_usd / (ownership.years * 12.0)
     full_kw = gpu_tdp_w_total * HOST_POWER_FACTOR / 1000.0
     idle_power_month = full_kw * IDLE_POWER_SHARE * HOURS_PER_MONTH * ownership.usd_per_kwh
@@ -378,7 +378,7 @@ def owned_door(
         power_line,
         f"ops allowance ${ownership.ops_usd_per_month:,.0f}/month per machine",
         f"{units} machine(s) so average demand stays within {workload.utilization:.0%} of capacity",
-        *_capacity_lines(capacity, mix, served),
+        *_capacity_lines(capacity),
         "no financing cost, rack space or resale value counted",
     )
     return DoorCost(
@@ -393,7 +393,10 @@ def owned_door(
         curve_low=curve(served.high),
         curve_high=curve(served.low),
         assumptions=assumptions,
-        details={"purchase_usd": purchase_usd, "gpu_tdp_w_total": gpu_tdp_w_total, "batch": capacity.batch,
+        saturated=_saturated_usd_per_m(Band(fixed_month, fixed_month, fixed_month), capacity, busy_power_month),
+        details={"purchase_usd": purchase_usd, "gpu_tdp_w_total": gpu_tdp_w_total,
+                 "concurrency": capacity.concurrency, "max_concurrency": capacity.max_concurrency,
+                 "layout": capacity.layout,
                  "amortization_years": ownership.years, "usd_per_kwh": ownership.usd_per_kwh,
                  "ops_usd_per_month": ownership.ops_usd_per_month},
     )

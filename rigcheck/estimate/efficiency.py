@@ -57,6 +57,12 @@ class Efficiency:
     """Without flash attention, decode reads the KV cache through separate score, softmax and weighted-sum
     kernels (V transposed): this many times slower per byte than the weights."""
 
+    @property
+    def calibrated(self) -> bool:
+        """Whether these constants were fitted on measured rows (their source says "fitted"), rather than set
+        by analogy ("not calibrated"): the pick prefers a calibrated runtime at equal quality."""
+        return self.source.startswith("fitted")
+
 
 def _e(decode_f16: float, decode_quant: float, layer_s: float, extra_gpu_s: float, prefill_f16: float,
        prefill_quant: float, prefill_token_s: float, attention: float, passes: float,

@@ -5,8 +5,9 @@ short, allocation-light computation per model x quant row, so a 20,000-row catal
 of a second. Quants whose runtime cannot run on the machine (MLX off Apple silicon, vLLM without an
 NVIDIA or AMD Instinct GPU, NVFP4 before Blackwell) are skipped rather than estimated.
 
-Best quant per model: ``best.pick_best`` (quality tiers by bits per weight, usable speed, resident
-before spilled; the rule is in that module's docstring).
+Each row is marked ``usable`` (``rules.is_usable`` with the settings' thresholds) and one row per model
+``best``: its pick (``rules.pick_index``) when it has one, else the row closest to usable
+(``rules.representative_index``); the rule is in ``rules``' docstring.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from collections.abc import Iterable
 
 from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from rigcheck.estimate import memory as mem
-from rigcheck.estimate.best import Candidate, pick_best
 from rigcheck.estimate.estimator import Estimator
 from rigcheck.estimate.model_run import ModelRun
 from rigcheck.estimate.row import expected_speeds, marked_best
+from rigcheck.estimate.rules import Candidate, Thresholds, candidate, is_usable, representative_index
 from rigcheck.estimate.runtimes import candidate_runtimes, runtime_unavailable_reason
 from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.probe.types import Machine
@@ -28,41 +29,31 @@ from rigcheck.probe.types import Machine
 _tuple_new = tuple.__new__  # a NamedTuple built without its Python-level __new__ (once per row)
 
 
-_BITS: dict[tuple[str, float | None], float] = {}
+def mark_best(rows: list[Estimate], thresholds: Thresholds | None = None) -> list[Estimate]:
+    """Mark each row ``usable`` and the row that speaks for each model ``best`` (``rules``); returns a new list.
 
-
-def _bits(quant: Quant) -> float:
-    key = (quant.name, quant.bits_per_weight)
-    bits = _BITS.get(key)
-    if bits is None:
-        bits = _BITS[key] = mem.bits_per_weight(quant)
-    return bits
-
-
-def _candidate(row: Estimate, quant: Quant) -> Candidate:
-    decode, ttft = row.decode_tokens_per_s, row.ttft_s
-    return Candidate(mem.bits_per_weight(quant), row.verdict, decode.expected if decode is not None else None,
-                     ttft.expected if ttft is not None else None)
-
-
-def mark_best(rows: list[Estimate], quants: dict[tuple[str, str], Quant]) -> list[Estimate]:
-    """Mark the best row of each model (``best.pick_best``); returns a new list.
-
-    ``quants`` maps (model id, quant name) to the quant record of each row; rows without one are
-    never best."""
+    ``thresholds``: what counts as usable (the rules' defaults when None)."""
+    thresholds = thresholds or Thresholds()
     by_model: dict[str, tuple[list[int], list[Candidate]]] = {}
+    out = []
     for i, row in enumerate(rows):
-        quant = quants.get((row.model_id, row.quant))
-        if quant is not None:
-            indices, candidates = by_model.setdefault(row.model_id, ([], []))
-            indices.append(i)
-            candidates.append(_candidate(row, quant))
-    out = [dataclasses.replace(r, best=False) if r.best else r for r in rows]
+        usable = is_usable(*expected_speeds_of(row), thresholds) if row.fits else False
+        if row.best or row.usable != usable:
+            row = dataclasses.replace(row, best=False, usable=usable)
+        out.append(row)
+        indices, candidates = by_model.setdefault(row.model_id, ([], []))
+        indices.append(i)
+        candidates.append(candidate(row))
     for indices, candidates in by_model.values():
-        pick = pick_best(candidates)
-        if pick is not None:
-            out[indices[pick]] = marked_best(out[indices[pick]])
+        chosen = representative_index(candidates, thresholds)
+        if chosen is not None:
+            out[indices[chosen]] = marked_best(out[indices[chosen]])
     return out
+
+
+def expected_speeds_of(row: Estimate) -> tuple[float | None, float | None]:
+    decode, ttft = row.decode_tokens_per_s, row.ttft_s
+    return (decode.expected if decode is not None else None, ttft.expected if ttft is not None else None)
 
 
 def evaluate(machine: Machine, catalog: Catalog, settings: Settings,
@@ -88,6 +79,8 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
     estimator = Estimator(machine, catalog.devices, settings)
     rows: list[Estimate] = []
     wanted = settings.quant
+    thresholds = settings.usable
+    min_decode, max_ttft = thresholds.min_decode_tokens_per_s, thresholds.max_ttft_s
     for model in (catalog.models if models is None else models):
         try:
             shape = estimator.shape(model)
@@ -107,11 +100,17 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
                 run = runs[runtime] = estimator.model_run(shape, runtime, 0.0, None, mem.LLAMA_CPP_UBATCH_TOKENS)
             row = estimator.estimate_in(run, quant)
             decode, ttft = expected_speeds(row)
-            candidates.append(_tuple_new(Candidate, (_bits(quant), row.verdict, decode, ttft)))
+            d = row.__dict__
+            if decode is not None and decode >= min_decode and (ttft is None or ttft <= max_ttft):
+                d["usable"] = True  # rules.is_usable, inlined; a row made just now, seen by nobody else yet
+            speeds = d.get("_speeds")
+            candidates.append(_tuple_new(Candidate, (d["bits_per_weight"], d["verdict"], decode, ttft,
+                                                     d["calibrated"], d["gpu_memory_share"],
+                                                     None if speeds is None else speeds[0] * speeds[1])))
             rows.append(row)
-        pick = pick_best(candidates)
-        if pick is not None:
-            rows[first + pick] = marked_best(rows[first + pick])
+        chosen = representative_index(candidates, thresholds)
+        if chosen is not None:
+            rows[first + chosen] = marked_best(rows[first + chosen])
     return rows
 
 
@@ -130,5 +129,8 @@ def estimate(model: Model, quant: Quant, machine: Machine, settings: Settings,
         reasons = "; ".join(f"{r}: {runtime_unavailable_reason(r, quant, estimator.rm) or 'not the chosen runtime'}"
                             for r in candidates)
         raise ValueError(f"{quant.name} of {model.id} cannot run on this machine ({reasons})")
-    return estimator.estimate(shape, quant, runtime)
+    row = estimator.estimate(shape, quant, runtime)
+    if is_usable(*expected_speeds(row), settings.usable):
+        row.__dict__["usable"] = True  # made just now, seen by nobody else yet
+    return row
 

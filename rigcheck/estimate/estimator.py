@@ -112,6 +112,8 @@ class Estimator:
             "model_id": run.model_id, "quant": quant.name, "runtime": run.view.runtime,
             "verdict": run.all_on_gpu_verdict, "context_tokens": run.ctx,
             "placement": run.all_on_gpu_description, "runs_now": run.fast_runs_now, "best": False,
+            "usable": False, "bits_per_weight": _bits(quant), "calibrated": run.view.calibrated,
+            "gpu_memory_share": (need_gpu + gpu_side) / run.view.gpu_base_sum if run.view.gpu_base_sum else None,
             "_speeds": (decode, d_low, high, run.n_prompt / t_prefill, p_low, p_high, t_prefill),
             "_memory_parts": (all_on_gpu_memory, run, w, gpu_side, need_gpu, host),
             "_lazy": (run, quant, wclass, w, gpu_side, p, (gpu_all, w, run.view.gpu_base_total, run.view.ram_total),
@@ -188,6 +190,8 @@ class Estimator:
                 "_memory_parts": memory_parts, "context_tokens": run.ctx,
                 "_prefill": None, "_decode": None, "_ttft": None,
                 "placement": p.description, "runs_now": runs_now, "best": False,
+                "usable": False, "bits_per_weight": _bits(quant), "calibrated": v.calibrated,
+                "gpu_memory_share": None,
                 "_lazy": (run, quant, wclass, w, overhead, p, None, 0.0, 0.0)})
 
         # Decode at the prompt's depth.
@@ -218,10 +222,29 @@ class Estimator:
             "_memory_parts": memory_parts, "context_tokens": run.ctx,
             "_speeds": (decode, d_low, high, prefill, p_low, p_high, t_prefill),
             "placement": p.description, "runs_now": runs_now, "best": False,
+            "usable": False, "bits_per_weight": _bits(quant), "calibrated": v.calibrated,
+            "gpu_memory_share": _share(verdict, p.gpu_bytes + gpu_side, bases),
             "_lazy": (run, quant, wclass, w, overhead, p, (gpu_all, w, bases, ram_base), gpu_read, ram_read)})
 
 
 _WEIGHT_CLASSES: dict[tuple[str, str], str] = {}
+_BITS: dict[tuple[str, float | None], float] = {}
+
+
+def _bits(quant: Quant) -> float:
+    key = (quant.name, quant.bits_per_weight)
+    bits = _BITS.get(key)
+    if bits is None:
+        bits = _BITS[key] = mem.bits_per_weight(quant)
+    return bits
+
+
+def _share(verdict: str, gpu_bytes: float, bases: tuple[float, ...]) -> float | None:
+    """Share of the GPU memory budget a resident row uses (the pick's headroom test); None when not resident."""
+    if verdict != "gpu" and verdict != "unified":
+        return None
+    total = sum(bases)
+    return gpu_bytes / total if total else None
 
 
 def _weight_class(name: str, fmt: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rigcheck.estimate import memory as mem
+from rigcheck.estimate.engines import VLLM
 from rigcheck.estimate.placement import Budget, Placement, solve_max_context
 from rigcheck.estimate.resolved import GIB
 from rigcheck.estimate.speed import (
@@ -18,6 +19,7 @@ from rigcheck.estimate.speed import (
     pcie_stream_seconds,
     prefill_seconds,
 )
+from rigcheck.estimate.step import single_stream_fixed_seconds
 
 if TYPE_CHECKING:
     from rigcheck.estimate.estimator import Estimator
@@ -35,7 +37,7 @@ class ModelRun:
                  "equal_gpus", "kv_slowdown_extra", "emb_copies_off_layers", "host_embeddings",
                  "all_on_gpu_verdict", "all_on_gpu_description", "model_id", "expert_inactive",
                  "fast_gpu_total", "fast_gpus_used", "fast_gpu_side", "fast_per_gpu_mode", "fast_decode_terms",
-                 "fast_tp_s", "fast_prefill", "fast_free_gpu_total", "fast_runs_now")
+                 "fast_tp_s", "fast_prefill", "fast_free_gpu_total", "fast_runs_now", "serving_fixed_s")
 
     def __init__(self, estimator: Estimator, shape: mem.ModelShape, v: RuntimeView, prompt_depth_tokens: float,
                  decode_depth_tokens: float | None, ubatch_tokens: int) -> None:
@@ -125,8 +127,15 @@ class ModelRun:
         decode_gpus = 1 if v.tensor_parallel else gpus_used
         fixed = layers * eff.decode_overhead_s_per_layer + max(0, decode_gpus - 1) * eff.extra_gpu_overhead_s
         spb = v.seconds_per_byte
-        self.fast_decode_terms = {"f16": (spb["f16"], fixed), "quant": (spb["quant"], fixed)}
         self.fast_tp_s = shape.layers * eff.tp_allreduce_s_per_layer if v.tensor_parallel else 0.0
+        self.serving_fixed_s: float | None = None
+        if v.serving_node is not None:
+            # vLLM: the serving step model's batch of one (attention, collectives, engine costs).
+            self.serving_fixed_s = fixed = single_stream_fixed_seconds(
+                shape, v.serving_node, VLLM, len(v.gpus), "fp8" if kv_type != "f16" else "bf16", depth,
+                self.kv_read, spb["f16"])
+            self.fast_tp_s = 0.0
+        self.fast_decode_terms = {"f16": (spb["f16"], fixed), "quant": (spb["quant"], fixed)}
         self.fast_prefill: dict[tuple[str, str], float] = {}
 
     def build_decode_cost(self) -> dict:
@@ -139,7 +148,11 @@ class ModelRun:
         for wc in ("f16", "quant"):
             gpu_spb = v.seconds_per_byte[wc]
             ram_spb = v.ram_seconds_per_byte[wc]
-            if v.tensor_parallel:
+            if self.serving_fixed_s is not None:
+                def cost(gpu_read: float, ram_read: float, gpus_used: int, gpu_spb=gpu_spb,
+                         fixed=self.serving_fixed_s) -> float:
+                    return gpu_read * gpu_spb + fixed
+            elif v.tensor_parallel:
                 # No pipeline hops; one pair of all-reduces per layer instead.
                 tp = shape.layers * eff.tp_allreduce_s_per_layer
 
@@ -162,7 +175,13 @@ class ModelRun:
             basis_head = {wc: (*head, v.lines[wc], *shape.assumptions) for wc in ("f16", "quant")}
             kv_line = f"KV cache {self.kv / GIB:.2f} GiB for {self.ctx:,} tokens ({self.kv_type})"
             depth_line = f"decode at a depth of {int(self.depth):,} tokens; prefill of {self.n_prompt:,} tokens"
-            if v.tensor_parallel:
+            if v.serving_node is not None and len(v.gpus) > 1:
+                ic = v.serving_node.interconnect
+                multi = (f"tensor parallel over {len(v.gpus)} GPUs: each reads its slice of every layer; two "
+                         f"all-reduces per layer over {ic.name} ({ic.latency_s * 1e6:.1f} us each + bytes at "
+                         f"{ic.bytes_per_s / 1e9:,.0f} GB/s); prefill compute adds at "
+                         f"{TENSOR_PARALLEL_SCALING:.0%} per extra GPU")
+            elif v.tensor_parallel:
                 multi = (f"tensor parallel over {len(v.gpus)} GPUs: bandwidth and compute add at "
                          f"{TENSOR_PARALLEL_SCALING:.0%} per extra GPU; all-reduces cost "
                          f"{eff.tp_allreduce_s_per_layer * 1e6:.0f} us per layer per token")

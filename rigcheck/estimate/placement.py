@@ -89,10 +89,11 @@ class Placement:
     """
 
     __slots__ = ("verdict", "description", "gpu_bytes", "ram_bytes", "gpu_read_bytes", "ram_read_bytes",
-                 "kv_gpu_fraction", "ram_weight_bytes", "gpus_used")
+                 "kv_gpu_fraction", "ram_weight_bytes", "gpus_used", "gpu_layers", "cpu_moe_layers")
 
     def __init__(self, verdict: str, description: str, gpu_bytes: float, ram_bytes: float, gpu_read_bytes: float,
-                 ram_read_bytes: float, kv_gpu_fraction: float, ram_weight_bytes: float, gpus_used: int) -> None:
+                 ram_read_bytes: float, kv_gpu_fraction: float, ram_weight_bytes: float, gpus_used: int,
+                 gpu_layers: int | None = None, cpu_moe_layers: int | None = None) -> None:
         self.verdict = verdict
         self.description = description
         self.gpu_bytes = gpu_bytes
@@ -102,6 +103,10 @@ class Placement:
         self.kv_gpu_fraction = kv_gpu_fraction
         self.ram_weight_bytes = ram_weight_bytes
         self.gpus_used = gpus_used
+        self.gpu_layers = gpu_layers
+        """GPU + RAM by layers: how many repeating layers are on the GPU(s) (llama.cpp's -ngl)."""
+        self.cpu_moe_layers = cpu_moe_layers
+        """GPU + RAM by experts: how many layers keep their routed experts in RAM (--n-cpu-moe)."""
 
 
 NO_FIT = Placement("no_fit", "does not fit", 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0)
@@ -161,7 +166,7 @@ def _layer_offload(split: WeightSplit, kv_bytes: float, gpu_total: float, ram_bu
         "gpu+ram", f"{n} of {layers} layers on GPU, {ram_layers} in RAM (-ngl {n})",
         n * per_layer + split.output_bytes, ram_need,
         n * read_per_layer + split.output_bytes, ram_layers * read_per_layer, n / layers,
-        ram_layers * split.layer_bytes / layers, gpus_used,
+        ram_layers * split.layer_bytes / layers, gpus_used, gpu_layers=n,
     )
 
 
@@ -185,7 +190,7 @@ def _expert_offload(split: WeightSplit, kv_bytes: float, gpu_total: float, ram_b
         f"{cpu_layers} layers in RAM (--n-cpu-moe {cpu_layers})",
         dense + n * per_moe_layer, ram_need,
         read_dense + n * per_moe_layer * frac, cpu_layers * per_moe_layer * frac, 1.0,
-        cpu_layers * per_moe_layer, gpus_used,
+        cpu_layers * per_moe_layer, gpus_used, cpu_moe_layers=cpu_layers,
     )
 
 

@@ -26,10 +26,12 @@ from rigcheck.estimate.configs import (
     build_machine,
     candidate_configs,
     default_machine,
+    in_class,
     multi_node_configs,
 )
 from rigcheck.estimate.cost import Ownership, owned_door, rented_door
 from rigcheck.estimate.prices import PriceBook, Prices
+from rigcheck.estimate.rules import NOTICEABLE_LOSS_BITS, SMALL_LOSS_BITS, Thresholds, pick
 from rigcheck.estimate.serving import NodeCapacity, Workload, machine_capacity
 from rigcheck.estimate.target import (
     EvaluateFn,
@@ -126,6 +128,7 @@ def plan(
     quants = quants_by_quality(model, target.quant)
     devices = list(catalog.devices)
     configs, not_evaluated = candidate_configs(devices)
+    configs = [c for c in configs if in_class(c, target.machine_class)]
     book = PriceBook(catalog, _resolver(devices))
 
     # A floor on the memory each quant needs (weights + KV cache at the context), from one evaluation on
@@ -155,8 +158,8 @@ def plan(
     smallest_need = min(need.values())
     largest_node = max((c.usable_memory_bytes for c in configs), default=0)
     notes = []
-    if smallest_need > largest_node:
-        configs = configs + multi_node_configs(devices, smallest_need)
+    if smallest_need > largest_node and target.machine_class != "workstation":
+        configs = configs + [c for c in multi_node_configs(devices, smallest_need) if in_class(c, target.machine_class)]
         at = f"at {quants[0].name}" if len(quants) == 1 else "even at its smallest quant"
         notes.append(
             f"{model.id} needs {gib_text(smallest_need)} {at}, more than any single node holds: "
@@ -191,12 +194,16 @@ def plan(
         for tier in _tiers(fitting):
             rows = evaluate_fn(machine, catalog, settings, [msgspec.structs.replace(model, quants=tier)])
             rows = sorted((r for r in rows if r.quant in quality), key=lambda r: -expected_decode_tokens_per_s(r))
+            meeting = [r for r in rows if target_shortfall(r, target) is None]
+            if meeting:
+                # Of the quants of one quality that meet the target, the one the rules would pick (headroom,
+                # a calibrated runtime, then speed); every row here already meets the target's speeds.
+                row = pick(meeting, _ANY_SPEED) or meeting[0]
+                chosen = Option(config, row.quant, row, prices)
+                break
             for row in rows:
                 first_quant = first_quant or row.quant
                 shortfall = target_shortfall(row, target)
-                if shortfall is None:
-                    chosen = Option(config, row.quant, row, prices)
-                    break
                 if row.verdict == "no_fit":
                     needed = needed_on(config, row.quant, row.memory.total_bytes)
                     shortfall = (f"{gib_text(config.memory_total_bytes)} "
@@ -214,13 +221,50 @@ def plan(
             options.append(chosen)
 
     options.sort(key=lambda o: _option_key(o, target.mode))
-    options = _dedupe(options)[:limit]
+    options, floor_note = _quality_floor(options)
+    if floor_note:
+        notes.append(floor_note)
+    options = _dedupe(options)
+    options = options[:limit] + _unified_left_out(options[limit:], options[:limit])
     if capacity_fn is not None or workload is not None:
         options = [_with_cost(o, model, catalog, target, workload or Workload(), machine_fn, capacity_fn)
                    for o in options]
     rejected = sorted(failures.values(), key=lambda r: (_price_or_inf(r.prices, target.mode),
                                                         -r.config.memory_total_bytes))
     return Plan(model.id, target, options, rejected, not_evaluated, notes)
+
+
+_ANY_SPEED = Thresholds(min_decode_tokens_per_s=1e-9, max_ttft_s=1e12)
+"""Thresholds every row passes: rows handed to ``rules.pick`` here already meet the plan's target."""
+
+
+def _quality_floor(options: list[Option]) -> tuple[list[Option], str | None]:
+    """The rules' floor: no option below NOTICEABLE_LOSS_BITS when another runs the model at SMALL_LOSS_BITS or
+    more (a 1-bit quant on a cheap box is no answer when a 4-bit one runs elsewhere)."""
+    def bits(o: Option) -> float:
+        return o.estimate.bits_per_weight or 0.0
+
+    if not any(bits(o) >= SMALL_LOSS_BITS for o in options):
+        return options, None
+    kept = [o for o in options if bits(o) >= NOTICEABLE_LOSS_BITS]
+    dropped = len(options) - len(kept)
+    if not dropped:
+        return options, None
+    return kept, (f"{dropped} configuration(s) that run it only below {NOTICEABLE_LOSS_BITS:g} bits per weight are "
+                  f"left out: others run it at {SMALL_LOSS_BITS:g} bits or more")
+
+
+def _unified_left_out(rest: list[Option], shown: list[Option]) -> list[Option]:
+    """Unified-memory machines (a Mac, a Strix Halo box) cut by ``limit``: the smallest of each kind that meets
+    the target is shown anyway. Unpriced, they sort after priced cards, yet they are often the simplest answer."""
+    kinds_shown = {o.config.device.kind for o in shown if o.config.kind == "unified"}
+    added = []
+    for option in rest:
+        kind = option.config.device.kind
+        if option.config.kind == "unified" and kind not in kinds_shown:
+            kinds_shown.add(kind)
+            added.append(option)
+    return added
 
 
 def _tiers(quants: list[Quant]) -> list[list[Quant]]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rigcheck.catalog.records import Device
 from rigcheck.estimate.driver_rates import NO_SPEC_ROW, driver_compute
+from rigcheck.estimate.unified import APPLE_GPU_SHARE
 from rigcheck.probe.types import Gpu, Machine
 
 GIB = 1024**3
@@ -26,11 +27,7 @@ VRAM_HEADROOM_FRACTION = 0.02
 # RAM: the OS and a desktop session need a couple of GiB that a model cannot have.
 RAM_RESERVE_BYTES = 2 * GIB
 
-# Unified memory: how much of RAM the GPU may use when the probe did not report it.
-# macOS caps GPU-wired memory at about 2/3 of RAM up to 36 GB and 3/4 above (Metal's
-# recommendedMaxWorkingSetSize; raised with `sysctl iogpu.wired_limit_mb`). llama.cpp only warns past
-# it, so the real limit is a little higher on small Macs: 3/4 is used throughout.
-APPLE_GPU_SHARE = 0.75
+# Unified memory: how much of RAM the GPU may use when the probe did not report it (unified.APPLE_GPU_SHARE).
 UNIFIED_CPU_BANDWIDTH_SHARE = 0.5
 # Other unified parts (GB10, Strix Halo): nearly all of RAM can be mapped (GTT / coherent memory),
 # less the OS reserve.

@@ -125,6 +125,11 @@ class RowEstimate(Estimate):
             e = d["_extra"] = ({} if lazy[6] is None else
                                {"decode_gpu_bytes_per_token": int(lazy[7]),
                                 "decode_ram_bytes_per_token": int(lazy[8])})
+            p = lazy[5]
+            if p.gpu_layers is not None:
+                e["gpu_layers"] = p.gpu_layers
+            if p.cpu_moe_layers is not None:
+                e["cpu_moe_layers"] = p.cpu_moe_layers
         return e
 
     @extra.setter

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from rigcheck.catalog.records import Quant
 from rigcheck.estimate.efficiency import efficiency_for
+from rigcheck.estimate.engines import VLLM
+from rigcheck.estimate.node import ServingNode, node_from_resolved
 from rigcheck.estimate.placement import Budget
 from rigcheck.estimate.resolved import RAM_RESERVE_BYTES, VRAM_HEADROOM_FRACTION, ResolvedMachine
 from rigcheck.estimate.speed import TENSOR_PARALLEL_SCALING, achieved_bandwidth, is_hbm
@@ -35,7 +37,7 @@ class RuntimeView:
                  "ram_total", "ram_free", "seconds_per_byte", "flops16", "flops8", "flops4", "pcie",
                  "unified", "allow_ram", "lines", "gpus", "ram_seconds_per_byte", "bandwidth",
                  "tensor_parallel", "raw_seconds_per_byte", "ram_bandwidth", "gpu_bands", "gpu_base_sum",
-                 "equal_gpus", "free_known", "_descriptions")
+                 "equal_gpus", "free_known", "calibrated", "_descriptions", "serving_node")
 
     def __init__(self, runtime: str, rm: ResolvedMachine, backend: str | None = None,
                  flash_attention: bool = True) -> None:
@@ -47,6 +49,7 @@ class RuntimeView:
         vendors = {g.vendor for g in gpus}
         self.eff = efficiency_for(runtime, self.backend, vendors.pop() if len(vendors) == 1 else None)
         self.cpu_eff = efficiency_for("llama.cpp", "cpu")
+        self.calibrated = self.eff.calibrated
         self.unified = rm.unified
         self.allow_ram = runtime == "llama.cpp"
         self.gpu_base_total = tuple(
@@ -98,6 +101,16 @@ class RuntimeView:
             self.flops16 *= scale
             self.flops8 = self.flops8 * scale if self.flops8 else None
             self.flops4 = self.flops4 * scale if self.flops4 else None
+        # vLLM decodes as the serving step model's batch of one: each GPU streams its slice of the weights at
+        # the engine's share of its bandwidth; collectives and fixed costs come per model (ModelRun).
+        self.serving_node: ServingNode | None = None
+        if runtime == "vllm" and gpus:
+            node = node_from_resolved(rm)
+            if isinstance(node, ServingNode):
+                self.serving_node = node
+                stack = VLLM.rocm_factor if node.backend == "rocm" else 1.0
+                spb = 1.0 / (node.bandwidth_bytes_per_s * VLLM.bandwidth_share * stack * len(gpus))
+                self.seconds_per_byte = {"f16": spb, "quant": spb}
         self.pcie = min((g.pcie_bytes_per_s for g in gpus), default=0.0)
         self.gpu_bands = (*self.eff.decode_band, *self.eff.prefill_band)  # (decode low, high, prefill low, high)
         self.gpu_base_sum = sum(self.gpu_base_total)
@@ -116,13 +129,25 @@ class RuntimeView:
                  f"({self.eff.source})")
             for wc in ("f16", "quant")
         }
+        if self.serving_node is not None:
+            e = VLLM
+            decode = (f"vllm on {self.backend}: decode is the serving model's batch of one (docs/serving.md): weights "
+                      f"and KV at {e.bandwidth_share:.0%} of memory bandwidth"
+                      + (f" x {e.rocm_factor:g} on ROCm" if self.backend == "rocm" else "")
+                      + f", {e.step_overhead_s * 1e3:g} ms per step + {e.layer_overhead_s * 1e6:.0f} us per layer")
+            self.lines = {wc: f"{decode}; prefill at {self.eff.prefill_compute[wc]:.0%} of the FP16 matrix rate "
+                              f"({self.eff.source})" for wc in ("f16", "quant")}
 
     def describe_all_on_gpu(self, budget: Budget, layers: int) -> str:
         """``budget.describe_all_on_gpu(layers)``, formatted once per distinct text on this machine."""
         key = (budget.gpus_used, budget.unified, layers)
         text = self._descriptions.get(key)
         if text is None:
-            text = self._descriptions[key] = budget.describe_all_on_gpu(layers)
+            text = budget.describe_all_on_gpu(layers)
+            if self.tensor_parallel:
+                # vLLM splits every layer over the GPUs, it does not hand whole layers to each.
+                text = text.replace("(layer split)", "(tensor parallel)")
+            self._descriptions[key] = text
         return text
 
 

@@ -1,12 +1,12 @@
 """What a self-hosted machine serves: the traffic to serve (Workload) and one node's throughput for it.
 
-How self-hosting counts input tokens: a node spends time on prefill as well as decode, so the
-node-seconds per output token are ``1 / decode_rate + uncached_input_per_output / prefill_rate``
-(the prefill capacity share). Input served from a prefix cache costs no prefill. The expected value
-assumes no overlap between prefill and decode (a conservative reading of chunked prefill); the
-band's high capacity end assumes full overlap. Decode capacity is the estimator's serving throughput
-at the batch the workload sustains: its peak concurrency, bounded by the KV cache memory left after
-the weights.
+The node's throughput comes from the serving model (``rigcheck.estimate.serve``): continuous batching at the
+workload's peak concurrency (capped at what the KV pool and the engine run at once), with the prefill of each
+request's uncached input inside the engine steps, so the output tokens/s are all in. The saturated figure
+(the engine's own batch limit) is kept beside it. A machine that holds the model only with part of it in RAM
+serves about one request at a time, at the single-stream estimate.
+
+Utilization is the share of hours the node serves at that concurrency; the rest of the time it idles.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ DAYS_PER_MONTH = HOURS_PER_MONTH / 24.0
 SECONDS_PER_DAY = 86_400.0
 MAX_TOKENS_PER_DAY = 1e15
 """A thousand times the traffic of the largest hosted APIs: a larger workload is a typo."""
+MAX_CONCURRENCY = 10_000_000
+MAX_TOKENS_PER_REQUEST = 100_000_000
+"""Above any model's context."""
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,11 @@ class Workload:
     cached_input_share: float = 0.0
     """Share of input tokens a prompt cache serves (0..1): cheaper hosted, free prefill self-hosted."""
     peak_concurrency: int = 16
-    """Requests in flight at the busiest moment: the batch a dedicated server runs."""
+    """Requests in flight while the node serves: the concurrency a dedicated server runs at."""
     utilization: float = 0.4
-    """Average utilization a dedicated node reaches on this traffic (0 < u <= 1): bursty traffic is low."""
+    """Share of hours the node serves at that concurrency (0 < u <= 1); bursty traffic sits low."""
+    output_tokens_per_request: int = 512
+    """Output tokens of one request; its input is this times the day's input per output token."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.input_tokens_per_day <= MAX_TOKENS_PER_DAY:  # also refuses NaN and infinity
@@ -47,10 +52,12 @@ class Workload:
             raise ValueError(f"output tokens per day must be from 1 to {MAX_TOKENS_PER_DAY:g}")
         if not 0.0 <= self.cached_input_share <= 1.0:
             raise ValueError("cached input share must be between 0 and 1")
-        if self.peak_concurrency < 1:
-            raise ValueError("peak concurrency must be at least 1")
+        if not 1 <= self.peak_concurrency <= MAX_CONCURRENCY:
+            raise ValueError(f"peak concurrency must be from 1 to {MAX_CONCURRENCY:,}")
         if not 0.0 < self.utilization <= 1.0:
             raise ValueError("utilization must be above 0 and at most 1")
+        if not 1 <= self.output_tokens_per_request <= MAX_TOKENS_PER_REQUEST:
+            raise ValueError(f"output tokens per request must be from 1 to {MAX_TOKENS_PER_REQUEST:,}")
 
     @property
     def input_per_output(self) -> float:
@@ -64,50 +71,43 @@ class Workload:
     def m_output_tokens_per_month(self) -> float:
         return self.output_tokens_per_day * DAYS_PER_MONTH / 1e6
 
+    @property
+    def input_tokens_per_request(self) -> int:
+        """Uncached input tokens per request: what its prefill processes (a prefix cache serves the rest)."""
+        per_request = self.output_tokens_per_request * self.input_per_output * (1.0 - self.cached_input_share)
+        return max(1, int(round(per_request)))
+
     def describe(self) -> str:
         return (
             f"workload: {self.input_tokens_per_day:,.0f} input + {self.output_tokens_per_day:,.0f} output "
-            f"tokens/day, {self.cached_input_share:.0%} of input cached, peak {self.peak_concurrency} "
-            f"concurrent requests, {self.utilization:.0%} average utilization of a dedicated node"
+            f"tokens/day, {self.cached_input_share:.0%} of input cached; requests of "
+            f"{self.input_tokens_per_request:,} uncached input + {self.output_tokens_per_request:,} output tokens, "
+            f"{self.peak_concurrency} at a time; utilization {self.utilization:.0%} (the share of hours the node "
+            "serves at that concurrency; idle the rest)"
         )
 
 
 @dataclass(frozen=True)
 class NodeCapacity:
-    """What one self-hosted machine serves at full load: decode at the sustained batch, and prefill."""
+    """What one self-hosted machine serves: output tokens/s at the workload's concurrency, all in."""
 
     label: str
     gpu_count: int
-    decode_tokens_per_s: Band
-    """Aggregate output tokens/s at ``batch`` (all sequences together)."""
-    prefill_tokens_per_s: Band | None
-    """Prompt tokens/s the machine processes; None when unknown (input is then not charged)."""
-    batch: int
+    output_tokens_per_s: Band
+    """Output tokens/s of the whole machine at ``concurrency`` (prefill of the input included)."""
+    concurrency: int
+    """Requests the node runs at once for this workload: its peak concurrency, capped at ``max_concurrency``."""
+    saturated_output_tokens_per_s: Band | None = None
+    """Output tokens/s at the engine's own batch limit (None when the machine serves one request at a time)."""
+    max_concurrency: int = 1
+    per_user_tokens_per_s: Band | None = None
+    layout: str = ""
+    """Tensor parallel, pipeline (layer) split or data parallel, as the engine does it."""
     basis: tuple[str, ...] = ()
 
-    def output_tokens_per_s(self, mix: TokenMix) -> Band:
-        """Output tokens/s the machine sustains once the prefill of their input is paid for."""
-        uncached = mix.input_per_output * (1.0 - mix.cached_input_share)
-        dec = self.decode_tokens_per_s
-        pre = self.prefill_tokens_per_s
-        if pre is None or uncached == 0:
-            return dec
-
-        def serial(decode: float, prefill: float) -> float:
-            return 1.0 / (1.0 / decode + uncached / prefill)
-
-        def overlapped(decode: float, prefill: float) -> float:
-            return 1.0 / max(1.0 / decode, uncached / prefill)
-
-        return Band(
-            low=serial(dec.low, pre.low),
-            expected=serial(dec.expected, pre.expected),
-            high=overlapped(dec.high, pre.high),
-        )
-
-
-KV_MEMORY_SHARE = 0.9
-"""Share of GPU memory a serving engine takes for weights + KV (vLLM's gpu_memory_utilization default)."""
+    @property
+    def saturated_or_workload(self) -> Band:
+        return self.saturated_output_tokens_per_s or self.output_tokens_per_s
 
 
 def machine_capacity(
@@ -119,18 +119,17 @@ def machine_capacity(
     workload: Workload,
     *,
     estimate_fn: Callable[..., Estimate] | None = None,
-    throughput_fn: Callable[..., Band] | None = None,
 ) -> NodeCapacity | str:
-    """What ``machine`` serves of ``model`` at ``quant``: the estimator's serving throughput at the batch
-    the workload sustains (its peak concurrency, bounded by the KV memory left after the weights),
-    and the estimator's prefill rate. Returns a one-sentence reason instead when it cannot serve it.
+    """What ``machine`` serves of ``model`` at ``quant`` for ``workload``: the serving model at the workload's
+    concurrency and saturated, with vLLM for safetensors-family quants and llama.cpp server for GGUF. A machine
+    that holds the model only with part of it in RAM (or that no engine can serve) runs one request at a time
+    at the single-stream estimate. Returns a one-sentence reason instead when it cannot serve the model.
     """
-    from rigcheck.estimate import resolved as resolved_mod
+    from rigcheck.estimate.serve import ServeError, ServeRequest
+    from rigcheck.estimate.serve_answer import serve
 
     if estimate_fn is None:
         from rigcheck.estimate.engine import estimate as estimate_fn
-    if throughput_fn is None:
-        from rigcheck.estimate.speed import serving_throughput as throughput_fn
     devices = list(catalog.devices)
     label = machine.label or "this machine"
     try:
@@ -140,25 +139,47 @@ def machine_capacity(
     if est.verdict == "no_fit":
         return f"{label}: {model.id} {quant.name} does not fit ({est.memory.total_bytes / 1e9:,.0f} GB needed)"
     gpu_count = len(machine.usable_gpus)
+    engine = "llama.cpp" if est.runtime == "llama.cpp" else "vllm"
+    isl, osl = workload.input_tokens_per_request, workload.output_tokens_per_request
     basis = [f"{model.id} {quant.name}, {est.runtime}, {est.placement or est.verdict}"]
+    reason = "part of the model sits in RAM: such a server runs about one request at a time"
     if est.verdict in ("gpu", "unified"):
-        resolved = resolved_mod.resolve_machine(machine, devices)
-        specs = [g.device for g in resolved.gpus]
-        if specs and all(d is not None for d in specs):
-            usable = resolved.gpu_memory_total_bytes * KV_MEMORY_SHARE
-            free = usable - est.memory.weights_bytes - est.memory.overhead_bytes
-            per_sequence = est.memory.kv_cache_bytes
-            kv_batch = int(free // per_sequence) if per_sequence > 0 else workload.peak_concurrency
-            batch = max(1, min(workload.peak_concurrency, kv_batch))
-            decode = throughput_fn(model, quant, specs, batch, settings.prompt_tokens)
-            basis.append(
-                f"batch {batch}: peak concurrency {workload.peak_concurrency}, KV room for {max(kv_batch, 0)} "
-                f"sequences of {est.context_tokens:,} tokens in {KV_MEMORY_SHARE:.0%} of GPU memory"
-            )
-            return NodeCapacity(label, gpu_count, decode, est.prefill_tokens_per_s, batch, tuple(basis))
-        basis.append("a GPU is not in the device table: serving throughput taken as one request at a time")
-    else:
-        basis.append("part of the model sits in RAM: such a server runs about one request at a time")
+        request = ServeRequest(input_tokens=isl, output_tokens=osl, concurrency=workload.peak_concurrency,
+                               engine=engine)
+        try:
+            answer = serve(model, machine, devices, request, quant.name)
+        except ServeError as exc:
+            reason = f"the serving model cannot describe it ({exc}): one request at a time assumed"
+        else:
+            layout = f"{answer.setup.parallelism.label()} ({answer.setup.engine.label})"
+            run = min(workload.peak_concurrency, answer.max_concurrency)
+            basis.append(f"{layout}: {workload.peak_concurrency} concurrent requests of {isl:,} + {osl:,} tokens; "
+                         f"the node runs {answer.max_concurrency:,} at once")
+            basis.extend(answer.basis()[2:])
+            return NodeCapacity(label, gpu_count, answer.output_tokens_per_s, run,
+                                answer_band(answer.saturated.output_tokens_per_s), answer.max_concurrency,
+                                answer.per_user_tokens_per_s, layout, tuple(basis))
+    basis.append(reason)
     if est.decode_tokens_per_s is None:
         return f"{label}: no decode estimate for {model.id} {quant.name}"
-    return NodeCapacity(label, gpu_count, est.decode_tokens_per_s, est.prefill_tokens_per_s, 1, tuple(basis))
+    return NodeCapacity(label, gpu_count, single_stream_output(est, isl, osl), 1, None, 1,
+                        est.decode_tokens_per_s, est.placement or est.verdict, tuple(basis))
+
+
+def answer_band(value: float) -> Band:
+    from rigcheck.estimate.serve import band
+
+    return band(value)
+
+
+def single_stream_output(est: Estimate, input_tokens: int, output_tokens: int) -> Band:
+    """Output tokens/s of one request at a time: its prefill, then its decode, back to back."""
+    dec, pre = est.decode_tokens_per_s, est.prefill_tokens_per_s
+
+    def rate(decode: float, prefill: float | None) -> float:
+        seconds = output_tokens / decode + (input_tokens / prefill if prefill else 0.0)
+        return output_tokens / seconds
+
+    assert dec is not None
+    return Band(rate(dec.low, pre.low if pre else None), rate(dec.expected, pre.expected if pre else None),
+                rate(dec.high, pre.high if pre else None))

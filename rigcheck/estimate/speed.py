@@ -157,6 +157,10 @@ def serving_throughput(model: Model, quant: Quant, gpu_specs: list[Device], batc
                        context_tokens: int) -> Band:
     """Aggregate output tokens/s of a server decoding ``batch`` sequences at ``context_tokens`` depth.
 
+    The serving model (``step.py`` and ``serve.py``: engines, continuous batching, the KV pool) answers serving
+    questions; this older one-roofline form remains for the llama-batched-bench rows of speed.csv, so the
+    calibration figures of docs/estimator.md do not move.
+
     One step reads the weights once for the whole batch (for MoE, the union of the experts the batch
     routes to: 1 - (1 - k/E)^B of them) plus every sequence's KV cache, and is bounded by compute
     (2 FLOPs per active parameter per sequence). vLLM-class runtimes (non-GGUF quants) use tensor

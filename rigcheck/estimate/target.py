@@ -1,4 +1,4 @@
-"""What a plan must reach, which quant counts as best, and whether an estimate meets the target."""
+"""What a plan must reach, the quants in order of quality, and whether an estimate meets the target."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rigcheck.catalog.records import Catalog, Model, Quant
-from rigcheck.estimate.configs import GIB
+from rigcheck.estimate.configs import GIB, MACHINE_CLASSES, MachineClass
 from rigcheck.estimate.engine import evaluate
+from rigcheck.estimate.rules import quality_bits as _rule_quality_bits
 from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.probe.types import Machine
 
@@ -16,9 +17,6 @@ Mode = Literal["either", "buy", "rent"]
 
 OK_VERDICTS = ("gpu", "unified")
 """Procurement plans keep the whole model in GPU (or unified) memory; offload is for upgrade advice."""
-NEAR_LOSSLESS_BITS = 8.0
-"""At 8 bits per weight and above the loss against the original weights is not measurable: FP8, Q8_0
-and BF16 count as one quality, and among them the faster one is chosen."""
 
 
 class PlanError(ValueError):
@@ -39,6 +37,8 @@ class Target:
     """Purchase ceiling when buying, monthly rental ceiling when renting; either, when not said."""
     mode: Mode = "either"
     kv_cache_type: str = "f16"
+    machine_class: MachineClass = "any"
+    """Only configurations of this class ("workstation", "server"; ``configs.config_class``), or "any"."""
 
     def __post_init__(self) -> None:
         if self.context_tokens < 1:
@@ -53,6 +53,8 @@ class Target:
             raise PlanError("budget must be above zero")
         if self.mode not in ("either", "buy", "rent"):
             raise PlanError("mode must be buy, rent or either")
+        if self.machine_class not in MACHINE_CLASSES:
+            raise PlanError(f"machine class must be one of {', '.join(MACHINE_CLASSES)}")
 
     def settings(self, quant: str | None = None) -> Settings:
         return Settings(
@@ -70,6 +72,8 @@ class Target:
             parts.append(f"time to first token <= {self.max_ttft_s:g} s for a {self.prompt_tokens:,}-token prompt")
         if self.budget_usd:
             parts.append(f"budget ${self.budget_usd:,.0f}")
+        if self.machine_class != "any":
+            parts.append(f"{self.machine_class}s only")
         return ", ".join(parts)
 
 
@@ -83,8 +87,8 @@ def default_evaluate() -> EvaluateFn:
 
 
 def quality_bits(quant: Quant) -> float:
-    """The quality a quant is ranked by: its bits per weight, capped at ``NEAR_LOSSLESS_BITS``."""
-    return min(quant.bits_per_weight, NEAR_LOSSLESS_BITS)
+    """The quality a quant is ranked by (``rules.quality_bits``: near-lossless quants count as one)."""
+    return _rule_quality_bits(quant.bits_per_weight)
 
 
 def quants_by_quality(model: Model, name: str | None = None) -> list[Quant]:

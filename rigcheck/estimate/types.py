@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rigcheck.estimate.rules import DEFAULT_INPUT_PER_OUTPUT, DEFAULT_THRESHOLDS, Thresholds
+
 Verdict = Literal["gpu", "gpu+ram", "unified", "cpu", "no_fit"]
 VERDICTS: tuple[Verdict, ...] = ("gpu", "unified", "gpu+ram", "cpu", "no_fit")
 """Ordered best first."""
@@ -28,6 +30,10 @@ class Settings:
     """"total": can this machine run it; "free": can it run it now, with what is in use."""
     quant: str | None = None
     """Only this quant type, or None for every quant of each model."""
+    usable: Thresholds = DEFAULT_THRESHOLDS
+    """What counts as usable (``rules``): decode at least, first token at most."""
+    input_per_output: float = DEFAULT_INPUT_PER_OUTPUT
+    """Input tokens per output token of the blended hosted price (``rules.blended_usd_per_m``)."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,15 @@ class Estimate:
     runs_now: bool | None = None
     """Whether it fits in the memory free at the time of the probe (None when unknown)."""
     best: bool = False
-    """The best quant of this model that fits, on this machine with these settings."""
+    """The row that speaks for its model on this machine with these settings: its pick (``rules``) when it
+    is ``usable``, else the row closest to usable."""
+    usable: bool = False
+    """Fits, and decodes and answers fast enough for the settings' thresholds (``rules.is_usable``)."""
+    bits_per_weight: float | None = None
+    calibrated: bool = True
+    """Whether the runtime's speed constants are fitted on measurements (``efficiency.Efficiency.calibrated``)."""
+    gpu_memory_share: float | None = None
+    """Share of the GPU memory budget an all-on-GPU (or unified) row uses; None for other placements."""
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -109,6 +123,7 @@ class Estimate:
             "runtime": self.runtime,
             "verdict": self.verdict,
             "best": self.best,
+            "usable": self.usable,
             "runs_now": self.runs_now,
             "placement": self.placement,
             "context_tokens": self.context_tokens,
@@ -118,5 +133,8 @@ class Estimate:
             "decode_tokens_per_s": band(self.decode_tokens_per_s),
             "ttft_s": band(self.ttft_s),
             "basis": list(self.basis),
+            "bits_per_weight": self.bits_per_weight,
+            "calibrated": self.calibrated,
+            "gpu_memory_share": None if self.gpu_memory_share is None else round(self.gpu_memory_share, 4),
             **self.extra,
         }

@@ -8,7 +8,15 @@ from typing import Literal
 
 from rigcheck.catalog.devices import resolve_gpu
 from rigcheck.catalog.records import Catalog, Model
-from rigcheck.estimate.configs import CARD_COUNTS, GIB, MachineFn, candidate_configs, default_machine
+from rigcheck.estimate.configs import (
+    CARD_COUNTS,
+    GIB,
+    WORKSTATION_KINDS,
+    WORKSTATION_MAX_CARDS,
+    MachineFn,
+    candidate_configs,
+    default_machine,
+)
 from rigcheck.estimate.prices import purchase_price
 from rigcheck.estimate.target import (
     EvaluateFn,
@@ -51,7 +59,8 @@ def upgrade_advice(
 ) -> list[Upgrade]:
     """The smallest changes that make ``model`` fit ``machine`` (or reach the target): more RAM, one
     more of the same card, a bigger card, or a bigger unified-memory machine. Cheapest kind of change
-    first; a single "none" entry when the machine already meets the target.
+    first; a single "none" entry when the machine already meets the target. A target for workstations
+    (``Target.machine_class``) proposes desktop cards only, at most four.
 
     Running with part of the model in RAM counts as fitting here (it is how such machines run big
     MoE models); a decode or TTFT target still has to be met.
@@ -102,6 +111,8 @@ def upgrade_advice(
         same = all(g.name == base.name for g in gpus)
         device = resolve_gpu(base, devices)
         max_count = max(CARD_COUNTS.get(device.kind, (1, 2))) if device else 4
+        if target.machine_class == "workstation":
+            max_count = min(max_count, WORKSTATION_MAX_CARDS)
         if same:
             for extra in range(1, max_count - len(gpus) + 1):
                 bigger = _with_extra_gpus(machine, base, extra)
@@ -121,6 +132,8 @@ def upgrade_advice(
             continue
         if device.memory_bytes <= current_gpu_bytes:
             continue
+        if target.machine_class == "workstation" and device.kind not in WORKSTATION_KINDS:
+            continue  # a workstation takes desktop cards: SXM modules and datacenter parts only when asked
         if not unified and gpus and device.vendor.lower() != gpus[0].vendor.lower():
             continue
         replacements.append(device)
@@ -189,3 +202,16 @@ def _with_extra_gpus(machine: Machine, gpu: Gpu, extra: int) -> Machine:
     )
     return dataclasses.replace(machine, gpus=machine.gpus + copies, origin="hypothetical",
                                label=f"{machine.label or 'this machine'} + {extra}x {gpu.name}")
+
+
+def drop_below_floor(upgrades: list[Upgrade], other_bits: list[float]) -> tuple[list[Upgrade], int]:
+    """The rules' quality floor on upgrade advice: when another way (a configuration of the plan) runs the model at
+    ``rules.SMALL_LOSS_BITS`` or more, upgrades that run it only below ``rules.NOTICEABLE_LOSS_BITS`` are dropped.
+    Returns the upgrades kept and how many were dropped."""
+    from rigcheck.estimate.rules import NOTICEABLE_LOSS_BITS, SMALL_LOSS_BITS
+
+    all_bits = [*other_bits, *((u.estimate.bits_per_weight or 0.0) for u in upgrades if u.estimate)]
+    if not any(b >= SMALL_LOSS_BITS for b in all_bits):
+        return upgrades, 0
+    kept = [u for u in upgrades if u.estimate is None or (u.estimate.bits_per_weight or 0.0) >= NOTICEABLE_LOSS_BITS]
+    return kept, len(upgrades) - len(kept)

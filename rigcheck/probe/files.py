@@ -11,6 +11,7 @@ recursion limit, so the depth is checked before parsing.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -67,6 +68,19 @@ def read_capped(path: str | os.PathLike[str], max_bytes: int, what: str = "file"
         raise FileReadError(f"{name} could not be read: {_reason(exc)}") from None
     finally:
         os.close(fd)
+
+
+def read_json(path: str | os.PathLike[str], max_bytes: int, what: str = "file") -> object:
+    """The JSON document in the regular file at ``path`` (``read_capped``), checked for depth before parsing.
+
+    Raises ``FileNotFoundError``; ``FileReadError`` (not a regular file, too large, unreadable, nested too deep);
+    and ``ValueError`` for text that is not UTF-8 JSON (``UnicodeDecodeError``, ``json.JSONDecodeError`` and
+    ``FileReadError`` are all ValueErrors, so ``except (OSError, ValueError)`` covers every failure).
+    """
+    data = read_capped(path, max_bytes, what)
+    if json_too_deep(data):
+        raise FileReadError(f"{what} {path} nests deeper than {MAX_JSON_DEPTH} levels")
+    return json.loads(data.decode("utf-8"))
 
 
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')

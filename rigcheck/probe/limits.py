@@ -24,6 +24,8 @@ MIN_TFLOPS = 1e-3
 """A GFLOPS: slower than any GPU of this century."""
 MAX_TFLOPS = 1e6
 """An exaflop per device (a B200 reaches 10 PFLOPS in dense FP4)."""
+MAX_LATENCY_S = 10.0
+"""A link's latency (a collective over a node takes microseconds)."""
 MAX_CLOCK_MHZ = 100_000
 MAX_POWER_W = 1e6
 MAX_WIDTH_BITS = 65_536

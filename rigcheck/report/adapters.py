@@ -11,12 +11,23 @@ from rigcheck.catalog.records import Catalog, Model
 from rigcheck.estimate.types import Settings
 from rigcheck.probe.types import Machine
 from rigcheck.report.engine import Engine
-from rigcheck.report.records import USABLE_DECODE_TOKENS_PER_S, USABLE_TTFT_S, PlanOption
+from rigcheck.report.records import PlanOption
 
 PLAN_OPTIONS = 6
 """Configurations shown per model: enough to compare buying and renting without a wall of rows."""
 PLAN_REJECTIONS = 4
 """Cheaper configurations that fail, shown with why, so the reader sees the price of the target."""
+
+
+def _with_measured(evaluate):
+    """The estimator's evaluate with the user's own runs on each machine applied (``calibration.correction``:
+    shown beside the estimates and a bounded correction of that machine, never of another)."""
+    from rigcheck.estimate.calibration.correction import with_measured
+
+    def evaluate_measured(machine, catalog, settings):
+        return with_measured(machine, catalog, evaluate(machine, catalog, settings), settings.usable)
+
+    return evaluate_measured
 
 
 def default_engine() -> Engine:
@@ -27,7 +38,7 @@ def default_engine() -> Engine:
     except ImportError as exc:
         engine.unavailable["estimator"] = f"the estimator is not installed ({exc})"
     else:
-        engine.evaluate = evaluate
+        engine.evaluate = _with_measured(evaluate)
         engine.estimate = estimate
     try:
         from rigcheck.catalog.devices import resolve_gpu
@@ -46,28 +57,29 @@ def default_engine() -> Engine:
     return engine
 
 
-def _target(quant: str | None, settings: Settings):
+def _target(quant: str | None, settings: Settings, machine_class: str = "any"):
     from rigcheck.estimate.target import Target
 
-    # The report's bar for "runs" is the same usable speed its summary uses.
+    # The report's bar for "runs" is the settings' usable thresholds (rules), as everywhere.
     return Target(
         quant=quant,
         context_tokens=settings.context_tokens,
         prompt_tokens=settings.prompt_tokens,
         kv_cache_type=settings.kv_cache_type,
-        min_decode_tokens_per_s=USABLE_DECODE_TOKENS_PER_S,
-        max_ttft_s=USABLE_TTFT_S,
+        min_decode_tokens_per_s=settings.usable.min_decode_tokens_per_s,
+        max_ttft_s=settings.usable.max_ttft_s,
+        machine_class=machine_class,  # type: ignore[arg-type]
     )
 
 
 def _planner(plan_module):
-    def run(model: Model, quant: str | None, settings: Settings, catalog: Catalog):
+    def run(model: Model, quant: str | None, settings: Settings, catalog: Catalog, machine_class: str = "any"):
         from rigcheck.estimate.serving import Workload
         from rigcheck.estimate.target import PlanError
 
         try:
             result = plan_module.plan(
-                model, catalog, _target(quant, settings), limit=PLAN_OPTIONS, workload=Workload()
+                model, catalog, _target(quant, settings, machine_class), limit=PLAN_OPTIONS, workload=Workload()
             )
         except PlanError as exc:
             return quant, [PlanOption(label=model.id, meets_target=False, why=str(exc))]
@@ -111,11 +123,20 @@ def _planner(plan_module):
 
 
 def _upgrader(upgrade_module):
-    def run(machine: Machine, model: Model, settings: Settings, catalog: Catalog) -> list[str]:
+    def run(machine: Machine, model: Model, settings: Settings, catalog: Catalog,
+            machine_class: str = "any") -> list[str]:
         from rigcheck.estimate.target import PlanError
 
         try:
-            upgrades = upgrade_module.upgrade_advice(model, machine, catalog, _target(settings.quant, settings))
+            target = _target(settings.quant, settings, machine_class)
+            upgrades = upgrade_module.upgrade_advice(model, machine, catalog, target)
+            if any(u.estimate is not None and (u.estimate.bits_per_weight or 0.0) < 3.0 for u in upgrades):
+                # The rules' quality floor: no 1-bit upgrade when a machine of this class runs it at 4 bits.
+                from rigcheck.estimate.plan import plan as plan_fn
+
+                others = plan_fn(model, catalog, target, limit=PLAN_OPTIONS).options
+                upgrades, _dropped = upgrade_module.drop_below_floor(
+                    upgrades, [o.estimate.bits_per_weight or 0.0 for o in others])
         except PlanError as exc:
             return [str(exc)]
         lines = []

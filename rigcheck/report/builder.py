@@ -10,6 +10,7 @@ missing say so instead of being silently empty.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as _dt
 import gc
 from collections.abc import Callable, Sequence
@@ -17,27 +18,27 @@ from typing import Any
 
 from rigcheck import __version__, units
 from rigcheck.catalog.records import Catalog
+from rigcheck.estimate import rules
+from rigcheck.estimate.configs import machine_class
+from rigcheck.estimate.engine import mark_best
 from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.probe.types import Machine
 from rigcheck.report.adapters import default_engine
-from rigcheck.report.catalog_facts import INPUT_SHARE, catalog_info, hosted_by_model, quality_by_model
+from rigcheck.report.catalog_facts import capability_by_model, catalog_info, hosted_by_model
 from rigcheck.report.details import default_selection, detail
 from rigcheck.report.engine import Engine
 from rigcheck.report.fleet import fleet_section
 from rigcheck.report.inventory import machine_info
-from rigcheck.report.plans import plan_candidates, plan_section
+from rigcheck.report.plans import plan_section
 from rigcheck.report.records import (
-    USABLE_DECODE_TOKENS_PER_S,
-    USABLE_TTFT_S,
     MachineReport,
     ModelDetail,
     PlanSection,
     ReportData,
     fleet_rows,
     one_row_per_model,
-    usable_by_model,
 )
-from rigcheck.report.summary import fit_row, summarize
+from rigcheck.report.summary import answer_model, fit_row, one_line_answer, runs_everything_answer, summarize
 
 
 class ReportBuildError(ValueError):
@@ -84,8 +85,8 @@ def build_report(
             progress(min(1.0, max(0.0, fraction)), message)
 
     now = now or _dt.datetime.now(_dt.timezone.utc)
-    quality = quality_by_model(catalog.scores, catalog.models)
-    hosted = hosted_by_model(catalog.hosted)
+    capability = capability_by_model(catalog.scores)
+    hosted = hosted_by_model(catalog.hosted, settings.input_per_output)
     labels = _unique_labels(machines)
 
     reports: list[MachineReport] = []
@@ -97,31 +98,50 @@ def build_report(
         for i, machine in enumerate(machines):
             share = 0.9 / len(machines)
             step(i * share, f"estimating {labels[i]}")
-            rows_est = list(estimates[i]) if estimates is not None else engine.evaluate(machine, catalog, settings)
+            if estimates is not None:
+                # Estimates made elsewhere (the GUI's) are marked again with the report's thresholds: one rule.
+                rows_est = mark_best(list(estimates[i]), settings.usable)
+            else:
+                rows_est = engine.evaluate(machine, catalog, settings)
             info = machine_info(machine, labels[i], catalog.devices, engine.resolve_gpu)
             rows = tuple(
-                fit_row(e, models_by_id.get(e.model_id), quality, hosted, shared)
+                fit_row(e, models_by_id.get(e.model_id), capability, hosted, shared)
                 for e in rows_est
                 if e.model_id in models_by_id
             )
-            per_model, usable_rows = one_row_per_model(rows), usable_by_model(rows)
-            summary = summarize(rows, info, catalog, quality, hosted, models_by_id, per_model, usable_rows)
-            if len(machines) > 1:  # a fleet report keeps the rows that speak for each model, not every quant
-                rows = fleet_rows(rows, per_model, usable_rows)
+            per_model = one_row_per_model(rows)
+            summary = summarize(rows, info, catalog, settings, hosted, per_model)
+            if len(machines) > 1:  # a fleet report keeps the row that speaks for each model, not every quant
+                rows = fleet_rows(rows, per_model)
             step(i * share + share / 3, f"details for {labels[i]}")
             details: tuple[ModelDetail, ...] = ()
             plans: tuple[PlanSection, ...] = ()
             if len(machines) == 1:
                 chosen = list(selected_model_ids) or default_selection(rows, info)
                 details = tuple(
-                    detail(models_by_id[mid], rows, machine, info, catalog, settings, engine, quality, hosted)
+                    detail(models_by_id[mid], rows, machine, info, catalog, settings, engine, capability, hosted)
                     for mid in chosen
                 )
-                plan_ids = [target_model_id] if target_model_id else plan_candidates(details)
+                # The target's row that speaks for it (its pick, else the smallest quant when none of its
+                # quants runs: then no row is marked best).
+                about = (next((r for r in per_model if r.model_id == target_model_id), None)
+                         if target_model_id else answer_model(rows))
+                plan_ids = [target_model_id] if target_model_id else ([about.model_id] if about else [])
                 step(i * share + 2 * share / 3, "asking the planner")
+                klass = machine_class(machine, catalog.devices)
                 plans = tuple(
-                    plan_section(models_by_id[mid], machine, catalog, settings, engine) for mid in plan_ids
+                    plan_section(models_by_id[mid], machine, catalog, settings, engine, klass) for mid in plan_ids
                 )
+                if about is not None and about.usable:
+                    e = about.estimate
+                    answer = (f"{info.label} runs {about.model_name} usably: {e.quant} on "
+                              f"{units.verdict_place(e.verdict)}, {units.rate_text(e.decode_tokens_per_s.expected)} "
+                              "tok/s.")
+                elif about is not None:
+                    answer = one_line_answer(about, plans[0] if plans else None, settings)
+                else:
+                    answer = runs_everything_answer(rows)
+                summary = dataclasses.replace(summary, answer=answer)
             reports.append(MachineReport(info, summary, rows, details, plans))
 
     fleet = None
@@ -183,12 +203,11 @@ def _assumptions(settings: Settings, engine: Engine) -> tuple[str, ...]:
         "Speeds are estimates from memory bandwidth and compute rooflines with calibrated efficiencies, "
         "not measurements; the band (low–high) is where the real figure is expected to fall. The "
         "estimator's error against published measurements is what `rigcheck validate` reports (see the README).",
-        f"Usable speed: at least {USABLE_DECODE_TOKENS_PER_S:.0f} tok/s decode and a first token within "
-        f"{USABLE_TTFT_S:.0f} s.",
-        "Quality: published scores (AA index, SWE-bench Verified, Aider polyglot, Terminal-Bench 2); models "
-        "are ordered by their mean percentile over the benchmarks they have, unscored models after, by size.",
-        f"Hosted prices: list prices per million tokens; the blended figure assumes "
-        f"{INPUT_SHARE * 100:.0f} % input and {(1 - INPUT_SHARE) * 100:.0f} % output tokens.",
+        f"Usable: {settings.usable.describe()} for the prompt above (the same rule as the app and `rigcheck "
+        f"fit`). Each model's row is its pick: {rules.describe_pick()}.",
+        f"Capability: {rules.describe_capability()}.",
+        f"Hosted prices: list prices per million tokens, shown as {rules.describe_blend(settings.input_per_output)} "
+        "beside the input and output prices.",
         "Memory sizes are binary (1 GiB = 2^30 bytes); bandwidth is decimal (1 GB/s = 10^9 bytes/s).",
     ]
     for part, why in sorted(engine.unavailable.items()):

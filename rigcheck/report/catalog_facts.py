@@ -1,4 +1,4 @@
-"""What the report takes from the catalog beside the estimates: quality ranks, hosted prices, names, version."""
+"""What the report takes from the catalog beside the estimates: capabilities, hosted prices, names, version."""
 
 from __future__ import annotations
 
@@ -8,74 +8,38 @@ from typing import Any
 
 from rigcheck.catalog.records import Catalog, HostedOffer, Model, Score
 from rigcheck.catalog.redact import redact_text, redact_url
-from rigcheck.report.records import CatalogInfo, HostedRow, Quality
-
-INPUT_SHARE = 0.75
-"""Blended hosted price assumes 3 input tokens per output token (chat with context; OpenRouter-style mix)."""
-
-# Which benchmarks speak for "quality", in order of preference for display.
-_BENCH_LABELS = {
-    "aa_index": "AA index",
-    "artificial_analysis_intelligence_index": "AA index",
-    "swe_bench_verified": "SWE-bench",
-    "aider_polyglot": "Aider",
-    "terminal_bench_2": "T-Bench 2",
-}
-_BENCH_ORDER = tuple(_BENCH_LABELS)
+from rigcheck.estimate import rules
+from rigcheck.report.records import Capability, CatalogInfo, HostedRow
 
 
-def quality_by_model(scores: Iterable[Score], models: Iterable[Model]) -> dict[str, Quality]:
-    """Each scored model's representative score and rank.
-
-    A model's rank is the mean of its percentiles over the benchmarks it has scores on (best score
-    per benchmark), so models scored on different benchmarks can still be ordered; the displayed
-    score is the one from the most widely comparable benchmark (AA index, then SWE-bench, ...).
-    """
-    best: dict[str, dict[str, Score]] = {}
-    for s in scores:
-        bench = best.setdefault(s.benchmark, {})
-        if s.model_id not in bench or s.value > bench[s.model_id].value:
-            bench[s.model_id] = s
-    percentiles: dict[str, list[float]] = {}
-    for bench_name, by_model in best.items():
-        if bench_name not in _BENCH_LABELS:
-            continue
-        ordered = sorted(by_model.values(), key=lambda s: s.value)
-        n = len(ordered)
-        for i, s in enumerate(ordered):
-            percentiles.setdefault(s.model_id, []).append((i + 1) / n if n > 1 else 1.0)
-    out: dict[str, Quality] = {}
-    known = {m.id for m in models}
-    for model_id, ps in percentiles.items():
-        if model_id not in known:
-            continue
-        shown = next(best[b][model_id] for b in _BENCH_ORDER if b in best and model_id in best[b])
-        out[model_id] = Quality(
-            benchmark=shown.benchmark,
-            label=_BENCH_LABELS[shown.benchmark],
-            value=shown.value,
-            rank=sum(ps) / len(ps),
-            source=shown.source,
-        )
-    return out
+def capability_by_model(scores: Iterable[Score]) -> dict[str, Capability]:
+    """Each scored model's capability (``rules.capabilities``) as the report shows it, with its basis."""
+    return {model_id: Capability(round(cap.value), cap.basis, tuple(p.label for p in cap.parts))
+            for model_id, cap in rules.capabilities(scores).items()}
 
 
-def hosted_by_model(offers: Iterable[HostedOffer]) -> dict[str, tuple[HostedRow, ...]]:
-    """Hosted offers per model id, cheapest blended price first."""
-    out: dict[str, list[HostedRow]] = {}
+def hosted_by_model(offers: Iterable[HostedOffer],
+                    input_per_output: float = rules.DEFAULT_INPUT_PER_OUTPUT) -> dict[str, tuple[HostedRow, ...]]:
+    """Hosted offers per model id, the cheapest first as ``rules.cheapest_hosted`` ranks them (free tiers last)."""
+    out: dict[str, list[HostedOffer]] = {}
     for o in offers:
-        out.setdefault(o.model_id, []).append(hosted_row(o))
-    return {k: tuple(sorted(v, key=lambda r: (r.blended_usd_per_m, r.provider))) for k, v in out.items()}
+        out.setdefault(o.model_id, []).append(o)
+    result = {}
+    for model_id, group in out.items():
+        cheapest = rules.cheapest_hosted(group, input_per_output)
+        ordered = sorted(group, key=lambda o: (o is not cheapest, not (o.usd_per_m_input or o.usd_per_m_output),
+                                               rules.offer_blended_usd_per_m(o, input_per_output), o.provider))
+        result[model_id] = tuple(hosted_row(o, input_per_output) for o in ordered)
+    return result
 
 
-def hosted_row(o: HostedOffer) -> HostedRow:
-    blended = INPUT_SHARE * o.usd_per_m_input + (1 - INPUT_SHARE) * o.usd_per_m_output
+def hosted_row(o: HostedOffer, input_per_output: float = rules.DEFAULT_INPUT_PER_OUTPUT) -> HostedRow:
     return HostedRow(
         model_id=o.model_id,
         provider=o.provider,
         usd_per_m_input=o.usd_per_m_input,
         usd_per_m_output=o.usd_per_m_output,
-        blended_usd_per_m=blended,
+        usd_per_m_blended=round(rules.offer_blended_usd_per_m(o, input_per_output), 6),
         context_tokens=o.context_tokens,
         quantization=o.quantization,
         residency=o.residency,

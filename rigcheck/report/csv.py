@@ -40,17 +40,19 @@ COLUMNS = (
     "ttft_s_low",
     "ttft_s",
     "ttft_s_high",
-    "quality_benchmark",
-    "quality_value",
+    "usable",
+    "capability",
+    "capability_basis",
     "hosted_provider",
     "hosted_usd_per_m_input",
     "hosted_usd_per_m_output",
+    "hosted_usd_per_m_blended",
     "placement",
 )
 
 
 def rows(report: ReportData) -> list[dict[str, object]]:
-    """The CSV rows as dicts (None for empty cells), machines in order, models by quality, quants by size."""
+    """The CSV rows as dicts (None for empty cells), machines in order, models in the rules' order, quants by size."""
     out: list[dict[str, object]] = []
     for mr in report.machines:
         order = {r.model_id: i for i, r in enumerate(mr.model_rows)}
@@ -114,10 +116,12 @@ def _row(machine: str, r: FitRow) -> dict[str, object]:
         **_band("prefill_tokens_per_s", e.prefill_tokens_per_s),
         **_band("decode_tokens_per_s", e.decode_tokens_per_s),
         **_band("ttft_s", e.ttft_s),
-        "quality_benchmark": r.quality.benchmark if r.quality else None,
-        "quality_value": r.quality.value if r.quality else None,
+        "usable": e.usable,
+        "capability": r.capability.value if r.capability else None,
+        "capability_basis": r.capability.basis if r.capability else None,
         "hosted_provider": h.provider if h else None,
         "hosted_usd_per_m_input": h.usd_per_m_input if h else None,
         "hosted_usd_per_m_output": h.usd_per_m_output if h else None,
+        "hosted_usd_per_m_blended": h.usd_per_m_blended if h else None,
         "placement": e.placement or None,
     }

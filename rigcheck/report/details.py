@@ -12,32 +12,28 @@ from rigcheck.report.catalog_facts import model_name
 from rigcheck.report.engine import Engine
 from rigcheck.report.inventory import capacities
 from rigcheck.report.records import (
+    Capability,
     ContextPoint,
     FitRow,
     HostedRow,
     MachineInfo,
     ModelDetail,
-    Quality,
     one_row_per_model,
 )
 
-NEARLY_FITS_FACTOR = 1.25
-"""A model whose smallest quant needs at most 25 % more memory than the machine has "nearly fits"."""
 SPEED_CONTEXTS_TOKENS = (512, 2048, 8192, 32768, 131072)
 """Depths at which the speed-vs-context chart samples prefill, decode and TTFT."""
 DEFAULT_SELECTED = 3
 
 
 def default_selection(rows: tuple[FitRow, ...], info: MachineInfo) -> list[str]:
-    """The few most capable models that fit, plus the most capable one that nearly fits."""
+    """This machine's picks: the most capable usable models (``rules`` order); when none is usable, the models
+    closest to it that fit."""
     per_model = one_row_per_model(rows)
-    chosen = [r.model_id for r in per_model if r.estimate.fits][:DEFAULT_SELECTED]
-    gpu, ram = capacities(info)
-    for r in per_model:
-        if not r.estimate.fits and r.estimate.memory.total_bytes <= NEARLY_FITS_FACTOR * (gpu + ram):
-            chosen.append(r.model_id)
-            break
-    return chosen
+    usable = [r.model_id for r in per_model if r.usable]
+    if usable:
+        return usable[:DEFAULT_SELECTED]
+    return [r.model_id for r in per_model if r.estimate.fits][:DEFAULT_SELECTED]
 
 
 def detail(
@@ -48,7 +44,7 @@ def detail(
     catalog: Catalog,
     settings: Settings,
     engine: Engine,
-    quality: dict[str, Quality],
+    capability: dict[str, Capability],
     hosted: dict[str, tuple[HostedRow, ...]],
 ) -> ModelDetail:
     """The detail section for ``model``; the speed curve is left empty when the engine cannot estimate."""
@@ -58,7 +54,7 @@ def detail(
             key=lambda e: -e.memory.weights_bytes,
         )
     )
-    best = next((e for e in quants if e.best and e.fits), None)
+    best = next((e for e in quants if e.best and e.usable), None)
     fitting = [e for e in quants if e.fits]
     speed_est = best or (fitting[0] if fitting else (quants[-1] if quants else None))
     points: list[ContextPoint] = []
@@ -85,11 +81,18 @@ def detail(
     if model.release_date:
         facts.append(("Released", model.release_date))
     gpu_cap, ram_cap = capacities(info)
+    launch: tuple = ()
+    if best is not None:
+        from rigcheck.estimate.launch import launch_commands
+
+        quant = next((q for q in model.quants if q.name == best.quant), None)
+        if quant is not None:
+            launch = tuple(launch_commands(best, model, quant, kv_cache_type=settings.kv_cache_type))
     return ModelDetail(
         model_id=model.id,
         model_name=model_name(model),
         facts=tuple(facts),
-        quality=quality.get(model.id),
+        capability=capability.get(model.id),
         quants=quants,
         best_quant=best.quant if best else None,
         speed_quant=speed_est.quant if speed_est is not None and points else None,
@@ -97,6 +100,7 @@ def detail(
         hosted=hosted.get(model.id, ()),
         gpu_capacity_bytes=gpu_cap,
         ram_capacity_bytes=ram_cap,
+        launch=launch,
     )
 
 
@@ -105,3 +109,21 @@ def _params_text(model: Model) -> str:
     if model.is_moe and total and active and active < total:
         return f"{units.params_text(total)} total, {units.params_text(active)} active (MoE, {model.moe_num_experts} experts)"
     return units.params_text(total)
+
+
+def measured_lines(e) -> list[str]:
+    """The user's own runs of this quant on this machine, beside the estimate, in words (for the renderers)."""
+    lines = []
+    for m in e.extra.get("measured") or []:
+        for kind in ("prefill", "decode"):
+            measured = m.get(f"{kind}_tokens_per_s")
+            if measured is None:
+                continue
+            estimated = m.get(f"estimated_{kind}_tokens_per_s")
+            ratio = m.get(f"{kind}_ratio")
+            depth = f" at depth {units.tokens_text(m['prompt_depth_tokens'])}" if m.get("prompt_depth_tokens") else ""
+            text = f"{kind} measured {units.rate_text(measured)} tok/s ({m.get('engine')}{depth})"
+            if estimated and ratio:
+                text += f"; estimated {units.rate_text(estimated)} tok/s for that run, ×{ratio:.2f}"
+            lines.append(text)
+    return lines

@@ -16,8 +16,8 @@ from rigcheck.report.records import PlanOption
 
 EvaluateFn = Callable[[Machine, Catalog, Settings], list[Estimate]]
 EstimateFn = Callable[[Model, Quant, Machine, Settings, list[Device]], Estimate]
-PlanFn = Callable[[Model, "str | None", Settings, Catalog], "tuple[str | None, list[PlanOption]]"]
-UpgradeFn = Callable[[Machine, Model, Settings, Catalog], list[str]]
+PlanFn = Callable[[Model, "str | None", Settings, Catalog, str], "tuple[str | None, list[PlanOption]]"]
+UpgradeFn = Callable[[Machine, Model, Settings, Catalog, str], list[str]]
 ResolveGpuFn = Callable[[Gpu, list[Device]], "Device | None"]
 
 
@@ -28,9 +28,9 @@ class Engine:
     evaluate: EvaluateFn | None = None
     estimate: EstimateFn | None = None
     plan: PlanFn | None = None
-    """(model, quant or None, settings, catalog) -> (quant used, options cheapest first)."""
+    """(model, quant or None, settings, catalog, machine class) -> (quant used, options cheapest first)."""
     upgrade: UpgradeFn | None = None
-    """(machine, model, settings, catalog) -> lines of advice, smallest change first."""
+    """(machine, model, settings, catalog, machine class) -> lines of advice, smallest change first."""
     resolve_gpu: ResolveGpuFn | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
     """Engine part ("estimator", "device resolver", "planner") -> why it is missing, shown in the report."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rigcheck.catalog.records import Catalog, Model
+from rigcheck.estimate.configs import machine_class
 from rigcheck.estimate.types import Settings
 from rigcheck.probe.types import Machine
 from rigcheck.report.catalog_facts import model_name
@@ -16,8 +17,7 @@ from rigcheck.report.records import (
     FleetSection,
     FleetTarget,
     MachineReport,
-    quality_key,
-    usable_by_model,
+    rank,
 )
 
 FLEET_ROWS = 25
@@ -31,9 +31,9 @@ def _cell(row: FitRow | None) -> FleetCell | None:
 
 
 def cell_rows(report: MachineReport) -> dict[str, FitRow]:
-    """Per model, the row a fleet cell shows for this machine: the quant to use there, a usable one when
-    any is, else the best that fits (else the smallest). The fleet JSON carries these rows."""
-    return {**{r.model_id: r for r in report.model_rows}, **usable_by_model(report.rows)}
+    """Per model, the row a fleet cell shows for this machine: the row that speaks for the model there (its
+    pick when it is usable). The fleet JSON carries these rows."""
+    return {r.model_id: r for r in report.model_rows}
 
 
 def fleet_section(
@@ -53,7 +53,7 @@ def fleet_section(
         for r in rep.model_rows:
             if r.estimate.fits and r.model_id not in union:
                 union[r.model_id] = r
-    ordered = sorted(union.values(), key=lambda r: (*quality_key(r), r.model_id))[:FLEET_ROWS]
+    ordered = sorted(union.values(), key=lambda r: (*rank(r), r.model_id))[:FLEET_ROWS]
     ids = [r.model_id for r in ordered]
     if target_model_id and target_model_id not in ids:
         ids.insert(0, target_model_id)
@@ -65,7 +65,7 @@ def fleet_section(
             FleetRow(
                 model_id=mid,
                 model_name=model_name(model),
-                quality=some.quality if some else None,
+                capability=some.capability if some else None,
                 cells=tuple(_cell(pm.get(mid)) for pm in per_machine),
             )
         )
@@ -81,7 +81,8 @@ def fleet_section(
                 why = engine.unavailable.get("planner", "upgrade advice is not available in this build")
                 targets.append(FleetTarget(rep.machine.label, cell, (), why))
                 continue
-            advice = tuple(engine.upgrade(machine, model, settings, catalog))
+            advice = tuple(engine.upgrade(machine, model, settings, catalog,
+                                          machine_class(machine, catalog.devices)))
             targets.append(FleetTarget(rep.machine.label, cell, advice, None if advice else "no upgrade found"))
     return FleetSection(
         machine_labels=tuple(rep.machine.label for rep in reports),

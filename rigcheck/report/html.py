@@ -12,8 +12,9 @@ from html import escape
 from rigcheck import units
 from rigcheck.report.charts import WIDTH as CHART_WIDTH
 from rigcheck.report.charts import memory_chart, speed_chart
+from rigcheck.report.details import measured_lines
 from rigcheck.report.records import (
-    USABLE_DECODE_TOKENS_PER_S,
+    Capability,
     FitRow,
     FleetCell,
     FleetSection,
@@ -21,7 +22,6 @@ from rigcheck.report.records import (
     MachineReport,
     ModelDetail,
     PlanSection,
-    Quality,
     ReportData,
     fit_table_rows,
 )
@@ -125,25 +125,11 @@ def render_document(report: ReportData, *, for_qt: bool) -> tuple[str, dict[str,
     return "\n".join(d.parts), d.charts
 
 
-_SHELL_PARTS = 4
-"""The document's opening parts (doctype, html, head with the style, body): each section repeats them."""
-
-
-def render_sections(report: ReportData) -> tuple[list[str], dict[str, str]]:
-    """The Qt markup cut into standalone documents, one per section that starts a printed page (each major
-    section does), and the charts they reference. The PDF lays each out on its own: laying a document out
-    costs time in its length, and keeping its table rows whole lays it out again for every row it moves,
-    so one document of a hundred machines' sections took minutes where a hundred small ones take seconds."""
+def qt_document_parts(report: ReportData) -> tuple[list[str], list[int], dict[str, str]]:
+    """The Qt markup as its parts, where in them each section that starts a printed page begins, and the charts
+    (``pdf`` lays each section out as a document of its own)."""
     d = _document(report, for_qt=True)
-    head, body = d.parts[:_SHELL_PARTS], d.parts[_SHELL_PARTS:-1]
-    bounds = [0, *(b - _SHELL_PARTS for b in d.breaks), len(body)]
-    sections = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
-        chunk = body[start:end]
-        if start:  # the page break is the section's own start now
-            chunk = [chunk[0].replace('<h2 class="pb"', '<h2 class="first"', 1), *chunk[1:]]
-        sections.append("\n".join([*head, *chunk, "</body></html>"]))
-    return sections, d.charts
+    return d.parts, d.breaks, d.charts
 
 
 def _document(report: ReportData, for_qt: bool) -> _Doc:
@@ -235,16 +221,20 @@ def _verdict_cell(verdict: str) -> str:
     return f'<span class="{cls}">{escape(units.verdict_text(verdict))}</span>'
 
 
-def _quality_cell(q: Quality | None) -> str:
-    if q is None:
+def _capability_cell(c: Capability | None) -> str:
+    """The capability and, beneath it, the benchmarks it rests on."""
+    if c is None:
         return "—"
-    return f'{q.value:g}<br><span class="band">{escape(q.label)}</span>'
+    return f'{c.value:g}<br><span class="band">{escape(", ".join(c.benchmarks))}</span>'
 
 
 def _hosted_cell(h: HostedRow | None) -> str:
+    """The blended price, and beneath it the input and output prices it blends and the provider."""
     if h is None:
         return "—"
-    return f'{escape(units.usd_text(h.blended_usd_per_m))}<br><span class="band">{escape(h.provider)}</span>'
+    return (f'{escape(units.usd_per_m_text(h.usd_per_m_blended))}<br><span class="band">'
+            f'{escape(units.usd_text(h.usd_per_m_input))} in / {escape(units.usd_text(h.usd_per_m_output))} out, '
+            f'{escape(h.provider)}</span>')
 
 
 def _name_cell(name: str, model_id: str) -> str:
@@ -261,16 +251,18 @@ def _summary(d: _Doc, mr: MachineReport, heading: str) -> None:
     s, m = mr.summary, mr.machine
     d.h2(heading, "summary")
     gpus = ", ".join(f"{g.name} ({units.bytes_text(g.vram_total_bytes)})" for g in m.gpus if not g.lost) or "no GPU"
+    if s.answer:
+        d.add(f'<p class="headline"><b>{escape(s.answer)}</b></p>')
     d.add(
         f'<p class="headline">{escape(s.headline)}</p>',
         f"<p><b>Machine:</b> {escape(gpus)}; {escape(units.bytes_text(m.memory.total_bytes))} RAM"
         f"{'; ' + escape(m.cpu.model) if m.cpu.model else ''} "
         f'<span class="small">({escape(m.origin)}{", " + escape(m.probed_at) if m.probed_at else ""})</span></p>',
-        "<h3>Runs well</h3>",
+        "<h3>Runs usably: this machine's picks</h3>",
     )
     d.add(
         _table(
-            ["Model", "Quant", "Verdict", "Decode tok/s", "First token", "Score"],
+            ["Model", "Pick", "Verdict", "Decode tok/s", "First token", "Capability"],
             (
                 [
                     _name_cell(p.model_name, p.model_id),
@@ -278,18 +270,18 @@ def _summary(d: _Doc, mr: MachineReport, heading: str) -> None:
                     _verdict_cell(p.verdict),
                     _band_cell(p.decode_tokens_per_s),
                     _band_cell(p.ttft_s, units.seconds_text),
-                    _quality_cell(p.quality),
+                    _capability_cell(p.capability),
                 ]
                 for p in s.runs_well
             ),
             numeric=(3, 4, 5),
         )
     )
-    d.add("<h3>Cannot run (or not at usable speed)</h3>")
+    d.add("<h3>Cannot run (or not usably)</h3>")
     d.add(
         _table(
-            ["Model", "Smallest fitting / tried quant", "Why", "Score"],
-            ([_name_cell(p.model_name, p.model_id), _e(p.quant), _e(p.reason), _quality_cell(p.quality)]
+            ["Model", "Quant tried", "Why", "Capability"],
+            ([_name_cell(p.model_name, p.model_id), _e(p.quant), _e(p.reason), _capability_cell(p.capability)]
              for p in s.cannot_run),
             numeric=(3,),
         )
@@ -301,8 +293,7 @@ def _summary(d: _Doc, mr: MachineReport, heading: str) -> None:
         h = s.best_hosted
         d.add(
             f"<p><b>{escape(s.best_hosted_model_name or h.model_id)}</b> at <b>{escape(h.provider)}</b>: "
-            f"{escape(units.usd_text(h.usd_per_m_input))} per M input, {escape(units.usd_text(h.usd_per_m_output))} per M "
-            f"output tokens (blended {escape(units.usd_text(h.blended_usd_per_m))}/M)"
+            f"{escape(units.price_triple_text(h.usd_per_m_blended, h.usd_per_m_input, h.usd_per_m_output))}"
             f"{', context ' + escape(units.tokens_text(h.context_tokens)) if h.context_tokens else ''}"
             f"{', residency ' + escape(h.residency) if h.residency != 'unknown' else ''}. "
             f'<span class="small">{escape(s.best_hosted_reason or "")}'
@@ -386,8 +377,10 @@ def _fit_table(d: _Doc, mr: MachineReport, *, short: bool) -> None:
     d.h2(f"Fit table — {mr.machine.label}" if short else "Fit table", "fit")
     shown, omitted = fit_table_rows(mr, fleet=short)
     d.add(
-        '<p class="small">One row per model: the best quant that fits, else the smallest quant and what it needs. '
-        "Speeds are expected values with the low–high band beneath; hosted is the cheapest blended $/M tokens."
+        '<p class="small">One row per model: its pick on this machine (usable models first, the most capable first '
+        "among them), else the quant closest to usable, else the smallest and what it needs. Speeds are expected "
+        "values with the low–high band beneath; capability with the benchmarks it rests on; hosted is the cheapest "
+        "blended price per million tokens with the input and output prices beneath."
         + (" Only models that fit are listed." if short else "")
         + (f" The {len(shown)} most capable are shown; {omitted} more are in the CSV and JSON reports."
            if omitted else "")
@@ -395,8 +388,8 @@ def _fit_table(d: _Doc, mr: MachineReport, *, short: bool) -> None:
     )
     d.add(
         _table(
-            ["Model", "Size", "Quant, runs on", "Memory,<br>max ctx", "Prefill<br>tok/s", "Decode<br>tok/s",
-             "First<br>token", "Score", "Hosted<br>$/M"],
+            ["Model", "Size", "Pick, runs on", "Memory,<br>max ctx", "Prefill<br>tok/s", "Decode<br>tok/s",
+             "First<br>token", "Capability", "Hosted<br>$/M blended"],
             (_fit_cells(r) for r in shown),
             numeric=(1, 3, 4, 5, 6, 7, 8),
             widths=("20%", "7%", "14%", "9%", "9%", "9%", "10%", "11%", "11%"),
@@ -416,13 +409,15 @@ def _fit_cells(r: FitRow) -> list[str]:
     return [
         _name_cell(r.model_name, r.model_id),
         params,
-        f"{escape(e.quant)}<br>{_verdict_cell(e.verdict)}",
+        f"{escape(e.quant)}<br>{_verdict_cell(e.verdict)}"
+        + ('<br><span class="ok">usable</span>' if r.usable else '<br><span class="warn">not usable</span>'
+           if e.fits else ""),
         f'{escape(units.bytes_text(e.memory.total_bytes))}<br><span class="band">{escape(ctx)} ctx</span>'
         if e.max_context_tokens else escape(units.bytes_text(e.memory.total_bytes)),
         _band_cell(e.prefill_tokens_per_s),
         _band_cell(e.decode_tokens_per_s),
         _band_cell(e.ttft_s, units.seconds_text),
-        _quality_cell(r.quality),
+        _capability_cell(r.capability),
         _hosted_cell(r.cheapest_hosted),
     ]
 
@@ -431,8 +426,8 @@ def _detail(d: _Doc, detail: ModelDetail) -> None:
     d.h2(f"Model: {detail.model_name}", f"model-{detail.model_id}")
     facts = "; ".join(f"<b>{escape(k)}</b> {escape(v)}" for k, v in detail.facts)
     score = ""
-    if detail.quality is not None:
-        score = f"; <b>{escape(detail.quality.label)}</b> {detail.quality.value:g}"
+    if detail.capability is not None:
+        score = f"; <b>Capability</b> {detail.capability.value:g} ({escape(detail.capability.basis)})"
     d.add(f'<p><span class="mono">{escape(detail.model_id)}</span><br>{facts}{score}</p>')
     d.add("<h3>Every quant on this machine</h3>")
     rows = []
@@ -467,13 +462,13 @@ def _detail(d: _Doc, detail: ModelDetail) -> None:
     d.add("<h3>Hosted offers</h3>")
     d.add(
         _table(
-            ["Provider", "$/M input", "$/M output", "Blended $/M", "Context", "Quantization", "Residency", "Seen"],
+            ["Provider", "Blended", "$/M input", "$/M output", "Context", "Quantization", "Residency", "Seen"],
             (
                 [
                     _e(h.provider),
+                    escape(units.usd_per_m_text(h.usd_per_m_blended)),
                     escape(units.usd_text(h.usd_per_m_input)),
                     escape(units.usd_text(h.usd_per_m_output)),
-                    escape(units.usd_text(h.blended_usd_per_m)),
                     escape(units.tokens_text(h.context_tokens)),
                     _e(h.quantization),
                     _e(h.residency + (f" ({h.region})" if h.region else "")),
@@ -489,6 +484,15 @@ def _detail(d: _Doc, detail: ModelDetail) -> None:
     if detail.speed_vs_context:
         d.chart(speed_chart(detail), "speed")
     best = next((e for e in detail.quants if e.quant == (detail.best_quant or detail.speed_quant)), None)
+    if detail.launch:
+        d.add(f"<h3>Run it ({escape(detail.best_quant or '')})</h3>")
+        for cmd in detail.launch:
+            notes = "".join(f"<li>{escape(n)}</li>" for n in cmd.notes)
+            d.add(f'<p><b>{escape(cmd.runtime)}</b></p><pre class="mono">{escape(cmd.command)}</pre>'
+                  + (f'<ul class="small">{notes}</ul>' if notes else ""))
+    measured = [f"{e.quant}: {line}" for e in detail.quants for line in measured_lines(e)]
+    if measured:
+        d.add("<h3>Measured on this machine</h3><ul>" + "".join(f"<li>{escape(m)}</li>" for m in measured) + "</ul>")
     if best is not None and (best.placement or best.basis):
         d.add("<h3>How the estimate was made</h3><ul>")
         if best.placement and not any(b.lower().startswith("placement") for b in best.basis):
@@ -541,15 +545,17 @@ def _fleet_cell(c: FleetCell | None) -> str:
 def _fleet(d: _Doc, fleet: FleetSection, report: ReportData) -> None:
     d.h2("Fleet: which machines run which models", "fleet")
     d.add(
-        '<p class="small">Each cell: the best quant that fits there, expected decode speed and placement; '
-        f"green = usable (≥ {USABLE_DECODE_TOKENS_PER_S:.0f} tok/s decode), amber = fits but slow, ✗ = does not fit.</p>"
+        '<p class="small">Each cell: the machine\'s pick, expected decode speed and placement; '
+        f"green = usable ({escape(report.settings.usable.describe())}), amber = fits but not usable, "
+        "✗ = does not fit.</p>"
     )
     # At most FLEET_COLUMNS machines per table, so a large fleet stays legible on a portrait page.
     labels = fleet.machine_labels
     for start in range(0, len(labels), FLEET_COLUMNS):
         chunk = range(start, min(start + FLEET_COLUMNS, len(labels)))
-        head = ["Model", "Score", *(escape(labels[i]) for i in chunk)]
-        rows = [[_name_cell(r.model_name, r.model_id), _quality_cell(r.quality), *(_fleet_cell(r.cells[i]) for i in chunk)]
+        head = ["Model", "Capability", *(escape(labels[i]) for i in chunk)]
+        rows = [[_name_cell(r.model_name, r.model_id), _capability_cell(r.capability),
+                 *(_fleet_cell(r.cells[i]) for i in chunk)]
                 for r in fleet.rows]
         d.add(_table(head, rows, numeric=(1,)))
     if fleet.target_model_id:

@@ -1,4 +1,4 @@
-"""The report as versioned JSON (schema ``rigcheck.report/1``, published as ``report.schema.json``).
+"""The report as versioned JSON (schema ``rigcheck.report/2``, published as ``report.schema.json``).
 
 Base units throughout (bytes, tokens/s, seconds, USD); bands are ``{"low", "expected", "high"}``;
 estimates use the same shape as ``fit --json`` results.

@@ -13,18 +13,21 @@ from collections.abc import Iterable, Sequence
 
 from rigcheck import units
 from rigcheck.catalog.redact import escape_controls
+from rigcheck.report.details import measured_lines
 from rigcheck.report.records import (
-    USABLE_DECODE_TOKENS_PER_S,
+    Capability,
     FleetCell,
+    HostedRow,
     MachineReport,
     ModelDetail,
     PlanSection,
-    Quality,
     ReportData,
     fit_table_rows,
 )
 
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+_SPECIAL = re.compile(r"([\\`*\[\]<>|~&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+"""Markdown's inline punctuation and HTML's ``< > &``; an underscore only where it could start or end emphasis
+(inside a word, as in Q4_K_M, it cannot)."""
 _SPACES = re.compile(r"\s+")
 
 
@@ -63,8 +66,17 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[object]], numeric: Seque
     return "\n".join(lines + body) + "\n"
 
 
-def _q(q: Quality | None) -> str:
-    return "—" if q is None else f"{q.value:g} ({q.label})"
+def _q(c: Capability | None) -> str:
+    """Capability with the benchmarks it rests on: "81 (Aider polyglot)"."""
+    return "—" if c is None else f"{c.value:g} ({', '.join(c.benchmarks)})"
+
+
+def _price(h: HostedRow | None, provider: bool = True) -> str | None:
+    """"$0.13/M ($0.10 in / $0.22 out) provider": the blended price beside the two it blends."""
+    if h is None:
+        return None
+    text = units.price_triple_text(h.usd_per_m_blended, h.usd_per_m_input, h.usd_per_m_output)
+    return f"{text} {h.provider}" if provider else text
 
 
 def render(report: ReportData) -> str:
@@ -96,30 +108,31 @@ def render(report: ReportData) -> str:
 
 def _summary(out: list[str], mr: MachineReport, heading: str) -> None:
     s = mr.summary
-    out += [f"## {_t(heading)}", "", f"**{_t(s.headline)}**", "", "### Runs well", ""]
+    out += [f"## {_t(heading)}", ""]
+    if s.answer:
+        out += [f"> **{_t(s.answer)}**", ""]
+    out += [f"**{_t(s.headline)}**", "", "### Runs usably: this machine's picks", ""]
     out.append(
         _table(
-            ["Model", "Quant", "Verdict", "Decode tok/s", "First token", "Score"],
+            ["Model", "Pick", "Verdict", "Decode tok/s", "First token", "Capability"],
             (
                 [p.model_name, p.quant, units.verdict_text(p.verdict), units.band_text(p.decode_tokens_per_s),
-                 units.band_text(p.ttft_s, units.seconds_text), _q(p.quality)]
+                 units.band_text(p.ttft_s, units.seconds_text), _q(p.capability)]
                 for p in s.runs_well
             ),
             numeric=(3, 4),
         )
     )
-    out += ["### Cannot run (or not at usable speed)", ""]
-    out.append(_table(["Model", "Quant", "Why", "Score"],
-                      ([p.model_name, p.quant, p.reason, _q(p.quality)] for p in s.cannot_run)))
+    out += ["### Cannot run (or not usably)", ""]
+    out.append(_table(["Model", "Quant", "Why", "Capability"],
+                      ([p.model_name, p.quant, p.reason, _q(p.capability)] for p in s.cannot_run)))
     out += ["### Best hosted alternative", ""]
     h = s.best_hosted
     if h is None:
         out += ["No hosted offer in the catalog.", ""]
     else:
         out += [
-            f"**{_t(s.best_hosted_model_name or h.model_id)}** at **{_t(h.provider)}**: "
-            f"{units.usd_text(h.usd_per_m_input)}/M input, "
-            f"{units.usd_text(h.usd_per_m_output)}/M output (blended {units.usd_text(h.blended_usd_per_m)}/M) — "
+            f"**{_t(s.best_hosted_model_name or h.model_id)}** at **{_t(h.provider)}**: {_price(h, provider=False)} — "
             f"{_t(s.best_hosted_reason or '')}.",
             "",
         ]
@@ -178,26 +191,26 @@ def _fit(out: list[str], mr: MachineReport, *, short: bool) -> None:
     rows, omitted = fit_table_rows(mr, fleet=short)
     out.append(
         _table(
-            ["Model", "Params", "Quant", "Verdict", "Memory", "Max ctx", "Prefill tok/s", "Decode tok/s",
-             "First token", "Score", "Hosted $/M"],
+            ["Model", "Params", "Pick", "Verdict", "Usable", "Memory", "Max ctx", "Prefill tok/s", "Decode tok/s",
+             "First token", "Capability", "Hosted $/M blended (in / out)"],
             (
                 [
                     r.model_name,
                     units.params_text(r.params_total_b),
                     r.estimate.quant,
                     units.verdict_text(r.estimate.verdict),
+                    "yes" if r.usable else "no",
                     units.bytes_text(r.estimate.memory.total_bytes),
                     units.tokens_text(r.estimate.max_context_tokens),
                     units.band_text(r.estimate.prefill_tokens_per_s),
                     units.band_text(r.estimate.decode_tokens_per_s),
                     units.band_text(r.estimate.ttft_s, units.seconds_text),
-                    _q(r.quality),
-                    f"{units.usd_text(r.cheapest_hosted.blended_usd_per_m)} ({r.cheapest_hosted.provider})"
-                    if r.cheapest_hosted else None,
+                    _q(r.capability),
+                    _price(r.cheapest_hosted),
                 ]
                 for r in rows
             ),
-            numeric=(1, 4, 5, 6, 7, 8, 10),
+            numeric=(1, 5, 6, 7, 8, 9, 10),
         )
     )
     if omitted:
@@ -234,7 +247,7 @@ def _detail(out: list[str], d: ModelDetail) -> None:
     out.append(
         f"Machine capacity: {units.bytes_text(d.gpu_capacity_bytes)} VRAM"
         + (f" + {units.bytes_text(d.ram_capacity_bytes)} RAM" if d.ram_capacity_bytes else "")
-        + ". ★ = best quant that fits.\n"
+        + ". ★ = this machine's pick.\n"
     )
     if d.speed_vs_context:
         out += [f"### Speed vs context ({_t(d.speed_quant)})", ""]
@@ -250,6 +263,16 @@ def _detail(out: list[str], d: ModelDetail) -> None:
             )
         )
     best = next((e for e in d.quants if e.quant == (d.best_quant or d.speed_quant)), None)
+    if d.launch:
+        out += [f"### Run it ({_t(d.best_quant)})", ""]
+        for cmd in d.launch:
+            command = escape_controls(cmd.command)
+            fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", command)), default=0) + 1)
+            out += [f"{_t(cmd.runtime)}:", "", f"{fence}sh", command, fence, ""]
+            out += [f"- {_t(n)}" for n in cmd.notes] + ([""] if cmd.notes else [])
+    measured = [f"- {_t(e.quant)}: {_t(line)}" for e in d.quants for line in measured_lines(e)]
+    if measured:
+        out += ["### Measured on this machine", ""] + measured + [""]
     if best is not None and (best.basis or best.placement):
         out += ["### How the estimate was made", ""]
         if best.placement and not any(b.lower().startswith("placement") for b in best.basis):
@@ -258,9 +281,10 @@ def _detail(out: list[str], d: ModelDetail) -> None:
     out += ["### Hosted offers", ""]
     out.append(
         _table(
-            ["Provider", "$/M input", "$/M output", "Blended $/M", "Context", "Residency", "Seen"],
+            ["Provider", "Blended", "$/M input", "$/M output", "Context", "Residency", "Seen"],
             (
-                [h.provider, units.usd_text(h.usd_per_m_input), units.usd_text(h.usd_per_m_output), units.usd_text(h.blended_usd_per_m),
+                [h.provider, units.usd_per_m_text(h.usd_per_m_blended), units.usd_text(h.usd_per_m_input),
+                 units.usd_text(h.usd_per_m_output),
                  units.tokens_text(h.context_tokens), h.residency + (f" ({h.region})" if h.region else ""), h.date_seen]
                 for h in d.hosted
             ),
@@ -298,7 +322,7 @@ def _cell(c: FleetCell | None) -> str:
     if c is None:
         return "✗"
     speed = units.rate_text(c.decode_tokens_per_s.expected) if c.decode_tokens_per_s else "—"
-    return f"{c.quant}, {speed} tok/s" + ("" if c.usable else " (slow)")
+    return f"{c.quant}, {speed} tok/s" + ("" if c.usable else " (not usable)")
 
 
 def _fleet(out: list[str], report: ReportData) -> None:
@@ -306,11 +330,11 @@ def _fleet(out: list[str], report: ReportData) -> None:
     assert f is not None
     out += ["## Fleet: which machines run which models", ""]
     out.append(
-        f"Each cell: the best quant that fits and its expected decode speed; (slow) = under "
-        f"{USABLE_DECODE_TOKENS_PER_S:.0f} tok/s; ✗ = does not fit.\n"
+        f"Each cell: the machine's pick and its expected decode speed; (not usable) = "
+        f"not {report.settings.usable.describe()}; ✗ = does not fit.\n"
     )
-    out.append(_table(["Model", "Score", *f.machine_labels],
-                      ([r.model_name, _q(r.quality), *(_cell(c) for c in r.cells)] for r in f.rows)))
+    out.append(_table(["Model", "Capability", *f.machine_labels],
+                      ([r.model_name, _q(r.capability), *(_cell(c) for c in r.cells)] for r in f.rows)))
     if f.target_model_id:
         out += [f"### Bringing the fleet to {_t(f.target_model_name or f.target_model_id)}", ""]
         out.append(

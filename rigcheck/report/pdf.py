@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Callable
 
-from rigcheck.report.html import render_sections
+from rigcheck.report.html import qt_document_parts
 from rigcheck.report.records import ReportData
 
 LAYOUT_DPI = 96
@@ -152,6 +152,27 @@ def _layout(doc, markup: str, page_h: float) -> None:
             return  # a row taller than a page: cutting again would not help
         breaks.add(cut)
         doc.setHtml(_split_tables(markup, breaks))
+
+
+_SHELL_PARTS = 4
+"""The document's opening parts (doctype, html, head with the style, body): each section repeats them."""
+
+
+def render_sections(report: ReportData) -> tuple[list[str], dict[str, str]]:
+    """The Qt markup cut into standalone documents, one per section that starts a printed page (each major
+    section does), and the charts they reference. Each is laid out on its own: laying a document out costs time
+    in its length, and keeping its table rows whole lays it out again for every row it moves, so one document
+    of a hundred machines' sections took minutes where a hundred small ones take seconds."""
+    parts, breaks, charts = qt_document_parts(report)
+    head, body = parts[:_SHELL_PARTS], parts[_SHELL_PARTS:-1]
+    bounds = [0, *(b - _SHELL_PARTS for b in breaks), len(body)]
+    sections = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        chunk = body[start:end]
+        if start:  # the page break is the section's own start now
+            chunk = [chunk[0].replace('<h2 class="pb"', '<h2 class="first"', 1), *chunk[1:]]
+        sections.append("\n".join([*head, *chunk, "</body></html>"]))
+    return sections, charts
 
 
 def write(report: ReportData, path: str, progress: Callable[[float, str], None] | None = None) -> int:

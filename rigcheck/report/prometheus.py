@@ -19,7 +19,7 @@ from rigcheck import __version__
 from rigcheck.catalog.records import Catalog
 from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.probe.types import Machine
-from rigcheck.report.catalog_facts import hosted_by_model, quality_by_model
+from rigcheck.report.catalog_facts import capability_by_model, hosted_by_model
 from rigcheck.report.records import one_row_per_model
 from rigcheck.report.summary import fit_row, usable_models
 
@@ -62,12 +62,12 @@ def render(machine: Machine, catalog: Catalog, estimates: Iterable[Estimate], se
            catalog_source: str | None = None) -> str:
     """The metrics text for ``machine`` given its ``estimates`` over ``catalog`` (``evaluate``'s rows)."""
     models_by_id = {m.id: m for m in catalog.models}
-    quality = quality_by_model(catalog.scores, catalog.models)
-    hosted = hosted_by_model(catalog.hosted)
-    rows = tuple(fit_row(e, models_by_id.get(e.model_id), quality, hosted) for e in estimates
+    capability = capability_by_model(catalog.scores)
+    hosted = hosted_by_model(catalog.hosted, settings.input_per_output)
+    rows = tuple(fit_row(e, models_by_id.get(e.model_id), capability, hosted) for e in estimates
                  if e.model_id in models_by_id)
     per_model = one_row_per_model(rows)
-    well = usable_models(rows, per_model)
+    well = usable_models(per_model)
     m = _Metrics()
     m.family("info", "rigcheck's version, the catalog and the settings the other metrics were estimated with.", [(
         {"version": __version__, "catalog_sequence": catalog.sequence, "catalog_source": catalog_source,

@@ -1,8 +1,8 @@
-"""The report's records: what a ``ReportData`` holds, in base units, and the bar for "usable".
+"""The report's records: what a ``ReportData`` holds, in base units.
 
-Builder, adapters and every renderer read these; nothing here computes a section or formats a number.
-Which row speaks for a model (its best quant, the usable one, the quality order) is decided here once,
-because the summary, the fit table and the fleet matrix all show it.
+Builder, adapters and every renderer read these; nothing here computes a section or formats a number. What is
+usable, which row speaks for a model and how models are ordered are the rules' (``rigcheck.estimate.rules``),
+applied by the estimator with the report's settings: the report keeps no threshold of its own.
 """
 
 from __future__ import annotations
@@ -11,20 +11,17 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rigcheck.estimate.row import RowEstimate, expected_speeds, weights_bytes
+from rigcheck.estimate.rules import rank_key
 from rigcheck.estimate.types import Band, Estimate, Settings
 
-REPORT_SCHEMA = "rigcheck.report/1"
-
-USABLE_DECODE_TOKENS_PER_S = 10.0
-"""Below this a reply streams slower than people read (about 5–8 words/s), so the model is not "usable"."""
-USABLE_TTFT_S = 60.0
-"""A minute to the first token for the chosen prompt is the most a person waits interactively."""
+REPORT_SCHEMA = "rigcheck.report/2"
+"""2: one capability per model (``rules.capabilities``) in place of a representative score ("quality"); hosted
+prices blended by the rules (``usd_per_m_blended``); the summary's one-line answer and catalog counts."""
 FIT_TABLE_ROWS = 150
-"""The most models a machine report's fit table shows in Markdown, HTML and PDF (by quality): the embedded
-catalog fits whole, a catalog of thousands keeps a readable report; CSV and JSON list every model."""
+"""The most models a machine report's fit table shows in Markdown, HTML and PDF (in the rules' order): the
+embedded catalog fits whole, a catalog of thousands keeps a readable report; CSV and JSON list every model."""
 FLEET_FIT_TABLE_ROWS = 25
-"""The most models each machine's fit table shows in a fleet report (the most capable that fit)."""
+"""The most models each machine's fit table shows in a fleet report (the first that fit)."""
 
 # --------------------------------------------------------------------------------------------- records
 
@@ -109,15 +106,14 @@ class MachineInfo:
 
 
 @dataclass(frozen=True)
-class Quality:
-    """A model's published score chosen to represent it, and its rank across the catalog (0..1)."""
+class Capability:
+    """A model's capability (``rules.capabilities``: 0-100) and what it rests on."""
 
-    benchmark: str
-    label: str
     value: float
-    rank: float
-    """Mean percentile over every benchmark the model has a score on; used only to order models."""
-    source: str | None = None
+    basis: str
+    """Each benchmark's score and its share of the best: "Aider polyglot 71.6 (81 % of the best, 88.0)"."""
+    benchmarks: tuple[str, ...]
+    """The benchmarks it is made of, by label."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +122,8 @@ class HostedRow:
     provider: str
     usd_per_m_input: float
     usd_per_m_output: float
-    blended_usd_per_m: float
+    usd_per_m_blended: float
+    """``rules.blended_usd_per_m`` at the settings' ratio: the same figure ``hosted --json`` and ``fit --json`` give."""
     context_tokens: int | None
     quantization: str | None
     residency: str
@@ -144,29 +141,14 @@ class FitRow:
     model_name: str
     params_total_b: float | None
     params_active_b: float | None
-    quality: Quality | None
+    capability: Capability | None
     cheapest_hosted: HostedRow | None
     estimate: Estimate
 
     @property
     def usable(self) -> bool:
-        """Fits, and decodes and answers fast enough for interactive use (see the module constants)."""
-        e = self.estimate
-        if not e.fits:
-            return False
-        decode, ttft = _expected_speeds(e)
-        if decode is None or decode < USABLE_DECODE_TOKENS_PER_S:
-            return False
-        return ttft is None or ttft <= USABLE_TTFT_S
-
-
-def _expected_speeds(e: Estimate) -> tuple[float | None, float | None]:
-    """(expected decode tokens/s, expected TTFT s): from the raw numbers of the estimator's rows, so a fleet
-    of thousands of machines does not build three bands for every row only to read their middles."""
-    if isinstance(e, RowEstimate):
-        return expected_speeds(e)
-    decode, ttft = e.decode_tokens_per_s, e.ttft_s
-    return (None if decode is None else decode.expected), (None if ttft is None else ttft.expected)
+        """Fits, and decodes and answers fast enough for the settings' thresholds (``rules``, via the estimator)."""
+        return self.estimate.usable
 
 
 @dataclass(frozen=True)
@@ -178,7 +160,7 @@ class SummaryPick:
     decode_tokens_per_s: Band | None
     ttft_s: Band | None
     needed_bytes: int
-    quality: Quality | None
+    capability: Capability | None
     reason: str
 
 
@@ -190,6 +172,14 @@ class Summary:
     best_hosted: HostedRow | None
     best_hosted_model_name: str | None
     best_hosted_reason: str | None
+    answer: str = ""
+    """One line: "To run X at 32k context at ≥ 10 tok/s: buy A ($), rent B ($/h), or use hosted C ($/M blended)"."""
+    catalog_models: int = 0
+    """Models in the catalog; ``usable_models`` + the rest always add up to it."""
+    usable_models: int = 0
+    fitting_models: int = 0
+    unestimated_models: int = 0
+    """Catalog models the estimator could not size (no parameter count or architecture)."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +199,7 @@ class ModelDetail:
     model_name: str
     facts: tuple[tuple[str, str], ...]
     """(label, value) lines: parameters, architecture, license, release date, maximum context."""
-    quality: Quality | None
+    capability: Capability | None
     quants: tuple[Estimate, ...]
     best_quant: str | None
     speed_quant: str | None
@@ -218,6 +208,8 @@ class ModelDetail:
     hosted: tuple[HostedRow, ...]
     gpu_capacity_bytes: int
     ram_capacity_bytes: int
+    launch: tuple = ()
+    """``estimate.launch.LaunchCommand`` records that run the best quant as estimated, one per runtime."""
 
 
 @dataclass(frozen=True)
@@ -275,7 +267,8 @@ class MachineReport:
 
     @property
     def model_rows(self) -> tuple[FitRow, ...]:
-        """One row per model: its best quant, or the smallest quant when none fits; by quality."""
+        """One row per model: the row that speaks for it (its pick when it is usable); usable models first, then by
+        capability (``rules.rank_key``)."""
         return one_row_per_model(self.rows)
 
 
@@ -291,7 +284,7 @@ class FleetCell:
 class FleetRow:
     model_id: str
     model_name: str
-    quality: Quality | None
+    capability: Capability | None
     cells: tuple[FleetCell | None, ...]
     """One per machine, in ``FleetSection.machine_labels`` order; None when no quant fits there."""
 
@@ -337,36 +330,28 @@ class ReportData:
 # --------------------------------------------------------------------------------------------- rows
 
 
-def quality_key(row: FitRow) -> tuple[float, float, float]:
-    # Scored models first by rank; unscored ones after, bigger (active, then total) first.
-    q = row.quality
-    return (
-        -(q.rank if q else -1.0),
-        -(row.params_active_b or row.params_total_b or 0.0),
-        -(row.params_total_b or 0.0),
-    )
+def rank(row: FitRow) -> tuple[float, float, float]:
+    """The rules' order (``rules.rank_key``): usable first, then by capability, unscored after, larger first."""
+    return rank_key(row.usable, row.capability.value if row.capability else None,
+                    row.params_total_b)
 
 
 def one_row_per_model(rows: Iterable[FitRow]) -> tuple[FitRow, ...]:
-    """Per model, the row that speaks for it: its best quant, else the largest that fits, else the smallest."""
+    """Per model, the row that speaks for it: the one the estimator marked best (its pick, else the row closest to
+    usable), else the smallest (a model none of whose quants runs), in the rules' order."""
     by_model: dict[str, list[FitRow]] = {}
     for r in rows:
         by_model.setdefault(r.model_id, []).append(r)
     chosen = []
     for group in by_model.values():
-        best = [r for r in group if r.estimate.best and r.estimate.fits]
-        if not best:
-            fitting = [r for r in group if r.estimate.fits]
-            best = sorted(fitting, key=lambda r: -r.estimate.memory.total_bytes)[:1]
-        if not best:
-            best = sorted(group, key=lambda r: r.estimate.memory.total_bytes)[:1]
-        chosen.append(best[0])
-    return tuple(sorted(chosen, key=lambda r: (*quality_key(r), r.model_id)))
+        best = [r for r in group if r.estimate.best]
+        chosen.append(best[0] if best else min(group, key=lambda r: r.estimate.memory.total_bytes))
+    return tuple(sorted(chosen, key=lambda r: (*rank(r), r.model_id)))
 
 
 def fit_table_rows(report: MachineReport, *, fleet: bool) -> tuple[tuple[FitRow, ...], int]:
-    """The rows a Markdown, HTML or PDF fit table shows, and how many models it leaves out: one row per model by
-    quality, at most ``FIT_TABLE_ROWS`` (a fleet report: the ``FLEET_FIT_TABLE_ROWS`` best that fit)."""
+    """The rows a Markdown, HTML or PDF fit table shows, and how many models it leaves out: one row per model in
+    the rules' order, at most ``FIT_TABLE_ROWS`` (a fleet report: the first ``FLEET_FIT_TABLE_ROWS`` that fit)."""
     rows = report.model_rows
     if fleet:
         rows = tuple(r for r in rows if r.estimate.fits)
@@ -374,19 +359,15 @@ def fit_table_rows(report: MachineReport, *, fleet: bool) -> tuple[tuple[FitRow,
     return rows[:limit], max(0, len(rows) - limit)
 
 
-def fleet_rows(rows: Iterable[FitRow], per_model: Iterable[FitRow] | None = None,
-               usable_rows: dict[str, FitRow] | None = None) -> tuple[FitRow, ...]:
-    """What a fleet report keeps of one machine's evaluation: per model, the row that speaks for it and its
-    usable quant (what the summary, the fit table and the fleet matrix show), not every quant, each as a
-    settled ``Estimate`` without basis lines. A fleet of a thousand machines then holds a few rows per model
-    per machine, and nothing of each machine's estimator (the estimator's rows work their details out on
-    first read, from the estimator's per-model state, which would otherwise stay alive with them). A fleet
-    report shows no basis lines; a machine's own report does. ``per_model`` and ``usable_rows``: as
-    ``summarize`` takes them."""
-    rows = tuple(rows)
-    kept = {id(r): r for r in (one_row_per_model(rows) if per_model is None else per_model)}
-    kept.update((id(r), r) for r in (usable_by_model(rows) if usable_rows is None else usable_rows).values())
-    return tuple(dataclasses.replace(r, estimate=settled(r.estimate, basis=False)) for r in rows if id(r) in kept)
+def fleet_rows(rows: Iterable[FitRow], per_model: Iterable[FitRow] | None = None) -> tuple[FitRow, ...]:
+    """What a fleet report keeps of one machine's evaluation: the row that speaks for each model (what the
+    summary, the fit table and the fleet matrix show), not every quant, as a settled ``Estimate`` without basis
+    lines. A fleet of a thousand machines then holds one row per model per machine, and nothing of each machine's
+    estimator (the estimator's rows work their details out on first read, from the estimator's per-model state,
+    which would otherwise stay alive with them). A fleet report shows no basis lines; a machine's own report
+    does. ``per_model``: ``one_row_per_model(rows)`` when the caller has it."""
+    kept = one_row_per_model(rows) if per_model is None else per_model
+    return tuple(dataclasses.replace(r, estimate=settled(r.estimate, basis=False)) for r in kept)
 
 
 _ESTIMATE_FIELDS = tuple(f.name for f in dataclasses.fields(Estimate) if f.name != "basis")
@@ -396,12 +377,3 @@ def settled(e: Estimate, *, basis: bool = True) -> Estimate:
     """A plain ``Estimate`` with every field worked out: no reference left to the estimator that made it.
     Without ``basis`` its basis lines are left out (the costliest part to work out, and the largest to keep)."""
     return Estimate(**{name: getattr(e, name) for name in _ESTIMATE_FIELDS}, basis=e.basis if basis else ())
-
-
-def usable_by_model(rows: Iterable[FitRow]) -> dict[str, FitRow]:
-    """Per model, the quant to recommend for interactive use: the best quant when it is usable, else the
-    highest-quality (largest) usable one, e.g. a smaller quant that keeps decode above the bar."""
-    out: dict[str, FitRow] = {}
-    for r in sorted((r for r in rows if r.usable), key=lambda r: (not r.estimate.best, -weights_bytes(r.estimate))):
-        out.setdefault(r.model_id, r)
-    return out

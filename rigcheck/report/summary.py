@@ -1,32 +1,35 @@
-"""The fit table's rows and the machine summary drawn from them: what runs well, what cannot, and why."""
+"""The fit table's rows and the machine summary drawn from them: what runs usably, what cannot, and why, and the
+one-line answer at the top of the report."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rigcheck import units
 from rigcheck.catalog.records import Catalog, Model
-from rigcheck.estimate.types import Estimate
+from rigcheck.estimate.rules import why_not_usable
+from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.report.catalog_facts import model_name
 from rigcheck.report.inventory import all_unified
 from rigcheck.report.records import (
-    USABLE_DECODE_TOKENS_PER_S,
+    Capability,
     FitRow,
     HostedRow,
     MachineInfo,
-    Quality,
+    PlanSection,
     Summary,
     SummaryPick,
     one_row_per_model,
-    usable_by_model,
 )
 
 SUMMARY_PICKS = 5
 
 
 def fit_row(
-    e: Estimate, model: Model | None, quality: dict[str, Quality], hosted: dict[str, tuple[HostedRow, ...]],
+    e: Estimate, model: Model | None, capability: dict[str, Capability], hosted: dict[str, tuple[HostedRow, ...]],
     cache: dict[str, dict[str, object]] | None = None,
 ) -> FitRow:
-    """One row of the fit table: the estimate beside the model's name, size, quality and cheapest hosted offer.
+    """One row of the fit table: the estimate beside the model's name, size, capability and cheapest hosted offer.
 
     ``cache`` (a dict the caller keeps for one report) holds what the rows of one model share, worked out once.
     """
@@ -38,8 +41,9 @@ def fit_row(
             "model_name": model_name(model) if model else e.model_id,
             "params_total_b": model.params_total_b if model else None,
             "params_active_b": model.params_active_b if model else None,
-            "quality": quality.get(e.model_id),
-            "cheapest_hosted": offers[0] if offers else None,
+            "capability": capability.get(e.model_id),
+            "cheapest_hosted": offers[0] if offers and (offers[0].usd_per_m_input or offers[0].usd_per_m_output)
+            else None,
         }
         if cache is not None:
             cache[e.model_id] = shared
@@ -54,6 +58,12 @@ _object_new = object.__new__
 _object_setattr = object.__setattr__
 
 
+def usable_models(per_model: Sequence[FitRow]) -> list[FitRow]:
+    """The models this machine runs usably, at their picks, in the rules' order (``per_model`` is
+    ``one_row_per_model``'s answer). The summary and ``probe --format prometheus`` count and pick from it."""
+    return [r for r in per_model if r.usable]
+
+
 def _pick(row: FitRow, reason: str) -> SummaryPick:
     e = row.estimate
     return SummaryPick(
@@ -64,81 +74,110 @@ def _pick(row: FitRow, reason: str) -> SummaryPick:
         decode_tokens_per_s=e.decode_tokens_per_s,
         ttft_s=e.ttft_s,
         needed_bytes=e.memory.total_bytes,
-        quality=row.quality,
+        capability=row.capability,
         reason=reason,
     )
-
-
-def usable_models(rows: tuple[FitRow, ...], per_model: tuple[FitRow, ...] | None = None,
-                  usable_rows: dict[str, FitRow] | None = None) -> list[FitRow]:
-    """The models this machine runs at usable speed, most capable first, each at the quant to use.
-
-    A model runs well when any quant of it is usable: the best quant when it is, else the highest-quality
-    (largest) usable one, e.g. a smaller quant that keeps decode above the bar. The summary and
-    ``probe --format prometheus`` both count and pick from this list."""
-    per_model = one_row_per_model(rows) if per_model is None else per_model
-    usable_rows = usable_by_model(rows) if usable_rows is None else usable_rows
-    return [usable_rows[r.model_id] for r in per_model if r.model_id in usable_rows]
 
 
 def summarize(
     rows: tuple[FitRow, ...],
     info: MachineInfo,
     catalog: Catalog,
-    quality: dict[str, Quality],
+    settings: Settings,
     hosted: dict[str, tuple[HostedRow, ...]],
-    models_by_id: dict[str, Model],
     per_model: tuple[FitRow, ...] | None = None,
-    usable_rows: dict[str, FitRow] | None = None,
 ) -> Summary:
-    """The machine's summary: the most capable models it runs at usable speed, those it cannot (with why),
-    and the best hosted alternative. ``per_model`` and ``usable_rows`` are ``one_row_per_model(rows)`` and
-    ``usable_by_model(rows)`` when the caller has them already."""
+    """The machine's summary: the most capable models it runs usably (their picks), those it cannot (with why), the
+    best hosted alternative, and counts that add up to the catalog's. ``per_model``: ``one_row_per_model(rows)``
+    when the caller has it."""
     per_model = one_row_per_model(rows) if per_model is None else per_model
-    usable_rows = usable_by_model(rows) if usable_rows is None else usable_rows
-    well = usable_models(rows, per_model, usable_rows)
+    well = usable_models(per_model)
     runs_well = tuple(
-        _pick(
-            r,
-            f"{units.verdict_place(r.estimate.verdict)}, {units.rate_text(r.estimate.decode_tokens_per_s.expected)} tok/s",
-        )
+        _pick(r, f"{units.verdict_place(r.estimate.verdict)}, {units.rate_text(r.estimate.decode_tokens_per_s.expected)} tok/s")
         for r in well[:SUMMARY_PICKS]
     )
     capacity = info.vram_total_bytes + (0 if all_unified(info) else info.memory.total_bytes)
     cannot = []
-    for r in per_model:
+    for r in (r for r in per_model if not r.usable):
         e = r.estimate
-        if r.model_id in usable_rows:
-            continue
         if not e.fits:
             reason = f"needs {units.bytes_text(e.memory.total_bytes)} at {e.quant}; has {units.bytes_text(capacity)}"
         else:
-            decode = e.decode_tokens_per_s.expected if e.decode_tokens_per_s else None
-            reason = f"fits ({units.verdict_place(e.verdict)}) but only {units.rate_text(decode)} tok/s"
-            if decode is not None and decode >= USABLE_DECODE_TOKENS_PER_S and e.ttft_s is not None:
-                reason = f"fits but first token after {units.seconds_text(e.ttft_s.expected)}"
+            reason = f"fits ({units.verdict_place(e.verdict)}) but {why_not_usable(e, settings.usable)}"
         cannot.append(_pick(r, reason))
         if len(cannot) >= SUMMARY_PICKS:
             break
-    # The best hosted alternative: the highest-quality model this machine cannot run well that has a
-    # hosted offer, at its cheapest provider.
+    # The best hosted alternative: the most capable model this machine cannot run usably that has a priced hosted
+    # offer, at its cheapest provider.
     best_hosted = best_name = best_reason = None
-    usable_ids = {r.model_id for r in well}
-    for r in per_model:
-        if r.model_id in usable_ids or not hosted.get(r.model_id):
+    for r in sorted(per_model, key=_capable_first):
+        if r.usable or r.cheapest_hosted is None:
             continue
-        best_hosted = hosted[r.model_id][0]
-        best_name = r.model_name
-        best_reason = "the most capable model this machine cannot run at usable speed"
+        best_hosted, best_name = r.cheapest_hosted, r.model_name
+        best_reason = "the most capable model this machine cannot run usably"
         break
-    if best_hosted is None and per_model:
-        top = next((r for r in per_model if hosted.get(r.model_id)), None)
+    if best_hosted is None:
+        top = next((r for r in sorted(per_model, key=_capable_first) if r.cheapest_hosted), None)
         if top is not None:
-            best_hosted, best_name = hosted[top.model_id][0], top.model_name
+            best_hosted, best_name = top.cheapest_hosted, top.model_name
             best_reason = "the most capable catalog model with a hosted offer"
+    n_catalog = len(catalog.models)
     n_fit = sum(1 for r in per_model if r.estimate.fits)
+    n_unestimated = n_catalog - len(per_model)
     headline = (
-        f"{info.label} runs {len(well)} of {len(per_model)} catalog models at usable speed "
-        f"(≥ {USABLE_DECODE_TOKENS_PER_S:.0f} tok/s decode); {n_fit} fit in memory."
+        f"{info.label} runs {len(well)} of the catalog's {n_catalog} models usably "
+        f"({settings.usable.describe()} for a {units.tokens_text(settings.prompt_tokens)}-token prompt); "
+        f"{n_fit} fit in memory, {len(per_model) - n_fit} do not"
+        + (f", {n_unestimated} cannot be estimated (the catalog lacks their size or architecture)"
+           if n_unestimated else "") + "."
     )
-    return Summary(headline, runs_well, tuple(cannot), best_hosted, best_name, best_reason)
+    return Summary(headline, runs_well, tuple(cannot), best_hosted, best_name, best_reason,
+                   catalog_models=n_catalog, usable_models=len(well), fitting_models=n_fit,
+                   unestimated_models=n_unestimated)
+
+
+def _capable_first(row: FitRow) -> tuple[float, float, str]:
+    """Capability first (unscored after), larger first: the order in which to ask "what cannot it run?"."""
+    return (-(row.capability.value if row.capability else -1.0), -(row.params_total_b or 0.0), row.model_id)
+
+
+def answer_model(rows: tuple[FitRow, ...]) -> FitRow | None:
+    """The model the one-line answer is about: the most capable one this machine does not run usably (None when it
+    runs every model, or there are none)."""
+    return next((r for r in sorted(one_row_per_model(rows), key=_capable_first) if not r.usable), None)
+
+
+def one_line_answer(row: FitRow, plan: PlanSection | None, settings: Settings) -> str:
+    """"To run X at 32k context at ≥ 10 tok/s: buy A ($), rent B ($/h), or use hosted C ($/M blended)"."""
+    head = (f"To run {row.model_name} at {units.tokens_text(settings.context_tokens)} context at "
+            f"≥ {settings.usable.min_decode_tokens_per_s:g} tok/s")
+    ways = []
+    options = [o for o in (plan.options if plan else ()) if o.meets_target]
+    bought = [o for o in options if o.purchase_usd is not None]
+    if bought:
+        cheapest = min(bought, key=lambda o: o.purchase_usd)
+        ways.append(f"buy {cheapest.label} ({units.usd_text(cheapest.purchase_usd, 0)})")
+    elif options:
+        ways.append(f"buy {options[0].label} (price not in the catalog)")
+    rented = [o for o in options if o.rental_usd_per_hour is not None]
+    if rented:
+        cheapest = min(rented, key=lambda o: o.rental_usd_per_hour)
+        ways.append(f"rent {cheapest.label} ({units.usd_text(cheapest.rental_usd_per_hour)}/h)")
+    h = row.cheapest_hosted
+    if h is not None:
+        ways.append(f"use hosted {h.provider} ({units.usd_per_m_text(h.usd_per_m_blended)} blended)")
+    if not ways:
+        return f"{head}: no configuration in the device table and no hosted offer in the catalog does it."
+    return f"{head}: " + (", ".join(ways[:-1]) + ", or " + ways[-1] if len(ways) > 1 else ways[0]) + "."
+
+
+def runs_everything_answer(rows: Sequence[FitRow]) -> str:
+    """The answer when this machine runs every model usably: its most capable pick."""
+    top = sorted(one_row_per_model(rows), key=_capable_first)
+    if not top:
+        return "The catalog has no model this machine could be estimated for."
+    r = top[0]
+    e = r.estimate
+    speed = f", {units.rate_text(e.decode_tokens_per_s.expected)} tok/s" if e.decode_tokens_per_s else ""
+    return (f"This machine runs every catalog model usably; the most capable: {r.model_name} at {e.quant} "
+            f"({units.verdict_place(e.verdict)}{speed}).")

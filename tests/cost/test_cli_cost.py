@@ -26,10 +26,10 @@ def test_glm5_on_a_rented_8x_h200_node_at_full_utilization_lands_in_2_to_4_usd(c
     saturated costs $2-4 per M output tokens at the catalog's typical H200 price ($4/GPU-hour, the
     median of the offers' midpoints), against the catalog's cheapest hosted output price ($2.56/M).
 
-    Saturated means a full batch: 128 concurrent sequences (the node's KV memory holds ~440 of 8k
-    tokens). Each decode step reads the routed experts once for the whole batch (at batch 128 nearly
-    all 256 experts are touched, ~740 GB per step over ~26 TB/s of effective HBM bandwidth), so the
-    step time barely grows with the batch and the cost per token falls almost in proportion to it."""
+    Busy every hour at 128 concurrent requests (vLLM, tensor parallel over 8 GPUs). Each decode step reads the
+    routed experts once for the whole batch (at 128 sequences nearly all 256 experts are touched, ~740 GB per
+    step), so the step time grows slowly with the batch and the cost per token falls almost in proportion to
+    it; saturated (the engine's 1,024 sequences) it falls further."""
     data = _glm5_rented(capsys, 128)
     doors = {d["door"]: d for d in data["doors"]}
     rented = doors["rented"]
@@ -44,7 +44,9 @@ def test_glm5_on_a_rented_8x_h200_node_at_full_utilization_lands_in_2_to_4_usd(c
     hosted = doors["hosted"]
     assert hosted["usd_per_m_output_tokens"] == pytest.approx(2.08)  # cheapest GLM-5 output price listed (DeepInfra)
     assert any("wall-clock" in a for a in rented["assumptions"])
-    assert any("batch 128" in a for a in rented["assumptions"])
+    assert any("at 128 concurrent requests" in a for a in rented["assumptions"])
+    assert any("tensor parallel over 8 GPUs" in a for a in rented["assumptions"])
+    assert rented["usd_per_m_output_tokens_saturated"]["expected"] < at_full
     # the node can only match the hosted endpoint when it is kept (nearly) saturated
     breaks = {b["door"]: b for b in data["break_even"]}
     assert breaks["rented"]["never"] or breaks["rented"]["wins_from_utilization"] > 0.9
@@ -120,6 +122,10 @@ def test_hosted_for_one_model(capsys):
     providers = {o["provider"] for o in data["offers"]}
     assert {"openrouter", "baseten", "zai"} <= providers
     assert data["cheapest_output"]["usd_per_m_output"] == pytest.approx(2.08)  # DeepInfra, supplement
+    blended = [o["usd_per_m_blended"] for o in data["offers"]]
+    assert blended == sorted(blended), "cheapest blended price first"
+    assert data["cheapest_blended"]["usd_per_m_blended"] == blended[0]
+    assert all("usd_per_m_output_all_in" not in o for o in data["offers"])
     assert data["comparators"] and all(c["model_id"].startswith("closed:") for c in data["comparators"])
     assert set(data["residency_levels"]) == {"anywhere", "region", "no-training", "sovereign"}
 
@@ -128,19 +134,24 @@ def test_hosted_overview(capsys):
     data = run_json(capsys, "hosted", "--json")
     ids = [m["model_id"] for m in data["models"]]
     assert "zai-org/GLM-5" in ids and len(ids) == len(set(ids))
-    assert all(m["cheapest_all_in"] is not None for m in data["models"])
+    assert all(m["cheapest_blended"] is not None for m in data["models"])
+    for m in data["models"]:
+        o = m["cheapest_blended"]
+        assert o["usd_per_m_blended"] == pytest.approx((3 * o["usd_per_m_input"] + o["usd_per_m_output"]) / 4,
+                                                        abs=1e-6)
+    assert data["blend"]["input_per_output"] == 3.0
     assert data["closed_models"]
 
 
-def test_batch_is_bounded_by_the_kv_cache_that_fits(capsys):
-    """At a 128k context one GLM-5 sequence reserves ~11 GB of KV cache: 8x H200 holds far fewer than
-    the 512 concurrent requests asked for, and the serving batch says so."""
+def test_concurrency_is_bounded_by_the_kv_pool_that_fits(capsys):
+    """Long requests (64k input tokens a request: 128M input per 1M output a day, 512 output tokens each) each
+    reserve ~5.6 GiB of GLM-5's latent KV cache on every GPU: 8x H200 runs far fewer than the 512 concurrent
+    requests asked for, and the door is priced at what it does run."""
     data = run_json(capsys, "cost", "--model", "zai-org/GLM-5", "--gpu", "8 x H200", "--ram", "2TB",
-                    "--quant", "FP8", "--context", "131072", "--concurrency", "512", "--json")
+                    "--quant", "FP8", "--tokens-per-day", "128M,1M", "--concurrency", "512", "--json")
     rented = data["doors"][1]
-    assert 1 <= rented["batch"] < 512
-    line = next(a for a in rented["assumptions"] if a.startswith(f"batch {rented['batch']}:"))
-    assert f"KV room for {rented['batch']} sequences of 131,072 tokens" in line
+    assert 1 <= rented["concurrency"] == rented["max_concurrency"] < 512
+    assert any(f"the node runs {rented['max_concurrency']:,} at once" in a for a in rented["assumptions"])
 
 
 def test_hosted_for_a_closed_model_and_an_unknown_one(capsys):

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rigcheck.catalog.hosted import TokenMix
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, RentalOffer
 from rigcheck.estimate import cost, curves, serving
 from rigcheck.estimate.cost import Ownership
@@ -21,8 +20,9 @@ def flat(x: float) -> Band:
     return Band(x, x, x)
 
 
-def capacity(decode=1000.0, prefill=None, batch=32) -> NodeCapacity:
-    return NodeCapacity("node", 8, flat(decode), None if prefill is None else flat(prefill), batch)
+def capacity(output=1000.0, concurrency=32, saturated=None) -> NodeCapacity:
+    return NodeCapacity("node", 8, flat(output), concurrency,
+                        None if saturated is None else flat(saturated), max_concurrency=256)
 
 
 OFFER = HostedOffer(model_id="m", provider="p", usd_per_m_input=1.0, usd_per_m_output=2.0)
@@ -63,13 +63,22 @@ def test_more_traffic_than_one_node_takes_whole_nodes():
     assert cost.rented_door("n", 1, flat(1.0), capacity(1000.0), w).units == 3
 
 
-def test_prefill_share_takes_node_time_and_cached_input_is_free():
-    cap = capacity(decode=1000.0, prefill=10_000.0)
-    # 10 uncached input tokens per output token: 1 ms decode + 1 ms prefill -> 500 output tokens/s.
-    assert cap.output_tokens_per_s(TokenMix(10, 0)).expected == pytest.approx(500.0)
-    # full overlap bounds the high end at the slower of the two: 1000 tok/s
-    assert cap.output_tokens_per_s(TokenMix(10, 0)).high == pytest.approx(1000.0)
-    assert cap.output_tokens_per_s(TokenMix(10, 1.0)).expected == pytest.approx(1000.0)
+def test_a_workload_request_carries_its_uncached_input():
+    # 10 input tokens per output token, 512 output tokens a request; a prefix cache serves 40% of the input.
+    w = Workload(input_tokens_per_day=10e6, output_tokens_per_day=1e6, cached_input_share=0.4)
+    assert w.input_tokens_per_request == 3072
+    assert Workload(input_tokens_per_day=0, output_tokens_per_day=1e6).input_tokens_per_request == 1
+    assert "3,072 uncached input + 512 output tokens" in w.describe()
+
+
+def test_saturated_cost_sits_beside_the_workload_figure():
+    # 8 GPUs x $2/h = $16/h: 1000 tok/s at the workload's concurrency, 4000 tok/s saturated.
+    w = Workload(input_tokens_per_day=0, output_tokens_per_day=1000 * 86_400, utilization=1.0)
+    door = cost.rented_door("8x X", 8, flat(2.0), capacity(1000.0, saturated=4000.0), w)
+    assert door.usd_per_m_output_at(1.0) == pytest.approx(16 / 3.6)
+    assert door.saturated.expected == pytest.approx(16 / 3.6 / 4)
+    assert door.to_dict()["usd_per_m_output_tokens_saturated"]["expected"] == pytest.approx(16 / 14.4, rel=1e-5)
+    assert cost.rented_door("8x X", 8, flat(2.0), capacity(1000.0), w).saturated is None
 
 
 def test_owned_door_amortization_power_and_ops():
@@ -190,7 +199,8 @@ rates = st.floats(min_value=1.0, max_value=1e5, allow_nan=False)
 
 def _doors(inp, out, util, price_in, price_out, gpu_hour, decode, prefill, purchase):
     w = Workload(input_tokens_per_day=inp, output_tokens_per_day=out, utilization=util, cached_input_share=0.25)
-    cap = NodeCapacity("n", 4, Band(decode * 0.8, decode, decode * 1.2), Band(prefill * 0.8, prefill, prefill * 1.2), 16)
+    served = 1.0 / (1.0 / decode + 1.0 / prefill)  # one prompt token per output token, back to back
+    cap = NodeCapacity("n", 4, Band(served * 0.8, served, served * 1.2), 16, Band(decode, decode * 1.5, decode * 2))
     offer = HostedOffer(model_id="m", provider="p", usd_per_m_input=price_in, usd_per_m_output=price_out)
     return [
         cost.hosted_door(offer, w),
@@ -225,7 +235,7 @@ def test_monthly_cost_is_monotone_in_tokens_and_prices(inp, out, util, price_in,
 @given(tokens, tokens, prices, rates, rates, utils, utils)
 def test_rented_cost_per_m_falls_as_utilization_rises(inp, out, gpu_hour, decode, prefill, u1, u2):
     lo, hi = sorted((u1, u2))
-    cap = NodeCapacity("n", 8, flat(decode), flat(prefill), 16)
+    cap = NodeCapacity("n", 8, flat(1.0 / (1.0 / decode + 1.0 / prefill)), 16)
 
     def door(u):
         w = Workload(input_tokens_per_day=inp, output_tokens_per_day=out, utilization=u)

@@ -1,4 +1,4 @@
-"""Hosted offers: all-in prices, the cheapest two ways, residency levels, closed comparators."""
+"""Hosted offers: what a workload pays per output token, the cheapest three ways, residency levels, closed comparators."""
 
 from __future__ import annotations
 
@@ -28,13 +28,8 @@ def catalog(*offers, scores=(), closed=()):
         (1.0, 2.0, None, TokenMix(3, 0.5), 5.0, "no cached price published: no discount assumed"),
     ],
 )
-def test_all_in_price_per_m_output(inp, out, cached, mix, expected, why):
-    assert hosted.all_in_usd_per_m_output(offer("p", inp, out, cached), mix) == pytest.approx(expected), why
-
-
-def test_blended_price_spreads_the_all_in_over_all_tokens():
-    o = offer("p", 1.0, 4.0)
-    assert hosted.blended_usd_per_m_tokens(o, TokenMix(3, 0)) == pytest.approx((3 * 1.0 + 4.0) / 4)
+def test_workload_price_per_m_output(inp, out, cached, mix, expected, why):
+    assert hosted.workload_usd_per_m_output(offer("p", inp, out, cached), mix) == pytest.approx(expected), why
 
 
 def test_cheapest_depends_on_the_mix_and_on_the_measure():
@@ -44,6 +39,8 @@ def test_cheapest_depends_on_the_mix_and_on_the_measure():
     assert hosted.cheapest_offer(offers, TokenMix(0, 0)).provider == "cheap-out"
     assert hosted.cheapest_offer(offers, TokenMix(10, 0)).provider == "cheap-in"
     assert hosted.cheapest_offer(offers, TokenMix(10, 0), by="output").provider == "cheap-out"
+    by_blend = hosted.cheapest_offer(offers, price=lambda o: (3 * o.usd_per_m_input + o.usd_per_m_output) / 4)
+    assert by_blend.provider == "cheap-in", "a given price (the rules' blended one) decides"
 
 
 def test_free_offers_are_not_the_cheapest():
@@ -106,12 +103,9 @@ def test_comparators_put_shared_benchmarks_first_and_derive_unlisted_closed_mode
     assert comps[1].offer.usd_per_m_output == 10.0
 
 
-def test_summary_json_explains_residency_and_prices_each_offer():
-    cat = catalog(offer("b", 1.0, 3.0), offer("a", 0.5, 2.0, region="EU"))
-    data = hosted.summary_to_dict(hosted.hosted_summary(cat, "org/open-model", TokenMix(2, 0)))
-    assert [o["provider"] for o in data["offers"]] == ["a", "b"]
-    assert data["cheapest_all_in"]["provider"] == "a"
-    assert data["cheapest_all_in"]["usd_per_m_output_all_in"] == pytest.approx(3.0)
-    assert data["offers"][0]["residency"] == "region"
-    assert data["offers"][0]["residency_explained"] == hosted.RESIDENCY_EXPLANATIONS["region"]
-    assert set(data["residency_levels"]) == set(hosted.RESIDENCY_LEVELS)
+def test_offer_json_explains_residency_and_carries_the_blended_price_given():
+    data = hosted.offer_to_dict(offer("a", 0.5, 2.0, region="EU"), 0.875)
+    assert data["usd_per_m_blended"] == 0.875 and "usd_per_m_output_all_in" not in data
+    assert data["residency"] == "region"
+    assert data["residency_explained"] == hosted.RESIDENCY_EXPLANATIONS["region"]
+    assert "usd_per_m_blended" not in hosted.offer_to_dict(offer("a", 0.5, 2.0))

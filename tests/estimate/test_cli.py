@@ -9,7 +9,8 @@ import pytest
 from rigcheck.cli.main import main
 
 RESULT_KEYS = {"model_id", "quant", "runtime", "verdict", "memory", "max_context_tokens", "prefill_tokens_per_s",
-               "decode_tokens_per_s", "ttft_s", "basis"}
+               "decode_tokens_per_s", "ttft_s", "basis", "usable", "capability", "cheapest_hosted"}
+HOSTED_KEYS = {"provider", "usd_per_m_input", "usd_per_m_output", "usd_per_m_blended"}
 MEMORY_KEYS = {"weights_bytes", "kv_cache_bytes", "overhead_bytes", "total_bytes", "gpu_bytes", "ram_bytes"}
 
 
@@ -45,15 +46,26 @@ def test_fit_json_schema(capsys):
                 band = r[key]
                 assert band["low"] <= band["expected"] <= band["high"]
         assert r["basis"] and all(isinstance(line, str) for line in r["basis"])
-    assert sum(r["best"] for r in results) == 2, "one best quant per model"
+        assert isinstance(r["usable"], bool)
+        assert r["capability"] is None or 0 < r["capability"] <= 100
+        hosted = r["cheapest_hosted"]
+        if hosted is not None:
+            assert set(hosted) == HOSTED_KEYS
+            assert hosted["usd_per_m_blended"] == pytest.approx(
+                (3 * hosted["usd_per_m_input"] + hosted["usd_per_m_output"]) / 4, abs=1e-6)
+    assert sum(r["best"] for r in results) == 2, "one row speaks for each model"
+    assert doc["settings"]["usable"] == {"min_decode_tokens_per_s": 10.0, "max_ttft_s": 60.0}
+    assert doc["settings"]["input_per_output"] == 3.0
+    assert any(r["capability"] for r in results if r["model_id"] == "Qwen/Qwen3-30B-A3B") is False, \
+        "no published score for Qwen3-30B-A3B in the catalog: capability null"
     assert {r["runtime"] for r in results} <= {"llama.cpp", "vllm"}, "no MLX rows on an NVIDIA machine"
 
 
-def test_fit_table_lists_every_quant_and_marks_best(capsys):
-    code, out, _ = _run(capsys, "fit", "--gpu", "RTX 4090", "--ram", "64GB", "--model", "Meta-Llama-3-8B")
+def test_fit_all_lists_every_quant_and_marks_the_pick(capsys):
+    code, out, _ = _run(capsys, "fit", "--gpu", "RTX 4090", "--ram", "64GB", "--model", "Meta-Llama-3-8B", "--all")
     assert code == 0
     lines = [line for line in out.splitlines() if "Meta-Llama-3-8B" in line]
-    assert len(lines) >= 8, "without --quant every quant is listed"
+    assert len(lines) >= 8, "with --all every quant is listed"
     assert sum(line.startswith("*") for line in lines) == 1
     assert "DECODE t/s" in out and "TTFT" in out
 
@@ -114,3 +126,50 @@ def test_fit_runtime_filter(capsys):
     assert code == 0
     results = json.loads(out)["results"]
     assert results and {r["runtime"] for r in results} == {"vllm"}
+
+
+def test_plain_fit_prints_one_pick_per_model_usable_and_capable_first(capsys):
+    code, out, _ = _run(capsys, "fit", "--gpu", "RTX 4090", "--ram", "64GB")
+    assert code == 0
+    rows = [line for line in out.splitlines() if "/" in line.split("  ")[0] and "llama.cpp" in line or " vllm " in line]
+    ids = [line.split()[0] for line in rows]
+    assert len(ids) == len(set(ids)), "one line per model"
+    usable = [" yes " in line for line in rows]
+    assert usable == sorted(usable, reverse=True), "usable models first"
+    assert "PICK" in out and "CAPABILITY" in out and "HOSTED $/M BLENDED (IN / OUT)" in out
+
+
+def test_fit_best_json_limit_and_sort(capsys):
+    code, out, err = _run(capsys, "fit", "--gpu", "RTX 4090", "--ram", "64GB", "--best", "--usable", "--sort",
+                          "decode", "--limit", "5", "--json")
+    assert code == 0, err
+    results = json.loads(out)["results"]
+    assert len(results) == 5 and all(r["usable"] and r["best"] for r in results)
+    decodes = [r["decode_tokens_per_s"]["expected"] for r in results]
+    assert decodes == sorted(decodes, reverse=True)
+
+
+def test_fit_usable_thresholds_change_the_set(capsys):
+    _, out, _ = _run(capsys, "fit", "--gpu", "RTX 4090", "--ram", "64GB", "--usable", "--json")
+    default = {r["model_id"] for r in json.loads(out)["results"]}
+    _, out, _ = _run(capsys, "fit", "--gpu", "RTX 4090", "--ram", "64GB", "--usable", "--json",
+                     "--min-decode", "40", "--max-ttft", "5")
+    strict_doc = json.loads(out)
+    strict = {r["model_id"] for r in strict_doc["results"]}
+    assert strict < default, "a higher bar leaves fewer usable models"
+    assert strict_doc["settings"]["usable"] == {"min_decode_tokens_per_s": 40.0, "max_ttft_s": 5.0}
+    assert all(r["decode_tokens_per_s"]["expected"] >= 40 and r["ttft_s"]["expected"] <= 5
+               for r in strict_doc["results"])
+
+
+def test_ambiguous_model_exits_2_listing_candidates(capsys):
+    code, out, err = _run(capsys, "fit", "--gpu", "RTX 4090", "--model", "qwen3")
+    assert code == 2 and not out
+    assert "Qwen/Qwen3-8B" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [["--sort", "speed"], ["--limit", "0"], ["--min-decode", "-1"],
+                                  ["--max-ttft", "nan"], ["--all", "--best"]])
+def test_fit_listing_options_bad_input(capsys, argv):
+    code, out, err = _run(capsys, "fit", "--gpu", "RTX 4090", *argv)
+    assert code == 2 and not out and err.strip()

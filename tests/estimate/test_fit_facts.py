@@ -131,6 +131,8 @@ def test_best_is_highest_quality_that_is_usable(small_catalog):
 @pytest.mark.parametrize(("gpu", "ram_gib", "model", "quant", "verdict", "reason"), [
     ("RTX 4090", 64, "Qwen/Qwen3-30B-A3B", "Q5_K_M", "gpu",
      "Q5_K_M in VRAM at ~90 tok/s, not Q8_0 split over GPU and RAM at ~35 tok/s"),
+    ("RTX 5090", 64, "Qwen/Qwen3-30B-A3B", "Q6_K", "gpu",
+     "calibrated llama.cpp Q6_K with room, not uncalibrated vLLM FP8 at 31.2 of 32 GiB (nor Q8_0 at 31.5)"),
     ("RTX 4090", 64, "mistralai/Mixtral-8x7B-Instruct-v0.1", "IQ4_XS", "gpu+ram",
      "only 3-bit fits in VRAM: spill, to the fastest 4-bit, not to Q6_K at a fifth of the speed"),
     ("RTX 4090", 64, "meta-llama/Llama-3.1-8B-Instruct", "Q6_K", "gpu",
@@ -169,3 +171,15 @@ def test_unified_memory_runs_now_from_free_ram(small_catalog):
     rows = {r.quant: r for r in evaluate(mac, small_catalog, Settings(), models=[LLAMA3_8B])}
     assert rows["F16"].verdict == "unified" and rows["F16"].runs_now is False, "16 GB does not fit 10 GB free"
     assert rows["Q4_K_M"].runs_now is True
+
+
+def test_a_2_bit_quant_is_never_the_pick_when_a_4_bit_one_runs(catalog):
+    """A CPU-only machine: a 7B's IQ2_XXS decodes fastest, but its Q4 runs too, so the 2-bit quant is neither the
+    pick nor the row shown for the model."""
+    m = hypothetical_machine([], 32 * GIB, catalog=catalog)
+    rows = evaluate(m, catalog, Settings())
+    best = [r for r in rows if r.best]
+    assert best and not [r for r in best if r.bits_per_weight < 3.0 and any(
+        o.bits_per_weight >= 4.0 and o.fits for o in rows if o.model_id == r.model_id)]
+    seven_b = [r for r in best if r.model_id == "Qwen/Qwen2.5-7B-Instruct"]
+    assert seven_b and seven_b[0].quant != "IQ2_XXS"

@@ -6,7 +6,8 @@ import pytest
 
 from rigcheck.catalog.records import Device
 from rigcheck.estimate.placement import solve_max_context
-from rigcheck.estimate.resolved import APPLE_GPU_SHARE, RAM_RESERVE_BYTES, resolve_machine
+from rigcheck.estimate.resolved import RAM_RESERVE_BYTES, resolve_machine
+from rigcheck.estimate.unified import APPLE_GPU_SHARE
 from rigcheck.probe.types import Cpu, Gpu, Machine, Memory
 from tests.estimate.records import DEVICES, GIB, H100, M2_ULTRA, RTX_3060, RTX_4090, machine
 

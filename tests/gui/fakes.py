@@ -6,8 +6,6 @@ read) so each test can say exactly which verdict and ordering it expects; the re
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Quant, Score
 from rigcheck.desktop.catalog_info import CatalogInfo
 from rigcheck.desktop.services import Services
@@ -103,23 +101,25 @@ def fake_estimate(model: Model, quant: Quant, machine: Machine, settings: Settin
     mem = MemoryBreakdown(weights, kv, overhead, gpu_bytes, ram_bytes)
     if verdict == "no_fit":
         return Estimate(model.id, quant.name, "llama.cpp", verdict, mem, ctx, None, None, None, None,
-                        basis=("does not fit",))
+                        basis=("does not fit",), bits_per_weight=quant.bits_per_weight)
     decode = bw * 0.7 / (active + kv * settings.prompt_tokens / max(ctx, 1))
     prefill = 2000.0 * 8 / (model.params_active_b or 8)
     ttft = settings.prompt_tokens / prefill
     band = lambda v: Band(v * 0.8, v, v * 1.2)  # noqa: E731
     return Estimate(model.id, quant.name, "llama.cpp", verdict, mem, ctx, model.max_context_tokens, band(prefill),
                     band(decode), band(ttft), basis=("stand-in estimator for tests",),
-                    placement="all layers on GPU 0" if verdict == "gpu" else "split", runs_now=verdict == "gpu")
+                    placement="all layers on GPU 0" if verdict == "gpu" else "split", runs_now=verdict == "gpu",
+                    bits_per_weight=quant.bits_per_weight)
 
 
 def fake_evaluate(machine: Machine, catalog: Catalog, settings: Settings) -> list[Estimate]:
+    """The stand-in estimates, marked usable and best by the real rules (``engine.mark_best``)."""
+    from rigcheck.estimate.engine import mark_best
+
     out = []
     for model in catalog.models:
-        ests = [fake_estimate(model, quant, machine, settings) for quant in model.quants]
-        fitting = [e for e in ests if e.fits]
-        best = max(fitting, key=lambda e: e.memory.weights_bytes, default=None)
-        out.extend(replace(e, best=True) if e is best else e for e in ests)
+        out.extend(mark_best([fake_estimate(model, quant, machine, settings) for quant in model.quants],
+                             settings.usable))
     return out
 
 

@@ -193,7 +193,7 @@ def test_window_paints_the_first_look_then_its_own_evaluation_replaces_it_in_pla
     model.modelReset.connect(lambda: resets.append(1))
     view = window.models_page.table
     index = window.models_page.proxy.index(0, 0)
-    picked = window.models_page.model.cells()[window.models_page.proxy.mapToSource(index).row()].model_id
+    picked = model.cell_at(window.models_page.proxy.mapToSource(index).row()).model_id  # in the sorted order
     view.selectionModel().setCurrentIndex(
         index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
     assert window.models_page.current_row() is None  # no records behind a first look yet

@@ -11,13 +11,13 @@ from rigcheck.desktop.models.cells import table_rows
 from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
 from rigcheck.desktop.models.devices import DeviceFilterProxy, DeviceListModel
 from rigcheck.desktop.models.model_table import (
+    CAPABILITY,
     DECODE,
     HEADERS,
     HOSTED,
     MEMORY,
     MODEL,
     ROW_ROLE,
-    SCORE_AIDER,
     VERDICT,
     ModelFilterProxy,
     ModelTableModel,
@@ -198,12 +198,12 @@ def test_verdict_use_case_license_and_context_filters():
     assert {r.model.id for r in column(proxy, MODEL, ROW_ROLE)} == {"acme/Mid-8B", "acme/Big-70B"}
 
 
-def test_scores_and_hosted_columns_use_best_and_cheapest():
+def test_capability_and_hosted_columns_use_the_rules():
     model, proxy = table()
     by_id = {r.model.id: i for i, r in enumerate(column(proxy, MODEL, ROW_ROLE))}
     mid = by_id["acme/Mid-8B"]
-    assert proxy.index(mid, SCORE_AIDER).data() == "15.0"  # the better of two published entries
-    assert proxy.index(mid, HOSTED).data() == "$0.08"  # cheapco, not pricey
+    assert proxy.index(mid, CAPABILITY).data() == "100"  # the better of two entries, the only aider score
+    assert proxy.index(mid, HOSTED).data() == "$0.058/M ($0.05 in / $0.08 out)"  # cheapco's blend, not pricey
     assert "cheapco" in proxy.index(mid, HOSTED).data(Qt.ItemDataRole.ToolTipRole)
 
 
@@ -228,7 +228,8 @@ def test_quant_table_marks_best_and_sorts_by_memory():
     proxy.setSortRole(SORT_ROLE)
     proxy.sort(3, Qt.SortOrder.DescendingOrder)
     names = [proxy.index(r, 0).data() for r in range(proxy.rowCount())]
-    assert names == ["F16  ★", "Q8_0", "Q4_K_M"]
+    # F16 and Q8_0 are both near-lossless: the faster (Q8_0) is the pick, as the rules say everywhere.
+    assert names == ["F16", "Q8_0  ★", "Q4_K_M"]
 
 
 def test_format_helpers():

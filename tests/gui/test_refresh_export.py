@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import Qt, QThreadPool
 from werkzeug.wrappers import Response
 
 from rigcheck.catalog.records import encode_catalog
@@ -222,7 +222,7 @@ def test_add_model_dialog_adds_in_the_background(make_window, qtbot):
     qtbot.waitUntil(lambda: window.models_page.model.rowCount() == 5, timeout=10000)
     assert asked == ["https://huggingface.co/acme/New-3B"]
     assert window.error_label.text().startswith("Added https://huggingface.co/acme/New-3B: 1 quants")
-    assert "1 repos skipped" in window.error_label.text()
+    assert "1 repos skipped or noted: Details… lists them" in window.error_label.text()
 
 
 def test_add_model_dialog_refuses_a_bad_id_at_once(make_window, qtbot):
@@ -232,3 +232,92 @@ def test_add_model_dialog_refuses_a_bad_id_at_once(make_window, qtbot):
     window.add_dialog_window.setTextValue("not a repo")
     window.add_dialog_window.accept()
     assert "not a Hugging Face model id" in window.error_label.text()
+
+
+# the Catalog menu, progress with an ETA, details after a refresh -----------------------------------------
+def _result(catalog_bytes: bytes, message: str, notes=()):
+    from rigcheck.catalog.outcome import RefreshResult
+    from rigcheck.catalog.records import decode_catalog
+
+    return RefreshResult(status="updated", catalog=decode_catalog(catalog_bytes), message=message, url="sources",
+                         signed=False, changed=True, notes=tuple(notes))
+
+
+def test_catalog_menu_holds_every_catalog_action_with_shortcuts(window):
+    menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
+    assert {"File", "Machine", "Catalog"} <= set(menus)
+    catalog = [a.text() for a in menus["Catalog"].actions() if not a.isSeparator()]
+    assert catalog == ["Refresh catalog", "Cancel refresh", "Add model…", "Remove model…", "Catalog source…",
+                       "Last refresh details…"]
+    shortcuts = {a.text(): a.shortcut().toString() for a in menus["Catalog"].actions()}
+    assert shortcuts["Refresh catalog"] == "Ctrl+R" and shortcuts["Add model…"] == "Ctrl+Shift+A"
+    assert shortcuts["Remove model…"] == "Ctrl+Shift+X" and shortcuts["Catalog source…"] == "Ctrl+Shift+U"
+    assert not window.act_cancel_refresh.isEnabled()  # only while a refresh runs
+
+
+def test_refresh_progress_counts_models_with_an_eta_and_cancel_apart(window, monkeypatch):
+    from rigcheck.desktop import catalog_actions
+
+    clock = [1000.0]
+    monkeypatch.setattr(catalog_actions.time, "monotonic", lambda: clock[0])
+    window._show_busy("refresh", True)
+    assert window.cancel_button.isVisible() and window.act_cancel_refresh.isEnabled()
+    assert not window.act_refresh.isEnabled() and not window.act_add.isEnabled()
+    clock[0] += 20.0
+    window._show_progress(40, 120, "Qwen/Qwen3-8B")
+    assert window.progress.format() == "40 / 120 models"
+    assert window.busy_label.text() == "Refreshing catalog… about 40 s left"
+    window._show_busy("refresh", False)
+    assert window.busy_label.text() == "" and not window.cancel_button.isVisible()
+    assert not window.act_cancel_refresh.isEnabled()
+
+
+def test_details_after_a_refresh_list_the_skipped_repos_as_plain_text(make_window, qtbot):
+    notes = ["gatedlab/Secret-70B: skipped: gated (HTTP 401)", "<b>evil/Repo</b>: skipped: HTTP 404",
+             "Hub rate limit: 37 models keep their previous facts; run again in 4 min"]
+
+    def refresh(url, progress, cancel):
+        progress(0, 2, "a/b")
+        progress(2, 2, "c/d")
+        return _result(_feed_bytes(), "catalog refreshed from Hugging Face and OpenRouter: 2 models fetched", notes)
+
+    window = make_window(make_services(refresh_catalog=refresh), pool=QThreadPool())
+    _wait_idle(qtbot, window)
+    window.act_refresh.trigger()
+    qtbot.waitUntil(lambda: window.models_page.model.rowCount() == 5, timeout=10000)
+    assert window.error_label.text().endswith("(3 repos skipped or noted: Details… lists them.)")
+    assert window.details_button.isVisible() and window.act_refresh_details.isEnabled()
+    window.details_button.click()
+    dialog = window.notes_dialog_window
+    assert dialog.isVisible() and dialog.text.toPlainText() == "\n".join(notes)  # markup stays text
+    assert dialog.summary.textFormat() == Qt.TextFormat.PlainText
+    dialog.reject()
+    window._say("something else")  # the status line moves on; the menu still has the list
+    window.act_refresh_details.trigger()
+    assert window.notes_dialog_window.text.toPlainText().startswith("gatedlab/Secret-70B")
+
+
+def test_remove_model_offers_the_added_models_and_removes_in_the_background(make_window, qtbot):
+    removed = []
+
+    def remove(ref):
+        removed.append(ref)
+        return _result(_feed_bytes(), f"removed {ref}")
+
+    window = make_window(make_services(remove_model=remove, added_models=lambda: ["acme/New-3B", "acme/Other-1B"]),
+                         pool=QThreadPool())
+    _wait_idle(qtbot, window)
+    assert window.act_remove.isEnabled()
+    window.act_remove.trigger()
+    dialog = window.remove_dialog_window
+    assert dialog.comboBoxItems() == ["acme/New-3B", "acme/Other-1B"]
+    dialog.setTextValue("acme/Other-1B")
+    dialog.accept()
+    qtbot.waitUntil(lambda: window.error_label.text().startswith("Removed acme/Other-1B"), timeout=10000)
+    assert removed == ["acme/Other-1B"]
+
+
+def test_remove_model_with_nothing_added_says_so(make_window):
+    window = make_window(make_services(remove_model=lambda ref: pytest.fail("called"), added_models=lambda: []))
+    window.remove_model_dialog()
+    assert window.error_label.text() == "No model was added with Add model…; the built-in models cannot be removed."

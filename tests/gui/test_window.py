@@ -27,9 +27,18 @@ def test_window_is_fully_populated(window):
     assert "driver" in card.vram_bar.toolTip()
     assert window.machine_panel.host_card.ram_bar.format() == "8.0 GiB / 64.0 GiB"
     assert not window.banner.isVisible()
-    # Default order: fastest decode first, models that do not fit last.
+    # Default order: the rules' (usable first, the most capable first among them); what does not fit last.
     assert ids(window)[-1] == "acme/Huge-MoE-400B"
-    assert ids(window)[0] == "acme/Tiny-1B"
+    assert ids(window)[0] == "acme/Mid-8B"
+    proxy = window.models_page.proxy
+    assert proxy.index(0, MODEL).data(ROW_ROLE).usable
+    # The picks strip names usable models, and the detail pane stays closed until a row is selected.
+    titles = [card.title for card in window.picks.shown]
+    assert titles == ["Chat", "Coding agent", "Long context", "Vision"]
+    usable = {r.model.id for r in window.models_page.model.rows() if r.usable}
+    assert window.picks.shown[0].model_id in usable and window.picks.shown[1].model_id in usable
+    assert window.picks.shown[3].model_id is None, "no vision model in this catalog"
+    assert window.detail_page.isHidden()
 
 
 def test_search_and_verdict_filter_through_the_widgets(window, qtbot):
@@ -65,7 +74,8 @@ def test_select_shows_detail_with_every_quant_charts_offers_and_basis(window):
     detail = window.detail_page
     assert detail.title.text().startswith("Mid 8B")
     assert detail.quants.rowCount() == 3
-    assert detail.selected_estimate().quant == "F16"  # the best that fits, pre-selected
+    assert not detail.isHidden(), "a selection opens the detail pane"
+    assert detail.selected_estimate().quant == "Q8_0"  # the pick (near-lossless like F16, and faster), pre-selected
     assert detail.offers.rowCount() == 2
     assert len(detail.memory_chart.items) >= 4  # three stacks and the VRAM line
     assert not detail.speed_chart.items  # its tab is not in view: nothing computed or drawn for it yet
@@ -448,3 +458,92 @@ def test_gpu_card_of_a_gpu_without_a_spec_row_shows_the_driver_estimate(qtbot):
     card = GpuCard(gpu, None)
     qtbot.addWidget(card)
     assert "672 GB/s" in card.values_text and "188 TFLOPS" in card.values_text
+
+
+def test_settings_dialog_changes_what_is_usable_and_is_remembered(make_window, services, qtbot):
+    window = make_window(services)
+    usable_before = {r.model.id for r in window.models_page.model.rows() if r.usable}
+    assert usable_before
+    window.settings_dialog()
+    dialog = window.settings_window
+    dialog.min_decode.setValue(5000.0)  # nothing here decodes that fast
+    dialog.ratio.setValue(1.0)
+    dialog.accept()
+    settings = window.controller.settings
+    assert settings.usable.min_decode_tokens_per_s == 5000.0 and settings.input_per_output == 1.0
+    assert services._calls[-1].usable.min_decode_tokens_per_s == 5000.0, "re-evaluated with the new threshold"
+    assert not [r for r in window.models_page.model.rows() if r.usable]
+    assert all(card.model_id is None for card in window.picks.shown), "no usable pick: every card says so"
+    assert "≥ 5000 tok/s" in window.picks.rule.text() and "1:1" in window.picks.rule.text()
+    # a settings-bar edit afterwards keeps the thresholds
+    bar = window.settings_bar
+    bar.context.setCurrentIndex(bar.context.findData(32768))
+    bar.flush()
+    assert window.controller.settings.usable.min_decode_tokens_per_s == 5000.0
+    assert state.load_estimator_settings(window.store).usable.min_decode_tokens_per_s == 5000.0
+
+
+def test_usable_only_toggle_picks_strip_click_and_closing_the_detail(window, qtbot):
+    page = window.models_page
+    page.usable_only.setChecked(True)
+    shown = ids(window)
+    usable = {r.model.id for r in page.model.rows() if r.usable}
+    assert shown and set(shown) == usable and "acme/Huge-MoE-400B" not in shown
+    page.usable_only.setChecked(False)
+    assert window.detail_page.isHidden()
+    card = window.picks.cards[0]
+    card.click()
+    assert page.selected_model_id() == window.picks.shown[0].model_id
+    assert not window.detail_page.isHidden()
+    window.detail_page.close_button.click()
+    assert page.selected_model_id() is None and window.detail_page.isHidden()
+
+
+def test_the_serving_tab_shows_per_user_against_total_and_the_doors_beside_it(make_window, qtbot):
+    from rigcheck.desktop.serving_bridge import DoorRow, ServingPoint, ServingView
+
+    from .fakes import make_services
+
+    asked = []
+
+    def serving_view(model, quant, machine, catalog, settings):
+        asked.append((model.id, quant))
+        points = (ServingPoint(1, 90.0, 90.0, 0.3), ServingPoint(8, 600.0, 75.0, 0.8),
+                  ServingPoint(64, 2400.0, 37.0, 3.5), ServingPoint(120, 3000.0, 25.0, 9.0, saturated=True))
+        doors = (DoorRow("rented", "1x RTX 4090 (rented)", 12.0, 0.9, "16 concurrent; one GPU (vLLM)"),
+                 DoorRow("hosted", "cheapco", 0.6, None, ""),
+                 DoorRow("owned", "testbox", None, None, "no purchase price"))
+        return ServingView("Big 70B Q4_K_M, llama.cpp server: one GPU", points, doors, "workload: 10M in, 1M out",
+                           "1,024 in + 512 out per request; at most 120 at once.")
+
+    window = make_window(make_services().with_(serving_view=serving_view))
+    detail = window.detail_page
+    window.models_page.select_model("acme/Big-70B")
+    assert asked == []  # another tab is in view
+    detail.tabs.setCurrentIndex(detail_page.SERVING_TAB)
+    qtbot.waitUntil(lambda: len(asked) == 1 and bool(detail.serving_chart.items), timeout=3000)
+    chart = detail.serving_chart
+    # the legend sits in its own row under the plot, outside the plotted area, and names both kinds of point
+    legend_labels = [text for _colour, text, _style in chart.legend.entries]
+    assert legend_labels == ["first token within 2.0 s", "first token over 2.0 s"]
+    assert not chart.plot.isAncestorOf(chart.legend), "a Qt widget under the plot, not an item inside it"
+    texts = [item.textItem.toPlainText() for item in chart.items if hasattr(item, "textItem")]
+    assert texts == ["1", "8", "64", "120 (max)"]
+    assert "at most 120 at once" in chart.note.text()
+    # the doors beside it, cheapest first; an unavailable door last
+    doors = [detail.door_proxy.index(r, 0).data() for r in range(detail.door_proxy.rowCount())]
+    assert doors == ["hosted", "rented", "owned"]
+    assert detail.door_proxy.index(1, 2).data() == "$0.90"
+    assert detail.door_proxy.index(2, 1).data() == "unavailable"
+    assert "workload" in detail.door_view.toolTip()
+
+
+def test_the_serving_tab_says_when_the_build_has_no_serving_model(make_window, qtbot):
+    from .fakes import make_services
+
+    window = make_window(make_services())
+    detail = window.detail_page
+    window.models_page.select_model("acme/Mid-8B")
+    detail.tabs.setCurrentIndex(detail_page.SERVING_TAB)
+    qtbot.waitUntil(lambda: "not part of this build" in detail.serving_chart.note.text(), timeout=3000)
+    assert detail.door_proxy.rowCount() == 0

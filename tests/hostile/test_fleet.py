@@ -21,8 +21,8 @@ from rigcheck.estimate.types import Settings
 from rigcheck.probe.types import Cpu, Gpu, Machine, Memory
 from rigcheck.report import build_report, render_text
 from rigcheck.report.fleet import FLEET_ROWS
-from rigcheck.report.html import render_sections
 from rigcheck.report.json import schema
+from rigcheck.report.pdf import render_sections
 from rigcheck.report.prometheus import render as prometheus
 from rigcheck.report.records import FIT_TABLE_ROWS, FLEET_FIT_TABLE_ROWS
 from tests.hostile.conftest import assert_one_clear_line

@@ -96,3 +96,29 @@ def test_bad_input_is_one_line_exit_2(capsys, argv, message):
     assert code == 2
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) <= 3  # argparse adds its usage line
+
+
+def test_r1_plan_includes_the_m3_ultra_512_gb_at_q4_k_m_and_no_one_bit_configuration(capsys):
+    """Issue 16: a unified-memory machine that runs the model usably is an answer, and with 4-bit configurations
+    on the list no configuration runs it below 3 bits per weight."""
+    data = run_json(capsys, "plan", "--model", "deepseek-ai/DeepSeek-R1", "--json")
+    options = {o["label"]: o for o in data["options"]}
+    mac = options.get("Apple M3 Ultra (80-core GPU) 512 GB")
+    assert mac is not None, list(options)
+    assert mac["quant"] == "Q4_K_M" and mac["estimate"]["verdict"] == "unified"
+    assert mac["estimate"]["decode_tokens_per_s"]["expected"] >= 10 and mac["estimate"]["ttft_s"]["expected"] <= 60
+    assert all(o["estimate"]["bits_per_weight"] >= 3.0 for o in data["options"])
+    assert any("below 3 bits" in note for note in data["notes"])
+
+
+def test_a_workstation_is_never_offered_sxm_modules_unless_asked(capsys):
+    upgrade = run_json(capsys, "plan", "--model", "deepseek-ai/DeepSeek-R1", "--gpu", "RTX 4090", "--ram", "64GB",
+                       "--json")
+    labels = [o["label"] for o in upgrade["options"]]
+    assert labels and not [label for label in labels if "SXM" in label or "H200" in label or "B200" in label]
+    assert all(o["gpu_count"] <= 4 or o["kind"] == "unified" for o in upgrade["options"])
+    assert not [u for u in upgrade["upgrades"] if "SXM" in u["change"]]
+    asked = run_json(capsys, "plan", "--model", "deepseek-ai/DeepSeek-R1", "--gpu", "RTX 4090", "--ram", "64GB",
+                     "--class", "server", "--json")
+    assert any("SXM" in o["label"] for o in asked["options"]), "asked for servers: SXM nodes are offered"
+    assert not [o for o in asked["options"] if o["kind"] == "unified"]

@@ -215,11 +215,14 @@ def test_target_rejects_nonsense(kwargs):
         Target(**kwargs)
 
 
-def test_quality_caps_at_eight_bits():
+def test_quality_is_the_rules_near_lossless_counts_as_one():
     fp8 = Quant(name="FP8", format="fp8", bits_per_weight=8.0)
     q8 = Quant(name="Q8_0", format="gguf", bits_per_weight=8.5)
+    q6 = Quant(name="Q6_K", format="gguf", bits_per_weight=6.56)
     bf16 = Quant(name="BF16", format="safetensors", bits_per_weight=16.0)
-    assert quality_bits(fp8) == quality_bits(q8) == quality_bits(bf16) == 8.0
+    q5 = Quant(name="Q5_K_M", format="gguf", bits_per_weight=5.68)
+    assert quality_bits(fp8) == quality_bits(q8) == quality_bits(bf16) == quality_bits(q6) == 6.0
+    assert quality_bits(q5) == 5.68
 
 
 # --- upgrade advice ---------------------------------------------------------------------------------

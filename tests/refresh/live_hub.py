@@ -213,9 +213,15 @@ class FakeHub:
                 headers["Link"] = f'<{self.url}/api/models/{repo}/tree/main?recursive=true&cursor={page + 1}>; rel="next"'
             return self._json(pages[page], headers=headers)
         repo = rest
-        if repo in self.infos:
-            return self._json(self.infos[repo])
-        return self._not_found(repo)
+        if repo not in self.infos:
+            return self._not_found(repo)
+        info = dict(self.infos[repo])
+        if parse_qs(request.query_string.decode()).get("blobs") == ["true"] and repo in self.trees:
+            info["siblings"] = [{"rfilename": e["path"], "size": e["size"], "blobId": e.get("oid"),
+                                 **({"lfs": {"size": e["lfs"]["size"], "sha256": e["lfs"]["oid"],
+                                             "pointerSize": e["lfs"]["pointerSize"]}} if e.get("lfs") else {})}
+                                for page in self.trees[repo] for e in page if e["type"] == "file"]
+        return self._json(info)
 
     def _not_found(self, repo: str) -> Response:
         return Response(json.dumps({"error": "Repository not found"}), status=404,
@@ -223,6 +229,13 @@ class FakeHub:
                         content_type="application/json")
 
     def _file(self, request: Request, repo: str, filename: str) -> Response:
+        response = self._file_body(request, repo, filename)
+        sha = (self.infos.get(repo) or {}).get("sha")
+        if sha:  # the Hub names the commit it resolved in every resolver answer
+            response.headers["X-Repo-Commit"] = sha
+        return response
+
+    def _file_body(self, request: Request, repo: str, filename: str) -> Response:
         if repo == GATED:
             return Response("Access to model is restricted", status=401,
                             headers={"X-Error-Code": "GatedRepo", "X-Error-Message": "gated"})

@@ -451,8 +451,22 @@ def test_safetensors_repo_kind_from_config(config, expected):
 
 def test_hub_429_without_retry_after_uses_ratelimit_header(httpserver):
     httpserver.expect_oneshot_request("/o/r/resolve/main/config.json").respond_with_data(
-        "", status=429, headers={"RateLimit": '"api";r=0;t=42', "RateLimit-Policy": '"fixed window";"api";q=500;w=300'})
+        "", status=429, headers={"RateLimit": '"api";r=0;t=12', "RateLimit-Policy": '"fixed window";"api";q=500;w=300'})
     httpserver.expect_request("/o/r/resolve/main/config.json").respond_with_json({"ok": True})
     waits = []
     assert HubClient(base_url=httpserver.url_for(""), sleep=waits.append).config("o/r") == {"ok": True}
-    assert waits == [42.0]
+    assert waits == [12.0]  # a short wait for the window to reset is waited for
+
+
+def test_hub_429_with_a_long_reset_fails_at_once_without_sleeping(httpserver):
+    """Minutes to the end of the window: no silent sleep; RateLimited says how long, the bucket is marked spent."""
+    from rigcheck.catalog.net import RateLimited
+
+    httpserver.expect_request("/o/r/resolve/main/config.json").respond_with_data(
+        "", status=429, headers={"RateLimit": '"resolvers";r=0;t=240'})
+    waits = []
+    client = HubClient(base_url=httpserver.url_for(""), sleep=waits.append)
+    with pytest.raises(RateLimited, match="asked to wait 240 s") as info:
+        client.config("o/r")
+    assert waits == [] and info.value.reset_s == 240 and info.value.bucket == "resolvers"
+    assert 230 < client.session.rate_limits.spent("localhost", "resolvers") <= 240

@@ -77,7 +77,7 @@ def test_curated_values_are_never_overwritten(hub):
 
 
 def test_failures_are_notes_not_a_failed_refresh(hub):
-    hub.faults["/api/models/Qwen/Qwen3-30B-A3B/tree"] = [Response("oops", status=500)] * 4
+    hub.faults["/Qwen/Qwen3-30B-A3B/resolve/main/config.json"] = [Response("oops", status=500)] * 4
     hub.faults["/unsloth/"] = []
     hub.faults["/api/v1/models/newlab"] = [Response("{not json", content_type="application/json")]
     result = refresh()
@@ -182,3 +182,10 @@ def test_gated_base_still_gets_its_quantized_versions(hub):
     assert any("gated" in n for n in notes)
     with pytest.raises(HttpStatusError, match="HF_TOKEN"):
         ModelFetcher(HubClient(base_url=hub.url)).fetch(GATED, known=False)
+
+
+def test_refresh_contacts_only_the_documented_endpoints(hub, httpserver):
+    """huggingface_hub's daily /api/agent-harnesses lookup (user-agent telemetry) is not made for us."""
+    refresh()
+    paths = {request.path for request, _response in httpserver.log}
+    assert paths and not any("agent-harnesses" in path for path in paths)

@@ -129,7 +129,7 @@ def fake_estimate(model: Model, quant: Quant, machine: Machine, settings: Settin
     else:
         return Estimate(model.id, quant.name, "llama.cpp", "no_fit",
                         MemoryBreakdown(weights, kv, OVERHEAD_BYTES, 0, 0), settings.context_tokens, None,
-                        None, None, None, basis=("does not fit",))
+                        None, None, None, basis=("does not fit",), bits_per_weight=quant.bits_per_weight)
     active = model.params_active_b / model.params_total_b
     seconds_per_token = active * (gpu_b / 1008e9 + ram_b / RAM_BANDWIDTH) * (1 + settings.prompt_tokens / 200_000)
     decode = 1 / seconds_per_token
@@ -143,20 +143,21 @@ def fake_estimate(model: Model, quant: Quant, machine: Machine, settings: Settin
         Band(settings.prompt_tokens / prefill / 1.2, settings.prompt_tokens / prefill, settings.prompt_tokens / prefill / 0.7),
         basis=(f"weights {weights} bytes from {quant.bits_per_weight} bits per weight", "fake engine for tests"),
         placement="all layers on GPU 0" if verdict == "gpu" else "layers split GPU/RAM",
+        bits_per_weight=quant.bits_per_weight,
     )
 
 
 def fake_evaluate(machine: Machine, catalog: Catalog, settings: Settings) -> list[Estimate]:
+    """The fake estimates, marked usable and best by the real rules (``engine.mark_best``): one rule everywhere."""
+    from rigcheck.estimate.engine import mark_best
+
     out = []
     for model in catalog.models:
-        ests = [fake_estimate(model, q, machine, settings) for q in model.quants]
-        fitting = sorted((e for e in ests if e.fits), key=lambda e: (e.verdict != "gpu", -e.memory.weights_bytes))
-        best = fitting[0].quant if fitting else None
-        out += [Estimate(**{**e.__dict__, "best": e.quant == best}) for e in ests]
+        out += mark_best([fake_estimate(model, q, machine, settings) for q in model.quants], settings.usable)
     return out
 
 
-def fake_plan(model, quant, settings, catalog):
+def fake_plan(model, quant, settings, catalog, machine_class="any"):
     return quant or "Q4_K_M", [
         PlanOption("2x NVIDIA GeForce RTX 4090", True, purchase_usd=3198.0, rental_usd_per_hour=0.8,
                    usd_per_m_output_rented=0.9, usd_per_m_output_owned=0.4, power_w=900.0,
@@ -165,7 +166,7 @@ def fake_plan(model, quant, settings, catalog):
     ]
 
 
-def fake_upgrade(machine, model, settings, catalog):
+def fake_upgrade(machine, model, settings, catalog, machine_class="any"):
     return [f"add a second {machine.gpus[0].name}: Q4_K_M on GPU, about 25 tok/s, about $1,599"]
 
 

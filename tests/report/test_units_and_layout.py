@@ -19,7 +19,7 @@ from .conftest import GIB, make_catalog, make_machine
         (4096, "4k"),
         (1048576, "1M"),
         (40960, "40k"),
-        (9375, "9,375"),  # not a multiple of 1024 and short: shown whole
+        (9375, "9.4k"),  # not a multiple of 1024: thousands with one decimal
         (4_664_000, "4.7M"),
         (None, "—"),
     ],

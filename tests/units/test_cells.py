@@ -10,6 +10,7 @@ import pytest
 
 from rigcheck.catalog.records import HostedOffer, Model, Score
 from rigcheck.desktop.models.cells import (
+    CAPABILITY,
     CONTEXT,
     DECODE,
     HOSTED,
@@ -18,15 +19,15 @@ from rigcheck.desktop.models.cells import (
     PARAMS,
     PREFILL,
     QUANT,
-    SCORE_AIDER,
-    SCORE_SWE,
     TTFT,
+    USABLE,
     VERDICT,
     TableRow,
     table_row,
     table_rows,
 )
 from rigcheck.desktop.models.rows import ModelRow
+from rigcheck.estimate.rules import capabilities
 from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown
 
 GIB = 1024**3
@@ -45,7 +46,7 @@ PRICEY = HostedOffer(model_id="acme/Mid-8B", provider="pricey", usd_per_m_input=
 def fitting() -> Estimate:
     return Estimate("acme/Mid-8B", "Q8_0", "llama.cpp", "gpu", MemoryBreakdown(8 * GIB, GIB, GIB // 2, 19 * GIB // 2, 0),
                     8192, 131072, Band(1600.0, 2000.0, 2400.0), Band(40.0, 50.0, 60.0), Band(1.6, 2.0, 2.4),
-                    placement="all layers on GPU 0", runs_now=True, best=True)
+                    placement="all layers on GPU 0", runs_now=True, best=True, usable=True)
 
 
 def not_fitting() -> Estimate:
@@ -53,9 +54,13 @@ def not_fitting() -> Estimate:
                     8192, None, None, None, None)
 
 
+CLOSED = Score(model_id="closed:x/frontier", benchmark="aider_polyglot", value=60.0)
+CAPABILITY_OF = capabilities([*SCORES, CLOSED])["acme/Mid-8B"]
+
+
 def row(shown: Estimate | None, offers: tuple[HostedOffer, ...] = ()) -> ModelRow:
     return ModelRow(model=MODEL_RECORD, estimates=(shown,) if shown else (), shown=shown, scores=SCORES,
-                    offers=offers, best_scores={"aider_polyglot": 15.0})
+                    offers=offers, best_scores={"aider_polyglot": 15.0}, capability=CAPABILITY_OF)
 
 
 def test_cells_module_is_qt_free():
@@ -68,18 +73,20 @@ def test_cells_module_is_qt_free():
 
 # (case, the estimate shown, column -> what the cell shows, its sort value, the context filter's value)
 @pytest.mark.parametrize(("shown", "display", "sort", "verdict", "fit_context"), [
-    pytest.param(fitting(), {QUANT: "Q8_0", VERDICT: "Fits in VRAM", MEMORY: "9.5 GiB", CONTEXT: "128k",
-                             PREFILL: "2,000", DECODE: "50", TTFT: "2.0 s"},
-                 {QUANT: "q8_0", VERDICT: 0, MEMORY: 19 * GIB // 2, CONTEXT: 131072, DECODE: 50.0, TTFT: 2.0},
+    pytest.param(fitting(), {QUANT: "Q8_0", VERDICT: "Fits in VRAM", USABLE: "Yes", MEMORY: "9.5 GiB",
+                             CONTEXT: "128k", PREFILL: "2,000", DECODE: "50", TTFT: "2.0 s"},
+                 {QUANT: "q8_0", VERDICT: 0, USABLE: 1, MEMORY: 19 * GIB // 2, CONTEXT: 131072, DECODE: 50.0,
+                  TTFT: 2.0},
                  "gpu", 131072, id="fits"),
     # Does not fit: the quant it would need in parentheses, no context and no speeds, yet the memory it needs.
-    pytest.param(not_fitting(), {QUANT: "(Q2_K)", VERDICT: "Does not fit", MEMORY: "5.0 GiB", CONTEXT: DASH,
-                                 PREFILL: DASH, DECODE: DASH, TTFT: DASH},
-                 {QUANT: "q2_k", VERDICT: 4, MEMORY: 5 * GIB, CONTEXT: None, DECODE: None, TTFT: None},
+    pytest.param(not_fitting(), {QUANT: "(Q2_K)", VERDICT: "Does not fit", USABLE: "No", MEMORY: "5.0 GiB",
+                                 CONTEXT: DASH, PREFILL: DASH, DECODE: DASH, TTFT: DASH},
+                 {QUANT: "q2_k", VERDICT: 4, USABLE: 0, MEMORY: 5 * GIB, CONTEXT: None, DECODE: None, TTFT: None},
                  "no_fit", None, id="does-not-fit"),
     # No estimate at all: every estimate column is a dash and sorts as unknown.
-    pytest.param(None, dict.fromkeys((QUANT, VERDICT, MEMORY, CONTEXT, PREFILL, DECODE, TTFT), DASH),
-                 dict.fromkeys((QUANT, VERDICT, MEMORY, CONTEXT, DECODE, TTFT)), None, None, id="no-estimate"),
+    pytest.param(None, dict.fromkeys((QUANT, VERDICT, USABLE, MEMORY, CONTEXT, PREFILL, DECODE, TTFT), DASH),
+                 dict.fromkeys((QUANT, VERDICT, USABLE, MEMORY, CONTEXT, DECODE, TTFT)), None, None,
+                 id="no-estimate"),
 ])
 def test_table_row_estimate_columns(shown, display, sort, verdict, fit_context):
     cell = table_row(row(shown))
@@ -89,8 +96,9 @@ def test_table_row_estimate_columns(shown, display, sort, verdict, fit_context):
     # The columns that do not depend on the estimate read the same in every case.
     assert cell.display[MODEL] == "Mid 8B" and cell.sort[MODEL] == "mid 8b"
     assert (cell.display[PARAMS], cell.sort[PARAMS]) == ("8B", 8.0)
-    assert (cell.display[SCORE_SWE], cell.sort[SCORE_SWE]) == (DASH, None)
-    assert (cell.display[SCORE_AIDER], cell.sort[SCORE_AIDER]) == ("15.0", 15.0)  # the better entry
+    assert cell.display[CAPABILITY] == "25" and cell.capability == 25.0  # the better entry, 15 of the best 60
+    # Capability sorts on the rules' rank: usable first, then capability, then size.
+    assert cell.sort[CAPABILITY] == ((0.0 if cell.usable else -1.0), 25.0, 8.0)
 
 
 def test_tooltips_are_plain_text_per_column():
@@ -102,23 +110,25 @@ def test_tooltips_are_plain_text_per_column():
                                          "Weights 8.0 GiB, KV cache 1.0 GiB (8k context), overhead 512 MiB",
                                          "On GPU 9.5 GiB, in RAM 0 B", "Fits in the memory free now"]
     assert fit[DECODE].endswith("tok/s  (expected, low–high)")
-    assert fit[PARAMS] is None and fit[CONTEXT] is None and fit[SCORE_SWE] is None
+    assert fit[PARAMS] is None and fit[CONTEXT] is None
+    assert fit[CAPABILITY] == "Capability 25: Aider polyglot 15 (25 % of the best, 60)"
+    assert fit[USABLE].startswith("Usable: ≥ 10 tok/s decode")
     none = table_row(row(None)).tooltip
     assert none[MODEL] == fit[MODEL]
-    assert none[PARAMS:HOSTED] == (NO_ESTIMATE,) * (HOSTED - PARAMS)
+    assert none[PARAMS:CAPABILITY] == (NO_ESTIMATE,) * (CAPABILITY - PARAMS)
 
 
 @pytest.mark.parametrize(("offers", "text", "sort", "tip"), [
     ((), DASH, None, "No hosted offer in the catalog"),
     ((FREE,), DASH, None, "No hosted offer in the catalog"),  # a $0 promotion is not a price to plan on
-    ((FREE, CHEAP, PRICEY), "$0.08", 0.08,
-     "cheapco: $0.05 in / $0.08 out per million tokens; 3 offer(s) in the catalog"),
+    ((FREE, CHEAP, PRICEY), "$0.058/M ($0.05 in / $0.08 out)", pytest.approx(0.0575),
+     "cheapco: $0.05 in / $0.08 out per million tokens, blended = (3 × input + output) / 4 = $0.058/M; "
+     "3 offer(s) in the catalog"),
 ])
-def test_hosted_column_is_the_cheapest_priced_offer(offers, text, sort, tip):
+def test_hosted_column_is_the_cheapest_blended_price_beside_input_and_output(offers, text, sort, tip):
     r = row(fitting(), offers)
     cell = table_row(r)
     assert (cell.display[HOSTED], cell.sort[HOSTED], cell.tooltip[HOSTED]) == (text, sort, tip)
-    assert cell.sort[HOSTED] == (r.cheapest_offer.usd_per_m_output if r.cheapest_offer else None)
 
 
 def test_filter_fields():

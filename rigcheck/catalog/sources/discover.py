@@ -8,17 +8,24 @@ Quantized copies and adapters (``base_model:quantized:``/``base_model:adapter:``
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from rigcheck.catalog.net import RefreshError
-from rigcheck.catalog.sources.huggingface import REPO_ID_RE, HubClient
+from rigcheck.catalog.sources.huggingface import REPO_ID_RE, ChildRepo
 from rigcheck.catalog.sources.openrouter import OpenRouterListing
 
 DEFAULT_TOP = 15
 """Most downloaded text-generation models taken from the Hub per refresh (and as many trending ones)."""
 
 
-def candidates(client: HubClient | None, listing: OpenRouterListing | None, known: set[str], *,
+class _Lists(Protocol):
+    def text_models(self, sort: str, limit: int) -> list[ChildRepo]: ...
+
+
+def candidates(client: _Lists | None, listing: OpenRouterListing | None, known: set[str], *,
                top: int = DEFAULT_TOP, trending: int = DEFAULT_TOP) -> tuple[list[str], list[str]]:
-    """(repo ids not in ``known`` (lower-case ids), in the order found; notes on lists that failed)."""
+    """(repo ids not in ``known`` (lower-case ids), in the order found; notes on lists that failed).
+    ``client``: a ``HubClient``, or a ``ModelFetcher`` that remembers the lists for a while."""
     found: dict[str, str] = {}
     notes: list[str] = []
 

@@ -1,4 +1,4 @@
-"""The header of a remote GGUF file, read with HTTP Range requests and parsed by the ``gguf`` package.
+"""The header of a remote GGUF file, read with HTTP Range requests and parsed by the installed-model reader.
 
 For a repo that ships only GGUF files (no ``config.json``), the architecture comes from the first file's
 key-value metadata (``{arch}.block_count``, ``{arch}.attention.head_count``, ...) and the parameter count from
@@ -8,11 +8,7 @@ arrays run past what was read; the tensor data is never downloaded.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from rigcheck.catalog.net import FeedInvalid, Session
 
@@ -32,43 +28,29 @@ class GgufHeader:
 
 
 def parse_header(data: bytes) -> GgufHeader:
-    """Parse a GGUF header from its first bytes. Raises ``EOFError`` when more bytes are needed and
+    """Parse a GGUF header from its first bytes (``catalog.installed.gguf_header``: the one GGUF reader, which
+    skips a tokenizer's long arrays by their lengths). Raises ``EOFError`` when more bytes are needed and
     ``FeedInvalid`` when it is not GGUF."""
-    import gguf
-
-    class _HeaderOnly(gguf.GGUFReader):
-        # The tensor data is not there: keep the tensor infos, build no arrays over the data.
-        def _build_tensors(self, start_offs, fields):
-            self.tensor_infos = [(int(np.prod(f.parts[3])), bytes(f.parts[1]).decode("utf-8", "replace"))
-                                 for f in fields]
+    from rigcheck.catalog.installed.gguf_header import GgufError, SkippedArray, read_header_bytes
 
     if data[:4] != b"GGUF":
         raise FeedInvalid("the file is not GGUF (no GGUF magic)")
-    fd, name = tempfile.mkstemp(suffix=".gguf")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        try:
-            reader = _HeaderOnly(name)
-        except (IndexError, ValueError, KeyError, OverflowError, TypeError) as exc:
-            if "magic" in str(exc) or "version" in str(exc):
-                raise FeedInvalid(f"the GGUF header is not readable: {exc}") from None
+        parsed = read_header_bytes(data)
+    except GgufError as exc:
+        if str(exc).startswith("cut short"):
             raise EOFError(str(exc)) from None
-        header = GgufHeader(tensor_count=len(reader.tensor_infos),
-                            params_total=sum(n for n, _ in reader.tensor_infos))
-        for key, fld in reader.fields.items():
-            if key.startswith("GGUF."):
-                continue
-            if fld.types and fld.types[0] == gguf.GGUFValueType.ARRAY:
-                header.array_lengths[key] = len(fld.data)
-                if len(fld.data) <= 512:
-                    header.metadata[key] = fld.contents()
-            else:
-                header.metadata[key] = fld.contents()
-        del reader
-        return header
-    finally:
-        os.unlink(name)
+        raise FeedInvalid(f"the GGUF header is not readable: {exc}") from None
+    header = GgufHeader(tensor_count=parsed.tensor_count, params_total=parsed.params)
+    for key, value in parsed.metadata.items():
+        if isinstance(value, SkippedArray):
+            header.array_lengths[key] = value.length
+        elif isinstance(value, list):
+            header.array_lengths[key] = len(value)
+            header.metadata[key] = value
+        else:
+            header.metadata[key] = value
+    return header
 
 
 def read_remote_header(session: Session, url: str, *, headers: dict[str, str] | None = None,

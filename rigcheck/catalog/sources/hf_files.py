@@ -115,7 +115,7 @@ def quants_from_tree(repo: str, entries: list[TreeEntry], params_total: int | No
         quants.append(Quant(name=qtype, format="gguf", bits_per_weight=round(bpw, 3),
                             file_size_bytes=group.size_bytes, repo=repo, runtimes=["llama.cpp"], sources=src))
     if safetensors_bytes and not groups:
-        quant = _safetensors_quant(repo, safetensors_bytes, params_total, config or {}, src)
+        quant = safetensors_quant(repo, safetensors_bytes, params_total, config or {}, src)
         if quant is not None:
             quants.append(quant)
     projector = None
@@ -125,8 +125,10 @@ def quants_from_tree(repo: str, entries: list[TreeEntry], params_total: int | No
     return quants, projector
 
 
-def _safetensors_quant(repo: str, size_bytes: int, params_total: int | None, config: dict,
-                       src: list[str]) -> Quant | None:
+def safetensors_quant(repo: str, size_bytes: int, params_total: int | None, config: dict,
+                      src: list[str]) -> Quant | None:
+    """The one quant a repo of safetensors weights holds, its kind from ``config.json``; None for a kind the
+    estimator does not model (bitsandbytes and friends)."""
     cfg = flatten_config(config) if config else {}
     qc = config.get("quantization_config") or cfg.get("quantization_config") or {}
     mlx = config.get("quantization") if isinstance(config.get("quantization"), dict) else None

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import msgspec
 
@@ -27,9 +28,11 @@ from rigcheck import __version__
 from rigcheck.catalog import paths
 from rigcheck.catalog.cache import atomic_write
 from rigcheck.catalog.net import (
+    MAX_RATE_LIMIT_WAIT_S,
     FeedInvalid,
     HttpStatusError,
     NetworkDisabled,
+    RateLimited,
     RefreshError,
     Session,
     check_network_allowed,
@@ -46,6 +49,13 @@ __all__ = ["HF_BASE_URL", "HubClient", "InvalidRepoId", "RepoInfo", "TreeEntry",
 
 MAX_JSON_BYTES = 32 * 1000 * 1000
 MAX_CHILDREN = 8
+"""Quantized versions read per model (most trusted and most downloaded first)."""
+CHILDREN_ASKED = 20
+"""Quantized versions listed per model (one request): more than are read, so duplicates can be passed over."""
+CHILD_FIELDS = ["downloads", "library_name", "sha", "tags", "gated", "siblings", "safetensors"]
+"""What the list of a model's quantized versions carries of each (``expand``): enough to know, without another
+API request, which GGUF types a repo holds (its file names) and how large a safetensors repo is (its tensors'
+dtypes and counts); ``sha`` says whether what an earlier refresh read of it still holds."""
 REPO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}$")
 INFO_FIELDS = ["cardData", "createdAt", "safetensors", "gguf", "gated", "pipeline_tag", "sha", "tags",
                "library_name", "downloads"]
@@ -78,6 +88,8 @@ class RepoInfo(msgspec.Struct, kw_only=True):
     sha: str | None = None
     downloads: int = 0
     gguf_total: int | None = None
+    files: list[TreeEntry] | None = None
+    """Every file with its size, when asked for (``info(repo, files=True)``); None otherwise."""
 
 
 class ChildRepo(msgspec.Struct):
@@ -88,10 +100,22 @@ class ChildRepo(msgspec.Struct):
     tags: list[str] = []
     pipeline_tag: str | None = None
     gated: bool | str = False
+    files: list[str] = []
+    """File names (no sizes), when the listing carried them."""
+    parameters: dict[str, int] | None = None
+    """Tensor element counts by safetensors dtype (the Hub reads them from the files' headers)."""
 
 
 def _hf():
     import huggingface_hub
+    from huggingface_hub import constants
+
+    # huggingface_hub asks /api/agent-harnesses about once a day for its user-agent string: a request the user
+    # did not ask for, charged to their API budget. Off unless they set HF_HUB_DISABLE_TELEMETRY themselves
+    # (set on the module, not the environment: the constant is read when huggingface_hub is first imported,
+    # which the installed-models scan may already have done).
+    if "HF_HUB_DISABLE_TELEMETRY" not in os.environ:
+        constants.HF_HUB_DISABLE_TELEMETRY = True
 
     return huggingface_hub
 
@@ -109,6 +133,9 @@ class HubClient:
     """A token for gated repos; None uses HF_TOKEN or the saved Hugging Face login (as huggingface_hub does)."""
     min_interval_s: float = 0.0
     """Politeness gap between requests (the maintainers' builder stays under the anonymous rate limit)."""
+    api_reserve: int | None = None
+    """When the Hub says at most this many API requests are left in its window, no more are started: they
+    raise ``RateLimited`` at once (None: ask until a 429 says no)."""
     _last_request_s: float = field(default=0.0, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -121,18 +148,43 @@ class HubClient:
                             library_version=__version__)
 
     # plumbing --------------------------------------------------------------------------------------
-    def _prepare(self) -> None:
+    def _prepare(self, *, api: bool = False) -> None:
         hf = _hf()
         if hf.constants.is_offline_mode():
             raise NetworkDisabled("HF_HUB_OFFLINE is set; not querying Hugging Face")
+        if api:
+            self.check_api_budget()
         client = self.session.client
-        if hf.get_session() is not client:
-            hf.set_client_factory(lambda: client)
+        with _CLIENT_LOCK:  # set_client_factory closes the client it replaces: never one another thread uses
+            if hf.get_session() is not client:
+                hf.set_client_factory(lambda: client)
         if self.min_interval_s > 0:
             wait_s = self._last_request_s + self.min_interval_s - time.monotonic()
             if wait_s > 0:
                 self.sleep(wait_s)
             self._last_request_s = time.monotonic()
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or self.base_url
+
+    def api_spent_s(self) -> float | None:
+        """Seconds until the Hub's API rate-limit window resets when it is (nearly) spent; None otherwise."""
+        if self.api_reserve is None:
+            return None
+        return self.session.rate_limits.spent(self.host, "api", reserve=self.api_reserve)
+
+    def check_api_budget(self) -> None:
+        """When the Hub's API requests are (nearly) spent for this window: wait for a window that resets within
+        ``MAX_RATE_LIMIT_WAIT_S``, else raise ``RateLimited`` at once."""
+        left_s = self.api_spent_s()
+        if left_s is None:
+            return
+        if left_s > MAX_RATE_LIMIT_WAIT_S:
+            raise RateLimited(f"the Hugging Face API rate limit is reached for {left_s:.0f} s", reset_s=left_s,
+                              bucket="api")
+        self.session.wait(left_s)
+        self.session.check_cancel()
 
     def _headers(self) -> dict[str, str]:
         return {k: v for k, v in _hf().utils.build_hf_headers(token=self.token, library_name="rigcheck",
@@ -140,7 +192,7 @@ class HubClient:
                 if k.lower() == "authorization"}
 
     def _call(self, what: str, repo: str, fn):
-        self._prepare()
+        self._prepare(api=True)
         hf = _hf()
         try:
             return fn()
@@ -184,8 +236,53 @@ class HubClient:
     def config(self, repo: str) -> dict:
         return self.json_file(repo, "config.json")
 
-    def info(self, repo: str) -> RepoInfo:
-        raw = self._call("model info", repo, lambda: self.api.model_info(repo, expand=INFO_FIELDS))
+    def config_and_commit(self, repo: str) -> tuple[dict | None, str | None]:
+        """``config.json`` (None when the repo has none) and the repo's commit, from one resolver request: the
+        Hub names the commit it resolved in ``X-Repo-Commit``. Raises ``HttpStatusError`` (gated, with how
+        to get access; a missing repo is 404 too, and its commit then unknown), ``FeedInvalid``."""
+        self._prepare()
+        url = self.file_url(repo, "config.json")
+        what = f"config.json of {repo}"
+        try:
+            with self.session.stream(url, headers=self._headers(), what=what) as response:
+                commit = repo_commit(response)
+                body = self.session.read_body(response, max_bytes=MAX_JSON_BYTES, what=what)
+        except HttpStatusError as exc:
+            if exc.status in (401, 403):
+                raise _gated(repo, exc.status) from None
+            if exc.status == 404:
+                return None, None
+            raise
+        try:
+            value = msgspec.json.decode(body)
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            raise FeedInvalid(f"{what} is not JSON: {exc}") from None
+        if not isinstance(value, dict):
+            raise FeedInvalid(f"{what} is not a JSON object")
+        return value, commit
+
+    def file_size(self, repo: str, filename: str) -> int | None:
+        """The size of one file from a resolver HEAD (``X-Linked-Size`` of the redirect, or the length of a
+        small file); None when the repo has no such file or the Hub does not say."""
+        self._prepare()
+        try:
+            status, headers = self.session.head(self.file_url(repo, filename), headers=self._headers(),
+                                                what=f"{filename} of {repo}")
+        except HttpStatusError as exc:
+            if exc.status in (401, 403):
+                raise _gated(repo, exc.status) from None
+            if exc.status == 404:
+                return None
+            raise
+        value = headers.get("x-linked-size") or (headers.get("content-length") if status == 200 else None)
+        return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+    def info(self, repo: str, *, files: bool = False) -> RepoInfo:
+        """The repo's model info; ``files``: with every file and its size (the same one request)."""
+        if files:
+            raw = self._call("model info", repo, lambda: self.api.model_info(repo, files_metadata=True))
+        else:
+            raw = self._call("model info", repo, lambda: self.api.model_info(repo, expand=INFO_FIELDS))
         card = raw.card_data
         license_ = card.get("license") if card is not None else None
         st = raw.safetensors
@@ -196,6 +293,7 @@ class HubClient:
             gated=raw.gated or False, pipeline_tag=raw.pipeline_tag, tags=list(raw.tags or []), sha=raw.sha,
             downloads=raw.downloads or 0,
             gguf_total=(raw.gguf or {}).get("total") if isinstance(raw.gguf, dict) else None,
+            files=_files_of(raw.siblings) if files else None,
         )
 
     def tree(self, repo: str) -> list[TreeEntry]:
@@ -204,17 +302,15 @@ class HubClient:
             out = []
             for item in self.api.list_repo_tree(repo, recursive=True):
                 if hasattr(item, "blob_id"):
-                    lfs = {"size": item.lfs.size} if item.lfs is not None else None
-                    out.append(msgspec.convert({"type": "file", "path": item.path, "size": item.size, "lfs": lfs},
-                                               TreeEntry))
+                    out.append(_tree_entry(item.path, item.size, item.lfs.size if item.lfs is not None else None))
             return out
         return self._call("file list", repo, listing)
 
     def quantized_children(self, repo: str, limit: int = MAX_CHILDREN) -> list[ChildRepo]:
-        """Repos declaring ``base_model:quantized:{repo}``, most downloaded first."""
+        """Repos declaring ``base_model:quantized:{repo}``, most downloaded first, with their file names and
+        safetensors dtype counts (``CHILD_FIELDS``): one API request."""
         found = self._call("quantized versions", repo, lambda: list(self.api.list_models(
-            filter=f"base_model:quantized:{repo}", sort="downloads", limit=limit,
-            expand=["downloads", "library_name", "sha", "tags", "gated"])))
+            filter=f"base_model:quantized:{repo}", sort="downloads", limit=limit, expand=CHILD_FIELDS)))
         children = [_child(m) for m in found]
         return sorted(children, key=lambda c: -c.downloads)[:limit]
 
@@ -232,8 +328,36 @@ class HubClient:
 
 
 def _child(m) -> ChildRepo:
+    st = m.safetensors
+    parameters = {str(k): int(v) for k, v in (st.parameters or {}).items()} if st is not None else None
     return ChildRepo(id=m.id, downloads=m.downloads or 0, library_name=m.library_name, sha=m.sha,
-                     tags=list(m.tags or []), pipeline_tag=m.pipeline_tag, gated=m.gated or False)
+                     tags=list(m.tags or []), pipeline_tag=m.pipeline_tag, gated=m.gated or False,
+                     files=[s.rfilename for s in m.siblings or []], parameters=parameters or None)
+
+
+def _files_of(siblings) -> list[TreeEntry] | None:
+    """Every file with its size from a model info read with ``files_metadata``; None when the server left the
+    sizes out (a mirror): the file list is then read instead."""
+    if siblings is None or any(s.size is None for s in siblings):
+        return None
+    return [_tree_entry(s.rfilename, s.size, s.lfs.size if s.lfs is not None else None) for s in siblings]
+
+
+def _tree_entry(path: str, size: int | None, lfs_size: int | None) -> TreeEntry:
+    return msgspec.convert({"type": "file", "path": path, "size": size or 0,
+                            "lfs": {"size": lfs_size} if lfs_size is not None else None}, TreeEntry)
+
+
+def repo_commit(response) -> str | None:
+    """The commit the Hub resolved a file at (``X-Repo-Commit`` of the answer or of a redirect before it)."""
+    for hop in (response, *reversed(getattr(response, "history", []) or [])):
+        value = (hop.headers.get("X-Repo-Commit") or "").strip()
+        if re.fullmatch(r"[0-9A-Fa-f]{4,64}", value):
+            return value
+    return None
+
+
+_CLIENT_LOCK = threading.Lock()
 
 
 def _status(exc) -> int | None:
@@ -249,15 +373,19 @@ def _gated(repo: str, status: int) -> HttpStatusError:
 
 # --------------------------------------------------------------------------------------------- assembly
 
+_UNREAD = object()
+
+
 def describe_repo(client: HubClient, repo: str, *, include_children: bool = True,
                   max_children: int = MAX_CHILDREN, log: Callable[[str], None] | None = None,
-                  info: RepoInfo | None = None) -> Model:
+                  info: RepoInfo | None = None, config: dict | None | object = _UNREAD) -> Model:
     """A full ``Model`` for ``repo``: architecture, its own weights, and quants from its quantized children.
 
     An architecture rigcheck does not understand is kept with size-only quants and a note (``notes``); a repo
     of GGUF files only is described from its GGUF header. Raises ``HttpStatusError`` (404 unknown repo, 401/403
     gated, with how to get access), ``NetworkError``, ``FeedInvalid`` for payloads that are not what the Hub
-    sends.
+    sends. ``info`` read with ``files=True`` spares the file-list request; ``config`` (None: the repo has none)
+    spares reading ``config.json`` again.
     """
     fetched_on = time.strftime("%Y-%m-%d", time.gmtime())
     if info is None:
@@ -267,13 +395,9 @@ def describe_repo(client: HubClient, repo: str, *, include_children: bool = True
             if exc.status != 404:  # a mirror may serve files without the API: the file list decides below
                 raise
             info = RepoInfo(id=repo)
-    try:
-        config = client.config(repo)
-    except HttpStatusError as exc:
-        if exc.status != 404:
-            raise
-        config = None
-    tree = client.tree(repo)
+    if config is _UNREAD:
+        config, _commit = client.config_and_commit(repo)
+    tree = info.files if info.files is not None else client.tree(repo)
     indexed = _indexed_files(client, repo, tree)
     params_total = info.safetensors.total if info.safetensors and info.safetensors.total else None
     if params_total is None:

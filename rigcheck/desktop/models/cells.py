@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rigcheck import units
+from rigcheck.estimate import rules
 from rigcheck.estimate.types import VERDICTS
 
 if TYPE_CHECKING:
@@ -19,50 +20,46 @@ if TYPE_CHECKING:
     from rigcheck.desktop.models.rows import ModelRow
     from rigcheck.estimate.types import Band
 
-SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("swe_bench_verified", "SWE-bench V"),
-    ("aider_polyglot", "Aider"),
-)
-"""Benchmarks with a table column of their own (percent); every score is in the tooltip and detail pane."""
-
-(MODEL, PARAMS, QUANT, VERDICT, MEMORY, CONTEXT, PREFILL, DECODE, TTFT, SCORE_SWE, SCORE_AIDER, HOSTED) = range(12)
+(MODEL, PARAMS, QUANT, VERDICT, USABLE, MEMORY, CONTEXT, PREFILL, DECODE, TTFT, CAPABILITY, HOSTED) = range(12)
 COLUMN_COUNT = 12
 HEADERS = {
     MODEL: "Model",
     PARAMS: "Params",
-    QUANT: "Best quant",
-    VERDICT: "Verdict",
+    QUANT: "Pick",
+    VERDICT: "Runs on",
+    USABLE: "Usable",
     MEMORY: "Memory",
     CONTEXT: "Max context",
     PREFILL: "Prefill tok/s",
     DECODE: "Decode tok/s",
     TTFT: "TTFT",
-    SCORE_SWE: SCORE_COLUMNS[0][1],
-    SCORE_AIDER: SCORE_COLUMNS[1][1],
-    HOSTED: "Hosted $/M out",
+    CAPABILITY: "Capability",
+    HOSTED: "Hosted $/M blended (in / out)",
 }
 HEADER_TIPS = {
     MODEL: "Model name; the tooltip has the Hugging Face id, license and every published score",
     PARAMS: "Parameters in billions: total / active per token (mixture-of-experts)",
-    QUANT: "The best quantization that fits this machine with the current settings",
+    QUANT: "The quant to run on this machine (the pick): " + rules.describe_pick(),
     VERDICT: "Where it runs: in VRAM, unified memory, split GPU + RAM, CPU only, or not at all",
+    USABLE: "Usable: decode and time to first token within the thresholds in Settings",
     MEMORY: "Memory needed by the quant shown: weights + KV cache + runtime overhead",
     CONTEXT: "The longest context that still fits with this placement",
     PREFILL: "Prompt processing speed (expected; the band is in the tooltip)",
     DECODE: "Generation speed at batch 1, at the prompt depth (expected; band in the tooltip)",
     TTFT: "Time to first token for the chosen prompt length",
-    SCORE_SWE: "SWE-bench Verified, % resolved (best published entry)",
-    SCORE_AIDER: "Aider polyglot, % passed (best published entry)",
-    HOSTED: "Cheapest hosted API price per million output tokens",
+    CAPABILITY: rules.describe_capability()[0].upper() + rules.describe_capability()[1:],
+    HOSTED: "Cheapest hosted API price per million tokens, blended (3 input tokens per output token unless set "
+            "otherwise in Settings), with the input and output prices it blends",
 }
-NUMERIC_COLUMNS = frozenset({PARAMS, MEMORY, CONTEXT, PREFILL, DECODE, TTFT, SCORE_SWE, SCORE_AIDER, HOSTED})
+NUMERIC_COLUMNS = frozenset({PARAMS, MEMORY, CONTEXT, PREFILL, DECODE, TTFT, CAPABILITY, HOSTED})
 """Columns of figures: right-aligned so their digits line up."""
 
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 _NO_ESTIMATE = "No estimate: the catalog lacks the facts this model needs"
 
-SortValue = str | float | int | None
-"""A raw value to sort a column on (text casefolded, bytes, tokens/s, seconds, a verdict rank); None is unknown."""
+SortValue = str | float | int | tuple | None
+"""A raw value to sort a column on (text casefolded, bytes, tokens/s, seconds, a verdict rank, the rules' rank);
+None is unknown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +81,12 @@ class TableRow:
     license: str | None = None
     fit_context: int | None = None
     """The longest context that fits when the shown estimate fits, else None (the minimum-context filter)."""
+    usable: bool = False
+    """The model runs usably here (its pick is the row shown): the "usable only" filter and the picks strip."""
+    capability: float | None = None
+    hint: str | None = None
+    """On a Mac: the sysctl that would put a better quant on the GPU, in a sentence."""
+    hint_limit_mb: int | None = None
 
 
 def table_row(row: ModelRow) -> TableRow:
@@ -101,6 +104,10 @@ def table_row(row: ModelRow) -> TableRow:
         use_cases=tuple(m.use_cases),
         license=m.license,
         fit_context=e.max_context_tokens if e is not None and e.fits else None,
+        usable=row.usable,
+        capability=row.capability.value if row.capability else None,
+        hint=row.hint.text if row.hint else None,
+        hint_limit_mb=row.hint.limit_mb if row.hint else None,
     )
 
 
@@ -113,34 +120,41 @@ def _expected(band: Band | None) -> float | None:
     return band.expected if band is not None else None
 
 
-def _score_text(value: float | None) -> str:
-    return units.DASH if value is None else f"{value:.1f}"
+def _hosted_text(row: ModelRow, offer: HostedOffer | None) -> str:
+    if offer is None:
+        return units.DASH
+    return units.price_triple_text(row.blended(offer), offer.usd_per_m_input, offer.usd_per_m_output)
+
+
+def _usable_text(row: ModelRow) -> str:
+    e = row.shown
+    if e is None:
+        return units.DASH
+    return "Yes" if row.usable else "No"
 
 
 def _display(row: ModelRow, offer: HostedOffer | None) -> tuple[str, ...]:
     m = row.model
     e = row.shown
-    best = row.best_scores
     params = units.params_text(m.params_total_b, m.params_active_b)
-    swe = _score_text(best.get(SCORE_COLUMNS[0][0]))
-    aider = _score_text(best.get(SCORE_COLUMNS[1][0]))
-    hosted = units.usd_text(offer.usd_per_m_output) if offer else units.DASH
+    capability = units.DASH if row.capability is None else f"{row.capability.value:.0f}"
+    hosted = _hosted_text(row, offer)
     if e is None:
         dash = units.DASH
-        return (row.label, params, dash, dash, dash, dash, dash, dash, dash, swe, aider, hosted)
+        return (row.label, params, dash, dash, dash, dash, dash, dash, dash, dash, capability, hosted)
     fits = e.fits
     return (
         row.label,
         params,
         e.quant if fits else f"({e.quant})",
         units.verdict_text(e.verdict),
+        _usable_text(row),
         units.bytes_text(e.memory.total_bytes),
         units.tokens_text(e.max_context_tokens) if fits else units.DASH,
         units.rate_text(_expected(e.prefill_tokens_per_s)),
         units.rate_text(_expected(e.decode_tokens_per_s)),
         units.seconds_text(_expected(e.ttft_s)),
-        swe,
-        aider,
+        capability,
         hosted,
     )
 
@@ -148,25 +162,25 @@ def _display(row: ModelRow, offer: HostedOffer | None) -> tuple[str, ...]:
 def _sort(row: ModelRow, offer: HostedOffer | None) -> tuple[SortValue, ...]:
     m = row.model
     e = row.shown
-    best = row.best_scores
     label = row.label.casefold()
-    swe = best.get(SCORE_COLUMNS[0][0])
-    aider = best.get(SCORE_COLUMNS[1][0])
-    hosted = offer.usd_per_m_output if offer else None
+    hosted = row.blended(offer) if offer else None
+    capability = row.capability.value if row.capability else None
+    # Sorted on the rules' rank, descending: usable first, then by capability (unscored after, larger first).
+    rank = tuple(-v for v in rules.rank_key(row.usable, capability, m.params_total_b))
     if e is None:
-        return (label, m.params_total_b, None, None, None, None, None, None, None, swe, aider, hosted)
+        return (label, m.params_total_b, None, None, None, None, None, None, None, None, rank, hosted)
     return (
         label,
         m.params_total_b,
         e.quant.casefold(),
         _VERDICT_RANK.get(e.verdict, len(_VERDICT_RANK)),
+        1 if row.usable else 0,
         e.memory.total_bytes,
         e.max_context_tokens if e.fits else None,
         _expected(e.prefill_tokens_per_s),
         _expected(e.decode_tokens_per_s),
         _expected(e.ttft_s),
-        swe,
-        aider,
+        rank,
         hosted,
     )
 
@@ -182,15 +196,19 @@ def _tooltips(row: ModelRow, offer: HostedOffer | None) -> tuple[str | None, ...
     for s in row.scores:
         lines.append(f"{s.benchmark}: {s.value:g}" + (f" ({s.source})" if s.source else ""))
     model_tip = "\n".join(lines)
+    capability_tip = ("No published score on " + ", ".join(rules.CAPABILITY_BENCHMARKS.values())
+                      + " in the catalog" if row.capability is None else
+                      f"Capability {row.capability.value:.0f}: {row.capability.basis}")
     if offer is None:
         hosted_tip = "No hosted offer in the catalog"
     else:
         hosted_tip = (f"{offer.provider}: {units.usd_text(offer.usd_per_m_input)} in / "
-                      f"{units.usd_text(offer.usd_per_m_output)} out per million tokens; "
+                      f"{units.usd_text(offer.usd_per_m_output)} out per million tokens, "
+                      f"{rules.describe_blend(row.input_per_output)} = {units.usd_per_m_text(row.blended(offer))}; "
                       f"{len(row.offers)} offer(s) in the catalog")
     if e is None:
-        # Every column between the model and the hosted price says why it is empty.
-        return (model_tip, *([_NO_ESTIMATE] * (HOSTED - MODEL - 1)), hosted_tip)
+        # Every column between the model and the capability says why it is empty.
+        return (model_tip, *([_NO_ESTIMATE] * (CAPABILITY - MODEL - 1)), capability_tip, hosted_tip)
     mem = e.memory
     where = [units.verdict_text(e.verdict) + (f": {e.placement}" if e.placement else ""),
              f"Weights {units.bytes_text(mem.weights_bytes)}, KV cache {units.bytes_text(mem.kv_cache_bytes)} "
@@ -198,18 +216,51 @@ def _tooltips(row: ModelRow, offer: HostedOffer | None) -> tuple[str | None, ...
              f"On GPU {units.bytes_text(mem.gpu_bytes)}, in RAM {units.bytes_text(mem.ram_bytes)}"]
     if e.runs_now is not None:
         where.append("Fits in the memory free now" if e.runs_now else "Does not fit in the memory free now")
+    if row.hint is not None:
+        where.append(row.hint.text)
     where_tip = "\n".join(where)
+    why = rules.why_not_usable(e, row.usable_rule)
+    usable_tip = (f"Usable: {row.usable_rule.describe()}" if row.usable else
+                  f"Not usable here: {why or 'no quant of it is, within the quality floor'} "
+                  f"(usable = {row.usable_rule.describe()})")
+    prefill_tip = units.band_text(e.prefill_tokens_per_s, unit="tok/s") + "  (expected, low–high)"
+    decode_tip = units.band_text(e.decode_tokens_per_s, unit="tok/s") + "  (expected, low–high)"
+    measured = e.extra.get("measured") or ()
+    prefill_tip += "".join("\n" + line for line in _measured_lines(measured, "prefill"))
+    decode_tip += "".join("\n" + line for line in _measured_lines(measured, "decode"))
+    correction = e.extra.get("correction") or {}
+    for kind, fix in correction.items():
+        line = f"\nCorrected by your {fix['measurements']} measurement(s) on this machine: ×{fix['factor']:.2f}"
+        if kind == "prefill":
+            prefill_tip += line
+        else:
+            decode_tip += line
     return (
         model_tip,
         None,
         where_tip,
         where_tip,
+        usable_tip,
         where_tip,
         None,
-        units.band_text(e.prefill_tokens_per_s, unit="tok/s") + "  (expected, low–high)",
-        units.band_text(e.decode_tokens_per_s, unit="tok/s") + "  (expected, low–high)",
+        prefill_tip,
+        decode_tip,
         units.band_text(e.ttft_s, fmt=units.seconds_text) + "  (expected, low–high)",
-        None,
-        None,
+        capability_tip,
         hosted_tip,
     )
+
+
+def _measured_lines(measured, kind: str) -> list[str]:
+    """"Measured here: 119 tok/s (llama-bench), ×1.17 of its estimate" for each run of this quant."""
+    lines = []
+    for m in measured:
+        value = m.get(f"{kind}_tokens_per_s")
+        if value is None:
+            continue
+        ratio = m.get(f"{kind}_ratio")
+        text = f"Measured here: {units.rate_text(value)} tok/s ({m.get('engine')})"
+        if ratio:
+            text += f", ×{ratio:.2f} of the estimate for that run"
+        lines.append(text)
+    return lines

@@ -1,4 +1,4 @@
-"""Item models of the detail pane: every quant of one model, and the hosted offers for it."""
+"""Item models of the detail pane: every quant of one model, the hosted offers for it, and the cost doors."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rigcheck.estimate.types import VERDICTS, Estimate
 
 if TYPE_CHECKING:
     from rigcheck.catalog.records import HostedOffer
+    from rigcheck.desktop.serving_bridge import DoorRow
 
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -86,13 +87,19 @@ class _ListTable(QAbstractTableModel):
 class QuantTableModel(_ListTable):
     """Every quant of the selected model, with its verdict, memory and speeds."""
 
-    headers = ("Quant", "Runtime", "Verdict", "Memory", "Max context", "Prefill tok/s", "Decode tok/s", "TTFT")
+    headers = ("Quant", "Runtime", "Verdict", "Memory", "Max context", "Prefill tok/s", "Decode tok/s", "TTFT",
+               "Usable")
     numeric = frozenset({3, 4, 5, 6, 7})
 
     def cell(self, e: Estimate, col: int):
         if col == 0:
-            return (e.quant + ("  ★" if e.best else ""), e.quant,
-                    "The best quant that fits (★)" if e.best else None)
+            pick = e.best and e.usable
+            mark = "  ★" if pick else "  ☆" if e.best else ""
+            tip = ("This machine's pick (★)" if pick else
+                   "The quant closest to usable (☆); none is usable here" if e.best else None)
+            return e.quant + mark, e.quant, tip
+        if col == 8:
+            return ("Yes" if e.usable else "No") if e.fits else units.DASH, 1 if e.usable else 0, None
         if col == 1:
             return e.runtime, e.runtime, None
         if col == 2:
@@ -151,25 +158,57 @@ def residency_text(o: HostedOffer) -> tuple[str, str | None]:
 
 
 class OffersTableModel(_ListTable):
-    """Hosted API offers for one model, cheapest output first."""
+    """Hosted API offers for one model: the blended price (``rules.blended_usd_per_m``) beside input and output."""
 
-    headers = ("Provider", "$/M in", "$/M out", "Context", "Quantization", "Residency", "Seen")
-    numeric = frozenset({1, 2, 3})
+    headers = ("Provider", "Blended", "Input", "Output", "Context", "Quantization", "Residency", "Seen")
+    numeric = frozenset({1, 2, 3, 4})
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.input_per_output = 3.0
+
+    def set_rows(self, items, input_per_output: float | None = None) -> None:
+        if input_per_output is not None:
+            self.input_per_output = input_per_output
+        super().set_rows(items)
 
     def cell(self, o: HostedOffer, col: int):
         if col == 0:
             return o.provider, o.provider.casefold(), o.source
         if col == 1:
-            return units.usd_text(o.usd_per_m_input), o.usd_per_m_input, None
+            from rigcheck.estimate.rules import describe_blend, offer_blended_usd_per_m
+
+            blended = offer_blended_usd_per_m(o, self.input_per_output)
+            return units.usd_per_m_text(blended), blended, describe_blend(self.input_per_output)
         if col == 2:
-            return units.usd_text(o.usd_per_m_output), o.usd_per_m_output, None
+            return units.usd_per_m_text(o.usd_per_m_input), o.usd_per_m_input, None
         if col == 3:
-            return units.tokens_text(o.context_tokens), o.context_tokens, None
+            return units.usd_per_m_text(o.usd_per_m_output), o.usd_per_m_output, None
         if col == 4:
-            return o.quantization or units.DASH, o.quantization, None
+            return units.tokens_text(o.context_tokens), o.context_tokens, None
         if col == 5:
+            return o.quantization or units.DASH, o.quantization, None
+        if col == 6:
             text, tip = residency_text(o)
             return text, text, "\n".join(t for t in (tip, o.notes) if t)
-        if col == 6:
+        if col == 7:
             return o.date_seen or units.DASH, o.date_seen, None
+        return "", None, None
+
+
+class DoorsTableModel(_ListTable):
+    """The three doors for the default workload: $/M output at the workload's concurrency and saturated."""
+
+    headers = ("Door", "Workload", "Saturated")
+    numeric = frozenset({1, 2})
+
+    def cell(self, d: DoorRow, col: int):
+        if col == 0:
+            return d.door, d.door, "\n".join(x for x in (d.label, d.why) if x)
+        if col == 1:
+            text = units.usd_text(d.usd_per_m_workload) if d.usd_per_m_workload is not None else "unavailable"
+            return text, d.usd_per_m_workload, d.why or None
+        if col == 2:
+            text = units.usd_text(d.usd_per_m_saturated) if d.usd_per_m_saturated is not None else units.DASH
+            return text, d.usd_per_m_saturated, None
         return "", None, None

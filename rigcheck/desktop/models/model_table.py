@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from rigcheck import units
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.models.cells import (  # noqa: F401 - the column constants are re-exported for the pages
+    CAPABILITY,
     CONTEXT,
     DECODE,
     HEADER_TIPS,
@@ -20,9 +21,8 @@ from rigcheck.desktop.models.cells import (  # noqa: F401 - the column constants
     PARAMS,
     PREFILL,
     QUANT,
-    SCORE_AIDER,
-    SCORE_SWE,
     TTFT,
+    USABLE,
     VERDICT,
     TableRow,
     table_row,
@@ -68,6 +68,17 @@ class ModelTableModel(QAbstractTableModel):
         self._sort: tuple[int, bool] | None = None
         """(column, descending) the rows are kept in; None: as given."""
         self.prompt_tokens: int | None = None
+        self._installed: dict[str, tuple[str, ...]] = {}
+        """Model id -> how each installed file of it is named (Ollama tag, file name): the rows marked installed."""
+
+    def set_installed(self, installed: dict[str, tuple[str, ...]]) -> None:
+        """Mark the models installed on this machine (their Model cell gets an icon and a tooltip line)."""
+        self._installed = dict(installed)
+        if self._cells:
+            self.dataChanged.emit(self.index(0, MODEL), self.index(len(self._cells) - 1, MODEL))
+
+    def is_installed(self, model_id: str) -> bool:
+        return model_id in self._installed
 
     def set_prompt_tokens(self, tokens: int) -> None:
         """The prompt length the TTFT column is for; its header says so."""
@@ -202,8 +213,15 @@ class ModelTableModel(QAbstractTableModel):
         if role == _ROW:
             return self._rows[r] if self._rows else None
         if role == _TOOLTIP:
+            if col == MODEL and cell.model_id in self._installed:
+                names = ", ".join(self._installed[cell.model_id])
+                return fmt.tooltip(f"{cell.tooltip[col]}\nInstalled on this machine: {names}")
             return fmt.tooltip(cell.tooltip[col])
         if role == _DECORATION:
+            if col == MODEL and cell.model_id in self._installed:
+                from rigcheck.desktop.widgets.verdict import installed_icon
+
+                return installed_icon()
             if col == VERDICT and cell.verdict is not None:
                 from rigcheck.desktop.widgets.verdict import verdict_icon
 
@@ -213,6 +231,10 @@ class ModelTableModel(QAbstractTableModel):
             return _RIGHT_ALIGNED if col in NUMERIC_COLUMNS else None
         if role == _ACCESSIBLE_TEXT and col == VERDICT:
             return units.verdict_text(cell.verdict)
+        if role == _ACCESSIBLE_TEXT and col == USABLE:
+            return "usable" if cell.usable else "not usable"
+        if role == _ACCESSIBLE_TEXT and col == MODEL and cell.model_id in self._installed:
+            return f"{cell.display[col]}, installed"
         return None
 
 
@@ -226,7 +248,8 @@ VERDICT_FILTERS: tuple[tuple[str, str, frozenset[str] | None], ...] = (
 
 
 class ModelFilterProxy(QSortFilterProxyModel):
-    """Filters rows by search text, verdict group, use case, license and minimum context; sorts on SORT_ROLE."""
+    """Filters rows by search text, verdict group, use case, license, minimum context and "usable only"; sorts on
+    SORT_ROLE."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -236,6 +259,8 @@ class ModelFilterProxy(QSortFilterProxyModel):
         self._use_case: str | None = None
         self._license: str | None = None
         self._min_context = 0
+        self._usable_only = False
+        self._installed_only: frozenset[str] | None = None
         self._descending = False
         """The sort order as a plain bool: asking Qt for sortOrder() converts an enum on every comparison."""
 
@@ -278,6 +303,12 @@ class ModelFilterProxy(QSortFilterProxyModel):
     def set_min_context(self, tokens: int) -> None:
         self._refilter(_min_context=max(0, int(tokens)))
 
+    def set_usable_only(self, on: bool) -> None:
+        self._refilter(_usable_only=bool(on))
+    def set_installed_only(self, model_ids: frozenset[str] | None) -> None:
+        """Only these models (the ones installed on this machine), or every model for None."""
+        self._refilter(_installed_only=model_ids)
+
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
         source = self.sourceModel()
         if isinstance(source, ModelTableModel):
@@ -296,6 +327,10 @@ class ModelFilterProxy(QSortFilterProxyModel):
         if self._license and (cell.license or "") != self._license:
             return False
         if self._min_context and (cell.fit_context is None or cell.fit_context < self._min_context):
+            return False
+        if self._usable_only and not cell.usable:
+            return False
+        if self._installed_only is not None and cell.model_id not in self._installed_only:
             return False
         return True
 

@@ -1,16 +1,22 @@
-"""One row per catalog model: its estimates, its best quant, its scores and its cheapest hosted offer.
+"""One row per catalog model: its estimates, its pick, its capability and its cheapest hosted offer.
 
-Pure data (no Qt): the table model, the detail pane and the tests all read these rows.
+Pure data (no Qt): the table model, the detail pane and the tests all read these rows. What is usable, the pick,
+capability and the cheapest (blended) price are the rules' (``rigcheck.estimate.rules``), with the settings the
+evaluation used.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from rigcheck.catalog import hosted
 from rigcheck.catalog.records import Catalog, HostedOffer, Model, Score
-from rigcheck.estimate.types import VERDICTS, Estimate
+from rigcheck.estimate import rules
+from rigcheck.estimate.types import VERDICTS, Estimate, Settings
+
+if TYPE_CHECKING:
+    from rigcheck.estimate.unified import WiredLimitHint
 
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 
@@ -24,6 +30,13 @@ class ModelRow:
     scores: tuple[Score, ...] = ()
     offers: tuple[HostedOffer, ...] = ()
     best_scores: dict[str, float] = field(default_factory=dict)
+    capability: rules.Capability | None = None
+    input_per_output: float = rules.DEFAULT_INPUT_PER_OUTPUT
+    """The blend of the hosted prices shown (``rules.blended_usd_per_m``)."""
+    usable_rule: rules.Thresholds = rules.DEFAULT_THRESHOLDS
+    """The thresholds the estimates were marked usable with (for saying why a row is not)."""
+    hint: WiredLimitHint | None = None
+    """On a Mac: the sysctl that would put a better quant of this model on the GPU (``unified.wired_limit_hints``)."""
 
     @property
     def verdict(self) -> str | None:
@@ -34,9 +47,17 @@ class ModelRow:
         return self.shown is not None and self.shown.fits
 
     @property
+    def usable(self) -> bool:
+        """The model runs usably here: the row that speaks for it is its pick (``rules``)."""
+        return self.shown is not None and self.shown.usable
+
+    @property
     def cheapest_offer(self) -> HostedOffer | None:
-        """The cheapest priced offer by output price, as `rigcheck hosted` picks it (free tiers skipped)."""
-        return hosted.cheapest_offer(list(self.offers), by="output")
+        """The cheapest priced offer by blended price (``rules.cheapest_hosted``; free tiers skipped)."""
+        return rules.cheapest_hosted(self.offers, self.input_per_output)
+
+    def blended(self, offer: HostedOffer) -> float:
+        return rules.offer_blended_usd_per_m(offer, self.input_per_output)
 
     @property
     def label(self) -> str:
@@ -58,8 +79,13 @@ def pick_shown(estimates: list[Estimate] | tuple[Estimate, ...]) -> Estimate | N
     return min(estimates, key=lambda e: e.memory.total_bytes)
 
 
-def build_rows(catalog: Catalog, estimates: list[Estimate]) -> list[ModelRow]:
-    """Group estimates by model, in catalog order; models without estimates still get a row."""
+def build_rows(catalog: Catalog, estimates: list[Estimate], settings: Settings | None = None,
+               hints: dict[str, WiredLimitHint] | None = None) -> list[ModelRow]:
+    """Group estimates by model, in catalog order; models without estimates still get a row. ``settings``: those
+    of the evaluation (the blend and the usable thresholds); ``hints``: ``unified.wired_limit_hints``'s."""
+    settings = settings or Settings()
+    capability = rules.capabilities(catalog.scores)
+    hints = hints or {}
     by_model: dict[str, list[Estimate]] = defaultdict(list)
     for e in estimates:
         by_model[e.model_id].append(e)
@@ -82,8 +108,23 @@ def build_rows(catalog: Catalog, estimates: list[Estimate]) -> list[ModelRow]:
                 estimates=ests,
                 shown=pick_shown(ests),
                 scores=tuple(scores.get(model.id, ())),
-                offers=tuple(sorted(offers.get(model.id, ()), key=lambda o: o.usd_per_m_output)),
+                offers=tuple(sorted(offers.get(model.id, ()),
+                                    key=lambda o: rules.offer_blended_usd_per_m(o, settings.input_per_output))),
                 best_scores=best,
+                capability=capability.get(model.id),
+                input_per_output=settings.input_per_output,
+                usable_rule=settings.usable,
+                hint=hints.get(model.id),
             )
         )
     return rows
+
+
+def mac_hints(machine, catalog: Catalog, settings: Settings, estimates: list[Estimate],
+              evaluate_fn) -> dict[str, WiredLimitHint]:
+    """``unified.wired_limit_hints`` on a Mac (one more evaluation, with the wired limit raised); {} elsewhere."""
+    if not any(g.unified_memory and g.vendor == "apple" for g in machine.usable_gpus):
+        return {}
+    from rigcheck.estimate.unified import wired_limit_hints
+
+    return wired_limit_hints(machine, catalog, settings, estimates, evaluate_fn)

@@ -9,8 +9,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QPlainTextEdit,
+    QPushButton,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -19,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from rigcheck import units
-from rigcheck.desktop.models.detail_tables import OffersTableModel, QuantTableModel
+from rigcheck.desktop.models.detail_tables import DoorsTableModel, OffersTableModel, QuantTableModel
 from rigcheck.desktop.models.model_table import SORT_ROLE
 from rigcheck.desktop.widgets.machine_panel import plain_label
 from rigcheck.estimate.types import Estimate
@@ -59,6 +63,20 @@ def basis_text(row: ModelRow, e: Estimate | None, prompt_tokens: int) -> str:
         return "\n".join(lines)
     lines.append("")
     lines.append(f"{e.quant} on {e.runtime}: {units.verdict_text(e.verdict)}" + (f" — {e.placement}" if e.placement else ""))
+    from rigcheck.estimate.rules import why_not_usable
+
+    why = why_not_usable(e, row.usable_rule)
+    if e.best and e.usable:
+        lines.append(f"This machine's pick for {row.label}: usable ({row.usable_rule.describe()}).")
+    elif why is None:
+        lines.append(f"Usable ({row.usable_rule.describe()}), but not the pick: {row.shown.quant if row.shown else '—'}"
+                     " is (see the Pick column's tooltip for the rule).")
+    else:
+        lines.append(f"Not usable here: {why} (usable = {row.usable_rule.describe()}).")
+    if row.hint is not None:
+        lines.append(row.hint.text)
+    if row.capability is not None:
+        lines.append(f"Capability {row.capability.value:.0f}: {row.capability.basis}.")
     mem = e.memory
     lines.append(f"Memory {units.bytes_text(mem.total_bytes)} = weights {units.bytes_text(mem.weights_bytes)} + KV cache "
                  f"{units.bytes_text(mem.kv_cache_bytes)} for {units.tokens_text(e.context_tokens)} tokens + overhead "
@@ -82,13 +100,16 @@ def basis_text(row: ModelRow, e: Estimate | None, prompt_tokens: int) -> str:
     return "\n".join(lines)
 
 
-MEMORY_TAB, SPEED_TAB, COST_TAB = 0, 1, 2
-CURVE_TABS = {SPEED_TAB: "speed", COST_TAB: "cost"}
+MEMORY_TAB, SPEED_TAB, COST_TAB, SERVING_TAB = 0, 1, 2, 3
+RUN_TAB_NAME = "Run it"
+CURVE_TABS = {SPEED_TAB: "speed", COST_TAB: "cost", SERVING_TAB: "serving"}
 
 
 class DetailPage(QWidget):
+    closed = Signal()
+    """The close button: the window deselects the model and closes the pane."""
     curves_wanted = Signal(object, object, object)
-    """(ModelRow, Estimate, kinds): the curves ("speed", "cost") the chart tab now showing needs for the quant
+    """(ModelRow, Estimate, kinds): the curves ("speed", "cost", "serving") the chart tab now showing needs for the quant
     picked (or the model's best quant). Only the tab in view asks: the cost planner takes a few hundred ms of
     the interpreter, which the GUI thread would otherwise share after every change of model or setting."""
 
@@ -113,10 +134,29 @@ class DetailPage(QWidget):
         self.offer_view, self.offer_proxy = _table(self.offers)
 
         # The charts (pyqtgraph, slow to import) are built when the first model is shown.
-        self.memory_chart = self.speed_chart = self.cost_chart = None
-        self._chart_pages = [QWidget(), QWidget(), QWidget()]
+        self.memory_chart = self.speed_chart = self.cost_chart = self.serving_chart = None
+        self._chart_pages = [QWidget(), QWidget(), QWidget(), QWidget()]
         for page in self._chart_pages:
             QVBoxLayout(page).setContentsMargins(0, 0, 0, 0)
+        # The Serving tab: the chart, and the cost doors beside it (the chart keeps the tab's full height, which
+        # at 1366x768 is all it has).
+        self.doors = DoorsTableModel(self)
+        self.door_view, self.door_proxy = _table(self.doors)
+        self.door_view.setAccessibleName("Cost of each door for the default workload")
+        self.door_view.setSortingEnabled(False)  # rows come cheapest first; no sort arrow to crowd the headers
+        self.door_proxy.sort(-1)
+        self.serving_caption = plain_label("", wrap=True)
+        self.serving_caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.serving_split = QSplitter(Qt.Orientation.Horizontal)
+        self.serving_split.setChildrenCollapsible(False)
+        doors_box = QWidget()
+        doors_layout = QVBoxLayout(doors_box)
+        doors_layout.setContentsMargins(0, 0, 0, 0)
+        doors_layout.addWidget(self.serving_caption)
+        doors_layout.addWidget(self.door_view, 1)
+        self.serving_split.addWidget(doors_box)
+        self.serving_split.setStretchFactor(0, 2)
+        self._chart_pages[SERVING_TAB].layout().addWidget(self.serving_split)
         self.basis = QPlainTextEdit()
         self.basis.setReadOnly(True)  # plain text: catalog strings can never become markup here
         self.basis.setAccessibleName("Basis of the estimate")
@@ -124,16 +164,25 @@ class DetailPage(QWidget):
         self.offer_view.setAccessibleName("Hosted offers")
 
         self.tabs = QTabWidget()
-        for page, name in zip(self._chart_pages, ("Memory", "Speed vs context", "Cost"), strict=True):
+        for page, name in zip(self._chart_pages, ("Memory", "Speed vs context", "Cost", "Serving"), strict=True):
             self.tabs.addTab(page, name)
         self.tabs.addTab(self.offer_view, "Hosted offers")
         self.tabs.addTab(self.basis, "Basis")
+        self.tabs.addTab(self._build_run_tab(), RUN_TAB_NAME)
         self.tabs.currentChanged.connect(self._tab_changed)
 
+        self.close_button = QPushButton("Close")
+        self.close_button.setToolTip("Close the detail pane (Esc)")
+        self.close_button.setShortcut("Esc")
+        self.close_button.clicked.connect(self.closed)
+        title_row = QHBoxLayout()
+        title_row.setContentsMargins(0, 0, 0, 0)
+        title_row.addWidget(self.title, 1)
+        title_row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.title)
+        left_layout.addLayout(title_row)
         left_layout.addWidget(self.subtitle)
         left_layout.addWidget(self.quant_view, 1)
         self.split = QSplitter(Qt.Orientation.Horizontal)
@@ -147,14 +196,90 @@ class DetailPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.split, 1)
 
+    def _build_run_tab(self) -> QWidget:
+        """The command that runs the quant shown as estimated (per runtime, with a copy button), and the
+        user's own measurements of it beside the estimate."""
+        self.kv_cache_type = "f16"
+        self.installed: list = []
+        self._commands: list = []
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(4, 4, 4, 4)
+        top = QHBoxLayout()
+        self.runtime_box = QComboBox()
+        self.runtime_box.setAccessibleName("Runtime of the launch command")
+        self.runtime_box.currentIndexChanged.connect(self._show_command)
+        self.copy_button = QPushButton("Copy command")
+        self.copy_button.clicked.connect(self.copy_command)
+        top.addWidget(self.runtime_box, 1)
+        top.addWidget(self.copy_button)
+        self.command = QPlainTextEdit()
+        self.command.setReadOnly(True)
+        self.command.setAccessibleName("Launch command")
+        self.measured = QPlainTextEdit()
+        self.measured.setReadOnly(True)
+        self.measured.setAccessibleName("Your measurements")
+        layout.addLayout(top)
+        layout.addWidget(self.command, 3)
+        layout.addWidget(self.measured, 2)
+        return page
+
+    def set_run_settings(self, kv_cache_type: str) -> None:
+        self.kv_cache_type = kv_cache_type
+
+    def set_installed(self, installed: list) -> None:
+        """The models on this machine: a command for an installed quant uses its real path or Ollama tag."""
+        self.installed = list(installed)
+        if self.row is not None:
+            self._show_run(self.selected_estimate())
+
+    def copy_command(self) -> None:
+        text = self.command.toPlainText()
+        if text:
+            QApplication.clipboard().setText(text)
+
+    def _show_run(self, e: Estimate | None) -> None:
+        from rigcheck.desktop.models import run_info
+
+        self._commands = []
+        self.runtime_box.blockSignals(True)
+        self.runtime_box.clear()
+        if self.row is None or e is None:
+            self.command.setPlainText("")
+            self.measured.setPlainText("")
+        elif not e.fits:
+            self.command.setPlainText(f"{e.quant} does not fit this machine: there is no command to run it here.")
+            self.measured.setPlainText("")
+        else:
+            self._commands = run_info.commands(self.row, e, self.kv_cache_type, self.installed)
+            for cmd in self._commands:
+                self.runtime_box.addItem(run_info.RUNTIME_LABELS.get(cmd.runtime, cmd.runtime), cmd.runtime)
+            on_disk = run_info.installed_file(self.row.model.id, e.quant, self.installed)
+            self.measured.setPlainText(run_info.measured_text(e, on_disk.tag or on_disk.path if on_disk else None))
+        self.runtime_box.blockSignals(False)
+        self.copy_button.setEnabled(bool(self._commands))
+        self._show_command()
+
+    def _show_command(self, *_args) -> None:
+        from rigcheck.desktop.models.run_info import command_text
+
+        i = self.runtime_box.currentIndex()
+        if 0 <= i < len(self._commands):
+            self.command.setPlainText(command_text(self._commands[i]))
+
     def ensure_charts(self) -> None:
         if self.memory_chart is not None:
             return
-        from rigcheck.desktop.widgets.charts import CostChart, MemoryChart, SpeedChart
+        from rigcheck.desktop.widgets.charts import CostChart, MemoryChart, ServingChart, SpeedChart
 
         self.memory_chart, self.speed_chart, self.cost_chart = MemoryChart(), SpeedChart(), CostChart()
-        for page, chart in zip(self._chart_pages, (self.memory_chart, self.speed_chart, self.cost_chart), strict=True):
+        for page, chart in zip(self._chart_pages, (self.memory_chart, self.speed_chart, self.cost_chart), strict=False):
             page.layout().addWidget(chart)
+        self.serving_chart = ServingChart()
+        self.serving_chart.setMinimumWidth(220)  # the splitter may give it less than pyqtgraph's size hint
+        self.serving_split.insertWidget(0, self.serving_chart)
+        self.serving_split.setStretchFactor(0, 3)
+        self.serving_split.setSizes([470, 290])
 
     def set_memory_limits(self, vram_bytes: int, ram_bytes: int) -> None:
         self._vram_bytes = vram_bytes
@@ -173,7 +298,9 @@ class DetailPage(QWidget):
             if self.memory_chart is not None:
                 for tab, chart in enumerate((self.memory_chart, self.speed_chart, self.cost_chart)):
                     self._draw(tab, partial(chart.clear, ""))
+                self._draw(SERVING_TAB, partial(self._show_serving, None, ""))
             self.basis.setPlainText("")
+            self._show_run(None)
             return
         self.ensure_charts()
         m = row.model
@@ -184,14 +311,14 @@ class DetailPage(QWidget):
             bits.append(m.license)
         if m.max_context_tokens:
             bits.append(f"{units.tokens_text(m.max_context_tokens)} context")
-        if row.best_scores:
-            bits.append(", ".join(f"{k} {v:g}" for k, v in sorted(row.best_scores.items())))
+        if row.capability is not None:
+            bits.append(f"capability {row.capability.value:.0f} ({row.capability.short_basis})")
         self.subtitle.setText(" · ".join(bits))
         ests = sorted(row.estimates, key=lambda e: -e.memory.total_bytes)
         self.quants.set_rows(ests)
         self.quant_view.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # biggest (best quality) first
-        self.offers.set_rows(row.offers)
-        self.offer_view.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # cheapest output first
+        self.offers.set_rows(row.offers, row.input_per_output)
+        self.offer_view.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # cheapest blended price first
         self._draw(MEMORY_TAB, partial(self.memory_chart.set_data, list(reversed(ests)), self._vram_bytes,
                                        self._ram_bytes))
         shown = row.shown
@@ -221,6 +348,25 @@ class DetailPage(QWidget):
         if self.row is None or self.row.model.id != model_id or e is None or e.quant != quant:
             return
         self._draw(COST_TAB, partial(self.cost_chart.set_data, utilizations, curves, note))
+
+    def set_serving(self, model_id: str, quant: str, view, note: str = "") -> None:
+        """The Serving tab: ``view`` is a ``serving_bridge.ServingView`` (None with a ``note`` when it failed)."""
+        e = self.selected_estimate()
+        if self.row is None or self.row.model.id != model_id or e is None or e.quant != quant:
+            return
+        self._draw(SERVING_TAB, partial(self._show_serving, view, note))
+
+    def _show_serving(self, view, note: str) -> None:
+        if view is None:
+            self.serving_chart.clear(note)
+            self.doors.set_rows([])
+            self.serving_caption.setText("")
+            return
+        self.serving_chart.set_data(view.points, view.ttft_limit_s, view.note, title=view.title)
+        self.doors.set_rows(sorted(view.doors, key=lambda d: (d.usd_per_m_workload is None, d.usd_per_m_workload or 0)))
+        self.serving_caption.setText("$/M output tokens, all in, at the default workload and saturated (hover for the terms)")
+        self.serving_caption.setToolTip(view.workload)
+        self.door_view.setToolTip(view.workload)
 
     def _draw(self, tab: int, draw: Callable[[], None]) -> None:
         """Draw a chart now when its tab is in view, else when the tab is next shown (the latest drawing wins)."""
@@ -254,6 +400,7 @@ class DetailPage(QWidget):
     def _show_quant(self, e: Estimate | None) -> None:
         assert self.row is not None
         self.basis.setPlainText(basis_text(self.row, e, self.prompt_tokens))
+        self._show_run(e)
         if e is not None:
             old = self._curve_target
             if old is not None and old[0] is self.row and old[1].quant == e.quant:
@@ -262,9 +409,11 @@ class DetailPage(QWidget):
             self._curve_target = (self.row, e)
             for tab, chart in ((SPEED_TAB, self.speed_chart), (COST_TAB, self.cost_chart)):
                 self._draw(tab, partial(chart.clear, "Working…"))
+            self._draw(SERVING_TAB, partial(self._show_serving, None, "Working…"))
             self._ask_curves()
         else:
             self._curve_target = None
             self._curves_asked = set()
             for tab, chart in ((SPEED_TAB, self.speed_chart), (COST_TAB, self.cost_chart)):
                 self._draw(tab, partial(chart.clear, "No estimate for this model."))
+            self._draw(SERVING_TAB, partial(self._show_serving, None, "No estimate for this model."))

@@ -1,4 +1,5 @@
-"""The model list page: filter bar over the sortable model table."""
+"""The model list page: filter bar over the sortable model table, sorted by default as the rules rank models
+(usable first, then by capability)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -20,7 +22,7 @@ from PySide6.QtWidgets import (
 from rigcheck import units
 from rigcheck.desktop.models.cells import TableRow
 from rigcheck.desktop.models.model_table import (
-    DECODE,
+    CAPABILITY,
     MODEL,
     ROW_ROLE,
     VERDICT,
@@ -64,13 +66,24 @@ class ModelsPage(QWidget):
             self.min_context.addItem("Any context" if n == 0 else f"≥ {units.tokens_text(n)} context", n)
         self.min_context.setToolTip("Only models whose longest context that fits here is at least this")
         self.min_context.currentIndexChanged.connect(lambda: self.proxy.set_min_context(self.min_context.currentData()))
+        self.usable_only = QCheckBox("Usable only")
+        self.usable_only.setToolTip("Only the models that run usably here (the thresholds are in Settings)")
+        self.usable_only.toggled.connect(self.proxy.set_usable_only)
+        self.installed = QCheckBox("Installed")
+        self.installed.setEnabled(False)
+        self.installed.setToolTip("Looking for the models already on this machine…")
+        self.installed.toggled.connect(self._installed_toggled)
+        self._installed_ids: frozenset[str] = frozenset()
         self.count = QLabel()
+        for box in (self.verdict, self.use_case, self.license, self.min_context):
+            # Never narrower than its longest item: a squeezed combo clips its text ("Any licer").
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self._fill_choices()
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.search, 2)
-        for w in (self.verdict, self.use_case, self.license, self.min_context):
+        for w in (self.verdict, self.use_case, self.license, self.min_context, self.usable_only, self.installed):
             bar.addWidget(w)
         bar.addWidget(self.count)
 
@@ -91,10 +104,12 @@ class ModelsPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(MODEL, QHeaderView.ResizeMode.Stretch)  # the table fills its width
         header.setStretchLastSection(False)
         header.setHighlightSections(False)
         header.setResizeContentsPrecision(40)  # fit columns to a sample of rows: fast with hundreds of models
-        self.table.sortByColumn(DECODE, Qt.SortOrder.DescendingOrder)
+        # The rules' order: usable first, the most capable first among them (rules.rank_key).
+        self.table.sortByColumn(CAPABILITY, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.proxy.modelReset.connect(self._update_count)
         self.proxy.rowsInserted.connect(self._update_count)
@@ -130,6 +145,27 @@ class ModelsPage(QWidget):
             self._fit_columns()
         self._update_count()
 
+    def set_installed(self, installed) -> None:
+        """The models found on this machine (``catalog.installed`` records): marked in the table, and the
+        "Installed" filter shows only them."""
+        names: dict[str, list[str]] = {}
+        for m in installed:
+            if m.model_id:
+                names.setdefault(m.model_id, []).append(m.tag or m.name)
+        self._installed_ids = frozenset(names)
+        self.model.set_installed({k: tuple(v) for k, v in names.items()})
+        files = len(installed)
+        self.installed.setText(f"Installed ({len(names)})")
+        self.installed.setEnabled(True)
+        self.installed.setToolTip(
+            f"Only the models installed on this machine: {files} file(s) found in Ollama, LM Studio, the Hugging "
+            f"Face and llama.cpp caches and your folders; {len(names)} model(s) of the catalog among them")
+        if self.installed.isChecked():
+            self.proxy.set_installed_only(self._installed_ids)
+
+    def _installed_toggled(self, on: bool) -> None:
+        self.proxy.set_installed_only(self._installed_ids if on else None)
+
     def select_model(self, model_id: str) -> bool:
         src = self.model.row_for(model_id)
         if src is None:
@@ -150,6 +186,11 @@ class ModelsPage(QWidget):
     def selected_model_id(self) -> str | None:
         row = self.current_row()
         return row.model.id if row else None
+
+    def clear_selection(self) -> None:
+        """No model selected (the detail pane closes)."""
+        self.table.selectionModel().clear()
+        self.selected.emit(None)
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -196,7 +237,8 @@ class ModelsPage(QWidget):
             box.blockSignals(False)
             if idx < 0 and current is not None:
                 box.currentIndexChanged.emit(0)
-        self.license.setMaximumWidth(220)
+        for box in (self.verdict, self.use_case, self.license, self.min_context):
+            box.setMinimumWidth(box.sizeHint().width())
 
     def _update_count(self, *_args) -> None:
         self.count.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} models")

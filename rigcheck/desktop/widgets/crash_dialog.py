@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import sys
-import traceback
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox
-
-log = logging.getLogger("rigcheck")
 
 
 def show_error(parent, text: str, details: str = "", title: str = "rigcheck") -> QMessageBox:
@@ -40,10 +36,13 @@ def install_crash_hook() -> None:
         if issubclass(exc_type, KeyboardInterrupt):
             previous(exc_type, exc, tb)
             return
+        import logging  # here, not at the top: installing the hook is on the start-up path
+        import traceback
+
         from rigcheck.catalog.redact import redact_text  # a bug report must not carry a feed URL's password
 
         details = redact_text("".join(traceback.format_exception(exc_type, exc, tb)))
-        log.error("unexpected error\n%s", details)
+        logging.getLogger("rigcheck").error("unexpected error\n%s", details)
         from PySide6.QtWidgets import QApplication
 
         app = QApplication.instance()

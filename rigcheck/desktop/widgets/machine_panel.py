@@ -109,7 +109,9 @@ def group_gpus(gpus) -> list[list[Gpu]]:
 class GpuCard(QFrame):
     """One GPU, or a group of identical ones (one summed VRAM bar; each GPU's use in its tooltip)."""
 
-    def __init__(self, gpus: Gpu | list[Gpu], spec: Device | None, parent: QWidget | None = None):
+    def __init__(self, gpus: Gpu | list[Gpu], spec: Device | None, parent: QWidget | None = None,
+                 share: tuple[str, str, str] | None = None):
+        """``share``: for a unified-memory GPU, (the share of RAM it may use, where that figure comes from, a tip)."""
         super().__init__(parent)
         gpus = [gpus] if isinstance(gpus, Gpu) else list(gpus)
         gpu = gpus[0]
@@ -143,6 +145,17 @@ class GpuCard(QFrame):
         grid.addWidget(plain_label("Unified" if gpu.unified_memory else "VRAM"), 1, 0)
         self.vram_bar = memory_bar(used, total, mem_tip, described=described)
         grid.addWidget(self.vram_bar, 1, 1)
+        self.share_label: QLabel | None = None
+        row = 2
+        if gpu.unified_memory and share is not None:
+            amount, source, tip = share
+            self.share_label = plain_label(amount)
+            source_label = plain_label(source)
+            for name, value in (("GPU share", self.share_label), ("Share from", source_label)):
+                value.setToolTip(fmt.tooltip(tip))
+                grid.addWidget(plain_label(name), row, 0)
+                grid.addWidget(value, row, 1)
+                row += 1
 
         bw = gpu.memory_bandwidth_bytes_per_s
         bw_src = _tip(src, una, "memory_bandwidth_bytes_per_s")
@@ -159,7 +172,6 @@ class GpuCard(QFrame):
             # The estimator's own figure for a GPU the table does not know (estimate/resolved.py).
             tflops = from_driver.fp16_flops_per_s / 1e12
             compute_tip = f"Dense FP16 throughput {NO_SPEC_ROW}: {from_driver.how}"
-        row = 2
         each = " each" if len(gpus) > 1 else ""
         for label, text, tip in (
             ("Bandwidth", units.bandwidth_text(bw) + each, bw_src),
@@ -188,7 +200,9 @@ def _driver_text(gpu: Gpu) -> str:
 class HostCard(QFrame):
     """RAM bar and the CPU."""
 
-    def __init__(self, machine: Machine, parent: QWidget | None = None):
+    def __init__(self, machine: Machine, parent: QWidget | None = None, unified_bandwidth: float | None = None):
+        """``unified_bandwidth``: on a unified-memory machine, the memory's bandwidth from the GPU's spec row (the OS
+        reports none)."""
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         mem, cpu = machine.memory, machine.cpu
@@ -204,8 +218,14 @@ class HostCard(QFrame):
             ram_tip += f"\n{mem.ram_type or ''} {f'{mem.ram_speed_mhz} MHz' if mem.ram_speed_mhz else ''}".rstrip()
         self.ram_bar = memory_bar(used, mem.total_bytes, ram_tip, described=machine.is_hypothetical)
         grid.addWidget(self.ram_bar, 1, 1)
-        bw = plain_label(units.bandwidth_text(mem.bandwidth_bytes_per_s))
-        bw.setToolTip(fmt.tooltip(_tip(mem.sources, mem.unavailable, "bandwidth_bytes_per_s")))
+        bw_tip = _tip(mem.sources, mem.unavailable, "bandwidth_bytes_per_s")
+        if mem.bandwidth_bytes_per_s is None and unified_bandwidth:
+            bw = plain_label(f"{units.bandwidth_text(unified_bandwidth)} (unified)")
+            bw_tip = ("Unified memory: the GPU's bandwidth, from the device table; the CPU cores reach about half "
+                      "of it")
+        else:
+            bw = plain_label(units.bandwidth_text(mem.bandwidth_bytes_per_s))
+        bw.setToolTip(fmt.tooltip(bw_tip))
         grid.addWidget(plain_label("RAM bandwidth"), 2, 0)
         grid.addWidget(bw, 2, 1)
         cores = ""
@@ -382,8 +402,17 @@ class MachinePanel(QWidget):
         self.no_gpu_label = None
         specs = specs or [None] * len(machine.gpus)
         spec_of = {id(g): s for g, s in zip(machine.gpus, specs, strict=False)}
+        share = None
+        if any(g.unified_memory for g in machine.usable_gpus):
+            from rigcheck.desktop.models.picks import share_lines
+
+            share = share_lines(machine)
+        unified_bandwidth = None
         for group in group_gpus(machine.gpus):
-            card = GpuCard(group, spec_of.get(id(group[0])))
+            spec = spec_of.get(id(group[0]))
+            card = GpuCard(group, spec, share=share if group[0].unified_memory else None)
+            if group[0].unified_memory:
+                unified_bandwidth = group[0].memory_bandwidth_bytes_per_s or (spec.bandwidth_bytes_per_s if spec else None)
             self.gpu_cards.append(card)
             self._cards_layout.addWidget(card)
         if not machine.usable_gpus:
@@ -392,7 +421,7 @@ class MachinePanel(QWidget):
             self.no_gpu_label.setFrameShape(QFrame.Shape.StyledPanel)
             self.no_gpu_label.setMargin(6)
             self._cards_layout.addWidget(self.no_gpu_label, 2)
-        self.host_card = HostCard(machine)
+        self.host_card = HostCard(machine, unified_bandwidth=unified_bandwidth)
         self._cards_layout.addWidget(self.host_card)
         # Live usage only means something for the machine we are running on.
         live = machine.origin == "probed"

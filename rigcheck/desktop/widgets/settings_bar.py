@@ -92,6 +92,13 @@ class SettingsBar(QWidget):
             memory_basis=self.basis.currentData(),
         )
 
+    def set_base(self, settings: Settings) -> None:
+        """Settings changed elsewhere (the Settings dialog: thresholds, blend): the bar's edits keep them."""
+        self._settings = replace(settings, prompt_tokens=self._settings.prompt_tokens,
+                                 context_tokens=self._settings.context_tokens,
+                                 kv_cache_type=self._settings.kv_cache_type, runtime=self._settings.runtime,
+                                 memory_basis=self._settings.memory_basis)
+
     def flush(self) -> None:
         """Emit now if an edit is pending (tests, and before export)."""
         if self._timer.isActive():

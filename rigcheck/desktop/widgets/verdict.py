@@ -72,3 +72,31 @@ def verdict_icon(verdict: str | None, size: int = 16) -> QIcon:
         p.end()
         icon.addPixmap(px)
     return icon
+
+
+@cache
+def installed_icon(size: int = 16) -> QIcon:
+    """An arrow into a tray: the model is already on this machine (the Model cell of installed rows)."""
+    icon = QIcon()
+    for scale in (1, 2):
+        px = QPixmap(size * scale, size * scale)
+        px.setDevicePixelRatio(scale)
+        px.fill(Qt.GlobalColor.transparent)
+        p = QPainter(px)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = QColor("#0072B2")
+        p.setPen(QPen(colour, 1.8))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        tray = QPainterPath(QPointF(2.0, size * 0.62))
+        tray.lineTo(2.0, size - 2.0)
+        tray.lineTo(size - 2.0, size - 2.0)
+        tray.lineTo(size - 2.0, size * 0.62)
+        p.drawPath(tray)
+        p.drawLine(QPointF(size / 2, 2.0), QPointF(size / 2, size * 0.70))
+        head = QPainterPath(QPointF(size * 0.28, size * 0.46))
+        head.lineTo(size / 2, size * 0.72)
+        head.lineTo(size * 0.72, size * 0.46)
+        p.drawPath(head)
+        p.end()
+        icon.addPixmap(px)
+    return icon

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from rigcheck.catalog.records import Catalog, Device, Model, Quant
+from rigcheck.catalog.lookup import match_model, norm_name  # noqa: F401 - match_model re-exported (moved to lookup)
+from rigcheck.catalog.records import Device, Model, Quant
 from rigcheck.estimate.calibration.measurements import GIB, Measurement
 from rigcheck.probe.types import Cpu, Gpu, Machine, Memory
 
@@ -36,45 +37,6 @@ def resolve_device_name(name: str, devices: list[Device]) -> Device | None:
     return None
 
 
-_QUANT_SUFFIX = re.compile(r"([-._](ud-)?(i?q\d\w*|f16|bf16|mxfp4|fp8)(_\w+)?)$", re.IGNORECASE)
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"[\s_.]+", "-", text.strip().lower())
-
-
-_VARIANT_SUFFIX = re.compile(r"-(instruct|chat|it|hf|base|gguf)$")
-
-
-def match_model(name: str, params_b: float | None, catalog: Catalog) -> Model | None:
-    """The catalog model a published model name denotes, checked against its parameter count.
-
-    The quant suffix is dropped ("gpt-oss-20b-mxfp4", "llama-2-7b.Q4_0"); when nothing matches, so are
-    variant suffixes ("-Instruct", "-chat", "-it"), which share the architecture.
-    """
-    base = _QUANT_SUFFIX.sub("", name.strip())
-    base = _QUANT_SUFFIX.sub("", base)
-    query = _norm(base)
-    while query:
-        found = []
-        for model in catalog.models:
-            names = [model.id.split("/", 1)[-1], model.id, *(model.aliases or [])]
-            if any(query in _norm(n) for n in names):
-                found.append(model)
-        if params_b:
-            # A different size of the same family is a different model; an unknown size is let through.
-            found = [m for m in found
-                     if not m.params_total_b or abs(m.params_total_b - params_b) <= 0.06 * params_b]
-        if found:
-            # Prefer the base repo over instruct/derived ones: the shortest id (same architecture).
-            return min(found, key=lambda m: (len(m.id), m.id))
-        shorter = _VARIANT_SUFFIX.sub("", query)
-        if shorter == query:
-            return None
-        query = shorter
-    return None
-
-
 def generic_model(name: str, params_b: float, active_b: float | None) -> Model:
     """A Llama-like model of ``params_b`` billion parameters, for rows whose model is not in the catalog.
 
@@ -83,7 +45,7 @@ def generic_model(name: str, params_b: float, active_b: float | None) -> Model:
     """
     moe = active_b is not None and active_b < 0.8 * params_b
     return Model(
-        id=f"generic/{_norm(name)}", family="generic", name=name,
+        id=f"generic/{norm_name(name)}", family="generic", name=name,
         params_total_b=params_b, params_active_b=active_b or params_b,
         num_kv_heads=8, vocab_size=128_000, attention="gqa",
         moe_num_experts=128 if moe else None, moe_experts_per_token=8 if moe else None,

@@ -196,44 +196,50 @@ def read_llama_bench_json(path: Path, raw: bytes | None = None) -> list[Measurem
         raise MeasurementError(f"{path}: not llama-bench JSON: {exc}") from None
     if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
         raise MeasurementError(f"{path}: llama-bench JSON must be a list of test objects")
-    out: list[Measurement] = []
-    for i, t in enumerate(data):
-        try:
-            n_prompt = int(t.get("n_prompt") or 0)
-            n_gen = int(t.get("n_gen") or 0)
-            depth = int(t.get("n_depth") or 0)
-            rate = float(t["avg_ts"])
-        except (KeyError, TypeError, ValueError):
-            raise MeasurementError(f"{path}: test {i} lacks n_prompt/n_gen/avg_ts") from None
-        backends = str(t.get("backends") or t.get("backend") or "")
-        params = t.get("model_n_params")
-        gpus = [g for g in str(t.get("gpu_info") or "").split(",") if g.strip()]
-        ngl = t.get("n_gpu_layers")
-        out.append(Measurement(
-            row=i,
-            engine=f"llama.cpp ({backends})",
-            runtime="llama.cpp",
-            backend=_backend(backends) if backends else "cpu",
-            device=(gpus[0].strip() if gpus else str(t.get("cpu_info") or "CPU")),
-            device_count=max(1, len(gpus)),
-            model=_model_name(t),
-            params_b=float(params) / 1e9 if params else None,
-            active_params_b=None,
-            quant=_quant_from_type(str(t.get("model_type") or "")),
-            file_size_bytes=int(t["model_size"]) if t.get("model_size") else None,
-            prompt_tokens=n_prompt or None,
-            prompt_depth_tokens=depth,
-            decode_depth_tokens=depth + n_gen / 2,
-            prefill_tokens_per_s=rate if n_prompt and not n_gen else None,
-            decode_tokens_per_s=rate if n_gen and not n_prompt else None,
-            batch_size=1,
-            flash_attention=bool(t.get("flash_attn")),
-            ubatch_tokens=int(t.get("n_ubatch") or 512),
-            all_layers_on_gpu=isinstance(ngl, int) and ngl >= 99 and bool(gpus),
-            threads=int(t["n_threads"]) if isinstance(t.get("n_threads"), int) else None,
-            source=str(path),
-        ))
-    return out
+    return [from_llama_bench_test(t, i, str(path)) for i, t in enumerate(data)]
+
+
+def from_llama_bench_test(t: dict, i: int, source: str) -> Measurement:
+    """One llama-bench test object (JSON, JSONL or a CSV row with numbers converted) as a ``Measurement``.
+    Raises ``MeasurementError`` when it lacks n_prompt/n_gen/avg_ts."""
+    try:
+        n_prompt = int(t.get("n_prompt") or 0)
+        n_gen = int(t.get("n_gen") or 0)
+        depth = int(t.get("n_depth") or 0)
+        rate = float(t["avg_ts"])
+    except (KeyError, TypeError, ValueError):
+        raise MeasurementError(f"{source}: test {i} lacks n_prompt/n_gen/avg_ts") from None
+    backends = str(t.get("backends") or t.get("backend") or "")
+    params = t.get("model_n_params")
+    gpus = [g for g in str(t.get("gpu_info") or "").split(",") if g.strip()]
+    ngl = t.get("n_gpu_layers")
+    flash = t.get("flash_attn")
+    return Measurement(
+        row=i,
+        engine=f"llama.cpp ({backends})",
+        runtime="llama.cpp",
+        backend=_backend(backends) if backends else "cpu",
+        device=(gpus[0].strip() if gpus else str(t.get("cpu_info") or "CPU")),
+        device_count=max(1, len(gpus)),
+        model=_model_name(t),
+        params_b=float(params) / 1e9 if params else None,
+        active_params_b=None,
+        quant=_quant_from_type(str(t.get("model_type") or "")),
+        file_size_bytes=int(t["model_size"]) if t.get("model_size") else None,
+        prompt_tokens=n_prompt or None,
+        prompt_depth_tokens=depth,
+        decode_depth_tokens=depth + n_gen / 2,
+        prefill_tokens_per_s=rate if n_prompt and not n_gen else None,
+        decode_tokens_per_s=rate if n_gen and not n_prompt else None,
+        batch_size=1,
+        # -1 is "auto" in newer builds (on where the backend supports it), 1 "on", 0 "off".
+        flash_attention=bool(flash) if not isinstance(flash, str) else flash not in ("0", "off", "false"),
+        ubatch_tokens=int(t.get("n_ubatch") or 512),
+        all_layers_on_gpu=isinstance(ngl, int) and (ngl >= 99 or ngl == -1) and bool(gpus),
+        threads=int(t["n_threads"]) if isinstance(t.get("n_threads"), int) else None,
+        source=source,
+        notes=str(t.get("test_time") or ""),
+    )
 
 
 def _model_name(test: dict) -> str:

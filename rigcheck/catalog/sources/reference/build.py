@@ -44,7 +44,7 @@ def build(reference_dir: Path = DEFAULT_REFERENCE_DIR, supplement_dir: Path = SU
     devices = read_devices(reference_dir, supplement_dir)
     hosted = read_hosted_offers(reference_dir, supplement_dir)
     scores = read_scores(reference_dir, supplement_dir)
-    rentals = read_rentals(reference_dir, devices)
+    rentals = read_rentals(reference_dir, devices, supplement_dir)
     closed_models = read_closed_models(supplement_dir, hosted, scores)
 
     catalog = Catalog(

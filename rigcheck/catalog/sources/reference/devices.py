@@ -1,4 +1,5 @@
-"""The devices table: devices.csv (reference and supplement) and device_overrides.csv as Device records.
+"""The devices table: devices.csv (reference and supplement), device_overrides.csv and device_serving.csv as
+Device records.
 
 Units: the CSVs' ``memory_gb`` for VRAM and unified memory is the marketing "GB", which is GiB
 (a "24 GB" card has 24 x 2^30 bytes); ``bandwidth_gb_s`` is decimal (1 GB/s = 1e9 bytes/s).
@@ -40,6 +41,7 @@ def read_devices(reference_dir: Path, supplement_dir: Path) -> list[Device]:
         for row in read_csv(path):
             devices.extend(split_apple_variants(_device_from_row(row)))
     devices = _apply_device_overrides(devices, read_csv(supplement_dir / "device_overrides.csv"))
+    devices = apply_serving_facts(devices, read_csv(supplement_dir / "device_serving.csv"))
     devices = drop_ambiguous_apple_aliases(devices)
     names = [d.name for d in devices]
     duplicates = {n for n in names if names.count(n) > 1}
@@ -191,4 +193,38 @@ def _apply_device_overrides(devices: list[Device], rows: list[dict[str, str]]) -
             notes = "; ".join(x for x in (notes, f"{field}: {row['note']}") if x)
         devices[i] = replace(device, **{field: value}, notes=notes,
                              sources=[*device.sources, f"{field}: {row['source']}"])
+    return devices
+
+
+def apply_serving_facts(devices: list[Device], rows: list[dict[str, str]]) -> list[Device]:
+    """The serving columns of supplement/device_serving.csv: dense FP8 and FP4 matrix rates and the node
+    interconnect (name, GB/s per GPU and direction, small-message all-reduce latency in us), each row with its
+    sources. Kept in a file of their own so device rows (devices.csv) and these columns merge apart.
+
+    A filled cell replaces the device's value. Raises BuildError for an unknown device or a cell that is not
+    a number.
+    """
+    by_name = {d.name: i for i, d in enumerate(devices)}
+    numbers = {
+        "fp8_tensor_tflops_dense": ("fp8_tensor_tflops", 1.0),
+        "fp4_tensor_tflops_dense": ("fp4_tensor_tflops", 1.0),
+        "interconnect_gb_s": ("interconnect_bytes_per_s", float(GB)),
+        "interconnect_latency_us": ("interconnect_latency_s", 1e-6),
+    }
+    for row in rows:
+        if row["name"] not in by_name:
+            raise BuildError(f"device_serving.csv: unknown device {row['name']!r}")
+        i = by_name[row["name"]]
+        changes: dict[str, object] = {}
+        for column, (field, scale) in numbers.items():
+            if row.get(column):
+                value = parse_float(row[column])
+                if value is None:
+                    raise BuildError(f"device_serving.csv: {row['name']} {column} = {row[column]!r} is not a number")
+                changes[field] = value * scale
+        if row.get("interconnect"):
+            changes["interconnect"] = row["interconnect"]
+        device = devices[i]
+        note = f" ({row['note']})" if row.get("note") else ""
+        devices[i] = replace(device, **changes, sources=[*device.sources, f"serving facts: {row['source']}{note}"])
     return devices

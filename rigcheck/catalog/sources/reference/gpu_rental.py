@@ -1,4 +1,5 @@
-"""The GPU rental table: gpu_rental.csv as RentalOffer records, each GPU named as the device table names it."""
+"""The GPU rental table: gpu_rental.csv (reference and supplement) as RentalOffer records, each GPU named as the
+device table names it."""
 
 from __future__ import annotations
 
@@ -22,11 +23,15 @@ _RENTAL_NAMES = {
 }
 
 
-def read_rentals(reference_dir: Path, devices: list[Device]) -> list[RentalOffer]:
-    """The offers of gpu_rental.csv. Raises BuildError for a GPU that matches no device."""
+def read_rentals(reference_dir: Path, devices: list[Device], supplement_dir: Path | None = None) -> list[RentalOffer]:
+    """The offers of both gpu_rental.csv files (the supplement's when ``supplement_dir`` is given). Raises
+    BuildError for a GPU that matches no device."""
     device_lookup = {_norm(d.name): d.name for d in devices}
     device_lookup.update({_norm(k): v for k, v in _RENTAL_NAMES.items()})
-    return [_rental(r, device_lookup) for r in read_csv(reference_dir / "gpu_rental.csv")]
+    rows = read_csv(reference_dir / "gpu_rental.csv")
+    if supplement_dir is not None:
+        rows += read_csv(supplement_dir / "gpu_rental.csv")
+    return [_rental(r, device_lookup) for r in rows]
 
 
 def _rental(row: dict[str, str], device_names: dict[str, str]) -> RentalOffer:

@@ -63,6 +63,8 @@ OTHER_TYPES: dict[str, QuantType] = {
         QuantType("NVFP4", "nvfp4", 4.5, ("vllm",), "NVIDIA NVFP4: 4-bit + one FP8 scale per 16 weights"),
     )
 }
+# An MXFP4 conversion (AMD Quark) of a model published in another format: served by vLLM/SGLang, not llama.cpp.
+MXFP4_CONVERSION = QuantType("MXFP4", "mxfp4", 4.25, ("vllm",), "OCP MX FP4: 4-bit + one 8-bit scale per 32 weights")
 
 STANDARD_GGUF = ("F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K_M", "IQ3_XXS", "Q2_K", "IQ2_XXS")
 DYNAMIC_GGUF = ("UD-IQ1_S", "UD-IQ1_M", "UD-IQ2_XXS", "UD-Q2_K_XL")
@@ -82,6 +84,23 @@ NVFP4_REPOS = {
     "deepseek-ai/DeepSeek-R1": "nvidia/DeepSeek-R1-FP4",
     "deepseek-ai/DeepSeek-R1-0528": "nvidia/DeepSeek-R1-0528-FP4",
     "meta-llama/Llama-3.3-70B-Instruct": "nvidia/Llama-3.3-70B-Instruct-FP4",
+    "meta-llama/Llama-3.1-405B-Instruct": "nvidia/Llama-3.1-405B-Instruct-FP4",
+    "Qwen/Qwen3-235B-A22B": "nvidia/Qwen3-235B-A22B-FP4",
+    "Qwen/Qwen3-30B-A3B": "nvidia/Qwen3-30B-A3B-FP4",
+}
+# NVIDIA ModelOpt FP8 checkpoints of models whose publisher ships only BF16 (Meta's own FP8 of 405B is
+# "meta-llama/Llama-3.1-405B-Instruct-FP8"): the "FP8 Models" list of TensorRT-LLM's perf overview
+# (github.com/NVIDIA/TensorRT-LLM@00f37686 docs/source/performance/perf-overview.md).
+FP8_SIBLING_REPOS = {
+    "meta-llama/Llama-3.1-8B-Instruct": "nvidia/Llama-3.1-8B-Instruct-FP8",
+    "meta-llama/Llama-3.3-70B-Instruct": "nvidia/Llama-3.3-70B-Instruct-FP8",
+    "meta-llama/Llama-3.1-405B-Instruct": "meta-llama/Llama-3.1-405B-Instruct-FP8",
+}
+# AMD Quark MXFP4 checkpoints of FP8/BF16 models, served by vLLM and SGLang on MI355X (InferenceX runs
+# "amd/DeepSeek-R1-0528-MXFP4-Preview"; vLLM's quark loader names amd/DeepSeek-R1-0528-MXFP4 and amd/GLM-5-MXFP4).
+MXFP4_REPOS = {
+    "deepseek-ai/DeepSeek-R1-0528": "amd/DeepSeek-R1-0528-MXFP4-Preview",
+    "zai-org/GLM-5": "amd/GLM-5-MXFP4",
 }
 DYNAMIC_GGUF_FAMILIES = ("deepseek-v3", "kimi-k2", "glm-4.5", "glm-4.6", "glm-4.7", "glm-5", "qwen3-moe", "qwen3.5",
                          "minimax-m2", "llama4")
@@ -114,7 +133,7 @@ def quants_for(model: Model) -> list[Quant]:
         names.append(("FP8", OTHER_TYPES["FP8"]))
     else:
         names.append(("BF16", OTHER_TYPES["BF16"]))
-        if mid.startswith(FP8_REPOS) and (model.params_total_b or 0) >= 0.5:
+        if (mid.startswith(FP8_REPOS) and (model.params_total_b or 0) >= 0.5) or mid in FP8_SIBLING_REPOS:
             names.append(("FP8", OTHER_TYPES["FP8"]))
     if mid.startswith(AWQ_GPTQ_REPOS) and "Instruct" in mid:
         names += [("AWQ-INT4", OTHER_TYPES["AWQ-INT4"]), ("GPTQ-INT4", OTHER_TYPES["GPTQ-INT4"])]
@@ -122,6 +141,8 @@ def quants_for(model: Model) -> list[Quant]:
         names.append(("AWQ-INT4", OTHER_TYPES["AWQ-INT4"]))
     if mid in NVFP4_REPOS:
         names.append(("NVFP4", OTHER_TYPES["NVFP4"]))
+    if mid in MXFP4_REPOS:
+        names.append(("MXFP4", MXFP4_CONVERSION))
     # gpt-oss GGUFs keep the MXFP4 expert weights whatever the type name says (the "F16" GGUF of gpt-oss-20b
     # is 13.8 GB, not 42), so a bits-per-weight estimate would be badly wrong: list only sourced GGUF sizes.
     gguf = STANDARD_GGUF if not native_mxfp4 else ()
@@ -158,7 +179,9 @@ def _repo_for(model_id: str, qtype: QuantType, native_fp8: bool) -> str | None:
     if qtype.format == "nvfp4":
         return NVFP4_REPOS.get(model_id)
     if qtype.format == "fp8":
-        return model_id if native_fp8 else f"{model_id}-FP8"
+        return model_id if native_fp8 else FP8_SIBLING_REPOS.get(model_id, f"{model_id}-FP8")
+    if qtype is MXFP4_CONVERSION:
+        return MXFP4_REPOS.get(model_id)
     if qtype.format in ("safetensors", "mxfp4"):
         return model_id
     if qtype.format == "awq" and model_id.startswith("Qwen/"):

@@ -1,0 +1,111 @@
+"""``rigcheck serve --model ID --gpu "N x NAME"``: what a node serves to many users at once, by engine."""
+
+from __future__ import annotations
+
+import argparse
+
+from rigcheck import units
+from rigcheck.cli import UsageError, _pricing
+from rigcheck.cli._args import token_count
+from rigcheck.cli._machine import add_machine_args, machine_from_args
+
+ENGINE_CHOICES = ("vllm", "sglang", "trtllm", "llama.cpp")
+
+
+def concurrency(text: str) -> int | None:
+    """A number of concurrent requests, or "max" (None) for the saturated case."""
+    if text.strip().lower() in ("max", "offline"):
+        return None
+    return _pricing.positive_int(text)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="multi-user throughput of a node: output tokens/s, per-user speed, time to first token",
+        description="Continuous batching on a node: each engine step decodes the active requests and fills the "
+        "rest of its token budget with prefill; the KV pool and the engine's limits cap how many run at once. "
+        "Prints output, per-user and input tokens/s and time to first token at a concurrency, and a sweep.",
+    )
+    parser.add_argument("--model", metavar="ID", required=True, help="a Hugging Face id or an unambiguous part")
+    parser.add_argument("--quant", metavar="Q", help="quant to serve (default: best quality the engine serves there)")
+    parser.add_argument("--engine", default="vllm", metavar="E",
+                        help=f"serving engine: {', '.join(ENGINE_CHOICES)} (default %(default)s)")
+    parser.add_argument("--input-len", metavar="N", type=token_count, default=1024,
+                        help="input tokens per request (default %(default)s)")
+    parser.add_argument("--output-len", metavar="N", type=token_count, default=1024,
+                        help="output tokens per request (default %(default)s)")
+    parser.add_argument("--concurrency", metavar="N|max", type=concurrency, default=16,
+                        help="requests kept in flight, or max for the saturated (offline) case (default 16)")
+    parser.add_argument("--static", action="store_true",
+                        help="a fixed batch of --concurrency requests started together (no continuous batching)")
+    parser.add_argument("--tp", metavar="K", type=_pricing.positive_int,
+                        help="GPUs per replica (tensor parallel); below the GPU count, N/K data-parallel replicas")
+    parser.add_argument("--ep", action="store_true", help="spread MoE experts over the node's GPUs (expert parallel)")
+    parser.add_argument("--kv-type", choices=("auto", "bf16", "fp8"), default="auto",
+                        help="KV cache type (default: the engine's default for the checkpoint)")
+    add_machine_args(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rigcheck.estimate.engines import engine_named
+    from rigcheck.estimate.serve import ServeError, ServeRequest
+    from rigcheck.estimate.serve_answer import serve
+
+    catalog, _status = _pricing.load_catalog_and_status()
+    model = _pricing.find_model(catalog, args.model)
+    try:
+        engine_named(args.engine)
+        request = ServeRequest(input_tokens=int(args.input_len), output_tokens=int(args.output_len),
+                               concurrency=args.concurrency, static=args.static, engine=args.engine,
+                               tp=args.tp, expert_parallel=args.ep, kv_type=args.kv_type)
+    except (ServeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    machine = machine_from_args(args, catalog)
+    try:
+        answer = serve(model, machine, list(catalog.devices), request, args.quant)
+    except ServeError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        _pricing.print_json(answer.to_dict())
+    else:
+        print(render(answer))
+    return 0
+
+
+def _rate(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+
+
+def render(answer) -> str:
+    """The answer as text: the headline at the asked concurrency, the sweep, then the basis."""
+    s = answer.setup
+    req = s.request
+    out, user, ttft = answer.output_tokens_per_s, answer.per_user_tokens_per_s, answer.ttft_s
+    asked = "saturated (max)" if req.concurrency is None else f"{req.concurrency:,} concurrent requests"
+    if req.static:
+        asked = f"a static batch of {req.concurrency:,} requests"
+    lines = [
+        f"{s.model.id} {s.quant.name} on {s.node.label} with {s.engine.label}: {s.parallelism.label()}",
+        f"{req.input_tokens:,} input + {req.output_tokens:,} output tokens per request; KV cache "
+        f"{s.pool.kv_dtype.upper()}; the node runs {answer.max_concurrency:,} requests at once (KV pool and "
+        f"engine limit)",
+        "",
+        f"at {asked}: {_rate(out.expected)} output tokens/s ({_rate(out.low)}-{_rate(out.high)}), "
+        f"{_rate(user.expected)} tokens/s per user, first token in {units.seconds_text(ttft.expected)}",
+        f"saturated: {_rate(answer.saturated.output_tokens_per_s)} output tokens/s at "
+        f"{answer.saturated.active:,.0f} requests, {_rate(answer.saturated.per_user_tokens_per_s)} tokens/s per user",
+        "",
+    ]
+    rows = []
+    for p in answer.sweep:
+        label = f"{p.concurrency:,.0f}" if p is not answer.sweep[-1] else f"max ({p.active:,.0f})"
+        rows.append([label, _rate(p.output_tokens_per_s), _rate(p.per_user_tokens_per_s), _rate(p.input_tokens_per_s),
+                     units.seconds_text(p.ttft_s), f"{p.queued:,.0f}"])
+    lines.append(_pricing.table(rows, ["concurrency", "output tok/s", "per user tok/s", "input tok/s",
+                                       "first token", "queued"]))
+    lines.append("")
+    lines.append("basis:")
+    lines.extend(f"  - {line}" for line in answer.basis())
+    return "\n".join(lines)

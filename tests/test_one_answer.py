@@ -1,0 +1,55 @@
+"""One rule, one number (issue 16): the blended price and the usable set read the same in every door."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rigcheck.cli.main import main
+
+MACHINE = ("--gpu", "RTX 4090", "--ram", "64GB")
+MODEL = "Qwen/Qwen3-32B"
+
+
+def run_json(capsys, *argv: str) -> dict:
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def report_json(capsys, tmp_path, *argv: str) -> dict:
+    out = tmp_path / "report.json"
+    assert main(["report", *MACHINE, "-o", str(out), *argv]) == 0
+    capsys.readouterr()
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("ratio", [None, "1"])
+def test_one_blended_price_in_hosted_fit_and_report(capsys, tmp_path, ratio):
+    extra = () if ratio is None else ("--input-per-output", ratio)
+    hosted = run_json(capsys, "hosted", "--model", MODEL, "--json", *extra)["cheapest_blended"]
+    fit = run_json(capsys, "fit", *MACHINE, "--model", MODEL, "--json", *extra)["results"][0]["cheapest_hosted"]
+    report = report_json(capsys, tmp_path, *extra)
+    row = next(r for r in report["machines"][0]["rows"] if r["model_id"] == MODEL)["cheapest_hosted"]
+    assert hosted["provider"] == fit["provider"] == row["provider"]
+    assert hosted["usd_per_m_blended"] == fit["usd_per_m_blended"] == row["usd_per_m_blended"]
+    r = 3.0 if ratio is None else float(ratio)
+    assert hosted["usd_per_m_blended"] == pytest.approx((r * hosted["usd_per_m_input"] + hosted["usd_per_m_output"])
+                                                        / (r + 1), abs=1e-6)
+
+
+@pytest.mark.parametrize("thresholds", [(), ("--min-decode", "30", "--max-ttft", "10")])
+def test_the_usable_models_of_fit_and_of_the_report_are_one_set(capsys, tmp_path, thresholds):
+    fit = run_json(capsys, "fit", *MACHINE, "--json", *thresholds)
+    report = report_json(capsys, tmp_path, *thresholds)
+    fit_usable = {r["model_id"] for r in fit["results"] if r["best"] and r["usable"]}
+    rows = report["machines"][0]["rows"]
+    report_usable = {r["model_id"] for r in rows if r["estimate"]["best"] and r["estimate"]["usable"]}
+    assert fit_usable and fit_usable == report_usable
+    summary = report["machines"][0]["summary"]
+    assert summary["usable_models"] == len(fit_usable)
+    assert summary["catalog_models"] == fit["catalog"]["models"], "the summary counts the catalog's models"
+    # and each model's pick is the same quant in both
+    fit_picks = {r["model_id"]: r["quant"] for r in fit["results"] if r["best"]}
+    report_picks = {r["model_id"]: r["estimate"]["quant"] for r in rows if r["estimate"]["best"]}
+    assert fit_picks == report_picks
