@@ -58,7 +58,7 @@ def cli(capsys):
 def run(*argv: str, stdout=subprocess.PIPE, timeout: float = CHILD_TIMEOUT_S, env: dict | None = None,
         **kwargs) -> subprocess.CompletedProcess:
     """``python -m rigcheck ARGV`` as a child process with this test's folders; fails the test on a hang."""
-    child_env = dict(os.environ, QT_QPA_PLATFORM="offscreen", RIGCHECK_NO_NETWORK="1", **(env or {}))
+    child_env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "RIGCHECK_NO_NETWORK": "1", **(env or {})}
     try:
         return subprocess.run([sys.executable, "-m", "rigcheck", *argv], stdout=stdout, stderr=subprocess.PIPE,
                               text=True, timeout=timeout, env=child_env, cwd=ROOT, **kwargs)
