@@ -14,7 +14,14 @@ import pytest
 from rigcheck.catalog import cache
 from rigcheck.catalog import refresh as refresh_module
 from rigcheck.catalog.net_policy import Deadlines
-from tests.hostile.conftest import GOOD_SEQUENCE, assert_one_clear_line, cache_state, feed_bytes, good_feed, run
+from tests.hostile.conftest import (
+    GOOD_SEQUENCE,
+    assert_one_clear_line,
+    cache_state,
+    feed_bytes,
+    good_feed,
+    run,
+)
 
 pytestmark = pytest.mark.timeout(120)
 SHORT = Deadlines(connect_s=2.0, read_s=2.0, request_s=3.0)
