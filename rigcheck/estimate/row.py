@@ -172,15 +172,6 @@ def expected_speeds(row: RowEstimate) -> tuple[float | None, float | None]:
     return None, None
 
 
-def weights_bytes(row: Estimate) -> int:
-    """The row's weight bytes (``memory.weights_bytes``), read from the raw numbers when its memory
-    breakdown is not built yet (both breakdowns take the weights third: see ``estimator``)."""
-    d = row.__dict__
-    if isinstance(row, RowEstimate) and "_memory" not in d:
-        return int(d["_memory_parts"][2])
-    return row.memory.weights_bytes
-
-
 def _band(low: float, expected: float, high: float) -> Band:
     band = _object_new(Band)
     _object_setattr(band, "__dict__", {"low": low, "expected": expected, "high": high})
