@@ -140,7 +140,7 @@ def model_shape(model: Model) -> ModelShape:
         hidden = hidden or int(((active / (12 * layers)) ** 0.5) / 128 + 0.5) * 128 or 2048
         notes.append(f"layers/hidden size not in the catalog: assumed {layers} layers x {hidden}")
     heads = model.num_attention_heads or max(1, hidden // 128)
-    head_dim = model.head_dim or (hidden // heads if heads else 128)
+    head_dim = model.head_dim or (max(1, hidden // heads) if heads else 128)  # more heads than hidden: still 1
     if model.num_kv_heads:
         kv_heads = model.num_kv_heads
     elif model.num_attention_heads:

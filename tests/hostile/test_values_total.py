@@ -116,3 +116,21 @@ def test_report_is_total(models, machine, offers, scores):
             json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in the JSON report"))
     fleet = build_report([machine, RTX_4090], catalog, Settings(), target_model_id=models[0].id)
     json.loads(render_text(fleet, "json"), parse_constant=lambda c: pytest.fail(f"{c} in the JSON report"))
+
+
+@pytest.mark.timeout(60)
+def test_a_workload_of_huge_requests_on_a_tiny_cache_does_not_hang():
+    """Found by the property above: 12 M input tokens a day for one output token makes a request of billions of
+    input tokens, and a model whose KV cache is a byte a token holds it; the serving model stepped its prefill a
+    chunk at a time (minutes per estimate). It now steps at most a few hundred groups of chunks."""
+    from rigcheck.catalog.records import Model, Quant
+
+    model = Model(id="org/tiny-cache", family="x", params_active_b=19_398.0, num_layers=4992, hidden_size=182,
+                  num_attention_heads=235, num_kv_heads=235, attention="mha", max_context_tokens=8294,
+                  quants=[Quant(name="BF16", format="safetensors", bits_per_weight=25.5, file_size_bytes=216)])
+    catalog = _catalog([model])
+    workload = Workload(input_tokens_per_day=12_076_390.0, output_tokens_per_day=1.0)
+    try:
+        compare_doors(catalog.models[0], catalog, workload, Settings(), RTX_4090)
+    except CostError:
+        pass
