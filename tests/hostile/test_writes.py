@@ -24,7 +24,7 @@ def _leftovers(folder) -> list[str]:
 
 @pytest.mark.parametrize("kind", ["fifo", "folder", "socket", "/dev/null", "symlink-to-fifo"])
 @pytest.mark.parametrize("fmt", ["md", "csv", "pdf"])
-def test_report_never_replaces_a_non_regular_file(cli, tmp_path, kind, fmt):
+def test_report_never_replaces_a_non_regular_file(qapp, cli, tmp_path, kind, fmt):
     target = tmp_path / f"out.{fmt}"
     if kind == "fifo":
         os.mkfifo(target)
