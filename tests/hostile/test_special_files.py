@@ -154,3 +154,30 @@ def test_validate_and_sign_refuse_special_files(cli, tmp_path, fifo, kind):
     code, _, err = cli("catalog", "sign", path, "--key", str(key))
     assert code == 2, err
     assert_one_clear_line(err)
+
+
+@pytest.mark.parametrize("kind", ["/dev/zero", "fifo", "deep", "folder"])
+def test_measured_import_refuses_special_files(cli, tmp_path, fifo, kind):
+    path = {"/dev/zero": "/dev/zero", "fifo": str(fifo), "folder": str(tmp_path)}.get(kind)
+    if kind == "deep":
+        path = str(tmp_path / "deep.json")
+        (tmp_path / "deep.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    code, _, err = cli("measured", "import", path, "--gpu", "RTX 4090", "--ram", "64GB")
+    assert code == 2, err
+    assert_one_clear_line(err)
+
+
+def test_the_installed_model_scan_skips_a_fifo_for_config_json(cli, tmp_path):
+    """A model folder whose config.json is a FIFO: the walk takes only regular files, and reading the folder's
+    config (were the file swapped for a FIFO after the walk) refuses it at once."""
+    from rigcheck.catalog.installed.describe import safetensors_summary
+
+    model = tmp_path / "models" / "org" / "repo"
+    model.mkdir(parents=True)
+    (model / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    os.mkfifo(model / "config.json")
+    proc = run("installed", "--path", str(tmp_path / "models"), "--json", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    summary = safetensors_summary(model, [model / "model.safetensors"], [16])
+    assert summary["problem"] == "config.json is missing or not valid JSON"
