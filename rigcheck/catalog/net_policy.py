@@ -44,6 +44,10 @@ class Deadlines:
     read_s: float = 15.0
     request_s: float = 45.0
     """One request with its retries, redirects and whole body: with ``read_s`` the worst case is ~1 minute."""
+    min_bytes_per_s: float = 0.0
+    """Past ``rate_grace_s``, a body arriving slower than this on average is given up (0: no such limit): a
+    request allowed minutes for a large body is not held that long by a server that drips it."""
+    rate_grace_s: float = 45.0
 
 
 DEFAULT_DEADLINES = Deadlines()

@@ -43,6 +43,9 @@ class _Deadline:
         if session.ends_at is not None and session.ends_at < self.ends_at:
             self.ends_at, self.session_limit = session.ends_at, True
         self.request_s = session.deadlines.request_s
+        self.started_at = now
+        self.min_bytes_per_s = session.deadlines.min_bytes_per_s
+        self.rate_grace_s = session.deadlines.rate_grace_s
 
     def left_s(self) -> float:
         return self.ends_at - time.monotonic()
@@ -55,6 +58,15 @@ class _Deadline:
     def check(self) -> None:
         if self.left_s() <= 0:
             raise self.error()
+
+    def check_rate(self, read_bytes: int) -> None:
+        """Raise ``NetworkError`` when, past the grace period, the body has come slower than the minimum rate."""
+        if not self.min_bytes_per_s:
+            return
+        elapsed = time.monotonic() - self.started_at
+        if elapsed > self.rate_grace_s and read_bytes < self.min_bytes_per_s * elapsed:
+            raise net.NetworkError(f"{self.host} sent {read_bytes:,} bytes in {elapsed:.0f} s, slower than "
+                                   f"{self.min_bytes_per_s / 1000:g} kB/s; gave up")
 
 
 def _cap(timeout: float | None) -> float | None:
@@ -127,6 +139,7 @@ class _GuardedStream(httpx2.SyncByteStream):
             finally:
                 _DEADLINE.reset(token)
             read += len(chunk)
+            self._deadline.check_rate(read)
             if read > self._session.max_body_bytes:
                 raise net.FeedTooLarge(f"the answer from {self._deadline.host} is larger than the "
                                        f"{self._session.max_body_bytes / 1e6:.0f} MB limit")

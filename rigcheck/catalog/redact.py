@@ -18,7 +18,9 @@ REDACTED = "***"
 _SECRET_PARAMS = re.compile(r"token|secret|passw|pwd|key|sig|auth|credential|session", re.IGNORECASE)
 # In running text a URL ends at white space, a quote, an angle bracket or a backslash (a URL quoted in a
 # message, or inside a JSON string, where a backslash starts an escape): a match never runs past those.
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/\s?#@\"'<>\\]*)@")
+_USERINFO = re.compile(r"[^/\s?#@\"'<>\\]*")
+"""What may stand between ``://`` and ``@``: a URL's user information."""
+_QUERY_END = re.compile(r"[\s#\"'<>\\)\]]")
 _QUERY_SECRET = re.compile(
     r"(?P<name>[?&;](?:[^=&;#\s\"'<>\\]*(?:token|secret|passw|pwd|key|sig|auth|credential|session)"
     r"[^=&;#\s\"'<>\\]*)=)(?P<value>[^&;#\s\"'<>\\)\]]*)", re.IGNORECASE)
@@ -47,8 +49,40 @@ def redact_url(url: str | None) -> str | None:
 
 def redact_text(text: str) -> str:
     """``text`` with the credentials of every URL in it replaced by ``***`` (for messages that quote URLs)."""
-    text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
-    return _QUERY_SECRET.sub(lambda m: f"{m.group('name')}{REDACTED}", text)
+    # Only around each "@" and "?" (found in C), not a regex over all of it: output of hundreds of MB
+    # (``fit --json``) holds a URL in every row, with credentials in none.
+    if "@" in text:
+        text = _redact_userinfo(text)
+    if "?" in text and "=" in text:
+        text = _redact_queries(text)
+    return text
+
+
+def _redact_userinfo(text: str) -> str:
+    out, last = [], 0
+    at = text.find("@")
+    while at != -1:
+        scheme_end = text.rfind("://", max(last, at - 512), at)
+        if scheme_end != -1 and _USERINFO.fullmatch(text, scheme_end + 3, at):
+            out += [text[last:scheme_end + 3], REDACTED]
+            last = at
+        at = text.find("@", at + 1)
+    return "".join(out) + text[last:] if out else text
+
+
+def _redact_queries(text: str) -> str:
+    out, last = [], 0
+    mark = text.find("?")
+    while mark != -1:
+        end_match = _QUERY_END.search(text, mark, mark + 4096)
+        end = end_match.start() if end_match else min(len(text), mark + 4096)
+        query = text[mark:end]
+        redacted = _QUERY_SECRET.sub(lambda m: f"{m.group('name')}{REDACTED}", query)
+        if redacted != query:
+            out += [text[last:mark], redacted]
+            last = end
+        mark = text.find("?", end if end > mark else mark + 1)
+    return "".join(out) + text[last:] if out else text
 
 
 _KEEP = {0x09, 0x0A}

@@ -43,7 +43,7 @@ from rigcheck.catalog.net import (
     redact,
 )
 from rigcheck.catalog.outcome import CacheWriteError, RefreshBusy, RefreshResult, locked
-from rigcheck.catalog.records import Catalog, CatalogError
+from rigcheck.catalog.records import MAX_CATALOG_BYTES, Catalog, CatalogError
 
 __all__ = [
     "locked",
@@ -65,7 +65,11 @@ __all__ = [
     "refresh_catalog",
 ]
 
-MAX_FEED_BYTES = 50 * 1000 * 1000
+MAX_FEED_BYTES = MAX_CATALOG_BYTES
+FEED_DEADLINES = Deadlines(request_s=600.0, min_bytes_per_s=16_000.0)
+"""A feed is one large body: 10,000 models are 75 MB, a minute at 10 Mbit/s, past the 45 s that bounds an API
+request. The silence limit (``read_s``) still cuts off a server that stalls, a server that drips bytes is given
+up after 45 s (below 16 kB/s, 128 kbit/s, on average), and a refresh can be cancelled."""
 SEQUENCE_FORMAT = "%Y%m%d%H%M"
 SEQUENCE_CLOCK_SKEW = timedelta(days=1)
 
@@ -107,7 +111,7 @@ def refresh_catalog(
     check_network_allowed(url, f"fetching {redact(url)}")
     own_session = session is None
     if session is None:
-        session = Session(deadlines=deadlines or Deadlines(), cancel=cancel, sleep=sleep,
+        session = Session(deadlines=deadlines or FEED_DEADLINES, cancel=cancel, sleep=sleep,
                           max_body_bytes=max_bytes + 1)
     try:
         with locked():

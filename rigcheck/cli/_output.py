@@ -20,7 +20,8 @@ from rigcheck.catalog.redact import escape_controls, redact_text
 def printable(text: str) -> str:
     """``text`` with control characters (C0 but newline and tab, DEL, C1) and bidi overrides written as
     ``\\uXXXX``, and URL credentials redacted: safe to write to a terminal."""
-    return redact_text(escape_controls(text))
+    text = escape_controls(text)
+    return redact_text(text) if "://" in text else text  # the common case, a URL-free line, without regexes
 
 
 class SafeStream:
@@ -32,6 +33,12 @@ class SafeStream:
     def __init__(self, stream: TextIO) -> None:
         self.unfiltered = stream
 
+    @property
+    def buffer(self) -> _SafeBuffer | None:
+        """The binary stream under this one, filtered the same way (``_json_stream`` writes UTF-8 there)."""
+        inner = getattr(self.unfiltered, "buffer", None)
+        return None if inner is None else _SafeBuffer(inner)
+
     def write(self, text: str) -> int:
         self.unfiltered.write(printable(text))
         return len(text)
@@ -42,6 +49,34 @@ class SafeStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.unfiltered, name)
+
+
+_C0_AND_DEL = bytes(c for c in range(256) if c not in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F))
+_BIDI = (b"\xe2\x80\xaa", b"\xe2\x80\xab", b"\xe2\x80\xac", b"\xe2\x80\xad", b"\xe2\x80\xae",
+         b"\xe2\x81\xa6", b"\xe2\x81\xa7", b"\xe2\x81\xa8", b"\xe2\x81\xa9")
+
+
+class _SafeBuffer:
+    """UTF-8 bytes filtered as ``printable`` filters text, without decoding what needs nothing: a chunk with no
+    control byte, no C1 or bidi character (``\\xc2``, ``\\xe2\\x80\\xaa``...), no "@" and no query string
+    goes through as it is (a 300 MB ``fit --json`` is almost all such chunks)."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+
+    def write(self, data: bytes) -> int:
+        # Single bytes first (memchr): C1 characters all start with \xc2, bidi controls with \xe2.
+        risky = (data.translate(None, _C0_AND_DEL) or b"\xc2" in data or b"@" in data
+                 or (b"\xe2" in data and any(seq in data for seq in _BIDI)) or (b"?" in data and b"=" in data))
+        if risky:
+            text = data.decode("utf-8", errors="surrogateescape")
+            self._inner.write(printable(text).encode("utf-8", errors="surrogateescape"))
+        else:
+            self._inner.write(data)
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 def finite(value: Any) -> Any:

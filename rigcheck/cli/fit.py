@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 
 from rigcheck import units
 from rigcheck.cli import UsageError
@@ -108,8 +109,10 @@ def _fetch(query: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    from rigcheck.catalog.records import gc_paused
     from rigcheck.catalog.store import load_catalog
     from rigcheck.estimate.engine import evaluate
+    from rigcheck.estimate.picks import evaluate_picks
     from rigcheck.estimate.rules import Thresholds
     from rigcheck.estimate.types import Settings
 
@@ -134,40 +137,49 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no model has quant {args.quant!r}; known quants: {', '.join(known)}")
     if args.path and not args.installed:
         raise UsageError("--path goes with --installed")
-    skipped: list = []
-    inputs = None
-    if args.installed:
-        results, skipped, inputs = _installed_results(args, machine, catalog, settings, models)
-        launch = _installed_launcher(inputs, settings)
-    else:
-        results = evaluate(machine, catalog, settings, models=models)
-        launch = _catalog_launcher(catalog, settings)
-    measured = None if args.no_measured else _measured(machine, catalog)
-    if measured is not None and measured.active:
-        # Corrected speeds can change what is usable and which quant is the pick: the rules mark them again.
-        from rigcheck.estimate.engine import mark_best
-
-        results = mark_best(measured.apply(results), settings.usable)
-    facts = ModelFacts(catalog, models, settings.input_per_output)
+    # A 10,000-model catalog makes a million rows, bands and breakdowns and no reference cycle: a cyclic collection
+    # over them (each costs a third of a second, and they come while they pile up) frees nothing. They are let go
+    # of by reference counting before collection resumes.
     listed_all = args.all or (args.installed and not (args.best or args.usable))
     one_per_model = not listed_all and (args.best or args.usable or not args.json or args.sort is not None
                                         or args.limit is not None)
-    if one_per_model:
-        results = picks_listing(results, facts, usable_only=args.usable, sort=args.sort or "capability",
-                                limit=args.limit)
-    elif args.sort or args.limit:
-        results = every_row_listing(results, facts, sort=args.sort or "capability", limit=args.limit)
-    if args.json:
-        sys.stdout.write(_json(machine, catalog, settings, results, facts, launch, skipped, measured))
-    elif args.installed and not results and not skipped:
-        sys.stdout.write("no installed model found in Ollama's, LM Studio's, the Hugging Face cache's or "
-                         "llama.cpp's folders; add a folder with --path DIR (`rigcheck installed` lists them)\n")
-    elif one_per_model:
-        sys.stdout.write(picks_table(machine, results, settings, facts))
-    else:
-        sys.stdout.write(table(machine, results, settings))
-        for s in skipped:
-            sys.stdout.write(f"not estimated: {s['name']} ({s['path']}): {s['reason']}\n")
+    with gc_paused():
+        skipped: list = []
+        inputs = None
+        measured = None if args.no_measured else _measured(machine, catalog)
+        corrected = measured is not None and measured.active
+        if args.installed:
+            results, skipped, inputs = _installed_results(args, machine, catalog, settings, models)
+            launch = _installed_launcher(inputs, settings)
+        else:
+            # The picks alone need far fewer rows estimated (estimate/picks.py); corrected speeds can move a pick
+            # to any row, so then every row is.
+            results = (evaluate if corrected or not one_per_model else evaluate_picks)(
+                machine, catalog, settings, models=models)
+            launch = _catalog_launcher(catalog, settings)
+        if corrected:
+            # Corrected speeds can change what is usable and which quant is the pick: the rules mark them again.
+            from rigcheck.estimate.engine import mark_best
+
+            results = mark_best(measured.apply(results), settings.usable)
+        facts = ModelFacts(catalog, models, settings.input_per_output)
+        if one_per_model:
+            results = picks_listing(results, facts, usable_only=args.usable, sort=args.sort or "capability",
+                                    limit=args.limit)
+        elif args.sort or args.limit:
+            results = every_row_listing(results, facts, sort=args.sort or "capability", limit=args.limit)
+        if args.json:
+            _json(machine, catalog, settings, results, facts, launch, skipped, measured)
+        elif args.installed and not results and not skipped:
+            sys.stdout.write("no installed model found in Ollama's, LM Studio's, the Hugging Face cache's or "
+                             "llama.cpp's folders; add a folder with --path DIR (`rigcheck installed` lists them)\n")
+        elif one_per_model:
+            sys.stdout.write(picks_table(machine, results, settings, facts))
+        else:
+            sys.stdout.write(table(machine, results, settings))
+            for s in skipped:
+                sys.stdout.write(f"not estimated: {s['name']} ({s['path']}): {s['reason']}\n")
+        del results
     return 0
 
 
@@ -287,10 +299,11 @@ def every_row_listing(results, facts: ModelFacts, *, sort: str, limit: int | Non
     return [r for head in heads for r in sorted(by_model[head.model_id], key=lambda r: -r.memory.weights_bytes)]
 
 
-def _json(machine, catalog, settings, results, facts: ModelFacts, launch=None, skipped=(), measured=None) -> str:
+def _json(machine, catalog, settings, results, facts: ModelFacts, launch=None, skipped=(), measured=None) -> None:
+    """Write the ``rigcheck.fit/1`` document to stdout, the results a chunk at a time (``_json_stream``)."""
     import dataclasses
 
-    from rigcheck.cli._output import json_text
+    from rigcheck.cli._json_stream import write_document
     from rigcheck.probe.profile import machine_to_dict
 
     def result(row) -> dict:
@@ -302,7 +315,7 @@ def _json(machine, catalog, settings, results, facts: ModelFacts, launch=None, s
         out.setdefault("measured", [])
         return out
 
-    document = {
+    head = {
         "schema": FIT_SCHEMA,
         "machine": machine_to_dict(machine),
         "catalog": {
@@ -313,17 +326,25 @@ def _json(machine, catalog, settings, results, facts: ModelFacts, launch=None, s
             "models": len(catalog.models),
         },
         "settings": dataclasses.asdict(settings),
-        "results": [result(r) for r in results],
     }
+    tail: dict[str, object] = {}
     if skipped:
-        document["installed_not_estimated"] = list(skipped)
+        tail["installed_not_estimated"] = list(skipped)
     if measured is not None and measured.active:
-        document["measurements"] = {
+        tail["measurements"] = {
             "runs": len(measured.checks),
             "corrections": [{"runtime": c.runtime, "backend": c.backend, "placement": c.placement, "kind": c.kind,
                              "factor": round(c.factor, 3), "measurements": c.count, "capped": c.capped}
                             for c in measured.corrections.values()]}
-    return json_text(document, indent=1) + "\n"
+    write_document(sys.stdout, head, "results", _drained(results, result), tail)
+
+
+def _drained(results: list, result) -> Iterator[dict[str, object]]:
+    """``result(row)`` for each row, the row let go of once its dict is made: the parts its ``to_dict`` works out
+    would otherwise live on in it (hundreds of MB over a 10,000-model catalog) until the command ends."""
+    for i, row in enumerate(results):
+        results[i] = None
+        yield result(row)
 
 
 def _rate(band) -> str:

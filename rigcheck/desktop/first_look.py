@@ -85,14 +85,15 @@ def compute(settings_file: Path) -> FirstLook:
     from rigcheck.desktop.catalog_info import catalog_info
     from rigcheck.desktop.models.cells import table_rows
     from rigcheck.desktop.models.rows import build_rows, mac_hints
-    from rigcheck.estimate.engine import evaluate
+    from rigcheck.estimate.picks import evaluate_picks
     from rigcheck.probe.detect import probe_machine
 
     settings = state.load_estimator_settings(state.IniValues(settings_file))
     catalog = load_catalog()
     machine = probe_machine()
-    estimates = evaluate(machine, catalog, settings)
-    hints = mac_hints(machine, catalog, settings, estimates, evaluate)
+    # The table shows the row that speaks for each model: only those are estimated (and the hints read only those).
+    estimates = evaluate_picks(machine, catalog, settings)
+    hints = mac_hints(machine, catalog, settings, estimates, evaluate_picks)
     cells = table_rows(build_rows(catalog, list(estimates), settings, hints))
     specs = tuple(GpuSpec.of(resolve_gpu(g, catalog.devices)) for g in machine.gpus)
     return FirstLook(settings, machine, specs, catalog_info(catalog), tuple(cells),

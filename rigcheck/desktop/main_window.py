@@ -243,14 +243,25 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
         self.models_page.set_cells(list(look.cells))
         self.picks.set_cells(look.cells)
 
-    def first_look_later(self, helper, timeout_s: float) -> None:
+    def first_look_later(self, helper, timeout_s: float, then=None, hold_s: float | None = None) -> None:
         """Show the first look of ``helper`` (helper_process.Helper) when it finishes, unless this window's own
         probe or evaluation came first (or the settings changed meanwhile); a helper still running after
-        ``timeout_s`` is stopped. The waiting is done on a thread; the window never blocks on it."""
+        ``timeout_s`` is stopped. The waiting is done on a thread; the window never blocks on it.
+
+        ``then`` (the window's own work) runs once: after the late first look is painted, at once when the helper
+        brought none, or after ``hold_s`` when the helper is still at work then."""
         import threading
 
+        pending = [then] if then is not None else []
+
+        def run_then() -> None:
+            if pending:
+                pending.pop()()
+
         bridge = _Arrival(self)
-        bridge.arrived.connect(lambda: self._late_first_look(helper))
+        bridge.arrived.connect(lambda: self._late_first_look(helper, run_then))
+        if pending and hold_s is not None:
+            QTimer.singleShot(int(hold_s * 1000), self, run_then)
 
         def wait() -> None:
             if not helper.wait(timeout_s):
@@ -262,15 +273,16 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
 
         threading.Thread(target=wait, name="rigcheck-first-look-wait", daemon=True).start()
 
-    def _late_first_look(self, helper) -> None:
+    def _late_first_look(self, helper, then) -> None:
         look = helper.look()
         c = self.controller
-        if look is None or c.evaluation is not None or look.settings != c.settings:
+        if (look is None or c.evaluation is not None or look.settings != c.settings
+                or (c.machine is not None and c.machine is not c.home_machine)):  # a what-if or profile machine
+            then()
             return
-        if c.machine is not None and c.machine is not c.home_machine:
-            return  # a what-if or profile machine is shown
         # When this process has probed already, its own machine stays on the panel; the table takes the cells.
         self.show_first_look(look, machine=c.machine is None)
+        self.after_first_paint(then)
 
     def after_first_paint(self, callback) -> None:
         """Run ``callback`` once, just after the table's first paint (or after FIRST_PAINT_FALLBACK_MS)."""

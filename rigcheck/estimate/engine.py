@@ -99,19 +99,24 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
             if run is None:
                 run = runs[runtime] = estimator.model_run(shape, runtime, 0.0, None, mem.LLAMA_CPP_UBATCH_TOKENS)
             row = estimator.estimate_in(run, quant)
-            decode, ttft = expected_speeds(row)
-            d = row.__dict__
-            if decode is not None and decode >= min_decode and (ttft is None or ttft <= max_ttft):
-                d["usable"] = True  # rules.is_usable, inlined; a row made just now, seen by nobody else yet
-            speeds = d.get("_speeds")
-            candidates.append(_tuple_new(Candidate, (d["bits_per_weight"], d["verdict"], decode, ttft,
-                                                     d["calibrated"], d["gpu_memory_share"],
-                                                     None if speeds is None else speeds[0] * speeds[1])))
+            candidates.append(marked_usable(row, min_decode, max_ttft))
             rows.append(row)
         chosen = representative_index(candidates, thresholds)
         if chosen is not None:
             rows[first + chosen] = marked_best(rows[first + chosen])
     return rows
+
+
+def marked_usable(row: Estimate, min_decode: float, max_ttft: float) -> Candidate:
+    """Mark a row just made by ``Estimator.estimate_in`` (seen by nobody else yet) ``usable`` when it is
+    (``rules.is_usable``, inlined), and return it as the rules see it."""
+    decode, ttft = expected_speeds(row)
+    d = row.__dict__
+    if decode is not None and decode >= min_decode and (ttft is None or ttft <= max_ttft):
+        d["usable"] = True
+    speeds = d.get("_speeds")
+    return _tuple_new(Candidate, (d["bits_per_weight"], d["verdict"], decode, ttft, d["calibrated"],
+                                  d["gpu_memory_share"], None if speeds is None else speeds[0] * speeds[1]))
 
 
 def estimate(model: Model, quant: Quant, machine: Machine, settings: Settings,

@@ -112,7 +112,7 @@ class Estimator:
             "model_id": run.model_id, "quant": quant.name, "runtime": run.view.runtime,
             "verdict": run.all_on_gpu_verdict, "context_tokens": run.ctx,
             "placement": run.all_on_gpu_description, "runs_now": run.fast_runs_now, "best": False,
-            "usable": False, "bits_per_weight": _bits(quant), "calibrated": run.view.calibrated,
+            "usable": False, "bits_per_weight": quant_bits(quant), "calibrated": run.view.calibrated,
             "gpu_memory_share": (need_gpu + gpu_side) / run.view.gpu_base_sum if run.view.gpu_base_sum else None,
             "_speeds": (decode, d_low, high, run.n_prompt / t_prefill, p_low, p_high, t_prefill),
             "_memory_parts": (all_on_gpu_memory, run, w, gpu_side, need_gpu, host),
@@ -128,7 +128,7 @@ class Estimator:
         model = shape.model
         w = float(quant.file_size_bytes) if quant.file_size_bytes else mem.weights_bytes(shape, quant)
         kv = run.kv
-        wclass = _weight_class(quant.name, quant.format)
+        wclass = quant_weight_class(quant.name, quant.format)
 
         # The weight split by role (see ModelRun: embeddings, output head, layers, routed experts).
         bytes_per_param = w / shape.params_total
@@ -190,7 +190,7 @@ class Estimator:
                 "_memory_parts": memory_parts, "context_tokens": run.ctx,
                 "_prefill": None, "_decode": None, "_ttft": None,
                 "placement": p.description, "runs_now": runs_now, "best": False,
-                "usable": False, "bits_per_weight": _bits(quant), "calibrated": v.calibrated,
+                "usable": False, "bits_per_weight": quant_bits(quant), "calibrated": v.calibrated,
                 "gpu_memory_share": None,
                 "_lazy": (run, quant, wclass, w, overhead, p, None, 0.0, 0.0)})
 
@@ -222,7 +222,7 @@ class Estimator:
             "_memory_parts": memory_parts, "context_tokens": run.ctx,
             "_speeds": (decode, d_low, high, prefill, p_low, p_high, t_prefill),
             "placement": p.description, "runs_now": runs_now, "best": False,
-            "usable": False, "bits_per_weight": _bits(quant), "calibrated": v.calibrated,
+            "usable": False, "bits_per_weight": quant_bits(quant), "calibrated": v.calibrated,
             "gpu_memory_share": _share(verdict, p.gpu_bytes + gpu_side, bases),
             "_lazy": (run, quant, wclass, w, overhead, p, (gpu_all, w, bases, ram_base), gpu_read, ram_read)})
 
@@ -231,7 +231,8 @@ _WEIGHT_CLASSES: dict[tuple[str, str], str] = {}
 _BITS: dict[tuple[str, float | None], float] = {}
 
 
-def _bits(quant: Quant) -> float:
+def quant_bits(quant: Quant) -> float:
+    """``memory.bits_per_weight`` of a quant, worked out once per name and stated bits."""
     key = (quant.name, quant.bits_per_weight)
     bits = _BITS.get(key)
     if bits is None:
@@ -247,7 +248,8 @@ def _share(verdict: str, gpu_bytes: float, bases: tuple[float, ...]) -> float | 
     return gpu_bytes / total if total else None
 
 
-def _weight_class(name: str, fmt: str) -> str:
+def quant_weight_class(name: str, fmt: str) -> str:
+    """``efficiency.weight_class`` of a quant's name and format, worked out once per pair."""
     key = (name, fmt)
     wc = _WEIGHT_CLASSES.get(key)
     if wc is None:

@@ -128,8 +128,9 @@ def llama_server(row: Estimate, model: Model, quant: Quant, kv_cache_type: str, 
     elif quant.repo:
         argv = ["llama-server", "-hf", f"{quant.repo}:{quant.name}"]
     else:
-        argv = ["llama-server", "-m", _placeholder(model, quant)]
-        notes.append(f"{_placeholder(model, quant)}: the path of a downloaded {quant.name} GGUF of {model.id}")
+        placeholder = _placeholder(model, quant)
+        argv = ["llama-server", "-m", placeholder]
+        notes.append(f"{placeholder}: the path of a downloaded {quant.name} GGUF of {model.id}")
     ngl, cpu_moe = _offload(row)
     argv += ["-c", str(row.context_tokens), "-ngl", str(ngl)]
     if cpu_moe is not None:
@@ -146,8 +147,18 @@ def llama_server(row: Estimate, model: Model, quant: Quant, kv_cache_type: str, 
 
 
 def _ollama_name(model: Model, quant: Quant, context: int) -> str:
-    base = re.sub(r"[^a-z0-9._-]+", "-", model.id.split("/", 1)[-1].lower()).strip("-")
+    base = _OLLAMA_BASES.get(model.id)
+    if base is None:
+        if len(_OLLAMA_BASES) > 100_000:
+            _OLLAMA_BASES.clear()
+        base = _OLLAMA_BASES[model.id] = _OLLAMA_UNSAFE.sub("-", model.id.split("/", 1)[-1].lower()).strip("-")
     return f"{base}-{quant.name.lower()}-{context // 1024}k"
+
+
+_OLLAMA_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+_OLLAMA_BASES: dict[str, str] = {}
+"""A model id's part of its Ollama names (``fit --json`` names every GGUF row of every model)."""
+_SPLIT_GGUF = re.compile(r"-\d{5}-of-\d{5}\.gguf$")
 
 
 def ollama_run(row: Estimate, model: Model, quant: Quant, kv_cache_type: str, installed: Installed | None,
@@ -162,9 +173,10 @@ def ollama_run(row: Estimate, model: Model, quant: Quant, kv_cache_type: str, in
     elif quant.repo:
         source = f"hf.co/{quant.repo}:{quant.name}"
     else:
-        source = "./" + _placeholder(model, quant)
-        notes.append(f"{_placeholder(model, quant)}: the path of a downloaded {quant.name} GGUF of {model.id}")
-    if re.search(r"-\d{5}-of-\d{5}\.gguf$", source):
+        placeholder = _placeholder(model, quant)
+        source = "./" + placeholder
+        notes.append(f"{placeholder}: the path of a downloaded {quant.name} GGUF of {model.id}")
+    if _SPLIT_GGUF.search(source):
         return None
     ngl, cpu_moe = _offload(row)
     lines = [f"FROM {source}", f"PARAMETER num_ctx {row.context_tokens}"]

@@ -46,11 +46,11 @@ class ModelRun:
         runtime = v.runtime
         self.view = v
         self.shape = shape
-        # What this run reads of its estimator, not the estimator itself: the estimator holds its runs, and a
-        # run holding it back would make a cycle that only the garbage collector frees (a fleet report
+        # What it needs of the estimator, not the estimator: that holds every run (``Estimator._runs``), and a
+        # reference back would make each run a cycle that only the cyclic collector can free (a fleet report
         # evaluates a thousand machines, and their runs would pile up for it).
         self._rm = estimator.rm
-        self._flash_attention = estimator.flash_attention
+        self._flash_attention = fa
         self.prompt_depth = prompt_depth_tokens
         self.ubatch = ubatch_tokens
         self.ctx = ctx = mem.context_for(shape, settings.context_tokens)
@@ -221,6 +221,7 @@ class ModelRun:
         key = (p.verdict, p.gpus_used, fmt, wclass)
         t = self._prefill_cache.get(key)
         if t is None:
+            rm, fa = self._rm, self._flash_attention
             if p.gpus_used:
                 flops = v.flops16
                 if fmt == "fp8" and v.flops8:
@@ -229,11 +230,11 @@ class ModelRun:
                     flops = v.flops4
                 t = prefill_seconds(self.shape, self.n_prompt, self.prompt_depth, flops, v.eff, wclass,
                                     p.gpus_used if p.verdict == "gpu" and not v.tensor_parallel else 1,
-                                    0.0, 0.0, self.ubatch, self._flash_attention, v.bandwidth)
+                                    0.0, 0.0, self.ubatch, fa, v.bandwidth)
             else:
-                t = prefill_seconds(self.shape, self.n_prompt, self.prompt_depth, self._rm.cpu_flops_per_s,
-                                    v.cpu_eff, wclass, flash_attention=self._flash_attention,
-                                    bandwidth_bytes_per_s=self._rm.ram_bandwidth_bytes_per_s)
+                t = prefill_seconds(self.shape, self.n_prompt, self.prompt_depth, rm.cpu_flops_per_s,
+                                    v.cpu_eff, wclass, flash_attention=fa,
+                                    bandwidth_bytes_per_s=rm.ram_bandwidth_bytes_per_s)
             self._prefill_cache[key] = t
         if p.ram_weight_bytes > 0 and p.gpus_used and not v.unified:
             t += pcie_stream_seconds(self.n_prompt, p.ram_weight_bytes, v.pcie, self.ubatch)

@@ -14,7 +14,7 @@ from typing import Any
 
 from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown
 from rigcheck.report.fleet import cell_rows
-from rigcheck.report.records import MachineReport, ReportData
+from rigcheck.report.records import ReportData
 
 SCHEMA_FILE = "report.schema.json"
 
@@ -48,7 +48,11 @@ def to_dict(report: ReportData) -> dict[str, Any]:
 
 
 def render(report: ReportData) -> str:
-    return _json.dumps(to_dict(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """The report as JSON text, laid out as ``json.dumps(indent=2)`` lays it out. msgspec encodes and indents it:
+    ``json.dumps`` with an indent runs in pure Python (the report of a 10,000-model catalog, 300 MB: 12 s)."""
+    import msgspec
+
+    return msgspec.json.format(msgspec.json.encode(to_dict(report)), indent=2).decode() + "\n"
 
 
 def schema() -> dict[str, Any]:
@@ -57,15 +61,30 @@ def schema() -> dict[str, Any]:
     return _json.loads(text)
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""The field names of each dataclass met (``dataclasses.fields`` once per class, not once per record)."""
+
+
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    # The kinds that make up nearly all of a report first, by exact type (a subclass takes the checks below).
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {k if type(k) is str else str(k): _plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_plain(v) for v in value]
     if isinstance(value, Estimate):
         return _plain(value.to_dict())
     if isinstance(value, (Band, MemoryBreakdown)):
         return _plain(value.to_dict())
-    if isinstance(value, MachineReport):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))  # MachineReport among them
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from rigcheck.catalog import cache, store
-from rigcheck.catalog.records import encode_catalog
+from rigcheck.catalog.records import CatalogError, encode_catalog
 
 
 @pytest.fixture()
@@ -129,3 +129,33 @@ def test_app_update_with_newer_embedded_data_outranks_an_older_cached_feed(embed
     status = store.catalog_status()
     assert not status.is_embedded and status.sequence == 202612010000 and status.warnings == ()
     assert len(store.load_catalog().models) == 10
+
+
+def test_a_cached_catalog_over_the_size_cap_is_not_read(embedded, monkeypatch):
+    path = write_cache(newer(embedded))
+    monkeypatch.setattr(cache, "MAX_CATALOG_BYTES", path.stat().st_size - 1)
+    result = cache.read_cached()
+    assert result.catalog is None and "larger than the" in result.reason
+    monkeypatch.setattr(cache, "MAX_CATALOG_BYTES", path.stat().st_size)
+    assert len(cache.read_cached().catalog.models) == 10, "a document of exactly the cap is read"
+
+
+def test_the_feed_cap_is_the_catalog_cap_and_holds_ten_thousand_models():
+    from rigcheck.catalog import refresh
+    from rigcheck.catalog.records import MAX_CATALOG_BYTES
+
+    assert refresh.MAX_FEED_BYTES == MAX_CATALOG_BYTES
+    embedded = store.load_embedded()
+    per_model = len(encode_catalog(embedded)) / len(embedded.models)
+    assert 10_000 * per_model * 1.5 < MAX_CATALOG_BYTES, "a 10,000-model catalog fits with room to grow"
+
+
+def test_a_catalog_over_the_size_cap_is_not_installed(embedded, monkeypatch):
+    good = write_cache(newer(embedded))
+    before = good.read_bytes()
+    data = encode_catalog(newer(embedded, sequence=embedded.sequence + 6))
+    monkeypatch.setattr(cache, "MAX_CATALOG_BYTES", len(data) - 1)
+    meta = cache.CacheMeta(source_url="https://example.test/feed.json", fetched_at="2026-11-28T10:00:00Z")
+    with pytest.raises(CatalogError, match="MB a catalog may have"):
+        cache.install_catalog(data, meta)
+    assert good.read_bytes() == before, "what a reader would refuse is never written"

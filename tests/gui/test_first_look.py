@@ -303,7 +303,47 @@ def test_a_slow_helper_does_not_hold_the_window_and_its_late_first_look_is_shown
     _close(window)
 
 
-def test_a_first_look_that_comes_after_the_own_evaluation_is_not_shown(qtbot):
+def test_the_own_work_waits_for_a_helper_still_at_work(qtbot):
+    look = _look_for(make_services(), Settings())
+    helpers = []
+    probed = []
+    services = make_services(first_look=lambda: helpers.append(_Ready(look, delay_s=1.5)) or helpers[0])
+    services = services.with_(probe_machine=lambda probe=services.probe_machine: probed.append(1) or probe())
+    window = open_window(services)
+    qtbot.addWidget(window)
+    qtbot.wait(500)
+    assert not helpers[0].done(), "the helper is still at work"
+    assert not probed and window.controller.evaluation is None, "both would compete for the same cores"
+    qtbot.waitUntil(lambda: window.models_page.model.rowCount() == 4, timeout=5000)
+    qtbot.waitUntil(lambda: window.controller.evaluation is not None, timeout=10000)
+    assert probed, "then the window's own work starts"
+    _close(window)
+
+
+def test_the_own_work_starts_when_the_helper_fails(qtbot):
+    helper = _Ready(None, delay_s=0.4)
+    window = open_window(make_services(first_look=lambda: helper))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.controller.evaluation is not None, timeout=10000)
+    _close(window)
+
+
+def test_the_own_work_waits_for_a_slow_helper_only_a_while(qtbot, monkeypatch):
+    from rigcheck.desktop import app
+
+    monkeypatch.setattr(app, "FIRST_LOOK_HOLD_S", 0.2)
+    helper = _Ready(_look_for(make_services(), Settings()), delay_s=8.0)
+    window = open_window(make_services(first_look=lambda: helper))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.controller.evaluation is not None, timeout=5000)
+    assert not helper.done()
+    _close(window)
+
+
+def test_a_first_look_that_comes_after_the_own_evaluation_is_not_shown(qtbot, monkeypatch):
+    from rigcheck.desktop import app
+
+    monkeypatch.setattr(app, "FIRST_LOOK_HOLD_S", 0.05)  # the window's own work starts while the helper works
     other = replace(Settings(), context_tokens=1024)  # would show different figures if it were used
     helper = _Ready(_look_for(make_services(), other), delay_s=1.0)
     window = open_window(make_services(first_look=lambda: helper))

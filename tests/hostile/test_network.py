@@ -24,8 +24,9 @@ from tests.hostile.conftest import (
 )
 
 pytestmark = pytest.mark.timeout(120)
-SHORT = Deadlines(connect_s=2.0, read_s=2.0, request_s=3.0)
-"""The real deadlines (10 s, 15 s, 45 s: under a minute in all) scaled down so the suite stays quick."""
+SHORT = Deadlines(connect_s=2.0, read_s=2.0, request_s=20.0, min_bytes_per_s=1000.0, rate_grace_s=3.0)
+"""A feed's real deadlines (10 s to connect, 15 s of silence, a minimum average of 16 kB/s after 45 s, 10 minutes
+for a large body that keeps coming) scaled down so the suite stays quick."""
 
 
 class _Hostile(BaseHTTPRequestHandler):
@@ -94,7 +95,7 @@ def hostile_server():
 
 @pytest.fixture
 def short_deadlines(monkeypatch):
-    monkeypatch.setattr(refresh_module, "Deadlines", lambda: SHORT)
+    monkeypatch.setattr(refresh_module, "FEED_DEADLINES", SHORT)
 
 
 def _refresh(cli, url: str, *extra: str) -> tuple[int, str, float]:
@@ -104,7 +105,7 @@ def _refresh(cli, url: str, *extra: str) -> tuple[int, str, float]:
 
 
 @pytest.mark.parametrize(("path", "fragment"), [
-    ("/drip.json", "longer than 3 s"),  # the whole request's deadline, whatever trickles in
+    ("/drip.json", "slower than 1 kB/s"),  # past the grace period, whatever trickles in
     ("/slow-headers.json", "stopped sending data"),  # silence: the read deadline
     ("/retry-tomorrow.json", "asked to wait 86400 s"),  # a retry it cannot wait for within the deadline
 ])
@@ -113,7 +114,7 @@ def test_a_slow_or_stalling_server_is_given_up_within_the_deadline(installed, sh
     code, err, took = _refresh(cli, hostile_server + path)
     assert code == 1
     assert_one_clear_line(err, "catalog refresh failed", fragment)
-    assert took < SHORT.request_s + 3, f"took {took:.1f} s"
+    assert took < SHORT.rate_grace_s + SHORT.read_s + 3, f"took {took:.1f} s"
     assert cache_state() == installed
 
 
@@ -190,3 +191,11 @@ def test_an_expired_feed_is_refused(installed, serve_feed, cli):
     assert code == 1
     assert_one_clear_line(err, "expired")
     assert cache_state() == installed
+
+
+def test_a_feed_that_drips_is_given_up_within_about_a_minute():
+    """The real feed deadlines: a large feed may take minutes while it keeps coming, but a server dripping
+    bytes (below 16 kB/s on average) is given up once the first 45 s are past, and silence after 15 s."""
+    feed = refresh_module.FEED_DEADLINES
+    assert feed.min_bytes_per_s >= 1000 and feed.rate_grace_s + feed.read_s <= 60
+    assert feed.connect_s + feed.rate_grace_s <= 60

@@ -63,7 +63,7 @@ def test_an_out_of_range_cache_file_falls_back_to_the_embedded_catalog(cli):
 def test_decode_names_the_field_and_the_value():
     doc = good_feed()
     doc["models"][1]["num_layers"] = -3
-    with pytest.raises(CatalogError, match=r"\$\.models\[1\]\.num_layers is -3; expected `int` >= 1"):
+    with pytest.raises(CatalogError, match=r"\$\.models\[1\]\.num_layers is -3; it must be at least 1"):
         decode_catalog(feed_bytes(doc))
 
 
