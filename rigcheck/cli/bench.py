@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from rigcheck.cli import UsageError
+from rigcheck.cli._args import token_count
 from rigcheck.cli._machine import add_machine_args, machine_from_args
 
 BENCH_TIMEOUT_S = 1800
@@ -28,8 +29,8 @@ def register(subparsers) -> None:
                     "estimates for this machine, and keep the result as `rigcheck measured import` does.")
     parser.add_argument("model", metavar="MODEL", help="an installed model's name, Ollama tag or path, or a catalog id")
     add_machine_args(parser)
-    parser.add_argument("--prompt", metavar="N", type=int, default=512, help="prompt tokens (llama-bench -p)")
-    parser.add_argument("--gen", metavar="N", type=int, default=128, help="generated tokens (llama-bench -n)")
+    parser.add_argument("--prompt", metavar="N", type=token_count, default=512, help="prompt tokens (llama-bench -p)")
+    parser.add_argument("--gen", metavar="N", type=token_count, default=128, help="generated tokens (llama-bench -n)")
     parser.add_argument("--json", action="store_true", help="print the runs kept as JSON")
     parser.set_defaults(func=run)
 

@@ -49,7 +49,14 @@ def run(args: argparse.Namespace) -> int:
     from rigcheck.catalog.store import catalog_status, load_catalog
     from rigcheck.estimate.rules import Thresholds
     from rigcheck.estimate.types import Settings
-    from rigcheck.report import ExportError, ReportBuildError, build_report, export, format_for_path
+    from rigcheck.report import (
+        ExportError,
+        ExportTargetError,
+        ReportBuildError,
+        build_report,
+        export,
+        format_for_path,
+    )
 
     fmt = args.format or format_for_path(args.output)
     if fmt is None:
@@ -81,8 +88,11 @@ def run(args: argparse.Namespace) -> int:
             catalog_status=catalog_status(),
         )
         path = export(report, fmt, args.output)
-    except (ReportBuildError, ExportError) as exc:
+    except (ReportBuildError, ExportTargetError) as exc:
         raise UsageError(str(exc)) from None
+    except ExportError as exc:  # the write failed (a full disk, a name too long): not the user's input
+        print(f"rigcheck: error: {exc}", file=sys.stderr)
+        return 1
     kind = "fleet report" if report.is_fleet else "report"
     print(f"wrote {kind} ({fmt}) to {path}")
     return 0

@@ -49,7 +49,8 @@ class ModelRun:
         self.view = v
         self.shape = shape
         # What it needs of the estimator, not the estimator: that holds every run (``Estimator._runs``), and a
-        # reference back would make each run a cycle that only the cyclic collector can free.
+        # reference back would make each run a cycle that only the cyclic collector can free (a fleet report
+        # evaluates a thousand machines, and their runs would pile up for it).
         self._rm = estimator.rm
         self._flash_attention = fa
         self.prompt_depth = prompt_depth_tokens
