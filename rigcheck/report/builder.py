@@ -191,11 +191,20 @@ def _title(reports: list[MachineReport]) -> str:
     return f"Fleet report: {len(reports)} machines"
 
 
+def context_rule_sentence() -> str:
+    """The context rule (``rules.run_context``) in one sentence, for the assumptions."""
+    from rigcheck.estimate.rules import OUTPUT_RESERVE_TOKENS
+
+    return (f"A prompt longer than the context is never cut: the context grows to hold it and "
+            f"{OUTPUT_RESERVE_TOKENS:,} tokens of answer, up to the model's maximum; a model whose maximum is below "
+            "the prompt does not fit.")
+
+
 def _assumptions(settings: Settings, engine: Engine) -> tuple[str, ...]:
     lines = [
         f"Context reserved: {units.tokens_text(settings.context_tokens)} tokens (capped at each model's maximum); "
         f"prompt for prefill and time to first token: {units.tokens_text(settings.prompt_tokens)} tokens; "
-        f"decode speed is at that depth, batch 1.",
+        f"decode speed is at that depth, batch 1. {context_rule_sentence()}",
         f"KV cache type: {settings.kv_cache_type}; memory sized against "
         f"{'total' if settings.memory_basis == 'total' else 'free'} memory"
         f"{'' if settings.runtime is None else f'; runtime {settings.runtime}'}"

@@ -143,8 +143,8 @@ def _document(report: ReportData, for_qt: bool) -> _Doc:
         f"<h1>{escape(report.title)}</h1>",
         f'<p class="meta">Generated {escape(report.generated_at)} by rigcheck {escape(report.app_version)} · '
         f"catalog #{report.catalog.sequence} of {escape(report.catalog.generated_at)}"
-        f" · context {units.tokens_text(report.settings.context_tokens)}, prompt "
-        f"{units.tokens_text(report.settings.prompt_tokens)} tokens, KV {escape(report.settings.kv_cache_type)}</p>",
+        f" · {escape(units.context_setting_text(report.settings.context_tokens, report.settings.prompt_tokens))}, "
+        f"KV {escape(report.settings.kv_cache_type)}</p>",
         "<!--nav-->",
     )
     if report.fleet is not None:

@@ -83,8 +83,9 @@ def render(report: ReportData) -> str:
     out: list[str] = [f"# {_t(report.title)}", ""]
     out.append(
         f"Generated {report.generated_at} by rigcheck {report.app_version} · catalog #{report.catalog.sequence} "
-        f"of {_t(report.catalog.generated_at)} · context {units.tokens_text(report.settings.context_tokens)}, prompt "
-        f"{units.tokens_text(report.settings.prompt_tokens)} tokens, KV {report.settings.kv_cache_type}"
+        f"of {_t(report.catalog.generated_at)} · "
+        f"{units.context_setting_text(report.settings.context_tokens, report.settings.prompt_tokens)}, KV "
+        f"{report.settings.kv_cache_type}"
     )
     out.append("")
     if report.fleet is not None:

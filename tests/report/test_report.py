@@ -43,7 +43,7 @@ def test_summary_names_what_runs_well_what_does_not_and_the_hosted_alternative(r
     assert [p.model_id for p in s.runs_well] == ["acme/Mid-32B", "acme/Small-8B-Instruct"]  # by capability
     cannot = {p.model_id: p for p in s.cannot_run}
     assert set(cannot) == {"acme/Huge-671B", "acme/Large-70B"}
-    assert "needs 380 GiB" in cannot["acme/Huge-671B"].reason and "has 88.0 GiB" in cannot["acme/Huge-671B"].reason
+    assert "needs 380 GiB" in cannot["acme/Huge-671B"].reason and "has 88 GiB" in cannot["acme/Huge-671B"].reason
     assert "tok/s" in cannot["acme/Large-70B"].reason
     # The best hosted alternative is the most capable model it cannot run, at the cheaper provider.
     assert s.best_hosted.model_id == "acme/Huge-671B" and s.best_hosted.provider == "cheapco"
