@@ -60,9 +60,23 @@ def number(low: float, high: float, *, integer: bool = False, unit: str = "",
     return parse
 
 
+TOKEN_MULTIPLES = {"k": 1024, "m": 1024 * 1024}
+"""Suffixes of a token count as the field writes context sizes: "8k" is 8,192 tokens, "128k" 131,072, "1m" 1,048,576."""
+
+
 def token_count(text: str) -> int:
-    """A positive number of tokens; "8192", "8_192" and "8,192" all read as 8192."""
-    value = _parse_number(text, integer=True)
+    """A positive number of tokens; "8192", "8_192", "8,192" and "8k" all read as 8192 (k = 1,024 tokens, m =
+    1,024 k, as context sizes are named: "128k" is 131,072)."""
+    raw = text.strip()
+    multiple = TOKEN_MULTIPLES.get(raw[-1:].lower(), 1) if len(raw) > 1 else 1
+    if multiple > 1:
+        amount = _parse_number(raw[:-1], integer=False)
+        value = None if amount is None or not math.isfinite(amount) else amount * multiple
+        if value is not None and value != int(value):
+            raise argparse.ArgumentTypeError(f"{shown(text)} is not a whole number of tokens")
+        value = None if value is None else int(value)
+    else:
+        value = _parse_number(text, integer=True)
     if value is None:
         raise argparse.ArgumentTypeError(f"{shown(text)} is not a whole number of tokens")
     if value < 1:

@@ -3,7 +3,7 @@
 MODEL is an installed model's name, Ollama tag or path, or a catalog id with an installed file. llama-bench
 is run with the estimate's ``-ngl`` (and ``--n-cpu-moe``) on this machine, prompt 512 and 128 generated
 tokens, JSON out; the result is imported as ``rigcheck measured import`` would. Without llama-bench on
-PATH the command says so in one line and does nothing else.
+PATH the command says so in one line on stderr and exits 1 (nothing was measured).
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
     exe = shutil.which("llama-bench")
     if exe is None:
         print("rigcheck bench: llama-bench is not on PATH: skipped (install llama.cpp, or run llama-bench "
-              "elsewhere and `rigcheck measured import` its output)")
-        return 0
+              "elsewhere and `rigcheck measured import` its output)", file=sys.stderr)
+        return 1  # nothing was measured: a script's `rigcheck bench && ...` must not go on as if it had been
     from rigcheck.catalog.store import load_catalog
     from rigcheck.cli.installed import scan_installed
     from rigcheck.estimate.installed_rows import evaluate_installed, launch_for_row
