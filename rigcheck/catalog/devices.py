@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from rigcheck.catalog.lookup import ModelLookupError, find_model
 from rigcheck.catalog.records import Catalog, Device
+from rigcheck.probe import limits
 from rigcheck.probe.types import Cpu, Gpu, Machine, Memory
 
 __all__ = [
@@ -257,23 +258,28 @@ def parse_size(text: str) -> int:
     """Bytes in a memory size: "64GB", "64 GiB", "1.5T", "512g", "2048MB".
 
     Memory is sold in binary units under decimal names ("64 GB" of RAM is 64 GiB), so GB and GiB both mean
-    2^30 here. A bare number is taken as GiB. Raises InvalidSizeError for anything else.
+    2^30 here. A bare number is taken as GiB. Raises InvalidSizeError for anything else, and for a size of
+    zero or above ``limits.MAX_MEMORY_BYTES`` (4 PiB).
     """
     if text is None:
         raise InvalidSizeError("empty size; write it like 64GB")
     m = _SIZE_RE.match(str(text))
     if not m:
-        raise InvalidSizeError(f"cannot read size {text!r}; write it like 64GB or 1.5TB")
+        raise InvalidSizeError(f"cannot read size {_short(str(text))}; write it like 64GB or 1.5TB")
     number, unit = float(m.group(1)), m.group(2).lower()
     if not unit and not m.group(4):
         unit = "g"
-    if not unit and m.group(4):
-        value = int(number)  # plain bytes: "1024B"
-    else:
-        value = int(round(number * 1024 ** _SIZE_POWERS[unit]))
+    scaled = number if not unit and m.group(4) else number * 1024 ** _SIZE_POWERS[unit]  # "1024B": bytes
+    if not scaled <= limits.MAX_MEMORY_BYTES:  # also infinity, from a number of hundreds of digits
+        raise InvalidSizeError(f"size {_short(text)} is more than any machine has (at most 4 PiB)")
+    value = int(round(scaled))
     if value <= 0:
         raise InvalidSizeError(f"size {text!r} must be more than zero")
     return value
+
+
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 40 else f"{text[:20]!r}... ({len(text)} characters)"
 
 
 _SPEC_RE = re.compile(r"^\s*(?:(\d+)\s*(?:x|×|\*)\s*)?(.+?)\s*$", re.IGNORECASE)
@@ -283,10 +289,11 @@ def parse_gpu_spec(spec: str) -> tuple[int, str]:
     """("2 x RTX 4090") -> (2, "RTX 4090"); a spec without a count is one GPU. Raises DeviceLookupError."""
     m = _SPEC_RE.match(spec or "")
     if not m or not m.group(2):
-        raise DeviceLookupError(f"cannot read GPU {spec!r}; write it like \"2 x RTX 4090\"")
-    count = int(m.group(1)) if m.group(1) else 1
+        raise DeviceLookupError(f"cannot read GPU {_short(spec or '')}; write it like \"2 x RTX 4090\"")
+    digits = m.group(1)
+    count = (int(digits) if len(digits) <= 6 else 10**6) if digits else 1  # never int() a 5000-digit string
     if not 1 <= count <= 256:
-        raise DeviceLookupError(f"GPU count in {spec!r} must be between 1 and 256")
+        raise DeviceLookupError(f"GPU count in {_short(spec)} must be between 1 and 256")
     return count, m.group(2)
 
 
