@@ -14,7 +14,17 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import QApplication, QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QLayout,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rigcheck import units
 from rigcheck.desktop.widgets.machine_panel import plain_label
@@ -64,9 +74,11 @@ LEGEND_TEXT_CHARS = 60
 
 
 class Legend(QWidget):
-    """The chart's key under the plot: (swatch, text) entries, two to a row, plain text."""
+    """The chart's key under the plot: (swatch, text) entries, as many to a row as the width holds, plain text.
 
-    COLUMNS = 2
+    Its width is the chart's to give (it never widens the pane): on a resize the entries flow into more or fewer
+    columns, so a narrow chart shows its key on more rows instead of cutting it.
+    """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -74,7 +86,11 @@ class Legend(QWidget):
         self._layout.setContentsMargins(4, 0, 4, 0)
         self._layout.setHorizontalSpacing(6)
         self._layout.setVerticalSpacing(0)
+        self._layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)  # the chart sets the width
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.entries: list[tuple[str, str, str]] = []
+        self._pairs: list[tuple[QLabel, QLabel]] = []
+        self._columns = 0
 
     def set_entries(self, entries: Sequence[tuple[str, str, str]]) -> None:
         """(colour, text, style) per entry, style "box", "faded", "line", "dash" or "dot"."""
@@ -87,19 +103,57 @@ class Legend(QWidget):
             if item.widget() is not None:
                 item.widget().hide()  # out of view at once; deleted on the next turn of the event loop
                 item.widget().deleteLater()
-        short = sum(len(text) for _colour, text, _style in entries) <= 70
-        columns = len(entries) if short else self.COLUMNS  # one row when it fits, else two to a row
-        for i, (colour, text, style) in enumerate(entries):
-            row, col = divmod(i, columns)
+        self._pairs = []
+        for colour, text, style in entries:
             key = QLabel()
             key.setPixmap(_swatch(colour, style))
             shown = text if len(text) <= LEGEND_TEXT_CHARS else text[: LEGEND_TEXT_CHARS - 1] + "…"
             label = plain_label(shown)
             label.setToolTip(text)
+            self._pairs.append((key, label))
+        self._columns = 0
+        self._flow()
+        self.setVisible(bool(entries))
+
+    def _columns_for(self, width: int) -> int:
+        """The most entries a row of ``width`` pixels holds, with every column as wide as its widest entry."""
+        spacing = self._layout.horizontalSpacing()
+        margins = self._layout.contentsMargins()
+        room = width - margins.left() - margins.right()
+        for columns in range(len(self._pairs), 1, -1):
+            widths = [0] * columns
+            for i, (key, label) in enumerate(self._pairs):
+                col = i % columns
+                widths[col] = max(widths[col], key.sizeHint().width() + spacing + label.sizeHint().width())
+            if sum(widths) + spacing * (columns - 1) <= room:
+                return columns
+        return 1
+
+    def _flow(self) -> None:
+        if not self._pairs:
+            return
+        columns = self._columns_for(self.width() if self.isVisible() or self.width() > 100 else 10_000)
+        if columns == self._columns:
+            return
+        for n in range(self._layout.columnCount()):
+            self._layout.setColumnStretch(n, 0)
+        for i, (key, label) in enumerate(self._pairs):
+            row, col = divmod(i, columns)
             self._layout.addWidget(key, row, 2 * col)
             self._layout.addWidget(label, row, 2 * col + 1)
         self._layout.setColumnStretch(2 * columns + 1, 1)
-        self.setVisible(bool(entries))
+        self._columns = columns
+        self.updateGeometry()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._flow()
+
+    def minimumSizeHint(self):  # noqa: N802
+        """No width of its own (the chart gives it one), the height of the rows it now has."""
+        hint = super().minimumSizeHint()
+        hint.setWidth(0)
+        return hint
 
 
 class _Chart(QWidget):
@@ -113,7 +167,7 @@ class _Chart(QWidget):
         self.plot.hideButtons()
         self.plot.setMouseEnabled(False, False)
         self._title = title
-        self.caption = plain_label(title, bold=True)
+        self.caption = plain_label(title, bold=True, wrap=True)  # a long title never widens the pane
         self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)
         self.legend = Legend()
         self.apply_palette()
