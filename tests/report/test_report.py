@@ -194,7 +194,7 @@ def test_memory_chart_draws_the_limit_the_verdicts_used_and_says_what_does_not_f
                           selected_model_ids=["acme/Huge-671B", "acme/Mid-32B"])
     detail = next(d for d in report.machines[0].details if d.model_id == "acme/Huge-671B")
     svg = memory_chart(detail)
-    assert "usable VRAM 24.0 GiB" in svg and "usable VRAM + RAM 88.0 GiB" in svg  # the fake's budgets
+    assert "usable VRAM 24 GiB" in svg and "usable VRAM + RAM 88 GiB" in svg  # the fake's budgets
     assert svg.count("· does not fit") == sum(not e.fits for e in detail.quants) > 0
     assert "★ pick" not in svg  # nothing of it is picked here
     picked = next(d for d in report.machines[0].details if d.best_quant)
@@ -203,7 +203,7 @@ def test_memory_chart_draws_the_limit_the_verdicts_used_and_says_what_does_not_f
     tight = replace(detail, quants=tuple(replace(e, memory=replace(e.memory, gpu_budget_bytes=23 * GIB,
                                                                   budget_bytes=85 * GIB)) for e in detail.quants))
     svg = memory_chart(tight)
-    assert "usable VRAM + RAM 85.0 GiB" in svg and "88.0 GiB" not in svg
+    assert "usable VRAM + RAM 85 GiB" in svg and "88 GiB" not in svg
 
 
 def test_json_validates_against_the_published_schema_and_round_trips(report, fleet, tmp_path):
