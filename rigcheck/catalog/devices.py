@@ -230,6 +230,26 @@ def suggest(name: str, devices: Sequence[Device] | None = None, limit: int = 6) 
     return [n for n, s in ranked if s >= 0.6][:limit]
 
 
+def _short_name_match(name: str, devices: Sequence[Device]) -> Device | None:
+    """The device a short typed name ("4090", "3090", "5090 laptop") means, or None: the names holding every word
+    of it, when the shortest of them starts every other ("RTX 3090" of "RTX 3090 Ti", "RTX 4090" of "RTX 4090
+    Laptop GPU": the original part, as ``_candidates`` takes "RTX 3080" over "RTX 3080 12 GB")."""
+    tokens = set(_parse_name(name).key.split())
+    if not tokens:
+        return None
+    holding: dict[str, Device] = {}
+    for key, entries in _index(devices).by_key.items():
+        if tokens <= set(key.split()):
+            for entry in entries:
+                holding.setdefault(entry.device.name, entry.device)
+    if not holding:
+        return None
+    shortest = min(holding, key=len)
+    if all(other == shortest or other.startswith(shortest + " ") for other in holding):
+        return holding[shortest]
+    return None
+
+
 def lookup(name: str, devices: Sequence[Device] | None = None, *, memory_bytes: int | None = None,
            gpu_cores: int | None = None) -> Device:
     """Like ``resolve`` but for names a person typed: raises DeviceLookupError with suggestions."""
@@ -242,6 +262,9 @@ def lookup(name: str, devices: Sequence[Device] | None = None, *, memory_bytes: 
     if found:
         options = ", ".join(d.name for d in found[:8])
         raise DeviceLookupError(f"GPU name {name!r} is ambiguous; say which: {options}")
+    short = _short_name_match(name, devices)
+    if short is not None:
+        return short
     near = suggest(name, devices)
     hint = f"; did you mean: {', '.join(near)}" if near else "; `rigcheck devices` lists the known names"
     raise DeviceLookupError(f"unknown GPU {name!r}{hint}")
