@@ -418,17 +418,17 @@ def test_a_chart_on_a_hidden_tab_is_drawn_when_its_tab_is_shown(window):
     assert len(detail.memory_chart.items) >= 4
 
 
-def test_memory_chart_is_updated_in_place_with_its_line_labels(window):
+def test_memory_chart_is_updated_in_place_with_its_limits_in_the_key(window):
     window.models_page.select_model("acme/Mid-8B")
     chart = window.detail_page.memory_chart
     count = len(chart.plot.getPlotItem().items)
-    labels = [line.label.textItem.toPlainText() for line in chart.lines if line.isVisible()]
-    assert labels and labels[0].startswith("usable VRAM ")  # the reference line says what it is
+    labels = [text for _c, text, style in chart.legend.entries if style in ("dash", "dot")]
+    assert labels and labels[0].startswith("usable VRAM ")  # the key says what the line is, with its figure
     window.models_page.select_model("acme/Big-70B")
     assert len(chart.plot.getPlotItem().items) == count  # the same bars and lines, new data
     assert [b.opts["y"] for b in chart.bars][0] == list(range(window.detail_page.quants.rowCount()))
-    shown = [line.label.textItem.toPlainText() for line in chart.lines if line.isVisible()]
-    assert shown[0] == labels[0] and shown[1].startswith("usable VRAM + RAM ")  # both fit beside the longer bars
+    shown = [text for _c, text, style in chart.legend.entries if style in ("dash", "dot")]
+    assert shown[0] == labels[0] and shown[1].startswith("usable VRAM + RAM ")  # both lines within reach of the longer bars
 
 
 def test_memory_chart_draws_the_limits_the_verdicts_used_and_marks_what_does_not_fit(make_window):

@@ -317,22 +317,15 @@ class MemoryChart(_Chart):
             else:
                 drawn.append((line, style, label, value))
                 limit = max(limit, value / GIB)
-        backing = QApplication.palette().color(QPalette.ColorRole.Base) if QApplication.instance() else QColor("white")
-        backing.setAlpha(220)
-        for n, (line, style, label, value) in enumerate(drawn):
-            line.setVisible(True)  # first: a hidden line's label does not take new text
+        for line, style, label, value in drawn:
+            # The figure goes in the key, not on the line: a label on the plot would sit over some quant's bar.
+            line.setVisible(True)
             line.setPen(pg.mkPen(colour, width=1, style=style))  # the theme may have changed since
-            line.label.setColor(colour)
-            line.label.fill = pg.mkBrush(backing)  # legible where it crosses a bar
-            # The label on the side with room (right of a line in the left half), the first at the foot and the
-            # second at the head of the plot, so two close lines never print over each other.
-            side = 0 if value / GIB < limit * 1.05 / 2 else 1
-            line.label.anchors = [(side, 1 - n), (side, 1 - n)]
-            line.label.orthoPos = 0.03 if n == 0 else 0.97
+            line.label.setFormat("")
             line.setPos(value / GIB)
-            line.label.setFormat(f"{label} {units.bytes_text(value)}")
             self.items.append(line)
-            legend.append((colour.name() if hasattr(colour, "name") else str(colour), label,
+            legend.append((colour.name() if hasattr(colour, "name") else str(colour),
+                           f"{label} {units.bytes_text(value)}",
                            "dash" if style == pg.QtCore.Qt.PenStyle.DashLine else "dot"))
         if any(not e.fits for e in estimates):
             legend.append((WEIGHTS, "✗ does not fit", "faded"))
