@@ -53,3 +53,30 @@ def test_the_usable_models_of_fit_and_of_the_report_are_one_set(capsys, tmp_path
     fit_picks = {r["model_id"]: r["quant"] for r in fit["results"] if r["best"]}
     report_picks = {r["model_id"]: r["estimate"]["quant"] for r in rows if r["estimate"]["best"]}
     assert fit_picks == report_picks
+
+
+@pytest.mark.parametrize(("model", "text"), [
+    ("microsoft/phi-4", "$0.088/M"),  # (3 x 0.07 + 0.14) / 4 = 0.0875: 0.08750000000000001 in one sum, 0.0875 rounded
+    ("deepseek-ai/DeepSeek-V3-0324", "$0.18/M"),  # 0.175
+    ("MiniMaxAI/MiniMax-M2.7", "$0.53/M"),  # 0.525, computed as 0.5249999999999999
+])
+def test_one_blended_price_reads_the_same_in_hosted_fit_report_and_the_app(capsys, tmp_path, model, text):
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop.models.cells import HOSTED, table_row
+    from rigcheck.desktop.models.rows import build_rows
+
+    assert main(["hosted", "--model", model]) == 0
+    hosted = capsys.readouterr().out
+    assert f"Cheapest: {hosted.split('Cheapest: ')[1].split(',')[0]}, {text}" in hosted
+    node = ("--gpu", "8 x H200", "--ram", "2048GB")  # every one of them fits there
+    assert main(["fit", *node, "--model", model]) == 0
+    assert text in capsys.readouterr().out
+    out = tmp_path / "r.md"
+    assert main(["report", *node, "--format", "md", "-o", str(out)]) == 0
+    capsys.readouterr()
+    row = next(line for line in out.read_text(encoding="utf-8").splitlines()
+               if f"| {model.split('/')[-1]} |" in line and "/M (" in line)
+    assert text in row
+    catalog = load_catalog()
+    cell = next(table_row(r) for r in build_rows(catalog, []) if r.model.id == model)
+    assert cell.display[HOSTED].startswith(text)

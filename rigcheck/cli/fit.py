@@ -264,6 +264,16 @@ class ModelFacts:
                 "usd_per_m_output": offer.usd_per_m_output,
                 "usd_per_m_blended": round(offer_blended_usd_per_m(offer, self.input_per_output), 6)}
 
+    def hosted_text(self, model_id: str) -> str:
+        """The cheapest offer as every screen writes it (``units.price_triple_text`` of the rules' blend)."""
+        from rigcheck.estimate.rules import offer_blended_usd_per_m
+
+        offer = self.cheapest.get(model_id)
+        if offer is None:
+            return "-"
+        return (units.price_triple_text(offer_blended_usd_per_m(offer, self.input_per_output), offer.usd_per_m_input,
+                                        offer.usd_per_m_output) + f" {offer.provider}")
+
 
 def _sort_key(sort: str, facts: ModelFacts):
     from rigcheck.estimate.rules import rank_key
@@ -391,7 +401,6 @@ def picks_table(machine, results, settings, facts: ModelFacts) -> str:
     rows = []
     for r in results:
         cap = facts.capability_value(r.model_id)
-        hosted = facts.cheapest_hosted(r.model_id)
         rows.append((
             r.model_id,
             r.quant if r.fits else f"({r.quant})",
@@ -403,8 +412,7 @@ def picks_table(machine, results, settings, facts: ModelFacts) -> str:
             _seconds(r.ttft_s),
             "yes" if r.usable else "no",
             "-" if cap is None else f"{cap:.0f}",
-            "-" if hosted is None else units.price_triple_text(hosted["usd_per_m_blended"], hosted["usd_per_m_input"],
-                                                               hosted["usd_per_m_output"]) + f" {hosted['provider']}",
+            facts.hosted_text(r.model_id),
         ))
     lines.extend(_format(header, rows, {4, 5, 6, 7, 9}))
     usable = sum(1 for r in results if r.usable)
