@@ -230,6 +230,16 @@ def usd_text(usd: float | None, digits: int | None = None) -> str:
     return f"${_half_up(usd, digits):,.{digits}f}"
 
 
+def quant_text(quant: str, bits_per_weight: float | None) -> str:
+    """A quant with its quality tier (``rules.tier_name``): ``"Q4_K_M (small loss)"``, ``"UD-IQ1_M (heavy loss)"``;
+    the quant alone when its bits are unknown."""
+    if not bits_per_weight:
+        return quant
+    from rigcheck.estimate.rules import tier_name
+
+    return f"{quant} ({tier_name(bits_per_weight)})"
+
+
 def usd_per_m_text(usd: float | None) -> str:
     """A price per million tokens: ``"$0.13/M"``; the one way prices per token read everywhere."""
     return DASH if usd is None else f"{usd_text(usd)}/M"

@@ -80,3 +80,49 @@ def test_one_blended_price_reads_the_same_in_hosted_fit_report_and_the_app(capsy
     catalog = load_catalog()
     cell = next(table_row(r) for r in build_rows(catalog, []) if r.model.id == model)
     assert cell.display[HOSTED].startswith(text)
+
+
+DUAL_3090 = ("--gpu", "RTX 3090", "--gpu", "RTX 3090", "--ram", "128GB")
+
+
+def groups(picks: list[tuple[str, bool, float]]) -> list[int]:
+    """Per model in listed order: 0 usable at 3 bits or more, 1 usable only below 3 bits, 2 not usable."""
+    return [2 if not usable else 1 if bits < 3 else 0 for _, usable, bits in picks]
+
+
+def test_fit_lists_models_usable_only_at_a_heavy_loss_quant_after_the_others_with_the_tier(capsys):
+    # GLM-4.7 scores highest of all models here, but only its 1.75-bit UD-IQ1_M runs usably on 2x RTX 3090: it is
+    # listed after every model with a usable pick of 3 bits or more, and the listing says "heavy loss".
+    fit = run_json(capsys, "fit", *DUAL_3090, "--best", "--json")
+    picks = [(r["model_id"], r["usable"], r["bits_per_weight"]) for r in fit["results"]]
+    assert groups(picks) == sorted(groups(picks)) and set(groups(picks)) == {0, 1, 2}
+    glm = next(r for r in fit["results"] if r["model_id"] == "zai-org/GLM-4.7")
+    assert glm["usable"] and glm["bits_per_weight"] < 3 and glm["quant"] == "UD-IQ1_M"
+    assert glm["capability"] == max(r["capability"] or 0 for r in fit["results"] if r["usable"])
+    assert main(["fit", *DUAL_3090, "--best"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    listed = [line.split()[0] for line in lines[2:2 + len(picks)]]
+    assert listed == [model for model, *_ in picks], "the listing and --json keep one order"
+    assert "UD-IQ1_M (heavy loss)" in lines[2 + listed.index("zai-org/GLM-4.7")]
+    assert "Q6_K (near-lossless)" in lines[2 + listed.index("Qwen/Qwen3-32B")]
+    assert any(line.startswith("  Order: models with a usable pick of 3 bits") for line in lines)
+
+
+def test_the_report_lists_its_picks_in_the_rules_order(capsys, tmp_path):
+    out = tmp_path / "r.json"
+    assert main(["report", *DUAL_3090, "-o", str(out)]) == 0
+    md = tmp_path / "r.md"
+    assert main(["report", *DUAL_3090, "--format", "md", "-o", str(md)]) == 0
+    capsys.readouterr()
+    machine = json.loads(out.read_text(encoding="utf-8"))["machines"][0]
+    pick = {r["model_id"].split("/")[-1]: (r["estimate"]["usable"], r["estimate"]["bits_per_weight"])
+            for r in machine["rows"] if r["estimate"]["best"]}
+    assert pick["GLM-4.7"][0] and pick["GLM-4.7"][1] < 3
+    # The summary's picks are this machine's most capable usable models of 3 bits or more, not GLM-4.7.
+    assert all(pick[p["model_name"]][1] >= 3 for p in machine["summary"]["runs_well"])
+    text = md.read_text(encoding="utf-8")
+    table = text.split("## Fit table")[1].split("\n## ")[0]
+    names = [line.split(" | ")[0].lstrip("| ") for line in table.splitlines() if line.startswith("| ")]
+    listed = [(name, *pick[name]) for name in names if name in pick]
+    assert listed[0][0] == machine["summary"]["runs_well"][0]["model_name"] == "MiniMax-M2"
+    assert len(listed) > 50 and groups(listed) == sorted(groups(listed)) and set(groups(listed)) == {0, 1, 2}

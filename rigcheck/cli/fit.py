@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Estimate, for every model x quant of the catalog (or the models named), whether it fits "
         "the machine, where it is placed, and its prefill and decode speed and time to first token. The listing "
         "shows one line per model: its pick (the quant to run here; the rule is in `rigcheck.estimate.rules`), "
-        "usable models first, the most capable first among them. --all lists every quant, the pick marked *.",
+        "usable models first (one usable only below 3 bits after the rest), the most capable first among them. "
+        "--all lists every quant, the pick marked *.",
     )
     add_machine_args(parser)
     parser.add_argument("--model", metavar="ID", action="append", default=[],
@@ -63,7 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument("--all", action="store_true", help="every model x quant, the pick of each model marked *")
     group.add_argument("--usable", action="store_true", help="only models with a usable pick")
     group.add_argument("--sort", metavar="KEY", choices=SORT_KEYS,
-                       help=f"order: {'|'.join(SORT_KEYS)} (default capability: usable first, then by capability)")
+                       help=f"order: {'|'.join(SORT_KEYS)} (default capability: usable first, a heavy-loss pick "
+                            "after the rest, then by capability)")
     group.add_argument("--limit", metavar="N", type=positive_number(int), help="at most N models")
     group.add_argument("--min-decode", metavar="R", type=positive_number(float),
                        default=rules.DEFAULT_MIN_DECODE_TOKENS_PER_S,
@@ -282,7 +284,8 @@ def _sort_key(sort: str, facts: ModelFacts):
         return band.expected if band is not None else missing
 
     keys = {
-        "capability": lambda r: rank_key(r.usable, facts.capability_value(r.model_id), facts.params_b(r.model_id)),
+        "capability": lambda r: rank_key(r.usable, facts.capability_value(r.model_id), facts.params_b(r.model_id),
+                                         r.bits_per_weight),
         "decode": lambda r: -expected(r.decode_tokens_per_s, -1.0),
         "prefill": lambda r: -expected(r.prefill_tokens_per_s, -1.0),
         "ttft": lambda r: expected(r.ttft_s, float("inf")),
@@ -390,7 +393,7 @@ def _format(header: tuple[str, ...], rows: list[tuple], right: set[int]) -> list
 
 def picks_table(machine, results, settings, facts: ModelFacts) -> str:
     """The readable listing of picks: one line per model."""
-    from rigcheck.estimate.rules import describe_blend, describe_capability, describe_pick
+    from rigcheck.estimate.rules import describe_blend, describe_capability, describe_order, describe_pick
 
     lines = [_header_line(machine, settings)]
     if not results:
@@ -403,7 +406,7 @@ def picks_table(machine, results, settings, facts: ModelFacts) -> str:
         cap = facts.capability_value(r.model_id)
         rows.append((
             r.model_id,
-            r.quant if r.fits else f"({r.quant})",
+            units.quant_text(r.quant, r.bits_per_weight) if r.fits else f"({r.quant})",
             r.runtime,
             units.verdict_place(r.verdict),
             units.bytes_text(r.memory.total_bytes),
@@ -420,7 +423,8 @@ def picks_table(machine, results, settings, facts: ModelFacts) -> str:
     lines.append(f"{usable} of {len(results)} models listed are usable here. --all lists every quant; --json gives "
                  "the low-high bands and the basis of each estimate.")
     lines.extend(f"  {text[0].upper()}{text[1:]}." for text in (
-        describe_pick(), describe_capability(), f"hosted: the cheapest offer, {describe_blend(settings.input_per_output)}"))
+        describe_pick(), describe_capability(), f"{describe_order()} (--sort capability, the default)",
+        f"hosted: the cheapest offer, {describe_blend(settings.input_per_output)}"))
     return "\n".join(lines) + "\n"
 
 

@@ -1,8 +1,10 @@
 """The "Best for this machine" strip as plain data: the top pick for each use, the capacity line, the Mac hint.
 
 Computed from the table's cells (``cells.TableRow``), Qt-free, so the first look shows the strip in its first paint
-with nothing more than the helper already sends. The order is the rules' (``rules.rank_key``: usable first, then by
-capability, unscored after, larger first), read from the capability column's sort value.
+with nothing more than the helper already sends. The order is the rules' (``rules.rank_key``: a usable pick of 3 bits or
+more first, then one usable only at a heavy-loss quant; by capability within each, unscored after, larger first),
+read from the capability column's sort value: a 1-bit quant of a high-scoring model is no card's pick while a
+model of 3 bits or more qualifies.
 """
 
 from __future__ import annotations
