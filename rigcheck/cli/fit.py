@@ -2,7 +2,9 @@
 
 Without flags the listing is one line per model, its pick (``rigcheck.estimate.rules``), usable models first
 and the most capable first among them; ``--all`` lists every model x quant. ``--json`` keeps every row unless
-``--best``, ``--usable``, ``--sort`` or ``--limit`` ask for the picks. Imports stay lazy (no Qt, no numpy):
+``--best``, ``--usable``, ``--sort`` or ``--limit`` ask for the picks (and ``--all`` keeps every row with them);
+the document says which in ``settings.rows`` (``rows_scope``). The listings are in ``_fit_listing``. Imports stay
+lazy (no Qt, no numpy):
 ``rigcheck fit --json`` over the whole catalog answers in well under a second.
 """
 
@@ -12,9 +14,9 @@ import argparse
 import sys
 from collections.abc import Iterator
 
-from rigcheck import units
 from rigcheck.cli import UsageError
 from rigcheck.cli._args import positive_number, token_count
+from rigcheck.cli._fit_listing import ModelFacts, every_row_listing, picks_listing, picks_table, table
 from rigcheck.cli._machine import add_machine_args, machine_from_args
 
 FIT_SCHEMA = "rigcheck.fit/1"
@@ -118,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
     from rigcheck.estimate.rules import Thresholds
     from rigcheck.estimate.types import Settings
 
-    if args.all and (args.best or args.usable):
-        raise UsageError("--all lists every quant; --best and --usable list one pick per model: choose one")
+    if args.all and args.best:
+        raise UsageError("--all lists every quant and --best one pick per model: choose one")
     catalog = load_catalog()
     machine = machine_from_args(args, catalog)
     models = _models(args, catalog)
@@ -142,9 +144,7 @@ def run(args: argparse.Namespace) -> int:
     # A 10,000-model catalog makes a million rows, bands and breakdowns and no reference cycle: a cyclic collection
     # over them (each costs a third of a second, and they come while they pile up) frees nothing. They are let go
     # of by reference counting before collection resumes.
-    listed_all = args.all or (args.installed and not (args.best or args.usable))
-    one_per_model = not listed_all and (args.best or args.usable or not args.json or args.sort is not None
-                                        or args.limit is not None)
+    one_per_model = rows_scope(args) == "picks"
     with gc_paused():
         skipped: list = []
         inputs = None
@@ -165,24 +165,46 @@ def run(args: argparse.Namespace) -> int:
 
             results = mark_best(measured.apply(results), settings.usable)
         facts = ModelFacts(catalog, models, settings.input_per_output)
+        listing = None
         if one_per_model:
-            results = picks_listing(results, facts, usable_only=args.usable, sort=args.sort or "capability",
-                                    limit=args.limit)
-        elif args.sort or args.limit:
-            results = every_row_listing(results, facts, sort=args.sort or "capability", limit=args.limit)
+            listing = picks_listing(results, facts, usable_only=args.usable, sort=args.sort or "capability",
+                                    limit=args.limit, named=frozenset(m.id for m in models or ()), machine=machine)
+            results = listing.rows
+        elif args.sort or args.limit or args.usable:
+            results = every_row_listing(results, facts, sort=args.sort or "capability", limit=args.limit,
+                                        usable_only=args.usable)
         if args.json:
-            _json(machine, catalog, settings, results, facts, launch, skipped, measured)
+            _json(machine, catalog, settings, results, facts, launch, skipped, measured,
+                  "picks" if one_per_model else "all")
         elif args.installed and not results and not skipped:
             sys.stdout.write("no installed model found in Ollama's, LM Studio's, the Hugging Face cache's or "
                              "llama.cpp's folders; add a folder with --path DIR (`rigcheck installed` lists them)\n")
-        elif one_per_model:
-            sys.stdout.write(picks_table(machine, results, settings, facts))
+        elif listing is not None:
+            sys.stdout.write(picks_table(machine, listing, settings, facts, usable_only=args.usable))
         else:
             sys.stdout.write(table(machine, results, settings))
             for s in skipped:
                 sys.stdout.write(f"not estimated: {s['name']} ({s['path']}): {s['reason']}\n")
         del results
     return 0
+
+
+def rows_scope(args: argparse.Namespace) -> str:
+    """Which rows a listing holds: "all" (every model x quant) or "picks" (one row per model, its pick).
+
+    --all gives every row and --best one per model, always. Otherwise the text listing is the picks; --json is every
+    row (the contract scripts rely on) unless a flag defined over the picks is given (--usable, --sort, --limit),
+    and --installed every installed file unless --usable. The JSON document says which (``settings.rows``).
+    """
+    if args.all:
+        return "all"
+    if args.best:
+        return "picks"
+    if args.installed:
+        return "picks" if args.usable else "all"
+    if args.json:
+        return "picks" if args.usable or args.sort is not None or args.limit is not None else "all"
+    return "picks"
 
 
 def _measured(machine, catalog):
@@ -234,85 +256,8 @@ def _catalog_launcher(catalog, settings):
     return launch
 
 
-class ModelFacts:
-    """What the listing shows beside each estimate, from the catalog: name, size, capability, cheapest offer."""
-
-    def __init__(self, catalog, models, input_per_output: float):
-        from rigcheck.estimate import rules
-
-        self.models = {m.id: m for m in (*catalog.models, *(models or ()))}
-        self.capability = rules.capabilities(catalog.scores)
-        offers: dict[str, list] = {}
-        for o in catalog.hosted:
-            offers.setdefault(o.model_id, []).append(o)
-        self.input_per_output = input_per_output
-        self.cheapest = {mid: rules.cheapest_hosted(os, input_per_output) for mid, os in offers.items()}
-
-    def capability_value(self, model_id: str) -> float | None:
-        cap = self.capability.get(model_id)
-        return cap.value if cap else None
-
-    def params_b(self, model_id: str) -> float | None:
-        model = self.models.get(model_id)
-        return model.params_total_b if model else None
-
-    def cheapest_hosted(self, model_id: str) -> dict[str, object] | None:
-        from rigcheck.estimate.rules import offer_blended_usd_per_m
-
-        offer = self.cheapest.get(model_id)
-        if offer is None:
-            return None
-        return {"provider": offer.provider, "usd_per_m_input": offer.usd_per_m_input,
-                "usd_per_m_output": offer.usd_per_m_output,
-                "usd_per_m_blended": round(offer_blended_usd_per_m(offer, self.input_per_output), 6)}
-
-    def hosted_text(self, model_id: str) -> str:
-        """The cheapest offer as every screen writes it (``units.price_triple_text`` of the rules' blend)."""
-        from rigcheck.estimate.rules import offer_blended_usd_per_m
-
-        offer = self.cheapest.get(model_id)
-        if offer is None:
-            return "-"
-        return (units.price_triple_text(offer_blended_usd_per_m(offer, self.input_per_output), offer.usd_per_m_input,
-                                        offer.usd_per_m_output) + f" {offer.provider}")
-
-
-def _sort_key(sort: str, facts: ModelFacts):
-    from rigcheck.estimate.rules import rank_key
-
-    def expected(band, missing: float) -> float:
-        return band.expected if band is not None else missing
-
-    keys = {
-        "capability": lambda r: rank_key(r.usable, facts.capability_value(r.model_id), facts.params_b(r.model_id),
-                                         r.bits_per_weight),
-        "decode": lambda r: -expected(r.decode_tokens_per_s, -1.0),
-        "prefill": lambda r: -expected(r.prefill_tokens_per_s, -1.0),
-        "ttft": lambda r: expected(r.ttft_s, float("inf")),
-        "size": lambda r: -(facts.params_b(r.model_id) or 0.0),
-        "name": lambda r: r.model_id.casefold(),
-    }
-    return lambda r: (keys[sort](r), r.model_id)
-
-
-def picks_listing(results, facts: ModelFacts, *, usable_only: bool, sort: str, limit: int | None) -> list:
-    """One row per model (its pick, else the row that speaks for it), filtered, sorted and cut."""
-    rows = [r for r in results if r.best and (r.usable or not usable_only)]
-    rows.sort(key=_sort_key(sort, facts))
-    return rows[:limit] if limit else rows
-
-
-def every_row_listing(results, facts: ModelFacts, *, sort: str, limit: int | None) -> list:
-    """Every row, models in the order of their picks (rows of one model together, largest first), cut at
-    ``limit`` models."""
-    by_model: dict[str, list] = {}
-    for r in results:
-        by_model.setdefault(r.model_id, []).append(r)
-    heads = picks_listing(results, facts, usable_only=False, sort=sort, limit=limit)
-    return [r for head in heads for r in sorted(by_model[head.model_id], key=lambda r: -r.memory.weights_bytes)]
-
-
-def _json(machine, catalog, settings, results, facts: ModelFacts, launch=None, skipped=(), measured=None) -> None:
+def _json(machine, catalog, settings, results, facts: ModelFacts, launch=None, skipped=(), measured=None,
+          rows: str = "all") -> None:
     """Write the ``rigcheck.fit/1`` document to stdout, the results a chunk at a time (``_json_stream``)."""
     import dataclasses
 
@@ -338,7 +283,7 @@ def _json(machine, catalog, settings, results, facts: ModelFacts, launch=None, s
             "source": catalog.source,
             "models": len(catalog.models),
         },
-        "settings": dataclasses.asdict(settings),
+        "settings": {**dataclasses.asdict(settings), "rows": rows},
     }
     tail: dict[str, object] = {}
     if skipped:
@@ -358,102 +303,3 @@ def _drained(results: list, result) -> Iterator[dict[str, object]]:
     for i, row in enumerate(results):
         results[i] = None
         yield result(row)
-
-
-def _rate(band) -> str:
-    return "-" if band is None else units.rate_text(band.expected)
-
-
-def _seconds(band) -> str:
-    return "-" if band is None else units.seconds_text(band.expected)
-
-
-def _header_line(machine, settings) -> str:
-    label = machine.label or machine.hostname or "this machine"
-    basis = ""
-    if settings.memory_basis == "free":
-        free_known = machine.memory.available_bytes is not None and all(
-            g.vram_free_bytes is not None or g.unified_memory for g in machine.usable_gpus)
-        basis = (", sized against free memory" if free_known
-                 else "; free memory unknown for this machine, sized against the total")
-    return (f"{label}: context {units.tokens_text(settings.context_tokens)}, prompt "
-            f"{units.tokens_text(settings.prompt_tokens)}, KV cache {settings.kv_cache_type}{basis}; usable = "
-            f"{settings.usable.describe()}")
-
-
-def _format(header: tuple[str, ...], rows: list[tuple], right: set[int]) -> list[str]:
-    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
-
-    def fmt(row) -> str:
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
-
-    return [fmt(header), *(fmt(row) for row in rows)]
-
-
-def picks_table(machine, results, settings, facts: ModelFacts) -> str:
-    """The readable listing of picks: one line per model."""
-    from rigcheck.estimate.rules import describe_blend, describe_capability, describe_order, describe_pick
-
-    lines = [_header_line(machine, settings)]
-    if not results:
-        lines.append("no model is usable on this machine with these settings")
-        return "\n".join(lines) + "\n"
-    header = ("MODEL", "PICK", "RUNTIME", "WHERE", "MEMORY", "MAX CTX", "DECODE t/s", "TTFT", "USABLE",
-              "CAPABILITY", "HOSTED $/M BLENDED (IN / OUT)")
-    rows = []
-    for r in results:
-        cap = facts.capability_value(r.model_id)
-        rows.append((
-            r.model_id,
-            units.quant_text(r.quant, r.bits_per_weight) if r.fits else f"({r.quant})",
-            r.runtime,
-            units.verdict_place(r.verdict),
-            units.bytes_text(r.memory.total_bytes),
-            units.tokens_text(r.max_context_tokens) if r.max_context_tokens else "-",
-            _rate(r.decode_tokens_per_s),
-            _seconds(r.ttft_s),
-            "yes" if r.usable else "no",
-            "-" if cap is None else f"{cap:.0f}",
-            facts.hosted_text(r.model_id),
-        ))
-    lines.extend(_format(header, rows, {4, 5, 6, 7, 9}))
-    usable = sum(1 for r in results if r.usable)
-    lines.append("")
-    lines.append(f"{usable} of {len(results)} models listed are usable here. --all lists every quant; --json gives "
-                 "the low-high bands and the basis of each estimate.")
-    lines.extend(f"  {text[0].upper()}{text[1:]}." for text in (
-        describe_pick(), describe_capability(), f"{describe_order()} (--sort capability, the default)",
-        f"hosted: the cheapest offer, {describe_blend(settings.input_per_output)}"))
-    return "\n".join(lines) + "\n"
-
-
-def table(machine, results, settings) -> str:
-    """The listing of every model x quant, the pick of each model marked with *."""
-    lines = [_header_line(machine, settings)]
-    if not results:
-        lines.append("no model x quant can run on this machine with these settings")
-        return "\n".join(lines) + "\n"
-    header = ("", "MODEL", "QUANT", "RUNTIME", "VERDICT", "MEMORY", "MAX CTX", "PREFILL t/s", "DECODE t/s", "TTFT",
-              "USABLE")
-    rows = []
-    for r in results:
-        installed = r.extra.get("installed")
-        rows.append((
-            "*" if r.best and r.usable else "",
-            f"{r.model_id} ({installed['name']})" if isinstance(installed, dict) else r.model_id,
-            r.quant,
-            r.runtime,
-            r.verdict + ("" if r.runs_now in (None, True) or r.verdict == "no_fit" else " (not now)"),
-            units.bytes_text(r.memory.total_bytes),
-            units.tokens_text(r.max_context_tokens) if r.max_context_tokens else "-",
-            _rate(r.prefill_tokens_per_s),
-            _rate(r.decode_tokens_per_s),
-            _seconds(r.ttft_s),
-            "yes" if r.usable else "no",
-        ))
-    lines.extend(_format(header, rows, {5, 6, 7, 8, 9}))
-    fitting = sum(1 for r in results if r.verdict != "no_fit")
-    lines.append(f"{fitting} of {len(results)} model x quant rows fit; * marks the pick of each model that has one. "
-                 "Speeds are expected values; --json gives the low-high bands and the basis of each estimate.")
-    return "\n".join(lines) + "\n"

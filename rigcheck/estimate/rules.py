@@ -44,11 +44,15 @@ only at a heavy-loss pick (below 3 bits), then models not usable; within each gr
 (unscored after scored, then larger first). Capability is scored on the full-precision model, and nothing in the
 catalog measures what a 1-2 bit quant keeps of it: llama.cpp's own table (``tools/quantize/quantize.cpp``,
 Llama-3-8B) has Q2_K at +3.52 perplexity against Q4_K_M's +0.18 (20x) and lists the smaller IQ2 and IQ1 quants by
-bits alone. So a conservative answer never
-puts a 1-bit 355B model above a 4-bit 32B one because the full model scores higher: on 2x RTX 3090 with 128 GB
-the chat, coding and long-context picks are models that run at 3 bits or more; GLM-4.7 UD-IQ1_M is listed,
-marked "heavy loss", after them. The strip, the table and ``fit`` write the tier beside the quant
+bits alone. So a conservative answer never puts a 1-bit 355B model above a 4-bit 32B one because the full model
+scores higher: on 2x RTX 3090 with 128 GB the chat, coding and long-context picks are models that run at 3 bits or
+more; GLM-4.7 UD-IQ1_M is listed, marked "heavy loss", after them. The strip, the table and ``fit`` write the tier beside the quant
 (``tier_name``).
+
+**Context for the prompt** (``run_context``). A prompt is never cut to fit: when it is longer than the context
+setting, the context a model is sized for grows to hold the prompt and ``OUTPUT_RESERVE_TOKENS`` (4,096) tokens
+of answer; either way it is capped at the model's maximum. A model whose maximum is below the prompt does not
+fit ("prompt longer than its context"), whatever the machine. Decode is timed at the prompt's end.
 
 **Capability** (``capabilities``) is one number from 0 to 100 per model from the catalog's published scores:
 for each benchmark of ``CAPABILITY_BENCHMARKS`` the model has a score on (its best entry), the score as a
@@ -128,6 +132,60 @@ def why_not_usable(row: Estimate, thresholds: Thresholds = DEFAULT_THRESHOLDS) -
     if row.ttft_s is not None and row.ttft_s.expected > thresholds.max_ttft_s:
         return f"first token after {row.ttft_s.expected:.3g} s > {thresholds.max_ttft_s:g} s"
     return None
+
+
+# --------------------------------------------------------------------------------------------- context
+
+OUTPUT_RESERVE_TOKENS = 4096
+"""Room for the answer when the context grows to hold a prompt longer than the setting: a long reply."""
+
+
+class RunContext(NamedTuple):
+    """The context one model is sized for with a given prompt (``run_context``)."""
+
+    tokens: int
+    """The context the KV cache is sized for."""
+    prompt_fits: bool
+    """False when the prompt is longer than the model's maximum context: the model does not fit."""
+    grown: bool
+    """The setting was shorter than the prompt, and the context grew to hold it."""
+    capped: bool
+    """The model's maximum context is shorter than the context asked for."""
+
+
+def run_context(context_tokens: int, prompt_tokens: int, model_max_tokens: int | None) -> RunContext:
+    """The context a model is sized for (the module's rule): the setting, or the prompt plus
+    ``OUTPUT_RESERVE_TOKENS`` when the prompt is longer than it; capped at ``model_max_tokens`` (None: no cap)."""
+    wanted = max(1, context_tokens)
+    grown = prompt_tokens > wanted
+    if grown:
+        wanted = prompt_tokens + OUTPUT_RESERVE_TOKENS
+    capped = bool(model_max_tokens) and wanted > model_max_tokens  # type: ignore[operator]
+    tokens = min(wanted, model_max_tokens) if capped else wanted  # type: ignore[type-var]
+    return RunContext(max(1, tokens), not model_max_tokens or prompt_tokens <= model_max_tokens, grown, capped)
+
+
+def describe_run_context(ctx: RunContext, context_tokens: int, prompt_tokens: int,
+                         model_max_tokens: int | None) -> str | None:
+    """A basis line when the context is not simply the setting: ``"context 104,096 tokens: the 100,000-token
+    prompt + 4,096 for the answer (the setting, 8,192, is shorter than the prompt)"``; None when it is."""
+    if not ctx.prompt_fits:
+        return prompt_too_long_text(prompt_tokens, model_max_tokens or 0)
+    text = f"context {ctx.tokens:,} tokens"
+    if ctx.grown and not ctx.capped:
+        return (f"{text}: the {prompt_tokens:,}-token prompt + {OUTPUT_RESERVE_TOKENS:,} for the answer (the "
+                f"setting, {context_tokens:,}, is shorter than the prompt)")
+    if ctx.capped:
+        asked = prompt_tokens + OUTPUT_RESERVE_TOKENS if ctx.grown else context_tokens
+        room = ctx.tokens - prompt_tokens
+        return (f"{text}: the model's maximum (asked: {asked:,}); {room:,} left for the answer after the "
+                f"{prompt_tokens:,}-token prompt")
+    return None
+
+
+def prompt_too_long_text(prompt_tokens: int, model_max_tokens: int) -> str:
+    """``"does not fit: prompt longer than its context (150,000 > 40,960 tokens)"``."""
+    return f"does not fit: prompt longer than its context ({prompt_tokens:,} > {model_max_tokens:,} tokens)"
 
 
 # --------------------------------------------------------------------------------------------- quality
@@ -332,7 +390,7 @@ def describe_pick() -> str:
     """The pick rule in one sentence, for footers and reports (kept with the code it describes)."""
     return (f"the pick = the quant you would run: usable; never below {NOTICEABLE_LOSS_BITS:g} bits per weight when "
             f"a {SMALL_LOSS_BITS:g}-bit quant of the model runs; all in VRAM/unified memory at the highest quality "
-            f"(>= {NEAR_LOSSLESS_BITS:g} bits per weight counts as one: near-lossless), leaving "
+            f"(≥ {NEAR_LOSSLESS_BITS:g} bits per weight counts as one: near-lossless), leaving "
             f"{HEADROOM_SHARE:.0%} of the memory free where a quant of that quality can, calibrated runtimes "
             f"first unless another is faster even at the low end of its band; GPU+RAM only to escape a quant below {SMALL_LOSS_BITS:g} bits")
 
