@@ -126,3 +126,14 @@ def test_the_report_lists_its_picks_in_the_rules_order(capsys, tmp_path):
     listed = [(name, *pick[name]) for name in names if name in pick]
     assert listed[0][0] == machine["summary"]["runs_well"][0]["model_name"] == "MiniMax-M2"
     assert len(listed) > 50 and groups(listed) == sorted(groups(listed)) and set(groups(listed)) == {0, 1, 2}
+
+
+@pytest.mark.parametrize(("machine", "model"), [
+    (MACHINE, MODEL),  # Q4_K_M in VRAM, not Q5_K_M spilled to RAM for one more bit
+    (("--gpu", "RTX 5090", "--ram", "64GB"), "Qwen/Qwen3-30B-A3B"),  # a calibrated runtime with headroom
+    (DUAL_3090, "zai-org/GLM-4.7"),  # usable only at a heavy-loss quant: still the rules' pick
+])
+def test_the_owned_door_of_cost_runs_the_rules_pick(capsys, machine, model):
+    fit = run_json(capsys, "fit", *machine, "--model", model, "--best", "--json")["results"][0]
+    doors = {d["door"]: d for d in run_json(capsys, "cost", *machine, "--model", model, "--json")["doors"]}
+    assert doors["owned"]["label"].endswith(f" ({fit['quant']})"), (doors["owned"]["label"], fit["quant"])
