@@ -296,7 +296,7 @@ def test_a_model_usable_only_at_a_heavy_loss_quant_ranks_after_the_others_with_i
     # and the table and the strip write the tier beside each quant.
     from rigcheck.catalog.records import Model, Score
     from rigcheck.desktop.models.model_table import QUANT
-    from rigcheck.desktop.models.picks import pick_cards
+    from rigcheck.desktop.models.picks import capacity_line, pick_cards
 
     from .fakes import q
 
@@ -320,3 +320,6 @@ def test_a_model_usable_only_at_a_heavy_loss_quant_ranks_after_the_others_with_i
     cards = {card.title: card for card in pick_cards(table_rows(rows))}
     assert cards["Chat"].model_id == cards["Coding agent"].model_id == "acme/Mid-8B"
     assert cards["Chat"].lines[2].startswith("Q8_0 (near-lossless) · ")
+    # The capacity line names the largest model with a usable pick of 3 bits or more, not the 1-bit giant.
+    assert capacity_line(table_rows(rows)).startswith("Largest model that runs usably here: Mid 8B (8B parameters), "
+                                                      "Q8_0 (near-lossless) at ")

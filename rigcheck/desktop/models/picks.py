@@ -72,11 +72,12 @@ def pick_cards(cells: Sequence[TableRow]) -> tuple[PickCard, ...]:
 
 
 def capacity_line(cells: Sequence[TableRow]) -> str:
-    """The largest model (by parameters) that runs usably here, and how."""
+    """The largest model (by parameters) that runs usably here, and how: one with a usable pick of 3 bits or more
+    when there is one (the rules' first group, ``rules.rank_key``), not a 1-bit quant of a larger model."""
     usable = [c for c in cells if c.usable and c.sort[PARAMS] is not None]
     if not usable:
         return "No catalog model runs usably on this machine: the table shows how close each comes."
-    top = max(usable, key=lambda c: (c.sort[PARAMS], _rank(c)))
+    top = max(usable, key=lambda c: (_rank(c)[0], c.sort[PARAMS], _rank(c)))
     d = top.display
     return (f"Largest model that runs usably here: {d[MODEL]} ({d[PARAMS]} parameters), {d[QUANT]} at "
             f"{d[DECODE]} tok/s. {sum(1 for c in cells if c.usable)} of {len(cells)} models run usably.")
