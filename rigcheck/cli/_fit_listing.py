@@ -94,6 +94,8 @@ class PicksListing:
     """Left out by ``--limit``."""
     named_notes: list[str] = field(default_factory=list)
     """Per model asked for by name that is not usable here: why, and what to run next."""
+    not_estimated: list[tuple[str, str]] = field(default_factory=list)
+    """(model id, why) of the models looked at that have no row at all (no parameter count in the catalog)."""
 
     @property
     def estimated_models(self) -> int:
@@ -118,13 +120,18 @@ def model_heads(results) -> dict[str, object]:
 
 
 def picks_listing(results, facts: ModelFacts, *, usable_only: bool, sort: str, limit: int | None,
-                  named: frozenset[str] = frozenset(), machine=None, show_no_fit: bool = False) -> PicksListing:
+                  named: frozenset[str] = frozenset(), machine=None, show_no_fit: bool = False,
+                  looked_at=()) -> PicksListing:
     """One row per model, filtered, sorted and cut. Models that fit nowhere are shown only when ``named`` (or with
-    ``show_no_fit``); ``machine`` words the notes of named models that are not usable."""
+    ``show_no_fit``); ``machine`` words the notes of named models that are not usable. ``looked_at``: the catalog
+    models estimated; those without a row are counted (and, when named, explained) as not estimated."""
     from rigcheck.estimate.rules import why_not_usable
 
     heads = model_heads(results)
-    out = PicksListing(rows=[])
+    out = PicksListing(rows=[], not_estimated=[(m.id, not_estimated_reason(m)) for m in looked_at
+                                               if m.id not in heads])
+    out.named_notes.extend(f"{model_id} is not estimated: {why}" for model_id, why in out.not_estimated
+                           if model_id in named)
     for model_id, head in heads.items():
         if head.usable:
             out.usable_models += 1
@@ -150,6 +157,18 @@ def picks_listing(results, facts: ModelFacts, *, usable_only: bool, sort: str, l
         out.named_notes.extend(named_note(r, machine, why_not_usable(r)) for r in out.rows
                                if r.model_id in named and not r.usable)
     return out
+
+
+def not_estimated_reason(model) -> str:
+    """Why the estimator gives ``model`` no row, in words for a listing."""
+    from rigcheck.estimate.memory import ShapeError, model_shape
+
+    try:
+        model_shape(model)
+    except ShapeError:
+        return ("its parameter count is not in the catalog (no stored source states it), so neither memory nor "
+                "speed can be worked out")
+    return "none of its quants can be estimated with these settings"
 
 
 def every_row_listing(results, facts: ModelFacts, *, sort: str, limit: int | None, usable_only: bool = False) -> list:
@@ -278,6 +297,11 @@ def _counts_line(listing: PicksListing, usable_only: bool) -> str:
         left.append(f"{listing.left_by_usable:,} not usable (--usable)")
     if listing.cut:
         left.append(f"{listing.cut:,} more after the first {len(listing.rows):,} (--limit)")
+    if listing.not_estimated:
+        count = len(listing.not_estimated)
+        parts.append(f"{count:,} {verb(count, 'is', 'are')} not estimated (no parameter count in the catalog: "
+                     + ", ".join(model_id for model_id, _ in listing.not_estimated[:3])
+                     + (", ..." if count > 3 else "") + ")")
     text = "; ".join(parts) + f". Listed: {units.count_text(len(listing.rows), 'model')}, each at its pick"
     return text + (f"; not listed: {', '.join(left)}." if left else ".")
 

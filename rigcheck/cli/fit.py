@@ -168,7 +168,8 @@ def run(args: argparse.Namespace) -> int:
         listing = None
         if one_per_model:
             listing = picks_listing(results, facts, usable_only=args.usable, sort=args.sort or "capability",
-                                    limit=args.limit, named=frozenset(m.id for m in models or ()), machine=machine)
+                                    limit=args.limit, named=frozenset(m.id for m in models or ()), machine=machine,
+                                    looked_at=() if args.installed else (models or catalog.models))
             results = listing.rows
         elif args.sort or args.limit or args.usable:
             results = every_row_listing(results, facts, sort=args.sort or "capability", limit=args.limit,
