@@ -45,6 +45,17 @@ class ModelFacts:
                 "usd_per_m_output": offer.usd_per_m_output,
                 "usd_per_m_blended": round(offer_blended_usd_per_m(offer, self.input_per_output), 6)}
 
+    def hosted_text(self, model_id: str) -> str:
+        """The cheapest offer as every screen writes it (``units.price_triple_text`` of the rules' blend, not of the
+        JSON's rounded copy)."""
+        from rigcheck.estimate.rules import offer_blended_usd_per_m
+
+        offer = self.cheapest.get(model_id)
+        if offer is None:
+            return units.DASH
+        return (units.price_triple_text(offer_blended_usd_per_m(offer, self.input_per_output), offer.usd_per_m_input,
+                                        offer.usd_per_m_output) + f" {offer.provider}")
+
 
 def _sort_key(sort: str, facts: ModelFacts):
     from rigcheck.estimate.rules import rank_key
@@ -53,7 +64,8 @@ def _sort_key(sort: str, facts: ModelFacts):
         return band.expected if band is not None else missing
 
     keys = {
-        "capability": lambda r: rank_key(r.usable, facts.capability_value(r.model_id), facts.params_b(r.model_id)),
+        "capability": lambda r: rank_key(r.usable, facts.capability_value(r.model_id), facts.params_b(r.model_id),
+                                         r.bits_per_weight),
         "decode": lambda r: -expected(r.decode_tokens_per_s, -1.0),
         "prefill": lambda r: -expected(r.prefill_tokens_per_s, -1.0),
         "ttft": lambda r: expected(r.ttft_s, float("inf")),
@@ -229,7 +241,7 @@ def _format(header: tuple[str, ...], rows: list[tuple], right: set[int]) -> list
 
 def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, usable_only: bool = False) -> str:
     """The readable listing of picks: one line per model, then what is not listed and why."""
-    from rigcheck.estimate.rules import describe_blend, describe_capability, describe_pick
+    from rigcheck.estimate.rules import describe_blend, describe_capability, describe_order, describe_pick
 
     lines = [header_line(machine, settings)]
     results = listing.rows
@@ -239,10 +251,9 @@ def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, 
         rows = []
         for r in results:
             cap = facts.capability_value(r.model_id)
-            hosted = facts.cheapest_hosted(r.model_id)
             rows.append((
                 r.model_id,
-                r.quant if r.fits else f"({r.quant})",
+                units.quant_text(r.quant, r.bits_per_weight) if r.fits else f"({r.quant})",
                 r.runtime,
                 units.verdict_place(r.verdict),
                 units.bytes_text(r.memory.total_bytes),
@@ -251,9 +262,7 @@ def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, 
                 _seconds(r.ttft_s),
                 "yes" if r.usable else "no",
                 units.DASH if cap is None else f"{cap:.0f}",
-                units.DASH if hosted is None else units.price_triple_text(
-                    hosted["usd_per_m_blended"], hosted["usd_per_m_input"], hosted["usd_per_m_output"])
-                + f" {hosted['provider']}",
+                facts.hosted_text(r.model_id),
             ))
         lines.extend(_format(header, rows, {4, 5, 6, 7, 9}))
     else:
@@ -264,7 +273,8 @@ def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, 
     lines.append("--all lists every quant of every model with the memory it needs; --json gives the low–high bands "
                  "and the basis of each estimate.")
     lines.extend(f"  {text[0].upper()}{text[1:]}." for text in (
-        describe_pick(), describe_capability(), f"hosted: the cheapest offer, {describe_blend(settings.input_per_output)}"))
+        describe_pick(), describe_capability(), f"{describe_order()} (--sort capability, the default)",
+        f"hosted: the cheapest offer, {describe_blend(settings.input_per_output)}"))
     return "\n".join(lines) + "\n"
 
 
