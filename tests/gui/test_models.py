@@ -323,3 +323,16 @@ def test_a_model_usable_only_at_a_heavy_loss_quant_ranks_after_the_others_with_i
     # The capacity line names the largest model with a usable pick of 3 bits or more, not the 1-bit giant.
     assert capacity_line(table_rows(rows)).startswith("Largest model that runs usably here: Mid 8B (8B parameters), "
                                                       "Q8_0 (near-lossless) at ")
+
+
+@pytest.mark.parametrize(("available", "expected"), [
+    (2000, {2: 200, 3: 100, 11: 240}),  # room for everything: the natural widths
+    (740, {2: 200, 3: 100, 11: 240}),  # exactly room: the model column keeps its 200 px
+    (700, {2: 181, 3: 100, 11: 219}),  # 40 px short: quant and hosted give it up as they can spare (90:100 px)
+    (400, {2: 110, 3: 100, 11: 140}),  # far too narrow: each at its floor (hosted at its header's width), no less
+])
+def test_columns_shrink_to_leave_the_model_name_room(available, expected):
+    from rigcheck.desktop.pages.models_page import shrink_to_fit
+
+    natural = {2: 200, 3: 100, 11: 240}  # QUANT, VERDICT, HOSTED
+    assert shrink_to_fit(natural, available, header_px={11: 140}) == expected

@@ -79,6 +79,7 @@ def test_render_shows_usable_picks_first_and_clips_nothing(qapp, catalog, kind, 
         first = window.models_page.proxy.index(0, MODEL).data(ROW_ROLE)
         assert first.usable, f"{kind}: the first row is usable"
         assert window.detail_page.isHidden(), "the detail pane is closed until a model is selected"
+        assert window.width() <= size[0] and window.height() <= size[1], (window.size(), window.minimumSizeHint())
         assert not clipped(window), clipped(window)
         # And with the chat pick open in the detail pane: still nothing clipped.
         window.picks.cards[0].click()
@@ -86,6 +87,7 @@ def test_render_shows_usable_picks_first_and_clips_nothing(qapp, catalog, kind, 
         assert window.models_page.selected_model_id() == cards[0].model_id
         assert not window.detail_page.isHidden()
         assert not clipped(window), clipped(window)
+        assert window.width() <= size[0] and window.height() <= size[1], (window.size(), window.minimumSizeHint())
         # Every column of the quant table in view, and each chart's key within its chart.
         quant_view = window.detail_page.quant_view
         assert not quant_view.horizontalScrollBar().isVisible(), quant_view.horizontalHeader().length()

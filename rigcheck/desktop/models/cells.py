@@ -34,7 +34,7 @@ HEADERS = {
     DECODE: "Decode tok/s",
     TTFT: "TTFT",
     CAPABILITY: "Capability",
-    HOSTED: "Hosted $/M blended (in / out)",
+    HOSTED: "Hosted $/M blended",
 }
 HEADER_TIPS = {
     MODEL: "Model name; the tooltip has the Hugging Face id, license and every published score",
@@ -237,10 +237,12 @@ def _tooltips(row: ModelRow, offer: HostedOffer | None) -> tuple[str | None, ...
             prefill_tip += line
         else:
             decode_tip += line
+    bits = f", {e.bits_per_weight:.2f} bits per weight" if e.bits_per_weight else ""
+    quant_tip = f"{units.quant_text(e.quant, e.bits_per_weight)}{bits}\n{where_tip}"  # the cell may be cut
     return (
         model_tip,
         None,
-        where_tip,
+        quant_tip,
         where_tip,
         usable_tip,
         where_tip,

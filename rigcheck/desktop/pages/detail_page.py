@@ -163,6 +163,7 @@ class DetailPage(QWidget):
         self.offer_view.setAccessibleName("Hosted offers")
 
         self.tabs = QTabWidget()
+        self.tabs.setUsesScrollButtons(True)  # on a narrow window the quant table comes first; the tab bar scrolls
         # Short names, so the tab bar fits beside the quant table at 1366 px; the tooltips say more.
         for page, name, tip in (
             (self._chart_pages[MEMORY_TAB], "Memory", "Memory needed per quant against the usable memory"),
@@ -305,7 +306,8 @@ class DetailPage(QWidget):
             return
         need = (view.horizontalHeader().length() + view.verticalScrollBar().sizeHint().width()
                 + 2 * view.frameWidth() + 2)
-        tabs_min = max(self.TABS_MIN_WIDTH, self.tabs.tabBar().sizeHint().width() + 8)
+        # The whole tab bar when there is room for it beside the table, else the charts' minimum (the bar scrolls).
+        tabs_min = max(self.TABS_MIN_WIDTH, min(self.tabs.tabBar().sizeHint().width() + 8, total - need))
         left = max(min(need, total - tabs_min), total // 3)
         if self.split.sizes()[0] != left:
             self.split.setSizes([left, total - left])

@@ -23,7 +23,9 @@ from rigcheck import units
 from rigcheck.desktop.models.cells import TableRow
 from rigcheck.desktop.models.model_table import (
     CAPABILITY,
+    HOSTED,
     MODEL,
+    QUANT,
     ROW_ROLE,
     VERDICT,
     VERDICT_FILTERS,
@@ -35,6 +37,30 @@ if TYPE_CHECKING:
     from rigcheck.desktop.models.rows import ModelRow
 
 MIN_CONTEXT_CHOICES = (0, 8192, 32768, 131072, 262144, 1048576)
+MODEL_MIN_PX = 200
+"""The model column keeps this much before other columns shrink: a model's name is what a row is read by."""
+SHRINKABLE = {QUANT: 110, HOSTED: 120}
+"""Columns cut (their text elided, the whole of it in the tooltip) when the table is narrower than its columns,
+down to these widths: the quant's tier words and the input/output prices beside the blend."""
+
+
+def shrink_to_fit(natural: dict[int, int], available_px: int, header_px: dict[int, int] | None = None) -> dict[int, int]:
+    """Column widths for a table ``available_px`` wide: ``natural`` (column -> width its contents need, without
+    the model column) unless that leaves the model column less than ``MODEL_MIN_PX``; then the ``SHRINKABLE``
+    columns give up the difference in proportion to what they can spare, never below their floors nor their
+    header's width (``header_px``: a header is never cut)."""
+    header_px = header_px or {}
+    excess = sum(natural.values()) + MODEL_MIN_PX - available_px
+    spare = {col: max(0, natural[col] - max(floor, header_px.get(col, 0)))
+             for col, floor in SHRINKABLE.items() if col in natural}
+    total_spare = sum(spare.values())
+    if excess <= 0 or not total_spare:
+        return dict(natural)
+    cut = min(excess, total_spare)
+    widths = dict(natural)
+    for col, room in spare.items():
+        widths[col] = natural[col] - round(cut * room / total_spare)
+    return widths
 
 
 class ModelsPage(QWidget):
@@ -47,6 +73,8 @@ class ModelsPage(QWidget):
         self.proxy = ModelFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.columns_sized = False
+        self._natural_widths: dict[int, int] = {}
+        self._header_widths: dict[int, int] = {}
         """Column widths are fitted to the first rows once, unless the saved layout was restored."""
 
         self.search = QLineEdit()
@@ -209,12 +237,27 @@ class ModelsPage(QWidget):
         for col in range(self.model.columnCount()):
             title = self.model.headerData(col, Qt.Orientation.Horizontal) or ""
             width = header_metrics.horizontalAdvance(title) + pad
+            self._header_widths[col] = width
             for cell in self.model.cells()[:sample_rows]:
                 text = cell.display[col]
                 width = max(width, metrics.horizontalAdvance(text) + pad + (20 if col == VERDICT else 0))
             if col == MODEL:
                 width = min(max(width, 160), 320)
-            self.table.setColumnWidth(col, width)
+            self._natural_widths[col] = width
+        self._apply_widths()
+
+    def _apply_widths(self) -> None:
+        """The columns at their natural widths, cut to leave the model column its minimum in the table's width."""
+        natural = {col: w for col, w in self._natural_widths.items() if col != MODEL}
+        if not natural:
+            return
+        for col, width in shrink_to_fit(natural, self.table.viewport().width(), self._header_widths).items():
+            if self.table.columnWidth(col) != width:
+                self.table.setColumnWidth(col, width)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._apply_widths()
 
     def _current_changed(self, current, _previous) -> None:
         self.selected.emit(current.data(ROW_ROLE) if current.isValid() else None)

@@ -5,7 +5,7 @@ It shows ``models.picks``' plain data and decides nothing: a card's button selec
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
@@ -19,6 +19,37 @@ NAME_CHARS = 34
 
 def _short(text: str, limit: int = NAME_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Card(QPushButton):
+    """A pick card: lines of plain text, each cut with "…" to the width the strip gives the card (the whole text is
+    in the tooltip), so the four cards never make the window wider than the screen whatever the names and tiers."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._lines: list[str] = []
+
+    def set_lines(self, lines: list[str]) -> None:
+        self._lines = list(lines)
+        self._fit()
+
+    def full_text(self) -> str:
+        return "\n".join(self._lines)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(120, super().sizeHint().height())  # the strip shares its width out; the text is cut to fit
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(120, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        metrics = self.fontMetrics()
+        room = max(40, self.width() - 20)  # the style sheet's padding and the frame
+        self.setText("\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideRight, room) for line in self._lines))
 
 
 class PicksStrip(QFrame):
@@ -46,12 +77,12 @@ class PicksStrip(QFrame):
         head.addWidget(self.rule, 1)
         head.addWidget(self.change)
 
-        self.cards: list[QPushButton] = []
+        self.cards: list[_Card] = []
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         for _ in range(4):
-            button = QPushButton()
-            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            button = _Card()
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             button.setStyleSheet("QPushButton { text-align: left; padding: 4px 8px; }")
             button.clicked.connect(lambda _checked=False, b=button: self._clicked(b))
             self.cards.append(button)
@@ -80,7 +111,7 @@ class PicksStrip(QFrame):
         for button, card in zip(self.cards, self.shown, strict=True):
             lines = list(card.lines)
             lines[1] = _short(lines[1])
-            button.setText("\n".join(lines))
+            button.set_lines(lines)
             button.setToolTip(fmt.tooltip(card.tooltip))
             button.setAccessibleName(f"{card.title}: {card.lines[1]}")
             button.setEnabled(card.model_id is not None)
