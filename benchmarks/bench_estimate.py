@@ -22,22 +22,18 @@ SERVING_CSV = Path(os.environ.get("RIGCHECK_SERVING_CSV", "/work/shared/calibrat
 def _calibration() -> bool:
     from rigcheck.catalog.store import load_catalog
     from rigcheck.estimate.calibration.measurements import read_measurements
-    from rigcheck.estimate.calibration.validation import validate
+    from rigcheck.estimate.calibration.validation import fit_agreement_text, pct_text, summary_rows, validate
 
     if not SPEED_CSV.exists():
         print(f"calibration data not found at {SPEED_CSV}; set RIGCHECK_SPEED_CSV")
         return False
     report = validate(read_measurements(SPEED_CSV), load_catalog())
     ok = True
-    print(f"{'platform':26} {'rows':>5} {'prefill med':>12} {'prefill p90':>12} {'decode med':>11} {'decode p90':>11}")
-    for platform in [*report.platforms(), None]:
-        p, d = report.errors("prefill", platform), report.errors("decode", platform)
-
-        def pct(x):
-            return f"{x:.1f}%" if x is not None else "-"
-
-        print(f"{platform or 'all':26} {max(p.count, d.count):5d} {pct(p.median_pct):>12} {pct(p.p90_pct):>12} "
-              f"{pct(d.median_pct):>11} {pct(d.p90_pct):>11}")
+    # The same summary `rigcheck validate` prints (validation.summary_rows): one figure per question everywhere.
+    print(f"{'platform':26} {'rows':>7} {'prefill med':>12} {'prefill p90':>12} {'decode med':>11} {'decode p90':>11}")
+    for r in summary_rows(report):
+        print(f"{r.platform:26} {r.rows_text:>7} {pct_text(r.prefill.median_pct):>12} {pct_text(r.prefill.p90_pct):>12} "
+              f"{pct_text(r.decode.median_pct):>11} {pct_text(r.decode.p90_pct):>11}")
     p, d = report.errors("prefill"), report.errors("decode")
     checks = [
         ("decode median abs error", d.median_pct, 15.0),
@@ -47,11 +43,11 @@ def _calibration() -> bool:
     for name, value, target in checks:
         met = value is not None and value <= target
         ok &= met
-        print(f"{name}: {value:.1f}% (target <= {target:.0f}%) {'ok' if met else 'MISSED'}")
+        print(f"{name}: {pct_text(value)} (target <= {target:.0f}%) {'ok' if met else 'MISSED'}")
     agreement = report.fit_agreement or 0.0
     met = agreement == 1.0
     ok &= met
-    print(f"fit agreement: {agreement:.1%} of {report.fit_checked} rows (target 100%) {'ok' if met else 'MISSED'}")
+    print(f"{fit_agreement_text(report)} (target 100%) {'ok' if met else 'MISSED'}")
     for row in report.fit_disagreements[:5]:
         print(f"  disagrees: {row}")
     print(f"skipped rows: {len(report.skipped)} ({', '.join(sorted({s['reason'][:40] for s in report.skipped}))})")
@@ -63,6 +59,7 @@ def _serving_check() -> bool:
     <= 60% for output and per-user tokens/s, every row estimated), and how long the 39 rows take."""
     from rigcheck.catalog.store import load_catalog
     from rigcheck.estimate.calibration.serving_rows import read_serving_csv, validate_serving
+    from rigcheck.estimate.calibration.validation import pct_text
 
     if not SERVING_CSV.exists():
         print(f"serving data not found at {SERVING_CSV}; set RIGCHECK_SERVING_CSV")
@@ -78,8 +75,8 @@ def _serving_check() -> bool:
         good = (s["median_abs_error_pct"] is not None and s["median_abs_error_pct"] <= 25
                 and s["p90_abs_error_pct"] is not None and s["p90_abs_error_pct"] <= 60)
         ok = ok and good
-        print(f"serving {kind:9} {s['count']:>3} rows: median {s['median_abs_error_pct']}% p90 "
-              f"{s['p90_abs_error_pct']}% {'ok' if good else 'MISSED (target <= 25% / 60%)'}")
+        print(f"serving {kind:9} {s['count']:>3} rows: median {pct_text(s['median_abs_error_pct'])} p90 "
+              f"{pct_text(s['p90_abs_error_pct'])} {'ok' if good else 'MISSED (target <= 25% / 60%)'}")
     print(f"serving rows estimated in {seconds:.2f} s, {len(report.refused)} refused")
     return ok
 

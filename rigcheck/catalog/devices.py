@@ -322,6 +322,31 @@ def parse_gpu_spec(spec: str) -> tuple[int, str]:
 
 _VENDORS = {"nvidia": "nvidia", "amd": "amd", "intel": "intel", "apple": "apple"}
 
+NVIDIA_ARCHITECTURES: tuple[tuple[str, str, str], ...] = (
+    # (name pattern, architecture, CUDA compute capability), first match wins; NVIDIA's CUDA GPUs table.
+    (r"\bG?B[23]00\b", "Blackwell", "10.0"),
+    (r"\bGB10\b|DGX Spark|RTX 50\d\d(?! Ada)|RTX PRO \d+ Blackwell", "Blackwell", "12.0"),
+    (r"\bG?H(100|200|800|20)\b", "Hopper", "9.0"),
+    (r"RTX 40\d\d|Ada Generation|\bL4\b|\bL40S?\b|\bL20\b", "Ada Lovelace", "8.9"),
+    (r"\bA(100|30|800)\b", "Ampere", "8.0"),
+    (r"Jetson AGX Orin|Jetson Orin", "Ampere", "8.7"),
+    (r"RTX 30\d\d|RTX A\d{4}|\bA(2|10G?|16|40)\b", "Ampere", "8.6"),
+    (r"TITAN RTX|RTX 20\d\d|Quadro RTX|GTX 16\d\d|\bT4\b|\bT(400|600|1000)\b", "Turing", "7.5"),
+    (r"\bV100S?\b|TITAN V\b", "Volta", "7.0"),
+    (r"\bP100\b", "Pascal", "6.0"),
+    (r"\bP(4|40)\b|GTX 10\d\d|TITAN Xp?\b", "Pascal", "6.1"),
+)
+"""NVIDIA product names to architecture and compute capability: what a what-if GPU runs (FP8 and BF16 kernels need
+compute capability 8.0 or more), as a probed one reports through NVML."""
+
+
+def nvidia_architecture(name: str) -> tuple[str, str] | None:
+    """(architecture, compute capability) of an NVIDIA GPU from its product name; None when no pattern knows it."""
+    for pattern, architecture, capability in NVIDIA_ARCHITECTURES:
+        if re.search(pattern, name):
+            return architecture, capability
+    return None
+
 
 def _gpu_from_device(index: int, device: Device, unified_ram_bytes: int | None) -> Gpu:
     filled: dict[str, object] = {
@@ -338,6 +363,10 @@ def _gpu_from_device(index: int, device: Device, unified_ram_bytes: int | None) 
     sources = {k: "spec table" for k, v in filled.items() if v is not None}
     if device.unified_memory and unified_ram_bytes is not None:
         sources["vram_total_bytes"] = "user"
+    arch = nvidia_architecture(device.name) if device.vendor.lower() == "nvidia" else None
+    if arch is not None:
+        filled["architecture"], filled["compute_capability"] = arch
+        sources["compute_capability"] = sources["architecture"] = "device name (NVIDIA architecture table)"
     unavailable = {k: "not in the spec table" for k in ("vram_total_bytes", "memory_bandwidth_bytes_per_s")
                    if filled[k] is None}
     if device.unified_memory:

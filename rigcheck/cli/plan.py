@@ -115,6 +115,9 @@ def _price(usd: float | None) -> str:
 
 
 def _print(result, machine, upgrades, workload, dropped: int = 0) -> None:
+    from rigcheck.estimate.cost import Ownership
+    from rigcheck.estimate.plan import ranking_price
+
     target = result.target
     print(f"{result.model_id}: {target.describe()}"
           + (f", quant {target.quant}" if target.quant else ", best quality that meets it")
@@ -128,16 +131,23 @@ def _print(result, machine, upgrades, workload, dropped: int = 0) -> None:
         for i, o in enumerate(result.options, 1):
             rent = o.prices.rental_usd_per_hour
             rented = o.usd_per_m_output_rented
+            ranked = ranking_price(o.prices, target.mode)
             rows.append([
                 str(i), o.config.label, o.quant, o.estimate.verdict,
                 _band(o.estimate.decode_tokens_per_s), _band(o.estimate.ttft_s, units.seconds_text),
+                *([(f"{units.usd_text(ranked[0], 0)}/mo " + ("rent" if "rent" in ranked[1] else "buy"))
+                   if ranked else "price unknown"] if target.mode == "either" else []),
                 _price(o.prices.purchase_usd),
                 f"{units.usd_text(rent.expected)}/h" if rent else "no rental offer",
                 units.usd_text(rented.expected) if rented else "-",
                 units.watts_text(o.prices.power_w) if o.prices.power_w else "-",
             ])
-        print(_pricing.table(rows, ["#", "configuration", "quant", "verdict", "decode tok/s", "TTFT", "buy",
+        print(_pricing.table(rows, ["#", "configuration", "quant", "verdict", "decode tok/s", "TTFT",
+                                    *(["ranked by"] if target.mode == "either" else []), "buy",
                                     "rent", "$/M out rented", "power"]))
+        if target.mode == "either":
+            print(f"Ranked by the lower of renting per month and buying over {Ownership().years:g} years "
+                  "(cheapest first; configurations with neither price after, parts still sold new first).")
         w = workload
         print("Purchase prices are GPUs only (host not included), except unified-memory machines. "
               f"$/M out rented: all in, at 100% utilization, {w.peak_concurrency} concurrent requests, "

@@ -51,7 +51,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from rigcheck.estimate.engines import engine_named
     from rigcheck.estimate.serve import ServeError, ServeRequest
-    from rigcheck.estimate.serve_answer import serve
+    from rigcheck.estimate.serve_answer import serve, single_request_fit
 
     catalog, _status = _pricing.load_catalog_and_status()
     model = _pricing.find_model(catalog, args.model)
@@ -67,10 +67,21 @@ def run(args: argparse.Namespace) -> int:
         answer = serve(model, machine, list(catalog.devices), request, args.quant)
     except ServeError as exc:
         raise UsageError(str(exc)) from None
+    # At one request, fit and serve describe the same first token: say what fit says beside it, and whether they agree.
+    alone = single_request_fit(answer, machine, catalog) if request.concurrency == 1 and not request.static else None
     if args.json:
-        _pricing.print_json(answer.to_dict())
+        body = answer.to_dict()
+        if alone is not None:
+            body["single_request_fit"] = {"runtime": alone.runtime, "ttft_s": round(alone.ttft_s, 4),
+                                          "prefill_tokens_per_s": round(alone.prefill_tokens_per_s, 2),
+                                          "note": alone.note}
+        _pricing.print_json(body)
     else:
-        print(render(answer))
+        note = None if alone is None else (
+            f"one request alone, `rigcheck fit` says {units.seconds_text(alone.ttft_s)} "
+            f"({alone.prefill_tokens_per_s:,.0f} prompt tokens/s with {alone.runtime}), this serving model "
+            f"{units.seconds_text(answer.ttft_s.expected)}; {alone.note}")
+        print(render(answer, note))
     return 0
 
 
@@ -78,7 +89,7 @@ def _rate(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
 
 
-def render(answer) -> str:
+def render(answer, single_request_note: str | None = None) -> str:
     """The answer as text: the headline at the asked concurrency, the sweep, then the basis."""
     s = answer.setup
     req = s.request
@@ -96,6 +107,7 @@ def render(answer) -> str:
         f"{_rate(user.expected)} tokens/s per user, first token in {units.seconds_text(ttft.expected)}",
         f"saturated: {_rate(answer.saturated.output_tokens_per_s)} output tokens/s at "
         f"{answer.saturated.active:,.0f} requests, {_rate(answer.saturated.per_user_tokens_per_s)} tokens/s per user",
+        *([f"first token: {single_request_note}"] if single_request_note else []),
         "",
     ]
     rows = []

@@ -81,31 +81,28 @@ def _measured_report(catalog):
 
 
 def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}%"
+    from rigcheck.estimate.calibration.validation import pct_text
+
+    return pct_text(value)
 
 
 def summary(report) -> str:
-    """Error table per platform, then fit agreement and skipped rows."""
+    """Error table per platform (``validation.summary_rows``, as ``make bench`` prints it), then fit agreement and
+    skipped rows. ROWS reads "390/410" where some rows count for decode only (prefill/decode)."""
+    from rigcheck.estimate.calibration.validation import fit_agreement_text, pct_text, summary_rows
+
     header = ("PLATFORM", "ROWS", "PREFILL MEDIAN", "PREFILL P90", "DECODE MEDIAN", "DECODE P90")
-    rows = []
-    for platform in [*report.platforms(), None]:
-        p, d = report.errors("prefill", platform), report.errors("decode", platform)
-        rows.append((platform or "all", str(max(p.count, d.count)), _pct(p.median_pct), _pct(p.p90_pct),
-                     _pct(d.median_pct), _pct(d.p90_pct)))
+    rows = [(r.platform, r.rows_text, pct_text(r.prefill.median_pct), pct_text(r.prefill.p90_pct),
+             pct_text(r.decode.median_pct), pct_text(r.decode.p90_pct)) for r in summary_rows(report)]
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
     lines = ["Absolute percentage error of the expected estimate against the measurement"]
     for row in (header, *rows):
         lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
                                enumerate(zip(row, widths, strict=True))).rstrip())
-    agreement = report.fit_agreement
-    if agreement is None:
-        lines.append("fit agreement: no row says whether it fitted")
-    else:
-        lines.append(f"fit agreement: {agreement:.0%} of {report.fit_checked} rows "
-                     f"({len(report.fit_disagreements)} disagree)")
-        for d in report.fit_disagreements[:10]:
-            lines.append(f"  row {d['row']}: {d['model_id']} {d['quant']} on {d['device']}: measured "
-                         f"{d['measured']}, estimated {d['verdict']}")
+    lines.append(fit_agreement_text(report))
+    for d in report.fit_disagreements[:10]:
+        lines.append(f"  row {d['row']}: {d['model_id']} {d['quant']} on {d['device']}: measured "
+                     f"{d['measured']}, estimated {d['verdict']}")
     if report.skipped:
         reasons: dict[str, int] = {}
         for s in report.skipped:

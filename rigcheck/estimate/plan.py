@@ -30,7 +30,7 @@ from rigcheck.estimate.configs import (
     multi_node_configs,
 )
 from rigcheck.estimate.cost import Ownership, owned_door, rented_door
-from rigcheck.estimate.prices import PriceBook, Prices
+from rigcheck.estimate.prices import PriceBook, Prices, is_current
 from rigcheck.estimate.rules import NOTICEABLE_LOSS_BITS, SMALL_LOSS_BITS, Thresholds, pick
 from rigcheck.estimate.serving import NodeCapacity, Workload, machine_capacity
 from rigcheck.estimate.target import (
@@ -220,7 +220,7 @@ def plan(
         else:
             options.append(chosen)
 
-    options.sort(key=lambda o: _option_key(o, target.mode))
+    options.sort(key=lambda o: _option_key(o, target.mode, book.as_of))
     options, floor_note = _quality_floor(options)
     if floor_note:
         notes.append(floor_note)
@@ -352,14 +352,32 @@ def _price_or_inf(prices: Prices, mode: Mode) -> float:
     return math.inf if value is None else value
 
 
-def _option_key(option: Option, mode: Mode):
+def _option_key(option: Option, mode: Mode, as_of: str | None = None):
+    """Priced first, cheapest first (``ranking_price``); then the unpriced, parts still sold new before older ones,
+    the smallest first. A ranking figure of one kind for every row, so priced rows never interleave with
+    unpriced ones."""
     price = _sort_price(option.prices, mode)
     decode = option.estimate.decode_tokens_per_s
     return (
         price is None,
+        price if price is not None else (not is_current(option.config.device, as_of)),
         price if price is not None else option.config.memory_total_bytes,
         -(decode.expected if decode else 0.0),
     )
+
+
+def ranking_price(prices: Prices, mode: Mode) -> tuple[float, str] | None:
+    """The figure a plan ranks an option by, with what it is: ($, "to buy") under --buy, ($/month, "rent per month")
+    under --rent, else the lower of renting per month and buying spread over the ownership years; None when the
+    option has no price of that kind (it ranks after every priced one)."""
+    value = _sort_price(prices, mode)
+    if value is None:
+        return None
+    if mode == "buy":
+        return value, "to buy"
+    if mode == "rent" or (prices.rental_usd_per_month is not None and value == prices.rental_usd_per_month):
+        return value, "per month renting"
+    return value, f"per month buying (price over {Ownership().years:g} years)"
 
 
 def _dedupe(options: list[Option]) -> list[Option]:

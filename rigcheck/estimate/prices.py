@@ -1,11 +1,14 @@
 """What hardware costs, from the catalog: a device's rental and purchase prices, and a configuration's.
 
 Purchase prices are for the GPUs alone (a host server, CPUs and RAM are not in the device table);
-unified-memory machines are whole computers. Rental prices are the catalog's on-demand $/GPU-hour.
+unified-memory machines are whole computers. A launch price counts only while the part is current
+(``is_current``: released within CURRENT_PART_YEARS of the catalog's date). Rental prices are the catalog's
+on-demand $/GPU-hour.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,13 +48,46 @@ def rental_price(
     return Band(min(lows), statistics.median(mids), max(highs)), line
 
 
-def purchase_price(device: Device) -> tuple[float, str] | None:
-    """A device's purchase price (street price, else launch price) with which one it is; None if unknown."""
+CURRENT_PART_YEARS = 4.0
+"""A launch price is a price one can still pay for this many years after release: GPU lines turn over about every
+two years, and a part two generations old is sold used or as old stock at prices the catalog does not hold."""
+
+
+def part_age_years(device: Device, as_of: str | None) -> float | None:
+    """Years from the device's release to ``as_of`` (ISO dates); None when either is unknown."""
+    try:
+        released = _dt.date.fromisoformat((device.release_date or "")[:10])
+        now = _dt.date.fromisoformat((as_of or "")[:10])
+    except ValueError:
+        return None
+    return (now - released).days / 365.25
+
+
+def is_current(device: Device, as_of: str | None) -> bool:
+    """Whether a buyer can still buy the device new: released within CURRENT_PART_YEARS of ``as_of`` (unknown
+    dates count as current: no evidence otherwise)."""
+    age = part_age_years(device, as_of)
+    return age is None or age <= CURRENT_PART_YEARS
+
+
+def purchase_price(device: Device, as_of: str | None = None) -> tuple[float, str] | None:
+    """A device's purchase price (street price, else launch price) with which one it is; None if unknown.
+
+    With ``as_of`` (the catalog's date), a launch price counts only for a current part (``is_current``): the
+    launch price of a card released years ago is not what it costs now."""
     if device.street_price_usd:
         return device.street_price_usd, "street price"
-    if device.launch_price_usd:
+    if device.launch_price_usd and (as_of is None or is_current(device, as_of)):
         return device.launch_price_usd, "launch price"
     return None
+
+
+def stale_price_note(device: Device, as_of: str | None) -> str | None:
+    """Why a known launch price is not used: "launch price $10,000 in 2018: not a current part"; else None."""
+    if device.street_price_usd or not device.launch_price_usd or is_current(device, as_of):
+        return None
+    year = (device.release_date or "")[:4]
+    return f"price unknown (launch price ${device.launch_price_usd:,.0f} in {year}: not a current part)"
 
 
 @dataclass(frozen=True)
@@ -76,17 +112,19 @@ class PriceBook:
         self._catalog = catalog
         self._resolve = resolve
         self._rent: dict[str, tuple[Band, str] | None] = {}
+        self.as_of = catalog.generated_at
+        """The date prices are judged at: the catalog's (launch prices of parts no longer current do not count)."""
 
     def prices(self, config: Config) -> Prices:
         device = config.device
-        buy = purchase_price(device)
+        buy = purchase_price(device, self.as_of)
         if buy is not None and config.kind == "unified" and device.memory_bytes and (
             config.memory_per_device_bytes != device.memory_bytes
         ):
             # One price per device row: it is the price of the memory size the row states.
             purchase, purchase_note = None, f"price unknown (known only with {device.memory_bytes / GIB:.0f} GB)"
         elif buy is None:
-            purchase, purchase_note = None, "price unknown"
+            purchase, purchase_note = None, stale_price_note(device, self.as_of) or "price unknown"
         else:
             purchase = buy[0] * config.count
             scope = "the machine" if config.kind == "unified" else "GPUs only, host not included"

@@ -170,11 +170,20 @@ def runtime_unavailable_reason(runtime: str, quant: Quant, rm: ResolvedMachine) 
         if quant.format == "nvfp4" and not all(
                 g.fp4_flops_per_s or (g.compute_capability or 0) >= 10 for g in rm.gpus):
             return "NVFP4 needs a Blackwell GPU"
-        if quant.format in ("fp8",) and any(
-                g.compute_capability is not None and g.compute_capability < 8.0 for g in rm.gpus):
+        if quant.format in ("fp8",) and _before_ampere(rm):
             return "FP8 kernels need an Ampere or newer GPU"
+        if quant.format == "safetensors" and "BF16" in quant.name.upper() and _before_ampere(rm):
+            return "BF16 needs an Ampere or newer GPU (vLLM refuses it on Volta and Turing)"
+        if quant.format == "mxfp4" and _before_ampere(rm):
+            return "MXFP4 kernels need an Ampere or newer GPU"
         return None
     return f"unknown runtime {runtime}"
+
+
+def _before_ampere(rm: ResolvedMachine) -> bool:
+    """Any NVIDIA GPU of compute capability below 8.0 (Volta, Turing, Pascal): no BF16, FP8 or MXFP4 kernels."""
+    return any(g.vendor == "nvidia" and g.compute_capability is not None and g.compute_capability < 8.0
+               for g in rm.gpus)
 
 
 def candidate_runtimes(quant: Quant) -> tuple[str, ...]:

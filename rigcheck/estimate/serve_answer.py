@@ -151,3 +151,46 @@ def serve(model: Model, machine: Machine, devices: list[Device], request: ServeR
     if len(reasons) == 1:
         raise ServeError(reasons[0])
     raise ServeError(f"no quant of {model.id} can be served there ({'; '.join(reasons[:3])})")
+
+
+SAME_TTFT_RATIO = 1.2
+"""First-token times within this ratio are the same answer (inside both bands' ±15-30%)."""
+
+
+@dataclass(frozen=True)
+class SingleRequestFit:
+    """What ``rigcheck fit`` says about one request alone on the same machine, quant and prompt: its first-token
+    time, and why the serving model's differs."""
+
+    runtime: str
+    ttft_s: float
+    prefill_tokens_per_s: float
+    note: str
+
+
+def single_request_fit(answer: ServeAnswer, machine: Machine, catalog) -> SingleRequestFit | None:
+    """``rigcheck fit``'s first-token time for the quant ``answer`` serves, at its input length, with the runtime
+    fit models for that engine (llama.cpp for llama.cpp, vLLM for vLLM/SGLang/TensorRT-LLM); None when fit has no
+    such row. At one request both describe the same thing, from two models: fit's prefill is calibrated on
+    single-stream llama-bench and vLLM runs, the serving model's on multi-user load tests (docs/serving.md)."""
+    from rigcheck.estimate.engine import evaluate
+    from rigcheck.estimate.types import Settings
+
+    setup = answer.setup
+    req = setup.request
+    runtime = setup.engine.runtime
+    settings = Settings(context_tokens=req.input_tokens + req.output_tokens, prompt_tokens=req.input_tokens,
+                        quant=setup.quant.name)
+    model = next((m for m in catalog.models if m.id == setup.model.id), None)
+    if model is None:
+        return None
+    row = next((r for r in evaluate(machine, catalog, settings, models=[model])
+                if r.quant == setup.quant.name and r.runtime == runtime and r.ttft_s and r.prefill_tokens_per_s), None)
+    if row is None:
+        return None
+    serve_ttft = answer.ttft_s.expected
+    ratio = max(row.ttft_s.expected, serve_ttft) / max(min(row.ttft_s.expected, serve_ttft), 1e-9)
+    note = ("the two agree" if ratio <= SAME_TTFT_RATIO else
+            f"the two differ by {ratio:.1f}x: fit's prefill is calibrated on single-stream runs, the serving "
+            "model's engine step on multi-user load tests")
+    return SingleRequestFit(runtime, row.ttft_s.expected, row.prefill_tokens_per_s.expected, note)

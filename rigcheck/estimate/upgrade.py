@@ -17,7 +17,7 @@ from rigcheck.estimate.configs import (
     candidate_configs,
     default_machine,
 )
-from rigcheck.estimate.prices import purchase_price
+from rigcheck.estimate.prices import is_current, purchase_price
 from rigcheck.estimate.target import (
     EvaluateFn,
     Target,
@@ -73,6 +73,7 @@ def upgrade_advice(
     quality = {q.name: quality_bits(q) for q in quants}
     verdicts = ("gpu", "unified", "gpu+ram", "cpu")
     settings = target.settings(target.quant)
+    as_of = catalog.generated_at  # launch prices of parts no longer current do not count (prices.is_current)
 
     def best_on(m: Machine) -> tuple[Estimate | None, str | None]:
         """The best quant meeting the target on m, or the best-quality estimate with its shortfall."""
@@ -118,7 +119,7 @@ def upgrade_advice(
                 bigger = _with_extra_gpus(machine, base, extra)
                 est, short = best_on(bigger)
                 if short is None:
-                    price = purchase_price(device) if device else None
+                    price = purchase_price(device, as_of) if device else None
                     words = "a second" if len(gpus) == 1 and extra == 1 else f"{extra} more"
                     upgrades.append(Upgrade("add-gpu", f"add {words} {base.name}", est, True, None,
                                             price[0] * extra if price else None))
@@ -137,10 +138,11 @@ def upgrade_advice(
         if not unified and gpus and device.vendor.lower() != gpus[0].vendor.lower():
             continue
         replacements.append(device)
-    # A card that goes in a desktop before a datacenter part; priced before unpriced; then the smallest.
+    # A current part before one no longer sold new; a card that goes in a desktop before a datacenter part; priced
+    # before unpriced; then the cheapest, the smallest.
     kind_rank = {"consumer": 0, "workstation": 1, "datacenter": 2}
-    replacements.sort(key=lambda d: (purchase_price(d) is None, kind_rank.get(d.kind, 3),
-                                     (purchase_price(d) or (0,))[0], d.memory_bytes))
+    replacements.sort(key=lambda d: (not is_current(d, as_of), purchase_price(d, as_of) is None,
+                                     kind_rank.get(d.kind, 3), (purchase_price(d, as_of) or (0,))[0], d.memory_bytes))
     found = 0
     for device in replacements:
         ram = machine.memory.total_bytes if not unified else None
@@ -150,7 +152,7 @@ def upgrade_advice(
             continue  # a name the lookup finds ambiguous: not a suggestion we can make
         est, short = best_on(candidate)
         if short is None:
-            price = purchase_price(device)
+            price = purchase_price(device, as_of)
             change = f"replace the GPU(s) with one {device.name}" if gpus else f"add a {device.name}"
             upgrades.append(Upgrade("replace-gpu", change, est, True,
                                     None, price[0] if price else None))
@@ -169,7 +171,7 @@ def upgrade_advice(
                 continue
             est, short = best_on(candidate)
             if short is None:
-                price = purchase_price(config.device)
+                price = purchase_price(config.device, as_of)
                 upgrades.append(Upgrade("machine", f"move to a {config.label}", est, True, None,
                                         price[0] if price else None))
                 break

@@ -103,7 +103,7 @@ def test_validate_summary_and_json(capsys, tmp_path):
     path.write_text(HEADER + ROWS["xiongjie"] + "\n" + ROWS["oom"] + "\n" + ROWS["max_load"] + "\n")
     code, out, err = _run(capsys, "validate", str(path))
     assert code == 0, err
-    assert "llama.cpp CUDA" in out and "fit agreement: 100% of 2 rows" in out and "skipped 1 rows" in out
+    assert "llama.cpp CUDA" in out and "fit agreement: 100.0% of 2 rows" in out and "skipped 1 rows" in out
     code, out, _ = _run(capsys, "validate", str(path), "--json")
     doc = json.loads(out)
     assert doc["summary"]["fit_agreement"] == 1.0

@@ -66,8 +66,17 @@ def test_upgrade_advice_for_a_what_if_machine(capsys):
     kinds = [u["kind"] for u in upgrades]
     assert kinds == sorted(kinds, key=["ram", "add-gpu", "replace-gpu", "machine"].index)
     add = next(u for u in upgrades if u["kind"] == "add-gpu")
-    assert add["cost_usd"] == pytest.approx(1599.0 * int(add["change"].split()[1] if add["change"].split()[1]
-                                                          .isdigit() else 1))
+    # The RTX 4090 (September 2022) is no longer a current part at the catalog's date: its $1,599 launch price is
+    # not what another one costs, so the change is unpriced (prices.is_current).
+    assert add["cost_usd"] is None
+
+
+def test_adding_a_current_card_is_priced_at_its_launch_price(capsys):
+    data = run_json(capsys, "plan", "--model", "Qwen/Qwen3-32B", "--quant", "BF16", "--gpu", "RTX 5090",
+                    "--ram", "8GB", "--min-decode", "10", "--json")
+    add = next(u for u in data["upgrades"] if u["kind"] == "add-gpu")
+    words = add["change"].split()
+    assert add["cost_usd"] == pytest.approx(1999.0 * (int(words[1]) if words[1].isdigit() else 1))
 
 
 def test_human_output(capsys):

@@ -122,13 +122,48 @@ class ValidationReport:
                 "decode": self.errors("decode").to_dict(),
                 "per_platform": {p: {"prefill": self.errors("prefill", p).to_dict(),
                                      "decode": self.errors("decode", p).to_dict()} for p in self.platforms()},
-                "fit_agreement": _round(self.fit_agreement),
+                "fit_agreement": None if self.fit_agreement is None else round(self.fit_agreement, 4),
                 "fit_checked": self.fit_checked,
                 "fit_disagreements": self.fit_disagreements,
             },
             "rows": [r.to_dict() for r in self.rows],
             "skipped": self.skipped,
         }
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of the error summary: a platform (or "all") with its prefill and decode error."""
+
+    platform: str
+    prefill: ErrorStats
+    decode: ErrorStats
+
+    @property
+    def rows_text(self) -> str:
+        """Rows behind the figures: "410", or "390/410" (prefill/decode) when some rows count for decode only."""
+        p, d = self.prefill.count, self.decode.count
+        return str(p) if p == d else f"{p}/{d}"
+
+
+def summary_rows(report: ValidationReport) -> list[SummaryRow]:
+    """The error summary every front end prints (``rigcheck validate``, ``make bench``; the README's and
+    docs/estimator.md's accuracy tables are this table on the calibration data): one row per platform, then "all"."""
+    return [SummaryRow(platform or "all", report.errors("prefill", platform), report.errors("decode", platform))
+            for platform in [*report.platforms(), None]]
+
+
+def pct_text(value: float | None) -> str:
+    """An error figure as every summary prints it: one decimal ("10.7%"), "-" when there is none."""
+    return "-" if value is None else f"{value:.1f}%"
+
+
+def fit_agreement_text(report: ValidationReport) -> str:
+    """"fit agreement: 100.0% of 364 rows (0 disagree)": one decimal, so 99.7% never reads as 100%."""
+    if report.fit_agreement is None:
+        return "fit agreement: no row says whether it fitted"
+    return (f"fit agreement: {report.fit_agreement:.1%} of {report.fit_checked} rows "
+            f"({len(report.fit_disagreements)} disagree)")
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
