@@ -217,16 +217,22 @@ def _installed_launcher(inputs, settings):
 
 
 def _catalog_launcher(catalog, settings):
-    """Launch commands for catalog rows: the model and quant records looked up once."""
+    """Launch commands for catalog rows: each model's quant records looked up once, when a row of it comes."""
     from rigcheck.estimate.launch import launch_commands
 
-    quants = {}
+    models = {}
     for m in catalog.models:
-        for q in m.quants:
-            quants.setdefault((m.id, q.name), (m, q))
+        models.setdefault(m.id, m)
+    quants: dict[str, dict] = {}
 
     def launch(row):
-        pair = quants.get((row.model_id, row.quant))
+        of_model = quants.get(row.model_id)
+        if of_model is None:
+            model = models.get(row.model_id)
+            of_model = quants[row.model_id] = {}
+            for q in model.quants if model is not None else ():
+                of_model.setdefault(q.name, (model, q))
+        pair = of_model.get(row.quant)
         return launch_commands(row, *pair, kv_cache_type=settings.kv_cache_type) if pair else []
 
     return launch
@@ -245,6 +251,7 @@ class ModelFacts:
             offers.setdefault(o.model_id, []).append(o)
         self.input_per_output = input_per_output
         self.cheapest = {mid: rules.cheapest_hosted(os, input_per_output) for mid, os in offers.items()}
+        self._cheapest_dicts: dict[str, dict[str, object] | None] = {}
 
     def capability_value(self, model_id: str) -> float | None:
         cap = self.capability.get(model_id)
@@ -255,14 +262,20 @@ class ModelFacts:
         return model.params_total_b if model else None
 
     def cheapest_hosted(self, model_id: str) -> dict[str, object] | None:
+        """The cheapest offer as the JSON shows it (one dict per model, shared by its rows: do not change it)."""
         from rigcheck.estimate.rules import offer_blended_usd_per_m
 
+        try:
+            return self._cheapest_dicts[model_id]
+        except KeyError:
+            pass
         offer = self.cheapest.get(model_id)
-        if offer is None:
-            return None
-        return {"provider": offer.provider, "usd_per_m_input": offer.usd_per_m_input,
-                "usd_per_m_output": offer.usd_per_m_output,
-                "usd_per_m_blended": round(offer_blended_usd_per_m(offer, self.input_per_output), 6)}
+        shown = None if offer is None else {
+            "provider": offer.provider, "usd_per_m_input": offer.usd_per_m_input,
+            "usd_per_m_output": offer.usd_per_m_output,
+            "usd_per_m_blended": round(offer_blended_usd_per_m(offer, self.input_per_output), 6)}
+        self._cheapest_dicts[model_id] = shown
+        return shown
 
 
 def _sort_key(sort: str, facts: ModelFacts):

@@ -98,7 +98,7 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
             run = runs.get(runtime)
             if run is None:
                 run = runs[runtime] = estimator.model_run(shape, runtime, 0.0, None, mem.LLAMA_CPP_UBATCH_TOKENS)
-            row = estimator.estimate_in(run, quant)
+            row = estimator.estimate_in(run, quant, model.id)
             candidates.append(marked_usable(row, min_decode, max_ttft))
             rows.append(row)
         chosen = representative_index(candidates, thresholds)

@@ -111,7 +111,7 @@ class _ModelRows:
         if run is None:
             run = self.runs[runtime] = self.estimator.model_run(self.shape, runtime, 0.0, None,
                                                                 mem.LLAMA_CPP_UBATCH_TOKENS)
-        row = self.rows[k] = self.estimator.estimate_in(run, quant)
+        row = self.rows[k] = self.estimator.estimate_in(run, quant, self.shape.model.id)
         t = self.thresholds
         self.candidates[k] = marked_usable(row, t.min_decode_tokens_per_s, t.max_ttft_s)
         if row.verdict == "no_fit":

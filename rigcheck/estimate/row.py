@@ -46,11 +46,42 @@ class RowEstimate(Estimate):
     def _materialize_speeds(self) -> dict:
         d = self.__dict__
         # Read, not popped: two threads reading a fresh row compute the same bands, neither fails.
-        decode, d_low, d_high, prefill, p_low, p_high, t_prefill = d["_speeds"]
-        d["_decode"] = _band(decode * d_low, decode, d_high)
-        d["_prefill"] = _band(prefill * p_low, prefill, prefill * p_high)
-        d["_ttft"] = _band(t_prefill / p_high, t_prefill, t_prefill / p_low)
+        prefill, decode, ttft = _speed_bands(d["_speeds"])
+        d["_decode"] = _band(*decode)
+        d["_prefill"] = _band(*prefill)
+        d["_ttft"] = _band(*ttft)
         return d
+
+    def to_dict(self) -> dict[str, object]:
+        """``Estimate.to_dict``, the bands written from the raw numbers when they are not built yet (``fit --json``
+        writes every row once and reads nothing else of it)."""
+        d = self.__dict__
+        speeds = d.get("_speeds")
+        if speeds is None or "_decode" in d:
+            return super().to_dict()
+        prefill, decode, ttft = _speed_bands(speeds)
+        gpu_memory_share = d["gpu_memory_share"]
+        return {
+            "model_id": d["model_id"],
+            "quant": d["quant"],
+            "runtime": d["runtime"],
+            "verdict": d["verdict"],
+            "best": d["best"],
+            "usable": d["usable"],
+            "runs_now": d["runs_now"],
+            "placement": d["placement"],
+            "context_tokens": d["context_tokens"],
+            "memory": _memory_dict(d),
+            "max_context_tokens": self.max_context_tokens,
+            "prefill_tokens_per_s": {"low": prefill[0], "expected": prefill[1], "high": prefill[2]},
+            "decode_tokens_per_s": {"low": decode[0], "expected": decode[1], "high": decode[2]},
+            "ttft_s": {"low": ttft[0], "expected": ttft[1], "high": ttft[2]},
+            "basis": list(self.basis),
+            "bits_per_weight": d["bits_per_weight"],
+            "calibrated": d["calibrated"],
+            "gpu_memory_share": None if gpu_memory_share is None else round(gpu_memory_share, 4),
+            **self.extra,
+        }
 
     @property
     def decode_tokens_per_s(self) -> Band | None:  # type: ignore[override]
@@ -85,7 +116,7 @@ class RowEstimate(Estimate):
         m = d.get("_memory")
         if m is None:
             parts = d["_memory_parts"]
-            m = d["_memory"] = parts[0](*parts[1:])
+            m = d["_memory"] = new_record(MemoryBreakdown, parts[0](*parts[1:]))
         return m
 
     @memory.setter
@@ -172,15 +203,36 @@ def expected_speeds(row: RowEstimate) -> tuple[float | None, float | None]:
     return None, None
 
 
+def _speed_bands(speeds: tuple) -> tuple[tuple[float, float, float], ...]:
+    """(low, expected, high) of prefill tokens/s, decode tokens/s and TTFT from a row's raw ``_speeds``."""
+    decode, d_low, d_high, prefill, p_low, p_high, t_prefill = speeds
+    return ((prefill * p_low, prefill, prefill * p_high), (decode * d_low, decode, d_high),
+            (t_prefill / p_high, t_prefill, t_prefill / p_low))
+
+
 def _band(low: float, expected: float, high: float) -> Band:
     band = _object_new(Band)
     _object_setattr(band, "__dict__", {"low": low, "expected": expected, "high": high})
     return band
 
 
+def _memory_dict(d: dict) -> dict[str, object]:
+    """``MemoryBreakdown.to_dict`` of a row's breakdown, from its fields when the record is not built."""
+    m = d.get("_memory")
+    if m is not None:
+        return m.to_dict()
+    parts = d["_memory_parts"]
+    f = parts[0](*parts[1:])
+    return {"weights_bytes": f["weights_bytes"], "kv_cache_bytes": f["kv_cache_bytes"],
+            "overhead_bytes": f["overhead_bytes"],
+            "total_bytes": f["weights_bytes"] + f["kv_cache_bytes"] + f["overhead_bytes"],
+            "gpu_bytes": f["gpu_bytes"], "ram_bytes": f["ram_bytes"], "per_gpu_bytes": list(f["per_gpu_bytes"])}
+
+
 def placed_memory(run: ModelRun, w: float, kv: float, overhead: float, gpu_side: float, ram_side: float,
-                   p: Placement, bases: tuple[float, ...]) -> MemoryBreakdown:
-    """The memory breakdown of a row placed by ``placement.place`` (``Estimator.estimate_in``'s general path)."""
+                   p: Placement, bases: tuple[float, ...]) -> dict[str, object]:
+    """The fields of the memory breakdown of a row placed by ``placement.place`` (``Estimator.estimate_in``'s
+    general path)."""
     v = run.view
     gpus_used = p.gpus_used
     gpu_overhead, vision = run.gpu_overhead, run.vision
@@ -195,14 +247,14 @@ def placed_memory(run: ModelRun, w: float, kv: float, overhead: float, gpu_side:
         total_base = (run.gpu_base_sum if bases is v.gpu_base_total else sum(bases)) or 1.0
         per_gpu = tuple(int(p.gpu_bytes * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
                         for i, b in enumerate(bases))
-    return new_record(MemoryBreakdown, {
-        "weights_bytes": int(w), "kv_cache_bytes": int(kv), "overhead_bytes": int(overhead),
-        "gpu_bytes": int(p.gpu_bytes + gpu_side), "ram_bytes": int(p.ram_bytes + ram_side),
-        "per_gpu_bytes": per_gpu})
+    return {"weights_bytes": int(w), "kv_cache_bytes": int(kv), "overhead_bytes": int(overhead),
+            "gpu_bytes": int(p.gpu_bytes + gpu_side), "ram_bytes": int(p.ram_bytes + ram_side),
+            "per_gpu_bytes": per_gpu}
 
 
-def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float, host: float) -> MemoryBreakdown:
-    """The memory breakdown of an all-on-GPU row (the fast path's; same expressions as estimate_in's)."""
+def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float, host: float) -> dict[str, object]:
+    """The fields of the memory breakdown of an all-on-GPU row (the fast path's; same expressions as
+    estimate_in's)."""
     gpus_used = run.fast_gpus_used
     mode = run.fast_per_gpu_mode
     if mode == 1:
@@ -215,9 +267,8 @@ def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float,
         gpu_overhead, vision = run.gpu_overhead, run.vision
         per_gpu = tuple(int(need_gpu * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
                         for i, b in enumerate(run.view.gpu_base_total))
-    return new_record(MemoryBreakdown, {
-        "weights_bytes": int(w), "kv_cache_bytes": int(run.kv), "overhead_bytes": int(gpu_side),
-        "gpu_bytes": int(need_gpu + gpu_side), "ram_bytes": int(host), "per_gpu_bytes": per_gpu})
+    return {"weights_bytes": int(w), "kv_cache_bytes": int(run.kv), "overhead_bytes": int(gpu_side),
+            "gpu_bytes": int(need_gpu + gpu_side), "ram_bytes": int(host), "per_gpu_bytes": per_gpu}
 
 
 def _format_basis(run: ModelRun, quant: Quant, wclass: str, w: float, overhead: float, p: Placement,
