@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import sys
 
 import pytest
 
@@ -64,3 +66,56 @@ def test_keys_after_the_list_keep_their_place(monkeypatch, count):
     out = io.StringIO()
     write_document(out, head, "results", iter(rows), tail)
     assert out.getvalue() == json.dumps({**head, "results": rows, **tail}, indent=1, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("workers", [0, 1, 2])
+@pytest.mark.parametrize("count", [0, 1, 4, 9, 23])
+def test_rows_written_by_forked_workers_are_the_same_text(monkeypatch, capfdbinary, workers, count):
+    """write_rows hands alternate chunks to forked workers; the parent writes them in order, byte for byte as
+    write_document would, and lets go of every row."""
+    monkeypatch.setattr(_json_stream, "ITEMS_PER_CHUNK", 4)
+    rows = list(range(count))
+    expected = io.StringIO()
+    write_document(expected, HEAD, "results", (_row(i) for i in range(count)))
+    _json_stream.write_rows(sys.stdout, HEAD, "results", rows, _row, workers=workers)
+    assert capfdbinary.readouterr().out.decode() == expected.getvalue()
+    assert rows == [None] * count
+
+
+def test_a_failing_worker_is_an_error_in_the_parent(monkeypatch, capfdbinary):
+    monkeypatch.setattr(_json_stream, "ITEMS_PER_CHUNK", 2)
+    parent = os.getpid()
+
+    def item(i):
+        if i == 6 and os.getpid() != parent:
+            raise ValueError("row 6 is broken")
+        return _row(i)
+
+    with pytest.raises(RuntimeError, match="ValueError: row 6 is broken"):
+        _json_stream.write_rows(sys.stdout, HEAD, "results", list(range(12)), item, workers=1)
+    out = capfdbinary.readouterr().out.decode()
+    assert '"org/model-5"' in out and '"org/model-6"' not in out, "cut short before the failed chunk"
+
+
+def test_workers_are_used_only_where_forking_is_safe(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7}, raising=False)
+    assert _json_stream._default_workers(100) == _json_stream.MAX_WORKERS
+    assert _json_stream._default_workers(3) == 0, "a short document is not worth a fork"
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert _json_stream._default_workers(100) == 0
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert _json_stream._default_workers(100) == 0
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert _json_stream._default_workers(100) == 0, "another thread could hold a lock the child needs"
+    finally:
+        stop.set()
+        thread.join()
+    assert _json_stream._default_workers(100) == 1

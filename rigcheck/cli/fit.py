@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 
 from rigcheck import units
 from rigcheck.cli import UsageError
@@ -316,7 +315,7 @@ def _json(machine, catalog, settings, results, facts: ModelFacts, launch=None, s
     """Write the ``rigcheck.fit/1`` document to stdout, the results a chunk at a time (``_json_stream``)."""
     import dataclasses
 
-    from rigcheck.cli._json_stream import write_document
+    from rigcheck.cli._json_stream import write_rows
     from rigcheck.probe.profile import machine_to_dict
 
     def result(row) -> dict:
@@ -349,15 +348,9 @@ def _json(machine, catalog, settings, results, facts: ModelFacts, launch=None, s
             "corrections": [{"runtime": c.runtime, "backend": c.backend, "placement": c.placement, "kind": c.kind,
                              "factor": round(c.factor, 3), "measurements": c.count, "capped": c.capped}
                             for c in measured.corrections.values()]}
-    write_document(sys.stdout, head, "results", _drained(results, result), tail)
-
-
-def _drained(results: list, result) -> Iterator[dict[str, object]]:
-    """``result(row)`` for each row, the row let go of once its dict is made: the parts its ``to_dict`` works out
-    would otherwise live on in it (hundreds of MB over a 10,000-model catalog) until the command ends."""
-    for i, row in enumerate(results):
-        results[i] = None
-        yield result(row)
+    # Each row is let go of once its chunk is written: the parts its to_dict works out would otherwise live on in it
+    # (hundreds of MB over a 10,000-model catalog) until the command ends.
+    write_rows(sys.stdout, head, "results", results, result, tail)
 
 
 def _rate(band) -> str:

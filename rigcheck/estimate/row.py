@@ -71,7 +71,7 @@ class RowEstimate(Estimate):
             "runs_now": d["runs_now"],
             "placement": d["placement"],
             "context_tokens": d["context_tokens"],
-            "memory": _memory_dict(d),
+            "memory": self.memory.to_dict(),
             "max_context_tokens": self.max_context_tokens,
             "prefill_tokens_per_s": {"low": prefill[0], "expected": prefill[1], "high": prefill[2]},
             "decode_tokens_per_s": {"low": decode[0], "expected": decode[1], "high": decode[2]},
@@ -116,7 +116,7 @@ class RowEstimate(Estimate):
         m = d.get("_memory")
         if m is None:
             parts = d["_memory_parts"]
-            m = d["_memory"] = new_record(MemoryBreakdown, parts[0](*parts[1:]))
+            m = d["_memory"] = parts[0](*parts[1:])
         return m
 
     @memory.setter
@@ -216,23 +216,9 @@ def _band(low: float, expected: float, high: float) -> Band:
     return band
 
 
-def _memory_dict(d: dict) -> dict[str, object]:
-    """``MemoryBreakdown.to_dict`` of a row's breakdown, from its fields when the record is not built."""
-    m = d.get("_memory")
-    if m is not None:
-        return m.to_dict()
-    parts = d["_memory_parts"]
-    f = parts[0](*parts[1:])
-    return {"weights_bytes": f["weights_bytes"], "kv_cache_bytes": f["kv_cache_bytes"],
-            "overhead_bytes": f["overhead_bytes"],
-            "total_bytes": f["weights_bytes"] + f["kv_cache_bytes"] + f["overhead_bytes"],
-            "gpu_bytes": f["gpu_bytes"], "ram_bytes": f["ram_bytes"], "per_gpu_bytes": list(f["per_gpu_bytes"])}
-
-
 def placed_memory(run: ModelRun, w: float, kv: float, overhead: float, gpu_side: float, ram_side: float,
-                   p: Placement, bases: tuple[float, ...]) -> dict[str, object]:
-    """The fields of the memory breakdown of a row placed by ``placement.place`` (``Estimator.estimate_in``'s
-    general path)."""
+                   p: Placement, bases: tuple[float, ...]) -> MemoryBreakdown:
+    """The memory breakdown of a row placed by ``placement.place`` (``Estimator.estimate_in``'s general path)."""
     v = run.view
     gpus_used = p.gpus_used
     gpu_overhead, vision = run.gpu_overhead, run.vision
@@ -247,14 +233,14 @@ def placed_memory(run: ModelRun, w: float, kv: float, overhead: float, gpu_side:
         total_base = (run.gpu_base_sum if bases is v.gpu_base_total else sum(bases)) or 1.0
         per_gpu = tuple(int(p.gpu_bytes * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
                         for i, b in enumerate(bases))
-    return {"weights_bytes": int(w), "kv_cache_bytes": int(kv), "overhead_bytes": int(overhead),
-            "gpu_bytes": int(p.gpu_bytes + gpu_side), "ram_bytes": int(p.ram_bytes + ram_side),
-            "per_gpu_bytes": per_gpu}
+    return new_record(MemoryBreakdown, {
+        "weights_bytes": int(w), "kv_cache_bytes": int(kv), "overhead_bytes": int(overhead),
+        "gpu_bytes": int(p.gpu_bytes + gpu_side), "ram_bytes": int(p.ram_bytes + ram_side),
+        "per_gpu_bytes": per_gpu})
 
 
-def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float, host: float) -> dict[str, object]:
-    """The fields of the memory breakdown of an all-on-GPU row (the fast path's; same expressions as
-    estimate_in's)."""
+def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float, host: float) -> MemoryBreakdown:
+    """The memory breakdown of an all-on-GPU row (the fast path's; same expressions as estimate_in's)."""
     gpus_used = run.fast_gpus_used
     mode = run.fast_per_gpu_mode
     if mode == 1:
@@ -267,8 +253,9 @@ def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float,
         gpu_overhead, vision = run.gpu_overhead, run.vision
         per_gpu = tuple(int(need_gpu * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
                         for i, b in enumerate(run.view.gpu_base_total))
-    return {"weights_bytes": int(w), "kv_cache_bytes": int(run.kv), "overhead_bytes": int(gpu_side),
-            "gpu_bytes": int(need_gpu + gpu_side), "ram_bytes": int(host), "per_gpu_bytes": per_gpu}
+    return new_record(MemoryBreakdown, {
+        "weights_bytes": int(w), "kv_cache_bytes": int(run.kv), "overhead_bytes": int(gpu_side),
+        "gpu_bytes": int(need_gpu + gpu_side), "ram_bytes": int(host), "per_gpu_bytes": per_gpu})
 
 
 def _format_basis(run: ModelRun, quant: Quant, wclass: str, w: float, overhead: float, p: Placement,
