@@ -91,31 +91,40 @@ def test_a_failing_worker_is_an_error_in_the_parent(monkeypatch, capfdbinary):
             raise ValueError("row 6 is broken")
         return _row(i)
 
-    with pytest.raises(RuntimeError, match="ValueError: row 6 is broken"):
+    with pytest.raises(RuntimeError, match="a worker failed: ValueError: row 6 is broken"):
         _json_stream.write_rows(sys.stdout, HEAD, "results", list(range(12)), item, workers=1)
     out = capfdbinary.readouterr().out.decode()
     assert '"org/model-5"' in out and '"org/model-6"' not in out, "cut short before the failed chunk"
 
 
+def test_items_encoded_one_by_one_make_the_same_text():
+    rows = [_row(i) for i in range(7)]
+    out = io.StringIO()
+    _json_stream.write_bodies(out, HEAD, "results", [_json_stream.chunk_body([r]) for r in rows])
+    assert out.getvalue() == json.dumps({**HEAD, "results": rows}, indent=1, ensure_ascii=False) + "\n"
+    out = io.StringIO()
+    _json_stream.write_bodies(out, HEAD, "results", [])
+    assert json.loads(out.getvalue())["results"] == []
+
+
 def test_workers_are_used_only_where_forking_is_safe(monkeypatch):
-    monkeypatch.setattr(sys, "platform", "linux")
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7}, raising=False)
-    assert _json_stream._default_workers(100) == _json_stream.MAX_WORKERS
-    assert _json_stream._default_workers(3) == 0, "a short document is not worth a fork"
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
-    assert _json_stream._default_workers(100) == 0
-    monkeypatch.setattr(sys, "platform", "darwin")
-    assert _json_stream._default_workers(100) == 0
-    monkeypatch.setattr(sys, "platform", "linux")
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     import threading
 
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)
-    thread.start()
-    try:
-        assert _json_stream._default_workers(100) == 0, "another thread could hold a lock the child needs"
-    finally:
-        stop.set()
-        thread.join()
-    assert _json_stream._default_workers(100) == 1
+    from rigcheck.cli import _forked
+
+    threads = [1]  # the suite's own helpers (a local HTTP server, Qt) may run threads: the count is set here
+    monkeypatch.setattr(threading, "active_count", lambda: threads[0])
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7}, raising=False)
+    assert _forked.default_workers(100) == _forked.MAX_WORKERS
+    assert _forked.default_workers(3) == 0, "a short document is not worth a fork"
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert _forked.default_workers(100) == 0
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert _forked.default_workers(100) == 0
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    threads[0] = 2
+    assert _forked.default_workers(100) == 0, "another thread could hold a lock the child needs"
+    threads[0] = 1
+    assert _forked.default_workers(100) == 1

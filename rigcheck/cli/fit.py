@@ -14,9 +14,9 @@ import sys
 from rigcheck import units
 from rigcheck.cli import UsageError
 from rigcheck.cli._args import positive_number, token_count
+from rigcheck.cli._fit_json import FIT_SCHEMA
 from rigcheck.cli._machine import add_machine_args, machine_from_args
 
-FIT_SCHEMA = "rigcheck.fit/1"
 KV_TYPES = ("f16", "q8_0", "q4_0")
 RUNTIMES = ("llama.cpp", "vllm", "mlx")
 SORT_KEYS = ("capability", "decode", "prefill", "ttft", "size", "name")
@@ -147,6 +147,16 @@ def run(args: argparse.Namespace) -> int:
         inputs = None
         measured = None if args.no_measured else _measured(machine, catalog)
         corrected = measured is not None and measured.active
+        facts = ModelFacts(catalog, models, settings.input_per_output)
+        if args.json and not args.installed and not corrected and (one_per_model or not (args.sort or args.limit)):
+            # Estimated and written a chunk of models at a time, the chunks shared with forked workers.
+            from rigcheck.cli._fit_json import write_catalog_document
+
+            write_catalog_document(
+                machine, catalog, settings, list(catalog.models if models is None else models), facts,
+                _catalog_launcher(catalog, settings), picks=_kept(args.usable) if one_per_model else None,
+                sort_key=_sort_key(args.sort or "capability", facts), limit=args.limit)
+            return 0
         if args.installed:
             results, skipped, inputs = _installed_results(args, machine, catalog, settings, models)
             launch = _installed_launcher(inputs, settings)
@@ -161,14 +171,15 @@ def run(args: argparse.Namespace) -> int:
             from rigcheck.estimate.engine import mark_best
 
             results = mark_best(measured.apply(results), settings.usable)
-        facts = ModelFacts(catalog, models, settings.input_per_output)
         if one_per_model:
             results = picks_listing(results, facts, usable_only=args.usable, sort=args.sort or "capability",
                                     limit=args.limit)
         elif args.sort or args.limit:
             results = every_row_listing(results, facts, sort=args.sort or "capability", limit=args.limit)
         if args.json:
-            _json(machine, catalog, settings, results, facts, launch, skipped, measured)
+            from rigcheck.cli._fit_json import write_rows_document
+
+            write_rows_document(machine, catalog, settings, results, facts, launch, skipped, measured)
         elif args.installed and not results and not skipped:
             sys.stdout.write("no installed model found in Ollama's, LM Studio's, the Hugging Face cache's or "
                              "llama.cpp's folders; add a folder with --path DIR (`rigcheck installed` lists them)\n")
@@ -296,9 +307,14 @@ def _sort_key(sort: str, facts: ModelFacts):
 
 def picks_listing(results, facts: ModelFacts, *, usable_only: bool, sort: str, limit: int | None) -> list:
     """One row per model (its pick, else the row that speaks for it), filtered, sorted and cut."""
-    rows = [r for r in results if r.best and (r.usable or not usable_only)]
+    rows = list(filter(_kept(usable_only), results))
     rows.sort(key=_sort_key(sort, facts))
     return rows[:limit] if limit else rows
+
+
+def _kept(usable_only: bool):
+    """Which rows the picks listing keeps: each model's row that speaks for it (only usable ones when asked)."""
+    return lambda r: r.best and (r.usable or not usable_only)
 
 
 def every_row_listing(results, facts: ModelFacts, *, sort: str, limit: int | None) -> list:
@@ -309,48 +325,6 @@ def every_row_listing(results, facts: ModelFacts, *, sort: str, limit: int | Non
         by_model.setdefault(r.model_id, []).append(r)
     heads = picks_listing(results, facts, usable_only=False, sort=sort, limit=limit)
     return [r for head in heads for r in sorted(by_model[head.model_id], key=lambda r: -r.memory.weights_bytes)]
-
-
-def _json(machine, catalog, settings, results, facts: ModelFacts, launch=None, skipped=(), measured=None) -> None:
-    """Write the ``rigcheck.fit/1`` document to stdout, the results a chunk at a time (``_json_stream``)."""
-    import dataclasses
-
-    from rigcheck.cli._json_stream import write_rows
-    from rigcheck.probe.profile import machine_to_dict
-
-    def result(row) -> dict:
-        out = row.to_dict()
-        out["capability"] = facts.capability_value(row.model_id)
-        out["cheapest_hosted"] = facts.cheapest_hosted(row.model_id)
-        if launch is not None:
-            out["launch"] = [c.to_dict() for c in launch(row)]
-        out.setdefault("measured", [])
-        return out
-
-    head = {
-        "schema": FIT_SCHEMA,
-        "machine": machine_to_dict(machine),
-        "catalog": {
-            "schema_version": catalog.schema_version,
-            "generated_at": catalog.generated_at,
-            "sequence": catalog.sequence,
-            "source": catalog.source,
-            "models": len(catalog.models),
-        },
-        "settings": dataclasses.asdict(settings),
-    }
-    tail: dict[str, object] = {}
-    if skipped:
-        tail["installed_not_estimated"] = list(skipped)
-    if measured is not None and measured.active:
-        tail["measurements"] = {
-            "runs": len(measured.checks),
-            "corrections": [{"runtime": c.runtime, "backend": c.backend, "placement": c.placement, "kind": c.kind,
-                             "factor": round(c.factor, 3), "measurements": c.count, "capped": c.capped}
-                            for c in measured.corrections.values()]}
-    # Each row is let go of once its chunk is written: the parts its to_dict works out would otherwise live on in it
-    # (hundreds of MB over a 10,000-model catalog) until the command ends.
-    write_rows(sys.stdout, head, "results", results, result, tail)
 
 
 def _rate(band) -> str:

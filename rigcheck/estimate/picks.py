@@ -49,14 +49,14 @@ from rigcheck.probe.types import Machine
 
 
 def evaluate_picks(machine: Machine, catalog: Catalog, settings: Settings,
-                   models: Iterable[Model] | None = None) -> list[Estimate]:
+                   models: Iterable[Model] | None = None, estimator: Estimator | None = None) -> list[Estimate]:
     """For each model of ``catalog`` (or of ``models``), in order: the row ``evaluate`` marks ``best``, equal to
     it; for a model with none (nothing runs), its rows that need the least memory, as ``evaluate`` lists them.
-    Never raises for an incomplete model record."""
+    ``estimator``: as ``evaluate``'s. Never raises for an incomplete model record."""
     gc_was_enabled = gc.isenabled()
     gc.disable()  # as in evaluate: many small records, no reference cycle
     try:
-        return _evaluate_picks(Estimator(machine, catalog.devices, settings), settings,
+        return _evaluate_picks(estimator or Estimator(machine, catalog.devices, settings), settings,
                                catalog.models if models is None else models)
     finally:
         if gc_was_enabled:
