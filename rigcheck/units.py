@@ -65,7 +65,8 @@ def origin_text(origin: str | None) -> str:
 
 
 def bytes_text(n: float | None, *, digits: int = 1) -> str:
-    """Binary units: ``25769803776`` -> ``"24.0 GiB"``; 100 and over without decimals (``"128 GiB"``)."""
+    """Binary units: ``7.2 * 2**30`` -> ``"7.2 GiB"``; a whole number of units and anything from 100 up without
+    decimals (``25769803776`` -> ``"24 GiB"``, ``"128 GiB"``): a machine's 64 GiB of RAM reads "64 GiB" everywhere."""
     if n is None:
         return DASH
     value = float(n)
@@ -73,8 +74,9 @@ def bytes_text(n: float | None, *, digits: int = 1) -> str:
         if abs(value) < 1024 or unit == "TiB":
             if unit == "B":
                 return f"{int(value)} B"
-            # Past 100 a decimal is noise and widens narrow table columns.
-            return f"{value:,.0f} {unit}" if abs(value) >= 100 else f"{value:.{digits}f} {unit}"
+            # Past 100 a decimal is noise and widens narrow table columns; a whole size (24 GiB of VRAM) has none.
+            return (f"{value:,.0f} {unit}" if abs(value) >= 100 or value == int(value)
+                    else f"{value:.{digits}f} {unit}")
         value /= 1024
     return f"{value:.{digits}f} TiB"  # pragma: no cover - loop always returns
 
@@ -186,6 +188,25 @@ def tokens_text(count: int | None) -> str:
     if count >= 1000:
         return f"{count / 1000:.1f}k"
     return f"{count:,}"
+
+
+def count_text(count: int, singular: str, plural: str | None = None) -> str:
+    """A count with its noun in the right number: ``count_text(1, "model")`` -> ``"1 model"``, ``2`` -> ``"2 models"``,
+    ``count_text(3, "quant", "quants")``; thousands separated (``"1,360 rows"``)."""
+    return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def context_setting_text(context_tokens: int, prompt_tokens: int) -> str:
+    """The context and prompt settings for a header, with the rule (``rules.run_context``) when it applies:
+    ``"context 8k, prompt 4k"``, or ``"prompt 100k; context grown to hold it + 4k for the answer (the setting,
+    8k, is shorter), up to each model's maximum: a model whose maximum is below the prompt does not fit"``."""
+    from rigcheck.estimate.rules import OUTPUT_RESERVE_TOKENS
+
+    if prompt_tokens <= context_tokens:
+        return f"context {tokens_text(context_tokens)}, prompt {tokens_text(prompt_tokens)}"
+    return (f"prompt {tokens_text(prompt_tokens)}; context grown to hold it + {tokens_text(OUTPUT_RESERVE_TOKENS)} "
+            f"for the answer (the setting, {tokens_text(context_tokens)}, is shorter), up to each model's maximum: "
+            "a model whose maximum is below the prompt does not fit")
 
 
 def _params_one(b: float) -> str:

@@ -15,9 +15,7 @@ falls back (to the previous copy here, then to the embedded catalog).
 from __future__ import annotations
 
 import codecs
-import functools
 import hashlib
-import math
 import operator
 import os
 import tempfile
@@ -29,8 +27,18 @@ from typing import NamedTuple
 import msgspec
 
 from rigcheck.catalog import paths
-from rigcheck.catalog.records import MAX_CATALOG_BYTES, Catalog, CatalogError, decode_catalog, gc_paused
+from rigcheck.catalog.records import (
+    MAX_CATALOG_BYTES,
+    Catalog,
+    CatalogError,
+    check_model,
+    check_record,
+    decode_catalog,
+    gc_paused,
+)
+from rigcheck.probe.files import FileReadError, FileTooLarge, json_too_deep, read_capped
 
+MAX_META_BYTES = 64 * 1024
 CATALOG_FILE = "catalog.json"
 PREVIOUS_FILE = "catalog.prev.json"
 META_FILE = "catalog.meta.json"
@@ -74,8 +82,11 @@ def trust_path() -> Path:
 
 def read_trust() -> TrustState:
     try:
-        return msgspec.json.decode(trust_path().read_bytes(), type=TrustState)
-    except (OSError, msgspec.DecodeError):
+        data = read_capped(trust_path(), MAX_META_BYTES, "the trust file")
+        if json_too_deep(data):
+            return TrustState()
+        return msgspec.json.decode(data, type=TrustState)
+    except (FileNotFoundError, FileReadError, msgspec.DecodeError):
         return TrustState()
 
 
@@ -145,16 +156,12 @@ def _check_utf8(data: bytes) -> None:
 
 
 def check_sanity(catalog: Catalog) -> None:
-    """Checks the types cannot express, for a catalog built in Python (whose numbers no decoder has
-    checked). Raises ``CatalogError`` naming the first offending record."""
+    """Checks for a catalog built in Python (whose numbers no decoder has checked): what ``_check_document``
+    checks, then every number against its range and each model's fields against each other
+    (``records.check_record``), worded as decoding words them. Raises ``CatalogError`` naming the first
+    offending record."""
     _check_document(catalog)
-    for i, model in enumerate(catalog.models):
-        for j, quant in enumerate(model.quants):
-            if not quant.bits_per_weight > 0:
-                raise CatalogError(f"$.models[{i}].quants[{j}].bits_per_weight must be above 0")
-    for field in ("models", "devices", "hosted", "rentals", "scores"):
-        for i, record in enumerate(getattr(catalog, field)):
-            _check_numbers(record, f"$.{field}[{i}]")
+    check_record(catalog)
 
 
 def _check_document(catalog: Catalog) -> None:
@@ -166,6 +173,8 @@ def _check_document(catalog: Catalog) -> None:
     parse_time(catalog.generated_at, "generated_at")
     if catalog.expires_at is not None:
         parse_time(catalog.expires_at, "expires_at")
+    for i, model in enumerate(catalog.models):  # a part no larger than its whole: what ranges cannot say
+        check_model(model, f"$.models[{i}]")
     if _ids_look_unique(catalog):
         return
     _unique((m.id for m in catalog.models), "model id")
@@ -210,42 +219,9 @@ def _unique(values, what: str) -> None:
 
 
 def check_record_numbers(record: msgspec.Struct, where: str) -> None:
-    """Raise ``CatalogError`` when a number in ``record`` (or its nested records) is negative or not finite."""
-    _check_numbers(record, where)
-
-
-def _check_numbers(record: msgspec.Struct, where: str) -> None:
-    numbers, number_lists, struct_lists = _number_plan(type(record))
-    for name in numbers:
-        value = getattr(record, name)
-        if value is not None and not 0 <= value < math.inf:  # also false for NaN
-            raise CatalogError(f"{where}.{name} is {value}; it must be a non-negative number")
-    for name in number_lists:
-        for j, item in enumerate(getattr(record, name)):
-            if not 0 <= item < math.inf:
-                raise CatalogError(f"{where}.{name}[{j}] is {item}; it must be a non-negative number")
-    for name in struct_lists:
-        for j, item in enumerate(getattr(record, name)):
-            _check_numbers(item, f"{where}.{name}[{j}]")
-
-
-@functools.cache
-def _number_plan(cls: type) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Which fields of a record type hold numbers, lists of numbers, or lists of records (computed once:
-    walking every field of every record with isinstance checks made a 5 MB feed take 0.4 s)."""
-    numbers, number_lists, struct_lists = [], [], []
-    for field in msgspec.inspect.type_info(cls).fields:
-        kinds = field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else (field.type,)
-        for kind in kinds:
-            if isinstance(kind, (msgspec.inspect.IntType, msgspec.inspect.FloatType)):
-                numbers.append(field.name)
-            elif isinstance(kind, msgspec.inspect.ListType):
-                item = kind.item_type
-                if isinstance(item, (msgspec.inspect.IntType, msgspec.inspect.FloatType)):
-                    number_lists.append(field.name)
-                elif isinstance(item, msgspec.inspect.StructType):
-                    struct_lists.append(field.name)
-    return tuple(numbers), tuple(number_lists), tuple(struct_lists)
+    """Raise ``CatalogError`` when a number in ``record`` (or its nested records) is outside its range, or a
+    model's fields disagree (``records.check_record``); the sentence starts with ``where``."""
+    check_record(record, where)
 
 
 def parse_time(text: str, field: str = "time") -> datetime:
@@ -307,14 +283,13 @@ def read_cached() -> CachedCatalog:
 def _read_one(path: Path) -> tuple[Catalog | None, str | None]:
     """(catalog, None), (None, reason) when unusable, (None, None) when absent."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_CATALOG_BYTES + 1)
+        data = read_capped(path, MAX_CATALOG_BYTES, "the cached catalog")
     except FileNotFoundError:
         return None, None
-    except OSError as exc:
-        return None, f"the cached catalog {path} cannot be read ({exc.strerror or exc})"
-    if len(data) > MAX_CATALOG_BYTES:
+    except FileTooLarge:
         return None, f"the cached catalog {path.name} is larger than the {MAX_CATALOG_BYTES // 10**6} MB limit"
+    except FileReadError as exc:  # a folder, a FIFO, a device, unreadable: never hang, never load it
+        return None, str(exc)
     try:
         return validate_catalog_bytes(data), None
     except CatalogError as exc:
@@ -325,8 +300,11 @@ def read_meta(*, check_catalog: bool = True) -> CacheMeta | None:
     """The cache's meta record; None when absent, unreadable, or (``check_catalog``) written for other bytes
     than the ``catalog.json`` in place (an install whose last step failed)."""
     try:
-        meta = msgspec.json.decode(meta_path().read_bytes(), type=CacheMeta)
-    except (OSError, msgspec.DecodeError):
+        data = read_capped(meta_path(), MAX_META_BYTES, "the catalog's meta file")
+        if json_too_deep(data):
+            return None
+        meta = msgspec.json.decode(data, type=CacheMeta)
+    except (FileNotFoundError, FileReadError, msgspec.DecodeError):
         return None
     if check_catalog and meta.sha256 and _catalog_sha256() != meta.sha256:
         return None
@@ -344,9 +322,9 @@ def _catalog_sha256() -> str | None:
         key = (st.st_mtime_ns, st.st_size)
         if key not in _sha_memo:
             _sha_memo.clear()
-            _sha_memo[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+            _sha_memo[key] = hashlib.sha256(read_capped(path, MAX_CATALOG_BYTES, "the cached catalog")).hexdigest()
         return _sha_memo[key]
-    except OSError:
+    except (OSError, FileReadError):
         return None
 
 

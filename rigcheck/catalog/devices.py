@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from rigcheck.catalog.lookup import ModelLookupError, find_model
 from rigcheck.catalog.records import Catalog, Device
+from rigcheck.probe import limits
 from rigcheck.probe.types import Cpu, Gpu, Machine, Memory
 
 __all__ = [
@@ -229,6 +230,26 @@ def suggest(name: str, devices: Sequence[Device] | None = None, limit: int = 6) 
     return [n for n, s in ranked if s >= 0.6][:limit]
 
 
+def _short_name_match(name: str, devices: Sequence[Device]) -> Device | None:
+    """The device a short typed name ("4090", "3090", "5090 laptop") means, or None: the names holding every word
+    of it, when the shortest of them starts every other ("RTX 3090" of "RTX 3090 Ti", "RTX 4090" of "RTX 4090
+    Laptop GPU": the original part, as ``_candidates`` takes "RTX 3080" over "RTX 3080 12 GB")."""
+    tokens = set(_parse_name(name).key.split())
+    if not tokens:
+        return None
+    holding: dict[str, Device] = {}
+    for key, entries in _index(devices).by_key.items():
+        if tokens <= set(key.split()):
+            for entry in entries:
+                holding.setdefault(entry.device.name, entry.device)
+    if not holding:
+        return None
+    shortest = min(holding, key=len)
+    if all(other == shortest or other.startswith(shortest + " ") for other in holding):
+        return holding[shortest]
+    return None
+
+
 def lookup(name: str, devices: Sequence[Device] | None = None, *, memory_bytes: int | None = None,
            gpu_cores: int | None = None) -> Device:
     """Like ``resolve`` but for names a person typed: raises DeviceLookupError with suggestions."""
@@ -241,6 +262,9 @@ def lookup(name: str, devices: Sequence[Device] | None = None, *, memory_bytes: 
     if found:
         options = ", ".join(d.name for d in found[:8])
         raise DeviceLookupError(f"GPU name {name!r} is ambiguous; say which: {options}")
+    short = _short_name_match(name, devices)
+    if short is not None:
+        return short
     near = suggest(name, devices)
     hint = f"; did you mean: {', '.join(near)}" if near else "; `rigcheck devices` lists the known names"
     raise DeviceLookupError(f"unknown GPU {name!r}{hint}")
@@ -257,23 +281,28 @@ def parse_size(text: str) -> int:
     """Bytes in a memory size: "64GB", "64 GiB", "1.5T", "512g", "2048MB".
 
     Memory is sold in binary units under decimal names ("64 GB" of RAM is 64 GiB), so GB and GiB both mean
-    2^30 here. A bare number is taken as GiB. Raises InvalidSizeError for anything else.
+    2^30 here. A bare number is taken as GiB. Raises InvalidSizeError for anything else, and for a size of
+    zero or above ``limits.MAX_MEMORY_BYTES`` (4 PiB).
     """
     if text is None:
         raise InvalidSizeError("empty size; write it like 64GB")
     m = _SIZE_RE.match(str(text))
     if not m:
-        raise InvalidSizeError(f"cannot read size {text!r}; write it like 64GB or 1.5TB")
+        raise InvalidSizeError(f"cannot read size {_short(str(text))}; write it like 64GB or 1.5TB")
     number, unit = float(m.group(1)), m.group(2).lower()
     if not unit and not m.group(4):
         unit = "g"
-    if not unit and m.group(4):
-        value = int(number)  # plain bytes: "1024B"
-    else:
-        value = int(round(number * 1024 ** _SIZE_POWERS[unit]))
+    scaled = number if not unit and m.group(4) else number * 1024 ** _SIZE_POWERS[unit]  # "1024B": bytes
+    if not scaled <= limits.MAX_MEMORY_BYTES:  # also infinity, from a number of hundreds of digits
+        raise InvalidSizeError(f"size {_short(text)} is more than any machine has (at most 4 PiB)")
+    value = int(round(scaled))
     if value <= 0:
         raise InvalidSizeError(f"size {text!r} must be more than zero")
     return value
+
+
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 40 else f"{text[:20]!r}... ({len(text)} characters)"
 
 
 _SPEC_RE = re.compile(r"^\s*(?:(\d+)\s*(?:x|×|\*)\s*)?(.+?)\s*$", re.IGNORECASE)
@@ -283,10 +312,11 @@ def parse_gpu_spec(spec: str) -> tuple[int, str]:
     """("2 x RTX 4090") -> (2, "RTX 4090"); a spec without a count is one GPU. Raises DeviceLookupError."""
     m = _SPEC_RE.match(spec or "")
     if not m or not m.group(2):
-        raise DeviceLookupError(f"cannot read GPU {spec!r}; write it like \"2 x RTX 4090\"")
-    count = int(m.group(1)) if m.group(1) else 1
+        raise DeviceLookupError(f"cannot read GPU {_short(spec or '')}; write it like \"2 x RTX 4090\"")
+    digits = m.group(1)
+    count = (int(digits) if len(digits) <= 6 else 10**6) if digits else 1  # never int() a 5000-digit string
     if not 1 <= count <= 256:
-        raise DeviceLookupError(f"GPU count in {spec!r} must be between 1 and 256")
+        raise DeviceLookupError(f"GPU count in {_short(spec)} must be between 1 and 256")
     return count, m.group(2)
 
 

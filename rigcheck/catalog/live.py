@@ -46,6 +46,7 @@ from rigcheck.catalog.records import Catalog, CatalogError, HostedOffer, Model, 
 from rigcheck.catalog.sources import discover, huggingface, openrouter
 from rigcheck.catalog.sources.merge import merge_hosted, merge_model
 from rigcheck.catalog.sources.update import RECHECK_AFTER_S, ModelFetcher
+from rigcheck.probe.files import FileReadError, json_too_deep, read_capped
 
 SOURCE_URL = "sources"
 """``CacheMeta.source_url`` of a catalog built here from Hugging Face and OpenRouter."""
@@ -65,11 +66,15 @@ class UnknownAddedModel(ValueError):
     """``catalog remove`` of a model that was not added with ``catalog add``."""
 
 
+MAX_ADDED_BYTES = 1024 * 1024
+
+
 def added_models() -> list[str]:
     """The repos the user added with ``catalog add`` (in the order added)."""
     try:
-        value = msgspec.json.decode((paths.data_dir() / ADDED_FILE).read_bytes(), type=list[str])
-    except (OSError, msgspec.DecodeError):
+        data = read_capped(paths.data_dir() / ADDED_FILE, MAX_ADDED_BYTES, "the list of added models")
+        value = [] if json_too_deep(data) else msgspec.json.decode(data, type=list[str])
+    except (FileNotFoundError, FileReadError, msgspec.DecodeError):
         return []
     return [v for v in value if huggingface.REPO_ID_RE.match(v)]
 

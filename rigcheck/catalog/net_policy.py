@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from rigcheck import __version__
+from rigcheck.catalog.redact import redact_url
 
 USER_AGENT = f"rigcheck/{__version__} (+https://github.com/rigcheck/rigcheck)"
 MAX_ATTEMPTS = 4
@@ -43,6 +44,10 @@ class Deadlines:
     read_s: float = 15.0
     request_s: float = 45.0
     """One request with its retries, redirects and whole body: with ``read_s`` the worst case is ~1 minute."""
+    min_bytes_per_s: float = 0.0
+    """Past ``rate_grace_s``, a body arriving slower than this on average is given up (0: no such limit): a
+    request allowed minutes for a large body is not held that long by a server that drips it."""
+    rate_grace_s: float = 45.0
 
 
 DEFAULT_DEADLINES = Deadlines()
@@ -157,15 +162,9 @@ def check_network_allowed(url: str, what: str = "") -> None:
 
 
 def redact(url: str) -> str:
-    """``url`` without a password in its authority (``https://user:***@host/``), for messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None and "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return parts._replace(netloc=f"***@{host}").geturl()
+    """``url`` without credentials (``https://***@host/``, secret query values too), for messages: the one
+    rule is ``rigcheck.catalog.redact.redact_url``."""
+    return redact_url(url) or ""
 
 
 def is_cancelled(cancel) -> bool:

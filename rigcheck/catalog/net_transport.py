@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 from rigcheck.catalog import net_policy as net
 from rigcheck.catalog.net_ratelimit import parse_ratelimit
+from rigcheck.probe.files import FileReadError, read_capped
 
 _DEADLINE: contextvars.ContextVar[_Deadline | None] = contextvars.ContextVar("rigcheck_deadline", default=None)
 _EXT = "rigcheck_deadline"
@@ -42,6 +43,9 @@ class _Deadline:
         if session.ends_at is not None and session.ends_at < self.ends_at:
             self.ends_at, self.session_limit = session.ends_at, True
         self.request_s = session.deadlines.request_s
+        self.started_at = now
+        self.min_bytes_per_s = session.deadlines.min_bytes_per_s
+        self.rate_grace_s = session.deadlines.rate_grace_s
 
     def left_s(self) -> float:
         return self.ends_at - time.monotonic()
@@ -54,6 +58,15 @@ class _Deadline:
     def check(self) -> None:
         if self.left_s() <= 0:
             raise self.error()
+
+    def check_rate(self, read_bytes: int) -> None:
+        """Raise ``NetworkError`` when, past the grace period, the body has come slower than the minimum rate."""
+        if not self.min_bytes_per_s:
+            return
+        elapsed = time.monotonic() - self.started_at
+        if elapsed > self.rate_grace_s and read_bytes < self.min_bytes_per_s * elapsed:
+            raise net.NetworkError(f"{self.host} sent {read_bytes:,} bytes in {elapsed:.0f} s, slower than "
+                                   f"{self.min_bytes_per_s / 1000:g} kB/s; gave up")
 
 
 def _cap(timeout: float | None) -> float | None:
@@ -126,6 +139,7 @@ class _GuardedStream(httpx2.SyncByteStream):
             finally:
                 _DEADLINE.reset(token)
             read += len(chunk)
+            self._deadline.check_rate(read)
             if read > self._session.max_body_bytes:
                 raise net.FeedTooLarge(f"the answer from {self._deadline.host} is larger than the "
                                        f"{self._session.max_body_bytes / 1e6:.0f} MB limit")
@@ -320,10 +334,10 @@ def _etag_lookup(session: Session, request: httpx2.Request):
     if session.etag_cache is None or not _cacheable(request) or "if-none-match" in request.headers:
         return None
     meta_path, body_path = _key_paths(session, request)
-    try:
-        entry = msgspec.json.decode(meta_path.read_bytes(), type=_Entry)
-        body = body_path.read_bytes()
-    except (OSError, msgspec.DecodeError):
+    try:  # the cache folder is ours, but never hang on a FIFO or load a device left there
+        entry = msgspec.json.decode(read_capped(meta_path, 64 * 1024, "cached response"), type=_Entry)
+        body = read_capped(body_path, ETAG_BODY_MAX_BYTES, "cached response")
+    except (OSError, FileReadError, msgspec.DecodeError):
         return None
     if entry.url != str(request.url):
         return None

@@ -66,9 +66,10 @@ __all__ = [
 ]
 
 MAX_FEED_BYTES = MAX_CATALOG_BYTES
-FEED_DEADLINES = Deadlines(request_s=600.0)
+FEED_DEADLINES = Deadlines(request_s=600.0, min_bytes_per_s=16_000.0)
 """A feed is one large body: 10,000 models are 75 MB, a minute at 10 Mbit/s, past the 45 s that bounds an API
-request. The silence limit (``read_s``) still cuts off a server that stalls, and a refresh can be cancelled."""
+request. The silence limit (``read_s``) still cuts off a server that stalls, a server that drips bytes is given
+up after 45 s (below 16 kB/s, 128 kbit/s, on average), and a refresh can be cancelled."""
 SEQUENCE_FORMAT = "%Y%m%d%H%M"
 SEQUENCE_CLOCK_SKEW = timedelta(days=1)
 

@@ -16,6 +16,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from rigcheck.probe.files import FileReadError, read_capped
+
 # Raw 32-byte Ed25519 public keys, base64. key id -> key.
 PINNED_PUBLIC_KEYS: dict[str, str] = {
     "rigcheck-feed-2026-primary": "mpuNsSHyiT45NkLLNLa7D19x9x2fgdCp7lCJ/zL6Pyw=",
@@ -23,6 +25,8 @@ PINNED_PUBLIC_KEYS: dict[str, str] = {
 }
 
 SIGNATURE_MAX_BYTES = 4096
+MAX_KEY_BYTES = 64 * 1024
+"""A PEM Ed25519 key is about 120 bytes."""
 """A base64 Ed25519 signature is 88 characters; anything much larger is not a signature."""
 
 
@@ -91,9 +95,11 @@ def load_private_key(path: str | Path) -> Ed25519PrivateKey:
     """
     path = Path(path)
     try:
-        pem = path.read_bytes()
-    except OSError as exc:
-        raise SigningKeyError(f"cannot read the signing key {path}: {exc.strerror or exc}") from None
+        pem = read_capped(path, MAX_KEY_BYTES, "the signing key")
+    except FileNotFoundError:
+        raise SigningKeyError(f"cannot read the signing key {path}: no such file") from None
+    except FileReadError as exc:
+        raise SigningKeyError(str(exc)) from None
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rigcheck.catalog import cache
 from rigcheck.catalog.records import Catalog, CatalogError, decode_catalog
+from rigcheck.catalog.redact import redact_text, redact_url
 
 
 class EmbeddedCatalogError(RuntimeError):
@@ -101,7 +102,8 @@ def catalog_status() -> CatalogStatus:
     embedded = path == embedded_catalog_path()
     meta = None if embedded else cache.read_meta()
     return CatalogStatus(
-        source="embedded" if embedded else (meta.source_url if meta else catalog.source or "cache"),
+        # A feed URL's credentials stay in the meta file (to fetch from it again), never in what is shown.
+        source="embedded" if embedded else redact_url(meta.source_url if meta else catalog.source or "cache"),
         description="built into rigcheck" if embedded else describe_source(meta, catalog),
         fetched_at=meta.fetched_at if meta else None,
         path=str(path),
@@ -111,7 +113,7 @@ def catalog_status() -> CatalogStatus:
         expires_at=catalog.expires_at,
         age_s=_age_s(catalog.generated_at),
         counts=catalog_counts(catalog),
-        warnings=tuple(warnings),
+        warnings=tuple(redact_text(w) for w in warnings),
     )
 
 

@@ -8,14 +8,14 @@ unchanged); 2 bad arguments or input.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 from rigcheck import units
 from rigcheck.catalog import signing
+from rigcheck.cli._args import http_url, number
+from rigcheck.cli._output import json_text, printable
 
 
 def register(actions) -> None:
@@ -37,10 +37,11 @@ def _register_refresh(actions) -> None:
     parser.add_argument("--url", help="a signed feed to use instead of querying the sources")
     parser.add_argument("--allow-unsigned", action="store_true",
                         help="accept a feed from --url that has no valid signature (you must trust its source)")
-    parser.add_argument("--discover", type=int, default=None, metavar="N",
+    parser.add_argument("--discover", type=number(0, 1000, integer=True), default=None, metavar="N",
                         help="consider the N most downloaded and N trending text-generation models on Hugging "
                              "Face as new models (default 15; 0: none)")
-    parser.add_argument("--time-limit", type=float, default=None, metavar="MIN",
+    parser.add_argument("--time-limit", type=number(0, 24 * 60, low_open=True, unit="minutes"), default=None,
+                        metavar="MIN",
                         help="stop fetching after MIN minutes and keep what was fetched (default 20)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -53,8 +54,11 @@ def run_refresh(args: argparse.Namespace) -> int:
 
     if args.allow_unsigned and not args.url:
         raise UsageError("--allow-unsigned applies only to a feed given with --url")
-    if args.url is not None and urlparse(args.url.strip()).scheme not in ("http", "https"):
-        raise UsageError(f"--url {args.url!r} is not an http(s) URL")
+    if args.url is not None:
+        try:
+            args.url = http_url(args.url)
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"--url {exc}") from None
     if args.url and (args.discover is not None or args.time_limit is not None):
         raise UsageError("--discover and --time-limit apply to a refresh from the sources, not to --url")
     options = {}
@@ -82,7 +86,7 @@ def run_refresh(args: argparse.Namespace) -> int:
 def print_result(args: argparse.Namespace, result) -> int:
     """The outcome of a refresh, add or remove: one line (and the notes) or one JSON object."""
     if args.json:
-        print(json.dumps({
+        print(json_text({
             "schema": "rigcheck.catalog-refresh/1", "status": result.status, "changed": result.changed,
             "url": result.url, "sequence": result.catalog.sequence, "signed": result.signed,
             "key_id": result.key_id, "message": result.message, "warnings": list(result.warnings),
@@ -119,10 +123,12 @@ class _ProgressLine:
         else:
             eta = units.eta_text(self._clock() - self._start, done, total or 0)
             shown = f"refreshing: {done} of {total} models{', ' + eta if eta else ''} — {what[:60]}"
-        print(f"\r\033[K{shown}", end="", file=sys.stderr, flush=True)
+        # The one writer whose control characters are meant: past the escaping of cli._output.SafeStream.
+        terminal = getattr(sys.stderr, "unfiltered", sys.stderr)
+        print(f"\r\033[K{printable(shown)}", end="", file=terminal, flush=True)
 
     def clear(self) -> None:
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
+        print("\r\033[K", end="", file=getattr(sys.stderr, "unfiltered", sys.stderr), flush=True)
 
 
 # ---------------------------------------------------------------------------------------------- build
@@ -137,14 +143,15 @@ def _register_build(actions) -> None:
     parser.add_argument("-o", "--output", required=True, type=Path, help="feed file to write")
     parser.add_argument("--models", nargs="+", metavar="ID", default=None,
                         help="Hugging Face repo ids to fetch (default: every model of the embedded catalog)")
-    parser.add_argument("--base-url-hf", default=None,
+    parser.add_argument("--base-url-hf", type=http_url, default=None,
                         help="Hugging Face base URL (default $HF_ENDPOINT or huggingface.co)")
-    parser.add_argument("--base-url-openrouter", default=None,
+    parser.add_argument("--base-url-openrouter", type=http_url, default=None,
                         help="OpenRouter base URL (default openrouter.ai)")
     parser.add_argument("--no-prices", action="store_true", help="skip OpenRouter")
-    parser.add_argument("--sequence", type=int, default=None,
+    parser.add_argument("--sequence", type=number(0, 2**63 - 1, integer=True), default=None,
                         help="feed sequence (default: UTC time as YYYYMMDDHHMM)")
-    parser.add_argument("--expires-days", type=int, default=30, help="days until the feed expires (default 30)")
+    parser.add_argument("--expires-days", type=number(1, 3650, integer=True, unit="days"), default=30,
+                        help="days until the feed expires (default 30)")
     parser.add_argument("--key", type=Path, default=None, help="also sign with this Ed25519 PEM key")
     parser.set_defaults(func=run_build)
 
@@ -226,10 +233,15 @@ def run_sign(args: argparse.Namespace) -> int:
     from rigcheck.cli import UsageError
 
     key = _load_key(args.key)
+    from rigcheck.catalog.cache import MAX_CATALOG_BYTES
+    from rigcheck.probe.files import FileReadError, read_capped
+
     try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+        data = read_capped(args.file, MAX_CATALOG_BYTES, "the feed")
+    except FileNotFoundError:
+        raise UsageError(f"cannot read {args.file}: no such file") from None
+    except FileReadError as exc:
+        raise UsageError(str(exc)) from None
     try:
         catalog = validate_catalog_bytes(data)
     except CatalogError as exc:

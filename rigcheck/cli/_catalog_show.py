@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from rigcheck import units
+from rigcheck.cli._output import json_text
 
 
 def register(actions) -> None:
@@ -33,7 +33,7 @@ def run_show(args: argparse.Namespace) -> int:
         print(f"rigcheck: {exc}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(status.to_dict(), indent=2))
+        print(json_text(status.to_dict(), indent=2))
         return 0
     source = "embedded (shipped with rigcheck)" if status.is_embedded else (status.description or status.source)
     rows = [
@@ -69,7 +69,7 @@ def run_path(args: argparse.Namespace) -> int:
 
     cache = cached_catalog_path()
     if args.json:
-        print(json.dumps({
+        print(json_text({
             "cache": str(cache),
             "cache_exists": cache.is_file(),
             "embedded": str(embedded_catalog_path()),

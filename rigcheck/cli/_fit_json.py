@@ -3,9 +3,10 @@
 ``write_rows_document`` writes results already estimated (installed models, corrected speeds, a sorted listing
 of every row). ``write_catalog_document`` estimates the catalog's models itself, a chunk of models at a time,
 the chunks shared with forked workers where that is safe (``_forked.in_order``): estimating, making each result
-and encoding it are independent per model and are most of the command's time over a large catalog. The picks are
-then sorted and cut as ``fit``'s listing does; every row is written in the catalog's order. Either way the text is
-what one process writing every result in turn writes.
+and encoding it are independent per model and are most of the command's time over a large catalog. Each chunk's
+picks are chosen as ``fit``'s listing chooses them (``_fit_listing.picks_listing``, a choice made per model), then
+all are sorted and cut; every row is written in the catalog's order. Either way the text is what one process
+writing every result in turn writes. The document says which rows it holds (``settings.rows``: "all" or "picks").
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def result_item(row, facts, launch=None) -> dict[str, object]:
 
 
 def write_rows_document(machine, catalog, settings, results: list, facts, launch=None, skipped=(),
-                        measured=None, *, workers: int | None = None) -> None:
+                        measured=None, *, rows: str = "all", workers: int | None = None) -> None:
     """Write the document of ``results`` (each let go of once written) to stdout. ``workers``: as
     ``_forked.in_order``."""
     from rigcheck.cli._json_stream import write_rows
@@ -45,15 +46,16 @@ def write_rows_document(machine, catalog, settings, results: list, facts, launch
                             for c in measured.corrections.values()]}
     # Each row is let go of once its chunk is written: the parts its to_dict works out would otherwise live on in it
     # (hundreds of MB over a 10,000-model catalog) until the command ends.
-    write_rows(sys.stdout, _head(machine, catalog, settings), "results", results,
+    write_rows(sys.stdout, _head(machine, catalog, settings, rows), "results", results,
                lambda row: result_item(row, facts, launch), tail, workers=workers)
 
 
-def write_catalog_document(machine, catalog, settings, models: list, facts, launch, *,
-                           picks: Callable[[object], bool] | None, sort_key: Callable[[object], object] | None = None,
+def write_catalog_document(machine, catalog, settings, models: list, facts, launch, *, rows: str,
+                           picks: Callable[[list], list] | None, sort_key: Callable[[object], object] | None = None,
                            limit: int | None = None, workers: int | None = None) -> None:
-    """Estimate ``models`` and write the document to stdout. ``picks``: keep only the rows it accepts (the picks
-    listing), sorted by ``sort_key`` and cut at ``limit``; None: every row, in the order ``evaluate`` gives.
+    """Estimate ``models`` (no model id twice) and write the document to stdout. ``picks``: the rows a chunk's
+    picks estimate (``evaluate_picks``) -> the rows the listing keeps of them, which are sorted by ``sort_key`` and
+    cut at ``limit``; None: every row, in the order ``evaluate`` gives. ``rows``: the scope the document states.
     ``workers``: as ``_forked.in_order``."""
     from rigcheck.cli import _forked, _json_stream
     from rigcheck.estimate.engine import evaluate
@@ -68,7 +70,7 @@ def write_catalog_document(machine, catalog, settings, models: list, facts, laun
         some = models[j * MODELS_PER_CHUNK:(j + 1) * MODELS_PER_CHUNK]
         if picks is None:
             return [result_item(row, facts, launch) for row in evaluate(machine, catalog, settings, some, estimator)]
-        return [row for row in evaluate_picks(machine, catalog, settings, some, estimator) if picks(row)]
+        return picks(evaluate_picks(machine, catalog, settings, some, estimator))
 
     if picks is None:
         bodies = _forked.in_order(count, lambda j: _json_stream.chunk_body(chunk(j)), workers)
@@ -79,10 +81,10 @@ def write_catalog_document(machine, catalog, settings, models: list, facts, laun
         entries = [entry for part in _forked.in_order(count, keyed, workers) for entry in part]
         entries.sort(key=lambda entry: entry[0])  # distinct keys (the model id ends each): never the bodies
         bodies = (body for _, body in (entries[:limit] if limit else entries))
-    _json_stream.write_bodies(sys.stdout, _head(machine, catalog, settings), "results", bodies)
+    _json_stream.write_bodies(sys.stdout, _head(machine, catalog, settings, rows), "results", bodies)
 
 
-def _head(machine, catalog, settings) -> dict[str, object]:
+def _head(machine, catalog, settings, rows: str) -> dict[str, object]:
     import dataclasses
 
     from rigcheck.probe.profile import machine_to_dict
@@ -97,5 +99,5 @@ def _head(machine, catalog, settings) -> dict[str, object]:
             "source": catalog.source,
             "models": len(catalog.models),
         },
-        "settings": dataclasses.asdict(settings),
+        "settings": {**dataclasses.asdict(settings), "rows": rows},
     }

@@ -55,5 +55,13 @@ def machines_from_args(args: argparse.Namespace, catalog=None) -> list[Machine]:
     return [probe_machine()]
 
 
+def machine_notes(machine: Machine) -> list[str]:
+    """What a listing's header must say a what-if machine assumes: ``["RAM not given (--ram): nothing offloaded to
+    RAM"]`` for GPUs described without RAM; [] otherwise."""
+    if machine.is_hypothetical and not machine.memory.total_bytes and machine.gpus:
+        return ["RAM not given (--ram): nothing offloaded to RAM"]
+    return []
+
+
 def machine_from_args(args: argparse.Namespace, catalog=None) -> Machine:
     return machines_from_args(args, catalog)[0]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
 from rigcheck.cli import UsageError
+from rigcheck.cli._args import number, shown
+from rigcheck.cli._output import json_text
+from rigcheck.estimate.serving import MAX_TOKENS_PER_DAY
 
 
 def load_catalog_and_status():
@@ -37,24 +39,18 @@ def find_model(catalog, query: str):
         raise UsageError(str(exc)) from None
 
 
+MAX_USD = 1e12
+"""Above any price or budget a person would type: a larger figure is a typo."""
+
+
 def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number above zero")
-    return value
+    """A number above zero and at most 10^12 (prices, budgets, rates, years)."""
+    return number(0.0, MAX_USD, low_open=True)(text)
 
 
 def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (value >= 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more")
-    return value
+    """A number from zero to 10^12."""
+    return number(0.0, MAX_USD)(text)
 
 
 def share(text: str) -> float:
@@ -63,27 +59,30 @@ def share(text: str) -> float:
     try:
         value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a share (0-1 or a percentage)") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1 (or 0% and 100%)")
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a share (0-1 or a percentage)") from None
+    if not 0.0 <= value <= 1.0:  # also refuses NaN
+        raise argparse.ArgumentTypeError(f"{shown(text)} must be between 0 and 1 (or 0% and 100%)")
+    return value
+
+
+def utilization(text: str) -> float:
+    """A share above 0 and at most 1: a node that is never used has no cost per token."""
+    value = share(text)
+    if value <= 0.0:
+        raise argparse.ArgumentTypeError(f"{shown(text)} must be above 0 (a node that never runs serves nothing)")
     return value
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+    """A whole number from 1 to a million (limits, concurrency)."""
+    return int(number(1, 1_000_000, integer=True)(text))
 
 
 _SUFFIXES = {"k": 1e3, "m": 1e6, "g": 1e9, "b": 1e9}
 
 
 def token_count(text: str) -> float:
-    """A token count: 5000000, 5e6, 5M, 200k."""
+    """A token count: 5000000, 5e6, 5M, 200k; at most 10^15."""
     raw = text.strip().lower().replace("_", "").replace(",", "")
     factor = 1.0
     if raw and raw[-1] in _SUFFIXES:
@@ -91,20 +90,22 @@ def token_count(text: str) -> float:
     try:
         value = float(raw) * factor
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a token count (e.g. 5000000, 5M, 200k)") from None
-    if not (value >= 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more tokens")
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a token count (e.g. 5000000, 5M, 200k)") from None
+    if not value >= 0 or (math.isinf(value) and "inf" in raw):  # NaN, negative, "inf"
+        raise argparse.ArgumentTypeError(f"{shown(text)} must be zero or more tokens")
+    if value > MAX_TOKENS_PER_DAY:  # an infinity from too many digits too
+        raise argparse.ArgumentTypeError(f"{shown(text)} is more tokens than any service handles (at most 10^15)")
     return value
 
 
 def tokens_per_day(text: str) -> tuple[float, float]:
-    """"IN,OUT" tokens per day, e.g. "20M,2M"."""
+    """"IN,OUT" tokens per day, e.g. "20M,2M"; at least one output token a day."""
     parts = text.split(",")
     if len(parts) != 2:
-        raise argparse.ArgumentTypeError(f"{text!r}: give input and output tokens per day as IN,OUT (e.g. 20M,2M)")
+        raise argparse.ArgumentTypeError(f"{shown(text)}: give input and output tokens per day as IN,OUT (e.g. 20M,2M)")
     inp, out = (token_count(p) for p in parts)
-    if out <= 0:
-        raise argparse.ArgumentTypeError("output tokens per day must be above zero")
+    if out < 1:
+        raise argparse.ArgumentTypeError("output tokens per day must be at least 1")
     return inp, out
 
 
@@ -125,7 +126,7 @@ def add_workload_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--output-len", metavar="N", type=positive_int, default=default.output_tokens_per_request,
                        help="output tokens per request; its input follows from --tokens-per-day "
                        "(default %(default)s)")
-    group.add_argument("--utilization", metavar="U", type=share, default=default.utilization,
+    group.add_argument("--utilization", metavar="U", type=utilization, default=default.utilization,
                        help="share of hours the node serves at that concurrency (0-1 or %%; default %(default)s)")
 
 
@@ -143,19 +144,8 @@ def workload_from_args(args: argparse.Namespace):
 
 
 def print_json(data: object) -> None:
-    json.dump(_finite(data), sys.stdout, indent=2, allow_nan=False)
-    sys.stdout.write("\n")
-
-
-def _finite(value: object) -> object:
-    """JSON has no infinity: a non-finite float is written as null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_finite(v) for v in value]
-    return value
+    """``data`` as JSON on stdout; a non-finite number is written as null (JSON has no NaN or infinity)."""
+    sys.stdout.write(json_text(data, indent=2) + "\n")
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:

@@ -3,7 +3,7 @@
 MODEL is an installed model's name, Ollama tag or path, or a catalog id with an installed file. llama-bench
 is run with the estimate's ``-ngl`` (and ``--n-cpu-moe``) on this machine, prompt 512 and 128 generated
 tokens, JSON out; the result is imported as ``rigcheck measured import`` would. Without llama-bench on
-PATH the command says so in one line and does nothing else.
+PATH the command says so in one line on stderr and exits 1 (nothing was measured).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from rigcheck.cli import UsageError
+from rigcheck.cli._args import token_count
 from rigcheck.cli._machine import add_machine_args, machine_from_args
 
 BENCH_TIMEOUT_S = 1800
@@ -28,8 +29,8 @@ def register(subparsers) -> None:
                     "estimates for this machine, and keep the result as `rigcheck measured import` does.")
     parser.add_argument("model", metavar="MODEL", help="an installed model's name, Ollama tag or path, or a catalog id")
     add_machine_args(parser)
-    parser.add_argument("--prompt", metavar="N", type=int, default=512, help="prompt tokens (llama-bench -p)")
-    parser.add_argument("--gen", metavar="N", type=int, default=128, help="generated tokens (llama-bench -n)")
+    parser.add_argument("--prompt", metavar="N", type=token_count, default=512, help="prompt tokens (llama-bench -p)")
+    parser.add_argument("--gen", metavar="N", type=token_count, default=128, help="generated tokens (llama-bench -n)")
     parser.add_argument("--json", action="store_true", help="print the runs kept as JSON")
     parser.set_defaults(func=run)
 
@@ -61,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
     exe = shutil.which("llama-bench")
     if exe is None:
         print("rigcheck bench: llama-bench is not on PATH: skipped (install llama.cpp, or run llama-bench "
-              "elsewhere and `rigcheck measured import` its output)")
-        return 0
+              "elsewhere and `rigcheck measured import` its output)", file=sys.stderr)
+        return 1  # nothing was measured: a script's `rigcheck bench && ...` must not go on as if it had been
     from rigcheck.catalog.store import load_catalog
     from rigcheck.cli.installed import scan_installed
     from rigcheck.estimate.installed_rows import evaluate_installed, launch_for_row

@@ -6,7 +6,7 @@ import argparse
 
 from rigcheck import units
 from rigcheck.cli import UsageError, _pricing
-from rigcheck.cli._args import token_count
+from rigcheck.cli._args import number, token_count
 from rigcheck.cli._machine import add_machine_args, machine_from_args
 
 SCHEMA = "rigcheck.cost/1"
@@ -29,15 +29,15 @@ def register(subparsers) -> None:
                         help="typical prompt length in tokens (default %(default)s)")
     _pricing.add_workload_args(parser)
     own = parser.add_argument_group("prices and ownership")
-    own.add_argument("--usd-per-gpu-hour", metavar="X", type=_pricing.positive_float,
+    own.add_argument("--usd-per-gpu-hour", metavar="X", type=number(0.0, 1e5, low_open=True, unit="USD"),
                      help="rental price per GPU-hour (default: the catalog's rental offers)")
-    own.add_argument("--purchase-usd", metavar="X", type=_pricing.non_negative_float,
+    own.add_argument("--purchase-usd", metavar="X", type=number(0.0, _pricing.MAX_USD, unit="USD"),
                      help="purchase price of the owned machine (default: the device table's prices)")
-    own.add_argument("--years", metavar="N", type=_pricing.positive_float, default=cost.DEFAULT_AMORTIZATION_YEARS,
+    own.add_argument("--years", metavar="N", type=number(0.1, 100, unit="years"), default=cost.DEFAULT_AMORTIZATION_YEARS,
                      help="amortization period in years (default %(default)s)")
-    own.add_argument("--usd-per-kwh", metavar="X", type=_pricing.non_negative_float,
+    own.add_argument("--usd-per-kwh", metavar="X", type=number(0.0, 100, unit="USD"),
                      default=cost.DEFAULT_USD_PER_KWH, help="electricity price (default %(default)s)")
-    own.add_argument("--ops-usd-per-month", metavar="X", type=_pricing.non_negative_float,
+    own.add_argument("--ops-usd-per-month", metavar="X", type=number(0.0, 1e9, unit="USD"),
                      default=cost.DEFAULT_OPS_USD_PER_MONTH,
                      help="ops allowance per machine per month; 0 allowed (default %(default)s)")
     parser.add_argument("--residency", choices=["anywhere", "region", "no-training", "sovereign"],

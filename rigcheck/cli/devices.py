@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 
@@ -12,6 +11,7 @@ import msgspec
 from rigcheck import units
 from rigcheck.catalog.records import Device
 from rigcheck.cli import UsageError
+from rigcheck.cli._output import json_text
 
 
 def register(subparsers) -> None:
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(_refusal(args.query, catalog.devices))
         rows = [device]
     if args.json:
-        print(json.dumps({
+        print(json_text({
             "schema": "rigcheck.devices/1",
             "query": args.query,
             "devices": msgspec.to_builtins(rows),

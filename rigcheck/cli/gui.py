@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from rigcheck.cli import UsageError
+from rigcheck.cli._args import shown
 from rigcheck.cli._machine import add_machine_args, machines_from_args
 
 
@@ -28,9 +29,9 @@ def register(subparsers) -> None:
 def _size(text: str) -> tuple[int, int]:
     """"1366x768" -> (1366, 768)."""
     width, sep, height = text.lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit() or not (320 <= int(width) <= 8192) \
-            or not (240 <= int(height) <= 8192):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a window size such as 1366x768")
+    if not sep or not width.isdigit() or not height.isdigit() or len(width) > 5 or len(height) > 5 \
+            or not (320 <= int(width) <= 8192) or not (240 <= int(height) <= 8192):
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a window size such as 1366x768")
     return int(width), int(height)
 
 

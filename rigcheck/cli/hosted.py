@@ -6,6 +6,7 @@ import argparse
 
 from rigcheck import units
 from rigcheck.cli import _pricing
+from rigcheck.cli._args import number
 
 SCHEMA = "rigcheck.hosted/1"
 
@@ -22,7 +23,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--model", metavar="ID", help="one model: a Hugging Face id or an unambiguous part, or "
                         "closed:VENDOR/MODEL for a closed one")
-    parser.add_argument("--input-per-output", metavar="R", type=_pricing.non_negative_float,
+    parser.add_argument("--input-per-output", metavar="R", type=number(0.0, 1e6),
                         default=DEFAULT_INPUT_PER_OUTPUT,
                         help="input tokens per output token of the blended price: (R x input + output) / (R + 1) "
                              "(default %(default)g)")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from rigcheck import units
+from rigcheck.cli._output import json_text
 
 
 def register(subparsers) -> None:
@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
     catalog = load_catalog()
     models = scan_installed(args.path, catalog)
     if args.json:
-        sys.stdout.write(json.dumps({"schema": INSTALLED_SCHEMA, "models": [m.to_dict() for m in models]},
-                                    indent=1, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text({"schema": INSTALLED_SCHEMA, "models": [m.to_dict() for m in models]},
+                                    indent=1) + "\n")
         return 0
     sys.stdout.write(table(models))
     return 0

@@ -92,14 +92,58 @@ def main(argv: list[str]) -> int:
             return 130
     if argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv = ["gui", *argv]  # no command: the GUI, with any options given
+    from rigcheck.cli._output import SafeStream
+
+    # Everything a command (or argparse) writes goes through SafeStream: control characters from feeds and
+    # profiles are shown escaped, credentials in URLs redacted.
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
+    try:
+        return _run(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _run(argv: list[str]) -> int:
     parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, not at exit: a full disk or a closed pipe must be reported, not ignored
+        return code
     except UsageError as exc:
         print(f"rigcheck: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return 0
+    except OSError as exc:
+        return _output_failed(exc)
+
+
+def _output_failed(exc: OSError) -> int:
+    """One line for an error writing the output (a closed pipe, a full disk), or any other OS error; exit 1.
+
+    Standard output is pointed at /dev/null afterwards, so the interpreter's own flush at exit does not
+    fail a second time and print a traceback of its own.
+    """
+    import errno
+    import os
+
+    output_errors = {errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+    if exc.filename is None and exc.errno in output_errors:
+        why = "the reader closed the pipe" if exc.errno == errno.EPIPE else (exc.strerror or str(exc)).lower()
+        message = f"cannot write the output: {why}"
+    else:
+        where = f"{exc.filename}: " if exc.filename else ""
+        message = f"{where}{(exc.strerror or str(exc) or type(exc).__name__).lower()}"
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (a test's capture): nothing to redirect
+        pass
+    try:
+        print(f"rigcheck: error: {message}", file=sys.stderr)
+    except OSError:
+        pass
+    return 1

@@ -10,13 +10,13 @@ machine's is refused, so a correction never lands on the wrong machine.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from rigcheck import units
 from rigcheck.cli import UsageError
 from rigcheck.cli._machine import add_machine_args, machine_from_args
+from rigcheck.cli._output import json_text
 
 
 def register(subparsers) -> None:
@@ -163,7 +163,7 @@ def run_import(args: argparse.Namespace) -> int:
         return 1
     checks = [check_run(r, machine, catalog) for r in runs]
     if args.json:
-        sys.stdout.write(json.dumps({"schema": "rigcheck.measured/1", "added": len(added),
+        sys.stdout.write(json_text({"schema": "rigcheck.measured/1", "added": len(added),
                                      "runs": [{**r.to_dict(), **_estimates(c)} for r, c in zip(runs, checks, strict=True)]},
                                     indent=1) + "\n")
         return 0
@@ -205,7 +205,7 @@ def _line(check) -> str:
 def run_list(args: argparse.Namespace) -> int:
     store = _store()
     if args.json:
-        sys.stdout.write(json.dumps({"schema": "rigcheck.measured/1", "runs": [r.to_dict() for r in store.runs]},
+        sys.stdout.write(json_text({"schema": "rigcheck.measured/1", "runs": [r.to_dict() for r in store.runs]},
                                     indent=1) + "\n")
         return 0
     if not store.runs:

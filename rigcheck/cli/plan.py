@@ -6,7 +6,7 @@ import argparse
 
 from rigcheck import units
 from rigcheck.cli import UsageError, _pricing
-from rigcheck.cli._args import token_count
+from rigcheck.cli._args import number, token_count
 from rigcheck.cli._machine import add_machine_args, machine_from_args
 
 SCHEMA = "rigcheck.plan/1"
@@ -29,22 +29,23 @@ def register(subparsers) -> None:
                         help="context to hold in tokens (default %(default)s)")
     parser.add_argument("--prompt", metavar="N", type=token_count, default=4096,
                         help="prompt length for time to first token (default %(default)s)")
-    parser.add_argument("--min-decode", metavar="R", type=_pricing.positive_float,
+    parser.add_argument("--min-decode", metavar="R", type=number(0.0, 1e7, low_open=True, unit="tokens/s"),
                         default=DEFAULT_MIN_DECODE_TOKENS_PER_S,
                         help="minimum decode speed in tokens/s (default %(default)g: usable, as everywhere)")
-    parser.add_argument("--max-ttft", metavar="S", type=_pricing.positive_float, default=DEFAULT_MAX_TTFT_S,
+    parser.add_argument("--max-ttft", metavar="S", type=number(0.0, 1e6, low_open=True, unit="s"),
+                        default=DEFAULT_MAX_TTFT_S,
                         help="maximum time to first token in seconds for a --prompt-token prompt (default "
                              "%(default)g)")
     parser.add_argument("--class", dest="machine_class", choices=MACHINE_CLASSES,
                         help="only workstations (up to four desktop cards, or a unified-memory machine), only "
                              "servers (datacenter parts, SXM, 8-GPU nodes), or any (default: any; with a machine, "
                              "the class of that machine)")
-    parser.add_argument("--budget", metavar="USD", type=_pricing.positive_float,
+    parser.add_argument("--budget", metavar="USD", type=number(0.0, _pricing.MAX_USD, low_open=True, unit="USD"),
                         help="purchase ceiling (--buy), monthly rental ceiling (--rent), or either")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--buy", dest="mode", action="store_const", const="buy", help="rank by purchase price")
     mode.add_argument("--rent", dest="mode", action="store_const", const="rent", help="rank by rental price")
-    parser.add_argument("--limit", metavar="N", type=_pricing.positive_int, default=10,
+    parser.add_argument("--limit", metavar="N", type=number(1, 10_000, integer=True), default=10,
                         help="configurations to show (default %(default)s)")
     parser.add_argument("--concurrency", metavar="N", type=_pricing.positive_int, default=16,
                         help="concurrent requests for the $/M tokens figures (default %(default)s)")

@@ -1,4 +1,4 @@
-"""`rigcheck probe [--json] [--measure-bandwidth]`: what this machine has, as a summary or a JSON profile."""
+"""`rigcheck probe [--json | --format F] [-o FILE]`: what this machine has, as a summary, a JSON profile or metrics."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from rigcheck import units
+from rigcheck.cli import UsageError
+from rigcheck.cli._output import write_output
 from rigcheck.probe.types import Gpu, Machine
 
 
@@ -18,6 +20,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help='print the machine profile (schema "rigcheck.machine/1")')
     parser.add_argument(
+        "--format", choices=("text", "json", "prometheus"),
+        help="text (default), json (the profile, as --json) or prometheus (node_exporter textfile-collector "
+             "metrics: GPU memory and bandwidth, usable models, the best pick; see docs/fleet.md)",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE (replaced atomically, as the textfile collector needs) instead of stdout")
+    parser.add_argument(
         "--measure-bandwidth",
         action="store_true",
         help="also measure RAM bandwidth (takes about one second)",
@@ -29,9 +38,30 @@ def run(args: argparse.Namespace) -> int:
     from rigcheck.probe.detect import probe_machine
     from rigcheck.probe.profile import dump_profile
 
+    if args.json and args.format not in (None, "json"):
+        raise UsageError(f"--json and --format {args.format} ask for two formats; give one")
+    fmt = "json" if args.json else (args.format or "text")
     machine = probe_machine(measure_bandwidth=args.measure_bandwidth)
-    sys.stdout.write(dump_profile(machine) if args.json else summary(machine))
+    if fmt == "json":
+        text = dump_profile(machine)
+    elif fmt == "prometheus":
+        text = _prometheus(machine)
+    else:
+        text = summary(machine)
+    if args.output:
+        return write_output(args.output, text)
+    sys.stdout.write(text)
     return 0
+
+
+def _prometheus(machine: Machine) -> str:
+    from rigcheck.catalog.store import catalog_status, load_catalog
+    from rigcheck.estimate.engine import evaluate
+    from rigcheck.estimate.types import Settings
+    from rigcheck.report.prometheus import render
+
+    catalog, settings = load_catalog(), Settings()
+    return render(machine, catalog, evaluate(machine, catalog, settings), settings, catalog_status().source)
 
 
 def _gib(value: int | None) -> str:

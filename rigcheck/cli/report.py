@@ -10,6 +10,7 @@ from rigcheck.cli._args import positive_number, token_count
 from rigcheck.cli._machine import add_machine_args, machines_from_args
 
 KV_TYPES = ("f16", "q8_0", "q4_0")
+FORMAT_NAMES = {"pdf": "a PDF", "html": "an HTML", "md": "a Markdown", "json": "a JSON", "csv": "a CSV"}
 
 
 def register(subparsers) -> None:
@@ -25,7 +26,8 @@ def register(subparsers) -> None:
     )
     add_machine_args(parser, multiple_profiles=True)
     parser.add_argument("--format", choices=FORMATS, help="output format (default: from the -o file name)")
-    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write the report")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="where to write the report; - writes it to standard output (give --format)")
     parser.add_argument(
         "--select", action="append", default=[], metavar="MODEL",
         help="a model to detail (repeatable; default: this machine's picks, the most capable usable models)",
@@ -49,11 +51,26 @@ def run(args: argparse.Namespace) -> int:
     from rigcheck.catalog.store import catalog_status, load_catalog
     from rigcheck.estimate.rules import Thresholds
     from rigcheck.estimate.types import Settings
-    from rigcheck.report import ExportError, ReportBuildError, build_report, export, format_for_path
+    from rigcheck.report import (
+        ExportError,
+        ExportTargetError,
+        ReportBuildError,
+        build_report,
+        export,
+        format_for_path,
+    )
 
-    fmt = args.format or format_for_path(args.output)
+    to_stdout = args.output == "-"
+    implied = None if to_stdout else format_for_path(args.output)
+    if args.format and implied and implied != args.format:
+        raise UsageError(f"{args.output!r} names {FORMAT_NAMES[implied]} file but --format is {args.format}; "
+                         "give a matching name or leave --format out")
+    fmt = args.format or implied
     if fmt is None:
-        raise UsageError(f"cannot tell the format from {args.output!r}; give --format pdf|html|md|json|csv")
+        where = "standard output" if to_stdout else repr(args.output)
+        raise UsageError(f"cannot tell the format from {where}; give --format pdf|html|md|json|csv")
+    if to_stdout and fmt == "pdf" and sys.stdout.isatty():
+        raise UsageError("a PDF is not written to a terminal; give -o FILE.pdf or send standard output to a file")
     defaults = Settings()
     settings = Settings(
         context_tokens=args.context or defaults.context_tokens,
@@ -80,11 +97,37 @@ def run(args: argparse.Namespace) -> int:
             machines, catalog, settings, engine=engine, selected_model_ids=selected, target_model_id=target,
             catalog_status=catalog_status(),
         )
+        if to_stdout:
+            return _to_stdout(report, fmt)
         path = export(report, fmt, args.output)
-    except (ReportBuildError, ExportError) as exc:
+    except (ReportBuildError, ExportTargetError) as exc:
         raise UsageError(str(exc)) from None
+    except ExportError as exc:  # the write failed (a full disk, a name too long): not the user's input
+        print(f"rigcheck: error: {exc}", file=sys.stderr)
+        return 1
     kind = "fleet report" if report.is_fleet else "report"
     print(f"wrote {kind} ({fmt}) to {path}")
+    return 0
+
+
+def _to_stdout(report, fmt: str) -> int:
+    """Write the report to standard output: the text formats as text, a PDF as its bytes (made in a temporary
+    folder by the same ``export`` a file gets)."""
+    import tempfile
+    from pathlib import Path
+
+    from rigcheck.report import export, render_text
+
+    if fmt != "pdf":
+        sys.stdout.write(render_text(report, fmt))
+        sys.stdout.flush()
+        return 0
+    with tempfile.TemporaryDirectory(prefix="rigcheck-report-") as folder:
+        data = export(report, "pdf", Path(folder) / "report.pdf").read_bytes()
+    raw = getattr(sys.stdout, "unfiltered", sys.stdout)  # a PDF's bytes are not text to filter
+    raw.flush()
+    raw.buffer.write(data)
+    raw.buffer.flush()
     return 0
 
 

@@ -7,10 +7,10 @@ FILE is in speed.csv's format (../shared/calibration/speed.csv) or ``llama-bench
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from rigcheck.cli import UsageError
+from rigcheck.cli._output import json_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.file}: no measurement rows")
         report = validate(measurements, load_catalog())
     if args.json:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=1) + "\n")
+        sys.stdout.write(json_text(report.to_dict(), indent=1) + "\n")
     else:
         sys.stdout.write(summary(report))
     return 0
@@ -129,7 +129,7 @@ def run_serving(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file}: no measurement rows")
     report = validate_serving(measurements, load_catalog())
     if args.json:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=1) + "\n")
+        sys.stdout.write(json_text(report.to_dict(), indent=1) + "\n")
     else:
         sys.stdout.write(serving_summary(report))
     return 0

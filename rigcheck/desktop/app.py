@@ -24,6 +24,9 @@ def _configure_logging() -> None:
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_redact_record)
+
 
 FIRST_RESULTS_WAIT_S = 0.5
 """How long the new window waits for the first evaluation before it is shown anyway."""
@@ -100,6 +103,18 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
     code = create_app().exec()
     window.runner.wait(3000)
     return code
+
+
+def _redact_record(record) -> bool:
+    """A log filter: credentials in URLs never reach the log (a feed URL may carry them)."""
+    import logging
+
+    from rigcheck.catalog.redact import redact_text
+
+    record.msg, record.args = redact_text(record.getMessage()), None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+    return True
 
 
 def open_window(services, machine=None):

@@ -419,10 +419,13 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
             self.busy_label.setText("")
 
     def show_failure(self, what: str, message: str, details: str) -> None:
-        """One readable sentence in the status bar; the details one click away."""
+        """One readable sentence in the status bar; the details one click away (credentials in URLs redacted)."""
+        from rigcheck.catalog.redact import redact_text
+
+        message = redact_text(message)
         self.error_label.setText(message)
         self.error_label.setToolTip(fmt.tooltip(message))
-        self._error_details = details
+        self._error_details = redact_text(details)
         self._details_are_notes = False
         self.details_button.setVisible(bool(details))
 
@@ -435,6 +438,9 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
         show_error(self, self.error_label.text(), self._error_details)
 
     def _say(self, message: str) -> None:
+        from rigcheck.catalog.redact import redact_text
+
+        message = redact_text(message)
         self.error_label.setText(message)
         self.error_label.setToolTip(fmt.tooltip(message))
         self._error_details = ""

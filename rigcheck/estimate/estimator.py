@@ -20,6 +20,7 @@ from rigcheck.estimate.model_run import ModelRun
 from rigcheck.estimate.placement import NO_FIT, Placement, WeightSplit, place
 from rigcheck.estimate.resolved import resolve_machine
 from rigcheck.estimate.row import RowEstimate, all_on_gpu_memory, new_record, placed_memory
+from rigcheck.estimate.rules import prompt_too_long_text
 from rigcheck.estimate.runtimes import RuntimeView, choose_runtime
 from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.probe.types import Machine
@@ -147,6 +148,22 @@ class Estimator:
                       gpu_read, 0.0)})
         return row
 
+    def _row_prompt_too_long(self, run: ModelRun, quant: Quant, model_id: str, wclass: str, w: float) -> Estimate:
+        """A row of a model whose maximum context is below the prompt: it does not fit on any machine
+        (``rules.run_context``); the memory is what it would need at its maximum context."""
+        v = run.view
+        n = len(v.gpus)
+        overhead = run.gpu_overhead * n + run.vision if n else run.ram_overhead
+        p = Placement("no_fit", prompt_too_long_text(self.settings.prompt_tokens, run.ctx), 0.0, 0.0, 0.0, 0.0,
+                      0.0, 0.0, 0)
+        return new_record(RowEstimate, {
+            "model_id": model_id, "quant": quant.name, "runtime": v.runtime, "verdict": "no_fit",
+            "_memory_parts": (placed_memory, run, w, run.kv, overhead, 0.0, 0.0, p, v.gpu_base_total),
+            "context_tokens": run.ctx, "_prefill": None, "_decode": None, "_ttft": None,
+            "placement": p.description, "runs_now": False, "best": False, "usable": False,
+            "bits_per_weight": quant_bits(quant), "calibrated": v.calibrated, "gpu_memory_share": None,
+            "_lazy": (run, quant, wclass, w, overhead, p, None, 0.0, 0.0)})
+
     def estimate_in(self, run: ModelRun, quant: Quant, model_id: str) -> Estimate:
         """One row of model ``model_id``, with its quant-independent part already computed (``evaluate``'s loop)."""
         v = run.view
@@ -169,6 +186,8 @@ class Estimator:
             expert = layer_bytes
         gpu_all = layer_bytes + emb
         need_gpu = gpu_all + kv
+        if run.prompt_too_long:
+            return self._row_prompt_too_long(run, quant, model_id, wclass, w)
         if need_gpu <= run.fast_gpu_total and need_gpu <= run.fast_free_gpu_total:
             return self._row_all_on_gpu(run, quant, model_id, wclass, w, emb, layer_bytes, expert, gpu_all, need_gpu)
         split = None

@@ -140,7 +140,7 @@ def model_shape(model: Model) -> ModelShape:
         hidden = hidden or int(((active / (12 * layers)) ** 0.5) / 128 + 0.5) * 128 or 2048
         notes.append(f"layers/hidden size not in the catalog: assumed {layers} layers x {hidden}")
     heads = model.num_attention_heads or max(1, hidden // 128)
-    head_dim = model.head_dim or (hidden // heads if heads else 128)
+    head_dim = model.head_dim or (max(1, hidden // heads) if heads else 128)  # more heads than hidden: still 1
     if model.num_kv_heads:
         kv_heads = model.num_kv_heads
     elif model.num_attention_heads:
@@ -163,7 +163,8 @@ def model_shape(model: Model) -> ModelShape:
         window_kv = 0.0
     elif attention == "swa-mixed" and model.sliding_window_tokens:
         window = model.sliding_window_tokens
-        full_layers = model.full_attention_layers if model.full_attention_layers is not None else layers
+        # Capped at the layers: when the layer count is assumed, the record's global layers may exceed it.
+        full_layers = min(model.full_attention_layers, layers) if model.full_attention_layers is not None else layers
         if model.full_attention_layers is None:
             notes.append("which layers are global is unknown: all layers sized at full context")
         g_heads = model.global_kv_heads or kv_heads
@@ -171,7 +172,8 @@ def model_shape(model: Model) -> ModelShape:
         full_kv = full_layers * 2 * g_heads * g_dim
         window_kv = (layers - full_layers) * 2 * kv_heads * head_dim
     elif attention == "hybrid-linear":
-        full_layers = model.full_attention_layers if model.full_attention_layers is not None else max(1, layers // 4)
+        full_layers = (min(model.full_attention_layers, layers) if model.full_attention_layers is not None
+                       else max(1, layers // 4))
         if model.full_attention_layers is None:
             notes.append("full-attention layer count unknown: assumed 1 in 4")
         full_kv = full_layers * 2 * kv_heads * head_dim
@@ -200,11 +202,11 @@ def model_shape(model: Model) -> ModelShape:
     fraction = 1.0
     moe_layers = 0
     e, k = model.moe_num_experts, model.moe_experts_per_token
-    if e and e > 1 and k and total > active:
+    if e and e > 1 and k and k < e and total > active:
         # total - active = routed experts not used by a token = expert_params x (1 - k/E).
         expert_params = (total - active) * e / (e - k)
         fraction = k / e
-        moe_layers = layers - (model.first_dense_layers or 0)
+        moe_layers = max(0, layers - (model.first_dense_layers or 0))
     elif e and e > 1:
         notes.append("MoE without an active-parameter count: sized and timed as dense")
 

@@ -14,6 +14,7 @@ from rigcheck.estimate import memory as mem
 from rigcheck.estimate.engines import VLLM
 from rigcheck.estimate.placement import Budget, Placement, solve_max_context
 from rigcheck.estimate.resolved import GIB
+from rigcheck.estimate.rules import describe_run_context, run_context
 from rigcheck.estimate.speed import (
     TENSOR_PARALLEL_SCALING,
     decode_seconds_per_token,
@@ -38,7 +39,8 @@ class ModelRun:
                  "equal_gpus", "kv_slowdown_extra", "emb_copies_off_layers", "host_embeddings",
                  "all_on_gpu_verdict", "all_on_gpu_description", "expert_inactive",
                  "fast_gpu_total", "fast_gpus_used", "fast_gpu_side", "fast_per_gpu_mode", "fast_decode_terms",
-                 "fast_tp_s", "fast_prefill", "fast_free_gpu_total", "fast_runs_now", "serving_fixed_s")
+                 "fast_tp_s", "fast_prefill", "fast_free_gpu_total", "fast_runs_now", "serving_fixed_s",
+                 "context_line", "prompt_too_long")
 
     def __init__(self, estimator: Estimator, shape: mem.ModelShape, v: RuntimeView, prompt_depth_tokens: float,
                  decode_depth_tokens: float | None, ubatch_tokens: int) -> None:
@@ -48,12 +50,19 @@ class ModelRun:
         self.view = v
         self.shape = shape
         # What it needs of the estimator, not the estimator: that holds every run (``Estimator._runs``), and a
-        # reference back would make each run a cycle that only the cyclic collector can free.
+        # reference back would make each run a cycle that only the cyclic collector can free (a fleet report
+        # evaluates a thousand machines, and their runs would pile up for it).
         self._rm = estimator.rm
         self._flash_attention = fa
         self.prompt_depth = prompt_depth_tokens
         self.ubatch = ubatch_tokens
-        self.ctx = ctx = mem.context_for(shape, settings.context_tokens)
+        # The context for this prompt (``rules.run_context``): a prompt longer than the setting grows it, a prompt
+        # longer than the model's maximum does not fit (``Estimator.estimate_in`` answers no_fit for every quant).
+        fitted = run_context(settings.context_tokens, settings.prompt_tokens, shape.max_context_tokens)
+        self.ctx = ctx = fitted.tokens
+        self.prompt_too_long = not fitted.prompt_fits
+        self.context_line = describe_run_context(fitted, settings.context_tokens, settings.prompt_tokens,
+                                                 shape.max_context_tokens)
         kv_type = settings.kv_cache_type
         if runtime != "llama.cpp" and kv_type != "f16":
             kv_type = "q8_0"  # vLLM/MLX quantize the cache to 8 bits (fp8), not 4
@@ -174,6 +183,8 @@ class ModelRun:
             basis_head = {wc: (*head, v.lines[wc], *shape.assumptions) for wc in ("f16", "quant")}
             kv_line = f"KV cache {self.kv / GIB:.2f} GiB for {self.ctx:,} tokens ({self.kv_type})"
             depth_line = f"decode at a depth of {int(self.depth):,} tokens; prefill of {self.n_prompt:,} tokens"
+            if self.context_line and not self.prompt_too_long:
+                depth_line = f"{self.context_line}; {depth_line}"
             if v.serving_node is not None and len(v.gpus) > 1:
                 ic = v.serving_node.interconnect
                 multi = (f"tensor parallel over {len(v.gpus)} GPUs: each reads its slice of every layer; two "

@@ -269,7 +269,10 @@ def _format_basis(run: ModelRun, quant: Quant, wclass: str, w: float, overhead: 
     weights_line = (f"weights {w / GIB:.1f} GiB ({source}); {kv_line}; overhead {overhead / GIB:.2f} GiB; "
                     f"loading them from an NVMe disk takes about {w / NVME_BYTES_PER_S:.0f} s (not in TTFT)")
     if rest is None:
-        return (*basis_head[wclass], weights_line, _NO_FIT_LINE, _NOT_MODELLED)
+        # NO_FIT's description is "does not fit"; a placement refused for another reason says it (a prompt
+        # longer than the model's context).
+        why = _NO_FIT_LINE if p.description == "does not fit" else p.description
+        return (*basis_head[wclass], weights_line, why, _NOT_MODELLED)
     tail = [weights_line, "placement: " + p.description]
     if p.gpus_used > 1:
         tail.append(multi_gpu_line)

@@ -39,6 +39,11 @@ A model without a pick still has a row that speaks for it (``representative_inde
 rows that decode fast enough when only the first token is late (a long prompt on a CPU), else the fastest
 row of 4 bits or more, else the fastest.
 
+**Context for the prompt** (``run_context``). A prompt is never cut to fit: when it is longer than the context
+setting, the context a model is sized for grows to hold the prompt and ``OUTPUT_RESERVE_TOKENS`` (4,096) tokens
+of answer; either way it is capped at the model's maximum. A model whose maximum is below the prompt does not
+fit ("prompt longer than its context"), whatever the machine. Decode is timed at the prompt's end.
+
 **Capability** (``capabilities``) is one number from 0 to 100 per model from the catalog's published scores:
 for each benchmark of ``CAPABILITY_BENCHMARKS`` the model has a score on (its best entry), the score as a
 percentage of the best score any model in the catalog (open or closed) has on that benchmark; the mean of
@@ -117,6 +122,60 @@ def why_not_usable(row: Estimate, thresholds: Thresholds = DEFAULT_THRESHOLDS) -
     if row.ttft_s is not None and row.ttft_s.expected > thresholds.max_ttft_s:
         return f"first token after {row.ttft_s.expected:.3g} s > {thresholds.max_ttft_s:g} s"
     return None
+
+
+# --------------------------------------------------------------------------------------------- context
+
+OUTPUT_RESERVE_TOKENS = 4096
+"""Room for the answer when the context grows to hold a prompt longer than the setting: a long reply."""
+
+
+class RunContext(NamedTuple):
+    """The context one model is sized for with a given prompt (``run_context``)."""
+
+    tokens: int
+    """The context the KV cache is sized for."""
+    prompt_fits: bool
+    """False when the prompt is longer than the model's maximum context: the model does not fit."""
+    grown: bool
+    """The setting was shorter than the prompt, and the context grew to hold it."""
+    capped: bool
+    """The model's maximum context is shorter than the context asked for."""
+
+
+def run_context(context_tokens: int, prompt_tokens: int, model_max_tokens: int | None) -> RunContext:
+    """The context a model is sized for (the module's rule): the setting, or the prompt plus
+    ``OUTPUT_RESERVE_TOKENS`` when the prompt is longer than it; capped at ``model_max_tokens`` (None: no cap)."""
+    wanted = max(1, context_tokens)
+    grown = prompt_tokens > wanted
+    if grown:
+        wanted = prompt_tokens + OUTPUT_RESERVE_TOKENS
+    capped = bool(model_max_tokens) and wanted > model_max_tokens  # type: ignore[operator]
+    tokens = min(wanted, model_max_tokens) if capped else wanted  # type: ignore[type-var]
+    return RunContext(max(1, tokens), not model_max_tokens or prompt_tokens <= model_max_tokens, grown, capped)
+
+
+def describe_run_context(ctx: RunContext, context_tokens: int, prompt_tokens: int,
+                         model_max_tokens: int | None) -> str | None:
+    """A basis line when the context is not simply the setting: ``"context 104,096 tokens: the 100,000-token
+    prompt + 4,096 for the answer (the setting, 8,192, is shorter than the prompt)"``; None when it is."""
+    if not ctx.prompt_fits:
+        return prompt_too_long_text(prompt_tokens, model_max_tokens or 0)
+    text = f"context {ctx.tokens:,} tokens"
+    if ctx.grown and not ctx.capped:
+        return (f"{text}: the {prompt_tokens:,}-token prompt + {OUTPUT_RESERVE_TOKENS:,} for the answer (the "
+                f"setting, {context_tokens:,}, is shorter than the prompt)")
+    if ctx.capped:
+        asked = prompt_tokens + OUTPUT_RESERVE_TOKENS if ctx.grown else context_tokens
+        room = ctx.tokens - prompt_tokens
+        return (f"{text}: the model's maximum (asked: {asked:,}); {room:,} left for the answer after the "
+                f"{prompt_tokens:,}-token prompt")
+    return None
+
+
+def prompt_too_long_text(prompt_tokens: int, model_max_tokens: int) -> str:
+    """``"does not fit: prompt longer than its context (150,000 > 40,960 tokens)"``."""
+    return f"does not fit: prompt longer than its context ({prompt_tokens:,} > {model_max_tokens:,} tokens)"
 
 
 # --------------------------------------------------------------------------------------------- quality
@@ -321,7 +380,7 @@ def describe_pick() -> str:
     """The pick rule in one sentence, for footers and reports (kept with the code it describes)."""
     return (f"the pick = the quant you would run: usable; never below {NOTICEABLE_LOSS_BITS:g} bits per weight when "
             f"a {SMALL_LOSS_BITS:g}-bit quant of the model runs; all in VRAM/unified memory at the highest quality "
-            f"(>= {NEAR_LOSSLESS_BITS:g} bits per weight counts as one: near-lossless), leaving "
+            f"(≥ {NEAR_LOSSLESS_BITS:g} bits per weight counts as one: near-lossless), leaving "
             f"{HEADROOM_SHARE:.0%} of the memory free where a quant of that quality can, calibrated runtimes "
             f"first unless another is faster even at the low end of its band; GPU+RAM only to escape a quant below {SMALL_LOSS_BITS:g} bits")
 

@@ -63,8 +63,9 @@ class RuntimeView:
         self.ram_total = float(rm.ram_total_bytes - RAM_RESERVE_BYTES)
         self.ram_free = (float(rm.ram_free_bytes - FREE_RAM_RESERVE_BYTES)
                          if rm.ram_free_bytes is not None else None)
-        total = sum(self.gpu_base_total) or 1.0
-        shares = [b / total for b in self.gpu_base_total]
+        total = sum(self.gpu_base_total)
+        # Each GPU's share of the bytes; GPUs with no memory at all (a profile may say so) share equally.
+        shares = [b / total if total > 0 else 1.0 / len(gpus) for b in self.gpu_base_total]
         pairs = list(zip(shares, gpus, strict=True))
         self.seconds_per_byte = {
             wc: sum(s / achieved_bandwidth(g.bandwidth_bytes_per_s, self.eff, wc, is_hbm(g.device)) for s, g in pairs)

@@ -11,7 +11,6 @@ Utilization is the share of hours the node serves at that concurrency; the rest 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +23,11 @@ HOURS_PER_MONTH = 730.0
 """Average hours in a month (8760 / 12): what a rented node is billed whether busy or idle."""
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24.0
 SECONDS_PER_DAY = 86_400.0
+MAX_TOKENS_PER_DAY = 1e15
+"""A thousand times the traffic of the largest hosted APIs: a larger workload is a typo."""
+MAX_CONCURRENCY = 10_000_000
+MAX_TOKENS_PER_REQUEST = 100_000_000
+"""Above any model's context."""
 
 
 @dataclass(frozen=True)
@@ -42,18 +46,18 @@ class Workload:
     """Output tokens of one request; its input is this times the day's input per output token."""
 
     def __post_init__(self) -> None:
-        if not (self.input_tokens_per_day >= 0 and math.isfinite(self.input_tokens_per_day)):
-            raise ValueError("input tokens per day must be a finite number, zero or more")
-        if not (self.output_tokens_per_day > 0 and math.isfinite(self.output_tokens_per_day)):
-            raise ValueError("output tokens per day must be a finite number above zero")
+        if not 0 <= self.input_tokens_per_day <= MAX_TOKENS_PER_DAY:  # also refuses NaN and infinity
+            raise ValueError(f"input tokens per day must be from 0 to {MAX_TOKENS_PER_DAY:g}")
+        if not 1 <= self.output_tokens_per_day <= MAX_TOKENS_PER_DAY:
+            raise ValueError(f"output tokens per day must be from 1 to {MAX_TOKENS_PER_DAY:g}")
         if not 0.0 <= self.cached_input_share <= 1.0:
             raise ValueError("cached input share must be between 0 and 1")
-        if self.peak_concurrency < 1:
-            raise ValueError("peak concurrency must be at least 1")
+        if not 1 <= self.peak_concurrency <= MAX_CONCURRENCY:
+            raise ValueError(f"peak concurrency must be from 1 to {MAX_CONCURRENCY:,}")
         if not 0.0 < self.utilization <= 1.0:
             raise ValueError("utilization must be above 0 and at most 1")
-        if self.output_tokens_per_request < 1:
-            raise ValueError("output tokens per request must be at least 1")
+        if not 1 <= self.output_tokens_per_request <= MAX_TOKENS_PER_REQUEST:
+            raise ValueError(f"output tokens per request must be from 1 to {MAX_TOKENS_PER_REQUEST:,}")
 
     @property
     def input_per_output(self) -> float:

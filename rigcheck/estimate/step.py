@@ -45,6 +45,8 @@ MLA_V_HEAD_DIM = 128
 """DeepSeek-V3's per-head dimensions of MLA's expanded (prefill) form; used for every MLA model, since the
 catalog does not hold them (GLM-5's 192 and 256 would make its prefill attention 60% dearer)."""
 KV_BYTES = {"bf16": 2.0, "fp8": 1.0}
+MAX_PREFILL_STEPS = 256
+"""Chunks of one prompt stepped one by one; beyond it ``prefill_seconds`` steps groups of chunks."""
 
 
 @dataclass(frozen=True)
@@ -275,16 +277,32 @@ class StepModel:
 
     def prefill_seconds(self, prompt_tokens: int, chunk_tokens: int, decode_tokens: float = 0.0,
                         decode_depth: float = 0.0) -> float:
-        """Seconds to prefill one prompt in chunks of ``chunk_tokens``, alongside ``decode_tokens`` decodes."""
-        remaining = float(max(1, prompt_tokens))
-        start = 0.0
-        total = 0.0
+        """Seconds to prefill one prompt in chunks of ``chunk_tokens``, alongside ``decode_tokens`` decodes.
+
+        Up to ``MAX_PREFILL_STEPS`` chunks are stepped one by one; a longer prompt (a workload of huge requests on
+        a model whose cache is tiny) is stepped in as many groups of equal chunks, each timed at its middle chunk
+        (a chunk's time grows with its start only through attention, linearly): the time stays bounded, where a
+        step per chunk of a billion-token prompt took minutes."""
+        prompt = float(max(1, prompt_tokens))
         chunk = float(max(1, chunk_tokens))
-        while remaining > 0:
-            size = min(chunk, remaining)
-            total += self.step(decode_tokens, decode_depth, size, start).seconds
-            start += size
-            remaining -= size
+        whole = int(prompt // chunk)
+        if whole <= MAX_PREFILL_STEPS:
+            remaining, start, total = prompt, 0.0, 0.0
+            while remaining > 0:
+                size = min(chunk, remaining)
+                total += self.step(decode_tokens, decode_depth, size, start).seconds
+                start += size
+                remaining -= size
+            return total
+        total, done = 0.0, 0
+        for group in range(MAX_PREFILL_STEPS):
+            count = whole * (group + 1) // MAX_PREFILL_STEPS - done
+            middle = (done + (count - 1) / 2.0) * chunk
+            total += count * self.step(decode_tokens, decode_depth, chunk, middle).seconds
+            done += count
+        rest = prompt - whole * chunk
+        if rest > 0:
+            total += self.step(decode_tokens, decode_depth, rest, whole * chunk).seconds
         return total
 
 

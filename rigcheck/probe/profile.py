@@ -2,23 +2,65 @@
 
 ``rigcheck probe --json`` prints one; ``--machine FILE`` reads one. The JSON mirrors the dataclasses in
 ``rigcheck.probe.types`` field for field (base units, provenance maps included), with a "schema" key
-first. Reading is strict about types and the schema, lenient about keys it does not know (a newer
-rigcheck may add fields within the same schema version); every problem is one ProfileError sentence.
+first. Reading is strict about types, ranges (``RANGES``: every number finite and physically possible)
+and the schema, lenient about keys it does not know (a newer rigcheck may add fields within the same schema
+version); every problem is one ProfileError sentence. Files are read through ``rigcheck.probe.files``:
+regular files only, at most ``MAX_PROFILE_BYTES``, nested no deeper than any profile is.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Union
 
+from rigcheck.probe import limits
+from rigcheck.probe.files import FileReadError, json_too_deep, read_capped
 from rigcheck.probe.types import PROFILE_SCHEMA, Machine
 
 MAX_PROFILE_BYTES = 5 * 1024 * 1024  # a profile is a few KB; anything this big is not one
+
+_BYTES = (0, limits.MAX_MEMORY_BYTES)
+_COUNT = (0, limits.MAX_COUNT)
+_CLOCK = (0, limits.MAX_CLOCK_MHZ)
+_BANDWIDTH = (limits.MIN_BANDWIDTH_BYTES_PER_S, limits.MAX_BANDWIDTH_BYTES_PER_S)
+RANGES: dict[str, tuple[float, float]] = {
+    "index": (0, limits.MAX_GPUS - 1),
+    "vram_total_bytes": _BYTES,
+    "vram_free_bytes": _BYTES,
+    "vram_used_bytes": _BYTES,
+    "vram_reserved_bytes": _BYTES,
+    "gpu_usable_memory_bytes": _BYTES,
+    "memory_bus_width_bits": (1, limits.MAX_WIDTH_BITS),
+    "mem_clock_max_mhz": _CLOCK,
+    "memory_bandwidth_bytes_per_s": _BANDWIDTH,
+    "sm_count": _COUNT,
+    "cuda_cores": _COUNT,
+    "gpu_cores": _COUNT,
+    "sm_clock_max_mhz": _CLOCK,
+    "pcie_gen_max": (0, limits.MAX_PCIE_GEN),
+    "pcie_width_max": (0, 64),
+    "power_limit_w": (0, limits.MAX_POWER_W),
+    "nvlink_links": (0, 1024),
+    "physical_cores": _COUNT,
+    "logical_cores": _COUNT,
+    "max_clock_mhz": _CLOCK,
+    "total_bytes": _BYTES,
+    "available_bytes": _BYTES,
+    "swap_total_bytes": _BYTES,
+    "swap_free_bytes": _BYTES,
+    "ram_speed_mhz": _CLOCK,
+    "bandwidth_bytes_per_s": _BANDWIDTH,
+    "device_count": (0, limits.MAX_GPUS),
+    "disk_free_bytes": (0, limits.MAX_DISK_BYTES),
+}
+"""The physically possible range of every number in a profile, by field name (both ends inclusive). A value
+outside it, NaN or an infinity is refused with the field named."""
 
 
 class ProfileError(ValueError):
@@ -34,6 +76,8 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # a driver's NaN is "unknown", and JSON has no NaN: the profile stays valid JSON
     return value
 
 
@@ -44,7 +88,7 @@ def machine_to_dict(machine: Machine) -> dict[str, Any]:
 
 def dump_profile(machine: Machine) -> str:
     """The profile as JSON text (indented, ending in a newline)."""
-    return json.dumps(machine_to_dict(machine), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(machine_to_dict(machine), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -143,8 +187,18 @@ def _record(data: Any, cls: type, where: str) -> Any:
             if required:
                 raise ProfileError(f"{path} is missing")
             continue
+        _check_range(f.name, data[f.name], path)
         kwargs[f.name] = _convert(data[f.name], hints[f.name], path)
     return cls(**kwargs)
+
+
+def _check_range(name: str, value: Any, path: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or name not in RANGES:
+        return  # a wrong type is _convert's to report
+    low, high = RANGES[name]
+    if not low <= value <= high:  # also refuses NaN
+        shown = value if isinstance(value, float) or abs(value) < 10**30 else f"a {len(str(abs(value)))}-digit number"
+        raise ProfileError(f"{path} is {shown}; it must be between {low:g} and {high:g}")
 
 
 def machine_from_dict(data: Any) -> Machine:
@@ -164,16 +218,13 @@ def load_profile(path: str | Path) -> Machine:
     path = Path(path)
     name = str(path)
     try:
-        if path.is_dir():
-            raise ProfileError(f"machine profile {name} is a folder, not a file")
-        size = path.stat().st_size
-        if size > MAX_PROFILE_BYTES:
-            raise ProfileError(f"machine profile {name} is {size} bytes, too large to be a profile")
-        raw = path.read_bytes()
+        raw = read_capped(path, MAX_PROFILE_BYTES, "machine profile")
     except FileNotFoundError:
         raise ProfileError(f"machine profile {name} does not exist") from None
-    except OSError as exc:
-        raise ProfileError(f"machine profile {name} could not be read: {exc.strerror or exc}") from None
+    except FileReadError as exc:
+        raise ProfileError(str(exc)) from None
+    if json_too_deep(raw):
+        raise ProfileError(f"machine profile {name} is not a profile: its JSON nests too deeply")
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -182,6 +233,10 @@ def load_profile(path: str | Path) -> Machine:
         raise ProfileError(
             f"machine profile {name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except ValueError as exc:  # a number of more digits than Python converts
+        raise ProfileError(f"machine profile {name} is not valid JSON ({exc})") from None
+    except RecursionError:  # json_too_deep should have caught it; never let it past
+        raise ProfileError(f"machine profile {name} is not a profile: its JSON nests too deeply") from None
     try:
         machine = machine_from_dict(data)
     except ProfileError as exc:

@@ -12,7 +12,14 @@ from __future__ import annotations
 from rigcheck.report.adapters import default_engine
 from rigcheck.report.builder import ReportBuildError, build_report
 from rigcheck.report.engine import Engine
-from rigcheck.report.files import FORMATS, ExportError, export, format_for_path, render_text
+from rigcheck.report.files import (
+    FORMATS,
+    ExportError,
+    ExportTargetError,
+    export,
+    format_for_path,
+    render_text,
+)
 from rigcheck.report.records import REPORT_SCHEMA, ReportData
 
 __all__ = [
@@ -20,6 +27,7 @@ __all__ = [
     "REPORT_SCHEMA",
     "Engine",
     "ExportError",
+    "ExportTargetError",
     "ReportBuildError",
     "ReportData",
     "build_report",

@@ -9,8 +9,10 @@ missing say so instead of being silently empty.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
+import gc
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,7 +30,14 @@ from rigcheck.report.engine import Engine
 from rigcheck.report.fleet import fleet_section
 from rigcheck.report.inventory import machine_info
 from rigcheck.report.plans import plan_section
-from rigcheck.report.records import MachineReport, ModelDetail, PlanSection, ReportData
+from rigcheck.report.records import (
+    MachineReport,
+    ModelDetail,
+    PlanSection,
+    ReportData,
+    fleet_rows,
+    one_row_per_model,
+)
 from rigcheck.report.summary import answer_model, fit_row, one_line_answer, runs_everything_answer, summarize
 
 
@@ -81,48 +90,59 @@ def build_report(
     labels = _unique_labels(machines)
 
     reports: list[MachineReport] = []
-    for i, machine in enumerate(machines):
-        share = 0.9 / len(machines)
-        step(i * share, f"estimating {labels[i]}")
-        if estimates is not None:
-            # Estimates made elsewhere (the GUI's) are marked again with the report's thresholds: one rule.
-            rows_est = mark_best(list(estimates[i]), settings.usable)
-        else:
-            rows_est = engine.evaluate(machine, catalog, settings)
-        info = machine_info(machine, labels[i], catalog.devices, engine.resolve_gpu)
-        rows = tuple(
-            fit_row(e, models_by_id.get(e.model_id), capability, hosted)
-            for e in rows_est
-            if e.model_id in models_by_id
-        )
-        summary = summarize(rows, info, catalog, settings, hosted)
-        step(i * share + share / 3, f"details for {labels[i]}")
-        details: tuple[ModelDetail, ...] = ()
-        plans: tuple[PlanSection, ...] = ()
-        if len(machines) == 1:
-            chosen = list(selected_model_ids) or default_selection(rows, info)
-            details = tuple(
-                detail(models_by_id[mid], rows, machine, info, catalog, settings, engine, capability, hosted)
-                for mid in chosen
-            )
-            about = (next((r for r in rows if r.model_id == target_model_id and r.estimate.best), None)
-                     if target_model_id else answer_model(rows))
-            plan_ids = [target_model_id] if target_model_id else ([about.model_id] if about else [])
-            step(i * share + 2 * share / 3, "asking the planner")
-            klass = machine_class(machine, catalog.devices)
-            plans = tuple(
-                plan_section(models_by_id[mid], machine, catalog, settings, engine, klass) for mid in plan_ids
-            )
-            if about is not None and about.usable:
-                e = about.estimate
-                answer = (f"{info.label} runs {about.model_name} usably: {e.quant} on "
-                          f"{units.verdict_place(e.verdict)}, {units.rate_text(e.decode_tokens_per_s.expected)} tok/s.")
-            elif about is not None:
-                answer = one_line_answer(about, plans[0] if plans else None, settings)
+    shared: dict[str, dict[str, object]] = {}  # what every machine's rows of one model share
+    # Each machine's evaluation makes some 100,000 short-lived objects that reference counting frees; the
+    # estimator leaves no cycles (tests/hostile/test_fleet.py holds it to that), so in a fleet the cyclic
+    # collector would only walk them, and the rows kept so far, again and again: a third of a fleet's time.
+    with _cycle_collection_paused(len(machines) > 1):
+        for i, machine in enumerate(machines):
+            share = 0.9 / len(machines)
+            step(i * share, f"estimating {labels[i]}")
+            if estimates is not None:
+                # Estimates made elsewhere (the GUI's) are marked again with the report's thresholds: one rule.
+                rows_est = mark_best(list(estimates[i]), settings.usable)
             else:
-                answer = runs_everything_answer(rows)
-            summary = dataclasses.replace(summary, answer=answer)
-        reports.append(MachineReport(info, summary, rows, details, plans))
+                rows_est = engine.evaluate(machine, catalog, settings)
+            info = machine_info(machine, labels[i], catalog.devices, engine.resolve_gpu)
+            rows = tuple(
+                fit_row(e, models_by_id.get(e.model_id), capability, hosted, shared)
+                for e in rows_est
+                if e.model_id in models_by_id
+            )
+            per_model = one_row_per_model(rows)
+            summary = summarize(rows, info, catalog, settings, hosted, per_model)
+            if len(machines) > 1:  # a fleet report keeps the row that speaks for each model, not every quant
+                rows = fleet_rows(rows, per_model)
+            step(i * share + share / 3, f"details for {labels[i]}")
+            details: tuple[ModelDetail, ...] = ()
+            plans: tuple[PlanSection, ...] = ()
+            if len(machines) == 1:
+                chosen = list(selected_model_ids) or default_selection(rows, info)
+                details = tuple(
+                    detail(models_by_id[mid], rows, machine, info, catalog, settings, engine, capability, hosted)
+                    for mid in chosen
+                )
+                # The target's row that speaks for it (its pick, else the smallest quant when none of its
+                # quants runs: then no row is marked best).
+                about = (next((r for r in per_model if r.model_id == target_model_id), None)
+                         if target_model_id else answer_model(rows))
+                plan_ids = [target_model_id] if target_model_id else ([about.model_id] if about else [])
+                step(i * share + 2 * share / 3, "asking the planner")
+                klass = machine_class(machine, catalog.devices)
+                plans = tuple(
+                    plan_section(models_by_id[mid], machine, catalog, settings, engine, klass) for mid in plan_ids
+                )
+                if about is not None and about.usable:
+                    e = about.estimate
+                    answer = (f"{info.label} runs {about.model_name} usably: {e.quant} on "
+                              f"{units.verdict_place(e.verdict)}, {units.rate_text(e.decode_tokens_per_s.expected)} "
+                              "tok/s.")
+                elif about is not None:
+                    answer = one_line_answer(about, plans[0] if plans else None, settings)
+                else:
+                    answer = runs_everything_answer(rows)
+                summary = dataclasses.replace(summary, answer=answer)
+            reports.append(MachineReport(info, summary, rows, details, plans))
 
     fleet = None
     if len(machines) > 1:
@@ -139,6 +159,19 @@ def build_report(
         fleet=fleet,
         assumptions=_assumptions(settings, engine),
     )
+
+
+@contextlib.contextmanager
+def _cycle_collection_paused(pause: bool):
+    """Python's cyclic garbage collector paused for the block (when ``pause``), as it was after it."""
+    was_enabled = gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if pause and was_enabled:
+            gc.enable()
 
 
 def _unique_labels(machines: Sequence[Machine]) -> list[str]:
@@ -158,11 +191,20 @@ def _title(reports: list[MachineReport]) -> str:
     return f"Fleet report: {len(reports)} machines"
 
 
+def context_rule_sentence() -> str:
+    """The context rule (``rules.run_context``) in one sentence, for the assumptions."""
+    from rigcheck.estimate.rules import OUTPUT_RESERVE_TOKENS
+
+    return (f"A prompt longer than the context is never cut: the context grows to hold it and "
+            f"{OUTPUT_RESERVE_TOKENS:,} tokens of answer, up to the model's maximum; a model whose maximum is below "
+            "the prompt does not fit.")
+
+
 def _assumptions(settings: Settings, engine: Engine) -> tuple[str, ...]:
     lines = [
         f"Context reserved: {units.tokens_text(settings.context_tokens)} tokens (capped at each model's maximum); "
         f"prompt for prefill and time to first token: {units.tokens_text(settings.prompt_tokens)} tokens; "
-        f"decode speed is at that depth, batch 1.",
+        f"decode speed is at that depth, batch 1. {context_rule_sentence()}",
         f"KV cache type: {settings.kv_cache_type}; memory sized against "
         f"{'total' if settings.memory_basis == 'total' else 'free'} memory"
         f"{'' if settings.runtime is None else f'; runtime {settings.runtime}'}"

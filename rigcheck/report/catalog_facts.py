@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rigcheck.catalog.records import Catalog, HostedOffer, Model, Score
+from rigcheck.catalog.redact import redact_text, redact_url
 from rigcheck.estimate import rules
 from rigcheck.report.records import Capability, CatalogInfo, HostedRow
 
@@ -63,7 +64,7 @@ def catalog_info(catalog: Catalog, status: Any = None, now: _dt.datetime | None 
             age_days = age.total_seconds() / 86400
         elif isinstance(age, (int, float)):
             age_days = float(age) / 86400  # seconds, as time.time() differences are
-        warnings = tuple(str(w) for w in (getattr(status, "warnings", None) or ()))
+        warnings = tuple(redact_text(str(w)) for w in (getattr(status, "warnings", None) or ()))
     if age_days is None:
         generated = _parse_time(catalog.generated_at)
         if generated is not None:
@@ -72,7 +73,7 @@ def catalog_info(catalog: Catalog, status: Any = None, now: _dt.datetime | None 
         schema_version=catalog.schema_version,
         sequence=catalog.sequence,
         generated_at=catalog.generated_at,
-        source=source,
+        source=redact_url(source),  # a feed URL's credentials never reach a report
         age_days=None if age_days is None else round(max(age_days, 0.0), 2),
         models=len(catalog.models),
         devices=len(catalog.devices),

@@ -1,4 +1,8 @@
-"""The fit table as CSV: one row per machine x model x quant, base units, for spreadsheets and scripts."""
+"""The fit table as CSV: one row per machine x model x quant, base units, for spreadsheets and scripts.
+
+A text cell that a spreadsheet would evaluate (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return, as a model name from a feed might) is written with a leading apostrophe, so it stays text.
+"""
 
 from __future__ import annotations
 
@@ -66,11 +70,18 @@ def render(report: ReportData) -> str:
     return buffer.getvalue()
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> object:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(round(value, 6))
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        # A spreadsheet evaluates a cell that starts like a formula (=HYPERLINK(...), +cmd|...): a leading
+        # apostrophe makes it text (OWASP's advice for CSV injection); numbers are written as numbers above.
+        return "'" + value
     return value
 
 

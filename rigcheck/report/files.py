@@ -26,6 +26,11 @@ class ExportError(Exception):
     """The report could not be written; one sentence naming the file and why. Nothing was left behind."""
 
 
+class ExportTargetError(ExportError):
+    """The destination itself is wrong (bad input, found before writing anything): an unknown format, a
+    missing folder, or a path that is a folder, a device, a FIFO or a socket rather than a regular file."""
+
+
 def format_for_path(path: str | os.PathLike[str]) -> str | None:
     """The format a file name implies (``r.pdf`` -> ``"pdf"``), or None when the suffix says nothing."""
     return SUFFIXES.get(Path(path).suffix.lower())
@@ -53,17 +58,28 @@ def export(
     """Write the report to ``path`` in ``fmt`` ("pdf", "html", "md", "json", "csv") and return the path.
 
     ``progress(fraction 0..1, message)`` is called as the work goes on (from the calling thread).
-    Raises ExportError for an unknown format, a missing or unwritable folder, a destination that is a
-    folder, or a failed write; an existing file at ``path`` is then left as it was.
+    Raises ExportTargetError for an unknown format, a missing folder, or a destination that is not a regular
+    file (a folder, a device node, a FIFO, a socket: it is never replaced), and ExportError for a failed
+    write (an unwritable folder, a full disk, a name too long); an existing file at ``path`` is then left as
+    it was, and no temporary file is left behind.
     """
     if fmt not in FORMATS:
-        raise ExportError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise ExportTargetError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
     target = Path(path).expanduser()
     folder = target.parent
-    if target.is_dir():
-        raise ExportError(f"cannot write {target}: it is a folder")
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:  # a name too long, a path through a file, a loop of links
+        raise ExportError(f"cannot write {_shown(target)}: {_reason(exc)}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise ExportTargetError(f"cannot write {target}: it is a folder")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise ExportTargetError(f"cannot write {target}: it is not a regular file (a device, FIFO or socket), "
+                                "and a report never replaces one")
     if not folder.is_dir():
-        raise ExportError(f"cannot write {target}: folder {folder} does not exist")
+        raise ExportTargetError(f"cannot write {target}: folder {folder} does not exist")
 
     def step(fraction: float, message: str) -> None:
         if progress is not None:
@@ -73,7 +89,7 @@ def export(
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     except OSError as exc:
-        raise ExportError(f"cannot write {target}: {_reason(exc)}") from None
+        raise ExportError(f"cannot write {_shown(target)}: {_reason(exc)}") from None
     tmp = Path(tmp_name)
     try:
         if fmt == "pdf":
@@ -96,7 +112,7 @@ def export(
         os.replace(tmp, target)
     except OSError as exc:
         _discard(tmp)
-        raise ExportError(f"cannot write {target}: {_reason(exc)}") from None
+        raise ExportError(f"cannot write {_shown(target)}: {_reason(exc)}") from None
     except BaseException:
         _discard(tmp)
         raise
@@ -132,6 +148,12 @@ def _discard(tmp: Path) -> None:
         pass
     except OSError:
         pass  # best effort: the original error is the one worth reporting
+
+
+def _shown(target: Path) -> str:
+    """The path for a message: a name of hundreds of characters is cut in the middle, not printed whole."""
+    text = str(target)
+    return text if len(text) <= 120 else f"{text[:60]}...{text[-40:]} ({len(text)} characters)"
 
 
 def _reason(exc: OSError) -> str:

@@ -30,6 +30,12 @@ def _cell(row: FitRow | None) -> FleetCell | None:
     return FleetCell(e.quant, e.verdict, e.decode_tokens_per_s, row.usable)
 
 
+def cell_rows(report: MachineReport) -> dict[str, FitRow]:
+    """Per model, the row a fleet cell shows for this machine: the row that speaks for the model there (its
+    pick when it is usable). The fleet JSON carries these rows."""
+    return {r.model_id: r for r in report.model_rows}
+
+
 def fleet_section(
     reports: list[MachineReport],
     machines: Sequence[Machine],
@@ -40,8 +46,7 @@ def fleet_section(
     models_by_id: dict[str, Model],
 ) -> FleetSection:
     """The matrix of the most capable models against the machines, and how each reaches the target model."""
-    # Each cell shows the row that speaks for the model there: its pick when it is usable.
-    per_machine = [{r.model_id: r for r in rep.model_rows} for rep in reports]
+    per_machine = [cell_rows(rep) for rep in reports]
     # Rows: the most capable models that at least one machine runs, then the target if missing.
     union: dict[str, FitRow] = {}
     for rep in reports:

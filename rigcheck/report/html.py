@@ -23,6 +23,7 @@ from rigcheck.report.records import (
     ModelDetail,
     PlanSection,
     ReportData,
+    fit_table_rows,
 )
 
 FLEET_COLUMNS = 5
@@ -71,6 +72,8 @@ class _Doc:
         self.charts: dict[str, str] = {}
         self.h2_count = 0
         self.anchors: list[tuple[str, str]] = []
+        self.breaks: list[int] = []
+        """Where, in ``parts``, a section that starts a printed page begins (Qt only)."""
 
     def add(self, *parts: str) -> None:
         self.parts.extend(parts)
@@ -82,6 +85,7 @@ class _Doc:
         cls = "first" if first else ""
         if self.for_qt and not first:
             cls = "pb"
+            self.breaks.append(len(self.parts))
         ident = ""
         if anchor and not self.for_qt:
             taken = {a for a, _ in self.anchors}
@@ -117,6 +121,18 @@ def render(report: ReportData) -> str:
 
 def render_document(report: ReportData, *, for_qt: bool) -> tuple[str, dict[str, str]]:
     """Markup and (for Qt) the charts it references as ``rigcheck:<key>`` -> SVG text."""
+    d = _document(report, for_qt)
+    return "\n".join(d.parts), d.charts
+
+
+def qt_document_parts(report: ReportData) -> tuple[list[str], list[int], dict[str, str]]:
+    """The Qt markup as its parts, where in them each section that starts a printed page begins, and the charts
+    (``pdf`` lays each section out as a document of its own)."""
+    d = _document(report, for_qt=True)
+    return d.parts, d.breaks, d.charts
+
+
+def _document(report: ReportData, for_qt: bool) -> _Doc:
     d = _Doc(for_qt)
     css = _CSS_QT if for_qt else _CSS_WEB
     d.add(
@@ -127,8 +143,8 @@ def render_document(report: ReportData, *, for_qt: bool) -> tuple[str, dict[str,
         f"<h1>{escape(report.title)}</h1>",
         f'<p class="meta">Generated {escape(report.generated_at)} by rigcheck {escape(report.app_version)} · '
         f"catalog #{report.catalog.sequence} of {escape(report.catalog.generated_at)}"
-        f" · context {units.tokens_text(report.settings.context_tokens)}, prompt "
-        f"{units.tokens_text(report.settings.prompt_tokens)} tokens, KV {escape(report.settings.kv_cache_type)}</p>",
+        f" · {escape(units.context_setting_text(report.settings.context_tokens, report.settings.prompt_tokens))}, "
+        f"KV {escape(report.settings.kv_cache_type)}</p>",
         "<!--nav-->",
     )
     if report.fleet is not None:
@@ -152,8 +168,11 @@ def render_document(report: ReportData, *, for_qt: bool) -> tuple[str, dict[str,
         # A contents line under the title: the page is long and has no script to navigate it.
         nav = "<nav>" + "".join(f'<a href="#{escape(a)}">{escape(t)}</a>' for a, t in d.anchors) + "</nav>"
         d.parts.insert(d.parts.index("<!--nav-->"), nav)
-    d.parts = [p for p in d.parts if p != "<!--nav-->"]
-    return "\n".join(d.parts), d.charts
+    if "<!--nav-->" in d.parts:
+        at = d.parts.index("<!--nav-->")
+        d.parts.pop(at)
+        d.breaks = [b - 1 if b > at else b for b in d.breaks]
+    return d
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -355,15 +374,16 @@ def _inventory(d: _Doc, mr: MachineReport) -> None:
 
 
 def _fit_table(d: _Doc, mr: MachineReport, *, short: bool) -> None:
-    rows = mr.model_rows
     d.h2(f"Fit table — {mr.machine.label}" if short else "Fit table", "fit")
-    shown = [r for r in rows if r.estimate.fits] if short else list(rows)
+    shown, omitted = fit_table_rows(mr, fleet=short)
     d.add(
         '<p class="small">One row per model: its pick on this machine (usable models first, the most capable first '
         "among them), else the quant closest to usable, else the smallest and what it needs. Speeds are expected "
         "values with the low–high band beneath; capability with the benchmarks it rests on; hosted is the cheapest "
         "blended price per million tokens with the input and output prices beneath."
         + (" Only models that fit are listed." if short else "")
+        + (f" The {len(shown)} most capable are shown; {omitted} more are in the CSV and JSON reports."
+           if omitted else "")
         + "</p>"
     )
     d.add(

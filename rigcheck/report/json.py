@@ -13,14 +13,34 @@ from importlib import resources
 from typing import Any
 
 from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown
+from rigcheck.report.fleet import cell_rows
 from rigcheck.report.records import ReportData
 
 SCHEMA_FILE = "report.schema.json"
 
 
 def to_dict(report: ReportData) -> dict[str, Any]:
-    """The report as plain JSON-ready data (NaN and infinities become null)."""
+    """The report as plain JSON-ready data (NaN and infinities become null).
+
+    A machine report carries every model x quant evaluated (``rows_scope`` "all"). A fleet report is bounded
+    whatever the catalog's size: each machine carries only the rows its fleet-matrix cells show, one per
+    model of the matrix (``rows_scope`` "fleet_matrix", at most ``fleet.FLEET_ROWS``), and says how many
+    models it leaves out (``rows_omitted``); a machine's full listing is its own report's.
+    """
+    machines = report.machines
+    scopes = [("all", 0)] * len(machines)
+    if report.fleet is not None:
+        matrix = [r.model_id for r in report.fleet.rows]
+        trimmed, scopes = [], []
+        for mr in machines:
+            cells = cell_rows(mr)
+            kept = tuple(cells[mid] for mid in matrix if mid in cells)
+            trimmed.append(dataclasses.replace(mr, rows=kept))
+            scopes.append(("fleet_matrix", len(cells) - len(kept)))
+        report = dataclasses.replace(report, machines=tuple(trimmed))
     out = _plain(report)
+    for machine, (scope, omitted) in zip(out["machines"], scopes, strict=True):
+        machine["rows_scope"], machine["rows_omitted"] = scope, omitted
     # Key order: what a reader wants first.
     ordered = {"schema": out.pop("schema")}
     ordered.update(out)

@@ -1,27 +1,60 @@
-"""The report as Markdown (GitHub-flavoured tables): the same sections as HTML, charts as tables."""
+"""The report as Markdown (GitHub-flavoured tables): the same sections as HTML, charts as tables.
+
+Every string from the catalog, a feed or a profile is written through ``_t`` (inline text) or ``_esc`` (a table
+cell): Markdown's punctuation and HTML's ``<``, ``>`` and ``&`` are backslash-escaped, so a model name holding
+``<script>``, ``[a link](javascript:...)``, ``![](http://tracker)`` or a ``|`` is shown as the characters it is,
+never as markup. Identifiers go in code spans through ``_code``.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from rigcheck import units
+from rigcheck.catalog.redact import escape_controls
 from rigcheck.report.details import measured_lines
 from rigcheck.report.records import (
     Capability,
-    FitRow,
     FleetCell,
     HostedRow,
     MachineReport,
     ModelDetail,
     PlanSection,
     ReportData,
+    fit_table_rows,
 )
+
+_SPECIAL = re.compile(r"([\\`*\[\]<>|~&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+"""Markdown's inline punctuation and HTML's ``< > &``; an underscore only where it could start or end emphasis
+(inside a word, as in Q4_K_M, it cannot)."""
+_SPACES = re.compile(r"\s+")
+
+
+class _Markup(str):
+    """Text that is already Markdown (a code span): a table cell escapes only its pipes."""
+
+
+def _t(value: object) -> str:
+    """Inline text from data: Markdown punctuation and ``< > &`` backslash-escaped, line breaks flattened,
+    control characters written as ``\\uXXXX`` (a report read with ``cat`` must not drive the terminal)."""
+    return escape_controls(_SPECIAL.sub(r"\\\1", _SPACES.sub(" ", str(value))))
+
+
+def _code(value: object) -> _Markup:
+    """An identifier as a code span, fenced by more backticks than it holds (so it cannot close the span)."""
+    text = escape_controls(_SPACES.sub(" ", str(value)))
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return _Markup(f"{fence} {text} {fence}" if text.startswith("`") or text.endswith("`") else f"{fence}{text}{fence}")
 
 
 def _esc(value: object) -> str:
-    """A table cell: pipes escaped, newlines flattened, empty as a dash."""
-    text = "—" if value is None or value == "" else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """A table cell: escaped as inline text (``_t``), pipes too; empty as a dash."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, _Markup):
+        return value.replace("|", "\\|")
+    return _t(value)
 
 
 def _table(head: Sequence[str], rows: Iterable[Sequence[object]], numeric: Sequence[int] = ()) -> str:
@@ -47,11 +80,12 @@ def _price(h: HostedRow | None, provider: bool = True) -> str | None:
 
 
 def render(report: ReportData) -> str:
-    out: list[str] = [f"# {report.title}", ""]
+    out: list[str] = [f"# {_t(report.title)}", ""]
     out.append(
         f"Generated {report.generated_at} by rigcheck {report.app_version} · catalog #{report.catalog.sequence} "
-        f"of {report.catalog.generated_at} · context {units.tokens_text(report.settings.context_tokens)}, prompt "
-        f"{units.tokens_text(report.settings.prompt_tokens)} tokens, KV {report.settings.kv_cache_type}"
+        f"of {_t(report.catalog.generated_at)} · "
+        f"{units.context_setting_text(report.settings.context_tokens, report.settings.prompt_tokens)}, KV "
+        f"{report.settings.kv_cache_type}"
     )
     out.append("")
     if report.fleet is not None:
@@ -75,10 +109,10 @@ def render(report: ReportData) -> str:
 
 def _summary(out: list[str], mr: MachineReport, heading: str) -> None:
     s = mr.summary
-    out += [f"## {heading}", ""]
+    out += [f"## {_t(heading)}", ""]
     if s.answer:
-        out += [f"> **{s.answer}**", ""]
-    out += [f"**{s.headline}**", "", "### Runs usably: this machine's picks", ""]
+        out += [f"> **{_t(s.answer)}**", ""]
+    out += [f"**{_t(s.headline)}**", "", "### Runs usably: this machine's picks", ""]
     out.append(
         _table(
             ["Model", "Pick", "Verdict", "Decode tok/s", "First token", "Capability"],
@@ -99,15 +133,15 @@ def _summary(out: list[str], mr: MachineReport, heading: str) -> None:
         out += ["No hosted offer in the catalog.", ""]
     else:
         out += [
-            f"**{s.best_hosted_model_name or h.model_id}** at **{h.provider}**: {_price(h, provider=False)} — "
-            f"{s.best_hosted_reason or ''}.",
+            f"**{_t(s.best_hosted_model_name or h.model_id)}** at **{_t(h.provider)}**: {_price(h, provider=False)} — "
+            f"{_t(s.best_hosted_reason or '')}.",
             "",
         ]
 
 
 def _inventory(out: list[str], mr: MachineReport) -> None:
     m = mr.machine
-    out += [f"## Machine inventory — {m.label}", ""]
+    out += [f"## Machine inventory — {_t(m.label)}", ""]
 
     def src(sources: dict[str, str], key: str) -> str:
         return f" ({sources[key]})" if key in sources else ""
@@ -125,8 +159,8 @@ def _inventory(out: list[str], mr: MachineReport) -> None:
                     (g.pcie_link or "—") + src(g.sources, "pcie_link"),
                     units.watts_text(g.power_limit_w),
                     " / CUDA ".join(x for x in (g.driver_version, g.cuda_version) if x) or None,
-                    f"`{g.uuid}`" if g.uuid else None,
-                    f"`{g.serial}`" if g.serial else None,
+                    _code(g.uuid) if g.uuid else None,
+                    _code(g.serial) if g.serial else None,
                 ]
                 for g in m.gpus
             ),
@@ -150,12 +184,12 @@ def _inventory(out: list[str], mr: MachineReport) -> None:
     missing = [f"GPU {g.index} {k}: {v}" for g in m.gpus for k, v in sorted(g.unavailable.items())]
     missing += [f"{b.name} backend: {b.reason}" for b in m.backends if not b.available and b.reason]
     if missing:
-        out += ["Not readable on this machine:", ""] + [f"- {x}" for x in missing] + [""]
+        out += ["Not readable on this machine:", ""] + [f"- {_t(x)}" for x in missing] + [""]
 
 
 def _fit(out: list[str], mr: MachineReport, *, short: bool) -> None:
-    out += [f"## Fit table — {mr.machine.label}", ""]
-    rows: list[FitRow] = [r for r in mr.model_rows if r.estimate.fits] if short else list(mr.model_rows)
+    out += [f"## Fit table — {_t(mr.machine.label)}", ""]
+    rows, omitted = fit_table_rows(mr, fleet=short)
     out.append(
         _table(
             ["Model", "Params", "Pick", "Verdict", "Usable", "Memory", "Max ctx", "Prefill tok/s", "Decode tok/s",
@@ -180,10 +214,13 @@ def _fit(out: list[str], mr: MachineReport, *, short: bool) -> None:
             numeric=(1, 5, 6, 7, 8, 9, 10),
         )
     )
+    if omitted:
+        out += [f"The {len(rows)} most capable are shown; {omitted} more are in the CSV and JSON reports.", ""]
 
 
 def _detail(out: list[str], d: ModelDetail) -> None:
-    out += [f"## Model: {d.model_name}", "", f"`{d.model_id}` — " + "; ".join(f"{k}: {v}" for k, v in d.facts), ""]
+    out += [f"## Model: {_t(d.model_name)}", "",
+            f"{_code(d.model_id)} — " + "; ".join(f"{_t(k)}: {_t(v)}" for k, v in d.facts), ""]
     out += ["### Every quant on this machine", ""]
     out.append(
         _table(
@@ -214,7 +251,7 @@ def _detail(out: list[str], d: ModelDetail) -> None:
         + ". ★ = this machine's pick.\n"
     )
     if d.speed_vs_context:
-        out += [f"### Speed vs context ({d.speed_quant})", ""]
+        out += [f"### Speed vs context ({_t(d.speed_quant)})", ""]
         out.append(
             _table(
                 ["Context", "Verdict", "Prefill tok/s", "Decode tok/s", "First token"],
@@ -228,18 +265,20 @@ def _detail(out: list[str], d: ModelDetail) -> None:
         )
     best = next((e for e in d.quants if e.quant == (d.best_quant or d.speed_quant)), None)
     if d.launch:
-        out += [f"### Run it ({d.best_quant})", ""]
+        out += [f"### Run it ({_t(d.best_quant)})", ""]
         for cmd in d.launch:
-            out += [f"{cmd.runtime}:", "", "```sh", cmd.command, "```", ""]
-            out += [f"- {n}" for n in cmd.notes] + ([""] if cmd.notes else [])
-    measured = [f"- {e.quant}: {line}" for e in d.quants for line in measured_lines(e)]
+            command = escape_controls(cmd.command)
+            fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", command)), default=0) + 1)
+            out += [f"{_t(cmd.runtime)}:", "", f"{fence}sh", command, fence, ""]
+            out += [f"- {_t(n)}" for n in cmd.notes] + ([""] if cmd.notes else [])
+    measured = [f"- {_t(e.quant)}: {_t(line)}" for e in d.quants for line in measured_lines(e)]
     if measured:
         out += ["### Measured on this machine", ""] + measured + [""]
     if best is not None and (best.basis or best.placement):
         out += ["### How the estimate was made", ""]
         if best.placement and not any(b.lower().startswith("placement") for b in best.basis):
-            out.append(f"- Placement ({best.quant}): {best.placement}")
-        out += [f"- {b}" for b in best.basis] + [""]
+            out.append(f"- Placement ({_t(best.quant)}): {_t(best.placement)}")
+        out += [f"- {_t(b)}" for b in best.basis] + [""]
     out += ["### Hosted offers", ""]
     out.append(
         _table(
@@ -258,9 +297,9 @@ def _detail(out: list[str], d: ModelDetail) -> None:
 def _plans(out: list[str], plans: Sequence[PlanSection]) -> None:
     out += ["## What it would take: the planner's recommendations", ""]
     for p in plans:
-        out += [f"### {p.model_name}" + (f" at {p.quant}" if p.quant else ""), ""]
+        out += [f"### {_t(p.model_name)}" + (f" at {_t(p.quant)}" if p.quant else ""), ""]
         if p.note:
-            out += [f"_{p.note}_", ""]
+            out += [f"_{_t(p.note)}_", ""]
         if p.options:
             out.append(
                 _table(
@@ -277,7 +316,7 @@ def _plans(out: list[str], plans: Sequence[PlanSection]) -> None:
                 )
             )
         if p.advice:
-            out += ["Upgrade this machine:", ""] + [f"- {a}" for a in p.advice] + [""]
+            out += ["Upgrade this machine:", ""] + [f"- {_t(a)}" for a in p.advice] + [""]
 
 
 def _cell(c: FleetCell | None) -> str:
@@ -298,7 +337,7 @@ def _fleet(out: list[str], report: ReportData) -> None:
     out.append(_table(["Model", "Capability", *f.machine_labels],
                       ([r.model_name, _q(r.capability), *(_cell(c) for c in r.cells)] for r in f.rows)))
     if f.target_model_id:
-        out += [f"### Bringing the fleet to {f.target_model_name or f.target_model_id}", ""]
+        out += [f"### Bringing the fleet to {_t(f.target_model_name or f.target_model_id)}", ""]
         out.append(
             _table(
                 ["Machine", "Now", "What to buy"],
@@ -310,7 +349,7 @@ def _fleet(out: list[str], report: ReportData) -> None:
 def _assumptions(out: list[str], report: ReportData) -> None:
     c = report.catalog
     out += ["## Assumptions, versions and sources", ""]
-    out += [f"- {a}" for a in report.assumptions] + [""]
+    out += [f"- {_t(a)}" for a in report.assumptions] + [""]
     age = f"{c.age_days:.0f} days old" if c.age_days is not None else "age unknown"
     out.append(
         _table(
@@ -326,4 +365,4 @@ def _assumptions(out: list[str], report: ReportData) -> None:
         )
     )
     if c.warnings:
-        out += ["Catalog warnings:", ""] + [f"- {w}" for w in c.warnings] + [""]
+        out += ["Catalog warnings:", ""] + [f"- {_t(w)}" for w in c.warnings] + [""]

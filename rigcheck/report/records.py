@@ -7,6 +7,7 @@ applied by the estimator with the report's settings: the report keeps no thresho
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -16,6 +17,11 @@ from rigcheck.estimate.types import Band, Estimate, Settings
 REPORT_SCHEMA = "rigcheck.report/2"
 """2: one capability per model (``rules.capabilities``) in place of a representative score ("quality"); hosted
 prices blended by the rules (``usd_per_m_blended``); the summary's one-line answer and catalog counts."""
+FIT_TABLE_ROWS = 150
+"""The most models a machine report's fit table shows in Markdown, HTML and PDF (in the rules' order): the
+embedded catalog fits whole, a catalog of thousands keeps a readable report; CSV and JSON list every model."""
+FLEET_FIT_TABLE_ROWS = 25
+"""The most models each machine's fit table shows in a fleet report (the first that fit)."""
 
 # --------------------------------------------------------------------------------------------- records
 
@@ -341,3 +347,33 @@ def one_row_per_model(rows: Iterable[FitRow]) -> tuple[FitRow, ...]:
         best = [r for r in group if r.estimate.best]
         chosen.append(best[0] if best else min(group, key=lambda r: r.estimate.memory.total_bytes))
     return tuple(sorted(chosen, key=lambda r: (*rank(r), r.model_id)))
+
+
+def fit_table_rows(report: MachineReport, *, fleet: bool) -> tuple[tuple[FitRow, ...], int]:
+    """The rows a Markdown, HTML or PDF fit table shows, and how many models it leaves out: one row per model in
+    the rules' order, at most ``FIT_TABLE_ROWS`` (a fleet report: the first ``FLEET_FIT_TABLE_ROWS`` that fit)."""
+    rows = report.model_rows
+    if fleet:
+        rows = tuple(r for r in rows if r.estimate.fits)
+    limit = FLEET_FIT_TABLE_ROWS if fleet else FIT_TABLE_ROWS
+    return rows[:limit], max(0, len(rows) - limit)
+
+
+def fleet_rows(rows: Iterable[FitRow], per_model: Iterable[FitRow] | None = None) -> tuple[FitRow, ...]:
+    """What a fleet report keeps of one machine's evaluation: the row that speaks for each model (what the
+    summary, the fit table and the fleet matrix show), not every quant, as a settled ``Estimate`` without basis
+    lines. A fleet of a thousand machines then holds one row per model per machine, and nothing of each machine's
+    estimator (the estimator's rows work their details out on first read, from the estimator's per-model state,
+    which would otherwise stay alive with them). A fleet report shows no basis lines; a machine's own report
+    does. ``per_model``: ``one_row_per_model(rows)`` when the caller has it."""
+    kept = one_row_per_model(rows) if per_model is None else per_model
+    return tuple(dataclasses.replace(r, estimate=settled(r.estimate, basis=False)) for r in kept)
+
+
+_ESTIMATE_FIELDS = tuple(f.name for f in dataclasses.fields(Estimate) if f.name != "basis")
+
+
+def settled(e: Estimate, *, basis: bool = True) -> Estimate:
+    """A plain ``Estimate`` with every field worked out: no reference left to the estimator that made it.
+    Without ``basis`` its basis lines are left out (the costliest part to work out, and the largest to keep)."""
+    return Estimate(**{name: getattr(e, name) for name in _ESTIMATE_FIELDS}, basis=e.basis if basis else ())

@@ -26,20 +26,42 @@ SUMMARY_PICKS = 5
 
 
 def fit_row(
-    e: Estimate, model: Model | None, capability: dict[str, Capability], hosted: dict[str, tuple[HostedRow, ...]]
+    e: Estimate, model: Model | None, capability: dict[str, Capability], hosted: dict[str, tuple[HostedRow, ...]],
+    cache: dict[str, dict[str, object]] | None = None,
 ) -> FitRow:
-    """One row of the fit table: the estimate beside the model's name, size, capability and cheapest hosted offer."""
-    offers = hosted.get(e.model_id, ())
-    cheapest = offers[0] if offers and (offers[0].usd_per_m_input or offers[0].usd_per_m_output) else None
-    return FitRow(
-        model_id=e.model_id,
-        model_name=model_name(model) if model else e.model_id,
-        params_total_b=model.params_total_b if model else None,
-        params_active_b=model.params_active_b if model else None,
-        capability=capability.get(e.model_id),
-        cheapest_hosted=cheapest,
-        estimate=e,
-    )
+    """One row of the fit table: the estimate beside the model's name, size, capability and cheapest hosted offer.
+
+    ``cache`` (a dict the caller keeps for one report) holds what the rows of one model share, worked out once.
+    """
+    shared = None if cache is None else cache.get(e.model_id)
+    if shared is None:
+        offers = hosted.get(e.model_id, ())
+        shared = {
+            "model_id": e.model_id,
+            "model_name": model_name(model) if model else e.model_id,
+            "params_total_b": model.params_total_b if model else None,
+            "params_active_b": model.params_active_b if model else None,
+            "capability": capability.get(e.model_id),
+            "cheapest_hosted": offers[0] if offers and (offers[0].usd_per_m_input or offers[0].usd_per_m_output)
+            else None,
+        }
+        if cache is not None:
+            cache[e.model_id] = shared
+    # Built as the estimator builds its rows (a frozen dataclass's __init__ sets each field through
+    # object.__setattr__): a fleet report makes one per model x quant x machine, a million for a thousand.
+    row = _object_new(FitRow)
+    _object_setattr(row, "__dict__", {**shared, "estimate": e})
+    return row
+
+
+_object_new = object.__new__
+_object_setattr = object.__setattr__
+
+
+def usable_models(per_model: Sequence[FitRow]) -> list[FitRow]:
+    """The models this machine runs usably, at their picks, in the rules' order (``per_model`` is
+    ``one_row_per_model``'s answer). The summary and ``probe --format prometheus`` count and pick from it."""
+    return [r for r in per_model if r.usable]
 
 
 def _pick(row: FitRow, reason: str) -> SummaryPick:
@@ -63,11 +85,13 @@ def summarize(
     catalog: Catalog,
     settings: Settings,
     hosted: dict[str, tuple[HostedRow, ...]],
+    per_model: tuple[FitRow, ...] | None = None,
 ) -> Summary:
     """The machine's summary: the most capable models it runs usably (their picks), those it cannot (with why), the
-    best hosted alternative, and counts that add up to the catalog's."""
-    per_model = one_row_per_model(rows)
-    well = [r for r in per_model if r.usable]
+    best hosted alternative, and counts that add up to the catalog's. ``per_model``: ``one_row_per_model(rows)``
+    when the caller has it."""
+    per_model = one_row_per_model(rows) if per_model is None else per_model
+    well = usable_models(per_model)
     runs_well = tuple(
         _pick(r, f"{units.verdict_place(r.estimate.verdict)}, {units.rate_text(r.estimate.decode_tokens_per_s.expected)} tok/s")
         for r in well[:SUMMARY_PICKS]
@@ -154,5 +178,6 @@ def runs_everything_answer(rows: Sequence[FitRow]) -> str:
         return "The catalog has no model this machine could be estimated for."
     r = top[0]
     e = r.estimate
+    speed = f", {units.rate_text(e.decode_tokens_per_s.expected)} tok/s" if e.decode_tokens_per_s else ""
     return (f"This machine runs every catalog model usably; the most capable: {r.model_name} at {e.quant} "
-            f"({units.verdict_place(e.verdict)}, {units.rate_text(e.decode_tokens_per_s.expected)} tok/s).")
+            f"({units.verdict_place(e.verdict)}{speed}).")

@@ -122,11 +122,27 @@ def test_resolve_gpu_uses_probed_memory_and_cores(table):
 def test_lookup_explains_ambiguity_and_unknown(table):
     with pytest.raises(devices.DeviceLookupError, match="ambiguous.*A100 40GB SXM.*A100 80GB SXM"):
         devices.lookup("A100", table)
-    with pytest.raises(devices.DeviceLookupError, match="unknown GPU '4090'; did you mean: NVIDIA GeForce RTX 4090"):
-        devices.lookup("4090", table)
+    with pytest.raises(devices.DeviceLookupError, match="unknown GPU 'RTX 40'; did you mean: NVIDIA GeForce RTX 40"):
+        devices.lookup("RTX 40", table)
     with pytest.raises(devices.DeviceLookupError, match="`rigcheck devices` lists"):
         devices.lookup("zzzz", table)
     assert devices.lookup("h100 sxm5", table).name == "NVIDIA H100 SXM"
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("4090", "NVIDIA GeForce RTX 4090"),  # not its laptop part: the shortest name, which starts every other
+    ("3090", "NVIDIA GeForce RTX 3090"),  # not the 3090 Ti
+    ("4090 laptop", "NVIDIA GeForce RTX 4090 Laptop GPU"),
+    ("3090 Ti", "NVIDIA GeForce RTX 3090 Ti"),
+])
+def test_a_short_typed_name_means_the_original_part(catalog, typed, expected):
+    assert devices.lookup(typed, catalog.devices).name == expected
+
+
+@pytest.mark.parametrize("typed", ["A100", "M3 Ultra"])  # sizes and bins: no name is the original part
+def test_a_short_name_over_parts_of_equal_standing_stays_ambiguous(catalog, typed):
+    with pytest.raises(devices.DeviceLookupError, match="ambiguous"):
+        devices.lookup(typed, catalog.devices)
 
 
 @pytest.mark.parametrize(

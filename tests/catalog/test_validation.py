@@ -51,7 +51,7 @@ def test_a_good_document_passes_both_ways():
 
 
 BAD = [
-    (lambda d: d["models"][1].update(num_layers=-3), r"^\$\.models\[1\]\.num_layers is -3; it must be a non-negative"),
+    (lambda d: d["models"][1].update(num_layers=-3), r"^\$\.models\[1\]\.num_layers is -3; it must be at least 1$"),
     (lambda d: d["models"][2].update(params_total_b=-7.5), r"^\$\.models\[2\]\.params_total_b is -7\.5; it must be"),
     (lambda d: d["hosted"][0].update(usd_per_m_output=-1.0), r"^\$\.hosted\[0\]\.usd_per_m_output is -1\.0; it"),
     (lambda d: d["scores"][0].update(value=-0.5), r"^\$\.scores\[0\]\.value is -0\.5; it must be"),
@@ -60,7 +60,9 @@ BAD = [
     (lambda d: d["models"][0]["quants"][2].update(file_size_bytes=-1),
      r"^\$\.models\[0\]\.quants\[2\]\.file_size_bytes is -1; it must be"),
     (lambda d: d["models"][1]["quants"][0].update(bits_per_weight=0),
-     r"^\$\.models\[1\]\.quants\[0\]\.bits_per_weight must be above 0$"),
+     r"^\$\.models\[1\]\.quants\[0\]\.bits_per_weight is 0\.0; it must be at least 0\.5$"),
+    (lambda d: d["models"][1]["quants"][0].update(file_size_bytes=-1),
+     r"^\$\.models\[1\]\.quants\[0\]\.file_size_bytes is -1; it must be a non-negative number$"),
     (lambda d: d["models"].append(dict(d["models"][0])), r"^catalog lists model id 'org/model-0' twice$"),
     (lambda d: d["models"][2].update(id="  "), r"^\$\.models\[2\]\.id is empty$"),
     (lambda d: d["models"][1]["quants"].append(dict(d["models"][1]["quants"][2])),

@@ -67,7 +67,7 @@ def test_fit_all_lists_every_quant_and_marks_the_pick(capsys):
     lines = [line for line in out.splitlines() if "Meta-Llama-3-8B" in line]
     assert len(lines) >= 8, "with --all every quant is listed"
     assert sum(line.startswith("*") for line in lines) == 1
-    assert "DECODE t/s" in out and "TTFT" in out
+    assert "DECODE tok/s" in out and "TTFT" in out
 
 
 def test_fit_quant_filter(capsys):

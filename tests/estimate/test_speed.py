@@ -10,6 +10,7 @@ from rigcheck.catalog.records import Catalog, Device, Model, Quant
 from rigcheck.estimate import evaluate
 from rigcheck.estimate.estimator import Estimator
 from rigcheck.estimate.memory import model_shape, weights_bytes
+from rigcheck.estimate.rules import OUTPUT_RESERVE_TOKENS
 from rigcheck.estimate.speed import pipeline_speedup, serving_throughput
 from rigcheck.estimate.types import VERDICTS, Settings
 from tests.estimate import records
@@ -82,8 +83,9 @@ def test_longer_context_never_lowers_memory(model, c1, c2, kv):
     short, long_ = sorted((c1, c2))
     assert shape.kv_cache_bytes(short, kv) <= shape.kv_cache_bytes(long_, kv)
     m = machine([RTX_4090], 64)
-    e_short = Estimator(m, [RTX_4090], Settings(context_tokens=short, kv_cache_type=kv))
-    e_long = Estimator(m, [RTX_4090], Settings(context_tokens=long_, kv_cache_type=kv))
+    # The prompt fits the shorter context, so the setting alone sizes the cache (rules.run_context).
+    e_short = Estimator(m, [RTX_4090], Settings(context_tokens=short, prompt_tokens=short, kv_cache_type=kv))
+    e_long = Estimator(m, [RTX_4090], Settings(context_tokens=long_, prompt_tokens=short, kv_cache_type=kv))
     q = model.quants[0]
     a = e_short.estimate(e_short.shape(model), q, "llama.cpp").memory
     b = e_long.estimate(e_long.shape(model), q, "llama.cpp").memory
@@ -253,7 +255,9 @@ def test_evaluate_invariants_on_any_machine(gpus, ram, free_vram, free_ram, cont
     for r in rows:
         assert r.verdict in VERDICTS
         assert r.memory.total_bytes > 0 and r.memory.kv_cache_bytes >= 0
-        assert r.context_tokens <= max(context, 1)
+        # The setting, or the prompt + room for the answer when the prompt is longer (rules.run_context).
+        assert r.context_tokens <= max(context, prompt + OUTPUT_RESERVE_TOKENS)
+        assert r.context_tokens >= prompt or r.verdict == "no_fit"
         if r.verdict == "no_fit":
             assert r.decode_tokens_per_s is None and r.max_context_tokens is None and not r.best
             continue

@@ -22,10 +22,10 @@ def test_window_is_fully_populated(window):
     assert window.models_page.count.text() == "4 of 4 models"
     assert window.catalog_label.text().startswith("Catalog: built in, ")
     card = window.machine_panel.gpu_cards[0]
-    assert card.vram_bar.format() == "2.0 GiB / 24.0 GiB"
+    assert card.vram_bar.format() == "2 GiB / 24 GiB"
     assert "1,008 GB/s" in card.values_text and "165 TFLOPS" in card.values_text
     assert "driver" in card.vram_bar.toolTip()
-    assert window.machine_panel.host_card.ram_bar.format() == "8.0 GiB / 64.0 GiB"
+    assert window.machine_panel.host_card.ram_bar.format() == "8 GiB / 64 GiB"
     assert not window.banner.isVisible()
     # Default order: the rules' (usable first, the most capable first among them); what does not fit last.
     assert ids(window)[-1] == "acme/Huge-MoE-400B"
@@ -122,7 +122,7 @@ def test_what_if_machine_then_back(window, qtbot):
     assert window.banner.isVisible()
     assert "hypothetical" in window.banner_label.text()
     assert len(window.machine_panel.gpu_cards) == 2
-    assert window.machine_panel.gpu_cards[0].vram_bar.format() == "80.0 GiB"
+    assert window.machine_panel.gpu_cards[0].vram_bar.format() == "80 GiB"
     assert not window.machine_panel.sparkline.isVisible()  # no live usage for a described machine
     big = next(r for r in window.models_page.model.rows() if r.model.id == "acme/Big-70B")
     assert big.verdict == "gpu"  # 160 GiB of VRAM holds it
@@ -245,7 +245,7 @@ def test_profile_file_from_what_if_dialog(make_window, qtbot):
     window.hardware_dialog.load_profile("/some/lab-box.json")
     assert not window.hardware_dialog.isVisible()
     assert window.banner.isVisible() and "from a profile: lab-box.json" in window.banner_label.text()
-    assert window.machine_panel.gpu_cards[0].vram_bar.format().endswith("48.0 GiB")
+    assert window.machine_panel.gpu_cards[0].vram_bar.format().endswith("48 GiB")
     window.act_back.trigger()
     assert not window.banner.isVisible()
 
@@ -375,7 +375,7 @@ def test_identical_gpus_share_one_card(window, qtbot):
     cards = window.machine_panel.gpu_cards
     assert len(cards) == 1 and len(cards[0].gpus) == 4
     assert cards[0].vram_bar.format() == "320 GiB"
-    assert "GPU 3: ? / 80.0 GiB" in cards[0].vram_bar.toolTip()
+    assert "GPU 3: ? / 80 GiB" in cards[0].vram_bar.toolTip()
     from PySide6.QtWidgets import QLabel
 
     texts = [label.text() for label in cards[0].findChildren(QLabel)]

@@ -153,8 +153,8 @@ def test_bench_runs_llama_bench_with_the_estimated_placement_and_keeps_the_run(c
     ws = _profile(tmp_path, "RTX 4080", "workstation")
     model = write_gguf(tmp_path / "models" / "Qwen2.5-7B-Instruct-Q4_K_M.gguf", QWEN25_7B)[0]
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    code, out, _ = _run(capsys, "bench", str(model), "--machine", ws)
-    assert code == 0 and "llama-bench is not on PATH: skipped" in out
+    code, out, err = _run(capsys, "bench", str(model), "--machine", ws)
+    assert code == 1 and "llama-bench is not on PATH: skipped" in err and not out
     record = tmp_path / "argv.txt"
     _fake_llama_bench(tmp_path / "bin", record)
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))

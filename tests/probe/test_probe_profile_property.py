@@ -1,4 +1,4 @@
-"""Property test: any Machine the types allow survives dump_profile -> JSON -> machine_from_dict exactly."""
+"""Property test: any Machine the types and ranges allow survives dump_profile -> JSON -> machine_from_dict exactly."""
 
 from __future__ import annotations
 
@@ -11,25 +11,27 @@ from collections.abc import Mapping
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rigcheck.probe.profile import dump_profile, machine_from_dict
+from rigcheck.probe.profile import RANGES, dump_profile, machine_from_dict
 from rigcheck.probe.types import Machine
 
 _text = st.text(max_size=12)
 
 
-def _for_type(tp) -> st.SearchStrategy:
+def _for_type(tp, name: str = "") -> st.SearchStrategy:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
-        return st.one_of(*(st.none() if a is type(None) else _for_type(a) for a in args))
+        return st.one_of(*(st.none() if a is type(None) else _for_type(a, name) for a in args))
     if origin is typing.Literal:
         return st.sampled_from(args)
     if tp is bool:
         return st.booleans()
     if tp is int:
-        return st.integers(min_value=-(2**63), max_value=2**63)
+        low, high = RANGES[name]
+        return st.integers(min_value=int(low), max_value=int(high))
     if tp is float:
-        return st.floats(allow_nan=False, allow_infinity=False)
+        low, high = RANGES[name]
+        return st.floats(min_value=low, max_value=high)
     if tp is str:
         return _text
     if origin is tuple:
@@ -43,7 +45,7 @@ def _for_type(tp) -> st.SearchStrategy:
 
 def _record(cls) -> st.SearchStrategy:
     hints = typing.get_type_hints(cls)
-    return st.builds(cls, **{f.name: _for_type(hints[f.name]) for f in dataclasses.fields(cls)})
+    return st.builds(cls, **{f.name: _for_type(hints[f.name], f.name) for f in dataclasses.fields(cls)})
 
 
 @settings(max_examples=25, deadline=None)

@@ -37,7 +37,7 @@ def test_mutated_config_never_crashes(base, changes, nest):
     try:
         model = model_from_config("org/repo", config, params_total=1_000_000_000)
     except FeedInvalid as exc:
-        assert "does not describe a transformer" in str(exc)
+        assert "does not describe a transformer" in str(exc) or "is not valid: " in str(exc)
         return
     check_record_numbers(model, "model")  # no negative or non-finite number gets into a feed
     msgspec.json.decode(msgspec.json.encode(model), type=Model)  # and it round-trips through the cache

@@ -74,7 +74,8 @@ def test_fleet_of_two_profiles(capsys, tmp_path):
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, argv, message):
-    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
     base = ["report", "--gpu", "RTX 4090", "--ram", "64GB"] if "--gpu" not in argv else ["report", "--ram", "64GB"]
     code, out, err = _run(capsys, *base, *argv)
     assert code == 2
@@ -86,3 +87,42 @@ def test_bad_context_is_an_argparse_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["report", "--gpu", "RTX 4090", "-o", "r.json", "--context", "zero"])
     assert exc.value.code == 2
+
+
+def test_report_to_standard_output_writes_the_document_and_no_file(capsys, tmp_path, monkeypatch):
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    code, out, err = _run(capsys, "report", "--gpu", "RTX 4090", "--ram", "64GB", "-o", "-", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["schema"] == "rigcheck.report/2"
+    assert list((tmp_path / "cwd").iterdir()) == []  # not a file named "-"
+
+
+def test_pdf_to_standard_output_is_the_pdf_bytes(capfdbinary, tmp_path, monkeypatch):
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    code = main(["report", "--gpu", "RTX 4090", "--ram", "64GB", "-o", "-", "--format", "pdf",
+                 "--select", "Qwen3-8B"])
+    out, _ = capfdbinary.readouterr()
+    assert code == 0
+    assert out.startswith(b"%PDF-") and out.rstrip().endswith(b"%%EOF")
+    assert list((tmp_path / "cwd").iterdir()) == []
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["-o", "-"], "cannot tell the format from standard output"),
+    (["-o", "r.md", "--format", "pdf"], "'r.md' names a Markdown file but --format is pdf"),
+])
+def test_report_output_and_format_that_disagree_are_one_line_exit_2(capsys, tmp_path, monkeypatch, argv, says):
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    code, out, err = _run(capsys, "report", "--gpu", "RTX 4090", "--ram", "64GB", *argv)
+    assert code == 2 and says in err and len(err.strip().splitlines()) == 1
+    assert list((tmp_path / "cwd").iterdir()) == []
+
+
+def test_a_name_without_a_known_suffix_takes_the_format_given(capsys, tmp_path):
+    target = tmp_path / "report.txt"
+    code, out, err = _run(capsys, "report", "--gpu", "RTX 4090", "--ram", "64GB", "-o", str(target), "--format", "md")
+    assert code == 0, err
+    assert target.read_text(encoding="utf-8").startswith("# ")

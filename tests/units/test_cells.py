@@ -79,7 +79,7 @@ def test_cells_module_is_qt_free():
                   TTFT: 2.0},
                  "gpu", 131072, id="fits"),
     # Does not fit: the quant it would need in parentheses, no context and no speeds, yet the memory it needs.
-    pytest.param(not_fitting(), {QUANT: "(Q2_K)", VERDICT: "Does not fit", USABLE: "No", MEMORY: "5.0 GiB",
+    pytest.param(not_fitting(), {QUANT: "(Q2_K)", VERDICT: "Does not fit", USABLE: "No", MEMORY: "5 GiB",
                                  CONTEXT: DASH, PREFILL: DASH, DECODE: DASH, TTFT: DASH},
                  {QUANT: "q2_k", VERDICT: 4, USABLE: 0, MEMORY: 5 * GIB, CONTEXT: None, DECODE: None, TTFT: None},
                  "no_fit", None, id="does-not-fit"),
@@ -107,7 +107,7 @@ def test_tooltips_are_plain_text_per_column():
                           "aider_polyglot: 12.5 (test)\naider_polyglot: 15")
     assert fit[VERDICT] == fit[QUANT] == fit[MEMORY]
     assert fit[VERDICT].splitlines() == ["Fits in VRAM: all layers on GPU 0",
-                                         "Weights 8.0 GiB, KV cache 1.0 GiB (8k context), overhead 512 MiB",
+                                         "Weights 8 GiB, KV cache 1 GiB (8k context), overhead 512 MiB",
                                          "On GPU 9.5 GiB, in RAM 0 B", "Fits in the memory free now"]
     assert fit[DECODE].endswith("tok/s  (expected, low–high)")
     assert fit[PARAMS] is None and fit[CONTEXT] is None

@@ -22,8 +22,8 @@ def test_units_is_qt_free():
 
 
 @pytest.mark.parametrize(("value", "expected"), [
-    (None, "—"), (512, "512 B"), (900 * 2**20, "900 MiB"), (7.2 * GIB, "7.2 GiB"), (24 * GIB, "24.0 GiB"),
-    (380 * GIB, "380 GiB"), (2 * 1024 * GIB, "2.0 TiB"),
+    (None, "—"), (512, "512 B"), (900 * 2**20, "900 MiB"), (7.2 * GIB, "7.2 GiB"), (24 * GIB, "24 GiB"),
+    (23.99 * GIB, "24.0 GiB"), (380 * GIB, "380 GiB"), (2 * 1024 * GIB, "2 TiB"), (2.5 * 1024 * GIB, "2.5 TiB"),
 ])
 def test_bytes(value, expected):
     assert units.bytes_text(value) == expected

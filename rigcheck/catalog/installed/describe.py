@@ -14,6 +14,7 @@ import struct
 from pathlib import Path
 
 from rigcheck.catalog.installed.gguf_header import GgufError, SkippedArray, describe_problem, read_header
+from rigcheck.probe.files import read_json
 
 SUMMARY_VERSION = 1
 
@@ -146,7 +147,7 @@ def safetensors_summary(folder: Path, files: list[Path], sizes: list[int]) -> di
     config too) and the safetensors headers' tensor shapes. Never raises."""
     summary: dict[str, object] = {"version": SUMMARY_VERSION, "problem": None, "format": "safetensors"}
     try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        config = read_json(folder / "config.json", 16 * 1024 * 1024, "config.json")
         if not isinstance(config, dict):
             raise ValueError
     except (OSError, UnicodeDecodeError, ValueError):

@@ -8,12 +8,13 @@ the Hugging Face repo or Ollama tag it came from, and a problem sentence where t
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from rigcheck.probe.files import read_json
 
 SHARD = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
 """A split GGUF shard: ``Model-Q4_K_M-00001-of-00003.gguf`` (llama.cpp's gguf-split naming)."""
@@ -179,11 +180,11 @@ def find_ollama(root: Path) -> list[Found]:
 def _ollama_model(root: Path, manifest: Path, host: str, namespace: str, model: str) -> Found:
     tag, repo = _ollama_name(host, namespace, model, manifest.name)
     try:
-        document = json.loads(manifest.read_text(encoding="utf-8"))
+        document = read_json(manifest, 16 * 1024 * 1024, "Ollama manifest")
         layers = document["layers"]
         if not isinstance(layers, list):
             raise TypeError
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError):  # FileReadError (a FIFO, too deep) is a ValueError
         return Found("ollama", manifest, "gguf", tag=tag, repo=repo,
                      problem="the Ollama manifest is not readable JSON with a list of layers")
     weights = [la for la in layers if isinstance(la, dict) and la.get("mediaType") == OLLAMA_MODEL_LAYER]

@@ -18,6 +18,7 @@ from rigcheck.catalog.installed.finders import Found, find_all
 from rigcheck.catalog.installed.matching import InstalledModel, display_name, find_catalog_model, quant_name
 from rigcheck.catalog.installed.roots import Roots, default_roots
 from rigcheck.catalog.records import Catalog
+from rigcheck.probe.files import read_json
 
 HEADER_CACHE_NAME = "installed-headers.json"
 
@@ -32,7 +33,7 @@ class HeaderCache:
         self.changed = False
         if path is not None:
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
+                data = read_json(path, 256 * 1024 * 1024, "installed-model cache")
                 if isinstance(data, dict) and data.get("version") == SUMMARY_VERSION:
                     self.entries = {k: v for k, v in data.get("files", {}).items() if isinstance(v, dict)}
             except (OSError, UnicodeDecodeError, ValueError):

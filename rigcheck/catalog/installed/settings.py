@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rigcheck.probe.files import read_json
+
 FOLDERS_FILE = "installed-folders.json"
 
 
@@ -21,7 +23,7 @@ def _path() -> Path:
 def saved_folders() -> list[str]:
     """The folders the user added, in the order added."""
     try:
-        data = json.loads(_path().read_text(encoding="utf-8"))
+        data = read_json(_path(), 1024 * 1024, "the model folders file")
     except (OSError, UnicodeDecodeError, ValueError):
         return []
     folders = data.get("folders") if isinstance(data, dict) else None

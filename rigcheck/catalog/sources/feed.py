@@ -64,6 +64,7 @@ def build_feed(base: Catalog, *, models: Iterable[Model] = (), offers: Iterable[
         generated_at=_iso(now), expires_at=_iso(now + timedelta(days=expires_days)), source=None,
     )
     check_sanity(catalog)
+    check_record_numbers(catalog, "the built feed")  # merged records were built in code, not decoded
     report.catalog = catalog
     return report
 

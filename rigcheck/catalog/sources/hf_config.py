@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rigcheck.catalog.net import FeedInvalid
-from rigcheck.catalog.records import Model
+from rigcheck.catalog.records import CatalogError, Model, check_record
 
 if TYPE_CHECKING:
     from rigcheck.catalog.sources.huggingface import RepoInfo
@@ -93,7 +93,7 @@ def model_from_config(repo_id: str, config: dict, *, info: RepoInfo | None = Non
             license_ = lic if isinstance(lic, str) else ", ".join(lic)
         if info.createdAt:
             release = info.createdAt[:10]
-    return Model(
+    model = Model(
         id=repo_id,
         family=str(cfg.get("_family") or "unknown"),
         name=repo_id.split("/", 1)[1],
@@ -103,6 +103,11 @@ def model_from_config(repo_id: str, config: dict, *, info: RepoInfo | None = Non
         sources=[source or f"{HF_BASE_URL}/{repo_id}/blob/main/config.json"],
         **{k: v for k, v in fields.items() if v is not None},
     )
+    try:
+        check_record(model, f"config.json of {repo_id}")
+    except CatalogError as exc:  # a number no real model has: refuse the model, never carry it
+        raise FeedInvalid(str(exc)) from None
+    return model
 
 
 def _attention_layout(cfg: dict, layers: int) -> dict:

@@ -37,10 +37,11 @@ from rigcheck.catalog.net import (
     Session,
     check_network_allowed,
 )
-from rigcheck.catalog.records import Model, Quant
+from rigcheck.catalog.records import CatalogError, Model, Quant, check_record
 from rigcheck.catalog.sources import gguf_header
 from rigcheck.catalog.sources.hf_config import HF_BASE_URL, model_from_config, model_from_gguf
 from rigcheck.catalog.sources.hf_files import TreeEntry, gguf_quant_type, quants_from_tree
+from rigcheck.probe.files import FileReadError, json_too_deep, read_capped
 
 __all__ = ["HF_BASE_URL", "HubClient", "InvalidRepoId", "RepoInfo", "TreeEntry", "describe_repo", "fetch_model",
            "gguf_quant_type", "model_from_config", "quants_from_tree",
@@ -547,8 +548,12 @@ def fetch_model(ref: str, session: Session | None = None, base_url: str | None =
     path = model_cache_path(repo)
     if not refresh:
         try:
-            return msgspec.json.decode(path.read_bytes(), type=Model)
-        except (OSError, msgspec.DecodeError):
+            data = read_capped(path, MAX_JSON_BYTES, "cached model")
+            if not json_too_deep(data):
+                cached = msgspec.json.decode(data, type=Model)
+                check_record(cached, f"cached model {path}")
+                return cached
+        except (FileNotFoundError, FileReadError, msgspec.DecodeError, CatalogError):
             pass  # absent or damaged: fetched again below
     with (session or Session(sleep=sleep)) as owned:
         client = HubClient(base_url=base_url or default_base_url(), session=owned, sleep=sleep)

@@ -39,8 +39,11 @@ from rigcheck.catalog.sources import huggingface
 from rigcheck.catalog.sources.hf_config import model_from_config
 from rigcheck.catalog.sources.hf_files import gguf_quant_type, safetensors_quant
 from rigcheck.catalog.sources.huggingface import TEXT_TASKS, ChildRepo, HubClient
+from rigcheck.probe.files import FileReadError, json_too_deep, read_capped
 
 MEMO_VERSION = 2
+MAX_MEMO_BYTES = 256 * 1000 * 1000
+"""The memo holds a Model per repo fetched: a few MB for hundreds of repos; far past that it is not ours."""
 RECHECK_AFTER_S = 12 * 3600.0
 """A model checked this recently is taken from what that check learnt, without a request (new quants appear
 over days, not minutes): a second refresh the same day costs no Hugging Face request."""
@@ -390,7 +393,8 @@ def _rescale(quants: list[Quant], params_total: int | None) -> list[Quant]:
 
 def _load() -> _Memo:
     try:
-        memo = msgspec.json.decode(memo_path().read_bytes(), type=_Memo)
-    except (OSError, msgspec.DecodeError):
+        data = read_capped(memo_path(), MAX_MEMO_BYTES, "the refresh memo")
+        memo = _Memo() if json_too_deep(data) else msgspec.json.decode(data, type=_Memo)
+    except (FileNotFoundError, FileReadError, msgspec.DecodeError):
         return _Memo()
     return memo if memo.version == MEMO_VERSION else _Memo()

@@ -39,7 +39,9 @@ def install_crash_hook() -> None:
         import logging  # here, not at the top: installing the hook is on the start-up path
         import traceback
 
-        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        from rigcheck.catalog.redact import redact_text  # a bug report must not carry a feed URL's password
+
+        details = redact_text("".join(traceback.format_exception(exc_type, exc, tb)))
         logging.getLogger("rigcheck").error("unexpected error\n%s", details)
         from PySide6.QtWidgets import QApplication
 
@@ -47,7 +49,7 @@ def install_crash_hook() -> None:
         if app is None:
             previous(exc_type, exc, tb)
             return
-        show_error(app.activeWindow(), f"Something went wrong: {exc or exc_type.__name__}. "
+        show_error(app.activeWindow(), f"Something went wrong: {redact_text(str(exc)) or exc_type.__name__}. "
                    "The details below can be copied into a bug report.", details, "rigcheck — unexpected error")
 
     sys.excepthook = hook

@@ -22,9 +22,15 @@ def feed_url_problem(text: str) -> str | None:
     text = text.strip()
     if not text:
         return None
-    parsed = urlparse(text)
+    from rigcheck.catalog.redact import redact_url
+
+    try:
+        parsed = urlparse(text)
+        parsed.port  # noqa: B018 -- reading it is what checks it (ValueError for "host:99999")
+    except ValueError as exc:  # "http://[::1": an unclosed bracket
+        return f"“{redact_url(text)}” is not a usable URL ({exc})."
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        return f"“{text}” is not an http(s) URL."
+        return f"“{redact_url(text)}” is not an http(s) URL."
     return None
 
 

@@ -100,5 +100,8 @@ def rule_text(settings) -> str:
     """``"usable = ≥ 10 tok/s decode and a first token within 60 s for a 4k prompt · hosted prices blended 3:1"``."""
     from rigcheck import units
 
-    return (f"usable = {settings.usable.describe()} for a {units.tokens_text(settings.prompt_tokens)} prompt · "
+    text = (f"usable = {settings.usable.describe()} for a {units.tokens_text(settings.prompt_tokens)} prompt · "
             f"hosted prices blended {settings.input_per_output:g}:1 (input:output)")
+    if settings.prompt_tokens > settings.context_tokens:
+        text += " · " + units.context_setting_text(settings.context_tokens, settings.prompt_tokens)
+    return text

@@ -9,13 +9,18 @@ CAVEAT notes.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from rigcheck.probe.files import FileReadError, json_too_deep, read_capped
+
 GIB = 1024**3
+MAX_MEASUREMENTS_BYTES = 64 * 1024 * 1024
+"""speed.csv is a few hundred KB; llama-bench JSON of a long sweep a few MB."""
 
 
 class MeasurementError(ValueError):
@@ -117,16 +122,17 @@ def _file_size(notes: str) -> int | None:
     return int(float(m.group(1)) * GIB) if m else None
 
 
-def read_speed_csv(path: Path) -> list[Measurement]:
-    """Parse a file in speed.csv's format. Raises ``MeasurementError`` when columns are missing."""
+def read_speed_csv(path: Path, data: bytes | None = None) -> list[Measurement]:
+    """Parse a file in speed.csv's format (``data``: its bytes, already read). Raises ``MeasurementError``
+    when columns are missing."""
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            required = {"engine", "device", "model", "quant", "prefill_tok_s", "decode_tok_s"}
-            missing = required - set(reader.fieldnames or ())
-            if missing:
-                raise MeasurementError(f"{path}: not a speed.csv file (missing columns: {', '.join(sorted(missing))})")
-            raw = list(reader)
+        text = (data if data is not None else _read(path)).decode("utf-8")
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        required = {"engine", "device", "model", "quant", "prefill_tok_s", "decode_tok_s"}
+        missing = required - set(reader.fieldnames or ())
+        if missing:
+            raise MeasurementError(f"{path}: not a speed.csv file (missing columns: {', '.join(sorted(missing))})")
+        raw = list(reader)
     except UnicodeDecodeError:
         raise MeasurementError(f"{path}: not a text file") from None
     except csv.Error as exc:
@@ -178,11 +184,15 @@ def read_speed_csv(path: Path) -> list[Measurement]:
     return out
 
 
-def read_llama_bench_json(path: Path) -> list[Measurement]:
-    """Parse ``llama-bench -o json`` output (a list of test objects). Raises ``MeasurementError``."""
+def read_llama_bench_json(path: Path, raw: bytes | None = None) -> list[Measurement]:
+    """Parse ``llama-bench -o json`` output (a list of test objects; ``raw``: the file's bytes, already read).
+    Raises ``MeasurementError``."""
+    raw = raw if raw is not None else _read(path)
+    if json_too_deep(raw):
+        raise MeasurementError(f"{path}: not llama-bench JSON: it nests too deeply")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, or an integer of too many digits
         raise MeasurementError(f"{path}: not llama-bench JSON: {exc}") from None
     if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
         raise MeasurementError(f"{path}: llama-bench JSON must be a list of test objects")
@@ -261,10 +271,18 @@ def read_measurements(path: str | Path) -> list[Measurement]:
     Raises ``MeasurementError`` for a missing, unreadable or unrecognised file.
     """
     p = Path(path)
-    try:
-        head = p.read_bytes()[:2048].lstrip()
-    except OSError as exc:
-        raise MeasurementError(f"cannot read {path}: {exc.strerror or exc}") from None
+    data = _read(p)
+    head = data[:2048].lstrip()
     if head.startswith(b"[") or head.startswith(b"{"):
-        return read_llama_bench_json(p)
-    return read_speed_csv(p)
+        return read_llama_bench_json(p, data)
+    return read_speed_csv(p, data)
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes: a regular file of at most ``MAX_MEASUREMENTS_BYTES``. Raises ``MeasurementError``."""
+    try:
+        return read_capped(path, MAX_MEASUREMENTS_BYTES, "measurements file")
+    except FileNotFoundError:
+        raise MeasurementError(f"cannot read {path}: no such file") from None
+    except FileReadError as exc:
+        raise MeasurementError(str(exc)) from None

@@ -24,6 +24,7 @@ from rigcheck.estimate.calibration.measurements import (
     from_llama_bench_test,
     read_speed_csv,
 )
+from rigcheck.probe.files import FileReadError, json_too_deep, read_capped
 
 MAX_RUN_FILE_BYTES = 64 * 1024 * 1024
 """A run file larger than this is not a benchmark output or a log excerpt: refused rather than read into memory."""
@@ -35,18 +36,22 @@ def read_run_file(path: str | Path) -> list[Measurement]:
     """Every run in the file at ``path``. Raises ``MeasurementError``."""
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_RUN_FILE_BYTES:
-            raise MeasurementError(f"{path}: {p.stat().st_size / 2**20:.0f} MiB is too large for a run file "
-                                   f"(at most {MAX_RUN_FILE_BYTES // 2**20} MiB: cut the log to the runs)")
-        text = p.read_text(encoding="utf-8", errors="strict")
+        text = read_capped(p, MAX_RUN_FILE_BYTES, "run file").decode("utf-8", errors="strict")
     except UnicodeDecodeError:
         raise MeasurementError(f"{path}: not a text file") from None
+    except FileReadError as exc:  # a FIFO, a device, a folder, or larger than a run file is
+        if "larger than" in str(exc):
+            raise MeasurementError(f"{path}: too large for a run file (at most {MAX_RUN_FILE_BYTES // 2**20} MiB: "
+                                   "cut the log to the runs)") from None
+        raise MeasurementError(str(exc)) from None
     except OSError as exc:
         raise MeasurementError(f"cannot read {path}: {exc.strerror or exc}") from None
     source = str(p)
     stripped = text.lstrip()
     if not stripped:
         raise MeasurementError(f"{path}: the file is empty")
+    if json_too_deep(stripped.encode("utf-8")):  # before any JSON parser recurses into it
+        raise MeasurementError(f"{path}: nests too deeply to be a run file")
     if stripped.startswith("["):
         return _json_tests(_load_json(stripped, source), source)
     if stripped.startswith("{"):

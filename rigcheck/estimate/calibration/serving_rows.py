@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rigcheck.catalog.records import Catalog, Model, Quant
 from rigcheck.estimate.calibration.matching import machine_for, match_model, resolve_device_name
-from rigcheck.estimate.calibration.measurements import MeasurementError
+from rigcheck.estimate.calibration.measurements import MAX_MEASUREMENTS_BYTES, MeasurementError
 from rigcheck.estimate.calibration.validation import percentile
 from rigcheck.estimate.engines import (
     CURRENT_SINCE,
@@ -27,6 +27,7 @@ from rigcheck.estimate.engines import (
     engine_as_of,
     engine_for_text,
 )
+from rigcheck.probe.files import FileReadError, read_capped
 
 REQUIRED_COLUMNS = ("engine", "gpu", "gpu_count", "model", "precision", "input_len", "output_len", "concurrency",
                     "output_tok_s_total")
@@ -101,9 +102,11 @@ def read_serving_csv(path: str | Path) -> list[ServingMeasurement]:
     """The rows of a serving CSV. Raises MeasurementError for a missing file, a missing column or a bad row."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise MeasurementError(f"{path}: {exc.strerror or exc}") from None
+        text = read_capped(path, MAX_MEASUREMENTS_BYTES, "measurements file").decode("utf-8")
+    except FileNotFoundError:
+        raise MeasurementError(f"{path}: no such file") from None
+    except FileReadError as exc:  # a device, a FIFO, a folder, too large: never hang on it
+        raise MeasurementError(str(exc)) from None
     except UnicodeDecodeError:
         raise MeasurementError(f"{path}: not UTF-8 text") from None
     reader = csv.DictReader(text.splitlines())

@@ -19,10 +19,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from rigcheck.estimate.calibration.measurements import Measurement
+from rigcheck.probe.files import FileReadError, json_too_deep, read_capped
 from rigcheck.probe.types import Machine
 
 STORE_SCHEMA = "rigcheck.measurements/1"
 STORE_NAME = "measurements.json"
+MAX_STORE_BYTES = 256 * 1024 * 1024
+"""Thousands of runs take a few MB; far past this the file is not the measurements store."""
 
 
 class StoreError(ValueError):
@@ -181,11 +184,13 @@ def load_store(path: Path | None = None) -> RunStore:
     not a measurements document, so that nothing overwrites it."""
     path = path or store_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_capped(path, MAX_STORE_BYTES, "measurements store").decode("utf-8")
     except FileNotFoundError:
         return RunStore(path)
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, FileReadError) as exc:
         raise StoreError(f"cannot read {path}: {exc}") from None
+    if json_too_deep(text.encode("utf-8")):
+        raise StoreError(f"cannot read {path}: it nests too deeply to be a measurements file")
     try:
         document = json.loads(text)
         if not isinstance(document, dict) or document.get("schema") != STORE_SCHEMA:
