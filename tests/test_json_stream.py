@@ -110,21 +110,21 @@ def test_items_encoded_one_by_one_make_the_same_text():
 def test_workers_are_used_only_where_forking_is_safe(monkeypatch):
     import threading
 
-    from rigcheck.cli import _forked
+    from rigcheck.estimate import forked
 
     threads = [1]  # the suite's own helpers (a local HTTP server, Qt) may run threads: the count is set here
     monkeypatch.setattr(threading, "active_count", lambda: threads[0])
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7}, raising=False)
-    assert _forked.default_workers(100) == _forked.MAX_WORKERS
-    assert _forked.default_workers(3) == 0, "a short document is not worth a fork"
+    assert forked.default_workers(100) == forked.MAX_WORKERS
+    assert forked.default_workers(3) == 0, "a short document is not worth a fork"
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
-    assert _forked.default_workers(100) == 0
+    assert forked.default_workers(100) == 0
     monkeypatch.setattr(sys, "platform", "darwin")
-    assert _forked.default_workers(100) == 0
+    assert forked.default_workers(100) == 0
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     threads[0] = 2
-    assert _forked.default_workers(100) == 0, "another thread could hold a lock the child needs"
+    assert forked.default_workers(100) == 0, "another thread could hold a lock the child needs"
     threads[0] = 1
-    assert _forked.default_workers(100) == 1
+    assert forked.default_workers(100) == 1

@@ -2,7 +2,7 @@
 
 ``write_rows_document`` writes results already estimated (installed models, corrected speeds, a sorted listing
 of every row). ``write_catalog_document`` estimates the catalog's models itself, a chunk of models at a time,
-the chunks shared with forked workers where that is safe (``_forked.in_order``): estimating, making each result
+the chunks shared with forked workers where that is safe (``forked.in_order``): estimating, making each result
 and encoding it are independent per model and are most of the command's time over a large catalog. Each chunk's
 picks are chosen as ``fit``'s listing chooses them (``_fit_listing.picks_listing``, a choice made per model), then
 all are sorted and cut; every row is written in the catalog's order. Either way the text is what one process
@@ -32,7 +32,7 @@ def result_item(row, facts, launch=None) -> dict[str, object]:
 def write_rows_document(machine, catalog, settings, results: list, facts, launch=None, skipped=(),
                         measured=None, *, rows: str = "all", workers: int | None = None) -> None:
     """Write the document of ``results`` (each let go of once written) to stdout. ``workers``: as
-    ``_forked.in_order``."""
+    ``forked.in_order``."""
     from rigcheck.cli._json_stream import write_rows
 
     tail: dict[str, object] = {}
@@ -56,8 +56,9 @@ def write_catalog_document(machine, catalog, settings, models: list, facts, laun
     """Estimate ``models`` (no model id twice) and write the document to stdout. ``picks``: the rows a chunk's
     picks estimate (``evaluate_picks``) -> the rows the listing keeps of them, which are sorted by ``sort_key`` and
     cut at ``limit``; None: every row, in the order ``evaluate`` gives. ``rows``: the scope the document states.
-    ``workers``: as ``_forked.in_order``."""
-    from rigcheck.cli import _forked, _json_stream
+    ``workers``: as ``forked.in_order``."""
+    from rigcheck.cli import _json_stream
+    from rigcheck.estimate import forked
     from rigcheck.estimate.engine import evaluate
     from rigcheck.estimate.estimator import Estimator
     from rigcheck.estimate.picks import evaluate_picks
@@ -73,12 +74,12 @@ def write_catalog_document(machine, catalog, settings, models: list, facts, laun
         return picks(evaluate_picks(machine, catalog, settings, some, estimator))
 
     if picks is None:
-        bodies = _forked.in_order(count, lambda j: _json_stream.chunk_body(chunk(j)), workers)
+        bodies = forked.in_order(count, lambda j: _json_stream.chunk_body(chunk(j)), workers)
     else:
         def keyed(j: int) -> list[tuple[object, bytes]]:
             return [(sort_key(row), _json_stream.chunk_body([result_item(row, facts, launch)])) for row in chunk(j)]
 
-        entries = [entry for part in _forked.in_order(count, keyed, workers) for entry in part]
+        entries = [entry for part in forked.in_order(count, keyed, workers) for entry in part]
         entries.sort(key=lambda entry: entry[0])  # distinct keys (the model id ends each): never the bodies
         bodies = (body for _, body in (entries[:limit] if limit else entries))
     _json_stream.write_bodies(sys.stdout, _head(machine, catalog, settings, rows), "results", bodies)

@@ -8,7 +8,7 @@ ensure_ascii=False)`` writes, with the same layout; floats may be spelled differ
 ``0.00001``), NaN and infinity are written ``null`` (``json.dumps`` would write ``NaN``, which is not JSON).
 
 ``write_rows`` makes each item from a row as its chunk comes, the chunks shared with forked workers where that is
-safe (``_forked.in_order``); ``write_bodies`` writes items already encoded (``chunk_body``), in whatever order the
+safe (``forked.in_order``); ``write_bodies`` writes items already encoded (``chunk_body``), in whatever order the
 caller put them. The text is the same byte for byte.
 """
 
@@ -20,7 +20,7 @@ from typing import TextIO
 
 import msgspec
 
-from rigcheck.cli import _forked
+from rigcheck.estimate import forked
 
 ITEMS_PER_CHUNK = 1000
 _encoder = msgspec.json.Encoder()
@@ -37,7 +37,7 @@ def write_document(out: TextIO, head: dict[str, object], key: str, items: Iterab
 def write_rows(out: TextIO, head: dict[str, object], key: str, rows: list, to_item: Callable[[object], dict],
                tail: dict[str, object] | None = None, *, workers: int | None = None) -> None:
     """``write_document`` of ``to_item(row)`` for each of ``rows``; a row's place in ``rows`` is set to None once its
-    chunk is written (what ``to_item`` works out in a row is let go of with it). ``workers``: as ``_forked.in_order``.
+    chunk is written (what ``to_item`` works out in a row is let go of with it). ``workers``: as ``forked.in_order``.
     Raises RuntimeError when a worker fails; the document is then cut short."""
     count = (len(rows) + ITEMS_PER_CHUNK - 1) // ITEMS_PER_CHUNK
 
@@ -45,7 +45,7 @@ def write_rows(out: TextIO, head: dict[str, object], key: str, rows: list, to_it
         return _body([to_item(row) for row in rows[j * ITEMS_PER_CHUNK:(j + 1) * ITEMS_PER_CHUNK]])
 
     def bodies() -> Iterator[bytes]:
-        for j, body in enumerate(_forked.in_order(count, make, workers)):
+        for j, body in enumerate(forked.in_order(count, make, workers)):
             start, end = j * ITEMS_PER_CHUNK, min((j + 1) * ITEMS_PER_CHUNK, len(rows))
             rows[start:end] = [None] * (end - start)
             yield body

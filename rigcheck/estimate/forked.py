@@ -1,7 +1,8 @@
 """An ordered map over chunks of work, the chunks shared with forked copies of this process where that is safe.
 
-``fit --json`` over a 10,000-model catalog spends its time in Python (estimating, making each result's dict and
-launch commands, encoding): work that splits into independent chunks. ``in_order(count, make)`` yields
+``fit --json`` over a 10,000-model catalog, and the GUI's first look (``desktop/first_look.py``) over one, spend
+their time in Python (estimating, making each result's dict, launch commands or table cells, encoding): work that
+splits into independent chunks of models. ``in_order(count, make)`` yields
 ``make(0)``, ``make(1)``, ... in order; where the OS can fork safely and more than one core is free, worker k of
 W makes chunks k, k + W + 1, ... beside this process (which makes chunk 0 and every (W + 1)-th one) and sends each
 result back pickled, in order, over its own pipe. A worker is a copy of this process made by ``os.fork`` once the
