@@ -226,18 +226,39 @@ def params_text(total_b: float | None, active_b: float | None = None) -> str:
     return _params_one(total_b)
 
 
+def _half_up(value: float, digits: int) -> float:
+    """``value`` rounded half away from zero at ``digits`` decimals, as prices are rounded on paper.
+
+    Binary floats hold 0.0875 as 0.08749999... and (3 x 0.07 + 0.14) / 4 as 0.08750000...1, so Python's own
+    rounding shows one price as $0.087 in one place and $0.088 in another; a relative nudge far below a cent's
+    thousandth settles such halves the same way whatever arithmetic produced them."""
+    scaled = abs(value) * 10.0**digits
+    rounded = math.floor(scaled + 0.5 + 1e-9 * max(1.0, scaled))
+    return math.copysign(rounded / 10.0**digits, value)
+
+
 def usd_text(usd: float | None, digits: int | None = None) -> str:
-    """Dollars: ``"$1,599"``, ``"$0.60"``, ``"$0.035"``; ``digits`` fixes the decimals (``usd_text(x, 0)``)."""
+    """Dollars: ``"$1,599"``, ``"$0.60"``, ``"$0.035"``; ``digits`` fixes the decimals (``usd_text(x, 0)``).
+    Halves round up ($0.0875 reads $0.088, $0.525 reads $0.53) however the figure was computed."""
     if usd is None:
         return DASH
-    if digits is not None:
-        return f"${usd:,.{digits}f}"
-    if abs(usd) >= 100:
-        return f"${usd:,.0f}"
-    if abs(usd) >= 0.1 or usd == 0:
-        return f"${usd:.2f}"
-    text = f"{usd:.3f}"
-    return "$" + (text[:-1] if text.endswith("0") else text)  # $0.08, but $0.035
+    if digits is None:
+        digits = 0 if abs(usd) >= 100 else 2 if abs(usd) >= 0.1 or usd == 0 else 3
+        text = f"{_half_up(usd, digits):,.{digits}f}"
+        if digits == 3 and text.endswith("0"):
+            text = text[:-1]  # $0.08, but $0.035
+        return "$" + text
+    return f"${_half_up(usd, digits):,.{digits}f}"
+
+
+def quant_text(quant: str, bits_per_weight: float | None) -> str:
+    """A quant with its quality tier (``rules.tier_name``): ``"Q4_K_M (small loss)"``, ``"UD-IQ1_M (heavy loss)"``;
+    the quant alone when its bits are unknown."""
+    if not bits_per_weight:
+        return quant
+    from rigcheck.estimate.rules import tier_name
+
+    return f"{quant} ({tier_name(bits_per_weight)})"
 
 
 def usd_per_m_text(usd: float | None) -> str:

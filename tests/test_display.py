@@ -47,3 +47,13 @@ def test_rigcheck_without_a_display_exits_with_one_line(argv, tmp_path):
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("rigcheck: cannot open the window: no display")
+
+
+def test_a_screenshot_offscreen_writes_nothing_on_stderr(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", RIGCHECK_NO_FIRST_LOOK="1")
+    out = tmp_path / "window.png"
+    done = subprocess.run([sys.executable, "-m", "rigcheck", "gui", "--gpu", "RTX 4090", "--ram", "64GB",
+                           "--screenshot", str(out)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "propagateSizeHints" not in done.stderr and done.stderr == ""
+    assert out.stat().st_size > 10_000

@@ -53,3 +53,87 @@ def test_the_usable_models_of_fit_and_of_the_report_are_one_set(capsys, tmp_path
     fit_picks = {r["model_id"]: r["quant"] for r in fit["results"] if r["best"]}
     report_picks = {r["model_id"]: r["estimate"]["quant"] for r in rows if r["estimate"]["best"]}
     assert fit_picks == report_picks
+
+
+@pytest.mark.parametrize(("model", "text"), [
+    ("microsoft/phi-4", "$0.088/M"),  # (3 x 0.07 + 0.14) / 4 = 0.0875: 0.08750000000000001 in one sum, 0.0875 rounded
+    ("deepseek-ai/DeepSeek-V3-0324", "$0.18/M"),  # 0.175
+    ("MiniMaxAI/MiniMax-M2.7", "$0.53/M"),  # 0.525, computed as 0.5249999999999999
+])
+def test_one_blended_price_reads_the_same_in_hosted_fit_report_and_the_app(capsys, tmp_path, model, text):
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop.models.cells import HOSTED, table_row
+    from rigcheck.desktop.models.rows import build_rows
+
+    assert main(["hosted", "--model", model]) == 0
+    hosted = capsys.readouterr().out
+    assert f"Cheapest: {hosted.split('Cheapest: ')[1].split(',')[0]}, {text}" in hosted
+    node = ("--gpu", "8 x H200", "--ram", "2048GB")  # every one of them fits there
+    assert main(["fit", *node, "--model", model]) == 0
+    assert text in capsys.readouterr().out
+    out = tmp_path / "r.md"
+    assert main(["report", *node, "--format", "md", "-o", str(out)]) == 0
+    capsys.readouterr()
+    row = next(line for line in out.read_text(encoding="utf-8").splitlines()
+               if f"| {model.split('/')[-1]} |" in line and "/M (" in line)
+    assert text in row
+    catalog = load_catalog()
+    cell = next(table_row(r) for r in build_rows(catalog, []) if r.model.id == model)
+    assert cell.display[HOSTED].startswith(text)
+
+
+DUAL_3090 = ("--gpu", "RTX 3090", "--gpu", "RTX 3090", "--ram", "128GB")
+
+
+def groups(picks: list[tuple[str, bool, float]]) -> list[int]:
+    """Per model in listed order: 0 usable at 3 bits or more, 1 usable only below 3 bits, 2 not usable."""
+    return [2 if not usable else 1 if bits < 3 else 0 for _, usable, bits in picks]
+
+
+def test_fit_lists_models_usable_only_at_a_heavy_loss_quant_after_the_others_with_the_tier(capsys):
+    # GLM-4.7 scores highest of all models here, but only its 1.75-bit UD-IQ1_M runs usably on 2x RTX 3090: it is
+    # listed after every model with a usable pick of 3 bits or more, and the listing says "heavy loss".
+    fit = run_json(capsys, "fit", *DUAL_3090, "--best", "--json")
+    picks = [(r["model_id"], r["usable"], r["bits_per_weight"]) for r in fit["results"]]
+    assert groups(picks) == sorted(groups(picks)) and set(groups(picks)) == {0, 1, 2}
+    glm = next(r for r in fit["results"] if r["model_id"] == "zai-org/GLM-4.7")
+    assert glm["usable"] and glm["bits_per_weight"] < 3 and glm["quant"] == "UD-IQ1_M"
+    assert glm["capability"] == max(r["capability"] or 0 for r in fit["results"] if r["usable"])
+    assert main(["fit", *DUAL_3090, "--best"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    listed = [line.split()[0] for line in lines[2:2 + len(picks)]]
+    assert listed == [model for model, *_ in picks], "the listing and --json keep one order"
+    assert "UD-IQ1_M (heavy loss)" in lines[2 + listed.index("zai-org/GLM-4.7")]
+    assert "Q6_K (near-lossless)" in lines[2 + listed.index("Qwen/Qwen3-32B")]
+    assert any(line.startswith("  Order: models with a usable pick of 3 bits") for line in lines)
+
+
+def test_the_report_lists_its_picks_in_the_rules_order(capsys, tmp_path):
+    out = tmp_path / "r.json"
+    assert main(["report", *DUAL_3090, "-o", str(out)]) == 0
+    md = tmp_path / "r.md"
+    assert main(["report", *DUAL_3090, "--format", "md", "-o", str(md)]) == 0
+    capsys.readouterr()
+    machine = json.loads(out.read_text(encoding="utf-8"))["machines"][0]
+    pick = {r["model_id"].split("/")[-1]: (r["estimate"]["usable"], r["estimate"]["bits_per_weight"])
+            for r in machine["rows"] if r["estimate"]["best"]}
+    assert pick["GLM-4.7"][0] and pick["GLM-4.7"][1] < 3
+    # The summary's picks are this machine's most capable usable models of 3 bits or more, not GLM-4.7.
+    assert all(pick[p["model_name"]][1] >= 3 for p in machine["summary"]["runs_well"])
+    text = md.read_text(encoding="utf-8")
+    table = text.split("## Fit table")[1].split("\n## ")[0]
+    names = [line.split(" | ")[0].lstrip("| ") for line in table.splitlines() if line.startswith("| ")]
+    listed = [(name, *pick[name]) for name in names if name in pick]
+    assert listed[0][0] == machine["summary"]["runs_well"][0]["model_name"] == "MiniMax-M2"
+    assert len(listed) > 50 and groups(listed) == sorted(groups(listed)) and set(groups(listed)) == {0, 1, 2}
+
+
+@pytest.mark.parametrize(("machine", "model"), [
+    (MACHINE, MODEL),  # Q4_K_M in VRAM, not Q5_K_M spilled to RAM for one more bit
+    (("--gpu", "RTX 5090", "--ram", "64GB"), "Qwen/Qwen3-30B-A3B"),  # a calibrated runtime with headroom
+    (DUAL_3090, "zai-org/GLM-4.7"),  # usable only at a heavy-loss quant: still the rules' pick
+])
+def test_the_owned_door_of_cost_runs_the_rules_pick(capsys, machine, model):
+    fit = run_json(capsys, "fit", *machine, "--model", model, "--best", "--json")["results"][0]
+    doors = {d["door"]: d for d in run_json(capsys, "cost", *machine, "--model", model, "--json")["doors"]}
+    assert doors["owned"]["label"].endswith(f" ({fit['quant']})"), (doors["owned"]["label"], fit["quant"])

@@ -52,6 +52,17 @@ class ModelFacts:
         self._cheapest_dicts[model_id] = shown
         return shown
 
+    def hosted_text(self, model_id: str) -> str:
+        """The cheapest offer as every screen writes it (``units.price_triple_text`` of the rules' blend, not of the
+        JSON's rounded copy)."""
+        from rigcheck.estimate.rules import offer_blended_usd_per_m
+
+        offer = self.cheapest.get(model_id)
+        if offer is None:
+            return units.DASH
+        return (units.price_triple_text(offer_blended_usd_per_m(offer, self.input_per_output), offer.usd_per_m_input,
+                                        offer.usd_per_m_output) + f" {offer.provider}")
+
 
 def sort_key(sort: str, facts: ModelFacts):
     from rigcheck.estimate.rules import rank_key
@@ -60,7 +71,8 @@ def sort_key(sort: str, facts: ModelFacts):
         return band.expected if band is not None else missing
 
     keys = {
-        "capability": lambda r: rank_key(r.usable, facts.capability_value(r.model_id), facts.params_b(r.model_id)),
+        "capability": lambda r: rank_key(r.usable, facts.capability_value(r.model_id), facts.params_b(r.model_id),
+                                         r.bits_per_weight),
         "decode": lambda r: -expected(r.decode_tokens_per_s, -1.0),
         "prefill": lambda r: -expected(r.prefill_tokens_per_s, -1.0),
         "ttft": lambda r: expected(r.ttft_s, float("inf")),
@@ -89,6 +101,8 @@ class PicksListing:
     """Left out by ``--limit``."""
     named_notes: list[str] = field(default_factory=list)
     """Per model asked for by name that is not usable here: why, and what to run next."""
+    not_estimated: list[tuple[str, str]] = field(default_factory=list)
+    """(model id, why) of the models looked at that have no row at all (no parameter count in the catalog)."""
 
     @property
     def estimated_models(self) -> int:
@@ -113,13 +127,18 @@ def model_heads(results) -> dict[str, object]:
 
 
 def picks_listing(results, facts: ModelFacts, *, usable_only: bool, sort: str, limit: int | None,
-                  named: frozenset[str] = frozenset(), machine=None, show_no_fit: bool = False) -> PicksListing:
+                  named: frozenset[str] = frozenset(), machine=None, show_no_fit: bool = False,
+                  looked_at=()) -> PicksListing:
     """One row per model, filtered, sorted and cut. Models that fit nowhere are shown only when ``named`` (or with
-    ``show_no_fit``); ``machine`` words the notes of named models that are not usable."""
+    ``show_no_fit``); ``machine`` words the notes of named models that are not usable. ``looked_at``: the catalog
+    models estimated; those without a row are counted (and, when named, explained) as not estimated."""
     from rigcheck.estimate.rules import why_not_usable
 
     heads = model_heads(results)
-    out = PicksListing(rows=[])
+    out = PicksListing(rows=[], not_estimated=[(m.id, not_estimated_reason(m)) for m in looked_at
+                                               if m.id not in heads])
+    out.named_notes.extend(f"{model_id} is not estimated: {why}" for model_id, why in out.not_estimated
+                           if model_id in named)
     for model_id, head in heads.items():
         if head.usable:
             out.usable_models += 1
@@ -145,6 +164,18 @@ def picks_listing(results, facts: ModelFacts, *, usable_only: bool, sort: str, l
         out.named_notes.extend(named_note(r, machine, why_not_usable(r)) for r in out.rows
                                if r.model_id in named and not r.usable)
     return out
+
+
+def not_estimated_reason(model) -> str:
+    """Why the estimator gives ``model`` no row, in words for a listing."""
+    from rigcheck.estimate.memory import ShapeError, model_shape
+
+    try:
+        model_shape(model)
+    except ShapeError:
+        return ("its parameter count is not in the catalog (no stored source states it), so neither memory nor "
+                "speed can be worked out")
+    return "none of its quants can be estimated with these settings"
 
 
 def every_row_listing(results, facts: ModelFacts, *, sort: str, limit: int | None, usable_only: bool = False) -> list:
@@ -217,7 +248,7 @@ def _format(header: tuple[str, ...], rows: list[tuple], right: set[int]) -> list
 
 def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, usable_only: bool = False) -> str:
     """The readable listing of picks: one line per model, then what is not listed and why."""
-    from rigcheck.estimate.rules import describe_blend, describe_capability, describe_pick
+    from rigcheck.estimate.rules import describe_blend, describe_capability, describe_order, describe_pick
 
     lines = [header_line(machine, settings)]
     results = listing.rows
@@ -227,10 +258,9 @@ def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, 
         rows = []
         for r in results:
             cap = facts.capability_value(r.model_id)
-            hosted = facts.cheapest_hosted(r.model_id)
             rows.append((
                 r.model_id,
-                r.quant if r.fits else f"({r.quant})",
+                units.quant_text(r.quant, r.bits_per_weight) if r.fits else f"({r.quant})",
                 r.runtime,
                 units.verdict_place(r.verdict),
                 units.bytes_text(r.memory.total_bytes),
@@ -239,9 +269,7 @@ def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, 
                 _seconds(r.ttft_s),
                 "yes" if r.usable else "no",
                 units.DASH if cap is None else f"{cap:.0f}",
-                units.DASH if hosted is None else units.price_triple_text(
-                    hosted["usd_per_m_blended"], hosted["usd_per_m_input"], hosted["usd_per_m_output"])
-                + f" {hosted['provider']}",
+                facts.hosted_text(r.model_id),
             ))
         lines.extend(_format(header, rows, {4, 5, 6, 7, 9}))
     else:
@@ -252,7 +280,8 @@ def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, 
     lines.append("--all lists every quant of every model with the memory it needs; --json gives the low–high bands "
                  "and the basis of each estimate.")
     lines.extend(f"  {text[0].upper()}{text[1:]}." for text in (
-        describe_pick(), describe_capability(), f"hosted: the cheapest offer, {describe_blend(settings.input_per_output)}"))
+        describe_pick(), describe_capability(), f"{describe_order()} (--sort capability, the default)",
+        f"hosted: the cheapest offer, {describe_blend(settings.input_per_output)}"))
     return "\n".join(lines) + "\n"
 
 
@@ -275,6 +304,11 @@ def _counts_line(listing: PicksListing, usable_only: bool) -> str:
         left.append(f"{listing.left_by_usable:,} not usable (--usable)")
     if listing.cut:
         left.append(f"{listing.cut:,} more after the first {len(listing.rows):,} (--limit)")
+    if listing.not_estimated:
+        count = len(listing.not_estimated)
+        parts.append(f"{count:,} {verb(count, 'is', 'are')} not estimated (no parameter count in the catalog: "
+                     + ", ".join(model_id for model_id, _ in listing.not_estimated[:3])
+                     + (", ..." if count > 3 else "") + ")")
     text = "; ".join(parts) + f". Listed: {units.count_text(len(listing.rows), 'model')}, each at its pick"
     return text + (f"; not listed: {', '.join(left)}." if left else ".")
 

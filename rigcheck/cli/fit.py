@@ -33,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Estimate, for every model x quant of the catalog (or the models named), whether it fits "
         "the machine, where it is placed, and its prefill and decode speed and time to first token. The listing "
         "shows one line per model: its pick (the quant to run here; the rule is in `rigcheck.estimate.rules`), "
-        "usable models first, the most capable first among them. --all lists every quant, the pick marked *.",
+        "usable models first (one usable only below 3 bits after the rest), the most capable first among them. "
+        "--all lists every quant, the pick marked *.",
     )
     add_machine_args(parser)
     parser.add_argument("--model", metavar="ID", action="append", default=[],
@@ -64,7 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument("--all", action="store_true", help="every model x quant, the pick of each model marked *")
     group.add_argument("--usable", action="store_true", help="only models with a usable pick")
     group.add_argument("--sort", metavar="KEY", choices=SORT_KEYS,
-                       help=f"order: {'|'.join(SORT_KEYS)} (default capability: usable first, then by capability)")
+                       help=f"order: {'|'.join(SORT_KEYS)} (default capability: usable first, a heavy-loss pick "
+                            "after the rest, then by capability)")
     group.add_argument("--limit", metavar="N", type=positive_number(int), help="at most N models")
     group.add_argument("--min-decode", metavar="R", type=positive_number(float),
                        default=rules.DEFAULT_MIN_DECODE_TOKENS_PER_S,
@@ -179,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
         listing = None
         if one_per_model:
             listing = picks_listing(results, facts, usable_only=args.usable, sort=args.sort or "capability",
-                                    limit=args.limit, named=frozenset(m.id for m in models or ()), machine=machine)
+                                    limit=args.limit, named=frozenset(m.id for m in models or ()), machine=machine,
+                                    looked_at=() if args.installed else (models or catalog.models))
             results = listing.rows
         elif args.sort or args.limit or args.usable:
             results = every_row_listing(results, facts, sort=args.sort or "capability", limit=args.limit,

@@ -61,6 +61,26 @@ def load_qt() -> None:
                 features.setdefault(name, -1)
 
 
+OFFSCREEN_NOISE = frozenset({"This plugin does not support propagateSizeHints()"})
+"""What Qt's offscreen plugin warns for every window a screenshot shows: true of the plugin, nothing to act on."""
+
+
+def _drop_offscreen_noise() -> None:
+    """Keep ``OFFSCREEN_NOISE`` off stderr (``gui --screenshot`` printed it once per window); every other Qt
+    message is written as Qt writes it."""
+    from PySide6.QtCore import qFormatLogMessage, qInstallMessageHandler
+
+    def handler(mode, context, message: str) -> None:
+        if message in OFFSCREEN_NOISE:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:
+            sys.stderr.write(qFormatLogMessage(mode, context, message) + "\n")
+
+    previous = qInstallMessageHandler(handler)
+
+
 def create_app(argv: list[str] | None = None) -> QApplication:
     """The one QApplication (reused when it exists, as under pytest-qt). HiDPI scaling is Qt 6's default."""
     load_qt()
@@ -69,6 +89,8 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
         app = QApplication(argv if argv is not None else [sys.argv[0]])
+        if app.platformName() == "offscreen":
+            _drop_offscreen_noise()
     app.setApplicationName("rigcheck")
     app.setOrganizationName("rigcheck")
     app.setApplicationVersion(__version__)

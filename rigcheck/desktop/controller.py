@@ -269,14 +269,19 @@ class AppController(QObject):
         self.runner.run_task(lambda: fn(catalog), self._installed_scanned, key="installed")
         return True
 
-    def add_model_folder(self, folder: str) -> None:
-        """Add ``folder`` to the scan (kept for next time, shared with `rigcheck installed`) and scan again."""
-        if self.services.add_model_folder is None:
+    def model_folders(self) -> list[str]:
+        """The folders the user added to the scan ([] when this build keeps none)."""
+        return list(self.services.model_folders()) if self.services.model_folders is not None else []
+
+    def set_model_folders(self, folders: list[str]) -> None:
+        """Keep ``folders`` as the user's scan folders (shared with `rigcheck installed`) and scan again; the list
+        saved before stays when the new one cannot be written."""
+        if self.services.save_model_folders is None or folders == self.model_folders():
             return
         try:
-            self.services.add_model_folder(folder)
+            self.services.save_model_folders(folders)
         except OSError as exc:
-            self.failed.emit("installed", f"Could not save the folder: {exc}", str(exc))
+            self.failed.emit("installed", f"Could not save the model folders: {exc}", str(exc))
             return
         self.scan_installed()
 

@@ -149,8 +149,8 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
         self.act_whatif.setToolTip("Estimate for another machine: GPUs and RAM from the device table, or a profile (Ctrl+H)")
         self.act_back = QAction("This machine", self)
         self.act_folders = QAction("Model folders…", self)
-        self.act_folders.setToolTip("Add a folder to look for installed models in (besides Ollama, LM Studio and the "
-                                    "Hugging Face and llama.cpp caches)")
+        self.act_folders.setToolTip("Add or remove folders to look for installed models in (besides Ollama, LM Studio "
+                                    "and the Hugging Face and llama.cpp caches)")
         self.act_settings = QAction("Settings…", self, shortcut=QKeySequence.StandardKey.Preferences)
         self.act_settings.setToolTip("What counts as usable, and how hosted prices are blended")
         self.act_quit = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
@@ -168,7 +168,7 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
         if self.services.export_report is None:
             self.act_export.setToolTip("Report export is not part of this build")
         self.act_back.setEnabled(False)
-        self.act_folders.setEnabled(self.services.add_model_folder is not None)
+        self.act_folders.setEnabled(self.services.save_model_folders is not None)
 
         sb = self.statusBar()
         self.busy_label = QLabel()

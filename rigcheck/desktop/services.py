@@ -64,8 +64,10 @@ class Services:
     scan_installed: Callable[[Catalog], list] | None = None
     """The models installed on this machine (``catalog.installed.scan``: Ollama, LM Studio, the Hugging Face and
     llama.cpp caches, the folders added in the app); None when the scan is not part of this build."""
-    add_model_folder: Callable[[str], None] | None = None
-    """Adds a folder to the scan (kept in the config folder, shared with `rigcheck installed`)."""
+    model_folders: Callable[[], list[str]] | None = None
+    """The folders the user added to the scan (kept in the config folder, shared with `rigcheck installed`)."""
+    save_model_folders: Callable[[list[str]], None] | None = None
+    """Replaces those folders; raises OSError when the config folder is not writable."""
 
     def with_(self, **changes) -> Services:
         return replace(self, **changes)
@@ -162,10 +164,16 @@ def _scan_installed(catalog: Catalog) -> list:
     return scan(catalog, folders=saved_folders(), cache=default_cache())
 
 
-def _add_model_folder(folder: str) -> None:
-    from rigcheck.catalog.installed.settings import save_folders, saved_folders
+def _model_folders() -> list[str]:
+    from rigcheck.catalog.installed.settings import saved_folders
 
-    save_folders([*saved_folders(), folder])
+    return saved_folders()
+
+
+def _save_model_folders(folders: list[str]) -> None:
+    from rigcheck.catalog.installed.settings import save_folders
+
+    save_folders(folders)
 
 
 def _warm_up() -> None:
@@ -217,7 +225,8 @@ def default_services() -> Services:
         preload=_preload,
         first_look=_start_first_look,
         scan_installed=_scan_installed if _present("rigcheck.catalog.installed") else None,
-        add_model_folder=_add_model_folder,
+        model_folders=_model_folders,
+        save_model_folders=_save_model_folders,
     )
 
 

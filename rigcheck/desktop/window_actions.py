@@ -61,11 +61,14 @@ class WindowActions:
         self.hardware_dialog = dialog
 
     def model_folder_dialog(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
+        """The folders the installed-model scan looks in besides the tools' own: add, remove; accepting saves and
+        scans again."""
+        from rigcheck.desktop.widgets.folders_dialog import FoldersDialog
 
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of models")
-        if folder:
-            self.controller.add_model_folder(folder)
+        dialog = FoldersDialog(self.controller.model_folders(), self)
+        dialog.accepted.connect(lambda: self.controller.set_model_folders(dialog.folders()))
+        dialog.open()
+        self.folders_window = dialog
 
     def settings_dialog(self) -> None:
         """Usable thresholds and the hosted blend (the rules' settings); accepting re-evaluates."""

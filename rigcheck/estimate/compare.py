@@ -24,6 +24,7 @@ from rigcheck.estimate.cost import (
 from rigcheck.estimate.curves import BreakEven, break_even
 from rigcheck.estimate.plan import Option, plan
 from rigcheck.estimate.prices import purchase_price, rental_price
+from rigcheck.estimate.rules import candidate, representative_index
 from rigcheck.estimate.serving import NodeCapacity, Workload, machine_capacity
 from rigcheck.estimate.target import PlanError, Target, default_evaluate, quality_bits, quants_by_quality
 from rigcheck.estimate.types import Band, Estimate, Settings
@@ -82,7 +83,7 @@ def compare_doors(
 ) -> CostComparison:
     """Hosted, rented and owned costs of ``model`` for ``workload``, and the break-even between them.
 
-    Self-hosted doors run on ``machine`` when it holds the model (best-quality quant that fits, or
+    Self-hosted doors run on ``machine`` when it holds the model (the rules' pick, as ``fit`` names it, or
     ``quant_name``); otherwise on the planner's cheapest configuration that does (rented: one with a
     rental price; owned: one with a purchase price). ``usd_per_gpu_hour`` and ``purchase_usd``
     override the catalog's prices. Raises CostError for a quant the model does not have.
@@ -218,18 +219,14 @@ def compare_doors(
 def _fitting_quant(
     model: Model, quants: list[Quant], machine: Machine, catalog: Catalog, settings: Settings
 ) -> tuple[Quant, Estimate] | None:
-    """The quant to self-host on the machine: the best quality held wholly in GPU or unified memory
-    (8-bit and above count as one quality; the fastest of those wins); failing that, the best that runs
-    at all (part in RAM). None when no quant runs."""
+    """The quant to self-host on the machine: the rules' pick (``rules.representative_index``: usable, never below
+    3 bits when a 4-bit quant runs, resident before spilled, headroom, calibrated runtimes first), the quant
+    ``fit``, the app and the report name for it; when none is usable, the row closest to one by the same rule.
+    None when no quant runs."""
     by_name = {q.name: q for q in quants}
     rows = [r for r in default_evaluate()(machine, catalog, settings, [model]) if r.fits and r.quant in by_name]
-    for allowed in (("gpu", "unified"), ("gpu+ram", "cpu")):
-        candidates = [r for r in rows if r.verdict in allowed]
-        if candidates:
-            best = max(candidates, key=lambda r: (quality_bits(by_name[r.quant]),
-                                                   r.decode_tokens_per_s.expected if r.decode_tokens_per_s else 0.0))
-            return by_name[best.quant], best
-    return None
+    i = representative_index([candidate(r) for r in rows], settings.usable)
+    return None if i is None else (by_name[rows[i].quant], rows[i])
 
 
 def _machine_devices(machine: Machine, catalog: Catalog) -> list[Device] | None:

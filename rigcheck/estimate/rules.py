@@ -39,6 +39,16 @@ A model without a pick still has a row that speaks for it (``representative_inde
 rows that decode fast enough when only the first token is late (a long prompt on a CPU), else the fastest
 row of 4 bits or more, else the fastest.
 
+**Order** (``rank_key``): models whose usable pick keeps 3 bits per weight or more come first, then models usable
+only at a heavy-loss pick (below 3 bits), then models not usable; within each group the most capable first
+(unscored after scored, then larger first). Capability is scored on the full-precision model, and nothing in the
+catalog measures what a 1-2 bit quant keeps of it: llama.cpp's own table (``tools/quantize/quantize.cpp``,
+Llama-3-8B) has Q2_K at +3.52 perplexity against Q4_K_M's +0.18 (20x) and lists the smaller IQ2 and IQ1 quants by
+bits alone. So a conservative answer never puts a 1-bit 355B model above a 4-bit 32B one because the full model
+scores higher: on 2x RTX 3090 with 128 GB the chat, coding and long-context picks are models that run at 3 bits or
+more; GLM-4.7 UD-IQ1_M is listed, marked "heavy loss", after them. The strip, the table and ``fit`` write the tier beside the quant
+(``tier_name``).
+
 **Context for the prompt** (``run_context``). A prompt is never cut to fit: when it is longer than the context
 setting, the context a model is sized for grows to hold the prompt and ``OUTPUT_RESERVE_TOKENS`` (4,096) tokens
 of answer; either way it is capped at the model's maximum. A model whose maximum is below the prompt does not
@@ -456,10 +466,34 @@ def describe_capability() -> str:
             "no capability (—), ordered after scored models, larger first")
 
 
-def rank_key(usable: bool, capability: float | None, params_b: float | None) -> tuple[float, float, float]:
-    """Sort key, ascending = best first: usable models first, then by capability (unscored after scored), then
-    larger first. The default order of the GUI's table and of ``fit``'s picks."""
-    return (0.0 if usable else 1.0, -(capability if capability is not None else -1.0), -(params_b or 0.0))
+def rank_key(usable: bool, capability: float | None, params_b: float | None,
+             pick_bits_per_weight: float | None = None) -> tuple[float, float, float]:
+    """Sort key, ascending = best first: models whose usable pick keeps 3 bits per weight or more first, then those
+    whose usable pick is a heavy-loss quant (below ``NOTICEABLE_LOSS_BITS``), then those not usable; within each,
+    by capability (unscored after scored), then larger first. The order of the GUI's table and strip, ``fit`` and
+    the reports (see the module docstring, **Order**). ``pick_bits_per_weight`` None: not known, counted as 3 bits
+    or more."""
+    group = 2.0 if not usable else 1.0 if heavy_loss(pick_bits_per_weight) else 0.0
+    return (group, -(capability if capability is not None else -1.0), -(params_b or 0.0))
+
+
+def heavy_loss(bits_per_weight: float | None) -> bool:
+    """A quant below ``NOTICEABLE_LOSS_BITS`` (IQ1, IQ2, the 1-2 bit dynamic quants): the rules rank a model whose
+    pick is one after every model with a usable pick of 3 bits or more."""
+    return bits_per_weight is not None and bits_per_weight < NOTICEABLE_LOSS_BITS
+
+
+def tier_name(bits_per_weight: float) -> str:
+    """``"small loss"``: the quality tier of a quant, as the strip, the table and ``fit`` write it beside the quant."""
+    return TIER_NAMES[quality_tier(bits_per_weight)]
+
+
+def describe_order() -> str:
+    """The order of models in one sentence, for footers and reports (kept with the code it describes)."""
+    return (f"order: models with a usable pick of {NOTICEABLE_LOSS_BITS:g} bits per weight or more first, then those "
+            f"usable only at a heavy-loss quant (below {NOTICEABLE_LOSS_BITS:g} bits: capability is scored at full "
+            "precision, and such a quant loses an unmeasured share of it), then those not usable; within each, the "
+            "most capable first")
 
 
 # --------------------------------------------------------------------------------------------- hosted price

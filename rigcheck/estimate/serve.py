@@ -174,7 +174,8 @@ def setup_serving(model: Model, quant: Quant, machine: Machine, devices: list[De
         if quant.format == "nvfp4" and "fp4" not in node.flops:
             raise ServeError(f"NVFP4 needs a GPU with FP4 tensor cores (Blackwell); {node.gpu_name} has none")
     elif quant.format != "gguf" and "llama.cpp" not in quant.runtimes:
-        raise ServeError(f"llama.cpp serves GGUF files; {quant.name} is {quant.format}")
+        raise ServeError(f"llama.cpp serves GGUF files, and {quant.name} is a {quant.format.upper()} repo; "
+                         "choose --engine vllm, sglang or trtllm for it, or a GGUF quant (Q4_K_M...) for llama.cpp")
     try:
         shape = model_shape(model)
         par = parallelism_for(model, node, engine.tensor_parallel, request.tp, request.expert_parallel)

@@ -215,6 +215,7 @@ def _assumptions(settings: Settings, engine: Engine) -> tuple[str, ...]:
         f"Usable: {settings.usable.describe()} for the prompt above (the same rule as the app and `rigcheck "
         f"fit`). Each model's row is its pick: {rules.describe_pick()}.",
         f"Capability: {rules.describe_capability()}.",
+        f"Models are listed in the rules' {rules.describe_order()}.",
         f"Hosted prices: list prices per million tokens, shown as {rules.describe_blend(settings.input_per_output)} "
         "beside the input and output prices.",
         "Memory sizes are binary (1 GiB = 2^30 bytes); bandwidth is decimal (1 GB/s = 10^9 bytes/s).",

@@ -377,8 +377,8 @@ def _fit_table(d: _Doc, mr: MachineReport, *, short: bool) -> None:
     d.h2(f"Fit table — {mr.machine.label}" if short else "Fit table", "fit")
     shown, omitted = fit_table_rows(mr, fleet=short)
     d.add(
-        '<p class="small">One row per model: its pick on this machine (usable models first, the most capable first '
-        "among them), else the quant closest to usable, else the smallest and what it needs. Speeds are expected "
+        '<p class="small">One row per model: its pick on this machine (usable models first, a heavy-loss pick below '
+        "3 bits after the rest, the most capable first among them), else the quant closest to usable, else the smallest and what it needs. Speeds are expected "
         "values with the low–high band beneath; capability with the benchmarks it rests on; hosted is the cheapest "
         "blended price per million tokens with the input and output prices beneath."
         + (" Only models that fit are listed." if short else "")

@@ -267,8 +267,8 @@ class MachineReport:
 
     @property
     def model_rows(self) -> tuple[FitRow, ...]:
-        """One row per model: the row that speaks for it (its pick when it is usable); usable models first, then by
-        capability (``rules.rank_key``)."""
+        """One row per model: the row that speaks for it (its pick when it is usable); usable models first (a heavy-loss
+        pick after those of 3 bits or more), then by capability (``rules.rank_key``)."""
         return one_row_per_model(self.rows)
 
 
@@ -331,9 +331,10 @@ class ReportData:
 
 
 def rank(row: FitRow) -> tuple[float, float, float]:
-    """The rules' order (``rules.rank_key``): usable first, then by capability, unscored after, larger first."""
+    """The rules' order (``rules.rank_key``): usable at 3 bits or more first, then usable only at a heavy-loss quant,
+    then the rest; by capability within each, unscored after, larger first."""
     return rank_key(row.usable, row.capability.value if row.capability else None,
-                    row.params_total_b)
+                    row.params_total_b, row.estimate.bits_per_weight)
 
 
 def one_row_per_model(rows: Iterable[FitRow]) -> tuple[FitRow, ...]:

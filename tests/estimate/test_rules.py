@@ -12,11 +12,13 @@ from rigcheck.estimate.rules import (
     capabilities,
     cheapest_hosted,
     describe_pick,
+    heavy_loss,
     is_usable,
     pick_index,
     quality_tier,
     rank_key,
     representative_index,
+    tier_name,
 )
 
 
@@ -184,3 +186,36 @@ def test_rank_key_puts_usable_then_capable_then_large_first():
             ("usable scored", True, 40.0, 8), ("usable unscored small", True, None, 1)]
     ordered = [name for name, *key in sorted(rows, key=lambda r: rank_key(*r[1:]))]
     assert ordered == ["usable scored", "usable unscored big", "usable unscored small", "slow genius"]
+
+
+# (name, usable, capability, params_b, bits per weight of the pick), listed in the order rank_key must give.
+RANKED = [
+    ("4-bit 32B, scored 52", True, 52.0, 32.0, 4.8),
+    ("6-bit 27B, scored 6", True, 6.0, 27.0, 6.56),
+    ("3-bit 120B, unscored", True, None, 120.0, 3.06),  # exactly the floor and above: the first group
+    ("bits unknown 8B, unscored", True, None, 8.0, None),  # not known: counted as 3 bits or more
+    ("1-bit 355B, scored 98", True, 98.0, 355.0, 1.75),  # usable only at a heavy-loss quant: after all of those
+    ("2-bit 480B, unscored", True, None, 480.0, 2.06),
+    ("1-bit 671B not usable, scored 81", False, 81.0, 671.0, 1.66),  # not usable: last, whatever its bits
+    ("4-bit 70B not usable, unscored", False, None, 70.0, 4.8),
+]
+
+
+def test_rank_key_groups_picks_of_three_bits_or_more_then_heavy_loss_then_not_usable():
+    shuffled = RANKED[::-1][3:] + RANKED[::-1][:3]
+    ordered = [row[0] for row in sorted(shuffled, key=lambda r: rank_key(*r[1:]))]
+    assert ordered == [row[0] for row in RANKED]
+    assert [rank_key(*row[1:])[0] for row in RANKED] == [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 2.0, 2.0]
+    assert rank_key(True, 40.0, 8.0) == rank_key(True, 40.0, 8.0, 8.5), "without bits, as a pick of 3 or more"
+
+
+@pytest.mark.parametrize(("bits", "tier", "heavy"), [
+    (16.0, "near-lossless", False), (6.56, "near-lossless", False), (6.0, "near-lossless", False),
+    (5.69, "small loss", False), (4.25, "small loss", False), (4.0, "small loss", False),
+    (3.91, "noticeable loss", False), (3.06, "noticeable loss", False), (3.0, "noticeable loss", False),
+    (2.99, "heavy loss", True), (2.06, "heavy loss", True), (1.56, "heavy loss", True),
+])
+def test_tier_name_and_heavy_loss_at_the_tier_edges(bits, tier, heavy):
+    assert tier_name(bits) == tier
+    assert heavy_loss(bits) is heavy
+    assert heavy_loss(None) is False, "bits not known: not counted as heavy loss"

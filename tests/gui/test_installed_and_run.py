@@ -101,3 +101,54 @@ def test_measured_runs_show_beside_the_estimate_in_the_detail_and_the_tooltip(ma
     assert "corrected by your 1 measurement(s): ×1.17" in text
     cell = table_row(window.models_page.current_row())
     assert "Measured here: 119 tok/s (llama-bench), ×1.17 of the estimate for that run" in cell.tooltip[DECODE]
+
+
+def test_model_folders_are_added_and_removed_in_the_dialog_and_scanned_again(make_window, tmp_path):
+    saved = {"folders": ["/data/old-models", "/data/keep"]}
+    scans = []
+
+    def save(folders):
+        saved["folders"] = list(folders)
+
+    def scan(catalog):
+        scans.append(list(saved["folders"]))
+        return _installed()
+
+    window = make_window(make_services(scan_installed=scan, model_folders=lambda: list(saved["folders"]),
+                                       save_model_folders=save))
+    assert window.act_folders.isEnabled()
+    scans.clear()
+    window.act_folders.trigger()
+    dialog = window.folders_window
+    assert dialog.folders() == ["/data/old-models", "/data/keep"]
+    assert not dialog.remove_button.isEnabled()  # nothing selected yet
+    dialog._choose = lambda: str(tmp_path)
+    dialog.add_button.click()
+    dialog.add_button.click()  # the same folder twice is listed once
+    dialog.list.item(0).setSelected(True)
+    assert dialog.remove_button.isEnabled()
+    dialog.remove_button.click()
+    assert dialog.folders() == ["/data/keep", str(tmp_path)]
+    dialog.accept()
+    assert saved["folders"] == ["/data/keep", str(tmp_path)]
+    assert scans == [["/data/keep", str(tmp_path)]]  # scanned again with the new list
+    window.act_folders.trigger()
+    window.folders_window.accept()  # nothing changed: nothing saved, no scan
+    assert len(scans) == 1
+
+
+def test_model_folders_that_cannot_be_saved_keep_the_old_list_and_say_why(make_window):
+    saved = ["/data/keep"]
+    errors = []
+
+    def save(folders):
+        raise PermissionError(13, "Permission denied", "/config/installed-folders.json")
+
+    window = make_window(make_services(scan_installed=lambda c: [], model_folders=lambda: list(saved),
+                                       save_model_folders=save))
+    window.controller.failed.connect(lambda *args: errors.append(args))
+    window.act_folders.trigger()
+    window.folders_window.list.clear()
+    window.folders_window.accept()
+    assert saved == ["/data/keep"]
+    assert errors and "Could not save the model folders" in errors[0][1]

@@ -288,3 +288,38 @@ def test_every_column_sorts_on_raw_values_with_unknowns_last(col, order):
     expected = sorted(known, key=lambda c: c.sort[col], reverse=order == Qt.SortOrder.DescendingOrder)
     expected += [c for c in cells if c.sort[col] is None]
     assert column(proxy, MODEL, ROW_ROLE) == [next(r for r in rows if r.model.id == c.model_id) for c in expected]
+
+
+def test_a_model_usable_only_at_a_heavy_loss_quant_ranks_after_the_others_with_its_tier_shown():
+    # Giant scores best on both benchmarks, so by capability alone it would lead; its only quant that runs here is
+    # 1.75 bits. The rules list it after every model with a usable pick of 3 bits or more, before those not usable,
+    # and the table and the strip write the tier beside each quant.
+    from rigcheck.catalog.records import Model, Score
+    from rigcheck.desktop.models.model_table import QUANT
+    from rigcheck.desktop.models.picks import capacity_line, pick_cards
+
+    from .fakes import q
+
+    catalog = make_catalog()
+    catalog.models.append(Model(id="acme/Giant-355B", family="giant", name="Giant 355B", params_total_b=355.0,
+                                params_active_b=12.0, max_context_tokens=131072, license="mit",
+                                use_cases=["chat", "code"], quants=[q("UD-IQ1_M", 1.75, 355.0)]))
+    catalog.scores.extend([Score(model_id="acme/Giant-355B", benchmark="swe_bench_verified", value=80.0, source="t"),
+                           Score(model_id="acme/Giant-355B", benchmark="aider_polyglot", value=30.0, source="t")])
+    rows = build_rows(catalog, fake_evaluate(gpu_machine(), catalog, Settings()))
+    giant = next(r for r in rows if r.model.id == "acme/Giant-355B")
+    assert giant.usable and giant.shown.bits_per_weight == 1.75
+    assert giant.capability.value > next(r for r in rows if r.model.id == "acme/Mid-8B").capability.value
+    model, proxy = table(rows)
+    proxy.sort(CAPABILITY, Qt.SortOrder.DescendingOrder)  # the page's default order
+    ids = [r.model.id for r in column(proxy, MODEL, ROW_ROLE)]
+    assert ids == ["acme/Mid-8B", "acme/Tiny-1B", "acme/Giant-355B", "acme/Big-70B", "acme/Huge-MoE-400B"]
+    quants = dict(zip(ids, column(proxy, QUANT), strict=True))
+    assert quants["acme/Giant-355B"] == "UD-IQ1_M (heavy loss)"
+    assert quants["acme/Mid-8B"] == "Q8_0 (near-lossless)"
+    cards = {card.title: card for card in pick_cards(table_rows(rows))}
+    assert cards["Chat"].model_id == cards["Coding agent"].model_id == "acme/Mid-8B"
+    assert cards["Chat"].lines[2].startswith("Q8_0 (near-lossless) · ")
+    # The capacity line names the largest model with a usable pick of 3 bits or more, not the 1-bit giant.
+    assert capacity_line(table_rows(rows)).startswith("Largest model that runs usably here: Mid 8B (8B parameters), "
+                                                      "Q8_0 (near-lossless) at ")

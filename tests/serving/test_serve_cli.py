@@ -76,6 +76,10 @@ def test_serve_answers_the_nodes_of_the_calibration_rows(capsys, argv):
     (["--model", "DeepSeek-R1-0528", "--gpu", "H100 SXM", "--quant", "FP8"], "no room for the KV cache"),
     (["--model", "Llama-3.1-8B-Instruct", "--gpu", "H100 SXM", "--quant", "Q9"], "has no quant 'Q9'"),
     (["--model", "Llama-3.1-8B-Instruct", "--gpu", "H100 SXM", "--concurrency", "max", "--static"], "static batch"),
+    (["--model", "Qwen3-32B", "--gpu", "H100 SXM", "--engine", "llama.cpp", "--quant", "FP8"],
+     "choose --engine vllm, sglang or trtllm for it, or a GGUF quant"),
+    (["--model", "Qwen3-32B", "--gpu", "H100 SXM", "--engine", "vllm", "--quant", "Q4_K_M"],
+     "choose --engine llama.cpp or a safetensors quant"),
 ])
 def test_serve_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     code, out, err = run(capsys, "serve", *argv)

@@ -43,10 +43,11 @@ CHEAP = HostedOffer(model_id="acme/Mid-8B", provider="cheapco", usd_per_m_input=
 PRICEY = HostedOffer(model_id="acme/Mid-8B", provider="pricey", usd_per_m_input=0.2, usd_per_m_output=0.6)
 
 
-def fitting() -> Estimate:
-    return Estimate("acme/Mid-8B", "Q8_0", "llama.cpp", "gpu", MemoryBreakdown(8 * GIB, GIB, GIB // 2, 19 * GIB // 2, 0),
+def fitting(quant: str = "Q8_0", bits_per_weight: float | None = 8.5) -> Estimate:
+    return Estimate("acme/Mid-8B", quant, "llama.cpp", "gpu", MemoryBreakdown(8 * GIB, GIB, GIB // 2, 19 * GIB // 2, 0),
                     8192, 131072, Band(1600.0, 2000.0, 2400.0), Band(40.0, 50.0, 60.0), Band(1.6, 2.0, 2.4),
-                    placement="all layers on GPU 0", runs_now=True, best=True, usable=True)
+                    placement="all layers on GPU 0", runs_now=True, best=True, usable=True,
+                    bits_per_weight=bits_per_weight)
 
 
 def not_fitting() -> Estimate:
@@ -73,11 +74,16 @@ def test_cells_module_is_qt_free():
 
 # (case, the estimate shown, column -> what the cell shows, its sort value, the context filter's value)
 @pytest.mark.parametrize(("shown", "display", "sort", "verdict", "fit_context"), [
-    pytest.param(fitting(), {QUANT: "Q8_0", VERDICT: "Fits in VRAM", USABLE: "Yes", MEMORY: "9.5 GiB",
+    pytest.param(fitting(), {QUANT: "Q8_0 (near-lossless)", VERDICT: "Fits in VRAM", USABLE: "Yes", MEMORY: "9.5 GiB",
                              CONTEXT: "128k", PREFILL: "2,000", DECODE: "50", TTFT: "2.0 s"},
                  {QUANT: "q8_0", VERDICT: 0, USABLE: 1, MEMORY: 19 * GIB // 2, CONTEXT: 131072, DECODE: 50.0,
                   TTFT: 2.0},
                  "gpu", 131072, id="fits"),
+    # Usable only at a heavy-loss quant: the tier beside the quant, and a rank after every usable 3-bit-or-more pick.
+    pytest.param(fitting("UD-IQ1_M", 1.75), {QUANT: "UD-IQ1_M (heavy loss)", USABLE: "Yes"},
+                 {QUANT: "ud-iq1_m", USABLE: 1}, "gpu", 131072, id="heavy-loss"),
+    # Bits unknown: the quant alone.
+    pytest.param(fitting("Q8_0", None), {QUANT: "Q8_0"}, {QUANT: "q8_0"}, "gpu", 131072, id="bits-unknown"),
     # Does not fit: the quant it would need in parentheses, no context and no speeds, yet the memory it needs.
     pytest.param(not_fitting(), {QUANT: "(Q2_K)", VERDICT: "Does not fit", USABLE: "No", MEMORY: "5 GiB",
                                  CONTEXT: DASH, PREFILL: DASH, DECODE: DASH, TTFT: DASH},
@@ -97,8 +103,11 @@ def test_table_row_estimate_columns(shown, display, sort, verdict, fit_context):
     assert cell.display[MODEL] == "Mid 8B" and cell.sort[MODEL] == "mid 8b"
     assert (cell.display[PARAMS], cell.sort[PARAMS]) == ("8B", 8.0)
     assert cell.display[CAPABILITY] == "25" and cell.capability == 25.0  # the better entry, 15 of the best 60
-    # Capability sorts on the rules' rank: usable first, then capability, then size.
-    assert cell.sort[CAPABILITY] == ((0.0 if cell.usable else -1.0), 25.0, 8.0)
+    # Capability sorts on the rules' rank, negated: usable at 3 bits or more (0), usable only at a heavy-loss
+    # quant (-1), not usable (-2); then capability, then size.
+    bits = shown.bits_per_weight if shown is not None else None
+    group = -2.0 if not cell.usable else -1.0 if bits is not None and bits < 3 else 0.0
+    assert cell.sort[CAPABILITY] == (group, 25.0, 8.0)
 
 
 def test_tooltips_are_plain_text_per_column():

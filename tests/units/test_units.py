@@ -70,6 +70,26 @@ def test_params_prices_power():
     assert units.watts_text(450) == "450 W" and units.mhz_text(2445) == "2,445 MHz"
 
 
+@pytest.mark.parametrize(("one_way", "another_way", "text"), [
+    (0.0875, (3 * 0.07 + 0.14) / 4, "$0.088"),  # 0.08749999... and 0.08750000...1: one price
+    (0.175, (3 * 0.14 + 0.28) / 4, "$0.18"),
+    (0.525, (3 * 0.3 + 1.2) / 4, "$0.53"),  # 0.5249999999999999 computed
+    (round((3 * 0.07 + 0.14) / 4, 6), 0.0875, "$0.088"),  # a JSON-rounded figure reads as the raw one
+])
+def test_a_price_rounds_half_up_however_it_was_computed(one_way, another_way, text):
+    assert units.usd_text(one_way) == units.usd_text(another_way) == text
+    assert units.usd_per_m_text(another_way) == text + "/M"
+
+
+@pytest.mark.parametrize(("quant", "bits", "text"), [
+    ("Q8_0", 8.5, "Q8_0 (near-lossless)"), ("Q4_K_M", 4.85, "Q4_K_M (small loss)"),
+    ("IQ3_XXS", 3.06, "IQ3_XXS (noticeable loss)"), ("UD-IQ1_M", 1.75, "UD-IQ1_M (heavy loss)"),
+    ("Q4_K_M", None, "Q4_K_M"), ("Q4_K_M", 0.0, "Q4_K_M"),  # bits not known: the quant alone
+])
+def test_quant_text_writes_the_quality_tier_beside_the_quant(quant, bits, text):
+    assert units.quant_text(quant, bits) == text
+
+
 def test_verdict_label_and_place():
     assert units.verdict_text("gpu") == "Fits in VRAM" and units.verdict_place("gpu") == "GPU"
     assert units.verdict_text("no_fit") == "Does not fit" and units.verdict_place("unified") == "unified memory"

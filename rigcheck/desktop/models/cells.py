@@ -39,7 +39,7 @@ HEADERS = {
 HEADER_TIPS = {
     MODEL: "Model name; the tooltip has the Hugging Face id, license and every published score",
     PARAMS: "Parameters in billions: total / active per token (mixture-of-experts)",
-    QUANT: "The quant to run on this machine (the pick): " + rules.describe_pick(),
+    QUANT: "The quant to run on this machine (the pick) and its quality tier: " + rules.describe_pick(),
     VERDICT: "Where it runs: in VRAM, unified memory, split GPU + RAM, CPU only, or not at all",
     USABLE: "Usable: decode and time to first token within the thresholds in Settings",
     MEMORY: "Memory needed by the quant shown: weights + KV cache + runtime overhead",
@@ -146,7 +146,7 @@ def _display(row: ModelRow, offer: HostedOffer | None) -> tuple[str, ...]:
     return (
         row.label,
         params,
-        e.quant if fits else f"({e.quant})",
+        units.quant_text(e.quant, e.bits_per_weight) if fits else f"({e.quant})",
         units.verdict_text(e.verdict),
         _usable_text(row),
         units.bytes_text(e.memory.total_bytes),
@@ -165,8 +165,10 @@ def _sort(row: ModelRow, offer: HostedOffer | None) -> tuple[SortValue, ...]:
     label = row.label.casefold()
     hosted = row.blended(offer) if offer else None
     capability = row.capability.value if row.capability else None
-    # Sorted on the rules' rank, descending: usable first, then by capability (unscored after, larger first).
-    rank = tuple(-v for v in rules.rank_key(row.usable, capability, m.params_total_b))
+    # Sorted on the rules' rank, descending: usable at 3 bits or more first, then usable only at a heavy-loss quant,
+    # then by capability (unscored after, larger first).
+    rank = tuple(-v for v in rules.rank_key(row.usable, capability, m.params_total_b,
+                                            e.bits_per_weight if e is not None else None))
     if e is None:
         return (label, m.params_total_b, None, None, None, None, None, None, None, None, rank, hosted)
     return (

@@ -1,8 +1,10 @@
 """The "Best for this machine" strip as plain data: the top pick for each use, the capacity line, the Mac hint.
 
 Computed from the table's cells (``cells.TableRow``), Qt-free, so the first look shows the strip in its first paint
-with nothing more than the helper already sends. The order is the rules' (``rules.rank_key``: usable first, then by
-capability, unscored after, larger first), read from the capability column's sort value.
+with nothing more than the helper already sends. The order is the rules' (``rules.rank_key``: a usable pick of 3 bits or
+more first, then one usable only at a heavy-loss quant; by capability within each, unscored after, larger first),
+read from the capability column's sort value: a 1-bit quant of a high-scoring model is no card's pick while a
+model of 3 bits or more qualifies.
 """
 
 from __future__ import annotations
@@ -70,11 +72,12 @@ def pick_cards(cells: Sequence[TableRow]) -> tuple[PickCard, ...]:
 
 
 def capacity_line(cells: Sequence[TableRow]) -> str:
-    """The largest model (by parameters) that runs usably here, and how."""
+    """The largest model (by parameters) that runs usably here, and how: one with a usable pick of 3 bits or more
+    when there is one (the rules' first group, ``rules.rank_key``), not a 1-bit quant of a larger model."""
     usable = [c for c in cells if c.usable and c.sort[PARAMS] is not None]
     if not usable:
         return "No catalog model runs usably on this machine: the table shows how close each comes."
-    top = max(usable, key=lambda c: (c.sort[PARAMS], _rank(c)))
+    top = max(usable, key=lambda c: (_rank(c)[0], c.sort[PARAMS], _rank(c)))
     d = top.display
     return (f"Largest model that runs usably here: {d[MODEL]} ({d[PARAMS]} parameters), {d[QUANT]} at "
             f"{d[DECODE]} tok/s. {sum(1 for c in cells if c.usable)} of {len(cells)} models run usably.")

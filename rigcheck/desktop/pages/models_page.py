@@ -1,5 +1,5 @@
 """The model list page: filter bar over the sortable model table, sorted by default as the rules rank models
-(usable first, then by capability)."""
+(usable first, a heavy-loss pick after the rest, then by capability)."""
 
 from __future__ import annotations
 
@@ -108,7 +108,8 @@ class ModelsPage(QWidget):
         header.setStretchLastSection(False)
         header.setHighlightSections(False)
         header.setResizeContentsPrecision(40)  # fit columns to a sample of rows: fast with hundreds of models
-        # The rules' order: usable first, the most capable first among them (rules.rank_key).
+        # The rules' order (rules.rank_key): usable at 3 bits or more, then usable only at a heavy-loss quant, then
+        # the rest; the most capable first within each.
         self.table.sortByColumn(CAPABILITY, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.proxy.modelReset.connect(self._update_count)
