@@ -58,6 +58,23 @@ def verdict_place(verdict: str | None) -> str:
     return VERDICT_PLACE.get(verdict, verdict)
 
 
+def memory_limits(estimates, unified_memory: bool = False) -> list[tuple[str, int]]:
+    """The lines a memory chart draws against its bars: (label, bytes), smallest first, read from the estimates'
+    own budgets (``MemoryBreakdown.gpu_budget_bytes`` and ``budget_bytes``, what the placement compared against),
+    so that a chart never shows a limit the verdict did not use. ``unified_memory``: the GPU's share of RAM and
+    RAM itself (for the CPU) are two limits on the same memory, not one added to the other. Empty when the
+    estimates carry no budget."""
+    gpu = max((e.memory.gpu_budget_bytes for e in estimates), default=0)
+    total = max((e.memory.budget_bytes for e in estimates), default=0)
+    if not gpu:
+        return [("usable RAM", total)] if total else []
+    if total <= gpu:  # runtimes that keep everything on the GPU, or a unified share as large as RAM
+        return [("usable GPU memory" if unified_memory else "usable VRAM", gpu)]
+    if unified_memory:
+        return [("GPU share", gpu), ("usable RAM (CPU)", total)]
+    return [("usable VRAM", gpu), ("usable VRAM + RAM", total)]
+
+
 def origin_text(origin: str | None) -> str:
     if origin is None:
         return DASH

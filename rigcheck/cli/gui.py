@@ -41,9 +41,9 @@ def run(args: argparse.Namespace) -> int:
     if args.screenshot and not args.screenshot.lower().endswith(".png"):
         raise UsageError(f"--screenshot must name a .png file, not {args.screenshot!r}")
     if not args.screenshot:
-        from rigcheck.desktop.display import why_no_window
+        from rigcheck.desktop.display import settle_platform
 
-        why = why_no_window()
+        why = settle_platform()
         if why is not None:  # Qt would abort (exit 134) with a message only Qt developers read
             print(f"rigcheck: cannot open the window: {why}", file=sys.stderr)
             return 1

@@ -75,9 +75,9 @@ def main(argv: list[str]) -> int:
         # No cyclic collection while start-up allocates its long-lived modules, classes and Qt enums:
         # open_window freezes what start-up made and turns collection back on once the window is up.
         gc.disable()
-        from rigcheck.desktop.display import why_no_window
+        from rigcheck.desktop.display import settle_platform
 
-        why = why_no_window()
+        why = settle_platform()
         if why is not None:  # Qt would abort (exit 134) with a message only Qt developers read
             print(f"rigcheck: cannot open the window: {why}", file=sys.stderr)
             return 1

@@ -72,19 +72,6 @@ def sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def memory_limits(machine: Machine) -> tuple[int, int]:
-    """(GPU memory, RAM) in bytes for the memory chart's reference lines; unified parts count once."""
-    from rigcheck.estimate.unified import gpu_share  # light: stdlib only
-
-    vram = sum(g.vram_total_bytes or 0 for g in machine.usable_gpus if not g.unified_memory)
-    share = gpu_share(machine)
-    if share is not None:
-        vram += share.usable_bytes  # the share the GPU may use, as the estimator sizes against it
-    unified = any(g.unified_memory for g in machine.usable_gpus)
-    ram = 0 if unified else machine.memory.total_bytes
-    return vram, ram
-
-
 class AppController(QObject):
     machine_changed = Signal(object, object)
     """(Machine, list of Device | None per GPU)."""

@@ -24,7 +24,7 @@ from rigcheck import units
 from rigcheck.desktop import state
 from rigcheck.desktop.catalog_actions import BUSY_TEXT, CatalogActions
 from rigcheck.desktop.catalog_info import CatalogInfo
-from rigcheck.desktop.controller import AppController, memory_limits
+from rigcheck.desktop.controller import AppController
 from rigcheck.desktop.evaluation import Evaluation
 from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.pages.models_page import ModelsPage
@@ -124,7 +124,6 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
         # closed until a model is selected (and built then: start-up does not pay for its tabs, tables and charts);
         # the splitter's handle resizes it.
         self._detail_page = None
-        self._limits_machine: Machine | None = None
         self._detail_state: dict[str, object] = {}
         """What the detail pane is told before it exists (memory limits, installed models, run settings)."""
         self.split = QSplitter(Qt.Orientation.Vertical)
@@ -299,10 +298,8 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
     def _show_machine(self, machine: Machine, specs) -> None:
         self.machine_panel.set_machine(machine, specs)
         self.setWindowTitle(f"rigcheck — {machine.label or machine.hostname or 'this machine'}")
-        # The memory chart's lines: worked out when the detail pane exists (it is built on the first selection).
-        self._limits_machine = machine
-        if self._detail_page is not None:
-            self._detail_page.set_memory_limits(*memory_limits(machine))
+        # The memory chart names its limit lines after the kind of memory (its values come with the estimates).
+        self._tell_detail("set_unified_memory", any(g.unified_memory for g in machine.usable_gpus))
         other = machine.origin != "probed"
         if other:
             name = machine.label or "unnamed"
@@ -357,8 +354,6 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
             page.hide()
             for method, args in self._detail_state.items():
                 getattr(page, method)(*args)
-            if self._limits_machine is not None:
-                page.set_memory_limits(*memory_limits(self._limits_machine))
             page.closed.connect(self.models_page.clear_selection)
             page.curves_wanted.connect(self.controller.request_curves)
             self.split.addWidget(page)

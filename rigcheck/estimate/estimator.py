@@ -158,7 +158,8 @@ class Estimator:
                       0.0, 0.0, 0)
         return new_record(RowEstimate, {
             "model_id": model_id, "quant": quant.name, "runtime": v.runtime, "verdict": "no_fit",
-            "_memory_parts": (placed_memory, run, w, run.kv, overhead, 0.0, 0.0, p, v.gpu_base_total),
+            "_memory_parts": (placed_memory, run, w, run.kv, overhead, 0.0, 0.0, p, v.gpu_base_total,
+                              v.ram_total),
             "context_tokens": run.ctx, "_prefill": None, "_decode": None, "_ttft": None,
             "placement": p.description, "runs_now": False, "best": False, "usable": False,
             "bits_per_weight": quant_bits(quant), "calibrated": v.calibrated, "gpu_memory_share": None,
@@ -228,7 +229,7 @@ class Estimator:
             n = len(v.gpus)
             overhead = gpu_overhead * n + vision if n else run.ram_overhead
         # The breakdown is built on first access (see RowEstimate.memory).
-        memory_parts = (placed_memory, run, w, kv, overhead, gpu_side, ram_side, p, bases)
+        memory_parts = (placed_memory, run, w, kv, overhead, gpu_side, ram_side, p, bases, ram_base)
         if p is NO_FIT:
             return new_record(RowEstimate, {
                 "model_id": model_id, "quant": quant.name, "runtime": runtime, "verdict": "no_fit",

@@ -217,7 +217,7 @@ def _band(low: float, expected: float, high: float) -> Band:
 
 
 def placed_memory(run: ModelRun, w: float, kv: float, overhead: float, gpu_side: float, ram_side: float,
-                   p: Placement, bases: tuple[float, ...]) -> MemoryBreakdown:
+                   p: Placement, bases: tuple[float, ...], ram_base: float) -> MemoryBreakdown:
     """The memory breakdown of a row placed by ``placement.place`` (``Estimator.estimate_in``'s general path)."""
     v = run.view
     gpus_used = p.gpus_used
@@ -236,7 +236,7 @@ def placed_memory(run: ModelRun, w: float, kv: float, overhead: float, gpu_side:
     return new_record(MemoryBreakdown, {
         "weights_bytes": int(w), "kv_cache_bytes": int(kv), "overhead_bytes": int(overhead),
         "gpu_bytes": int(p.gpu_bytes + gpu_side), "ram_bytes": int(p.ram_bytes + ram_side),
-        "per_gpu_bytes": per_gpu})
+        "per_gpu_bytes": per_gpu, **budgets(v, bases, ram_base)})
 
 
 def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float, host: float) -> MemoryBreakdown:
@@ -255,7 +255,22 @@ def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float,
                         for i, b in enumerate(run.view.gpu_base_total))
     return new_record(MemoryBreakdown, {
         "weights_bytes": int(w), "kv_cache_bytes": int(run.kv), "overhead_bytes": int(gpu_side),
-        "gpu_bytes": int(need_gpu + gpu_side), "ram_bytes": int(host), "per_gpu_bytes": per_gpu})
+        "gpu_bytes": int(need_gpu + gpu_side), "ram_bytes": int(host), "per_gpu_bytes": per_gpu,
+        **budgets(run.view, run.view.gpu_base_total, run.view.ram_total)})
+
+
+def budgets(v, bases: tuple[float, ...], ram_base: float) -> dict[str, int]:
+    """``MemoryBreakdown.gpu_budget_bytes`` and ``budget_bytes`` of the rows placed against ``bases`` (usable
+    memory per GPU) and ``ram_base`` (usable RAM), as ``placement.place`` uses them."""
+    gpu = sum(b for b in bases if b > 0)
+    ram = max(0.0, ram_base or 0.0)
+    if not v.allow_ram:
+        total = gpu
+    elif v.unified:
+        total = max(gpu, ram)  # all on the GPU share, or all on the CPU: never both
+    else:
+        total = gpu + ram
+    return {"gpu_budget_bytes": int(gpu), "budget_bytes": int(total)}
 
 
 def _format_basis(run: ModelRun, quant: Quant, wclass: str, w: float, overhead: float, p: Placement,

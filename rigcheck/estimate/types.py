@@ -59,6 +59,13 @@ class MemoryBreakdown:
     gpu_bytes: int
     ram_bytes: int
     per_gpu_bytes: tuple[int, ...] = ()
+    gpu_budget_bytes: int = 0
+    """The GPU memory the placement was checked against: usable VRAM after the driver headroom (the GPU share
+    of RAM on unified memory); 0 without a GPU. Overheads are not taken off: ``total_bytes`` includes them."""
+    budget_bytes: int = 0
+    """The most this row could use in all and still be placed (the limit behind ``no_fit``): the GPU budget
+    plus usable RAM (less the system's reserve) where the runtime may put weights in RAM, in the same units as
+    ``total_bytes``. Whole layers are placed, so a row a little under it may still not fit."""
 
     @property
     def total_bytes(self) -> int:
@@ -73,6 +80,8 @@ class MemoryBreakdown:
             "gpu_bytes": self.gpu_bytes,
             "ram_bytes": self.ram_bytes,
             "per_gpu_bytes": list(self.per_gpu_bytes),
+            "gpu_budget_bytes": self.gpu_budget_bytes,
+            "budget_bytes": self.budget_bytes,
         }
 
 

@@ -46,14 +46,18 @@ def _svg(height: int, body: list[str], title: str) -> str:
 
 
 def memory_chart(detail: ModelDetail) -> str:
-    """Stacked bars (weights, KV cache, overhead) per quant against the machine's VRAM and VRAM + RAM."""
+    """Stacked bars (weights, KV cache, overhead) per quant against the usable memory the verdicts were checked
+    against (``units.memory_limits``); a quant that does not fit is drawn faded and says so."""
     quants = detail.quants
     left, right, top, bar_h, gap = 96, 24, 56, 16, 8
     plot_w = WIDTH - left - right
-    gpu_cap, ram_cap = detail.gpu_capacity_bytes, detail.ram_capacity_bytes
-    peak = max([e.memory.total_bytes for e in quants] + [gpu_cap + ram_cap, 1])
+    limits = units.memory_limits(quants, detail.unified_memory)
+    peak = max([e.memory.total_bytes for e in quants] + [cap for _label, cap in limits] + [1])
     scale = plot_w / (peak * 1.04)
-    height = top + len(quants) * (bar_h + gap) + 46
+    # A bar under the limit that still does not fit (whole layers are placed) gets a line saying why.
+    budget = max((cap for _label, cap in limits), default=0)
+    near_miss = any(not e.fits and e.memory.total_bytes <= budget for e in quants)
+    height = top + len(quants) * (bar_h + gap) + 46 + (14 if near_miss else 0)
     body = [_text(left, 16, f"Memory needed per quant — {detail.model_name}", size=12, weight="bold")]
     # Gridlines at round GiB steps so bars can be read off.
     step = _nice_step(peak / units.GIB / 5) * units.GIB
@@ -71,6 +75,7 @@ def memory_chart(detail: ModelDetail) -> str:
         label = e.quant + (" ★" if e.quant == detail.best_quant else "")
         body.append(_text(left - 6, y + bar_h - 4, label, size=10, anchor="end"))
         x = float(left)
+        faded = "" if e.fits else ' fill-opacity="0.35"'
         for key, value in (
             ("weights", e.memory.weights_bytes),
             ("kv", e.memory.kv_cache_bytes),
@@ -78,34 +83,43 @@ def memory_chart(detail: ModelDetail) -> str:
         ):
             w = max(value * scale, 0.0)
             if w > 0:
-                body.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{COLORS[key]}"/>')
+                body.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{COLORS[key]}"{faded}/>')
             x += w
-        total = units.bytes_text(e.memory.total_bytes)
-        # A white backing keeps the figure legible where a capacity line crosses it.
-        labels.append(f'<rect x="{x + 2:.1f}" y="{y + 2}" width="{5.2 * len(total) + 4:.1f}" height="{bar_h - 4}" fill="#ffffff"/>')
-        labels.append(_text(x + 4, y + bar_h - 4, total, size=9, fill=COLORS["axis"]))
-    for cap, key, name in ((gpu_cap, "gpu", "VRAM"), (gpu_cap + ram_cap, "ram", "VRAM + RAM")):
-        if cap <= 0 or (key == "ram" and ram_cap <= 0):
-            continue
+        total = units.bytes_text(e.memory.total_bytes) + ("" if e.fits else " · does not fit")
+        # Past the plot's right edge the figure goes inside the bar's end instead.
+        width = 5.2 * len(total) + 4
+        tx = x + 2 if x + width <= WIDTH - 2 else x - width - 2
+        # A white backing keeps the figure legible where a limit line crosses it.
+        labels.append(f'<rect x="{tx:.1f}" y="{y + 2}" width="{width:.1f}" height="{bar_h - 4}" fill="#ffffff"/>')
+        labels.append(_text(tx + 2, y + bar_h - 4, total, size=9, fill=COLORS["axis"] if e.fits else COLORS["ram"]))
+    for n, (name, cap) in enumerate(limits):
+        key = "gpu" if n == 0 and len(limits) == 2 else "ram"
         x = left + cap * scale
         body.append(
             f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{x_axis_y}" stroke="{COLORS[key]}" '
             f'stroke-width="1.5" stroke-dasharray="4,3"/>'
         )
-        anchor = "end" if x > left + plot_w * 0.8 else "start"
-        # Two label rows so VRAM and VRAM + RAM never overprint when the two lines are close.
-        label_y = top - 10 if key == "gpu" else top - 22
+        anchor = "end" if x > left + plot_w * 0.6 else "start"
+        # Two label rows so the two lines' labels never overprint when the lines are close.
+        label_y = top - 10 if n == 0 else top - 22
         body.append(_text(x + (-3 if anchor == "end" else 3), label_y, f"{name} {units.bytes_text(cap)}", size=9,
                           anchor=anchor, fill=COLORS[key]))
-    body += labels  # drawn after the capacity lines so they sit on top
+    body += labels  # drawn after the limit lines so they sit on top
+    if near_miss:
+        body.append(_text(left, height - 30, "Whole layers are placed, so a quant a little under the limit can still "
+                          "not fit.", size=9, fill=COLORS["axis"]))
     ly = height - 12
     lx = left
     for key, name in (("weights", "weights"), ("kv", "KV cache"), ("overhead", "buffers & overhead")):
         body.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{COLORS[key]}"/>')
         body.append(_text(lx + 14, ly, name, size=10))
         lx += 24 + 7 * len(name)
+    if any(not e.fits for e in quants):
+        body.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{COLORS["weights"]}" '
+                    'fill-opacity="0.35"/>')
+        body.append(_text(lx + 14, ly, "does not fit", size=10))
     if detail.best_quant:
-        body.append(_text(WIDTH - right, ly, "★ best quant that fits", size=10, anchor="end"))
+        body.append(_text(WIDTH - right, ly, "★ pick", size=10, anchor="end"))
     return _svg(height, body, f"Memory per quant of {detail.model_name}")
 
 

@@ -248,7 +248,9 @@ def _detail(out: list[str], d: ModelDetail) -> None:
     out.append(
         f"Machine capacity: {units.bytes_text(d.gpu_capacity_bytes)} VRAM"
         + (f" + {units.bytes_text(d.ram_capacity_bytes)} RAM" if d.ram_capacity_bytes else "")
-        + ". ★ = this machine's pick.\n"
+        + "".join(f"; {name} {units.bytes_text(cap)}" for name, cap in units.memory_limits(d.quants,
+                                                                                             d.unified_memory))
+        + " (what the verdicts were checked against; Total includes the overheads). ★ = this machine's pick.\n"
     )
     if d.speed_vs_context:
         out += [f"### Speed vs context ({_t(d.speed_quant)})", ""]

@@ -102,6 +102,48 @@ def _straddling_row(doc, page_h: float) -> tuple[int, int] | None:
     return None
 
 
+def _headings(doc) -> list:
+    """The document's heading blocks (h1–h6), in order."""
+    found = []
+    block = doc.begin()
+    while block.isValid():
+        if block.blockFormat().headingLevel():
+            found.append(block)
+        block = block.next()
+    return found
+
+
+def _stranded_heading(doc, page_h: float, moved: set[int]) -> int | None:
+    """Number (among the headings) of the first heading left at the foot of a page: what follows it starts on
+    a later page. None when every heading shares its page with what it introduces, but for those already
+    ``moved`` (what follows them is taller than a page)."""
+    doc.pageCount()  # lays the whole document out
+    layout = doc.documentLayout()
+    for number, block in enumerate(_headings(doc)):
+        if number in moved:
+            continue
+        following = block.next()
+        while following.isValid() and not following.text().strip():  # empty paragraphs say nothing
+            following = following.next()
+        if not following.isValid():
+            continue
+        page = int(layout.blockBoundingRect(block).top() // page_h)
+        if int(layout.blockBoundingRect(following).top() // page_h) > page:
+            return number
+    return None
+
+
+def _break_before_headings(doc, numbers: set[int]) -> None:
+    """Start a new page at each of these headings (by number among the headings)."""
+    from PySide6.QtGui import QTextCursor, QTextFormat
+
+    for number, block in enumerate(_headings(doc)):
+        if number in numbers:
+            fmt = block.blockFormat()
+            fmt.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+            QTextCursor(block).setBlockFormat(fmt)
+
+
 def _split_tables(markup: str, breaks: set[tuple[int, int]]) -> str:
     """Markup with each table cut before the given body rows: the rest goes on a new page as a new
     table under the same header."""
@@ -130,18 +172,25 @@ def _split_tables(markup: str, breaks: set[tuple[int, int]]) -> str:
 
 
 def _layout(doc, markup: str, page_h: float) -> None:
-    """Lay the markup out, cutting tables so no row is split across a page break.
+    """Lay the markup out, cutting tables so no row is split across a page break, and moving a heading left at
+    the foot of a page to the next, with what it introduces.
 
     Qt lays a cell out line by line, so a two-line cell can leave its first line at the foot of a page
-    and its second on the next. Each cut shifts everything after it, so rows are fixed one at a time.
+    and its second on the next. Each cut shifts everything after it, so rows and headings are fixed one at a time.
     """
     breaks: set[tuple[int, int]] = set()
+    headings: set[int] = set()
     originals = len(_TABLE.findall(markup))
     doc.setHtml(markup)
     for _ in range(MAX_ROW_MOVES):
         found = _straddling_row(doc, page_h)
         if found is None:
-            return
+            heading = _stranded_heading(doc, page_h, headings)
+            if heading is None:
+                return
+            headings.add(heading)
+            _break_before_headings(doc, {heading})
+            continue
         # Qt numbers the tables as laid out, cuts included; map back to (original table, original row).
         pieces = [(t, start) for t in range(originals) for start in [0, *sorted(r for u, r in breaks if u == t)]]
         if found[0] >= len(pieces):
@@ -152,6 +201,7 @@ def _layout(doc, markup: str, page_h: float) -> None:
             return  # a row taller than a page: cutting again would not help
         breaks.add(cut)
         doc.setHtml(_split_tables(markup, breaks))
+        _break_before_headings(doc, headings)
 
 
 _SHELL_PARTS = 4

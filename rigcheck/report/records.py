@@ -211,6 +211,11 @@ class ModelDetail:
     launch: tuple = ()
     """``estimate.launch.LaunchCommand`` records that run the best quant as estimated, one per runtime."""
 
+    @property
+    def unified_memory(self) -> bool:
+        """The GPU shares RAM: ``inventory.capacities`` counts no RAM beside the GPU's."""
+        return self.ram_capacity_bytes == 0 and self.gpu_capacity_bytes > 0
+
 
 @dataclass(frozen=True)
 class PlanOption:

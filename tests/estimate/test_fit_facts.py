@@ -183,3 +183,41 @@ def test_a_2_bit_quant_is_never_the_pick_when_a_4_bit_one_runs(catalog):
         o.bits_per_weight >= 4.0 and o.fits for o in rows if o.model_id == r.model_id)]
     seven_b = [r for r in best if r.model_id == "Qwen/Qwen2.5-7B-Instruct"]
     assert seven_b and seven_b[0].quant != "IQ2_XXS"
+
+
+@pytest.mark.parametrize(("gpus", "ram", "memory_basis"), [
+    (["RTX 4090"], "64GB", "total"),
+    (["2 x RTX 3090"], "128GB", "total"),
+    ([], "64GB", "total"),
+    (["Apple M3 Ultra (80-core GPU)"], "256GB", "total"),
+])
+def test_each_row_carries_the_budget_its_verdict_was_checked_against(catalog, gpus, ram, memory_basis):
+    """The memory chart's limit lines are these budgets: usable VRAM (after the driver headroom) and, where the
+    runtime may use RAM, usable RAM (less the system's reserve). Nothing over the budget is placed, everything
+    on the GPU(s) is within the GPU budget but for the embeddings llama.cpp keeps in RAM."""
+    from rigcheck.catalog.devices import parse_size
+    from rigcheck.estimate.resolved import RAM_RESERVE_BYTES, VRAM_HEADROOM_FRACTION
+
+    ram_bytes = parse_size(ram)
+    m = hypothetical_machine(gpus, ram_bytes, catalog=catalog)
+    rows = evaluate(m, catalog, Settings(memory_basis=memory_basis))
+    vram = sum(g.vram_total_bytes or 0 for g in m.usable_gpus)
+    unified = any(g.unified_memory for g in m.usable_gpus)
+    for row in rows:
+        mem = row.memory
+        if unified:  # the GPU's share, or all of RAM on the CPU: never both
+            assert 0 < mem.gpu_budget_bytes < ram_bytes
+            assert mem.budget_bytes == (ram_bytes - RAM_RESERVE_BYTES if row.runtime == "llama.cpp"
+                                        else mem.gpu_budget_bytes)
+        elif not gpus:
+            assert (mem.gpu_budget_bytes, mem.budget_bytes) == (0, 0 if row.runtime != "llama.cpp"
+                                                                  else ram_bytes - RAM_RESERVE_BYTES)
+        else:
+            assert mem.gpu_budget_bytes == pytest.approx(vram * (1 - VRAM_HEADROOM_FRACTION), abs=2)
+            expected = mem.gpu_budget_bytes + (ram_bytes - RAM_RESERVE_BYTES if row.runtime == "llama.cpp" else 0)
+            assert mem.budget_bytes == pytest.approx(expected, abs=2)
+        if row.fits:
+            assert mem.total_bytes <= mem.budget_bytes, (row.model_id, row.quant, row.verdict)
+        if row.verdict in ("gpu", "unified"):
+            assert mem.gpu_bytes <= mem.gpu_budget_bytes, (row.model_id, row.quant)
+        assert mem.to_dict()["budget_bytes"] == mem.budget_bytes

@@ -98,7 +98,8 @@ def fake_estimate(model: Model, quant: Quant, machine: Machine, settings: Settin
         gpu_bytes, ram_bytes, bw = min(vram, total), total - min(vram, total), 80e9
     else:
         verdict, gpu_bytes, ram_bytes, bw = "no_fit", 0, 0, 0
-    mem = MemoryBreakdown(weights, kv, overhead, gpu_bytes, ram_bytes)
+    mem = MemoryBreakdown(weights, kv, overhead, gpu_bytes, ram_bytes, gpu_budget_bytes=vram,
+                          budget_bytes=vram + int(ram * 0.8))  # the limits its verdicts use
     if verdict == "no_fit":
         return Estimate(model.id, quant.name, "llama.cpp", verdict, mem, ctx, None, None, None, None,
                         basis=("does not fit",), bits_per_weight=quant.bits_per_weight)

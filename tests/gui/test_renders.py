@@ -86,6 +86,13 @@ def test_render_shows_usable_picks_first_and_clips_nothing(qapp, catalog, kind, 
         assert window.models_page.selected_model_id() == cards[0].model_id
         assert not window.detail_page.isHidden()
         assert not clipped(window), clipped(window)
+        # Every column of the quant table in view, and each chart's key within its chart.
+        quant_view = window.detail_page.quant_view
+        assert not quant_view.horizontalScrollBar().isVisible(), quant_view.horizontalHeader().length()
+        memory_chart = window.detail_page.memory_chart
+        assert memory_chart.legend.isVisible() and memory_chart.legend.width() <= memory_chart.width()
+        for chart in (memory_chart, window.detail_page.speed_chart, window.detail_page.cost_chart):
+            assert chart.minimumSizeHint().width() <= chart.width(), type(chart).__name__
         out = Path(os.environ.get("RIGCHECK_SCREENSHOT_DIR") or tmp_path)
         out.mkdir(parents=True, exist_ok=True)
         assert window.grab().save(str(out / f"{kind}-{size[0]}x{size[1]}.png"))

@@ -418,17 +418,38 @@ def test_a_chart_on_a_hidden_tab_is_drawn_when_its_tab_is_shown(window):
     assert len(detail.memory_chart.items) >= 4
 
 
-def test_memory_chart_is_updated_in_place_with_its_line_labels(window):
+def test_memory_chart_is_updated_in_place_with_its_limits_in_the_key(window):
     window.models_page.select_model("acme/Mid-8B")
     chart = window.detail_page.memory_chart
     count = len(chart.plot.getPlotItem().items)
-    labels = [line.label.textItem.toPlainText() for line in chart.lines if line.isVisible()]
-    assert labels and labels[0].startswith("VRAM ")  # the reference line says what it is
+    labels = [text for _c, text, style in chart.legend.entries if style in ("dash", "dot")]
+    assert labels and labels[0].startswith("usable VRAM ")  # the key says what the line is, with its figure
     window.models_page.select_model("acme/Big-70B")
     assert len(chart.plot.getPlotItem().items) == count  # the same bars and lines, new data
     assert [b.opts["y"] for b in chart.bars][0] == list(range(window.detail_page.quants.rowCount()))
-    shown = [line.label.textItem.toPlainText() for line in chart.lines if line.isVisible()]
-    assert shown[0] == labels[0] and shown[1].startswith("VRAM + RAM ")  # both lines fit beside the longer bars
+    shown = [text for _c, text, style in chart.legend.entries if style in ("dash", "dot")]
+    assert shown[0] == labels[0] and shown[1].startswith("usable VRAM + RAM ")  # both lines within reach of the longer bars
+
+
+def test_memory_chart_draws_the_limits_the_verdicts_used_and_marks_what_does_not_fit(make_window):
+    """The chart and the quant table agree: the lines are the estimates' own budgets, and every quant the table
+    calls "Does not fit" is a faded bar marked ✗, wherever its bar ends."""
+    window = make_window(make_services(gpu_machine(vram_gib=24, ram_gib=32)))  # Big 70B: Q4_K_M fits, Q8_0 not
+    window.models_page.select_model("acme/Big-70B")
+    detail = window.detail_page
+    chart = detail.memory_chart
+    ests = chart._data
+    assert any(not e.fits for e in ests) and any(e.fits for e in ests)
+    positions = sorted(line.value() for line in chart.lines if line.isVisible())
+    assert positions == [ests[0].memory.gpu_budget_bytes / GIB, ests[0].memory.budget_bytes / GIB]
+    ticks = [name for _y, name in chart.plot.getAxis("left")._tickLevels[0]]
+    brushes = chart.bars[0].opts["brushes"]
+    for e, name, brush in zip(ests, ticks, brushes, strict=True):
+        assert name.startswith("✗") == (not e.fits)
+        assert (brush.color().alpha() < 255) == (not e.fits)
+        table_row = next(r for r in range(detail.quants.rowCount()) if detail.quants.item(r) is e)
+        assert (detail.quants.index(table_row, 2).data() == "Does not fit") == (not e.fits)
+    assert ("✗ does not fit", "faded") in [(text, style) for _c, text, style in chart.legend.entries]
 
 
 def test_the_app_window_freezes_a_new_catalog_once_after_its_first_evaluation(make_window, services):

@@ -122,13 +122,14 @@ def fake_estimate(model: Model, quant: Quant, machine: Machine, settings: Settin
     total = weights + kv + OVERHEAD_BYTES
     vram = sum(g.vram_total_bytes or 0 for g in machine.usable_gpus)
     ram = machine.memory.total_bytes
+    budgets = {"gpu_budget_bytes": vram, "budget_bytes": vram + ram}  # the limits its verdicts use
     if total <= vram:
         verdict, gpu_b, ram_b = "gpu", total, 0
     elif total <= vram + ram:
         verdict, gpu_b, ram_b = "gpu+ram", vram, total - vram
     else:
         return Estimate(model.id, quant.name, "llama.cpp", "no_fit",
-                        MemoryBreakdown(weights, kv, OVERHEAD_BYTES, 0, 0), settings.context_tokens, None,
+                        MemoryBreakdown(weights, kv, OVERHEAD_BYTES, 0, 0, **budgets), settings.context_tokens, None,
                         None, None, None, basis=("does not fit",), bits_per_weight=quant.bits_per_weight)
     active = model.params_active_b / model.params_total_b
     seconds_per_token = active * (gpu_b / 1008e9 + ram_b / RAM_BANDWIDTH) * (1 + settings.prompt_tokens / 200_000)
@@ -136,7 +137,7 @@ def fake_estimate(model: Model, quant: Quant, machine: Machine, settings: Settin
     prefill = 3000.0 / (model.params_active_b / 8)
     return Estimate(
         model.id, quant.name, "llama.cpp", verdict,
-        MemoryBreakdown(weights, kv, OVERHEAD_BYTES, gpu_b, ram_b), settings.context_tokens,
+        MemoryBreakdown(weights, kv, OVERHEAD_BYTES, gpu_b, ram_b, **budgets), settings.context_tokens,
         model.max_context_tokens,
         Band(prefill * 0.7, prefill, prefill * 1.2),
         Band(decode * 0.8, decode, decode * 1.1),

@@ -183,6 +183,29 @@ def test_html_is_standalone_well_formed_and_has_charts(report, tmp_path):
         assert expected in text, expected
 
 
+def test_memory_chart_draws_the_limit_the_verdicts_used_and_says_what_does_not_fit(catalog, engine):
+    """The chart agrees with the table: its limit lines are the estimates' own budgets and every quant that does not
+    fit says so on its bar (a bar under the line may still not fit: whole layers are placed)."""
+    from dataclasses import replace
+
+    from rigcheck.report.charts import memory_chart
+
+    report = build_report([make_machine()], catalog, Settings(), engine=engine,
+                          selected_model_ids=["acme/Huge-671B", "acme/Mid-32B"])
+    detail = next(d for d in report.machines[0].details if d.model_id == "acme/Huge-671B")
+    svg = memory_chart(detail)
+    assert "usable VRAM 24 GiB" in svg and "usable VRAM + RAM 88 GiB" in svg  # the fake's budgets
+    assert svg.count("· does not fit") == sum(not e.fits for e in detail.quants) > 0
+    assert "★ pick" not in svg  # nothing of it is picked here
+    picked = next(d for d in report.machines[0].details if d.best_quant)
+    assert "★ pick" in memory_chart(picked) and "best quant" not in memory_chart(picked)  # one word, as elsewhere
+    # Budgets smaller than the machine's raw size (headroom, reserve) are what is drawn, whatever the capacity says.
+    tight = replace(detail, quants=tuple(replace(e, memory=replace(e.memory, gpu_budget_bytes=23 * GIB,
+                                                                  budget_bytes=85 * GIB)) for e in detail.quants))
+    svg = memory_chart(tight)
+    assert "usable VRAM + RAM 85 GiB" in svg and "88 GiB" not in svg
+
+
 def test_json_validates_against_the_published_schema_and_round_trips(report, fleet, tmp_path):
     schema = report_json.schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"

@@ -1,4 +1,4 @@
-"""Number formatting shared by every renderer, and the PDF's rule that a table row never splits."""
+"""Number formatting shared by every renderer, and the PDF's rules: a table row never splits, a heading is never left at a page foot."""
 
 from __future__ import annotations
 
@@ -97,3 +97,31 @@ def test_pdf_rows_are_never_split_across_pages(qapp, engine):
     # Nothing lost in the cutting: every model is still in the document.
     text = doc.toPlainText()
     assert all(f"Filler-{i}B" in text for i in range(120))
+
+
+def test_pdf_never_leaves_a_heading_at_the_foot_of_a_page(qapp):
+    """A heading whose text would start the next page moves there with it, at whatever height it lands, and
+    what follows keeps its order; the document's other headings stay where they were."""
+    from PySide6.QtCore import QSizeF
+    from PySide6.QtGui import QTextDocument
+
+    from rigcheck.report import pdf
+
+    page_h = 400.0
+    stranded = []
+    for lines in range(8, 30):
+        paragraphs = "".join(f"<p>line {i} of the section before</p>" for i in range(lines))
+        markup = (f"<html><body><h2>First</h2>{paragraphs}<h3>Second</h3><p>what the second heading introduces</p>"
+                  "<p>and more</p></body></html>")
+        doc = QTextDocument()
+        doc.setPageSize(QSizeF(500, page_h))
+        doc.setHtml(markup)
+        stranded.append(pdf._stranded_heading(doc, page_h, set()))
+        pdf._layout(doc, markup, page_h)
+        assert pdf._stranded_heading(doc, page_h, set()) is None, lines
+        layout = doc.documentLayout()
+        first, second = pdf._headings(doc)
+        assert layout.blockBoundingRect(first).top() < page_h  # the first is not moved
+        text = doc.toPlainText()
+        assert text.index("Second") < text.index("what the second") and f"line {lines - 1} " in text
+    assert 1 in stranded  # the problem exists without the fix at some height

@@ -52,10 +52,15 @@ class _ListTable(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.headers)
 
+    header_tips: dict[int, str] = {}
+    """Tooltips of headers shortened to keep the table narrow."""
+
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.headers):
-            return self.headers[section]
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.headers):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self.headers[section]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return self.header_tips.get(section)
         return None
 
     def data(self, index, role=_DISPLAY) -> Any:
@@ -87,8 +92,9 @@ class _ListTable(QAbstractTableModel):
 class QuantTableModel(_ListTable):
     """Every quant of the selected model, with its verdict, memory and speeds."""
 
-    headers = ("Quant", "Runtime", "Verdict", "Memory", "Max context", "Prefill tok/s", "Decode tok/s", "TTFT",
+    headers = ("Quant", "Runtime", "Verdict", "Memory", "Max ctx", "Prefill tok/s", "Decode tok/s", "TTFT",
                "Usable")
+    header_tips = {4: "Max context: the longest context that fits with this quant"}
     numeric = frozenset({3, 4, 5, 6, 7})
 
     def cell(self, e: Estimate, col: int):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -121,8 +121,7 @@ class DetailPage(QWidget):
         self._curve_target: tuple[ModelRow, Estimate] | None = None
         self._curves_asked: set[str] = set()
         self.prompt_tokens = 4096
-        self._vram_bytes = 0
-        self._ram_bytes = 0
+        self._unified_memory = False
         self.title = plain_label("Select a model", bold=True, wrap=True)
         self.subtitle = plain_label("", wrap=True)
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -164,11 +163,17 @@ class DetailPage(QWidget):
         self.offer_view.setAccessibleName("Hosted offers")
 
         self.tabs = QTabWidget()
-        for page, name in zip(self._chart_pages, ("Memory", "Speed vs context", "Cost", "Serving"), strict=True):
-            self.tabs.addTab(page, name)
-        self.tabs.addTab(self.offer_view, "Hosted offers")
-        self.tabs.addTab(self.basis, "Basis")
-        self.tabs.addTab(self._build_run_tab(), RUN_TAB_NAME)
+        # Short names, so the tab bar fits beside the quant table at 1366 px; the tooltips say more.
+        for page, name, tip in (
+            (self._chart_pages[MEMORY_TAB], "Memory", "Memory needed per quant against the usable memory"),
+            (self._chart_pages[SPEED_TAB], "Speed", "Prefill and decode speed against context length"),
+            (self._chart_pages[COST_TAB], "Cost", "$/M output tokens of the hosted, rented and owned doors"),
+            (self._chart_pages[SERVING_TAB], "Serving", "Per-user and node speed as concurrency grows"),
+            (self.offer_view, "Hosted", "Hosted offers of this model, cheapest blended price first"),
+            (self.basis, "Basis", "What the estimate rests on"),
+            (self._build_run_tab(), RUN_TAB_NAME, "The command that runs the quant shown, and your measurements"),
+        ):
+            self.tabs.setTabToolTip(self.tabs.addTab(page, name), tip)
         self.tabs.currentChanged.connect(self._tab_changed)
 
         self.close_button = QPushButton("Close")
@@ -190,8 +195,10 @@ class DetailPage(QWidget):
         self.split.addWidget(self.tabs)
         self.split.setStretchFactor(0, 3)
         self.split.setStretchFactor(1, 2)
-        self.split.setSizes([950, 650])  # scaled to the real width; the quant table needs the room
+        self.split.setSizes([950, 650])  # until _fit_split knows the columns' widths
         self.split.setChildrenCollapsible(False)
+        self._split_moved = False
+        self.split.splitterMoved.connect(self._user_moved_split)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.split, 1)
@@ -281,9 +288,35 @@ class DetailPage(QWidget):
         self.serving_split.setStretchFactor(0, 3)
         self.serving_split.setSizes([470, 290])
 
-    def set_memory_limits(self, vram_bytes: int, ram_bytes: int) -> None:
-        self._vram_bytes = vram_bytes
-        self._ram_bytes = ram_bytes
+    TABS_MIN_WIDTH = 400
+    """The charts' side keeps at least this much (and room for the whole tab bar) when the table wants more."""
+
+    def _user_moved_split(self, *_args) -> None:
+        self._split_moved = True  # from now on the user's widths stand
+
+    def _fit_split(self) -> None:
+        """The quant table as wide as its columns (every column in view, no sideways scrolling) and the tabs the
+        rest, unless the user has moved the splitter; a window too narrow for both leaves the tabs their minimum."""
+        if self._split_moved:
+            return
+        view = self.quant_view
+        total = self.split.width() - self.split.handleWidth()
+        if total <= 0 or not self.quants.rowCount():
+            return
+        need = (view.horizontalHeader().length() + view.verticalScrollBar().sizeHint().width()
+                + 2 * view.frameWidth() + 2)
+        tabs_min = max(self.TABS_MIN_WIDTH, self.tabs.tabBar().sizeHint().width() + 8)
+        left = max(min(need, total - tabs_min), total // 3)
+        if self.split.sizes()[0] != left:
+            self.split.setSizes([left, total - left])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_split()
+
+    def set_unified_memory(self, unified: bool) -> None:
+        """Whether the machine's GPU shares RAM (the memory chart's lines are then the GPU share and RAM)."""
+        self._unified_memory = unified
 
     def show_row(self, row: ModelRow | None, prompt_tokens: int | None = None) -> None:
         if prompt_tokens is not None:
@@ -317,10 +350,10 @@ class DetailPage(QWidget):
         ests = sorted(row.estimates, key=lambda e: -e.memory.total_bytes)
         self.quants.set_rows(ests)
         self.quant_view.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # biggest (best quality) first
+        QTimer.singleShot(0, self._fit_split)  # once the columns have been sized to the new rows
         self.offers.set_rows(row.offers, row.input_per_output)
         self.offer_view.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # cheapest blended price first
-        self._draw(MEMORY_TAB, partial(self.memory_chart.set_data, list(reversed(ests)), self._vram_bytes,
-                                       self._ram_bytes))
+        self._draw(MEMORY_TAB, partial(self.memory_chart.set_data, list(reversed(ests)), self._unified_memory))
         shown = row.shown
         if shown is not None and shown in ests:
             src = self.quants.index(ests.index(shown), 0)

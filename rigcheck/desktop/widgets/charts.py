@@ -14,7 +14,17 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import QApplication, QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QLayout,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rigcheck import units
 from rigcheck.desktop.widgets.machine_panel import plain_label
@@ -36,13 +46,21 @@ def _text_colour():
     return app.palette().color(QPalette.ColorRole.WindowText) if app else "k"
 
 
+FADED_ALPHA = 90
+"""Opacity (of 255) of a memory bar whose quant does not fit."""
+
+
 def _swatch(colour: str, style: str) -> QPixmap:
-    """A small legend key: a filled square ("box"), a line ("line") or a dashed/dotted line."""
+    """A small legend key: a filled square ("box", or "faded" as a bar that does not fit), a line ("line") or a
+    dashed/dotted line."""
     pixmap = QPixmap(18, 10)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
-    if style == "box":
-        painter.fillRect(1, 1, 16, 8, QColor(colour))
+    if style in ("box", "faded"):
+        fill = QColor(colour)
+        if style == "faded":
+            fill.setAlpha(FADED_ALPHA)
+        painter.fillRect(1, 1, 16, 8, fill)
     else:
         pen_style = {"dash": Qt.PenStyle.DashLine, "dot": Qt.PenStyle.DotLine}.get(style, Qt.PenStyle.SolidLine)
         painter.setPen(QPen(QColor(colour), 2, pen_style))
@@ -56,9 +74,11 @@ LEGEND_TEXT_CHARS = 60
 
 
 class Legend(QWidget):
-    """The chart's key under the plot: (swatch, text) entries, two to a row, plain text."""
+    """The chart's key under the plot: (swatch, text) entries, as many to a row as the width holds, plain text.
 
-    COLUMNS = 2
+    Its width is the chart's to give (it never widens the pane): on a resize the entries flow into more or fewer
+    columns, so a narrow chart shows its key on more rows instead of cutting it.
+    """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -66,10 +86,14 @@ class Legend(QWidget):
         self._layout.setContentsMargins(4, 0, 4, 0)
         self._layout.setHorizontalSpacing(6)
         self._layout.setVerticalSpacing(0)
+        self._layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)  # the chart sets the width
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.entries: list[tuple[str, str, str]] = []
+        self._pairs: list[tuple[QLabel, QLabel]] = []
+        self._columns = 0
 
     def set_entries(self, entries: Sequence[tuple[str, str, str]]) -> None:
-        """(colour, text, style) per entry, style "box", "line", "dash" or "dot"."""
+        """(colour, text, style) per entry, style "box", "faded", "line", "dash" or "dot"."""
         entries = list(entries)
         if entries == self.entries:
             return
@@ -79,19 +103,57 @@ class Legend(QWidget):
             if item.widget() is not None:
                 item.widget().hide()  # out of view at once; deleted on the next turn of the event loop
                 item.widget().deleteLater()
-        short = sum(len(text) for _colour, text, _style in entries) <= 70
-        columns = len(entries) if short else self.COLUMNS  # one row when it fits, else two to a row
-        for i, (colour, text, style) in enumerate(entries):
-            row, col = divmod(i, columns)
+        self._pairs = []
+        for colour, text, style in entries:
             key = QLabel()
             key.setPixmap(_swatch(colour, style))
             shown = text if len(text) <= LEGEND_TEXT_CHARS else text[: LEGEND_TEXT_CHARS - 1] + "…"
             label = plain_label(shown)
             label.setToolTip(text)
+            self._pairs.append((key, label))
+        self._columns = 0
+        self._flow()
+        self.setVisible(bool(entries))
+
+    def _columns_for(self, width: int) -> int:
+        """The most entries a row of ``width`` pixels holds, with every column as wide as its widest entry."""
+        spacing = self._layout.horizontalSpacing()
+        margins = self._layout.contentsMargins()
+        room = width - margins.left() - margins.right()
+        for columns in range(len(self._pairs), 1, -1):
+            widths = [0] * columns
+            for i, (key, label) in enumerate(self._pairs):
+                col = i % columns
+                widths[col] = max(widths[col], key.sizeHint().width() + spacing + label.sizeHint().width())
+            if sum(widths) + spacing * (columns - 1) <= room:
+                return columns
+        return 1
+
+    def _flow(self) -> None:
+        if not self._pairs:
+            return
+        columns = self._columns_for(self.width() if self.isVisible() or self.width() > 100 else 10_000)
+        if columns == self._columns:
+            return
+        for n in range(self._layout.columnCount()):
+            self._layout.setColumnStretch(n, 0)
+        for i, (key, label) in enumerate(self._pairs):
+            row, col = divmod(i, columns)
             self._layout.addWidget(key, row, 2 * col)
             self._layout.addWidget(label, row, 2 * col + 1)
         self._layout.setColumnStretch(2 * columns + 1, 1)
-        self.setVisible(bool(entries))
+        self._columns = columns
+        self.updateGeometry()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._flow()
+
+    def minimumSizeHint(self):  # noqa: N802
+        """No width of its own (the chart gives it one), the height of the rows it now has."""
+        hint = super().minimumSizeHint()
+        hint.setWidth(0)
+        return hint
 
 
 class _Chart(QWidget):
@@ -105,7 +167,7 @@ class _Chart(QWidget):
         self.plot.hideButtons()
         self.plot.setMouseEnabled(False, False)
         self._title = title
-        self.caption = plain_label(title, bold=True)
+        self.caption = plain_label(title, bold=True, wrap=True)  # a long title never widens the pane
         self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)
         self.legend = Legend()
         self.apply_palette()
@@ -151,14 +213,16 @@ class _Chart(QWidget):
 
 
 class MemoryChart(_Chart):
-    """Horizontal stacked bars per quant (weights, KV cache, overhead), with lines at VRAM and VRAM + RAM.
+    """Horizontal stacked bars per quant (weights, KV cache, overhead), with lines at the usable memory the verdicts
+    were checked against (``units.memory_limits``: usable VRAM, usable VRAM + RAM); a quant that does not fit is
+    drawn faded and marked ✗, as the table says "Does not fit".
 
     Horizontal, so a dozen quant names stay readable as row labels. The bars, lines and legend are made once
     and updated in place: the chart is redrawn after every re-evaluation while a model is selected, and
     making pyqtgraph items (the legend's labels above all) costs the GUI thread tens of milliseconds.
     """
 
-    LINES = (("VRAM", pg.QtCore.Qt.PenStyle.DashLine), ("VRAM + RAM", pg.QtCore.Qt.PenStyle.DotLine))
+    STYLES = (pg.QtCore.Qt.PenStyle.DashLine, pg.QtCore.Qt.PenStyle.DotLine)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Memory needed per quant (GiB)", parent)
@@ -168,7 +232,7 @@ class MemoryChart(_Chart):
             self.plot.addItem(bar)
             self.bars.append(bar)
         self.lines = []
-        for _label, style in self.LINES:
+        for style in self.STYLES:
             line = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(_text_colour(), width=1, style=style), label="",
                                    labelOpts={"position": 0.03, "color": _text_colour(), "anchors": [(1, 1), (1, 1)]})
             self.plot.addItem(line)
@@ -188,15 +252,16 @@ class MemoryChart(_Chart):
     BAR_PX = 18
     """Height a quant's bar and label need to stay readable; fewer bars are drawn when the plot is shorter."""
 
-    def set_data(self, estimates: Sequence[Estimate], vram_bytes: int, ram_bytes: int) -> None:
-        self._data = (list(estimates), vram_bytes, ram_bytes)
+    def set_data(self, estimates: Sequence[Estimate], unified_memory: bool = False) -> None:
+        self._data = list(estimates)
+        self._unified_memory = unified_memory
         self._shown_count = None
         self._draw()
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         data = getattr(self, "_data", None)
-        if data and self._bars_that_fit(len(data[0])) != self._shown_count:
+        if data and self._bars_that_fit(len(data)) != self._shown_count:
             self._draw()
 
     def _bars_that_fit(self, n: int) -> int:
@@ -206,10 +271,12 @@ class MemoryChart(_Chart):
         return min(n, max(3, int((height - 40) / self.BAR_PX)))
 
     def _draw(self) -> None:
-        estimates, vram_bytes, ram_bytes = self._data
+        estimates = self._data
         if not estimates:
             self.clear("No estimates for this model.")
             return
+        # The limits from every quant, also those a short plot leaves out.
+        limits = units.memory_limits(estimates, self._unified_memory)
         # A short plot shows the quants around the pick (the row the table shows), not every quant squeezed.
         n = self._bars_that_fit(len(estimates))
         self._shown_count = n
@@ -218,47 +285,50 @@ class MemoryChart(_Chart):
             focus = next((i for i, e in enumerate(estimates) if e.best), len(estimates) // 2)
             start = min(max(0, focus - n // 2), len(estimates) - n)
             estimates = estimates[start:start + n]
-        self._hide_items()  # the legend stays: it is the same for every model
+        self._hide_items()  # the legend stays while its entries are the same
         ys = list(range(len(estimates)))
         weights = [e.memory.weights_bytes / GIB for e in estimates]
         kv = [e.memory.kv_cache_bytes / GIB for e in estimates]
         over = [e.memory.overhead_bytes / GIB for e in estimates]
         bases = ([0.0] * len(ys), weights, [w + k for w, k in zip(weights, kv, strict=True)])
-        for bar, widths, base in zip(self.bars, (weights, kv, over), bases, strict=True):
-            bar.setOpts(x0=base, y=ys, width=widths, height=0.6)
+        for bar, colour, widths, base in zip(self.bars, (WEIGHTS, KV, OVERHEAD), (weights, kv, over), bases,
+                                             strict=True):
+            faded = QColor(colour)
+            faded.setAlpha(FADED_ALPHA)
+            bar.setOpts(x0=base, y=ys, width=widths, height=0.6,
+                        brushes=[pg.mkBrush(colour if e.fits else faded) for e in estimates])
             bar.setVisible(True)
             self.items.append(bar)
         left = self.plot.getAxis("left")
-        left.setTicks([[(i, e.quant) for i, e in enumerate(estimates)]])
+        names = [e.quant if e.fits else f"✗ {e.quant}" for e in estimates]
+        left.setTicks([list(enumerate(names))])
         # Room for the longest quant name: the axis would otherwise widen only on a later paint (not in a grab).
-        left.setWidth(max(self.fontMetrics().horizontalAdvance(e.quant) for e in estimates) + 14)
+        left.setWidth(max(self.fontMetrics().horizontalAdvance(name) for name in names) + 14)
         top = max(w + k + o for w, k, o in zip(weights, kv, over, strict=True))
         limit = top
         hidden = []
         colour = _text_colour()
-        # No RAM line where RAM adds nothing (unified memory: the GPU's share is the limit), or it would sit on the
-        # VRAM line with its label over the other's.
-        limits = (vram_bytes, vram_bytes + ram_bytes if ram_bytes else 0)
-        for line, (label, style), value in zip(self.lines, self.LINES, limits, strict=True):
-            if not value:
-                continue
-            text = f"{label} {units.bytes_text(value)}"
+        legend = [(WEIGHTS, "weights", "box"), (KV, "KV cache", "box"), (OVERHEAD, "overhead", "box")]
+        drawn = []
+        for line, style, (label, value) in zip(self.lines, self.STYLES, limits, strict=False):
             if value / GIB > top * 3:
                 # A line far beyond the longest bar would squash the bars into slivers: say it instead.
-                hidden.append(text)
-                continue
-            limit = max(limit, value / GIB)
-            line.setVisible(True)  # first: a hidden line's label does not take new text
+                hidden.append(f"{label} {units.bytes_text(value)}")
+            else:
+                drawn.append((line, style, label, value))
+                limit = max(limit, value / GIB)
+        for line, style, label, value in drawn:
+            # The figure goes in the key, not on the line: a label on the plot would sit over some quant's bar.
+            line.setVisible(True)
             line.setPen(pg.mkPen(colour, width=1, style=style))  # the theme may have changed since
-            line.label.setColor(colour)
+            line.label.setFormat("")
             line.setPos(value / GIB)
-            line.label.setFormat(text)
             self.items.append(line)
-        legend = [(WEIGHTS, "weights", "box"), (KV, "KV cache", "box"), (OVERHEAD, "overhead", "box")]
-        for (label, style), value in zip(self.LINES, limits, strict=True):
-            if value and value / GIB <= top * 3:
-                legend.append((colour.name() if hasattr(colour, "name") else str(colour), label,
-                               "dash" if style == pg.QtCore.Qt.PenStyle.DashLine else "dot"))
+            legend.append((colour.name() if hasattr(colour, "name") else str(colour),
+                           f"{label} {units.bytes_text(value)}",
+                           "dash" if style == pg.QtCore.Qt.PenStyle.DashLine else "dot"))
+        if any(not e.fits for e in estimates):
+            legend.append((WEIGHTS, "✗ does not fit", "faded"))
         self.legend.set_entries(legend)
         notes = []
         if left_out:
@@ -266,6 +336,9 @@ class MemoryChart(_Chart):
                          "shows more).")
         if hidden:
             notes.append("Off the chart: " + ", ".join(hidden) + ".")
+        budget = max((value for _label, value in limits), default=0)
+        if any(not e.fits and e.memory.total_bytes <= budget for e in estimates):
+            notes.append("Whole layers are placed, so a quant a little under the limit can still not fit.")
         if notes:
             self.set_note(" ".join(notes))
         self.plot.setXRange(0, limit * 1.05 or 1, padding=0)
