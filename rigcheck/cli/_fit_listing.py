@@ -26,6 +26,7 @@ class ModelFacts:
             offers.setdefault(o.model_id, []).append(o)
         self.input_per_output = input_per_output
         self.cheapest = {mid: rules.cheapest_hosted(os, input_per_output) for mid, os in offers.items()}
+        self._cheapest_dicts: dict[str, dict[str, object] | None] = {}
 
     def capability_value(self, model_id: str) -> float | None:
         cap = self.capability.get(model_id)
@@ -36,14 +37,20 @@ class ModelFacts:
         return model.params_total_b if model else None
 
     def cheapest_hosted(self, model_id: str) -> dict[str, object] | None:
+        """The cheapest offer as the JSON shows it (one dict per model, shared by its rows: do not change it)."""
         from rigcheck.estimate.rules import offer_blended_usd_per_m
 
+        try:
+            return self._cheapest_dicts[model_id]
+        except KeyError:
+            pass
         offer = self.cheapest.get(model_id)
-        if offer is None:
-            return None
-        return {"provider": offer.provider, "usd_per_m_input": offer.usd_per_m_input,
-                "usd_per_m_output": offer.usd_per_m_output,
-                "usd_per_m_blended": round(offer_blended_usd_per_m(offer, self.input_per_output), 6)}
+        shown = None if offer is None else {
+            "provider": offer.provider, "usd_per_m_input": offer.usd_per_m_input,
+            "usd_per_m_output": offer.usd_per_m_output,
+            "usd_per_m_blended": round(offer_blended_usd_per_m(offer, self.input_per_output), 6)}
+        self._cheapest_dicts[model_id] = shown
+        return shown
 
     def hosted_text(self, model_id: str) -> str:
         """The cheapest offer as every screen writes it (``units.price_triple_text`` of the rules' blend, not of the
@@ -57,7 +64,7 @@ class ModelFacts:
                                         offer.usd_per_m_output) + f" {offer.provider}")
 
 
-def _sort_key(sort: str, facts: ModelFacts):
+def sort_key(sort: str, facts: ModelFacts):
     from rigcheck.estimate.rules import rank_key
 
     def expected(band, missing: float) -> float:
@@ -149,7 +156,7 @@ def picks_listing(results, facts: ModelFacts, *, usable_only: bool, sort: str, l
                 out.named_notes.append(named_note(head, machine, why_not_usable(head)))
             continue
         out.rows.append(head)
-    out.rows.sort(key=_sort_key(sort, facts))
+    out.rows.sort(key=sort_key(sort, facts))
     if limit and len(out.rows) > limit:
         out.cut = len(out.rows) - limit
         out.rows = out.rows[:limit]

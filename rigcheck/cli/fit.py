@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 
 from rigcheck.cli import UsageError
 from rigcheck.cli._args import positive_number, token_count
+from rigcheck.cli._fit_json import FIT_SCHEMA
 from rigcheck.cli._fit_listing import ModelFacts, every_row_listing, picks_listing, picks_table, table
 from rigcheck.cli._machine import add_machine_args, machine_from_args
 
-FIT_SCHEMA = "rigcheck.fit/1"
 KV_TYPES = ("f16", "q8_0", "q4_0")
 RUNTIMES = ("llama.cpp", "vllm", "mlx")
 SORT_KEYS = ("capability", "decode", "prefill", "ttft", "size", "name")
@@ -150,6 +149,21 @@ def run(args: argparse.Namespace) -> int:
         inputs = None
         measured = None if args.no_measured else _measured(machine, catalog)
         corrected = measured is not None and measured.active
+        facts = ModelFacts(catalog, models, settings.input_per_output)
+        if args.json and _chunked(args, models, corrected, one_per_model):
+            # Estimated and written a chunk of models at a time, the chunks shared with forked workers.
+            from rigcheck.cli._fit_json import write_catalog_document
+            from rigcheck.cli._fit_listing import sort_key
+
+            named = frozenset(m.id for m in models or ())
+            write_catalog_document(
+                machine, catalog, settings, list(catalog.models if models is None else models), facts,
+                _catalog_launcher(catalog, settings), rows="picks" if one_per_model else "all",
+                picks=(lambda rows: picks_listing(rows, facts, usable_only=args.usable, sort=args.sort or "capability",
+                                                  limit=None, named=named, machine=machine).rows)
+                if one_per_model else None,
+                sort_key=sort_key(args.sort or "capability", facts), limit=args.limit)
+            return 0
         if args.installed:
             results, skipped, inputs = _installed_results(args, machine, catalog, settings, models)
             launch = _installed_launcher(inputs, settings)
@@ -164,7 +178,6 @@ def run(args: argparse.Namespace) -> int:
             from rigcheck.estimate.engine import mark_best
 
             results = mark_best(measured.apply(results), settings.usable)
-        facts = ModelFacts(catalog, models, settings.input_per_output)
         listing = None
         if one_per_model:
             listing = picks_listing(results, facts, usable_only=args.usable, sort=args.sort or "capability",
@@ -175,8 +188,10 @@ def run(args: argparse.Namespace) -> int:
             results = every_row_listing(results, facts, sort=args.sort or "capability", limit=args.limit,
                                         usable_only=args.usable)
         if args.json:
-            _json(machine, catalog, settings, results, facts, launch, skipped, measured,
-                  "picks" if one_per_model else "all")
+            from rigcheck.cli._fit_json import write_rows_document
+
+            write_rows_document(machine, catalog, settings, results, facts, launch, skipped, measured,
+                                rows="picks" if one_per_model else "all")
         elif args.installed and not results and not skipped:
             sys.stdout.write("no installed model found in Ollama's, LM Studio's, the Hugging Face cache's or "
                              "llama.cpp's folders; add a folder with --path DIR (`rigcheck installed` lists them)\n")
@@ -206,6 +221,17 @@ def rows_scope(args: argparse.Namespace) -> str:
     if args.json:
         return "picks" if args.usable or args.sort is not None or args.limit is not None else "all"
     return "picks"
+
+
+def _chunked(args: argparse.Namespace, models: list | None, corrected: bool, one_per_model: bool) -> bool:
+    """Whether ``fit --json`` can estimate and write the catalog's models a chunk at a time (``_fit_json``): the
+    listing of each model is its own (not installed files, no correction from measured runs, no model named twice),
+    and every row is written in the catalog's order unless the listing is the picks."""
+    if args.installed or corrected:
+        return False
+    if models is not None and len({m.id for m in models}) != len(models):
+        return False
+    return one_per_model or not (args.sort or args.limit or args.usable)
 
 
 def _measured(machine, catalog):
@@ -242,65 +268,22 @@ def _installed_launcher(inputs, settings):
 
 
 def _catalog_launcher(catalog, settings):
-    """Launch commands for catalog rows: the model and quant records looked up once."""
+    """Launch commands for catalog rows: each model's quant records looked up once, when a row of it comes."""
     from rigcheck.estimate.launch import launch_commands
 
-    quants = {}
+    models = {}
     for m in catalog.models:
-        for q in m.quants:
-            quants.setdefault((m.id, q.name), (m, q))
+        models.setdefault(m.id, m)
+    quants: dict[str, dict] = {}
 
     def launch(row):
-        pair = quants.get((row.model_id, row.quant))
+        of_model = quants.get(row.model_id)
+        if of_model is None:
+            model = models.get(row.model_id)
+            of_model = quants[row.model_id] = {}
+            for q in model.quants if model is not None else ():
+                of_model.setdefault(q.name, (model, q))
+        pair = of_model.get(row.quant)
         return launch_commands(row, *pair, kv_cache_type=settings.kv_cache_type) if pair else []
 
     return launch
-
-
-def _json(machine, catalog, settings, results, facts: ModelFacts, launch=None, skipped=(), measured=None,
-          rows: str = "all") -> None:
-    """Write the ``rigcheck.fit/1`` document to stdout, the results a chunk at a time (``_json_stream``)."""
-    import dataclasses
-
-    from rigcheck.cli._json_stream import write_document
-    from rigcheck.probe.profile import machine_to_dict
-
-    def result(row) -> dict:
-        out = row.to_dict()
-        out["capability"] = facts.capability_value(row.model_id)
-        out["cheapest_hosted"] = facts.cheapest_hosted(row.model_id)
-        if launch is not None:
-            out["launch"] = [c.to_dict() for c in launch(row)]
-        out.setdefault("measured", [])
-        return out
-
-    head = {
-        "schema": FIT_SCHEMA,
-        "machine": machine_to_dict(machine),
-        "catalog": {
-            "schema_version": catalog.schema_version,
-            "generated_at": catalog.generated_at,
-            "sequence": catalog.sequence,
-            "source": catalog.source,
-            "models": len(catalog.models),
-        },
-        "settings": {**dataclasses.asdict(settings), "rows": rows},
-    }
-    tail: dict[str, object] = {}
-    if skipped:
-        tail["installed_not_estimated"] = list(skipped)
-    if measured is not None and measured.active:
-        tail["measurements"] = {
-            "runs": len(measured.checks),
-            "corrections": [{"runtime": c.runtime, "backend": c.backend, "placement": c.placement, "kind": c.kind,
-                             "factor": round(c.factor, 3), "measurements": c.count, "capped": c.capped}
-                            for c in measured.corrections.values()]}
-    write_document(sys.stdout, head, "results", _drained(results, result), tail)
-
-
-def _drained(results: list, result) -> Iterator[dict[str, object]]:
-    """``result(row)`` for each row, the row let go of once its dict is made: the parts its ``to_dict`` works out
-    would otherwise live on in it (hundreds of MB over a 10,000-model catalog) until the command ends."""
-    for i, row in enumerate(results):
-        results[i] = None
-        yield result(row)

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from rigcheck.estimate.types import Settings
     from rigcheck.probe.types import Machine
 
+MODELS_PER_CHUNK = 1000
+"""Models per chunk of the first look's work, shared with forked workers (``estimate.forked``) over a large catalog."""
 MAGIC = b"rigcheck first look 1\n"
 """Starts the helper's output: a different build's helper (or stray output) is not mistaken for a payload."""
 
@@ -84,7 +86,9 @@ def compute(settings_file: Path) -> FirstLook:
     from rigcheck.desktop import state
     from rigcheck.desktop.catalog_info import catalog_info
     from rigcheck.desktop.models.cells import table_rows
-    from rigcheck.desktop.models.rows import build_rows, mac_hints
+    from rigcheck.desktop.models.rows import build_rows, mac_hints, needs_mac_hints
+    from rigcheck.estimate import forked
+    from rigcheck.estimate.estimator import Estimator
     from rigcheck.estimate.picks import evaluate_picks
     from rigcheck.probe.detect import probe_machine
 
@@ -92,9 +96,25 @@ def compute(settings_file: Path) -> FirstLook:
     catalog = load_catalog()
     machine = probe_machine()
     # The table shows the row that speaks for each model: only those are estimated (and the hints read only those).
-    estimates = evaluate_picks(machine, catalog, settings)
-    hints = mac_hints(machine, catalog, settings, estimates, evaluate_picks)
-    cells = table_rows(build_rows(catalog, list(estimates), settings, hints))
+    models = catalog.models
+    chunks = len(models) // MODELS_PER_CHUNK
+    workers = 0 if needs_mac_hints(machine) else forked.default_workers(chunks)
+    if workers:
+        # A large catalog: chunks of models estimated and made into cells beside forked workers (``forked``); the
+        # window is waiting, and each model's cells depend on that model alone.
+        estimator = Estimator(machine, catalog.devices, settings)
+        size = -(-len(models) // chunks)
+
+        def part(j: int) -> list[TableRow]:
+            some = models[j * size:(j + 1) * size]
+            return table_rows(build_rows(catalog, evaluate_picks(machine, catalog, settings, some, estimator),
+                                         settings, None, some))
+
+        cells = [cell for cells_of in forked.in_order(chunks, part, workers) for cell in cells_of]
+    else:
+        estimates = evaluate_picks(machine, catalog, settings)
+        hints = mac_hints(machine, catalog, settings, estimates, evaluate_picks)
+        cells = table_rows(build_rows(catalog, list(estimates), settings, hints))
     specs = tuple(GpuSpec.of(resolve_gpu(g, catalog.devices)) for g in machine.gpus)
     return FirstLook(settings, machine, specs, catalog_info(catalog), tuple(cells),
                      time.perf_counter() - started)

@@ -57,26 +57,26 @@ def expected_speeds_of(row: Estimate) -> tuple[float | None, float | None]:
 
 
 def evaluate(machine: Machine, catalog: Catalog, settings: Settings,
-             models: Iterable[Model] | None = None) -> list[Estimate]:
+             models: Iterable[Model] | None = None, estimator: Estimator | None = None) -> list[Estimate]:
     """Every model x quant of ``catalog`` (or of ``models``) on ``machine``, best quant per model marked.
 
     Rows whose runtime cannot run here are left out; a model without a parameter count is left out.
-    Never raises for an incomplete model record.
+    ``estimator``: one already made for this machine, the catalog's devices and these settings, to share its work
+    across calls (made here when None). Never raises for an incomplete model record.
     """
     # Tens of thousands of small records and no reference cycles: the cyclic garbage collector would
     # walk the growing list again and again (a third of the time); it is paused for the loop.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _evaluate(machine, catalog, settings, models)
+        return _evaluate(estimator or Estimator(machine, catalog.devices, settings), catalog, settings, models)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
+def _evaluate(estimator: Estimator, catalog: Catalog, settings: Settings,
               models: Iterable[Model] | None) -> list[Estimate]:
-    estimator = Estimator(machine, catalog.devices, settings)
     rows: list[Estimate] = []
     wanted = settings.quant
     thresholds = settings.usable
@@ -98,7 +98,7 @@ def _evaluate(machine: Machine, catalog: Catalog, settings: Settings,
             run = runs.get(runtime)
             if run is None:
                 run = runs[runtime] = estimator.model_run(shape, runtime, 0.0, None, mem.LLAMA_CPP_UBATCH_TOKENS)
-            row = estimator.estimate_in(run, quant)
+            row = estimator.estimate_in(run, quant, model.id)
             candidates.append(marked_usable(row, min_decode, max_ttft))
             rows.append(row)
         chosen = representative_index(candidates, thresholds)

@@ -4,9 +4,14 @@
 ``placement.place`` over GPUs and RAM, in total and in free memory), and works out decode and prefill
 speed for that placement. Runtimes (``runtimes.RuntimeView``), models (``model_run.ModelRun``) and
 shapes are computed once and cached; the row it returns is a ``row.RowEstimate``.
+
+A ``ModelRun`` depends on a model's architecture, not on which model it is: models that differ only in
+``IDENTITY_FIELDS`` (the fine-tunes of one base model, which a refreshed catalog holds many of) share one.
 """
 
 from __future__ import annotations
+
+import operator
 
 from rigcheck.catalog.records import Device, Model, Quant
 from rigcheck.estimate import memory as mem
@@ -22,6 +27,12 @@ from rigcheck.probe.types import Machine
 
 _object_new = object.__new__
 _object_setattr = object.__setattr__
+
+IDENTITY_FIELDS = frozenset({"id", "family", "name", "aliases", "license", "release_date", "use_cases", "quants",
+                             "sources", "notes"})
+"""The fields of a catalog ``Model`` that no estimate reads (who it is, where it comes from, what it is for). Every
+other field may change an estimate, a field added later included."""
+_architecture = operator.attrgetter(*(f for f in Model.__struct_fields__ if f not in IDENTITY_FIELDS))
 
 
 class Estimator:
@@ -40,6 +51,8 @@ class Estimator:
         self._base_basis = self.rm.basis
         self._shapes: dict[str, mem.ModelShape] = {}
         self._runs: dict[tuple, ModelRun] = {}
+        self._arch_keys: dict[str, object] = {}
+        self._arch_index: dict[tuple, int] = {}
         self._runtime_choice: dict[tuple, str | None] = {}
 
     def view(self, runtime: str) -> RuntimeView:
@@ -54,6 +67,18 @@ class Estimator:
             s = self._shapes[model.id] = mem.model_shape(model)
         return s
 
+    def _architecture_key(self, model: Model) -> object:
+        """A small key per distinct architecture (``IDENTITY_FIELDS``), worked out once per model."""
+        key = self._arch_keys.get(model.id)
+        if key is None:
+            fields = _architecture(model)
+            try:
+                key = self._arch_index.setdefault(fields, len(self._arch_index))
+            except TypeError:  # an unhashable architecture field: this model shares with none
+                key = model.id
+            self._arch_keys[model.id] = key
+        return key
+
     def choose_runtime(self, quant: Quant) -> str | None:
         """The runtime that will run ``quant`` here (the preferred one when it can), or None."""
         runtimes = quant.runtimes
@@ -67,7 +92,9 @@ class Estimator:
 
     def model_run(self, shape: mem.ModelShape, runtime: str, prompt_depth_tokens: float,
                    decode_depth_tokens: float | None, ubatch_tokens: int) -> ModelRun:
-        key = (shape.model.id, runtime, prompt_depth_tokens, decode_depth_tokens, ubatch_tokens)
+        """The quant-independent part of a row, shared by models of the same architecture: the run's ``shape``
+        may be another such model's (the row's model id is the caller's)."""
+        key = (self._architecture_key(shape.model), runtime, prompt_depth_tokens, decode_depth_tokens, ubatch_tokens)
         run = self._runs.get(key)
         if run is None:
             run = self._runs[key] = ModelRun(self, shape, self.view(runtime), prompt_depth_tokens,
@@ -79,9 +106,9 @@ class Estimator:
                  ubatch_tokens: int = mem.LLAMA_CPP_UBATCH_TOKENS) -> Estimate:
         """One row. Depths default to the settings: prompt from an empty cache, decode at the prompt's end."""
         return self.estimate_in(self.model_run(shape, runtime, prompt_depth_tokens, decode_depth_tokens,
-                                                ubatch_tokens), quant)
+                                                ubatch_tokens), quant, shape.model.id)
 
-    def _row_all_on_gpu(self, run: ModelRun, quant: Quant, wclass: str, w: float, emb: float,
+    def _row_all_on_gpu(self, run: ModelRun, quant: Quant, model_id: str, wclass: str, w: float, emb: float,
                         layer_bytes: float, expert: float, gpu_all: float, need_gpu: float) -> Estimate:
         """``estimate_in`` for the common row: every layer on the GPU(s), free memory not asked about.
 
@@ -110,7 +137,7 @@ class Estimator:
         # The memory breakdown and the three bands are built on first access (see RowEstimate).
         row = _object_new(RowEstimate)
         _object_setattr(row, "__dict__", {
-            "model_id": run.model_id, "quant": quant.name, "runtime": run.view.runtime,
+            "model_id": model_id, "quant": quant.name, "runtime": run.view.runtime,
             "verdict": run.all_on_gpu_verdict, "context_tokens": run.ctx,
             "placement": run.all_on_gpu_description, "runs_now": run.fast_runs_now, "best": False,
             "usable": False, "bits_per_weight": quant_bits(quant), "calibrated": run.view.calibrated,
@@ -121,7 +148,7 @@ class Estimator:
                       gpu_read, 0.0)})
         return row
 
-    def _row_prompt_too_long(self, run: ModelRun, quant: Quant, wclass: str, w: float) -> Estimate:
+    def _row_prompt_too_long(self, run: ModelRun, quant: Quant, model_id: str, wclass: str, w: float) -> Estimate:
         """A row of a model whose maximum context is below the prompt: it does not fit on any machine
         (``rules.run_context``); the memory is what it would need at its maximum context."""
         v = run.view
@@ -130,7 +157,7 @@ class Estimator:
         p = Placement("no_fit", prompt_too_long_text(self.settings.prompt_tokens, run.ctx), 0.0, 0.0, 0.0, 0.0,
                       0.0, 0.0, 0)
         return new_record(RowEstimate, {
-            "model_id": run.model_id, "quant": quant.name, "runtime": v.runtime, "verdict": "no_fit",
+            "model_id": model_id, "quant": quant.name, "runtime": v.runtime, "verdict": "no_fit",
             "_memory_parts": (placed_memory, run, w, run.kv, overhead, 0.0, 0.0, p, v.gpu_base_total,
                               v.ram_total),
             "context_tokens": run.ctx, "_prefill": None, "_decode": None, "_ttft": None,
@@ -138,12 +165,11 @@ class Estimator:
             "bits_per_weight": quant_bits(quant), "calibrated": v.calibrated, "gpu_memory_share": None,
             "_lazy": (run, quant, wclass, w, overhead, p, None, 0.0, 0.0)})
 
-    def estimate_in(self, run: ModelRun, quant: Quant) -> Estimate:
-        """One row, with the model's quant-independent part already computed (``evaluate``'s loop)."""
+    def estimate_in(self, run: ModelRun, quant: Quant, model_id: str) -> Estimate:
+        """One row of model ``model_id``, with its quant-independent part already computed (``evaluate``'s loop)."""
         v = run.view
         shape = run.shape
         runtime = v.runtime
-        model = shape.model
         w = float(quant.file_size_bytes) if quant.file_size_bytes else mem.weights_bytes(shape, quant)
         kv = run.kv
         wclass = quant_weight_class(quant.name, quant.format)
@@ -162,9 +188,9 @@ class Estimator:
         gpu_all = layer_bytes + emb
         need_gpu = gpu_all + kv
         if run.prompt_too_long:
-            return self._row_prompt_too_long(run, quant, wclass, w)
+            return self._row_prompt_too_long(run, quant, model_id, wclass, w)
         if need_gpu <= run.fast_gpu_total and need_gpu <= run.fast_free_gpu_total:
-            return self._row_all_on_gpu(run, quant, wclass, w, emb, layer_bytes, expert, gpu_all, need_gpu)
+            return self._row_all_on_gpu(run, quant, model_id, wclass, w, emb, layer_bytes, expert, gpu_all, need_gpu)
         split = None
         decode_cost = (run.decode_cost or run.build_decode_cost())[wclass]
         budget = run.budget_total
@@ -206,7 +232,7 @@ class Estimator:
         memory_parts = (placed_memory, run, w, kv, overhead, gpu_side, ram_side, p, bases, ram_base)
         if p is NO_FIT:
             return new_record(RowEstimate, {
-                "model_id": model.id, "quant": quant.name, "runtime": runtime, "verdict": "no_fit",
+                "model_id": model_id, "quant": quant.name, "runtime": runtime, "verdict": "no_fit",
                 "_memory_parts": memory_parts, "context_tokens": run.ctx,
                 "_prefill": None, "_decode": None, "_ttft": None,
                 "placement": p.description, "runs_now": runs_now, "best": False,
@@ -238,7 +264,7 @@ class Estimator:
             high = roofline
         # The bands are built on first access (see RowEstimate).
         return new_record(RowEstimate, {
-            "model_id": model.id, "quant": quant.name, "runtime": runtime, "verdict": verdict,
+            "model_id": model_id, "quant": quant.name, "runtime": runtime, "verdict": verdict,
             "_memory_parts": memory_parts, "context_tokens": run.ctx,
             "_speeds": (decode, d_low, high, prefill, p_low, p_high, t_prefill),
             "placement": p.description, "runs_now": runs_now, "best": False,

@@ -69,6 +69,38 @@ class LaunchCommand:
         return out
 
 
+_object_new = object.__new__
+_object_setattr = object.__setattr__
+
+
+def _command(runtime: str, command: str, argv: tuple[str, ...], notes: tuple[str, ...],
+             modelfile: tuple[str, ...] = ()) -> LaunchCommand:
+    """``LaunchCommand(...)`` without the frozen dataclass's field-by-field ``__init__`` (``fit --json`` makes two
+    for each of 100,000 rows of a large catalog)."""
+    cmd = _object_new(LaunchCommand)
+    _object_setattr(cmd, "__dict__", {"runtime": runtime, "command": command, "argv": argv, "notes": notes,
+                                      "modelfile": modelfile})
+    return cmd
+
+
+_QUOTED: dict[str, str] = {}
+"""``shlex.quote`` of the arguments seen so far (flags, counts and repo names repeat from row to row)."""
+
+
+def _shell_join(argv: list[str]) -> str:
+    """``shlex.join(argv)``, each argument quoted once."""
+    quoted = _QUOTED
+    out = []
+    for arg in argv:
+        q = quoted.get(arg)
+        if q is None:
+            if len(quoted) > 100_000:
+                quoted.clear()
+            q = quoted[arg] = shlex.quote(arg)
+        out.append(q)
+    return " ".join(out)
+
+
 def launch_commands(row: Estimate, model: Model, quant: Quant, *, kv_cache_type: str = "f16",
                     installed: Installed | None = None, flash_attention: bool = True) -> list[LaunchCommand]:
     """The commands that run ``row`` as estimated, one per runtime that loads ``quant``; none for a row that
@@ -143,7 +175,7 @@ def llama_server(row: Estimate, model: Model, quant: Quant, kv_cache_type: str, 
         argv += ["-ctk", kv_cache_type, "-ctv", kv_cache_type]
     if row.verdict == "gpu+ram":
         notes.append("weights beyond the GPU's share stay in RAM: keep the machine's other programs small")
-    return LaunchCommand("llama.cpp", shlex.join(argv), tuple(argv), tuple(notes))
+    return _command("llama.cpp", _shell_join(argv), tuple(argv), tuple(notes))
 
 
 def _ollama_name(model: Model, quant: Quant, context: int) -> str:
@@ -196,7 +228,7 @@ def ollama_run(row: Estimate, model: Model, quant: Quant, kv_cache_type: str, in
     body = "\n".join(lines)
     command = (f"cat > Modelfile <<'EOF'\n{body}\nEOF\n"
                f"ollama create {name} -f Modelfile && ollama run {name}")
-    return LaunchCommand("ollama", command, ("ollama", "run", name), tuple(notes), tuple(lines))
+    return _command("ollama", command, ("ollama", "run", name), tuple(notes), tuple(lines))
 
 
 def vllm_serve(row: Estimate, model: Model, quant: Quant, kv_cache_type: str,
@@ -214,7 +246,7 @@ def vllm_serve(row: Estimate, model: Model, quant: Quant, kv_cache_type: str,
         if kv_cache_type == "q4_0":
             notes.append("vLLM has no 4-bit KV cache: fp8 is the smallest, so the cache is twice the estimate's")
     argv += ["--gpu-memory-utilization", f"{1.0 - VRAM_HEADROOM_FRACTION:.2f}"]
-    return LaunchCommand("vllm", shlex.join(argv), tuple(argv), tuple(notes))
+    return _command("vllm", _shell_join(argv), tuple(argv), tuple(notes))
 
 
 def _mlx_bits(quant: Quant) -> int | None:

@@ -2,7 +2,8 @@
 
 Context, KV cache, overheads, memory budgets, the decode-cost functions that ``placement.place`` weighs,
 the prefill time per placement, the longest context that fits, and the model's basis lines. The
-``Estimator`` builds one per model x runtime and estimates every quant of the model against it.
+``Estimator`` builds one per model architecture x runtime (fine-tunes of one base model share it) and estimates
+every quant of those models against it.
 """
 
 from __future__ import annotations
@@ -29,14 +30,14 @@ if TYPE_CHECKING:
 
 class ModelRun:
     """Everything about one model on one runtime that does not depend on the quant: context, cache,
-    overheads, budgets, decode-cost functions, prefill pieces and basis lines. Built once per model."""
+    overheads, budgets, decode-cost functions, prefill pieces and basis lines. Built once per architecture (``Estimator.model_run``)."""
 
     __slots__ = ("view", "shape", "ctx", "kv_type", "kv", "gpu_overhead", "vision", "ram_overhead",
                  "budget_total", "budget_free", "decode_cost", "kv_read", "n_prompt", "depth", "_lines",
                  "params_b", "_prefill_cache", "_rm", "_flash_attention",
                  "prompt_depth", "ubatch", "per_ctx_full", "per_ctx_window", "cb_per_ctx", "gpu_base_sum",
                  "equal_gpus", "kv_slowdown_extra", "emb_copies_off_layers", "host_embeddings",
-                 "all_on_gpu_verdict", "all_on_gpu_description", "model_id", "expert_inactive",
+                 "all_on_gpu_verdict", "all_on_gpu_description", "expert_inactive",
                  "fast_gpu_total", "fast_gpus_used", "fast_gpu_side", "fast_per_gpu_mode", "fast_decode_terms",
                  "fast_tp_s", "fast_prefill", "fast_free_gpu_total", "fast_runs_now", "serving_fixed_s",
                  "context_line", "prompt_too_long")
@@ -120,7 +121,6 @@ class ModelRun:
         # expression the general path uses, so both give the same bits. A row takes it when it fits
         # on the GPU(s) in total memory and, where free memory is known, in free memory too ("runs
         # now": True); it is off (a negative room) when rows are placed in free memory.
-        self.model_id = shape.model.id
         self.expert_inactive = 1.0 - shape.expert_fraction_active
         budget_total, budget_free = self.budget_total, self.budget_free
         gpus_used = budget_total.gpus_used

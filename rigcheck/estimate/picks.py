@@ -49,14 +49,14 @@ from rigcheck.probe.types import Machine
 
 
 def evaluate_picks(machine: Machine, catalog: Catalog, settings: Settings,
-                   models: Iterable[Model] | None = None) -> list[Estimate]:
+                   models: Iterable[Model] | None = None, estimator: Estimator | None = None) -> list[Estimate]:
     """For each model of ``catalog`` (or of ``models``), in order: the row ``evaluate`` marks ``best``, equal to
     it; for a model with none (nothing runs), its rows that need the least memory, as ``evaluate`` lists them.
-    Never raises for an incomplete model record."""
+    ``estimator``: as ``evaluate``'s. Never raises for an incomplete model record."""
     gc_was_enabled = gc.isenabled()
     gc.disable()  # as in evaluate: many small records, no reference cycle
     try:
-        return _evaluate_picks(Estimator(machine, catalog.devices, settings), settings,
+        return _evaluate_picks(estimator or Estimator(machine, catalog.devices, settings), settings,
                                catalog.models if models is None else models)
     finally:
         if gc_was_enabled:
@@ -111,7 +111,7 @@ class _ModelRows:
         if run is None:
             run = self.runs[runtime] = self.estimator.model_run(self.shape, runtime, 0.0, None,
                                                                 mem.LLAMA_CPP_UBATCH_TOKENS)
-        row = self.rows[k] = self.estimator.estimate_in(run, quant)
+        row = self.rows[k] = self.estimator.estimate_in(run, quant, self.shape.model.id)
         t = self.thresholds
         self.candidates[k] = marked_usable(row, t.min_decode_tokens_per_s, t.max_ttft_s)
         if row.verdict == "no_fit":

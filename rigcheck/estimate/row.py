@@ -46,11 +46,42 @@ class RowEstimate(Estimate):
     def _materialize_speeds(self) -> dict:
         d = self.__dict__
         # Read, not popped: two threads reading a fresh row compute the same bands, neither fails.
-        decode, d_low, d_high, prefill, p_low, p_high, t_prefill = d["_speeds"]
-        d["_decode"] = _band(decode * d_low, decode, d_high)
-        d["_prefill"] = _band(prefill * p_low, prefill, prefill * p_high)
-        d["_ttft"] = _band(t_prefill / p_high, t_prefill, t_prefill / p_low)
+        prefill, decode, ttft = _speed_bands(d["_speeds"])
+        d["_decode"] = _band(*decode)
+        d["_prefill"] = _band(*prefill)
+        d["_ttft"] = _band(*ttft)
         return d
+
+    def to_dict(self) -> dict[str, object]:
+        """``Estimate.to_dict``, the bands written from the raw numbers when they are not built yet (``fit --json``
+        writes every row once and reads nothing else of it)."""
+        d = self.__dict__
+        speeds = d.get("_speeds")
+        if speeds is None or "_decode" in d:
+            return super().to_dict()
+        prefill, decode, ttft = _speed_bands(speeds)
+        gpu_memory_share = d["gpu_memory_share"]
+        return {
+            "model_id": d["model_id"],
+            "quant": d["quant"],
+            "runtime": d["runtime"],
+            "verdict": d["verdict"],
+            "best": d["best"],
+            "usable": d["usable"],
+            "runs_now": d["runs_now"],
+            "placement": d["placement"],
+            "context_tokens": d["context_tokens"],
+            "memory": self.memory.to_dict(),
+            "max_context_tokens": self.max_context_tokens,
+            "prefill_tokens_per_s": {"low": prefill[0], "expected": prefill[1], "high": prefill[2]},
+            "decode_tokens_per_s": {"low": decode[0], "expected": decode[1], "high": decode[2]},
+            "ttft_s": {"low": ttft[0], "expected": ttft[1], "high": ttft[2]},
+            "basis": list(self.basis),
+            "bits_per_weight": d["bits_per_weight"],
+            "calibrated": d["calibrated"],
+            "gpu_memory_share": None if gpu_memory_share is None else round(gpu_memory_share, 4),
+            **self.extra,
+        }
 
     @property
     def decode_tokens_per_s(self) -> Band | None:  # type: ignore[override]
@@ -170,6 +201,13 @@ def expected_speeds(row: RowEstimate) -> tuple[float | None, float | None]:
     if d["_decode"] is not None:
         return d["_decode"].expected, d["_ttft"].expected
     return None, None
+
+
+def _speed_bands(speeds: tuple) -> tuple[tuple[float, float, float], ...]:
+    """(low, expected, high) of prefill tokens/s, decode tokens/s and TTFT from a row's raw ``_speeds``."""
+    decode, d_low, d_high, prefill, p_low, p_high, t_prefill = speeds
+    return ((prefill * p_low, prefill, prefill * p_high), (decode * d_low, decode, d_high),
+            (t_prefill / p_high, t_prefill, t_prefill / p_low))
 
 
 def _band(low: float, expected: float, high: float) -> Band:

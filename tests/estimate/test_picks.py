@@ -102,9 +102,9 @@ def test_fewer_rows_are_estimated(monkeypatch):
     calls = []
     real = Estimator.estimate_in
 
-    def counted(self, run, quant):
+    def counted(self, run, quant, model_id):
         calls.append(quant.name)
-        return real(self, run, quant)
+        return real(self, run, quant, model_id)
 
     monkeypatch.setattr(Estimator, "estimate_in", counted)
     for specs, ram_gib, share in ((["RTX 4090"], 64, 0.6), ([], 32, 0.9)):

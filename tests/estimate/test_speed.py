@@ -177,6 +177,43 @@ def test_rows_from_evaluate_behave_as_plain_records(small_catalog):
         assert dataclasses.replace(row, best=not row.best).best is not row.best
 
 
+def test_row_to_dict_before_and_after_its_parts_are_built(small_catalog):
+    """A fresh row writes its dict from the raw numbers (fit --json); it is the dict the built parts give."""
+    from rigcheck.estimate.types import Estimate
+
+    verdicts = set()
+    for devices, ram_gib in (([RTX_3060], 64), ([RTX_4090], 16), ([], 32), ([H100, H100], 512)):
+        m = machine(devices, ram_gib)
+        fresh = [r.to_dict() for r in evaluate(m, small_catalog, Settings(context_tokens=32768))]
+        rows = evaluate(m, small_catalog, Settings(context_tokens=32768))
+        for r in rows:
+            r.memory, r.decode_tokens_per_s  # noqa: B018 - build the parts first
+        assert fresh == [Estimate.to_dict(r) for r in rows] == [r.to_dict() for r in rows]
+        verdicts |= {d["verdict"] for d in fresh}
+    assert {"gpu", "gpu+ram", "cpu"} <= verdicts, "the cases exercise both paths of the estimator"
+
+
+def test_models_of_one_architecture_share_their_run_and_keep_their_ids(small_catalog):
+    """Fine-tunes of one base model (equal in everything but who they are) share the quant-independent work;
+    each row still says which model it is, and a model that differs in its architecture does not share."""
+    import msgspec
+
+    from rigcheck.estimate.estimator import IDENTITY_FIELDS
+
+    tune = msgspec.structs.replace(LLAMA3_8B, id="someone/Llama-3-8B-finetune", name="finetune", aliases=["ft"],
+                                   license="other", release_date="2026-01-01", notes="a fine-tune")
+    deeper = msgspec.structs.replace(LLAMA3_8B, id="someone/Llama-3-8B-deeper", num_layers=LLAMA3_8B.num_layers + 8)
+    m = machine([RTX_3060], 64)
+    estimator = Estimator(m, small_catalog.devices, Settings())
+    runs = [estimator.model_run(estimator.shape(x), "llama.cpp", 0.0, None, 512) for x in (LLAMA3_8B, tune, deeper)]
+    assert runs[0] is runs[1] and runs[2] is not runs[0]
+    base, tuned, deep = (evaluate(m, small_catalog, Settings(), models=[x]) for x in (LLAMA3_8B, tune, deeper))
+    assert {r.model_id for r in tuned} == {tune.id}
+    assert [{**r.to_dict(), "model_id": None} for r in base] == [{**r.to_dict(), "model_id": None} for r in tuned]
+    assert [r.memory for r in base] != [r.memory for r in deep]
+    assert "id" in IDENTITY_FIELDS and "num_layers" not in IDENTITY_FIELDS
+
+
 def test_without_flash_attention_decode_slows_more_with_depth():
     m = machine([RTX_4090])
     q = LLAMA3_8B.quants[2]

@@ -63,6 +63,22 @@ def test_first_look_is_what_the_window_would_show_for_that_machine(real_look):
     assert real_look.catalog.sequence == catalog.sequence
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_large_catalog_shared_with_forked_workers_gives_the_same_cells(monkeypatch, tmp_path, real_look, workers):
+    from rigcheck.estimate import forked
+    from rigcheck.probe import detect
+
+    monkeypatch.setattr(detect, "probe_machine", lambda: real_look.machine)  # free memory moves between probes
+    monkeypatch.setattr(first_look, "MODELS_PER_CHUNK", 25)  # the embedded catalog in 4 chunks
+    asked = []
+    monkeypatch.setattr(forked, "default_workers", lambda chunks: asked.append(chunks) or workers)
+    chunked = first_look.compute(tmp_path / "rigcheck.ini")
+    assert asked == [4]
+    monkeypatch.setattr(forked, "default_workers", lambda chunks: 0)
+    assert chunked.cells == first_look.compute(tmp_path / "rigcheck.ini").cells
+    assert len(chunked.cells) == len(real_look.cells)
+
+
 def test_payload_round_trips(real_look):
     assert first_look.loads(first_look.dumps(real_look)) == real_look
 

@@ -8,6 +8,7 @@ evaluation used.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -80,9 +81,10 @@ def pick_shown(estimates: list[Estimate] | tuple[Estimate, ...]) -> Estimate | N
 
 
 def build_rows(catalog: Catalog, estimates: list[Estimate], settings: Settings | None = None,
-               hints: dict[str, WiredLimitHint] | None = None) -> list[ModelRow]:
+               hints: dict[str, WiredLimitHint] | None = None, models: Sequence[Model] | None = None) -> list[ModelRow]:
     """Group estimates by model, in catalog order; models without estimates still get a row. ``settings``: those
-    of the evaluation (the blend and the usable thresholds); ``hints``: ``unified.wired_limit_hints``'s."""
+    of the evaluation (the blend and the usable thresholds); ``hints``: ``unified.wired_limit_hints``'s;
+    ``models``: the rows of these of the catalog's models only (default: all)."""
     settings = settings or Settings()
     capability = rules.capabilities(catalog.scores)
     hints = hints or {}
@@ -96,7 +98,7 @@ def build_rows(catalog: Catalog, estimates: list[Estimate], settings: Settings |
     for o in catalog.hosted:
         offers[o.model_id].append(o)
     rows = []
-    for model in catalog.models:
+    for model in catalog.models if models is None else models:
         ests = tuple(by_model.get(model.id, ()))
         best: dict[str, float] = {}
         for s in scores.get(model.id, ()):
@@ -120,10 +122,15 @@ def build_rows(catalog: Catalog, estimates: list[Estimate], settings: Settings |
     return rows
 
 
+def needs_mac_hints(machine) -> bool:
+    """Whether ``mac_hints`` has anything to say about ``machine`` (a Mac's unified memory)."""
+    return any(g.unified_memory and g.vendor == "apple" for g in machine.usable_gpus)
+
+
 def mac_hints(machine, catalog: Catalog, settings: Settings, estimates: list[Estimate],
               evaluate_fn) -> dict[str, WiredLimitHint]:
     """``unified.wired_limit_hints`` on a Mac (one more evaluation, with the wired limit raised); {} elsewhere."""
-    if not any(g.unified_memory and g.vendor == "apple" for g in machine.usable_gpus):
+    if not needs_mac_hints(machine):
         return {}
     from rigcheck.estimate.unified import wired_limit_hints
 
