@@ -120,7 +120,16 @@ class _Runnable(QRunnable):
             result = self._func(self._context) if self._context is not None else self._func()
         except BaseException as exc:  # delivered to next_func, which decides how to show it
             failure = TaskFailure(exc, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-        self._signals.finished.emit(self._task_id, result, failure)
+        _emit(self._signals.finished, self._task_id, result, failure)
+
+
+def _emit(signal, *args) -> None:
+    """Emit from a pool thread; nothing when the runner is gone (the window closed while the task ran: no one is
+    left to tell, and Qt's "Signal source has been deleted" would be a traceback on the way out)."""
+    try:
+        signal.emit(*args)
+    except RuntimeError:
+        pass
 
 
 class SynchronousPool:
@@ -180,7 +189,7 @@ class TaskRunner(QObject):
         ctx = None
         if context:
             signals = self._signals
-            ctx = TaskContext(lambda done, total, message: signals.progress.emit(task_id, done, total, message))
+            ctx = TaskContext(lambda done, total, message: _emit(signals.progress, task_id, done, total, message))
         handle = TaskHandle(self, task_id, key, generation, ctx)
         self._live[task_id] = (key, generation, next_func, on_progress)
         self._contexts[task_id] = ctx

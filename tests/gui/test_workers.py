@@ -168,3 +168,27 @@ def test_result_for_a_deleted_receiver_is_dropped(qtbot):
     assert runner.wait(3000)
     qtbot.wait(50)
     assert calls == [("kept", None)]
+
+
+def test_a_task_that_ends_after_its_runner_is_gone_ends_quietly(qtbot, capfd):
+    # Closing the window while a scan runs: the runner (and its signals) are deleted before the task ends. That
+    # printed "RuntimeError: Signal source has been deleted" twice on the way out.
+    import shiboken6
+
+    pool = QThreadPool()
+    runner = TaskRunner(pool)
+    release = threading.Event()
+    ended = threading.Event()
+
+    def work(ctx):
+        release.wait(5)
+        ctx.progress(1, 1, "done")  # progress after the runner is gone too
+        ended.set()
+        return 1
+
+    runner.run_task(work, lambda result, failure: None, context=True)
+    shiboken6.delete(runner)
+    release.set()
+    assert ended.wait(5) and pool.waitForDone(5000)
+    _, err = capfd.readouterr()
+    assert "Signal source has been deleted" not in err and "Traceback" not in err
