@@ -106,10 +106,32 @@ def bandwidth_text(bytes_per_s: float | None) -> str:
     return f"{gb:,.0f} GB/s" if gb >= 100 else f"{gb:.1f} GB/s"
 
 
-def tflops_text(tflops: float | None) -> str:
+def tflops_text(tflops: float | None, unit: str = " TFLOPS") -> str:
     if tflops is None:
         return DASH
-    return f"{tflops:,.0f} TFLOPS" if tflops >= 100 else f"{tflops:.1f} TFLOPS"
+    return f"{tflops:,.0f}{unit}" if tflops >= 100 else f"{tflops:.1f}{unit}"
+
+
+def fp16_tflops_text(tensor_tflops: float | None, vector_tflops: float | None) -> str:
+    """A device's FP16 throughput, labelled which: ``"165 tensor"`` (dense tensor-core / matrix-engine rate) where a
+    source states it, else ``"122.8 vector"`` (the shader rate), else a dash."""
+    if tensor_tflops is not None:
+        return tflops_text(tensor_tflops, " tensor")
+    if vector_tflops is not None:
+        return tflops_text(vector_tflops, " vector")
+    return DASH
+
+
+def device_memory_text(memory_bytes: int | None, options_bytes: list[int] | tuple[int, ...] = (),
+                       unified: bool = False) -> str:
+    """A device's memory as a listing shows it: ``"24 GiB"``; the sizes it is sold with, ``"128/256/512 GiB"``; the
+    largest size of a unified-memory machine when that is all that is known, ``"up to 128 GiB"``; a dash when no
+    source states it."""
+    if options_bytes:
+        return "/".join(f"{b / GIB:g}" for b in sorted(options_bytes)) + " GiB"
+    if memory_bytes is None:
+        return DASH
+    return ("up to " if unified else "") + f"{memory_bytes / GIB:g} GiB"
 
 
 def rate_text(tokens_per_s: float | None) -> str:
