@@ -106,10 +106,64 @@ def bandwidth_text(bytes_per_s: float | None) -> str:
     return f"{gb:,.0f} GB/s" if gb >= 100 else f"{gb:.1f} GB/s"
 
 
-def tflops_text(tflops: float | None) -> str:
+def tflops_text(tflops: float | None, unit: str = " TFLOPS") -> str:
     if tflops is None:
         return DASH
-    return f"{tflops:,.0f} TFLOPS" if tflops >= 100 else f"{tflops:.1f} TFLOPS"
+    return f"{tflops:,.0f}{unit}" if tflops >= 100 else f"{tflops:.1f}{unit}"
+
+
+def fp16_tflops_text(tensor_tflops: float | None, vector_tflops: float | None) -> str:
+    """A device's FP16 throughput, labelled which: ``"165 tensor"`` (dense tensor-core / matrix-engine rate) where a
+    source states it, else ``"122.8 vector"`` (the shader rate), else a dash."""
+    if tensor_tflops is not None:
+        return tflops_text(tensor_tflops, " tensor")
+    if vector_tflops is not None:
+        return tflops_text(vector_tflops, " vector")
+    return DASH
+
+
+MEASURED_MARK = "m"
+CORRECTED_MARK = "c"
+
+
+def measured_mark(extra: dict, kind: str) -> str:
+    """Which a speed figure of an estimate is (``kind``: "decode", or "prefill" for prefill and TTFT):
+    ``MEASURED_MARK`` when the user's runs measured this model and quant on this machine (``extra["measured"]``,
+    the figure is the estimate corrected by them), ``CORRECTED_MARK`` when only runs of other models corrected it
+    (``extra["correction"]``), "" when it is estimated alone."""
+    if any(run.get(f"{kind}_tokens_per_s") for run in extra.get("measured") or ()):
+        return MEASURED_MARK
+    if kind in (extra.get("correction") or {}):
+        return CORRECTED_MARK
+    return ""
+
+
+def measured_legend(runs: int | None = None, marks: frozenset[str] | set[str] = frozenset({"m", "c"})) -> str:
+    """The footer that says what the ``marks`` shown mean, and that other figures are estimated (a sentence that
+    starts with a mark, so in lower case, without a final stop). ``runs``: the user's runs kept for this machine,
+    when known."""
+    kept = f" ({runs:,} kept)" if runs else ""
+    parts = []
+    if MEASURED_MARK in marks:
+        parts.append(f"{MEASURED_MARK} = measured on this machine: your runs of this model and quant{kept}, the "
+                     "estimate corrected by them at these settings")
+        kept = ""
+    if CORRECTED_MARK in marks:
+        parts.append(f"{CORRECTED_MARK} = corrected by your runs of other models or quants on this machine{kept}, "
+                     "same runtime and placement")
+    return "; ".join([*parts, "other figures estimated"])
+
+
+def device_memory_text(memory_bytes: int | None, options_bytes: list[int] | tuple[int, ...] = (),
+                       unified: bool = False) -> str:
+    """A device's memory as a listing shows it: ``"24 GiB"``; the sizes it is sold with, ``"128/256/512 GiB"``; the
+    largest size of a unified-memory machine when that is all that is known, ``"up to 128 GiB"``; a dash when no
+    source states it."""
+    if options_bytes:
+        return "/".join(f"{b / GIB:g}" for b in sorted(options_bytes)) + " GiB"
+    if memory_bytes is None:
+        return DASH
+    return ("up to " if unified else "") + f"{memory_bytes / GIB:g} GiB"
 
 
 def rate_text(tokens_per_s: float | None) -> str:

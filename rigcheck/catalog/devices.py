@@ -273,6 +273,30 @@ def lookup(name: str, devices: Sequence[Device] | None = None, *, memory_bytes: 
 # ---------------------------------------------------------------------------------------------------------
 # Sizes and what-if machines
 
+KIND_ORDER = ("consumer", "workstation", "laptop", "datacenter", "apple", "apu")
+"""The order of device kinds in a listing: the cards one buys for a desktop first, then workstation, laptop and
+data-centre parts, then the unified-memory machines (Apple, then the other APUs)."""
+VENDOR_ORDER = ("NVIDIA", "AMD", "Intel", "Apple")
+
+
+def max_memory_bytes(device: Device) -> int | None:
+    """The most memory the device is sold with: its largest option, else its memory; None when not known."""
+    return max(device.memory_options_bytes) if device.memory_options_bytes else device.memory_bytes
+
+
+def listing_key(device: Device) -> tuple:
+    """Sort key of the device listing (``rigcheck devices``, the what-if editor): by kind (``KIND_ORDER``), then
+    vendor (``VENDOR_ORDER``), then memory (the largest option; unknown last), then bandwidth, then name, so that
+    a buyer reads each kind from the smallest to the largest part."""
+    def rank(order: tuple[str, ...], value: str) -> int:
+        return order.index(value) if value in order else len(order)
+
+    memory = max_memory_bytes(device)
+    bandwidth = device.bandwidth_bytes_per_s
+    return (rank(KIND_ORDER, device.kind), rank(VENDOR_ORDER, device.vendor), memory is None, memory or 0,
+            bandwidth is None, bandwidth or 0.0, device.name.casefold())
+
+
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)(b?)\s*$", re.IGNORECASE)
 _SIZE_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 

@@ -220,6 +220,30 @@ def _seconds(band) -> str:
     return units.DASH if band is None else units.seconds_text(band.expected)
 
 
+def _marked(text: str, row, kind: str, marking: bool) -> str:
+    """``text`` with the mark of ``kind``'s figure (``units.measured_mark``) when the listing marks figures; an
+    unmarked figure is padded so the digits of a column line up."""
+    if not marking:
+        return text
+    mark = units.measured_mark(row.extra, kind) if text != units.DASH else ""
+    return f"{text} {mark}" if mark else f"{text}  "
+
+
+def _marks(rows) -> set[str]:
+    """The marks the decode, prefill and TTFT figures of ``rows`` carry (``units.measured_mark``); none: no row
+    rests on the user's runs, and figures are not marked."""
+    return {mark for r in rows for kind in ("decode", "prefill") if (mark := units.measured_mark(r.extra, kind))}
+
+
+def _marking(rows) -> bool:
+    return bool(_marks(rows))
+
+
+def _legend(rows, measured_runs: int | None) -> list[str]:
+    marks = _marks(rows)
+    return [units.measured_legend(measured_runs, marks) + "."] if marks else []
+
+
 def header_line(machine, settings) -> str:
     """The first line of a listing: the machine, the settings and what "usable" means."""
     from rigcheck.cli._machine import machine_notes
@@ -246,8 +270,11 @@ def _format(header: tuple[str, ...], rows: list[tuple], right: set[int]) -> list
     return [fmt(header), *(fmt(row) for row in rows)]
 
 
-def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, usable_only: bool = False) -> str:
-    """The readable listing of picks: one line per model, then what is not listed and why."""
+def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, usable_only: bool = False,
+                measured_runs: int | None = None) -> str:
+    """The readable listing of picks: one line per model, then what is not listed and why. Decode and TTFT
+    figures that rest on the user's runs are marked (``units.measured_mark``) and a footer says so;
+    ``measured_runs``: how many runs this machine has kept."""
     from rigcheck.estimate.rules import describe_blend, describe_capability, describe_order, describe_pick
 
     lines = [header_line(machine, settings)]
@@ -256,6 +283,7 @@ def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, 
         header = ("MODEL", "PICK", "RUNTIME", "WHERE", "MEMORY", "MAX CTX", "DECODE tok/s", "TTFT", "USABLE",
                   "CAPABILITY", "HOSTED $/M BLENDED (IN / OUT)")
         rows = []
+        marking = _marking(results)
         for r in results:
             cap = facts.capability_value(r.model_id)
             rows.append((
@@ -265,8 +293,8 @@ def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, 
                 units.verdict_place(r.verdict),
                 units.bytes_text(r.memory.total_bytes),
                 units.tokens_text(r.max_context_tokens) if r.max_context_tokens else units.DASH,
-                _rate(r.decode_tokens_per_s),
-                _seconds(r.ttft_s),
+                _marked(_rate(r.decode_tokens_per_s), r, "decode", marking),
+                _marked(_seconds(r.ttft_s), r, "prefill", marking),
                 "yes" if r.usable else "no",
                 units.DASH if cap is None else f"{cap:.0f}",
                 facts.hosted_text(r.model_id),
@@ -275,6 +303,7 @@ def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, 
     else:
         lines.append("no model is listed with these settings")
     lines.append("")
+    lines.extend(_legend(results, measured_runs))
     lines.extend(listing.named_notes)
     lines.append(_counts_line(listing, usable_only))
     lines.append("--all lists every quant of every model with the memory it needs; --json gives the low–high bands "
@@ -313,8 +342,9 @@ def _counts_line(listing: PicksListing, usable_only: bool) -> str:
     return text + (f"; not listed: {', '.join(left)}." if left else ".")
 
 
-def table(machine, results, settings) -> str:
-    """The listing of every model x quant, the pick of each model marked with *."""
+def table(machine, results, settings, measured_runs: int | None = None) -> str:
+    """The listing of every model x quant, the pick of each model marked with *; figures that rest on the user's
+    runs marked as ``picks_table`` marks them."""
     lines = [header_line(machine, settings)]
     if not results:
         lines.append("no model x quant can run on this machine with these settings")
@@ -322,6 +352,7 @@ def table(machine, results, settings) -> str:
     header = ("", "MODEL", "QUANT", "RUNTIME", "VERDICT", "MEMORY", "MAX CTX", "PREFILL tok/s", "DECODE tok/s",
               "TTFT", "USABLE")
     rows = []
+    marking = _marking(results)
     for r in results:
         installed = r.extra.get("installed")
         rows.append((
@@ -332,9 +363,9 @@ def table(machine, results, settings) -> str:
             units.verdict_text(r.verdict) + ("" if r.runs_now in (None, True) or not r.fits else " (not now)"),
             units.bytes_text(r.memory.total_bytes),
             units.tokens_text(r.max_context_tokens) if r.max_context_tokens else units.DASH,
-            _rate(r.prefill_tokens_per_s),
-            _rate(r.decode_tokens_per_s),
-            _seconds(r.ttft_s),
+            _marked(_rate(r.prefill_tokens_per_s), r, "prefill", marking),
+            _marked(_rate(r.decode_tokens_per_s), r, "decode", marking),
+            _marked(_seconds(r.ttft_s), r, "prefill", marking),
             "yes" if r.usable else "no",
         ))
     lines.extend(_format(header, rows, {5, 6, 7, 8, 9}))
@@ -342,6 +373,7 @@ def table(machine, results, settings) -> str:
     lines.append(f"{fitting:,} of {units.count_text(len(results), 'model × quant row')} fit; * marks the pick of each "
                  "model that has one. Speeds are expected values; --json gives the low–high bands and the basis of "
                  "each estimate.")
+    lines.extend(_legend(results, measured_runs))
     reasons = sorted({r.placement for r in results if not r.fits and r.placement.startswith("does not fit:")})
     lines.extend(f"{reason[0].upper()}{reason[1:]}." for reason in reasons)
     return "\n".join(lines) + "\n"

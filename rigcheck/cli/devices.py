@@ -17,12 +17,24 @@ from rigcheck.cli._output import json_text
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "devices", help="the GPU and accelerator spec table (names usable with --gpu)",
-        description="List the devices rigcheck knows, or show the one QUERY names. An unknown or ambiguous "
-                    "QUERY is refused with suggestions (exit code 2).",
+        description="List the devices rigcheck knows, or show the one QUERY names; a vendor (nvidia, amd, intel, "
+                    "apple) or a kind (" + ", ".join(KIND_TEXT) + ") as QUERY lists those. An unknown or "
+                    "ambiguous QUERY is refused with suggestions (exit code 2). The listing is sorted by kind ("
+                    + ", ".join(KIND_TEXT.values()) + "), then vendor, then memory (the largest size a part is sold "
+                    "with) and bandwidth, smallest first, so each kind reads from the entry part to the largest. "
+                    "Memory of a unified-memory machine is the sizes it is sold with (or \"up to\" the largest); "
+                    "FP16 TFLOPS is the dense tensor-core/matrix rate (\"tensor\") where a source states it, else the "
+                    "shader rate (\"vector\"). --json keeps the same order.",
     )
-    parser.add_argument("query", nargs="?", metavar="QUERY", help='a device name, e.g. "RTX 4090" or "M2 Ultra 76c"')
+    parser.add_argument("query", nargs="?", metavar="QUERY", help='a device name, e.g. "RTX 4090" or "M2 Ultra 76c"; '
+                        "or a vendor or kind")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
+
+
+KIND_TEXT = {"consumer": "desktop", "workstation": "workstation", "laptop": "laptop", "datacenter": "data centre",
+             "apple": "Apple (unified)", "apu": "APU (unified)"}
+"""How the listing names each device kind (the catalog's kinds, in ``catalog.devices.KIND_ORDER``)."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,12 +46,16 @@ def run(args: argparse.Namespace) -> int:
     except EmbeddedCatalogError as exc:  # a broken installation: say so in one line, exit 1
         print(f"rigcheck: {exc}", file=sys.stderr)
         return 1
-    rows = catalog.devices
+    rows = sorted(catalog.devices, key=device_table.listing_key)
     if args.query is not None:
-        device = device_table.resolve(args.query, devices=catalog.devices)
-        if device is None:
-            raise UsageError(_refusal(args.query, catalog.devices))
-        rows = [device]
+        group = _group(args.query, rows)
+        if group is not None:
+            rows = group
+        else:
+            device = device_table.resolve(args.query, devices=catalog.devices)
+            if device is None:
+                raise UsageError(_refusal(args.query, catalog.devices))
+            rows = [device]
     if args.json:
         print(json_text({
             "schema": "rigcheck.devices/1",
@@ -49,6 +65,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print_table(rows)
     return 0
+
+
+def _group(query: str, devices: list[Device]) -> list[Device] | None:
+    """The devices of the vendor or kind ``query`` names (``"apple"``, ``"datacenter"``, ``"data centre"``); None
+    when it names neither."""
+    word = query.strip().casefold()
+    kinds = {kind for kind, text in KIND_TEXT.items() if word in (kind, text.casefold().split(" (")[0])}
+    if word == "unified":
+        return [d for d in devices if d.unified_memory] or None
+    return [d for d in devices if d.vendor.casefold() == word or d.kind in kinds] or None
 
 
 def _refusal(query: str, devices: list[Device]) -> str:
@@ -70,29 +96,24 @@ def _refusal(query: str, devices: list[Device]) -> str:
 
 
 def print_table(rows: list[Device]) -> None:
-    header = ("device", "memory", "bandwidth", "FP16 tensor", "launch price")
+    header = ("device", "kind", "memory", "bandwidth", "FP16 TFLOPS", "launch price")
     table = [header] + [
-        (d.name, format_memory(d), units.bandwidth_text(d.bandwidth_bytes_per_s), units.tflops_text(d.fp16_tensor_tflops),
-         units.usd_text(d.launch_price_usd))
+        (d.name, KIND_TEXT.get(d.kind, d.kind), format_memory(d), units.bandwidth_text(d.bandwidth_bytes_per_s),
+         units.fp16_tflops_text(d.fp16_tensor_tflops, d.fp16_vector_tflops), units.usd_text(d.launch_price_usd))
         for d in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    left = {0, 1}
     for n, row in enumerate(table):
-        cells = [row[0].ljust(widths[0])] + [cell.rjust(widths[i]) for i, cell in enumerate(row) if i]
+        cells = [cell.ljust(widths[i]) if i in left else cell.rjust(widths[i]) for i, cell in enumerate(row)]
         print("  ".join(cells).rstrip())
         if n == 0:
             print("  ".join("-" * w for w in widths))
-    print(f"{len(rows)} device{'s' if len(rows) != 1 else ''}; FP16 tensor is dense tensor-core/matrix throughput "
-          "(— where no source states it)")
+    print(f"{len(rows)} device{'s' if len(rows) != 1 else ''}, by kind, vendor, then memory and bandwidth. FP16 "
+          "TFLOPS: \"tensor\" is the dense tensor-core/matrix rate; \"vector\" the shader rate, shown where no "
+          "source states a matrix rate (prefill on such a part is estimated from it); — where no source states "
+          "either. Memory of a unified-memory machine: the sizes it is sold with, or up to the largest.")
 
 
 def format_memory(device: Device) -> str:
-    if device.memory_options_bytes:
-        sizes = "/".join(f"{b / units.GIB:g}" for b in sorted(device.memory_options_bytes))
-        return f"{sizes} GiB"
-    if device.memory_bytes is None:
-        return "—"
-    prefix = "up to " if device.unified_memory else ""
-    return f"{prefix}{device.memory_bytes / units.GIB:g} GiB"
-
-
+    return units.device_memory_text(device.memory_bytes, device.memory_options_bytes, device.unified_memory)

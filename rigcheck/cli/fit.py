@@ -196,9 +196,10 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write("no installed model found in Ollama's, LM Studio's, the Hugging Face cache's or "
                              "llama.cpp's folders; add a folder with --path DIR (`rigcheck installed` lists them)\n")
         elif listing is not None:
-            sys.stdout.write(picks_table(machine, listing, settings, facts, usable_only=args.usable))
+            sys.stdout.write(picks_table(machine, listing, settings, facts, usable_only=args.usable,
+                                         measured_runs=len(measured.checks) if corrected else None))
         else:
-            sys.stdout.write(table(machine, results, settings))
+            sys.stdout.write(table(machine, results, settings, len(measured.checks) if corrected else None))
             for s in skipped:
                 sys.stdout.write(f"not estimated: {s['name']} ({s['path']}): {s['reason']}\n")
         del results

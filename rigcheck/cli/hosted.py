@@ -35,10 +35,28 @@ def register(subparsers) -> None:
 
 
 class _Prices:
-    """The blended price at the asked ratio, and the offers' JSON with it (rules.blended_usd_per_m)."""
+    """The blended price at the asked ratio, and the offers' JSON with it (rules.blended_usd_per_m); each model's
+    capability as the rules make it (rules.capabilities over the catalog's scores, closed models included)."""
 
-    def __init__(self, input_per_output: float):
+    def __init__(self, input_per_output: float, scores=()):
+        from rigcheck.estimate.rules import capabilities
+
         self.input_per_output = input_per_output
+        self.capability = capabilities(scores)
+
+    def capability_dict(self, model_id: str) -> dict[str, object] | None:
+        cap = self.capability.get(model_id)
+        return None if cap is None else {"value": cap.value, "benchmarks": [p.benchmark for p in cap.parts],
+                                         "basis": cap.basis}
+
+    def capability_text(self, model_id: str) -> str:
+        """``"89 (AA index, Aider polyglot, SWE-bench Verified)"``, or ``"-"`` without a capability score."""
+        cap = self.capability.get(model_id)
+        return "-" if cap is None else f"{cap.value:.0f} ({cap.short_basis})"
+
+    def capability_key(self, model_id: str) -> float:
+        cap = self.capability.get(model_id)
+        return -cap.value if cap is not None else 1.0
 
     def blended(self, offer) -> float:
         from rigcheck.estimate.rules import offer_blended_usd_per_m
@@ -73,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from rigcheck.catalog import hosted
 
     catalog, status = _pricing.load_catalog_and_status()
-    prices = _Prices(args.input_per_output)
+    prices = _Prices(args.input_per_output, catalog.scores)
     if args.model:
         model_id = _closed_id(catalog, args.model) or _pricing.find_model(catalog, args.model).id
         offers = [o for o in hosted.offers_for(catalog, model_id)
@@ -88,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
                 "schema": SCHEMA, "catalog": _pricing.catalog_header(status),
                 "residency_filter": {"level": args.residency, "region": args.region},
                 "model_id": model_id,
+                "capability": prices.capability_dict(model_id),
                 "blend": prices.header(),
                 "offers": [prices.offer(o) for o in offers],
                 "cheapest_blended": prices.offer(cheapest),
@@ -139,11 +158,16 @@ def run(args: argparse.Namespace) -> int:
         ["model", "offers", "cheapest blended (in / out)", "cheapest output"],
     ))
     print()
-    print("Closed frontier models")
+    from rigcheck.estimate.rules import describe_capability
+
+    print("Closed frontier models, the most capable first")
+    comparators = sorted(comparators, key=lambda c: prices.capability_key(c.model.id))
     print(_pricing.table(
-        [[c.model.id, prices.text(c.offer) if c.offer else "-", _scores_text(c.scores)] for c in comparators],
-        ["model", "blended $/M (in / out)", "scores"],
+        [[c.model.id, prices.text(c.offer) if c.offer else "-", prices.capability_text(c.model.id)]
+         for c in comparators],
+        ["model", "blended $/M (in / out)", "capability (basis)"],
     ))
+    print(f"({describe_capability()}; the same figure as fit's and the GUI's)")
     print()
     _print_residency(args.residency)
     return 0
@@ -153,6 +177,7 @@ def _comparator(c, prices: _Prices) -> dict[str, object]:
     from rigcheck.catalog import hosted
 
     return {"model_id": c.model.id, "name": c.model.name, "vendor": c.model.vendor, "offer": prices.offer(c.offer),
+            "capability": prices.capability_dict(c.model.id),
             "scores": {k: hosted.score_to_dict(s) for k, s in sorted(c.scores.items())}}
 
 
@@ -179,7 +204,7 @@ def _scores_text(scores) -> str:
 
 def _print_model(model_id, offers, cheapest, cheapest_output, scores, comparators, prices: _Prices, args) -> None:
     from rigcheck.catalog import hosted
-    from rigcheck.estimate.rules import describe_blend
+    from rigcheck.estimate.rules import describe_blend, describe_capability
 
     print(f"{model_id}: {len(offers)} hosted offer(s)"
           + (f" meeting residency {args.residency!r}" if args.residency != "anywhere" else ""))
@@ -199,14 +224,15 @@ def _print_model(model_id, offers, cheapest, cheapest_output, scores, comparator
     if cheapest:
         print(f"Cheapest: {cheapest.provider}, {prices.text(cheapest)}; cheapest output price: "
               f"{cheapest_output.provider} ({units.usd_per_m_text(cheapest_output.usd_per_m_output)})")
-    print(f"Published scores: {_scores_text(scores)}")
+    print(f"Capability: {prices.capability_text(model_id)}; published scores: {_scores_text(scores)}")
     print()
     print("Closed frontier comparators")
     print(_pricing.table(
-        [[c.model.id, prices.text(c.offer) if c.offer else "-", _scores_text(c.scores),
+        [[c.model.id, prices.text(c.offer) if c.offer else "-", prices.capability_text(c.model.id),
           ", ".join(c.shared_benchmarks) or "-"] for c in comparators],
-        ["model", "blended $/M (in / out)", "scores", "comparable on"],
+        ["model", "blended $/M (in / out)", "capability (basis)", "comparable on"],
     ))
+    print(f"({describe_capability()})")
     print()
     _print_residency(args.residency)
 

@@ -133,6 +133,33 @@ def _stranded_heading(doc, page_h: float, moved: set[int]) -> int | None:
     return None
 
 
+KEEP_TOGETHER_SHARE = 0.3
+"""A section (a heading and what follows it, up to the next heading) no taller than this share of a page is kept
+on one page: split across a break, it moves to the next page whole. A longer one flows across pages."""
+
+
+def _split_short_section(doc, page_h: float, moved: set[int]) -> int | None:
+    """Number (among the headings) of the first short section (``KEEP_TOGETHER_SHARE``) that a page break splits;
+    None when there is none but for those already ``moved``."""
+    doc.pageCount()  # lays the whole document out
+    layout = doc.documentLayout()
+    headings = _headings(doc)
+    for number, block in enumerate(headings):
+        if number in moved:
+            continue
+        end = headings[number + 1] if number + 1 < len(headings) else None
+        last, following = block, block.next()
+        while following.isValid() and (end is None or following.position() < end.position()):
+            if following.text().strip():
+                last = following
+            following = following.next()
+        top = layout.blockBoundingRect(block).top()
+        bottom = layout.blockBoundingRect(last).bottom()
+        if bottom - top <= KEEP_TOGETHER_SHARE * page_h and int(top // page_h) < int((bottom - 1) // page_h):
+            return number
+    return None
+
+
 def _break_before_headings(doc, numbers: set[int]) -> None:
     """Start a new page at each of these headings (by number among the headings)."""
     from PySide6.QtGui import QTextCursor, QTextFormat
@@ -173,7 +200,8 @@ def _split_tables(markup: str, breaks: set[tuple[int, int]]) -> str:
 
 def _layout(doc, markup: str, page_h: float) -> None:
     """Lay the markup out, cutting tables so no row is split across a page break, and moving a heading left at
-    the foot of a page to the next, with what it introduces.
+    the foot of a page to the next, with what it introduces, as well as a short section a break would split
+    (``KEEP_TOGETHER_SHARE``).
 
     Qt lays a cell out line by line, so a two-line cell can leave its first line at the foot of a page
     and its second on the next. Each cut shifts everything after it, so rows and headings are fixed one at a time.
@@ -186,6 +214,8 @@ def _layout(doc, markup: str, page_h: float) -> None:
         found = _straddling_row(doc, page_h)
         if found is None:
             heading = _stranded_heading(doc, page_h, headings)
+            if heading is None:
+                heading = _split_short_section(doc, page_h, headings)
             if heading is None:
                 return
             headings.add(heading)

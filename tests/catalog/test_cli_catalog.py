@@ -16,14 +16,77 @@ def run(capsys, *argv):
     return code, out, err
 
 
+def _table(out: str) -> list[dict[str, str]]:
+    """The listing's rows as dicts by header, split at the columns of the dashed rule under the header."""
+    lines = out.splitlines()
+    spans, start = [], 0
+    for dashes in lines[1].split("  "):
+        spans.append((start, start + len(dashes)))
+        start += len(dashes) + 2
+    header = [lines[0][a:b].strip() for a, b in spans]
+    return [dict(zip(header, (line[a:b].strip() for a, b in spans), strict=True)) for line in lines[2:-1]]
+
+
 def test_devices_table(capsys):
     code, out, err = run(capsys, "devices")
     assert code == 0 and not err
     lines = out.splitlines()
-    assert lines[0].split()[:2] == ["device", "memory"]
+    assert lines[0].split() == ["device", "kind", "memory", "bandwidth", "FP16", "TFLOPS", "launch", "price"]
     row = next(line for line in lines if line.startswith("NVIDIA GeForce RTX 4090 "))
-    assert "24 GiB" in row and "1,008 GB/s" in row and "165 TFLOPS" in row and "$1,599" in row
-    assert lines[-1].startswith(f"{len(lines) - 3} devices")
+    assert "24 GiB" in row and "1,008 GB/s" in row and "165 tensor" in row and "$1,599" in row
+    assert lines[-1].startswith(f"{len(lines) - 3} devices, by kind, vendor, then memory and bandwidth")
+
+
+@pytest.mark.parametrize(("device", "kind", "memory", "fp16"), [
+    ("NVIDIA GeForce RTX 4090", "desktop", "24 GiB", "165 tensor"),  # a tensor-core rate is stated: it is shown
+    ("AMD Radeon RX 7900 XTX", "desktop", "24 GiB", "123 vector"),  # only the shader rate is: shown, labelled so
+    ("NVIDIA H200 SXM", "data centre", "141 GiB", "989 tensor"),
+    ("Apple M3 Ultra (80-core GPU)", "Apple (unified)", "128/256/512 GiB", "—"),  # the sizes it is sold with
+    ("Apple M1 (7-core GPU)", "Apple (unified)", "up to 16 GiB", "—"),  # only the largest size is known
+    ("Apple M4 Max (32-core GPU)", "Apple (unified)", "36 GiB", "—"),  # sold in one size
+    ("NVIDIA DGX Spark (GB10)", "APU (unified)", "up to 128 GiB", "29.7 vector"),
+])
+def test_devices_table_cells(capsys, device, kind, memory, fp16):
+    _, out, _ = run(capsys, "devices")
+    row = next(r for r in _table(out) if r["device"] == device)
+    assert (row["kind"], row["memory"], row["FP16 TFLOPS"]) == (kind, memory, fp16)
+
+
+def test_devices_table_order_is_kind_vendor_then_memory(capsys):
+    from rigcheck.catalog import devices as device_table
+    from rigcheck.catalog.store import load_catalog
+
+    _, out, _ = run(capsys, "devices")
+    names = [r["device"] for r in _table(out)]
+    by_name = {d.name: d for d in load_catalog().devices}
+    assert len(names) == len(by_name)
+    kinds = [by_name[n].kind for n in names]
+    assert [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k] == list(device_table.KIND_ORDER), \
+        "each kind is one block, in the buyer's order"
+    for a, b in zip(names, names[1:], strict=False):
+        da, db = by_name[a], by_name[b]
+        if (da.kind, da.vendor) == (db.kind, db.vendor):
+            ma, mb = device_table.max_memory_bytes(da), device_table.max_memory_bytes(db)
+            assert mb is None or (ma is not None and ma <= mb), f"{a} before {b}: smaller memory first"
+    assert names.index("NVIDIA GeForce RTX 3060 12 GB") < names.index("NVIDIA GeForce RTX 4090") \
+        < names.index("AMD Radeon RX 7600") < names.index("NVIDIA RTX A2000") < names.index("NVIDIA H100 SXM") \
+        < names.index("Apple M1 (7-core GPU)") < names.index("NVIDIA DGX Spark (GB10)")
+
+
+@pytest.mark.parametrize(("query", "check"), [
+    ("apple", lambda d: d["vendor"] == "Apple"),
+    ("NVIDIA", lambda d: d["vendor"] == "NVIDIA"),
+    ("datacenter", lambda d: d["kind"] == "datacenter"),
+    ("data centre", lambda d: d["kind"] == "datacenter"),
+    ("laptop", lambda d: d["kind"] == "laptop"),
+    ("unified", lambda d: d["unified_memory"]),
+])
+def test_devices_vendor_or_kind_lists_those(capsys, query, check):
+    code, out, err = run(capsys, "devices", "--json", query)
+    devices = json.loads(out)["devices"]
+    assert code == 0 and not err and len(devices) > 1 and all(check(d) for d in devices)
+    _, text, _ = run(capsys, "devices", query)
+    assert [r["device"] for r in _table(text)] == [d["name"] for d in devices], "the table and --json agree"
 
 
 def test_devices_query_json(capsys):

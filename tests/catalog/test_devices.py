@@ -217,7 +217,7 @@ def test_hypothetical_discrete_without_ram_offloads_nothing(catalog):
         (["A100"], None, "ambiguous"),
         (["2 x M2 Ultra 76c"], None, "unified memory"),
         (["M2 Ultra 76c", "RTX 4090"], None, "unified memory"),
-        (["M4 Max 32c"], None, "give it with --ram"),
+        (["M5"], None, "give it with --ram"),  # no source states its memory
         (["0 x RTX 4090"], None, "between 1 and 256"),
         ([], None, "describe the machine"),
     ],

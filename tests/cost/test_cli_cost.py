@@ -143,6 +143,44 @@ def test_hosted_overview(capsys):
     assert data["closed_models"]
 
 
+@pytest.mark.parametrize(("model_id", "benchmarks"), [
+    # Scored on several capability benchmarks: the rules' mean of them, "other" entries left out.
+    ("closed:openai/gpt-5", ["aa_index", "swe_bench_verified", "aider_polyglot"]),
+    ("closed:anthropic/claude-sonnet-4.5", ["aa_index", "swe_bench_verified"]),
+    ("closed:openai/o3", ["aider_polyglot"]),  # one benchmark: the capability rests on it alone
+    ("closed:openai/gpt-5-mini", None),  # no score on a capability benchmark: no capability, never another number
+])
+def test_hosted_closed_models_carry_the_rules_capability(capsys, model_id, benchmarks):
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.estimate.rules import capabilities
+
+    expected = capabilities(load_catalog().scores).get(model_id)
+    data = run_json(capsys, "hosted", "--json")
+    closed = next(c for c in data["closed_models"] if c["model_id"] == model_id)
+    if benchmarks is None:
+        assert expected is None and closed["capability"] is None
+    else:
+        assert closed["capability"] == {"value": expected.value, "benchmarks": benchmarks, "basis": expected.basis}
+    assert main(["hosted"]) == 0
+    out = capsys.readouterr().out
+    closed_table = out[out.index("Closed frontier models"):out.index("Residency levels")]
+    row = next(line for line in closed_table.splitlines() if line.startswith(model_id + " "))
+    assert "other" not in row and "aa_index" not in row, "no raw, mixed benchmark list in the score column"
+    assert row.rstrip().endswith(f"{expected.value:.0f} ({expected.short_basis})" if expected else " -")
+    assert "capability = the mean" in closed_table
+
+
+def test_hosted_closed_models_are_listed_most_capable_first(capsys):
+    data = run_json(capsys, "hosted", "--json")
+    assert main(["hosted"]) == 0
+    out = capsys.readouterr().out
+    lines = out[out.index("Closed frontier models"):].splitlines()[3:3 + len(data["closed_models"])]
+    values = {c["model_id"]: (c["capability"] or {}).get("value") for c in data["closed_models"]}
+    shown = [values[line.split()[0]] for line in lines]
+    scored = [v for v in shown if v is not None]
+    assert scored == sorted(scored, reverse=True) and shown[:len(scored)] == scored, "unscored after scored"
+
+
 def test_concurrency_is_bounded_by_the_kv_pool_that_fits(capsys):
     """Long requests (64k input tokens a request: 128M input per 1M output a day, 512 output tokens each) each
     reserve ~5.6 GiB of GLM-5's latent KV cache on every GPU: 8x H200 runs far fewer than the 512 concurrent

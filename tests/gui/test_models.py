@@ -336,3 +336,25 @@ def test_columns_shrink_to_leave_the_model_name_room(available, expected):
 
     natural = {2: 200, 3: 100, 11: 240}  # QUANT, VERDICT, HOSTED
     assert shrink_to_fit(natural, available, header_px={11: 140}) == expected
+
+
+@pytest.mark.parametrize(("extra", "legend"), [
+    ({}, None),  # nothing rests on the user's runs: no legend, no space taken
+    ({"measured": [{"decode_tokens_per_s": 50.0, "engine": "llama-bench"}]}, "m = measured on this machine"),
+    ({"correction": {"decode": {"factor": 1.1, "measurements": 2}}}, "c = corrected by your runs of other models"),
+])
+def test_models_page_legend_names_the_marks_shown(qtbot, extra, legend):
+    import dataclasses
+
+    rows = rows_for()
+    shown = next(r for r in rows if r.shown is not None and r.shown.fits)
+    marked = dataclasses.replace(shown, shown=dataclasses.replace(shown.shown, extra=extra))
+    page = ModelsPage()
+    qtbot.addWidget(page)
+    page.set_rows([marked if r is shown else r for r in rows])
+    assert page.marks_legend.isVisibleTo(page) == (legend is not None)
+    if legend is not None:
+        text = page.marks_legend.text()
+        assert text.startswith(legend) and text.endswith("other figures estimated.")
+        decode = page.model.cell_at(page.model.row_for(shown.model.id)).display[DECODE]
+        assert decode.endswith(" " + legend[0])

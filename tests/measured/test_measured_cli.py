@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -167,3 +168,35 @@ def test_bench_runs_llama_bench_with_the_estimated_placement_and_keeps_the_run(c
     assert len(runs) == 2 and runs[0]["model_file"] == str(model)
     code, _, err = _run(capsys, "bench", "no-such-model", "--machine", ws)
     assert code == 2 and "no installed GGUF model" in err
+
+
+def test_fit_text_marks_the_figures_that_rest_on_your_runs(capsys, tmp_path):
+    ws = _profile(tmp_path, "RTX 4080", "workstation")
+    code, out, _ = _run(capsys, "fit", "--machine", ws, "--model", "Qwen/Qwen2.5-7B-Instruct", "--all")
+    assert code == 0 and " m " not in out and not out.rstrip().endswith("m") and "= measured" not in out
+    assert _run(capsys, "measured", "import", str(RUNS / "llama-bench.json"), "--machine", ws)[0] == 0
+    code, out, _ = _run(capsys, "fit", "--machine", ws, "--model", "Qwen/Qwen2.5-7B-Instruct", "--all")
+    doc = _fit(capsys, ws, "--all")  # the same rows as JSON: which carry their runs
+    json_measured = {r["quant"] for r in doc["results"] if r["measured"]}
+    assert json_measured == {"Q4_K_M"}
+    lines = {line.split()[2] if line.startswith("*") else line.split()[1]: line
+             for line in out.splitlines() if "Qwen/Qwen2.5-7B-Instruct" in line}
+    # (quant, the marks its prefill, decode and TTFT figures end with)
+    for quant, mark in [("Q4_K_M", "m"),  # measured: llama-bench pp512 and tg128 of this quant
+                        ("Q6_K", "c"),  # llama.cpp all on the GPU, another quant: corrected by those runs
+                        ("AWQ-INT4", None)]:  # vLLM: no run of that runtime, estimated alone
+        figures = lines[quant].split("Fits in VRAM")[1]
+        assert re.findall(r" ([mc])(?=\s)", figures) == ([mark] * 3 if mark else []), (quant, figures)
+    legend = next(line for line in out.splitlines() if line.startswith("m = "))
+    assert legend.startswith("m = measured on this machine: your runs of this model and quant (2 kept)")
+    assert "c = corrected by your runs of other models or quants on this machine" in legend
+    assert legend.endswith("other figures estimated.")
+    # The picks listing: its pick (Q6_K) is corrected only, and the legend names only the mark it shows.
+    code, out, _ = _run(capsys, "fit", "--machine", ws, "--model", "Qwen/Qwen2.5-7B-Instruct")
+    row = next(line for line in out.splitlines() if line.startswith("Qwen/Qwen2.5-7B-Instruct"))
+    assert "Q6_K" in row and row.count(" c ") == 2
+    assert any(line.startswith("c = corrected by your runs of other models or quants on this machine (2 kept)")
+               for line in out.splitlines()) and "m = measured" not in out
+    # --no-measured: no marks, no legend.
+    code, out, _ = _run(capsys, "fit", "--machine", ws, "--model", "Qwen/Qwen2.5-7B-Instruct", "--no-measured")
+    assert " c " not in out and "= corrected" not in out

@@ -1,4 +1,5 @@
-"""Number formatting shared by every renderer, and the PDF's rules: a table row never splits, a heading is never left at a page foot."""
+"""Number formatting shared by every renderer, and the PDF's rules: a table row never splits, a heading is never left
+at a page foot, a short section is kept on one page."""
 
 from __future__ import annotations
 
@@ -125,3 +126,42 @@ def test_pdf_never_leaves_a_heading_at_the_foot_of_a_page(qapp):
         text = doc.toPlainText()
         assert text.index("Second") < text.index("what the second") and f"line {lines - 1} " in text
     assert 1 in stranded  # the problem exists without the fix at some height
+
+
+@pytest.mark.parametrize(("bullets", "kept_together"), [
+    (6, True),  # a short section (a few bullets) moves to the next page whole rather than split
+    (40, False),  # a section longer than KEEP_TOGETHER_SHARE of a page flows on across the break
+])
+def test_pdf_keeps_a_short_section_on_one_page_and_lets_a_long_one_flow(qapp, bullets, kept_together):
+    from PySide6.QtCore import QSizeF
+    from PySide6.QtGui import QTextDocument
+
+    from rigcheck.report import pdf
+
+    page_h = 600.0
+    items = "".join(f"<li>bullet {i}</li>" for i in range(bullets))
+    split = []
+    for lines in range(10, 40):
+        before = "".join(f"<p>line {i} of the section before</p>" for i in range(lines))
+        markup = f"<html><body><h2>Model</h2>{before}<h3>How the estimate was made</h3><ul>{items}</ul></body></html>"
+        doc = QTextDocument()
+        doc.setPageSize(QSizeF(500, page_h))
+        doc.setHtml(markup)
+        layout = doc.documentLayout()
+        last = doc.lastBlock()
+        while not last.text().strip():
+            last = last.previous()
+        split.append(int(layout.blockBoundingRect(last).bottom() // page_h) > 0
+                     and layout.blockBoundingRect(pdf._headings(doc)[1]).top() < page_h)
+        pdf._layout(doc, markup, page_h)
+        heading = pdf._headings(doc)[1]
+        heading_page = int(layout.blockBoundingRect(heading).top() // page_h)
+        last_page = int((layout.blockBoundingRect(last).bottom() - 1) // page_h)
+        assert pdf._stranded_heading(doc, page_h, set()) is None
+        if kept_together:
+            assert heading_page == last_page, lines
+        text = doc.toPlainText()
+        assert text.index("How the estimate") < text.index("bullet 0") and f"bullet {bullets - 1}" in text
+    assert any(split), "the section is split at some height without the rule"
+    if not kept_together:
+        assert pdf._split_short_section(doc, page_h, set()) is None

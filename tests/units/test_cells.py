@@ -158,3 +158,29 @@ def test_table_rows_pickle_round_trip():
     assert pickle.loads(pickle.dumps(cells)) == cells
     with pytest.raises(AttributeError):
         cells[0].verdict = "cpu"  # frozen: shared between the helper's result and the table
+
+
+_RUN = {"decode_tokens_per_s": 52.0, "prefill_tokens_per_s": None, "engine": "llama-bench"}
+
+
+# (case, the estimate's extra, the prefill / decode / TTFT cells, the marks the row carries)
+@pytest.mark.parametrize(("extra", "cells", "marks"), [
+    # Estimated alone: the figures as they are, no mark.
+    ({}, ("2,000", "50", "2.0 s"), ()),
+    # A decode run of this model and quant: decode is marked measured; prefill and TTFT stay estimated.
+    ({"measured": [_RUN]}, ("2,000", "50 m", "2.0 s"), ("m",)),
+    # A prefill run too: prefill and TTFT (made from prefill) are marked measured.
+    ({"measured": [_RUN | {"prefill_tokens_per_s": 1900.0}]}, ("2,000 m", "50 m", "2.0 s m"), ("m",)),
+    # Corrected by runs of other models or quants on this machine only.
+    ({"correction": {"decode": {"factor": 1.1, "measurements": 1}}}, ("2,000", "50 c", "2.0 s"), ("c",)),
+    # Measured decode, corrected prefill.
+    ({"measured": [_RUN], "correction": {"prefill": {"factor": 0.9, "measurements": 2}}},
+     ("2,000 c", "50 m", "2.0 s c"), ("c", "m")),
+])
+def test_speed_cells_say_which_figures_rest_on_the_users_runs(extra, cells, marks):
+    import dataclasses
+
+    cell = table_row(row(dataclasses.replace(fitting(), extra=extra)))
+    assert (cell.display[PREFILL], cell.display[DECODE], cell.display[TTFT]) == cells
+    assert cell.marks == marks
+    assert cell.sort[DECODE] == 50.0, "the mark is in the text only: the column still sorts on the figure"

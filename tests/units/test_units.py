@@ -105,3 +105,23 @@ def test_ages():
     assert units.age_text("not a date", now) == "not a date"
     assert units.age_text(None) == "age unknown" and units.age_seconds_text(None) == "age unknown"
     assert units.age_seconds_text(-5) == "just now"
+
+
+@pytest.mark.parametrize(("memory", "options", "unified", "text"), [
+    (24 * units.GIB, (), False, "24 GiB"),  # a card: its memory
+    (512 * units.GIB, (256 * units.GIB, 128 * units.GIB, 512 * units.GIB), True, "128/256/512 GiB"),  # sizes sold, sorted
+    (128 * units.GIB, (), True, "up to 128 GiB"),  # a unified-memory machine: only its largest size is known
+    (None, (), True, "—"),  # no source states it
+])
+def test_device_memory_text(memory, options, unified, text):
+    assert units.device_memory_text(memory, options, unified) == text
+
+
+@pytest.mark.parametrize(("tensor", "vector", "text"), [
+    (165.2, 82.6, "165 tensor"),  # the matrix rate wins where stated
+    (None, 122.8, "123 vector"),  # else the shader rate, labelled so
+    (None, 29.71, "29.7 vector"),
+    (None, None, "—"),
+])
+def test_fp16_tflops_text(tensor, vector, text):
+    assert units.fp16_tflops_text(tensor, vector) == text

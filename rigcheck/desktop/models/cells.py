@@ -87,6 +87,9 @@ class TableRow:
     hint: str | None = None
     """On a Mac: the sysctl that would put a better quant on the GPU, in a sentence."""
     hint_limit_mb: int | None = None
+    marks: tuple[str, ...] = ()
+    """The marks its speed figures carry (``units.measured_mark``: measured, corrected by the user's runs); the
+    page's legend names those shown."""
 
 
 def table_row(row: ModelRow) -> TableRow:
@@ -108,6 +111,8 @@ def table_row(row: ModelRow) -> TableRow:
         capability=row.capability.value if row.capability else None,
         hint=row.hint.text if row.hint else None,
         hint_limit_mb=row.hint.limit_mb if row.hint else None,
+        marks=tuple(sorted({mark for kind in ("decode", "prefill")
+                            if e is not None and (mark := units.measured_mark(e.extra, kind))})),
     )
 
 
@@ -151,12 +156,18 @@ def _display(row: ModelRow, offer: HostedOffer | None) -> tuple[str, ...]:
         _usable_text(row),
         units.bytes_text(e.memory.total_bytes),
         units.tokens_text(e.max_context_tokens) if fits else units.DASH,
-        units.rate_text(_expected(e.prefill_tokens_per_s)),
-        units.rate_text(_expected(e.decode_tokens_per_s)),
-        units.seconds_text(_expected(e.ttft_s)),
+        _marked(units.rate_text(_expected(e.prefill_tokens_per_s)), e, "prefill"),
+        _marked(units.rate_text(_expected(e.decode_tokens_per_s)), e, "decode"),
+        _marked(units.seconds_text(_expected(e.ttft_s)), e, "prefill"),
         capability,
         hosted,
     )
+
+
+def _marked(text: str, e, kind: str) -> str:
+    """A speed figure with its mark when it rests on the user's runs (``units.measured_mark``): ``"115 m"``."""
+    mark = units.measured_mark(e.extra, kind) if text != units.DASH else ""
+    return f"{text} {mark}" if mark else text
 
 
 def _sort(row: ModelRow, offer: HostedOffer | None) -> tuple[SortValue, ...]:

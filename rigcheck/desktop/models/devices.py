@@ -12,9 +12,8 @@ DEVICE_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
 def device_summary(d: Device) -> str:
-    mem = units.bytes_text(d.memory_bytes, digits=0) if d.memory_bytes else "memory varies"
-    if d.memory_options_bytes:
-        mem = "/".join(units.bytes_text(b, digits=0) for b in d.memory_options_bytes)
+    mem = units.device_memory_text(d.memory_bytes, d.memory_options_bytes, d.unified_memory)
+    mem = "memory not known" if mem == units.DASH else mem
     return f"{d.name} — {mem}, {units.bandwidth_text(d.bandwidth_bytes_per_s)}"
 
 
@@ -41,8 +40,9 @@ class DeviceListModel(QAbstractListModel):
             return d
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [d.name, f"{d.vendor}, {d.kind}"]
-            if d.fp16_tensor_tflops:
-                lines.append(f"FP16 tensor {units.tflops_text(d.fp16_tensor_tflops)}")
+            fp16 = units.fp16_tflops_text(d.fp16_tensor_tflops, d.fp16_vector_tflops)
+            if fp16 != units.DASH:
+                lines.append(f"FP16 {fp16} TFLOPS")
             if d.street_price_usd or d.launch_price_usd:
                 lines.append(f"Price {units.usd_text(d.street_price_usd or d.launch_price_usd)}")
             if d.sources:

@@ -48,6 +48,14 @@ def _rank(cell: TableRow):
     return cell.sort[CAPABILITY]  # the rules' rank, negated: larger is better
 
 
+def _figure(text: str, unit: str = "") -> str:
+    """A table cell's figure with its unit, its mark (measured, corrected) after it: ``"39 tok/s (c)"``."""
+    for mark in (units.MEASURED_MARK, units.CORRECTED_MARK):
+        if text.endswith(" " + mark):
+            return f"{text[:-2]}{unit} ({mark})"
+    return text + unit
+
+
 def pick_cards(cells: Sequence[TableRow]) -> tuple[PickCard, ...]:
     """The top usable model of each use in CATEGORIES (a card that says so when there is none)."""
     usable = sorted((c for c in cells if c.usable), key=_rank, reverse=True)
@@ -59,7 +67,7 @@ def pick_cards(cells: Sequence[TableRow]) -> tuple[PickCard, ...]:
                                   f"None of the {what} runs usably on this machine."))
             continue
         d = top.display
-        speed = f"{d[QUANT]} · {d[DECODE]} tok/s · first token {d[TTFT]}"
+        speed = f"{d[QUANT]} · {_figure(d[DECODE], ' tok/s')} · first token {_figure(d[TTFT])}"
         if title == "Long context":
             speed += f" · {units.tokens_text(top.fit_context)} context"
         capability = "capability —" if top.capability is None else f"capability {d[CAPABILITY]}"

@@ -145,10 +145,18 @@ class ModelsPage(QWidget):
         self.proxy.rowsRemoved.connect(self._update_count)
         self.proxy.layoutChanged.connect(self._update_count)
 
+        # Which speed figures rest on the user's own runs ("m", "c" beside them): shown only when some do.
+        self.marks_legend = QLabel()
+        self.marks_legend.setTextFormat(Qt.TextFormat.PlainText)
+        self.marks_legend.setWordWrap(True)
+        self.marks_legend.setAccessibleName("Measured figures")
+        self.marks_legend.hide()
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.table)
+        layout.addWidget(self.marks_legend)
 
     # API ---------------------------------------------------------------------------------------------
     def set_rows(self, rows: list[ModelRow], cells: list[TableRow] | None = None) -> None:
@@ -163,6 +171,7 @@ class ModelsPage(QWidget):
         if keep is None or not self.select_model(keep):
             self.selected.emit(self.current_row())
         self._update_count()
+        self._update_marks()
 
     def set_cells(self, cells: list[TableRow]) -> None:
         """Show a first look: precomputed cells with no ModelRows behind them. The filters, column widths and count
@@ -173,6 +182,7 @@ class ModelsPage(QWidget):
             self.columns_sized = True
             self._fit_columns()
         self._update_count()
+        self._update_marks()
 
     def set_installed(self, installed) -> None:
         """The models found on this machine (``catalog.installed`` records): marked in the table, and the
@@ -286,3 +296,9 @@ class ModelsPage(QWidget):
 
     def _update_count(self, *_args) -> None:
         self.count.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} models")
+
+    def _update_marks(self) -> None:
+        """The legend of the marks the rows' speed figures carry, shown while any row has one."""
+        marks = {m for cell in self.model.cells() for m in cell.marks}
+        self.marks_legend.setText(units.measured_legend(None, marks) + "." if marks else "")
+        self.marks_legend.setVisible(bool(marks))
