@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     # over them (each costs a third of a second, and they come while they pile up) frees nothing. They are let go
     # of by reference counting before collection resumes.
     one_per_model = rows_scope(args) == "picks"
-    with gc_paused():
+    with gc_paused(freeze=True):  # the command ends after its output: nothing made here needs a collection
         skipped: list = []
         inputs = None
         measured = None if args.no_measured else _measured(machine, catalog)
