@@ -568,3 +568,27 @@ def test_the_serving_tab_says_when_the_build_has_no_serving_model(make_window, q
     detail.tabs.setCurrentIndex(detail_page.SERVING_TAB)
     qtbot.waitUntil(lambda: "not part of this build" in detail.serving_chart.note.text(), timeout=3000)
     assert detail.door_proxy.rowCount() == 0
+
+
+def test_narrow_window_cuts_the_pick_and_price_columns_until_the_user_sizes_a_column(window, qtbot):
+    from rigcheck.desktop.models.model_table import HOSTED, MODEL, QUANT
+    from rigcheck.desktop.pages.models_page import MODEL_MIN_PX
+
+    page = window.models_page
+    table = page.table
+    window.resize(2400, 900)
+    qtbot.wait(10)
+    wide = {col: table.columnWidth(col) for col in (QUANT, HOSTED)}
+    window.resize(700, 900)
+    qtbot.wait(10)
+    narrow = {col: table.columnWidth(col) for col in (QUANT, HOSTED)}
+    assert narrow[QUANT] <= wide[QUANT] and narrow[HOSTED] <= wide[HOSTED]
+    assert narrow != wide, "a narrow table takes width from the pick and price columns first"
+    window.resize(2400, 900)
+    qtbot.wait(10)
+    assert {col: table.columnWidth(col) for col in (QUANT, HOSTED)} == wide
+    assert table.columnWidth(MODEL) >= MODEL_MIN_PX
+    table.horizontalHeader().resizeSection(QUANT, 333)  # as the user drags it
+    window.resize(700, 900)
+    qtbot.wait(10)
+    assert table.columnWidth(QUANT) == 333, "the user's width stands whatever the window's size"

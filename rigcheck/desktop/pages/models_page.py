@@ -73,9 +73,14 @@ class ModelsPage(QWidget):
         self.proxy = ModelFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.columns_sized = False
-        self._natural_widths: dict[int, int] = {}
-        self._header_widths: dict[int, int] = {}
         """Column widths are fitted to the first rows once, unless the saved layout was restored."""
+        self._natural_widths: dict[int, int] = {}
+        """Per column, the width its header and first rows need (``_fit_columns``)."""
+        self._header_widths: dict[int, int] = {}
+        self._fitting = False
+        """True while this page sets widths itself; a section resized otherwise is the user's doing."""
+        self._user_sized = False
+        """The user has dragged a column: from then on their widths stand, whatever the window's size."""
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search models (Ctrl+F)")
@@ -136,6 +141,7 @@ class ModelsPage(QWidget):
         header.setStretchLastSection(False)
         header.setHighlightSections(False)
         header.setResizeContentsPrecision(40)  # fit columns to a sample of rows: fast with hundreds of models
+        header.sectionResized.connect(self._section_resized)
         # The rules' order (rules.rank_key): usable at 3 bits or more, then usable only at a heavy-loss quant, then
         # the rest; the most capable first within each.
         self.table.sortByColumn(CAPABILITY, Qt.SortOrder.DescendingOrder)
@@ -257,13 +263,22 @@ class ModelsPage(QWidget):
         self._apply_widths()
 
     def _apply_widths(self) -> None:
-        """The columns at their natural widths, cut to leave the model column its minimum in the table's width."""
+        """The columns at their natural widths, cut to leave the model column its minimum in the table's width;
+        nothing once the user has sized a column."""
         natural = {col: w for col, w in self._natural_widths.items() if col != MODEL}
-        if not natural:
+        if not natural or self._user_sized:
             return
-        for col, width in shrink_to_fit(natural, self.table.viewport().width(), self._header_widths).items():
-            if self.table.columnWidth(col) != width:
-                self.table.setColumnWidth(col, width)
+        self._fitting = True
+        try:
+            for col, width in shrink_to_fit(natural, self.table.viewport().width(), self._header_widths).items():
+                if self.table.columnWidth(col) != width:
+                    self.table.setColumnWidth(col, width)
+        finally:
+            self._fitting = False
+
+    def _section_resized(self, column: int, _old: int, _new: int) -> None:
+        if not self._fitting and column != MODEL:  # the model column stretches with the table: not the user
+            self._user_sized = True
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
