@@ -48,17 +48,11 @@ class _Envelope(msgspec.Struct):
     data: list[msgspec.Raw]
 
 
-class EndpointPricing(msgspec.Struct):
-    prompt: str
-    completion: str
-    input_cache_read: str | None = None
-
-
 class Endpoint(msgspec.Struct):
     """One provider serving a model (``data.endpoints[]`` of the endpoints API)."""
 
     provider_name: str
-    pricing: EndpointPricing
+    pricing: Pricing  # the same fields as a model's
     name: str | None = None
     tag: str | None = None
     context_length: int | float | None = None
