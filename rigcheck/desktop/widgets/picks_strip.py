@@ -13,13 +13,6 @@ from rigcheck.desktop.models import format as fmt
 from rigcheck.desktop.models.picks import PickCard, capacity_line, hint_line, pick_cards
 from rigcheck.desktop.widgets.machine_panel import plain_label
 
-NAME_CHARS = 34
-"""A card shows this much of a model's name (the whole name is in its tooltip), so four cards fit 1366 px."""
-
-
-def _short(text: str, limit: int = NAME_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
 
 class _Card(QPushButton):
     """A pick card: lines of plain text, each cut with "…" to the width the strip gives the card (the whole text is
@@ -109,9 +102,7 @@ class PicksStrip(QFrame):
         """Show the picks of these table cells (``cells.TableRow``)."""
         self.shown = pick_cards(cells)
         for button, card in zip(self.cards, self.shown, strict=True):
-            lines = list(card.lines)
-            lines[1] = _short(lines[1])
-            button.set_lines(lines)
+            button.set_lines(list(card.lines))  # each line cut to the card's width (the model's name too)
             button.setToolTip(fmt.tooltip(card.tooltip))
             button.setAccessibleName(f"{card.title}: {card.lines[1]}")
             button.setEnabled(card.model_id is not None)
