@@ -107,6 +107,17 @@ def test_items_encoded_one_by_one_make_the_same_text():
     assert json.loads(out.getvalue())["results"] == []
 
 
+def test_items_encoded_together_are_cut_into_the_bodies_of_each():
+    rows = [_row(i) for i in range(7)]
+    rows[3]["basis"] = ["a line with ,\n  { in it", "},\n  {", '"quoted", {nested}']
+    rows[4]["nested"] = [{"a": {}}, {"b": [{"c": 1}]}]
+    assert _json_stream.item_bodies(rows) == [_json_stream.chunk_body([r]) for r in rows]
+    assert _json_stream.item_bodies([]) == []
+    out = io.StringIO()
+    _json_stream.write_bodies(out, HEAD, "results", reversed(_json_stream.item_bodies(rows)))
+    assert out.getvalue() == json.dumps({**HEAD, "results": rows[::-1]}, indent=1, ensure_ascii=False) + "\n"
+
+
 def test_workers_are_used_only_where_forking_is_safe(monkeypatch):
     import threading
 

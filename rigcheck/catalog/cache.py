@@ -46,7 +46,7 @@ SIGNATURE_SUFFIX = ".sig"
 LOCK_FILE = "refresh.lock"
 TRUST_FILE = "catalog.trust.json"
 TEMP_SUFFIX = ".tmp"
-UTF8_CHUNK_BYTES = 1 << 20
+UTF8_CHUNK_BYTES = 1 << 16
 
 
 class CacheMeta(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -142,8 +142,12 @@ def validate_catalog_bytes(data: bytes) -> Catalog:
 def _check_utf8(data: bytes) -> None:
     """Raise ``UnicodeDecodeError`` (its ``start`` the offset in ``data``) when ``data`` is not UTF-8.
 
-    Decoded a megabyte at a time: one str the size of an 85 MB document cost a tenth of a second.
+    ASCII text (most catalogs) is UTF-8: ``bytes.isascii`` says so without making anything. Other text is decoded
+    64 kB at a time: one str the size of an 85 MB document cost a tenth of a second, and megabyte pieces each came
+    from fresh memory (a page fault per 4 kB, 60 ms for 75 MB); pieces this small reuse the same memory.
     """
+    if data.isascii():
+        return
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
     try:

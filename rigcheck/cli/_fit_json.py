@@ -65,6 +65,11 @@ def write_catalog_document(machine, catalog, settings, models: list, facts, laun
 
     # One estimator per process for every chunk: models of one architecture share their work across chunks too.
     estimator = Estimator(machine, catalog.devices, settings)
+    if picks is not None:
+        # The picks are sorted once all are made, so their chunks may hold any models: those of one architecture
+        # (the fine-tunes of a base model) go together, and the work they share is done in one process, not in
+        # each (a third of the per-architecture work of 10,000 models was done twice).
+        models = _by_architecture(models, estimator)
     count = (len(models) + MODELS_PER_CHUNK - 1) // MODELS_PER_CHUNK
 
     def chunk(j: int) -> list[dict[str, object]]:
@@ -77,12 +82,23 @@ def write_catalog_document(machine, catalog, settings, models: list, facts, laun
         bodies = forked.in_order(count, lambda j: _json_stream.chunk_body(chunk(j)), workers)
     else:
         def keyed(j: int) -> list[tuple[object, bytes]]:
-            return [(sort_key(row), _json_stream.chunk_body([result_item(row, facts, launch)])) for row in chunk(j)]
+            rows = chunk(j)
+            bodies = _json_stream.item_bodies([result_item(row, facts, launch) for row in rows])
+            return [(sort_key(row), body) for row, body in zip(rows, bodies, strict=True)]
 
         entries = [entry for part in forked.in_order(count, keyed, workers) for entry in part]
         entries.sort(key=lambda entry: entry[0])  # distinct keys (the model id ends each): never the bodies
         bodies = (body for _, body in (entries[:limit] if limit else entries))
     _json_stream.write_bodies(sys.stdout, _head(machine, catalog, settings, rows), "results", bodies)
+
+
+def _by_architecture(models: list, estimator) -> list:
+    """``models`` with those of one architecture (``Estimator.architecture_key``) next to each other, in the order
+    each architecture first appears."""
+    groups: dict[object, list] = {}
+    for model in models:
+        groups.setdefault(estimator.architecture_key(model), []).append(model)
+    return [model for group in groups.values() for model in group]
 
 
 def _head(machine, catalog, settings, rows: str) -> dict[str, object]:

@@ -64,6 +64,22 @@ def chunk_body(items: list[dict[str, object]]) -> bytes:
     return _body(items)
 
 
+def item_bodies(items: list[dict[str, object]]) -> list[bytes]:
+    """``[chunk_body([item]) for item in items]``, encoded and laid out in one call (a call per item cost a tenth of
+    a second over 10,000 results): the laid-out chunk is cut where one item ends and the next begins."""
+    body = _body(items)
+    if not body:
+        return []
+    # Items sit at depth 2, each opening on a line of exactly two spaces and "{"; deeper lines have more spaces, and
+    # no newline is ever inside a JSON string, so the text ",\n  {" is found only between two items.
+    first, *rest = body.split(_BETWEEN_ITEMS)
+    return [first, *(_ITEM_START + part for part in rest)]
+
+
+_BETWEEN_ITEMS = b",\n  {"
+_ITEM_START = b"\n  {"
+
+
 def _write(out: TextIO, head: dict[str, object], key: str, bodies: Iterator[bytes],
            tail: dict[str, object] | None) -> None:
     buffer = getattr(out, "buffer", None)

@@ -113,6 +113,16 @@ def _fetch(query: str):
 
 def run(args: argparse.Namespace) -> int:
     from rigcheck.catalog.records import gc_paused
+
+    # A 10,000-model catalog is a million records, and estimating it makes a million rows, bands and breakdowns,
+    # none in a reference cycle: a cyclic collection over them (40 ms each, the first as soon as the catalog is
+    # loaded) frees nothing. What the command makes is let go of by reference counting; nothing it makes needs a
+    # collection before it ends.
+    with gc_paused(freeze=True):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from rigcheck.catalog.store import load_catalog
     from rigcheck.estimate.engine import evaluate
     from rigcheck.estimate.picks import evaluate_picks
@@ -140,69 +150,65 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no model has quant {args.quant!r}; known quants: {', '.join(known)}")
     if args.path and not args.installed:
         raise UsageError("--path goes with --installed")
-    # A 10,000-model catalog makes a million rows, bands and breakdowns and no reference cycle: a cyclic collection
-    # over them (each costs a third of a second, and they come while they pile up) frees nothing. They are let go
-    # of by reference counting before collection resumes.
     one_per_model = rows_scope(args) == "picks"
-    with gc_paused(freeze=True):  # the command ends after its output: nothing made here needs a collection
-        skipped: list = []
-        inputs = None
-        measured = None if args.no_measured else _measured(machine, catalog)
-        corrected = measured is not None and measured.active
-        facts = ModelFacts(catalog, models, settings.input_per_output)
-        if args.json and _chunked(args, models, corrected, one_per_model):
-            # Estimated and written a chunk of models at a time, the chunks shared with forked workers.
-            from rigcheck.cli._fit_json import write_catalog_document
-            from rigcheck.cli._fit_listing import sort_key
+    skipped: list = []
+    inputs = None
+    measured = None if args.no_measured else _measured(machine, catalog)
+    corrected = measured is not None and measured.active
+    facts = ModelFacts(catalog, models, settings.input_per_output)
+    if args.json and _chunked(args, models, corrected, one_per_model):
+        # Estimated and written a chunk of models at a time, the chunks shared with forked workers.
+        from rigcheck.cli._fit_json import write_catalog_document
+        from rigcheck.cli._fit_listing import sort_key
 
-            named = frozenset(m.id for m in models or ())
-            write_catalog_document(
-                machine, catalog, settings, list(catalog.models if models is None else models), facts,
-                _catalog_launcher(catalog, settings), rows="picks" if one_per_model else "all",
-                picks=(lambda rows: picks_listing(rows, facts, usable_only=args.usable, sort=args.sort or "capability",
-                                                  limit=None, named=named, machine=machine).rows)
-                if one_per_model else None,
-                sort_key=sort_key(args.sort or "capability", facts), limit=args.limit)
-            return 0
-        if args.installed:
-            results, skipped, inputs = _installed_results(args, machine, catalog, settings, models)
-            launch = _installed_launcher(inputs, settings)
-        else:
-            # The picks alone need far fewer rows estimated (estimate/picks.py); corrected speeds can move a pick
-            # to any row, so then every row is.
-            results = (evaluate if corrected or not one_per_model else evaluate_picks)(
-                machine, catalog, settings, models=models)
-            launch = _catalog_launcher(catalog, settings)
-        if corrected:
-            # Corrected speeds can change what is usable and which quant is the pick: the rules mark them again.
-            from rigcheck.estimate.engine import mark_best
+        named = frozenset(m.id for m in models or ())
+        write_catalog_document(
+            machine, catalog, settings, list(catalog.models if models is None else models), facts,
+            _catalog_launcher(catalog, settings), rows="picks" if one_per_model else "all",
+            picks=(lambda rows: picks_listing(rows, facts, usable_only=args.usable, sort=args.sort or "capability",
+                                              limit=None, named=named, machine=machine).rows)
+            if one_per_model else None,
+            sort_key=sort_key(args.sort or "capability", facts), limit=args.limit)
+        return 0
+    if args.installed:
+        results, skipped, inputs = _installed_results(args, machine, catalog, settings, models)
+        launch = _installed_launcher(inputs, settings)
+    else:
+        # The picks alone need far fewer rows estimated (estimate/picks.py); corrected speeds can move a pick
+        # to any row, so then every row is.
+        results = (evaluate if corrected or not one_per_model else evaluate_picks)(
+            machine, catalog, settings, models=models)
+        launch = _catalog_launcher(catalog, settings)
+    if corrected:
+        # Corrected speeds can change what is usable and which quant is the pick: the rules mark them again.
+        from rigcheck.estimate.engine import mark_best
 
-            results = mark_best(measured.apply(results), settings.usable)
-        listing = None
-        if one_per_model:
-            listing = picks_listing(results, facts, usable_only=args.usable, sort=args.sort or "capability",
-                                    limit=args.limit, named=frozenset(m.id for m in models or ()), machine=machine,
-                                    looked_at=() if args.installed else (models or catalog.models))
-            results = listing.rows
-        elif args.sort or args.limit or args.usable:
-            results = every_row_listing(results, facts, sort=args.sort or "capability", limit=args.limit,
-                                        usable_only=args.usable)
-        if args.json:
-            from rigcheck.cli._fit_json import write_rows_document
+        results = mark_best(measured.apply(results), settings.usable)
+    listing = None
+    if one_per_model:
+        listing = picks_listing(results, facts, usable_only=args.usable, sort=args.sort or "capability",
+                                limit=args.limit, named=frozenset(m.id for m in models or ()), machine=machine,
+                                looked_at=() if args.installed else (models or catalog.models))
+        results = listing.rows
+    elif args.sort or args.limit or args.usable:
+        results = every_row_listing(results, facts, sort=args.sort or "capability", limit=args.limit,
+                                    usable_only=args.usable)
+    if args.json:
+        from rigcheck.cli._fit_json import write_rows_document
 
-            write_rows_document(machine, catalog, settings, results, facts, launch, skipped, measured,
-                                rows="picks" if one_per_model else "all")
-        elif args.installed and not results and not skipped:
-            sys.stdout.write("no installed model found in Ollama's, LM Studio's, the Hugging Face cache's or "
-                             "llama.cpp's folders; add a folder with --path DIR (`rigcheck installed` lists them)\n")
-        elif listing is not None:
-            sys.stdout.write(picks_table(machine, listing, settings, facts, usable_only=args.usable,
-                                         measured_runs=len(measured.checks) if corrected else None))
-        else:
-            sys.stdout.write(table(machine, results, settings, len(measured.checks) if corrected else None))
-            for s in skipped:
-                sys.stdout.write(f"not estimated: {s['name']} ({s['path']}): {s['reason']}\n")
-        del results
+        write_rows_document(machine, catalog, settings, results, facts, launch, skipped, measured,
+                            rows="picks" if one_per_model else "all")
+    elif args.installed and not results and not skipped:
+        sys.stdout.write("no installed model found in Ollama's, LM Studio's, the Hugging Face cache's or "
+                         "llama.cpp's folders; add a folder with --path DIR (`rigcheck installed` lists them)\n")
+    elif listing is not None:
+        sys.stdout.write(picks_table(machine, listing, settings, facts, usable_only=args.usable,
+                                     measured_runs=len(measured.checks) if corrected else None))
+    else:
+        sys.stdout.write(table(machine, results, settings, len(measured.checks) if corrected else None))
+        for s in skipped:
+            sys.stdout.write(f"not estimated: {s['name']} ({s['path']}): {s['reason']}\n")
+    del results
     return 0
 
 

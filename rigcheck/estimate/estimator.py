@@ -67,7 +67,7 @@ class Estimator:
             s = self._shapes[model.id] = mem.model_shape(model)
         return s
 
-    def _architecture_key(self, model: Model) -> object:
+    def architecture_key(self, model: Model) -> object:
         """A small key per distinct architecture (``IDENTITY_FIELDS``), worked out once per model."""
         key = self._arch_keys.get(model.id)
         if key is None:
@@ -94,7 +94,7 @@ class Estimator:
                    decode_depth_tokens: float | None, ubatch_tokens: int) -> ModelRun:
         """The quant-independent part of a row, shared by models of the same architecture: the run's ``shape``
         may be another such model's (the row's model id is the caller's)."""
-        key = (self._architecture_key(shape.model), runtime, prompt_depth_tokens, decode_depth_tokens, ubatch_tokens)
+        key = (self.architecture_key(shape.model), runtime, prompt_depth_tokens, decode_depth_tokens, ubatch_tokens)
         run = self._runs.get(key)
         if run is None:
             run = self._runs[key] = ModelRun(self, shape, self.view(runtime), prompt_depth_tokens,

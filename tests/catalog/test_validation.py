@@ -7,7 +7,7 @@ import json
 import msgspec
 import pytest
 
-from rigcheck.catalog.cache import check_sanity, validate_catalog_bytes
+from rigcheck.catalog.cache import UTF8_CHUNK_BYTES, check_sanity, validate_catalog_bytes
 from rigcheck.catalog.records import (
     Catalog,
     CatalogError,
@@ -115,7 +115,8 @@ def test_a_number_too_large_for_a_float_is_refused():
         validate_catalog_bytes(body)
 
 
-@pytest.mark.parametrize("where", [10, (1 << 20) - 1, (1 << 20) + 5, 3 * (1 << 20) + 17])
+@pytest.mark.parametrize("where", [10, UTF8_CHUNK_BYTES - 1, UTF8_CHUNK_BYTES + 5, 3 * UTF8_CHUNK_BYTES + 17,
+                                   (1 << 20) + 5, 3 * (1 << 20) + 17])
 def test_invalid_utf8_is_refused_with_its_offset_in_any_chunk(where):
     doc = _doc()
     doc["padding"] = "x" * (4 << 20)  # an unknown key: ignored by the decoder, still checked as text
@@ -128,5 +129,12 @@ def test_invalid_utf8_is_refused_with_its_offset_in_any_chunk(where):
 
 def test_a_character_split_across_chunks_is_fine():
     doc = _doc()
-    doc["padding"] = "x" * ((1 << 20) - 30) + "é—€" * 20
+    doc["padding"] = "x" * (UTF8_CHUNK_BYTES - 30) + "é—€" * 20 + "x" * (3 * UTF8_CHUNK_BYTES) + "€"
     assert validate_catalog_bytes(_bytes(doc))
+
+
+def test_ascii_and_non_ascii_text_are_both_accepted():
+    assert validate_catalog_bytes(_bytes(_doc())) == validate_catalog_bytes(_bytes(_doc()))
+    doc = _doc()
+    doc["models"][0]["name"] = "Modèle — 7B"
+    assert validate_catalog_bytes(_bytes(doc)).models[0].name == "Modèle — 7B"
