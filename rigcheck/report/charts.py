@@ -62,12 +62,10 @@ def memory_chart(detail: ModelDetail) -> str:
     # Gridlines at round GiB steps so bars can be read off.
     step = _nice_step(peak / units.GIB / 5) * units.GIB
     x_axis_y = top + len(quants) * (bar_h + gap)
-    tick = 0.0
-    while tick <= peak * 1.04:
+    for tick in _ticks(peak * 1.04, step):
         x = left + tick * scale
         body.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{x_axis_y}" stroke="{COLORS["grid"]}"/>')
         body.append(_text(x, x_axis_y + 13, f"{tick / units.GIB:.0f}", size=9, anchor="middle", fill=COLORS["axis"]))
-        tick += step
     body.append(_text(left + plot_w, x_axis_y + 13, "GiB", size=9, anchor="end", fill=COLORS["axis"]))
     labels: list[str] = []
     for i, e in enumerate(quants):
@@ -167,12 +165,10 @@ def _line_panel(points, attr: str, color: str, name: str, x0: float, y0: float, 
     def py(v: float) -> float:
         return y0 + h - (v / y_hi) * h
 
-    tick = 0.0
-    while tick <= y_hi + 1e-9:
+    for tick in _ticks(y_hi, y_step):
         y = py(tick)
         out.append(f'<line x1="{x0:.1f}" y1="{y:.1f}" x2="{x0 + w:.1f}" y2="{y:.1f}" stroke="{COLORS["grid"]}"/>')
         out.append(_text(x0 - 4, y + 3, "0" if tick == 0 else units.rate_text(tick), size=9, anchor="end", fill=COLORS["axis"]))
-        tick += y_step
     for ctx, _ in valid:
         out.append(_text(px(ctx), y0 + h + 13, units.tokens_text(ctx), size=9, anchor="middle", fill=COLORS["axis"]))
     out.append(_text(x0 + w, y0 + h + 26, "context (tokens)", size=9, anchor="end", fill=COLORS["axis"]))
@@ -185,6 +181,21 @@ def _line_panel(points, attr: str, color: str, name: str, x0: float, y0: float, 
     for c, b in valid:
         out.append(f'<circle cx="{px(c):.1f}" cy="{py(b.expected):.1f}" r="2.5" fill="{color}"/>')
     return out
+
+
+MAX_TICKS = 12
+
+
+def _ticks(limit: float, step: float) -> list[float]:
+    """0, step, 2 x step, ... up to ``limit`` (a rounding error past it included), at most ``MAX_TICKS`` of them.
+
+    Counted, not summed until past the limit: an axis of 1e-300 tok/s with an absolute tolerance of 1e-9 once
+    drew ticks until memory ran out (found by tests/hostile's properties)."""
+    if not (step > 0 and math.isfinite(step) and limit >= 0):
+        return [0.0]
+    ratio = limit / step
+    count = MAX_TICKS if not math.isfinite(ratio) else min(MAX_TICKS, math.floor(ratio * (1 + 1e-9)) + 1)
+    return [i * step for i in range(count)]
 
 
 def _nice_step(raw: float) -> float:

@@ -404,3 +404,18 @@ def test_a_large_fleet_matrix_is_split_into_tables_of_five_machines(catalog, eng
     heads = re.findall(r"<thead>(.*?)</thead>", fleet_part)
     assert [h.count("<th") for h in heads] == [2 + 5, 2 + 2]
     assert data.fleet.machine_labels == tuple(f"m{i}" for i in range(7))
+
+
+@pytest.mark.parametrize(("limit", "step", "ticks"), [
+    (120.0, 40.0, [0.0, 40.0, 80.0, 120.0]),
+    (120.0 * (1 - 1e-12), 40.0, [0.0, 40.0, 80.0, 120.0]),  # a rounding error short of the last tick keeps it
+    (119.0, 40.0, [0.0, 40.0, 80.0]),
+    (1.5e-300, 5e-301, [0.0, 5e-301, 1e-300, 1.5e-300]),  # once summed with a 1e-9 tolerance: 3e291 ticks
+    (1e300, 1e-300, [i * 1e-300 for i in range(12)]),  # at most twelve, whatever the ratio
+    (float("inf"), 1.0, [float(i) for i in range(12)]),
+    (10.0, 0.0, [0.0]), (10.0, float("nan"), [0.0]), (-1.0, 1.0, [0.0]),
+])
+def test_chart_axes_have_a_few_ticks_whatever_their_range(limit, step, ticks):
+    from rigcheck.report.charts import _ticks
+
+    assert _ticks(limit, step) == pytest.approx(ticks, rel=1e-9)
