@@ -10,11 +10,15 @@ status line and the cells. The window paints that, then loads the catalog and ev
 before (the detail pane, what-if, re-evaluation and export need the full records); that evaluation replaces the
 cells in place. helper_process.py starts the helper and collects its output.
 
+A helper whose inputs are those of the last start's first look sends that again without loading the catalog
+(first_look_memo.py): a 10,000-model catalog's first look then takes its helper ~60 ms instead of ~1 s.
+
 Nothing here is load-bearing: when the helper cannot start, fails, exceeds its time, writes anything unexpected or
 used other settings than the window's, the window starts the way it does without it.
 
-The pickle is read only from the child this process started, over its own pipe; this module's ``main`` is the
-only writer.
+The payload is two pickles: the settings and the machine, then the specs, the catalog's line and the cells (the
+part the memo keeps). It is read only from the child this process started, over its own pipe, by an unpickler
+that makes no object but the classes a first look holds (``_ALLOWED``); this module's ``main`` is the only writer.
 """
 
 from __future__ import annotations
@@ -81,20 +85,32 @@ class _Failed:
 def compute(settings_file: Path) -> FirstLook:
     """What the helper computes (also callable in-process, which the tests use to compare)."""
     started = time.perf_counter()
+    settings, machine = _inputs(settings_file)
+    specs, info, cells = _body(settings, machine)
+    return FirstLook(settings, machine, specs, info, cells, time.perf_counter() - started)
+
+
+def _inputs(settings_file: Path) -> tuple[Settings, Machine]:
+    """The saved estimator settings and this machine, probed."""
+    from rigcheck.desktop import state
+    from rigcheck.probe.detect import probe_machine
+
+    return state.load_estimator_settings(state.IniValues(settings_file)), probe_machine()
+
+
+def _body(settings: Settings, machine: Machine) -> tuple[tuple[GpuSpec | None, ...], CatalogInfo, tuple[TableRow, ...]]:
+    """What the catalog and the estimator make of ``settings`` and ``machine``: the GPUs' spec figures, the catalog's
+    status line and the table's cells (first_look_memo.py says what else they depend on)."""
     from rigcheck.catalog.devices import resolve_gpu
     from rigcheck.catalog.store import load_catalog
-    from rigcheck.desktop import state
     from rigcheck.desktop.catalog_info import catalog_info
     from rigcheck.desktop.models.cells import table_rows
     from rigcheck.desktop.models.rows import build_rows, mac_hints, needs_mac_hints
     from rigcheck.estimate import forked
     from rigcheck.estimate.estimator import Estimator
     from rigcheck.estimate.picks import evaluate_picks
-    from rigcheck.probe.detect import probe_machine
 
-    settings = state.load_estimator_settings(state.IniValues(settings_file))
     catalog = load_catalog()
-    machine = probe_machine()
     # The table shows the row that speaks for each model: only those are estimated (and the hints read only those).
     models = catalog.models
     chunks = len(models) // MODELS_PER_CHUNK
@@ -116,8 +132,7 @@ def compute(settings_file: Path) -> FirstLook:
         hints = mac_hints(machine, catalog, settings, estimates, evaluate_picks)
         cells = table_rows(build_rows(catalog, list(estimates), settings, hints))
     specs = tuple(GpuSpec.of(resolve_gpu(g, catalog.devices)) for g in machine.gpus)
-    return FirstLook(settings, machine, specs, catalog_info(catalog), tuple(cells),
-                     time.perf_counter() - started)
+    return specs, catalog_info(catalog), tuple(cells)
 
 
 def _mapping(items: dict) -> MappingProxyType:
@@ -132,10 +147,44 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
-def dumps(obj: object) -> bytes:
+@dataclass(frozen=True)
+class _Head:
+    """The payload's first part; the second is (specs, catalog, cells), pickled apart so that the memo
+    (first_look_memo.py) can keep it and a later helper send it again as it is."""
+
+    settings: Settings
+    machine: Machine
+    seconds: float
+
+
+_ALLOWED = frozenset({
+    ("rigcheck.desktop.first_look", "_Head"), ("rigcheck.desktop.first_look", "_Failed"),
+    ("rigcheck.desktop.first_look", "_mapping"), ("rigcheck.desktop.first_look", "GpuSpec"),
+    ("rigcheck.desktop.catalog_info", "CatalogInfo"), ("rigcheck.desktop.models.cells", "TableRow"),
+    ("rigcheck.estimate.types", "Settings"), ("rigcheck.estimate.rules", "Thresholds"),
+    ("rigcheck.probe.types", "Machine"), ("rigcheck.probe.types", "Gpu"), ("rigcheck.probe.types", "Cpu"),
+    ("rigcheck.probe.types", "Memory"), ("rigcheck.probe.types", "BackendStatus"),
+})
+"""Every class a payload holds: the unpickler makes nothing else (the second part may come from the memo file)."""
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a first look")
+        return super().find_class(module, name)
+
+
+def _dump(obj: object) -> bytes:
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-    return MAGIC + buffer.getvalue()
+    return buffer.getvalue()
+
+
+def dumps(obj: object) -> bytes:
+    if isinstance(obj, FirstLook):
+        return MAGIC + _dump(_Head(obj.settings, obj.machine, obj.seconds)) + _dump((obj.specs, obj.catalog, obj.cells))
+    return MAGIC + _dump(obj)
 
 
 def loads(data: bytes) -> FirstLook:
@@ -143,14 +192,24 @@ def loads(data: bytes) -> FirstLook:
     if not data.startswith(MAGIC):
         raise ValueError("its output is not a first look" if data else "it wrote nothing")
     try:
-        obj = pickle.loads(data[len(MAGIC):])  # noqa: S301 - written by our own child process (see module doc)
-    except Exception as exc:  # truncated or from another version: any unpickling error
+        stream = io.BytesIO(memoryview(data)[len(MAGIC):])
+        head = _Unpickler(stream).load()
+        body = _Unpickler(stream).load() if isinstance(head, _Head) else None  # a pickle of its own
+    except Exception as exc:  # truncated, from another version, or a class no first look holds
         raise ValueError(f"its output could not be read ({type(exc).__name__}: {exc})") from None
-    if isinstance(obj, _Failed):
-        raise ValueError(obj.message)
-    if not isinstance(obj, FirstLook):
-        raise ValueError(f"its output is a {type(obj).__name__}, not a first look")
-    return obj
+    if isinstance(head, _Failed):
+        raise ValueError(head.message)
+    if not isinstance(head, _Head):
+        raise ValueError(f"its output is a {type(head).__name__}, not a first look")
+    from rigcheck.desktop.catalog_info import CatalogInfo
+    from rigcheck.desktop.models.cells import TableRow
+
+    if not (isinstance(body, tuple) and len(body) == 3 and isinstance(body[1], CatalogInfo)
+            and isinstance(body[0], tuple) and isinstance(body[2], tuple)
+            and all(isinstance(cell, TableRow) for cell in body[2])):
+        raise ValueError("its output is not a first look (its cells are missing)")
+    specs, info, cells = body
+    return FirstLook(head.settings, head.machine, specs, info, cells, head.seconds)
 
 
 def main() -> int:
@@ -162,10 +221,18 @@ def main() -> int:
     import gc
 
     gc.disable()  # a short-lived process that leaves with os._exit: collecting cycles is wasted work
-    from rigcheck.desktop import state
+    from rigcheck.desktop import first_look_memo, state
 
     try:
-        payload = dumps(compute(state.settings_path()))
+        started = time.perf_counter()
+        settings, machine = _inputs(state.settings_path())
+        # The last start's first look, when it was made from the same inputs (first_look_memo.py); else made now.
+        key = first_look_memo.memo_key(settings, machine)
+        body = first_look_memo.read(key)
+        if body is None:
+            body = _dump(_body(settings, machine))
+            first_look_memo.write(key, body)
+        payload = MAGIC + _dump(_Head(settings, machine, time.perf_counter() - started)) + body
     except Exception as exc:  # reported to the window, which then starts without the first look
         payload = dumps(_Failed(f"{type(exc).__name__}: {exc}"))
     sys.stdout.buffer.write(payload)

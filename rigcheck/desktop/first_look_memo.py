@@ -1,0 +1,138 @@
+"""The first look of the last start, kept for the next one made from the same inputs.
+
+The first-look helper (first_look.py) spends nearly all its time on the catalog and the estimator: 0.1 s for the
+embedded catalog, a second for 10,000 models. What it computes (the table's cells, the spec figures of the
+machine's GPUs, the catalog's status line) depends only on:
+
+- the code that computes it (rigcheck's version and the modification time and size of each of its files);
+- the catalog files it chooses from (the cached copy, the previous good copy, their meta file);
+- the estimator settings;
+- the machine as probed, without what moves between two probes when the settings ask what the machine can run
+  (``memory_basis`` "total"): free VRAM and RAM, free disk, the probe's time;
+- the day (the status line warns about an expired catalog).
+
+So the helper writes what it computed with a key over those inputs, and a later helper whose inputs give the same
+key sends it again without loading the catalog. Free memory is left out of the key, so the "fits in the memory
+free now" tooltips may be those of the last start until the window's own evaluation (which every start makes)
+replaces the cells; with ``memory_basis`` "free" free memory is in the key. The file is a cache: a missing,
+damaged or foreign one is a miss, and a memo that cannot be written is not an error. Its payload is read only by
+``first_look.loads``, whose unpickler makes no object but the first look's own records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+MEMO_FILE = "first_look.memo"
+HEADER = b"rigcheck first look memo 1\n"
+KEY_BYTES = 64
+"""A hex sha256 after the header, then a newline, then the payload."""
+MAX_BYTES = 1 << 30
+"""A memo larger than this is not read (10,000 models make about 10 MB)."""
+CATALOG_FILES = ("catalog.json", "catalog.prev.json", "catalog.meta.json")
+"""The files of the cache folder the catalog in use is chosen from (``rigcheck.catalog.cache``)."""
+
+
+def memo_path() -> Path:
+    from rigcheck.catalog import paths
+
+    return paths.cache_dir() / MEMO_FILE
+
+
+def memo_key(settings, machine) -> bytes:
+    """The key of the first look for ``settings`` (estimate.types.Settings) and ``machine`` (probe.types.Machine)."""
+    from rigcheck import __version__
+    from rigcheck.catalog import paths
+
+    folder = paths.cache_dir()
+    parts = [
+        HEADER,
+        __version__,
+        _code_fingerprint(),
+        [(name, _file_key(folder / name)) for name in CATALOG_FILES],
+        repr(settings),
+        repr(_stable(machine) if settings.memory_basis == "total" else dataclasses.replace(machine, probed_at=None)),
+        datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest().encode()
+
+
+def read(key: bytes) -> bytes | None:
+    """The payload kept under ``key``, or None (no memo, another key, a damaged or unreadable file)."""
+    from rigcheck.probe.files import FileReadError, read_capped
+
+    try:
+        data = read_capped(memo_path(), MAX_BYTES, "the first-look memo")
+    except (FileNotFoundError, FileReadError):
+        return None
+    start = len(HEADER) + KEY_BYTES + 1
+    if not data.startswith(HEADER) or data[len(HEADER):start] != key + b"\n" or len(data) == start:
+        return None
+    return data[start:]
+
+
+def write(key: bytes, payload: bytes) -> None:
+    """Keep ``payload`` under ``key`` for the next start, replacing the memo whole; best effort (a read-only or full
+    disk keeps the old memo, which no longer matches, or none)."""
+    path = memo_path()
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(temporary, flags, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(HEADER + key + b"\n" + payload)
+        os.replace(temporary, path)
+    except OSError:
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _stable(machine):
+    """``machine`` without what moves between two probes of the same machine."""
+    gpus = tuple(dataclasses.replace(g, vram_free_bytes=None, vram_used_bytes=None) for g in machine.gpus)
+    memory = dataclasses.replace(machine.memory, available_bytes=None, swap_free_bytes=None)
+    return dataclasses.replace(machine, gpus=gpus, memory=memory, probed_at=None, disk_free_bytes=None)
+
+
+def _file_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _code_fingerprint() -> list:
+    """Each module and data file of this rigcheck with its modification time and size (an edited source tree
+    makes another key); a frozen app's executable."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, _file_key(Path(sys.executable))]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    found = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    stack.append(entry.path)
+            elif entry.name.endswith((".py", ".json")):
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                found.append((entry.path[len(root):], st.st_mtime_ns, st.st_size))
+    found.sort()
+    return found
