@@ -81,6 +81,7 @@ def write(key: bytes, payload: bytes) -> None:
     disk keeps the old memo, which no longer matches, or none)."""
     path = memo_path()
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    _remove_abandoned(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -93,6 +94,27 @@ def write(key: bytes, payload: bytes) -> None:
             temporary.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+ABANDONED_AFTER_S = 600.0
+"""A temporary memo this old was left by a helper stopped while writing it (the window stops one after 15 s)."""
+
+
+def _remove_abandoned(path: Path) -> None:
+    import time
+
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    prefix = f".{path.name}."
+    for entry in entries:
+        if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+            try:
+                if time.time() - entry.stat(follow_symlinks=False).st_mtime > ABANDONED_AFTER_S:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def _stable(machine):

@@ -112,6 +112,18 @@ def test_a_memo_is_read_back_only_under_its_key():
     assert [p.name for p in paths.cache_dir().iterdir()] == [first_look_memo.MEMO_FILE], "no temporary file left"
 
 
+def test_a_temporary_memo_left_by_a_stopped_helper_is_removed_later():
+    folder = paths.cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    old, fresh = folder / ".first_look.memo.123.tmp", folder / ".first_look.memo.456.tmp"
+    for path in (old, fresh):
+        path.write_bytes(b"half a memo")
+    os.utime(old, (1, 1))
+    first_look_memo.write(b"a" * 64, b"payload")
+    assert not old.exists() and fresh.exists(), "one being written now is left alone"
+    assert first_look_memo.read(b"a" * 64) == b"payload"
+
+
 @pytest.mark.parametrize("damage", ["truncated", "foreign", "empty", "folder", "fifo"])
 def test_a_damaged_memo_is_a_miss(damage):
     first_look_memo.write(b"a" * 64, b"payload")
