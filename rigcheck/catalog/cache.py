@@ -20,7 +20,7 @@ import operator
 import os
 import tempfile
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import NamedTuple
 
@@ -255,6 +255,21 @@ def expiry_warning(catalog: Catalog, now: datetime | None = None) -> str | None:
     ago = f"{days} day{'s' if days != 1 else ''} ago" if days else "today"
     return (f"the catalog expired {ago} ({expires:%Y-%m-%d}); its prices and models may be out of date "
             f"— refresh it")
+
+
+def expiry_warning_until(catalog: Catalog, now: datetime | None = None) -> datetime | None:
+    """When the sentence ``expiry_warning`` gives for ``catalog`` next changes (it appears at ``expires_at``, then
+    counts the days since); None when it never changes (no expiry date, or one that cannot be read)."""
+    if not catalog.expires_at:
+        return None
+    try:
+        expires = parse_time(catalog.expires_at, "expires_at")
+    except CatalogError:
+        return None
+    now = now or datetime.now(timezone.utc)
+    if expires >= now:
+        return expires
+    return expires + timedelta(days=(now - expires).days + 1)
 
 
 def utc_now_iso() -> str:

@@ -86,7 +86,7 @@ def compute(settings_file: Path) -> FirstLook:
     """What the helper computes (also callable in-process, which the tests use to compare)."""
     started = time.perf_counter()
     settings, machine = _inputs(settings_file)
-    specs, info, cells = _body(settings, machine)
+    specs, info, cells, _until = _body(settings, machine)
     return FirstLook(settings, machine, specs, info, cells, time.perf_counter() - started)
 
 
@@ -98,9 +98,12 @@ def _inputs(settings_file: Path) -> tuple[Settings, Machine]:
     return state.load_estimator_settings(state.IniValues(settings_file)), probe_machine()
 
 
-def _body(settings: Settings, machine: Machine) -> tuple[tuple[GpuSpec | None, ...], CatalogInfo, tuple[TableRow, ...]]:
+def _body(settings: Settings, machine: Machine) -> tuple[tuple[GpuSpec | None, ...], CatalogInfo, tuple[TableRow, ...],
+                                                         float | None]:
     """What the catalog and the estimator make of ``settings`` and ``machine``: the GPUs' spec figures, the catalog's
-    status line and the table's cells (first_look_memo.py says what else they depend on)."""
+    status line and the table's cells (first_look_memo.py says what else they depend on), and the Unix time from
+    which the status line's expiry sentence would read otherwise (None: never)."""
+    from rigcheck.catalog.cache import expiry_warning_until
     from rigcheck.catalog.devices import resolve_gpu
     from rigcheck.catalog.store import load_catalog
     from rigcheck.desktop.catalog_info import catalog_info
@@ -132,7 +135,8 @@ def _body(settings: Settings, machine: Machine) -> tuple[tuple[GpuSpec | None, .
         hints = mac_hints(machine, catalog, settings, estimates, evaluate_picks)
         cells = table_rows(build_rows(catalog, list(estimates), settings, hints))
     specs = tuple(GpuSpec.of(resolve_gpu(g, catalog.devices)) for g in machine.gpus)
-    return specs, catalog_info(catalog), tuple(cells)
+    until = expiry_warning_until(catalog)
+    return specs, catalog_info(catalog), tuple(cells), until.timestamp() if until else None
 
 
 def _mapping(items: dict) -> MappingProxyType:
@@ -230,8 +234,9 @@ def main() -> int:
         key = first_look_memo.memo_key(settings, machine)
         body = first_look_memo.read(key)
         if body is None:
-            body = _dump(_body(settings, machine))
-            first_look_memo.write(key, body)
+            specs, info, cells, until = _body(settings, machine)
+            body = _dump((specs, info, cells))
+            first_look_memo.write(key, body, until)
         payload = MAGIC + _dump(_Head(settings, machine, time.perf_counter() - started)) + body
     except Exception as exc:  # reported to the window, which then starts without the first look
         payload = dumps(_Failed(f"{type(exc).__name__}: {exc}"))

@@ -9,10 +9,12 @@ machine's GPUs, the catalog's status line) depends only on:
 - the estimator settings;
 - the machine as probed, without what moves between two probes when the settings ask what the machine can run
   (``memory_basis`` "total"): free VRAM and RAM, free disk, the probe's time;
-- the day (the status line warns about an expired catalog).
+- the time: the status line says when the catalog expired ("today", "3 days ago"), so the key holds the day and a
+  memo is stale from the moment that sentence would change (``catalog.cache.expiry_warning_until``).
 
 So the helper writes what it computed with a key over those inputs, and a later helper whose inputs give the same
-key sends it again without loading the catalog. Free memory is left out of the key, so the "fits in the memory
+key sends it again without loading the catalog. A CRC-32 of the payload turns a memo damaged on the disk into a
+miss (which then writes a good one), not a payload the window would refuse on every start. Free memory is left out of the key, so the "fits in the memory
 free now" tooltips may be those of the last start until the window's own evaluation (which every start makes)
 replaces the cells; with ``memory_basis`` "free" free memory is in the key. The file is a cache: a missing,
 damaged or foreign one is a miss, and a memo that cannot be written is not an error. Its payload is read only by
@@ -24,14 +26,16 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
+import math
 import os
 import sys
 from pathlib import Path
 
 MEMO_FILE = "first_look.memo"
-HEADER = b"rigcheck first look memo 1\n"
+HEADER = b"rigcheck first look memo 2\n"
 KEY_BYTES = 64
-"""A hex sha256 after the header, then a newline, then the payload."""
+"""The file: the header, the key (a hex sha256) and a newline, a line "UNTIL CRC32" (the Unix time after which the
+memo is stale, 0 for never, and the payload's CRC-32, both decimal), then the payload."""
 MAX_BYTES = 1 << 30
 """A memo larger than this is not read (10,000 models make about 10 MB)."""
 CATALOG_FILES = ("catalog.json", "catalog.prev.json", "catalog.meta.json")
@@ -63,7 +67,10 @@ def memo_key(settings, machine) -> bytes:
 
 
 def read(key: bytes) -> bytes | None:
-    """The payload kept under ``key``, or None (no memo, another key, a damaged or unreadable file)."""
+    """The payload kept under ``key``, or None (no memo, another key, a stale memo, a damaged or unreadable file)."""
+    import time
+    import zlib
+
     from rigcheck.probe.files import FileReadError, read_capped
 
     try:
@@ -71,23 +78,34 @@ def read(key: bytes) -> bytes | None:
     except (FileNotFoundError, FileReadError):
         return None
     start = len(HEADER) + KEY_BYTES + 1
-    if not data.startswith(HEADER) or data[len(HEADER):start] != key + b"\n" or len(data) == start:
+    if not data.startswith(HEADER) or data[len(HEADER):start] != key + b"\n":
         return None
-    return data[start:]
+    end = data.find(b"\n", start, start + 64)
+    try:
+        until, crc = (int(field) for field in data[start:end].split(b" ")) if end > 0 else (None, None)
+    except ValueError:
+        return None
+    payload = data[end + 1:]
+    if until is None or not payload or (until and time.time() >= until) or zlib.crc32(payload) != crc:
+        return None  # no line, a stale memo, or one damaged on the disk (a payload no reader would accept)
+    return payload
 
 
-def write(key: bytes, payload: bytes) -> None:
-    """Keep ``payload`` under ``key`` for the next start, replacing the memo whole; best effort (a read-only or full
-    disk keeps the old memo, which no longer matches, or none)."""
+def write(key: bytes, payload: bytes, until: float | None = None) -> None:
+    """Keep ``payload`` under ``key`` for the next start, replacing the memo whole; stale from ``until`` (Unix time)
+    when given. Best effort: a read-only or full disk keeps the old memo, which no longer matches, or none."""
+    import zlib
+
     path = memo_path()
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     _remove_abandoned(path)
+    line = b"%d %d\n" % (math.ceil(until) if until else 0, zlib.crc32(payload))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         fd = os.open(temporary, flags, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(HEADER + key + b"\n" + payload)
+            handle.write(HEADER + key + b"\n" + line + payload)
         os.replace(temporary, path)
     except OSError:
         try:

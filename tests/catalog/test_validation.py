@@ -138,3 +138,25 @@ def test_ascii_and_non_ascii_text_are_both_accepted():
     doc = _doc()
     doc["models"][0]["name"] = "Modèle — 7B"
     assert validate_catalog_bytes(_bytes(doc)).models[0].name == "Modèle — 7B"
+
+
+@pytest.mark.parametrize(("expires_at", "now", "until"), [
+    (None, "2026-12-03T12:00:00Z", None),
+    ("not a date", "2026-12-03T12:00:00Z", None),
+    ("2026-12-03T15:00:00Z", "2026-12-03T12:00:00Z", "2026-12-03T15:00:00Z"),  # not yet: the warning starts then
+    ("2026-12-03T10:00:00Z", "2026-12-03T12:00:00Z", "2026-12-04T10:00:00Z"),  # "today" until a day has passed
+    ("2026-11-30T10:00:00Z", "2026-12-03T12:00:00Z", "2026-12-04T10:00:00Z"),  # "3 days ago" until the 4th day
+])
+def test_the_expiry_sentence_changes_when_expiry_warning_until_says(expires_at, now, until):
+    from datetime import timedelta
+
+    from rigcheck.catalog.cache import expiry_warning, expiry_warning_until, parse_time
+
+    catalog = msgspec.structs.replace(validate_catalog_bytes(_bytes(_doc())), expires_at=expires_at)
+    moment = parse_time(now)
+    assert expiry_warning_until(catalog, moment) == (parse_time(until) if until else None)
+    if until:
+        change = parse_time(until)
+        assert expiry_warning(catalog, change - timedelta(seconds=1)) != expiry_warning(
+            catalog, change + timedelta(seconds=1))
+        assert expiry_warning(catalog, moment) == expiry_warning(catalog, change - timedelta(seconds=1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import pickle
+import time
 from dataclasses import replace
 
 import msgspec
@@ -112,6 +113,34 @@ def test_a_memo_is_read_back_only_under_its_key():
     assert [p.name for p in paths.cache_dir().iterdir()] == [first_look_memo.MEMO_FILE], "no temporary file left"
 
 
+def test_a_memo_is_stale_from_the_time_it_was_given():
+    first_look_memo.write(b"a" * 64, b"payload", until=time.time() + 3600)
+    assert first_look_memo.read(b"a" * 64) == b"payload"
+    first_look_memo.write(b"a" * 64, b"payload", until=time.time() - 1)
+    assert first_look_memo.read(b"a" * 64) is None
+
+
+def test_a_memo_damaged_on_the_disk_is_a_miss_under_its_own_key():
+    first_look_memo.write(b"a" * 64, b"payload" * 100)
+    path = first_look_memo.memo_path()
+    data = bytearray(path.read_bytes())
+    data[-50] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert first_look_memo.read(b"a" * 64) is None
+    path.write_bytes(bytes(data[:-1]))  # cut short
+    assert first_look_memo.read(b"a" * 64) is None
+
+
+def test_the_memo_of_a_catalog_that_expires_is_stale_when_its_status_line_changes():
+    embedded = load_embedded()
+    expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)
+    newer = msgspec.structs.replace(embedded, sequence=embedded.sequence + 1, expires_at=expires.isoformat())
+    paths.cache_dir().mkdir(parents=True, exist_ok=True)
+    (paths.cache_dir() / "catalog.json").write_bytes(encode_catalog(newer))
+    *_, until = first_look._body(Settings(), _machine())
+    assert until == pytest.approx(expires.timestamp())
+
+
 def test_a_temporary_memo_left_by_a_stopped_helper_is_removed_later():
     folder = paths.cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -185,6 +214,11 @@ def test_the_next_helper_sends_the_kept_first_look_and_a_new_catalog_is_never_sh
     assert second.cells == first.cells and second.catalog == first.catalog and second.specs == first.specs
     after = memo.stat()
     assert (after.st_ino, after.st_mtime_ns) == (written.st_ino, written.st_mtime_ns), "a hit writes nothing"
+
+    # A memo damaged on the disk is computed again and written whole, not refused by the window on every start.
+    memo.write_bytes(kept[:-100] + b"x" * 100)
+    mended = _helper_look()
+    assert mended.cells == first.cells and memo.read_bytes() == kept
 
     # A refresh replaces the cached catalog: the next helper computes again, from the new catalog.
     embedded = load_embedded()
