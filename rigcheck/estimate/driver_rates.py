@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rigcheck.probe.limits import MIN_CLOCK_MHZ
 from rigcheck.probe.types import Gpu
 
 NO_SPEC_ROW = "from driver, no spec row"
@@ -91,7 +92,7 @@ def _compute_capability(text: str | None) -> tuple[int, int] | None:
 def _nvidia(gpu: Gpu) -> DriverCompute | None:
     cc = _compute_capability(gpu.compute_capability)
     rate = NVIDIA_FP16_FLOPS_PER_SM_CLOCK.get(cc) if cc else None
-    if not (rate and gpu.sm_count and gpu.sm_clock_max_mhz):
+    if not (rate and gpu.sm_count and (gpu.sm_clock_max_mhz or 0) >= MIN_CLOCK_MHZ):
         return None
     geforce = "geforce" in gpu.name.lower() and cc in GEFORCE_HALF_RATE_CC
     acc32_rate = rate // 2 if geforce else rate
@@ -105,7 +106,7 @@ def _nvidia(gpu: Gpu) -> DriverCompute | None:
 
 def _amd(gpu: Gpu) -> DriverCompute | None:
     match = _GFX_RE.search((gpu.architecture or "").lower())
-    if not (match and gpu.gpu_cores and gpu.sm_clock_max_mhz):
+    if not (match and gpu.gpu_cores and (gpu.sm_clock_max_mhz or 0) >= MIN_CLOCK_MHZ):
         return None
     target = f"gfx{match.group(1)}"
     rate = AMD_FP16_FLOPS_PER_CU_CLOCK.get(target) or AMD_FP16_FLOPS_PER_CU_CLOCK_BY_FAMILY.get(target[:-1])

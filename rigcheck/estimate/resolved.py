@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from rigcheck.catalog.records import Device
 from rigcheck.estimate.driver_rates import NO_SPEC_ROW, driver_compute
 from rigcheck.estimate.unified import APPLE_GPU_SHARE
+from rigcheck.probe.limits import MIN_CLOCK_MHZ
 from rigcheck.probe.types import Gpu, Machine
 
 GIB = 1024**3
@@ -280,9 +281,11 @@ def _cpu_flops(machine: Machine) -> tuple[float, str]:
     if simd is None and not flags and not arch:
         simd = "avx2"  # CPU not described (a what-if machine): assume a current x86 or Arm core
     cores = cpu.physical_cores or DEFAULT_CPU_CORES
-    clock = cpu.max_clock_mhz * 1e6 if cpu.max_clock_mhz else DEFAULT_CPU_CLOCK_HZ
+    # A clock the OS misreports below any real one (profiles refuse it: probe.limits.MIN_CLOCK_MHZ) counts as unknown.
+    measured = cpu.max_clock_mhz if cpu.max_clock_mhz and cpu.max_clock_mhz >= MIN_CLOCK_MHZ else None
+    clock = measured * 1e6 if measured else DEFAULT_CPU_CLOCK_HZ
     flops = cores * clock * CPU_FLOPS_PER_CYCLE[simd]
-    known = "" if cpu.physical_cores and cpu.max_clock_mhz else " (core count or clock assumed)"
+    known = "" if cpu.physical_cores and measured else " (core count or clock assumed)"
     return flops, f"{cores} cores x {clock / 1e9:.1f} GHz x {CPU_FLOPS_PER_CYCLE[simd]} FLOP/cycle ({simd or 'scalar'}){known}"
 
 

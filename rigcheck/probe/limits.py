@@ -26,6 +26,9 @@ MAX_TFLOPS = 1e6
 """An exaflop per device (a B200 reaches 10 PFLOPS in dense FP4)."""
 MAX_LATENCY_S = 10.0
 """A link's latency (a collective over a node takes microseconds)."""
+MIN_CLOCK_MHZ = 1.0
+"""A clock is 0 (not known) or at least 1 MHz: slower than any chip that runs a language model. Below it a
+figure is a typo, and the time of a prompt computed from it overflows to infinity."""
 MAX_CLOCK_MHZ = 100_000
 MAX_POWER_W = 1e6
 MAX_WIDTH_BITS = 65_536

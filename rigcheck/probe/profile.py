@@ -61,6 +61,8 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 """The physically possible range of every number in a profile, by field name (both ends inclusive). A value
 outside it, NaN or an infinity is refused with the field named."""
+CLOCKS = frozenset({"mem_clock_max_mhz", "sm_clock_max_mhz", "max_clock_mhz", "ram_speed_mhz"})
+"""Clocks: 0 says "not known"; a known clock is at least ``limits.MIN_CLOCK_MHZ``."""
 
 
 class ProfileError(ValueError):
@@ -199,6 +201,9 @@ def _check_range(name: str, value: Any, path: str) -> None:
     if not low <= value <= high:  # also refuses NaN
         shown = value if isinstance(value, float) or abs(value) < 10**30 else f"a {len(str(abs(value)))}-digit number"
         raise ProfileError(f"{path} is {shown}; it must be between {low:g} and {high:g}")
+    if name in CLOCKS and 0 < value < limits.MIN_CLOCK_MHZ:
+        raise ProfileError(f"{path} is {value}; it must be 0 (not known) or between {limits.MIN_CLOCK_MHZ:g} and "
+                           f"{high:g} MHz")
 
 
 def machine_from_dict(data: Any) -> Machine:

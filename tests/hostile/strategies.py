@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from rigcheck.catalog.records import _NOT_ABOVE, Device, HostedOffer, Model, Quant, RentalOffer, Score
 from rigcheck.estimate.types import Settings
-from rigcheck.probe.profile import RANGES
+from rigcheck.probe.limits import MIN_CLOCK_MHZ
+from rigcheck.probe.profile import CLOCKS, RANGES
 from rigcheck.probe.types import Machine
 
 _text = st.text(max_size=12)
@@ -99,9 +100,13 @@ def _for_type(tp, name: str = "") -> st.SearchStrategy:
         return st.booleans()
     if tp is int:
         low, high = RANGES[name]
+        if name in CLOCKS:  # 0 (not known) or a real clock, as profiles accept
+            return st.one_of(st.just(0), st.integers(min_value=int(MIN_CLOCK_MHZ), max_value=int(high)))
         return st.integers(min_value=int(low), max_value=int(high))
     if tp is float:
         low, high = RANGES[name]
+        if name in CLOCKS:
+            return st.one_of(st.just(0.0), st.floats(min_value=MIN_CLOCK_MHZ, max_value=high))
         return st.floats(min_value=low, max_value=high)
     if tp is str:
         return _text

@@ -4,6 +4,7 @@ feed (served over HTTP), a cache file written behind rigcheck's back, a machine 
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -122,6 +123,29 @@ def test_every_number_of_a_profile_has_a_range():
 def test_profile_range_error_names_the_field_and_bounds(tmp_path):
     with pytest.raises(ProfileError, match=r"gpus\[0\]\.vram_total_bytes is -1; it must be between 0 and"):
         load_profile(_profile(tmp_path, **{"gpus.0.vram_total_bytes": -1}))
+
+
+def test_a_clock_is_unknown_or_real(tmp_path):
+    """A subnormal CPU clock once made a first token take infinite seconds (found by tests/hostile's properties).
+    The other clocks are whole MHz, so 0 or at least 1 already."""
+    path = "cpu.max_clock_mhz"
+    for value in (2.2e-309, 0.5):
+        with pytest.raises(ProfileError, match=rf"is {value}; it must be 0 \(not known\) or between 1 and 100000 MHz"):
+            load_profile(_profile(tmp_path, **{path: value}))
+    for value in (0, 1, 3500.5):
+        assert load_profile(_profile(tmp_path, **{path: value})).cpu.max_clock_mhz == value
+
+
+def test_a_clock_below_any_real_one_counts_as_unknown_in_estimates():
+    from rigcheck.catalog.store import load_embedded
+    from rigcheck.estimate.engine import evaluate
+    from rigcheck.estimate.types import Settings
+
+    catalog = load_embedded()
+    machine = Machine(gpus=(), cpu=Cpu(max_clock_mhz=2.2e-309), memory=Memory(total_bytes=3 * 2**30,
+                                                                          bandwidth_bytes_per_s=1e6))
+    rows = evaluate(machine, catalog, Settings(context_tokens=1, prompt_tokens=1), models=catalog.models[:12])
+    assert rows and all(math.isfinite(r.ttft_s.high) for r in rows if r.ttft_s is not None)
 
 
 @pytest.mark.parametrize(("flags", "fragment"), [
