@@ -36,14 +36,20 @@ def unix_socket(tmp_path):
     server.close()
 
 
+def _special_path(kind: str, tmp_path, fifo, unix_socket=None) -> str | None:
+    """The path of a file of ``kind``: a device, a FIFO, a folder, a socket, or JSON nested too deeply; None for a
+    kind the test makes itself."""
+    if kind == "deep":
+        (tmp_path / "deep.json").write_bytes(DEEP)
+        return str(tmp_path / "deep.json")
+    return {"/dev/zero": "/dev/zero", "/dev/urandom": "/dev/urandom", "fifo": str(fifo), "folder": str(tmp_path),
+            "socket": str(unix_socket)}.get(kind)
+
+
 @pytest.mark.parametrize("kind", ["/dev/zero", "/dev/urandom", "fifo", "folder", "socket", "deep", "huge"])
 def test_machine_profile_special_files(cli, tmp_path, fifo, unix_socket, kind):
-    path = {"/dev/zero": "/dev/zero", "/dev/urandom": "/dev/urandom", "fifo": str(fifo), "folder": str(tmp_path),
-            "socket": str(unix_socket)}.get(kind)
-    if kind == "deep":
-        path = str(tmp_path / "deep.json")
-        (tmp_path / "deep.json").write_bytes(DEEP)
-    elif kind == "huge":  # sparse: st_size says 6 MiB, nothing is stored
+    path = _special_path(kind, tmp_path, fifo, unix_socket)
+    if kind == "huge":  # sparse: st_size says 6 MiB, nothing is stored
         path = str(tmp_path / "huge.json")
         with open(path, "wb") as fh:
             fh.truncate(6 * 2**20)
@@ -139,10 +145,7 @@ def test_json_too_deep(text, deep):
 
 @pytest.mark.parametrize("kind", ["/dev/zero", "fifo", "deep", "folder"])
 def test_validate_and_sign_refuse_special_files(cli, tmp_path, fifo, kind):
-    path = {"/dev/zero": "/dev/zero", "fifo": str(fifo), "folder": str(tmp_path)}.get(kind)
-    if kind == "deep":
-        path = str(tmp_path / "deep.json")
-        (tmp_path / "deep.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    path = _special_path(kind, tmp_path, fifo)
     code, _, err = cli("validate", path)
     assert code == 2, err
     assert_one_clear_line(err)
@@ -158,10 +161,7 @@ def test_validate_and_sign_refuse_special_files(cli, tmp_path, fifo, kind):
 
 @pytest.mark.parametrize("kind", ["/dev/zero", "fifo", "deep", "folder"])
 def test_measured_import_refuses_special_files(cli, tmp_path, fifo, kind):
-    path = {"/dev/zero": "/dev/zero", "fifo": str(fifo), "folder": str(tmp_path)}.get(kind)
-    if kind == "deep":
-        path = str(tmp_path / "deep.json")
-        (tmp_path / "deep.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    path = _special_path(kind, tmp_path, fifo)
     code, _, err = cli("measured", "import", path, "--gpu", "RTX 4090", "--ram", "64GB")
     assert code == 2, err
     assert_one_clear_line(err)
