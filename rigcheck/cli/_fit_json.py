@@ -104,8 +104,12 @@ def _by_architecture(models: list, estimator) -> list:
 def _head(machine, catalog, settings, rows: str) -> dict[str, object]:
     import dataclasses
 
+    import msgspec
+
     from rigcheck.probe.profile import machine_to_dict
 
+    plain_settings = dataclasses.asdict(settings)
+    plain_settings["usable"] = msgspec.structs.asdict(settings.usable)  # a Struct: asdict leaves it as it is
     return {
         "schema": FIT_SCHEMA,
         "machine": machine_to_dict(machine),
@@ -116,5 +120,5 @@ def _head(machine, catalog, settings, rows: str) -> dict[str, object]:
             "source": catalog.source,
             "models": len(catalog.models),
         },
-        "settings": {**dataclasses.asdict(settings), "rows": rows},
+        "settings": {**plain_settings, "rows": rows},
     }
