@@ -102,14 +102,10 @@ def _by_architecture(models: list, estimator) -> list:
 
 
 def _head(machine, catalog, settings, rows: str) -> dict[str, object]:
-    import dataclasses
-
     import msgspec
 
     from rigcheck.probe.profile import machine_to_dict
 
-    plain_settings = dataclasses.asdict(settings)
-    plain_settings["usable"] = msgspec.structs.asdict(settings.usable)  # a Struct: asdict leaves it as it is
     return {
         "schema": FIT_SCHEMA,
         "machine": machine_to_dict(machine),
@@ -120,5 +116,5 @@ def _head(machine, catalog, settings, rows: str) -> dict[str, object]:
             "source": catalog.source,
             "models": len(catalog.models),
         },
-        "settings": {**plain_settings, "rows": rows},
+        "settings": {**msgspec.to_builtins(settings), "rows": rows},
     }

@@ -69,7 +69,7 @@ per record)."""
 def _record_fields(value: Any) -> tuple[str, ...] | None:
     """The field names of a dataclass or msgspec Struct instance (kept in ``_FIELDS``); None for anything else."""
     kind = type(value)
-    names = getattr(kind, "__struct_fields__", None)  # a msgspec Struct (Settings' thresholds among them)
+    names = getattr(kind, "__struct_fields__", None)  # a msgspec Struct: the settings, the machines
     if names is None:
         if not dataclasses.is_dataclass(value) or isinstance(value, type):
             return None
