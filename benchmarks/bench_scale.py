@@ -2,7 +2,8 @@
 
 Targets (issue 14, item 6), each with 10,000 models:
   the refresh accepts the catalog (the size cap is the catalog's, not a 50 MB feed cap) in <= 3 s from localhost;
-  load (read + decode + validate) <= 0.3 s;
+  load (read + decode + validate) <= 0.3 s (a command's load: from the decoded copy a load or refresh keeps beside a
+  large catalog; the first load from the JSON, which writes that copy, is reported beside it);
   `rigcheck fit --best --json` (one row per model) <= 1 s wall;
   `rigcheck fit --json` (every model x quant, ~110,000 rows) <= 4 s wall ("a few seconds");
   the GUI's first populated paint <= 3x the embedded catalog's, measured in the same run (starts after the first:
@@ -83,21 +84,33 @@ def _refresh(body: bytes, cache_dir: Path) -> bool:
 
 
 def _load(path: Path) -> bool:
+    """What a command's load of the cached catalog costs: from its decoded copy (every load after the first; the
+    target), and from the JSON with the copy written (the first load after a refresh by other means, or after
+    rigcheck changed)."""
     import gc
 
-    from rigcheck.catalog.cache import validate_catalog_bytes
+    from rigcheck.catalog import cache, decoded
 
-    times = []
-    for _ in range(7):
-        gc.collect()
-        start = time.perf_counter()
-        catalog = validate_catalog_bytes(path.read_bytes())  # what load_catalog does for a cached copy
-        times.append(time.perf_counter() - start)
-        del catalog
-    median = statistics.median(times)
-    met = median <= LOAD_TARGET_S
-    print(f"load (read + decode + validate) of {MODELS:,} models: median {median:.3f} s, best {min(times):.3f} s "
+    def timed(before=None) -> tuple[float, float]:
+        times = []
+        for _ in range(7):
+            if before is not None:
+                before()
+            gc.collect()
+            start = time.perf_counter()
+            catalog, problem = cache._read_one(path)  # what load_catalog does for the cached copy
+            times.append(time.perf_counter() - start)
+            assert catalog is not None and len(catalog.models) == MODELS, problem
+            del catalog
+        return statistics.median(times), min(times)
+
+    first, _ = timed(before=lambda: decoded.discard(path))
+    median, best = timed()
+    met = median <= LOAD_TARGET_S and decoded.copy_path(path).is_file()
+    print(f"load (read + decode + validate) of {MODELS:,} models: median {median:.3f} s, best {best:.3f} s "
           f"(target <= {LOAD_TARGET_S} s) {_verdict(met)}")
+    print(f"  from the JSON, the decoded copy then written (the first load after rigcheck or the catalog changed "
+          f"without a refresh): median {first:.3f} s (informative)")
     return met
 
 
@@ -108,10 +121,10 @@ _CHILD = ("import atexit, resource, sys\n"
 """``rigcheck`` as ``python -m rigcheck`` runs it, reporting its own peak memory as it exits."""
 
 
-def _fit(args: list[str], env: dict[str, str], out: Path) -> tuple[float, int, int]:
-    """(best wall seconds of 3 runs, bytes written, the largest peak memory of a run in MB)."""
+def _fit(args: list[str], env: dict[str, str], out: Path, runs: int = 3) -> tuple[float, int, int]:
+    """(best wall seconds of ``runs`` runs, bytes written, the largest peak memory of a run in MB)."""
     best, peak_kib = float("inf"), 0
-    for _ in range(3):
+    for _ in range(runs):
         with out.open("wb") as sink:
             start = time.perf_counter()
             proc = subprocess.run([sys.executable, "-c", _CHILD, "fit", *FIT_MACHINE, *args], env=env, stdout=sink,
@@ -135,6 +148,13 @@ def _fit_paths(env: dict[str, str], out: Path) -> bool:
         ok &= met
         print(f"rigcheck fit --best --json, {MODELS:,} models (one row each, {size / 1e6:.1f} MB): {wall:.2f} s wall "
               f"(target <= {PICKS_TARGET_S:.0f} s) {_verdict(met)}; peak memory {peak_mb} MB")
+        from rigcheck.catalog import cache, decoded
+
+        decoded.discard(cache.catalog_path())
+        start = time.perf_counter()
+        _fit(["--best", "--json"], env, out, runs=1)
+        print(f"  the first run after rigcheck changed (no decoded copy: the JSON is read, the copy written): "
+              f"{time.perf_counter() - start:.2f} s (informative)")
     else:
         print("rigcheck fit --best --json: this build's fit has no --best (issue 16); not measured")
     wall, size, peak_mb = _fit(["--json"], env, out)

@@ -26,11 +26,12 @@ from typing import NamedTuple
 
 import msgspec
 
-from rigcheck.catalog import paths
+from rigcheck.catalog import decoded, paths
 from rigcheck.catalog.records import (
     MAX_CATALOG_BYTES,
     Catalog,
     CatalogError,
+    check_major,
     check_model,
     check_record,
     decode_catalog,
@@ -300,7 +301,18 @@ def read_cached() -> CachedCatalog:
 
 
 def _read_one(path: Path) -> tuple[Catalog | None, str | None]:
-    """(catalog, None), (None, reason) when unusable, (None, None) when absent."""
+    """(catalog, None), (None, reason) when unusable, (None, None) when absent. A large catalog is read from its
+    decoded copy when one made from this file is beside it (``decoded``), and such a copy is written after the
+    JSON is read; the records are checked either way."""
+    catalog = decoded.read(path)
+    if catalog is not None:
+        try:
+            check_major(catalog.schema_version)
+            with gc_paused():
+                _check_document(catalog)
+            return catalog, None
+        except CatalogError:
+            pass  # records that do not pass: the JSON says what is wrong with them, if anything is
     try:
         data = read_capped(path, MAX_CATALOG_BYTES, "the cached catalog")
     except FileNotFoundError:
@@ -310,9 +322,11 @@ def _read_one(path: Path) -> tuple[Catalog | None, str | None]:
     except FileReadError as exc:  # a folder, a FIFO, a device, unreadable: never hang, never load it
         return None, str(exc)
     try:
-        return validate_catalog_bytes(data), None
+        catalog = validate_catalog_bytes(data)
     except CatalogError as exc:
         return None, f"the cached catalog {path.name} is corrupt ({exc})"
+    decoded.write(path, catalog)
+    return catalog, None
 
 
 def read_meta(*, check_catalog: bool = True) -> CacheMeta | None:
@@ -386,7 +400,8 @@ def install_catalog(data: bytes, meta: CacheMeta, signature: str | None = None, 
     signature and the catalog are moved into place, the catalog last. From that moment the refresh has
     happened; ``catalog.meta.json`` goes in after it, and if that one write fails the new catalog stays in use
     and the second value returned is a warning sentence (``read_meta`` ignores a meta record whose
-    ``sha256`` does not match the catalog, so a stale one is never believed). Returns (catalog, warning).
+    ``sha256`` does not match the catalog, so a stale one is never believed). Last, a large catalog's decoded copy
+    is written beside it (``decoded``: best effort). Returns (catalog, warning).
     Raises ``CatalogError`` (nothing written) when ``data`` is not a valid catalog, or is larger than the cache
     would read back (``MAX_CATALOG_BYTES``).
     """
@@ -428,14 +443,17 @@ def install_catalog(data: bytes, meta: CacheMeta, signature: str | None = None, 
         else:
             target.unlink(missing_ok=True)
     _fsync_dir(current.parent)
+    decoded.discard(previous_path())  # made from a file now replaced: it matches it no more (70 MB at 10,000 models)
+    warning = None
     try:
         os.replace(meta_tmp, meta_path())
         _fsync_dir(current.parent)
     except OSError as exc:
         Path(meta_tmp).unlink(missing_ok=True)
-        return catalog, (f"the catalog was updated, but the note of where it came from could not be written "
-                         f"({exc.strerror or exc}); `catalog show` will not know its source")
-    return catalog, None
+        warning = (f"the catalog was updated, but the note of where it came from could not be written "
+                   f"({exc.strerror or exc}); `catalog show` will not know its source")
+    decoded.write(current, catalog)  # the next load, in this process or another, need not read the JSON
+    return catalog, warning
 
 
 def save_catalog(data: bytes, meta: CacheMeta, signature: str | None = None, *,

@@ -274,7 +274,7 @@ def decode_catalog(data: bytes) -> Catalog:
         if isinstance(exc, msgspec.ValidationError):
             raise CatalogError(_number_message(exc, data) or f"catalog is not valid: {exc}") from None
         raise CatalogError(f"catalog is not valid JSON: {exc}") from None
-    _check_major(catalog.schema_version)
+    check_major(catalog.schema_version)
     return catalog
 
 
@@ -361,10 +361,11 @@ def _check_header(data: bytes) -> None:
         head = msgspec.json.decode(data, type=_Header)
     except msgspec.DecodeError as exc:
         raise CatalogError(f"catalog is not valid: {exc}") from None
-    _check_major(head.schema_version)
+    check_major(head.schema_version)
 
 
-def _check_major(schema_version: str) -> None:
+def check_major(schema_version: str) -> None:
+    """Raise ``CatalogError`` when ``schema_version``'s major version is newer than this app understands."""
     if _major(schema_version) > SCHEMA_MAJOR:
         raise CatalogError(
             f"catalog schema {schema_version} is newer than this app understands "

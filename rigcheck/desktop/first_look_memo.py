@@ -27,10 +27,12 @@ import datetime
 import hashlib
 import math
 import os
-import sys
 from pathlib import Path
 
 import msgspec
+
+from rigcheck.catalog.code_key import code_fingerprint as _code_fingerprint
+from rigcheck.catalog.code_key import file_key as _file_key
 
 MEMO_FILE = "first_look.memo"
 HEADER = b"rigcheck first look memo 2\n"
@@ -141,39 +143,3 @@ def _stable(machine):
     gpus = tuple(msgspec.structs.replace(g, vram_free_bytes=None, vram_used_bytes=None) for g in machine.gpus)
     memory = msgspec.structs.replace(machine.memory, available_bytes=None, swap_free_bytes=None)
     return msgspec.structs.replace(machine, gpus=gpus, memory=memory, probed_at=None, disk_free_bytes=None)
-
-
-def _file_key(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
-
-
-def _code_fingerprint() -> list:
-    """Each module and data file of this rigcheck with its modification time and size (an edited source tree
-    makes another key); a frozen app's executable."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, _file_key(Path(sys.executable))]
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    found = []
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name != "__pycache__":
-                    stack.append(entry.path)
-            elif entry.name.endswith((".py", ".json")):
-                try:
-                    st = entry.stat()
-                except OSError:
-                    continue
-                found.append((entry.path[len(root):], st.st_mtime_ns, st.st_size))
-    found.sort()
-    return found
