@@ -9,7 +9,6 @@ dozen hardware configurations, as a real fleet has.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import resource
 import tempfile
@@ -25,6 +24,8 @@ CONFIGS = ["RTX 4090", "2 x RTX 4090", "RTX 3090", "2 x RTX 3090", "RTX 5090", "
 
 
 def _profiles(folder: str, count: int, catalog) -> list[str]:
+    import msgspec
+
     from rigcheck.catalog import devices
     from rigcheck.probe.profile import dump_profile
 
@@ -34,7 +35,7 @@ def _profiles(folder: str, count: int, catalog) -> list[str]:
                                                catalog=catalog)
         path = os.path.join(folder, f"node-{i:04d}.json")
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(dump_profile(dataclasses.replace(machine, label=None, hostname=f"node-{i:04d}")))
+            fh.write(dump_profile(msgspec.structs.replace(machine, label=None, hostname=f"node-{i:04d}")))
         paths.append(path)
     return paths
 

@@ -102,7 +102,7 @@ def _by_architecture(models: list, estimator) -> list:
 
 
 def _head(machine, catalog, settings, rows: str) -> dict[str, object]:
-    import dataclasses
+    import msgspec
 
     from rigcheck.probe.profile import machine_to_dict
 
@@ -116,5 +116,5 @@ def _head(machine, catalog, settings, rows: str) -> dict[str, object]:
             "source": catalog.source,
             "models": len(catalog.models),
         },
-        "settings": {**dataclasses.asdict(settings), "rows": rows},
+        "settings": {**msgspec.to_builtins(settings), "rows": rows},
     }

@@ -6,15 +6,15 @@ Qt-free and cheap to import (the helper process imports it, and so does the GUI 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 if TYPE_CHECKING:
     from rigcheck.catalog.records import Catalog
 
 
-@dataclass(frozen=True)
-class CatalogInfo:
+class CatalogInfo(msgspec.Struct, frozen=True):
     """What the status bar shows about the catalog in use."""
 
     source: str

@@ -7,9 +7,9 @@ TaskRunner; results arrive on the GUI thread and stale ones are dropped by key.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from msgspec.structs import replace
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from rigcheck.desktop.evaluation import Evaluation, evaluate_rows

@@ -6,8 +6,9 @@ Qt-free and below both its users: the controller evaluates on its worker, and th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 if TYPE_CHECKING:
     from rigcheck.catalog.records import Catalog
@@ -18,8 +19,7 @@ if TYPE_CHECKING:
     from rigcheck.probe.types import Machine
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(msgspec.Struct, frozen=True):
     """One finished evaluation: what was evaluated and the rows the table shows."""
 
     machine: Machine

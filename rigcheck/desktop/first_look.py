@@ -28,10 +28,11 @@ import os
 import pickle
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
+
+import msgspec
 
 if TYPE_CHECKING:
     from rigcheck.catalog.records import Device
@@ -46,8 +47,7 @@ MAGIC = b"rigcheck first look 1\n"
 """Starts the helper's output: a different build's helper (or stray output) is not mistaken for a payload."""
 
 
-@dataclass(frozen=True)
-class GpuSpec:
+class GpuSpec(msgspec.Struct, frozen=True):
     """The spec-table figures the machine panel shows for a GPU (what it reads of a catalog ``Device``)."""
 
     name: str
@@ -64,8 +64,7 @@ class GpuSpec:
                    device.fp16_vector_tflops)
 
 
-@dataclass(frozen=True)
-class FirstLook:
+class FirstLook(msgspec.Struct, frozen=True):
     settings: Settings
     """The estimator settings the helper read from the settings file: used only when they are the window's."""
     machine: Machine
@@ -77,8 +76,7 @@ class FirstLook:
     """How long the helper worked (for the log)."""
 
 
-@dataclass(frozen=True)
-class _Failed:
+class _Failed(msgspec.Struct, frozen=True):
     message: str
 
 
@@ -151,8 +149,7 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
-@dataclass(frozen=True)
-class _Head:
+class _Head(msgspec.Struct, frozen=True):
     """The payload's first part; the second is (specs, catalog, cells), pickled apart so that the memo
     (first_look_memo.py) can keep it and a later helper send it again as it is."""
 

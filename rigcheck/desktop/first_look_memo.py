@@ -23,12 +23,13 @@ damaged or foreign one is a miss, and a memo that cannot be written is not an er
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import hashlib
 import math
 import os
 from pathlib import Path
+
+import msgspec
 
 from rigcheck.catalog.code_key import code_fingerprint as _code_fingerprint
 from rigcheck.catalog.code_key import file_key as _file_key
@@ -62,7 +63,7 @@ def memo_key(settings, machine) -> bytes:
         _code_fingerprint(),
         [(name, _file_key(folder / name)) for name in CATALOG_FILES],
         repr(settings),
-        repr(_stable(machine) if settings.memory_basis == "total" else dataclasses.replace(machine, probed_at=None)),
+        repr(_stable(machine) if settings.memory_basis == "total" else msgspec.structs.replace(machine, probed_at=None)),
         datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest().encode()
@@ -139,6 +140,6 @@ def _remove_abandoned(path: Path) -> None:
 
 def _stable(machine):
     """``machine`` without what moves between two probes of the same machine."""
-    gpus = tuple(dataclasses.replace(g, vram_free_bytes=None, vram_used_bytes=None) for g in machine.gpus)
-    memory = dataclasses.replace(machine.memory, available_bytes=None, swap_free_bytes=None)
-    return dataclasses.replace(machine, gpus=gpus, memory=memory, probed_at=None, disk_free_bytes=None)
+    gpus = tuple(msgspec.structs.replace(g, vram_free_bytes=None, vram_used_bytes=None) for g in machine.gpus)
+    memory = msgspec.structs.replace(machine.memory, available_bytes=None, swap_free_bytes=None)
+    return msgspec.structs.replace(machine, gpus=gpus, memory=memory, probed_at=None, disk_free_bytes=None)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from rigcheck.desktop.catalog_info import catalog_info
 
@@ -24,8 +25,7 @@ if TYPE_CHECKING:  # annotations only: importing this module must stay cheap (it
     from rigcheck.probe.types import Gpu, Machine
 
 
-@dataclass(frozen=True)
-class Services:
+class Services(msgspec.Struct, frozen=True):
     probe_machine: Callable[[], Machine]
     load_catalog: Callable[[], Catalog]
     catalog_info: Callable[[Catalog], CatalogInfo]
@@ -70,7 +70,7 @@ class Services:
     """Replaces those folders; raises OSError when the config folder is not writable."""
 
     def with_(self, **changes) -> Services:
-        return replace(self, **changes)
+        return msgspec.structs.replace(self, **changes)
 
 
 def _present(module: str) -> bool:
@@ -230,8 +230,7 @@ def default_services() -> Services:
     )
 
 
-@dataclass(frozen=True)
-class Prefetch:
+class Prefetch(msgspec.Struct, frozen=True):
     """The catalog load, this machine's probe and the first evaluation, started before the GUI modules are even
     imported.
 
@@ -288,4 +287,4 @@ def with_evaluation(early: Prefetch, services: Services, settings: Settings, mac
 
         return evaluate_rows(services, target, catalog, settings)
 
-    return replace(early, evaluation=_start(evaluation, "evaluation"))
+    return msgspec.structs.replace(early, evaluation=_start(evaluation, "evaluation"))

@@ -15,9 +15,9 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
@@ -28,8 +28,7 @@ class Cancelled(Exception):
     """Raised inside a task (by :meth:`TaskContext.check`) when the user cancelled it."""
 
 
-@dataclass(frozen=True)
-class TaskFailure:
+class TaskFailure(msgspec.Struct, frozen=True):
     """Why a task failed: the exception, and its traceback as text for a "details" box."""
 
     exception: BaseException

@@ -12,7 +12,8 @@ estimate from the driver may run up to ~8% high.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 from rigcheck.probe.limits import MIN_CLOCK_MHZ
 from rigcheck.probe.types import Gpu
@@ -73,8 +74,7 @@ AMD_FP8_TARGETS = {"gfx940", "gfx941", "gfx942", "gfx950"}
 _GFX_RE = re.compile(r"\bgfx([0-9a-f]{3,4})\b")
 
 
-@dataclass(frozen=True, slots=True)
-class DriverCompute:
+class DriverCompute(msgspec.Struct, frozen=True):
     """Peak dense compute estimated from a driver's counts and clocks, and the sentence that says how."""
 
     fp16_flops_per_s: float

@@ -47,9 +47,9 @@ class RowEstimate(Estimate):
         d = self.__dict__
         # Read, not popped: two threads reading a fresh row compute the same bands, neither fails.
         prefill, decode, ttft = _speed_bands(d["_speeds"])
-        d["_decode"] = _band(*decode)
-        d["_prefill"] = _band(*prefill)
-        d["_ttft"] = _band(*ttft)
+        d["_decode"] = Band(*decode)
+        d["_prefill"] = Band(*prefill)
+        d["_ttft"] = Band(*ttft)
         return d
 
     def to_dict(self) -> dict[str, object]:
@@ -210,12 +210,6 @@ def _speed_bands(speeds: tuple) -> tuple[tuple[float, float, float], ...]:
             (t_prefill / p_high, t_prefill, t_prefill / p_low))
 
 
-def _band(low: float, expected: float, high: float) -> Band:
-    band = _object_new(Band)
-    _object_setattr(band, "__dict__", {"low": low, "expected": expected, "high": high})
-    return band
-
-
 def placed_memory(run: ModelRun, w: float, kv: float, overhead: float, gpu_side: float, ram_side: float,
                    p: Placement, bases: tuple[float, ...], ram_base: float) -> MemoryBreakdown:
     """The memory breakdown of a row placed by ``placement.place`` (``Estimator.estimate_in``'s general path)."""
@@ -233,10 +227,10 @@ def placed_memory(run: ModelRun, w: float, kv: float, overhead: float, gpu_side:
         total_base = (run.gpu_base_sum if bases is v.gpu_base_total else sum(bases)) or 1.0
         per_gpu = tuple(int(p.gpu_bytes * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
                         for i, b in enumerate(bases))
-    return new_record(MemoryBreakdown, {
-        "weights_bytes": int(w), "kv_cache_bytes": int(kv), "overhead_bytes": int(overhead),
-        "gpu_bytes": int(p.gpu_bytes + gpu_side), "ram_bytes": int(p.ram_bytes + ram_side),
-        "per_gpu_bytes": per_gpu, **budgets(v, bases, ram_base)})
+    return MemoryBreakdown(
+        weights_bytes=int(w), kv_cache_bytes=int(kv), overhead_bytes=int(overhead),
+        gpu_bytes=int(p.gpu_bytes + gpu_side), ram_bytes=int(p.ram_bytes + ram_side),
+        per_gpu_bytes=per_gpu, **budgets(v, bases, ram_base))
 
 
 def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float, host: float) -> MemoryBreakdown:
@@ -253,10 +247,10 @@ def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float,
         gpu_overhead, vision = run.gpu_overhead, run.vision
         per_gpu = tuple(int(need_gpu * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
                         for i, b in enumerate(run.view.gpu_base_total))
-    return new_record(MemoryBreakdown, {
-        "weights_bytes": int(w), "kv_cache_bytes": int(run.kv), "overhead_bytes": int(gpu_side),
-        "gpu_bytes": int(need_gpu + gpu_side), "ram_bytes": int(host), "per_gpu_bytes": per_gpu,
-        **budgets(run.view, run.view.gpu_base_total, run.view.ram_total)})
+    return MemoryBreakdown(
+        weights_bytes=int(w), kv_cache_bytes=int(run.kv), overhead_bytes=int(gpu_side),
+        gpu_bytes=int(need_gpu + gpu_side), ram_bytes=int(host), per_gpu_bytes=per_gpu,
+        **budgets(run.view, run.view.gpu_base_total, run.view.ram_total))
 
 
 def budgets(v, bases: tuple[float, ...], ram_base: float) -> dict[str, int]:

@@ -71,8 +71,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
+
+import msgspec
 
 if TYPE_CHECKING:
     from rigcheck.catalog.records import HostedOffer, Score
@@ -86,8 +87,7 @@ DEFAULT_MAX_TTFT_S = 60.0
 """A minute to the first token for the chosen prompt is the most a person waits interactively."""
 
 
-@dataclass(frozen=True)
-class Thresholds:
+class Thresholds(msgspec.Struct, frozen=True):
     """What "usable" means: decode at least this fast, first token at most this late, for the chosen prompt."""
 
     min_decode_tokens_per_s: float = DEFAULT_MIN_DECODE_TOKENS_PER_S
@@ -408,8 +408,7 @@ and scored on the same scale by everyone who reports them. "other" entries are l
 else)."""
 
 
-@dataclass(frozen=True)
-class CapabilityPart:
+class CapabilityPart(msgspec.Struct, frozen=True):
     benchmark: str
     label: str
     score: float
@@ -422,8 +421,7 @@ class CapabilityPart:
         return 100.0 * self.score / self.best if self.best > 0 else 0.0
 
 
-@dataclass(frozen=True)
-class Capability:
+class Capability(msgspec.Struct, frozen=True):
     """A model's capability (0-100) and the scores it is made of."""
 
     value: float

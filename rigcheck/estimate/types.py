@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import msgspec
+
 from rigcheck.estimate.rules import DEFAULT_INPUT_PER_OUTPUT, DEFAULT_THRESHOLDS, Thresholds
 
 Verdict = Literal["gpu", "gpu+ram", "unified", "cpu", "no_fit"]
@@ -15,8 +17,7 @@ KvCacheType = Literal["f16", "q8_0", "q4_0"]
 MemoryBasis = Literal["total", "free"]
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """What the user asked for. Defaults are what a first-time user sees."""
 
     context_tokens: int = 8192
@@ -36,8 +37,7 @@ class Settings:
     """Input tokens per output token of the blended hosted price (``rules.blended_usd_per_m``)."""
 
 
-@dataclass(frozen=True)
-class Band:
+class Band(msgspec.Struct, frozen=True):
     """A quantity with its uncertainty: low <= expected <= high."""
 
     low: float
@@ -48,8 +48,7 @@ class Band:
         return {"low": self.low, "expected": self.expected, "high": self.high}
 
 
-@dataclass(frozen=True)
-class MemoryBreakdown:
+class MemoryBreakdown(msgspec.Struct, frozen=True):
     """Bytes needed to run, and where they sit."""
 
     weights_bytes: int
@@ -87,7 +86,12 @@ class MemoryBreakdown:
 
 @dataclass(frozen=True)
 class Estimate:
-    """How one model x quant runs on one machine with one set of settings."""
+    """How one model x quant runs on one machine with one set of settings.
+
+    A dataclass, unlike the records above (msgspec Structs): the estimator's ``row.RowEstimate`` keeps its fields in
+    the instance ``__dict__`` and builds the costly ones on first read, behind properties; a Struct's equality,
+    repr, replace and pickling read its slots and would not see them.
+    """
 
     model_id: str
     quant: str

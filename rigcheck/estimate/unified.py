@@ -11,11 +11,12 @@ the GPU (``wired_limit_hints``).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 if TYPE_CHECKING:
     from rigcheck.catalog.records import Catalog
@@ -92,11 +93,11 @@ def gpu_share(machine: Machine) -> GpuShare | None:
 def with_gpu_share(machine: Machine, usable_bytes: int) -> Machine:
     """``machine`` with its Apple GPU allowed ``usable_bytes`` of RAM (what the sysctl would give it)."""
     gpus = tuple(
-        dataclasses.replace(g, gpu_usable_memory_bytes=int(usable_bytes),
+        msgspec.structs.replace(g, gpu_usable_memory_bytes=int(usable_bytes),
                             sources={**g.sources, "gpu_usable_memory_bytes": "user"})
         if g.unified_memory and g.vendor == "apple" else g
         for g in machine.gpus)
-    return dataclasses.replace(machine, gpus=gpus)
+    return msgspec.structs.replace(machine, gpus=gpus)
 
 
 def wired_limit_mb(needed_bytes: float) -> int:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 from rigcheck.catalog.devices import resolve_gpu
 from rigcheck.catalog.records import Catalog, Model
@@ -184,25 +185,25 @@ def upgrade_advice(
 def _with_ram(machine: Machine, ram_bytes: int) -> Machine:
     added = ram_bytes - machine.memory.total_bytes
     available = machine.memory.available_bytes
-    memory = dataclasses.replace(
+    memory = msgspec.structs.replace(
         machine.memory,
         total_bytes=ram_bytes,
         available_bytes=None if available is None else available + added,
         sources={**machine.memory.sources, "total_bytes": "user"},
     )
-    return dataclasses.replace(machine, memory=memory, origin="hypothetical",
+    return msgspec.structs.replace(machine, memory=memory, origin="hypothetical",
                                label=f"{machine.label or 'this machine'} + RAM to {ram_bytes / GIB:.0f} GiB")
 
 
 def _with_extra_gpus(machine: Machine, gpu: Gpu, extra: int) -> Machine:
     next_index = max((g.index for g in machine.gpus), default=-1) + 1
     copies = tuple(
-        dataclasses.replace(gpu, index=next_index + i, uuid=None, serial=None, pci_bus_id=None,
+        msgspec.structs.replace(gpu, index=next_index + i, uuid=None, serial=None, pci_bus_id=None,
                             vram_free_bytes=gpu.vram_total_bytes, vram_used_bytes=0,
                             sources={k: "user" for k in gpu.sources})
         for i in range(extra)
     )
-    return dataclasses.replace(machine, gpus=machine.gpus + copies, origin="hypothetical",
+    return msgspec.structs.replace(machine, gpus=machine.gpus + copies, origin="hypothetical",
                                label=f"{machine.label or 'this machine'} + {extra}x {gpu.name}")
 
 

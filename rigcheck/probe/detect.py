@@ -6,7 +6,6 @@ probe carries on with the others. Roots, runners and the NVML binding are parame
 
 from __future__ import annotations
 
-import dataclasses
 import platform
 import socket
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+import msgspec
 import psutil
 
 from rigcheck.probe._command import Runner, run_command
@@ -93,7 +93,7 @@ def _gpu_backends(
     if system == "Darwin":
         collect("apple", lambda: probe_apple(runner=runner, metal_working_set=metal_working_set))
     # One numbering across vendors, in probe order (NVIDIA first, as CUDA_VISIBLE_DEVICES counts).
-    return [dataclasses.replace(gpu, index=i) for i, gpu in enumerate(gpus)]
+    return [msgspec.structs.replace(gpu, index=i) for i, gpu in enumerate(gpus)]
 
 
 def probe_machine(
@@ -197,7 +197,7 @@ def _with_measured_bandwidth(memory: Memory, statuses: list[BackendStatus]) -> M
     sources = {**memory.sources, "bandwidth_bytes_per_s": "measured"}
     unavailable = {k: v for k, v in memory.unavailable.items() if k != "bandwidth_bytes_per_s"}
     statuses.append(BackendStatus(name="bandwidth", available=True))
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         memory,
         bandwidth_bytes_per_s=result.bandwidth_bytes_per_s,
         sources=MappingProxyType(sources),

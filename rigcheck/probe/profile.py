@@ -1,7 +1,7 @@
 """Machine profiles: a Machine as versioned JSON (schema "rigcheck.machine/1"), written and read back exactly.
 
-``rigcheck probe --json`` prints one; ``--machine FILE`` reads one. The JSON mirrors the dataclasses in
-``rigcheck.probe.types`` field for field (base units, provenance maps included), with a "schema" key
+``rigcheck probe --json`` prints one; ``--machine FILE`` reads one. The JSON mirrors the records (msgspec Structs)
+in ``rigcheck.probe.types`` field for field (base units, provenance maps included), with a "schema" key
 first. Reading is strict about types, ranges (``RANGES``: every number finite and physically possible)
 and the schema, lenient about keys it does not know (a newer rigcheck may add fields within the same schema
 version); every problem is one ProfileError sentence. Files are read through ``rigcheck.probe.files``:
@@ -10,7 +10,6 @@ regular files only, at most ``MAX_PROFILE_BYTES``, nested no deeper than any pro
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import types
@@ -18,6 +17,8 @@ import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Union
+
+import msgspec
 
 from rigcheck.probe import limits
 from rigcheck.probe.files import FileReadError, json_too_deep, read_capped
@@ -72,8 +73,8 @@ class ProfileError(ValueError):
 # --- writing ------------------------------------------------------------------------------------
 
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, msgspec.Struct):
+        return {name: _plain(getattr(value, name)) for name in value.__struct_fields__}
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
@@ -96,12 +97,23 @@ def dump_profile(machine: Machine) -> str:
 # --- reading ------------------------------------------------------------------------------------
 
 _HINTS: dict[type, dict[str, Any]] = {}
+_FIELDS: dict[type, tuple[msgspec.structs.FieldInfo, ...]] = {}
 
 
 def _hints(cls: type) -> dict[str, Any]:
     if cls not in _HINTS:
         _HINTS[cls] = typing.get_type_hints(cls)
     return _HINTS[cls]
+
+
+def _fields(cls: type[msgspec.Struct]) -> tuple[msgspec.structs.FieldInfo, ...]:
+    if cls not in _FIELDS:
+        _FIELDS[cls] = msgspec.structs.fields(cls)
+    return _FIELDS[cls]
+
+
+def _is_record(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
 
 
 def _type_name(tp: Any) -> str:
@@ -113,7 +125,7 @@ def _type_name(tp: Any) -> str:
         return "a list"
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
-    if dataclasses.is_dataclass(tp) or origin in (dict, Mapping) or tp is Mapping:
+    if _is_record(tp) or origin in (dict, Mapping) or tp is Mapping:
         return "an object"
     return str(tp)
 
@@ -172,7 +184,7 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
         return types.MappingProxyType(
             {_convert(k, key_type, where): _convert(v, value_type, f"{where}.{k}") for k, v in value.items()}
         )
-    if dataclasses.is_dataclass(tp):
+    if _is_record(tp):
         return _record(value, tp, where)
     raise ProfileError(f"{where} has an unsupported type")
 
@@ -182,11 +194,10 @@ def _record(data: Any, cls: type, where: str) -> Any:
         raise ProfileError(f"{where} should be an object, not {_json_type(data)}")
     hints = _hints(cls)
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
+    for f in _fields(cls):
         path = f"{where}.{f.name}" if where else f.name
         if f.name not in data:
-            required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-            if required:
+            if f.required:
                 raise ProfileError(f"{path} is missing")
             continue
         _check_range(f.name, data[f.name], path)
@@ -246,6 +257,6 @@ def load_profile(path: str | Path) -> Machine:
         machine = machine_from_dict(data)
     except ProfileError as exc:
         raise ProfileError(f"machine profile {name}: {exc}") from None
-    except (TypeError, ValueError) as exc:  # a dataclass refusing the combination of values
+    except (TypeError, ValueError) as exc:  # a record refusing the combination of values
         raise ProfileError(f"machine profile {name}: {exc}") from None
-    return dataclasses.replace(machine, origin="profile", label=machine.label or path.stem)
+    return msgspec.structs.replace(machine, origin="profile", label=machine.label or path.stem)

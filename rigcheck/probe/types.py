@@ -10,9 +10,10 @@ backend could not read them. A field absent from both was simply not applicable.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
+
+import msgspec
 
 PROFILE_SCHEMA = "rigcheck.machine/1"
 
@@ -27,12 +28,11 @@ _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 def _empty() -> Mapping[str, str]:
-    # A factory, not a default: dataclasses reject unhashable defaults such as a mappingproxy.
+    # Every record's provenance maps start as this one read-only empty mapping.
     return _EMPTY
 
 
-@dataclass(frozen=True)
-class Gpu:
+class Gpu(msgspec.Struct, frozen=True):
     """One GPU or accelerator as its backend reports it."""
 
     index: int
@@ -70,12 +70,11 @@ class Gpu:
     mig_enabled: bool | None = None
     lost: bool = False
     """The device answered enumeration but then vanished (NVML GpuIsLost); other fields may be None."""
-    sources: Mapping[str, str] = field(default_factory=_empty)
-    unavailable: Mapping[str, str] = field(default_factory=_empty)
+    sources: Mapping[str, str] = msgspec.field(default_factory=_empty)
+    unavailable: Mapping[str, str] = msgspec.field(default_factory=_empty)
 
 
-@dataclass(frozen=True)
-class Cpu:
+class Cpu(msgspec.Struct, frozen=True):
     """The host CPU."""
 
     model: str | None = None
@@ -89,12 +88,11 @@ class Cpu:
     """The instruction-set extensions that matter for CPU inference, lower case:
     avx, avx2, fma, f16c, avx512f, avx512_bf16, avx512_vnni, avx_vnni, amx_bf16, amx_int8, amx_tile, neon,
     sve, dotprod, i8mm."""
-    sources: Mapping[str, str] = field(default_factory=_empty)
-    unavailable: Mapping[str, str] = field(default_factory=_empty)
+    sources: Mapping[str, str] = msgspec.field(default_factory=_empty)
+    unavailable: Mapping[str, str] = msgspec.field(default_factory=_empty)
 
 
-@dataclass(frozen=True)
-class Memory:
+class Memory(msgspec.Struct, frozen=True):
     """System RAM and swap."""
 
     total_bytes: int
@@ -105,12 +103,11 @@ class Memory:
     ram_speed_mhz: int | None = None
     bandwidth_bytes_per_s: float | None = None
     """Peak or measured RAM bandwidth; ``sources['bandwidth_bytes_per_s']`` says which."""
-    sources: Mapping[str, str] = field(default_factory=_empty)
-    unavailable: Mapping[str, str] = field(default_factory=_empty)
+    sources: Mapping[str, str] = msgspec.field(default_factory=_empty)
+    unavailable: Mapping[str, str] = msgspec.field(default_factory=_empty)
 
 
-@dataclass(frozen=True)
-class BackendStatus:
+class BackendStatus(msgspec.Struct, frozen=True):
     """Whether one probe backend ran, and if not, why, in one sentence a person can act on."""
 
     name: str
@@ -121,8 +118,7 @@ class BackendStatus:
     device_count: int = 0
 
 
-@dataclass(frozen=True)
-class Machine:
+class Machine(msgspec.Struct, frozen=True):
     """Everything rigcheck knows about one machine: probed, read from a profile, or described by the user."""
 
     gpus: tuple[Gpu, ...]
@@ -141,8 +137,8 @@ class Machine:
     label: str | None = None
     """A short name for display: the hostname, the profile's file name, or "2× RTX 4090 + 64 GB"."""
     backends: tuple[BackendStatus, ...] = ()
-    sources: Mapping[str, str] = field(default_factory=_empty)
-    unavailable: Mapping[str, str] = field(default_factory=_empty)
+    sources: Mapping[str, str] = msgspec.field(default_factory=_empty)
+    unavailable: Mapping[str, str] = msgspec.field(default_factory=_empty)
 
     @property
     def usable_gpus(self) -> tuple[Gpu, ...]:

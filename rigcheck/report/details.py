@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from rigcheck import units
 from rigcheck.catalog.records import Catalog, Model

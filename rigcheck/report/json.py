@@ -62,7 +62,20 @@ def schema() -> dict[str, Any]:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
-"""The field names of each dataclass met (``dataclasses.fields`` once per class, not once per record)."""
+"""The field names of each record class met, a dataclass or a msgspec Struct (looked up once per class, not once
+per record)."""
+
+
+def _record_fields(value: Any) -> tuple[str, ...] | None:
+    """The field names of a dataclass or msgspec Struct instance (kept in ``_FIELDS``); None for anything else."""
+    kind = type(value)
+    names = getattr(kind, "__struct_fields__", None)  # a msgspec Struct: the settings, the machines
+    if names is None:
+        if not dataclasses.is_dataclass(value) or isinstance(value, type):
+            return None
+        names = tuple(f.name for f in dataclasses.fields(value))  # MachineReport among them
+    _FIELDS[kind] = names
+    return names
 
 
 def _plain(value: Any) -> Any:
@@ -80,9 +93,7 @@ def _plain(value: Any) -> Any:
         return _plain(value.to_dict())
     if isinstance(value, (Band, MemoryBreakdown)):
         return _plain(value.to_dict())
-    names = _FIELDS.get(kind)
-    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))  # MachineReport among them
+    names = _FIELDS.get(kind) or _record_fields(value)
     if names is not None:
         return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, dict):

@@ -6,6 +6,8 @@ read) so each test can say exactly which verdict and ordering it expects; the re
 
 from __future__ import annotations
 
+import msgspec
+
 from rigcheck.catalog.records import Catalog, Device, HostedOffer, Model, Quant, Score
 from rigcheck.desktop.catalog_info import CatalogInfo
 from rigcheck.desktop.services import Services
@@ -151,6 +153,12 @@ def fake_parse_size(text: str) -> int:
     raise ValueError(f"{text!r} is not a size like 64GB")
 
 
+class RecordingServices(Services, frozen=True):
+    """Services whose fake ``evaluate`` keeps the settings of each call, in order, in ``_calls``."""
+
+    _calls: list = msgspec.field(default_factory=list)
+
+
 def make_services(machine: Machine | None = None, catalog: Catalog | None = None, **changes) -> Services:
     catalog = catalog or make_catalog()
     machine = machine or gpu_machine()
@@ -169,7 +177,7 @@ def make_services(machine: Machine | None = None, catalog: Catalog | None = None
             raise ValueError(f"no single model matches {query!r}")
         return hits[0]
 
-    services = Services(
+    services = RecordingServices(
         probe_machine=lambda: machine,
         load_catalog=lambda: catalog,
         catalog_info=lambda c: CatalogInfo(c.source or "embedded", c.sequence, c.generated_at, models=len(c.models)),
@@ -180,7 +188,6 @@ def make_services(machine: Machine | None = None, catalog: Catalog | None = None
         parse_size=fake_parse_size,
         find_model=find_model,
         resolve_gpu=lambda gpu, devices: next((d for d in devices if d.name == gpu.name), None),
+        _calls=calls,
     )
-    services = services.with_(**changes)
-    object.__setattr__(services, "_calls", calls)
-    return services
+    return services.with_(**changes)

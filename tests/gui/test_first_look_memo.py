@@ -6,10 +6,10 @@ import datetime
 import os
 import pickle
 import time
-from dataclasses import replace
 
 import msgspec
 import pytest
+from msgspec.structs import replace
 
 from rigcheck.catalog import paths
 from rigcheck.catalog.records import encode_catalog

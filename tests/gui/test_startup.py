@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 from concurrent.futures import Future
-from dataclasses import replace
 
+from msgspec.structs import replace
 from PySide6.QtCore import QThreadPool
 
 from rigcheck.desktop.app import open_window

@@ -3,7 +3,6 @@ ranges, machines from the profile types and ``RANGES``. Anything these make, val
 
 from __future__ import annotations
 
-import dataclasses
 import types
 import typing
 from collections.abc import Mapping
@@ -114,15 +113,15 @@ def _for_type(tp, name: str = "") -> st.SearchStrategy:
         return st.lists(_for_type(args[0], name), max_size=3).map(tuple)
     if origin in (dict, Mapping):
         return st.dictionaries(_text, _text, max_size=2).map(types.MappingProxyType)
-    if dataclasses.is_dataclass(tp):
-        return _dataclass(tp)
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return _record(tp)
     raise TypeError(tp)
 
 
-def _dataclass(cls) -> st.SearchStrategy:
+def _record(cls: type[msgspec.Struct]) -> st.SearchStrategy:
     hints = typing.get_type_hints(cls)
-    return st.builds(cls, **{f.name: _for_type(hints[f.name], f.name) for f in dataclasses.fields(cls)})
+    return st.builds(cls, **{name: _for_type(hints[name], name) for name in cls.__struct_fields__})
 
 
-machines = _dataclass(Machine)
+machines = _record(Machine)
 """Any machine a profile may describe (what ``load_profile`` accepts)."""

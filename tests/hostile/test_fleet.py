@@ -5,7 +5,6 @@ PDF is laid out section by section, and ``probe --format prometheus`` writes met
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import os
@@ -46,8 +45,8 @@ def _estimated(machine_report) -> int:
 
 def _machines(n: int, catalog=EMBEDDED) -> list[Machine]:
     names = ["RTX 4090", "2 x RTX 3090", "H100 SXM", "RTX 5090"]
-    return [dataclasses.replace(devices.hypothetical_machine([names[i % 4]], (64 + 64 * (i % 3)) * 2**30,
-                                                             catalog=catalog), label=f"node-{i}")
+    return [msgspec.structs.replace(devices.hypothetical_machine([names[i % 4]], (64 + 64 * (i % 3)) * 2**30,
+                                                                 catalog=catalog), label=f"node-{i}")
             for i in range(n)]
 
 

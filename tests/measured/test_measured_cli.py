@@ -3,7 +3,6 @@ shown beside the estimate, a bounded correction of that machine's band, never of
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -11,6 +10,7 @@ import stat
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from rigcheck.catalog.devices import hypothetical_machine, parse_size
@@ -32,7 +32,7 @@ def _run(capsys, *argv):
 
 def _profile(tmp_path, gpu: str, host: str) -> str:
     m = hypothetical_machine([gpu], parse_size("64GB"))
-    m = dataclasses.replace(m, origin="profile", hostname=host, label=host)
+    m = msgspec.structs.replace(m, origin="profile", hostname=host, label=host)
     path = tmp_path / f"{host}.json"
     path.write_text(dump_profile(m))
     return str(path)

@@ -7,8 +7,7 @@ slowest GPU's bandwidth over the weights; TTFT is prompt / (10,000 tokens/s per 
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 import pytest
 
 from rigcheck.catalog.records import Catalog, Device, Model, Quant, RentalOffer
@@ -230,7 +229,7 @@ def test_quality_is_the_rules_near_lossless_counts_as_one():
 
 def machine_with(gpus: int, ram_gb: float) -> Machine:
     m = fake_machine([f"{gpus} x Card24"] if gpus > 1 else ["Card24"], int(ram_gb * GIB), CATALOG)
-    return dataclasses.replace(m, origin="probed", label="desk")
+    return msgspec.structs.replace(m, origin="probed", label="desk")
 
 
 def advice(m, mach, **target):
@@ -263,7 +262,7 @@ def test_a_speed_target_makes_ram_offload_useless_and_says_so_by_leaving_it_out(
 
 
 def test_a_unified_memory_machine_moves_to_a_bigger_one():
-    mac = dataclasses.replace(fake_machine(["Mac"], int(96 * GIB), CATALOG), origin="probed", label="mac")
+    mac = msgspec.structs.replace(fake_machine(["Mac"], int(96 * GIB), CATALOG), origin="probed", label="mac")
     result = advice(model(140, 75, 42), mac, quant="BF16")  # 142 GB: needs 192 GiB x 0.75
     assert [u.kind for u in result] == ["machine"]
     assert result[0].change == "move to a Mac 192 GB" and result[0].cost_usd == 5600.0

@@ -188,6 +188,8 @@ def test_memory_chart_draws_the_limit_the_verdicts_used_and_says_what_does_not_f
     fit says so on its bar (a bar under the line may still not fit: whole layers are placed)."""
     from dataclasses import replace
 
+    import msgspec
+
     from rigcheck.report.charts import memory_chart
 
     report = build_report([make_machine()], catalog, Settings(), engine=engine,
@@ -200,8 +202,9 @@ def test_memory_chart_draws_the_limit_the_verdicts_used_and_says_what_does_not_f
     picked = next(d for d in report.machines[0].details if d.best_quant)
     assert "★ pick" in memory_chart(picked) and "best quant" not in memory_chart(picked)  # one word, as elsewhere
     # Budgets smaller than the machine's raw size (headroom, reserve) are what is drawn, whatever the capacity says.
-    tight = replace(detail, quants=tuple(replace(e, memory=replace(e.memory, gpu_budget_bytes=23 * GIB,
-                                                                  budget_bytes=85 * GIB)) for e in detail.quants))
+    tight = replace(detail, quants=tuple(replace(e, memory=msgspec.structs.replace(e.memory, gpu_budget_bytes=23 * GIB,
+                                                                                  budget_bytes=85 * GIB))
+                                         for e in detail.quants))
     svg = memory_chart(tight)
     assert "usable VRAM + RAM 85 GiB" in svg and "88 GiB" not in svg
 

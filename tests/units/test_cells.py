@@ -67,7 +67,7 @@ def row(shown: Estimate | None, offers: tuple[HostedOffer, ...] = ()) -> ModelRo
 def test_cells_module_is_qt_free():
     # The start-up helper computes the first table with it before anything heavy is loaded (fresh interpreter).
     code = ("import sys, rigcheck.desktop.models.cells; sys.exit(1 if any(m.startswith(("
-            "'msgspec', 'PySide6', 'rigcheck.catalog.records', 'rigcheck.catalog.hosted', "
+            "'PySide6', 'rigcheck.catalog.records', 'rigcheck.catalog.hosted', "
             "'rigcheck.desktop.models.rows')) for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 

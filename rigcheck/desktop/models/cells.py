@@ -8,8 +8,9 @@ pricing module, and sends these rows to the GUI process to paint. So this module
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from rigcheck import units
 from rigcheck.estimate import rules
@@ -62,8 +63,7 @@ SortValue = str | float | int | tuple | None
 None is unknown."""
 
 
-@dataclass(frozen=True, slots=True)
-class TableRow:
+class TableRow(msgspec.Struct, frozen=True):
     """Everything the model table shows and filters on for one model, with no catalog records behind it."""
 
     model_id: str

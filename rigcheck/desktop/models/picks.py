@@ -10,7 +10,8 @@ model of 3 bits or more qualifies.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from rigcheck import units
 from rigcheck.desktop.models.cells import CAPABILITY, DECODE, HOSTED, MODEL, PARAMS, QUANT, TTFT, TableRow
@@ -33,8 +34,7 @@ CATEGORIES: tuple[tuple[str, str, Callable[[TableRow], bool]], ...] = (
 """(title, what qualifies, test): the uses the strip has a pick for."""
 
 
-@dataclass(frozen=True, slots=True)
-class PickCard:
+class PickCard(msgspec.Struct, frozen=True):
     """One use's pick: the lines its card shows (plain text) and the model it selects."""
 
     title: str

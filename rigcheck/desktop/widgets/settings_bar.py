@@ -5,8 +5,7 @@ Emits ``changed(Settings)`` once per edit, debounced, so typing a number does no
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from msgspec.structs import replace
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 

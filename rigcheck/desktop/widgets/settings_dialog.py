@@ -6,8 +6,7 @@ accepting re-evaluates with them and they are remembered in ``rigcheck.ini``.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from msgspec.structs import replace
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,

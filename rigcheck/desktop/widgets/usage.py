@@ -5,11 +5,10 @@ Sampling runs on the worker pool (an NVML query can take tens of milliseconds), 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
-@dataclass(frozen=True)
-class UsageSample:
+class UsageSample(msgspec.Struct, frozen=True):
     ram_used_bytes: int | None
     ram_total_bytes: int | None
     vram_used_bytes: int | None
