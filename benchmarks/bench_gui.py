@@ -3,7 +3,9 @@
 Targets (issue 6, issue 16): cold start <= 1.5 s and <= 1.5x a bare PySide6 window started the same way in the same
 run (the window with its picks strip and table on screen);
 no GUI-thread stall over 100 ms while re-evaluating and refreshing the catalog; RSS <= 300 MB.
-Each start-up figure is the median of several runs in fresh processes (the box is shared and noisy).
+Each start-up figure is the median of several runs in fresh processes (the box is shared and noisy). Beside them, a
+floor for reference (informative): a window of PySide6 alone, making the same PySide6 types as rigcheck's and showing
+labels, a toolbar and a table, with none of rigcheck's code (``FLOOR``).
 """
 
 from __future__ import annotations
@@ -106,6 +108,46 @@ FULL = textwrap.dedent("""
 """)
 
 
+TYPES_MADE = textwrap.dedent("""
+    # The PySide6 types (each with its Python enums, created at first use) the window has made by its first paint.
+    import enum, json, PySide6.QtCore, PySide6.QtGui, PySide6.QtWidgets
+    names = [f"{m.__name__.rsplit('.', 1)[1]}.{n}" for m in (PySide6.QtCore, PySide6.QtGui, PySide6.QtWidgets)
+             for n, v in list(vars(m).items()) if isinstance(v, type)]
+    open(os.environ["BENCH_TYPES_OUT"], "w").write(json.dumps(names))
+""")
+
+FLOOR = textwrap.dedent("""
+    import os, time, json
+    # The floor under the full start: a bare window that also makes every PySide6 type the full one makes by its
+    # first paint (TYPES_MADE), and shows 12 plain-text labels, a toolbar of 8 actions and a 113 x 12 table of
+    # strings from a Python model. None of rigcheck's code: what PySide6 itself costs for such a window.
+    import PySide6.QtCore as C, PySide6.QtGui as G, PySide6.QtWidgets as W
+    app = W.QApplication([])
+    modules = {"QtCore": C, "QtGui": G, "QtWidgets": W}
+    for name in json.loads(open(os.environ["BENCH_TYPES_OUT"]).read()):
+        module, _, attr = name.partition(".")
+        getattr(modules[module], attr, None)
+    class Model(C.QAbstractTableModel):
+        def rowCount(self, parent=None): return 113
+        def columnCount(self, parent=None): return 12
+        def data(self, index, role=0): return f"r{index.row()} c{index.column()}" if role == 0 else None
+        def headerData(self, section, orientation, role=0): return f"column {section}" if role == 0 else None
+    w = W.QMainWindow(); central = W.QWidget(); layout = W.QVBoxLayout(central)
+    for i in range(12):
+        label = W.QLabel(f"label {i}"); label.setTextFormat(C.Qt.TextFormat.PlainText); layout.addWidget(label)
+    table = W.QTableView(); table.setModel(Model()); layout.addWidget(table, 1)
+    bar = W.QToolBar("Main")
+    for i in range(8):
+        bar.addAction(G.QAction(f"action {i}", w))
+    w.addToolBar(bar); w.setCentralWidget(central); w.resize(1600, 1000); w.show()
+    app.processEvents()
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"ready elapsed={time.time() - float(os.environ['BENCH_T0'])} cpu={usage.ru_utime + usage.ru_stime}",
+          flush=True)
+""")
+
+
 def _env(tmp: str) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -136,17 +178,24 @@ def cold_start(env) -> dict[str, float]:
     """Medians over RUNS fresh processes each, bare and full runs interleaved (the box's speed drifts)."""
     from rigcheck.catalog.store import load_catalog
 
-    env = {**env, "BENCH_MODELS": str(len(load_catalog().models))}
+    env = {**env, "BENCH_MODELS": str(len(load_catalog().models)),
+           "BENCH_TYPES_OUT": str(Path(env["HOME"]).parent / "types-made.json")}
     _timed(BARE, env)  # warm-up: writes the bytecode caches, as installing does
-    _timed(FULL, env)
-    bare_runs, full_runs = [], []
+    painted = '            marks["painted"] = time.time()\n'
+    full_made = FULL.replace(painted, painted + textwrap.indent(TYPES_MADE, " " * 12))
+    assert full_made != FULL
+    _timed(full_made, env)
+    _timed(FLOOR, env)
+    bare_runs, full_runs, floor_runs = [], [], []
     for _ in range(RUNS):
         bare_runs.append(_timed(BARE, env))
         full_runs.append(_timed(FULL, env))
+        floor_runs.append(_timed(FLOOR, env))
     def median(runs, key):
         return statistics.median(float(r[key]) for r in runs)
     return {"bare": median(bare_runs, "elapsed"), "full": median(full_runs, "elapsed"),
             "bare_cpu": median(bare_runs, "cpu"), "full_cpu": median(full_runs, "cpu"),
+            "floor": median(floor_runs, "elapsed"), "floor_cpu": median(floor_runs, "cpu"),
             "interactive": median(full_runs, "interactive"), "rows": int(full_runs[-1]["rows"]),
             "rss_mb": max(int(r["rss"]) for r in full_runs) / 2**20,
             "helper_rss_mb": max(int(r["helper_rss"]) for r in full_runs) / 2**10}
@@ -290,6 +339,9 @@ def run() -> bool:
         print(f"  the same in CPU time of the GUI process (less sensitive to a busy box): "
               f"{cs['full_cpu'] * 1000:.0f} ms against {cs['bare_cpu'] * 1000:.0f} ms, "
               f"{cs['full_cpu'] / cs['bare_cpu']:.2f}x (informative)")
+        print(f"  floor: a bare window making the same PySide6 types and showing 12 labels, 8 actions and a "
+              f"113-row table, none of rigcheck's code: {cs['floor']:.2f} s, {cs['floor'] / cs['bare']:.2f}x "
+              f"(CPU {cs['floor_cpu'] / cs['bare_cpu']:.2f}x; informative)")
         print(f"  until this process has its own evaluation (detail pane, what-if, export): {interactive:.2f} s "
               f"(target <= {COLD_START_TARGET_S} s) -> {'ok' if interactive <= COLD_START_TARGET_S else 'MISSED'}")
         print(f"resident memory when populated: {rss_mb:.0f} MB (target <= {RSS_TARGET_MB:.0f} MB) -> "
