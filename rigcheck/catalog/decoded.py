@@ -91,10 +91,12 @@ def write(source: Path, catalog: Catalog) -> None:
     except OSError:
         pass  # none yet
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # removed by cache.remove_stale_temporaries
+    created = False
     try:
         payload = msgspec.msgpack.encode(catalog)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        fd = os.open(temporary, flags, 0o600)
+        fd = os.open(temporary, flags, 0o600)  # exists: another thread of this process is writing the copy
+        created = True
         with os.fdopen(fd, "wb") as handle:
             handle.write(HEADER + key + b"\n" + b"%d\n" % zlib.crc32(payload))
             handle.write(payload)
@@ -102,10 +104,11 @@ def write(source: Path, catalog: Catalog) -> None:
             raise FileExistsError("the catalog changed while its copy was written")
         os.replace(temporary, path)
     except (OSError, MemoryError):
-        try:
-            temporary.unlink(missing_ok=True)
-        except OSError:
-            pass
+        if created:  # never another thread's file
+            try:
+                temporary.unlink(missing_ok=True)
+            except OSError:
+                pass
 
 
 def discard(source: Path) -> None:

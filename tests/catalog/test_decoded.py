@@ -242,3 +242,17 @@ def test_a_copy_changed_anywhere_gives_checked_records_or_the_json(source, edits
         assert catalog == (found if accepted else good)
     else:
         assert load(source) == good
+
+
+def test_a_second_writer_in_the_same_process_leaves_the_first_ones_file_alone(source, embedded):
+    """Two threads of one process writing the copy at once: the second finds the first's temporary file and
+    gives up, without removing it (the first then moves it in)."""
+    good = load(source)
+    copy = decoded.copy_path(source)
+    copy.unlink()
+    temporary = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(b"being written by another thread")
+    decoded.write(source, good)
+    assert temporary.read_bytes() == b"being written by another thread"
+    assert not copy.exists()
+    temporary.unlink()
