@@ -300,10 +300,10 @@ def read_cached() -> CachedCatalog:
     return CachedCatalog(None, problem, None)
 
 
-def _read_one(path: Path) -> tuple[Catalog | None, str | None]:
+def _read_one(path: Path, *, keep_copy: bool = True) -> tuple[Catalog | None, str | None]:
     """(catalog, None), (None, reason) when unusable, (None, None) when absent. A large catalog is read from its
-    decoded copy when one made from this file is beside it (``decoded``), and such a copy is written after the
-    JSON is read; the records are checked either way."""
+    decoded copy when one made from this file is beside it (``decoded``), and (``keep_copy``) such a copy is
+    written after the JSON is read; the records are checked either way."""
     catalog = decoded.read(path)
     if catalog is not None:
         try:
@@ -325,7 +325,8 @@ def _read_one(path: Path) -> tuple[Catalog | None, str | None]:
         catalog = validate_catalog_bytes(data)
     except CatalogError as exc:
         return None, f"the cached catalog {path.name} is corrupt ({exc})"
-    decoded.write(path, catalog)
+    if keep_copy:
+        decoded.write(path, catalog)
     return catalog, None
 
 
@@ -413,7 +414,7 @@ def install_catalog(data: bytes, meta: CacheMeta, signature: str | None = None, 
     meta = msgspec.structs.replace(meta, sha256=hashlib.sha256(data).hexdigest())
     moves: list[tuple[str, Path]] = []
     try:
-        old_catalog, _problem = _read_one(current)
+        old_catalog, _problem = _read_one(current, keep_copy=False)  # about to be replaced: no copy of it
         if old_catalog is not None:
             # Only a good copy may become the previous one: a corrupt current file must not evict it.
             old_bytes = current.read_bytes()

@@ -196,10 +196,14 @@ def test_a_special_source_gets_no_copy(monkeypatch, tmp_path):
 
 def test_installing_a_catalog_writes_its_copy_and_drops_the_previous_ones(source, embedded, monkeypatch):
     load(source)
-    cache._read_one(cache.previous_path())  # no previous copy yet: nothing to drop
+    decoded.discard(source)  # the catalog in place has no copy (a build that has not loaded it yet)
+    written = []
+    write = decoded.write
+    monkeypatch.setattr(decoded, "write", lambda path, catalog: (written.append(path), write(path, catalog)))
     newer = msgspec.structs.replace(embedded, sequence=embedded.sequence + 9, models=embedded.models[:15])
     cache.install_catalog(encode_catalog(newer), cache.CacheMeta(source_url="https://example.test/f.json",
                                                                  fetched_at="2026-12-03T10:00:00Z"))
+    assert written == [source], "a copy of the new catalog only, none of the one it replaced"
     assert cache.previous_path().is_file(), "the old catalog kept as the previous good copy"
     assert not decoded.copy_path(cache.previous_path()).exists()
     reads = Reads(monkeypatch)
