@@ -9,8 +9,10 @@ machine's GPUs, the catalog's status line) depends only on:
 - the estimator settings;
 - the machine as probed, without what moves between two probes when the settings ask what the machine can run
   (``memory_basis`` "total"): free VRAM and RAM, free disk, the probe's time;
-- the time: the status line says when the catalog expired ("today", "3 days ago"), so the key holds the day and a
-  memo is stale from the moment that sentence would change (``catalog.cache.expiry_warning_until``).
+- the time, in one sentence only: the status line says when the catalog expired ("today", "3 days ago"), so a memo is
+  stale from the moment that sentence would change (``catalog.cache.expiry_warning_until``). Nothing else in it
+  depends on the date (the catalog's age is worked out by the window as it shows it), so the day is not in the key:
+  a large catalog's first start of the day is as quick as the next ones.
 
 So the helper writes what it computed with a key over those inputs, and a later helper whose inputs give the same
 key sends it again without loading the catalog. A CRC-32 of the payload turns a memo damaged on the disk into a
@@ -23,7 +25,6 @@ damaged or foreign one is a miss, and a memo that cannot be written is not an er
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import math
 import os
@@ -64,7 +65,6 @@ def memo_key(settings, machine) -> bytes:
         [(name, _file_key(folder / name)) for name in CATALOG_FILES],
         repr(settings),
         repr(_stable(machine) if settings.memory_basis == "total" else msgspec.structs.replace(machine, probed_at=None)),
-        datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest().encode()
 

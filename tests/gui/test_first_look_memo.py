@@ -80,7 +80,9 @@ def test_a_changed_catalog_file_makes_another_key():
         before = after
 
 
-def test_another_build_or_day_makes_another_key(monkeypatch):
+def test_another_build_makes_another_key_and_another_day_does_not(monkeypatch):
+    """The day is not an input of a first look: its one date-dependent sentence (the catalog's expiry) makes the
+    memo stale when it changes (``until``), so a large catalog's first start of the day finds the memo."""
     before = _key()
     monkeypatch.setattr(first_look_memo, "_code_fingerprint", lambda: [("/estimate/speed.py", 1, 2)])
     assert _key() != before
@@ -93,8 +95,9 @@ def test_another_build_or_day_makes_another_key(monkeypatch):
         def now(cls, tz=None):
             return real.now(tz) + datetime.timedelta(days=1)
 
-    monkeypatch.setattr(first_look_memo.datetime, "datetime", Tomorrow)
-    assert _key() != before
+    monkeypatch.setattr(datetime, "datetime", Tomorrow)
+    monkeypatch.setattr(time, "time", lambda: real.now().timestamp() + 86400)
+    assert _key() == before
 
 
 def test_the_code_fingerprint_covers_every_module_and_the_embedded_catalog():
