@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -54,23 +54,6 @@ class _Arrival(QObject):
     """Carries "the helper has finished" from the thread that waits for it to the GUI thread."""
 
     arrived = Signal()
-
-
-class _FirstPaint(QObject):
-    """Calls ``then`` (through the event loop) after the first paint of the widget it filters, then stops
-    filtering (no Python call on the widget's later events)."""
-
-    def __init__(self, then, parent: QObject):
-        super().__init__(parent)
-        self.then = then
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.Paint and self.then is not None:
-            then, self.then = self.then, None
-            QTimer.singleShot(0, then)
-            watched.removeEventFilter(self)
-            self.deleteLater()
-        return False
 
 
 class MainWindow(WindowActions, CatalogActions, QMainWindow):
@@ -286,13 +269,17 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
     def after_first_paint(self, callback) -> None:
         """Run ``callback`` once, just after the table's first paint (or after FIRST_PAINT_FALLBACK_MS)."""
         pending = [callback]
+        table = self.models_page.table
 
         def run() -> None:
             if pending:
                 pending.pop()()
 
-        viewport = self.models_page.table.viewport()
-        viewport.installEventFilter(_FirstPaint(run, viewport))
+        def painted() -> None:
+            table.painted.disconnect(painted)  # no Python call on the table's later paints
+            QTimer.singleShot(0, self, run)  # through the event loop: the paint is on screen first
+
+        table.painted.connect(painted)
         QTimer.singleShot(FIRST_PAINT_FALLBACK_MS, self, run)
 
     def _show_machine(self, machine: Machine, specs) -> None:

@@ -63,6 +63,18 @@ def shrink_to_fit(natural: dict[int, int], available_px: int, header_px: dict[in
     return widths
 
 
+class ModelsTable(QTableView):
+    """The model table. ``painted`` is emitted after each paint of its rows: ``MainWindow.after_first_paint`` waits
+    for it. (An event filter on the viewport would do as well, at a cost at start-up: PySide wraps each event a
+    filter sees in its Python class, and the first one makes a class for every kind of event Qt has, 51 of them.)"""
+
+    painted = Signal()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().paintEvent(event)
+        self.painted.emit()
+
+
 class ModelsPage(QWidget):
     selected = Signal(object)
     """The selected ModelRow, or None."""
@@ -120,7 +132,7 @@ class ModelsPage(QWidget):
             bar.addWidget(w)
         bar.addWidget(self.count)
 
-        self.table = QTableView()
+        self.table = ModelsTable()
         # A viewport made here rather than by Qt: the first viewport() call from Python (the ready check of the
         # start-up benchmark, tests) then finds its wrapper instead of having PySide load every QtWidgets
         # class, with its enums, to type a C++-made QWidget (about 15 ms).
