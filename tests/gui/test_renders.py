@@ -101,3 +101,37 @@ def test_render_shows_usable_picks_first_and_clips_nothing(qapp, catalog, kind, 
     finally:
         window.machine_panel.sparkline.timer.stop()
         window.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_cost_chart_parts_fit_and_its_note_shows_whole_lines(qapp, catalog, size):
+    """The cost chart of an 8x H200 node's DeepSeek-R1 (a three-sentence break-even note): caption, plot, key and
+    note each within the chart, the plot at least its minimum height; the whole note when the pane is tall enough,
+    else whole lines of it (at least one) with the rest to scroll."""
+    from rigcheck.desktop.app import _select_tab
+    from rigcheck.desktop.widgets.charts import PLOT_MIN_HEIGHT
+
+    machine = hypothetical_machine(["8 x H200"], 2048 * GIB, catalog=catalog)
+    services = default_services().with_(load_catalog=lambda: catalog, first_look=None)
+    window = populated_window(qapp, services, machine, size, select="deepseek-ai/DeepSeek-R1")
+    try:
+        _select_tab(window.detail_page, "Cost")
+        for _ in range(3):
+            qapp.processEvents()
+        chart = window.detail_page.cost_chart
+        note = chart.note.text()
+        assert note.count("\n") >= 2 and "cheapest" in note, note
+        for part in (chart.caption, chart.plot, chart.legend, chart.note_area):
+            assert part.isVisible() and 0 <= part.y() and part.geometry().bottom() < chart.height(), \
+                (type(part).__name__, part.geometry(), chart.height())
+        assert chart.plot.height() >= PLOT_MIN_HEIGHT
+        needed = chart.note.heightForWidth(chart.width())
+        line = chart.note.fontMetrics().lineSpacing()
+        if size == (2560, 1440):
+            assert chart.note_area.height() >= needed, (chart.note_area.height(), needed)
+        else:
+            assert chart.note_area.height() < needed and chart.note_area.height() % line == 0
+        assert chart.note_area.height() >= line
+    finally:
+        window.machine_panel.sparkline.timer.stop()
+        window.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
@@ -80,6 +80,9 @@ class Legend(QWidget):
     columns, so a narrow chart shows its key on more rows instead of cutting it.
     """
 
+    reflowed = Signal()
+    """Its entries or their rows changed (the chart then gives its note the height left)."""
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._layout = QGridLayout(self)
@@ -114,6 +117,7 @@ class Legend(QWidget):
         self._columns = 0
         self._flow()
         self.setVisible(bool(entries))
+        self.reflowed.emit()
 
     def _columns_for(self, width: int) -> int:
         """The most entries a row of ``width`` pixels holds, with every column as wide as its widest entry."""
@@ -144,6 +148,14 @@ class Legend(QWidget):
         self._layout.setColumnStretch(2 * columns + 1, 1)
         self._columns = columns
         self.updateGeometry()
+        self.reflowed.emit()
+
+    def height_for(self, width: int) -> int:
+        """The height its rows take in a chart ``width`` pixels wide (0 without entries)."""
+        if not self._pairs:
+            return 0
+        rows = -(-len(self._pairs) // self._columns_for(width))
+        return rows * max(max(key.sizeHint().height(), label.sizeHint().height()) for key, label in self._pairs)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -170,6 +182,7 @@ class _Chart(QWidget):
         self.caption = plain_label(title, bold=True, wrap=True)  # a long title never widens the pane
         self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)
         self.legend = Legend()
+        self.legend.reflowed.connect(self._fit_note)
         self.apply_palette()
         self.note = plain_label("", wrap=True)
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -178,7 +191,6 @@ class _Chart(QWidget):
         self.note_area.setWidget(self.note)
         self.note_area.setWidgetResizable(True)
         self.note_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.note_area.setMaximumHeight(2 * self.fontMetrics().lineSpacing() + 6)
         self.note_area.hide()
         layout.addWidget(self.caption)
         layout.addWidget(self.plot, 1)
@@ -204,6 +216,24 @@ class _Chart(QWidget):
         """The words under the chart (what is off it, the break-even); hidden when there are none."""
         self.note.setText(text)
         self.note_area.setVisible(bool(text))
+        self._fit_note()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_note()
+
+    def _fit_note(self) -> None:
+        """The note's height: what its text needs at the chart's width, as far as the chart has room for it with
+        the plot at its minimum height, and at least one line (the rest then scrolls)."""
+        if not self.note.text():
+            return
+        width = max(1, self.width())
+        need = self.note.heightForWidth(width) + 4
+        line = self.note.fontMetrics().lineSpacing()
+        spacing = max(0, self.layout().spacing())
+        room = (self.height() - self.caption.heightForWidth(width) - self.legend.height_for(width)
+                - PLOT_MIN_HEIGHT - 3 * spacing)
+        self.note_area.setFixedHeight(need if need <= room else max(1, room // line) * line)  # whole lines
 
     def clear(self, note: str = "") -> None:
         self.plot.clear()
