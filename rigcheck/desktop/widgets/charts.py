@@ -467,7 +467,7 @@ class ServingChart(_Chart):
         super().__init__("Per-user against node output tokens/s as concurrency grows", parent)
         self.plot.setLogMode(x=True, y=True)
         self.plot.setLabel("bottom", "node output tok/s")
-        self.plot.setLabel("left", "tok/s per user")
+        self.plot.setLabel("left", "user tok/s")
 
     def set_data(self, points, ttft_limit_s: float, note: str = "", title: str | None = None) -> None:
         self.clear(note)
