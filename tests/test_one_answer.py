@@ -137,3 +137,52 @@ def test_the_owned_door_of_cost_runs_the_rules_pick(capsys, machine, model):
     fit = run_json(capsys, "fit", *machine, "--model", model, "--best", "--json")["results"][0]
     doors = {d["door"]: d for d in run_json(capsys, "cost", *machine, "--model", model, "--json")["doors"]}
     assert doors["owned"]["label"].endswith(f" ({fit['quant']})"), (doors["owned"]["label"], fit["quant"])
+
+
+NODE = ("--gpu", "8 x H200", "--ram", "2TB")
+
+
+@pytest.mark.parametrize(("machine", "gpus", "ram_gib"), [
+    (MACHINE, ["RTX 4090"], 64),  # some fit, some are too slow, some do not fit, three cannot be estimated
+    (NODE, ["8 x H200"], 2048),  # everything estimated runs: the three unestimated still count in the total
+])
+def test_fit_the_app_and_the_report_count_the_same_models_out_of_the_catalog(capsys, tmp_path, machine, gpus,
+                                                                              ram_gib):
+    from rigcheck.catalog.devices import hypothetical_machine
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop.models.cells import table_rows
+    from rigcheck.desktop.models.picks import capacity_line
+    from rigcheck.desktop.models.rows import build_rows
+    from rigcheck.estimate.engine import evaluate
+    from rigcheck.estimate.types import Settings
+
+    catalog = load_catalog()
+    total = len(catalog.models)
+    assert main(["fit", *machine]) == 0
+    footer = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Usable here: "))
+    usable = int(footer.split()[2])
+    assert footer.startswith(f"Usable here: {usable} of {total} models;"), footer
+    parts = {"fit but are too slow": 0, "do not fit": 0, "are not estimated": 0}
+    for part in footer.split(". Listed")[0].split("; ")[1:]:
+        count, _, words = part.partition(" ")
+        parts[next(p for p in parts if words.startswith(p))] = int(count)
+    assert parts["are not estimated"] == 3, footer
+    assert usable + sum(parts.values()) == total, "the footer's parts add up to the catalog's models"
+
+    summary = _report_summary(capsys, tmp_path, machine)
+    assert (summary["catalog_models"], summary["usable_models"], summary["unestimated_models"]) == (
+        total, usable, parts["are not estimated"])
+    assert summary["fitting_models"] == usable + parts["fit but are too slow"]
+    assert f"runs {usable} of the catalog's {total} models usably" in summary["headline"]
+
+    what_if = hypothetical_machine(gpus, ram_gib * 2**30, catalog)
+    settings = Settings()
+    cells = table_rows(build_rows(catalog, evaluate(what_if, catalog, settings), settings))
+    assert capacity_line(cells).endswith(f" {usable} of {total} models run usably.")
+
+
+def _report_summary(capsys, tmp_path, machine) -> dict:
+    out = tmp_path / "report.json"
+    assert main(["report", *machine, "-o", str(out)]) == 0
+    capsys.readouterr()
+    return json.loads(out.read_text(encoding="utf-8"))["machines"][0]["summary"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rigcheck import units
+from rigcheck.estimate.tally import ModelTally, tally
 
 
 class ModelFacts:
@@ -87,12 +88,9 @@ class PicksListing:
     """One row per model shown, and what the footer says about the models that are not."""
 
     rows: list
-    usable_models: int = 0
-    """Models with a usable pick (all estimated, before any filter or cut)."""
-    slow_models: int = 0
-    """Models that fit but have no usable row."""
-    no_fit_models: int = 0
-    """Models none of whose quants fits."""
+    tally: ModelTally = ModelTally(0, 0, 0, 0)
+    """The models looked at by what this machine does with them (before any filter or cut): the footer's counts,
+    the same as the GUI's and the report's (``estimate.tally``)."""
     hidden_no_fit: int = 0
     """Of those, left out of the listing (not asked for by name)."""
     left_by_usable: int = 0
@@ -103,10 +101,6 @@ class PicksListing:
     """Per model asked for by name that is not usable here: why, and what to run next."""
     not_estimated: list[tuple[str, str]] = field(default_factory=list)
     """(model id, why) of the models looked at that have no row at all (no parameter count in the catalog)."""
-
-    @property
-    def estimated_models(self) -> int:
-        return self.usable_models + self.slow_models + self.no_fit_models
 
 
 def model_heads(results) -> dict[str, object]:
@@ -135,17 +129,14 @@ def picks_listing(results, facts: ModelFacts, *, usable_only: bool, sort: str, l
     from rigcheck.estimate.rules import why_not_usable
 
     heads = model_heads(results)
-    out = PicksListing(rows=[], not_estimated=[(m.id, not_estimated_reason(m)) for m in looked_at
-                                               if m.id not in heads])
+    unestimated = {m.id: m for m in looked_at if m.id not in heads}  # each model once, however often named
+    out = PicksListing(rows=[], not_estimated=[(model_id, not_estimated_reason(m))
+                                               for model_id, m in unestimated.items()])
+    out.tally = tally(((h.fits, h.usable) for h in heads.values()), len(heads) + len(unestimated))
     out.named_notes.extend(f"{model_id} is not estimated: {why}" for model_id, why in out.not_estimated
                            if model_id in named)
     for model_id, head in heads.items():
-        if head.usable:
-            out.usable_models += 1
-        elif head.best:
-            out.slow_models += 1
-        else:
-            out.no_fit_models += 1
+        if not head.fits:
             if model_id not in named and not show_no_fit:
                 out.hidden_no_fit += 1
                 continue
@@ -315,16 +306,18 @@ def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, 
 
 
 def _counts_line(listing: PicksListing, usable_only: bool) -> str:
-    """``"Usable here: 78 of 110 models; 13 fit but are too slow; 19 do not fit. Listed: 91 models, each at its pick;
-    not listed: the 19 that do not fit (--all lists them)."``"""
+    """``"Usable here: 78 of 113 models; 13 fit but are too slow; 19 do not fit; 3 are not estimated (...). Listed:
+    91 models, each at its pick; not listed: the 19 that do not fit (--all lists them)."``: the parts add up to the
+    models looked at (``estimate.tally``), as in the GUI and the report."""
     def verb(n: int, one: str, many: str) -> str:
         return one if n == 1 else many
 
-    parts = [f"Usable here: {listing.usable_models:,} of {units.count_text(listing.estimated_models, 'model')}"]
-    if listing.slow_models:
-        parts.append(f"{listing.slow_models:,} {verb(listing.slow_models, 'fits but is', 'fit but are')} too slow")
-    if listing.no_fit_models:
-        parts.append(f"{listing.no_fit_models:,} {verb(listing.no_fit_models, 'does', 'do')} not fit")
+    counts = listing.tally
+    parts = [f"Usable here: {counts.usable:,} of {units.count_text(counts.total, 'model')}"]
+    if counts.too_slow:
+        parts.append(f"{counts.too_slow:,} {verb(counts.too_slow, 'fits but is', 'fit but are')} too slow")
+    if counts.no_fit:
+        parts.append(f"{counts.no_fit:,} {verb(counts.no_fit, 'does', 'do')} not fit")
     left = []
     if listing.hidden_no_fit:
         left.append(f"the {listing.hidden_no_fit:,} that {verb(listing.hidden_no_fit, 'does', 'do')} not fit "

@@ -21,7 +21,7 @@ from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.probe.types import Machine
 from rigcheck.report.catalog_facts import capability_by_model, hosted_by_model
 from rigcheck.report.records import one_row_per_model
-from rigcheck.report.summary import fit_row, usable_models
+from rigcheck.report.summary import fit_row, model_tally, usable_models
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -68,6 +68,7 @@ def render(machine: Machine, catalog: Catalog, estimates: Iterable[Estimate], se
                  if e.model_id in models_by_id)
     per_model = one_row_per_model(rows)
     well = usable_models(per_model)
+    counts = model_tally(per_model, catalog)
     m = _Metrics()
     m.family("info", "rigcheck's version, the catalog and the settings the other metrics were estimated with.", [(
         {"version": __version__, "catalog_sequence": catalog.sequence, "catalog_source": catalog_source,
@@ -84,9 +85,9 @@ def render(machine: Machine, catalog: Catalog, estimates: Iterable[Estimate], se
              [({}, machine.memory.bandwidth_bytes_per_s)])
     m.family("models", "Catalog models by what this machine does with them: usable (fits and runs at usable "
              "speed), fit (fits in memory), catalog (every model the estimator could size).", [
-                 ({"state": "usable"}, len(well)),
-                 ({"state": "fit"}, sum(1 for r in per_model if r.estimate.fits)),
-                 ({"state": "catalog"}, len(per_model)),
+                 ({"state": "usable"}, counts.usable),
+                 ({"state": "fit"}, counts.fitting),
+                 ({"state": "catalog"}, counts.estimated),
              ])
     if well:
         best = well[0]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from rigcheck import units
 from rigcheck.catalog.records import Catalog, Model
 from rigcheck.estimate.rules import why_not_usable
+from rigcheck.estimate.tally import ModelTally, tally
 from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.report.catalog_facts import model_name
 from rigcheck.report.inventory import all_unified
@@ -121,19 +122,23 @@ def summarize(
         if top is not None:
             best_hosted, best_name = top.cheapest_hosted, top.model_name
             best_reason = "the most capable catalog model with a hosted offer"
-    n_catalog = len(catalog.models)
-    n_fit = sum(1 for r in per_model if r.estimate.fits)
-    n_unestimated = n_catalog - len(per_model)
+    counts = model_tally(per_model, catalog)
     headline = (
-        f"{info.label} runs {len(well)} of the catalog's {n_catalog} models usably "
+        f"{info.label} runs {counts.usable} of the catalog's {counts.total} models usably "
         f"({settings.usable.describe()} for a {units.tokens_text(settings.prompt_tokens)}-token prompt); "
-        f"{n_fit} fit in memory, {len(per_model) - n_fit} do not"
-        + (f", {n_unestimated} cannot be estimated (the catalog lacks their size or architecture)"
-           if n_unestimated else "") + "."
+        f"{counts.fitting} fit in memory, {counts.no_fit} do not"
+        + (f", {counts.not_estimated} cannot be estimated (the catalog lacks their size or architecture)"
+           if counts.not_estimated else "") + "."
     )
     return Summary(headline, runs_well, tuple(cannot), best_hosted, best_name, best_reason,
-                   catalog_models=n_catalog, usable_models=len(well), fitting_models=n_fit,
-                   unestimated_models=n_unestimated)
+                   catalog_models=counts.total, usable_models=counts.usable, fitting_models=counts.fitting,
+                   unestimated_models=counts.not_estimated)
+
+
+def model_tally(per_model: Sequence[FitRow], catalog: Catalog) -> ModelTally:
+    """The catalog's models by what this machine does with them (``estimate.tally``, as ``fit`` and the GUI count
+    them); ``per_model``: ``one_row_per_model``'s answer."""
+    return tally(((r.estimate.fits, r.usable) for r in per_model), len(catalog.models))
 
 
 def _capable_first(row: FitRow) -> tuple[float, float, str]:

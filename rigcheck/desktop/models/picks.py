@@ -15,6 +15,7 @@ import msgspec
 
 from rigcheck import units
 from rigcheck.desktop.models.cells import CAPABILITY, DECODE, HOSTED, MODEL, PARAMS, QUANT, TTFT, TableRow
+from rigcheck.estimate.tally import ModelTally, tally
 
 LONG_CONTEXT_TOKENS = 131072
 """A long-context pick holds at least this much context on this machine (128k)."""
@@ -87,8 +88,15 @@ def capacity_line(cells: Sequence[TableRow]) -> str:
         return "No catalog model runs usably on this machine: the table shows how close each comes."
     top = max(usable, key=lambda c: (_rank(c)[0], c.sort[PARAMS], _rank(c)))
     d = top.display
+    counts = model_tally(cells)
     return (f"Largest model that runs usably here: {d[MODEL]} ({d[PARAMS]} parameters), {d[QUANT]} at "
-            f"{d[DECODE]} tok/s. {sum(1 for c in cells if c.usable)} of {len(cells)} models run usably.")
+            f"{d[DECODE]} tok/s. {counts.usable} of {counts.total} models run usably.")
+
+
+def model_tally(cells: Sequence[TableRow]) -> ModelTally:
+    """The table's models by what this machine does with them (``estimate.tally``, as ``fit`` and the report count
+    them): a row without an estimate is a model that could not be estimated, counted in the total."""
+    return tally(((c.verdict != "no_fit", c.usable) for c in cells if c.verdict is not None), len(cells))
 
 
 def hint_line(cells: Sequence[TableRow]) -> str | None:
