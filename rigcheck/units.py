@@ -353,7 +353,9 @@ def mhz_text(value: float | None) -> str:
 
 
 def age_seconds_text(age_s: float | None) -> str:
-    """How long ago, from an age in seconds: ``"12 min ago"``, ``"5 h ago"``, ``"3 days ago"``."""
+    """How long ago, from an age in seconds: ``"12 min ago"``, ``"5 h ago"``, ``"3 days ago"``. The one way an age
+    reads (``catalog show``, the status bar, the reports): whole units, rounded down, so 4.7 days is "4 days ago"
+    everywhere."""
     if age_s is None:
         return "age unknown"
     if age_s < 0:
@@ -364,6 +366,11 @@ def age_seconds_text(age_s: float | None) -> str:
         return f"{int(age_s // 3600)} h ago"
     days = int(age_s // 86400)
     return "1 day ago" if days == 1 else f"{days} days ago"
+
+
+def age_days_text(age_days: float | None) -> str:
+    """``age_seconds_text`` of an age in days (a report's ``age_days``)."""
+    return age_seconds_text(None if age_days is None else round(age_days * 86400, 3))
 
 
 def age_text(iso_timestamp: str | None, now: _dt.datetime | None = None) -> str:

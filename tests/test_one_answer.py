@@ -186,3 +186,31 @@ def _report_summary(capsys, tmp_path, machine) -> dict:
     assert main(["report", *machine, "-o", str(out)]) == 0
     capsys.readouterr()
     return json.loads(out.read_text(encoding="utf-8"))["machines"][0]["summary"]
+
+
+@pytest.mark.parametrize(("age_s", "text"), [
+    (4.7 * 86400, "4 days ago"),  # the report once said "(5 days old)" beside catalog show's "4 days ago"
+    (5 * 86400 - 30, "4 days ago"),  # 4.9997 days: rounded down, never up to 5
+    (5 * 86400, "5 days ago"),
+    (86400 + 60, "1 day ago"),
+    (5 * 3600 + 20, "5 h ago"),  # under a day: the same whole hours
+    (3 * 60 + 1, "3 min ago"),
+])
+def test_the_catalog_age_reads_the_same_in_catalog_show_the_status_bar_and_the_report(age_s, text):
+    import datetime as dt
+
+    import msgspec
+
+    from rigcheck import units
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.report.catalog_facts import catalog_info
+
+    now = dt.datetime(2026, 12, 3, 16, 57, 1, tzinfo=dt.timezone.utc)
+    generated = (now - dt.timedelta(seconds=age_s)).isoformat()
+    catalog = msgspec.structs.replace(load_catalog(), generated_at=generated)
+    report_days = catalog_info(catalog, None, now).age_days
+    assert report_days == pytest.approx(age_s / 86400)  # the JSON's figure: exact
+    assert units.age_seconds_text(age_s) == text  # catalog show (store.CatalogStatus.age_s)
+    assert units.age_text(generated, now) == text  # the status bar
+    assert units.age_days_text(report_days) == text  # the report (md, html and so pdf)
+

@@ -74,7 +74,9 @@ def catalog_info(catalog: Catalog, status: Any = None, now: _dt.datetime | None 
         sequence=catalog.sequence,
         generated_at=catalog.generated_at,
         source=redact_url(source),  # a feed URL's credentials never reach a report
-        age_days=None if age_days is None else round(max(age_days, 0.0), 2),
+        # Not rounded: every view writes it as units.age_days_text does (whole days, rounded down: 4.998 days is
+        # "4 days ago"), and a figure rounded here to 5.0 would read "5 days" in one place and "4" in another.
+        age_days=None if age_days is None else max(age_days, 0.0),
         models=len(catalog.models),
         devices=len(catalog.devices),
         hosted_offers=len(catalog.hosted),

@@ -580,7 +580,7 @@ def _assumptions(d: _Doc, report: ReportData) -> None:
     d.h2("Assumptions, versions and sources", "assumptions")
     d.add("<ul>" + "".join(f"<li>{escape(a)}</li>" for a in report.assumptions) + "</ul>")
     c = report.catalog
-    age = f"{c.age_days:.0f} days old" if c.age_days is not None else "age unknown"
+    age = units.age_days_text(c.age_days)
     kv = [
         ("Catalog", f"schema {c.schema_version}, sequence {c.sequence}, generated {c.generated_at} ({age})"),
         ("Catalog source", c.source or "embedded"),

@@ -352,7 +352,7 @@ def _assumptions(out: list[str], report: ReportData) -> None:
     c = report.catalog
     out += ["## Assumptions, versions and sources", ""]
     out += [f"- {_t(a)}" for a in report.assumptions] + [""]
-    age = f"{c.age_days:.0f} days old" if c.age_days is not None else "age unknown"
+    age = units.age_days_text(c.age_days)
     out.append(
         _table(
             ["Item", "Value"],

@@ -255,6 +255,8 @@ class CatalogInfo:
     generated_at: str
     source: str | None
     age_days: float | None
+    """Days since ``generated_at`` (not rounded); the renderers write it as ``units.age_days_text`` ("4 days ago"),
+    as ``catalog show`` and the status bar do."""
     models: int
     devices: int
     hosted_offers: int

@@ -18,6 +18,7 @@ from rigcheck.report import files as report_files
 from rigcheck.report import json as report_json
 from rigcheck.report.builder import ReportBuildError
 from rigcheck.report.engine import Engine
+from rigcheck.report.files import render_text
 
 from . import schema_check
 from .conftest import GIB, fake_evaluate, make_machine
@@ -422,3 +423,28 @@ def test_chart_axes_have_a_few_ticks_whatever_their_range(limit, step, ticks):
     from rigcheck.report.charts import _ticks
 
     assert _ticks(limit, step) == pytest.approx(ticks, rel=1e-9)
+
+
+@pytest.mark.parametrize(("age_s", "text"), [
+    (4.7 * 86400, "4 days ago"),  # the report said "(5 days old)" where catalog show and the status bar said this
+    (5 * 86400 - 30, "4 days ago"),  # rounded down, as units.age_seconds_text rounds
+    (5 * 3600 + 20, "5 h ago"),  # under a day: hours, not "0 days old"
+])
+def test_every_report_format_writes_the_catalog_age_as_catalog_show_does(catalog, machine, engine, qapp, age_s,
+                                                                         text):
+    import datetime as dt
+
+    import msgspec
+
+    from rigcheck import units
+    from rigcheck.report import pdf
+
+    now = dt.datetime(2026, 12, 3, 16, 57, 1, tzinfo=dt.timezone.utc)
+    dated = msgspec.structs.replace(catalog, generated_at=(now - dt.timedelta(seconds=age_s)).isoformat())
+    report = build_report([machine], dated, Settings(), engine=engine, now=now)
+    assert units.age_seconds_text(age_s) == text  # what catalog show writes
+    assert report.catalog.age_days == pytest.approx(age_s / 86400)
+    for fmt, body in (("md", render_text(report, "md")), ("html", render_text(report, "html")),
+                      ("pdf", "".join(pdf.render_sections(report)[0]))):
+        assert f"({text})" in body, fmt
+        assert "days old" not in body, fmt
