@@ -166,6 +166,12 @@ def device_memory_text(memory_bytes: int | None, options_bytes: list[int] | tupl
     return ("up to " if unified else "") + f"{memory_bytes / GIB:g} GiB"
 
 
+def capability_text(capability: float | None) -> str:
+    """A capability (``rules.capabilities``: 0-100, one decimal) as every text view writes it: whole points,
+    ``"48"`` for 47.5 (half to even, as Python rounds); the JSON outputs keep the rules' figure."""
+    return DASH if capability is None else f"{capability:.0f}"
+
+
 def rate_text(tokens_per_s: float | None) -> str:
     """A tokens/s figure with sensible precision: 0.84, 8.4, 84, 1,840, 18.4k."""
     if tokens_per_s is None:

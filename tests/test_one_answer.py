@@ -214,3 +214,41 @@ def test_the_catalog_age_reads_the_same_in_catalog_show_the_status_bar_and_the_r
     assert units.age_text(generated, now) == text  # the status bar
     assert units.age_days_text(report_days) == text  # the report (md, html and so pdf)
 
+
+
+def test_every_json_output_gives_one_capability_figure_per_model(capsys, tmp_path):
+    # The report once rounded it to whole points (gpt-oss-120b: 48) where fit --json gave the rules' 47.5.
+    fit = {r["model_id"]: r["capability"] for r in run_json(capsys, "fit", *MACHINE, "--json")["results"]}
+    report = report_json(capsys, tmp_path)["machines"][0]
+    rows = {r["model_id"]: (r["capability"] or {}).get("value") for r in report["rows"]}
+    assert fit == rows and sum(v is not None for v in fit.values()) > 10
+    assert fit["openai/gpt-oss-120b"] == 47.5, "a capability with a decimal: the case that differed"
+    for pick in (*report["summary"]["runs_well"], *report["summary"]["cannot_run"]):
+        assert pick["capability"]["value"] == fit[pick["model_id"]]
+    for model_id in ("openai/gpt-oss-120b", "Qwen/Qwen3-32B"):
+        hosted = run_json(capsys, "hosted", "--model", model_id, "--json")["capability"]["value"]
+        assert hosted == fit[model_id]
+
+
+@pytest.mark.parametrize(("model", "text"), [
+    ("openai/gpt-oss-120b", "48"),  # 47.5: half to even, the same in every text view
+    ("Qwen/Qwen3-32B", "52"),
+])
+def test_every_text_view_writes_the_capability_alike(capsys, tmp_path, model, text):
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop.models.cells import CAPABILITY, table_row
+    from rigcheck.desktop.models.rows import build_rows
+
+    assert main(["fit", *MACHINE, "--model", model]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith(model))
+    assert f"  {text}  " in line
+    assert main(["hosted", "--model", model]) == 0
+    assert f"Capability: {text} (" in capsys.readouterr().out
+    out = tmp_path / "r.md"
+    assert main(["report", *MACHINE, "--format", "md", "-o", str(out)]) == 0
+    capsys.readouterr()
+    name = model.split("/")[-1]
+    rows = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith(f"| {name} |")]
+    assert rows and all(f"| {text} (" in line for line in rows)
+    cell = next(table_row(r) for r in build_rows(load_catalog(), []) if r.model.id == model)
+    assert cell.display[CAPABILITY] == text

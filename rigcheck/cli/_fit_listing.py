@@ -287,7 +287,7 @@ def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, 
                 _marked(_rate(r.decode_tokens_per_s), r, "decode", marking),
                 _marked(_seconds(r.ttft_s), r, "prefill", marking),
                 "yes" if r.usable else "no",
-                units.DASH if cap is None else f"{cap:.0f}",
+                units.capability_text(cap),
                 facts.hosted_text(r.model_id),
             ))
         lines.extend(_format(header, rows, {4, 5, 6, 7, 9}))

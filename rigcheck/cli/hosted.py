@@ -52,7 +52,7 @@ class _Prices:
     def capability_text(self, model_id: str) -> str:
         """``"89 (AA index, Aider polyglot, SWE-bench Verified)"``, or ``"-"`` without a capability score."""
         cap = self.capability.get(model_id)
-        return "-" if cap is None else f"{cap.value:.0f} ({cap.short_basis})"
+        return "-" if cap is None else f"{units.capability_text(cap.value)} ({cap.short_basis})"
 
     def capability_key(self, model_id: str) -> float:
         cap = self.capability.get(model_id)

@@ -13,8 +13,9 @@ from rigcheck.report.records import Capability, CatalogInfo, HostedRow
 
 
 def capability_by_model(scores: Iterable[Score]) -> dict[str, Capability]:
-    """Each scored model's capability (``rules.capabilities``) as the report shows it, with its basis."""
-    return {model_id: Capability(round(cap.value), cap.basis, tuple(p.label for p in cap.parts))
+    """Each scored model's capability (``rules.capabilities``, its figure unrounded: the one ``fit --json`` and
+    ``hosted --json`` give), with its basis."""
+    return {model_id: Capability(cap.value, cap.basis, tuple(p.label for p in cap.parts))
             for model_id, cap in rules.capabilities(scores).items()}
 
 

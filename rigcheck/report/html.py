@@ -225,7 +225,7 @@ def _capability_cell(c: Capability | None) -> str:
     """The capability and, beneath it, the benchmarks it rests on."""
     if c is None:
         return "—"
-    return f'{c.value:g}<br><span class="band">{escape(", ".join(c.benchmarks))}</span>'
+    return f'{units.capability_text(c.value)}<br><span class="band">{escape(", ".join(c.benchmarks))}</span>'
 
 
 def _hosted_cell(h: HostedRow | None) -> str:
@@ -427,7 +427,8 @@ def _detail(d: _Doc, detail: ModelDetail) -> None:
     facts = "; ".join(f"<b>{escape(k)}</b> {escape(v)}" for k, v in detail.facts)
     score = ""
     if detail.capability is not None:
-        score = f"; <b>Capability</b> {detail.capability.value:g} ({escape(detail.capability.basis)})"
+        score = (f"; <b>Capability</b> {units.capability_text(detail.capability.value)} "
+                 f"({escape(detail.capability.basis)})")
     d.add(f'<p><span class="mono">{escape(detail.model_id)}</span><br>{facts}{score}</p>')
     d.add("<h3>Every quant on this machine</h3>")
     rows = []

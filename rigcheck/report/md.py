@@ -68,7 +68,7 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[object]], numeric: Seque
 
 def _q(c: Capability | None) -> str:
     """Capability with the benchmarks it rests on: "81 (Aider polyglot)"."""
-    return "—" if c is None else f"{c.value:g} ({', '.join(c.benchmarks)})"
+    return "—" if c is None else f"{units.capability_text(c.value)} ({', '.join(c.benchmarks)})"
 
 
 def _price(h: HostedRow | None, provider: bool = True) -> str | None:

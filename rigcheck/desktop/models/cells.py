@@ -142,7 +142,7 @@ def _display(row: ModelRow, offer: HostedOffer | None) -> tuple[str, ...]:
     m = row.model
     e = row.shown
     params = units.params_text(m.params_total_b, m.params_active_b)
-    capability = units.DASH if row.capability is None else f"{row.capability.value:.0f}"
+    capability = units.capability_text(row.capability.value if row.capability else None)
     hosted = _hosted_text(row, offer)
     if e is None:
         dash = units.DASH
@@ -211,7 +211,7 @@ def _tooltips(row: ModelRow, offer: HostedOffer | None) -> tuple[str | None, ...
     model_tip = "\n".join(lines)
     capability_tip = ("No published score on " + ", ".join(rules.CAPABILITY_BENCHMARKS.values())
                       + " in the catalog" if row.capability is None else
-                      f"Capability {row.capability.value:.0f}: {row.capability.basis}")
+                      f"Capability {units.capability_text(row.capability.value)}: {row.capability.basis}")
     if offer is None:
         hosted_tip = "No hosted offer in the catalog"
     else:

@@ -76,7 +76,7 @@ def basis_text(row: ModelRow, e: Estimate | None, prompt_tokens: int) -> str:
     if row.hint is not None:
         lines.append(row.hint.text)
     if row.capability is not None:
-        lines.append(f"Capability {row.capability.value:.0f}: {row.capability.basis}.")
+        lines.append(f"Capability {units.capability_text(row.capability.value)}: {row.capability.basis}.")
     mem = e.memory
     lines.append(f"Memory {units.bytes_text(mem.total_bytes)} = weights {units.bytes_text(mem.weights_bytes)} + KV cache "
                  f"{units.bytes_text(mem.kv_cache_bytes)} for {units.tokens_text(e.context_tokens)} tokens + overhead "
@@ -347,7 +347,7 @@ class DetailPage(QWidget):
         if m.max_context_tokens:
             bits.append(f"{units.tokens_text(m.max_context_tokens)} context")
         if row.capability is not None:
-            bits.append(f"capability {row.capability.value:.0f} ({row.capability.short_basis})")
+            bits.append(f"capability {units.capability_text(row.capability.value)} ({row.capability.short_basis})")
         self.subtitle.setText(" · ".join(bits))
         ests = sorted(row.estimates, key=lambda e: -e.memory.total_bytes)
         self.quants.set_rows(ests)
