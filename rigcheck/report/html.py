@@ -14,6 +14,7 @@ from rigcheck.report.charts import WIDTH as CHART_WIDTH
 from rigcheck.report.charts import memory_chart, speed_chart
 from rigcheck.report.details import measured_lines
 from rigcheck.report.records import (
+    PLAN_WHY_HEADING,
     Capability,
     FitRow,
     FleetCell,
@@ -511,7 +512,7 @@ def _plans(d: _Doc, plans: Sequence[PlanSection]) -> None:
             d.add(
                 _table(
                     ["Configuration", "Meets target", "Buy", "Rent<br>$/h", "$/M out<br>rented",
-                     "$/M out<br>owned", "Power", "Decode<br>tok/s", "Quant and split, or why not"],
+                     "$/M out<br>owned", "Power", "Decode<br>tok/s", escape(PLAN_WHY_HEADING)],
                     (
                         [
                             _e(o.label),

@@ -15,6 +15,7 @@ from rigcheck import units
 from rigcheck.catalog.redact import escape_controls
 from rigcheck.report.details import measured_lines
 from rigcheck.report.records import (
+    PLAN_WHY_HEADING,
     Capability,
     FleetCell,
     HostedRow,
@@ -306,7 +307,7 @@ def _plans(out: list[str], plans: Sequence[PlanSection]) -> None:
             out.append(
                 _table(
                     ["Configuration", "Meets target", "Buy", "Rent $/h", "$/M out rented", "$/M out owned",
-                     "Power", "Decode tok/s", "Why not"],
+                     "Power", "Decode tok/s", PLAN_WHY_HEADING],
                     (
                         [o.label, "yes" if o.meets_target else "no", units.usd_text(o.purchase_usd, 0),
                          units.usd_text(o.rental_usd_per_hour), units.usd_text(o.usd_per_m_output_rented),

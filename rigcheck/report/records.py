@@ -233,6 +233,12 @@ class PlanOption:
     decode_tokens_per_s: Band | None = None
     ttft_s: Band | None = None
     why: str | None = None
+    """For an option that meets the target, its quant and how the model is split ("IQ4_XS, layer split
+    (llama.cpp)"); for one that does not, why not. Every format heads the column ``PLAN_WHY_HEADING``."""
+
+
+PLAN_WHY_HEADING = "Quant and split, or why not"
+"""The heading of ``PlanOption.why``'s column in every report format (md, html, so pdf)."""
 
 
 @dataclass(frozen=True)

@@ -437,7 +437,6 @@ def test_every_report_format_writes_the_catalog_age_as_catalog_show_does(catalog
     import msgspec
 
     from rigcheck import units
-    from rigcheck.report import pdf
 
     now = dt.datetime(2026, 12, 3, 16, 57, 1, tzinfo=dt.timezone.utc)
     dated = msgspec.structs.replace(catalog, generated_at=(now - dt.timedelta(seconds=age_s)).isoformat())
@@ -445,6 +444,43 @@ def test_every_report_format_writes_the_catalog_age_as_catalog_show_does(catalog
     assert units.age_seconds_text(age_s) == text  # what catalog show writes
     assert report.catalog.age_days == pytest.approx(age_s / 86400)
     for fmt, body in (("md", render_text(report, "md")), ("html", render_text(report, "html")),
-                      ("pdf", "".join(pdf.render_sections(report)[0]))):
+                      ("pdf", _pdf_markup(report))):
         assert f"({text})" in body, fmt
         assert "days old" not in body, fmt
+
+
+def _pdf_markup(report) -> str:
+    """The markup the PDF is laid out from, every section."""
+    from rigcheck.report import pdf
+
+    return "".join(pdf.render_sections(report)[0])
+
+
+def _plan_heading_md(body: str) -> list[str]:
+    plan = body.split("## What it would take")[1]
+    header = next(line for line in plan.splitlines() if line.startswith("| Configuration |"))
+    return [cell.strip() for cell in header.strip("|").split("|")]
+
+
+def _plan_heading_html(body: str) -> list[str]:
+    plan = body.split("What it would take: the planner")[-1]
+    header = next(row for row in plan.split("</tr>") if ">Configuration</th>" in row)
+    return [re.sub(r"<br>", " ", cell).strip() for cell in re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", header)]
+
+
+@pytest.mark.parametrize(("fmt", "headings"), [
+    ("md", lambda report: _plan_heading_md(render_text(report, "md"))),
+    ("html", lambda report: _plan_heading_html(render_text(report, "html"))),
+    ("pdf", lambda report: _plan_heading_html(_pdf_markup(report))),
+])
+def test_the_planners_quant_or_why_column_has_one_heading_in_every_format(machine, catalog, engine, qapp, fmt,
+                                                                          headings):
+    # md headed it "Why not" while it held "Q4_K_M, layer split" for options that meet the target; the PDF said
+    # "Quant and split, or why not".
+    from rigcheck.report.records import PLAN_WHY_HEADING
+
+    report = build_report([machine], catalog, Settings(), engine=engine, selected_model_ids=["acme/Huge-671B"])
+    options = report.machines[0].plans[0].options
+    assert {o.meets_target for o in options} == {True, False}, "an option of each kind under one heading"
+    heads = headings(report)
+    assert heads[0] == "Configuration" and heads[-1] == PLAN_WHY_HEADING == "Quant and split, or why not", heads
