@@ -183,10 +183,22 @@ class Comparator:
     """Benchmarks both this and the open model have a score on (the only fair comparison)."""
 
 
+NOT_ONE_BENCHMARK = frozenset({"other"})
+"""Score kinds that name a different test on each entry: two models' "other" scores are not on one benchmark, so
+they are never a benchmark two models share."""
+
+COMPARATOR_ORDER = ("those scored on more of this model's benchmarks first, then the most capable (unscored after), "
+                    "then the cheaper")
+"""How ``frontier_comparators`` orders the closed models, in words for the listings that show them."""
+
+
 def frontier_comparators(catalog: Catalog, model_id: str | None = None,
-                         price: Callable[[HostedOffer], float] | None = None) -> list[Comparator]:
+                         price: Callable[[HostedOffer], float] | None = None,
+                         capability: Callable[[str], float | None] | None = None) -> list[Comparator]:
     """Closed frontier models with their cheapest offer by ``price`` (default: the output price) and their
-    scores; those sharing benchmarks first, then the cheaper.
+    scores, in ``COMPARATOR_ORDER``: those sharing benchmarks with ``model_id`` first, then by ``capability``
+    (a model id's capability, or None; ``rules.capabilities`` is above this package) from the most capable,
+    unscored after, then the cheaper.
 
     With ``model_id``, ``shared_benchmarks`` names the benchmarks the open model also has.
     """
@@ -197,7 +209,7 @@ def frontier_comparators(catalog: Catalog, model_id: str | None = None,
         if closed.id == model_id:
             continue  # a closed model is not its own comparator
         scores = scores_for(catalog, closed.id)
-        shared = tuple(sorted(open_benchmarks & set(scores)))
+        shared = tuple(sorted((open_benchmarks & set(scores)) - NOT_ONE_BENCHMARK))
         result.append(
             Comparator(
                 model=closed,
@@ -208,7 +220,9 @@ def frontier_comparators(catalog: Catalog, model_id: str | None = None,
         )
 
     def key(c: Comparator):
-        return (-len(c.shared_benchmarks), -len(c.scores), price(c.offer) if c.offer else float("inf"), c.model.id)
+        value = capability(c.model.id) if capability is not None else None
+        return (-len(c.shared_benchmarks), value is None, -(value or 0.0),
+                price(c.offer) if c.offer else float("inf"), c.model.id)
 
     return sorted(result, key=key)
 

@@ -54,9 +54,9 @@ class _Prices:
         cap = self.capability.get(model_id)
         return "-" if cap is None else f"{units.capability_text(cap.value)} ({cap.short_basis})"
 
-    def capability_key(self, model_id: str) -> float:
+    def capability_value(self, model_id: str) -> float | None:
         cap = self.capability.get(model_id)
-        return -cap.value if cap is not None else 1.0
+        return None if cap is None else cap.value
 
     def blended(self, offer) -> float:
         from rigcheck.estimate.rules import offer_blended_usd_per_m
@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
         cheapest = prices.cheapest(offers, args.residency, args.region)
         cheapest_output = prices.cheapest_output(offers, args.residency, args.region)
         scores = hosted.scores_for(catalog, model_id)
-        comparators = hosted.frontier_comparators(catalog, model_id, price=prices.blended)
+        comparators = hosted.frontier_comparators(catalog, model_id, price=prices.blended,
+                                                  capability=prices.capability_value)
         if args.json:
             _pricing.print_json({
                 "schema": SCHEMA, "catalog": _pricing.catalog_header(status),
@@ -127,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         if not offers:
             continue
         rows.append((model.id, offers, prices.cheapest(offers), prices.cheapest_output(offers)))
-    comparators = hosted.frontier_comparators(catalog, None, price=prices.blended)
+    comparators = hosted.frontier_comparators(catalog, None, price=prices.blended, capability=prices.capability_value)
     if args.json:
         _pricing.print_json({
             "schema": SCHEMA,
@@ -160,8 +161,7 @@ def run(args: argparse.Namespace) -> int:
     print()
     from rigcheck.estimate.rules import describe_capability
 
-    print("Closed frontier models, the most capable first")
-    comparators = sorted(comparators, key=lambda c: prices.capability_key(c.model.id))
+    print("Closed frontier models, the most capable first (unscored after), then the cheaper")
     print(_pricing.table(
         [[c.model.id, prices.text(c.offer) if c.offer else "-", prices.capability_text(c.model.id)]
          for c in comparators],
@@ -226,7 +226,7 @@ def _print_model(model_id, offers, cheapest, cheapest_output, scores, comparator
               f"{cheapest_output.provider} ({units.usd_per_m_text(cheapest_output.usd_per_m_output)})")
     print(f"Capability: {prices.capability_text(model_id)}; published scores: {_scores_text(scores)}")
     print()
-    print("Closed frontier comparators")
+    print(f"Closed frontier comparators: {hosted.COMPARATOR_ORDER}")
     print(_pricing.table(
         [[c.model.id, prices.text(c.offer) if c.offer else "-", prices.capability_text(c.model.id),
           ", ".join(c.shared_benchmarks) or "-"] for c in comparators],

@@ -458,10 +458,11 @@ def capabilities(scores: Iterable[Score]) -> dict[str, Capability]:
 
 
 def describe_capability() -> str:
-    """How capability is made, in one sentence, for legends, footers and reports."""
+    """How capability is made, in one sentence, for legends, footers and reports. What it is, not how a listing is
+    ordered by it: each listing says its own order (``describe_order``; ``hosted``'s comparators theirs)."""
     return ("capability = the mean, over " + ", ".join(CAPABILITY_BENCHMARKS.values()) + " (those the model has a "
             "published score on), of its best score as a percentage of the best score in the catalog; no score: "
-            "no capability (—), ordered after scored models, larger first")
+            "no capability (—)")
 
 
 def rank_key(usable: bool, capability: float | None, params_b: float | None,
@@ -491,7 +492,7 @@ def describe_order() -> str:
     return (f"order: models with a usable pick of {NOTICEABLE_LOSS_BITS:g} bits per weight or more first, then those "
             f"usable only at a heavy-loss quant (below {NOTICEABLE_LOSS_BITS:g} bits: capability is scored at full "
             "precision, and such a quant loses an unmeasured share of it), then those not usable; within each, the "
-            "most capable first")
+            "most capable first, then those without a capability, larger first")
 
 
 # --------------------------------------------------------------------------------------------- hosted price

@@ -181,6 +181,36 @@ def test_hosted_closed_models_are_listed_most_capable_first(capsys):
     assert scored == sorted(scored, reverse=True) and shown[:len(scored)] == scored, "unscored after scored"
 
 
+@pytest.mark.parametrize("model", [
+    "Qwen/Qwen3-32B",  # scored on Aider polyglot only: once listed 88, 99, 82, 65, 59, 88, 34 under "larger first"
+    "moonshotai/Kimi-K2-Instruct",  # comparators sharing two of its benchmarks, then one, then none
+    "zai-org/GLM-4.7",  # an "other" score is no benchmark two models share (it counted as one, ahead of capability)
+    "microsoft/phi-4",  # no capability score: nothing shared, the most capable first
+])
+def test_hosted_lists_a_models_comparators_in_the_order_it_states(capsys, model):
+    from rigcheck.catalog.hosted import COMPARATOR_ORDER
+
+    data = run_json(capsys, "hosted", "--model", model, "--json")
+    comparators = data["comparators"]
+
+    def price(c):
+        return c["offer"]["usd_per_m_blended"] if c["offer"] else float("inf")
+
+    def value(c):
+        return (c["capability"] or {}).get("value")
+
+    keys = [(-len(c["shared_benchmarks"]), value(c) is None, -(value(c) or 0.0), price(c)) for c in comparators]
+    assert all("other" not in c["shared_benchmarks"] for c in comparators)
+    assert keys == sorted(keys), "shared benchmarks first, then the most capable (unscored after), then the cheaper"
+    assert main(["hosted", "--model", model]) == 0
+    out = capsys.readouterr().out
+    table = out[out.index("Closed frontier comparators"):out.index("Residency levels")].splitlines()
+    assert table[0] == f"Closed frontier comparators: {COMPARATOR_ORDER}"
+    assert [line.split()[0] for line in table[3:3 + len(comparators)]] == [c["model_id"] for c in comparators]
+    footnote = next(line for line in table if line.startswith("(capability = "))
+    assert "larger first" not in footnote and "ordered" not in footnote, "the footnote defines, it does not order"
+
+
 def test_concurrency_is_bounded_by_the_kv_pool_that_fits(capsys):
     """Long requests (64k input tokens a request: 128M input per 1M output a day, 512 output tokens each) each
     reserve ~5.6 GiB of GLM-5's latent KV cache on every GPU: 8x H200 runs far fewer than the 512 concurrent

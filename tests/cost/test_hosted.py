@@ -86,7 +86,7 @@ def test_scores_keep_the_best_entry_per_benchmark():
     assert best["aider_polyglot"].value == 71.6 and len(best) == 1
 
 
-def test_comparators_put_shared_benchmarks_first_and_derive_unlisted_closed_models():
+def test_comparators_put_shared_benchmarks_first_then_the_more_capable_and_derive_unlisted_closed_models():
     cat = catalog(
         offer("p", 1.0, 2.0),
         offer("openai", 1.25, 10.0, model_id="closed:openai/gpt-5"),
@@ -98,6 +98,12 @@ def test_comparators_put_shared_benchmarks_first_and_derive_unlisted_closed_mode
     )
     comps = hosted.frontier_comparators(cat, "org/open-model")
     assert [c.model.id for c in comps] == ["closed:anthropic/claude-sonnet-4.5", "closed:openai/gpt-5"]
+    # Nothing shared: the more capable first, whatever the price (gpt-5 costs less here).
+    ranked = hosted.frontier_comparators(cat, None, capability={"closed:openai/gpt-5": 99.0,
+                                                                "closed:anthropic/claude-sonnet-4.5": 88.0}.get)
+    assert [c.model.id for c in ranked] == ["closed:openai/gpt-5", "closed:anthropic/claude-sonnet-4.5"]
+    unscored = hosted.frontier_comparators(cat, None, capability={"closed:anthropic/claude-sonnet-4.5": 1.0}.get)
+    assert [c.model.id for c in unscored] == ["closed:anthropic/claude-sonnet-4.5", "closed:openai/gpt-5"]
     assert comps[0].shared_benchmarks == ("swe_bench_verified",)
     assert comps[1].model.vendor == "openai" and comps[1].model.name == "gpt-5"
     assert comps[1].offer.usd_per_m_output == 10.0
