@@ -273,13 +273,21 @@ def count_text(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"
 
 
-def context_setting_text(context_tokens: int, prompt_tokens: int) -> str:
+def context_setting_text(context_tokens: int, prompt_tokens: int, longest_sized_tokens: int | None = None) -> str:
     """The context and prompt settings for a header, with the rule (``rules.run_context``) when it applies:
     ``"context 8k, prompt 4k"``, or ``"prompt 100k; context grown to hold it + 4k for the answer (the setting,
-    8k, is shorter), up to each model's maximum: a model whose maximum is below the prompt does not fit"``."""
+    8k, is shorter), up to each model's maximum: a model whose maximum is below the prompt does not fit"``.
+
+    ``longest_sized_tokens``: the longest context any listed row was sized for (``Estimate.context_tokens``); when
+    it is shorter than the setting, every model was capped at its own maximum and the header says so instead of
+    naming a context no row has: ``"context capped at each model's maximum (10,485,760 tokens asked; the longest
+    model holds 10,000,000), prompt 4k"``."""
     from rigcheck.estimate.rules import OUTPUT_RESERVE_TOKENS
 
     if prompt_tokens <= context_tokens:
+        if longest_sized_tokens is not None and longest_sized_tokens < context_tokens:
+            return (f"context capped at each model's maximum ({context_tokens:,} tokens asked; the longest model "
+                    f"holds {longest_sized_tokens:,}), prompt {tokens_text(prompt_tokens)}")
         return f"context {tokens_text(context_tokens)}, prompt {tokens_text(prompt_tokens)}"
     return (f"prompt {tokens_text(prompt_tokens)}; context grown to hold it + {tokens_text(OUTPUT_RESERVE_TOKENS)} "
             f"for the answer (the setting, {tokens_text(context_tokens)}, is shorter), up to each model's maximum: "

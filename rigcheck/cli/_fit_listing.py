@@ -101,6 +101,8 @@ class PicksListing:
     """Per model asked for by name that is not usable here: why, and what to run next."""
     not_estimated: list[tuple[str, str]] = field(default_factory=list)
     """(model id, why) of the models looked at that have no row at all (no parameter count in the catalog)."""
+    longest_context_tokens: int | None = None
+    """The longest context any model estimated was sized for (the header says when the setting exceeds it)."""
 
 
 def model_heads(results) -> dict[str, object]:
@@ -133,6 +135,7 @@ def picks_listing(results, facts: ModelFacts, *, usable_only: bool, sort: str, l
     out = PicksListing(rows=[], not_estimated=[(model_id, not_estimated_reason(m))
                                                for model_id, m in unestimated.items()])
     out.tally = tally(((h.fits, h.usable) for h in heads.values()), len(heads) + len(unestimated))
+    out.longest_context_tokens = longest_context_tokens(heads.values())
     out.named_notes.extend(f"{model_id} is not estimated: {why}" for model_id, why in out.not_estimated
                            if model_id in named)
     for model_id, head in heads.items():
@@ -235,8 +238,14 @@ def _legend(rows, measured_runs: int | None) -> list[str]:
     return [units.measured_legend(measured_runs, marks) + "."] if marks else []
 
 
-def header_line(machine, settings) -> str:
-    """The first line of a listing: the machine, the settings and what "usable" means."""
+def longest_context_tokens(rows) -> int | None:
+    """The longest context any of ``rows`` was sized for (``Estimate.context_tokens``); None without rows."""
+    return max((r.context_tokens for r in rows), default=None)
+
+
+def header_line(machine, settings, longest_sized_tokens: int | None = None) -> str:
+    """The first line of a listing: the machine, the settings and what "usable" means. ``longest_sized_tokens``:
+    as ``units.context_setting_text`` takes it."""
     from rigcheck.cli._machine import machine_notes
 
     label = machine.label or machine.hostname or "this machine"
@@ -247,7 +256,8 @@ def header_line(machine, settings) -> str:
         basis = (", sized against free memory" if free_known
                  else "; free memory unknown for this machine, sized against the total")
     notes = "".join(f"; {note}" for note in machine_notes(machine))
-    return (f"{label}: {units.context_setting_text(settings.context_tokens, settings.prompt_tokens)}, KV cache "
+    context = units.context_setting_text(settings.context_tokens, settings.prompt_tokens, longest_sized_tokens)
+    return (f"{label}: {context}, KV cache "
             f"{settings.kv_cache_type}{basis}{notes}; usable = {settings.usable.describe()}")
 
 
@@ -268,7 +278,7 @@ def picks_table(machine, listing: PicksListing, settings, facts: ModelFacts, *, 
     ``measured_runs``: how many runs this machine has kept."""
     from rigcheck.estimate.rules import describe_blend, describe_capability, describe_order, describe_pick
 
-    lines = [header_line(machine, settings)]
+    lines = [header_line(machine, settings, listing.longest_context_tokens)]
     results = listing.rows
     if results:
         header = ("MODEL", "PICK", "RUNTIME", "WHERE", "MEMORY", "MAX CTX", "DECODE tok/s", "TTFT", "USABLE",
@@ -338,7 +348,7 @@ def _counts_line(listing: PicksListing, usable_only: bool) -> str:
 def table(machine, results, settings, measured_runs: int | None = None) -> str:
     """The listing of every model x quant, the pick of each model marked with *; figures that rest on the user's
     runs marked as ``picks_table`` marks them."""
-    lines = [header_line(machine, settings)]
+    lines = [header_line(machine, settings, longest_context_tokens(results))]
     if not results:
         lines.append("no model x quant can run on this machine with these settings")
         return "\n".join(lines) + "\n"

@@ -102,8 +102,16 @@ def run(args: argparse.Namespace) -> int:
             },
         })
         return 0
-    _print(result, machine, upgrades, workload, dropped)
+    _print(result, machine, upgrades, workload, dropped, model_max_context_tokens(model))
     return 0
+
+
+def model_max_context_tokens(model) -> int:
+    """The longest context the estimates of ``model`` are sized for: its maximum, or the one the estimator assumes
+    when the catalog has none (``memory.UNKNOWN_MAX_CONTEXT_TOKENS``)."""
+    from rigcheck.estimate.memory import UNKNOWN_MAX_CONTEXT_TOKENS
+
+    return model.max_context_tokens or UNKNOWN_MAX_CONTEXT_TOKENS
 
 
 def _band(b, fmt=units.rate_text) -> str:
@@ -114,12 +122,12 @@ def _price(usd: float | None) -> str:
     return "price unknown" if usd is None else units.usd_text(usd)
 
 
-def _print(result, machine, upgrades, workload, dropped: int = 0) -> None:
+def _print(result, machine, upgrades, workload, dropped: int = 0, model_max_tokens: int | None = None) -> None:
     from rigcheck.estimate.cost import Ownership
     from rigcheck.estimate.plan import ranking_price
 
     target = result.target
-    print(f"{result.model_id}: {target.describe()}"
+    print(f"{result.model_id}: {target.describe(model_max_tokens)}"
           + (f", quant {target.quant}" if target.quant else ", best quality that meets it")
           + {"buy": ", ranked by purchase price", "rent": ", ranked by rental price"}.get(target.mode, ""))
     for note in result.notes:

@@ -10,6 +10,7 @@ from rigcheck.catalog.records import Catalog, Model, Quant
 from rigcheck.estimate.configs import GIB, MACHINE_CLASSES, MachineClass
 from rigcheck.estimate.engine import evaluate
 from rigcheck.estimate.rules import quality_bits as _rule_quality_bits
+from rigcheck.estimate.rules import run_context
 from rigcheck.estimate.types import Estimate, Settings
 from rigcheck.probe.types import Machine
 
@@ -64,8 +65,14 @@ class Target:
             quant=quant,
         )
 
-    def describe(self) -> str:
-        parts = [f"context {self.context_tokens:,} tokens"]
+    def describe(self, model_max_tokens: int | None = None) -> str:
+        """The target in words; with ``model_max_tokens``, a context above it reads as the model's maximum that
+        every estimate is sized for (``rules.run_context``), not as a context no configuration is sized for."""
+        ctx = run_context(self.context_tokens, self.prompt_tokens, model_max_tokens)
+        if ctx.capped and not ctx.grown:
+            parts = [f"context {ctx.tokens:,} tokens (the model's maximum; {self.context_tokens:,} asked)"]
+        else:
+            parts = [f"context {self.context_tokens:,} tokens"]
         if self.min_decode_tokens_per_s:
             parts.append(f"decode >= {self.min_decode_tokens_per_s:g} tokens/s")
         if self.max_ttft_s:

@@ -144,7 +144,7 @@ def _document(report: ReportData, for_qt: bool) -> _Doc:
         f"<h1>{escape(report.title)}</h1>",
         f'<p class="meta">Generated {escape(report.generated_at)} by rigcheck {escape(report.app_version)} · '
         f"catalog #{report.catalog.sequence} of {escape(report.catalog.generated_at)}"
-        f" · {escape(units.context_setting_text(report.settings.context_tokens, report.settings.prompt_tokens))}, "
+        f" · {escape(report.context_text())}, "
         f"KV {escape(report.settings.kv_cache_type)}</p>",
         "<!--nav-->",
     )

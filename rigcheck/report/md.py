@@ -85,7 +85,7 @@ def render(report: ReportData) -> str:
     out.append(
         f"Generated {report.generated_at} by rigcheck {report.app_version} · catalog #{report.catalog.sequence} "
         f"of {_t(report.catalog.generated_at)} · "
-        f"{units.context_setting_text(report.settings.context_tokens, report.settings.prompt_tokens)}, KV "
+        f"{report.context_text()}, KV "
         f"{report.settings.kv_cache_type}"
     )
     out.append("")

@@ -338,6 +338,14 @@ class ReportData:
     def is_fleet(self) -> bool:
         return len(self.machines) > 1
 
+    def context_text(self) -> str:
+        """The context and prompt settings as the header writes them (``units.context_setting_text``, as ``fit``'s
+        header does): "context 8k, prompt 4k", or that each model is capped at its maximum when every one is."""
+        from rigcheck import units
+
+        longest = max((r.estimate.context_tokens for m in self.machines for r in m.rows), default=None)
+        return units.context_setting_text(self.settings.context_tokens, self.settings.prompt_tokens, longest)
+
 
 
 # --------------------------------------------------------------------------------------------- rows

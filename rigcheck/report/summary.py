@@ -153,8 +153,9 @@ def answer_model(rows: tuple[FitRow, ...]) -> FitRow | None:
 
 
 def one_line_answer(row: FitRow, plan: PlanSection | None, settings: Settings) -> str:
-    """"To run X at 32k context at ≥ 10 tok/s: buy A ($), rent B ($/h), or use hosted C ($/M blended)"."""
-    head = (f"To run {row.model_name} at {units.tokens_text(settings.context_tokens)} context at "
+    """"To run X at 32k context at ≥ 10 tok/s: buy A ($), rent B ($/h), or use hosted C ($/M blended)"; the context
+    is the one the model is sized for (the setting capped at its maximum), not a setting it cannot hold."""
+    head = (f"To run {row.model_name} at {units.tokens_text(row.estimate.context_tokens)} context at "
             f"≥ {settings.usable.min_decode_tokens_per_s:g} tok/s")
     ways = []
     options = [o for o in (plan.options if plan else ()) if o.meets_target]

@@ -77,3 +77,67 @@ def test_the_report_and_the_app_state_the_rule():
     assert "context grown to hold it" in rule_text(Settings(context_tokens=8192, prompt_tokens=100_000))
     assert "context grown" not in rule_text(Settings())
     assert "never cut" in context_rule_sentence()
+
+
+HEADERS = [
+    # (context, prompt, longest context any row was sized for) -> the header's words, why
+    ((8192, 4096, 8192), "context 8k, prompt 4k", "the defaults: a row holds the setting"),
+    ((8192, 4096, None), "context 8k, prompt 4k", "no row to tell: the setting"),
+    ((65536, 4096, 65536), "context 64k, prompt 4k", "some models are capped, not all: the setting stands"),
+    ((10 * 2**20, 4096, 10_000_000), "context capped at each model's maximum (10,485,760 tokens asked; the longest "
+     "model holds 10,000,000), prompt 4k", "10M: more than any model holds (once \"context 10M\")"),
+    ((65536, 4096, 40960), "context capped at each model's maximum (65,536 tokens asked; the longest model holds "
+     "40,960), prompt 4k", "one model asked for, shorter than the setting"),
+]
+
+
+@pytest.mark.parametrize(("given", "text", "why"), HEADERS, ids=[h[2] for h in HEADERS])
+def test_the_header_says_when_every_model_is_capped(given, text, why):
+    from rigcheck import units
+
+    assert units.context_setting_text(*given) == text, why
+
+
+@pytest.mark.parametrize(("argv", "capped"), [
+    (("--context", "10M"), True),  # every model: the longest holds 10,000,000 tokens
+    (("--context", "10M", "--all"), True),
+    (("--context", "64k", "--model", "Qwen3-32B"), True),  # its maximum is 40,960
+    (("--context", "64k"), False),
+    ((), False),
+])
+def test_fit_plan_and_the_report_say_the_context_is_capped_when_it_is(capsys, tmp_path, argv, capped):
+    machine = ("--gpu", "RTX 4090", "--ram", "64GB")
+    asked = {"10M": 10 * 2**20, "64k": 65536}.get(argv[1] if argv else "", 8192)
+    assert main(["fit", *machine, *argv]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    doc = json.loads(_run_out(capsys, ["fit", *machine, "--json", *argv]))
+    longest = max(r["context_tokens"] for r in doc["results"])
+    assert (longest < asked) == capped
+    if capped:
+        assert f"context capped at each model's maximum ({asked:,} tokens asked; the longest model holds " \
+               f"{longest:,})" in header, header
+    else:
+        assert "capped" not in header and f"context {units_text(asked)}, prompt 4k" in header, header
+    if "--model" in argv:
+        assert main(["plan", "--model", "Qwen3-32B", *argv[:2]]) == 0
+        plan_head = capsys.readouterr().out.splitlines()[0]
+        assert plan_head.startswith(f"Qwen/Qwen3-32B: context 40,960 tokens (the model's maximum; {asked:,} asked)")
+    elif argv[:2] == ("--context", "10M") and "--all" not in argv:
+        out = tmp_path / "r.md"
+        assert main(["report", *machine, *argv, "--format", "md", "-o", str(out)]) == 0
+        capsys.readouterr()
+        text = out.read_text(encoding="utf-8")
+        assert f"context capped at each model's maximum ({asked:,} tokens asked" in text.splitlines()[2]
+        answer = next(line for line in text.splitlines() if line.startswith("> **To run "))
+        assert " at 10M context" not in answer, "the answer names the context its model is sized for"
+
+
+def _run_out(capsys, argv) -> str:
+    assert main(argv) == 0
+    return capsys.readouterr().out
+
+
+def units_text(tokens: int) -> str:
+    from rigcheck import units
+
+    return units.tokens_text(tokens)
