@@ -52,10 +52,17 @@ def run(args: argparse.Namespace) -> int:
         from rigcheck.catalog.store import load_catalog
 
         machine = machines_from_args(args, load_catalog())[0]
+    from rigcheck.report.files import ExportError, ExportTargetError
+
     try:
         return run_gui(machine, screenshot=args.screenshot, select=args.select, tab=args.tab, quant=args.quant,
                        size=args.size)
-    except (ValueError, OSError) as exc:
+    except ExportTargetError as exc:  # a folder that does not exist, a device: bad input, as for `report -o`
+        raise UsageError(str(exc)) from None
+    except ExportError as exc:  # the write failed (no permission, a full disk): exit 1 with the reason, as report's
+        print(f"rigcheck: error: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # --select naming no model, --tab naming no tab
         if args.screenshot:
             raise UsageError(str(exc)) from None
         raise

@@ -249,8 +249,13 @@ def _screenshot(app, services, machine, path: str, select: str | None, tab: str 
             _select_tab(window.detail_page, tab)
         app.processEvents()
         image = window.grab()
-        if not image.save(path):
-            raise OSError(f"could not write the screenshot to {path}")
+        from rigcheck.report.files import write_file
+
+        def save(tmp) -> None:
+            if not image.save(str(tmp), "PNG"):
+                raise OSError("Qt could not encode the window as a PNG")
+
+        write_file(path, save)  # as a report is written: atomically, a bad destination refused with the reason
     finally:
         window.machine_panel.sparkline.timer.stop()
         window.close()

@@ -1,7 +1,7 @@
 """Report files: the formats and their suffixes, the text renderings, and ``export``, which writes atomically.
 
 ``export`` never leaves a half-written file: it writes a temporary file in the destination folder and
-renames it over the destination only once complete. Call it from the main thread or a QThread
+renames it over the destination only once complete (``write_file``, which the app's screenshot uses too). Call it from the main thread or a QThread
 (a QThreadPool worker, as the GUI does), not a plain Python thread: Qt's text layout behind the PDF
 starts timers, which need a Qt event dispatcher. The renderers are imported when a format is asked for,
 so naming the formats (the CLI's ``--format`` choices) loads neither them nor Qt.
@@ -23,7 +23,8 @@ SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "md", ".markd
 
 
 class ExportError(Exception):
-    """The report could not be written; one sentence naming the file and why. Nothing was left behind."""
+    """The file (a report, a screenshot) could not be written; one sentence naming it and why. Nothing was left
+    behind."""
 
 
 class ExportTargetError(ExportError):
@@ -58,13 +59,50 @@ def export(
     """Write the report to ``path`` in ``fmt`` ("pdf", "html", "md", "json", "csv") and return the path.
 
     ``progress(fraction 0..1, message)`` is called as the work goes on (from the calling thread).
-    Raises ExportTargetError for an unknown format, a missing folder, or a destination that is not a regular
-    file (a folder, a device node, a FIFO, a socket: it is never replaced), and ExportError for a failed
-    write (an unwritable folder, a full disk, a name too long); an existing file at ``path`` is then left as
-    it was, and no temporary file is left behind.
+    Raises ExportTargetError for an unknown format, and as ``write_file`` does (a missing folder, a destination
+    that is not a regular file), and ExportError for a failed write (``write_file``).
     """
     if fmt not in FORMATS:
         raise ExportTargetError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+    def step(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(fraction, message)
+
+    def write(tmp: Path) -> None:
+        step(0.0, f"writing {fmt.upper()}")
+        if fmt == "pdf":
+            from rigcheck.report.pdf import write as write_pdf
+
+            write_pdf(report_data, str(tmp), progress=lambda f, m: step(0.05 + 0.9 * f, m))
+            with open(tmp, "rb") as fh:
+                if fh.read(5) != b"%PDF-":
+                    raise OSError("the PDF writer produced no output")
+                os.fsync(fh.fileno())
+        else:
+            text = render_text(report_data, fmt)
+            step(0.7, "saving")
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    target = write_file(path, write)
+    step(1.0, f"saved {target.name}")
+    return target
+
+
+def write_file(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Write a file atomically: ``write(tmp)`` writes it complete to a temporary file in the destination folder,
+    which then replaces ``path``; return the path. Reports and the app's screenshot are written this way, so a
+    destination that cannot be written is refused alike, with the reason.
+
+    Raises ExportTargetError for a destination that is bad input, found before anything is written: a missing
+    folder, or a path that is a folder, a device node, a FIFO or a socket (never replaced); and ExportError for
+    a failed write (an unwritable folder, a full disk, a name too long, an OSError from ``write``), naming the
+    file and the reason. An existing file at ``path`` is then left as it was, and no temporary file is left
+    behind.
+    """
     target = Path(path).expanduser()
     folder = target.parent
     try:
@@ -77,37 +115,17 @@ def export(
         raise ExportTargetError(f"cannot write {target}: it is a folder")
     if mode is not None and not stat.S_ISREG(mode):
         raise ExportTargetError(f"cannot write {target}: it is not a regular file (a device, FIFO or socket), "
-                                "and a report never replaces one")
+                                "and rigcheck never replaces one")
     if not folder.is_dir():
         raise ExportTargetError(f"cannot write {target}: folder {folder} does not exist")
-
-    def step(fraction: float, message: str) -> None:
-        if progress is not None:
-            progress(fraction, message)
-
-    step(0.0, f"writing {fmt.upper()}")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     except OSError as exc:
         raise ExportError(f"cannot write {_shown(target)}: {_reason(exc)}") from None
+    os.close(fd)
     tmp = Path(tmp_name)
     try:
-        if fmt == "pdf":
-            os.close(fd)
-            from rigcheck.report.pdf import write as write_pdf
-
-            write_pdf(report_data, str(tmp), progress=lambda f, m: step(0.05 + 0.9 * f, m))
-            with open(tmp, "rb") as fh:
-                if fh.read(5) != b"%PDF-":
-                    raise OSError("the PDF writer produced no output")
-                os.fsync(fh.fileno())
-        else:
-            text = render_text(report_data, fmt)
-            step(0.7, "saving")
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
+        write(tmp)
         _set_mode(tmp, target)
         os.replace(tmp, target)
     except OSError as exc:
@@ -116,7 +134,6 @@ def export(
     except BaseException:
         _discard(tmp)
         raise
-    step(1.0, f"saved {target.name}")
     return target
 
 

@@ -112,3 +112,33 @@ def test_a_closed_pipe_is_one_line_exit_1(argv):
         os.close(write_end)
     assert proc.returncode == 1
     assert_one_clear_line(proc.stderr, "closed the pipe")
+
+
+DESTINATIONS = [
+    # (where, exit code, words of the one line), why
+    (lambda tmp: "/proc/rigcheck-out", 1, "no such file or directory",
+     "a folder nothing can be created in: a failed write, with the OS's reason"),
+    (lambda tmp: tmp / "nowhere" / "out", 2, "does not exist", "a missing folder: bad input"),
+    (lambda tmp: tmp / ("a" * 300), 1, "file name too long", "a name too long: a failed write"),
+    (lambda tmp: tmp / "dir", 2, "it is a folder", "a folder of that name: never replaced"),
+    (lambda tmp: tmp / "fifo", 2, "not a regular file", "a FIFO: never replaced"),
+]
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")  # offscreen, every window
+@pytest.mark.parametrize(("where", "code", "words", "why"), DESTINATIONS, ids=[d[3] for d in DESTINATIONS])
+def test_a_screenshot_and_a_report_refuse_a_destination_alike(qapp, cli, tmp_path, where, code, words, why):
+    # `gui --screenshot /proc/x.png` once exited 2 with "could not write the screenshot to /proc/x.png" and no
+    # reason, where `report -o /proc/x.md` exited 1 with the OS's reason.
+    base = where(tmp_path)
+    for argv, suffix in ((["report", *WHAT_IF, "-o"], ".md"), (["gui", *WHAT_IF, "--screenshot"], ".png")):
+        target = f"{base}{suffix}"
+        if base == tmp_path / "dir":
+            os.mkdir(target)
+        elif base == tmp_path / "fifo":
+            os.mkfifo(target)
+        got, _, err = cli(*argv, target)
+        assert got == code, (argv[0], err)
+        line = assert_one_clear_line(err, words)
+        assert f"cannot write {target[:60]}" in line, line
+        assert _leftovers(tmp_path) == []
