@@ -297,7 +297,9 @@ def listing_key(device: Device) -> tuple:
             bandwidth is None, bandwidth or 0.0, device.name.casefold())
 
 
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)(b?)\s*$", re.IGNORECASE)
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*([kmgtp]?)(i?)(b?)\s*$", re.IGNORECASE)
+"""A number (with an exponent too: "1e30" is a number, and an absurd one is refused as too large, not as
+unreadable), a unit prefix, an optional "i" and an optional "B"."""
 _SIZE_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 
 
@@ -306,7 +308,8 @@ def parse_size(text: str) -> int:
 
     Memory is sold in binary units under decimal names ("64 GB" of RAM is 64 GiB), so GB and GiB both mean
     2^30 here. A bare number is taken as GiB. Raises InvalidSizeError for anything else, and for a size of
-    zero or above ``limits.MAX_MEMORY_BYTES`` (4 PiB).
+    zero or above ``limits.MAX_MEMORY_BYTES`` (4 PiB): a number that reads ("1e30", "999999999TB") but no machine
+    has is "more than any machine has", never "cannot read".
     """
     if text is None:
         raise InvalidSizeError("empty size; write it like 64GB")

@@ -25,15 +25,23 @@ def shown(text: str, limit: int = 40) -> str:
 
 
 def _parse_number(text: str, integer: bool) -> float | int | None:
+    """The number ``text`` writes, or None when it writes none. With ``integer``, a whole number in any notation
+    ("8192", "8e3"), or a number too large for any range ("1e30", 5,000 digits: the caller's range says so);
+    None for a fraction. A number that reads is never "not a number" however absurd: the range refuses it."""
     raw = text.strip().replace("_", "").replace(",", "")
+    if integer:
+        try:
+            return int(raw)
+        except ValueError:
+            pass  # "8e3", "1e30", or more than 4300 digits: read as a float below
     try:
-        if integer:
-            return int(raw)  # more than 4300 digits is a ValueError too
         value = float(raw)
     except ValueError:
         return None
     if math.isnan(value) or (math.isinf(value) and any(c.isalpha() and c not in "eE" for c in raw)):
         return None  # "nan", "inf", "infinity": not numbers a person means
+    if integer and math.isfinite(value) and value != int(value):
+        return None  # a fraction of a count
     return value  # an infinity from too many digits is a number too large, which the range says
 
 
@@ -54,7 +62,7 @@ def number(low: float, high: float, *, integer: bool = False, unit: str = "",
             raise argparse.ArgumentTypeError(f"{shown(text)} is not {kind}")
         if (value <= low if low_open else value < low) or value > high:
             raise argparse.ArgumentTypeError(f"{shown(text)} must be {floor} and at most {high:g}{suffix}")
-        return value
+        return int(value) if integer else value
 
     parse.__name__ = "whole number" if integer else "number"
     return parse
@@ -83,7 +91,7 @@ def token_count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{shown(text)} must be at least 1")
     if value > MAX_TOKENS:
         raise argparse.ArgumentTypeError(f"{shown(text)} is more than any model's context")
-    return value
+    return int(value)
 
 
 def positive_number(kind=float, *, zero: bool = False, high: float | None = None):

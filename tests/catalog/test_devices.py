@@ -148,15 +148,24 @@ def test_a_short_name_over_parts_of_equal_standing_stays_ambiguous(catalog, type
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("64GB", 64 * GIB), ("64 GiB", 64 * GIB), ("64gb", 64 * GIB), ("64", 64 * GIB), ("1.5TB", int(1.5 * 1024 * GIB)),
-     ("512g", 512 * GIB), ("2048MB", 2 * GIB), ("1T", 1024 * GIB), ("4096B", 4096)],
+     ("512g", 512 * GIB), ("2048MB", 2 * GIB), ("1T", 1024 * GIB), ("4096B", 4096),
+     ("1e3GB", 1000 * GIB), ("1.5e3", 1500 * GIB)],  # a number in any notation, as every numeric flag reads one
 )
 def test_parse_size(text, expected):
     assert devices.parse_size(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "lots", "64 GBs", "-8GB", "0GB", "GB", "1e3GB"])
-def test_parse_size_refuses(text):
-    with pytest.raises(devices.InvalidSizeError):
+@pytest.mark.parametrize(("text", "why"), [
+    ("", "cannot read"), ("lots", "cannot read"), ("64 GBs", "cannot read"), ("-8GB", "cannot read"),
+    ("GB", "cannot read"), ("1e", "cannot read"), ("inf", "cannot read"), ("nan", "cannot read"),
+    ("0GB", "more than zero"), ("1e-30", "more than zero"),
+    # A number that reads but no machine has: too large, never "cannot read" ("1e30" was, "999999999TB" was not).
+    ("1e30", "more than any machine has"), ("1e30GB", "more than any machine has"),
+    ("999999999TB", "more than any machine has"), ("5PB", "more than any machine has"),
+    ("1e400", "more than any machine has"), ("9" * 400 + "GB", "more than any machine has"),
+])
+def test_parse_size_refuses(text, why):
+    with pytest.raises(devices.InvalidSizeError, match=why):
         devices.parse_size(text)
 
 

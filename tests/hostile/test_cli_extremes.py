@@ -17,8 +17,19 @@ WHAT_IF = ("--gpu", "RTX 4090", "--ram", "64GB")
 CASES = [
     # command, the extreme flags, a fragment of the one line
     (["fit", "--gpu", "RTX 4090", "--ram", BIG + "GB"], "more than any machine has"),
+    # A number that reads but no machine or model has is "too large", whatever its notation; "1e30" was "cannot
+    # read size", and 5,000 digits "not a whole number".
+    (["fit", "--gpu", "RTX 4090", "--ram", "1e30"], "more than any machine has"),
+    (["fit", "--gpu", "RTX 4090", "--ram", "1e30GB"], "more than any machine has"),
+    (["fit", "--gpu", "RTX 4090", "--ram", "999999999TB"], "more than any machine has"),
+    (["fit", "--gpu", "RTX 4090", "--ram", "1e400"], "more than any machine has"),
+    (["fit", "--gpu", "RTX 4090", "--ram", "1e-30"], "more than zero"),
+    (["fit", "--gpu", "RTX 4090", "--ram", "lots"], "cannot read size"),
     (["fit", *WHAT_IF, "--context", BIG], "more than any model's context"),
-    (["fit", *WHAT_IF, "--context", HUGE], "not a whole number"),
+    (["fit", *WHAT_IF, "--context", HUGE], "more than any model's context"),
+    (["fit", *WHAT_IF, "--context", "1e30"], "more than any model's context"),
+    (["fit", *WHAT_IF, "--context", "1.5"], "not a whole number"),
+    (["fit", *WHAT_IF, "--limit", "1e30"], "at most"),
     (["fit", *WHAT_IF, "--prompt", "0"], "at least 1"),
     (["fit", *WHAT_IF, "--context", "nan"], "not a whole number"),
     (["report", *WHAT_IF, "-o", "r.json", "--context", "-5"], "at least 1"),
@@ -28,7 +39,7 @@ CASES = [
     (["cost", *MODEL, "--utilization", "nan"], "between 0 and 1"),
     (["cost", *MODEL, "--utilization", "0"], "above 0"),
     (["cost", *MODEL, "--cached-share", "1e400"], "between 0 and 1"),
-    (["cost", *MODEL, "--concurrency", HUGE], "not a whole number"),
+    (["cost", *MODEL, "--concurrency", HUGE], "at most"),
     (["cost", *MODEL, "--concurrency", BIG], "at most"),
     (["cost", *MODEL, "--usd-per-gpu-hour", "1e-320"], "at least"),
     (["cost", *MODEL, "--usd-per-gpu-hour", "-1"], "above zero"),
@@ -47,7 +58,7 @@ CASES = [
     (["fit", *WHAT_IF, "--min-decode", "nan"], "not a number"),
     (["fit", *WHAT_IF, "--max-ttft", BIG], "at most"),
     (["report", *WHAT_IF, "-o", "r.md", "--input-per-output", "-1"], "zero or more"),
-    (["serve", *MODEL, "--gpu", "RTX 4090", "--tp", HUGE], "not a whole number"),
+    (["serve", *MODEL, "--gpu", "RTX 4090", "--tp", HUGE], "at most"),
     (["serve", *MODEL, "--gpu", "RTX 4090", "--concurrency", "-3"], "at least 1"),
     (["serve", *MODEL, "--gpu", "RTX 4090", "--output-len", BIG], "more than any model's context"),
     (["cost", *MODEL, "--output-len", "0"], "at least 1"),
