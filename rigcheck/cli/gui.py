@@ -18,7 +18,8 @@ def register(subparsers) -> None:
     )
     add_machine_args(parser)
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the window to this PNG file and exit")
-    parser.add_argument("--select", metavar="MODEL", help="show the detail pane of this model (id or part of it)")
+    parser.add_argument("--select", metavar="MODEL",
+                        help="with --screenshot: show the detail pane of this model (id or part of it)")
     parser.add_argument("--quant", metavar="Q", help="with --select: show this quant in the detail pane")
     parser.add_argument("--tab", metavar="NAME", help='with --screenshot: show this detail tab (e.g. "Run it")')
     parser.add_argument("--size", metavar="WxH", type=_size, default=(1600, 1000),
@@ -40,6 +41,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.screenshot and not args.screenshot.lower().endswith(".png"):
         raise UsageError(f"--screenshot must name a .png file, not {args.screenshot!r}")
+    given = [flag for flag, value in (("--select", args.select), ("--quant", args.quant), ("--tab", args.tab)) if value]
+    if given and not args.screenshot:  # the window would open without them: say so rather than ignore them
+        raise UsageError(f"{' and '.join(given)} go{'es' if len(given) == 1 else ''} with --screenshot")
+    if args.quant and not args.select:
+        raise UsageError("--quant goes with --select (the model whose quant to show)")
     if not args.screenshot:
         from rigcheck.desktop.display import settle_platform
 
