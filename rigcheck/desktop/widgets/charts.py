@@ -380,9 +380,7 @@ class MemoryChart(_Chart):
                          "shows more).")
         if hidden:
             notes.append("Off the chart: " + ", ".join(hidden) + ".")
-        budget = max((value for _label, value in limits), default=0)
-        if any(not e.fits and e.memory.total_bytes <= budget for e in estimates):
-            notes.append("Whole layers are placed, so a quant a little under the limit can still not fit.")
+        notes.extend(units.placement_notes(estimates, max((value for _label, value in limits), default=0)))
         if notes:
             self.set_note(" ".join(notes))
         self.plot.setXRange(0, limit * 1.05 or 1, padding=0)
