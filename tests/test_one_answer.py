@@ -137,3 +137,39 @@ def test_the_owned_door_of_cost_runs_the_rules_pick(capsys, machine, model):
     fit = run_json(capsys, "fit", *machine, "--model", model, "--best", "--json")["results"][0]
     doors = {d["door"]: d for d in run_json(capsys, "cost", *machine, "--model", model, "--json")["doors"]}
     assert doors["owned"]["label"].endswith(f" ({fit['quant']})"), (doors["owned"]["label"], fit["quant"])
+
+
+@pytest.mark.parametrize(("machine", "model"), [
+    (MACHINE, MODEL),  # no rental offer for an RTX 4090: a node is rented in its place, running the 4090's Q4_K_M
+    (("--gpu", "RTX 5090", "--ram", "64GB"), "Qwen/Qwen3-30B-A3B"),
+])
+def test_the_rented_door_runs_the_machines_pick_in_cost_and_in_the_app(capsys, machine, model):
+    """The quant run on a rented node, and so its price, comes from one rule: `cost` without --quant and the
+    app's Serving and Cost tabs (which pass the detail pane's quant, the pick at first) price the same doors.
+    `cost` used to rent the planner's node at the best quality it holds (Q6_K) while the app rented it at the
+    pick (Q4_K_M): $1.60/M saturated against $1.38/M for one node."""
+    from rigcheck.catalog import devices
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop.cost_bridge import cost_curves
+    from rigcheck.desktop.serving_bridge import serving_view
+    from rigcheck.estimate.types import Settings
+
+    pick = run_json(capsys, "fit", *machine, "--model", model, "--best", "--json")["results"][0]["quant"]
+    doors = {d["door"]: d for d in run_json(capsys, "cost", *machine, "--model", model, "--json")["doors"]}
+    assert doors["owned"]["label"].endswith(f" ({pick})")
+    assert doors["rented"]["label"].endswith(f", {pick})"), (doors["rented"]["label"], pick)
+
+    catalog = load_catalog()
+    found = next(m for m in catalog.models if m.id == model)
+    gpus = [machine[i + 1] for i, a in enumerate(machine) if a == "--gpu"]
+    box = devices.hypothetical_machine(gpus, 64 * 2**30, catalog=catalog)
+    view = {d.door: d for d in serving_view(found, pick, box, catalog, Settings()).doors}
+    for door in ("rented", "owned"):
+        assert view[door].label == doors[door]["label"]
+        assert view[door].usd_per_m_workload == pytest.approx(doors[door]["usd_per_m_output_tokens"], rel=1e-5)
+        assert view[door].usd_per_m_saturated == pytest.approx(
+            doors[door]["usd_per_m_output_tokens_saturated"]["expected"], rel=1e-5)
+    curves, _note = cost_curves(found, pick, box, catalog, [1.0], Settings())
+    rented = next(v for label, v in curves.items() if label.startswith("rented"))
+    assert rented[0] == pytest.approx(doors["rented"]["usd_per_m_output_tokens_at_full_utilization"]["expected"],
+                                      rel=1e-5)
