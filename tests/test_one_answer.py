@@ -173,3 +173,47 @@ def test_the_rented_door_runs_the_machines_pick_in_cost_and_in_the_app(capsys, m
     rented = next(v for label, v in curves.items() if label.startswith("rented"))
     assert rented[0] == pytest.approx(doors["rented"]["usd_per_m_output_tokens_at_full_utilization"]["expected"],
                                       rel=1e-5)
+
+
+R1_NODE = ("--gpu", "8 x H200", "--ram", "2TB")
+
+
+@pytest.mark.parametrize("prompt", [None, 8192])
+def test_one_request_shape_for_a_node_in_serve_cost_and_the_app(capsys, prompt):
+    """`serve` (its defaults, or --input-len), `cost` (its default workload, or --prompt) and the app's Serving tab
+    (the Prompt setting) assume one request and so say one "requests at once" for one node. They used to assume
+    1,024 + 1,024 (`serve`: 455 at once), 5,120 + 512 (`cost`) and 4,096 + 512 (the app: 160 at once)."""
+    from rigcheck.catalog import devices
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop.serving_bridge import serving_view
+    from rigcheck.estimate.types import Settings
+
+    model = "deepseek-ai/DeepSeek-R1-0528"
+    serve_args = () if prompt is None else ("--input-len", str(prompt))
+    cost_args = () if prompt is None else ("--prompt", str(prompt), "--context", str(2 * prompt))
+    served = run_json(capsys, "serve", "--model", model, *R1_NODE, "--json", *serve_args)
+    cost = run_json(capsys, "cost", "--model", model, *R1_NODE, "--json", *cost_args)
+    workload = cost["workload"]
+    want = prompt or 4096  # the settings' prompt length, as in `fit`
+    assert (served["settings"]["input_len"], served["settings"]["output_len"], served["settings"]["concurrency"]) \
+        == (workload["input_tokens_per_request"], workload["output_tokens_per_request"],
+            workload["peak_concurrency"]) == (want, 512, 16)
+    rented = next(d for d in cost["doors"] if d["door"] == "rented")
+    assert rented["label"].endswith("(rented, FP8)") and served["quant"] == "FP8"
+    assert served["max_concurrency"] == rented["max_concurrency"]
+
+    catalog = load_catalog()
+    found = next(m for m in catalog.models if m.id == model)
+    machine = devices.hypothetical_machine(["8 x H200"], 2 * 2**40, catalog=catalog)
+    settings = Settings() if prompt is None else Settings(prompt_tokens=prompt, context_tokens=2 * prompt)
+    view = serving_view(found, "FP8", machine, catalog, settings)
+    assert view.points[-1].saturated and view.points[-1].concurrency == served["max_concurrency"]
+    assert f"{want:,} in (the Prompt setting) + 512 out per request" in view.note
+    assert f"at most {served['max_concurrency']:,} at once" in view.note
+    assert f"requests of {want:,} uncached input + 512 output tokens, 16 at a time" in view.workload
+
+    assert main(["serve", "--model", model, *R1_NODE, *serve_args]) == 0
+    text = capsys.readouterr().out.splitlines()[1]
+    assert text.startswith(f"{want:,} input + 512 output tokens per request")
+    assert ("(the default request" in text) == (prompt is None)
+    assert f"the node runs {served['max_concurrency']:,} requests at once" in text

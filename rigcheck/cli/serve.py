@@ -20,6 +20,9 @@ def concurrency(text: str) -> int | None:
 
 
 def register(subparsers) -> None:
+    from rigcheck.estimate.serving import Workload
+
+    default = Workload()  # the default request, as `cost`, `plan` and the app assume it
     parser = subparsers.add_parser(
         "serve", help="multi-user throughput of a node: output tokens/s, per-user speed, time to first token",
         description="Continuous batching on a node: each engine step decodes the active requests and fills the "
@@ -30,12 +33,14 @@ def register(subparsers) -> None:
     parser.add_argument("--quant", metavar="Q", help="quant to serve (default: best quality the engine serves there)")
     parser.add_argument("--engine", default="vllm", metavar="E",
                         help=f"serving engine: {', '.join(ENGINE_CHOICES)} (default %(default)s)")
-    parser.add_argument("--input-len", metavar="N", type=token_count, default=1024,
-                        help="input tokens per request (default %(default)s)")
-    parser.add_argument("--output-len", metavar="N", type=token_count, default=1024,
-                        help="output tokens per request (default %(default)s)")
-    parser.add_argument("--concurrency", metavar="N|max", type=concurrency, default=16,
-                        help="requests kept in flight, or max for the saturated (offline) case (default 16)")
+    parser.add_argument("--input-len", metavar="N", type=token_count, default=default.input_tokens_per_request,
+                        help="input tokens per request (default %(default)s: the prompt length of `fit` and the "
+                        "app, the request `cost` prices)")
+    parser.add_argument("--output-len", metavar="N", type=token_count, default=default.output_tokens_per_request,
+                        help="output tokens per request (default %(default)s, as `cost` and the app)")
+    parser.add_argument("--concurrency", metavar="N|max", type=concurrency, default=default.peak_concurrency,
+                        help="requests kept in flight, or max for the saturated (offline) case "
+                        f"(default {default.peak_concurrency}, as `cost`)")
     parser.add_argument("--static", action="store_true",
                         help="a fixed batch of --concurrency requests started together (no continuous batching)")
     parser.add_argument("--tp", metavar="K", type=_pricing.positive_int,
@@ -97,9 +102,16 @@ def render(answer, single_request_note: str | None = None) -> str:
     asked = "saturated (max)" if req.concurrency is None else f"{req.concurrency:,} concurrent requests"
     if req.static:
         asked = f"a static batch of {req.concurrency:,} requests"
+    from rigcheck.estimate.serving import Workload
+
+    default = Workload()
+    shape = (f" (the default request: the prompt of `fit` and the app, a {default.output_tokens_per_request}-token "
+             "answer, as `cost` prices it)"
+             if (req.input_tokens, req.output_tokens) == (default.input_tokens_per_request,
+                                                          default.output_tokens_per_request) else "")
     lines = [
         f"{s.model.id} {s.quant.name} on {s.node.label} with {s.engine.label}: {s.parallelism.label()}",
-        f"{req.input_tokens:,} input + {req.output_tokens:,} output tokens per request; KV cache "
+        f"{req.input_tokens:,} input + {req.output_tokens:,} output tokens per request{shape}; KV cache "
         f"{s.pool.kv_dtype.upper()}; the node runs {answer.max_concurrency:,} requests at once (KV pool and "
         f"engine limit)",
         "",

@@ -83,6 +83,7 @@ def compare_doors(
 ) -> CostComparison:
     """Hosted, rented and owned costs of ``model`` for ``workload``, and the break-even between them.
 
+    Without ``workload``, the default one for the settings' prompt (``Workload.for_prompt``).
     Self-hosted doors run on ``machine`` when it holds the model (the rules' pick, as ``fit`` names it, or
     ``quant_name``); otherwise on the planner's cheapest configuration that does (rented: one with a
     rental price; owned: one with a purchase price). Both run one quant: ``quant_name``, else the machine's
@@ -91,8 +92,8 @@ def compare_doors(
     ``rigcheck cost`` without ``--quant`` price the same doors. ``usd_per_gpu_hour`` and ``purchase_usd``
     override the catalog's prices. Raises CostError for a quant the model does not have.
     """
-    workload = workload or Workload()
     settings = settings or Settings()
+    workload = workload or Workload.for_prompt(settings.prompt_tokens)
     ownership = ownership or Ownership()
     notes: list[str] = []
     doors: list[DoorCost] = []
