@@ -56,7 +56,13 @@ def serving_view(model: Model, quant_name: str, machine: Machine, catalog: Catal
     the three doors, both for the default workload of the settings' prompt (``Workload.for_prompt``): the chart's
     requests are the ones the doors are priced at. Never raises for a node that cannot serve: the note says why."""
     from rigcheck.estimate import compare
-    from rigcheck.estimate.serve import ServeError, ServeRequest, steady_state
+    from rigcheck.estimate.serve import (
+        NODE_OUTPUT_MEANS,
+        PER_USER_MEANS,
+        ServeError,
+        ServeRequest,
+        steady_state,
+    )
     from rigcheck.estimate.serve_answer import serve
     from rigcheck.estimate.serving import Workload
 
@@ -85,6 +91,7 @@ def serving_view(model: Model, quant_name: str, machine: Machine, catalog: Catal
         notes.append(f"{request.input_tokens:,} in (the Prompt setting) + {request.output_tokens:,} out per "
                      f"request, as the doors are priced; at most {answer.max_concurrency:,} at once (KV pool, "
                      "engine limit).")
+        notes.append(f"User tok/s: each user's decode rate, {PER_USER_MEANS}. Node output tok/s: {NODE_OUTPUT_MEANS}.")
     comparison = compare.compare_doors(model, catalog, workload, settings, machine, quant_name=quant_name)
     doors = []
     for d in comparison.doors:
