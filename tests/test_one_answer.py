@@ -252,3 +252,83 @@ def test_every_text_view_writes_the_capability_alike(capsys, tmp_path, model, te
     assert rows and all(f"| {text} (" in line for line in rows)
     cell = next(table_row(r) for r in build_rows(load_catalog(), []) if r.model.id == model)
     assert cell.display[CAPABILITY] == text
+
+
+@pytest.mark.parametrize(("machine", "model"), [
+    (MACHINE, MODEL),  # no rental offer for an RTX 4090: a node is rented in its place, running the 4090's Q4_K_M
+    (("--gpu", "RTX 5090", "--ram", "64GB"), "Qwen/Qwen3-30B-A3B"),
+])
+def test_the_rented_door_runs_the_machines_pick_in_cost_and_in_the_app(capsys, machine, model):
+    """The quant run on a rented node, and so its price, comes from one rule: `cost` without --quant and the
+    app's Serving and Cost tabs (which pass the detail pane's quant, the pick at first) price the same doors.
+    `cost` used to rent the planner's node at the best quality it holds (Q6_K) while the app rented it at the
+    pick (Q4_K_M): $1.60/M saturated against $1.38/M for one node."""
+    from rigcheck.catalog import devices
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop.cost_bridge import cost_curves
+    from rigcheck.desktop.serving_bridge import serving_view
+    from rigcheck.estimate.types import Settings
+
+    pick = run_json(capsys, "fit", *machine, "--model", model, "--best", "--json")["results"][0]["quant"]
+    doors = {d["door"]: d for d in run_json(capsys, "cost", *machine, "--model", model, "--json")["doors"]}
+    assert doors["owned"]["label"].endswith(f" ({pick})")
+    assert doors["rented"]["label"].endswith(f", {pick})"), (doors["rented"]["label"], pick)
+
+    catalog = load_catalog()
+    found = next(m for m in catalog.models if m.id == model)
+    gpus = [machine[i + 1] for i, a in enumerate(machine) if a == "--gpu"]
+    box = devices.hypothetical_machine(gpus, 64 * 2**30, catalog=catalog)
+    view = {d.door: d for d in serving_view(found, pick, box, catalog, Settings()).doors}
+    for door in ("rented", "owned"):
+        assert view[door].label == doors[door]["label"]
+        assert view[door].usd_per_m_workload == pytest.approx(doors[door]["usd_per_m_output_tokens"], rel=1e-5)
+        assert view[door].usd_per_m_saturated == pytest.approx(
+            doors[door]["usd_per_m_output_tokens_saturated"]["expected"], rel=1e-5)
+    curves, _note = cost_curves(found, pick, box, catalog, [1.0], Settings())
+    rented = next(v for label, v in curves.items() if label.startswith("rented"))
+    assert rented[0] == pytest.approx(doors["rented"]["usd_per_m_output_tokens_at_full_utilization"]["expected"],
+                                      rel=1e-5)
+
+
+R1_NODE = ("--gpu", "8 x H200", "--ram", "2TB")
+
+
+@pytest.mark.parametrize("prompt", [None, 8192])
+def test_one_request_shape_for_a_node_in_serve_cost_and_the_app(capsys, prompt):
+    """`serve` (its defaults, or --input-len), `cost` (its default workload, or --prompt) and the app's Serving tab
+    (the Prompt setting) assume one request and so say one "requests at once" for one node. They used to assume
+    1,024 + 1,024 (`serve`: 455 at once), 5,120 + 512 (`cost`) and 4,096 + 512 (the app: 160 at once)."""
+    from rigcheck.catalog import devices
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop.serving_bridge import serving_view
+    from rigcheck.estimate.types import Settings
+
+    model = "deepseek-ai/DeepSeek-R1-0528"
+    serve_args = () if prompt is None else ("--input-len", str(prompt))
+    cost_args = () if prompt is None else ("--prompt", str(prompt), "--context", str(2 * prompt))
+    served = run_json(capsys, "serve", "--model", model, *R1_NODE, "--json", *serve_args)
+    cost = run_json(capsys, "cost", "--model", model, *R1_NODE, "--json", *cost_args)
+    workload = cost["workload"]
+    want = prompt or 4096  # the settings' prompt length, as in `fit`
+    assert (served["settings"]["input_len"], served["settings"]["output_len"], served["settings"]["concurrency"]) \
+        == (workload["input_tokens_per_request"], workload["output_tokens_per_request"],
+            workload["peak_concurrency"]) == (want, 512, 16)
+    rented = next(d for d in cost["doors"] if d["door"] == "rented")
+    assert rented["label"].endswith("(rented, FP8)") and served["quant"] == "FP8"
+    assert served["max_concurrency"] == rented["max_concurrency"]
+
+    catalog = load_catalog()
+    found = next(m for m in catalog.models if m.id == model)
+    machine = devices.hypothetical_machine(["8 x H200"], 2 * 2**40, catalog=catalog)
+    settings = Settings() if prompt is None else Settings(prompt_tokens=prompt, context_tokens=2 * prompt)
+    view = serving_view(found, "FP8", machine, catalog, settings)
+    assert view.points[-1].saturated and view.points[-1].concurrency == served["max_concurrency"]
+    assert f"{want:,} in (the Prompt setting) + 512 out per request" in view.note
+    assert f"at most {served['max_concurrency']:,} at once" in view.note
+    assert f"requests of {want:,} uncached input + 512 output tokens, 16 at a time" in view.workload
+
+    assert main(["serve", "--model", model, *R1_NODE, *serve_args]) == 0
+    text = capsys.readouterr().out.splitlines()[1]
+    assert text.startswith(f"{want:,} input + 512 output tokens per request")
+    assert ("(the default request" in text) == (prompt is None)
+    assert f"the node runs {served['max_concurrency']:,} requests at once" in text

@@ -36,6 +36,14 @@ __all__ = [
 
 GIB = 2**30
 
+
+def _size_text(n_bytes: int) -> str:
+    """A machine's memory as the app writes it beside (``units.bytes_text``): "64 GiB", "2 TiB", "1.5 TiB"."""
+    if n_bytes >= 1024 * GIB:
+        return f"{round(n_bytes / (1024 * GIB), 1):g} TiB"
+    return f"{n_bytes / GIB:g} GiB"
+
+
 MEMORY_TOLERANCE = 0.08
 """Probed VRAM sits a little under the marketed size (an H100 "80 GB" reports 79.6 GiB, an H200 "141 GB"
 140.4 GiB); 8% keeps those together while 40 vs 80 GB and 8 vs 16 GB stay apart."""
@@ -453,9 +461,9 @@ def hypothetical_machine(gpu_specs: list[str], ram_bytes: int | None, catalog: C
     cpu = Cpu(unavailable={"model": "hypothetical machine: the CPU was not described"})
     parts = [f"{count}× {device.name}" if count > 1 else device.name for count, device in wanted]
     if ram_bytes and not unified:
-        parts.append(f"{ram_bytes / GIB:g} GiB RAM")
+        parts.append(f"{_size_text(ram_bytes)} RAM")
     elif unified:
-        parts[0] = f"{parts[0]} {ram_bytes / GIB:g} GiB"
+        parts[0] = f"{parts[0]} {_size_text(ram_bytes)}"
     return Machine(
         gpus=tuple(gpus),
         cpu=cpu,

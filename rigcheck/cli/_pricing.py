@@ -116,8 +116,9 @@ def add_workload_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("workload")
     group.add_argument(
         "--tokens-per-day", metavar="IN,OUT", type=tokens_per_day,
-        help=f"input and output tokens per day (default {default.input_tokens_per_day / 1e6:g}M,"
-        f"{default.output_tokens_per_day / 1e6:g}M; suffixes k, M, G allowed)",
+        help=f"input and output tokens per day (default: one --prompt of input per --output-len of output, "
+        f"{default.output_tokens_per_day / 1e6:g}M output tokens a day: {default.input_tokens_per_day / 1e6:g}M,"
+        f"{default.output_tokens_per_day / 1e6:g}M at the defaults; suffixes k, M, G allowed)",
     )
     group.add_argument("--cached-share", metavar="S", type=share, default=default.cached_input_share,
                        help="share of input tokens served from a prompt cache (0-1; default %(default)s)")
@@ -131,14 +132,17 @@ def add_workload_args(parser: argparse.ArgumentParser) -> None:
 
 
 def workload_from_args(args: argparse.Namespace):
+    """The workload of --tokens-per-day and the rest; without --tokens-per-day, the default traffic for requests
+    of --prompt input tokens (``Workload.for_prompt``), the request shape every view assumes."""
     from rigcheck.estimate.serving import Workload
 
-    default = Workload()
-    inp, out = args.tokens_per_day or (default.input_tokens_per_day, default.output_tokens_per_day)
+    fields = {"cached_input_share": args.cached_share, "peak_concurrency": args.concurrency,
+              "utilization": args.utilization, "output_tokens_per_request": args.output_len}
     try:
-        return Workload(input_tokens_per_day=inp, output_tokens_per_day=out, cached_input_share=args.cached_share,
-                        peak_concurrency=args.concurrency, utilization=args.utilization,
-                        output_tokens_per_request=args.output_len)
+        if args.tokens_per_day is None:
+            return Workload.for_prompt(args.prompt, **fields)
+        inp, out = args.tokens_per_day
+        return Workload(input_tokens_per_day=inp, output_tokens_per_day=out, **fields)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 

@@ -15,6 +15,7 @@ SCHEMA = "rigcheck.plan/1"
 def register(subparsers) -> None:
     from rigcheck.estimate.configs import MACHINE_CLASSES
     from rigcheck.estimate.rules import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_DECODE_TOKENS_PER_S
+    from rigcheck.estimate.serving import DEFAULT_CONCURRENCY
 
     parser = subparsers.add_parser(
         "plan", help="what to buy or rent to run a model",
@@ -47,7 +48,7 @@ def register(subparsers) -> None:
     mode.add_argument("--rent", dest="mode", action="store_const", const="rent", help="rank by rental price")
     parser.add_argument("--limit", metavar="N", type=number(1, 10_000, integer=True), default=10,
                         help="configurations to show (default %(default)s)")
-    parser.add_argument("--concurrency", metavar="N", type=_pricing.positive_int, default=16,
+    parser.add_argument("--concurrency", metavar="N", type=_pricing.positive_int, default=DEFAULT_CONCURRENCY,
                         help="concurrent requests for the $/M tokens figures (default %(default)s)")
     parser.add_argument("--upgrade", action="store_true", help="upgrade advice for this machine (probed)")
     add_machine_args(parser)
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             min_decode_tokens_per_s=args.min_decode, max_ttft_s=args.max_ttft, budget_usd=args.budget,
             mode=args.mode, machine_class=wanted_class,
         )
-        workload = Workload(peak_concurrency=args.concurrency, utilization=1.0)
+        workload = Workload.for_prompt(args.prompt, peak_concurrency=args.concurrency, utilization=1.0)
         result = plan(model, catalog, target, limit=args.limit, workload=workload)
         upgrades = None
         dropped = 0
@@ -98,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
                 "description": "the $/M output token figures: all in, machines 100% busy",
                 "peak_concurrency": workload.peak_concurrency,
                 "input_per_output": workload.input_per_output,
+                "input_tokens_per_request": workload.input_tokens_per_request,
+                "output_tokens_per_request": workload.output_tokens_per_request,
                 "cached_input_share": workload.cached_input_share,
             },
         })
@@ -158,8 +161,9 @@ def _print(result, machine, upgrades, workload, dropped: int = 0, model_max_toke
                   "(cheapest first; configurations with neither price after, parts still sold new first).")
         w = workload
         print("Purchase prices are GPUs only (host not included), except unified-memory machines. "
-              f"$/M out rented: all in, at 100% utilization, {w.peak_concurrency} concurrent requests, "
-              f"{w.input_per_output:g} input tokens per output token ({w.cached_input_share:.0%} cached).")
+              f"$/M out rented: all in, at 100% utilization, {w.peak_concurrency} concurrent requests of "
+              f"{w.input_tokens_per_request:,} uncached input + {w.output_tokens_per_request:,} output tokens "
+              "(the default request for the --prompt length, as `cost`, `serve` and the app assume).")
         splits = sorted({o.split for o in result.options if o.config.count > 1})
         for split in splits:
             print(f"  several GPUs: {split}")

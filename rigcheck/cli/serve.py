@@ -20,22 +20,28 @@ def concurrency(text: str) -> int | None:
 
 
 def register(subparsers) -> None:
+    from rigcheck.estimate.serving import Workload
+
+    default = Workload()  # the default request, as `cost`, `plan` and the app assume it
     parser = subparsers.add_parser(
         "serve", help="multi-user throughput of a node: output tokens/s, per-user speed, time to first token",
         description="Continuous batching on a node: each engine step decodes the active requests and fills the "
         "rest of its token budget with prefill; the KV pool and the engine's limits cap how many run at once. "
-        "Prints output, per-user and input tokens/s and time to first token at a concurrency, and a sweep.",
+        "Prints the node's output tokens/s (prefill time counted), each user's decode tokens/s (1 / time per "
+        "output token), input tokens/s and time to first token at a concurrency, and a sweep.",
     )
     parser.add_argument("--model", metavar="ID", required=True, help="a Hugging Face id or an unambiguous part")
     parser.add_argument("--quant", metavar="Q", help="quant to serve (default: best quality the engine serves there)")
     parser.add_argument("--engine", default="vllm", metavar="E",
                         help=f"serving engine: {', '.join(ENGINE_CHOICES)} (default %(default)s)")
-    parser.add_argument("--input-len", metavar="N", type=token_count, default=1024,
-                        help="input tokens per request (default %(default)s)")
-    parser.add_argument("--output-len", metavar="N", type=token_count, default=1024,
-                        help="output tokens per request (default %(default)s)")
-    parser.add_argument("--concurrency", metavar="N|max", type=concurrency, default=16,
-                        help="requests kept in flight, or max for the saturated (offline) case (default 16)")
+    parser.add_argument("--input-len", metavar="N", type=token_count, default=default.input_tokens_per_request,
+                        help="input tokens per request (default %(default)s: the prompt length of `fit` and the "
+                        "app, the request `cost` prices)")
+    parser.add_argument("--output-len", metavar="N", type=token_count, default=default.output_tokens_per_request,
+                        help="output tokens per request (default %(default)s, as `cost` and the app)")
+    parser.add_argument("--concurrency", metavar="N|max", type=concurrency, default=default.peak_concurrency,
+                        help="requests kept in flight, or max for the saturated (offline) case "
+                        f"(default {default.peak_concurrency}, as `cost`)")
     parser.add_argument("--static", action="store_true",
                         help="a fixed batch of --concurrency requests started together (no continuous batching)")
     parser.add_argument("--tp", metavar="K", type=_pricing.positive_int,
@@ -94,19 +100,29 @@ def render(answer, single_request_note: str | None = None) -> str:
     s = answer.setup
     req = s.request
     out, user, ttft = answer.output_tokens_per_s, answer.per_user_tokens_per_s, answer.ttft_s
-    asked = "saturated (max)" if req.concurrency is None else f"{req.concurrency:,} concurrent requests"
+    asked = ("saturated (max)" if req.concurrency is None else
+             f"{req.concurrency:,} concurrent request{'s' if req.concurrency != 1 else ''}")
     if req.static:
         asked = f"a static batch of {req.concurrency:,} requests"
+    from rigcheck.estimate.serve import NODE_OUTPUT_MEANS, PER_USER_MEANS
+    from rigcheck.estimate.serving import Workload
+
+    default = Workload()
+    shape = (f" (the default request: the prompt of `fit` and the app, a {default.output_tokens_per_request}-token "
+             "answer, as `cost` prices it)"
+             if (req.input_tokens, req.output_tokens) == (default.input_tokens_per_request,
+                                                          default.output_tokens_per_request) else "")
     lines = [
         f"{s.model.id} {s.quant.name} on {s.node.label} with {s.engine.label}: {s.parallelism.label()}",
-        f"{req.input_tokens:,} input + {req.output_tokens:,} output tokens per request; KV cache "
+        f"{req.input_tokens:,} input + {req.output_tokens:,} output tokens per request{shape}; KV cache "
         f"{s.pool.kv_dtype.upper()}; the node runs {answer.max_concurrency:,} requests at once (KV pool and "
         f"engine limit)",
         "",
-        f"at {asked}: {_rate(out.expected)} output tokens/s ({_rate(out.low)}-{_rate(out.high)}), "
-        f"{_rate(user.expected)} tokens/s per user, first token in {units.seconds_text(ttft.expected)}",
-        f"saturated: {_rate(answer.saturated.output_tokens_per_s)} output tokens/s at "
-        f"{answer.saturated.active:,.0f} requests, {_rate(answer.saturated.per_user_tokens_per_s)} tokens/s per user",
+        f"at {asked}: the node outputs {_rate(out.expected)} tokens/s ({_rate(out.low)}-{_rate(out.high)}), "
+        f"each user decodes at {_rate(user.expected)} tokens/s, first token in {units.seconds_text(ttft.expected)}",
+        f"saturated: the node outputs {_rate(answer.saturated.output_tokens_per_s)} tokens/s at "
+        f"{answer.saturated.active:,.0f} requests, each user decodes at "
+        f"{_rate(answer.saturated.per_user_tokens_per_s)} tokens/s",
         *([f"first token: {single_request_note}"] if single_request_note else []),
         "",
     ]
@@ -115,8 +131,9 @@ def render(answer, single_request_note: str | None = None) -> str:
         label = f"{p.concurrency:,.0f}" if p is not answer.sweep[-1] else f"max ({p.active:,.0f})"
         rows.append([label, _rate(p.output_tokens_per_s), _rate(p.per_user_tokens_per_s), _rate(p.input_tokens_per_s),
                      units.seconds_text(p.ttft_s), f"{p.queued:,.0f}"])
-    lines.append(_pricing.table(rows, ["concurrency", "output tok/s", "per user tok/s", "input tok/s",
+    lines.append(_pricing.table(rows, ["concurrency", "node output tok/s", "per-user decode tok/s", "input tok/s",
                                        "first token", "queued"]))
+    lines.extend((f"node output tok/s: {NODE_OUTPUT_MEANS};", f"per-user decode tok/s: {PER_USER_MEANS}."))
     lines.append("")
     lines.append("basis:")
     lines.extend(f"  - {line}" for line in answer.basis())

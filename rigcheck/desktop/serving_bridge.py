@@ -11,8 +11,6 @@ from rigcheck.probe.types import Machine
 
 TTFT_LIMIT_S = 2.0
 """Where the chart marks the first token taking too long for an interactive user."""
-OUTPUT_TOKENS = 512
-"""Output tokens per request in the chart; the input is the settings bar's prompt length."""
 
 
 @dataclass(frozen=True)
@@ -55,15 +53,24 @@ def concurrencies(max_concurrency: int) -> list[int]:
 
 def serving_view(model: Model, quant_name: str, machine: Machine, catalog: Catalog, settings: Settings) -> ServingView:
     """The sweep for one quant on ``machine`` (vLLM for safetensors-family quants, llama.cpp server for GGUF) and
-    the three doors for the default workload. Never raises for a node that cannot serve: the note says why."""
+    the three doors, both for the default workload of the settings' prompt (``Workload.for_prompt``): the chart's
+    requests are the ones the doors are priced at. Never raises for a node that cannot serve: the note says why."""
     from rigcheck.estimate import compare
-    from rigcheck.estimate.serve import ServeError, ServeRequest, steady_state
+    from rigcheck.estimate.serve import (
+        NODE_OUTPUT_MEANS,
+        PER_USER_MEANS,
+        ServeError,
+        ServeRequest,
+        steady_state,
+    )
     from rigcheck.estimate.serve_answer import serve
+    from rigcheck.estimate.serving import Workload
 
+    workload = Workload.for_prompt(max(1, settings.prompt_tokens))
     quant = next((q for q in model.quants if q.name == quant_name), None)
     engine = "llama.cpp" if quant is not None and quant.format == "gguf" else "vllm"
-    request = ServeRequest(input_tokens=max(1, settings.prompt_tokens), output_tokens=OUTPUT_TOKENS,
-                           concurrency=1, engine=engine)
+    request = ServeRequest(input_tokens=workload.input_tokens_per_request,
+                           output_tokens=workload.output_tokens_per_request, concurrency=1, engine=engine)
     points: list[ServingPoint] = []
     notes: list[str] = []
     name = model.id.split("/")[-1]
@@ -81,9 +88,11 @@ def serving_view(model: Model, quant_name: str, machine: Machine, catalog: Catal
         sat = steady_state(s, None)
         points.append(ServingPoint(answer.max_concurrency, sat.output_tokens_per_s, sat.per_user_tokens_per_s,
                                    sat.ttft_s, saturated=True))
-        notes.append(f"{request.input_tokens:,} in + {OUTPUT_TOKENS} out per request; at most "
-                     f"{answer.max_concurrency:,} at once (KV pool, engine limit).")
-    comparison = compare.compare_doors(model, catalog, None, settings, machine, quant_name=quant_name)
+        notes.append(f"{request.input_tokens:,} in (the Prompt setting) + {request.output_tokens:,} out per "
+                     f"request, as the doors are priced; at most {answer.max_concurrency:,} at once (KV pool, "
+                     "engine limit).")
+        notes.append(f"User tok/s: each user's decode rate, {PER_USER_MEANS}. Node output tok/s: {NODE_OUTPUT_MEANS}.")
+    comparison = compare.compare_doors(model, catalog, workload, settings, machine, quant_name=quant_name)
     doors = []
     for d in comparison.doors:
         workload = d.usd_per_m_output_tokens.expected if d.usd_per_m_output_tokens else None

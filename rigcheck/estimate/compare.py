@@ -83,13 +83,17 @@ def compare_doors(
 ) -> CostComparison:
     """Hosted, rented and owned costs of ``model`` for ``workload``, and the break-even between them.
 
+    Without ``workload``, the default one for the settings' prompt (``Workload.for_prompt``).
     Self-hosted doors run on ``machine`` when it holds the model (the rules' pick, as ``fit`` names it, or
     ``quant_name``); otherwise on the planner's cheapest configuration that does (rented: one with a
-    rental price; owned: one with a purchase price). ``usd_per_gpu_hour`` and ``purchase_usd``
+    rental price; owned: one with a purchase price). Both run one quant: ``quant_name``, else the machine's
+    pick when it holds the model (also on a node rented in its place), else the best quality a priced node
+    holds. The app's detail pane passes its selected quant, which starts at the pick, so it and
+    ``rigcheck cost`` without ``--quant`` price the same doors. ``usd_per_gpu_hour`` and ``purchase_usd``
     override the catalog's prices. Raises CostError for a quant the model does not have.
     """
-    workload = workload or Workload()
     settings = settings or Settings()
+    workload = workload or Workload.for_prompt(settings.prompt_tokens)
     ownership = ownership or Ownership()
     notes: list[str] = []
     doors: list[DoorCost] = []
@@ -116,6 +120,10 @@ def compare_doors(
         own_machine = _fitting_quant(model, quants, machine, catalog, settings)
         if own_machine is None:
             notes.append(f"{machine.label or 'this machine'} cannot hold {model.id}: the planner picks a node")
+    # Both self-hosted doors run one quant: the one asked for, else the machine's pick when it holds the model
+    # (a node rented because the machine's GPUs have no rental offer runs what the machine runs), else the best
+    # quality a priced node holds (``planned_option``).
+    node_quant = quant_name or (own_machine[0].name if own_machine is not None else None)
 
     def capacity(m: Machine, quant: Quant) -> NodeCapacity | str:
         return machine_capacity(model, quant, m, catalog, settings, workload)
@@ -130,7 +138,7 @@ def compare_doors(
         if mode in planned:
             return planned[mode]
         key = "rental_usd_per_hour" if mode == "rent" else "purchase_usd"
-        target = Target(quant=quant_name, context_tokens=settings.context_tokens,
+        target = Target(quant=node_quant, context_tokens=settings.context_tokens,
                         prompt_tokens=settings.prompt_tokens, mode=mode,
                         kv_cache_type=settings.kv_cache_type)
         planned[mode] = None

@@ -143,8 +143,9 @@ class Estimator:
             "usable": False, "bits_per_weight": quant_bits(quant), "calibrated": run.view.calibrated,
             "gpu_memory_share": (need_gpu + gpu_side) / run.view.gpu_base_sum if run.view.gpu_base_sum else None,
             "_speeds": (decode, d_low, high, run.n_prompt / t_prefill, p_low, p_high, t_prefill),
-            "_memory_parts": (all_on_gpu_memory, run, w, gpu_side, need_gpu, host),
-            "_lazy": (run, quant, wclass, w, gpu_side, p, (gpu_all, w, run.view.gpu_base_total, run.view.ram_total),
+            "_memory_parts": (all_on_gpu_memory, run, w, gpu_side, need_gpu, host, emb * run.duplicated_embeddings),
+            "_lazy": (run, quant, wclass, w, gpu_side + emb * run.duplicated_embeddings, p,
+                      (gpu_all, w + emb * run.duplicated_embeddings, run.view.gpu_base_total, run.view.ram_total),
                       gpu_read, 0.0)})
         return row
 
@@ -185,7 +186,7 @@ class Estimator:
         expert = shape.expert_params * bytes_per_param
         if expert > layer_bytes:
             expert = layer_bytes
-        gpu_all = layer_bytes + emb
+        gpu_all = layer_bytes + emb * run.gpu_embeddings  # the output head, and for vLLM/MLX the input table too
         need_gpu = gpu_all + kv
         if run.prompt_too_long:
             return self._row_prompt_too_long(run, quant, model_id, wclass, w)
@@ -201,7 +202,8 @@ class Estimator:
                           budget.gpus_used)
         else:
             split = WeightSplit(w, emb * run.host_embeddings, emb, layer_bytes, expert,
-                                shape.expert_fraction_active, shape.layers, shape.moe_layers)
+                                shape.expert_fraction_active, shape.layers, shape.moe_layers,
+                                emb * (run.gpu_embeddings - 1.0))
             p = place(split, kv, budget, run.ram_overhead, decode_cost)
         bases, ram_base = v.gpu_base_total, v.ram_total
         runs_now = None
@@ -210,7 +212,8 @@ class Estimator:
         elif run.budget_free is not None:
             if split is None:
                 split = WeightSplit(w, emb * run.host_embeddings, emb, layer_bytes, expert,
-                                    shape.expert_fraction_active, shape.layers, shape.moe_layers)
+                                    shape.expert_fraction_active, shape.layers, shape.moe_layers,
+                                    emb * (run.gpu_embeddings - 1.0))
             now = place(split, kv, run.budget_free, run.ram_overhead, decode_cost)
             runs_now = now.verdict != "no_fit"
             if self.settings.memory_basis == "free":
@@ -228,8 +231,11 @@ class Estimator:
             # What it would need: on the GPUs there are, else in RAM.
             n = len(v.gpus)
             overhead = gpu_overhead * n + vision if n else run.ram_overhead
-        # The breakdown is built on first access (see RowEstimate.memory).
-        memory_parts = (placed_memory, run, w, kv, overhead, gpu_side, ram_side, p, bases, ram_base)
+        # The breakdown is built on first access (see RowEstimate.memory). The weights held: the file, and
+        # llama.cpp's GPU copy of a tied embedding matrix when the output sits on a GPU (counted as overhead).
+        duplicate = emb * run.duplicated_embeddings if gpus_used else 0.0
+        w_held = w + duplicate
+        memory_parts = (placed_memory, run, w, kv, overhead + duplicate, gpu_side, ram_side, p, bases, ram_base)
         if p is NO_FIT:
             return new_record(RowEstimate, {
                 "model_id": model_id, "quant": quant.name, "runtime": runtime, "verdict": "no_fit",
@@ -270,7 +276,8 @@ class Estimator:
             "placement": p.description, "runs_now": runs_now, "best": False,
             "usable": False, "bits_per_weight": quant_bits(quant), "calibrated": v.calibrated,
             "gpu_memory_share": _share(verdict, p.gpu_bytes + gpu_side, bases),
-            "_lazy": (run, quant, wclass, w, overhead, p, (gpu_all, w, bases, ram_base), gpu_read, ram_read)})
+            "_lazy": (run, quant, wclass, w, overhead + duplicate, p, (gpu_all, w_held, bases, ram_base), gpu_read,
+                      ram_read)})
 
 
 _WEIGHT_CLASSES: dict[tuple[str, str], str] = {}

@@ -36,7 +36,8 @@ class ModelRun:
                  "budget_total", "budget_free", "decode_cost", "kv_read", "n_prompt", "depth", "_lines",
                  "params_b", "_prefill_cache", "_rm", "_flash_attention",
                  "prompt_depth", "ubatch", "per_ctx_full", "per_ctx_window", "cb_per_ctx", "gpu_base_sum",
-                 "equal_gpus", "kv_slowdown_extra", "emb_copies_off_layers", "host_embeddings",
+                 "equal_gpus", "kv_slowdown_extra", "emb_copies_off_layers", "host_embeddings", "gpu_embeddings",
+                 "duplicated_embeddings",
                  "all_on_gpu_verdict", "all_on_gpu_description", "expert_inactive",
                  "fast_gpu_total", "fast_gpus_used", "fast_gpu_side", "fast_per_gpu_mode", "fast_decode_terms",
                  "fast_tp_s", "fast_prefill", "fast_free_gpu_total", "fast_runs_now", "serving_fixed_s",
@@ -79,9 +80,14 @@ class ModelRun:
         self.vision = float(shape.model.vision_projector_bytes or 0)
         # The weight file holds the token embeddings and, untied, an output head of the same size; the rest
         # is the repeating layers. llama.cpp keeps the embeddings in host RAM (one row per token is read)
-        # and puts the output head (a copy, when tied) on the GPU; vLLM keeps both on the GPU.
-        self.host_embeddings = 1.0 if runtime == "llama.cpp" else 0.0
+        # and puts the output head (a copy, when tied) on the GPU; vLLM and MLX keep every matrix of the file
+        # on the GPU, the input table too (held there, though a token reads one row of it). Counted in
+        # embedding matrices: in the file, in host RAM, on the GPU beside the layers, and held twice
+        # (llama.cpp's GPU copy of a tied matrix: memory the file size does not show).
         self.emb_copies_off_layers = 1.0 if shape.tied_embeddings else 2.0
+        self.host_embeddings = 1.0 if runtime == "llama.cpp" else 0.0
+        self.gpu_embeddings = 1.0 if runtime == "llama.cpp" else self.emb_copies_off_layers
+        self.duplicated_embeddings = self.host_embeddings + self.gpu_embeddings - self.emb_copies_off_layers
         self.ram_overhead = mem.RUNTIME_CONTEXT_BYTES["cpu"] + compute_buffer
         per = mem.KV_BYTES_PER_ELEMENT[kv_type]
         self.per_ctx_full = shape.kv_elements_full_per_token * per

@@ -21,16 +21,19 @@ class WeightSplit:
     """A model x quant's weight bytes by role, for one runtime (slotted: built per row in the hot loop).
 
     total_bytes: the weight files. host_bytes: stays in host RAM whatever the placement (llama.cpp's
-    token embeddings). output_bytes: the output head, on the last GPU when any layer is there.
-    layer_bytes: all repeating layers (attention, dense FFN, shared and routed experts). expert_bytes:
-    the routed experts, part of layer_bytes. expert_fraction_active: k / E.
+    token embeddings). output_bytes: the output head, on the last GPU when any layer is there (read every
+    token). table_bytes: the input-embedding table held on the GPU beside the layers (vLLM, MLX with an
+    untied head): resident, but a token reads one row of it. layer_bytes: all repeating layers (attention,
+    dense FFN, shared and routed experts). expert_bytes: the routed experts, part of layer_bytes.
+    expert_fraction_active: k / E.
     """
 
     __slots__ = ("total_bytes", "host_bytes", "output_bytes", "layer_bytes", "expert_bytes",
-                 "expert_fraction_active", "layers", "moe_layers")
+                 "expert_fraction_active", "layers", "moe_layers", "table_bytes")
 
     def __init__(self, total_bytes: float, host_bytes: float, output_bytes: float, layer_bytes: float,
-                 expert_bytes: float, expert_fraction_active: float, layers: int, moe_layers: int) -> None:
+                 expert_bytes: float, expert_fraction_active: float, layers: int, moe_layers: int,
+                 table_bytes: float = 0.0) -> None:
         self.total_bytes = total_bytes
         self.host_bytes = host_bytes
         self.output_bytes = output_bytes
@@ -39,10 +42,11 @@ class WeightSplit:
         self.expert_fraction_active = expert_fraction_active
         self.layers = layers
         self.moe_layers = moe_layers
+        self.table_bytes = table_bytes
 
     @property
     def gpu_bytes_all(self) -> float:
-        return self.layer_bytes + self.output_bytes
+        return self.layer_bytes + self.output_bytes + self.table_bytes
 
     @property
     def layer_read_bytes(self) -> float:
@@ -152,7 +156,7 @@ def _layer_offload(split: WeightSplit, kv_bytes: float, gpu_total: float, ram_bu
                    gpus_used: int) -> Placement | None:
     layers = split.layers
     per_layer = (split.layer_bytes + kv_bytes) / layers
-    room = gpu_total - split.output_bytes
+    room = gpu_total - split.output_bytes - split.table_bytes
     n = int(room // per_layer) if per_layer > 0 and room > 0 else 0
     n = min(n, layers - 1)
     if n < 1:
@@ -164,7 +168,7 @@ def _layer_offload(split: WeightSplit, kv_bytes: float, gpu_total: float, ram_bu
     read_per_layer = split.layer_read_bytes / layers
     return Placement(
         "gpu+ram", f"{n} of {layers} layers on GPU, {ram_layers} in RAM (-ngl {n})",
-        n * per_layer + split.output_bytes, ram_need,
+        n * per_layer + split.output_bytes + split.table_bytes, ram_need,
         n * read_per_layer + split.output_bytes, ram_layers * read_per_layer, n / layers,
         ram_layers * split.layer_bytes / layers, gpus_used, gpu_layers=n,
     )
@@ -172,7 +176,7 @@ def _layer_offload(split: WeightSplit, kv_bytes: float, gpu_total: float, ram_bu
 
 def _expert_offload(split: WeightSplit, kv_bytes: float, gpu_total: float, ram_budget: float,
                     gpus_used: int) -> Placement | None:
-    dense = split.layer_bytes - split.expert_bytes + split.output_bytes + kv_bytes
+    dense = split.layer_bytes - split.expert_bytes + split.output_bytes + split.table_bytes + kv_bytes
     if dense > gpu_total or split.moe_layers < 1:
         return None
     per_moe_layer = split.expert_bytes / split.moe_layers

@@ -227,7 +227,7 @@ def plan(
     options = _dedupe(options)
     options = options[:limit] + _unified_left_out(options[limit:], options[:limit])
     if capacity_fn is not None or workload is not None:
-        options = [_with_cost(o, model, catalog, target, workload or Workload(), machine_fn, capacity_fn)
+        options = [_with_cost(o, model, catalog, target, workload or Workload.for_prompt(target.prompt_tokens), machine_fn, capacity_fn)
                    for o in options]
     rejected = sorted(failures.values(), key=lambda r: (_price_or_inf(r.prices, target.mode),
                                                         -r.config.memory_total_bytes))

@@ -212,7 +212,8 @@ def _speed_bands(speeds: tuple) -> tuple[tuple[float, float, float], ...]:
 
 def placed_memory(run: ModelRun, w: float, kv: float, overhead: float, gpu_side: float, ram_side: float,
                    p: Placement, bases: tuple[float, ...], ram_base: float) -> MemoryBreakdown:
-    """The memory breakdown of a row placed by ``placement.place`` (``Estimator.estimate_in``'s general path)."""
+    """The memory breakdown of a row placed by ``placement.place`` (``Estimator.estimate_in``'s general path).
+    ``overhead`` includes llama.cpp's GPU copy of a tied embedding matrix, which the file size does not show."""
     v = run.view
     gpus_used = p.gpus_used
     gpu_overhead, vision = run.gpu_overhead, run.vision
@@ -227,14 +228,20 @@ def placed_memory(run: ModelRun, w: float, kv: float, overhead: float, gpu_side:
         total_base = (run.gpu_base_sum if bases is v.gpu_base_total else sum(bases)) or 1.0
         per_gpu = tuple(int(p.gpu_bytes * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
                         for i, b in enumerate(bases))
+    weights, kv_i, overhead_i = int(w), int(kv), int(overhead)
+    if p.verdict == "no_fit":  # nothing placed: what it would need, on neither side
+        gpu, ram = int(p.gpu_bytes + gpu_side), int(p.ram_bytes + ram_side)
+    else:
+        gpu, ram = split_total(weights + kv_i + overhead_i, p.gpu_bytes + gpu_side, p.ram_bytes + ram_side)
     return MemoryBreakdown(
-        weights_bytes=int(w), kv_cache_bytes=int(kv), overhead_bytes=int(overhead),
-        gpu_bytes=int(p.gpu_bytes + gpu_side), ram_bytes=int(p.ram_bytes + ram_side),
+        weights_bytes=weights, kv_cache_bytes=kv_i, overhead_bytes=overhead_i, gpu_bytes=gpu, ram_bytes=ram,
         per_gpu_bytes=per_gpu, **budgets(v, bases, ram_base))
 
 
-def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float, host: float) -> MemoryBreakdown:
-    """The memory breakdown of an all-on-GPU row (the fast path's; same expressions as estimate_in's)."""
+def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float, host: float,
+                      duplicate: float = 0.0) -> MemoryBreakdown:
+    """The memory breakdown of an all-on-GPU row (the fast path's; same expressions as estimate_in's). ``duplicate``:
+    llama.cpp's GPU copy of a tied embedding matrix (in ``need_gpu``), counted as overhead beside the file."""
     gpus_used = run.fast_gpus_used
     mode = run.fast_per_gpu_mode
     if mode == 1:
@@ -247,10 +254,22 @@ def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float,
         gpu_overhead, vision = run.gpu_overhead, run.vision
         per_gpu = tuple(int(need_gpu * b / total_base + gpu_overhead + (vision if i == 0 else 0.0))
                         for i, b in enumerate(run.view.gpu_base_total))
+    weights, kv, overhead = int(w), int(run.kv), int(gpu_side + duplicate)
+    gpu, ram = split_total(weights + kv + overhead, need_gpu + gpu_side, host)
     return MemoryBreakdown(
-        weights_bytes=int(w), kv_cache_bytes=int(run.kv), overhead_bytes=int(gpu_side),
-        gpu_bytes=int(need_gpu + gpu_side), ram_bytes=int(host), per_gpu_bytes=per_gpu,
-        **budgets(run.view, run.view.gpu_base_total, run.view.ram_total))
+        weights_bytes=weights, kv_cache_bytes=kv, overhead_bytes=overhead, gpu_bytes=gpu, ram_bytes=ram,
+        per_gpu_bytes=per_gpu, **budgets(run.view, run.view.gpu_base_total, run.view.ram_total))
+
+
+def split_total(total: int, gpu_bytes: float, ram_bytes: float) -> tuple[int, int]:
+    """(GPU, RAM) bytes of a placed row in whole bytes that add up to ``total`` (weights held + KV + overhead):
+    the two sides are sums of the same parts, and rounding each to a byte must not leave one or two over."""
+    if ram_bytes <= 0:
+        return total, 0
+    if gpu_bytes <= 0:
+        return 0, total
+    gpu = min(total, int(gpu_bytes))
+    return gpu, total - gpu
 
 
 def budgets(v, bases: tuple[float, ...], ram_base: float) -> dict[str, int]:

@@ -82,6 +82,15 @@ class KvPool:
         return max(0, min(self.kv_sequences, self.engine_sequences))
 
 
+NODE_OUTPUT_MEANS = ("the output tokens per second of the whole node, the time of every request's prefill counted "
+                     "(requests per second x output length)")
+"""What ``output_tokens_per_s`` ("node output tok/s") means, in the words every view uses: ``serve``, its JSON
+``definitions``, the app's Serving tab."""
+PER_USER_MEANS = ("how fast one request's tokens arrive after its first token (1 / time per output token, as load "
+                  "tests publish it); its prefill is not counted, so at one request it is above the node's output")
+"""What ``per_user_tokens_per_s`` ("per-user decode tok/s") means: a decode rate, not a share of the node's output."""
+
+
 @dataclass(frozen=True)
 class ServePoint:
     """The node at one load: node-wide rates and the time per step."""
@@ -90,8 +99,10 @@ class ServePoint:
     active: float
     queued: float
     output_tokens_per_s: float
+    """``NODE_OUTPUT_MEANS``: prefill time included."""
     input_tokens_per_s: float
     per_user_tokens_per_s: float
+    """``PER_USER_MEANS``: 1 / time per output token, without the request's prefill."""
     ttft_s: float
     step: StepTime
 

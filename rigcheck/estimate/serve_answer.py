@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from rigcheck.catalog.records import Device, Model, Quant
 from rigcheck.estimate.serve import (
+    NODE_OUTPUT_MEANS,
+    PER_USER_MEANS,
     SWEEP_CONCURRENCIES,
     ServeError,
     ServePoint,
@@ -103,6 +105,7 @@ class ServeAnswer:
                           "output_tokens_per_s_band": rounded(band(self.saturated.output_tokens_per_s))},
             "sweep": [point(p) for p in self.sweep],
             "settings": self.settings(),
+            "definitions": {"output_tokens_per_s": NODE_OUTPUT_MEANS, "per_user_tokens_per_s": PER_USER_MEANS},
             "basis": self.basis(),
         }
 

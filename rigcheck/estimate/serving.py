@@ -7,6 +7,11 @@ request's uncached input inside the engine steps, so the output tokens/s are all
 serves about one request at a time, at the single-stream estimate.
 
 Utilization is the share of hours the node serves at that concurrency; the rest of the time it idles.
+
+The default workload is one request shape for every view (``Workload.for_prompt``): a prompt of the settings'
+length (4,096 tokens unless changed: the prompt behind every time to first token) and a 512-token answer, a
+million output tokens a day, 16 requests at a time. `rigcheck cost`, `plan`'s $/M, the report, the app's
+Serving and Cost tabs and `rigcheck serve`'s defaults all take it from here.
 """
 
 from __future__ import annotations
@@ -18,6 +23,13 @@ from rigcheck.catalog.hosted import TokenMix
 from rigcheck.catalog.records import Catalog, Model, Quant
 from rigcheck.estimate.types import Band, Estimate, Settings
 from rigcheck.probe.types import Machine
+
+DEFAULT_PROMPT_TOKENS = Settings().prompt_tokens
+"""Input tokens of the default request: the settings' prompt length, the same prompt as every TTFT."""
+DEFAULT_OUTPUT_TOKENS_PER_REQUEST = 512
+"""Output tokens of the default request: an answer, not an essay."""
+DEFAULT_OUTPUT_TOKENS_PER_DAY = 1_000_000
+DEFAULT_CONCURRENCY = 16
 
 HOURS_PER_MONTH = 730.0
 """Average hours in a month (8760 / 12): what a rented node is billed whether busy or idle."""
@@ -32,18 +44,35 @@ MAX_TOKENS_PER_REQUEST = 100_000_000
 
 @dataclass(frozen=True)
 class Workload:
-    """The traffic to serve: tokens per day, prompt caching, concurrency and burstiness."""
+    """The traffic to serve: tokens per day, prompt caching, concurrency and burstiness.
 
-    input_tokens_per_day: float = 10_000_000
-    output_tokens_per_day: float = 1_000_000
+    The defaults are the default request (a 4,096-token prompt and a 512-token answer) a million times a
+    day in output tokens; ``for_prompt`` gives the same traffic for another prompt length."""
+
+    input_tokens_per_day: float = (DEFAULT_OUTPUT_TOKENS_PER_DAY * DEFAULT_PROMPT_TOKENS
+                                   / DEFAULT_OUTPUT_TOKENS_PER_REQUEST)
+    output_tokens_per_day: float = DEFAULT_OUTPUT_TOKENS_PER_DAY
     cached_input_share: float = 0.0
     """Share of input tokens a prompt cache serves (0..1): cheaper hosted, free prefill self-hosted."""
-    peak_concurrency: int = 16
+    peak_concurrency: int = DEFAULT_CONCURRENCY
     """Requests in flight while the node serves: the concurrency a dedicated server runs at."""
     utilization: float = 0.4
     """Share of hours the node serves at that concurrency (0 < u <= 1); bursty traffic sits low."""
-    output_tokens_per_request: int = 512
+    output_tokens_per_request: int = DEFAULT_OUTPUT_TOKENS_PER_REQUEST
     """Output tokens of one request; its input is this times the day's input per output token."""
+
+    @classmethod
+    def for_prompt(cls, prompt_tokens: int, **fields: float) -> Workload:
+        """The default workload (or ``fields`` given) with requests of ``prompt_tokens`` input: the day's input is
+        one prompt per ``output_tokens_per_request`` output tokens. Every view that assumes a workload (the cost
+        doors, the planner's $/M, the report, the app's Serving tab, `serve`'s defaults) builds it here from the
+        settings' prompt length, so one screen never shows two request shapes."""
+        out_per_day = float(fields.get("output_tokens_per_day", DEFAULT_OUTPUT_TOKENS_PER_DAY))
+        out_per_request = int(fields.get("output_tokens_per_request", DEFAULT_OUTPUT_TOKENS_PER_REQUEST))
+        if not 1 <= prompt_tokens <= MAX_TOKENS_PER_REQUEST:
+            raise ValueError(f"prompt tokens must be from 1 to {MAX_TOKENS_PER_REQUEST:,}")
+        inp = out_per_day * prompt_tokens / max(1, out_per_request)
+        return cls(**{**fields, "input_tokens_per_day": inp})  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         if not 0 <= self.input_tokens_per_day <= MAX_TOKENS_PER_DAY:  # also refuses NaN and infinity

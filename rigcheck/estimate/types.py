@@ -52,11 +52,16 @@ class MemoryBreakdown(msgspec.Struct, frozen=True):
     """Bytes needed to run, and where they sit."""
 
     weights_bytes: int
+    """The weight file(s): the quant's real file size where known."""
     kv_cache_bytes: int
     overhead_bytes: int
-    """Compute buffers, runtime context, vision projector."""
+    """Compute buffers, runtime context, vision projector, and llama.cpp's second copy of a tied embedding
+    matrix (the output head it keeps on the GPU beside the token table in RAM): memory beyond the file and cache."""
     gpu_bytes: int
+    """Of ``total_bytes``, what sits on the GPU(s) (on unified memory, the GPU share)."""
     ram_bytes: int
+    """The rest of ``total_bytes``: in system RAM (llama.cpp's token table, layers or experts offloaded, the CPU's
+    buffers). A placed row's ``gpu_bytes + ram_bytes == total_bytes``; a row that does not fit has both 0."""
     per_gpu_bytes: tuple[int, ...] = ()
     gpu_budget_bytes: int = 0
     """The GPU memory the placement was checked against: usable VRAM after the driver headroom (the GPU share

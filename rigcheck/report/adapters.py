@@ -79,7 +79,7 @@ def _planner(plan_module):
 
         try:
             result = plan_module.plan(
-                model, catalog, _target(quant, settings, machine_class), limit=PLAN_OPTIONS, workload=Workload()
+                model, catalog, _target(quant, settings, machine_class), limit=PLAN_OPTIONS, workload=Workload.for_prompt(settings.prompt_tokens)
             )
         except PlanError as exc:
             return quant, [PlanOption(label=model.id, meets_target=False, why=str(exc))]

@@ -7,12 +7,15 @@ is inlined in HTML and rasterised by QtSvg for the PDF.
 from __future__ import annotations
 
 import math
+import textwrap
 from html import escape
 
 from rigcheck import units
 from rigcheck.report.records import ModelDetail
 
 WIDTH = 640
+NOTE_CHARS = 96
+"""A memory chart's note is wrapped at this many characters (9 px text within WIDTH)."""
 _FONT = 'font-family="Helvetica, Arial, sans-serif"'
 COLORS = {
     "weights": "#3b6ea8",
@@ -54,10 +57,10 @@ def memory_chart(detail: ModelDetail) -> str:
     limits = units.memory_limits(quants, detail.unified_memory)
     peak = max([e.memory.total_bytes for e in quants] + [cap for _label, cap in limits] + [1])
     scale = plot_w / (peak * 1.04)
-    # A bar under the limit that still does not fit (whole layers are placed) gets a line saying why.
+    # Where a bar and its verdict seem to disagree with the lines, lines of text say why (as in the app).
     budget = max((cap for _label, cap in limits), default=0)
-    near_miss = any(not e.fits and e.memory.total_bytes <= budget for e in quants)
-    height = top + len(quants) * (bar_h + gap) + 46 + (14 if near_miss else 0)
+    notes = [line for note in units.placement_notes(quants, budget) for line in textwrap.wrap(note, NOTE_CHARS)]
+    height = top + len(quants) * (bar_h + gap) + 46 + 14 * len(notes)
     body = [_text(left, 16, f"Memory needed per quant — {detail.model_name}", size=12, weight="bold")]
     # Gridlines at round GiB steps so bars can be read off.
     step = _nice_step(peak / units.GIB / 5) * units.GIB
@@ -103,9 +106,8 @@ def memory_chart(detail: ModelDetail) -> str:
         body.append(_text(x + (-3 if anchor == "end" else 3), label_y, f"{name} {units.bytes_text(cap)}", size=9,
                           anchor=anchor, fill=COLORS[key]))
     body += labels  # drawn after the limit lines so they sit on top
-    if near_miss:
-        body.append(_text(left, height - 30, "Whole layers are placed, so a quant a little under the limit can still "
-                          "not fit.", size=9, fill=COLORS["axis"]))
+    for n, line in enumerate(notes):
+        body.append(_text(left, height - 30 - 14 * (len(notes) - 1 - n), line, size=9, fill=COLORS["axis"]))
     ly = height - 12
     lx = left
     for key, name in (("weights", "weights"), ("kv", "KV cache"), ("overhead", "buffers & overhead")):

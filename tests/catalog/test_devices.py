@@ -195,6 +195,9 @@ def test_hypothetical_machine_two_4090s(catalog):
     assert gpu.sources["memory_bandwidth_bytes_per_s"] == "spec table"
     assert machine.memory.total_bytes == 64 * GIB and machine.memory.sources["total_bytes"] == "user"
     assert machine.label == "2× NVIDIA GeForce RTX 4090 + 64 GiB RAM"
+    # From 1 TiB on, the label says TiB as the RAM bar and every size beside it do ("2 TiB", not "2048 GiB").
+    node = devices.hypothetical_machine(["8 x H200"], 2048 * GIB, catalog=catalog)
+    assert node.label == "8× NVIDIA H200 SXM + 2 TiB RAM"
 
 
 def test_hypothetical_machine_mixed_gpus(catalog):

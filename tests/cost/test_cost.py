@@ -71,6 +71,19 @@ def test_a_workload_request_carries_its_uncached_input():
     assert "3,072 uncached input + 512 output tokens" in w.describe()
 
 
+@pytest.mark.parametrize("prompt", [1, 512, 4096, 8192, 131072])
+def test_the_default_workload_is_requests_of_the_settings_prompt(prompt):
+    from rigcheck.estimate.types import Settings
+
+    assert Workload() == Workload.for_prompt(Settings().prompt_tokens)
+    w = Workload.for_prompt(prompt)
+    assert (w.input_tokens_per_request, w.output_tokens_per_request, w.output_tokens_per_day) == (prompt, 512, 1e6)
+    cached = Workload.for_prompt(prompt, cached_input_share=0.5, output_tokens_per_request=256, peak_concurrency=4)
+    assert cached.input_tokens_per_request == max(1, round(prompt / 2)) and cached.peak_concurrency == 4
+    with pytest.raises(ValueError):
+        Workload.for_prompt(0)
+
+
 def test_saturated_cost_sits_beside_the_workload_figure():
     # 8 GPUs x $2/h = $16/h: 1000 tok/s at the workload's concurrency, 4000 tok/s saturated.
     w = Workload(input_tokens_per_day=0, output_tokens_per_day=1000 * 86_400, utilization=1.0)

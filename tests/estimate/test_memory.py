@@ -93,3 +93,72 @@ def test_unknown_maximum_context_is_capped_and_said():
     assert shape.max_context_tokens == mem.UNKNOWN_MAX_CONTEXT_TOKENS
     assert mem.context_for(shape, 1_000_000) == 131_072
     assert any("maximum context" in note for note in shape.assumptions)
+
+
+MACHINES = [
+    (["RTX 4090"], "64GB"),  # vLLM and llama.cpp in VRAM, layers and experts offloaded to RAM
+    (["8 x H200"], "2TB"),  # tensor parallel and layer split over 8 GPUs
+    (["RTX 3090", "RTX 3090"], "128GB"),
+    ([], "64GB"),  # CPU only
+    (["Apple M3 Ultra (80-core GPU)"], "512GB"),  # unified memory, MLX
+]
+
+
+@pytest.fixture(scope="module")
+def embedded_catalog():
+    from rigcheck.catalog.store import load_catalog
+
+    return load_catalog()
+
+
+@pytest.mark.parametrize(("gpus", "ram"), MACHINES)
+def test_the_memory_breakdown_adds_up_for_every_placed_row(embedded_catalog, gpus, ram):
+    """weights + KV + overhead = total = GPU + RAM, to the byte, for every runtime and placement. vLLM rows used to
+    leave the input-embedding table out of gpu_bytes (Llama-2-7b BF16: 17,774,967,296 in total, 17,512,823,296 on
+    the GPU, 0 in RAM), and llama.cpp rows of tied-embedding models placed a second copy of the matrix that the
+    total did not count (Llama-3.2-3B F16: 752 MiB more on GPU + RAM than in total)."""
+    from rigcheck.catalog.devices import hypothetical_machine, parse_size
+    from rigcheck.estimate.engine import evaluate
+    from rigcheck.estimate.types import Settings
+
+    machine = hypothetical_machine(gpus, parse_size(ram), catalog=embedded_catalog)
+    sizes = {(m.id, q.name): q.file_size_bytes for m in embedded_catalog.models for q in m.quants}
+    placed = 0
+    for row in evaluate(machine, embedded_catalog, Settings()):
+        m = row.memory
+        assert m.weights_bytes + m.kv_cache_bytes + m.overhead_bytes == m.total_bytes
+        if sizes[(row.model_id, row.quant)]:
+            assert m.weights_bytes == sizes[(row.model_id, row.quant)], "weights are the file, copies are overhead"
+        if row.verdict == "no_fit":
+            continue
+        placed += 1
+        assert (m.gpu_bytes + m.ram_bytes, row.model_id, row.quant, row.runtime) == (
+            m.total_bytes, row.model_id, row.quant, row.runtime)
+        if row.runtime != "llama.cpp":
+            assert m.ram_bytes == 0, "vLLM and MLX hold every weight on the GPU"
+    assert placed > 100
+
+
+def test_where_the_embedding_matrices_sit(embedded_catalog):
+    from rigcheck.catalog.devices import hypothetical_machine, parse_size
+    from rigcheck.estimate.engine import evaluate
+    from rigcheck.estimate.types import Settings
+
+    machine = hypothetical_machine(["RTX 4090"], parse_size("64GB"), catalog=embedded_catalog)
+    rows = {(r.model_id, r.quant, r.runtime): r.memory for r in evaluate(machine, embedded_catalog, Settings())}
+    table = 32000 * 4096 * 2  # Llama 2 7B's token embeddings in 16 bits: 250 MiB
+    # vLLM: the whole file on the GPU, the input table included
+    vllm = rows[("meta-llama/Llama-2-7b-hf", "BF16", "vllm")]
+    assert (vllm.total_bytes, vllm.gpu_bytes, vllm.ram_bytes) == (17_774_967_296, 17_774_967_296, 0)
+    # llama.cpp: the token table in RAM, the untied output head and the layers on the GPU
+    gguf = rows[("meta-llama/Llama-2-7b-hf", "F16", "llama.cpp")]
+    assert gguf.ram_bytes == table and gguf.gpu_bytes == gguf.total_bytes - table
+    # llama.cpp, tied (Llama 3.2 3B): the table in RAM and a copy of it on the GPU as the output head, the copy
+    # counted as overhead beside the file
+    tied = rows[("meta-llama/Llama-3.2-3B-Instruct", "F16", "llama.cpp")]
+    copy = 128256 * 3072 * 2
+    assert tied.ram_bytes == pytest.approx(copy, rel=1e-6)
+    assert tied.gpu_bytes >= tied.weights_bytes + tied.kv_cache_bytes, "every layer and the copy: a file's worth"
+    assert tied.overhead_bytes > copy
+    untied_3b = rows[("meta-llama/Llama-3.2-3B-Instruct", "BF16", "vllm")]
+    assert untied_3b.overhead_bytes == vllm.overhead_bytes  # one copy of a tied matrix under vLLM: no extra

@@ -320,6 +320,8 @@ def test_a_model_usable_only_at_a_heavy_loss_quant_ranks_after_the_others_with_i
     cards = {card.title: card for card in pick_cards(table_rows(rows))}
     assert cards["Chat"].model_id == cards["Coding agent"].model_id == "acme/Mid-8B"
     assert cards["Chat"].lines[2].startswith("Q8_0 (near-lossless) · ")
+    # The long-context card says its context first: a narrow card cuts a line's end, not what the card is for.
+    assert cards["Long context"].lines[2].split(" · ")[0].endswith(" context"), cards["Long context"].lines
     # The capacity line names the largest model with a usable pick of 3 bits or more, not the 1-bit giant.
     assert capacity_line(table_rows(rows)).startswith("Largest model that runs usably here: Mid 8B (8B parameters), "
                                                       "Q8_0 (near-lossless) at ")
@@ -358,3 +360,25 @@ def test_models_page_legend_names_the_marks_shown(qtbot, extra, legend):
         assert text.startswith(legend) and text.endswith("other figures estimated.")
         decode = page.model.cell_at(page.model.row_for(shown.model.id)).display[DECODE]
         assert decode.endswith(" " + legend[0])
+
+
+def test_columns_fit_the_longest_text_of_every_row_not_only_the_first(qtbot):
+    # A long pick 40 rows down (a 229B model's "IQ3_XXS (noticeable loss)" below the catalog's first rows) was cut
+    # at any window width: the widths were fitted to the first 30 rows only.
+    import msgspec
+
+    from rigcheck.desktop.models.model_table import QUANT
+
+    rows = build_rows(make_catalog(), fake_evaluate(gpu_machine(), make_catalog(), Settings()))
+    cells = table_rows(rows) * 10
+    long_pick = "IQ3_XXS (noticeable loss, a long tier)"
+    last = cells[-1]
+    cells[-1] = msgspec.structs.replace(last, model_id="acme/Far-Down", display=tuple(
+        long_pick if col == QUANT else text for col, text in enumerate(last.display)))
+    page = ModelsPage()
+    qtbot.addWidget(page)
+    page.resize(2400, 600)
+    page.show()
+    page.set_cells(cells)
+    needed = page.table.fontMetrics().horizontalAdvance(long_pick)
+    assert page.table.columnWidth(QUANT) >= needed, (page.table.columnWidth(QUANT), needed)

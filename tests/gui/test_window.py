@@ -592,3 +592,24 @@ def test_narrow_window_cuts_the_pick_and_price_columns_until_the_user_sizes_a_co
     window.resize(700, 900)
     qtbot.wait(10)
     assert table.columnWidth(QUANT) == 333, "the user's width stands whatever the window's size"
+
+
+def test_a_legend_entry_is_whole_when_the_chart_has_the_width_and_cut_to_it_when_not(qtbot):
+    # A rented node's name runs long ("NVIDIA RTX PRO 6000 Blackwell Workstation Edition (rented, Q4_K_M)"): it was
+    # cut at 60 characters even at 2560 px; it is whole when a row holds it, else cut with "…" to the row's width.
+    from rigcheck.desktop.widgets.charts import Legend
+
+    long_text = "rented: NVIDIA RTX PRO 6000 Blackwell Workstation Edition (rented, Q4_K_M)"
+    legend = Legend()
+    qtbot.addWidget(legend)
+    legend.set_entries([("#0072B2", "hosted: lambda_ai", "line"), ("#E69F00", long_text, "line")])
+    legend.resize(1600, 60)
+    legend.show()
+    labels = [label for _key, label in legend._pairs]
+    assert [label.text() for label in labels] == ["hosted: lambda_ai", long_text]
+    legend.resize(300, 60)
+    qtbot.waitUntil(lambda: labels[1].text() != long_text)
+    cut = labels[1].text()
+    assert cut.endswith("…") and long_text.startswith(cut[:-1]) and labels[1].toolTip() == long_text
+    assert labels[1].fontMetrics().horizontalAdvance(cut) <= 300
+    assert legend.height_for(300) == 2 * legend.height_for(1600)  # one entry to a row now

@@ -46,7 +46,7 @@ def test_serve_table_sweeps_concurrency(capsys):
     code, out, _ = run(capsys, "serve", "--model", "gpt-oss-120b", "--gpu", "H100 SXM", "--engine", "vllm")
     assert code == 0
     assert "openai/gpt-oss-120b MXFP4 on NVIDIA H100 SXM with vLLM: one GPU" in out
-    for label in ("concurrency", "output tok/s", "per user tok/s", "first token"):
+    for label in ("concurrency", "node output tok/s", "per-user decode tok/s", "first token"):
         assert label in out
     # one H100 holds fewer than 256 of these requests: the sweep stops at 64, then runs saturated
     assert "\n64 " in out and "\n256 " not in out and "\nmax (" in out
@@ -171,3 +171,42 @@ def test_the_gui_serving_view_says_why_a_node_cannot_serve():
     machine = devices.hypothetical_machine(["8 x H200"], 2 * 2**40, catalog=catalog)
     view = serving_view(model, "NVFP4", machine, catalog, Settings())
     assert view.points == () and "NVFP4 needs a GPU with FP4" in view.note
+
+
+def test_one_user_decodes_faster_than_the_node_outputs_and_every_view_says_why(capsys):
+    """At one request the node's output (95.0 tok/s) was printed beside a larger "per user" figure (95.5) under
+    labels that read as a share of it. They are two rates: the node's output counts each request's time to first
+    token, the per-user figure is the decode rate after it (1 / time per output token, as serving.csv's
+    per-user column). The arithmetic and the labels of `serve`, its JSON and the app's Serving tab say so."""
+    from rigcheck.catalog import devices
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop.serving_bridge import serving_view
+    from rigcheck.estimate.serve import NODE_OUTPUT_MEANS, PER_USER_MEANS
+    from rigcheck.estimate.types import Settings
+
+    argv = ("serve", "--model", "DeepSeek-R1-0528", "--gpu", "8 x H200", "--ram", "2TB", "--concurrency", "1")
+    data = run_json(capsys, *argv, "--json")
+    one = data["sweep"][0]
+    osl = data["settings"]["output_len"]
+    assert one["concurrency"] == 1 and one["output_tokens_per_s"] < one["per_user_tokens_per_s"]
+    # the node's output is one request's tokens over its whole time: first token, then (osl - 1) decodes
+    assert one["output_tokens_per_s"] == pytest.approx(
+        osl / (one["ttft_s"] + (osl - 1) / one["per_user_tokens_per_s"]), rel=1e-3)
+    for p in data["sweep"]:  # never more than every active user's decode rate together
+        assert p["output_tokens_per_s"] <= p["per_user_tokens_per_s"] * p["active"] * (1 + 1e-6)
+    assert data["definitions"] == {"output_tokens_per_s": NODE_OUTPUT_MEANS, "per_user_tokens_per_s": PER_USER_MEANS}
+    assert "prefill counted" in NODE_OUTPUT_MEANS and "1 / time per output token" in PER_USER_MEANS
+
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert "at 1 concurrent request: the node outputs " in out and ", each user decodes at " in out
+    assert f"node output tok/s: {NODE_OUTPUT_MEANS};" in out and f"per-user decode tok/s: {PER_USER_MEANS}." in out
+    assert "per user tok/s" not in out
+
+    catalog = load_catalog()
+    model = next(m for m in catalog.models if m.id == "deepseek-ai/DeepSeek-R1-0528")
+    machine = devices.hypothetical_machine(["8 x H200"], 2 * 2**40, catalog=catalog)
+    view = serving_view(model, "FP8", machine, catalog, Settings())
+    assert view.points[0].output_tokens_per_s < view.points[0].per_user_tokens_per_s
+    assert f"User tok/s: each user's decode rate, {PER_USER_MEANS}." in view.note
+    assert f"Node output tok/s: {NODE_OUTPUT_MEANS}." in view.note

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from rigcheck import units
-from rigcheck.estimate.types import Band
+from rigcheck.estimate.types import Band, Estimate, MemoryBreakdown
 
 GIB = 1024**3
 
@@ -125,3 +125,29 @@ def test_device_memory_text(memory, options, unified, text):
 ])
 def test_fp16_tflops_text(tensor, vector, text):
     assert units.fp16_tflops_text(tensor, vector) == text
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    # llama.cpp keeps the token embeddings in RAM: a quant fits in VRAM while its bar passes the VRAM line.
+    ([("Q5_K_M", "llama.cpp", "gpu", 25.0, 0.5, 23.5, 85.5)],
+     ["llama.cpp keeps the token embeddings in RAM (512 MiB for Q5_K_M): it fits in VRAM though its bar passes "
+      "the line."]),
+    # vLLM keeps everything on the GPU: under the VRAM + RAM line and still "does not fit".
+    ([("FP8", "vllm", "no_fit", 33.8, 0.0, 23.5, 23.5), ("BF16", "vllm", "no_fit", 63.6, 0.0, 23.5, 23.5)],
+     ["FP8, BF16 (vllm) must fit in VRAM: vllm does not put weights in RAM."]),
+    # A llama.cpp quant just under its own limit that still does not fit: whole layers.
+    ([("Q8_0", "llama.cpp", "no_fit", 85.0, 0.0, 23.5, 85.5)],
+     ["Whole layers are placed, so a quant a little under the limit can still not fit."]),
+    # A bar inside the VRAM line, or in RAM as its verdict says: nothing to explain.
+    ([("Q4_K_M", "llama.cpp", "gpu", 20.0, 0.5, 23.5, 85.5), ("Q8_0", "llama.cpp", "gpu+ram", 40.0, 17.0, 23.5, 85.5)],
+     []),
+])
+def test_placement_notes_say_why_a_bar_and_its_verdict_seem_to_disagree(rows, expected):
+    gib = 2**30
+    estimates = [
+        Estimate("acme/M", quant, runtime, verdict,
+                 MemoryBreakdown(int(total * gib * 0.9), int(total * gib * 0.1), 0, int((total - ram) * gib),
+                                 int(ram * gib), gpu_budget_bytes=int(vram * gib), budget_bytes=int(limit * gib)),
+                 8192, None, None, None, None)
+        for quant, runtime, verdict, total, ram, vram, limit in rows]
+    assert units.placement_notes(estimates, int(85.5 * gib)) == expected

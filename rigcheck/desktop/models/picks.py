@@ -69,8 +69,8 @@ def pick_cards(cells: Sequence[TableRow]) -> tuple[PickCard, ...]:
             continue
         d = top.display
         speed = f"{d[QUANT]} · {_figure(d[DECODE], ' tok/s')} · first token {_figure(d[TTFT])}"
-        if title == "Long context":
-            speed += f" · {units.tokens_text(top.fit_context)} context"
+        if title == "Long context":  # what this card is for comes first: a narrow card cuts the line's end
+            speed = f"{units.tokens_text(top.fit_context)} context · {speed}"
         capability = "capability —" if top.capability is None else f"capability {d[CAPABILITY]}"
         hosted = "no hosted offer" if d[HOSTED] == units.DASH else f"hosted {d[HOSTED]}"
         cards.append(PickCard(

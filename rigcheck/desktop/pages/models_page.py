@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 MIN_CONTEXT_CHOICES = (0, 8192, 32768, 131072, 262144, 1048576)
 MODEL_MIN_PX = 200
 """The model column keeps this much before other columns shrink: a model's name is what a row is read by."""
+MEASURED_TEXTS = 6
+"""Per column, how many of its longest texts (in characters) are measured in pixels to size it."""
 SHRINKABLE = {QUANT: 110, HOSTED: 120}
 """Columns cut (their text elided, the whole of it in the tooltip) when the table is narrower than its columns,
 down to these widths: the quant's tier words and the input/output prices beside the blend."""
@@ -254,20 +257,23 @@ class ModelsPage(QWidget):
         self.search.selectAll()
 
     # internals ---------------------------------------------------------------------------------------
-    def _fit_columns(self, sample_rows: int = 30) -> None:
-        """Size columns to the header and a sample of rows (resizeColumnsToContents asks every cell: slow)."""
+    def _fit_columns(self) -> None:
+        """Size each column to its header and its widest texts: the ``MEASURED_TEXTS`` longest (in characters) of
+        all its cells, measured in the table's font (resizeColumnsToContents asks every cell through the model:
+        slow with thousands; the first rows alone missed a long pick further down, cut at any window width)."""
         metrics = self.table.fontMetrics()
         header = self.table.horizontalHeader()
         bold = header.font()
         bold.setBold(True)
         header_metrics = type(metrics)(bold)
         pad = 24
+        cells = self.model.cells()
         for col in range(self.model.columnCount()):
             title = self.model.headerData(col, Qt.Orientation.Horizontal) or ""
             width = header_metrics.horizontalAdvance(title) + pad
             self._header_widths[col] = width
-            for cell in self.model.cells()[:sample_rows]:
-                text = cell.display[col]
+            longest = heapq.nlargest(MEASURED_TEXTS, {cell.display[col] for cell in cells}, key=len)
+            for text in longest:
                 width = max(width, metrics.horizontalAdvance(text) + pad + (20 if col == VERDICT else 0))
             if col == MODEL:
                 width = min(max(width, 160), 320)

@@ -69,10 +69,6 @@ def _swatch(colour: str, style: str) -> QPixmap:
     return pixmap
 
 
-LEGEND_TEXT_CHARS = 60
-"""A longer legend entry is cut with "…" (the whole text is its tooltip), so the key never widens the pane."""
-
-
 class Legend(QWidget):
     """The chart's key under the plot: (swatch, text) entries, as many to a row as the width holds, plain text.
 
@@ -110,8 +106,7 @@ class Legend(QWidget):
         for colour, text, style in entries:
             key = QLabel()
             key.setPixmap(_swatch(colour, style))
-            shown = text if len(text) <= LEGEND_TEXT_CHARS else text[: LEGEND_TEXT_CHARS - 1] + "…"
-            label = plain_label(shown)
+            label = plain_label(text)
             label.setToolTip(text)
             self._pairs.append((key, label))
         self._columns = 0
@@ -126,17 +121,23 @@ class Legend(QWidget):
         room = width - margins.left() - margins.right()
         for columns in range(len(self._pairs), 1, -1):
             widths = [0] * columns
-            for i, (key, label) in enumerate(self._pairs):
+            for i, ((key, label), text) in enumerate(zip(self._pairs, self._texts(), strict=True)):
                 col = i % columns
-                widths[col] = max(widths[col], key.sizeHint().width() + spacing + label.sizeHint().width())
+                widths[col] = max(widths[col], key.sizeHint().width() + spacing
+                                  + label.fontMetrics().horizontalAdvance(text))
             if sum(widths) + spacing * (columns - 1) <= room:
                 return columns
         return 1
 
+    def _texts(self) -> list[str]:
+        return [text for _colour, text, _style in self.entries]
+
     def _flow(self) -> None:
         if not self._pairs:
             return
-        columns = self._columns_for(self.width() if self.isVisible() or self.width() > 100 else 10_000)
+        width = self.width() if self.isVisible() or self.width() > 100 else 10_000
+        columns = self._columns_for(width)
+        self._elide(width if columns == 1 else None)
         if columns == self._columns:
             return
         for n in range(self._layout.columnCount()):
@@ -149,6 +150,19 @@ class Legend(QWidget):
         self._columns = columns
         self.updateGeometry()
         self.reflowed.emit()
+
+    def _elide(self, width: int | None) -> None:
+        """One entry to a row: each cut with "…" to the row's ``width`` when longer (the whole text is its tooltip);
+        ``None``: every entry whole (several to a row: they fit, ``_columns_for``)."""
+        spacing = self._layout.horizontalSpacing()
+        margins = self._layout.contentsMargins()
+        for (key, label), text in zip(self._pairs, self._texts(), strict=True):
+            shown = text
+            if width is not None:
+                room = width - margins.left() - margins.right() - key.sizeHint().width() - spacing
+                shown = label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(40, room))
+            if label.text() != shown:
+                label.setText(shown)
 
     def height_for(self, width: int) -> int:
         """The height its rows take in a chart ``width`` pixels wide (0 without entries)."""
@@ -366,9 +380,7 @@ class MemoryChart(_Chart):
                          "shows more).")
         if hidden:
             notes.append("Off the chart: " + ", ".join(hidden) + ".")
-        budget = max((value for _label, value in limits), default=0)
-        if any(not e.fits and e.memory.total_bytes <= budget for e in estimates):
-            notes.append("Whole layers are placed, so a quant a little under the limit can still not fit.")
+        notes.extend(units.placement_notes(estimates, max((value for _label, value in limits), default=0)))
         if notes:
             self.set_note(" ".join(notes))
         self.plot.setXRange(0, limit * 1.05 or 1, padding=0)

@@ -238,7 +238,7 @@ class HostCard(QFrame):
         grid.addWidget(cpu_text, 3, 1)
         self.cores_label = plain_label(cores or units.DASH)
         self.cores_label.setToolTip(fmt.tooltip(_tip(cpu.sources, cpu.unavailable, "physical_cores")))
-        grid.addWidget(plain_label(""), 4, 0)
+        grid.addWidget(plain_label("Cores"), 4, 0)
         grid.addWidget(self.cores_label, 4, 1)
 
 
