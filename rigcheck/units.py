@@ -75,6 +75,19 @@ def memory_limits(estimates, unified_memory: bool = False) -> list[tuple[str, in
     return [("usable VRAM", gpu), ("usable VRAM + RAM", total)]
 
 
+def room_text(budget_bytes: int, vram_bytes: int, ram_bytes: int, unified: bool = False) -> str:
+    """What a machine offers a model that does not fit, as its verdict counted it (the row's
+    ``MemoryBreakdown.budget_bytes``, the line its memory chart draws) and what that is made of:
+    ``"85.5 GiB usable of 24 GiB VRAM + 64 GiB RAM"``; without a budget, the memory in all."""
+    if unified:
+        made_of = f"{bytes_text(ram_bytes)} of unified memory"
+    elif not vram_bytes:
+        made_of = f"{bytes_text(ram_bytes)} of RAM"
+    else:
+        made_of = f"{bytes_text(vram_bytes)} VRAM + {bytes_text(ram_bytes)} RAM"
+    return f"{bytes_text(budget_bytes)} usable of {made_of}" if budget_bytes else made_of
+
+
 def placement_notes(estimates, budget: int) -> list[str]:
     """Why a memory chart's bar and its verdict seem to disagree with the lines drawn (``memory_limits``;
     ``budget``: the farthest line, in bytes), one sentence each: the part a runtime keeps in RAM (a quant that fits

@@ -182,16 +182,13 @@ def every_row_listing(results, facts: ModelFacts, *, sort: str, limit: int | Non
     return [r for head in heads for r in sorted(by_model[head.model_id], key=lambda r: -r.memory.weights_bytes)]
 
 
-def machine_memory_text(machine) -> str:
-    """What the machine offers a model, for "needs X against Y": ``"88 GiB (24 GiB VRAM + 64 GiB RAM)"``."""
+def machine_room_text(machine, budget_bytes: int) -> str:
+    """What the machine offers a model, for "needs X against Y" (``units.room_text``):
+    ``"85.5 GiB usable of 24 GiB VRAM + 64 GiB RAM"``."""
     gpus = machine.usable_gpus if machine is not None else ()
     ram = (machine.memory.total_bytes or 0) if machine is not None else 0
-    if any(g.unified_memory for g in gpus):
-        return f"{units.bytes_text(ram)} of unified memory"
     vram = sum(g.vram_total_bytes or 0 for g in gpus)
-    if not vram:
-        return f"{units.bytes_text(ram)} of RAM"
-    return f"{units.bytes_text(vram + ram)} ({units.bytes_text(vram)} VRAM + {units.bytes_text(ram)} RAM)"
+    return units.room_text(budget_bytes, vram, ram, unified=any(g.unified_memory for g in gpus))
 
 
 def named_note(row, machine, why: str | None) -> str:
@@ -202,7 +199,7 @@ def named_note(row, machine, why: str | None) -> str:
     if row.placement.startswith("does not fit:"):  # a reason other than memory (rules.prompt_too_long_text)
         return f"{row.model_id} {row.placement}: a shorter --prompt, or a model with a longer context"
     return (f"{row.model_id} does not fit here: its smallest quant ({row.quant}) needs about "
-            f"{units.bytes_text(row.memory.total_bytes, digits=0)} against {machine_memory_text(machine)}; "
+            f"{units.bytes_text(row.memory.total_bytes, digits=0)} against {machine_room_text(machine, row.memory.budget_bytes)}; "
             f"{plan} says what would run it")
 
 

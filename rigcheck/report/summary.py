@@ -97,12 +97,14 @@ def summarize(
         _pick(r, f"{units.verdict_place(r.estimate.verdict)}, {units.rate_text(r.estimate.decode_tokens_per_s.expected)} tok/s")
         for r in well[:SUMMARY_PICKS]
     )
-    capacity = info.vram_total_bytes + (0 if all_unified(info) else info.memory.total_bytes)
+    unified = all_unified(info)
     cannot = []
     for r in (r for r in per_model if not r.usable):
         e = r.estimate
         if not e.fits:
-            reason = f"needs {units.bytes_text(e.memory.total_bytes)} at {e.quant}; has {units.bytes_text(capacity)}"
+            room = units.room_text(e.memory.budget_bytes, 0 if unified else info.vram_total_bytes,
+                                   info.memory.total_bytes, unified)
+            reason = f"needs {units.bytes_text(e.memory.total_bytes)} at {e.quant}; has {room}"
         else:
             reason = f"fits ({units.verdict_place(e.verdict)}) but {why_not_usable(e, settings.usable)}"
         cannot.append(_pick(r, reason))

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from rigcheck import units
 from rigcheck.estimate.types import Settings
 from rigcheck.report import ExportError, build_report, export
 from rigcheck.report import csv as report_csv
@@ -44,7 +45,12 @@ def test_summary_names_what_runs_well_what_does_not_and_the_hosted_alternative(r
     assert [p.model_id for p in s.runs_well] == ["acme/Mid-32B", "acme/Small-8B-Instruct"]  # by capability
     cannot = {p.model_id: p for p in s.cannot_run}
     assert set(cannot) == {"acme/Huge-671B", "acme/Large-70B"}
-    assert "needs 380 GiB" in cannot["acme/Huge-671B"].reason and "has 88 GiB" in cannot["acme/Huge-671B"].reason
+    # What it has is said as the verdict counted it: the row's usable budget (its memory chart's line).
+    huge = [r.estimate for r in report.machines[0].rows if r.model_id == "acme/Huge-671B"]
+    budget = next(r for r in report.machines[0].model_rows if r.model_id == "acme/Huge-671B").estimate.memory.budget_bytes
+    assert budget and budget == max(e.memory.budget_bytes for e in huge)
+    assert "needs 380 GiB" in cannot["acme/Huge-671B"].reason
+    assert f"has {units.bytes_text(budget)} usable of 24 GiB VRAM + 64 GiB RAM" in cannot["acme/Huge-671B"].reason
     assert "tok/s" in cannot["acme/Large-70B"].reason
     # The best hosted alternative is the most capable model it cannot run, at the cheaper provider.
     assert s.best_hosted.model_id == "acme/Huge-671B" and s.best_hosted.provider == "cheapco"
