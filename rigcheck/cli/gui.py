@@ -19,9 +19,9 @@ def register(subparsers) -> None:
     add_machine_args(parser)
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the window to this PNG file and exit")
     parser.add_argument("--select", metavar="MODEL",
-                        help="with --screenshot: show the detail pane of this model (id or part of it)")
+                        help="open the detail pane of this model (id or part of it)")
     parser.add_argument("--quant", metavar="Q", help="with --select: show this quant in the detail pane")
-    parser.add_argument("--tab", metavar="NAME", help='with --screenshot: show this detail tab (e.g. "Run it")')
+    parser.add_argument("--tab", metavar="NAME", help='with --select: show this detail tab (e.g. "Run it")')
     parser.add_argument("--size", metavar="WxH", type=_size, default=(1600, 1000),
                         help="window size of the screenshot in pixels (default 1600x1000)")
     parser.set_defaults(func=run)
@@ -41,11 +41,19 @@ def run(args: argparse.Namespace) -> int:
 
     if args.screenshot and not args.screenshot.lower().endswith(".png"):
         raise UsageError(f"--screenshot must name a .png file, not {args.screenshot!r}")
-    given = [flag for flag, value in (("--select", args.select), ("--quant", args.quant), ("--tab", args.tab)) if value]
-    if given and not args.screenshot:  # the window would open without them: say so rather than ignore them
-        raise UsageError(f"{' and '.join(given)} go{'es' if len(given) == 1 else ''} with --screenshot")
-    if args.quant and not args.select:
-        raise UsageError("--quant goes with --select (the model whose quant to show)")
+    for flag, value in (("--quant", args.quant), ("--tab", args.tab)):
+        if value and not args.select:
+            raise UsageError(f"{flag} goes with --select (the model whose detail pane to show)")
+    select = args.select
+    if select and not args.screenshot:
+        # The window opens on this model once its own evaluation is in: the name is checked before it opens.
+        from rigcheck.catalog.lookup import find_model
+        from rigcheck.catalog.store import load_catalog
+
+        try:
+            select = find_model(load_catalog(), select).id
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     if not args.screenshot:
         from rigcheck.desktop.display import settle_platform
 
@@ -61,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from rigcheck.report.files import ExportError, ExportTargetError
 
     try:
-        return run_gui(machine, screenshot=args.screenshot, select=args.select, tab=args.tab, quant=args.quant,
+        return run_gui(machine, screenshot=args.screenshot, select=select, tab=args.tab, quant=args.quant,
                        size=args.size)
     except ExportTargetError as exc:  # a folder that does not exist, a device: bad input, as for `report -o`
         raise UsageError(str(exc)) from None

@@ -103,7 +103,8 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
     """Open the main window (and run the event loop), or render it to ``screenshot`` and return.
 
     With ``screenshot``, every task runs synchronously so the saved image shows the fully populated
-    window at ``size`` (width, height); ``select`` picks the model whose detail pane is shown. ``helper``: a first-look helper already
+    window at ``size`` (width, height). ``select`` (a model id or part of one with a screenshot, an id without):
+    the model whose detail pane is shown, at ``quant`` and on ``tab``. ``helper``: a first-look helper already
     started (``helper_process.start_helper``) for this machine; it is used instead of starting one.
     Returns the exit code. Raises ValueError when ``select`` names no model in the catalog.
     """
@@ -122,6 +123,8 @@ def run_gui(machine=None, *, screenshot: str | None = None, select: str | None =
     window = open_window(services, machine)
     # Logging is set up once the window has painted (nothing it logs before then is more than information).
     window.after_first_paint(_configure_logging)
+    if select:
+        open_detail_when_ready(window, select, tab, quant)
     code = create_app().exec()
     window.runner.wait(3000)
     return code
@@ -296,6 +299,38 @@ def populated_window(app, services, machine, size: tuple[int, int], select: str 
         window.models_page.table.scrollTo(current, window.models_page.table.ScrollHint.PositionAtCenter)
         app.processEvents()
     return window
+
+
+DETAIL_SETTLE_MS = 50
+"""After a model is selected, its detail pane is filled on a later turn of the event loop; then --quant and --tab."""
+
+
+def open_detail_when_ready(window, model_id: str, tab: str | None = None, quant: str | None = None) -> None:
+    """``gui --select`` without ``--screenshot``: open ``model_id``'s detail pane, at ``quant`` and on ``tab``, once
+    the window has its own evaluation (a first look's cells have no rows behind them to show). A quant or tab the
+    pane does not have is said in the status bar; the window stays as it is otherwise."""
+    from PySide6.QtCore import QTimer
+
+    def then_quant_and_tab() -> None:
+        try:
+            if quant:
+                _select_quant(window.detail_page, quant)
+            if tab:
+                _select_tab(window.detail_page, tab)
+        except ValueError as exc:
+            window.show_failure("select", str(exc), "")
+
+    def show(_evaluation=None) -> None:
+        window.controller.evaluated.disconnect(show)
+        if not window.models_page.select_model(model_id):
+            window.show_failure("select", f"{model_id} has no row in the table (a filter may hide it)", "")
+            return
+        if quant or tab:
+            QTimer.singleShot(DETAIL_SETTLE_MS, window, then_quant_and_tab)
+
+    window.controller.evaluated.connect(show)
+    if window.controller.evaluation is not None:
+        show()
 
 
 def _select_quant(page, quant: str) -> None:
