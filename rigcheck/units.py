@@ -88,26 +88,33 @@ def room_text(budget_bytes: int, vram_bytes: int, ram_bytes: int, unified: bool 
     return f"{bytes_text(budget_bytes)} usable of {made_of}" if budget_bytes else made_of
 
 
-def placement_notes(estimates, budget: int) -> list[str]:
+def placement_notes(estimates, budget: int, unified_memory: bool = False) -> list[str]:
     """Why a memory chart's bar and its verdict seem to disagree with the lines drawn (``memory_limits``;
     ``budget``: the farthest line, in bytes), one sentence each: the part a runtime keeps in RAM (a quant that fits
-    in VRAM with a bar past the VRAM line), a runtime that puts no weights in RAM (a quant under the VRAM + RAM
-    line that does not fit), whole layers (a quant a little under its own limit that does not fit)."""
+    in VRAM with a bar past the VRAM line), a runtime that puts no weights in RAM (a quant under the farthest line
+    that does not fit: it had only the GPU's memory), whole layers (a quant a little under its own limit that does
+    not fit). ``unified_memory``: the lines are the GPU's share and RAM, not VRAM and VRAM + RAM."""
+    from rigcheck.estimate.runtimes import RAM_RUNTIMES
+
     notes = []
-    in_ram = [e for e in estimates if e.verdict == "gpu" and e.memory.ram_bytes > 0
+    in_ram = [e for e in estimates if e.verdict in ("gpu", "unified") and e.memory.ram_bytes > 0
               and e.memory.total_bytes > e.memory.gpu_budget_bytes > 0]
     for runtime in sorted({e.runtime for e in in_ram}):
         rows = [e for e in in_ram if e.runtime == runtime]
         quants = ", ".join(f"{bytes_text(e.memory.ram_bytes)} for {e.quant}" for e in rows)
         one = len(rows) == 1
-        notes.append(f"{runtime} keeps the token embeddings in RAM ({quants}): {'it fits' if one else 'they fit'} "
-                     f"in VRAM though {'its bar passes' if one else 'their bars pass'} the line.")
-    gpu_only = [e for e in estimates if e.verdict == "no_fit" and e.memory.total_bytes <= budget
-                and 0 < e.memory.budget_bytes <= e.memory.gpu_budget_bytes]
+        where = "outside the GPU share" if unified_memory else "in RAM"
+        notes.append(f"{runtime} keeps the token embeddings {where} ({quants}): {'it fits' if one else 'they fit'} "
+                     f"{'' if unified_memory else 'in VRAM '}though {'its bar passes' if one else 'their bars pass'} "
+                     "the line.")
+    gpu_only = [e for e in estimates if e.verdict == "no_fit" and e.runtime not in RAM_RUNTIMES
+                and e.memory.total_bytes <= budget]
     for runtime in sorted({e.runtime for e in gpu_only}):
         quants = ", ".join(e.quant for e in gpu_only if e.runtime == runtime)
-        notes.append(f"{quants} ({runtime}) must fit in VRAM: {runtime} does not put weights in RAM.")
-    if any(e.verdict == "no_fit" and e.memory.total_bytes <= min(budget, e.memory.budget_bytes) for e in estimates):
+        where = "the GPU share" if unified_memory else "VRAM"
+        notes.append(f"{quants} ({runtime}) must fit in {where}: {runtime} does not put weights in RAM.")
+    if any(e.verdict == "no_fit" and e.runtime in RAM_RUNTIMES
+           and e.memory.total_bytes <= min(budget, e.memory.budget_bytes) for e in estimates):
         notes.append("Whole layers are placed, so a quant a little under the limit can still not fit.")
     return notes
 

@@ -16,6 +16,8 @@ from rigcheck.estimate.resolved import RAM_RESERVE_BYTES, VRAM_HEADROOM_FRACTION
 from rigcheck.estimate.speed import TENSOR_PARALLEL_SCALING, achieved_bandwidth, is_hbm
 
 FREE_RAM_RESERVE_BYTES = 512 * 1024**2
+RAM_RUNTIMES = frozenset({"llama.cpp"})
+"""Runtimes that may put weights in host RAM (llama.cpp offloads layers); vLLM and MLX hold them all on the GPU."""
 
 _FORMAT_RUNTIMES = {
     "gguf": ("llama.cpp",),
@@ -51,7 +53,7 @@ class RuntimeView:
         self.cpu_eff = efficiency_for("llama.cpp", "cpu")
         self.calibrated = self.eff.calibrated
         self.unified = rm.unified
-        self.allow_ram = runtime == "llama.cpp"
+        self.allow_ram = runtime in RAM_RUNTIMES
         self.gpu_base_total = tuple(
             g.memory_total_bytes * (1.0 if g.unified else 1.0 - VRAM_HEADROOM_FRACTION) for g in gpus)
         if all(g.memory_free_bytes is not None or g.unified for g in gpus) and rm.ram_free_bytes is not None:

@@ -59,7 +59,8 @@ def memory_chart(detail: ModelDetail) -> str:
     scale = plot_w / (peak * 1.04)
     # Where a bar and its verdict seem to disagree with the lines, lines of text say why (as in the app).
     budget = max((cap for _label, cap in limits), default=0)
-    notes = [line for note in units.placement_notes(quants, budget) for line in textwrap.wrap(note, NOTE_CHARS)]
+    notes = [line for note in units.placement_notes(quants, budget, detail.unified_memory)
+             for line in textwrap.wrap(note, NOTE_CHARS)]
     height = top + len(quants) * (bar_h + gap) + 46 + 14 * len(notes)
     body = [_text(left, 16, f"Memory needed per quant — {detail.model_name}", size=12, weight="bold")]
     # Gridlines at round GiB steps so bars can be read off.

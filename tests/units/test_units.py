@@ -127,22 +127,34 @@ def test_fp16_tflops_text(tensor, vector, text):
     assert units.fp16_tflops_text(tensor, vector) == text
 
 
-@pytest.mark.parametrize(("rows", "expected"), [
+@pytest.mark.parametrize(("rows", "expected", "unified"), [
     # llama.cpp keeps the token embeddings in RAM: a quant fits in VRAM while its bar passes the VRAM line.
     ([("Q5_K_M", "llama.cpp", "gpu", 25.0, 0.5, 23.5, 85.5)],
      ["llama.cpp keeps the token embeddings in RAM (512 MiB for Q5_K_M): it fits in VRAM though its bar passes "
-      "the line."]),
+      "the line."], False),
     # vLLM keeps everything on the GPU: under the VRAM + RAM line and still "does not fit".
     ([("FP8", "vllm", "no_fit", 33.8, 0.0, 23.5, 23.5), ("BF16", "vllm", "no_fit", 63.6, 0.0, 23.5, 23.5)],
-     ["FP8, BF16 (vllm) must fit in VRAM: vllm does not put weights in RAM."]),
+     ["FP8, BF16 (vllm) must fit in VRAM: vllm does not put weights in RAM."], False),
+    # On a Mac, llama.cpp's token embeddings sit outside the GPU share (wired memory): Q8_0 runs on the GPU though
+    # its bar passes the share's line.
+    ([("Q8_0", "llama.cpp", "unified", 72.7, 1.0, 72.0, 94.0)],
+     ["llama.cpp keeps the token embeddings outside the GPU share (1 GiB for Q8_0): it fits though its bar passes "
+      "the line."], True),
+    # On unified memory (a Mac): MLX has the GPU's share of RAM, and the lines are that share and RAM.
+    ([("MLX-8bit", "mlx", "no_fit", 70.0, 0.0, 72.0 * 0.75, 72.0 * 0.75)],
+     ["MLX-8bit (mlx) must fit in the GPU share: mlx does not put weights in RAM."], True),
+    # A GB10 (unified, its GPU share as large as RAM): llama.cpp's budget equals the GPU's, and it is not told
+    # it puts no weights in RAM; just under its own limit, whole layers.
+    ([("Q8_0", "llama.cpp", "no_fit", 85.0, 0.0, 85.5, 85.5)],
+     ["Whole layers are placed, so a quant a little under the limit can still not fit."], True),
     # A llama.cpp quant just under its own limit that still does not fit: whole layers.
     ([("Q8_0", "llama.cpp", "no_fit", 85.0, 0.0, 23.5, 85.5)],
-     ["Whole layers are placed, so a quant a little under the limit can still not fit."]),
+     ["Whole layers are placed, so a quant a little under the limit can still not fit."], False),
     # A bar inside the VRAM line, or in RAM as its verdict says: nothing to explain.
     ([("Q4_K_M", "llama.cpp", "gpu", 20.0, 0.5, 23.5, 85.5), ("Q8_0", "llama.cpp", "gpu+ram", 40.0, 17.0, 23.5, 85.5)],
-     []),
+     [], False),
 ])
-def test_placement_notes_say_why_a_bar_and_its_verdict_seem_to_disagree(rows, expected):
+def test_placement_notes_say_why_a_bar_and_its_verdict_seem_to_disagree(rows, expected, unified):
     gib = 2**30
     estimates = [
         Estimate("acme/M", quant, runtime, verdict,
@@ -150,4 +162,4 @@ def test_placement_notes_say_why_a_bar_and_its_verdict_seem_to_disagree(rows, ex
                                  int(ram * gib), gpu_budget_bytes=int(vram * gib), budget_bytes=int(limit * gib)),
                  8192, None, None, None, None)
         for quant, runtime, verdict, total, ram, vram, limit in rows]
-    assert units.placement_notes(estimates, int(85.5 * gib)) == expected
+    assert units.placement_notes(estimates, int(85.5 * gib), unified) == expected

@@ -380,7 +380,8 @@ class MemoryChart(_Chart):
                          "shows more).")
         if hidden:
             notes.append("Off the chart: " + ", ".join(hidden) + ".")
-        notes.extend(units.placement_notes(estimates, max((value for _label, value in limits), default=0)))
+        notes.extend(units.placement_notes(estimates, max((value for _label, value in limits), default=0),
+                                           self._unified_memory))
         if notes:
             self.set_note(" ".join(notes))
         self.plot.setXRange(0, limit * 1.05 or 1, padding=0)
