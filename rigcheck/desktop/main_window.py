@@ -442,8 +442,8 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
                 widget.restoreState(value)
         header = self.store.value("window/table_header")
         if isinstance(header, QByteArray) and not header.isEmpty():
-            self.models_page.table.horizontalHeader().restoreState(header)
-            self.models_page.columns_sized = True
+            user_sized = str(self.store.value("window/table_user_sized", "false")).lower() in ("1", "true")
+            self.models_page.restore_header(header, user_sized)
 
     def save_state(self) -> None:
         self.store.setValue("window/geometry", self.saveGeometry())
@@ -451,6 +451,7 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
         if self._detail_page is not None:
             self.store.setValue("window/split", self.split.saveState())
         self.store.setValue("window/table_header", self.models_page.table.horizontalHeader().saveState())
+        self.store.setValue("window/table_user_sized", "true" if self.models_page.user_sized else "false")
         state.save_estimator_settings(self.store, self.controller.settings)
         self.store.sync()
 

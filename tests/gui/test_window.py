@@ -613,3 +613,36 @@ def test_a_legend_entry_is_whole_when_the_chart_has_the_width_and_cut_to_it_when
     assert cut.endswith("…") and long_text.startswith(cut[:-1]) and labels[1].toolTip() == long_text
     assert labels[1].fontMetrics().horizontalAdvance(cut) <= 300
     assert legend.height_for(300) == 2 * legend.height_for(1600)  # one entry to a row now
+
+
+def test_column_widths_follow_the_rows_until_the_user_sizes_one_and_then_stay_across_starts(make_window, qtbot):
+    # The widths of a start were saved and restored as if the user had set them: a longer text shown later (another
+    # machine, setting or catalog) stayed cut. Now they are fitted to each set of rows unless the user sized a column,
+    # and only a user's widths are kept across starts.
+    import msgspec
+
+    from rigcheck.desktop.models.model_table import PARAMS  # a column never cut to fit the window
+
+    window = make_window(make_services())
+    page = window.models_page
+    cells = page.model.cells()
+    long_text = "1000B / 32B (a longer text)"
+    longer = [msgspec.structs.replace(c, display=tuple(long_text if col == PARAMS else t for col, t in enumerate(c.display)))
+              if i == len(cells) - 1 else c for i, c in enumerate(cells)]
+    needed = page.table.fontMetrics().horizontalAdvance(long_text)
+    assert page.table.columnWidth(PARAMS) < needed
+    page.set_cells(longer)
+    assert page.table.columnWidth(PARAMS) >= needed, "refitted to the new rows"
+    window.close()  # saves the header; the widths were not the user's
+    again = make_window(make_services())
+    assert not again.models_page.user_sized
+    again.models_page.set_cells(longer)
+    assert again.models_page.table.columnWidth(PARAMS) >= needed
+    # The user drags the parameters column narrower: that stands, now and at the next start, whatever the rows.
+    again.models_page.table.horizontalHeader().resizeSection(PARAMS, 90)
+    assert again.models_page.user_sized
+    again.models_page.set_cells(longer)
+    assert again.models_page.table.columnWidth(PARAMS) == 90
+    again.close()
+    third = make_window(make_services())
+    assert third.models_page.user_sized and third.models_page.table.columnWidth(PARAMS) == 90

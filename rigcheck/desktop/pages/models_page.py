@@ -88,9 +88,9 @@ class ModelsPage(QWidget):
         self.proxy = ModelFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.columns_sized = False
-        """Column widths are fitted to the first rows once, unless the saved layout was restored."""
+        """The column widths are fitted to the rows shown (again with each new set of rows), or the user's."""
         self._natural_widths: dict[int, int] = {}
-        """Per column, the width its header and first rows need (``_fit_columns``)."""
+        """Per column, the width its header and its longest texts need (``_fit_columns``)."""
         self._header_widths: dict[int, int] = {}
         self._fitting = False
         """True while this page sets widths itself; a section resized otherwise is the user's doing."""
@@ -186,7 +186,7 @@ class ModelsPage(QWidget):
         keep = self.selected_model_id()
         self.model.set_rows(rows, cells)
         self._fill_choices()
-        if not self.columns_sized and rows:
+        if rows and not self._user_sized:  # new rows may hold longer texts (another machine, setting, catalog)
             self.columns_sized = True
             self._fit_columns()
         if keep is None or not self.select_model(keep):
@@ -199,7 +199,7 @@ class ModelsPage(QWidget):
         work from the cells; a selection made now says None until ``set_rows`` brings the same models in place."""
         self.model.set_cells(cells)
         self._fill_choices()
-        if not self.columns_sized and cells:
+        if cells and not self._user_sized:
             self.columns_sized = True
             self._fit_columns()
         self._update_count()
@@ -272,8 +272,11 @@ class ModelsPage(QWidget):
             title = self.model.headerData(col, Qt.Orientation.Horizontal) or ""
             width = header_metrics.horizontalAdvance(title) + pad
             self._header_widths[col] = width
-            longest = heapq.nlargest(MEASURED_TEXTS, {cell.display[col] for cell in cells}, key=len)
-            for text in longest:
+            texts = {cell.display[col] for cell in cells}
+            # Every text as long (in characters) as the MEASURED_TEXTS-th longest: ties measured too, so the widths
+            # do not depend on the set's order.
+            floor = min(heapq.nlargest(MEASURED_TEXTS, map(len, texts)), default=0)
+            for text in (t for t in texts if len(t) >= floor):
                 width = max(width, metrics.horizontalAdvance(text) + pad + (20 if col == VERDICT else 0))
             if col == MODEL:
                 width = min(max(width, 160), 320)
@@ -293,6 +296,21 @@ class ModelsPage(QWidget):
                     self.table.setColumnWidth(col, width)
         finally:
             self._fitting = False
+
+    @property
+    def user_sized(self) -> bool:
+        """The user has sized a column (the widths to keep across starts)."""
+        return self._user_sized
+
+    def restore_header(self, state, user_sized: bool) -> None:
+        """The header as it was saved (sort order, widths); the widths stand only when the user had sized them,
+        else they are fitted to the rows again."""
+        self._fitting = True
+        try:
+            self.table.horizontalHeader().restoreState(state)
+        finally:
+            self._fitting = False
+        self._user_sized = self.columns_sized = user_sized
 
     def _section_resized(self, column: int, _old: int, _new: int) -> None:
         if not self._fitting and column != MODEL:  # the model column stretches with the table: not the user
