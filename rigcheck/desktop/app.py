@@ -301,17 +301,14 @@ def populated_window(app, services, machine, size: tuple[int, int], select: str 
     return window
 
 
-DETAIL_SETTLE_MS = 50
-"""After a model is selected, its detail pane is filled on a later turn of the event loop; then --quant and --tab."""
-
-
 def open_detail_when_ready(window, model_id: str, tab: str | None = None, quant: str | None = None) -> None:
     """``gui --select`` without ``--screenshot``: open ``model_id``'s detail pane, at ``quant`` and on ``tab``, once
-    the window has its own evaluation (a first look's cells have no rows behind them to show). A quant or tab the
-    pane does not have is said in the status bar; the window stays as it is otherwise."""
+    the window has its own evaluation (a first look's cells have no rows behind them to show), unless the user has
+    selected a model by then or that evaluation failed. A quant or tab the pane does not have is said in the status
+    bar; the window stays as it is otherwise."""
     from PySide6.QtCore import QTimer
 
-    def then_quant_and_tab() -> None:
+    def then_quant_and_tab() -> None:  # the pane is filled on the loop turn after the selection (_refresh_detail)
         try:
             if quant:
                 _select_quant(window.detail_page, quant)
@@ -320,15 +317,26 @@ def open_detail_when_ready(window, model_id: str, tab: str | None = None, quant:
         except ValueError as exc:
             window.show_failure("select", str(exc), "")
 
-    def show(_evaluation=None) -> None:
+    def stop() -> None:
         window.controller.evaluated.disconnect(show)
-        if not window.models_page.select_model(model_id):
-            window.show_failure("select", f"{model_id} has no row in the table (a filter may hide it)", "")
+        window.controller.failed.disconnect(failed)
+
+    def show(_evaluation=None) -> None:
+        stop()
+        if window.models_page.selected_model_id() is not None:  # the user chose a model meanwhile: theirs stands
+            return
+        if not window.show_model(model_id):
+            window.show_failure("select", f"{model_id} has no row in the table", "")
             return
         if quant or tab:
-            QTimer.singleShot(DETAIL_SETTLE_MS, window, then_quant_and_tab)
+            QTimer.singleShot(0, window, then_quant_and_tab)
+
+    def failed(what: str, _message: str, _details: str) -> None:
+        if what in ("probe", "catalog", "evaluate"):  # no evaluation to open it in (the failure is on screen)
+            stop()
 
     window.controller.evaluated.connect(show)
+    window.controller.failed.connect(failed)
     if window.controller.evaluation is not None:
         show()
 

@@ -191,7 +191,7 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
         self.act_folders.triggered.connect(self.model_folder_dialog)
         self.settings_bar.changed.connect(self._settings_changed)
         self.models_page.selected.connect(self._selected)
-        self.picks.picked.connect(self._pick_chosen)
+        self.picks.picked.connect(self.show_model)
         self.picks.settings_wanted.connect(self.settings_dialog)
         self.act_settings.triggered.connect(self.settings_dialog)
         self.act_search.triggered.connect(self.models_page.focus_search)
@@ -368,15 +368,17 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
             self.split.setSizes([total - total * 9 // 20, total * 9 // 20])
         self.detail_page.show_row(row, self.controller.settings.prompt_tokens)
 
-    def _pick_chosen(self, model_id: str) -> None:
-        if not self.models_page.select_model(model_id):
-            # Filtered out of view: clear the filters that hide it, then select it.
-            self.models_page.search.clear()
-            self.models_page.usable_only.setChecked(False)
-            for box in (self.models_page.verdict, self.models_page.use_case, self.models_page.license,
-                        self.models_page.min_context):
-                box.setCurrentIndex(0)
-            self.models_page.select_model(model_id)
+    def show_model(self, model_id: str) -> bool:
+        """Select ``model_id`` in the table (its detail pane opens), clearing the filters that hide it (a pick card,
+        ``gui --select``). False when the table has no row for it."""
+        if self.models_page.select_model(model_id):
+            return True
+        self.models_page.search.clear()
+        self.models_page.usable_only.setChecked(False)
+        for box in (self.models_page.verdict, self.models_page.use_case, self.models_page.license,
+                    self.models_page.min_context):
+            box.setCurrentIndex(0)
+        return self.models_page.select_model(model_id)
 
     def _settings_changed(self, settings: Settings) -> None:
         self.picks.set_rule(rule_text(settings))

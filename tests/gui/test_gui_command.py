@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from PySide6.QtGui import QImage
 
@@ -58,7 +60,7 @@ def test_detail_options_without_what_they_go_with_or_naming_no_model_are_refused
 def test_select_without_a_screenshot_opens_the_window_on_that_model(make_window, services, qtbot):
     # `rigcheck gui --select MODEL [--quant Q] [--tab NAME]`: the window opens, and once its own evaluation is in,
     # the model is selected, its detail pane shows the quant asked for, on the tab asked for.
-    from rigcheck.desktop.app import DETAIL_SETTLE_MS, open_detail_when_ready
+    from rigcheck.desktop.app import open_detail_when_ready
 
     window = make_window(services, start=False)
     open_detail_when_ready(window, "acme/Mid-8B", tab="Basis", quant="Q4_K_M")
@@ -66,7 +68,7 @@ def test_select_without_a_screenshot_opens_the_window_on_that_model(make_window,
     window.start()
     qtbot.waitUntil(lambda: window.models_page.selected_model_id() == "acme/Mid-8B", timeout=3000)
     page = window.detail_page
-    qtbot.waitUntil(lambda: page.tabs.tabText(page.tabs.currentIndex()) == "Basis", timeout=3000 + DETAIL_SETTLE_MS)
+    qtbot.waitUntil(lambda: page.tabs.tabText(page.tabs.currentIndex()) == "Basis", timeout=3000)
     current = page.quant_proxy.mapToSource(page.quant_view.selectionModel().currentIndex()).row()
     assert page.quants.item(current).quant == "Q4_K_M"
     assert not window.error_label.text()
@@ -75,6 +77,15 @@ def test_select_without_a_screenshot_opens_the_window_on_that_model(make_window,
     open_detail_when_ready(other, "acme/Mid-8B", tab="Nonsense")
     qtbot.waitUntil(lambda: "no detail tab 'Nonsense'" in other.error_label.text(), timeout=3000)
     assert other.models_page.selected_model_id() == "acme/Mid-8B"
+    # A model the user chose before the evaluation came stands; a filter hiding the model is cleared.
+    chosen = make_window(services)
+    chosen.models_page.select_model("acme/Tiny-1B")
+    open_detail_when_ready(chosen, "acme/Mid-8B")
+    assert chosen.models_page.selected_model_id() == "acme/Tiny-1B"
+    hidden = make_window(services)
+    hidden.models_page.search.setText("Tiny")
+    open_detail_when_ready(hidden, "acme/Mid-8B")
+    assert hidden.models_page.selected_model_id() == "acme/Mid-8B" and not hidden.models_page.search.text()
 
 
 def test_gui_select_passes_the_models_id_to_the_window(monkeypatch, capsys):
@@ -96,6 +107,7 @@ def test_gui_select_passes_the_models_id_to_the_window(monkeypatch, capsys):
         def exec(self):
             return 0
 
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # run_gui installs the crash dialog's hook
     monkeypatch.setattr(app, "open_window", lambda services, machine=None: _Window())
     monkeypatch.setattr(app, "create_app", lambda: _App())
     monkeypatch.setattr(app, "open_detail_when_ready", lambda window, *args: told.append(args))
