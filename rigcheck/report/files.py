@@ -78,23 +78,28 @@ def export(
             with open(tmp, "rb") as fh:
                 if fh.read(5) != b"%PDF-":
                     raise OSError("the PDF writer produced no output")
-                os.fsync(fh.fileno())
         else:
             text = render_text(report_data, fmt)
             step(0.7, "saving")
             with open(tmp, "w", encoding="utf-8", newline="") as fh:
                 fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
 
     target = write_file(path, write)
     step(1.0, f"saved {target.name}")
     return target
 
 
+def _flush_to_disk(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_file(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
     """Write a file atomically: ``write(tmp)`` writes it complete to a temporary file in the destination folder,
-    which then replaces ``path``; return the path. Reports and the app's screenshot are written this way, so a
+    which is flushed to the disk and then replaces ``path``; return the path. Reports and the app's screenshot are written this way, so a
     destination that cannot be written is refused alike, with the reason.
 
     Raises ExportTargetError for a destination that is bad input, found before anything is written: a missing
@@ -126,6 +131,7 @@ def write_file(path: str | os.PathLike[str], write: Callable[[Path], None]) -> P
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        _flush_to_disk(tmp)  # complete on the disk before it takes the destination's name
         _set_mode(tmp, target)
         os.replace(tmp, target)
     except OSError as exc:
