@@ -276,7 +276,7 @@ class MainWindow(WindowActions, CatalogActions, QMainWindow):
                 pending.pop()()
 
         def painted() -> None:
-            table.painted.disconnect(painted)  # no Python call on the table's later paints
+            table.painted.disconnect(painted)  # once: later paints only emit the signal
             QTimer.singleShot(0, self, run)  # through the event loop: the paint is on screen first
 
         table.painted.connect(painted)

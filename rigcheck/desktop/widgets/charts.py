@@ -110,9 +110,10 @@ class Legend(QWidget):
             label.setToolTip(text)
             self._pairs.append((key, label))
         self._columns = 0
-        self._flow()
+        self._flow()  # lays the entries out (and says so) unless there are none
         self.setVisible(bool(entries))
-        self.reflowed.emit()
+        if not entries:
+            self.reflowed.emit()
 
     def _columns_for(self, width: int) -> int:
         """The most entries a row of ``width`` pixels holds, with every column as wide as its widest entry."""
@@ -196,7 +197,6 @@ class _Chart(QWidget):
         self.caption = plain_label(title, bold=True, wrap=True)  # a long title never widens the pane
         self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)
         self.legend = Legend()
-        self.legend.reflowed.connect(self._fit_note)
         self.apply_palette()
         self.note = plain_label("", wrap=True)
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -210,6 +210,7 @@ class _Chart(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.legend)
         layout.addWidget(self.note_area)
+        self.legend.reflowed.connect(self._fit_note)  # once the note exists
         self.items: list = []
 
     def apply_palette(self) -> None:
