@@ -116,7 +116,9 @@ def test_the_memory_breakdown_adds_up_for_every_placed_row(embedded_catalog, gpu
     """weights + KV + overhead = total = GPU + RAM, to the byte, for every runtime and placement. vLLM rows used to
     leave the input-embedding table out of gpu_bytes (Llama-2-7b BF16: 17,774,967,296 in total, 17,512,823,296 on
     the GPU, 0 in RAM), and llama.cpp rows of tied-embedding models placed a second copy of the matrix that the
-    total did not count (Llama-3.2-3B F16: 752 MiB more on GPU + RAM than in total)."""
+    total did not count (Llama-3.2-3B F16: 752 MiB more on GPU + RAM than in total). The GPU and RAM sides are
+    the placement's own sums, cut to whole bytes by row.split_total, which refuses more than rounding: reading
+    ``row.memory`` raises on such a row (it used to even the sides out, so the equality below held anyway)."""
     from rigcheck.catalog.devices import hypothetical_machine, parse_size
     from rigcheck.estimate.engine import evaluate
     from rigcheck.estimate.types import Settings
@@ -137,6 +139,18 @@ def test_the_memory_breakdown_adds_up_for_every_placed_row(embedded_catalog, gpu
         if row.runtime != "llama.cpp":
             assert m.ram_bytes == 0, "vLLM and MLX hold every weight on the GPU"
     assert placed > 100
+
+
+def test_split_total_evens_out_rounding_and_nothing_else():
+    from rigcheck.estimate.row import split_total
+
+    assert split_total(100, 60.6, 39.9) == (60, 40)
+    assert split_total(100, 99.5, 0.0) == (100, 0)
+    assert split_total(100, 0.0, 101.0) == (0, 100)
+    with pytest.raises(ValueError, match="90 bytes on the GPU"):
+        split_total(100, 90.0, 0.0)  # a part placed nowhere: it returned (100, 0)
+    with pytest.raises(ValueError, match="does not add up"):
+        split_total(100, 60.0, 50.0)  # a part placed twice
 
 
 def test_where_the_embedding_matrices_sit(embedded_catalog):
