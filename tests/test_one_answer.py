@@ -290,6 +290,43 @@ def test_the_rented_door_runs_the_machines_pick_in_cost_and_in_the_app(capsys, m
                                       rel=1e-5)
 
 
+APPLE = ("--gpu", "Apple M3 Ultra (80-core GPU)", "--ram", "96GB")
+
+
+def test_a_pick_no_priced_node_runs_leaves_the_rented_node_at_the_best_priced_quality(capsys):
+    """An MLX pick runs on Apple silicon alone, and no Apple machine is rented: the node rented in place of an
+    M3 Ultra runs the best quality a priced node holds, says so, and the app (passing the pick) prices the same
+    door. With the pick forced on the rented node, gpt-oss-120b's rented door was "no configuration with a rental
+    price holds openai/gpt-oss-120b"; a quant asked for that is not the pick is still priced as asked, or not."""
+    from rigcheck.catalog import devices
+    from rigcheck.catalog.store import load_catalog
+    from rigcheck.desktop.serving_bridge import serving_view
+    from rigcheck.estimate.types import Settings
+
+    model = "openai/gpt-oss-120b"
+    pick = run_json(capsys, "fit", *APPLE, "--model", model, "--best", "--json")["results"][0]
+    assert pick["runtime"] == "mlx", pick["quant"]
+    answer = run_json(capsys, "cost", *APPLE, "--model", model, "--json")
+    rented = next(d for d in answer["doors"] if d["door"] == "rented")
+    assert rented["usd_per_m_output_tokens"] is not None, rented["unavailable_reason"]
+    node_quant = rented["label"].rsplit(", ", 1)[1].rstrip(")")
+    assert not node_quant.startswith("MLX"), rented["label"]
+    assert any(f"runs {pick['quant']} (this machine's pick): the rented node runs {node_quant}" in n
+               for n in answer["notes"]), answer["notes"]
+
+    catalog = load_catalog()
+    found = next(m for m in catalog.models if m.id == model)
+    box = devices.hypothetical_machine([APPLE[1]], 96 * 2**30, catalog=catalog)
+    view = next(d for d in serving_view(found, pick["quant"], box, catalog, Settings()).doors if d.door == "rented")
+    assert view.label == rented["label"]
+    assert view.usd_per_m_workload == pytest.approx(rented["usd_per_m_output_tokens"], rel=1e-5)
+
+    asked = next(q.name for q in found.quants if q.name.startswith("MLX") and q.name != pick["quant"])
+    answer = run_json(capsys, "cost", *APPLE, "--model", model, "--quant", asked, "--json")
+    rented = next(d for d in answer["doors"] if d["door"] == "rented")
+    assert rented["unavailable_reason"] == f"no configuration with a rental price holds {model} at {asked}"
+
+
 R1_NODE = ("--gpu", "8 x H200", "--ram", "2TB")
 
 

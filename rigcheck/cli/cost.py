@@ -22,7 +22,8 @@ def register(subparsers) -> None:
         "otherwise the planner's cheapest configuration that does.",
     )
     parser.add_argument("--model", metavar="ID", required=True, help="a Hugging Face id or an unambiguous part")
-    parser.add_argument("--quant", metavar="Q", help="quant to self-host (default: best quality that fits)")
+    parser.add_argument("--quant", metavar="Q", help="quant both self-hosted doors run (default: MACHINE's pick, as fit names it, "
+                        "where a priced node can run it; else the best quality a priced node holds)")
     parser.add_argument("--context", metavar="N", type=token_count, default=8192,
                         help="context reserved per request in tokens (default %(default)s)")
     parser.add_argument("--prompt", metavar="N", type=token_count, default=4096,

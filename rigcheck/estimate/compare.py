@@ -87,8 +87,10 @@ def compare_doors(
     Self-hosted doors run on ``machine`` when it holds the model (the rules' pick, as ``fit`` names it, or
     ``quant_name``); otherwise on the planner's cheapest configuration that does (rented: one with a
     rental price; owned: one with a purchase price). Both run one quant: ``quant_name``, else the machine's
-    pick when it holds the model (also on a node rented in its place), else the best quality a priced node
-    holds. The app's detail pane passes its selected quant, which starts at the pick, so it and
+    pick when it holds the model (also on a node priced in its place), else the best quality a priced node
+    holds. A node priced in place of the machine runs the machine's pick only where a priced node can (an
+    MLX pick runs on Apple silicon alone, which nothing rents): else the best quality a priced node holds,
+    and a note says so. The app's detail pane passes its selected quant, which starts at the pick, so it and
     ``rigcheck cost`` without ``--quant`` price the same doors. ``usd_per_gpu_hour`` and ``purchase_usd``
     override the catalog's prices. Raises CostError for a quant the model does not have.
     """
@@ -122,36 +124,64 @@ def compare_doors(
             notes.append(f"{machine.label or 'this machine'} cannot hold {model.id}: the planner picks a node")
     # Both self-hosted doors run one quant: the one asked for, else the machine's pick when it holds the model
     # (a node rented because the machine's GPUs have no rental offer runs what the machine runs), else the best
-    # quality a priced node holds (``planned_option``).
-    node_quant = quant_name or (own_machine[0].name if own_machine is not None else None)
+    # quality a priced node holds (``planned_option``, which also falls back from a pick no priced node runs).
+    node_quant = quants[0].name if quant_name else (own_machine[0].name if own_machine is not None else None)
 
     def capacity(m: Machine, quant: Quant) -> NodeCapacity | str:
         return machine_capacity(model, quant, m, catalog, settings, workload)
 
     planned: dict[str, Option | None] = {}
-    by_name = {q.name: q for q in quants}
+    by_name = {q.name: q for q in model.quants}
 
-    def planned_option(mode: str):
-        """The cheapest configuration (to rent or to buy) at the best quality any priced one holds:
-        a self-hosted door is compared at the quality hosted providers serve (8-bit or better when
-        something holds it), not at whatever 2-bit quant is cheapest to hold."""
-        if mode in planned:
-            return planned[mode]
+    def is_machines_pick(name: str) -> bool:
+        """Whether ``name`` is the quant the machine runs by the rules (the app passes its selected quant, which
+        starts at the pick: priced as ``cost`` without ``--quant`` prices it)."""
+        if machine is None:
+            return False
+        if not quant_name:
+            return own_machine is not None
+        pick = _fitting_quant(model, quants_by_quality(model), machine, catalog, settings)
+        return pick is not None and pick[0].name == name
+
+    def cheapest_priced(mode: str, quant: str | None) -> Option | None:
+        """The cheapest configuration with a price for ``mode`` running ``quant``, or with None at the best quality
+        any priced one holds (8-bit and above count as one quality)."""
         key = "rental_usd_per_hour" if mode == "rent" else "purchase_usd"
-        target = Target(quant=node_quant, context_tokens=settings.context_tokens,
+        target = Target(quant=quant, context_tokens=settings.context_tokens,
                         prompt_tokens=settings.prompt_tokens, mode=mode,
                         kv_cache_type=settings.kv_cache_type)
-        planned[mode] = None
         try:
             result = plan(model, catalog, target, limit=10_000)
         except PlanError as exc:
             notes.append(str(exc))
             return None
         priced = [o for o in result.options if getattr(o.prices, key) is not None and o.quant in by_name]
-        if priced:
-            top = max(quality_bits(by_name[o.quant]) for o in priced)
-            planned[mode] = next(o for o in priced if quality_bits(by_name[o.quant]) == top)
-        return planned[mode]
+        if not priced:
+            return None
+        top = max(quality_bits(by_name[o.quant]) for o in priced)
+        return next(o for o in priced if quality_bits(by_name[o.quant]) == top)
+
+    def planned_option(mode: str) -> Option | None:
+        """The configuration a self-hosted door prices in place of the machine (to rent or to buy): the cheapest
+        priced one running ``node_quant``. Without a quant, or when the machine's pick runs on no priced
+        configuration (an MLX quant: only Apple silicon runs it, and none is rented), the cheapest at the best
+        quality any priced one holds: the door is compared at the quality hosted providers serve (8-bit or
+        better when something holds it), not at whatever 2-bit quant is cheapest to hold. A quant asked for that
+        is not the machine's pick is priced as asked, or not at all."""
+        if mode in planned:
+            return planned[mode]
+        option = planned[mode] = cheapest_priced(mode, node_quant)
+        if option is None and node_quant is not None and is_machines_pick(node_quant):
+            option = planned[mode] = cheapest_priced(mode, None)
+            if option is not None:
+                door, price = ("rented", "rental") if mode == "rent" else ("owned", "purchase")
+                notes.append(f"no configuration with a {price} price runs {node_quant} (this machine's pick): "
+                             f"the {door} node runs {option.quant}, the best quality a priced one holds")
+        return option
+
+    def none_holds(price: str) -> str:
+        at = f" at {node_quant}" if node_quant else ""
+        return f"no configuration with a {price} price holds {model.id}{at}"
 
     # Rented door.
     rent_done = False
@@ -171,8 +201,7 @@ def compare_doors(
                          "the rented door uses the planner's cheapest rentable node")
         option = planned_option("rent")
         if option is None:
-            doors.append(unavailable_door("rented", "no node", f"no configuration with a rental price holds "
-                                          f"{model.id}", (workload.describe(),)))
+            doors.append(unavailable_door("rented", "no node", none_holds("rental"), (workload.describe(),)))
         else:
             quant = next(q for q in model.quants if q.name == option.quant)
             node = build_machine(option.config, catalog)
@@ -206,9 +235,8 @@ def compare_doors(
     if not own_done:
         option = planned_option("buy")
         if option is None:
-            doors.append(unavailable_door("owned", "no configuration", f"no configuration with a purchase price "
-                                          f"holds {model.id} (devices without a price are not priced)",
-                                          (workload.describe(),)))
+            doors.append(unavailable_door("owned", "no configuration", none_holds("purchase") + " (devices "
+                                          "without a price are not priced)", (workload.describe(),)))
         else:
             quant = next(q for q in model.quants if q.name == option.quant)
             node = build_machine(option.config, catalog)

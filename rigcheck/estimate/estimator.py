@@ -149,12 +149,12 @@ class Estimator:
                       gpu_read, 0.0)})
         return row
 
-    def _row_prompt_too_long(self, run: ModelRun, quant: Quant, model_id: str, wclass: str, w: float) -> Estimate:
+    def _row_prompt_too_long(self, run: ModelRun, quant: Quant, model_id: str, wclass: str, w: float,
+                             emb: float) -> Estimate:
         """A row of a model whose maximum context is below the prompt: it does not fit on any machine
         (``rules.run_context``); the memory is what it would need at its maximum context."""
         v = run.view
-        n = len(v.gpus)
-        overhead = run.gpu_overhead * n + run.vision if n else run.ram_overhead
+        overhead = _unplaced_overhead(run, emb)
         p = Placement("no_fit", prompt_too_long_text(self.settings.prompt_tokens, run.ctx), 0.0, 0.0, 0.0, 0.0,
                       0.0, 0.0, 0)
         return new_record(RowEstimate, {
@@ -189,7 +189,7 @@ class Estimator:
         gpu_all = layer_bytes + emb * run.gpu_embeddings  # the output head, and for vLLM/MLX the input table too
         need_gpu = gpu_all + kv
         if run.prompt_too_long:
-            return self._row_prompt_too_long(run, quant, model_id, wclass, w)
+            return self._row_prompt_too_long(run, quant, model_id, wclass, w, emb)
         if need_gpu <= run.fast_gpu_total and need_gpu <= run.fast_free_gpu_total:
             return self._row_all_on_gpu(run, quant, model_id, wclass, w, emb, layer_bytes, expert, gpu_all, need_gpu)
         split = None
@@ -220,31 +220,28 @@ class Estimator:
                 p = now  # "can it run now": placed in what is free at the probe
                 bases, ram_base = v.gpu_base_free or (), v.ram_free
 
-        verdict = p.verdict
-        gpus_used = p.gpus_used
-        gpu_overhead, vision = run.gpu_overhead, run.vision
-        # RAM-side compute buffer only where layers run on the CPU (gpu+ram, cpu).
-        ram_side = run.ram_overhead if verdict == "gpu+ram" or verdict == "cpu" else 0.0
-        gpu_side = (gpu_overhead * gpus_used + vision) if gpus_used else 0.0
-        overhead = gpu_side + ram_side
         if p is NO_FIT:
             # What it would need: on the GPUs there are, else in RAM.
-            n = len(v.gpus)
-            overhead = gpu_overhead * n + vision if n else run.ram_overhead
+            overhead = _unplaced_overhead(run, emb)
+            return new_record(RowEstimate, {
+                "model_id": model_id, "quant": quant.name, "runtime": runtime, "verdict": "no_fit",
+                "_memory_parts": (placed_memory, run, w, kv, overhead, 0.0, 0.0, p, bases, ram_base),
+                "context_tokens": run.ctx, "_prefill": None, "_decode": None, "_ttft": None,
+                "placement": p.description, "runs_now": runs_now, "best": False,
+                "usable": False, "bits_per_weight": quant_bits(quant), "calibrated": v.calibrated,
+                "gpu_memory_share": None,
+                "_lazy": (run, quant, wclass, w, overhead, p, None, 0.0, 0.0)})
+        verdict = p.verdict
+        gpus_used = p.gpus_used
+        # RAM-side compute buffer only where layers run on the CPU (gpu+ram, cpu).
+        ram_side = run.ram_overhead if verdict == "gpu+ram" or verdict == "cpu" else 0.0
+        gpu_side = (run.gpu_overhead * gpus_used + run.vision) if gpus_used else 0.0
+        overhead = gpu_side + ram_side
         # The breakdown is built on first access (see RowEstimate.memory). The weights held: the file, and
         # llama.cpp's GPU copy of a tied embedding matrix when the output sits on a GPU (counted as overhead).
         duplicate = emb * run.duplicated_embeddings if gpus_used else 0.0
         w_held = w + duplicate
         memory_parts = (placed_memory, run, w, kv, overhead + duplicate, gpu_side, ram_side, p, bases, ram_base)
-        if p is NO_FIT:
-            return new_record(RowEstimate, {
-                "model_id": model_id, "quant": quant.name, "runtime": runtime, "verdict": "no_fit",
-                "_memory_parts": memory_parts, "context_tokens": run.ctx,
-                "_prefill": None, "_decode": None, "_ttft": None,
-                "placement": p.description, "runs_now": runs_now, "best": False,
-                "usable": False, "bits_per_weight": quant_bits(quant), "calibrated": v.calibrated,
-                "gpu_memory_share": None,
-                "_lazy": (run, quant, wclass, w, overhead, p, None, 0.0, 0.0)})
 
         # Decode at the prompt's depth.
         kv_read = run.kv_read
@@ -291,6 +288,16 @@ def quant_bits(quant: Quant) -> float:
     if bits is None:
         bits = _BITS[key] = mem.bits_per_weight(quant)
     return bits
+
+
+def _unplaced_overhead(run: ModelRun, emb: float) -> float:
+    """The overhead of a row that is not placed (it does not fit), as it would be on this machine: with GPUs, each
+    GPU's runtime overhead, the vision projector and llama.cpp's GPU copy of a tied embedding matrix (``emb`` bytes)
+    beside the host-RAM table, as a placed row holds them; without, the RAM-side runtime and compute buffer."""
+    n = len(run.view.gpus)
+    if not n:
+        return run.ram_overhead
+    return run.gpu_overhead * n + run.vision + emb * run.duplicated_embeddings
 
 
 def _share(verdict: str, gpu_bytes: float, bases: tuple[float, ...]) -> float | None:

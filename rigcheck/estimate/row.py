@@ -230,7 +230,7 @@ def placed_memory(run: ModelRun, w: float, kv: float, overhead: float, gpu_side:
                         for i, b in enumerate(bases))
     weights, kv_i, overhead_i = int(w), int(kv), int(overhead)
     if p.verdict == "no_fit":  # nothing placed: what it would need, on neither side
-        gpu, ram = int(p.gpu_bytes + gpu_side), int(p.ram_bytes + ram_side)
+        gpu, ram = 0, 0
     else:
         gpu, ram = split_total(weights + kv_i + overhead_i, p.gpu_bytes + gpu_side, p.ram_bytes + ram_side)
     return MemoryBreakdown(
@@ -261,9 +261,20 @@ def all_on_gpu_memory(run: ModelRun, w: float, gpu_side: float, need_gpu: float,
         per_gpu_bytes=per_gpu, **budgets(run.view, run.view.gpu_base_total, run.view.ram_total))
 
 
+SPLIT_ROUNDING_BYTES = 4.0
+"""How far a placed row's GPU + RAM bytes may miss its total: the total's three parts (weights, KV, overhead) are
+each cut to whole bytes, the two sides are float sums of the same parts."""
+
+
 def split_total(total: int, gpu_bytes: float, ram_bytes: float) -> tuple[int, int]:
     """(GPU, RAM) bytes of a placed row in whole bytes that add up to ``total`` (weights held + KV + overhead):
-    the two sides are sums of the same parts, and rounding each to a byte must not leave one or two over."""
+    the two sides are sums of the same parts, and rounding each to a byte must not leave one or two over.
+
+    Raises ValueError when the sides miss the total by more than that rounding (``SPLIT_ROUNDING_BYTES``): bytes
+    placed that the total does not count, or counted and placed nowhere, are an estimator bug, never evened out."""
+    if abs(gpu_bytes + ram_bytes - total) > SPLIT_ROUNDING_BYTES:
+        raise ValueError(f"a placed row's memory does not add up: {gpu_bytes:,.0f} bytes on the GPU(s) + "
+                         f"{ram_bytes:,.0f} in RAM against {total:,} in total")
     if ram_bytes <= 0:
         return total, 0
     if gpu_bytes <= 0:

@@ -116,7 +116,9 @@ def test_the_memory_breakdown_adds_up_for_every_placed_row(embedded_catalog, gpu
     """weights + KV + overhead = total = GPU + RAM, to the byte, for every runtime and placement. vLLM rows used to
     leave the input-embedding table out of gpu_bytes (Llama-2-7b BF16: 17,774,967,296 in total, 17,512,823,296 on
     the GPU, 0 in RAM), and llama.cpp rows of tied-embedding models placed a second copy of the matrix that the
-    total did not count (Llama-3.2-3B F16: 752 MiB more on GPU + RAM than in total)."""
+    total did not count (Llama-3.2-3B F16: 752 MiB more on GPU + RAM than in total). The GPU and RAM sides are
+    the placement's own sums, cut to whole bytes by row.split_total, which refuses more than rounding: reading
+    ``row.memory`` raises on such a row (it used to even the sides out, so the equality below held anyway)."""
     from rigcheck.catalog.devices import hypothetical_machine, parse_size
     from rigcheck.estimate.engine import evaluate
     from rigcheck.estimate.types import Settings
@@ -137,6 +139,18 @@ def test_the_memory_breakdown_adds_up_for_every_placed_row(embedded_catalog, gpu
         if row.runtime != "llama.cpp":
             assert m.ram_bytes == 0, "vLLM and MLX hold every weight on the GPU"
     assert placed > 100
+
+
+def test_split_total_evens_out_rounding_and_nothing_else():
+    from rigcheck.estimate.row import split_total
+
+    assert split_total(100, 60.6, 39.9) == (60, 40)
+    assert split_total(100, 99.5, 0.0) == (100, 0)
+    assert split_total(100, 0.0, 101.0) == (0, 100)
+    with pytest.raises(ValueError, match="90 bytes on the GPU"):
+        split_total(100, 90.0, 0.0)  # a part placed nowhere: it returned (100, 0)
+    with pytest.raises(ValueError, match="does not add up"):
+        split_total(100, 60.0, 50.0)  # a part placed twice
 
 
 def test_where_the_embedding_matrices_sit(embedded_catalog):
@@ -162,3 +176,37 @@ def test_where_the_embedding_matrices_sit(embedded_catalog):
     assert tied.overhead_bytes > copy
     untied_3b = rows[("meta-llama/Llama-3.2-3B-Instruct", "BF16", "vllm")]
     assert untied_3b.overhead_bytes == vllm.overhead_bytes  # one copy of a tied matrix under vLLM: no extra
+
+
+def _row(catalog, gpus, ram, model_id, quant, **settings):
+    from rigcheck.catalog.devices import hypothetical_machine, parse_size
+    from rigcheck.estimate.engine import evaluate
+    from rigcheck.estimate.types import Settings
+
+    machine = hypothetical_machine(gpus, parse_size(ram), catalog=catalog)
+    rows = [r for r in evaluate(machine, catalog, Settings(**settings)) if (r.model_id, r.quant) == (model_id, quant)]
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_a_row_that_does_not_fit_needs_what_it_would_hold_on_the_gpus(embedded_catalog):
+    """A no-fit row's total is what it would need on the machine's GPUs, llama.cpp's GPU copy of a tied embedding
+    matrix included: Llama-3.2-3B F16 needed 752 MiB less where it did not fit (an RTX 2060 + 2 GB) than where it
+    fits (an RTX 4090, the same CUDA overhead), which made "needs X against Y" low."""
+    model, quant = "meta-llama/Llama-3.2-3B-Instruct", "F16"
+    fits = _row(embedded_catalog, ["RTX 4090"], "64GB", model, quant)
+    short = _row(embedded_catalog, ["RTX 2060"], "2GB", model, quant)
+    assert (fits.verdict, short.verdict) == ("gpu", "no_fit")
+    assert short.memory.total_bytes == fits.memory.total_bytes
+    assert short.memory.overhead_bytes == fits.memory.overhead_bytes
+    # A prompt longer than the model's maximum: sized at that maximum, the copy counted as where it fits.
+    max_ctx = next(m.max_context_tokens for m in embedded_catalog.models if m.id == model)
+    at_max = _row(embedded_catalog, ["H200"], "256GB", model, quant, context_tokens=max_ctx)
+    too_long = _row(embedded_catalog, ["H200"], "256GB", model, quant, prompt_tokens=max_ctx + 1)
+    assert (at_max.verdict, too_long.verdict, at_max.context_tokens) == ("gpu", "no_fit", too_long.context_tokens)
+    assert too_long.memory.total_bytes == at_max.memory.total_bytes
+    # Without a GPU there is no copy: what it would need in RAM.
+    cpu = _row(embedded_catalog, [], "64GB", model, quant)
+    cpu_short = _row(embedded_catalog, [], "4GB", model, quant)
+    assert (cpu.verdict, cpu_short.verdict) == ("cpu", "no_fit")
+    assert cpu_short.memory.total_bytes == cpu.memory.total_bytes
