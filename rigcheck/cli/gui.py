@@ -47,13 +47,10 @@ def run(args: argparse.Namespace) -> int:
     select = args.select
     if select and not args.screenshot:
         # The window opens on this model once its own evaluation is in: the name is checked before it opens.
-        from rigcheck.catalog.lookup import find_model
         from rigcheck.catalog.store import load_catalog
+        from rigcheck.cli._pricing import find_model
 
-        try:
-            select = find_model(load_catalog(), select).id
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        select = find_model(load_catalog(), select).id
     if not args.screenshot:
         from rigcheck.desktop.display import settle_platform
 

@@ -101,9 +101,10 @@ def summarize(
     cannot = []
     for r in (r for r in per_model if not r.usable):
         e = r.estimate
-        if not e.fits:
-            room = units.room_text(e.memory.budget_bytes, 0 if unified else info.vram_total_bytes,
-                                   info.memory.total_bytes, unified)
+        if not e.fits and e.placement.startswith("does not fit:"):  # not memory: the prompt is too long for it
+            reason = e.placement
+        elif not e.fits:
+            room = units.room_text(e.memory.budget_bytes, info.vram_total_bytes, info.memory.total_bytes, unified)
             reason = f"needs {units.bytes_text(e.memory.total_bytes)} at {e.quant}; has {room}"
         else:
             reason = f"fits ({units.verdict_place(e.verdict)}) but {why_not_usable(e, settings.usable)}"

@@ -490,3 +490,16 @@ def test_the_planners_quant_or_why_column_has_one_heading_in_every_format(machin
     assert {o.meets_target for o in options} == {True, False}, "an option of each kind under one heading"
     heads = headings(report)
     assert heads[0] == "Configuration" and heads[-1] == PLAN_WHY_HEADING == "Quant and split, or why not", heads
+
+
+def test_a_model_whose_prompt_is_too_long_is_not_said_to_need_memory(tmp_path, capsys):
+    # The summary's "cannot run" said "needs 5 GiB …; has 85.5 GiB usable" for a row that does not fit because the
+    # prompt is longer than the model's context; it now gives that reason, as fit does.
+    from rigcheck.cli.main import main
+
+    out = tmp_path / "r.md"
+    assert main(["report", "--gpu", "RTX 4090", "--ram", "64GB", "--prompt", "300000", "--context", "400000",
+                 "-o", str(out)]) == 0
+    capsys.readouterr()
+    rows = [line for line in out.read_text().splitlines() if line.startswith("| DeepSeek-R1 |")]
+    assert rows and "does not fit: prompt longer than its context (300,000" in rows[0] and "needs" not in rows[0]
