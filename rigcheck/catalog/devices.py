@@ -38,10 +38,10 @@ GIB = 2**30
 
 
 def _size_text(n_bytes: int) -> str:
-    """A machine's memory as the app writes it beside (``units.bytes_text``): "64 GiB", "2 TiB", "1.5 TiB"."""
-    if n_bytes >= 1024 * GIB:
-        return f"{round(n_bytes / (1024 * GIB), 1):g} TiB"
-    return f"{n_bytes / GIB:g} GiB"
+    """A machine's memory as the app writes it beside, by ``units.bytes_text``'s rule (which this package, below
+    ``units``, cannot import): "64 GiB", "95.5 GiB", "2 TiB", "1.5 TiB"; whole, or from 100 up, without decimals."""
+    value, unit = (n_bytes / (1024 * GIB), "TiB") if n_bytes >= 1024 * GIB else (n_bytes / GIB, "GiB")
+    return f"{value:,.0f} {unit}" if value >= 100 or value == int(value) else f"{value:.1f} {unit}"
 
 
 MEMORY_TOLERANCE = 0.08

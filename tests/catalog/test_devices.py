@@ -198,6 +198,12 @@ def test_hypothetical_machine_two_4090s(catalog):
     # From 1 TiB on, the label says TiB as the RAM bar and every size beside it do ("2 TiB", not "2048 GiB").
     node = devices.hypothetical_machine(["8 x H200"], 2048 * GIB, catalog=catalog)
     assert node.label == "8× NVIDIA H200 SXM + 2 TiB RAM"
+    # The label's size is written as every size beside it (units.bytes_text), whatever the amount.
+    from rigcheck import units
+
+    for ram in (64 * GIB, int(95.5 * GIB), 1000 * GIB, 1536 * GIB, 3 * 1024 * GIB):
+        machine = devices.hypothetical_machine(["RTX 4090"], ram, catalog=catalog)
+        assert machine.label == f"NVIDIA GeForce RTX 4090 + {units.bytes_text(ram)} RAM", machine.label
 
 
 def test_hypothetical_machine_mixed_gpus(catalog):
