@@ -105,16 +105,10 @@ def run(args: argparse.Namespace) -> int:
             },
         })
         return 0
-    _print(result, machine, upgrades, workload, dropped, model_max_context_tokens(model))
+    from rigcheck.estimate.memory import max_context_tokens
+
+    _print(result, machine, upgrades, workload, dropped, max_context_tokens(model))
     return 0
-
-
-def model_max_context_tokens(model) -> int:
-    """The longest context the estimates of ``model`` are sized for: its maximum, or the one the estimator assumes
-    when the catalog has none (``memory.UNKNOWN_MAX_CONTEXT_TOKENS``)."""
-    from rigcheck.estimate.memory import UNKNOWN_MAX_CONTEXT_TOKENS
-
-    return model.max_context_tokens or UNKNOWN_MAX_CONTEXT_TOKENS
 
 
 def _band(b, fmt=units.rate_text) -> str:

@@ -121,6 +121,12 @@ class ShapeError(ValueError):
     """A model record lacks what the estimator needs (no parameter count)."""
 
 
+def max_context_tokens(model) -> int:
+    """The longest context a model's estimates are sized for: its maximum, or UNKNOWN_MAX_CONTEXT_TOKENS when the
+    catalog has none."""
+    return model.max_context_tokens or UNKNOWN_MAX_CONTEXT_TOKENS
+
+
 def model_shape(model: Model) -> ModelShape:
     """Derive the estimator's view of ``model``, filling gaps with documented defaults.
 
@@ -210,9 +216,8 @@ def model_shape(model: Model) -> ModelShape:
     elif e and e > 1:
         notes.append("MoE without an active-parameter count: sized and timed as dense")
 
-    max_context = model.max_context_tokens
-    if not max_context:
-        max_context = UNKNOWN_MAX_CONTEXT_TOKENS
+    max_context = max_context_tokens(model)
+    if not model.max_context_tokens:
         notes.append(f"maximum context not in the catalog: assumed {UNKNOWN_MAX_CONTEXT_TOKENS:,} tokens")
 
     return ModelShape(
