@@ -95,10 +95,10 @@ def serving_view(model: Model, quant_name: str, machine: Machine, catalog: Catal
     comparison = compare.compare_doors(model, catalog, workload, settings, machine, quant_name=quant_name)
     doors = []
     for d in comparison.doors:
-        workload = d.usd_per_m_output_tokens.expected if d.usd_per_m_output_tokens else None
+        usd_per_m = d.usd_per_m_output_tokens.expected if d.usd_per_m_output_tokens else None
         saturated = d.saturated.expected if d.saturated else None
         why = d.unavailable_reason or str(d.details.get("layout") or "")
         if d.door != "hosted" and d.available and "concurrency" in d.details:
             why = f"{d.details['concurrency']} concurrent; {why}"
-        doors.append(DoorRow(d.door, d.label, workload, saturated, why))
+        doors.append(DoorRow(d.door, d.label, usd_per_m, saturated, why))
     return ServingView(title, tuple(points), tuple(doors), comparison.workload.describe(), " ".join(notes))
