@@ -198,7 +198,8 @@ def frontier_comparators(catalog: Catalog, model_id: str | None = None,
     """Closed frontier models with their cheapest offer by ``price`` (default: the output price) and their
     scores, in ``COMPARATOR_ORDER``: those sharing benchmarks with ``model_id`` first, then by ``capability``
     (a model id's capability, or None; ``rules.capabilities`` is above this package) from the most capable,
-    unscored after, then the cheaper.
+    unscored after, then the cheaper. Without ``capability`` every model counts as unscored: the order is then
+    shared benchmarks, then price (the listings that state COMPARATOR_ORDER always pass it).
 
     With ``model_id``, ``shared_benchmarks`` names the benchmarks the open model also has.
     """
